@@ -1,0 +1,592 @@
+"""The event vocabulary: what a run emits, in past tense, and the only thing views read.
+
+Every backend emits these frozen records in one total order (``seq``); every view (the
+terminal app, headless text, JSON, trace export) only consumes them. Each type carries a
+one-sentence ``why`` that explains the event to a person watching the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class LaneKind(StrEnum):
+    MAIN = "main"
+    THREAD = "thread"
+    PROCESS = "process"
+    LOOP = "loop"
+    COROUTINE = "coroutine"
+
+
+class LaneState(StrEnum):
+    """What a lane is doing; each state has its own colour and glyph in every view."""
+
+    IDLE = "idle"  # exists, nothing to do (an idle pool worker, a finished lane's gap)
+    QUEUED = "queued"  # submitted, not started
+    STARTING = "starting"  # a process being started
+    RUNNING = "running"  # executing Python bytecode (holds its GIL and a core)
+    NATIVE = "native"  # in C code that released the GIL (runs on a core)
+    IO = "io"  # waiting for I/O or a sleep, no GIL held
+    GIL_WAIT = "gil_wait"  # runnable, waiting for its process's GIL
+    CORE_WAIT = "core_wait"  # holds what it needs but no core is free
+    READY = "ready"  # a coroutine that may run but the loop is busy
+    BLOCKED = "blocked"  # waiting for a lock, a queue, a future or a join
+    LOOP_BLOCKED = "loop_blocked"  # the event loop is stuck in a blocking call
+    PICKLING = "pickling"  # arguments or results crossing a process boundary
+    CLEANUP = "cleanup"  # running its ``finally`` block
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    KILLED = "killed"
+    HUNG = "hung"  # will never finish (deadlock, a hung I/O)
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STATES
+
+
+_FINAL_STATES = frozenset(
+    {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG}
+)
+
+
+class FutureState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event: a virtual time in seconds and a place in the total order."""
+
+    t: float
+    seq: int
+
+    kind: ClassVar[str] = "event"
+
+    @property
+    def why(self) -> str:
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": type(self).__name__}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            data[field.name] = list(value) if isinstance(value, tuple) else value
+        data["why"] = self.why
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted(Event):
+    scenario: str
+    variant: str | None
+    seed: int
+    model: str
+    gil: bool  # whether each process has a GIL (False: a free-threaded build)
+    shared: tuple[tuple[str, int], ...] = ()  # initial values of shared variables
+
+    @property
+    def why(self) -> str:
+        variant = f" ({self.variant})" if self.variant else ""
+        return f"The program {self.scenario}{variant} started with seed {self.seed}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaneCreated(Event):
+    lane: str
+    lane_kind: LaneKind
+    name: str
+    process: str  # the lane id of the process it lives in ("main" for the main process)
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane_kind.value.capitalize()} {self.name} came into being."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaneStateChanged(Event):
+    """The single source of every lane's drawing: a lane enters ``state`` at ``t``."""
+
+    lane: str
+    state: LaneState
+    task: str | None = None
+    step: str | None = None  # label of the step being executed, e.g. "io 500ms"
+
+    @property
+    def why(self) -> str:
+        doing = f" ({self.step})" if self.step else ""
+        who = f" for {self.task}" if self.task and self.task != self.lane else ""
+        return f"{self.lane} is {_STATE_WORDS[self.state]}{who}{doing}."
+
+
+_STATE_WORDS = {
+    LaneState.IDLE: "idle",
+    LaneState.QUEUED: "queued",
+    LaneState.STARTING: "starting",
+    LaneState.RUNNING: "running Python code",
+    LaneState.NATIVE: "running native code without the GIL",
+    LaneState.IO: "waiting for I/O without holding the GIL",
+    LaneState.GIL_WAIT: "waiting for the GIL",
+    LaneState.CORE_WAIT: "waiting for a free CPU core",
+    LaneState.READY: "ready, waiting for the event loop",
+    LaneState.BLOCKED: "blocked",
+    LaneState.LOOP_BLOCKED: "blocking the event loop",
+    LaneState.PICKLING: "pickling data across the process boundary",
+    LaneState.CLEANUP: "running its finally block",
+    LaneState.DONE: "done",
+    LaneState.FAILED: "failed",
+    LaneState.CANCELLED: "cancelled",
+    LaneState.KILLED: "killed",
+    LaneState.HUNG: "hung and will never finish",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskSubmitted(Event):
+    task: str
+    how: str  # "executor.submit", "asyncio.create_task", "Thread.start", ...
+
+    @property
+    def why(self) -> str:
+        return f"{self.task} was handed over with {self.how}; its future is pending."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskStarted(Event):
+    task: str
+    lane: str
+    during_shutdown: bool = False
+
+    @property
+    def why(self) -> str:
+        if self.during_shutdown:
+            return (
+                f"Queued task {self.task} started on {self.lane} during shutdown(wait=True): "
+                "shutdown waits for every queued task unless cancel_futures=True."
+            )
+        return f"{self.task} started running on {self.lane}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FutureChanged(Event):
+    task: str
+    state: FutureState
+    error: str | None = None
+
+    @property
+    def why(self) -> str:
+        if self.state is FutureState.FAILED:
+            return (
+                f"The future of {self.task} now holds {self.error}; nothing is shown "
+                "until someone calls result() or exception()."
+            )
+        return f"The future of {self.task} is {self.state.value}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GilChanged(Event):
+    process: str
+    holder: str | None
+    reason: str
+
+    @property
+    def why(self) -> str:
+        if self.holder is None:
+            return f"The GIL of {self.process} is free: {self.reason}."
+        return f"{self.holder} took the GIL of {self.process}: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionRaised(Event):
+    lane: str
+    task: str | None
+    error: str
+    message: str
+    step: str | None = None
+
+    @property
+    def why(self) -> str:
+        where = f" at {self.step}" if self.step else ""
+        who = self.task or self.lane
+        return f"{self.error} was raised in {who}{where}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanupStarted(Event):
+    task: str
+    lane: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.task} is leaving its try block, so its finally block runs now."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanupSkipped(Event):
+    task: str
+    reason: str
+
+    @property
+    def why(self) -> str:
+        return f"The finally block of {self.task} never runs: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskEnded(Event):
+    task: str
+    outcome: str  # "ok" | "failed" | "cancelled" | "killed" | "never_started" | "hung"
+    error: str | None = None
+    cleanup: str = "none"  # "ran" | "skipped" | "none"
+
+    @property
+    def why(self) -> str:
+        if self.outcome == "ok":
+            return f"{self.task} finished normally."
+        if self.outcome == "never_started":
+            return f"{self.task} never started."
+        detail = f" with {self.error}" if self.error else ""
+        return f"{self.task} ended {self.outcome}{detail}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultReceived(Event):
+    """The main program read a future: a value, or the stored exception re-raised."""
+
+    task: str
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def why(self) -> str:
+        if self.error:
+            return f"Reading the result of {self.task} re-raised its {self.error} in the caller."
+        return f"The main program received the result of {self.task}: {self.value!r}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultInjected(Event):
+    fault: str  # "fail" | "timeout" | "cancel" | "kill" | "interrupt" | "hang"
+    target: str
+    error: str | None = None
+
+    @property
+    def why(self) -> str:
+        return f"Injected {self.fault} on {self.target}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultRefused(Event):
+    """An injection that does not apply; ``reason`` says why, in CPython's terms."""
+
+    fault: str
+    target: str
+    reason: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.fault} on {self.target} has no effect: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelRequested(Event):
+    task: str
+    accepted: bool
+    reason: str
+
+    @property
+    def why(self) -> str:
+        return f"cancel() on {self.task} returned {self.accepted}: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelDelivered(Event):
+    task: str
+    lane: str
+    step: str | None
+
+    @property
+    def why(self) -> str:
+        where = f"at the await of {self.step}" if self.step else "at its next await"
+        return f"CancelledError was delivered {where} in {self.task}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeoutExpired(Event):
+    waiter: str
+    on: str  # what was being waited for
+    late_by: float = 0.0
+
+    @property
+    def why(self) -> str:
+        late = (
+            f" {self.late_by * 1000:g} ms late, because the event loop was blocked"
+            if self.late_by > 0
+            else ""
+        )
+        return f"The timeout of {self.waiter} waiting for {self.on} expired{late}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterruptDelivered(Event):
+    lane: str
+    step: str | None
+
+    @property
+    def why(self) -> str:
+        return "Ctrl-C: KeyboardInterrupt is raised in the main thread only."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedRead(Event):
+    lane: str
+    task: str | None
+    name: str
+    value: Any
+
+    @property
+    def why(self) -> str:
+        return f"{self.task or self.lane} read {self.name} = {self.value!r}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedWritten(Event):
+    lane: str
+    task: str | None
+    name: str
+    value: Any
+    lost: int = 0  # updates by others that this write overwrote
+
+    @property
+    def why(self) -> str:
+        if self.lost:
+            return (
+                f"{self.task or self.lane} wrote {self.name} = {self.value!r}, overwriting "
+                f"{self.lost} update(s) made since it read: a lost update."
+            )
+        return f"{self.task or self.lane} wrote {self.name} = {self.value!r}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockAcquired(Event):
+    lane: str
+    lock: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} acquired lock {self.lock}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockWaited(Event):
+    lane: str
+    lock: str
+    holder: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} waits for lock {self.lock}, held by {self.holder}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockReleased(Event):
+    lane: str
+    lock: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} released lock {self.lock}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuePut(Event):
+    lane: str
+    queue: str
+    value: Any
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} put {self.value!r} on queue {self.queue}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueGot(Event):
+    lane: str
+    queue: str
+    value: Any
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} took {self.value!r} from queue {self.queue}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputWritten(Event):
+    """Text written to stdout or a log handler; ``text`` may be a partial line."""
+
+    lane: str
+    task: str | None
+    text: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.task or self.lane} wrote {self.text!r}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutorShutdown(Event):
+    wait: bool
+    cancel_futures: bool
+    cancelled: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        text = f"shutdown(wait={self.wait}, cancel_futures={self.cancel_futures}) was called"
+        if self.cancelled:
+            text += f"; queued futures cancelled: {', '.join(self.cancelled)}"
+        elif self.wait:
+            text += "; it waits for running and queued tasks"
+        return text + "."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessKilled(Event):
+    lane: str
+    task: str | None
+
+    @property
+    def why(self) -> str:
+        return (
+            f"Process {self.lane} died at once (SIGKILL / os._exit): no finally block, "
+            "no cleanup, no result."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolBroken(Event):
+    lane: str
+    failed: tuple[str, ...]
+
+    @property
+    def why(self) -> str:
+        return (
+            f"BrokenProcessPool: worker {self.lane} died, so every running and pending future "
+            "fails and no new work is accepted."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PicklingFailed(Event):
+    task: str
+    error: str
+    message: str
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.task} could not be sent to a worker process ({self.error}: {self.message}); "
+            "the error waits in its future."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopBlocked(Event):
+    task: str
+    step: str
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.task} is running {self.step} without awaiting: no other coroutine, "
+            "callback or timeout can run until it returns."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlockDetected(Event):
+    cycle: tuple[str, ...]  # lane, lock, lane, lock, ... back to the first lane
+
+    @property
+    def why(self) -> str:
+        return "Deadlock: " + " → ".join(self.cycle) + " — each waits for the next forever."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarningIssued(Event):
+    message: str
+
+    @property
+    def why(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MainEnded(Event):
+    outcome: str  # "ok" | "raised" | "hung"
+    error: str | None
+
+    @property
+    def why(self) -> str:
+        if self.outcome == "ok":
+            return "The main program returned normally."
+        if self.outcome == "hung":
+            return "The main program waits forever: nothing left can wake it."
+        return f"The main program ended with {self.error}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEnded(Event):
+    elapsed: float
+
+    @property
+    def why(self) -> str:
+        return f"The program exited after {self.elapsed:g} s of virtual time."
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        RunStarted,
+        LaneCreated,
+        LaneStateChanged,
+        TaskSubmitted,
+        TaskStarted,
+        FutureChanged,
+        GilChanged,
+        ExceptionRaised,
+        CleanupStarted,
+        CleanupSkipped,
+        TaskEnded,
+        ResultReceived,
+        FaultInjected,
+        FaultRefused,
+        CancelRequested,
+        CancelDelivered,
+        TimeoutExpired,
+        InterruptDelivered,
+        SharedRead,
+        SharedWritten,
+        LockAcquired,
+        LockWaited,
+        LockReleased,
+        QueuePut,
+        QueueGot,
+        OutputWritten,
+        ExecutorShutdown,
+        ProcessKilled,
+        PoolBroken,
+        PicklingFailed,
+        LoopBlocked,
+        DeadlockDetected,
+        WarningIssued,
+        MainEnded,
+        RunEnded,
+    )
+}
+"""The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

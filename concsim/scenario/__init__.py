@@ -1,0 +1,1 @@
+"""Scenario files: YAML in, validated frozen models out, with positioned errors."""

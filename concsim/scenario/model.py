@@ -1,0 +1,599 @@
+"""The scenario format, version 1: validated, frozen models of a scenario file.
+
+Durations are held as integer microseconds (the engine's clock unit) and read from YAML
+as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
+_UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}
+
+
+def parse_duration(value: Any) -> int:
+    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 250ms or 1.5s")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("expected a duration of zero or more")
+        return round(value * 1_000_000)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return round(float(match.group(1)) * _UNIT_US[match.group(2)])
+    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {value!r}")
+
+
+def format_duration(us: int) -> str:
+    """The shortest exact spelling: 500_000 -> ``500ms``, 1_500_000 -> ``1.5s``."""
+    if us % 1_000_000 == 0:
+        return f"{us // 1_000_000}s"
+    if us >= 1_000_000:
+        return f"{us / 1_000_000:g}s"
+    if us % 1_000 == 0:
+        return f"{us // 1_000}ms"
+    if us >= 1_000:
+        return f"{us / 1_000:g}ms"
+    return f"{us}us"
+
+
+Duration = Annotated[
+    int,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration: 250ms, 1.5s, 20us, or a number of seconds.",
+        }
+    ),
+]
+"""Microseconds in Python; a duration string in YAML."""
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
+ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+class _Step(_Strict):
+    label: str | None = None
+    """What the step is, in the program's own words (shown on the lane)."""
+
+
+class CpuStep(_Step):
+    """Pure-Python work: needs its process's GIL and a core."""
+
+    cpu: Duration
+
+
+class NativeStep(_Step):
+    """C code that releases the GIL (NumPy, hashlib): needs a core only."""
+
+    native: Duration
+
+
+class IoStep(_Step):
+    """Waiting on a socket or file without the GIL; in asyncio, an ``await`` of I/O."""
+
+    io: Duration
+
+
+class SleepStep(_Step):
+    """``time.sleep`` in a thread, ``await asyncio.sleep`` in a coroutine."""
+
+    sleep: Duration
+
+
+class BlockingStep(_Step):
+    """A blocking call (``time.sleep``, ``requests.get``): inside ``async def`` it stalls the
+    event loop; elsewhere it is the same as ``io``."""
+
+    blocking: Duration
+
+
+class ToThreadStep(_Step):
+    """``await asyncio.to_thread(blocking_call)``: the call runs on the default thread pool."""
+
+    to_thread: Duration
+
+
+class AcquireStep(_Step):
+    acquire: Name
+
+
+class ReleaseStep(_Step):
+    release: Name
+
+
+class ReadStep(_Step):
+    """``local = shared[name]``: the first half of a read-modify-write."""
+
+    read: Name
+
+
+class WriteStep(_Step):
+    """``shared[name] = local + add``: the second half of a read-modify-write."""
+
+    write: Name
+    add: int = 1
+
+
+class PutStep(_Step):
+    """``queue.put(value)``; blocks while a bounded queue is full. ``null`` is the sentinel."""
+
+    put: Name
+    value: Any = "item"
+
+
+class GetStep(_Step):
+    """``queue.get()``; blocks while the queue is empty."""
+
+    get: Name
+
+
+class ConsumeStep(_Step):
+    """``while (item := q.get()) is not None: ...``: takes items until the sentinel."""
+
+    consume: Name
+    each: tuple[Step, ...] = ()
+
+
+class RaiseStep(_Step):
+    """``raise ErrorType(message)``."""
+
+    raise_: ErrorType = Field(alias="raise")
+    message: str = ""
+
+
+class PrintStep(_Step):
+    """``print(text)``: two writes (the text, then the newline) that other threads can split."""
+
+    print: str
+
+
+class LogStep(_Step):
+    """``logging.info(text)``: one line, written under the handler's lock, tagged by task."""
+
+    log: str
+
+
+class SubmitStep(_Step):
+    """Main program only: hand the tasks to the model (all of them, or the ones named)."""
+
+    submit: Literal["all"] | tuple[Name, ...] = "all"
+
+
+class CollectStep(_Step):
+    """Main program only: collect results with the program's ``collect`` pattern."""
+
+    collect: Literal["results"] = "results"
+
+
+class CheckStopStep(_Step):
+    """``if stop.is_set(): return``: a cooperative cancellation point in a thread."""
+
+    check_stop: Literal[True] = True
+
+
+STEP_KINDS: dict[str, type[_Step]] = {
+    "cpu": CpuStep,
+    "native": NativeStep,
+    "io": IoStep,
+    "sleep": SleepStep,
+    "blocking": BlockingStep,
+    "to_thread": ToThreadStep,
+    "acquire": AcquireStep,
+    "release": ReleaseStep,
+    "read": ReadStep,
+    "write": WriteStep,
+    "put": PutStep,
+    "get": GetStep,
+    "consume": ConsumeStep,
+    "raise": RaiseStep,
+    "print": PrintStep,
+    "log": LogStep,
+    "submit": SubmitStep,
+    "collect": CollectStep,
+    "check_stop": CheckStopStep,
+}
+"""Each step is a mapping with exactly one of these keys (its kind) plus options."""
+
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value if value in _BARE_STEP_FORMS else None
+    if isinstance(value, BaseModel):
+        for kind, cls in STEP_KINDS.items():
+            if type(value) is cls:
+                return kind
+        return None
+    if isinstance(value, dict):
+        kinds = [key for key in value if key in STEP_KINDS]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+_BARE_STEP_FORMS = {
+    "submit": {"submit": "all"},
+    "collect": {"collect": "results"},
+    "check_stop": {"check_stop": True},
+}
+
+
+def _bare_step(value: Any) -> Any:
+    if isinstance(value, str) and value in _BARE_STEP_FORMS:
+        return _BARE_STEP_FORMS[value]
+    if isinstance(value, dict):
+        kinds = [key for key in value if key in STEP_KINDS]
+        if not kinds:
+            raise ValueError(
+                "a step needs exactly one kind key, one of: " + ", ".join(STEP_KINDS)
+            )
+        if len(kinds) > 1:
+            raise ValueError(
+                f"a step has exactly one kind key, found {len(kinds)}: {', '.join(kinds)}"
+            )
+    elif not isinstance(value, BaseModel):
+        raise ValueError(
+            "a step is a mapping such as {cpu: 10ms} or one of: " + ", ".join(_BARE_STEP_FORMS)
+        )
+    return value
+
+
+Step = Annotated[
+    Annotated[CpuStep, Tag("cpu")]
+    | Annotated[NativeStep, Tag("native")]
+    | Annotated[IoStep, Tag("io")]
+    | Annotated[SleepStep, Tag("sleep")]
+    | Annotated[BlockingStep, Tag("blocking")]
+    | Annotated[ToThreadStep, Tag("to_thread")]
+    | Annotated[AcquireStep, Tag("acquire")]
+    | Annotated[ReleaseStep, Tag("release")]
+    | Annotated[ReadStep, Tag("read")]
+    | Annotated[WriteStep, Tag("write")]
+    | Annotated[PutStep, Tag("put")]
+    | Annotated[GetStep, Tag("get")]
+    | Annotated[ConsumeStep, Tag("consume")]
+    | Annotated[RaiseStep, Tag("raise")]
+    | Annotated[PrintStep, Tag("print")]
+    | Annotated[LogStep, Tag("log")]
+    | Annotated[SubmitStep, Tag("submit")]
+    | Annotated[CollectStep, Tag("collect")]
+    | Annotated[CheckStopStep, Tag("check_stop")],
+    Discriminator(_step_kind),
+    BeforeValidator(_bare_step),
+]
+
+ConsumeStep.model_rebuild()
+
+WAIT_KINDS = (IoStep, SleepStep, BlockingStep, ToThreadStep)
+
+
+def step_kind(step: BaseModel) -> str:
+    kind = _step_kind(step)
+    assert kind is not None
+    return kind
+
+
+def step_label(step: BaseModel) -> str:
+    """How a step is named on a lane: its ``label``, else e.g. ``io 500ms``."""
+    label = getattr(step, "label", None)
+    if label:
+        return str(label)
+    kind = step_kind(step)
+    value = getattr(step, "raise_" if kind == "raise" else kind)
+    if isinstance(value, int) and not isinstance(value, bool) and kind not in {"write"}:
+        return f"{kind} {format_duration(value)}"
+    if kind in {"submit", "collect", "check_stop"}:
+        return kind
+    return f"{kind} {value}"
+
+
+# --- machine and program -----------------------------------------------------------------
+
+
+class Machine(_Strict):
+    cores: Annotated[int, Field(ge=1, le=1024)] = 4
+    gil: bool = True
+    """False models a free-threaded build (PEP 703): threads run Python code in parallel."""
+    switch_interval: Duration = 5_000
+    """``sys.getswitchinterval()``: how long a waiting thread lets the GIL holder run."""
+    process_start: Duration = 50_000
+    """Time to start one worker process (fork + interpreter start-up + imports)."""
+    pickle_overhead: Duration = 200
+    """Fixed cost of sending one work item or result to or from a worker process."""
+    pickle_per_kb: Duration = 10
+    """Cost of pickling, sending and unpickling one KB of arguments or results."""
+
+
+class Model(StrEnum):
+    SEQUENTIAL = "sequential"
+    THREADS = "threads"
+    PROCESSES = "processes"
+    ASYNCIO = "asyncio"
+
+
+class Pattern(StrEnum):
+    AS_COMPLETED = "as_completed"
+    MAP = "map"
+    RESULT = "result"  # for f in futures: f.result(timeout)
+    WAIT = "wait"
+    GATHER = "gather"
+    TASKGROUP = "taskgroup"
+    JOIN = "join"  # raw threads / processes: t.join()
+    NONE = "none"  # results never inspected
+
+
+class ReturnWhen(StrEnum):
+    FIRST_COMPLETED = "FIRST_COMPLETED"
+    FIRST_EXCEPTION = "FIRST_EXCEPTION"
+    ALL_COMPLETED = "ALL_COMPLETED"
+
+
+_PATTERNS_BY_MODEL = {
+    Model.SEQUENTIAL: {Pattern.MAP, Pattern.NONE},
+    Model.THREADS: {
+        Pattern.AS_COMPLETED, Pattern.MAP, Pattern.RESULT, Pattern.WAIT, Pattern.JOIN,
+        Pattern.NONE,
+    },
+    Model.PROCESSES: {
+        Pattern.AS_COMPLETED, Pattern.MAP, Pattern.RESULT, Pattern.WAIT, Pattern.JOIN,
+        Pattern.NONE,
+    },
+    Model.ASYNCIO: {
+        Pattern.AS_COMPLETED, Pattern.GATHER, Pattern.TASKGROUP, Pattern.WAIT, Pattern.RESULT,
+        Pattern.NONE,
+    },
+}
+
+
+class Collect(_Strict):
+    """How the main program receives results."""
+
+    pattern: Pattern = Pattern.AS_COMPLETED
+    timeout: Duration | None = None
+    """as_completed(timeout), map(timeout), result(timeout), wait(timeout); in asyncio
+    wait_for(gather(...), timeout) or ``async with asyncio.timeout(...)`` around a TaskGroup."""
+    return_when: ReturnWhen = ReturnWhen.ALL_COMPLETED
+    return_exceptions: bool = False
+    shield: bool = False
+    """asyncio: await ``asyncio.shield(...)`` so cancelling the wait spares the tasks."""
+
+
+def _collect_shorthand(value: Any) -> Any:
+    return {"pattern": value} if isinstance(value, str) else value
+
+
+class Shutdown(_Strict):
+    """An explicit ``executor.shutdown(wait=..., cancel_futures=...)`` in a ``finally``."""
+
+    wait: bool = True
+    cancel_futures: bool = False
+
+
+class Program(_Strict):
+    model: Model = Model.THREADS
+    max_workers: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    """Default as CPython: threads min(32, cores + 4), processes cores."""
+    executor: bool = True
+    """False: one ``threading.Thread`` / ``multiprocessing.Process`` per task, no pool."""
+    context_manager: bool = True
+    """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
+    shutdown: Shutdown | None = None
+    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
+    chunksize: Annotated[int, Field(ge=1)] = 1
+    """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
+    main: tuple[Step, ...] = ()
+    """The main program's own steps; empty means ``[submit, collect]``."""
+    on_result: tuple[Step, ...] = ()
+    """Steps the main program runs for each result it receives."""
+
+    @model_validator(mode="after")
+    def _check_pattern(self) -> Program:
+        allowed = _PATTERNS_BY_MODEL[self.model]
+        if self.collect.pattern not in allowed:
+            names = ", ".join(sorted(p.value for p in allowed))
+            raise ValueError(
+                f"collect pattern {self.collect.pattern.value!r} does not apply to model "
+                f"{self.model.value!r}; expected one of: {names}"
+            )
+        if self.collect.pattern is Pattern.JOIN and self.executor:
+            raise ValueError("collect pattern 'join' needs executor: false (plain threads)")
+        return self
+
+    @property
+    def main_steps(self) -> tuple[Any, ...]:
+        if self.main:
+            return self.main
+        return (SubmitStep(), CollectStep())
+
+    def resolved_max_workers(self, cores: int) -> int:
+        if self.max_workers is not None:
+            return self.max_workers
+        if self.model is Model.PROCESSES:
+            return cores
+        return min(32, cores + 4)
+
+
+# --- tasks, faults, variants -------------------------------------------------------------
+
+
+class Task(_Strict):
+    name: Name
+    repeat: Annotated[int, Field(ge=1, le=100_000)] = 1
+    """Stamp out N tasks named NAME-1 .. NAME-N; ``{i}`` and ``{name}`` fill ``returns``."""
+    steps: tuple[Step, ...] = ()
+    cleanup: tuple[Step, ...] = ()
+    """What the task's ``finally`` block does."""
+    returns: Any = None
+    """The return value; a string may use ``{name}`` and ``{i}``. Default: ``"NAME done"``."""
+    picklable: bool = True
+    """False: a lambda or nested function, which a process pool cannot send."""
+    arg_kb: Annotated[float, Field(ge=0)] = 0.0
+    result_kb: Annotated[float, Field(ge=0)] = 0.0
+    daemon: bool = False
+    """Plain threads only: a daemon thread is stopped abruptly at interpreter exit."""
+    timeout: Duration | None = None
+    """asyncio: the main program awaits this task with ``asyncio.wait_for(..., timeout)``."""
+
+    @field_validator("steps", "cleanup")
+    @classmethod
+    def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        for step in steps:
+            if isinstance(step, SubmitStep | CollectStep):
+                raise ValueError(
+                    f"'{step_kind(step)}' is a step of the main program (program.main), "
+                    "not of a task"
+                )
+        return steps
+
+
+class FaultKind(StrEnum):
+    FAIL = "fail"
+    TIMEOUT = "timeout"
+    CANCEL = "cancel"
+    KILL = "kill"
+    INTERRUPT = "interrupt"
+    HANG = "hang"
+
+
+class When(_Strict):
+    task: Name
+    step: Annotated[int, Field(ge=0)]
+    """Index (from 0) of the step; the fault lands as the task starts it."""
+
+
+class Fault(_Strict):
+    fault: FaultKind
+    target: Name = "main"
+    """A task name, a lane id (``process-2``) or ``main``."""
+    at: Duration | None = None
+    when: When | None = None
+    error: ErrorType = "RuntimeError"
+    """For ``fail``: the exception type raised."""
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Fault:
+        if (self.at is None) == (self.when is None):
+            raise ValueError("a fault needs exactly one of 'at' (a time) or 'when' (a step)")
+        return self
+
+
+class MachinePatch(_Strict):
+    cores: Annotated[int, Field(ge=1, le=1024)] | None = None
+    gil: bool | None = None
+    switch_interval: Duration | None = None
+    process_start: Duration | None = None
+    pickle_overhead: Duration | None = None
+    pickle_per_kb: Duration | None = None
+
+
+class ProgramPatch(_Strict):
+    model: Model | None = None
+    max_workers: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    executor: bool | None = None
+    context_manager: bool | None = None
+    shutdown: Shutdown | None = None
+    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] | None = None
+    chunksize: Annotated[int, Field(ge=1)] | None = None
+    main: tuple[Step, ...] | None = None
+    on_result: tuple[Step, ...] | None = None
+
+
+class Variant(_Strict):
+    """The same workload under other settings, e.g. ``{name: processes, program: {model:
+    processes}}``: fields given here replace the scenario's."""
+
+    name: Name
+    summary: str = ""
+    machine: MachinePatch = MachinePatch()
+    program: ProgramPatch = ProgramPatch()
+
+
+class QueueSpec(_Strict):
+    maxsize: Annotated[int, Field(ge=0)] = 0
+
+
+class Scenario(_Strict):
+    version: Literal[1] = 1
+    name: Name
+    summary: str = ""
+    topic: str = "other"
+    """Where ``concsim list`` groups it: models, shared-state, asyncio, failure, ..."""
+    order: int = 100
+    """Position within its topic, in learning order."""
+    notes: str = ""
+    """Markdown teaching text: what you are looking at, what to notice, try this."""
+    seed: int = 0
+    machine: Machine = Machine()
+    program: Program = Program()
+    tasks: tuple[Task, ...] = ()
+    shared: dict[Name, int] = {}
+    queues: dict[Name, QueueSpec] = {}
+    variants: tuple[Variant, ...] = ()
+    faults: tuple[Fault, ...] = ()
+
+    @field_validator("tasks")
+    @classmethod
+    def _unique_names(cls, tasks: tuple[Task, ...]) -> tuple[Task, ...]:
+        seen: set[str] = set()
+        for task in tasks:
+            if task.name in seen or task.name == "main":
+                raise ValueError(f"task name {task.name!r} is used twice or is reserved")
+            seen.add(task.name)
+        return tasks
+
+    def variant(self, name: str | None) -> Scenario:
+        """This scenario with one variant's settings applied (``None``: as written)."""
+        if name is None:
+            return self
+        for variant in self.variants:
+            if variant.name == name:
+                machine = self.machine.model_copy(
+                    update=variant.machine.model_dump(exclude_none=True, exclude_unset=True)
+                )
+                patch = {
+                    key: getattr(variant.program, key)
+                    for key in variant.program.model_fields_set
+                    if getattr(variant.program, key) is not None
+                }
+                program = Program.model_validate({**_shallow(self.program), **patch})
+                return self.model_copy(update={"machine": machine, "program": program})
+        known = ", ".join(v.name for v in self.variants) or "none"
+        raise KeyError(f"no variant {name!r} in {self.name} (variants: {known})")
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variants)
+
+
+def _shallow(model: BaseModel) -> dict[str, Any]:
+    return {key: getattr(model, key) for key in type(model).model_fields}
