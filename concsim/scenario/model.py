@@ -332,6 +332,8 @@ class Machine(_Strict):
     """Fixed cost of sending one work item or result to or from a worker process."""
     pickle_per_kb: Duration = 10
     """Cost of pickling, sending and unpickling one KB of arguments or results."""
+    jitter: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Each I/O wait lasts its duration times 1 ± jitter, drawn from the run's seeded RNG."""
 
 
 class Model(StrEnum):
@@ -514,6 +516,7 @@ class MachinePatch(_Strict):
     process_start: Duration | None = None
     pickle_overhead: Duration | None = None
     pickle_per_kb: Duration | None = None
+    jitter: Annotated[float, Field(ge=0, lt=1)] | None = None
 
 
 class ProgramPatch(_Strict):
