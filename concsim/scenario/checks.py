@@ -1,0 +1,261 @@
+"""Checks across a scenario that field validation cannot make: names must refer to something."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from concsim.scenario.document import Document, Loc
+from concsim.scenario.errors import Problem, did_you_mean
+from concsim.scenario.messages import STEP_LISTS, step_kind_of
+from concsim.scenario.model import Scenario
+
+_LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
+_COPY = re.compile(r"^(.+)-([1-9][0-9]*)$")
+
+
+def check_names(doc: Document) -> list[Problem]:
+    """Problems of reference in the raw data; it may be invalid elsewhere, so look carefully."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tasks = _named(data, "tasks")
+    problems = _duplicates(doc, "tasks", "task", tasks)
+    problems += _duplicates(doc, "variants", "variant", _named(data, "variants"))
+    problems += _steps(doc, data, tasks)
+    problems += _faults(doc, data, tasks)
+    return problems
+
+
+def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
+    """Each variant applied to the scenario must still make a valid program."""
+    problems: list[Problem] = []
+    for index, variant in enumerate(scenario.variants):
+        try:
+            scenario.variant(variant.name)
+        except ValidationError as error:
+            # Only the combination can fail here (each patch field is already valid), e.g.
+            # a variant switching to asyncio while the scenario collects with `map`.
+            loc: Loc = ("variants", index, "program")
+            program = _get(doc.data, loc)
+            for key in ("collect", "model"):
+                if isinstance(program, dict) and key in program:
+                    loc = (*loc, key)
+                    break
+            for details in error.errors():
+                text = str(details["msg"]).removeprefix("Value error, ")
+                problems.append(doc.problem(loc, f"with this variant, {text}"))
+    return problems
+
+
+def _get(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _named(data: dict[Any, Any], key: str) -> list[tuple[int, dict[Any, Any]]]:
+    items = data.get(key)
+    if not isinstance(items, list):
+        return []
+    return [
+        (i, item)
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    ]
+
+
+def _duplicates(
+    doc: Document, key: str, noun: str, items: list[tuple[int, dict[Any, Any]]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[str, Loc] = {}
+    for index, item in items:
+        name, loc = item["name"], (key, index, "name")
+        if noun == "task" and name == "main":
+            problems.append(
+                doc.problem(
+                    loc, "task name `main` is reserved for the main program; expected another name"
+                )
+            )
+        elif name in first:
+            where = doc.problem(first[name], "")
+            problems.append(
+                doc.problem(
+                    loc, f"{noun} name `{name}` is used twice (first at {where.line}:{where.col})"
+                )
+            )
+        else:
+            first[name] = loc
+    return problems
+
+
+def _all_steps(data: dict[Any, Any]) -> Iterator[tuple[Loc, Any]]:
+    """Every step in the file, nested ``each`` steps included, with its location."""
+    roots: list[tuple[Loc, Any]] = [(("program",), data.get("program"))]
+    for key in ("tasks", "variants"):
+        items = data.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            if key == "tasks":
+                roots.append(((key, index), item))
+            elif isinstance(item, dict):
+                roots.append(((key, index, "program"), item.get("program")))
+    stack = [(loc, owner) for loc, owner in reversed(roots)]
+    while stack:
+        loc, owner = stack.pop()
+        if not isinstance(owner, dict):
+            continue
+        for key in sorted(STEP_LISTS & owner.keys()):
+            steps = owner[key]
+            for index, step in enumerate(steps if isinstance(steps, list) else []):
+                yield (*loc, key, index), step
+                if isinstance(step, dict):
+                    stack.append(((*loc, key, index), step))
+
+
+def _steps(
+    doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
+) -> list[Problem]:
+    shared, queues = data.get("shared", {}), data.get("queues", {})
+    steps = [(loc, step, step_kind_of(step)) for loc, step in _all_steps(data)]
+    locks = {step[kind] for _, step, kind in steps if kind == "acquire"}
+    names = {task["name"] for _, task in tasks}
+    problems: list[Problem] = []
+    for loc, step, kind in steps:
+        if isinstance(step, str) and kind is not None:
+            step = {kind: kind}  # a bare `submit`: only its kind matters here
+        if not isinstance(step, dict) or kind is None or not isinstance(step[kind], str | list):
+            continue
+        name, at = step[kind], (*loc, kind)
+        if kind in {"submit", "collect"} and loc[0] == "tasks":
+            problems.append(
+                doc.problem(
+                    loc,
+                    f"`{kind}` is a step of the main program; "
+                    "expected it under program.main, not in a task",
+                )
+            )
+            continue
+        if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
+            hint = did_you_mean(name, shared, listing=False) or "declare it under `shared:`"
+            problems.append(doc.problem(at, f"no shared variable `{name}`; {hint}"))
+        elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
+            hint = did_you_mean(name, queues, listing=False) or "declare it under `queues:`"
+            problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
+        elif kind == "release" and name not in locks:
+            # threading.Lock may be released by another thread, so only a lock that no step
+            # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).
+            hint = did_you_mean(name, locks, listing=False) or "expected an `acquire` of it first"
+            problems.append(doc.problem(at, f"lock `{name}` is never acquired; {hint}"))
+        elif kind == "submit" and isinstance(name, list):
+            for index, task in enumerate(name):
+                if isinstance(task, str) and not _is_task(task, tasks):
+                    problems.append(
+                        doc.problem(
+                            (*at, index), f"no task named `{task}`; " + did_you_mean(task, names)
+                        )
+                    )
+    return problems
+
+
+def _faults(
+    doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
+) -> list[Problem]:
+    faults = data.get("faults")
+    names = {task["name"] for _, task in tasks} | {"main"}
+    shown = names | {
+        f"{task['name']}-1..{task['name']}-{task['repeat']}"
+        for _, task in tasks
+        if isinstance(task.get("repeat"), int) and task["repeat"] > 1
+    }
+    problems: list[Problem] = []
+    for index, fault in enumerate(faults if isinstance(faults, list) else []):
+        if not isinstance(fault, dict):
+            continue
+        target = fault.get("target")
+        if isinstance(target, str) and not (
+            target == "main" or _is_task(target, tasks) or _LANE.match(target)
+        ):
+            hint = did_you_mean(target, names, listing=False) or (
+                f"expected {_listing(shown)}, thread-N or process-N"
+            )
+            problems.append(
+                doc.problem(
+                    ("faults", index, "target"), f"no task or lane named `{target}`; {hint}"
+                )
+            )
+        when = fault.get("when")
+        if isinstance(when, dict) and isinstance(when.get("task"), str):
+            problems += _when(doc, data, tasks, ("faults", index, "when"), when)
+    return problems
+
+
+def _when(
+    doc: Document,
+    data: dict[Any, Any],
+    tasks: list[tuple[int, dict[Any, Any]]],
+    loc: Loc,
+    when: dict[Any, Any],
+) -> list[Problem]:
+    name, step = when["task"], when.get("step")
+    if name != "main" and not _is_task(name, tasks):
+        names = {task["name"] for _, task in tasks} | {"main"}
+        return [
+            doc.problem((*loc, "task"), f"no task named `{name}`; " + did_you_mean(name, names))
+        ]
+    if name == "main":
+        program = data.get("program")
+        main = program.get("main") if isinstance(program, dict) else None
+        steps = main if isinstance(main, list) and main else ["submit", "collect"]
+    else:
+        task = _task(name, tasks)
+        steps = task.get("steps", []) if task is not None else []
+    if not isinstance(step, int) or isinstance(step, bool) or not isinstance(steps, list):
+        return []
+    if step >= len(steps):
+        count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
+        expected = (
+            f"expected 0 to {len(steps) - 1}"
+            if len(steps) > 1
+            else ("expected 0" if steps else "expected a task with steps")
+        )
+        return [
+            doc.problem(
+                (*loc, "step"),
+                f"step {step} is past the end of `{name}`, which has {count}; {expected}",
+            )
+        ]
+    return []
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:10]) + (", ..." if len(shown) > 10 else "")
+
+
+def _task(name: str, tasks: list[tuple[int, dict[Any, Any]]]) -> dict[Any, Any] | None:
+    """The task ``name`` refers to: a task, or one copy ``NAME-k`` of a repeated task."""
+    for _, task in tasks:
+        if task["name"] == name:
+            return task
+    match = _COPY.match(name)
+    if match:
+        for _, task in tasks:
+            repeat = task.get("repeat", 1)
+            if (
+                task["name"] == match.group(1)
+                and isinstance(repeat, int)
+                and (repeat > 1 and int(match.group(2)) <= repeat)
+            ):
+                return task
+    return None
+
+
+def _is_task(name: str, tasks: list[tuple[int, dict[Any, Any]]]) -> bool:
+    return _task(name, tasks) is not None

@@ -1,0 +1,311 @@
+"""A YAML document read safely: its plain data, where each value sits, and YAML-level traps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
+
+# libyaml parses and composes in C; the pure-Python loader gives the same nodes, only slower.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Loc = tuple[Any, ...]
+"""A path into the data: mapping keys and list indices, e.g. ``("tasks", 1, "steps", 0)``."""
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map")}
+_MERGE = _CORE + "merge"
+_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+
+MAX_VALUES = 100_000
+"""Aliases can make a small file expand to billions of values; a scenario never needs this many."""
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where a value sits: its key's node (None for a list item or the top) and its own node."""
+
+    key: Node | None
+    value: Node
+
+
+@dataclass
+class Document:
+    """The data of one YAML file and the node of every value in it, from the same parse."""
+
+    path: str
+    data: Any
+    spots: dict[Loc, Spot]
+    problems: list[Problem] = field(default_factory=list)
+    """YAML-level problems that do not stop validation: duplicate keys, YAML 1.1 traps."""
+
+    def spot(self, loc: Loc) -> Spot:
+        """The spot of ``loc``, or of its nearest ancestor when the value is missing."""
+        for end in range(len(loc), -1, -1):
+            found = self.spots.get(loc[:end])
+            if found is not None:
+                return found
+        raise KeyError(loc)  # the top () is always present
+
+    def problem(self, loc: Loc, message: str, *, at_key: bool = False) -> Problem:
+        """A problem at ``loc``'s value, or at its key (an unknown or duplicate key)."""
+        spot = self.spot(loc)
+        node = spot.key if at_key and spot.key is not None else spot.value
+        return _problem_at(self.path, node, self.dotted(loc), message)
+
+    def dotted(self, loc: Loc) -> str:
+        """``tasks[1].steps[0].io``: keys as written in the file, list items as ``[i]``."""
+        return dotted(loc, self.spots)
+
+
+def dotted(loc: Loc, spots: dict[Loc, Spot] | None = None) -> str:
+    """A path for people; a key that is not a plain word is shown in brackets."""
+    text = ""
+    for end, part in enumerate(loc, start=1):
+        if isinstance(part, int) and not isinstance(part, bool) and not _is_key(loc[:end], spots):
+            text += f"[{part}]"
+            continue
+        word = _key_text(loc[:end], part, spots)
+        text += f".{word}" if re.fullmatch(r"[A-Za-z_][\w\-]*", word) else f"[{word}]"
+    return text.lstrip(".") or FILE
+
+
+def _is_key(loc: Loc, spots: dict[Loc, Spot] | None) -> bool:
+    spot = spots.get(loc) if spots else None
+    return spot is not None and spot.key is not None
+
+
+def _key_text(loc: Loc, part: Any, spots: dict[Loc, Spot] | None) -> str:
+    spot = spots.get(loc) if spots else None
+    if spot is not None and isinstance(spot.key, ScalarNode):
+        return str(spot.key.value)  # as written: `on`, not true
+    return part if isinstance(part, str) else describe(part)
+
+
+def _problem_at(path: str, node: Node, dotted_path: str, message: str) -> Problem:
+    mark = node.start_mark
+    return Problem(path, mark.line + 1, mark.column + 1, dotted_path, message)
+
+
+def _mark_problem(path: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if error.problem == "but found another document":
+        return Problem(
+            path, line, col, FILE, "a second document starts here; expected one scenario per file"
+        )
+    message = f"invalid YAML: {error.problem or error.context or 'cannot parse'}"
+    if error.context and error.problem and error.context_mark:
+        where = f"{error.context_mark.line + 1}:{error.context_mark.column + 1}"
+        message += f" ({error.context} at {where})"
+    lines = text.splitlines()
+    if "tab" not in message and 0 < line <= len(lines) and "\t" in lines[line - 1][:col]:
+        message += "; indent with spaces, not tabs"
+    return Problem(path, line, col, FILE, message)
+
+
+def _reader_problem(path: str, error: yaml.YAMLError, text: str) -> Problem:
+    # A character YAML does not allow (a NUL, a control code): the error knows only its index.
+    position = getattr(error, "position", 0)
+    before = text[:position]
+    line, col = before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+    reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+    character = getattr(error, "character", None)
+    if isinstance(character, str) and character:
+        character = ord(character[0])
+    code = f" U+{character:04X}" if isinstance(character, int) else ""
+    return Problem(
+        path,
+        line,
+        col,
+        FILE,
+        f"invalid YAML: character{code} is not allowed ({reason}); expected printable text",
+    )
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Walker:
+    """Walks the node tree once: records every value's spot and finds YAML-level problems."""
+
+    def __init__(self, loader: yaml.SafeLoader, path: str) -> None:
+        self.loader = loader
+        self.path = path
+        self.spots: dict[Loc, Spot] = {}
+        self.problems: list[Problem] = []
+        self.fatal: list[Problem] = []
+        self.reported: set[int] = set()
+        self.count = 0
+
+    def walk(self, node: Node, loc: Loc, key: Node | None, stack: tuple[int, ...]) -> None:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooBig
+        if id(node) in stack:
+            self._fatal(
+                node,
+                loc,
+                "an alias refers to a value that contains it; expected a value without a cycle",
+            )
+            return
+        if len(stack) > MAX_DEPTH:
+            self._fatal(node, loc, f"nested more than {MAX_DEPTH} levels deep")
+            return
+        self.spots.setdefault(loc, Spot(key, node))
+        self._check_tag(node, loc)
+        stack = (*stack, id(node))
+        if isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                self.walk(item, (*loc, index), None, stack)
+        elif isinstance(node, MappingNode):
+            for key_node, value_node, key_value in self._pairs(node, loc):
+                self.walk(value_node, (*loc, key_value), key_node, stack)
+
+    def _pairs(
+        self, node: MappingNode, loc: Loc, merging: frozenset[int] = frozenset()
+    ) -> Iterator[tuple[Node, Node, Any]]:
+        # Own keys first, then keys brought in by `<<: *anchor` merges that the mapping does
+        # not set itself: the same precedence as PyYAML's merge, so spots match the data.
+        merging = merging | {id(node)}
+        first: dict[Any, Node] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            value = self._key(key_node, loc)
+            if value is _UNHASHABLE:
+                continue  # the constructor reports it, with its position
+            if value in first:
+                mark = first[value].start_mark
+                where = f"{mark.line + 1}:{mark.column + 1}"
+                message = f"duplicate key `{key_node.value}` (first at {where})"
+                self.problems.append(
+                    _problem_at(self.path, key_node, dotted((*loc, value)), message)
+                )
+                continue
+            first[value] = key_node
+            yield key_node, value_node, value
+        for merged in merges:
+            sources = merged.value if isinstance(merged, SequenceNode) else [merged]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    continue  # the constructor reports a merge of a non-mapping
+                if id(source) in merging:
+                    self._fatal(
+                        source,
+                        loc,
+                        "a mapping merges itself (`<<`); expected a merge of another mapping",
+                    )
+                    continue
+                for key_node, value_node, value in self._pairs(source, loc, merging):
+                    if value not in first:
+                        first[value] = key_node
+                        yield key_node, value_node, value
+
+    def _key(self, node: Node, loc: Loc) -> Any:
+        self._check_tag(node, loc, is_key=True)
+        if not isinstance(node, ScalarNode) or node.tag not in _PLAIN_TAGS:
+            return _UNHASHABLE
+        return self.loader.construct_object(node)
+
+    def _check_tag(self, node: Node, loc: Loc, *, is_key: bool = False) -> None:
+        if id(node) in self.reported:
+            return
+        tag = node.tag
+        if tag in _PLAIN_TAGS or tag == _MERGE:
+            trap = _yaml11_trap(node)
+            if trap:
+                self.reported.add(id(node))
+                where = (*loc, node.value) if is_key else loc
+                self.problems.append(_problem_at(self.path, node, dotted(where), trap))
+            return
+        self.reported.add(id(node))
+        if tag == _CORE + "timestamp":
+            message = (
+                f'`{node.value}` is read as a date; expected text, so quote it ("{node.value}")'
+            )
+        else:
+            shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+            message = (
+                f"tag `{shown}` is not allowed; expected plain YAML values (text, "
+                "numbers, true/false, lists and mappings)"
+            )
+        self._fatal(node, loc, message)
+
+    def _fatal(self, node: Node, loc: Loc, message: str) -> None:
+        self.fatal.append(_problem_at(self.path, node, dotted(loc), message))
+
+
+_UNHASHABLE = object()
+
+
+def _yaml11_trap(node: Node) -> str | None:
+    """YAML 1.1 reads some plain words and numbers as something the author did not mean."""
+    if not isinstance(node, ScalarNode) or node.style not in (None, ""):
+        return None  # quoted text is always text
+    text = node.value
+    if node.tag == _CORE + "bool" and text.lower() in _BOOL_WORDS:
+        word = "true" if text.lower() in {"yes", "on", "y"} else "false"
+        return (
+            f"`{text}` is read as {word} (YAML 1.1); write {word}, or quote it "
+            f'("{text}") to mean the text'
+        )
+    if node.tag in {_CORE + "int", _CORE + "float"} and _SEXAGESIMAL.match(text):
+        number = _Loader("").construct_object(node)
+        return (
+            f"`{text}` is read as the number {number} (YAML 1.1 base 60); quote it "
+            f'("{text}") to mean the text'
+        )
+    if node.tag == _CORE + "int" and _OCTAL.match(text):
+        number = _Loader("").construct_object(node)
+        return (
+            f"`{text}` is read as the octal number {number} (YAML 1.1); write it without "
+            "the leading 0, or quote it"
+        )
+    return None
+
+
+def read_document(text: str, path: str) -> Document:
+    """Parse ``text`` safely; raise ScenarioError for problems that leave no data to check."""
+    loader = _Loader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            raise ScenarioError([_mark_problem(path, error, text)]) from None
+        except yaml.YAMLError as error:  # a reader error: a character YAML does not allow
+            raise ScenarioError([_reader_problem(path, error, text)]) from None
+        if root is None or (root.tag == _CORE + "null" and isinstance(root, ScalarNode)):
+            raise ScenarioError.one(
+                path, FILE, "the file is empty; expected a scenario mapping with at least `name:`"
+            )
+        walker = _Walker(loader, path)
+        try:
+            walker.walk(root, (), None, ())
+        except _TooBig:
+            raise ScenarioError.one(
+                path,
+                FILE,
+                f"aliases expand to more than {MAX_VALUES} values; expected a smaller document",
+            ) from None
+        if walker.fatal:
+            raise ScenarioError(walker.fatal + walker.problems)
+        try:
+            data = loader.construct_document(root)
+        except yaml.MarkedYAMLError as error:
+            raise ScenarioError([_mark_problem(path, error, text), *walker.problems]) from None
+        return Document(path, data, walker.spots, walker.problems)
+    finally:
+        loader.dispose()

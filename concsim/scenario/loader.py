@@ -1,0 +1,83 @@
+"""Scenario files in, validated ``Scenario`` models out; every problem as one positioned line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from concsim.scenario.checks import check_names, check_variants
+from concsim.scenario.document import read_document
+from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
+from concsim.scenario.messages import translate
+from concsim.scenario.model import Scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError naming every problem in it."""
+    return load_scenario_text(read_text(path), str(path))
+
+
+def load_scenario_text(text: str, path: str = "<string>") -> Scenario:
+    """Validate scenario YAML given as text; ``path`` is only used to name it in errors."""
+    doc = read_document(text, path)
+    if not isinstance(doc.data, dict):
+        raise ScenarioError(
+            [
+                doc.problem(
+                    (),
+                    "expected a mapping of keys (name:, tasks:, ...) at the top, got "
+                    + describe(doc.data),
+                ),
+                *doc.problems,
+            ]
+        )
+    problems: list[Problem] = list(doc.problems)
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as error:
+        problems += translate(error, doc)
+    problems += check_names(doc)
+    if scenario is not None:
+        problems += check_variants(scenario, doc)
+    # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that
+    # value, so it is the one line shown for it.
+    trapped = {(p.line, p.col, p.dotted) for p in doc.problems}
+    problems = [
+        p for p in problems if p in doc.problems or (p.line, p.col, p.dotted) not in trapped
+    ]
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def read_text(path: str | Path) -> str:
+    """The file's text as UTF-8; a file that cannot be read is a one-line ScenarioError."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError.one(
+            name, FILE, "no such file; expected a scenario .yaml file"
+        ) from None
+    except IsADirectoryError:
+        raise ScenarioError.one(
+            name, FILE, "is a directory; expected a scenario .yaml file"
+        ) from None
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise ScenarioError.one(name, FILE, f"cannot read the file: {reason}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise ScenarioError.one(
+            name,
+            FILE,
+            f"byte 0x{data[error.start]:02x} is not UTF-8; expected UTF-8 text",
+            line=line,
+            col=col,
+        ) from None
