@@ -91,6 +91,7 @@ class RunStarted(Event):
     model: str
     gil: bool  # whether each process has a GIL (False: a free-threaded build)
     shared: tuple[tuple[str, int], ...] = ()  # initial values of shared variables
+    tasks: tuple[str, ...] = ()  # every task, in input order
 
     @property
     def why(self) -> str:

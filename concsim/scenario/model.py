@@ -165,6 +165,13 @@ class ConsumeStep(_Step):
     each: tuple[Step, ...] = ()
 
 
+class RepeatStep(_Step):
+    """``for _ in range(N): ...``: the nested steps, N times over."""
+
+    repeat: Annotated[int, Field(ge=1, le=1_000_000)]
+    steps: tuple[Step, ...] = ()
+
+
 class RaiseStep(_Step):
     """``raise ErrorType(message)``."""
 
@@ -216,6 +223,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "put": PutStep,
     "get": GetStep,
     "consume": ConsumeStep,
+    "repeat": RepeatStep,
     "raise": RaiseStep,
     "print": PrintStep,
     "log": LogStep,
@@ -282,6 +290,7 @@ Step = Annotated[
     | Annotated[PutStep, Tag("put")]
     | Annotated[GetStep, Tag("get")]
     | Annotated[ConsumeStep, Tag("consume")]
+    | Annotated[RepeatStep, Tag("repeat")]
     | Annotated[RaiseStep, Tag("raise")]
     | Annotated[PrintStep, Tag("print")]
     | Annotated[LogStep, Tag("log")]
@@ -293,6 +302,7 @@ Step = Annotated[
 ]
 
 ConsumeStep.model_rebuild()
+RepeatStep.model_rebuild()
 
 WAIT_KINDS = (IoStep, SleepStep, BlockingStep, ToThreadStep)
 
@@ -303,6 +313,9 @@ def step_kind(step: BaseModel) -> str:
     return kind
 
 
+_DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
+
+
 def step_label(step: BaseModel) -> str:
     """How a step is named on a lane: its ``label``, else e.g. ``io 500ms``."""
     label = getattr(step, "label", None)
@@ -310,7 +323,7 @@ def step_label(step: BaseModel) -> str:
         return str(label)
     kind = step_kind(step)
     value = getattr(step, "raise_" if kind == "raise" else kind)
-    if isinstance(value, int) and not isinstance(value, bool) and kind not in {"write"}:
+    if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
     if kind in {"submit", "collect", "check_stop"}:
         return kind

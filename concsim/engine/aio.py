@@ -1,0 +1,501 @@
+"""asyncio: one event loop on the main thread, coroutines that run until they await.
+
+The loop keeps a FIFO of ready callbacks. A coroutine runs (holding the loop, and the
+GIL for Python code) until it reaches an ``await`` of something not yet done; only then
+can anything else run: other coroutines, timer callbacks, timeouts. That is why a ``cpu``
+or ``blocking`` step inside ``async def`` freezes every other coroutine and makes timeouts
+fire late. ``task.cancel()`` never interrupts running code: it throws CancelledError into
+the coroutine at the await where it is parked, or at its next await.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from concsim.events import (
+    CancelDelivered,
+    CancelRequested,
+    FutureState,
+    InterruptDelivered,
+    LaneKind,
+    LaneState,
+    LoopBlocked,
+    MainEnded,
+    ResultReceived,
+    TaskSubmitted,
+    TimeoutExpired,
+)
+from concsim.scenario import model as m
+
+from .executors import Job, ThreadPool
+from .interpreter import TaskResult
+from .runtime import Cancelled, Interrupted, Lane, SimError, TaskRun
+from .runtime_core import TIMED_OUT, Runtime
+
+Register = Callable[[Callable[..., None]], Callable[[], None]]
+
+
+class AsyncioModel:
+    """``asyncio.run(main())``: the loop, its tasks, and main()'s way of collecting them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        world = self.world = runtime.world
+        self.program = world.program
+        self.loop = world.new_lane("loop", LaneKind.LOOP, world.main_proc, lane_id="loop",
+                                   name="event loop")
+        world.loop_lane = self.loop
+        self.ready: deque[Callable[[], None]] = deque()
+        self.scheduled = False
+        workers = min(32, world.machine.cores + 4)
+        self.default_pool = ThreadPool(runtime, workers, how="asyncio.to_thread")
+        self.interrupted = False
+        self.timed_out: set[str] = set()
+        runtime.interp.aio = self
+
+    def is_coroutine(self, lane: Lane) -> bool:
+        return lane.thread is self.loop
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        self.ready.append(fn)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.world.loop_current is None and not self.scheduled:
+            self.scheduled = True
+            self.world.clock.soon(self._run_ready)
+
+    def _run_ready(self) -> None:
+        self.scheduled = False
+        world = self.world
+        while world.loop_current is None and self.ready:
+            self.ready.popleft()()
+        if world.loop_current is None and not self.ready:
+            world.release_gil(self.loop, "the event loop is idle in select()")
+            world.set_state(self.loop, LaneState.IDLE, "select()")
+
+    def make_ready(self, co: Lane, value: Any = None, exc: BaseException | None = None) -> None:
+        if self.world.loop_current is not None:
+            self.world.set_state(co, LaneState.READY, co.step)
+        self.call_soon(lambda: self._step(co, value, exc))
+
+    def _step(self, co: Lane, value: Any, exc: BaseException | None) -> None:
+        world = self.world
+        if co.ended or co.gen is None:
+            return
+        run = co.task
+        if co.must_cancel and run is not None and not run.started:
+            # Cancelled before its first step: the coroutine body never runs.
+            co.must_cancel = False
+            co.gen = None
+            self.runtime.settle(run, cancelled=True)
+            world.set_state(co, LaneState.CANCELLED, run.name)
+            self.runtime.end(run, "cancelled", "CancelledError", "none")
+            return
+        if co.pending_error is not None and exc is None:
+            exc, co.pending_error = co.pending_error, None
+        if co.must_cancel and exc is None:
+            co.must_cancel = False
+            exc = Cancelled()
+        if isinstance(exc, Cancelled):
+            world.emit(CancelDelivered, task=run.name if run else co.id, lane=co.id, step=co.step)
+        world.loop_current = co
+        world.set_state(self.loop, LaneState.RUNNING, co.id)
+        world.resume(co, value, exc)
+
+    def _park(self, co: Lane) -> None:
+        """The running coroutine reached an await (or ended): the loop moves on."""
+        if self.world.loop_current is co:
+            self.world.loop_current = None
+        self._kick()
+
+    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Iterator[Any]:
+        """``await`` something not yet done: park until the waker is called."""
+        if co.must_cancel:
+            co.must_cancel = False
+            self.world.emit(CancelDelivered, task=co.task.name if co.task else co.id,
+                            lane=co.id, step=label)
+            raise Cancelled()
+
+        def wake(value: Any = None, exc: BaseException | None = None) -> None:
+            if co.waker is wake:
+                co.waker = None
+                self.make_ready(co, value, exc)
+
+        co.waker = wake
+        unregister = register(wake)
+        self.world.set_state(co, state, label)
+        self._park(co)
+        try:
+            value = yield
+        finally:
+            unregister()
+            if co.waker is wake:
+                co.waker = None
+        return value
+
+    # --- steps inside a coroutine -------------------------------------------------------
+
+    def await_io(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+        clock = self.world.clock
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            # A hang injected meanwhile freezes this I/O for good.
+            clock.at(clock.now + duration, lambda: None if co.hung_io else wake())
+            return _nothing
+
+        co.in_io = True
+        try:
+            yield from self.await_(co, LaneState.IO, label, register)
+        finally:
+            co.in_io = False
+
+    def blocking(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+        """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""
+        world = self.world
+        world.release_gil(co, "a blocking call released it")
+        world.set_state(co, LaneState.LOOP_BLOCKED, label)
+        world.emit(LoopBlocked, task=co.task.name if co.task else co.id, step=label)
+        co.in_io = True
+        try:
+            if co.hung_io:
+                yield
+            else:
+                yield from world.sleep(co, duration)
+        finally:
+            co.in_io = False
+
+    def to_thread(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+        """``await asyncio.to_thread(f)``: f blocks a worker thread, the loop runs on."""
+        world = self.world
+        state = {"done": False}
+        waiters: list[Callable[..., None]] = []
+
+        def call(lane: Lane) -> Iterator[None]:
+            world.release_gil(lane, "it started blocking I/O")
+            world.set_state(lane, LaneState.IO, f"to_thread: {label}")
+            yield from world.sleep(lane, duration)
+
+        def done() -> None:
+            state["done"] = True
+            for wake in waiters:
+                wake(None)
+
+        self.default_pool.submit(Job([], call=call, done=done))
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            waiters.append(wake)
+            return _nothing
+
+        if not state["done"]:
+            yield from self.await_(co, LaneState.BLOCKED, f"await to_thread({label})", register)
+
+    # --- tasks --------------------------------------------------------------------------
+
+    def create_task(self, run: TaskRun) -> None:
+        world = self.world
+        run.submitted = True
+        co = world.new_lane("task", LaneKind.COROUTINE, world.main_proc, name=run.name,
+                            thread=self.loop, lane_id=run.name)
+        co.task = run
+        run.lane = co
+        world.emit(TaskSubmitted, task=run.name, how="asyncio.create_task")
+        world.set_state(co, LaneState.QUEUED, "created")
+        co.gen = self._coroutine(co, run)
+        self.make_ready(co)
+        if run.spec.timeout is not None:
+            deadline = world.clock.now + run.spec.timeout
+            world.clock.at(deadline, lambda: self.call_soon(lambda: self._expire(run, deadline)))
+
+    def _expire(self, run: TaskRun, deadline: int) -> None:
+        """``asyncio.wait_for(task, timeout)`` ran out: cancel the task, then TimeoutError."""
+        if run.future.is_done:
+            return
+        world = self.world
+        world.emit(TimeoutExpired, waiter=f"wait_for({run.name})", on=run.name,
+                   late_by=(world.clock.now - deadline) / 1_000_000)
+        self.timed_out.add(run.name)
+        self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+
+    def _coroutine(self, co: Lane, run: TaskRun) -> Iterator[None]:
+        runtime = self.runtime
+        result: TaskResult = yield from runtime.execute(co, run)
+        if run.name in self.timed_out and isinstance(result.error, Cancelled):
+            runtime.finish(co, run, result, settle=False)
+            runtime.settle(run, error=SimError("TimeoutError", ""))
+        else:
+            runtime.finish(co, run, result)
+        self._park(co)
+
+    def cancel(self, run: TaskRun, reason: str) -> bool:
+        """``task.cancel()``: CancelledError at its current await, or at its next one."""
+        world = self.world
+        if run.future.is_done:
+            world.emit(CancelRequested, task=run.name, accepted=False,
+                       reason="the task is already done")
+            return False
+        world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
+        co = run.lane
+        assert co is not None
+        if co.waker is not None:
+            co.waker(None, Cancelled())
+        else:
+            co.must_cancel = True
+        return True
+
+    def cancel_main(self) -> None:
+        main = self.runtime.main_lane
+        assert main is not None
+        if main.waker is not None:
+            main.waker(None, Cancelled())
+        else:
+            main.must_cancel = True
+
+    def interrupt(self) -> None:
+        """3.11 asyncio.Runner: SIGINT cancels the main task; run() then raises
+        KeyboardInterrupt after cancelling every other task."""
+        self.interrupted = True
+        main = self.runtime.main_lane
+        assert main is not None
+        self.world.emit(InterruptDelivered, lane=main.id, step=main.step)
+        self.cancel_main()
+
+    # --- main() -------------------------------------------------------------------------
+
+    def main(self, lane: Lane) -> Iterator[None]:
+        world = self.world
+        runtime = self.runtime
+        error: SimError | None = None
+        try:
+            for step in self.program.main_steps:
+                if isinstance(step, m.SubmitStep):
+                    for run in self._selected(step.submit):
+                        self.create_task(run)
+                elif isinstance(step, m.CollectStep):
+                    yield from self.collect(lane)
+                else:
+                    yield from runtime.interp.step(lane, None, step, [])
+        except SimError as exc:
+            error = exc
+        if self.interrupted and isinstance(error, Cancelled):
+            error = Interrupted()
+        world.set_state(lane, LaneState.BLOCKED, "asyncio.run(): cancelling remaining tasks")
+        # asyncio.run(): cancel what is still pending (CPython iterates a set; concsim uses
+        # creation order), run the loop until they finish, then wait for to_thread workers.
+        left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
+        for run in left:
+            self.cancel(run, "asyncio.run() cancels the tasks still pending when main() ends")
+        yield from self._settle_all(lane, left, "asyncio.run(): cancelling remaining tasks")
+        pool = self.default_pool
+        if pool.workers:
+            pool.shutdown(wait=True, cancel_futures=False)
+            yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
+        runtime.unretrieved_warnings(asyncio=True)
+        runtime.main_ended = True
+        world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
+        world.emit(MainEnded, outcome="raised" if error else "ok",
+                   error=error.error if error else None)
+        self._park(lane)
+
+    def _selected(self, names: Any) -> list[TaskRun]:
+        runs = [r for r in self.runtime.tasks if not r.submitted]
+        if names == "all":
+            return runs
+        return [r for r in runs if r.name in names or r.spec.name in names]
+
+    def await_until(self, co: Lane, predicate: Callable[[], bool], label: str,
+                    deadline: int | None = None) -> Iterator[Any]:
+        if predicate():
+            return True
+        world = self.world
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            unwatch = self.runtime.watch(predicate, wake)
+            if deadline is not None:
+                world.clock.at(deadline, lambda: self.call_soon(lambda: wake(TIMED_OUT)))
+            return unwatch
+
+        co.waiting_timeout = True
+        try:
+            got = yield from self.await_(co, LaneState.BLOCKED, label, register)
+        finally:
+            co.waiting_timeout = False
+        if got is TIMED_OUT:
+            late = max(0, world.clock.now - deadline) if deadline is not None else 0
+            world.emit(TimeoutExpired, waiter=co.id, on=label, late_by=late / 1_000_000)
+        return got
+
+    def _settle(self, co: Lane, predicate: Callable[[], bool], label: str) -> Iterator[None]:
+        """Wait for ``predicate`` even through further cancellations."""
+        while True:
+            try:
+                yield from self.await_until(co, predicate, label)
+                return
+            except Cancelled:
+                continue
+
+    def _settle_all(self, co: Lane, runs: list[TaskRun], label: str) -> Iterator[None]:
+        yield from self._settle(co, lambda: all(r.future.is_done for r in runs), label)
+
+    def _cancel_all(self, runs: list[TaskRun], reason: str) -> None:
+        for run in runs:
+            if not run.future.is_done:
+                self.cancel(run, reason)
+
+    def _receive(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+        self.runtime.receive(run)
+        for step in self.program.on_result:
+            yield from self.runtime.interp.step(lane, None, step, [])
+
+    def collect(self, lane: Lane) -> Iterator[None]:
+        collect = self.program.collect
+        for run in self._selected("all"):
+            self.create_task(run)
+        runs = [r for r in self.runtime.tasks if r.submitted]
+        deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
+        pattern = collect.pattern
+        if pattern is m.Pattern.GATHER:
+            yield from self._gather(lane, runs, deadline)
+        elif pattern is m.Pattern.TASKGROUP:
+            yield from self._taskgroup(lane, runs, deadline)
+        elif pattern is m.Pattern.AS_COMPLETED:
+            yield from self._as_completed(lane, runs, deadline)
+        elif pattern is m.Pattern.WAIT:
+            yield from self._wait(lane, runs, deadline, collect.return_when)
+        elif pattern is m.Pattern.RESULT:
+            for run in runs:
+                yield from self._await_task(lane, run)
+
+    def _gather(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+        collect = self.program.collect
+        for run in runs:
+            run.future.retrieved = True  # gather's done-callback reads every child's exception
+
+        def finished() -> bool:
+            done = [r.future for r in runs if r.future.is_done]
+            if len(done) == len(runs):
+                return True
+            return not collect.return_exceptions and any(f.error is not None for f in done)
+
+        try:
+            got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
+        except Cancelled:
+            if not collect.shield:  # cancelling a gather cancels its children, then waits
+                self._cancel_all(runs, "the gather() it belongs to was cancelled")
+                yield from self._settle_all(lane, runs, "gather() cancelling its children")
+            raise
+        if got is TIMED_OUT:
+            if not collect.shield:
+                self._cancel_all(runs, "wait_for() timed out and cancelled gather(), which "
+                                       "cancels its children")
+                yield from self._settle_all(lane, runs, "wait_for() waiting for cancellation")
+            raise SimError("TimeoutError", "")
+        if collect.return_exceptions:
+            for run in runs:
+                error = run.future.error
+                value = run.future.value if error is None else repr(error)
+                self.world.emit(ResultReceived, task=run.name, value=value)
+                for step in self.program.on_result:
+                    yield from self.runtime.interp.step(lane, None, step, [])
+            return
+        first = next((r for r in self.runtime.completed if r in runs and r.future.error), None)
+        if first is not None:
+            self.runtime.receive(first)  # raises: the first exception propagates
+        for run in runs:
+            yield from self._receive(lane, run)
+
+    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+        state: dict[str, Any] = {"aborting": False}
+
+        def abort(reason: str) -> None:
+            if not state["aborting"]:
+                state["aborting"] = True
+                self._cancel_all(runs, reason)
+
+        def on_done(future: Any) -> None:
+            if future.state is FutureState.FAILED:
+                abort(f"TaskGroup cancels the other tasks because {future.task.name} raised "
+                      f"{future.error.error}")
+
+        for run in runs:
+            run.future.retrieved = True  # the group collects every child's exception
+            run.future.add_done_callback(on_done)
+        interrupted: SimError | None = None
+        while not all(r.future.is_done for r in runs):
+            try:
+                got = yield from self.await_until(
+                    lane, lambda: all(r.future.is_done for r in runs), "TaskGroup.__aexit__",
+                    deadline)
+            except Cancelled as exc:
+                interrupted = exc
+                abort("the task running the TaskGroup was cancelled")
+                continue
+            if got is TIMED_OUT:
+                interrupted = SimError("TimeoutError", "")
+                deadline = None
+                abort("asyncio.timeout() expired around the TaskGroup")
+        failed = [r for r in runs if r.future.state is FutureState.FAILED]
+        if failed:
+            count = len(failed)
+            raise SimError("ExceptionGroup", f"unhandled errors in a TaskGroup ({count} "
+                           f"sub-exception{'s' if count > 1 else ''})")
+        if interrupted is not None:
+            raise interrupted
+        for run in runs:
+            yield from self._receive(lane, run)
+
+    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+        pending = list(runs)
+        while pending:
+            ready = [r for r in self.runtime.completed if r in pending]
+            if not ready:
+                got = yield from self.await_until(
+                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()",
+                    deadline)
+                if got is TIMED_OUT:
+                    raise SimError("TimeoutError", "")
+                continue
+            pending.remove(ready[0])
+            yield from self._receive(lane, ready[0])
+
+    def _wait(self, lane: Lane, runs: list[TaskRun], deadline: int | None,
+              when: m.ReturnWhen) -> Iterator[None]:
+        def condition() -> bool:
+            done = [r for r in runs if r.future.is_done]
+            if when is m.ReturnWhen.FIRST_COMPLETED:
+                return bool(done)
+            if when is m.ReturnWhen.FIRST_EXCEPTION and any(r.future.error for r in done):
+                return True
+            return len(done) == len(runs)
+
+        yield from self.await_until(lane, condition, f"asyncio.wait({when.value})", deadline)
+        for run in [r for r in self.runtime.completed if r in runs]:
+            yield from self._receive(lane, run)
+
+    def _await_task(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+        """``await task`` (or ``await wait_for(task, timeout)``): cancelling the waiter
+        cancels the task, unless it is shielded."""
+        collect = self.program.collect
+        deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
+        try:
+            got = yield from self.await_until(
+                lane, lambda: run.future.is_done, f"await {run.name}", deadline)
+        except Cancelled:
+            if not collect.shield:
+                self.cancel(run, "the coroutine awaiting it was cancelled")
+                yield from self._settle_all(lane, [run], f"await {run.name}")
+            raise
+        if got is TIMED_OUT:
+            if not collect.shield:
+                self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+                yield from self._settle_all(lane, [run], f"wait_for({run.name}) cancelling")
+            raise SimError("TimeoutError", "")
+        yield from self._receive(lane, run)
+
+
+def _nothing() -> None:
+    return None

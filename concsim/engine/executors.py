@@ -1,0 +1,306 @@
+"""ThreadPoolExecutor and ProcessPoolExecutor, modelled on CPython 3.11's implementation."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from concsim.events import (
+    ExecutorShutdown,
+    LaneKind,
+    LaneState,
+    PicklingFailed,
+    PoolBroken,
+    ProcessKilled,
+    TaskSubmitted,
+)
+
+from .interpreter import TaskResult
+from .runtime import Gil, Lane, Proc, SimError, TaskRun
+from .runtime_core import Runtime
+
+BROKEN_MESSAGE = (
+    "A process in the process pool was terminated abruptly while the future was running "
+    "or pending."
+)
+BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
+SHUTDOWN_SUBMIT = "cannot schedule new futures after shutdown"
+
+
+@dataclass(eq=False)
+class Job:
+    """A work item: one task, a chunk of tasks (``map(chunksize=...)``), or a bare call."""
+
+    runs: list[TaskRun]
+    call: Callable[[Lane], Iterator[Any]] | None = None  # a bare call (asyncio.to_thread)
+    done: Callable[[], None] | None = None
+
+
+@dataclass(eq=False)
+class Executor:
+    runtime: Runtime
+    max_workers: int
+    queue: deque[Job] = field(default_factory=deque)
+    workers: list[Lane] = field(default_factory=list)
+    idle: deque[Lane] = field(default_factory=deque)
+    is_shutdown: bool = False
+    how: str = "executor.submit"
+
+    @property
+    def world(self) -> Any:
+        return self.runtime.world
+
+    def submit(self, job: Job) -> None:
+        if self.is_shutdown:
+            raise SimError("RuntimeError", SHUTDOWN_SUBMIT)
+        for run in job.runs:
+            run.submitted = True
+            self.world.emit(TaskSubmitted, task=run.name, how=self.how)
+        self._enqueue(job)
+
+    def _enqueue(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def _wake_idle(self) -> bool:
+        if not self.idle:
+            return False
+        lane = self.idle.popleft()
+        self.world.clock.soon(self.world.wake, lane, lane.epoch)
+        return True
+
+    def shutdown(self, wait: bool, cancel_futures: bool) -> list[TaskRun]:
+        """Mark shut down, cancel queued work if asked; returns the cancelled runs."""
+        cancelled: list[TaskRun] = []
+        if cancel_futures:
+            for job in self._queued_jobs():
+                for run in job.runs:
+                    if not run.future.is_done and not run.started:
+                        self.runtime.cancel_pending(run)
+                        cancelled.append(run)
+        self.world.emit(
+            ExecutorShutdown,
+            wait=wait,
+            cancel_futures=cancel_futures,
+            cancelled=tuple(r.name for r in cancelled),
+        )
+        self.is_shutdown = True
+        while self._wake_idle():
+            pass
+        return cancelled
+
+    def _queued_jobs(self) -> list[Job]:
+        return list(self.queue)
+
+    def finished(self) -> bool:
+        """Every worker has exited (shutdown(wait=True) and interpreter exit wait for it)."""
+        return all(lane.ended or lane.gen is None for lane in self.workers)
+
+    def run_job(self, lane: Lane, job: Job) -> Iterator[None]:
+        runtime = self.runtime
+        if job.call is not None:
+            yield from job.call(lane)
+            if job.done is not None:
+                job.done()
+            return
+        for run in job.runs:
+            if run.future.is_done and not run.started:
+                continue
+            result: TaskResult = yield from runtime.execute(
+                lane, run, during_shutdown=self.is_shutdown
+            )
+            runtime.finish(lane, run, result)
+            if result.error is not None and len(job.runs) > 1:
+                break  # a chunk is [fn(*args) for args in chunk]: the rest never runs
+
+
+@dataclass(eq=False)
+class ThreadPool(Executor):
+    """Workers are created one per submit while none is idle, up to max_workers; they take
+    work in FIFO order and, once shut down, drain the queue before they exit."""
+
+    prefix: str = "thread"
+
+    def _enqueue(self, job: Job) -> None:
+        self.queue.append(job)
+        if self._wake_idle():
+            return
+        if len(self.workers) < self.max_workers:
+            world = self.world
+            lane = world.new_lane(self.prefix, LaneKind.THREAD, world.main_proc)
+            self.workers.append(lane)
+            world.start(lane, self._worker(lane))
+
+    def _worker(self, lane: Lane) -> Iterator[None]:
+        world = self.world
+        while True:
+            while not self.queue:
+                if self.is_shutdown:
+                    world.release_gil(lane, "its thread exited")
+                    world.set_state(lane, LaneState.DONE, "exited")
+                    lane.gen = None  # the thread is gone: shutdown and exit see it now
+                    self.runtime.notify()
+                    return
+                world.release_gil(lane, "it waits for work")
+                world.set_state(lane, LaneState.IDLE)
+                self.idle.append(lane)
+                try:
+                    yield
+                finally:
+                    if lane in self.idle:
+                        self.idle.remove(lane)
+            job = self.queue.popleft()
+            if all(run.future.is_done for run in job.runs) and job.call is None:
+                continue  # cancelled while queued: set_running_or_notify_cancel() said no
+            yield from self.run_job(lane, job)
+
+
+@dataclass(eq=False)
+class ProcessPool(Executor):
+    """CPython 3.11 on Linux forks all max_workers processes at the first submit. Work moves
+    from the pending queue to a call queue of max_workers + 1 items, and a future becomes
+    RUNNING (so ``cancel()`` fails) as it enters the call queue, before any process takes
+    it. Arguments are pickled on the way in and results on the way out. A process that
+    dies breaks the pool: every running and pending future fails with BrokenProcessPool
+    and the other workers are terminated."""
+
+    how: str = "executor.submit (to a process)"
+    call_queue: deque[Job] = field(default_factory=deque)
+    broken: bool = False
+    started: bool = False
+
+    def submit(self, job: Job) -> None:
+        if self.broken:
+            raise SimError("BrokenProcessPool", BROKEN_SUBMIT)
+        super().submit(job)
+
+    def _enqueue(self, job: Job) -> None:
+        if not self.started:
+            self.started = True
+            world = self.world
+            for _ in range(self.max_workers):
+                gil = Gil() if world.machine.gil else None
+                number = len(self.workers) + 1
+                proc = Proc(f"process-{number}", gil)
+                lane = world.new_lane("process", LaneKind.PROCESS, proc)
+                self.workers.append(lane)
+                world.start(lane, self._worker(lane))
+        self.queue.append(job)
+        self._fill_call_queue()
+
+    def _queued_jobs(self) -> list[Job]:
+        return list(self.queue)
+
+    def _fill_call_queue(self) -> None:
+        world = self.world
+        while self.queue and len(self.call_queue) < self.max_workers + 1:
+            job = self.queue.popleft()
+            live = [run for run in job.runs if self.runtime.set_running(run)]
+            if not live:
+                continue
+            unpicklable = next((run for run in live if not run.spec.picklable), None)
+            if unpicklable is not None:
+                # The queue feeder thread fails to pickle the call and puts the error in
+                # the future (3.11: _on_queue_feeder_error); the pool stays usable.
+                message = f"Can't pickle local object 'main.<locals>.{unpicklable.spec.name}'"
+                for run in live:
+                    world.emit(PicklingFailed, task=run.name, error="AttributeError",
+                               message=message)
+                    self.runtime.settle(run, error=SimError("AttributeError", message))
+                continue
+            self.call_queue.append(job)
+            self._wake_idle()
+
+    def _transfer(self, lane: Lane, kb: float, label: str) -> Iterator[None]:
+        machine = self.world.machine
+        cost = machine.pickle_overhead + round(kb * machine.pickle_per_kb)
+        if cost:
+            self.world.set_state(lane, LaneState.PICKLING, label)
+            yield from self.world.sleep(lane, cost)
+
+    def _worker(self, lane: Lane) -> Iterator[None]:
+        world = self.world
+        world.set_state(lane, LaneState.STARTING, "process start")
+        yield from world.sleep(lane, world.machine.process_start)
+        while True:
+            while not self.call_queue:
+                if self.is_shutdown and not self.queue:
+                    world.set_state(lane, LaneState.DONE, "exited")
+                    lane.gen = None
+                    self.runtime.notify()
+                    return
+                world.set_state(lane, LaneState.IDLE)
+                self.idle.append(lane)
+                try:
+                    yield
+                finally:
+                    if lane in self.idle:
+                        self.idle.remove(lane)
+            job = self.call_queue.popleft()
+            self._fill_call_queue()
+            yield from self._transfer(lane, sum(r.spec.arg_kb for r in job.runs), "unpickle args")
+            results: list[tuple[TaskRun, TaskResult]] = []
+            for run in job.runs:
+                result: TaskResult = yield from self.runtime.execute(
+                    lane, run, during_shutdown=self.is_shutdown
+                )
+                results.append((run, result))
+                self.runtime.finish(lane, run, result, settle=False)
+                if result.error is not None:
+                    break
+            yield from self._transfer(
+                lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
+            )
+            self._settle_chunk(job, results)
+
+    def _settle_chunk(self, job: Job, results: list[tuple[TaskRun, TaskResult]]) -> None:
+        """A chunk's results travel back together; an error fails the whole chunk."""
+        error = next((res.error for _, res in results if res.error is not None), None)
+        for run in job.runs:
+            if error is not None:
+                self.runtime.settle(run, error=error)
+            else:
+                value = next(res.value for r, res in results if r is run)
+                self.runtime.settle(run, value=value)
+
+    def kill(self, lane: Lane) -> None:
+        """SIGKILL of one worker: it dies at once, and the pool breaks."""
+        world = self.world
+        run = lane.task
+        world.emit(ProcessKilled, lane=lane.id, task=run.name if run else None)
+        world.kill(lane)
+        lane.proc.alive = False
+        if run is not None:
+            self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
+        world.set_state(lane, LaneState.KILLED, run.name if run else None)
+        self._break(lane)
+
+    def _break(self, dead: Lane) -> None:
+        world = self.world
+        self.broken = True
+        failed: list[TaskRun] = []
+        error = SimError("BrokenProcessPool", BROKEN_MESSAGE)
+        # terminate_broken(): every other worker is terminated; their tasks die with them.
+        for lane in self.workers:
+            if lane is dead or lane.ended:
+                continue
+            run = lane.task
+            world.kill(lane)
+            lane.proc.alive = False
+            if run is not None:
+                self.runtime.kill_task(run, "the broken pool terminated its process",
+                                       "BrokenProcessPool")
+            world.set_state(lane, LaneState.KILLED, None)
+        for run in self.runtime.tasks:
+            if run.submitted and not run.future.is_done:
+                failed.append(run)
+                self.runtime.settle(run, error=error)
+                if not run.started:
+                    self.runtime.end(run, "never_started", "BrokenProcessPool", "none")
+        self.queue.clear()
+        self.call_queue.clear()
+        world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))
+
+    def finished(self) -> bool:
+        return self.broken or super().finished()

@@ -1,0 +1,374 @@
+"""Steps of a task or of the main program, executed on a lane: the program's own code."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from concsim.events import (
+    CleanupStarted,
+    DeadlockDetected,
+    ExceptionRaised,
+    LaneKind,
+    LaneState,
+    LockAcquired,
+    LockReleased,
+    LockWaited,
+    OutputWritten,
+    QueueGot,
+    QueuePut,
+    SharedRead,
+    SharedWritten,
+)
+from concsim.scenario import model as m
+
+from .runtime import Cancelled, Lane, SimError, TaskRun
+from .world import World
+
+if TYPE_CHECKING:
+    from .aio import AsyncioModel
+
+WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
+
+
+class Stopped(SimError):
+    """A cooperative stop: ``if stop.is_set(): return`` — the function returns early."""
+
+    def __init__(self) -> None:
+        super().__init__("Stopped", "the stop event was set")
+
+
+@dataclass(eq=False)
+class SimLock:
+    name: str
+    holder: Lane | None = None
+    waiters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+
+
+@dataclass(eq=False)
+class SimQueue:
+    name: str
+    maxsize: int
+    items: deque[Any] = field(default_factory=deque)
+    getters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    putters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+
+
+@dataclass
+class TaskResult:
+    value: Any = None
+    error: SimError | None = None
+    cleanup: str = "none"
+
+
+class Interpreter:
+    """Runs steps; owns the program's shared variables, locks, queues and output."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.aio: AsyncioModel | None = None
+        scenario = world.scenario
+        self.shared: dict[str, int] = dict(scenario.shared)
+        self.versions: dict[str, int] = dict.fromkeys(scenario.shared, 0)
+        self.locals: dict[tuple[str, str], tuple[int, int]] = {}
+        self.locks: dict[str, SimLock] = {}
+        self.queues = {name: SimQueue(name, q.maxsize) for name, q in scenario.queues.items()}
+        self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
+
+    # --- a task's life ------------------------------------------------------------------
+
+    def run_task(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+        """The task's function: its steps in ``try``, its cleanup in ``finally``."""
+        result = TaskResult()
+        consumed: list[Any] = []
+        try:
+            yield from self.run_steps(lane, run, run.spec.steps, consumed, top=True)
+            result.value = consumed if consumed and run.spec.returns is None else run.value
+        except SimError as error:
+            result.error = error
+        if run.spec.cleanup:
+            self.world.emit(CleanupStarted, task=run.name, lane=lane.id)
+            lane.in_cleanup = True
+            try:
+                yield from self.run_steps(lane, run, run.spec.cleanup, consumed)
+            except Stopped:
+                pass
+            except SimError as error:
+                result.error = error  # an exception in finally replaces the one in flight
+            finally:
+                lane.in_cleanup = False
+            result.cleanup = "ran"
+        return result
+
+    def run_steps(
+        self,
+        lane: Lane,
+        run: TaskRun | None,
+        steps: Sequence[Any],
+        consumed: list[Any],
+        *,
+        top: bool = False,
+    ) -> Iterator[None]:
+        for index, step in enumerate(steps):
+            if top and run is not None:
+                for hook in self.step_hooks.get((run.name, index), ()):
+                    hook()
+            yield from self.step(lane, run, step, consumed)
+
+    def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Iterator[Any]:
+        world = self.world
+        kind = type(step)
+        label = m.step_label(step)
+        if kind is m.CpuStep:
+            yield from world.cpu(lane, step.cpu, label)
+        elif kind is m.IoStep or kind is m.SleepStep:
+            yield from self.wait_io(lane, getattr(step, "io", None) or step.sleep, label)
+        elif kind is m.NativeStep:
+            yield from world.native(lane, step.native, label)
+        elif kind is m.BlockingStep:
+            if self.aio is not None and self.aio.is_coroutine(lane):
+                yield from self.aio.blocking(lane, world.jittered(step.blocking), label)
+            else:
+                yield from self.wait_io(lane, step.blocking, label)
+        elif kind is m.ToThreadStep:
+            if self.aio is not None and self.aio.is_coroutine(lane):
+                yield from self.aio.to_thread(lane, world.jittered(step.to_thread), label)
+            else:
+                yield from self.wait_io(lane, step.to_thread, label)
+        elif kind is m.RaiseStep:
+            yield from world.ensure_gil(lane)
+            self.raise_in(lane, run, step.raise_, step.message, label)
+        elif kind is m.AcquireStep:
+            yield from self.acquire(lane, step.acquire, label)
+        elif kind is m.ReleaseStep:
+            yield from world.ensure_gil(lane)
+            self.release(lane, step.release)
+        elif kind is m.ReadStep:
+            yield from world.ensure_gil(lane)
+            self.read(lane, run, step.read)
+        elif kind is m.WriteStep:
+            yield from world.ensure_gil(lane)
+            self.write(lane, run, step.write, step.add)
+        elif kind is m.PutStep:
+            yield from self.put(lane, step.put, step.value, label)
+        elif kind is m.GetStep:
+            yield from self.get(lane, step.get, label)
+        elif kind is m.ConsumeStep:
+            while True:
+                item = yield from self.get(lane, step.consume, label)
+                if item is None:
+                    break
+                consumed.append(item)
+                yield from self.run_steps(lane, run, step.each, consumed)
+        elif kind is m.RepeatStep:
+            for _ in range(step.repeat):
+                yield from self.run_steps(lane, run, step.steps, consumed)
+        elif kind is m.PrintStep:
+            yield from self.write_output(lane, run, [step.print, "\n"], label)
+        elif kind is m.LogStep:
+            who = run.name if run is not None else lane.id
+            yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
+        elif kind is m.CheckStopStep:
+            yield from world.ensure_gil(lane)
+            if run is not None and run.stop_requested:
+                raise Stopped()
+        else:  # submit / collect belong to the main program's model
+            raise AssertionError(f"step {label!r} is not a task step")
+
+    def wait_io(self, lane: Lane, duration: int, label: str) -> Iterator[None]:
+        world = self.world
+        duration = world.jittered(duration)
+        if self.aio is not None and self.aio.is_coroutine(lane):
+            yield from self.aio.await_io(lane, duration, label)
+            return
+        world.release_gil(lane, "it started blocking I/O")
+        world.set_state(lane, LaneState.IO, label)
+        lane.in_io = True
+        try:
+            if lane.hung_io:
+                yield  # never woken by a timer: the I/O hangs
+            else:
+                yield from world.sleep(lane, duration)
+        finally:
+            lane.in_io = False
+
+    def raise_in(
+        self, lane: Lane, run: TaskRun | None, error: str, message: str, label: str | None
+    ) -> None:
+        self.world.emit(
+            ExceptionRaised,
+            lane=lane.id,
+            task=run.name if run is not None else None,
+            error=error,
+            message=message,
+            step=label,
+        )
+        raise SimError(error, message)
+
+    # --- shared variables ---------------------------------------------------------------
+
+    def read(self, lane: Lane, run: TaskRun | None, name: str) -> None:
+        value = self.shared.get(name, 0)
+        self.locals[(lane.id, name)] = (value, self.versions.get(name, 0))
+        self.world.emit(
+            SharedRead, lane=lane.id, task=run.name if run else None, name=name, value=value
+        )
+
+    def write(self, lane: Lane, run: TaskRun | None, name: str, add: int) -> None:
+        version = self.versions.get(name, 0)
+        local, seen = self.locals.pop((lane.id, name), (self.shared.get(name, 0), version))
+        value = local + add
+        self.shared[name] = value
+        self.versions[name] = version + 1
+        self.world.emit(
+            SharedWritten,
+            lane=lane.id,
+            task=run.name if run else None,
+            name=name,
+            value=value,
+            lost=version - seen,
+        )
+
+    # --- locks --------------------------------------------------------------------------
+
+    def acquire(self, lane: Lane, name: str, label: str) -> Iterator[None]:
+        world = self.world
+        yield from world.ensure_gil(lane)
+        lock = self.locks.setdefault(name, SimLock(name))
+        if lock.holder is None:
+            lock.holder = lane
+            world.emit(LockAcquired, lane=lane.id, lock=name)
+            return
+        world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
+        lane.waiting_lock = name
+        self._detect_deadlock(lane)
+        try:
+            yield from self.block(lane, label, self._register(lock.waiters, lane))
+        finally:
+            lane.waiting_lock = None
+        # release() handed the lock straight to this lane
+        yield from world.ensure_gil(lane)
+
+    def release(self, lane: Lane, name: str) -> None:
+        world = self.world
+        lock = self.locks.get(name)
+        if lock is None or lock.holder is None:
+            self.raise_in(lane, lane.task, "RuntimeError", "release unlocked lock", None)
+            return
+        world.emit(LockReleased, lane=lane.id, lock=name)
+        if lock.waiters:
+            waiter, wake = lock.waiters.popleft()
+            lock.holder = waiter
+            world.emit(LockAcquired, lane=waiter.id, lock=name)
+            wake(None)
+        else:
+            lock.holder = None
+
+    def _detect_deadlock(self, start: Lane) -> None:
+        cycle: list[str] = [start.id]
+        lane: Lane | None = start
+        seen: set[str] = set()
+        while lane is not None and lane.waiting_lock is not None:
+            lock = self.locks[lane.waiting_lock]
+            holder = lock.holder
+            cycle += [lock.name]
+            if holder is None or holder.id in seen:
+                return
+            cycle.append(holder.id)
+            if holder is start:
+                self.world.emit(DeadlockDetected, cycle=tuple(cycle))
+                return
+            seen.add(holder.id)
+            lane = holder
+
+    # --- queues -------------------------------------------------------------------------
+
+    def put(self, lane: Lane, name: str, value: Any, label: str) -> Iterator[None]:
+        world = self.world
+        yield from world.ensure_gil(lane)
+        queue = self.queues[name]
+        while queue.maxsize and len(queue.items) >= queue.maxsize and not queue.getters:
+            yield from self.block(lane, label, self._register(queue.putters, lane))
+            yield from world.ensure_gil(lane)
+        world.emit(QueuePut, lane=lane.id, queue=name, value=value)
+        if queue.getters:
+            getter, wake = queue.getters.popleft()
+            world.emit(QueueGot, lane=getter.id, queue=name, value=value)
+            wake(("item", value))
+        else:
+            queue.items.append(value)
+
+    def get(self, lane: Lane, name: str, label: str) -> Iterator[Any]:
+        world = self.world
+        yield from world.ensure_gil(lane)
+        queue = self.queues[name]
+        if queue.items:
+            value = queue.items.popleft()
+            world.emit(QueueGot, lane=lane.id, queue=name, value=value)
+            if queue.putters:
+                _, wake = queue.putters.popleft()
+                wake(None)
+            return value
+        got = yield from self.block(lane, label, self._register(queue.getters, lane))
+        yield from world.ensure_gil(lane)
+        return got[1]
+
+    @staticmethod
+    def _register(
+        waiters: deque[tuple[Lane, Callable[[Any], None]]], lane: Lane
+    ) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
+        def register(wake: Callable[[Any], None]) -> Callable[[], None]:
+            entry = (lane, wake)
+            waiters.append(entry)
+
+            def unregister() -> None:
+                if entry in waiters:
+                    waiters.remove(entry)
+
+            return unregister
+
+        return register
+
+    # --- blocking, for threads and coroutines alike -------------------------------------
+
+    def block(
+        self,
+        lane: Lane,
+        label: str,
+        register: Callable[[Callable[[Any], None]], Callable[[], None]],
+        state: LaneState = LaneState.BLOCKED,
+    ) -> Iterator[Any]:
+        """Wait until the waker handed to ``register`` is called; return what it was given."""
+        if self.aio is not None and self.aio.is_coroutine(lane):
+            value = yield from self.aio.await_(lane, state, label, register)
+            return value
+        world = self.world
+        world.release_gil(lane, f"it blocked on {label}")
+        world.set_state(lane, state, label)
+        unregister = register(world.waker(lane))
+        try:
+            value = yield
+        finally:
+            unregister()
+        return value
+
+    # --- output -------------------------------------------------------------------------
+
+    def write_output(
+        self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str
+    ) -> Iterator[None]:
+        """Each piece is formatted by Python code (a preemption point) and then written."""
+        world = self.world
+        for piece in pieces:
+            yield from world.cpu(lane, WRITE_COST, label)
+            world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
+
+
+def is_cancellation(error: SimError | None) -> bool:
+    return isinstance(error, Cancelled | Stopped)
+
+
+def lane_is_thread(lane: Lane) -> bool:
+    return lane.kind in (LaneKind.THREAD, LaneKind.MAIN) and lane.thread is None

@@ -1,0 +1,272 @@
+"""The main program of the sequential, thread and process models, and interpreter exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from concsim.events import (
+    CancelRequested,
+    CleanupSkipped,
+    FutureState,
+    LaneKind,
+    LaneState,
+    MainEnded,
+    OutputWritten,
+    TaskSubmitted,
+)
+from concsim.scenario import model as m
+
+from .executors import Executor, Job, ProcessPool, ThreadPool
+from .interpreter import TaskResult
+from .runtime import Interrupted, Lane, Proc, SimError, TaskRun
+from .runtime_core import TIMED_OUT, Runtime
+
+
+class MainProgram:
+    """``main()`` of a program that uses threads, processes or nothing at all."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.world = runtime.world
+        self.program = self.world.program
+        self.model = self.program.model
+        self.executor: Executor | None = None
+        self.plain: list[Lane] = []  # threading.Thread / multiprocessing.Process lanes
+        self.at_exit = False
+        if self.model in (m.Model.THREADS, m.Model.PROCESSES) and self.program.executor:
+            workers = self.program.resolved_max_workers(self.world.machine.cores)
+            pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
+            self.executor = pool(runtime, workers)
+
+    # --- main() -------------------------------------------------------------------------
+
+    def main(self, lane: Lane) -> Iterator[None]:
+        world = self.world
+        error: SimError | None = None
+        try:
+            for step in self.program.main_steps:
+                yield from self.main_step(lane, step)
+        except SimError as exc:
+            error = exc
+        executor = self.executor
+        if executor is not None:
+            shutdown = self.program.shutdown
+            if shutdown is not None:  # try: ... finally: executor.shutdown(...)
+                error = yield from self._guard(lane, error, self.shutdown(
+                    lane, shutdown.wait, shutdown.cancel_futures))
+            if self.program.context_manager:  # leaving ``with``: shutdown(wait=True)
+                error = yield from self._guard(lane, error, self.shutdown(lane, True, False))
+        world.release_gil(lane, "the main program ended")
+        self.runtime.main_ended = True
+        world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
+        world.emit(
+            MainEnded, outcome="raised" if error else "ok", error=error.error if error else None
+        )
+        yield from self.interpreter_exit(lane)
+
+    def _guard(self, lane: Lane, error: SimError | None, body: Iterator[None]) -> Iterator[Any]:
+        """Run ``body`` as a ``finally`` clause: a new exception replaces the one in flight."""
+        try:
+            yield from body
+        except SimError as exc:
+            return exc
+        return error
+
+    def main_step(self, lane: Lane, step: Any) -> Iterator[None]:
+        if isinstance(step, m.SubmitStep):
+            self.submit(lane, self._selected(step.submit))
+        elif isinstance(step, m.CollectStep):
+            yield from self.collect(lane)
+        else:
+            yield from self.runtime.interp.step(lane, None, step, [])
+
+    def _selected(self, names: Any) -> list[TaskRun]:
+        if names == "all":
+            return [run for run in self.runtime.tasks if not run.submitted]
+        wanted = set(names)
+        return [r for r in self.runtime.tasks if (r.name in wanted or r.spec.name in wanted)
+                and not r.submitted]
+
+    # --- handing work over --------------------------------------------------------------
+
+    def submit(self, lane: Lane, runs: list[TaskRun]) -> None:
+        world = self.world
+        if self.model is m.Model.SEQUENTIAL:
+            return  # plain calls happen when the results are collected
+        if self.executor is not None:
+            chunk = self.program.chunksize if isinstance(self.executor, ProcessPool) else 1
+            for start in range(0, len(runs), chunk):
+                self.executor.submit(Job(runs[start:start + chunk]))
+            return
+        for run in runs:  # plain threads / processes: one each, started at once
+            run.submitted = True
+            if self.model is m.Model.PROCESSES:
+                proc = Proc(f"process-{len(self.plain) + 1}", None)
+                worker = world.new_lane("process", LaneKind.PROCESS, proc, name=run.name)
+                world.emit(TaskSubmitted, task=run.name, how="Process.start")
+            else:
+                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc, name=run.name)
+                worker.daemon = run.spec.daemon
+                world.emit(TaskSubmitted, task=run.name, how="Thread.start")
+            self.plain.append(worker)
+            world.start(worker, self._plain(worker, run))
+
+    def _plain(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+        world = self.world
+        if self.model is m.Model.PROCESSES:
+            world.set_state(lane, LaneState.STARTING, "process start")
+            yield from world.sleep(lane, world.machine.process_start)
+        result: TaskResult = yield from self.runtime.execute(lane, run)
+        if result.error is not None and self.model is m.Model.THREADS:
+            # threading.excepthook prints it at once: plain threads have no future.
+            world.emit(OutputWritten, lane=lane.id, task=run.name,
+                       text=f"Exception in thread {run.name}: {result.error.error}\n")
+        world.release_gil(lane, "its thread exited")
+        self.runtime.finish(lane, run, result)
+        lane.gen = None
+        self.runtime.notify()
+
+    # --- collecting results -------------------------------------------------------------
+
+    def collect(self, lane: Lane) -> Iterator[None]:
+        collect = self.program.collect
+        pattern = collect.pattern
+        runs = [run for run in self.runtime.tasks]
+        if self.model is m.Model.SEQUENTIAL:
+            yield from self._sequential(lane, runs, pattern)
+            return
+        unsubmitted = [run for run in runs if not run.submitted]
+        if unsubmitted:
+            self.submit(lane, unsubmitted)
+        runs = [run for run in runs if run.submitted]
+        deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
+        if pattern is m.Pattern.AS_COMPLETED:
+            yield from self._as_completed(lane, runs, deadline)
+        elif pattern is m.Pattern.MAP:
+            yield from self._map(lane, runs, deadline)
+        elif pattern is m.Pattern.RESULT:
+            for run in runs:
+                per_call = None if collect.timeout is None else \
+                    self.world.clock.now + collect.timeout
+                yield from self._result(lane, run, per_call, "")
+        elif pattern is m.Pattern.WAIT:
+            yield from self._wait(lane, runs, deadline, collect.return_when)
+        elif pattern is m.Pattern.JOIN:
+            for run in runs:
+                yield from self.runtime.wait_until(
+                    lane, lambda r=run: r.ended, f"join {run.name}", deadline)  # type: ignore[misc]
+
+    def _receive(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+        yield from self.world.ensure_gil(lane)
+        self.runtime.receive(run)
+        for step in self.program.on_result:
+            yield from self.runtime.interp.step(lane, None, step, [])
+
+    def _result(self, lane: Lane, run: TaskRun, deadline: int | None, message: str) -> Iterator[None]:
+        got = yield from self.runtime.wait_until(
+            lane, lambda: run.future.is_done, f"{run.name}.result()", deadline)
+        if got is TIMED_OUT:
+            raise SimError("TimeoutError", message)
+        yield from self._receive(lane, run)
+
+    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+        pending = list(runs)
+        total = len(runs)
+        while pending:
+            ready = [r for r in self.runtime.completed if r in pending]
+            if not ready:
+                got = yield from self.runtime.wait_until(
+                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()",
+                    deadline)
+                if got is TIMED_OUT:
+                    raise SimError("TimeoutError", f"{len(pending)} (of {total}) futures unfinished")
+                continue
+            run = ready[0]
+            pending.remove(run)
+            yield from self._receive(lane, run)
+
+    def _map(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+        try:
+            for run in runs:
+                yield from self._result(lane, run, deadline, "")
+        except SimError:
+            # The map generator's finally: ``for future in fs: future.cancel()``.
+            for run in runs:
+                if not run.future.is_done:
+                    accepted = run.future.state is FutureState.PENDING
+                    self.world.emit(CancelRequested, task=run.name, accepted=accepted, reason=(
+                        "Executor.map cancels the futures it has not returned yet when it stops "
+                        "early" if accepted else "it is already running"))
+                    if accepted:
+                        self.runtime.cancel_pending(run)
+            raise
+
+    def _wait(self, lane: Lane, runs: list[TaskRun], deadline: int | None,
+              when: m.ReturnWhen) -> Iterator[None]:
+        def condition() -> bool:
+            done = [r for r in runs if r.future.is_done]
+            if when is m.ReturnWhen.FIRST_COMPLETED:
+                return bool(done)
+            if when is m.ReturnWhen.FIRST_EXCEPTION and any(
+                    r.future.state is FutureState.FAILED for r in done):
+                return True
+            return len(done) == len(runs)
+
+        yield from self.runtime.wait_until(lane, condition, f"wait({when.value})", deadline)
+        # done, not_done = wait(...); then the program reads each finished future.
+        for run in [r for r in self.runtime.completed if r in runs]:
+            yield from self._receive(lane, run)
+
+    def _sequential(self, lane: Lane, runs: list[TaskRun], pattern: m.Pattern) -> Iterator[None]:
+        """``results = [task() for task in tasks]``: each call runs on the main thread."""
+        for run in runs:
+            run.submitted = True
+            result: TaskResult = yield from self.runtime.execute(lane, run)
+            self.runtime.finish(lane, run, result)
+            if result.error is not None:
+                run.future.retrieved = True  # it propagates: nothing is lost
+                raise SimError(result.error.error, result.error.message)
+            if pattern is not m.Pattern.NONE:
+                yield from self._receive(lane, run)
+
+    # --- shutdown and exit --------------------------------------------------------------
+
+    def shutdown(self, lane: Lane, wait: bool, cancel_futures: bool) -> Iterator[None]:
+        executor = self.executor
+        assert executor is not None
+        if executor.is_shutdown and not wait:
+            return
+        executor.shutdown(wait, cancel_futures)
+        if wait:
+            yield from self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
+
+    def interpreter_exit(self, lane: Lane) -> Iterator[None]:
+        """threading._shutdown joins non-daemon threads (pool workers drain their queues via
+        the executors' atexit hook); daemon threads are then stopped where they stand."""
+        world = self.world
+        executor = self.executor
+        if executor is not None and not executor.is_shutdown:
+            executor.is_shutdown = True
+            while executor._wake_idle():
+                pass
+
+        def others_done() -> bool:
+            plain = all(l.gen is None or l.daemon for l in self.plain)
+            return plain and (executor is None or executor.finished())
+
+        self.at_exit = True
+        world.set_state(lane, LaneState.BLOCKED, "interpreter exit: joining threads")
+        try:
+            yield from self.runtime.wait_until(lane, others_done, "interpreter exit")
+        except Interrupted:
+            pass  # a second Ctrl-C at exit: the process goes, whatever is still running
+        for worker in [*self.plain, *(executor.workers if executor else [])]:
+            run = worker.task
+            if worker.gen is not None and run is not None:
+                world.kill(worker)
+                reason = ("daemon threads are stopped abruptly at interpreter exit"
+                          if worker.daemon else "the process exited under it")
+                self.runtime.kill_task(run, reason)
+        world.set_state(lane, LaneState.DONE, "exited")
+        _ = CleanupSkipped

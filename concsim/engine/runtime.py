@@ -1,0 +1,139 @@
+"""The engine's moving parts: lanes, processes and their GILs, futures, task runs, errors."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from concsim.events import FutureState, LaneKind, LaneState
+from concsim.scenario.model import Task
+
+Actor = Generator[None, Any, Any]
+"""A lane's behaviour: a generator that suspends with a bare ``yield`` and is resumed with
+``send`` (a value) or ``throw`` (an exception raised at the point where it waits)."""
+
+
+class SimError(Exception):
+    """An exception raised inside the simulated program, named by its CPython type."""
+
+    def __init__(self, error: str, message: str = "") -> None:
+        super().__init__(error, message)
+        self.error = error
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{self.error}({self.message!r})"
+
+
+class Cancelled(SimError):
+    """``asyncio.CancelledError`` (or a cooperative stop): unwinds through ``finally``."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("CancelledError", message)
+
+
+class Interrupted(SimError):
+    """``KeyboardInterrupt``: Ctrl-C, raised in the main thread only."""
+
+    def __init__(self) -> None:
+        super().__init__("KeyboardInterrupt", "")
+
+
+class Preempted:
+    """Sent to a lane running Python code when it must drop the GIL."""
+
+
+PREEMPTED = Preempted()
+
+
+@dataclass(eq=False)
+class Gil:
+    holder: Lane | None = None
+    waiters: deque[Lane] = field(default_factory=deque)
+    switches: int = 0
+    drop_armed_for: int = -1  # the switch number a drop request is pending for
+    drop_requested: bool = False  # honoured by the holder at its next eval-breaker check
+
+
+@dataclass(eq=False)
+class Proc:
+    """An OS process: its own interpreter, its own GIL (if the build has one)."""
+
+    id: str
+    gil: Gil | None
+    alive: bool = True
+
+
+@dataclass(eq=False)
+class Lane:
+    """A row on the timeline and the actor that drives it."""
+
+    id: str
+    kind: LaneKind
+    proc: Proc
+    thread: Lane | None = None  # the OS thread that runs it (a coroutine runs on the loop)
+    gen: Actor | None = None
+    epoch: int = 0  # bumped at each resume; a wake-up carrying an old epoch is stale
+    state: LaneState = LaneState.IDLE
+    task: TaskRun | None = None
+    step: str | None = None
+    in_cpu: bool = False
+    daemon: bool = False
+    ended: bool = False
+    hung_io: bool = False  # the current (or next) I/O wait never completes
+    in_cleanup: bool = False
+    must_cancel: bool = False  # asyncio: CancelledError is due at the next await
+    waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await
+    waiting_lock: str | None = None
+    waiting_timeout: bool = False  # in a wait that a timeout (or an injected one) ends
+    in_io: bool = False  # in an I/O wait (or a blocking call) that a hang can freeze
+    pending_error: BaseException | None = None  # asyncio: raised when it next resumes
+
+    @property
+    def os_thread(self) -> Lane:
+        return self.thread if self.thread is not None else self
+
+
+@dataclass(eq=False)
+class Future:
+    """A ``concurrent.futures.Future`` or an asyncio Task's result slot."""
+
+    task: TaskRun | None
+    state: FutureState = FutureState.PENDING
+    value: Any = None
+    error: SimError | None = None
+    retrieved: bool = False
+    callbacks: list[Callable[[Future], None]] = field(default_factory=list)
+
+    @property
+    def is_done(self) -> bool:
+        return self.state in (FutureState.DONE, FutureState.FAILED, FutureState.CANCELLED)
+
+    def add_done_callback(self, fn: Callable[[Future], None]) -> None:
+        if self.is_done:
+            fn(self)
+        else:
+            self.callbacks.append(fn)
+
+
+@dataclass(eq=False)
+class TaskRun:
+    """One task of the scenario (after ``repeat`` is expanded) and what became of it."""
+
+    name: str
+    index: int  # position in input order
+    spec: Task
+    value: Any
+    future: Future = field(init=False)
+    lane: Lane | None = None
+    submitted: bool = False
+    started: bool = False
+    ended: bool = False
+    outcome: str | None = None
+    stop_requested: bool = False
+    killed: bool = False
+
+    def __post_init__(self) -> None:
+        self.future = Future(self)

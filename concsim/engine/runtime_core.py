@@ -1,0 +1,245 @@
+"""What every model shares: task runs and their futures, waiting on them, task endings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from concsim.events import (
+    CleanupSkipped,
+    FutureChanged,
+    FutureState,
+    LaneState,
+    ResultReceived,
+    TaskEnded,
+    TaskStarted,
+    WarningIssued,
+)
+from concsim.scenario.model import Scenario
+
+from .interpreter import Interpreter, Stopped, TaskResult
+from .runtime import Cancelled, Lane, SimError, TaskRun
+from .world import World
+
+
+class _TimedOut:
+    def __repr__(self) -> str:
+        return "TIMED_OUT"
+
+
+TIMED_OUT: Any = _TimedOut()
+"""What a wait returns when its timeout expired (or a timeout was injected)."""
+
+
+def expand_tasks(scenario: Scenario) -> list[TaskRun]:
+    """``repeat: N`` stamps out NAME-1 .. NAME-N; ``{name}`` and ``{i}`` fill ``returns``."""
+    runs: list[TaskRun] = []
+    for spec in scenario.tasks:
+        for i in range(1, spec.repeat + 1):
+            name = spec.name if spec.repeat == 1 else f"{spec.name}-{i}"
+            value = spec.returns
+            if value is None:
+                value = f"{name} done"
+            elif isinstance(value, str):
+                value = value.replace("{name}", name).replace("{i}", str(i))
+            runs.append(TaskRun(name=name, index=len(runs), spec=spec, value=value))
+    return runs
+
+
+class Runtime:
+    """Task runs, futures, waiters and the results the main program received."""
+
+    def __init__(self, world: World, interp: Interpreter) -> None:
+        self.world = world
+        self.interp = interp
+        self.tasks = expand_tasks(world.scenario)
+        self.by_name = {run.name: run for run in self.tasks}
+        self.watchers: list[tuple[Callable[[], bool], Callable[[Any], None]]] = []
+        self.completed: list[TaskRun] = []  # in the order their futures settled
+        self.main_lane: Lane | None = None
+        self.main_ended = False
+
+    # --- futures ------------------------------------------------------------------------
+
+    def set_running(self, run: TaskRun) -> bool:
+        """``Future.set_running_or_notify_cancel()``: False if it was cancelled first."""
+        future = run.future
+        if future.state is FutureState.CANCELLED:
+            return False
+        if future.state is FutureState.PENDING:
+            future.state = FutureState.RUNNING
+            self.world.emit(FutureChanged, task=run.name, state=FutureState.RUNNING)
+        return True
+
+    def settle(
+        self, run: TaskRun, *, value: Any = None, error: SimError | None = None,
+        cancelled: bool = False,
+    ) -> None:
+        future = run.future
+        if future.is_done:
+            return
+        if cancelled:
+            future.state = FutureState.CANCELLED
+            future.error = Cancelled()
+        elif error is not None:
+            future.state = FutureState.FAILED
+            future.error = error
+        else:
+            future.state = FutureState.DONE
+            future.value = value
+        self.world.emit(
+            FutureChanged,
+            task=run.name,
+            state=future.state,
+            error=error.error if error is not None and not cancelled else None,
+        )
+        self.completed.append(run)
+        callbacks, future.callbacks = future.callbacks, []
+        for callback in callbacks:
+            callback(future)
+        self.notify()
+
+    def notify(self) -> None:
+        """Something settled or ended: wake every waiter whose condition now holds."""
+        for watcher in list(self.watchers):
+            predicate, fire = watcher
+            if predicate() and watcher in self.watchers:
+                self.watchers.remove(watcher)
+                fire(True)
+
+    def watch(self, predicate: Callable[[], bool], fire: Callable[[Any], None]) -> Callable[[], None]:
+        watcher = (predicate, fire)
+        self.watchers.append(watcher)
+
+        def unwatch() -> None:
+            if watcher in self.watchers:
+                self.watchers.remove(watcher)
+
+        return unwatch
+
+    def wait_until(
+        self, lane: Lane, predicate: Callable[[], bool], label: str, deadline: int | None = None,
+    ) -> Iterator[Any]:
+        """Block ``lane`` until ``predicate()`` holds: True, or TIMED_OUT at ``deadline``."""
+        if predicate():
+            return True
+        world = self.world
+        if deadline is not None and deadline <= world.clock.now:
+            return TIMED_OUT
+
+        def register(wake: Callable[[Any], None]) -> Callable[[], None]:
+            unwatch = self.watch(predicate, wake)
+            if deadline is not None:
+                world.clock.at(deadline, wake, TIMED_OUT)
+            return unwatch
+
+        lane.waiting_timeout = True
+        try:
+            result = yield from self.interp.block(lane, label, register)
+        finally:
+            lane.waiting_timeout = False
+        return result
+
+    def receive(self, run: TaskRun) -> Any:
+        """``future.result()`` in the main program: the value, or the stored error re-raised."""
+        future = run.future
+        future.retrieved = True
+        if future.error is not None:
+            error = future.error
+            self.world.emit(ResultReceived, task=run.name, error=error.error)
+            raise SimError(error.error, error.message) if not isinstance(error, Cancelled) \
+                else Cancelled()
+        self.world.emit(ResultReceived, task=run.name, value=future.value)
+        return future.value
+
+    # --- a task's run on a lane ---------------------------------------------------------
+
+    def execute(self, lane: Lane, run: TaskRun, *, during_shutdown: bool = False) -> Iterator[Any]:
+        """Run ``run`` on ``lane`` from start to end; returns its TaskResult."""
+        world = self.world
+        run.started = True
+        run.lane = lane
+        lane.task = run
+        world.emit(TaskStarted, task=run.name, lane=lane.id, during_shutdown=during_shutdown)
+        self.set_running(run)
+        result: TaskResult = yield from self.interp.run_task(lane, run)
+        return result
+
+    def finish(self, lane: Lane, run: TaskRun, result: TaskResult, *, settle: bool = True) -> None:
+        """The task returned or raised: settle its future, end it, free its lane."""
+        error = result.error
+        if isinstance(error, Stopped):
+            outcome, shown, error_name = "cancelled", LaneState.CANCELLED, None
+            if settle:
+                self.settle(run, value=None)
+        elif isinstance(error, Cancelled):
+            outcome, shown, error_name = "cancelled", LaneState.CANCELLED, "CancelledError"
+            if settle:
+                self.settle(run, cancelled=True)
+        elif error is not None:
+            outcome, shown, error_name = "failed", LaneState.FAILED, error.error
+            if settle:
+                self.settle(run, error=error)
+        else:
+            outcome, shown, error_name = "ok", LaneState.DONE, None
+            if settle:
+                self.settle(run, value=result.value)
+        self.world.set_state(lane, shown, run.name)
+        self.end(run, outcome, error_name, result.cleanup)
+        lane.task = None
+
+    def end(self, run: TaskRun, outcome: str, error: str | None, cleanup: str) -> None:
+        if run.ended:
+            return
+        run.ended = True
+        run.outcome = outcome
+        self.world.emit(TaskEnded, task=run.name, outcome=outcome, error=error, cleanup=cleanup)
+        self.notify()
+
+    def kill_task(self, run: TaskRun, reason: str, error: str | None = None) -> None:
+        """The task's thread or process vanished mid-run: its finally never runs."""
+        lane = run.lane
+        run.killed = True
+        if run.spec.cleanup:
+            self.world.emit(CleanupSkipped, task=run.name, reason=reason)
+        if lane is not None:
+            self.world.set_state(lane, LaneState.KILLED, run.name)
+            lane.task = None
+        self.end(run, "killed", error, "skipped" if run.spec.cleanup else "none")
+
+    def cancel_pending(self, run: TaskRun) -> None:
+        """A queued future was cancelled: the task will never start."""
+        self.settle(run, cancelled=True)
+        self.end(run, "cancelled", "CancelledError", "none")
+
+    # --- the end of the run -------------------------------------------------------------
+
+    def unretrieved_warnings(self, asyncio: bool) -> None:
+        for run in self.tasks:
+            future = run.future
+            if future.state is FutureState.FAILED and not future.retrieved:
+                assert future.error is not None
+                note = (
+                    " (asyncio logs 'Task exception was never retrieved' when the task is "
+                    "garbage-collected)"
+                    if asyncio
+                    else " (concurrent.futures says nothing: it is silently lost)"
+                )
+                self.world.emit(
+                    WarningIssued,
+                    message=f"exception in task {run.name} was never retrieved: "
+                    f"{future.error.error}{note}",
+                )
+
+    def close_unfinished(self) -> None:
+        """At the end of the run: tasks that never started, and tasks that never finished."""
+        for run in self.tasks:
+            if run.ended:
+                continue
+            if run.started:
+                if run.lane is not None:
+                    self.world.set_state(run.lane, LaneState.HUNG, run.name)
+                self.end(run, "hung", None, "none")
+            else:
+                self.end(run, "never_started", run.future.error.error if run.future.error else None,
+                         "none")

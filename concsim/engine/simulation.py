@@ -1,0 +1,185 @@
+"""The engine's public face: build a run, step it through virtual time, inject faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from concsim.events import (
+    Event,
+    LaneKind,
+    LaneState,
+    MainEnded,
+    RunEnded,
+    RunStarted,
+    WarningIssued,
+)
+from concsim.scenario.model import Model, Scenario
+
+from .aio import AsyncioModel
+from .clock import FAULT
+from .faults import Faults, Injection
+from .interpreter import Interpreter
+from .mainprog import MainProgram
+from .runtime_core import Runtime
+from .world import World
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+class Simulation:
+    """One deterministic run of a scenario: same scenario, seed and injections, same events."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        variant: str | None = None,
+        seed: int | None = None,
+        injections: Iterable[Injection] = (),
+    ) -> None:
+        self.source = scenario
+        self.variant = variant
+        self.scenario = scenario.variant(variant)
+        self.seed = scenario.seed if seed is None else seed
+        world = self.world = World(self.scenario, self.seed)
+        runtime = self.runtime = Runtime(world, Interpreter(world))
+        program = self.scenario.program
+        world.emit(
+            RunStarted,
+            scenario=scenario.name,
+            variant=variant,
+            seed=self.seed,
+            model=program.model.value,
+            gil=self.scenario.machine.gil,
+            shared=tuple(sorted(self.scenario.shared.items())),
+            tasks=tuple(run.name for run in runtime.tasks),
+        )
+        self.finished = False
+        self._injections: list[Injection] = []
+        if program.model is Model.ASYNCIO:
+            aio = AsyncioModel(runtime)
+            main = world.new_lane("main", LaneKind.MAIN, world.main_proc, lane_id="main",
+                                  name="main()", thread=aio.loop)
+            runtime.main_lane = main
+            main.gen = aio.main(main)
+            aio.make_ready(main)
+            self.faults = Faults(runtime, None, aio)
+        else:
+            prog = MainProgram(runtime)
+            main = world.new_lane("main", LaneKind.MAIN, world.main_proc, lane_id="main",
+                                  name="main thread")
+            runtime.main_lane = main
+            world.start(main, prog.main(main))
+            self.faults = Faults(runtime, prog, None)
+        for fault in self.scenario.faults:
+            injection = Injection(0.0, fault.fault.value, fault.target, fault.error)
+            if fault.at is not None:
+                world.clock.at(fault.at, self.faults.apply, Injection(
+                    fault.at / 1_000_000, fault.fault.value, fault.target, fault.error),
+                    priority=FAULT)
+            elif fault.when is not None:
+                hooks = runtime.interp.step_hooks.setdefault((fault.when.task, fault.when.step), [])
+                hooks.append(self._hook(injection))
+        for injection in injections:
+            self._schedule(injection)
+
+    def _hook(self, injection: Injection) -> object:
+        def fire() -> None:
+            landed = Injection(self.now, injection.fault, injection.target, injection.error)
+            self.world.clock.at(self.world.clock.now, self.faults.apply, landed, priority=FAULT)
+
+        return fire
+
+    def _schedule(self, injection: Injection) -> None:
+        self._injections.append(injection)
+        self.world.clock.at(_us(injection.at), self.faults.apply, injection, priority=FAULT)
+
+    # --- the API views use --------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.world.clock.now / 1_000_000
+
+    @property
+    def events(self) -> list[Event]:
+        return self.world.events
+
+    @property
+    def injections(self) -> tuple[Injection, ...]:
+        return tuple(self._injections)
+
+    def next_time(self) -> float | None:
+        when = self.world.clock.next_time()
+        return None if when is None or self.finished else when / 1_000_000
+
+    def step(self) -> list[Event]:
+        """Process work until at least one new event appears, or the run ends."""
+        start = len(self.events)
+        while not self.finished and len(self.events) == start:
+            self._run_one()
+        return self.events[start:]
+
+    def advance(self, to: float) -> list[Event]:
+        """Process all work at times up to ``to``; the clock then reads ``to``."""
+        start = len(self.events)
+        limit = _us(to)
+        clock = self.world.clock
+        while not self.finished:
+            when = clock.next_time()
+            if when is None or when > limit:
+                if when is None:
+                    self._finish()
+                break
+            self._run_one()
+        if not self.finished and clock.now < limit:
+            clock.now = limit
+        return self.events[start:]
+
+    def run(self) -> list[Event]:
+        start = len(self.events)
+        while not self.finished:
+            self._run_one()
+        return self.events[start:]
+
+    def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
+        """Inject a fault now, after everything already due now; it is recorded so that a
+        re-simulation with ``injections=sim.injections`` reproduces this run exactly."""
+        if self.finished:
+            return []
+        self._schedule(Injection(self.now, fault, target, error))
+        return self.advance(self.now)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def _run_one(self) -> None:
+        clock = self.world.clock
+        if not clock:
+            self._finish()
+            return
+        clock.pop_and_run()
+        main = self.runtime.main_lane
+        if main is not None and main.gen is None:
+            self._finish()
+
+    def _finish(self) -> None:
+        """The process exited, or nothing is left that could ever happen: end the run."""
+        if self.finished:
+            return
+        world, runtime = self.world, self.runtime
+        main = runtime.main_lane
+        assert main is not None
+        if not runtime.main_ended:
+            runtime.main_ended = True
+            world.set_state(main, LaneState.HUNG, main.step)
+            world.emit(MainEnded, outcome="hung", error=None)
+        elif main.gen is not None:
+            world.emit(WarningIssued, message=(
+                "the program never exits: the interpreter waits at exit for threads that "
+                "will never finish"))
+        runtime.close_unfinished()
+        if self.scenario.program.model is not Model.ASYNCIO:
+            runtime.unretrieved_warnings(asyncio=False)
+        world.emit(RunEnded, elapsed=self.now)
+        self.finished = True

@@ -1,0 +1,1 @@
+"""Views without a screen: events to outcome JSON, event lines, text timelines."""
