@@ -143,10 +143,10 @@ def _steps(
             )
             continue
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
-            hint = did_you_mean(name, shared, listing=False) or "declare it under `shared:`"
+            hint = did_you_mean(name, shared, listing=False) or _declare(name, "shared", shared)
             problems.append(doc.problem(at, f"no shared variable `{name}`; {hint}"))
         elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
-            hint = did_you_mean(name, queues, listing=False) or "declare it under `queues:`"
+            hint = did_you_mean(name, queues, listing=False) or _declare(name, "queues", queues)
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
@@ -164,16 +164,15 @@ def _steps(
     return problems
 
 
+def _declare(name: str, section: str, declared: dict[Any, Any]) -> str:
+    known = ", ".join(sorted(str(key) for key in declared))
+    return f"declare it under `{section}:`" + (f" (declared: {known})" if known else "")
+
+
 def _faults(
     doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
 ) -> list[Problem]:
     faults = data.get("faults")
-    names = {task["name"] for _, task in tasks} | {"main"}
-    shown = names | {
-        f"{task['name']}-1..{task['name']}-{task['repeat']}"
-        for _, task in tasks
-        if isinstance(task.get("repeat"), int) and task["repeat"] > 1
-    }
     problems: list[Problem] = []
     for index, fault in enumerate(faults if isinstance(faults, list) else []):
         if not isinstance(fault, dict):
@@ -182,18 +181,30 @@ def _faults(
         if isinstance(target, str) and not (
             target == "main" or _is_task(target, tasks) or _LANE.match(target)
         ):
-            hint = did_you_mean(target, names, listing=False) or (
-                f"expected {_listing(shown)}, thread-N or process-N"
-            )
-            problems.append(
-                doc.problem(
-                    ("faults", index, "target"), f"no task or lane named `{target}`; {hint}"
-                )
-            )
+            hint = _task_hint(target, tasks, "thread-N or process-N")
+            message = f"no task or lane named `{target}`; {hint}"
+            problems.append(doc.problem(("faults", index, "target"), message))
         when = fault.get("when")
         if isinstance(when, dict) and isinstance(when.get("task"), str):
             problems += _when(doc, data, tasks, ("faults", index, "when"), when)
     return problems
+
+
+def _task_hint(name: str, tasks: list[tuple[int, dict[Any, Any]]], others: str = "") -> str:
+    """What a name that matches no task should have been."""
+    names = {task["name"]: task.get("repeat", 1) for _, task in tasks}
+    copy = _COPY.match(name)
+    if copy and copy.group(1) in names:
+        base, repeat = copy.group(1), names[copy.group(1)]
+        if isinstance(repeat, int) and repeat > 1:
+            return f"`{base}` repeats {repeat} times; expected {base}-1 to {base}-{repeat}"
+        return f"`{base}` is not repeated; expected `{base}`"
+    hint = did_you_mean(name, {*names, "main"}, listing=False)
+    if hint:
+        return hint
+    shown = sorted(names)
+    listing = ", ".join(["main", *shown[:10]]) + (", ..." if len(shown) > 10 else "")
+    return f"expected {listing}" + (f", {others}" if others else "")
 
 
 def _when(
@@ -205,10 +216,7 @@ def _when(
 ) -> list[Problem]:
     name, step = when["task"], when.get("step")
     if name != "main" and not _is_task(name, tasks):
-        names = {task["name"] for _, task in tasks} | {"main"}
-        return [
-            doc.problem((*loc, "task"), f"no task named `{name}`; " + did_you_mean(name, names))
-        ]
+        return [doc.problem((*loc, "task"), f"no task named `{name}`; {_task_hint(name, tasks)}")]
     if name == "main":
         program = data.get("program")
         main = program.get("main") if isinstance(program, dict) else None
@@ -232,11 +240,6 @@ def _when(
             )
         ]
     return []
-
-
-def _listing(names: set[str]) -> str:
-    shown = sorted(names)
-    return ", ".join(shown[:10]) + (", ..." if len(shown) > 10 else "")
 
 
 def _task(name: str, tasks: list[tuple[int, dict[Any, Any]]]) -> dict[Any, Any] | None:

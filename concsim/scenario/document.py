@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,7 +161,7 @@ class _Walker:
         if len(stack) > MAX_DEPTH:
             self._fatal(node, loc, f"nested more than {MAX_DEPTH} levels deep")
             return
-        self.spots.setdefault(loc, Spot(key, node))
+        self.spots[loc] = Spot(key, node)  # the last assignment wins, as in the data
         self._check_tag(node, loc)
         stack = (*stack, id(node))
         if isinstance(node, SequenceNode):
@@ -174,45 +173,51 @@ class _Walker:
 
     def _pairs(
         self, node: MappingNode, loc: Loc, merging: frozenset[int] = frozenset()
-    ) -> Iterator[tuple[Node, Node, Any]]:
-        # Own keys first, then keys brought in by `<<: *anchor` merges that the mapping does
-        # not set itself: the same precedence as PyYAML's merge, so spots match the data.
+    ) -> list[tuple[Node, Node, Any]]:
+        # `<<: *anchor` merges are resolved here, on the nodes, before anything is
+        # constructed: of merged mappings the first one listed wins, and the mapping's own
+        # keys win over merged ones (the YAML merge rule). The constructor then sees plain
+        # pairs, so the data and the recorded positions cannot disagree.
         merging = merging | {id(node)}
+        merged: list[tuple[Node, Node, Any]] = []
+        own: list[tuple[Node, Node, Any]] = []
         first: dict[Any, Node] = {}
-        merges: list[Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                merges.append(value_node)
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, MappingNode):
+                        self._fatal(
+                            source,
+                            loc,
+                            "`<<` merges a mapping; expected a mapping or a list of mappings",
+                        )
+                    elif id(source) in merging:
+                        message = "a mapping merges itself (`<<`); expected another mapping"
+                        self._fatal(source, loc, message)
+                    else:
+                        merged.extend(self._pairs(source, loc, merging))
                 continue
             value = self._key(key_node, loc)
-            if value is _UNHASHABLE:
-                continue  # the constructor reports it, with its position
-            if value in first:
+            if value is not _UNHASHABLE and value in first and id(key_node) not in self.reported:
+                self.reported.add(id(key_node))
                 mark = first[value].start_mark
                 where = f"{mark.line + 1}:{mark.column + 1}"
                 message = f"duplicate key `{key_node.value}` (first at {where})"
                 self.problems.append(
                     _problem_at(self.path, key_node, dotted((*loc, value)), message)
                 )
-                continue
-            first[value] = key_node
-            yield key_node, value_node, value
-        for merged in merges:
-            sources = merged.value if isinstance(merged, SequenceNode) else [merged]
-            for source in sources:
-                if not isinstance(source, MappingNode):
-                    continue  # the constructor reports a merge of a non-mapping
-                if id(source) in merging:
-                    self._fatal(
-                        source,
-                        loc,
-                        "a mapping merges itself (`<<`); expected a merge of another mapping",
-                    )
-                    continue
-                for key_node, value_node, value in self._pairs(source, loc, merging):
-                    if value not in first:
-                        first[value] = key_node
-                        yield key_node, value_node, value
+            if value is not _UNHASHABLE:
+                first.setdefault(value, key_node)
+            own.append((key_node, value_node, value))
+        kept: list[tuple[Node, Node, Any]] = []
+        for pair in merged:
+            if pair[2] not in first:
+                first[pair[2]] = pair[0]
+                kept.append(pair)
+        node.value = [(key, value) for key, value, _ in kept + own]
+        # An unhashable key stays in the node for the constructor to report, with its place.
+        return [pair for pair in kept + own if pair[2] is not _UNHASHABLE]
 
     def _key(self, node: Node, loc: Loc) -> Any:
         self._check_tag(node, loc, is_key=True)

@@ -7,6 +7,7 @@ an editor at it with ``# yaml-language-server: $schema=concsim-scenario.schema.j
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import itertools
 import json
@@ -133,15 +134,25 @@ def _describe_fields(defs: dict[str, Any]) -> None:
 
 def _attribute_docs(cls: type[BaseModel]) -> dict[str, str]:
     docs: dict[str, str] = {}
+    by_class = _docs_by_class()
     for klass in reversed(cls.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, BaseModel)) or klass is BaseModel:
+        docs.update(by_class.get(klass.__name__, {}))
+    return docs
+
+
+@functools.cache
+def _docs_by_class() -> dict[str, dict[str, str]]:
+    """``{class: {field: docstring}}`` from the source of the model module, parsed once."""
+    try:
+        tree = ast.parse(inspect.getsource(model))
+    except (OSError, TypeError):  # no source (a frozen app): the schema just has fewer words
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
             continue
-        try:
-            tree = ast.parse(inspect.getsource(klass))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
-        for first, second in itertools.pairwise(body):
+        docs = found.setdefault(node.name, {})
+        for first, second in itertools.pairwise(node.body):
             if (
                 isinstance(first, ast.AnnAssign)
                 and isinstance(first.target, ast.Name)
@@ -150,7 +161,7 @@ def _attribute_docs(cls: type[BaseModel]) -> dict[str, str]:
                 and isinstance(second.value.value, str)
             ):
                 docs[first.target.id] = second.value.value
-    return docs
+    return found
 
 
 def main() -> None:

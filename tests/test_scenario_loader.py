@@ -1,0 +1,266 @@
+"""Loading scenario files: good ones load, positions are exact, only ScenarioError escapes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from concsim.scenario.errors import ScenarioError
+from concsim.scenario.loader import load_scenario, load_scenario_text
+from concsim.scenario.model import CollectStep, ConsumeStep, Model, Pattern, SubmitStep
+from concsim.scenario.schema import json_schema
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
+GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): (?P<dotted>\S+): \S.*$")
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "s.yaml")
+    return str(caught.value).splitlines()
+
+
+# --- good files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda path: path.stem)
+def test_good_fixture_loads(path: Path) -> None:
+    """Every good fixture loads, by Path and by str."""
+    assert load_scenario(path) == load_scenario(str(path))
+
+
+def test_values_are_read_as_the_model_holds_them() -> None:
+    scenario = load_scenario(FIXTURES / "good" / "threads-everything.yaml")
+    assert scenario.machine.switch_interval == 5_000  # microseconds
+    assert scenario.program.collect.pattern is Pattern.AS_COMPLETED
+    assert scenario.program.collect.timeout == 2_000_000
+    assert isinstance(scenario.program.main[0], SubmitStep)  # the bare word `submit`
+    assert isinstance(scenario.program.main[1], CollectStep)
+    consume = scenario.tasks[1].steps[0]
+    assert isinstance(consume, ConsumeStep) and len(consume.each) == 5
+    assert scenario.variant("two-workers").program.collect.pattern is Pattern.MAP
+
+
+def test_collect_shorthand_and_defaults() -> None:
+    scenario = load_scenario(FIXTURES / "good" / "sequential-minimal.yaml")
+    assert scenario.program.model is Model.SEQUENTIAL
+    assert scenario.program.collect.pattern is Pattern.NONE
+    assert (scenario.version, scenario.topic, scenario.order) == (1, "other", 100)
+
+
+def test_merge_keys_are_plain_yaml_that_works() -> None:
+    text = "name: x\nbase: &b {cores: 2}\n"
+    assert problems(text)[0].startswith("s.yaml:2:1: base: unknown key `base`")
+    scenario = load_scenario_text(
+        "name: x\nvariants:\n  - &v {name: a, machine: {cores: 2}}\n  - {<<: *v, name: b}\n"
+    )
+    assert [v.machine.cores for v in scenario.variants] == [2, 2]
+
+
+def test_text_default_path_names_a_string() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text("name: 5\n")
+    assert str(caught.value) == "<string>:1:7: name: expected text, got 5"
+
+
+# --- positions ------------------------------------------------------------------------------
+
+
+def test_position_of_a_step_nested_in_consume() -> None:
+    text = """\
+name: x
+queues: {q: {}}
+tasks:
+  - name: a
+    steps:
+      - consume: q
+        each:
+          - cpu: 1ms
+          - {io: soon}
+"""
+    assert problems(text) == [
+        "s.yaml:9:18: tasks[0].steps[0].each[1].io: expected a duration such as 250ms or 1.5s, "
+        "got 'soon'"
+    ]
+
+
+def test_positions_inside_a_repeat_step() -> None:
+    text = """\
+name: x
+shared: {n: 0}
+tasks:
+  - name: a
+    repeat: 2
+    steps:
+      - repeat: 3
+        steps:
+          - {write: n, ad: 1}
+          - collect
+          - repeat: zero
+"""
+    assert problems(text) == [
+        "s.yaml:9:24: tasks[0].steps[0].steps[0].ad: unknown key `ad`; did you mean `add`?",
+        "s.yaml:10:13: tasks[0].steps[0].steps[1]: `collect` is a step of the main program; "
+        "expected it under program.main, not in a task",
+        "s.yaml:11:21: tasks[0].steps[0].steps[2].repeat: expected an integer, got 'zero'",
+    ]
+
+
+def test_position_inside_a_variant_program() -> None:
+    text = "name: x\nvariants:\n  - name: v\n    program:\n      main:\n        - sleep: x\n"
+    assert problems(text) == [
+        "s.yaml:6:18: variants[0].program.main[0].sleep: expected a duration such as 250ms or "
+        "1.5s, got 'x'"
+    ]
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    assert problems("summary: ééé\nname: x\nseed: été\n") == [
+        "s.yaml:3:7: seed: expected an integer, got 'été'"
+    ]
+
+
+def test_keys_that_are_not_words_are_bracketed() -> None:
+    assert problems("name: x\nshared: {a.b: 1, ok: 2, 'c d': 3}\n") == [
+        "s.yaml:2:25: shared[c d]: expected a name of letters, digits, `_`, `.` and `-` that "
+        "starts with a letter or `_`, got 'c d'"
+    ]
+
+
+def test_a_repeated_key_is_checked_with_its_last_value() -> None:
+    # YAML keeps the last of a repeated key; the position must be of that same value
+    assert problems("name: x\nseed: 1\nseed: two\n") == [
+        "s.yaml:3:1: seed: duplicate key `seed` (first at 2:1)",
+        "s.yaml:3:7: seed: expected an integer, got 'two'",
+    ]
+
+
+def test_missing_key_in_a_flow_mapping_points_at_its_brace() -> None:
+    assert problems("name: x\nfaults: [{fault: hang, when: {step: 0}}]\n") == [
+        "s.yaml:2:30: faults[0].when.task: required key is missing"
+    ]
+
+
+# --- only ScenarioError, always well formed ---------------------------------------------------
+
+_KEYS = [
+    "name",
+    "version",
+    "machine",
+    "program",
+    "tasks",
+    "steps",
+    "cpu",
+    "io",
+    "faults",
+    "target",
+    "when",
+    "model",
+    "collect",
+    "shared",
+    "queues",
+    "variants",
+    "repeat",
+    "each",
+]
+_SCALARS = st.one_of(
+    st.sampled_from(
+        [
+            "x",
+            "10ms",
+            "1.5s",
+            "yes",
+            "on",
+            "threads",
+            "asyncio",
+            "map",
+            "a-1",
+            "submit",
+            "collect",
+            "main",
+            "fail",
+            "1:30",
+            "",
+            "~",
+            "!!python/none",
+        ]
+    ),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.none(),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _check_error_lines(error: ScenarioError, text: str) -> None:
+    lines = text.splitlines() or [""]
+    assert error.problems, "a ScenarioError always names at least one problem"
+    for line in str(error).splitlines():
+        match = LINE.match(line)
+        assert match, line
+        assert int(match["line"]) <= len(lines) + 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80))
+def test_arbitrary_text_raises_only_scenario_error(text: str) -> None:
+    try:
+        load_scenario_text(text, "s.yaml")
+    except ScenarioError as error:
+        _check_error_lines(error, text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6), st.booleans())
+def test_arbitrary_mappings_raise_only_scenario_error(data: dict[str, Any], flow: bool) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow, sort_keys=False)
+    try:
+        load_scenario_text(text, "s.yaml")
+    except ScenarioError as error:
+        _check_error_lines(error, text)
+
+
+# --- the JSON Schema --------------------------------------------------------------------------
+
+
+def test_schema_describes_the_yaml_form() -> None:
+    schema = json_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == "urn:concsim:scenario:v1"
+    assert "format version 1" in schema["title"]
+    defs = schema["$defs"]
+    assert {"enum": ["submit", "collect", "check_stop"]} in defs["Step"]["oneOf"]
+    assert defs["Machine"]["properties"]["switch_interval"]["default"] == "5ms"
+    assert defs["CpuStep"]["required"] == ["cpu"]
+    assert defs["RaiseStep"]["required"] == ["raise"]
+    assert defs["Task"]["properties"]["steps"]["items"] == {"$ref": "#/$defs/Step"}
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda path: path.stem)
+def test_good_fixture_validates_against_the_schema(path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "step", [{"cpu": "1ms", "io": "2ms"}, {"label": "no kind"}, "sumbit", {"cpu": "fast"}]
+)
+def test_schema_rejects_bad_steps(step: Any) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    data = {"name": "x", "tasks": [{"name": "a", "steps": [step]}]}
+    assert not jsonschema.Draft202012Validator(json_schema()).is_valid(data)
