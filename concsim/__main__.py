@@ -1,0 +1,5 @@
+"""``python -m concsim``: the same as the ``concsim`` command."""
+
+from concsim.cli import main
+
+main()
