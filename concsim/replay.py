@@ -1,0 +1,128 @@
+"""Replay files: a scenario (path or bundled name), variant, seed and injections, as YAML or JSON.
+
+``concsim run --replay FILE`` rebuilds the simulation from these and, the engine being
+deterministic, reproduces the saved session event for event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from concsim.engine import Injection, Simulation
+    from concsim.scenario.model import Scenario
+
+FORMAT = "concsim-replay/1"
+
+
+class ReplayError(ValueError):
+    """A replay file that cannot be read; ``str()`` names the file and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Everything needed to re-run a session exactly."""
+
+    scenario: str  # a file path (relative to the replay file when saved) or a bundled name
+    seed: int
+    variant: str | None = None
+    injections: tuple[Injection, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "seed": self.seed,
+            "injections": [
+                {"at": i.at, "fault": i.fault, "target": i.target, "error": i.error}
+                for i in self.injections
+            ],
+        }
+
+
+def save_replay(path: str | Path, replay: Replay) -> Path:
+    """Write a replay as JSON (``.json``) or YAML (anything else); returns the path written."""
+    target = Path(path)
+    data = replay.to_dict()
+    scenario = Path(replay.scenario)
+    if scenario.exists():
+        # Stored relative to the replay file, so the pair can be moved or shared together.
+        data["scenario"] = _relative(scenario.resolve(), target.resolve().parent)
+    if target.suffix == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def load_replay(path: str | Path) -> Replay:
+    """Read a replay file; a scenario path in it is resolved against the file's directory."""
+    from concsim.engine import Injection
+
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+        data = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ReplayError(f"{path}: cannot read the replay file: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ReplayError(f"{path}: not a replay file; expected format: {FORMAT}")
+    try:
+        scenario = str(data["scenario"])
+        injections = tuple(
+            Injection(
+                at=float(item["at"]),
+                fault=str(item["fault"]),
+                target=str(item["target"]),
+                error=str(item.get("error", "RuntimeError")),
+            )
+            for item in data.get("injections") or ()
+        )
+        replay = Replay(
+            scenario=scenario,
+            seed=int(data["seed"]),
+            variant=data.get("variant"),
+            injections=injections,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ReplayError(
+            f"{path}: a replay needs scenario, seed and injections: {error}"
+        ) from None
+    beside = source.parent / scenario
+    if not Path(scenario).is_absolute() and beside.exists():
+        replay = Replay(str(beside), replay.seed, replay.variant, replay.injections)
+    return replay
+
+
+def open_scenario(target: str) -> Scenario:
+    """A file path or a bundled name -> its scenario; raises ScenarioError (positioned lines)."""
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    return load_scenario(find_scenario(target))
+
+
+def replay_simulation(replay: Replay) -> Simulation:
+    """A fresh simulation that reproduces the saved session when run."""
+    from concsim.engine import Simulation
+
+    return Simulation(
+        open_scenario(replay.scenario),
+        variant=replay.variant,
+        seed=replay.seed,
+        injections=replay.injections,
+    )
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,1 @@
+"""The terminal app: worker lanes drawn from the event stream, with playback and fault keys."""

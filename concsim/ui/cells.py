@@ -1,0 +1,163 @@
+"""Which cell each column of a row shows, with a memo of the columns that can no longer change.
+
+A column shows the row's state at one sample instant inside it (one bisect), except that the
+start of a final state or of a ``finally`` block is a mark that wins its column at any zoom.
+Columns that ended before ``now`` never change (the past is append-only), so each row keeps
+them per zoom level and a frame during playback only samples the columns the playhead has
+reached since.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from itertools import compress, pairwise
+from operator import ne
+
+from concsim.ui import glyphs
+from concsim.ui.timeline import BLANK, STATES, Track
+
+MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
+GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
+_GIL_HELD = 2
+_MEMO_ZOOMS = 8  # zoom levels remembered per row
+_MEMO_SCREENS = 16  # how many screen widths of final columns a row remembers per zoom
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The visible slice of virtual time: ``width`` columns of ``dt`` seconds from ``t0``."""
+
+    t0: float
+    dt: float
+    width: int
+
+    @property
+    def t1(self) -> float:
+        return self.t0 + self.dt * self.width
+
+    def column(self, t: float) -> int:
+        return math.floor((t - self.t0) / self.dt + 1e-9)
+
+
+def drawn_columns(window: Window, now: float) -> int:
+    """How many columns have begun by ``now``; the rest of the row is the future, blank."""
+    if now < window.t0:
+        return 0
+    return max(0, min(window.width, window.column(now) + 1))
+
+
+def lane_cells(track: Track, window: Window, now: float) -> list[int]:
+    """The cell of each of the window's columns (BLANK where the future begins)."""
+    count = drawn_columns(window, now)
+    pad = [BLANK] * (window.width - count)
+    first = window.t0 / window.dt
+    col0 = round(first)
+    if count == 0 or abs(first - col0) > 1e-6:
+        # A window off the column grid (only while panning) is drawn without the memo.
+        return sample_cells(track, window.t0, window.dt, count, now) + pad
+    dt = window.dt
+    memo = track.memo.get(dt)
+    known: list[int] = []
+    if memo is not None and memo[0] <= col0 < memo[0] + len(memo[1]):
+        known = memo[1][col0 - memo[0] : col0 - memo[0] + count]
+    cells = known + sample_cells(track, (col0 + len(known)) * dt, dt, count - len(known), now)
+    final = min(count, math.floor(now / dt + 1e-9) - col0)
+    if final > len(known):
+        if memo is not None and known and memo[0] + len(memo[1]) == col0 + len(known):
+            start, kept = memo[0], memo[1] + cells[len(known) : final]
+        else:
+            start, kept = col0, cells[:final]
+        excess = len(kept) - _MEMO_SCREENS * window.width
+        if excess > 0:
+            start, kept = start + excess, kept[excess:]
+        if len(track.memo) >= _MEMO_ZOOMS and dt not in track.memo:
+            track.memo.clear()
+        track.memo[dt] = (start, kept)
+    return cells + pad
+
+
+def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> list[int]:
+    """Cells of ``count`` columns from ``t0``, each the state at its column's sample instant."""
+    if count <= 0:
+        return []
+    starts, codes = track.starts, track.codes
+    offsets = column_offsets(round(t0 / dt), count)
+    last_sample = min(t0 + offsets[-1] * dt, now)
+    lo = bisect_right(starts, t0 + offsets[0] * dt)
+    hi = bisect_right(starts, last_sample)
+    if (hi - lo) * 8 <= count:
+        # Few changes in view: walk them, filling whole runs of columns at once.
+        cells: list[int] = []
+        col = 0
+        for k in range(lo, hi):
+            # The first column sampled at or after starts[k] shows codes[k + 1].
+            edge = math.floor((starts[k] - t0) / dt)
+            if edge < count and t0 + offsets[edge] * dt < starts[k]:
+                edge += 1
+            edge = max(col, min(edge, count))
+            cells += [codes[k]] * (edge - col)
+            col = edge
+        cells += [codes[hi]] * (count - col)
+    else:
+        # Many changes: one bisect per column, all inside C (map over a bound bisect).
+        samples = list(map(t0.__add__, map(dt.__mul__, offsets)))
+        samples[-1] = last_sample
+        cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
+    if track.is_gil:
+        return [GIL_BASE + code - _GIL_HELD if code >= _GIL_HELD else code for code in cells]
+    if track.mark_times:
+        _overlay_marks(cells, track, t0, dt)
+    return cells
+
+
+_GOLDEN = (5**0.5 - 1) / 2
+
+
+@lru_cache(maxsize=256)
+def column_offsets(first: int, count: int) -> tuple[float, ...]:
+    """Where in each column (in columns from ``t0``) its sample instant lies.
+
+    Every row of a column is sampled at the same instant, so a column is a true snapshot
+    (one GIL holder, one running thread). The instant wanders within the column along a
+    golden-ratio sequence of the absolute column number: a fixed middle would alias with
+    periodic behaviour (four threads switching every 5 ms sampled every 20 ms would show the
+    same thread running forever), while a wandering one shows them taking turns. Keyed by
+    the absolute column, so a column keeps its instant when the view scrolls.
+    """
+    return tuple(k + 0.15 + 0.7 * (((first + k) * _GOLDEN) % 1.0) for k in range(count))
+
+
+def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None:
+    count = len(cells)
+    times = track.mark_times
+    first = bisect_left(times, t0)
+    last = bisect_left(times, t0 + count * dt)
+    if first == last:
+        return
+    codes = track.mark_codes
+    if last - first > count:
+        # More marks than columns: the first mark of each column, found by one bisect per
+        # column boundary, so the cost stays with the columns, not with the run's length.
+        bounds = list(map(partial(bisect_left, times), [t0 + k * dt for k in range(count + 1)]))
+        for col in range(count):
+            if bounds[col] < bounds[col + 1]:
+                cells[col] = MARK + codes[bounds[col]]
+        return
+    rank: dict[int, int] = {}
+    for k in range(first, last):
+        col = min(count - 1, math.floor((times[k] - t0) / dt + 1e-9))
+        weight = glyphs.MARK_RANK[STATES[codes[k] - 1]]
+        if weight >= rank.get(col, 0):
+            rank[col] = weight
+            cells[col] = MARK + codes[k]
+
+
+def runs(cells: list[int]) -> list[tuple[int, int]]:
+    """Run-length pairs ``(cell, length)``; the change points are found inside C."""
+    if not cells:
+        return []
+    edges = [0, *compress(range(1, len(cells)), map(ne, cells[1:], cells)), len(cells)]
+    return [(cells[a], b - a) for a, b in pairwise(edges)]

@@ -1,0 +1,199 @@
+"""Pure drawing of the lanes view: one row of Rich segments per lane, a time ruler, a legend.
+
+Nothing here knows about Textual; widgets wrap these segments in strips. A row costs one
+bisect per visible column plus one per mark in view, never a walk over the run's history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+
+from concsim.events import FutureState, LaneState
+from concsim.ui import glyphs
+from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, runs
+from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Track
+
+
+# Segments are immutable, so the runs a frame needs are made once and shared by every frame.
+@lru_cache(maxsize=8192)
+def _run(cell: int, length: int) -> Segment:
+    if cell == BLANK:
+        return Segment(" " * length)
+    if cell >= MARK:
+        look = glyphs.LOOKS[STATES[cell - MARK - 1]]
+        return Segment(look.mark * length, look.style)
+    look = glyphs.LOOKS[STATES[cell - 1]]
+    return Segment(look.fill * length, look.style)
+
+
+@lru_cache(maxsize=4096)
+def _gil_run(cell: int, length: int, tag: str) -> Segment:
+    if cell == BLANK:
+        return Segment(" " * length)
+    if cell == GIL_FREE:
+        return Segment(glyphs.GIL_FREE_GLYPH * length, glyphs.GIL_FREE)
+    return Segment(tag * length, glyphs.GIL_HELD)
+
+
+def holder_glyph(holder: str) -> str:
+    """One character naming a GIL holder: the digit of ``thread-3``, ``m`` for main."""
+    tail = holder.rsplit("-", 1)[-1]
+    return tail[-1] if tail[-1:].isdigit() else (holder[:1] or "?")
+
+
+def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
+    """The time bar of one row, as few segments as there are runs of equal cells."""
+    pairs = runs(lane_cells(track, window, now))
+    if track.is_gil:
+        tags = [holder_glyph(holder) for holder in track.holders]
+        return [
+            _gil_run(cell, length, tags[cell - GIL_BASE] if cell >= GIL_BASE else "")
+            for cell, length in pairs
+        ]
+    return [_run(cell, length) for cell, length in pairs]
+
+
+def lane_label(track: Track) -> tuple[str, Style, str]:
+    """What the lane is doing now: the state's glyph and style, then the step or state name."""
+    if track.is_gil:
+        holder = track.gil_holder
+        if holder is None:
+            return glyphs.GIL_FREE_GLYPH, glyphs.GIL_FREE, "free"
+        return holder_glyph(holder), glyphs.GIL_HELD, f"held by {holder}"
+    if track.state is None:
+        return " ", Style.null(), ""
+    look = glyphs.LOOKS[track.state]
+    final = track.state.is_final
+    doing = track.step if track.step and not final else look.words
+    if track.task and track.task != track.name:
+        doing = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
+    return (look.mark if final else look.fill), look.style, doing
+
+
+def row_name(track: Track, width: int) -> str:
+    indent = "  " if track.is_gil or track.kind in ("thread", "coroutine") else ""
+    if track.kind == "process" or track.row_id == "main":
+        indent = ""
+    return _fit(indent + track.name, width)
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """How a row is split: the lane's name, its time bar, its current step."""
+
+    name: int
+    bar: int
+    label: int
+
+    @classmethod
+    def for_width(cls, width: int, longest_name: int = 12) -> Columns:
+        name = max(6, min(longest_name + 3, 18, width // 5))
+        label = max(0, min(36, (width - name) // 4))
+        bar = max(1, width - name - label - 1)
+        return cls(name, bar, label)
+
+
+def draw_lane(
+    track: Track, window: Window, now: float, columns: Columns, *, selected: bool = False
+) -> list[Segment]:
+    """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide."""
+    name_style = glyphs.SELECTED if selected else (glyphs.DIM if track.is_gil else glyphs.LABEL)
+    segments = [Segment(row_name(track, columns.name - 1), name_style), Segment(" ")]
+    segments.extend(bar_segments(track, window, now))
+    if columns.label:
+        glyph, style, doing = lane_label(track)
+        segments += [
+            Segment(" "),
+            Segment(glyph, style),
+            Segment(_fit(" " + doing, columns.label - 1)),
+        ]
+    return segments
+
+
+def draw_ruler(window: Window, now: float, columns: Columns) -> list[Segment]:
+    """The time axis above the bars: tick labels at round times, the playhead marked ▼."""
+    cells = [" "] * window.width
+    step = tick_step(window.dt, spacing=10)
+    first = math.ceil(window.t0 / step - 1e-9)
+    k = first
+    while True:
+        t = k * step
+        col = window.column(t)
+        if col >= window.width:
+            break
+        label = "|" + format_time(t)
+        if col + len(label) <= window.width:
+            cells[col : col + len(label)] = label
+        k += 1
+    head = window.column(now)
+    if 0 <= head < window.width:
+        cells[head] = "▼"
+    text = "".join(cells)
+    segments = [Segment(" " * columns.name, glyphs.RULER)]
+    if 0 <= head < window.width:
+        segments += [
+            Segment(text[:head], glyphs.RULER),
+            Segment("▼", glyphs.PLAYHEAD),
+            Segment(text[head + 1 :], glyphs.RULER),
+        ]
+    else:
+        segments.append(Segment(text, glyphs.RULER))
+    if columns.label:
+        segments.append(Segment(" " + f"now {format_time(now)}".ljust(columns.label), glyphs.LABEL))
+    return segments
+
+
+def tick_step(dt: float, spacing: int) -> float:
+    """The smallest of 1, 2, 5 * 10^k seconds that puts ticks at least ``spacing`` columns apart."""
+    want = dt * spacing
+    power = 10 ** math.floor(math.log10(want)) if want > 0 else 1.0
+    for factor in (1, 2, 5, 10):
+        if factor * power >= want * (1 - 1e-9):
+            return factor * power
+    return 10 * power
+
+
+def format_time(t: float) -> str:
+    """Virtual seconds, short: ``0``, ``250ms``, ``1.5s``, ``20us``."""
+    if t == 0:
+        return "0"
+    if abs(t) >= 1:
+        return f"{t:.3g}s"
+    if abs(t) >= 1e-3:
+        return f"{t * 1e3:.3g}ms"
+    return f"{t * 1e6:.3g}us"
+
+
+def legend(states: Iterable[LaneState] | None = None, *, gil: bool = True) -> Text:
+    """The cell and name of each state given (all of them by default), for the legend."""
+    wanted = set(LOOKS_ORDER if states is None else states)
+    parts: list[Text] = []
+    for state in LOOKS_ORDER:
+        if state not in wanted:
+            continue
+        look = glyphs.LOOKS[state]
+        glyph = look.mark if state in glyphs.MARKED and look.fill == " " else look.fill
+        parts.append(Text.assemble((glyph, look.style), " ", look.words))
+    if gil:
+        parts.append(Text.assemble(("1", glyphs.GIL_HELD), " GIL held by thread-1"))
+    return Text("  ").join(parts)
+
+
+LOOKS_ORDER: tuple[LaneState, ...] = tuple(glyphs.LOOKS)
+
+
+def future_glyph(state: FutureState) -> tuple[str, Style]:
+    return glyphs.FUTURE_LOOKS[state]

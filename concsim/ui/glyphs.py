@@ -1,0 +1,89 @@
+"""How each lane state looks: a glyph and a colour, distinct on both so it reads without colour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+
+from concsim.events import FutureState, LaneState
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """The cell drawn for a state while it lasts (``fill``) and where it begins (``mark``)."""
+
+    fill: str
+    mark: str
+    style: Style
+    words: str  # the legend's name for the state
+
+
+def _look(fill: str, style: str, words: str, mark: str | None = None) -> Look:
+    return Look(fill, fill if mark is None else mark, Style.parse(style), words)
+
+
+# Final states are drawn once, as a mark where the lane entered them, and then leave the lane
+# blank: a row of ticks after a finished task would read as more work. A hung lane is the
+# exception, it keeps its pattern because "waits forever" is exactly what it is doing.
+LOOKS: dict[LaneState, Look] = {
+    LaneState.IDLE: _look("·", "grey50", "idle"),
+    LaneState.QUEUED: _look(":", "grey70", "queued"),
+    LaneState.STARTING: _look("»", "bold yellow", "starting"),
+    LaneState.RUNNING: _look("█", "green3", "running Python"),
+    LaneState.NATIVE: _look("▓", "cyan", "native, no GIL"),
+    LaneState.IO: _look("~", "bright_blue", "I/O or sleep"),
+    LaneState.GIL_WAIT: _look("░", "dark_orange", "waits for GIL"),
+    LaneState.CORE_WAIT: _look("▒", "orange3", "waits for core"),
+    LaneState.READY: _look("-", "light_goldenrod2", "ready, loop busy"),
+    LaneState.BLOCKED: _look("=", "magenta", "blocked"),
+    LaneState.LOOP_BLOCKED: _look("#", "bold bright_red", "blocks the loop"),
+    LaneState.PICKLING: _look("≈", "medium_purple1", "pickling"),
+    LaneState.CLEANUP: _look("f", "bold black on yellow", "finally block"),
+    LaneState.DONE: _look(" ", "bold green", "done", mark="✓"),
+    LaneState.FAILED: _look(" ", "bold bright_white on red3", "failed", mark="✗"),
+    LaneState.CANCELLED: _look(" ", "bold black on magenta", "cancelled", mark="⊘"),
+    LaneState.KILLED: _look(" ", "bold bright_white on dark_red", "killed", mark="†"),
+    LaneState.HUNG: _look("?", "bold red", "hung forever", mark="!"),
+}
+
+# States whose beginning must survive any zoom level: each gets a mark that overrides the
+# sampled cell of its column (see draw.lane_cells).
+MARKED: frozenset[LaneState] = frozenset(
+    {
+        LaneState.CLEANUP,
+        LaneState.DONE,
+        LaneState.FAILED,
+        LaneState.CANCELLED,
+        LaneState.KILLED,
+        LaneState.HUNG,
+    }
+)
+
+# When several marks fall in one column, the most alarming one is drawn.
+MARK_RANK: dict[LaneState, int] = {
+    LaneState.DONE: 1,
+    LaneState.CLEANUP: 2,
+    LaneState.CANCELLED: 3,
+    LaneState.HUNG: 4,
+    LaneState.FAILED: 5,
+    LaneState.KILLED: 6,
+}
+
+GIL_HELD = Style.parse("bold yellow")
+GIL_FREE = Style.parse("grey42")
+GIL_FREE_GLYPH = "·"
+
+FUTURE_LOOKS: dict[FutureState, tuple[str, Style]] = {
+    FutureState.PENDING: ("○", Style.parse("grey70")),
+    FutureState.RUNNING: ("◐", Style.parse("green3")),
+    FutureState.DONE: ("✓", Style.parse("bold green")),
+    FutureState.FAILED: ("✗", Style.parse("bold red")),
+    FutureState.CANCELLED: ("⊘", Style.parse("bold magenta")),
+}
+
+LABEL = Style.parse("bold")
+DIM = Style.parse("grey62")
+SELECTED = Style.parse("bold reverse")
+RULER = Style.parse("grey62")
+PLAYHEAD = Style.parse("bold bright_cyan")

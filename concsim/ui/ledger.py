@@ -1,0 +1,69 @@
+"""The futures ledger: each task's future state and the results in the order main received them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from concsim.events import (
+    Event,
+    FutureChanged,
+    FutureState,
+    ResultReceived,
+    TaskEnded,
+    TaskSubmitted,
+)
+
+
+@dataclass(slots=True)
+class FutureRow:
+    """One task's future as the panel shows it."""
+
+    task: str
+    state: FutureState = FutureState.PENDING
+    error: str | None = None
+    outcome: str | None = None  # TaskEnded.outcome once the task is over
+    cleanup: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One result read by the main program: a value, or an exception re-raised in main."""
+
+    task: str
+    value: Any
+    error: str | None
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Futures by task (in submission order) and results in the order they were received."""
+
+    futures: dict[str, FutureRow] = field(default_factory=dict)
+    results: list[Received] = field(default_factory=list)
+    version: int = 0  # bumped on every change, so a panel redraws only when it must
+
+    def feed(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, TaskSubmitted):
+                self._row(event.task)
+            elif isinstance(event, FutureChanged):
+                row = self._row(event.task)
+                row.state = event.state
+                row.error = event.error
+            elif isinstance(event, TaskEnded):
+                row = self._row(event.task)
+                row.outcome = event.outcome
+                row.cleanup = event.cleanup
+                row.error = row.error or event.error
+            elif isinstance(event, ResultReceived):
+                self.results.append(Received(event.task, event.value, event.error))
+            else:
+                continue
+            self.version += 1
+
+    def _row(self, task: str) -> FutureRow:
+        row = self.futures.get(task)
+        if row is None:
+            row = self.futures[task] = FutureRow(task)
+        return row
