@@ -1,0 +1,162 @@
+"""The app and ``make_app``, the one factory used by the command line and by the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from concsim.replay import load_replay, open_scenario
+from concsim.scenario.model import Scenario
+from concsim.ui.catalog import Entry, entries
+from concsim.ui.keymap import APP_BINDINGS, load_keymap
+from concsim.ui.screens.browser import BrowserScreen
+from concsim.ui.screens.run import RunScreen
+from concsim.ui.session import Session, SimulationFactory, engine_factory
+
+
+class ConcsimApp(App[int]):
+    """The scenario browser, or one scenario's run screen."""
+
+    CSS_PATH = "concsim.tcss"
+    TITLE = "concsim"
+    BINDINGS = APP_BINDINGS
+
+    def __init__(
+        self,
+        *,
+        session: Session | None,
+        catalog: list[Entry],
+        speed: float,
+        paused: bool,
+        clock: Callable[[], float],
+        factory: SimulationFactory,
+        keymap: dict[str, str],
+        keymap_problem: str | None = None,
+        replay_dir: Path | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.catalog = catalog
+        self.speed = speed
+        self.paused = paused
+        self.clock = clock
+        self.factory = factory
+        self.keymap = keymap
+        self.keymap_problem = keymap_problem
+        self.replay_dir = replay_dir
+        if theme:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        if self.keymap_problem:
+            self.notify(self.keymap_problem, severity="warning", timeout=8)
+        if self.session is not None:
+            self.push_screen(self._run_screen(self.session, from_browser=False))
+        else:
+            self.push_screen(BrowserScreen(self.catalog, self.open_entry))
+
+    def _run_screen(self, session: Session, *, from_browser: bool) -> RunScreen:
+        return RunScreen(
+            session,
+            speed=self.speed,
+            paused=self.paused,
+            clock=self.clock,
+            from_browser=from_browser,
+            replay_dir=self.replay_dir,
+        )
+
+    def open_entry(self, entry: Entry) -> None:
+        """Open a scenario from the browser on a run screen of its own."""
+        assert entry.scenario is not None
+        try:
+            session = Session(entry.scenario, source=entry.source, factory=self.factory)
+        except Exception as error:  # an engine error is shown, never a traceback on screen
+            self.notify(f"{entry.name} could not start: {error}", severity="error")
+            return
+        self.push_screen(self._run_screen(session, from_browser=True))
+
+    @property
+    def run_screen(self) -> RunScreen:
+        screen = self.screen
+        assert isinstance(screen, RunScreen), f"not on a run screen: {screen!r}"
+        return screen
+
+    def advance_to(self, t: float) -> None:
+        """Drive virtual time to ``t`` on the run screen (tests; the timer does it live)."""
+        self.run_screen.advance_to(t)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        # Every key binding of the screen is also a command, so nothing needs a memorised key.
+        for binding in screen.BINDINGS:
+            if not hasattr(binding, "action") or binding.action.startswith("select("):
+                continue
+            keys = self.keymap.get(binding.id or "", binding.key)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} (keys: {keys})",
+                partial(screen.run_action, binding.action),
+            )
+
+
+def make_app(
+    targets: Sequence[str] = (),
+    *,
+    run: str | None = None,
+    scenario: Scenario | None = None,
+    variant: str | None = None,
+    seed: int | None = None,
+    speed: float = 1.0,
+    paused: bool = False,
+    replay: str | None = None,
+    factory: SimulationFactory = engine_factory,
+    clock: Callable[[], float] = time.monotonic,
+    keymap: dict[str, str] | None = None,
+    replay_dir: Path | None = None,
+    theme: str | None = None,
+) -> ConcsimApp:
+    """Build the app: a run screen for ``replay``, ``run`` or ``scenario``, else the browser.
+
+    Raises ScenarioError (positioned lines), ReplayError or KeyError (unknown variant) before
+    anything is drawn, so a bad file never opens a broken screen.
+    """
+    session: Session | None = None
+    if replay is not None:
+        saved = load_replay(replay)
+        session = Session(
+            open_scenario(saved.scenario),
+            source=saved.scenario,
+            variant=saved.variant,
+            seed=saved.seed,
+            injections=saved.injections,
+            factory=factory,
+        )
+    elif run is not None or scenario is not None:
+        model = scenario if scenario is not None else open_scenario(str(run))
+        if variant is not None:
+            model.variant(variant)  # raises KeyError naming the variants there are
+        session = Session(
+            model, source=run or model.name, variant=variant, seed=seed, factory=factory
+        )
+    problem = None
+    if keymap is None:
+        keymap, problem = load_keymap()
+    return ConcsimApp(
+        session=session,
+        catalog=[] if session is not None else entries(list(targets)),
+        speed=speed,
+        paused=paused,
+        clock=clock,
+        factory=factory,
+        keymap=keymap,
+        keymap_problem=problem,
+        replay_dir=replay_dir,
+        theme=theme,
+    )

@@ -1,0 +1,90 @@
+"""The help screen: every key (as remapped), the legend, and where the keymap file lives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from concsim.ui.draw import legend
+from concsim.ui.keymap import APP_BINDINGS, keymap_path
+
+
+def key_names(keys: str) -> str:
+    """``"period,right"`` -> ``". →"``: how the keys read on a keyboard."""
+    shown = {
+        "period": ".",
+        "comma": ",",
+        "right": "→",
+        "left": "←",
+        "up": "↑",
+        "down": "↓",
+        "space": "space",
+        "question_mark": "?",
+        "escape": "esc",
+        "home": "home",
+        "right_square_bracket": "]",
+        "left_square_bracket": "[",
+        "plus": "+",
+        "equals_sign": "=",
+        "minus": "-",
+    }
+    return " ".join(shown.get(key.strip(), key.strip()) for key in keys.split(","))
+
+
+def help_table(bindings: Sequence[Binding], keymap: dict[str, str]) -> Table:
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("keys", style="bold cyan", no_wrap=True)
+    table.add_column("action")
+    table.add_column("id", style="grey62", no_wrap=True)
+    for binding in (*bindings, *APP_BINDINGS):
+        keys = keymap.get(binding.id or "", binding.key)
+        about = binding.description
+        if binding.tooltip:
+            about += f": {binding.tooltip}"
+        table.add_row(key_names(keys), about, binding.id or "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys, legend, keymap file; any of esc, ? or q closes it."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="close_help"),
+    ]
+
+    def __init__(self, bindings: Sequence[Binding]) -> None:
+        super().__init__()
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        body = Group(
+            Text("Keys", style="bold"),
+            help_table(self.bindings, keymap),
+            Text(),
+            Text("Lanes", style="bold"),
+            legend(),
+            Text(),
+            Text.assemble(
+                ("Remap any key by its id in ", "grey62"),
+                (str(keymap_path()), "bold"),
+                (
+                    ', e.g. fail = "F". Ctrl+P lists every action; the theme is in there too.',
+                    "grey62",
+                ),
+            ),
+        )
+        with VerticalScroll(id="help") as scroll:
+            scroll.border_title = "help · esc closes"
+            yield Static(body)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,299 @@
+"""The run screen: lanes, status, event log, futures and notes over one session.
+
+Playback belongs to the view: a wall-clock timer only *requests* virtual-time advances of
+``speed * wall dt``; tests leave the app paused and drive virtual time themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from concsim.events import Event, FaultInjected, FaultRefused
+from concsim.replay import save_replay
+from concsim.ui.faults import fault_target
+from concsim.ui.keymap import RUN_BINDINGS
+from concsim.ui.panels import FINISHED, PAUSED, PLAYING
+from concsim.ui.session import Session, elapsed_by_variant
+from concsim.ui.widgets.eventlog import EventLog
+from concsim.ui.widgets.lanes import LanesView
+from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
+
+_WIDE = 140  # from this many columns the notes sit beside the lanes by default
+_FRAME = 1 / 30
+
+
+class RunScreen(Screen[None]):
+    """One scenario playing: press keys to step, rewind, and inject faults."""
+
+    BINDINGS = RUN_BINDINGS
+    playing: reactive[bool] = reactive(False, init=False)
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        clock: Callable[[], float],
+        from_browser: bool = False,
+        replay_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.speed = speed
+        self.start_paused = paused
+        self.clock = clock
+        self.from_browser = from_browser
+        self.replay_dir = replay_dir or Path.cwd()
+        self.filter_log = False
+        self.notes_choice: bool | None = None  # None: decided by the terminal's width
+        self.elapsed: dict[str | None, float | None] = {}
+        self._last_wall = clock()
+        self._generation = -1
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield VariantsBar(id="variants")
+        with Horizontal(id="body"):
+            with Vertical(id="stage"):
+                yield LanesView(id="lanes")
+                yield Legend(id="legend")
+                with Horizontal(id="bottom"):
+                    yield EventLog(id="log")
+                    yield FuturesPanel(id="futures")
+            yield NotesPanel(self.session.scenario.notes, id="notes")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#log").border_title = "events"
+        self.query_one("#futures").border_title = "futures"
+        self._measure_variants()
+        self.update_view([])
+        self.query_one(LanesView).focus()
+        self.set_interval(_FRAME, self.tick)
+        self.playing = not self.start_paused and not self.session.finished
+
+    def _measure_variants(self) -> None:
+        session = self.session
+        self.elapsed = elapsed_by_variant(session.scenario, session.seed, session.factory)
+
+    # --- keeping the widgets in step with the session ------------------------------------
+
+    @property
+    def lanes(self) -> LanesView:
+        return self.query_one(LanesView)
+
+    @property
+    def horizon(self) -> float:
+        session = self.session
+        if session.elapsed is not None:
+            return session.elapsed
+        expected = self.elapsed.get(session.variant) or 0.0
+        return max(expected, session.now)
+
+    @property
+    def mode(self) -> str:
+        if self.session.finished:
+            return FINISHED
+        return PLAYING if self.playing else PAUSED
+
+    def update_view(self, new: Sequence[Event]) -> None:
+        """Redraw from the session; a new generation (rewind, seed, variant) rebuilds all."""
+        session = self.session
+        rebuilt = session.generation != self._generation
+        self._generation = session.generation
+        lanes = self.lanes
+        selected = lanes.selected_track.row_id if lanes.selected_track else "main"
+        lanes.show(session.timeline, session.now, self.horizon)
+        lanes.styles.height = len(session.timeline.rows) + 1  # capped by max-height
+        if rebuilt:
+            lanes.select_row(selected)
+        self.query_one(StatusBar).show(
+            scenario=session.scenario.name,
+            variant=session.variant,
+            now=session.now,
+            speed=self.speed,
+            seed=session.seed,
+            mode=self.mode,
+        )
+        bar = self.query_one(VariantsBar)
+        bar.set_class(not session.scenario.variants, "-none")
+        bar.show(session.variant, self.elapsed, "v")
+        gil = any(track.is_gil for track in session.timeline.rows)
+        self.query_one(Legend).show(session.timeline.seen, gil)
+        self.query_one(FuturesPanel).show(session.ledger)
+        log = self.query_one(EventLog)
+        if rebuilt:
+            log.rebuild(session.events, self._log_filter())
+        else:
+            log.append(new)
+
+    def _log_filter(self) -> Callable[[Event], bool] | None:
+        track = self.lanes.selected_track
+        if not self.filter_log or track is None:
+            return None
+        timeline, row_id = self.session.timeline, track.row_id
+        return lambda event: timeline.involves(event, row_id)
+
+    def on_lanes_view_selected(self, message: LanesView.Selected) -> None:
+        log = self.query_one(EventLog)
+        log.border_title = f"events of {message.row_id}" if self.filter_log else "events"
+        if self.filter_log:
+            log.rebuild(self.session.events, self._log_filter())
+
+    def on_resize(self, event: Resize) -> None:
+        wide = event.size.width >= _WIDE
+        self.set_class(wide if self.notes_choice is None else self.notes_choice, "-notes")
+
+    # --- playback ----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        wall = self.clock()
+        dt, self._last_wall = wall - self._last_wall, wall
+        if not self.playing:
+            return
+        if self.session.finished:
+            self.playing = False
+            return
+        # A stalled frame (a slow terminal, a suspended process) must not leap ahead.
+        self.advance_to(self.session.now + self.speed * min(dt, 0.25))
+
+    def advance_to(self, t: float) -> None:
+        """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
+        self.update_view(self.session.advance_to(t))
+
+    def watch_playing(self, playing: bool) -> None:
+        self._last_wall = self.clock()
+        self.update_view([])
+
+    def action_toggle_play(self) -> None:
+        if self.session.finished:
+            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            return
+        self.playing = not self.playing
+
+    def action_step(self) -> None:
+        self.playing = False
+        if self.session.finished:
+            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            return
+        self.update_view(self.session.step())
+
+    def action_step_back(self) -> None:
+        self.playing = False
+        if not self.session.step_back():
+            self.notify("Already at the start.", timeout=2)
+        self.update_view([])
+
+    def action_rewind(self) -> None:
+        self.playing = False
+        self.session.rewind()
+        self.update_view([])
+
+    def action_select(self, delta: int) -> None:
+        self.lanes.move(delta)
+
+    def action_speed(self, factor: float) -> None:
+        self.speed = min(64.0, max(1 / 64, self.speed * factor))
+        self.update_view([])
+
+    def action_zoom(self, how: str) -> None:
+        lanes = self.lanes
+        viewport, width = lanes.viewport, lanes.columns.bar
+        if how == "in":
+            viewport.zoom_in(width, self.session.now, self.horizon)
+        elif how == "out":
+            viewport.zoom_out(width, self.session.now, self.horizon)
+        else:
+            viewport.zoom_fit()
+        self.update_view([])
+
+    # --- faults --------------------------------------------------------------------------
+
+    def action_fault(self, fault: str) -> None:
+        session = self.session
+        if session.finished:
+            self.notify(
+                f"The run has finished, so {fault} has nothing to act on: "
+                "step back with , or rewind with r first.",
+                severity="warning",
+            )
+            return
+        target, refusal = fault_target(self.lanes.selected_track, fault)
+        if target is None:
+            self.notify(refusal or "Nothing to inject into.", severity="warning")
+            return
+        try:
+            new = session.inject(fault, target)
+        except Exception as error:  # an engine error must not take the app down with it
+            self.log.error(f"inject {fault} {target}: {error!r}")
+            self.notify(f"{fault} on {target} failed: {error}", severity="error")
+            return
+        for event in new:
+            if isinstance(event, FaultRefused):
+                self.notify(
+                    event.reason,
+                    title=f"{fault} on {target}: no effect",
+                    severity="warning",
+                    timeout=6,
+                )
+            elif isinstance(event, FaultInjected):
+                self.notify(event.why, timeout=3)
+        self.update_view(new)
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def action_variant(self, delta: int) -> None:
+        names: list[str | None] = [None, *self.session.scenario.variant_names]
+        if len(names) == 1:
+            self.notify("This scenario has no variants.", timeout=2)
+            return
+        index = (names.index(self.session.variant) + delta) % len(names)
+        self.playing = False
+        self.session.switch_variant(names[index])
+        self.update_view([])
+
+    def action_new_seed(self) -> None:
+        self.playing = False
+        self.session.restart(self.session.seed + 1)
+        self._measure_variants()
+        self.notify(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
+        self.update_view([])
+
+    def action_save(self) -> None:
+        session = self.session
+        name = f"{session.scenario.name}-seed{session.seed}.replay.yaml"
+        try:
+            path = save_replay(self.replay_dir / name, session.replay())
+        except OSError as error:
+            self.notify(f"Could not save the replay: {error}", severity="error")
+            return
+        self.notify(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=5)
+
+    def action_filter_log(self) -> None:
+        self.filter_log = not self.filter_log
+        track = self.lanes.selected_track
+        if track is not None:
+            self.on_lanes_view_selected(LanesView.Selected(track.row_id))
+
+    def action_toggle_notes(self) -> None:
+        self.notes_choice = not self.has_class("-notes")
+        self.set_class(self.notes_choice, "-notes")
+
+    def action_help(self) -> None:
+        from concsim.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(RUN_BINDINGS))
+
+    def action_back(self) -> None:
+        if self.from_browser:
+            self.playing = False
+            self.dismiss()

@@ -1,0 +1,1 @@
+"""The run screen's widgets: thin shells over the pure drawing in ``concsim.ui``."""

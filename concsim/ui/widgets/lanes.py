@@ -1,0 +1,135 @@
+"""The lanes view: one line per lane, drawn with the line API from cached strips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.cache import LRUCache
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from concsim.ui.cells import Window, drawn_columns
+from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.timeline import Timeline, Track
+from concsim.ui.viewport import Viewport
+
+
+class LanesView(ScrollView, can_focus=True):
+    """Row 0 is the time ruler and stays put; the lanes scroll under it."""
+
+    DEFAULT_CSS = """
+    LanesView { overflow-x: hidden; scrollbar-size-vertical: 1; }
+    """
+
+    selected: reactive[int] = reactive(0, init=False)
+
+    class Selected(Message):
+        """A lane was chosen (arrow keys or a click)."""
+
+        def __init__(self, row_id: str) -> None:
+            self.row_id = row_id
+            super().__init__()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.timeline = Timeline()
+        self.viewport = Viewport()
+        self.now = 0.0
+        self.horizon = 1.0
+        self._cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+
+    # --- what to draw ------------------------------------------------------------------
+
+    def show(self, timeline: Timeline, now: float, horizon: float) -> None:
+        """Draw this timeline up to ``now``; ``horizon`` is the expected length of the run."""
+        if timeline is not self.timeline:
+            self._cache.clear()
+            self.timeline = timeline
+        self.now = now
+        self.horizon = horizon
+        rows = len(timeline.rows)
+        self.virtual_size = Size(self.size.width, rows + 1)
+        if self.selected >= rows > 0:
+            self.selected = rows - 1
+        self.refresh()
+
+    @property
+    def columns(self) -> Columns:
+        longest = max((len(t.name) + 2 for t in self.timeline.rows), default=8)
+        return Columns.for_width(self.scrollable_content_region.width, longest)
+
+    @property
+    def window(self) -> Window:
+        return self.viewport.window(self.columns.bar, self.now, self.horizon)
+
+    @property
+    def selected_track(self) -> Track | None:
+        rows = self.timeline.rows
+        return rows[self.selected] if 0 <= self.selected < len(rows) else None
+
+    def select_row(self, row_id: str) -> bool:
+        for index, track in enumerate(self.timeline.rows):
+            if track.row_id == row_id:
+                self.selected = index
+                return True
+        return False
+
+    def move(self, delta: int) -> None:
+        rows = len(self.timeline.rows)
+        if rows:
+            self.selected = max(0, min(rows - 1, self.selected + delta))
+
+    def watch_selected(self, old: int, new: int) -> None:
+        track = self.selected_track
+        height = self.scrollable_content_region.height - 1  # the ruler takes one line
+        top = round(self.scroll_y)
+        if height > 0 and new < top:
+            self.scroll_to(y=new, animate=False)
+        elif height > 0 and new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False)
+        self.refresh()
+        if track is not None:
+            self.post_message(self.Selected(track.row_id))
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = self.columns
+        window = self.viewport.window(columns.bar, self.now, self.horizon)
+        if y == 0:
+            return Strip(draw_ruler(window, self.now, columns), width)
+        index = y - 1 + round(self.scroll_y)
+        rows = self.timeline.rows
+        if index >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        track = rows[index]
+        selected = index == self.selected
+        # A row's picture changes only when its track, the window or the playhead's column
+        # does; while paused or scrolling every line comes from the cache.
+        key = (
+            track.row_id,
+            track.version,
+            window,
+            drawn_columns(window, self.now),
+            selected,
+            columns,
+        )
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = Strip(draw_lane(track, window, self.now, columns, selected=selected), width)
+            self._cache[key] = strip
+        return strip
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = offset.y - 1 + round(self.scroll_y)
+        if index < len(self.timeline.rows):
+            self.selected = index
+            self.focus()

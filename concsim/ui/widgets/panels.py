@@ -1,0 +1,62 @@
+"""Small panels of the run screen: status bar, variants bar, legend, futures and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from concsim.events import LaneState
+from concsim.ui.draw import legend
+from concsim.ui.ledger import Ledger
+from concsim.ui.panels import futures_text, status_text, variants_text
+
+
+class StatusBar(Static):
+    """Scenario, variant, virtual time, speed, seed and whether it plays."""
+
+    def show(self, **fields: Any) -> None:
+        self.update(status_text(**fields))
+
+
+class VariantsBar(Static):
+    """Every variant with its elapsed time; the current one highlighted."""
+
+    def show(self, current: str | None, elapsed: dict[str | None, float | None], key: str) -> None:
+        self.update(variants_text(current, elapsed, key))
+
+
+class Legend(Static):
+    """The states seen so far in this run, each with its cell."""
+
+    def show(self, states: set[LaneState], gil: bool) -> None:
+        key = (frozenset(states), gil)
+        if key != getattr(self, "_shown", None):
+            self._shown = key
+            self.update(legend(states, gil=gil))
+
+
+class FuturesPanel(VerticalScroll):
+    """Each task's future, then the results in the order main received them."""
+
+    def compose(self) -> Any:
+        yield Static(id="futures-text")
+
+    def show(self, ledger: Ledger) -> None:
+        key = (id(ledger), ledger.version)
+        if key != getattr(self, "_shown", None):
+            self._shown = key
+            self.query_one("#futures-text", Static).update(futures_text(ledger))
+            self.scroll_end(animate=False)
+
+
+class NotesPanel(VerticalScroll):
+    """The scenario's Markdown notes: what you are looking at, what to notice, try this."""
+
+    def __init__(self, notes: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.notes = notes
+
+    def compose(self) -> Any:
+        yield Markdown(self.notes or "*This scenario has no notes.*")
