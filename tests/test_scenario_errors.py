@@ -254,7 +254,7 @@ def test_missing_required_keys_point_at_the_mapping_that_lacks_them() -> None:
     assert lines_of("bad/missing-key.yaml") == [
         "bad/missing-key.yaml:1:1: name: required key is missing",
         "bad/missing-key.yaml:3:5: tasks[0].name: required key is missing",
-        "bad/missing-key.yaml:6:11: faults[0].when.step: required key is missing",
+        "bad/missing-key.yaml:7:11: faults[0].when.step: required key is missing",
     ]
 
 
@@ -383,3 +383,24 @@ def test_problems_carry_their_parts() -> None:
         "machine.cores",
     )
     assert problem.message == "expected an integer, got 'five'"
+
+
+def test_faults_name_running_tasks_so_a_repeated_task_only_by_its_copies() -> None:
+    # A task with `repeat: 2` runs as fetch-1 and fetch-2; nothing runs under the name fetch,
+    # and `when` watches a task's own steps, never the main program's.
+    text = """\
+name: x
+tasks: [{name: fetch, repeat: 2, steps: [{io: 1s}]}]
+faults:
+  - {fault: cancel, target: fetch, at: 1s}
+  - {fault: cancel, when: {task: fetch, step: 0}}
+  - {fault: cancel, when: {task: main, step: 0}}
+"""
+    assert lines_of_text(text) == [
+        "s.yaml:4:29: faults[0].target: no task or lane named `fetch`; `fetch` repeats 2 times; "
+        "expected fetch-1 to fetch-2",
+        "s.yaml:5:34: faults[1].when.task: no task named `fetch`; `fetch` repeats 2 times; "
+        "expected fetch-1 to fetch-2",
+        "s.yaml:6:34: faults[2].when.task: `when` watches the steps of a task; expected a task "
+        "name (for the main program, use `at: <time>`)",
+    ]

@@ -179,14 +179,14 @@ def _faults(
             continue
         target = fault.get("target")
         if isinstance(target, str) and not (
-            target == "main" or _is_task(target, tasks) or _LANE.match(target)
+            target == "main" or _is_task(target, tasks, run=True) or _LANE.match(target)
         ):
             hint = _task_hint(target, tasks, "thread-N or process-N")
             message = f"no task or lane named `{target}`; {hint}"
             problems.append(doc.problem(("faults", index, "target"), message))
         when = fault.get("when")
         if isinstance(when, dict) and isinstance(when.get("task"), str):
-            problems += _when(doc, data, tasks, ("faults", index, "when"), when)
+            problems += _when(doc, tasks, ("faults", index, "when"), when)
     return problems
 
 
@@ -194,8 +194,9 @@ def _task_hint(name: str, tasks: list[tuple[int, dict[Any, Any]]], others: str =
     """What a name that matches no task should have been."""
     names = {task["name"]: task.get("repeat", 1) for _, task in tasks}
     copy = _COPY.match(name)
-    if copy and copy.group(1) in names:
-        base, repeat = copy.group(1), names[copy.group(1)]
+    base = name if name in names else (copy[1] if copy and copy[1] in names else None)
+    if base is not None:
+        repeat = names[base]
         if isinstance(repeat, int) and repeat > 1:
             return f"`{base}` repeats {repeat} times; expected {base}-1 to {base}-{repeat}"
         return f"`{base}` is not repeated; expected `{base}`"
@@ -209,21 +210,18 @@ def _task_hint(name: str, tasks: list[tuple[int, dict[Any, Any]]], others: str =
 
 def _when(
     doc: Document,
-    data: dict[Any, Any],
     tasks: list[tuple[int, dict[Any, Any]]],
     loc: Loc,
     when: dict[Any, Any],
 ) -> list[Problem]:
     name, step = when["task"], when.get("step")
-    if name != "main" and not _is_task(name, tasks):
-        return [doc.problem((*loc, "task"), f"no task named `{name}`; {_task_hint(name, tasks)}")]
     if name == "main":
-        program = data.get("program")
-        main = program.get("main") if isinstance(program, dict) else None
-        steps = main if isinstance(main, list) and main else ["submit", "collect"]
-    else:
-        task = _task(name, tasks)
-        steps = task.get("steps", []) if task is not None else []
+        message = "`when` watches the steps of a task; expected a task name (for the main "
+        return [doc.problem((*loc, "task"), message + "program, use `at: <time>`)")]
+    if not _is_task(name, tasks, run=True):
+        return [doc.problem((*loc, "task"), f"no task named `{name}`; {_task_hint(name, tasks)}")]
+    task = _task(name, tasks)
+    steps = task.get("steps", []) if task is not None else []
     if not isinstance(step, int) or isinstance(step, bool) or not isinstance(steps, list):
         return []
     if step >= len(steps):
@@ -242,23 +240,22 @@ def _when(
     return []
 
 
-def _task(name: str, tasks: list[tuple[int, dict[Any, Any]]]) -> dict[Any, Any] | None:
-    """The task ``name`` refers to: a task, or one copy ``NAME-k`` of a repeated task."""
-    for _, task in tasks:
-        if task["name"] == name:
-            return task
+def _task(
+    name: str, tasks: list[tuple[int, dict[Any, Any]]], *, run: bool = False
+) -> dict[Any, Any] | None:
+    """The task ``name`` refers to: a task by its name, or one copy ``NAME-k`` of a repeated
+    task. With ``run``, only what a running task is called: ``repeat: 3`` makes NAME-1 to
+    NAME-3 and no task called NAME (faults find their target by that name)."""
     match = _COPY.match(name)
-    if match:
-        for _, task in tasks:
-            repeat = task.get("repeat", 1)
-            if (
-                task["name"] == match.group(1)
-                and isinstance(repeat, int)
-                and (repeat > 1 and int(match.group(2)) <= repeat)
-            ):
-                return task
+    for _, task in tasks:
+        repeat = task.get("repeat", 1)
+        repeated = isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 1
+        if task["name"] == name and not (run and repeated):
+            return task
+        if match and repeated and task["name"] == match.group(1) and int(match[2]) <= repeat:
+            return task
     return None
 
 
-def _is_task(name: str, tasks: list[tuple[int, dict[Any, Any]]]) -> bool:
-    return _task(name, tasks) is not None
+def _is_task(name: str, tasks: list[tuple[int, dict[Any, Any]]], *, run: bool = False) -> bool:
+    return _task(name, tasks, run=run) is not None
