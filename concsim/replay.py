@@ -7,6 +7,7 @@ deterministic, reproduces the saved session event for event.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,6 +124,6 @@ def replay_simulation(replay: Replay) -> Simulation:
 
 def _relative(path: Path, base: Path) -> str:
     try:
-        return str(path.relative_to(base))
-    except ValueError:
+        return os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows: no relative path exists
         return str(path)

@@ -111,11 +111,8 @@ class RunScreen(Screen[None]):
         rebuilt = session.generation != self._generation
         self._generation = session.generation
         lanes = self.lanes
-        selected = lanes.selected_track.row_id if lanes.selected_track else "main"
         lanes.show(session.timeline, session.now, self.horizon)
         lanes.styles.height = len(session.timeline.rows) + 1  # capped by max-height
-        if rebuilt:
-            lanes.select_row(selected)
         self.query_one(StatusBar).show(
             scenario=session.scenario.name,
             variant=session.variant,
@@ -237,16 +234,19 @@ class RunScreen(Screen[None]):
             self.log.error(f"inject {fault} {target}: {error!r}")
             self.notify(f"{fault} on {target} failed: {error}", severity="error")
             return
-        for event in new:
-            if isinstance(event, FaultRefused):
-                self.notify(
-                    event.reason,
-                    title=f"{fault} on {target}: no effect",
-                    severity="warning",
-                    timeout=6,
-                )
-            elif isinstance(event, FaultInjected):
-                self.notify(event.why, timeout=3)
+        refusals = [event for event in new if isinstance(event, FaultRefused)]
+        for refused in refusals:
+            self.notify(
+                refused.reason,
+                title=f"{fault} on {target}: no effect",
+                severity="warning",
+                timeout=6,
+            )
+        if not refusals:
+            injected = [event for event in new if isinstance(event, FaultInjected)]
+            self.notify(
+                injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3
+            )
         self.update_view(new)
 
     # --- sessions ------------------------------------------------------------------------

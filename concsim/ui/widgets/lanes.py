@@ -40,6 +40,7 @@ class LanesView(ScrollView, can_focus=True):
         self.viewport = Viewport()
         self.now = 0.0
         self.horizon = 1.0
+        self.selected_id = "main"  # selection follows the row, not its index, as rows appear
         self._cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
 
     # --- what to draw ------------------------------------------------------------------
@@ -51,10 +52,14 @@ class LanesView(ScrollView, can_focus=True):
             self.timeline = timeline
         self.now = now
         self.horizon = horizon
-        rows = len(timeline.rows)
-        self.virtual_size = Size(self.size.width, rows + 1)
-        if self.selected >= rows > 0:
-            self.selected = rows - 1
+        rows = timeline.rows
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        track = self.selected_track
+        if track is None or track.row_id != self.selected_id:
+            # A row appeared above (a GIL row is made by the first GIL event) or the history
+            # was rebuilt: keep the same lane selected, quietly.
+            index = next((i for i, t in enumerate(rows) if t.row_id == self.selected_id), 0)
+            self.set_reactive(LanesView.selected, min(index, max(0, len(rows) - 1)))
         self.refresh()
 
     @property
@@ -75,6 +80,7 @@ class LanesView(ScrollView, can_focus=True):
         for index, track in enumerate(self.timeline.rows):
             if track.row_id == row_id:
                 self.selected = index
+                self.selected_id = row_id
                 return True
         return False
 
@@ -93,6 +99,7 @@ class LanesView(ScrollView, can_focus=True):
             self.scroll_to(y=new - height + 1, animate=False)
         self.refresh()
         if track is not None:
+            self.selected_id = track.row_id
             self.post_message(self.Selected(track.row_id))
 
     # --- drawing -----------------------------------------------------------------------

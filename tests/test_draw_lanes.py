@@ -1,0 +1,149 @@
+"""Pure lane drawing: cells per column, marks, the memo, rows, ruler, legend and zoom."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rich.segment import Segment
+from test_draw_timeline import start  # tests/ is on sys.path (rootdir-relative imports)
+
+from concsim.events import LaneKind, LaneState
+from concsim.ui import glyphs
+from concsim.ui.cells import MARK, Window, column_offsets, lane_cells, sample_cells
+from concsim.ui.draw import Columns, draw_lane, draw_ruler, holder_glyph, lane_label, legend
+from concsim.ui.timeline import BLANK, CODE, Timeline, Track
+from concsim.ui.viewport import Viewport
+
+
+def random_track(changes: int, seed: int = 1, end: float = 10.0) -> Track:
+    rnd = random.Random(seed)
+    script = start().lane(0, "thread-1", LaneKind.THREAD)
+    states = [LaneState.RUNNING, LaneState.IO, LaneState.GIL_WAIT, LaneState.BLOCKED]
+    for t in sorted(rnd.uniform(0, end) for _ in range(changes)):
+        script.state(t, "thread-1", rnd.choice(states))
+    timeline = Timeline()
+    timeline.feed(script.events)
+    return timeline.tracks["thread-1"]
+
+
+def brute_force(track: Track, window: Window, now: float) -> list[int]:
+    """The definition: each begun column shows the state at its sample instant (<= now)."""
+    offsets = column_offsets(round(window.t0 / window.dt), window.width)
+    cells = []
+    for col, offset in enumerate(offsets):
+        begin = window.t0 + col * window.dt
+        sample = min(window.t0 + offset * window.dt, now)
+        cells.append(track.code_at(sample) if begin <= now else BLANK)
+    return cells
+
+
+@pytest.mark.parametrize("changes", [3, 40, 5000])
+def test_cells_match_the_definition_sparse_or_dense(changes: int) -> None:
+    """Walking few changes and bisecting many give the same cells as sampling one by one."""
+    track = random_track(changes)
+    window = Window(0.0, 0.05, 200)
+    assert lane_cells(track, window, 10.0) == brute_force(track, window, 10.0)
+    assert sample_cells(track, 0.0, 0.05, 120, 5.99) == brute_force(track, window, 5.99)[:120]
+
+
+def test_the_memo_never_changes_a_picture() -> None:
+    """Frames drawn during playback (memo warm) equal frames drawn from scratch."""
+    track = random_track(3000)
+    window = Window(0.0, 0.05, 200)
+    for now in [0.01, 1.0, 1.02, 3.333, 7.5, 9.99, 10.0]:
+        warm = lane_cells(track, window, now)
+        track.memo.clear()
+        assert warm == lane_cells(track, window, now) == brute_force(track, window, now)
+    follow = Window(2.0, 0.01, 300)  # a zoomed window on the column grid
+    assert lane_cells(track, follow, 4.0) == brute_force(track, follow, 4.0)
+
+
+def test_the_future_is_blank() -> None:
+    """Columns that begin after now are drawn blank."""
+    track = random_track(10)
+    cells = lane_cells(track, Window(0.0, 0.1, 100), 2.0)
+    assert all(cell == BLANK for cell in cells[21:]) and cells[20] != BLANK
+
+
+def test_a_short_failure_is_marked_at_any_zoom() -> None:
+    """A failure lasting no time at all still wins its column, however wide the column."""
+    script = (
+        start()
+        .lane(0, "thread-1", LaneKind.THREAD)
+        .state(0.0, "thread-1", LaneState.RUNNING, task="a")
+        .state(3.001, "thread-1", LaneState.FAILED, task="a")
+        .state(3.001, "thread-1", LaneState.IDLE)
+    )
+    timeline = Timeline()
+    timeline.feed(script.events)
+    track = timeline.tracks["thread-1"]
+    for dt in (0.01, 0.1, 1.0):
+        window = Window(0.0, dt, round(5 / dt))
+        cells = lane_cells(track, window, 5.0)
+        assert cells[window.column(3.001)] == MARK + CODE[LaneState.FAILED]
+
+
+def test_every_state_has_its_own_glyph_and_colour() -> None:
+    """Distinct on both, so the lanes read without colour (NO_COLOR) and without glyphs."""
+    shown = [
+        look.mark if state in glyphs.MARKED and look.fill == " " else look.fill
+        for state, look in glyphs.LOOKS.items()
+    ]
+    assert len(set(shown)) == len(shown) == len(LaneState)
+    styles = [look.style for look in glyphs.LOOKS.values()]
+    assert len(set(styles)) == len(styles)
+
+
+def test_a_row_is_exactly_as_wide_as_asked() -> None:
+    """Name, bar and label add up to the widget's width at 80 and 200 columns."""
+    track = random_track(50)
+    for width in (80, 200):
+        columns = Columns.for_width(width)
+        row = draw_lane(track, Window(0.0, 0.1, columns.bar), 4.0, columns, selected=True)
+        assert Segment.get_line_length(row) == width
+        ruler = draw_ruler(Window(0.0, 0.1, columns.bar), 4.0, columns)
+        assert Segment.get_line_length(ruler) == width
+
+
+def test_ruler_labels_round_times_and_marks_the_playhead() -> None:
+    """Ticks at 1, 2 or 5 x 10^k seconds; the playhead's column shows ▼."""
+    window = Window(0.0, 0.05, 60)
+    text = "".join(s.text for s in draw_ruler(window, 1.0, Columns(10, 60, 0)))
+    assert "|0" in text and "|500ms" in text and "|1.5s" in text and "▼" in text
+
+
+def test_labels_say_what_each_lane_does_now() -> None:
+    """The current step for a busy lane; the state's name for a finished one; GIL holder."""
+    script = (
+        start()
+        .lane(0, "thread-1", LaneKind.THREAD)
+        .lane(0, "thread-2", LaneKind.THREAD)
+        .state(0.0, "thread-1", LaneState.IO, task="get", step="io 500ms")
+        .state(0.0, "thread-2", LaneState.CANCELLED, task="put")
+    )
+    timeline = Timeline()
+    timeline.feed(script.events)
+    assert lane_label(timeline.tracks["thread-1"])[2] == "get: io 500ms"
+    assert lane_label(timeline.tracks["thread-2"])[2] == "put cancelled"
+    assert holder_glyph("thread-12") == "2" and holder_glyph("main") == "m"
+
+
+def test_legend_lists_the_states_asked_for() -> None:
+    """The run screen's legend shows only the states seen; help shows them all."""
+    assert "blocked" in legend().plain and "failed" in legend().plain
+    small = legend({LaneState.RUNNING}, gil=False).plain
+    assert "running Python" in small and "blocked" not in small
+
+
+def test_viewport_fits_the_run_then_follows_when_zoomed_in() -> None:
+    """Fit: from 0 with a round column width; zoomed in: the playhead stays in view."""
+    viewport = Viewport()
+    fit = viewport.window(50, 0.3, 2.0)
+    assert fit.t0 == 0 and fit.t1 >= 2.0 and fit.dt == 0.05
+    viewport.zoom_in(50, 1.7, 2.0)
+    zoomed = viewport.window(50, 1.7, 2.0)
+    assert zoomed.dt == 0.02 and zoomed.t0 <= 1.7 < zoomed.t1
+    assert abs(zoomed.t0 / zoomed.dt - round(zoomed.t0 / zoomed.dt)) < 1e-9
+    viewport.zoom_out(50, 1.7, 2.0)
+    assert viewport.fit

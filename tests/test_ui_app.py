@@ -1,0 +1,246 @@
+"""The app's behaviour under Pilot: selection, faults reaching the engine, stepping, replay."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from concsim.engine import Injection
+from concsim.replay import load_replay
+from concsim.ui.app import ConcsimApp, make_app
+from concsim.ui.launch import launch
+from concsim.ui.screens.browser import BrowserScreen
+from concsim.ui.screens.run import RunScreen
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ui"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_THEME", raising=False)
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body on a fresh event loop (no async pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def build(target: str, tmp_path: Path, **options: Any) -> ConcsimApp:
+    options.setdefault("keymap", {})
+    app = make_app(
+        run=target,
+        paused=True,
+        theme="textual-dark",
+        replay_dir=tmp_path,
+        clock=options.pop("clock", Clock()),
+        **options,
+    )
+    app.notes: list[str] = []  # type: ignore[misc]
+    original = app.notify
+
+    def record(message: str, **kwargs: Any) -> None:
+        app.notes.append(message)  # type: ignore[attr-defined]
+        original(message, **kwargs)
+
+    app.notify = record  # type: ignore[method-assign]
+    return app
+
+
+def screen_of(app: ConcsimApp) -> RunScreen:
+    return app.run_screen
+
+
+@sync
+async def test_arrow_keys_and_clicks_select_lanes(tmp_path: Path) -> None:
+    """↓ moves down a row, ↑ back up; a click on a row selects it."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        lanes = screen_of(app).lanes
+        rows = [track.row_id for track in lanes.timeline.rows]
+        assert lanes.selected_track.row_id == "main"
+        await pilot.press("down", "down")
+        assert lanes.selected_track.row_id == rows[2]
+        await pilot.press("up")
+        assert lanes.selected_track.row_id == rows[1]
+        await pilot.click(lanes, offset=(2, 5))  # line 0 is the ruler
+        assert lanes.selected_track.row_id == lanes.timeline.rows[4].row_id
+    assert app._exception is None
+
+
+@sync
+async def test_a_fault_key_injects_into_the_selected_lanes_task(tmp_path: Path) -> None:
+    """f on a busy worker records an injection on its task at the current time."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance_to(0.2)
+        screen = screen_of(app)
+        screen.lanes.select_row("thread-2")
+        task = screen.lanes.selected_track.task
+        await pilot.press("f")
+        assert screen.session.injections == (Injection(at=0.2, fault="fail", target=task),)
+        await pilot.press("i")
+        assert screen.session.injections[-1] == Injection(at=0.2, fault="interrupt", target="main")
+    assert app._exception is None
+
+
+@sync
+async def test_a_fault_that_does_not_apply_explains_itself(tmp_path: Path) -> None:
+    """k on a thread lane: a notification with CPython's reason, and the app carries on."""
+    app = build("cpu-threads-gil", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance_to(0.2)
+        screen_of(app).lanes.select_row("thread-1")
+        await pilot.press("k")
+        screen_of(app).lanes.select_row("gil:main")
+        await pilot.press("f")
+    assert any("threads cannot be killed" in note for note in app.notes)  # type: ignore[attr-defined]
+    assert any("GIL row" in note for note in app.notes)  # type: ignore[attr-defined]
+    assert app._exception is None
+
+
+@sync
+async def test_step_back_and_rewind_resimulate_the_same_history(tmp_path: Path) -> None:
+    """Step back lands on the previous event's time with the same events before it;
+    rewind keeps the injections, so playing again repeats them."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        await pilot.press("period", "period", "period")
+        app.advance_to(0.25)
+        await pilot.press("c")
+        before = [e.to_dict() for e in screen.session.events]
+        await pilot.press("comma")
+        after = [e.to_dict() for e in screen.session.events]
+        assert screen.session.now < 0.25 and after == before[: len(after)]
+        assert len(screen.session.injections) == 1
+        await pilot.press("r")
+        assert screen.session.now == 0.0 and len(screen.session.injections) == 1
+    assert app._exception is None
+
+
+@sync
+async def test_playback_advances_by_speed_times_wall_time(tmp_path: Path) -> None:
+    """The timer only asks for speed × wall dt of virtual time, read from the clock given."""
+    clock = Clock()
+    app = build("io-threads", tmp_path, clock=clock, speed=0.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        await pilot.press("space")
+        clock.now += 0.2
+        screen.tick()
+        assert screen.session.now == pytest.approx(0.1)
+        await pilot.press("space")
+        clock.now += 0.2
+        screen.tick()
+        assert screen.session.now == pytest.approx(0.1)
+    assert app._exception is None
+
+
+@sync
+async def test_saved_replay_reopens_the_same_session(tmp_path: Path) -> None:
+    """s writes a replay file; opening it replays the injections to the same events."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        app.advance_to(0.2)
+        screen.lanes.select_row("thread-3")
+        await pilot.press("h", "s")
+        app.advance_to(10.0)
+        events = [e.to_dict() for e in screen.session.events]
+    saved = load_replay(tmp_path / "io-threads-seed0.replay.yaml")
+    assert saved.scenario == "io-threads" and len(saved.injections) == 1
+    again = make_app(replay=str(tmp_path / "io-threads-seed0.replay.yaml"), keymap={})
+    assert again.session is not None
+    again.session.advance_to(10.0)
+    assert [e.to_dict() for e in again.session.events] == events
+
+
+@sync
+async def test_variants_switch_with_a_key(tmp_path: Path) -> None:
+    """v cycles through the variants; each has its elapsed time measured."""
+    app = build("cpu-threads-gil", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        assert set(screen.elapsed) == {None, "sequential", "processes", "gil-off"}
+        await pilot.press("v")
+        assert screen.session.variant == "sequential"
+        await pilot.press("V", "V")
+        assert screen.session.variant == "gil-off"
+    assert app._exception is None
+
+
+@sync
+async def test_keys_can_be_remapped_from_the_keymap_file(tmp_path: Path) -> None:
+    """fail = "x" in keymap.toml makes x inject a failure."""
+    config = tmp_path / "config" / "concsim"
+    config.mkdir(parents=True)
+    (config / "keymap.toml").write_text('fail = "x"\n')
+    app = build("io-threads", tmp_path, keymap=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance_to(0.2)
+        screen_of(app).lanes.select_row("thread-1")
+        await pilot.press("x")
+        assert [i.fault for i in screen_of(app).session.injections] == ["fail"]
+
+
+@sync
+async def test_every_action_is_in_the_command_palette(tmp_path: Path) -> None:
+    """Each binding of the run screen (but lane moves) is a palette command."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+    for wanted in ("Play", "Step", "Back", "Fail", "Kill", "Ctrl-C", "Save replay", "Zoom in"):
+        assert wanted in titles
+
+
+@sync
+async def test_browser_opens_a_scenario_and_escape_comes_back(tmp_path: Path) -> None:
+    """Enter opens the highlighted scenario; esc returns to the list."""
+    app = make_app([str(FIXTURES / "broken.yaml")], paused=True, keymap={}, clock=Clock())
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("end", "enter")  # the broken file: refused with a notification
+        assert isinstance(app.screen, BrowserScreen)
+    assert app._exception is None
+
+
+def test_launch_reports_a_bad_file_and_returns_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """The positioned error lines go to stderr; no screen is opened."""
+    code = launch(
+        [],
+        run=str(FIXTURES / "broken.yaml"),
+        variant=None,
+        seed=None,
+        speed=1.0,
+        paused=True,
+        replay=None,
+    )
+    assert code == 2
+    assert "broken.yaml:5:12: program.collect:" in capsys.readouterr().err
