@@ -143,7 +143,7 @@ async def test_step_back_and_rewind_resimulate_the_same_history(tmp_path: Path) 
 
 @sync
 async def test_playback_advances_by_speed_times_wall_time(tmp_path: Path) -> None:
-    """The timer only asks for speed × wall dt of virtual time, read from the clock given."""
+    """The timer only asks for speed * wall dt of virtual time, read from the clock given."""
     clock = Clock()
     app = build("io-threads", tmp_path, clock=clock, speed=0.5)
     async with app.run_test(size=(100, 30)) as pilot:
