@@ -18,7 +18,7 @@ from concsim.scenario.schema import json_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
-LINE = re.compile(r"^(?P<path>.+?):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): (?P<dotted>\S+): \S.*$")
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): (?P<dotted>.+?): \S.*$")
 
 
 def problems(text: str) -> list[str]:
@@ -129,7 +129,7 @@ def test_columns_count_characters_not_bytes() -> None:
 
 def test_keys_that_are_not_words_are_bracketed() -> None:
     assert problems("name: x\nshared: {a.b: 1, ok: 2, 'c d': 3}\n") == [
-        "s.yaml:2:25: shared[c d]: expected a name of letters, digits, `_`, `.` and `-` that "
+        's.yaml:2:25: shared["c d"]: expected a name of letters, digits, `_`, `.` and `-` that '
         "starts with a letter or `_`, got 'c d'"
     ]
 
@@ -227,6 +227,51 @@ def test_arbitrary_text_raises_only_scenario_error(text: str) -> None:
 @given(st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6), st.booleans())
 def test_arbitrary_mappings_raise_only_scenario_error(data: dict[str, Any], flow: bool) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, sort_keys=False)
+    try:
+        load_scenario_text(text, "s.yaml")
+    except ScenarioError as error:
+        _check_error_lines(error, text)
+
+
+_FIXTURE_TEXTS = [path.read_text() for path in sorted(FIXTURES.rglob("*.yaml"))]
+_PIECES = [
+    ":",
+    "-",
+    " ",
+    "\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a",
+    "*a",
+    "<<: *a",
+    "!!python/name:x",
+    "yes",
+    "'",
+    '"',
+    "#",
+    "\t",
+    "?",
+    "|",
+]
+
+
+@st.composite
+def _mutated_fixture(draw: st.DrawFn) -> str:
+    text: str = draw(st.sampled_from(_FIXTURE_TEXTS))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, max(0, len(text) - 1)))
+        if draw(st.booleans()):
+            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
+        else:
+            text = text[:at] + draw(st.sampled_from(_PIECES)) + text[at:]
+    return text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_fixture())
+def test_damaged_fixtures_raise_only_scenario_error(text: str) -> None:
     try:
         load_scenario_text(text, "s.yaml")
     except ScenarioError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,14 +68,17 @@ class Document:
 
 
 def dotted(loc: Loc, spots: dict[Loc, Spot] | None = None) -> str:
-    """A path for people; a key that is not a plain word is shown in brackets."""
+    """A path for people; a key that is not a plain word is shown in brackets, quoted."""
     text = ""
     for end, part in enumerate(loc, start=1):
         if isinstance(part, int) and not isinstance(part, bool) and not _is_key(loc[:end], spots):
             text += f"[{part}]"
             continue
         word = _key_text(loc[:end], part, spots)
-        text += f".{word}" if re.fullmatch(r"[A-Za-z_][\w\-]*", word) else f"[{word}]"
+        if re.fullmatch(r"[A-Za-z_][\w\-]*", word):
+            text += f".{word}"
+        else:  # quoted, so that a key with spaces or dots still reads as one key
+            text += f"[{json.dumps(word, ensure_ascii=False) if isinstance(part, str) else word}]"
     return text.lstrip(".") or FILE
 
 

@@ -21,7 +21,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.dotted}: {self.message}"
+        text = f"{self.path}:{self.line}:{self.col}: {self.dotted}: {self.message}"
+        # One problem, one line, whatever a key or value from the file contains.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ScenarioError(Exception):
