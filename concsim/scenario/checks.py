@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
-from concsim.scenario.messages import STEP_LISTS, step_kind_of
 from concsim.scenario.model import Scenario
+from concsim.scenario.shapes import STEP_LISTS, step_kind_of
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
 _COPY = re.compile(r"^(.+)-([1-9][0-9]*)$")

@@ -11,6 +11,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
+from concsim.scenario.syntax import CORE, mark_problem, reader_problem, yaml11_trap
 
 # libyaml parses and composes in C; the pure-Python loader gives the same nodes, only slower.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -18,12 +19,9 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Loc = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("tasks", 1, "steps", 0)``."""
 
-_CORE = "tag:yaml.org,2002:"
+_CORE = CORE
 _PLAIN_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map")}
 _MERGE = _CORE + "merge"
-_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 
 MAX_VALUES = 100_000
 """Aliases can make a small file expand to billions of values; a scenario never needs this many."""
@@ -97,42 +95,6 @@ def _key_text(loc: Loc, part: Any, spots: dict[Loc, Spot] | None) -> str:
 def _problem_at(path: str, node: Node, dotted_path: str, message: str) -> Problem:
     mark = node.start_mark
     return Problem(path, mark.line + 1, mark.column + 1, dotted_path, message)
-
-
-def _mark_problem(path: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    if error.problem == "but found another document":
-        return Problem(
-            path, line, col, FILE, "a second document starts here; expected one scenario per file"
-        )
-    message = f"invalid YAML: {error.problem or error.context or 'cannot parse'}"
-    if error.context and error.problem and error.context_mark:
-        where = f"{error.context_mark.line + 1}:{error.context_mark.column + 1}"
-        message += f" ({error.context} at {where})"
-    lines = text.splitlines()
-    if "tab" not in message and 0 < line <= len(lines) and "\t" in lines[line - 1][:col]:
-        message += "; indent with spaces, not tabs"
-    return Problem(path, line, col, FILE, message)
-
-
-def _reader_problem(path: str, error: yaml.YAMLError, text: str) -> Problem:
-    # A character YAML does not allow (a NUL, a control code): the error knows only its index.
-    position = getattr(error, "position", 0)
-    before = text[:position]
-    line, col = before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
-    reason = getattr(error, "reason", None) or str(error).splitlines()[0]
-    character = getattr(error, "character", None)
-    if isinstance(character, str) and character:
-        character = ord(character[0])
-    code = f" U+{character:04X}" if isinstance(character, int) else ""
-    return Problem(
-        path,
-        line,
-        col,
-        FILE,
-        f"invalid YAML: character{code} is not allowed ({reason}); expected printable text",
-    )
 
 
 class _TooBig(Exception):
@@ -234,7 +196,7 @@ class _Walker:
             return
         tag = node.tag
         if tag in _PLAIN_TAGS or tag == _MERGE:
-            trap = _yaml11_trap(node)
+            trap = yaml11_trap(node)
             if trap:
                 self.reported.add(id(node))
                 where = (*loc, node.value) if is_key else loc
@@ -260,32 +222,6 @@ class _Walker:
 _UNHASHABLE = object()
 
 
-def _yaml11_trap(node: Node) -> str | None:
-    """YAML 1.1 reads some plain words and numbers as something the author did not mean."""
-    if not isinstance(node, ScalarNode) or node.style not in (None, ""):
-        return None  # quoted text is always text
-    text = node.value
-    if node.tag == _CORE + "bool" and text.lower() in _BOOL_WORDS:
-        word = "true" if text.lower() in {"yes", "on", "y"} else "false"
-        return (
-            f"`{text}` is read as {word} (YAML 1.1); write {word}, or quote it "
-            f'("{text}") to mean the text'
-        )
-    if node.tag in {_CORE + "int", _CORE + "float"} and _SEXAGESIMAL.match(text):
-        number = _Loader("").construct_object(node)
-        return (
-            f"`{text}` is read as the number {number} (YAML 1.1 base 60); quote it "
-            f'("{text}") to mean the text'
-        )
-    if node.tag == _CORE + "int" and _OCTAL.match(text):
-        number = _Loader("").construct_object(node)
-        return (
-            f"`{text}` is read as the octal number {number} (YAML 1.1); write it without "
-            "the leading 0, or quote it"
-        )
-    return None
-
-
 def read_document(text: str, path: str) -> Document:
     """Parse ``text`` safely; raise ScenarioError for problems that leave no data to check."""
     loader = _Loader(text)
@@ -293,9 +229,9 @@ def read_document(text: str, path: str) -> Document:
         try:
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
-            raise ScenarioError([_mark_problem(path, error, text)]) from None
+            raise ScenarioError([mark_problem(path, error, text)]) from None
         except yaml.YAMLError as error:  # a reader error: a character YAML does not allow
-            raise ScenarioError([_reader_problem(path, error, text)]) from None
+            raise ScenarioError([reader_problem(path, error, text)]) from None
         if root is None or (root.tag == _CORE + "null" and isinstance(root, ScalarNode)):
             raise ScenarioError.one(
                 path, FILE, "the file is empty; expected a scenario mapping with at least `name:`"
@@ -314,7 +250,7 @@ def read_document(text: str, path: str) -> Document:
         try:
             data = loader.construct_document(root)
         except yaml.MarkedYAMLError as error:
-            raise ScenarioError([_mark_problem(path, error, text), *walker.problems]) from None
+            raise ScenarioError([mark_problem(path, error, text), *walker.problems]) from None
         return Document(path, data, walker.spots, walker.problems)
     finally:
         loader.dispose()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import types
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -14,9 +13,7 @@ from pydantic_core import ErrorDetails
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, describe, did_you_mean
 from concsim.scenario.model import _BARE_STEP_FORMS, STEP_KINDS, Scenario
-
-STEP_LISTS = frozenset({"main", "on_result", "steps", "cleanup", "each"})
-"""Keys whose value is a list of steps, wherever they appear."""
+from concsim.scenario.shapes import is_step_loc, keys_of, model_at, step_kind_of
 
 _NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 _ERROR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*$"
@@ -43,21 +40,6 @@ def translate(
     for item in _merge_unions(placed, doc):
         problems.extend(_problems(item, doc, root))
     return problems
-
-
-def step_kind_of(value: Any) -> str | None:
-    """The kind of a step as written: its one kind key, or a bare ``submit``."""
-    if isinstance(value, str):
-        return value if value in _BARE_STEP_FORMS else None
-    if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
-        return kinds[0] if len(kinds) == 1 else None
-    return None
-
-
-def is_step_loc(loc: Loc) -> bool:
-    """Whether ``loc`` names one step of a step list (``tasks[0].steps[2]``)."""
-    return len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] in STEP_LISTS
 
 
 def child_of(value: Any, part: Any) -> tuple[bool, Any]:
@@ -128,7 +110,7 @@ def _problems(item: _Placed, doc: Document, root: type[BaseModel]) -> list[Probl
         return [doc.problem(loc, "required key is missing")]
     if kind == "extra_forbidden":
         key = loc[-1] if loc else item.error["loc"][-1]
-        expected = _keys_of(_model_at(loc[:-1], doc.data, root))
+        expected = keys_of(model_at(loc[:-1], doc.data, root))
         return [
             doc.problem(
                 loc,
@@ -231,10 +213,11 @@ def _expectation(error: ErrorDetails) -> str:
     if kind == "union_mismatch":
         return str(error["msg"])
     if kind in {"literal_error", "enum"}:
-        options = _quoted(error) or [str(ctx.get("expected", ""))]
+        options = _quoted(error)
+        texts = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))  # quoted: strings
         options = [{"True": "true", "False": "false"}.get(o, o) for o in options]
         if len(options) == 1:
-            return f"`{options[0]}`" if _quoted(error) else options[0]
+            return f"`{options[0]}`" if texts else options[0]
         return "one of " + ", ".join(options)
     bounds = {
         "greater_than_equal": ("ge", "{} or more"),
@@ -266,59 +249,3 @@ def _text(doc: Document, loc: Loc, key: Any) -> str:
     if spot is not None and spot.key is not None:
         return str(getattr(spot.key, "value", key))
     return str(key)
-
-
-def _keys_of(model: type[BaseModel] | None) -> list[str]:
-    if model is None:
-        return []
-    return [info.alias or name for name, info in model.model_fields.items()]
-
-
-def _model_at(loc: Loc, data: Any, root: type[BaseModel]) -> type[BaseModel] | None:
-    """The model class that validates the mapping at ``loc``, found by walking the types."""
-    current: Any = root
-    value = data
-    for part in loc:
-        current = _unwrap(current, value)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next(
-                (info for name, info in current.model_fields.items() if part in {name, info.alias}),
-                None,
-            )
-            if field is None:
-                return None
-            current = field.annotation
-        elif get_origin(current) in {tuple, list}:
-            current = get_args(current)[0]
-        elif get_origin(current) is dict:
-            current = get_args(current)[1]
-        else:
-            return None
-        value = (
-            value.get(part)
-            if isinstance(value, dict)
-            else (
-                value[part]
-                if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-                else None
-            )
-        )
-    current = _unwrap(current, value)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _unwrap(annotation: Any, value: Any) -> Any:
-    """Strip Annotated and Optional; of a union of steps, pick the one ``value`` is."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in {Union, types.UnionType}:
-            members = [_unwrap(arg, value) for arg in get_args(annotation) if arg is not type(None)]
-            kind = step_kind_of(value)
-            if kind is not None and STEP_KINDS[kind] in members:
-                return STEP_KINDS[kind]
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            return models[0] if len(models) == 1 else (members[0] if len(members) == 1 else None)
-        else:
-            return annotation
