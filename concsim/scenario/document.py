@@ -189,6 +189,8 @@ class _Walker:
         self._check_tag(node, loc, is_key=True)
         if not isinstance(node, ScalarNode) or node.tag not in _PLAIN_TAGS:
             return _UNHASHABLE
+        if node.tag == _CORE + "str":
+            return node.value  # the common case, without the constructor's bookkeeping
         return self.loader.construct_object(node)
 
     def _check_tag(self, node: Node, loc: Loc, *, is_key: bool = False) -> None:
