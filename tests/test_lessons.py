@@ -1,0 +1,698 @@
+"""The bundled lessons, run headless: each outcome must teach what the scenario's notes say.
+
+One test per scenario states the lesson and the CPython 3.11+ fact it mirrors and asserts it
+from the outcome (the ``--json`` contract) and, where the lesson is about *how*, from the
+event stream. A second group checks the "Try this" key presses the notes promise.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from concsim.engine import Injection, Simulation
+from concsim.events import (
+    CancelRequested,
+    CleanupSkipped,
+    DeadlockDetected,
+    Event,
+    ExecutorShutdown,
+    GilChanged,
+    LaneState,
+    LaneStateChanged,
+    LockAcquired,
+    LockReleased,
+    LockWaited,
+    LoopBlocked,
+    PicklingFailed,
+    PoolBroken,
+    ProcessKilled,
+    QueueGot,
+    QueuePut,
+    ResultReceived,
+    SharedRead,
+    SharedWritten,
+    TaskStarted,
+    TimeoutExpired,
+)
+from concsim.export.outcome import outcome
+from concsim.scenario.library import TOPIC_ORDER, bundled_scenarios, find_scenario
+from concsim.scenario.loader import load_scenario
+from concsim.scenario.model import Scenario
+
+LESSON_TOPICS = ("models", "shared-state", "asyncio", "failure", "observability")
+NOTES_WIDTH = 38  # the notes panel is about 40 columns wide at 80x24
+BUNDLED = bundled_scenarios()
+LESSONS_DOC = Path(__file__).resolve().parents[1] / "docs" / "lessons.md"
+
+
+def about(value: float) -> Any:
+    """Virtual times are exact microseconds; allow only float rounding."""
+    return pytest.approx(value, abs=1e-6)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished headless run: its outcome and the events it came from."""
+
+    out: dict[str, Any]
+    events: tuple[Event, ...]
+
+    @property
+    def elapsed(self) -> float:
+        return float(self.out["elapsed"])
+
+    @property
+    def main(self) -> tuple[str, str | None]:
+        return self.out["main"]["outcome"], self.out["main"]["error"]
+
+    def task(self, name: str) -> dict[str, Any]:
+        return next(task for task in self.out["tasks"] if task["name"] == name)
+
+    def outcomes(self) -> dict[str, str]:
+        return {task["name"]: task["outcome"] for task in self.out["tasks"]}
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [event for event in self.events if isinstance(event, kind)]
+
+
+@functools.cache
+def scenario(name: str) -> Scenario:
+    return load_scenario(find_scenario(name))
+
+
+@functools.cache
+def run(name: str, variant: str | None = None, *injections: Injection) -> Run:
+    sim = Simulation(scenario(name), variant=variant, injections=injections)
+    sim.run()
+    return Run(outcome(sim.events), tuple(sim.events))
+
+
+# --- the library as a whole ---------------------------------------------------------------
+
+
+def test_the_library_holds_every_lesson() -> None:
+    """Every lesson of the course is bundled: at least the 27 scenarios of docs/lessons.md."""
+    assert len(BUNDLED) >= 27
+    names = {path.stem for path in BUNDLED}
+    documented = set(re.findall(r"`([a-z0-9-]+)`", LESSONS_DOC.read_text()))
+    assert names <= documented
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.stem)
+def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
+    """Named as its file, in a lesson topic, with notes in three parts that fit the panel."""
+    lesson = load_scenario(path)
+    assert lesson.name == path.stem
+    assert lesson.topic in LESSON_TOPICS and lesson.topic in TOPIC_ORDER
+    assert lesson.summary and "\n" not in lesson.summary
+    parts = ["**What you are looking at**", "**What to notice**", "**Try this**"]
+    positions = [lesson.notes.find(part) for part in parts]
+    assert -1 not in positions and positions == sorted(positions)
+    too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
+    assert too_wide == []
+    # a raw parse agrees with the model: nothing in the file is silently dropped
+    assert yaml.safe_load(path.read_text())["version"] == 1
+
+
+def test_learning_order_is_unambiguous() -> None:
+    """Within a topic each lesson has its own place in the learning order."""
+    seen: dict[tuple[str, int], str] = {}
+    for path in BUNDLED:
+        lesson = load_scenario(path)
+        key = (lesson.topic, lesson.order)
+        assert key not in seen, f"{lesson.name} and {seen[key]} share {key}"
+        seen[key] = lesson.name
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [(path.stem, variant) for path in BUNDLED
+     for variant in (None, *load_scenario(path).variant_names)],
+)
+def test_each_scenario_and_variant_runs_to_the_end(name: str, variant: str | None) -> None:
+    """Headless, every run ends with the main program's outcome and an elapsed time."""
+    result = run(name, variant)
+    assert result.out["elapsed"] is not None
+    assert result.out["main"]["outcome"] in {"ok", "raised", "hung"}
+    assert all(task["outcome"] is not None for task in result.out["tasks"])
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+def test_sequential_io() -> None:
+    """Waits add up in one thread: five 0.5 s requests in a loop take 2.5 s (a blocking
+    socket read holds the thread until the reply arrives)."""
+    result = run("sequential-io")
+    assert result.elapsed == about(2.5)
+    assert result.out["results"] == [f"page {i}" for i in range(1, 6)]
+    assert result.main == ("ok", None)
+
+
+def test_io_threads() -> None:
+    """Waiting overlaps in threads: a thread blocked on I/O releases the GIL, so five
+    0.5 s requests on ThreadPoolExecutor(5) take 0.5 s; as_completed yields in completion
+    order; with max_workers=2 they run two at a time (three rounds, 1.5 s)."""
+    result = run("io-threads")
+    assert result.elapsed == about(0.5)
+    assert sorted(result.out["results"]) == [f"page {i}" for i in range(1, 6)]
+    assert run("io-threads", "two-workers").elapsed == about(1.5)
+
+
+def test_asyncio_gather() -> None:
+    """asyncio.gather runs the coroutines concurrently on one loop and returns their
+    results in the order of its arguments; the total is the longest wait."""
+    result = run("asyncio-gather")
+    assert result.out["results"] == ["short waited 0.1", "medium waited 0.2", "long waited 0.3"]
+    assert result.elapsed == about(0.3)
+    assert run("asyncio-gather", "sequential").elapsed == about(0.6)
+
+
+def test_process_divisors() -> None:
+    """Each worker process has its own GIL, so CPU-bound work runs on several cores;
+    ProcessPoolExecutor.map yields results in input order, after paying process start-up."""
+    result = run("process-divisors")
+    machine = scenario("process-divisors").machine
+    start = machine.process_start / 1e6
+    assert result.out["results"] == [
+        "2000000 has 56 divisors", "500000 has 42 divisors",
+        "1500000 has 84 divisors", "1000000 has 49 divisors",
+    ]
+    # the smallest count finishes first, yet map hands back the first input first
+    assert result.task("n-500000")["ended"] < result.task("n-2000000")["ended"]
+    sequential = run("process-divisors", "sequential").elapsed
+    assert sequential == about(2.0)
+    # speed-up: the longest count plus start-up and a little pickling, not the sum
+    assert 0.8 + start <= result.elapsed < 0.8 + start + 0.01
+    assert result.elapsed < sequential / 2
+    # threads share one GIL: no faster than sequential
+    assert run("process-divisors", "threads").elapsed >= sequential - 1e-6
+
+
+def test_cpu_threads_gil() -> None:
+    """With the GIL only one thread runs Python bytecode at a time, and a waiting thread
+    forces a hand-off every sys.getswitchinterval() (5 ms): CPU-bound threads are no faster
+    than sequential. Processes (a GIL each) and a free-threaded build (PEP 703) are."""
+    result = run("cpu-threads-gil")
+    sequential = run("cpu-threads-gil", "sequential").elapsed
+    assert sequential == about(2.0)
+    assert result.elapsed >= sequential - 1e-6
+    handoffs = [e for e in result.of(GilChanged)
+                if e.holder is not None and "switch interval" in e.reason]
+    assert len(handoffs) >= 350  # about 2 s / 5 ms
+    gaps = {round(b.t - a.t, 6) for a, b in itertools.pairwise(handoffs)}
+    assert gaps == {0.005}
+    assert run("cpu-threads-gil", "processes").elapsed < 0.6
+    assert run("cpu-threads-gil", "gil-off").elapsed == about(0.5)
+
+
+def test_vectorized_native() -> None:
+    """C code that releases the GIL (NumPy's loops) runs in parallel on threads, limited
+    only by cores; only the Python parts around it take turns on the GIL."""
+    result = run("vectorized-native")
+    native = [e for e in result.of(LaneStateChanged) if e.state is LaneState.NATIVE]
+    assert len({e.lane for e in native}) == 4
+    assert max(e.t for e in native) < 0.1  # all four in native code together, early
+    assert result.elapsed < 0.7
+    assert run("vectorized-native", "sequential").elapsed == about(2.12)
+    assert 1.0 < run("vectorized-native", "two-cores").elapsed < 1.2
+
+
+def test_process_overhead() -> None:
+    """Every task sent to a process pool is pickled there and back, and the workers must
+    start first: a thousand tiny tasks lose to a loop; map(chunksize=...) batches them."""
+    one_by_one = run("process-overhead").elapsed
+    loop = run("process-overhead", "sequential").elapsed
+    chunked = run("process-overhead", "chunked").elapsed
+    assert loop == about(0.1)
+    assert one_by_one > loop * 1.5
+    assert chunked < loop
+    assert run("process-overhead", "chunked").out["results"] == [str(i) for i in range(1, 1001)]
+
+
+def test_choose_a_model() -> None:
+    """One mixed workload under each model: threads and asyncio overlap the I/O but run the
+    Python parsing one at a time (GIL / one loop); processes parse in parallel on four cores
+    but pay start-up and run only four jobs at once; sequential adds everything up."""
+    elapsed = {v: run("choose-a-model", v).elapsed
+               for v in ("sequential", "threads", "processes", "asyncio")}
+    assert elapsed["sequential"] == about(4.2)
+    assert elapsed["threads"] == about(1.7)  # 0.5 s of overlapped I/O + 6 x 0.2 s of parsing
+    assert elapsed["asyncio"] == about(1.7)
+    assert elapsed["processes"] < elapsed["threads"]
+    assert elapsed["processes"] > 2 * 0.7  # two rounds of four workers
+    expected = [f"job-{i} parsed" for i in range(1, 7)]
+    for variant in elapsed:
+        assert run("choose-a-model", variant).out["results"] == expected
+
+
+# --- shared state -------------------------------------------------------------------------
+
+
+def test_race_lost_update() -> None:
+    """A read-modify-write is not atomic: a GIL switch between the read and the write lets
+    other threads update the counter, and the stale write then erases their updates."""
+    result = run("race-lost-update")
+    counter = result.out["shared"]["counter"]
+    assert counter <= 300  # visibly short of 4 x 100 for the default seed
+    assert any(write.lost for write in result.of(SharedWritten))
+    assert result.main == ("ok", None)
+    assert set(result.outcomes().values()) == {"ok"}
+
+
+def test_race_with_lock() -> None:
+    """With a lock around the read-modify-write the count is exact: a thread switched out
+    inside the critical section keeps the lock, and the others block on it."""
+    result = run("race-with-lock")
+    assert result.out["shared"]["counter"] == 400
+    assert not any(write.lost for write in result.of(SharedWritten))
+    assert result.of(LockWaited)  # threads did meet the lock
+    # the critical sections never overlap: between acquire and release by one thread,
+    # no other thread touches the counter
+    holder: str | None = None
+    for event in result.events:
+        if isinstance(event, LockAcquired):
+            assert holder is None
+            holder = event.lane
+        elif isinstance(event, LockReleased):
+            holder = None
+        elif isinstance(event, SharedRead | SharedWritten):
+            assert event.lane == holder
+
+
+def test_queue_isolation() -> None:
+    """queue.Queue does its own locking: producers and consumers share only the queue,
+    every item is taken exactly once, a bounded queue blocks the producer, and one None
+    sentinel per consumer ends them all."""
+    result = run("queue-isolation")
+    got = [event.value for event in result.of(QueueGot)]
+    assert sorted(value for value in got if value is not None) == [f"job {k}" for k in range(1, 9)]
+    assert got.count(None) == 3
+    assert len(result.of(QueuePut)) == 11
+    assert not result.of(LockAcquired)  # no lock in user code
+    producer = next(e.lane for e in result.of(TaskStarted) if e.task == "producer")
+    assert any(e.lane == producer and e.state is LaneState.BLOCKED
+               for e in result.of(LaneStateChanged))
+    assert set(result.outcomes().values()) == {"ok"}
+    assert result.main == ("ok", None)
+
+
+def test_deadlock_lock_order() -> None:
+    """Two threads taking two locks in opposite order can each hold one and wait for the
+    other forever; threading has no deadlock detection, so join() never returns."""
+    result = run("deadlock-lock-order")
+    (deadlock,) = result.of(DeadlockDetected)
+    assert set(deadlock.cycle) == {"thread-1", "thread-2", "lock_a", "lock_b"}
+    assert deadlock.cycle[0] == deadlock.cycle[-1]
+    assert result.main == ("hung", None)
+    assert set(result.outcomes().values()) == {"hung"}
+
+
+def test_pickling_nested_function() -> None:
+    """A process pool pickles the function by name; a nested function has none, so pickling
+    fails with AttributeError: Can't pickle local object. The error is stored in the future
+    and surfaces only when result() is called."""
+    result = run("pickling-nested-function")
+    (failed,) = result.of(PicklingFailed)
+    assert failed.task == "helper" and failed.error == "AttributeError"
+    assert "Can't pickle local object" in failed.message
+    raised = [e for e in result.of(ResultReceived) if e.error]
+    assert [(e.task, e.error) for e in raised] == [("helper", "AttributeError")]
+    assert raised[0].t >= 0.3 > failed.t  # main hears of it only after its own work
+    assert result.main == ("raised", "AttributeError")
+    assert result.task("helper")["error"] == "AttributeError"
+    assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+
+
+# --- asyncio ------------------------------------------------------------------------------
+
+
+def test_blocking_the_loop() -> None:
+    """A blocking call inside async def never yields to the event loop: the coroutines run
+    one after another (total = sum) and a timer due at 0.1 s fires only when the loop is
+    free again (CPython: the heartbeat's first tick comes at 1.5 s)."""
+    result = run("blocking-the-loop")
+    assert [result.task(f"fetch-{i}")["ended"] for i in (1, 2, 3)] == [
+        about(0.5), about(1.0), about(1.5)]
+    assert len(result.of(LoopBlocked)) == 3
+    beats = [e.t for e in result.of(LaneStateChanged)
+             if e.lane == "heartbeat" and e.state is LaneState.IO]
+    assert beats[:2] == [about(0.0), about(1.5)]
+    assert result.elapsed == about(1.9)
+
+
+def test_to_thread_fix() -> None:
+    """asyncio.to_thread runs the blocking call on the default thread pool and awaits it, so
+    the loop stays free: the fetches overlap and the heartbeat ticks on time."""
+    result = run("to-thread-fix")
+    assert result.elapsed == about(0.5)
+    assert not result.of(LoopBlocked)
+    assert result.task("heartbeat")["ended"] == about(0.5)
+    assert result.out["results"] == ["5 beats", "fetch-1 done", "fetch-2 done", "fetch-3 done"]
+
+
+# --- failure, timeouts, cancellation, shutdown ---------------------------------------------
+
+
+def test_ignored_exception() -> None:
+    """concurrent.futures stores a worker's exception in its future and prints nothing; if
+    nobody calls result() or exception(), the program ends normally and the error is lost."""
+    result = run("ignored-exception")
+    assert result.main == ("ok", None)
+    assert result.task("orders")["outcome"] == "failed"
+    assert result.task("orders")["error"] == "ValueError"
+    assert not result.of(ResultReceived)
+    assert len(result.out["warnings"]) == 1
+    assert "orders" in result.out["warnings"][0]
+    assert "never retrieved" in result.out["warnings"][0]
+
+
+def test_failure_during_as_completed() -> None:
+    """as_completed + result() re-raises a worker's exception in the main thread; leaving
+    the with block calls shutdown(wait=True), which waits for running tasks and still starts
+    every queued one."""
+    result = run("failure-during-as-completed")
+    (raised,) = [e for e in result.of(ResultReceived) if e.error]
+    assert (raised.task, raised.error, raised.t) == ("job-2", "ConnectionError", about(0.2))
+    late = [e.task for e in result.of(TaskStarted) if e.during_shutdown]
+    assert late == ["job-4", "job-5", "job-6"]
+    assert {name: o for name, o in result.outcomes().items() if o != "ok"} == {"job-2": "failed"}
+    assert result.main == ("raised", "ConnectionError")
+    assert result.elapsed == about(1.5)
+
+
+def test_shutdown_cancel_futures() -> None:
+    """shutdown(cancel_futures=True) (3.9+) cancels the futures that have not started;
+    running ones cannot be cancelled and finish."""
+    result = run("shutdown-cancel-futures")
+    (shutdown,) = result.of(ExecutorShutdown)
+    assert shutdown.cancel_futures and shutdown.t == about(0.2)
+    assert list(shutdown.cancelled) == ["job-4", "job-5", "job-6"]
+    for name in ("job-4", "job-5", "job-6"):
+        assert result.task(name)["outcome"] == "cancelled"
+        assert result.task(name)["started"] is None
+    assert result.task("job-1")["outcome"] == result.task("job-3")["outcome"] == "ok"
+    assert result.main == ("raised", "ConnectionError")
+    assert result.elapsed == about(0.7)
+    assert result.elapsed < run("failure-during-as-completed").elapsed
+
+
+def test_result_timeout() -> None:
+    """future.result(timeout) raises TimeoutError in the waiter only; the worker thread runs
+    on (threads cannot be killed) and the with block's shutdown(wait=True) waits for it."""
+    result = run("result-timeout")
+    assert result.out["results"] == ["quick answer"]
+    assert result.main == ("raised", "TimeoutError")
+    assert result.task("slow")["outcome"] == "ok"
+    assert result.task("slow")["ended"] == about(2.0)
+    # the wait for slow began at 0.2 s and gave up 0.5 s later, leaving the with block
+    (shutdown,) = result.of(ExecutorShutdown)
+    assert shutdown.t == about(0.7)
+    assert result.elapsed == about(2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="engine emits no TimeoutExpired for result(timeout)")
+def test_result_timeout_explains_itself() -> None:
+    """The moment result(timeout=0.5) gives up is an event a viewer can see (0.7 s)."""
+    expired = run("result-timeout").of(TimeoutExpired)
+    assert [e.t for e in expired] == [about(0.7)]
+
+
+def test_wait_for_cleanup() -> None:
+    """asyncio.wait_for cancels the task on timeout, waits for its finally block (which may
+    await) to finish, then raises TimeoutError in the caller."""
+    result = run("wait-for-cleanup")
+    (expired,) = result.of(TimeoutExpired)
+    assert expired.t == about(1.0)
+    query = result.task("query")
+    assert (query["outcome"], query["cleanup"], query["ended"]) == ("cancelled", "ran", about(1.1))
+    assert result.main == ("raised", "TimeoutError")
+    assert result.elapsed == about(1.1)
+
+
+def test_gather_keeps_running() -> None:
+    """gather does not cancel its other awaitables when one fails: with
+    return_exceptions=True they finish and the exception takes its place in the results;
+    without it the caller gets the first exception at once, and the others are cancelled
+    only by asyncio.run's teardown when main() returns."""
+    result = run("gather-keeps-running")
+    results = result.out["results"]
+    assert results[0] == "fast done" and results[2] == "slow done"
+    assert "ValueError" in results[1]
+    assert result.outcomes() == {"fast": "ok", "fails": "failed", "slow": "ok"}
+    assert result.main == ("ok", None)
+    assert result.elapsed == about(2.05)
+
+    first = run("gather-keeps-running", "first-error")
+    assert first.main == ("raised", "ValueError")
+    assert first.outcomes() == {"fast": "cancelled", "fails": "failed", "slow": "cancelled"}
+    assert first.task("fast")["cleanup"] == first.task("slow")["cleanup"] == "ran"
+    reasons = {e.reason for e in first.of(CancelRequested)}
+    assert len(reasons) == 1 and "asyncio.run()" in reasons.pop()
+    assert first.elapsed == about(0.35)
+
+
+def test_taskgroup_cancels_siblings() -> None:
+    """When a TaskGroup child raises, the group cancels its siblings, waits for their
+    cleanup, and raises an ExceptionGroup of the failures (3.11+)."""
+    result = run("taskgroup-cancels-siblings")
+    assert result.outcomes() == {"fast": "cancelled", "fails": "failed", "slow": "cancelled"}
+    assert result.task("fast")["cleanup"] == result.task("slow")["cleanup"] == "ran"
+    assert all("TaskGroup" in e.reason for e in result.of(CancelRequested))
+    assert result.main == ("raised", "ExceptionGroup")
+    assert result.elapsed == about(0.35)
+
+
+CTRL_C = Injection(0.5, "interrupt", "main")
+
+
+@pytest.mark.parametrize(
+    ("variant", "elapsed", "task_outcome", "cleanup"),
+    [
+        # asyncio.run turns SIGINT into cancelling main(): every task is cancelled at its
+        # await, its finally runs, then KeyboardInterrupt is raised.
+        ("asyncio", 0.55, "cancelled", "ran"),
+        # KeyboardInterrupt lands in the main thread only; the with block's
+        # shutdown(wait=True) waits for the pool threads, which finish all their work.
+        ("thread-pool", 2.05, "ok", "ran"),
+        # At interpreter exit daemon threads are stopped abruptly: no finally.
+        ("daemon-threads", 0.5, "killed", "skipped"),
+    ],
+)
+def test_ctrl_c_shutdown(variant: str, elapsed: float, task_outcome: str, cleanup: str) -> None:
+    """Ctrl-C mid-run: asyncio cancels and cleans up, a thread pool waits, daemons vanish."""
+    calm = run("ctrl-c-shutdown", variant)
+    assert calm.main == ("ok", None) and set(calm.outcomes().values()) == {"ok"}
+
+    result = run("ctrl-c-shutdown", variant, CTRL_C)
+    assert result.main == ("raised", "KeyboardInterrupt")
+    assert result.elapsed == about(elapsed)
+    for task in result.out["tasks"]:
+        assert (task["outcome"], task["cleanup"]) == (task_outcome, cleanup)
+    assert bool(result.of(CleanupSkipped)) == (cleanup == "skipped")
+
+
+def test_broken_process_pool() -> None:
+    """When a worker process dies abruptly the pool is broken: every running and pending
+    future fails with BrokenProcessPool and no finally runs in the killed process."""
+    result = run("broken-process-pool")
+    (killed,) = result.of(ProcessKilled)
+    (broken,) = result.of(PoolBroken)
+    assert (killed.lane, killed.t, broken.t) == ("process-2", about(0.3), about(0.3))
+    assert sorted(broken.failed) == sorted(f"chunk-{i}" for i in range(1, 9))
+    assert all(task["error"] == "BrokenProcessPool" for task in result.out["tasks"])
+    assert all(task["cleanup"] == "none" for task in result.out["tasks"])
+    assert result.main == ("raised", "BrokenProcessPool")
+    assert result.elapsed == about(0.3)
+
+
+def test_cooperative_thread_cancel() -> None:
+    """Python cannot kill a thread; a threading.Event checked between steps lets it return
+    on its own, and its finally block runs."""
+    result = run("cooperative-thread-cancel")
+    for name in ("worker-1", "worker-2"):
+        task = result.task(name)
+        # stop set at 0.8 s: the batch running then ends at 0.9 s, the finally takes 20 ms
+        assert (task["outcome"], task["cleanup"]) == ("cancelled", "ran")
+        assert task["ended"] == about(0.92)
+    steps = {e.step for e in result.of(LaneStateChanged) if e.step}
+    assert "process batch 3" in steps and "process batch 4" not in steps
+    assert result.main == ("ok", None)
+
+
+# --- observability ------------------------------------------------------------------------
+
+
+def test_interleaved_output() -> None:
+    """print() writes the text and the newline separately, so a thread switch between them
+    lets another thread's text land mid-line: lines run together and an empty one appears."""
+    result = run("interleaved-output")
+    lines = result.out["output"]
+    texts = ("resized a photo", "made a thumbnail", "added a watermark")
+    assert any(sum(line.count(text) for text in texts) > 1 for line in lines)
+    assert "" in lines
+    assert sum(line.count(text) for line in lines for text in texts) == 18  # nothing lost
+
+
+def test_structured_logging() -> None:
+    """logging writes each record whole under the handler's lock, tagged by its format;
+    ex.map re-raises a failure only when iteration reaches that result, in input order."""
+    result = run("structured-logging")
+    lines = result.out["output"]
+    assert lines and all(
+        re.fullmatch(r"INFO (users|orders|items): batch [1-4] of 4 synced", line) for line in lines
+    )
+    assert sum("orders" in line for line in lines) == 2
+    assert result.task("orders")["ended"] == pytest.approx(0.2, abs=0.001)
+    (raised,) = [e for e in result.of(ResultReceived) if e.error]
+    assert (raised.task, raised.error) == ("orders", "KeyError")
+    assert raised.t == pytest.approx(0.4, abs=0.001)
+    assert result.out["results"] == ["users synced"]
+    assert result.main == ("raised", "KeyError")
+
+
+# --- "Try this": what the notes promise a key press will do -------------------------------
+
+
+def test_try_hang_in_sequential_io() -> None:
+    """h on main: the request never answers and every request behind it waits forever."""
+    result = run("sequential-io", None, Injection(0.7, "hang", "main"))
+    assert result.main[0] == "hung"
+    assert result.task("request-2")["outcome"] == "hung"
+    assert [result.task(f"request-{i}")["outcome"] for i in (3, 4, 5)] == ["never_started"] * 3
+
+
+def test_try_fail_in_io_threads() -> None:
+    """f on thread-3: result() in as_completed re-raises the worker's exception in main."""
+    result = run("io-threads", None, Injection(0.2, "fail", "thread-3"))
+    assert result.main == ("raised", "RuntimeError")
+    assert result.task("request-3")["outcome"] == "failed"
+
+
+def test_try_cancel_in_asyncio_gather() -> None:
+    """c on medium: a cancelled child makes gather raise CancelledError in main."""
+    result = run("asyncio-gather", None, Injection(0.1, "cancel", "medium"))
+    assert result.main == ("raised", "CancelledError")
+    assert result.task("medium")["outcome"] == "cancelled"
+
+
+def test_try_kill_in_process_divisors() -> None:
+    """k on process-2: the pool is broken and map raises BrokenProcessPool."""
+    result = run("process-divisors", None, Injection(0.3, "kill", "process-2"))
+    assert result.of(PoolBroken)
+    assert result.main == ("raised", "BrokenProcessPool")
+
+
+def test_try_cancel_while_the_loop_is_blocked() -> None:
+    """c on heartbeat while a fetch blocks: CancelledError is delivered only at 1.5 s."""
+    result = run("blocking-the-loop", None, Injection(0.7, "cancel", "heartbeat"))
+    assert result.task("heartbeat")["outcome"] == "cancelled"
+    assert result.task("heartbeat")["ended"] == about(1.5)
+
+
+def test_try_cancel_in_to_thread_fix() -> None:
+    """c on fetch-2: the coroutine is cancelled, gather raises in main, and asyncio.run
+    still waits for the worker thread (shutdown_default_executor) until 0.5 s."""
+    result = run("to-thread-fix", None, Injection(0.2, "cancel", "fetch-2"))
+    assert result.main == ("raised", "CancelledError")
+    assert result.task("fetch-2")["ended"] == about(0.2)
+    assert result.elapsed == about(0.5)
+
+
+def test_try_fail_the_producer() -> None:
+    """f on the producer before its sentinels: the consumers block in get() forever."""
+    result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
+    assert result.main[0] == "hung"
+    assert {result.task(f"consumer-{i}")["outcome"] for i in (1, 2, 3)} == {"hung"}
+
+
+@pytest.mark.xfail(strict=True, reason="engine warns 'never retrieved' for a plain thread")
+def test_try_fail_the_producer_prints_its_traceback() -> None:
+    """A plain Thread has no future: threading.excepthook prints its exception at once, so
+    it is not an exception that was never retrieved."""
+    result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
+    assert any("Exception in thread producer" in line for line in result.out["output"])
+    assert result.out["warnings"] == [] or not any(
+        "never retrieved" in warning for warning in result.out["warnings"])
+
+
+def test_try_interrupt_a_deadlock() -> None:
+    """i on a deadlock: KeyboardInterrupt in main, but the interpreter waits at exit for the
+    two stuck non-daemon threads."""
+    result = run("deadlock-lock-order", None, Injection(0.1, "interrupt", "main"))
+    assert result.main == ("raised", "KeyboardInterrupt")
+    assert any("never exits" in warning for warning in result.out["warnings"])
+
+
+def test_try_fail_another_ignored_worker() -> None:
+    """f on thread-1 in ignored-exception: another silent failure, another warning."""
+    result = run("ignored-exception", None, Injection(0.1, "fail", "thread-1"))
+    assert result.main == ("ok", None)
+    assert len(result.out["warnings"]) == 2
+
+
+def test_try_fail_early_with_cancel_futures() -> None:
+    """f on thread-1 at 0.1 s: main raises sooner; the running jobs still finish."""
+    result = run("shutdown-cancel-futures", None, Injection(0.1, "fail", "thread-1"))
+    assert result.main == ("raised", "RuntimeError")
+    assert result.task("job-3")["outcome"] == "ok"
+    assert result.elapsed < run("shutdown-cancel-futures").elapsed
+
+
+def test_try_cancel_a_running_future() -> None:
+    """c on slow: future.cancel() returns False for a running future, nothing changes."""
+    result = run("result-timeout", None, Injection(1.0, "cancel", "slow"))
+    (request,) = result.of(CancelRequested)
+    assert not request.accepted
+    assert result.outcomes() == run("result-timeout").outcomes()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "elapsed"),
+    [("cancel", "CancelledError", 0.6), ("timeout", "TimeoutError", 0.2)],
+)
+def test_try_cancel_or_time_out_the_query(fault: str, error: str, elapsed: float) -> None:
+    """c or t on query: either way the finally block still closes the connection."""
+    at = 0.5 if fault == "cancel" else 0.1
+    result = run("wait-for-cleanup", None, Injection(at, fault, "query"))
+    assert result.main == ("raised", error)
+    assert result.task("query")["cleanup"] == "ran"
+    assert result.elapsed == about(elapsed)
+
+
+def test_try_cancel_inside_gather_with_return_exceptions() -> None:
+    """c on slow: with return_exceptions=True its CancelledError becomes a result too."""
+    result = run("gather-keeps-running", None, Injection(0.5, "cancel", "slow"))
+    assert result.main == ("ok", None)
+    assert "CancelledError" in result.out["results"][2]
+    assert result.task("fast")["outcome"] == "ok"
+
+
+def test_try_fail_first_in_a_taskgroup() -> None:
+    """f on slow before 0.3 s: fails is cancelled before it can raise; one failure."""
+    result = run("taskgroup-cancels-siblings", None, Injection(0.1, "fail", "slow"))
+    assert result.outcomes() == {"fast": "cancelled", "fails": "cancelled", "slow": "failed"}
+    assert result.main == ("raised", "ExceptionGroup")
+
+
+def test_try_stop_one_worker_early() -> None:
+    """c on worker-2 (stop.set()): it ends after its current batch; worker-1 runs on."""
+    result = run("cooperative-thread-cancel", None, Injection(0.1, "cancel", "worker-2"))
+    assert result.task("worker-2")["ended"] == about(0.32)
+    assert result.task("worker-1")["ended"] == about(0.92)
+
+
+def test_try_fail_a_later_map_input() -> None:
+    """f on items: map stops at the earlier input's error, so this one is never shown."""
+    result = run("structured-logging", None, Injection(0.1, "fail", "thread-3"))
+    assert result.main == ("raised", "KeyError")
+    assert result.task("items")["error"] == "RuntimeError"
+    assert any("items" in warning for warning in result.out["warnings"])
