@@ -362,14 +362,14 @@ class SharedWritten(Event):
     task: str | None
     name: str
     value: Any
-    lost: int = 0  # updates by others that this write overwrote
+    lost: int = 0  # what others added since this lane read it, erased by this write
 
     @property
     def why(self) -> str:
         if self.lost:
             return (
-                f"{self.task or self.lane} wrote {self.name} = {self.value!r}, overwriting "
-                f"{self.lost} update(s) made since it read: a lost update."
+                f"{self.task or self.lane} wrote {self.name} = {self.value!r}, erasing "
+                f"{self.lost} update(s) others made since it read: a lost update."
             )
         return f"{self.task or self.lane} wrote {self.name} = {self.value!r}."
 

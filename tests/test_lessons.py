@@ -419,7 +419,6 @@ def test_result_timeout() -> None:
     assert result.elapsed == about(2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine emits no TimeoutExpired for result(timeout)")
 def test_result_timeout_explains_itself() -> None:
     """The moment result(timeout=0.5) gives up is an event a viewer can see (0.7 s)."""
     expired = run("result-timeout").of(TimeoutExpired)
@@ -614,7 +613,6 @@ def test_try_fail_the_producer() -> None:
     assert {result.task(f"consumer-{i}")["outcome"] for i in (1, 2, 3)} == {"hung"}
 
 
-@pytest.mark.xfail(strict=True, reason="engine warns 'never retrieved' for a plain thread")
 def test_try_fail_the_producer_prints_its_traceback() -> None:
     """A plain Thread has no future: threading.excepthook prints its exception at once, so
     it is not an exception that was never retrieved."""

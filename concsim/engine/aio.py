@@ -52,6 +52,7 @@ class AsyncioModel:
         workers = min(32, world.machine.cores + 4)
         self.default_pool = ThreadPool(runtime, workers, how="asyncio.to_thread")
         self.interrupted = False
+        self.in_teardown = False  # main() returned; asyncio.run() is cleaning up
         self.timed_out: set[str] = set()
         runtime.interp.aio = self
 
@@ -283,6 +284,12 @@ class AsyncioModel:
             error = exc
         if self.interrupted and isinstance(error, Cancelled):
             error = Interrupted()
+        if error is not None and self.program.on_error:
+            try:
+                yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
+            except SimError as exc:
+                error = exc
+        self.in_teardown = True
         world.set_state(lane, LaneState.BLOCKED, "asyncio.run(): cancelling remaining tasks")
         # asyncio.run(): cancel what is still pending (CPython iterates a set; concsim uses
         # creation order), run the loop until they finish, then wait for to_thread workers.

@@ -14,7 +14,6 @@ from concsim.events import (
     InterruptDelivered,
     LaneKind,
     ProcessKilled,
-    TimeoutExpired,
 )
 from concsim.scenario import model as m
 
@@ -88,7 +87,7 @@ class Faults:
         if injection.target == "main":
             main = self.runtime.main_lane
             assert main is not None
-            if self.runtime.main_ended:
+            if self.runtime.main_ended or (self.aio is not None and self.aio.in_teardown):
                 return "main() has already returned"
             self._raise_in(main, None, error)
             return None
@@ -128,7 +127,6 @@ class Faults:
             assert main.waker is not None
             main.waker(TIMED_OUT)
         else:
-            world.emit(TimeoutExpired, waiter="main", on=main.step or "results")
             world.resume(main, TIMED_OUT)
         return None
 
@@ -144,6 +142,8 @@ class Faults:
         if model is m.Model.SEQUENTIAL:
             return "a plain function call cannot be cancelled"
         if run.ended or run.future.is_done:
+            if not world.program.executor:
+                return f"{run.name} has already finished"
             world.emit(CancelRequested, task=run.name, accepted=False,
                        reason="the future is already done")
             return None

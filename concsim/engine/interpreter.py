@@ -71,11 +71,11 @@ class Interpreter:
         self.aio: AsyncioModel | None = None
         scenario = world.scenario
         self.shared: dict[str, int] = dict(scenario.shared)
-        self.versions: dict[str, int] = dict.fromkeys(scenario.shared, 0)
-        self.locals: dict[tuple[str, str], tuple[int, int]] = {}
+        self.locals: dict[tuple[str, str], int] = {}
         self.locks: dict[str, SimLock] = {}
         self.queues = {name: SimQueue(name, q.maxsize) for name, q in scenario.queues.items()}
         self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
+        self.stop_set = False  # the program's shared threading.Event
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -170,9 +170,12 @@ class Interpreter:
         elif kind is m.LogStep:
             who = run.name if run is not None else lane.id
             yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
+        elif kind is m.SetStopStep:
+            yield from world.ensure_gil(lane)
+            self.stop_set = True
         elif kind is m.CheckStopStep:
             yield from world.ensure_gil(lane)
-            if run is not None and run.stop_requested:
+            if run is not None and (run.stop_requested or self.stop_set):
                 raise Stopped()
         else:  # submit / collect belong to the main program's model
             raise AssertionError(f"step {label!r} is not a task step")
@@ -211,24 +214,25 @@ class Interpreter:
 
     def read(self, lane: Lane, run: TaskRun | None, name: str) -> None:
         value = self.shared.get(name, 0)
-        self.locals[(lane.id, name)] = (value, self.versions.get(name, 0))
+        self.locals[(lane.id, name)] = value
         self.world.emit(
             SharedRead, lane=lane.id, task=run.name if run else None, name=name, value=value
         )
 
     def write(self, lane: Lane, run: TaskRun | None, name: str, add: int) -> None:
-        version = self.versions.get(name, 0)
-        local, seen = self.locals.pop((lane.id, name), (self.shared.get(name, 0), version))
+        before = self.shared.get(name, 0)
+        local = self.locals.pop((lane.id, name), before)
         value = local + add
         self.shared[name] = value
-        self.versions[name] = version + 1
         self.world.emit(
             SharedWritten,
             lane=lane.id,
             task=run.name if run else None,
             name=name,
             value=value,
-            lost=version - seen,
+            # What others added since this lane read, now erased: summed over a run it is
+            # exactly (initial + all adds) - final.
+            lost=max(0, before - local),
         )
 
     # --- locks --------------------------------------------------------------------------

@@ -49,6 +49,9 @@ class MainProgram:
                 yield from self.main_step(lane, step)
         except SimError as exc:
             error = exc
+        if error is not None and self.program.on_error:
+            error = yield from self._guard(lane, error, self.runtime.interp.run_steps(
+                lane, None, self.program.on_error, []))
         executor = self.executor
         if executor is not None:
             shutdown = self.program.shutdown

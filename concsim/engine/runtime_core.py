@@ -13,6 +13,7 @@ from concsim.events import (
     ResultReceived,
     TaskEnded,
     TaskStarted,
+    TimeoutExpired,
     WarningIssued,
 )
 from concsim.scenario.model import Scenario
@@ -138,6 +139,8 @@ class Runtime:
             result = yield from self.interp.block(lane, label, register)
         finally:
             lane.waiting_timeout = False
+        if result is TIMED_OUT:
+            world.emit(TimeoutExpired, waiter=lane.id, on=label)
         return result
 
     def receive(self, run: TaskRun) -> Any:

@@ -138,10 +138,10 @@ class Simulation:
         return self.events[start:]
 
     def run(self) -> list[Event]:
-        start = len(self.events)
+        """Run to the end; returns the whole event stream (so outcome(sim.run()) works)."""
         while not self.finished:
             self._run_one()
-        return self.events[start:]
+        return list(self.events)
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
         """Inject a fault now, after everything already due now; it is recorded so that a
@@ -179,7 +179,10 @@ class Simulation:
                 "the program never exits: the interpreter waits at exit for threads that "
                 "will never finish"))
         runtime.close_unfinished()
-        if self.scenario.program.model is not Model.ASYNCIO:
+        program = self.scenario.program
+        if program.model is not Model.ASYNCIO and program.executor:
             runtime.unretrieved_warnings(asyncio=False)
-        world.emit(RunEnded, elapsed=self.now)
+        # A program that hangs never exits: its time is that of the last thing that happened.
+        elapsed = self.now if main.gen is None else world.events[-1].t
+        world.emit(RunEnded, elapsed=elapsed)
         self.finished = True

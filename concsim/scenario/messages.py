@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, describe, did_you_mean
-from concsim.scenario.model import _BARE_STEP_FORMS, STEP_KINDS, Scenario
+from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, Scenario
 from concsim.scenario.shapes import is_step_loc, keys_of, model_at, step_kind_of
 
 _NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -166,7 +166,7 @@ def _value_problems(item: _Placed, doc: Document) -> list[Problem]:
 
 
 def _step_message(value: Any) -> str:
-    bare = ", ".join(_BARE_STEP_FORMS)
+    bare = ", ".join(BARE_STEP_FORMS)
     if isinstance(value, dict):
         kinds = [key for key in value if key in STEP_KINDS]
         if len(kinds) > 1:

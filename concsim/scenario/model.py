@@ -24,7 +24,7 @@ from pydantic import (
 
 FORMAT_VERSION = 1
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
+DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
 _UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}
 
 
@@ -37,7 +37,7 @@ def parse_duration(value: Any) -> int:
             raise ValueError("expected a duration of zero or more")
         return round(value * 1_000_000)
     if isinstance(value, str):
-        match = _DURATION.match(value)
+        match = DURATION_PATTERN.match(value)
         if match:
             return round(float(match.group(1)) * _UNIT_US[match.group(2)])
     raise ValueError(f"expected a duration such as 250ms or 1.5s, got {value!r}")
@@ -62,7 +62,7 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "string", "pattern": DURATION_PATTERN.pattern},
                 {"type": "number", "minimum": 0},
             ],
             "description": "A duration: 250ms, 1.5s, 20us, or a number of seconds.",
@@ -203,6 +203,12 @@ class CollectStep(_Step):
     collect: Literal["results"] = "results"
 
 
+class SetStopStep(_Step):
+    """``stop.set()``: every task that checks the stop event stops at its next check."""
+
+    set_stop: Literal[True] = True
+
+
 class CheckStopStep(_Step):
     """``if stop.is_set(): return``: a cooperative cancellation point in a thread."""
 
@@ -230,6 +236,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "submit": SubmitStep,
     "collect": CollectStep,
     "check_stop": CheckStopStep,
+    "set_stop": SetStopStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -237,7 +244,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
 
 def _step_kind(value: Any) -> str | None:
     if isinstance(value, str):
-        return value if value in _BARE_STEP_FORMS else None
+        return value if value in BARE_STEP_FORMS else None
     if isinstance(value, BaseModel):
         for kind, cls in STEP_KINDS.items():
             if type(value) is cls:
@@ -249,16 +256,17 @@ def _step_kind(value: Any) -> str | None:
     return None
 
 
-_BARE_STEP_FORMS = {
+BARE_STEP_FORMS = {
     "submit": {"submit": "all"},
     "collect": {"collect": "results"},
     "check_stop": {"check_stop": True},
+    "set_stop": {"set_stop": True},
 }
 
 
 def _bare_step(value: Any) -> Any:
-    if isinstance(value, str) and value in _BARE_STEP_FORMS:
-        return _BARE_STEP_FORMS[value]
+    if isinstance(value, str) and value in BARE_STEP_FORMS:
+        return BARE_STEP_FORMS[value]
     if isinstance(value, dict):
         kinds = [key for key in value if key in STEP_KINDS]
         if not kinds:
@@ -271,7 +279,7 @@ def _bare_step(value: Any) -> Any:
             )
     elif not isinstance(value, BaseModel):
         raise ValueError(
-            "a step is a mapping such as {cpu: 10ms} or one of: " + ", ".join(_BARE_STEP_FORMS)
+            "a step is a mapping such as {cpu: 10ms} or one of: " + ", ".join(BARE_STEP_FORMS)
         )
     return value
 
@@ -296,7 +304,8 @@ Step = Annotated[
     | Annotated[LogStep, Tag("log")]
     | Annotated[SubmitStep, Tag("submit")]
     | Annotated[CollectStep, Tag("collect")]
-    | Annotated[CheckStopStep, Tag("check_stop")],
+    | Annotated[CheckStopStep, Tag("check_stop")]
+    | Annotated[SetStopStep, Tag("set_stop")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -325,7 +334,7 @@ def step_label(step: BaseModel) -> str:
     value = getattr(step, "raise_" if kind == "raise" else kind)
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
-    if kind in {"submit", "collect", "check_stop"}:
+    if kind in BARE_STEP_FORMS:
         return kind
     return f"{kind} {value}"
 
@@ -430,6 +439,9 @@ class Program(_Strict):
     """The main program's own steps; empty means ``[submit, collect]``."""
     on_result: tuple[Step, ...] = ()
     """Steps the main program runs for each result it receives."""
+    on_error: tuple[Step, ...] = ()
+    """``except BaseException: <steps>; raise`` around the main steps: what the main program
+    does when it raises (KeyboardInterrupt included) before the exception propagates."""
 
     @model_validator(mode="after")
     def _check_pattern(self) -> Program:
@@ -542,6 +554,7 @@ class ProgramPatch(_Strict):
     chunksize: Annotated[int, Field(ge=1)] | None = None
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
+    on_error: tuple[Step, ...] | None = None
 
 
 class Variant(_Strict):
@@ -552,6 +565,8 @@ class Variant(_Strict):
     summary: str = ""
     machine: MachinePatch = MachinePatch()
     program: ProgramPatch = ProgramPatch()
+    tasks: tuple[Task, ...] | None = None
+    """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
 
 
 class QueueSpec(_Strict):
@@ -602,7 +617,10 @@ class Scenario(_Strict):
                     if getattr(variant.program, key) is not None
                 }
                 program = Program.model_validate({**_shallow(self.program), **patch})
-                return self.model_copy(update={"machine": machine, "program": program})
+                update: dict[str, Any] = {"machine": machine, "program": program}
+                if variant.tasks is not None:
+                    update["tasks"] = variant.tasks
+                return self.model_copy(update=update)
         known = ", ".join(v.name for v in self.variants) or "none"
         raise KeyError(f"no variant {name!r} in {self.name} (variants: {known})")
 

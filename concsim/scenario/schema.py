@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from concsim.scenario import model
 from concsim.scenario.model import (
-    _BARE_STEP_FORMS,
-    _DURATION,
+    BARE_STEP_FORMS,
+    DURATION_PATTERN,
     FORMAT_VERSION,
     STEP_KINDS,
     Scenario,
@@ -41,10 +41,10 @@ def json_schema() -> dict[str, Any]:
         step["required"] = sorted({*step.get("required", []), "raise" if kind == "raise" else kind})
     defs["Step"] = {
         "description": "One step: a mapping with exactly one kind key (cpu, io, acquire, ...) "
-        "and its options, or a bare word: " + ", ".join(_BARE_STEP_FORMS) + ".",
+        "and its options, or a bare word: " + ", ".join(BARE_STEP_FORMS) + ".",
         "oneOf": [
             *({"$ref": _DEFS + cls.__name__} for cls in STEP_KINDS.values()),
-            {"enum": list(_BARE_STEP_FORMS)},
+            {"enum": list(BARE_STEP_FORMS)},
         ],
     }
     shorthand = {
@@ -101,7 +101,7 @@ def _fix_defaults(node: Any) -> None:
 def _is_duration(node: dict[str, Any]) -> bool:
     options = [node, *node.get("anyOf", [])]
     return any(
-        option.get("pattern") == _DURATION.pattern
+        option.get("pattern") == DURATION_PATTERN.pattern
         for candidate in options
         for option in [candidate, *candidate.get("anyOf", [])]
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from concsim.scenario.document import Loc
-from concsim.scenario.model import _BARE_STEP_FORMS, STEP_KINDS
+from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS
 
 STEP_LISTS = frozenset({"main", "on_result", "steps", "cleanup", "each"})
 """Keys whose value is a list of steps, wherever they appear."""
@@ -17,7 +17,7 @@ STEP_LISTS = frozenset({"main", "on_result", "steps", "cleanup", "each"})
 def step_kind_of(value: Any) -> str | None:
     """The kind of a step as written: its one kind key, or a bare ``submit``."""
     if isinstance(value, str):
-        return value if value in _BARE_STEP_FORMS else None
+        return value if value in BARE_STEP_FORMS else None
     if isinstance(value, dict):
         kinds = [key for key in value if key in STEP_KINDS]
         return kinds[0] if len(kinds) == 1 else None

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from concsim.replay import load_replay, open_scenario
@@ -39,8 +40,10 @@ class ConcsimApp(App[int]):
         keymap_problem: str | None = None,
         replay_dir: Path | None = None,
         theme: str | None = None,
+        toast_scale: float = 1.0,
     ) -> None:
         super().__init__()
+        self.toast_scale = toast_scale
         self.session = session
         self.catalog = catalog
         self.speed = speed
@@ -52,6 +55,26 @@ class ConcsimApp(App[int]):
         self.replay_dir = replay_dir
         if theme:
             self.theme = theme
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,  # messages are plain text (engine reasons may hold brackets)
+    ) -> None:
+        # Tests stretch toasts (toast_scale) so a slow machine cannot let one expire before
+        # the screenshot that shows it.
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        super().notify(
+            message,
+            title=title,
+            severity=severity,
+            timeout=seconds * self.toast_scale,
+            markup=markup,
+        )
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
@@ -121,6 +144,7 @@ def make_app(
     keymap: dict[str, str] | None = None,
     replay_dir: Path | None = None,
     theme: str | None = None,
+    toast_scale: float = 1.0,
 ) -> ConcsimApp:
     """Build the app: a run screen for ``replay``, ``run`` or ``scenario``, else the browser.
 
@@ -159,4 +183,5 @@ def make_app(
         keymap_problem=problem,
         replay_dir=replay_dir,
         theme=theme,
+        toast_scale=toast_scale,
     )

@@ -16,8 +16,9 @@ from functools import lru_cache, partial
 from itertools import compress, pairwise
 from operator import ne
 
+from concsim.events import LaneState
 from concsim.ui import glyphs
-from concsim.ui.timeline import BLANK, STATES, Track
+from concsim.ui.timeline import BLANK, CODE, STATES, Track
 
 MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
@@ -108,9 +109,25 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
         cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
     if track.is_gil:
         return [GIL_BASE + code - _GIL_HELD if code >= _GIL_HELD else code for code in cells]
+    if track.done_times:
+        _overlay_done(cells, track, t0, dt)
     if track.mark_times:
         _overlay_marks(cells, track, t0, dt)
     return cells
+
+
+_DONE = MARK + CODE[LaneState.DONE]
+
+
+def _overlay_done(cells: list[int], track: Track, t0: float, dt: float) -> None:
+    """Tick the columns where a task finished, unless ticks would crowd the row."""
+    times = track.done_times
+    first = bisect_left(times, t0)
+    last = bisect_left(times, t0 + len(cells) * dt)
+    if (last - first) * 4 > len(cells):
+        return  # a tick every few columns says nothing and hides the work
+    for k in range(first, last):
+        cells[min(len(cells) - 1, math.floor((times[k] - t0) / dt + 1e-9))] = _DONE
 
 
 _GOLDEN = (5**0.5 - 1) / 2

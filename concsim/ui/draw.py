@@ -30,6 +30,8 @@ def _run(cell: int, length: int) -> Segment:
         look = glyphs.LOOKS[STATES[cell - MARK - 1]]
         return Segment(look.mark * length, look.style)
     look = glyphs.LOOKS[STATES[cell - 1]]
+    if look.fill == " ":
+        return Segment(" " * length)  # after a final mark the lane is empty, not coloured
     return Segment(look.fill * length, look.style)
 
 
@@ -126,19 +128,19 @@ def draw_lane(
 def draw_ruler(window: Window, now: float, columns: Columns) -> list[Segment]:
     """The time axis above the bars: tick labels at round times, the playhead marked ▼."""
     cells = [" "] * window.width
+    head = window.column(now)
     step = tick_step(window.dt, spacing=10)
-    first = math.ceil(window.t0 / step - 1e-9)
-    k = first
+    k = math.ceil(window.t0 / step - 1e-9)
     while True:
         t = k * step
         col = window.column(t)
         if col >= window.width:
             break
         label = "|" + format_time(t)
-        if col + len(label) <= window.width:
+        # A label fits if it stays on the ruler and clear of the playhead's ▼.
+        if col + len(label) <= window.width and not col - 1 <= head <= col + len(label):
             cells[col : col + len(label)] = label
         k += 1
-    head = window.column(now)
     if 0 <= head < window.width:
         cells[head] = "▼"
     text = "".join(cells)
@@ -188,7 +190,7 @@ def legend(states: Iterable[LaneState] | None = None, *, gil: bool = True) -> Te
         glyph = look.mark if state in glyphs.MARKED and look.fill == " " else look.fill
         parts.append(Text.assemble((glyph, look.style), " ", look.words))
     if gil:
-        parts.append(Text.assemble(("1", glyphs.GIL_HELD), " GIL held by thread-1"))
+        parts.append(Text.assemble(("1", glyphs.GIL_HELD), " GIL holder's number"))
     return Text("  ").join(parts)
 
 

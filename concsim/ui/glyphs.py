@@ -48,7 +48,7 @@ LOOKS: dict[LaneState, Look] = {
 }
 
 # States whose beginning must survive any zoom level: each gets a mark that overrides the
-# sampled cell of its column (see draw.lane_cells).
+# sampled cell of its column (see cells.sample_cells); DONE is marked only while sparse.
 MARKED: frozenset[LaneState] = frozenset(
     {
         LaneState.CLEANUP,

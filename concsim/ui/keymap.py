@@ -77,6 +77,14 @@ def keymap_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "concsim" / "keymap.toml"
 
 
+def shown_path(path: Path) -> str:
+    """A path as a person would type it: ``~/.config/...`` under the home directory."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     """The binding id -> keys table, and a one-line problem to show if the file is unusable."""
     path = path or keymap_path()

@@ -1,4 +1,4 @@
-"""The futures ledger: each task's future state and the results in the order main received them."""
+"""The futures ledger: each future's state, results in the order main read them, shared state."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from concsim.events import (
     FutureChanged,
     FutureState,
     ResultReceived,
+    RunStarted,
+    SharedWritten,
     TaskEnded,
     TaskSubmitted,
 )
@@ -41,6 +43,7 @@ class Ledger:
 
     futures: dict[str, FutureRow] = field(default_factory=dict)
     results: list[Received] = field(default_factory=list)
+    shared: dict[str, tuple[Any, int]] = field(default_factory=dict)  # value, updates lost
     version: int = 0  # bumped on every change, so a panel redraws only when it must
 
     def feed(self, events: list[Event]) -> None:
@@ -58,6 +61,11 @@ class Ledger:
                 row.error = row.error or event.error
             elif isinstance(event, ResultReceived):
                 self.results.append(Received(event.task, event.value, event.error))
+            elif isinstance(event, SharedWritten):
+                lost = self.shared.get(event.name, (None, 0))[1]
+                self.shared[event.name] = (event.value, lost + event.lost)
+            elif isinstance(event, RunStarted):
+                self.shared = {name: (value, 0) for name, value in event.shared}
             else:
                 continue
             self.version += 1

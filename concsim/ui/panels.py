@@ -31,7 +31,7 @@ PLAYING, PAUSED, FINISHED = "playing", "paused", "finished"
 def status_text(
     *, scenario: str, variant: str | None, now: float, speed: float, seed: int, mode: str
 ) -> Text:
-    """``▶ playing · cpu-threads-gil · as written · t 512ms · speed x1 · seed 0``."""
+    """``▶ playing · cpu-threads-gil · as written · t 512ms · x1 · seed 0``."""
     icon = {PLAYING: "▶", PAUSED: "‖", FINISHED: "■"}[mode]
     mode_style = {PLAYING: "bold green", PAUSED: "bold yellow", FINISHED: "bold cyan"}[mode]
     parts = [
@@ -39,7 +39,7 @@ def status_text(
         Text(scenario, "bold"),
         Text(variant or "as written", "italic"),
         Text(f"t {format_time(now)}"),
-        Text(f"speed ×{speed:g}"),  # noqa: RUF001 (the multiplication sign is meant)
+        Text(f"×{speed:g}"),  # noqa: RUF001 (the multiplication sign is meant)
         Text(f"seed {seed}"),
     ]
     return Text(" · ", "grey50").join(parts)
@@ -49,7 +49,7 @@ def variants_text(
     current: str | None, elapsed: dict[str | None, float | None], key: str = "v"
 ) -> Text:
     """Each variant with its elapsed time; the one shown is highlighted."""
-    text = Text.assemble((f"{key} ", "bold cyan"))
+    text = Text.assemble((key, "bold cyan"))
     for name, seconds in elapsed.items():
         took = format_time(seconds) if seconds is not None else "…"
         label = Text.assemble((name or "as written", "bold"), " ", (took, "italic"))
@@ -57,6 +57,7 @@ def variants_text(
         if name == current:
             label.stylize("reverse")
         text.append_text(label)
+    text.rstrip()
     return text
 
 
@@ -69,12 +70,17 @@ def futures_text(ledger: Ledger) -> Text:
         glyph, style = glyphs.FUTURE_LOOKS[row.state]
         text.append(glyph + " ", style)
         text.append(row.task)
-        detail = row.state.value
-        if row.error:
-            detail += f" {row.error}"
+        detail = row.error or row.state.value  # the glyph already says it failed
         if row.cleanup == "skipped":
             detail += ", no finally"
         text.append(f" {detail}\n", style)
+    if ledger.shared:
+        text.append("shared state:\n", "bold")
+        for name, (value, lost) in ledger.shared.items():
+            text.append(f"{name} = {value!r}")
+            if lost:
+                text.append(f", {lost} update(s) lost", "bold red")
+            text.append("\n")
     if ledger.results:
         text.append("received, in order:\n", "bold")
         for k, received in enumerate(ledger.results, 1):

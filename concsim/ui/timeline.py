@@ -49,6 +49,9 @@ class Track:
     codes: array[int] = field(default_factory=lambda: array("H", [BLANK]))
     mark_times: array[float] = field(default_factory=lambda: array("d"))
     mark_codes: list[int] = field(default_factory=list)
+    # Completions are kept apart: a busy pool finishes a task every few columns, and those
+    # ticks must never hide a failure (see cells._overlay_marks).
+    done_times: array[float] = field(default_factory=lambda: array("d"))
     memo: dict[float, tuple[int, list[int]]] = field(default_factory=dict)  # see ui/cells.py
     holders: list[str] = field(default_factory=list)  # GIL rows: who held it, by code - 2
     state: LaneState | None = None
@@ -158,9 +161,15 @@ class Timeline:
         code = CODE[event.state]
         self.seen.add(event.state)
         track.enter(event.t, code)
-        if event.state in MARKED and event.state is not track.state:
-            track.mark_times.append(event.t)
-            track.mark_codes.append(code)
+        # The event loop's lane takes the state of the coroutine it runs; that coroutine's
+        # ending is marked on its own lane, so the loop would only repeat it.
+        borrowed = track.kind == LaneKind.LOOP.value and event.task not in (None, event.lane)
+        if event.state is not track.state and not borrowed:
+            if event.state is LaneState.DONE:
+                track.done_times.append(event.t)
+            elif event.state in MARKED:
+                track.mark_times.append(event.t)
+                track.mark_codes.append(code)
         track.state = event.state
         track.version += 1
         track.task = event.task

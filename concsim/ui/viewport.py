@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from concsim.ui.cells import Window
 
-_STEPS = (1.0, 2.0, 5.0)
+_STEPS = (1.0, 2.0, 5.0)  # zoom steps
+# Column widths for fitting: round enough for exact column edges, fine enough that a fitted
+# run fills at least 80% of the bar (1-2-5 alone could leave more than half of it empty).
+_FIT_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 _FOLLOW = 0.8  # the playhead's place across the window when following a zoomed-in run
 
 
 def nice_dt(seconds: float) -> float:
-    """The smallest 1, 2 or 5 * 10^k at or above ``seconds``: round ticks, stable columns."""
+    """The smallest round column width at or above ``seconds`` (1, 1.2, 1.5, 2 ... 8 * 10^k)."""
     seconds = max(seconds, 1e-6)
     power = 10.0 ** math.floor(math.log10(seconds))
-    for step in (*_STEPS, 10.0):
+    for step in (*_FIT_STEPS, 10.0):
         if step * power >= seconds * (1 - 1e-9):
             return step * power
     return 10 * power

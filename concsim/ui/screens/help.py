@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from concsim.ui.draw import legend
-from concsim.ui.keymap import APP_BINDINGS, keymap_path
+from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 
 def key_names(keys: str) -> str:
@@ -67,7 +67,6 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keymap: dict[str, str] = getattr(self.app, "keymap", {})
         body = Group(
-            Text("Keys", style="bold"),
             help_table(self.bindings, keymap),
             Text(),
             Text("Lanes", style="bold"),
@@ -75,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
             Text(),
             Text.assemble(
                 ("Remap any key by its id in ", "grey62"),
-                (str(keymap_path()), "bold"),
+                (shown_path(keymap_path()), "bold"),
                 (
                     ', e.g. fail = "F". Ctrl+P lists every action; the theme is in there too.',
                     "grey62",

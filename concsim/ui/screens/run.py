@@ -69,7 +69,7 @@ class RunScreen(Screen[None]):
                 with Horizontal(id="bottom"):
                     yield EventLog(id="log")
                     yield FuturesPanel(id="futures")
-            yield NotesPanel(self.session.scenario.notes, id="notes")
+            yield NotesPanel(self.session.scenario, id="notes")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

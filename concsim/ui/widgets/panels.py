@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from concsim.events import LaneState
+from concsim.scenario.model import Scenario
 from concsim.ui.draw import legend
 from concsim.ui.ledger import Ledger
 from concsim.ui.panels import futures_text, status_text, variants_text
@@ -54,9 +55,11 @@ class FuturesPanel(VerticalScroll):
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this."""
 
-    def __init__(self, notes: str, **kwargs: Any) -> None:
+    def __init__(self, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.notes = notes
+        self.scenario = scenario
 
     def compose(self) -> Any:
-        yield Markdown(self.notes or "*This scenario has no notes.*")
+        scenario = self.scenario
+        notes = scenario.notes or "*This scenario has no notes.*"
+        yield Markdown(f"# {scenario.name}\n\n*{scenario.summary}*\n\n{notes}")
