@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,8 +23,11 @@ class _Concsim(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=_Concsim, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Concsim,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="concsim")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -40,8 +42,9 @@ def browse(files: tuple[str, ...]) -> None:
     """Open the scenario browser (bundled scenarios plus FILES)."""
     from concsim.ui.launch import launch
 
-    sys.exit(launch(list(files), run=None, variant=None, seed=None, speed=1.0, paused=False,
-                    replay=None))
+    sys.exit(
+        launch(list(files), run=None, variant=None, seed=None, speed=1.0, paused=False, replay=None)
+    )
 
 
 @main.command("list")
@@ -102,15 +105,33 @@ def _parse_injection(text: str) -> Any:
 @click.option("--events", is_flag=True, help="With --headless: the events as JSON lines.")
 @click.option("--seed", type=int, default=None, help="Seed of the run (default: the file's).")
 @click.option("--variant", default=None, help="Run one variant (default: all, headless).")
-@click.option("--inject", "injections", multiple=True, metavar="AT:FAULT:TARGET[:ERROR]",
-              help="Inject a fault, e.g. 1.2s:fail:B or 2s:interrupt:main. Repeatable.")
+@click.option(
+    "--inject",
+    "injections",
+    multiple=True,
+    metavar="AT:FAULT:TARGET[:ERROR]",
+    help="Inject a fault, e.g. 1.2s:fail:B or 2s:interrupt:main. Repeatable.",
+)
 @click.option("--speed", type=float, default=1.0, help="Playback speed in the app.")
 @click.option("--paused", is_flag=True, help="Open the app paused.")
-@click.option("--replay", type=click.Path(dir_okay=False), default=None,
-              help="Reproduce a saved session (scenario, seed and injections).")
-def run(target: str | None, headless: bool, as_json: bool, events: bool, seed: int | None,
-        variant: str | None, injections: tuple[str, ...], speed: float, paused: bool,
-        replay: str | None) -> None:
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Reproduce a saved session (scenario, seed and injections).",
+)
+def run(
+    target: str | None,
+    headless: bool,
+    as_json: bool,
+    events: bool,
+    seed: int | None,
+    variant: str | None,
+    injections: tuple[str, ...],
+    speed: float,
+    paused: bool,
+    replay: str | None,
+) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
     parsed = [_parse_injection(text) for text in injections]
     if replay is not None:
@@ -130,13 +151,29 @@ def run(target: str | None, headless: bool, as_json: bool, events: bool, seed: i
     if not (headless or as_json or events):
         from concsim.ui.launch import launch
 
-        sys.exit(launch([], run=target, variant=variant, seed=seed, speed=speed, paused=paused,
-                        replay=replay))
+        sys.exit(
+            launch(
+                [],
+                run=target,
+                variant=variant,
+                seed=seed,
+                speed=speed,
+                paused=paused,
+                replay=replay,
+            )
+        )
     sys.exit(_headless(target, variant, seed, parsed, as_json=as_json, as_events=events))
 
 
-def _headless(target: str, variant: str | None, seed: int | None, injections: list[Any], *,
-              as_json: bool, as_events: bool) -> int:
+def _headless(
+    target: str,
+    variant: str | None,
+    seed: int | None,
+    injections: list[Any],
+    *,
+    as_json: bool,
+    as_events: bool,
+) -> int:
     from rich.console import Console
 
     from concsim.engine import Simulation
@@ -150,8 +187,9 @@ def _headless(target: str, variant: str | None, seed: int | None, injections: li
     except ScenarioError as error:
         click.echo(str(error), err=True)
         return EXIT_INVALID
-    names: list[str | None] = [variant] if variant or not scenario.variants else \
-        [None, *scenario.variant_names]
+    names: list[str | None] = (
+        [variant] if variant or not scenario.variants else [None, *scenario.variant_names]
+    )
     results: dict[str, Any] = {}
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
@@ -175,8 +213,9 @@ def _headless(target: str, variant: str | None, seed: int | None, injections: li
         if len(names) == 1:
             click.echo(json.dumps(next(iter(results.values())), indent=2, default=str))
         else:
-            click.echo(json.dumps({"scenario": scenario.name, "variants": results}, indent=2,
-                                  default=str))
+            click.echo(
+                json.dumps({"scenario": scenario.name, "variants": results}, indent=2, default=str)
+            )
     return 0
 
 

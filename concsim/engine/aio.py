@@ -11,7 +11,7 @@ the coroutine at the await where it is parked, or at its next await.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from concsim.events import (
@@ -31,7 +31,7 @@ from concsim.scenario import model as m
 
 from .executors import Job, ThreadPool
 from .interpreter import TaskResult
-from .runtime import Cancelled, Interrupted, Lane, SimError, TaskRun
+from .runtime import Actor, Cancelled, Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime
 
 Register = Callable[[Callable[..., None]], Callable[[], None]]
@@ -44,8 +44,9 @@ class AsyncioModel:
         self.runtime = runtime
         world = self.world = runtime.world
         self.program = world.program
-        self.loop = world.new_lane("loop", LaneKind.LOOP, world.main_proc, lane_id="loop",
-                                   name="event loop")
+        self.loop = world.new_lane(
+            "loop", LaneKind.LOOP, world.main_proc, lane_id="loop", name="event loop"
+        )
         world.loop_lane = self.loop
         self.ready: deque[Callable[[], None]] = deque()
         self.scheduled = False
@@ -114,12 +115,13 @@ class AsyncioModel:
             self.world.loop_current = None
         self._kick()
 
-    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Iterator[Any]:
+    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Actor:
         """``await`` something not yet done: park until the waker is called."""
         if co.must_cancel:
             co.must_cancel = False
-            self.world.emit(CancelDelivered, task=co.task.name if co.task else co.id,
-                            lane=co.id, step=label)
+            self.world.emit(
+                CancelDelivered, task=co.task.name if co.task else co.id, lane=co.id, step=label
+            )
             raise Cancelled()
 
         def wake(value: Any = None, exc: BaseException | None = None) -> None:
@@ -141,7 +143,7 @@ class AsyncioModel:
 
     # --- steps inside a coroutine -------------------------------------------------------
 
-    def await_io(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+    def await_io(self, co: Lane, duration: int, label: str) -> Actor:
         clock = self.world.clock
 
         def register(wake: Callable[..., None]) -> Callable[[], None]:
@@ -155,7 +157,7 @@ class AsyncioModel:
         finally:
             co.in_io = False
 
-    def blocking(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+    def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""
         world = self.world
         world.release_gil(co, "a blocking call released it")
@@ -170,13 +172,13 @@ class AsyncioModel:
         finally:
             co.in_io = False
 
-    def to_thread(self, co: Lane, duration: int, label: str) -> Iterator[None]:
+    def to_thread(self, co: Lane, duration: int, label: str) -> Actor:
         """``await asyncio.to_thread(f)``: f blocks a worker thread, the loop runs on."""
         world = self.world
         state = {"done": False}
         waiters: list[Callable[..., None]] = []
 
-        def call(lane: Lane) -> Iterator[None]:
+        def call(lane: Lane) -> Actor:
             world.release_gil(lane, "it started blocking I/O")
             world.set_state(lane, LaneState.IO, f"to_thread: {label}")
             yield from world.sleep(lane, duration)
@@ -200,8 +202,14 @@ class AsyncioModel:
     def create_task(self, run: TaskRun) -> None:
         world = self.world
         run.submitted = True
-        co = world.new_lane("task", LaneKind.COROUTINE, world.main_proc, name=run.name,
-                            thread=self.loop, lane_id=run.name)
+        co = world.new_lane(
+            "task",
+            LaneKind.COROUTINE,
+            world.main_proc,
+            name=run.name,
+            thread=self.loop,
+            lane_id=run.name,
+        )
         co.task = run
         run.lane = co
         world.emit(TaskSubmitted, task=run.name, how="asyncio.create_task")
@@ -217,12 +225,16 @@ class AsyncioModel:
         if run.future.is_done:
             return
         world = self.world
-        world.emit(TimeoutExpired, waiter=f"wait_for({run.name})", on=run.name,
-                   late_by=(world.clock.now - deadline) / 1_000_000)
+        world.emit(
+            TimeoutExpired,
+            waiter=f"wait_for({run.name})",
+            on=run.name,
+            late_by=(world.clock.now - deadline) / 1_000_000,
+        )
         self.timed_out.add(run.name)
         self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
 
-    def _coroutine(self, co: Lane, run: TaskRun) -> Iterator[None]:
+    def _coroutine(self, co: Lane, run: TaskRun) -> Actor:
         runtime = self.runtime
         result: TaskResult = yield from runtime.execute(co, run)
         if run.name in self.timed_out and isinstance(result.error, Cancelled):
@@ -236,8 +248,9 @@ class AsyncioModel:
         """``task.cancel()``: CancelledError at its current await, or at its next one."""
         world = self.world
         if run.future.is_done:
-            world.emit(CancelRequested, task=run.name, accepted=False,
-                       reason="the task is already done")
+            world.emit(
+                CancelRequested, task=run.name, accepted=False, reason="the task is already done"
+            )
             return False
         world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
         co = run.lane
@@ -267,7 +280,7 @@ class AsyncioModel:
 
     # --- main() -------------------------------------------------------------------------
 
-    def main(self, lane: Lane) -> Iterator[None]:
+    def main(self, lane: Lane) -> Actor:
         world = self.world
         runtime = self.runtime
         error: SimError | None = None
@@ -304,8 +317,9 @@ class AsyncioModel:
         runtime.unretrieved_warnings(asyncio=True)
         runtime.main_ended = True
         world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
-        world.emit(MainEnded, outcome="raised" if error else "ok",
-                   error=error.error if error else None)
+        world.emit(
+            MainEnded, outcome="raised" if error else "ok", error=error.error if error else None
+        )
         self._park(lane)
 
     def _selected(self, names: Any) -> list[TaskRun]:
@@ -314,8 +328,9 @@ class AsyncioModel:
             return runs
         return [r for r in runs if r.name in names or r.spec.name in names]
 
-    def await_until(self, co: Lane, predicate: Callable[[], bool], label: str,
-                    deadline: int | None = None) -> Iterator[Any]:
+    def await_until(
+        self, co: Lane, predicate: Callable[[], bool], label: str, deadline: int | None = None
+    ) -> Actor:
         if predicate():
             return True
         world = self.world
@@ -336,7 +351,7 @@ class AsyncioModel:
             world.emit(TimeoutExpired, waiter=co.id, on=label, late_by=late / 1_000_000)
         return got
 
-    def _settle(self, co: Lane, predicate: Callable[[], bool], label: str) -> Iterator[None]:
+    def _settle(self, co: Lane, predicate: Callable[[], bool], label: str) -> Actor:
         """Wait for ``predicate`` even through further cancellations."""
         while True:
             try:
@@ -345,7 +360,7 @@ class AsyncioModel:
             except Cancelled:
                 continue
 
-    def _settle_all(self, co: Lane, runs: list[TaskRun], label: str) -> Iterator[None]:
+    def _settle_all(self, co: Lane, runs: list[TaskRun], label: str) -> Actor:
         yield from self._settle(co, lambda: all(r.future.is_done for r in runs), label)
 
     def _cancel_all(self, runs: list[TaskRun], reason: str) -> None:
@@ -353,12 +368,12 @@ class AsyncioModel:
             if not run.future.is_done:
                 self.cancel(run, reason)
 
-    def _receive(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+    def _receive(self, lane: Lane, run: TaskRun) -> Actor:
         self.runtime.receive(run)
         for step in self.program.on_result:
             yield from self.runtime.interp.step(lane, None, step, [])
 
-    def collect(self, lane: Lane) -> Iterator[None]:
+    def collect(self, lane: Lane) -> Actor:
         collect = self.program.collect
         for run in self._selected("all"):
             self.create_task(run)
@@ -377,7 +392,7 @@ class AsyncioModel:
             for run in runs:
                 yield from self._await_task(lane, run)
 
-    def _gather(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+    def _gather(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         collect = self.program.collect
         for run in runs:
             run.future.retrieved = True  # gather's done-callback reads every child's exception
@@ -397,8 +412,9 @@ class AsyncioModel:
             raise
         if got is TIMED_OUT:
             if not collect.shield:
-                self._cancel_all(runs, "wait_for() timed out and cancelled gather(), which "
-                                       "cancels its children")
+                self._cancel_all(
+                    runs, "wait_for() timed out and cancelled gather(), which cancels its children"
+                )
                 yield from self._settle_all(lane, runs, "wait_for() waiting for cancellation")
             raise SimError("TimeoutError", "")
         if collect.return_exceptions:
@@ -415,7 +431,7 @@ class AsyncioModel:
         for run in runs:
             yield from self._receive(lane, run)
 
-    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         state: dict[str, Any] = {"aborting": False}
 
         def abort(reason: str) -> None:
@@ -425,8 +441,10 @@ class AsyncioModel:
 
         def on_done(future: Any) -> None:
             if future.state is FutureState.FAILED:
-                abort(f"TaskGroup cancels the other tasks because {future.task.name} raised "
-                      f"{future.error.error}")
+                abort(
+                    f"TaskGroup cancels the other tasks because {future.task.name} raised "
+                    f"{future.error.error}"
+                )
 
         for run in runs:
             run.future.retrieved = True  # the group collects every child's exception
@@ -435,8 +453,11 @@ class AsyncioModel:
         while not all(r.future.is_done for r in runs):
             try:
                 got = yield from self.await_until(
-                    lane, lambda: all(r.future.is_done for r in runs), "TaskGroup.__aexit__",
-                    deadline)
+                    lane,
+                    lambda: all(r.future.is_done for r in runs),
+                    "TaskGroup.__aexit__",
+                    deadline,
+                )
             except Cancelled as exc:
                 interrupted = exc
                 abort("the task running the TaskGroup was cancelled")
@@ -448,29 +469,33 @@ class AsyncioModel:
         failed = [r for r in runs if r.future.state is FutureState.FAILED]
         if failed:
             count = len(failed)
-            raise SimError("ExceptionGroup", f"unhandled errors in a TaskGroup ({count} "
-                           f"sub-exception{'s' if count > 1 else ''})")
+            raise SimError(
+                "ExceptionGroup",
+                f"unhandled errors in a TaskGroup ({count} "
+                f"sub-exception{'s' if count > 1 else ''})",
+            )
         if interrupted is not None:
             raise interrupted
         for run in runs:
             yield from self._receive(lane, run)
 
-    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         pending = list(runs)
         while pending:
             ready = [r for r in self.runtime.completed if r in pending]
             if not ready:
                 got = yield from self.await_until(
-                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()",
-                    deadline)
+                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()", deadline
+                )
                 if got is TIMED_OUT:
                     raise SimError("TimeoutError", "")
                 continue
             pending.remove(ready[0])
             yield from self._receive(lane, ready[0])
 
-    def _wait(self, lane: Lane, runs: list[TaskRun], deadline: int | None,
-              when: m.ReturnWhen) -> Iterator[None]:
+    def _wait(
+        self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
+    ) -> Actor:
         def condition() -> bool:
             done = [r for r in runs if r.future.is_done]
             if when is m.ReturnWhen.FIRST_COMPLETED:
@@ -483,14 +508,15 @@ class AsyncioModel:
         for run in [r for r in self.runtime.completed if r in runs]:
             yield from self._receive(lane, run)
 
-    def _await_task(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+    def _await_task(self, lane: Lane, run: TaskRun) -> Actor:
         """``await task`` (or ``await wait_for(task, timeout)``): cancelling the waiter
         cancels the task, unless it is shielded."""
         collect = self.program.collect
         deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
         try:
             got = yield from self.await_until(
-                lane, lambda: run.future.is_done, f"await {run.name}", deadline)
+                lane, lambda: run.future.is_done, f"await {run.name}", deadline
+            )
         except Cancelled:
             if not collect.shield:
                 self.cancel(run, "the coroutine awaiting it was cancelled")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +18,11 @@ from concsim.events import (
 )
 
 from .interpreter import TaskResult
-from .runtime import Gil, Lane, Proc, SimError, TaskRun
+from .runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from .runtime_core import Runtime
 
 BROKEN_MESSAGE = (
-    "A process in the process pool was terminated abruptly while the future was running "
-    "or pending."
+    "A process in the process pool was terminated abruptly while the future was running or pending."
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
 SHUTDOWN_SUBMIT = "cannot schedule new futures after shutdown"
@@ -34,7 +33,7 @@ class Job:
     """A work item: one task, a chunk of tasks (``map(chunksize=...)``), or a bare call."""
 
     runs: list[TaskRun]
-    call: Callable[[Lane], Iterator[Any]] | None = None  # a bare call (asyncio.to_thread)
+    call: Callable[[Lane], Actor] | None = None  # a bare call (asyncio.to_thread)
     done: Callable[[], None] | None = None
 
 
@@ -97,7 +96,7 @@ class Executor:
         """Every worker has exited (shutdown(wait=True) and interpreter exit wait for it)."""
         return all(lane.ended or lane.gen is None for lane in self.workers)
 
-    def run_job(self, lane: Lane, job: Job) -> Iterator[None]:
+    def run_job(self, lane: Lane, job: Job) -> Actor:
         runtime = self.runtime
         if job.call is not None:
             yield from job.call(lane)
@@ -132,7 +131,7 @@ class ThreadPool(Executor):
             self.workers.append(lane)
             world.start(lane, self._worker(lane))
 
-    def _worker(self, lane: Lane) -> Iterator[None]:
+    def _worker(self, lane: Lane) -> Actor:
         world = self.world
         while True:
             while not self.queue:
@@ -205,21 +204,22 @@ class ProcessPool(Executor):
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.
                 message = f"Can't pickle local object 'main.<locals>.{unpicklable.spec.name}'"
                 for run in live:
-                    world.emit(PicklingFailed, task=run.name, error="AttributeError",
-                               message=message)
+                    world.emit(
+                        PicklingFailed, task=run.name, error="AttributeError", message=message
+                    )
                     self.runtime.settle(run, error=SimError("AttributeError", message))
                 continue
             self.call_queue.append(job)
             self._wake_idle()
 
-    def _transfer(self, lane: Lane, kb: float, label: str) -> Iterator[None]:
+    def _transfer(self, lane: Lane, kb: float, label: str) -> Actor:
         machine = self.world.machine
         cost = machine.pickle_overhead + round(kb * machine.pickle_per_kb)
         if cost:
             self.world.set_state(lane, LaneState.PICKLING, label)
             yield from self.world.sleep(lane, cost)
 
-    def _worker(self, lane: Lane) -> Iterator[None]:
+    def _worker(self, lane: Lane) -> Actor:
         world = self.world
         world.set_state(lane, LaneState.STARTING, "process start")
         yield from world.sleep(lane, world.machine.process_start)
@@ -289,8 +289,9 @@ class ProcessPool(Executor):
             world.kill(lane)
             lane.proc.alive = False
             if run is not None:
-                self.runtime.kill_task(run, "the broken pool terminated its process",
-                                       "BrokenProcessPool")
+                self.runtime.kill_task(
+                    run, "the broken pool terminated its process", "BrokenProcessPool"
+                )
             world.set_state(lane, LaneState.KILLED, None)
         for run in self.runtime.tasks:
             if run.submitted and not run.future.is_done:

@@ -46,7 +46,9 @@ class Injection:
 class Faults:
     """Applies injections to a run; each either takes effect or says why it cannot."""
 
-    def __init__(self, runtime: Runtime, main: MainProgram | None, aio: AsyncioModel | None) -> None:
+    def __init__(
+        self, runtime: Runtime, main: MainProgram | None, aio: AsyncioModel | None
+    ) -> None:
         self.runtime = runtime
         self.world = runtime.world
         self.main = main
@@ -55,8 +57,12 @@ class Faults:
     def apply(self, injection: Injection) -> None:
         world = self.world
         fault, target = injection.fault, injection.target
-        world.emit(FaultInjected, fault=fault, target=target,
-                   error=injection.error if fault == "fail" else None)
+        world.emit(
+            FaultInjected,
+            fault=fault,
+            target=target,
+            error=injection.error if fault == "fail" else None,
+        )
         reason = getattr(self, f"_{fault}")(injection)
         if reason:
             world.emit(FaultRefused, fault=fault, target=target, reason=reason)
@@ -101,8 +107,14 @@ class Faults:
     def _raise_in(self, lane: Lane, run: TaskRun | None, error: BaseException) -> None:
         world = self.world
         if isinstance(error, SimError) and not isinstance(error, Interrupted):
-            world.emit(ExceptionRaised, lane=lane.id, task=run.name if run else None,
-                       error=error.error, message=error.message, step=lane.step)
+            world.emit(
+                ExceptionRaised,
+                lane=lane.id,
+                task=run.name if run else None,
+                error=error.error,
+                message=error.message,
+                step=lane.step,
+            )
         if self.aio is not None and self.aio.is_coroutine(lane) and world.loop_current is not lane:
             if lane.waker is not None:
                 lane.waker(None, error)  # the awaited operation raises
@@ -144,25 +156,39 @@ class Faults:
         if run.ended or run.future.is_done:
             if not world.program.executor:
                 return f"{run.name} has already finished"
-            world.emit(CancelRequested, task=run.name, accepted=False,
-                       reason="the future is already done")
+            world.emit(
+                CancelRequested, task=run.name, accepted=False, reason="the future is already done"
+            )
             return None
         pool = self.main.executor if self.main else None
         if pool is not None and run.future.state is FutureState.PENDING:
-            world.emit(CancelRequested, task=run.name, accepted=True,
-                       reason="it had not started, so it never will")
+            world.emit(
+                CancelRequested,
+                task=run.name,
+                accepted=True,
+                reason="it had not started, so it never will",
+            )
             self.runtime.cancel_pending(run)
             return None
         if model is m.Model.THREADS and run.started and _checks_stop(run):
             run.stop_requested = True
-            world.emit(CancelRequested, task=run.name, accepted=True, reason=(
-                "threads cannot be cancelled from outside, but its stop event is now set and "
-                "it checks it between steps"))
+            world.emit(
+                CancelRequested,
+                task=run.name,
+                accepted=True,
+                reason=(
+                    "threads cannot be cancelled from outside, but its stop event is now set and "
+                    "it checks it between steps"
+                ),
+            )
             return None
         if pool is not None:
-            why = ("it is already running: cancel() only succeeds before a future starts"
-                   if run.started else "it already sits in the call queue (max_workers + 1 "
-                   "items), where futures count as running")
+            why = (
+                "it is already running: cancel() only succeeds before a future starts"
+                if run.started
+                else "it already sits in the call queue (max_workers + 1 "
+                "items), where futures count as running"
+            )
             world.emit(CancelRequested, task=run.name, accepted=False, reason=why)
             return None
         if model is m.Model.PROCESSES:
@@ -178,8 +204,10 @@ class Faults:
         if lane is None or lane.kind is not LaneKind.PROCESS:
             if self.aio is not None:
                 return "coroutines cannot be killed; cancel them instead"
-            return ("threads cannot be killed: Python has no API to stop a thread "
-                    "(only processes can be killed)")
+            return (
+                "threads cannot be killed: Python has no API to stop a thread "
+                "(only processes can be killed)"
+            )
         if lane.ended or lane.gen is None:
             return f"process {lane.id} is not running"
         pool = self.main.executor if self.main else None
@@ -190,8 +218,9 @@ class Faults:
         world.emit(ProcessKilled, lane=lane.id, task=run.name if run else None)
         world.kill(lane)
         if run is not None:
-            self.runtime.kill_task(run, "Process.terminate()/kill() ends the child without "
-                                        "running finally")
+            self.runtime.kill_task(
+                run, "Process.terminate()/kill() ends the child without running finally"
+            )
         self.runtime.notify()
         return None
 
@@ -220,8 +249,9 @@ class Faults:
         if lane is None or not run.started:
             return f"{run.name} has not started yet"
         lane.hung_io = True
-        if lane.in_io and not (self.aio is not None and self.aio.is_coroutine(lane)
-                               and lane.waker is not None):
+        if lane.in_io and not (
+            self.aio is not None and self.aio.is_coroutine(lane) and lane.waker is not None
+        ):
             lane.epoch += 1  # its wake-up timer is now stale: the I/O never completes
         return None
 

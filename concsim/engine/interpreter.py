@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from concsim.events import (
 )
 from concsim.scenario import model as m
 
-from .runtime import Cancelled, Lane, SimError, TaskRun
+from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .world import World
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Interpreter:
 
     # --- a task's life ------------------------------------------------------------------
 
-    def run_task(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+    def run_task(self, lane: Lane, run: TaskRun) -> Actor:
         """The task's function: its steps in ``try``, its cleanup in ``finally``."""
         result = TaskResult()
         consumed: list[Any] = []
@@ -110,14 +110,14 @@ class Interpreter:
         consumed: list[Any],
         *,
         top: bool = False,
-    ) -> Iterator[None]:
+    ) -> Actor:
         for index, step in enumerate(steps):
             if top and run is not None:
                 for hook in self.step_hooks.get((run.name, index), ()):
                     hook()
             yield from self.step(lane, run, step, consumed)
 
-    def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Iterator[Any]:
+    def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
         world = self.world
         kind = type(step)
         label = m.step_label(step)
@@ -180,7 +180,7 @@ class Interpreter:
         else:  # submit / collect belong to the main program's model
             raise AssertionError(f"step {label!r} is not a task step")
 
-    def wait_io(self, lane: Lane, duration: int, label: str) -> Iterator[None]:
+    def wait_io(self, lane: Lane, duration: int, label: str) -> Actor:
         world = self.world
         duration = world.jittered(duration)
         if self.aio is not None and self.aio.is_coroutine(lane):
@@ -237,7 +237,7 @@ class Interpreter:
 
     # --- locks --------------------------------------------------------------------------
 
-    def acquire(self, lane: Lane, name: str, label: str) -> Iterator[None]:
+    def acquire(self, lane: Lane, name: str, label: str) -> Actor:
         world = self.world
         yield from world.ensure_gil(lane)
         lock = self.locks.setdefault(name, SimLock(name))
@@ -289,7 +289,7 @@ class Interpreter:
 
     # --- queues -------------------------------------------------------------------------
 
-    def put(self, lane: Lane, name: str, value: Any, label: str) -> Iterator[None]:
+    def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor:
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
@@ -304,7 +304,7 @@ class Interpreter:
         else:
             queue.items.append(value)
 
-    def get(self, lane: Lane, name: str, label: str) -> Iterator[Any]:
+    def get(self, lane: Lane, name: str, label: str) -> Actor:
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
@@ -343,7 +343,7 @@ class Interpreter:
         label: str,
         register: Callable[[Callable[[Any], None]], Callable[[], None]],
         state: LaneState = LaneState.BLOCKED,
-    ) -> Iterator[Any]:
+    ) -> Actor:
         """Wait until the waker handed to ``register`` is called; return what it was given."""
         if self.aio is not None and self.aio.is_coroutine(lane):
             value = yield from self.aio.await_(lane, state, label, register)
@@ -360,9 +360,7 @@ class Interpreter:
 
     # --- output -------------------------------------------------------------------------
 
-    def write_output(
-        self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str
-    ) -> Iterator[None]:
+    def write_output(self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str) -> Actor:
         """Each piece is formatted by Python code (a preemption point) and then written."""
         world = self.world
         for piece in pieces:

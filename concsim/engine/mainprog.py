@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
 from typing import Any
 
 from concsim.events import (
@@ -19,7 +19,7 @@ from concsim.scenario import model as m
 
 from .executors import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
-from .runtime import Interrupted, Lane, Proc, SimError, TaskRun
+from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime
 
 
@@ -41,7 +41,7 @@ class MainProgram:
 
     # --- main() -------------------------------------------------------------------------
 
-    def main(self, lane: Lane) -> Iterator[None]:
+    def main(self, lane: Lane) -> Actor:
         world = self.world
         error: SimError | None = None
         try:
@@ -50,14 +50,16 @@ class MainProgram:
         except SimError as exc:
             error = exc
         if error is not None and self.program.on_error:
-            error = yield from self._guard(lane, error, self.runtime.interp.run_steps(
-                lane, None, self.program.on_error, []))
+            error = yield from self._guard(
+                lane, error, self.runtime.interp.run_steps(lane, None, self.program.on_error, [])
+            )
         executor = self.executor
         if executor is not None:
             shutdown = self.program.shutdown
             if shutdown is not None:  # try: ... finally: executor.shutdown(...)
-                error = yield from self._guard(lane, error, self.shutdown(
-                    lane, shutdown.wait, shutdown.cancel_futures))
+                error = yield from self._guard(
+                    lane, error, self.shutdown(lane, shutdown.wait, shutdown.cancel_futures)
+                )
             if self.program.context_manager:  # leaving ``with``: shutdown(wait=True)
                 error = yield from self._guard(lane, error, self.shutdown(lane, True, False))
         world.release_gil(lane, "the main program ended")
@@ -68,7 +70,7 @@ class MainProgram:
         )
         yield from self.interpreter_exit(lane)
 
-    def _guard(self, lane: Lane, error: SimError | None, body: Iterator[None]) -> Iterator[Any]:
+    def _guard(self, lane: Lane, error: SimError | None, body: Actor) -> Actor:
         """Run ``body`` as a ``finally`` clause: a new exception replaces the one in flight."""
         try:
             yield from body
@@ -76,7 +78,7 @@ class MainProgram:
             return exc
         return error
 
-    def main_step(self, lane: Lane, step: Any) -> Iterator[None]:
+    def main_step(self, lane: Lane, step: Any) -> Actor:
         if isinstance(step, m.SubmitStep):
             self.submit(lane, self._selected(step.submit))
         elif isinstance(step, m.CollectStep):
@@ -88,8 +90,11 @@ class MainProgram:
         if names == "all":
             return [run for run in self.runtime.tasks if not run.submitted]
         wanted = set(names)
-        return [r for r in self.runtime.tasks if (r.name in wanted or r.spec.name in wanted)
-                and not r.submitted]
+        return [
+            r
+            for r in self.runtime.tasks
+            if (r.name in wanted or r.spec.name in wanted) and not r.submitted
+        ]
 
     # --- handing work over --------------------------------------------------------------
 
@@ -100,7 +105,7 @@ class MainProgram:
         if self.executor is not None:
             chunk = self.program.chunksize if isinstance(self.executor, ProcessPool) else 1
             for start in range(0, len(runs), chunk):
-                self.executor.submit(Job(runs[start:start + chunk]))
+                self.executor.submit(Job(runs[start : start + chunk]))
             return
         for run in runs:  # plain threads / processes: one each, started at once
             run.submitted = True
@@ -115,7 +120,7 @@ class MainProgram:
             self.plain.append(worker)
             world.start(worker, self._plain(worker, run))
 
-    def _plain(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+    def _plain(self, lane: Lane, run: TaskRun) -> Actor:
         world = self.world
         if self.model is m.Model.PROCESSES:
             world.set_state(lane, LaneState.STARTING, "process start")
@@ -123,8 +128,12 @@ class MainProgram:
         result: TaskResult = yield from self.runtime.execute(lane, run)
         if result.error is not None and self.model is m.Model.THREADS:
             # threading.excepthook prints it at once: plain threads have no future.
-            world.emit(OutputWritten, lane=lane.id, task=run.name,
-                       text=f"Exception in thread {run.name}: {result.error.error}\n")
+            world.emit(
+                OutputWritten,
+                lane=lane.id,
+                task=run.name,
+                text=f"Exception in thread {run.name}: {result.error.error}\n",
+            )
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)
         lane.gen = None
@@ -132,7 +141,7 @@ class MainProgram:
 
     # --- collecting results -------------------------------------------------------------
 
-    def collect(self, lane: Lane) -> Iterator[None]:
+    def collect(self, lane: Lane) -> Actor:
         collect = self.program.collect
         pattern = collect.pattern
         runs = [run for run in self.runtime.tasks]
@@ -150,46 +159,53 @@ class MainProgram:
             yield from self._map(lane, runs, deadline)
         elif pattern is m.Pattern.RESULT:
             for run in runs:
-                per_call = None if collect.timeout is None else \
-                    self.world.clock.now + collect.timeout
+                per_call = (
+                    None if collect.timeout is None else self.world.clock.now + collect.timeout
+                )
                 yield from self._result(lane, run, per_call, "")
         elif pattern is m.Pattern.WAIT:
             yield from self._wait(lane, runs, deadline, collect.return_when)
         elif pattern is m.Pattern.JOIN:
             for run in runs:
-                yield from self.runtime.wait_until(
-                    lane, lambda r=run: r.ended, f"join {run.name}", deadline)  # type: ignore[misc]
+                yield from self._join(lane, run, deadline)
 
-    def _receive(self, lane: Lane, run: TaskRun) -> Iterator[None]:
+    def _join(self, lane: Lane, run: TaskRun, deadline: int | None) -> Actor:
+        """``thread.join(timeout)``: returns when the thread ends or the timeout passes."""
+        yield from self.runtime.wait_until(lane, lambda: run.ended, f"join {run.name}", deadline)
+
+    def _receive(self, lane: Lane, run: TaskRun) -> Actor:
         yield from self.world.ensure_gil(lane)
         self.runtime.receive(run)
         for step in self.program.on_result:
             yield from self.runtime.interp.step(lane, None, step, [])
 
-    def _result(self, lane: Lane, run: TaskRun, deadline: int | None, message: str) -> Iterator[None]:
+    def _result(self, lane: Lane, run: TaskRun, deadline: int | None, message: str) -> Actor:
         got = yield from self.runtime.wait_until(
-            lane, lambda: run.future.is_done, f"{run.name}.result()", deadline)
+            lane, lambda: run.future.is_done, f"{run.name}.result()", deadline
+        )
         if got is TIMED_OUT:
             raise SimError("TimeoutError", message)
         yield from self._receive(lane, run)
 
-    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         pending = list(runs)
         total = len(runs)
         while pending:
             ready = [r for r in self.runtime.completed if r in pending]
             if not ready:
                 got = yield from self.runtime.wait_until(
-                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()",
-                    deadline)
+                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()", deadline
+                )
                 if got is TIMED_OUT:
-                    raise SimError("TimeoutError", f"{len(pending)} (of {total}) futures unfinished")
+                    raise SimError(
+                        "TimeoutError", f"{len(pending)} (of {total}) futures unfinished"
+                    )
                 continue
             run = ready[0]
             pending.remove(run)
             yield from self._receive(lane, run)
 
-    def _map(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Iterator[None]:
+    def _map(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         try:
             for run in runs:
                 yield from self._result(lane, run, deadline, "")
@@ -198,21 +214,31 @@ class MainProgram:
             for run in runs:
                 if not run.future.is_done:
                     accepted = run.future.state is FutureState.PENDING
-                    self.world.emit(CancelRequested, task=run.name, accepted=accepted, reason=(
-                        "Executor.map cancels the futures it has not returned yet when it stops "
-                        "early" if accepted else "it is already running"))
+                    self.world.emit(
+                        CancelRequested,
+                        task=run.name,
+                        accepted=accepted,
+                        reason=(
+                            "Executor.map cancels the futures it has not returned yet "
+                            "when it stops early"
+                            if accepted
+                            else "it is already running"
+                        ),
+                    )
                     if accepted:
                         self.runtime.cancel_pending(run)
             raise
 
-    def _wait(self, lane: Lane, runs: list[TaskRun], deadline: int | None,
-              when: m.ReturnWhen) -> Iterator[None]:
+    def _wait(
+        self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
+    ) -> Actor:
         def condition() -> bool:
             done = [r for r in runs if r.future.is_done]
             if when is m.ReturnWhen.FIRST_COMPLETED:
                 return bool(done)
             if when is m.ReturnWhen.FIRST_EXCEPTION and any(
-                    r.future.state is FutureState.FAILED for r in done):
+                r.future.state is FutureState.FAILED for r in done
+            ):
                 return True
             return len(done) == len(runs)
 
@@ -221,7 +247,7 @@ class MainProgram:
         for run in [r for r in self.runtime.completed if r in runs]:
             yield from self._receive(lane, run)
 
-    def _sequential(self, lane: Lane, runs: list[TaskRun], pattern: m.Pattern) -> Iterator[None]:
+    def _sequential(self, lane: Lane, runs: list[TaskRun], pattern: m.Pattern) -> Actor:
         """``results = [task() for task in tasks]``: each call runs on the main thread."""
         for run in runs:
             run.submitted = True
@@ -235,7 +261,7 @@ class MainProgram:
 
     # --- shutdown and exit --------------------------------------------------------------
 
-    def shutdown(self, lane: Lane, wait: bool, cancel_futures: bool) -> Iterator[None]:
+    def shutdown(self, lane: Lane, wait: bool, cancel_futures: bool) -> Actor:
         executor = self.executor
         assert executor is not None
         if executor.is_shutdown and not wait:
@@ -244,7 +270,7 @@ class MainProgram:
         if wait:
             yield from self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
 
-    def interpreter_exit(self, lane: Lane) -> Iterator[None]:
+    def interpreter_exit(self, lane: Lane) -> Actor:
         """threading._shutdown joins non-daemon threads (pool workers drain their queues via
         the executors' atexit hook); daemon threads are then stopped where they stand."""
         world = self.world
@@ -255,21 +281,23 @@ class MainProgram:
                 pass
 
         def others_done() -> bool:
-            plain = all(l.gen is None or l.daemon for l in self.plain)
+            plain = all(t.gen is None or t.daemon for t in self.plain)
             return plain and (executor is None or executor.finished())
 
         self.at_exit = True
         world.set_state(lane, LaneState.BLOCKED, "interpreter exit: joining threads")
-        try:
+        # A second Ctrl-C at exit: the process goes, whatever is still running.
+        with contextlib.suppress(Interrupted):
             yield from self.runtime.wait_until(lane, others_done, "interpreter exit")
-        except Interrupted:
-            pass  # a second Ctrl-C at exit: the process goes, whatever is still running
         for worker in [*self.plain, *(executor.workers if executor else [])]:
             run = worker.task
             if worker.gen is not None and run is not None:
                 world.kill(worker)
-                reason = ("daemon threads are stopped abruptly at interpreter exit"
-                          if worker.daemon else "the process exited under it")
+                reason = (
+                    "daemon threads are stopped abruptly at interpreter exit"
+                    if worker.daemon
+                    else "the process exited under it"
+                )
                 self.runtime.kill_task(run, reason)
         world.set_state(lane, LaneState.DONE, "exited")
         _ = CleanupSkipped

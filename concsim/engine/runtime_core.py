@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from concsim.events import (
@@ -19,7 +19,7 @@ from concsim.events import (
 from concsim.scenario.model import Scenario
 
 from .interpreter import Interpreter, Stopped, TaskResult
-from .runtime import Cancelled, Lane, SimError, TaskRun
+from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .world import World
 
 
@@ -73,7 +73,11 @@ class Runtime:
         return True
 
     def settle(
-        self, run: TaskRun, *, value: Any = None, error: SimError | None = None,
+        self,
+        run: TaskRun,
+        *,
+        value: Any = None,
+        error: SimError | None = None,
         cancelled: bool = False,
     ) -> None:
         future = run.future
@@ -108,7 +112,9 @@ class Runtime:
                 self.watchers.remove(watcher)
                 fire(True)
 
-    def watch(self, predicate: Callable[[], bool], fire: Callable[[Any], None]) -> Callable[[], None]:
+    def watch(
+        self, predicate: Callable[[], bool], fire: Callable[[Any], None]
+    ) -> Callable[[], None]:
         watcher = (predicate, fire)
         self.watchers.append(watcher)
 
@@ -119,8 +125,12 @@ class Runtime:
         return unwatch
 
     def wait_until(
-        self, lane: Lane, predicate: Callable[[], bool], label: str, deadline: int | None = None,
-    ) -> Iterator[Any]:
+        self,
+        lane: Lane,
+        predicate: Callable[[], bool],
+        label: str,
+        deadline: int | None = None,
+    ) -> Actor:
         """Block ``lane`` until ``predicate()`` holds: True, or TIMED_OUT at ``deadline``."""
         if predicate():
             return True
@@ -150,14 +160,17 @@ class Runtime:
         if future.error is not None:
             error = future.error
             self.world.emit(ResultReceived, task=run.name, error=error.error)
-            raise SimError(error.error, error.message) if not isinstance(error, Cancelled) \
+            raise (
+                SimError(error.error, error.message)
+                if not isinstance(error, Cancelled)
                 else Cancelled()
+            )
         self.world.emit(ResultReceived, task=run.name, value=future.value)
         return future.value
 
     # --- a task's run on a lane ---------------------------------------------------------
 
-    def execute(self, lane: Lane, run: TaskRun, *, during_shutdown: bool = False) -> Iterator[Any]:
+    def execute(self, lane: Lane, run: TaskRun, *, during_shutdown: bool = False) -> Actor:
         """Run ``run`` on ``lane`` from start to end; returns its TaskResult."""
         world = self.world
         run.started = True
@@ -244,5 +257,9 @@ class Runtime:
                     self.world.set_state(run.lane, LaneState.HUNG, run.name)
                 self.end(run, "hung", None, "none")
             else:
-                self.end(run, "never_started", run.future.error.error if run.future.error else None,
-                         "none")
+                self.end(
+                    run,
+                    "never_started",
+                    run.future.error.error if run.future.error else None,
+                    "none",
+                )

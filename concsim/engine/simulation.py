@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from concsim.events import (
     Event,
@@ -60,32 +60,42 @@ class Simulation:
         self._injections: list[Injection] = []
         if program.model is Model.ASYNCIO:
             aio = AsyncioModel(runtime)
-            main = world.new_lane("main", LaneKind.MAIN, world.main_proc, lane_id="main",
-                                  name="main()", thread=aio.loop)
+            main = world.new_lane(
+                "main",
+                LaneKind.MAIN,
+                world.main_proc,
+                lane_id="main",
+                name="main()",
+                thread=aio.loop,
+            )
             runtime.main_lane = main
             main.gen = aio.main(main)
             aio.make_ready(main)
             self.faults = Faults(runtime, None, aio)
         else:
             prog = MainProgram(runtime)
-            main = world.new_lane("main", LaneKind.MAIN, world.main_proc, lane_id="main",
-                                  name="main thread")
+            main = world.new_lane(
+                "main", LaneKind.MAIN, world.main_proc, lane_id="main", name="main thread"
+            )
             runtime.main_lane = main
             world.start(main, prog.main(main))
             self.faults = Faults(runtime, prog, None)
         for fault in self.scenario.faults:
             injection = Injection(0.0, fault.fault.value, fault.target, fault.error)
             if fault.at is not None:
-                world.clock.at(fault.at, self.faults.apply, Injection(
-                    fault.at / 1_000_000, fault.fault.value, fault.target, fault.error),
-                    priority=FAULT)
+                world.clock.at(
+                    fault.at,
+                    self.faults.apply,
+                    Injection(fault.at / 1_000_000, fault.fault.value, fault.target, fault.error),
+                    priority=FAULT,
+                )
             elif fault.when is not None:
                 hooks = runtime.interp.step_hooks.setdefault((fault.when.task, fault.when.step), [])
                 hooks.append(self._hook(injection))
         for injection in injections:
             self._schedule(injection)
 
-    def _hook(self, injection: Injection) -> object:
+    def _hook(self, injection: Injection) -> Callable[[], None]:
         def fire() -> None:
             landed = Injection(self.now, injection.fault, injection.target, injection.error)
             self.world.clock.at(self.world.clock.now, self.faults.apply, landed, priority=FAULT)
@@ -175,9 +185,13 @@ class Simulation:
             world.set_state(main, LaneState.HUNG, main.step)
             world.emit(MainEnded, outcome="hung", error=None)
         elif main.gen is not None:
-            world.emit(WarningIssued, message=(
-                "the program never exits: the interpreter waits at exit for threads that "
-                "will never finish"))
+            world.emit(
+                WarningIssued,
+                message=(
+                    "the program never exits: the interpreter waits at exit for threads that "
+                    "will never finish"
+                ),
+            )
         runtime.close_unfinished()
         program = self.scenario.program
         if program.model is not Model.ASYNCIO and program.executor:

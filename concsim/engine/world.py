@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from concsim.events import (
@@ -139,7 +139,7 @@ class World:
 
         return wake_soon
 
-    def sleep(self, lane: Lane, duration: int) -> Iterator[None]:
+    def sleep(self, lane: Lane, duration: int) -> Actor:
         """Suspend ``lane`` for ``duration`` microseconds (its state is set by the caller)."""
         self.clock.at(self.clock.now + duration, self.wake, lane, lane.epoch)
         yield
@@ -160,7 +160,7 @@ class World:
     # waits until another thread has taken it, so waiters are served in turn. I/O and
     # native code release the GIL voluntarily and the next waiter takes it at once.
 
-    def ensure_gil(self, lane: Lane) -> Iterator[None]:
+    def ensure_gil(self, lane: Lane) -> Actor:
         thread = lane.os_thread
         gil = thread.proc.gil
         if gil is None:
@@ -229,7 +229,7 @@ class World:
 
     # --- cores --------------------------------------------------------------------------
 
-    def _ensure_core(self, lane: Lane) -> Iterator[None]:
+    def _ensure_core(self, lane: Lane) -> Actor:
         if self.cores_free > 0 and not self.core_waiters:
             self.cores_free -= 1
             return
@@ -249,7 +249,7 @@ class World:
 
     # --- running code -------------------------------------------------------------------
 
-    def cpu(self, lane: Lane, duration: int, label: str) -> Iterator[None]:
+    def cpu(self, lane: Lane, duration: int, label: str) -> Actor:
         """Pure-Python work: holds the GIL and a core; a waiting thread preempts it."""
         thread = lane.os_thread
         remaining = duration
@@ -271,7 +271,7 @@ class World:
                 continue
             return
 
-    def native(self, lane: Lane, duration: int, label: str) -> Iterator[None]:
+    def native(self, lane: Lane, duration: int, label: str) -> Actor:
         """C code that released the GIL: needs a core, not the GIL."""
         self.release_gil(lane, "native code released it")
         yield from self._ensure_core(lane)

@@ -22,9 +22,16 @@ from concsim.events import (
 def outcome(events: Iterable[Event]) -> dict[str, Any]:
     """What happened, as documented in docs/outcome.md."""
     result: dict[str, Any] = {
-        "scenario": None, "variant": None, "seed": None, "elapsed": None,
+        "scenario": None,
+        "variant": None,
+        "seed": None,
+        "elapsed": None,
         "main": {"outcome": None, "error": None},
-        "results": [], "tasks": [], "warnings": [], "shared": {}, "output": [],
+        "results": [],
+        "tasks": [],
+        "warnings": [],
+        "shared": {},
+        "output": [],
     }
     tasks: dict[str, dict[str, Any]] = {}
     text: list[str] = []
@@ -34,8 +41,11 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             tasks[event.task]["started"] = event.t  # type: ignore[attr-defined]
         elif kind is TaskEnded:
             record = tasks[event.task]  # type: ignore[attr-defined]
-            record.update(outcome=event.outcome, error=event.error,  # type: ignore[attr-defined]
-                          cleanup=event.cleanup)  # type: ignore[attr-defined]
+            record.update(
+                outcome=event.outcome,
+                error=event.error,  # type: ignore[attr-defined]
+                cleanup=event.cleanup,
+            )  # type: ignore[attr-defined]
             if event.outcome != "never_started":  # type: ignore[attr-defined]
                 record["ended"] = event.t
         elif kind is ResultReceived and event.error is None:  # type: ignore[attr-defined]
@@ -55,8 +65,14 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             result.update(scenario=event.scenario, variant=event.variant, seed=event.seed)
             result["shared"] = dict(event.shared)
             for name in event.tasks:
-                tasks[name] = {"name": name, "outcome": None, "error": None, "started": None,
-                               "ended": None, "cleanup": "none"}
+                tasks[name] = {
+                    "name": name,
+                    "outcome": None,
+                    "error": None,
+                    "started": None,
+                    "ended": None,
+                    "cleanup": "none",
+                }
     result["tasks"] = list(tasks.values())
     result["output"] = "".join(text).splitlines()
     return result

@@ -49,7 +49,9 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
     start = next((e for e in events if isinstance(e, RunStarted)), None)
     end = events[-1].t if events else 0.0
     lanes: list[LaneCreated] = [e for e in events if isinstance(e, LaneCreated)]
-    changes: dict[str, tuple[list[float], list[LaneState]]] = {l.lane: ([], []) for l in lanes}
+    changes: dict[str, tuple[list[float], list[LaneState]]] = {
+        lane.lane: ([], []) for lane in lanes
+    }
     gil: dict[str, tuple[list[float], list[str | None]]] = {}
     for event in events:
         if isinstance(event, LaneStateChanged):
@@ -60,9 +62,16 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
             times_g, holders = gil.setdefault(event.process, ([], []))
             times_g.append(event.t)
             holders.append(event.holder)
-    order = sorted(lanes, key=lambda l: (l.lane_kind is not LaneKind.MAIN, l.process != "main",
-                                         l.process, l.seq))
-    label_width = max([len(l.lane) for l in order] + [8]) + 1
+    order = sorted(
+        lanes,
+        key=lambda made: (
+            made.lane_kind is not LaneKind.MAIN,
+            made.process != "main",
+            made.process,
+            made.seq,
+        ),
+    )
+    label_width = max([len(made.lane) for made in order] + [8]) + 1
     span = end if end > 0 else 1.0
     columns = [span * i / width for i in range(width)]
     rows: list[RenderableType] = []
@@ -78,14 +87,15 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
             if state is None:
                 row.append(" ")
             else:
-                glyph, style = _END_MARKS.get(state, GLYPHS[state]) if state is not previous \
-                    else GLYPHS[state]
+                glyph, style = (
+                    _END_MARKS.get(state, GLYPHS[state]) if state is not previous else GLYPHS[state]
+                )
                 row.append(glyph, Style.parse(style) if style else None)
             previous = state
         rows.append(row)
     if start is not None and start.gil:
         for process, (times_g, holders) in sorted(gil.items()):
-            row = Text(f"GIL {process}"[:label_width - 1].ljust(label_width), style="bold dim")
+            row = Text(f"GIL {process}"[: label_width - 1].ljust(label_width), style="bold dim")
             for column in columns:
                 index = bisect_right(times_g, column) - 1
                 holder = holders[index] if index >= 0 else None
@@ -110,8 +120,10 @@ def summary(result: dict[str, Any]) -> RenderableType:
         head.append(f" [{result['variant']}]", style="bold cyan")
     head.append(f"  elapsed {result['elapsed']:g} s  seed {result['seed']}  main: ")
     ok = main["outcome"] == "ok"
-    head.append(main["outcome"] + (f" ({main['error']})" if main["error"] else ""),
-                style="bold green" if ok else "bold red")
+    head.append(
+        main["outcome"] + (f" ({main['error']})" if main["error"] else ""),
+        style="bold green" if ok else "bold red",
+    )
     lines.append(head)
     if result["results"]:
         lines.append(Text("results: " + ", ".join(map(str, result["results"]))))
