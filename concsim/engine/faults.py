@@ -133,7 +133,8 @@ class Faults:
             return None
         main = self.runtime.main_lane
         assert main is not None
-        if not main.waiting_timeout:
+        parked = main.waker is not None if self.aio is not None else True
+        if not main.waiting_timeout or not parked:
             return "the main program is not waiting for results right now"
         if self.aio is not None:
             assert main.waker is not None
