@@ -89,6 +89,8 @@ def _parse_injection(text: str) -> Any:
     from concsim.scenario.model import parse_duration
 
     parts = text.split(":")
+    if len(parts) == 2 and parts[1] == "interrupt":
+        parts.append("main")  # Ctrl-C always lands in the main thread
     if len(parts) not in (3, 4):
         raise click.BadParameter(f"{text!r}: expected AT:FAULT:TARGET[:ERROR], e.g. 1.2s:fail:B")
     try:

@@ -54,6 +54,7 @@ class AsyncioModel:
         self.default_pool = ThreadPool(runtime, workers, how="asyncio.to_thread")
         self.interrupted = False
         self.in_teardown = False  # main() returned; asyncio.run() is cleaning up
+        self.interrupted_again = False
         self.timed_out: set[str] = set()
         runtime.interp.aio = self
 
@@ -156,6 +157,7 @@ class AsyncioModel:
             yield from self.await_(co, LaneState.IO, label, register)
         finally:
             co.in_io = False
+            co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""
@@ -171,6 +173,7 @@ class AsyncioModel:
                 yield from world.sleep(co, duration)
         finally:
             co.in_io = False
+            co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
     def to_thread(self, co: Lane, duration: int, label: str) -> Actor:
         """``await asyncio.to_thread(f)``: f blocks a worker thread, the loop runs on."""
@@ -271,11 +274,19 @@ class AsyncioModel:
 
     def interrupt(self) -> None:
         """3.11 asyncio.Runner: SIGINT cancels the main task; run() then raises
-        KeyboardInterrupt after cancelling every other task."""
-        self.interrupted = True
+        KeyboardInterrupt after cancelling every other task. A second SIGINT while those
+        clean up raises KeyboardInterrupt out of the loop, and Runner.close() cancels the
+        tasks again, cutting their finally blocks short."""
         main = self.runtime.main_lane
         assert main is not None
         self.world.emit(InterruptDelivered, lane=main.id, step=main.step)
+        if self.in_teardown or self.interrupted:
+            self.interrupted_again = True
+            for run in self.runtime.tasks:
+                if run.submitted and not run.future.is_done:
+                    self.cancel(run, "a second Ctrl-C: Runner.close() cancels the tasks again")
+            return
+        self.interrupted = True
         self.cancel_main()
 
     # --- main() -------------------------------------------------------------------------
@@ -310,6 +321,8 @@ class AsyncioModel:
         for run in left:
             self.cancel(run, "asyncio.run() cancels the tasks still pending when main() ends")
         yield from self._settle_all(lane, left, "asyncio.run(): cancelling remaining tasks")
+        if self.interrupted_again:
+            error = Interrupted()
         pool = self.default_pool
         if pool.workers:
             pool.shutdown(wait=True, cancel_futures=False)

@@ -46,6 +46,9 @@ class Executor:
     idle: deque[Lane] = field(default_factory=deque)
     is_shutdown: bool = False
     how: str = "executor.submit"
+    # ThreadPoolExecutor.shutdown(cancel_futures=True) drains its queue, so waiters never
+    # hear of those futures; a process pool leaves them for its manager, which notifies.
+    _notifies_drained: bool = False
 
     @property
     def world(self) -> Any:
@@ -76,8 +79,10 @@ class Executor:
             for job in self._queued_jobs():
                 for run in job.runs:
                     if not run.future.is_done and not run.started:
-                        self.runtime.cancel_pending(run)
+                        self.runtime.cancel_pending(run, notified=self._notifies_drained)
                         cancelled.append(run)
+            if not self._notifies_drained:
+                self.queue.clear()  # drained: no worker will ever dequeue (notify) them
         self.world.emit(
             ExecutorShutdown,
             wait=wait,
@@ -151,7 +156,11 @@ class ThreadPool(Executor):
                         self.idle.remove(lane)
             job = self.queue.popleft()
             if all(run.future.is_done for run in job.runs) and job.call is None:
-                continue  # cancelled while queued: set_running_or_notify_cancel() said no
+                # cancelled while queued: set_running_or_notify_cancel() says no, and
+                # notifies the waiters
+                for run in job.runs:
+                    self.runtime.release_cancelled(run)
+                continue
             yield from self.run_job(lane, job)
 
 
@@ -165,6 +174,7 @@ class ProcessPool(Executor):
     and the other workers are terminated."""
 
     how: str = "executor.submit (to a process)"
+    _notifies_drained: bool = True
     call_queue: deque[Job] = field(default_factory=deque)
     broken: bool = False
     started: bool = False
@@ -196,6 +206,9 @@ class ProcessPool(Executor):
         while self.queue and len(self.call_queue) < self.max_workers + 1:
             job = self.queue.popleft()
             live = [run for run in job.runs if self.runtime.set_running(run)]
+            for run in job.runs:
+                if run not in live:
+                    self.runtime.release_cancelled(run)
             if not live:
                 continue
             unpicklable = next((run for run in live if not run.spec.picklable), None)

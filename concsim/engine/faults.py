@@ -154,6 +154,14 @@ class Faults:
         model = world.program.model
         if model is m.Model.SEQUENTIAL:
             return "a plain function call cannot be cancelled"
+        if run.future.state is FutureState.CANCELLED:
+            world.emit(
+                CancelRequested,
+                task=run.name,
+                accepted=True,
+                reason="it is already cancelled, and cancel() says so again",
+            )
+            return None
         if run.ended or run.future.is_done:
             if not world.program.executor:
                 return f"{run.name} has already finished"
@@ -169,7 +177,7 @@ class Faults:
                 accepted=True,
                 reason="it had not started, so it never will",
             )
-            self.runtime.cancel_pending(run)
+            self.runtime.cancel_pending(run, notified=False)
             return None
         if model is m.Model.THREADS and run.started and _checks_stop(run):
             run.stop_requested = True

@@ -196,6 +196,7 @@ class Interpreter:
                 yield from world.sleep(lane, duration)
         finally:
             lane.in_io = False
+            lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
     def raise_in(
         self, lane: Lane, run: TaskRun | None, error: str, message: str, label: str | None

@@ -7,7 +7,7 @@ from typing import Any
 
 from concsim.events import (
     CancelRequested,
-    CleanupSkipped,
+    ExceptionRaised,
     FutureState,
     LaneKind,
     LaneState,
@@ -105,7 +105,18 @@ class MainProgram:
         if self.executor is not None:
             chunk = self.program.chunksize if isinstance(self.executor, ProcessPool) else 1
             for start in range(0, len(runs), chunk):
-                self.executor.submit(Job(runs[start : start + chunk]))
+                try:
+                    self.executor.submit(Job(runs[start : start + chunk]))
+                except SimError as error:
+                    world.emit(
+                        ExceptionRaised,
+                        lane=lane.id,
+                        task=None,
+                        error=error.error,
+                        message=error.message,
+                        step="submit",
+                    )
+                    raise
             return
         for run in runs:  # plain threads / processes: one each, started at once
             run.submitted = True
@@ -194,7 +205,10 @@ class MainProgram:
             ready = [r for r in self.runtime.completed if r in pending]
             if not ready:
                 got = yield from self.runtime.wait_until(
-                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()", deadline
+                    lane,
+                    lambda: any(r.future.is_settled for r in pending),
+                    "as_completed()",
+                    deadline,
                 )
                 if got is TIMED_OUT:
                     raise SimError(
@@ -226,14 +240,14 @@ class MainProgram:
                         ),
                     )
                     if accepted:
-                        self.runtime.cancel_pending(run)
+                        self.runtime.cancel_pending(run, notified=False)
             raise
 
     def _wait(
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
     ) -> Actor:
         def condition() -> bool:
-            done = [r for r in runs if r.future.is_done]
+            done = [r for r in runs if r.future.is_settled]
             if when is m.ReturnWhen.FIRST_COMPLETED:
                 return bool(done)
             if when is m.ReturnWhen.FIRST_EXCEPTION and any(
@@ -300,4 +314,3 @@ class MainProgram:
                 )
                 self.runtime.kill_task(run, reason)
         world.set_state(lane, LaneState.DONE, "exited")
-        _ = CleanupSkipped

@@ -79,6 +79,7 @@ class Runtime:
         value: Any = None,
         error: SimError | None = None,
         cancelled: bool = False,
+        notified: bool = True,
     ) -> None:
         future = run.future
         if future.is_done:
@@ -98,11 +99,21 @@ class Runtime:
             state=future.state,
             error=error.error if error is not None and not cancelled else None,
         )
-        self.completed.append(run)
+        future.notified = notified
+        if notified:
+            self.completed.append(run)
         callbacks, future.callbacks = future.callbacks, []
         for callback in callbacks:
             callback(future)
         self.notify()
+
+    def release_cancelled(self, run: TaskRun) -> None:
+        """A worker dequeued a cancelled future (``set_running_or_notify_cancel()``): only
+        now do ``wait()`` and ``as_completed()`` see it (CANCELLED_AND_NOTIFIED)."""
+        if not run.future.notified:
+            run.future.notified = True
+            self.completed.append(run)
+            self.notify()
 
     def notify(self) -> None:
         """Something settled or ended: wake every waiter whose condition now holds."""
@@ -223,9 +234,9 @@ class Runtime:
             lane.task = None
         self.end(run, "killed", error, "skipped" if run.spec.cleanup else "none")
 
-    def cancel_pending(self, run: TaskRun) -> None:
+    def cancel_pending(self, run: TaskRun, *, notified: bool = True) -> None:
         """A queued future was cancelled: the task will never start."""
-        self.settle(run, cancelled=True)
+        self.settle(run, cancelled=True, notified=notified)
         self.end(run, "cancelled", "CancelledError", "none")
 
     # --- the end of the run -------------------------------------------------------------
