@@ -46,7 +46,8 @@ class Run:
     def of(self, kind: type[E], **fields: Any) -> list[E]:
         """Events of one type whose fields equal the given values."""
         return [
-            e for e in self.events
+            e
+            for e in self.events
             if type(e) is kind and all(getattr(e, k) == v for k, v in fields.items())
         ]
 
@@ -57,6 +58,25 @@ class Run:
 
     def dicts(self) -> list[dict[str, Any]]:
         return [e.to_dict() for e in self.events]
+
+
+def record(
+    name: str,
+    outcome: str,
+    error: str | None,
+    started: float | None,
+    ended: float | None,
+    cleanup: str,
+) -> dict[str, Any]:
+    """A task's record in the outcome, written in one line."""
+    return {
+        "name": name,
+        "outcome": outcome,
+        "error": error,
+        "started": started,
+        "ended": ended,
+        "cleanup": cleanup,
+    }
 
 
 def run(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from faultkit import Run, check_entry_points, run, run_live, without_faults
+from faultkit import Run, check_entry_points, record, run, run_live, without_faults
 
 from concsim.engine import Injection
 from concsim.events import (
@@ -61,15 +61,18 @@ def test_1_worker_exception_is_stored_until_result_reraises_it() -> None:
     r = run(STORED)
     raised = r.one(ExceptionRaised, task="B")
     assert (raised.t, raised.lane, raised.error, raised.message) == (
-        0.02, "thread-2", "ValueError", "bad 1")
+        0.02,
+        "thread-2",
+        "ValueError",
+        "bad 1",
+    )
     assert r.one(FutureChanged, task="B", state=FutureState.FAILED).t == 0.02
     assert r.of(OutputWritten) == []  # a pool worker's exception prints nothing
     # Only main's result() call, at 0.2 s, brings it to light.
     received = r.one(ResultReceived, task="B")
     assert (received.t, received.error) == (0.2, "ValueError")
     assert r.main == {"outcome": "raised", "error": "ValueError"}
-    assert r.task("B") == {"name": "B", "outcome": "failed", "error": "ValueError",
-                                "started": 0.0, "ended": 0.02, "cleanup": "none"}
+    assert r.task("B") == record("B", "failed", "ValueError", 0.0, 0.02, "none")
     # Leaving ``with`` waits for A; A's result was never asked for.
     assert r.task("A")["outcome"] == "ok"
     assert r.out["results"] == []
@@ -96,8 +99,7 @@ def test_1_injected_failure_lands_at_the_current_step_by_both_entry_points() -> 
     raised = r.one(ExceptionRaised, task="B")
     assert (raised.t, raised.error, raised.step) == (0.15, "ValueError", "io 100ms")
     assert r.one(CleanupStarted, task="B").t == 0.15
-    assert r.task("B") == {"name": "B", "outcome": "failed", "error": "ValueError",
-                                "started": 0.0, "ended": 0.16, "cleanup": "ran"}
+    assert r.task("B") == record("B", "failed", "ValueError", 0.0, 0.16, "ran")
     assert r.one(ResultReceived, task="B").error == "ValueError"
     assert r.out["results"] == ["a"]
     assert r.main == {"outcome": "raised", "error": "ValueError"}
@@ -129,12 +131,19 @@ tasks:
 def _assert_queued_tasks_ran_during_shutdown(r: Run, error: str = "RuntimeError") -> None:
     shutdown = r.one(ExecutorShutdown)
     assert (shutdown.t, shutdown.wait, shutdown.cancel_futures, shutdown.cancelled) == (
-        0.01, True, False, ())
+        0.01,
+        True,
+        False,
+        (),
+    )
     starts = {e.task: (e.t, e.during_shutdown) for e in r.of(TaskStarted)}
     assert starts == {
-        "w-1": (0.0, False), "w-2": (0.0, False),
-        "w-3": (0.1, True), "w-4": (0.1, True),
-        "w-5": (0.2, True), "w-6": (0.2, True),
+        "w-1": (0.0, False),
+        "w-2": (0.0, False),
+        "w-3": (0.1, True),
+        "w-4": (0.1, True),
+        "w-5": (0.2, True),
+        "w-6": (0.2, True),
     }
     assert all(r.task(f"w-{i}")["outcome"] == "ok" for i in range(1, 7))
     assert r.of(CancelRequested) == []  # nothing is cancelled
@@ -153,18 +162,22 @@ def test_2_body_exception_shutdown_waits_and_queued_tasks_still_start() -> None:
     _assert_queued_tasks_ran_during_shutdown(r)
 
 
-@pytest.mark.parametrize(("fault", "error"), [("fail", "RuntimeError"),
-                                              ("interrupt", "KeyboardInterrupt")])
+@pytest.mark.parametrize(
+    ("fault", "error"), [("fail", "RuntimeError"), ("interrupt", "KeyboardInterrupt")]
+)
 def test_2_exception_injected_into_main_has_the_same_shutdown_by_both_entry_points(
     fault: str, error: str
 ) -> None:
     """The same with an exception (or Ctrl-C's KeyboardInterrupt) injected into main while
     it waits in as_completed(): leaving ``with`` still runs every queued task (fact 2,
     fact 10: Ctrl-C lands in the main thread)."""
-    text = BODY_RAISES.replace(
-        "main: [submit, {sleep: 10ms}, {raise: RuntimeError, message: body}]",
-        "collect: as_completed",
-    ) + f"faults:\n  - {{fault: {fault}, target: main, at: 10ms}}\n"
+    text = (
+        BODY_RAISES.replace(
+            "main: [submit, {sleep: 10ms}, {raise: RuntimeError, message: body}]",
+            "collect: as_completed",
+        )
+        + f"faults:\n  - {{fault: {fault}, target: main, at: 10ms}}\n"
+    )
     r = check_entry_points(text, [(0.01, fault, "main")])
     where = r.one(ExceptionRaised if fault == "fail" else InterruptDelivered, lane="main")
     assert where.step == "as_completed()"
@@ -193,13 +206,16 @@ def test_3_cancel_futures_cancels_queued_running_ones_finish() -> None:
     r = run(SHUTDOWN.replace("CANCEL", "true"))
     shutdown = r.one(ExecutorShutdown)
     assert (shutdown.t, shutdown.wait, shutdown.cancelled) == (
-        0.01, False, ("w-3", "w-4", "w-5", "w-6"))
+        0.01,
+        False,
+        ("w-3", "w-4", "w-5", "w-6"),
+    )
     assert r.one(MainEnded).t == 0.01  # it did not wait
     assert r.main == {"outcome": "ok", "error": None}
     for i in (3, 4, 5, 6):
-        assert r.task(f"w-{i}") == {"name": f"w-{i}", "outcome": "cancelled",
-                                         "error": "CancelledError", "started": None,
-                                         "ended": 0.01, "cleanup": "none"}
+        assert r.task(f"w-{i}") == record(
+            f"w-{i}", "cancelled", "CancelledError", None, 0.01, "none"
+        )
     assert [e.task for e in r.of(TaskStarted)] == ["w-1", "w-2"]
     for i in (1, 2):
         assert (r.task(f"w-{i}")["outcome"], r.task(f"w-{i}")["cleanup"]) == ("ok", "ran")
@@ -242,10 +258,8 @@ def test_4_cancel_succeeds_only_before_the_future_starts() -> None:
     assert (running.t, running.accepted) == (0.01, False)
     assert (queued.t, queued.accepted) == (0.01, True)
     assert r.one(FutureChanged, task="B", state=FutureState.CANCELLED).t == 0.01
-    assert r.task("A") == {"name": "A", "outcome": "ok", "error": None, "started": 0.0,
-                                "ended": 0.1, "cleanup": "none"}
-    assert r.task("B") == {"name": "B", "outcome": "cancelled", "error": "CancelledError",
-                                "started": None, "ended": 0.01, "cleanup": "none"}
+    assert r.task("A") == record("A", "ok", None, 0.0, 0.1, "none")
+    assert r.task("B") == record("B", "cancelled", "CancelledError", None, 0.01, "none")
     assert r.of(TaskStarted, task="B") == []
     # for f in futures: f.result() -> 'a', then B's result() raises CancelledError.
     assert r.out["results"] == ["a"]
@@ -255,8 +269,9 @@ def test_4_cancel_succeeds_only_before_the_future_starts() -> None:
 
 def test_4_cancel_of_a_finished_future_returns_false() -> None:
     """CPython: cancel() on a FINISHED future returns False (fact 4)."""
-    text = without_faults(CANCEL).replace("collect: result", "collect: result, "
-                                          "main: [submit, {sleep: 300ms}, collect]")
+    text = without_faults(CANCEL).replace(
+        "collect: result", "collect: result, main: [submit, {sleep: 300ms}, collect]"
+    )
     r = run_live(text, [(0.15, "cancel", "A")])
     request = r.one(CancelRequested, task="A")
     assert (request.t, request.accepted) == (0.15, False)
@@ -264,19 +279,15 @@ def test_4_cancel_of_a_finished_future_returns_false() -> None:
     assert r.main == {"outcome": "ok", "error": None}
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a second cancel() of a cancelled future is "
-                   "reported as accepted=False ('already done'); CPython returns True")
 def test_4_cancel_of_a_cancelled_future_returns_true_again() -> None:
     """CPython: calling cancel() again on a CANCELLED future returns True (fact 4:
     "b.cancel() again -> True"; Future.cancel returns True for CANCELLED states)."""
-    r = run(without_faults(CANCEL), [Injection(0.01, "cancel", "B"),
-                                     Injection(0.02, "cancel", "B")])
+    r = run(
+        without_faults(CANCEL), [Injection(0.01, "cancel", "B"), Injection(0.02, "cancel", "B")]
+    )
     assert [e.accepted for e in r.of(CancelRequested, task="B")] == [True, True]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: as_completed() yields a cancelled future at "
-                   "once; CPython yields it only when a worker dequeues it (state "
-                   "CANCELLED_AND_NOTIFIED), after the running future's result")
 def test_4_as_completed_yields_a_cancelled_future_once_a_worker_dequeues_it() -> None:
     """CPython 3.11: as_completed() collects only FINISHED and CANCELLED_AND_NOTIFIED
     futures; cancel() leaves a queued future CANCELLED until a worker calls
@@ -307,8 +318,7 @@ def test_5_result_timeout_raises_in_the_waiter_and_the_worker_runs_on() -> None:
     r = run(TIMEOUT.replace("PATTERN", "result"))
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
     assert r.one(ExecutorShutdown).t == 0.05  # main left the ``with`` at the deadline
-    assert r.task("A") == {"name": "A", "outcome": "ok", "error": None, "started": 0.0,
-                                "ended": 0.21, "cleanup": "ran"}
+    assert r.task("A") == record("A", "ok", None, 0.0, 0.21, "ran")
     assert r.of(CancelRequested) == [] and r.of(CancelDelivered) == []
     assert r.out["results"] == []
     assert r.out["elapsed"] == 0.21
@@ -324,9 +334,6 @@ def test_5_as_completed_timeout_yields_done_futures_first() -> None:
     assert (r.task("A")["outcome"], r.task("A")["ended"]) == ("ok", 0.21)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: the expiry of collect.timeout in the "
-                   "thread/process models emits no TimeoutExpired event (only an injected "
-                   "timeout does), so the stream does not show why main raised")
 def test_5_an_expired_result_timeout_is_an_event() -> None:
     """The timeout of result(timeout) expiring is visible in the event stream."""
     r = run(TIMEOUT.replace("PATTERN", "result"))
@@ -338,13 +345,17 @@ def test_5_injected_timeout_by_both_entry_points() -> None:
     """An injected ``timeout`` makes main's result() wait expire now: TimeoutError in
     main, the worker runs on (fact 5)."""
     text = TIMEOUT.replace("{pattern: PATTERN, timeout: 50ms}", "result") + (
-        "faults:\n  - {fault: timeout, target: main, at: 50ms}\n")
+        "faults:\n  - {fault: timeout, target: main, at: 50ms}\n"
+    )
     r = check_entry_points(text, [(0.05, "timeout", "main")])
     expired = r.one(TimeoutExpired, waiter="main")
     assert (expired.t, expired.on) == (0.05, "A.result()")
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
     assert (r.task("A")["outcome"], r.task("A")["ended"], r.task("A")["cleanup"]) == (
-        "ok", 0.21, "ran")
+        "ok",
+        0.21,
+        "ran",
+    )
 
 
 # --- 6. wait(return_when=...) ---------------------------------------------------------------
@@ -384,7 +395,8 @@ def test_6_wait_first_completed_returns_at_the_first_completion() -> None:
 def test_6_wait_first_exception_without_errors_acts_as_all_completed() -> None:
     """CPython: if no future raises, FIRST_EXCEPTION behaves like ALL_COMPLETED (fact 6)."""
     text = WAIT.replace("WHEN", "return_when: FIRST_EXCEPTION").replace(
-        "{io: 100ms}, {raise: ValueError, message: e}", "{io: 100ms}")
+        "{io: 100ms}, {raise: ValueError, message: e}", "{io: 100ms}"
+    )
     r = run(text)
     assert [e.t for e in r.of(ResultReceived)] == [0.2, 0.2, 0.2]
     assert r.main == {"outcome": "ok", "error": None}
@@ -449,23 +461,32 @@ def test_8_unpicklable_callable_fails_that_future_and_the_pool_stays_usable() ->
     """CPython 3.11: submit() returns normally; the queue feeder thread fails to pickle a
     nested function and the future gets AttributeError("Can't pickle local object
     'main.<locals>.nested'"), raised at result(); the pool stays usable (fact 8)."""
-    r = run(PROCESSES.replace("COLLECT", "result") + """
+    r = run(
+        PROCESSES.replace("COLLECT", "result")
+        + """
   - {name: B, steps: [{cpu: 10ms}], returns: 5}
   - {name: nested, picklable: false, steps: [{cpu: 10ms}]}
-""")
+"""
+    )
     failed = r.one(PicklingFailed, task="nested")
     assert (failed.error, failed.message) == (
-        "AttributeError", "Can't pickle local object 'main.<locals>.nested'")
+        "AttributeError",
+        "Can't pickle local object 'main.<locals>.nested'",
+    )
     assert r.out["results"] == [5]
     assert r.one(ResultReceived, task="nested").error == "AttributeError"
     assert r.main == {"outcome": "raised", "error": "AttributeError"}
     assert r.task("B")["outcome"] == "ok"
     assert (r.task("nested")["outcome"], r.task("nested")["error"]) == (
-        "never_started", "AttributeError")
+        "never_started",
+        "AttributeError",
+    )
     assert r.of(PoolBroken) == []
 
 
-BROKEN = PROCESSES.replace("COLLECT", "as_completed") + """
+BROKEN = (
+    PROCESSES.replace("COLLECT", "as_completed")
+    + """
   - {name: A, steps: [{cpu: 20ms}], returns: a}
   - {name: B, steps: [{cpu: 100ms}], cleanup: [{cpu: 1ms}]}
   - {name: C, steps: [{cpu: 100ms}]}
@@ -473,6 +494,7 @@ BROKEN = PROCESSES.replace("COLLECT", "as_completed") + """
 faults:
   - {fault: kill, target: process-2, at: 50ms}
 """
+)
 
 
 def test_8_a_dead_worker_breaks_the_pool_by_both_entry_points() -> None:
@@ -487,13 +509,14 @@ def test_8_a_dead_worker_breaks_the_pool_by_both_entry_points() -> None:
     assert r.one(CleanupSkipped, task="B").t == 0.05
     assert r.of(CleanupStarted) == []
     assert r.task("A")["outcome"] == "ok" and r.out["results"] == ["a"]
-    assert r.task("B") == {"name": "B", "outcome": "killed", "error": "BrokenProcessPool",
-                                "started": 0.01, "ended": 0.05, "cleanup": "skipped"}
+    assert r.task("B") == record("B", "killed", "BrokenProcessPool", 0.01, 0.05, "skipped")
     assert (r.task("C")["outcome"], r.task("C")["error"]) == ("killed", "BrokenProcessPool")
-    assert (r.task("D")["outcome"], r.task("D")["error"]) == (
-        "never_started", "BrokenProcessPool")
+    assert (r.task("D")["outcome"], r.task("D")["error"]) == ("never_started", "BrokenProcessPool")
     assert {e.task: e.error for e in r.of(FutureChanged, state=FutureState.FAILED)} == {
-        "B": "BrokenProcessPool", "C": "BrokenProcessPool", "D": "BrokenProcessPool"}
+        "B": "BrokenProcessPool",
+        "C": "BrokenProcessPool",
+        "D": "BrokenProcessPool",
+    }
     assert r.main == {"outcome": "raised", "error": "BrokenProcessPool"}
     assert r.out["elapsed"] == 0.05
 
@@ -525,15 +548,15 @@ def test_8_a_broken_pool_accepts_no_further_submits() -> None:
     assert (ended.t, ended.outcome, ended.error) == (0.1, "raised", "BrokenProcessPool")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: submit() on a broken pool raises in main "
-                   "without an ExceptionRaised event, so its message is nowhere in the stream")
 def test_8_the_refused_submit_is_an_event_with_cpythons_message() -> None:
     """The refused submit is visible, with CPython's message (fact 8)."""
     r = run(SUBMIT_AFTER_BREAK)
     raised = r.one(ExceptionRaised, lane="main")
     assert (raised.t, raised.error, raised.message) == (
-        0.1, "BrokenProcessPool",
-        "A child process terminated abruptly, the process pool is not usable anymore")
+        0.1,
+        "BrokenProcessPool",
+        "A child process terminated abruptly, the process pool is not usable anymore",
+    )
 
 
 # --- 9. Process.terminate()/kill() ---------------------------------------------------------
@@ -557,11 +580,9 @@ def test_9_killed_process_skips_finally_a_normal_exit_runs_it() -> None:
     assert r.one(ProcessKilled).lane == "process-1"
     assert r.one(CleanupSkipped, task="A").t == 0.05
     assert r.of(CleanupStarted, task="A") == []
-    assert r.task("A") == {"name": "A", "outcome": "killed", "error": None,
-                                "started": 0.01, "ended": 0.05, "cleanup": "skipped"}
+    assert r.task("A") == record("A", "killed", None, 0.01, 0.05, "skipped")
     assert r.one(CleanupStarted, task="B").t == 0.11
-    assert r.task("B") == {"name": "B", "outcome": "ok", "error": None,
-                                "started": 0.01, "ended": 0.115, "cleanup": "ran"}
+    assert r.task("B") == record("B", "ok", None, 0.01, 0.115, "ran")
     assert r.of(PoolBroken) == []  # a plain Process is no pool
     assert r.main == {"outcome": "ok", "error": None}
 
@@ -594,8 +615,7 @@ def test_10_cooperative_stop_event_checked_between_steps_runs_cleanup() -> None:
     assert "stop event" in stop.reason
     # It notices at the next check_stop, at 0.1 s, and its finally runs.
     assert r.one(CleanupStarted, task="A").t == 0.1
-    assert r.task("A") == {"name": "A", "outcome": "cancelled", "error": None,
-                                "started": 0.0, "ended": 0.105, "cleanup": "ran"}
+    assert r.task("A") == record("A", "cancelled", None, 0.0, 0.105, "ran")
     assert r.one(CancelRequested, task="B").accepted is False
     assert (r.task("B")["outcome"], r.task("B")["ended"]) == ("ok", 0.155)
     assert r.main == {"outcome": "ok", "error": None}
@@ -614,8 +634,7 @@ def test_10_a_thread_cannot_be_cancelled_or_killed_from_outside() -> None:
     refused = [(e.t, e.fault) for e in r.of(FaultRefused)]
     assert refused == [(0.02, "cancel"), (0.03, "kill"), (0.04, "kill")]
     assert r.of(CancelRequested) == []
-    assert r.task("T") == {"name": "T", "outcome": "ok", "error": None, "started": 0.0,
-                                "ended": 0.105, "cleanup": "ran"}
+    assert r.task("T") == record("T", "ok", None, 0.0, 0.105, "ran")
 
 
 # --- 11. Ctrl-C and interpreter exit with threads ------------------------------------------
@@ -644,11 +663,9 @@ def test_11_ctrl_c_lands_in_main_exit_joins_non_daemon_and_stops_daemon() -> Non
     ended = r.one(MainEnded)
     assert (ended.t, ended.outcome, ended.error) == (0.05, "raised", "KeyboardInterrupt")
     assert [e for e in r.of(ExceptionRaised) if e.task is not None] == []  # threads untouched
-    assert r.task("ND") == {"name": "ND", "outcome": "ok", "error": None,
-                                 "started": 0.0, "ended": 0.21, "cleanup": "ran"}
+    assert r.task("ND") == record("ND", "ok", None, 0.0, 0.21, "ran")
     assert r.one(CleanupSkipped, task="D").t == 0.21
-    assert r.task("D") == {"name": "D", "outcome": "killed", "error": None,
-                                "started": 0.0, "ended": 0.21, "cleanup": "skipped"}
+    assert r.task("D") == record("D", "killed", None, 0.0, 0.21, "skipped")
     assert r.out["elapsed"] == 0.21
 
 
@@ -661,9 +678,12 @@ def test_11_without_ctrl_c_exit_still_waits_for_non_daemon_threads() -> None:
     assert r.one(RunEnded).elapsed == 0.21
 
 
-@pytest.mark.xfail(strict=True, reason="engine: models the 3.13 join; in 3.11 a t.join() "
-                   "interrupted by Ctrl-C marks the thread stopped and exit no longer waits "
-                   "for it (gh-90882)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: models the 3.13 join; in 3.11 a t.join() "
+    "interrupted by Ctrl-C marks the thread stopped and exit no longer waits "
+    "for it (gh-90882)",
+)
 def test_11_ctrl_c_during_join_abandons_that_thread_in_3_11() -> None:
     """CPython 3.11 bug gh-90882: if KeyboardInterrupt interrupts t.join(),
     _wait_for_tstate_lock releases the thread's lock and calls _stop(); is_alive() turns
@@ -705,9 +725,7 @@ def test_12_task_cancel_raises_at_the_await_cleanup_awaits_caller_sees_cancelled
     delivered = r.one(CancelDelivered, task="B")
     assert (delivered.t, delivered.step) == (0.02, "io 100ms")
     assert r.one(CleanupStarted, task="B").t == 0.02
-    assert r.task("B") == {"name": "B", "outcome": "cancelled",
-                                "error": "CancelledError", "started": 0.0, "ended": 0.07,
-                                "cleanup": "ran"}
+    assert r.task("B") == record("B", "cancelled", "CancelledError", 0.0, 0.07, "ran")
     received = r.one(ResultReceived, task="B")
     assert (received.t, received.error) == (0.07, "CancelledError")
     assert r.main == {"outcome": "raised", "error": "CancelledError"}
@@ -718,18 +736,19 @@ def test_12_a_busy_task_is_cancelled_only_at_its_next_await(busy: str) -> None:
     """CPython: a task running blocking or CPU code cannot be interrupted; cancel() only
     requests it and CancelledError arrives at the next await (fact 11: cancel requested at
     0.05, CancelledError at the await at 0.201)."""
-    r = run_live(f"""
+    r = run_live(
+        f"""
         name: busy
         program: {{model: asyncio, collect: result}}
         tasks:
           - {{name: C, steps: [{{{busy}: 100ms}}, {{io: 100ms}}], cleanup: [{{io: 10ms}}]}}
-        """, [(0.02, "cancel", "C")])
+        """,
+        [(0.02, "cancel", "C")],
+    )
     assert r.one(CancelRequested, task="C").t == 0.02
     delivered = r.one(CancelDelivered, task="C")
     assert (delivered.t, delivered.step) == (0.1, "io 100ms")
-    assert r.task("C") == {"name": "C", "outcome": "cancelled",
-                                "error": "CancelledError", "started": 0.0, "ended": 0.11,
-                                "cleanup": "ran"}
+    assert r.task("C") == record("C", "cancelled", "CancelledError", 0.0, 0.11, "ran")
     assert r.main == {"outcome": "raised", "error": "CancelledError"}
 
 
@@ -742,9 +761,7 @@ def _assert_timed_out_after_cleanup(r: Run, waiter: str) -> None:
     assert r.one(CancelRequested, task="T").t == 0.1
     delivered = r.one(CancelDelivered, task="T")
     assert (delivered.t, delivered.step) == (0.1, "io 200ms")
-    assert r.task("T") == {"name": "T", "outcome": "cancelled",
-                                "error": "CancelledError", "started": 0.0, "ended": 0.15,
-                                "cleanup": "ran"}
+    assert r.task("T") == record("T", "cancelled", "CancelledError", 0.0, 0.15, "ran")
     # The caller's TimeoutError comes after the inner cleanup finished.
     ended = r.one(MainEnded)
     assert (ended.t, ended.outcome, ended.error) == (0.15, "raised", "TimeoutError")
@@ -781,14 +798,17 @@ def test_13_a_collect_timeout_cancels_then_raises_timeout_error(pattern: str) ->
 def test_13_injected_timeout_by_both_entry_points() -> None:
     """An injected ``timeout`` on main's ``await`` behaves as wait_for expiring now
     (fact 12)."""
-    r = check_entry_points("""
+    r = check_entry_points(
+        """
         name: aio-timeout
         program: {model: asyncio, collect: result}
         tasks:
           - {name: T, steps: [{io: 200ms}], cleanup: [{io: 50ms}]}
         faults:
           - {fault: timeout, target: main, at: 100ms}
-        """, [(0.1, "timeout", "main")])
+        """,
+        [(0.1, "timeout", "main")],
+    )
     _assert_timed_out_after_cleanup(r, "main")
 
 
@@ -817,12 +837,31 @@ def test_14_gather_propagates_the_first_exception_and_cancels_no_sibling() -> No
     assert all("asyncio.run()" in reason for reason in reasons.values())
     assert all(e.t == 0.05 for e in r.of(CancelRequested))
     for name in ("j1", "j3"):
-        assert r.task(name) == {"name": name, "outcome": "cancelled",
-                                     "error": "CancelledError", "started": 0.0,
-                                     "ended": 0.06, "cleanup": "ran"}
+        assert r.task(name) == record(name, "cancelled", "CancelledError", 0.0, 0.06, "ran")
     ended = r.one(MainEnded)
     assert (ended.t, ended.outcome, ended.error) == (0.06, "raised", "ValueError")
     assert r.out["warnings"] == []
+
+
+def test_14_the_other_children_keep_running_while_the_caller_handles_the_error() -> None:
+    """CPython: after gather raised the first exception the other children are not
+    cancelled and run to completion (fact 13: job2 done at 0.101, job3 at 0.150); a later
+    child's exception is marked retrieved by gather, so no "never retrieved" warning
+    (fact 13: job4's KeyError is silent)."""
+    r = run(
+        GATHER.replace("RETURN", "false").replace(
+            "return_exceptions: false}", "return_exceptions: false}, on_error: [{sleep: 200ms}]"
+        )
+        + "  - {name: j4, steps: [{io: 70ms}, {raise: KeyError, message: k}]}\n"
+    )
+    assert r.one(ResultReceived, task="j2").t == 0.05
+    assert r.of(CancelRequested) == [] and r.of(CancelDelivered) == []
+    assert r.task("j1") == record("j1", "ok", None, 0.0, 0.11, "ran")
+    assert (r.task("j3")["outcome"], r.task("j3")["ended"]) == ("ok", 0.16)
+    assert (r.task("j4")["outcome"], r.task("j4")["error"]) == ("failed", "KeyError")
+    assert r.out["warnings"] == []
+    ended = r.one(MainEnded)
+    assert (ended.t, ended.error) == (0.25, "ValueError")
 
 
 def test_14_gather_return_exceptions_puts_them_in_place_in_input_order() -> None:
@@ -855,9 +894,14 @@ def _assert_taskgroup_aborted(r: Run, fail_at: float) -> None:
     assert [(e.task, e.t) for e in requests] == [("c1", fail_at + 0.005), ("c3", fail_at + 0.005)]
     assert all("TaskGroup" in e.reason and "c2" in e.reason for e in requests)
     assert [(e.task, e.step) for e in r.of(CancelDelivered)] == [
-        ("c1", "io 200ms"), ("c3", "io 300ms")]
+        ("c1", "io 200ms"),
+        ("c3", "io 300ms"),
+    ]
     assert (r.task("c2")["outcome"], r.task("c2")["error"], r.task("c2")["cleanup"]) == (
-        "failed", "ValueError", "ran")
+        "failed",
+        "ValueError",
+        "ran",
+    )
     for name in ("c1", "c3"):
         assert (r.task(name)["outcome"], r.task(name)["cleanup"]) == ("cancelled", "ran")
     # The group raises only after every child's cleanup finished.
@@ -906,6 +950,20 @@ def test_16_shield_a_timed_out_outer_await_does_not_cancel_the_inner_task() -> N
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
 
 
+def test_16_the_shielded_inner_task_completes_normally() -> None:
+    """CPython: after the shielded wait timed out, the inner task is not cancelled and
+    completes normally (fact 15: "inner completed" at 0.151)."""
+    r = run(
+        SHIELD.replace("SHIELD", "true").replace(
+            "shield: true}", "shield: true}, on_error: [{sleep: 200ms}]"
+        )
+    )
+    assert r.of(CancelRequested) == []
+    assert r.task("inner") == record("inner", "ok", None, 0.0, 0.155, "ran")
+    ended = r.one(MainEnded)
+    assert (ended.t, ended.error) == (0.25, "TimeoutError")
+
+
 def test_16_without_shield_the_timeout_cancels_the_inner_task() -> None:
     """CPython: without shield, wait_for cancels the inner task it waits for (fact 12)."""
     r = run(SHIELD.replace("SHIELD", "false"))
@@ -928,9 +986,7 @@ tasks:
 def _assert_background_cancelled(r: Run, at: float) -> None:
     for name in ("bgA", "bgB"):
         assert r.one(CancelDelivered, task=name).t == at
-        assert r.task(name) == {"name": name, "outcome": "cancelled",
-                                     "error": "CancelledError", "started": 0.0,
-                                     "ended": at + 0.05, "cleanup": "ran"}
+        assert r.task(name) == record(name, "cancelled", "CancelledError", 0.0, at + 0.05, "ran")
     # asyncio.run() returns (or raises) only after every cleanup finished.
     assert r.one(MainEnded).t == at + 0.05
     assert r.out["elapsed"] == at + 0.05
@@ -948,8 +1004,11 @@ def test_17_asyncio_run_cancels_pending_tasks_when_main_returns() -> None:
 def test_17_main_raises_the_same_teardown_then_the_exception() -> None:
     """CPython: if main() raises, asyncio.run() does the same cleanup, then re-raises
     (fact 16 "raise")."""
-    r = run(BACKGROUND.replace(
-        "MAIN", "main: [submit, {sleep: 20ms}, {raise: ValueError, message: main err}]"))
+    r = run(
+        BACKGROUND.replace(
+            "MAIN", "main: [submit, {sleep: 20ms}, {raise: ValueError, message: main err}]"
+        )
+    )
     _assert_background_cancelled(r, 0.02)
     assert r.main == {"outcome": "raised", "error": "ValueError"}
 
@@ -959,7 +1018,8 @@ def test_17_ctrl_c_cancels_main_then_the_rest_then_keyboard_interrupt() -> None:
     await), the other tasks are cancelled and their finally blocks complete, then run()
     raises KeyboardInterrupt (fact 16 "sigint")."""
     text = BACKGROUND.replace("MAIN", "collect: gather") + (
-        "faults:\n  - {fault: interrupt, target: main, at: 20ms}\n")
+        "faults:\n  - {fault: interrupt, target: main, at: 20ms}\n"
+    )
     r = check_entry_points(text, [(0.02, "interrupt", "main")])
     assert r.one(InterruptDelivered).t == 0.02
     main_cancel = r.one(CancelDelivered, task="main")
@@ -972,34 +1032,34 @@ def test_17_ctrl_c_while_main_blocks_is_delivered_at_its_next_await() -> None:
     """CPython 3.11 Runner: SIGINT while main() runs blocking code only requests the
     cancel; CancelledError arrives at main's next await, then KeyboardInterrupt; a task
     cancelled before its first step never runs its body (fact 16 "blocking", fact 11)."""
-    r = run_live("""
+    r = run_live(
+        """
         name: blocking-main
         program: {model: asyncio, main: [submit, {blocking: 200ms}, collect], collect: gather}
         tasks:
           - {name: bgA, steps: [{io: 1s}], cleanup: [{io: 50ms}]}
-        """, [(0.05, "interrupt", "main")])
+        """,
+        [(0.05, "interrupt", "main")],
+    )
     assert r.one(InterruptDelivered).t == 0.05
     main_cancel = r.one(CancelDelivered, task="main")
     assert (main_cancel.t, main_cancel.step) == (0.2, "await gather(...)")
     assert r.of(TaskStarted) == []
-    assert r.task("bgA") == {"name": "bgA", "outcome": "cancelled", "error": "CancelledError",
-                             "started": None, "ended": 0.2, "cleanup": "none"}
+    assert r.task("bgA") == record("bgA", "cancelled", "CancelledError", None, 0.2, "none")
     ended = r.one(MainEnded)
     assert (ended.t, ended.outcome, ended.error) == (0.2, "raised", "KeyboardInterrupt")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a second Ctrl-C during asyncio.run's "
-                   "cancellation lets the tasks' finally blocks run to the end; CPython raises "
-                   "KeyboardInterrupt out of the loop and Runner.close() cancels them again, "
-                   "cutting their cleanup short")
 def test_17_a_second_ctrl_c_cuts_the_cleanup_short() -> None:
     """CPython 3.11 Runner: the second SIGINT raises KeyboardInterrupt straight out of the
     loop; Runner.close() then cancels every task still running, so an await inside a
     finally gets CancelledError (fact 16 "twice"; checked on 3.11.7 for a child task: bg
     finally start 0.021, cleanup interrupted by CancelledError 0.033, run raised
     KeyboardInterrupt 0.033)."""
-    r = run_live(BACKGROUND.replace("MAIN", "collect: gather"),
-                 [(0.02, "interrupt", "main"), (0.03, "interrupt", "main")])
+    r = run_live(
+        BACKGROUND.replace("MAIN", "collect: gather"),
+        [(0.02, "interrupt", "main"), (0.03, "interrupt", "main")],
+    )
     assert [e.t for e in r.of(CancelDelivered, task="bgA")] == [0.02, 0.03]
     assert (r.task("bgA")["outcome"], r.task("bgA")["ended"]) == ("cancelled", 0.03)
     ended = r.one(MainEnded)
@@ -1055,12 +1115,15 @@ def test_hang_a_hung_worker_makes_exit_wait_forever() -> None:
     """CPython: result(timeout) gives up with TimeoutError, but leaving ``with`` calls
     shutdown(wait=True), which joins a worker whose I/O never returns: the program never
     exits (fact 5: timeouts do not stop the worker; fact 2)."""
-    r = run_live("""
+    r = run_live(
+        """
         name: hang
         program: {model: threads, max_workers: 2, collect: {pattern: result, timeout: 300ms}}
         tasks:
           - {name: H, steps: [{io: 100ms}], cleanup: [{io: 10ms}]}
-        """, [(0.02, "hang", "H")])
+        """,
+        [(0.02, "hang", "H")],
+    )
     assert r.one(FaultInjected).t == 0.02
     assert r.of(FaultRefused) == []
     assert r.one(ExecutorShutdown).t == 0.3  # main's result() timed out at 0.3 s
@@ -1068,22 +1131,21 @@ def test_hang_a_hung_worker_makes_exit_wait_forever() -> None:
     assert r.task("H")["outcome"] == "hung"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: after a hung await is cancelled, the I/O "
-                   "in the task's finally hangs too (lane.hung_io stays set); only the I/O "
-                   "that was hung should never complete")
 def test_hang_only_the_current_io_hangs_cancelling_it_runs_the_cleanup() -> None:
     """CPython: an await that never completes can still be cancelled; wait_for's timeout
     throws CancelledError into it and the finally block's own awaits complete normally
     (checked on 3.11.7: finally start 0.309, finally end 0.319, TimeoutError 0.319)."""
-    r = run_live("""
+    r = run_live(
+        """
         name: hang-aio
         program: {model: asyncio, collect: result}
         tasks:
           - {name: H, timeout: 300ms, steps: [{io: 100ms}], cleanup: [{io: 10ms}]}
-        """, [(0.02, "hang", "H")])
+        """,
+        [(0.02, "hang", "H")],
+    )
     assert r.one(CancelDelivered, task="H").t == 0.3
-    assert r.task("H") == {"name": "H", "outcome": "cancelled", "error": "CancelledError",
-                           "started": 0.0, "ended": 0.31, "cleanup": "ran"}
+    assert r.task("H") == record("H", "cancelled", "CancelledError", 0.0, 0.31, "ran")
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
 
 
@@ -1101,8 +1163,10 @@ def test_an_injection_that_does_not_apply_says_why() -> None:
         """
     r = run_live(text, [(0.01, "kill", "T"), (0.02, "fail", "nobody")])
     refused = r.of(FaultRefused)
-    assert [(e.t, e.fault, e.target) for e in refused] == [(0.01, "kill", "T"),
-                                                           (0.02, "fail", "nobody")]
+    assert [(e.t, e.fault, e.target) for e in refused] == [
+        (0.01, "kill", "T"),
+        (0.02, "fail", "nobody"),
+    ]
     assert all(e.reason for e in refused)
     assert r.task("T")["outcome"] == "ok"
     assert r.main == {"outcome": "ok", "error": None}
@@ -1114,7 +1178,78 @@ def test_task_ended_events_match_the_outcome() -> None:
     for event in r.of(TaskEnded):
         record = r.task(event.task)
         assert (record["outcome"], record["error"], record["cleanup"]) == (
-            event.outcome, event.error, event.cleanup)
+            event.outcome,
+            event.error,
+            event.cleanup,
+        )
+
+
+def test_a_timeout_when_main_is_not_parked_at_an_await_is_refused() -> None:
+    """A wait that has already been satisfied cannot time out: when main() is ready to
+    resume (its result is in) but the loop is busy, an injected timeout is refused."""
+    r = run_live(
+        """
+        name: not-parked
+        program: {model: asyncio, collect: as_completed}
+        tasks:
+          - {name: t0, steps: [{cpu: 1ms}]}
+          - {name: t1, steps: [{cpu: 1ms}]}
+        """,
+        [(0.001, "timeout", "main")],
+    )
+    assert r.one(FaultRefused).fault == "timeout"
+    assert r.out["results"] == ["t0 done", "t1 done"]
+    assert r.main == {"outcome": "ok", "error": None}
+
+
+def test_a_failure_injected_into_main_during_asyncio_run_teardown_is_refused() -> None:
+    """Once main() has raised, asyncio.run() is cancelling the remaining tasks in its own
+    code: main() is over, so a second failure injected into it does not apply."""
+    r = run_live(
+        """
+        name: teardown-fail
+        program: {model: asyncio, collect: gather}
+        tasks:
+          - {name: t0, steps: [{io: 100ms}], cleanup: [{io: 50ms}]}
+        """,
+        [(0.01, "fail", "main"), (0.02, "fail", "main")],
+    )
+    assert [e.t for e in r.of(FaultRefused)] == [0.02]
+    assert (r.task("t0")["outcome"], r.task("t0")["ended"]) == ("cancelled", 0.06)
+    assert r.main == {"outcome": "raised", "error": "RuntimeError"}
+
+
+DEADLOCK = """
+name: deadlock
+program: {model: threads, executor: false, collect: join}
+tasks:
+  - {name: ab, steps: [{acquire: a}, {io: 50ms}, {acquire: b}, {release: b}, {release: a}]}
+  - {name: ba, steps: [{acquire: b}, {io: 50ms}, {acquire: a}, {release: a}, {release: b}]}
+faults:
+  - {fault: interrupt, target: main, at: 1s}
+"""
+
+
+def test_ctrl_c_on_a_deadlocked_program_written_in_the_file() -> None:
+    """CPython: Ctrl-C raises KeyboardInterrupt in the main thread even while it waits in
+    join(); the deadlocked non-daemon threads still keep the process from exiting
+    (fact 10)."""
+    r = run(DEADLOCK)
+    assert r.one(InterruptDelivered).t == 1.0
+    assert r.main == {"outcome": "raised", "error": "KeyboardInterrupt"}
+    assert {r.task("ab")["outcome"], r.task("ba")["outcome"]} == {"hung"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: advance() past a deadlock ends the run (the "
+    "heap is empty), so inject() at 1 s is silently dropped, while the same "
+    "fault in the file or via --inject lands; the app cannot Ctrl-C a deadlock",
+)
+def test_ctrl_c_on_a_deadlocked_program_is_the_same_run_by_both_entry_points() -> None:
+    """A deadlocked program is still running: a fault injected live after advance() is the
+    same run as the fault written in the file."""
+    check_entry_points(DEADLOCK, [(1.0, "interrupt", "main")])
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -1165,21 +1300,19 @@ def test_cli_outcome_of_the_injected_run() -> None:
     r = run(CLI_SCENARIO + CLI_FAULTS)
     assert r.main == {"outcome": "raised", "error": "KeyboardInterrupt"}
     assert r.one(InterruptDelivered).step == "A.result()"
-    assert r.task("B") == {"name": "B", "outcome": "failed", "error": "RuntimeError",
-                           "started": 0.0, "ended": 1.3, "cleanup": "ran"}
-    assert r.task("A") == {"name": "A", "outcome": "ok", "error": None, "started": 0.0,
-                           "ended": 3.1, "cleanup": "ran"}
+    assert r.task("B") == record("B", "failed", "RuntimeError", 0.0, 1.3, "ran")
+    assert r.task("A") == record("A", "ok", None, 0.0, 3.1, "ran")
     [warning] = r.out["warnings"]
     assert warning.startswith("exception in task B was never retrieved")
 
 
-@pytest.mark.xfail(strict=True, reason="cli: --inject 2s:interrupt (no target) is rejected; "
-                   "the issue's own example omits the target of interrupt, which is always main")
 def test_cli_interrupt_needs_no_target(tmp_path: Path) -> None:
     """The issue's example ``--inject 2s:interrupt`` is the same as ``2s:interrupt:main``."""
     plain = tmp_path / "plain.yaml"
     plain.write_text(CLI_SCENARIO)
-    short = _concsim("run", str(plain), "--json", "--inject", "1.2s:fail:B",
-                     "--inject", "2s:interrupt")
-    assert short == _concsim("run", str(plain), "--json", "--inject", "1.2s:fail:B",
-                             "--inject", "2s:interrupt:main")
+    short = _concsim(
+        "run", str(plain), "--json", "--inject", "1.2s:fail:B", "--inject", "2s:interrupt"
+    )
+    assert short == _concsim(
+        "run", str(plain), "--json", "--inject", "1.2s:fail:B", "--inject", "2s:interrupt:main"
+    )
