@@ -9,6 +9,7 @@ from concsim.events import (
     Event,
     FutureChanged,
     FutureState,
+    OutputWritten,
     ResultReceived,
     RunStarted,
     SharedWritten,
@@ -44,6 +45,7 @@ class Ledger:
     futures: dict[str, FutureRow] = field(default_factory=dict)
     results: list[Received] = field(default_factory=list)
     shared: dict[str, tuple[Any, int]] = field(default_factory=dict)  # value, updates lost
+    output: str = ""  # what the program printed or logged, as the terminal would show it
     version: int = 0  # bumped on every change, so a panel redraws only when it must
 
     def feed(self, events: list[Event]) -> None:
@@ -64,6 +66,9 @@ class Ledger:
             elif isinstance(event, SharedWritten):
                 lost = self.shared.get(event.name, (None, 0))[1]
                 self.shared[event.name] = (event.value, lost + event.lost)
+            elif isinstance(event, OutputWritten):
+                # Only the tail is ever shown; keeping all of a long run's output is waste.
+                self.output = (self.output + event.text)[-4000:]
             elif isinstance(event, RunStarted):
                 self.shared = {name: (value, 0) for name, value in event.shared}
             else:

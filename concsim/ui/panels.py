@@ -49,7 +49,7 @@ def variants_text(
     current: str | None, elapsed: dict[str | None, float | None], key: str = "v"
 ) -> Text:
     """Each variant with its elapsed time; the one shown is highlighted."""
-    text = Text.assemble((key, "bold cyan"))
+    text = Text.assemble((key, "bold cyan"), " ")
     for name, seconds in elapsed.items():
         took = format_time(seconds) if seconds is not None else "…"
         label = Text.assemble((name or "as written", "bold"), " ", (took, "italic"))
@@ -61,8 +61,11 @@ def variants_text(
     return text
 
 
+_OUTPUT_LINES = 8
+
+
 def futures_text(ledger: Ledger) -> Text:
-    """One line per future, then the results in the order main received them."""
+    """One line per future, then shared state, printed output, and the results in order."""
     text = Text()
     if not ledger.futures:
         text.append("no futures yet", "grey62")
@@ -79,8 +82,12 @@ def futures_text(ledger: Ledger) -> Text:
         for name, (value, lost) in ledger.shared.items():
             text.append(f"{name} = {value!r}")
             if lost:
-                text.append(f", {lost} update(s) lost", "bold red")
+                text.append(f" ({lost} updates lost)", "bold red")
             text.append("\n")
+    if ledger.output:
+        text.append("output:\n", "bold")
+        for line in ledger.output.splitlines()[-_OUTPUT_LINES:]:
+            text.append(line + "\n", "italic")
     if ledger.results:
         text.append("received, in order:\n", "bold")
         for k, received in enumerate(ledger.results, 1):

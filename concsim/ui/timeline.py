@@ -24,6 +24,8 @@ from concsim.events import (
 )
 from concsim.ui.glyphs import MARKED
 
+_ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
+
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
 CODE: dict[LaneState, int] = {state: i + 1 for i, state in enumerate(STATES)}
@@ -162,8 +164,8 @@ class Timeline:
         self.seen.add(event.state)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
-        # ending is marked on its own lane, so the loop would only repeat it.
-        borrowed = track.kind == LaneKind.LOOP.value and event.task not in (None, event.lane)
+        # ending is marked on its own lane, so on the loop a mark would only repeat it.
+        borrowed = track.kind == LaneKind.LOOP.value and event.state in _ENDINGS
         if event.state is not track.state and not borrowed:
             if event.state is LaneState.DONE:
                 track.done_times.append(event.t)

@@ -18,6 +18,7 @@ from textual.widgets import Footer
 
 from concsim.events import Event, FaultInjected, FaultRefused
 from concsim.replay import save_replay
+from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING
@@ -186,8 +187,16 @@ class RunScreen(Screen[None]):
 
     def action_step_back(self) -> None:
         self.playing = False
-        if not self.session.step_back():
+        session = self.session
+        if not session.step_back():
             self.notify("Already at the start.", timeout=2)
+        else:
+            faults = len(session.injections)
+            self.notify(
+                f"Back to {format_time(session.now)}: re-simulated from seed {session.seed}"
+                + (f" with {faults} injection{'s' * (faults != 1)}." if faults else "."),
+                timeout=2,
+            )
         self.update_view([])
 
     def action_rewind(self) -> None:

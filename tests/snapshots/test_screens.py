@@ -1,0 +1,157 @@
+"""Screens as people see them, at 80x24 and 160x48, with the virtual clock driven by the test.
+
+Each screenshot runs a paused app on a clock that never moves, so only the test advances
+virtual time; the app must also have raised nothing (a crashed app can still be drawn).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from concsim.engine import Simulation
+from concsim.replay import open_scenario
+from concsim.scenario.library import bundled_scenarios
+from concsim.ui.app import ConcsimApp, make_app
+
+SMALL, LARGE = (80, 24), (160, 48)
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ui"
+BUNDLED = [path.stem for path in bundled_scenarios()]
+
+Snap = Callable[..., bool]
+Script = Callable[[Pilot[int]], Awaitable[None]]
+
+
+def build(run: str | None = None, files: tuple[str, ...] = ()) -> ConcsimApp:
+    return make_app(
+        list(files),
+        run=run,
+        paused=True,
+        keymap={},
+        theme="textual-dark",
+        clock=lambda: 0.0,
+        toast_scale=1000.0,
+    )
+
+
+def check(
+    snap_compare: Snap,
+    app: ConcsimApp,
+    size: tuple[int, int],
+    script: Script | None = None,
+    press: tuple[str, ...] = (),
+) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=script, press=press)
+    assert app._exception is None and app.return_code in (None, 0)
+
+
+def elapsed(name: str) -> float:
+    sim = Simulation(open_scenario(name))
+    sim.run()
+    return sim.now
+
+
+def at(
+    t: float, *, select: str | None = None, keys: tuple[str, ...] = (), then: float | None = None
+) -> Script:
+    """Advance to ``t``, select a lane, press keys, then advance to ``then``."""
+
+    async def script(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        assert isinstance(app, ConcsimApp)
+        await pilot.pause()
+        app.advance_to(t)
+        if select is not None:
+            assert app.run_screen.lanes.select_row(select), select
+        await pilot.press(*keys)
+        if then is not None:
+            app.advance_to(then)
+        await pilot.pause()
+
+    return script
+
+
+@pytest.mark.parametrize("phase", ["start", "mid", "finished"])
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_scenario(snap_compare: Snap, name: str, phase: str) -> None:
+    """Each bundled scenario at t=0, halfway and at its end, at 80x24."""
+    end = elapsed(name)
+    t = {"start": 0.0, "mid": round(end / 2, 3), "finished": end + 1.0}[phase]
+    check(snap_compare, build(name), SMALL, at(t))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+@pytest.mark.parametrize(
+    ("fault", "name", "lane", "t", "then"),
+    [
+        ("fail", "gather-keeps-running", "slow", 0.5, 0.6),
+        ("timeout", "wait-for-cleanup", "query", 0.5, 0.55),
+        ("cancel", "taskgroup-cancels-siblings", "slow", 0.2, 0.23),
+        ("kill", "process-divisors", "process-2", 0.25, 0.3),
+        ("interrupt", "ctrl-c-shutdown", None, 0.5, 0.53),
+        ("hang", "sequential-io", "main", 0.7, 1.5),
+    ],
+)
+def test_fault_key_mid_run(
+    snap_compare: Snap,
+    fault: str,
+    name: str,
+    lane: str | None,
+    t: float,
+    then: float,
+    size: tuple[int, int],
+) -> None:
+    """Each fault key on a lane mid-run, a moment later: the finally blocks running."""
+    key = {"fail": "f", "timeout": "t", "cancel": "c", "kill": "k", "interrupt": "i", "hang": "h"}[
+        fault
+    ]
+    check(snap_compare, build(name), size, at(t, select=lane, keys=(key,), then=then))
+
+
+def test_fault_that_does_not_apply(snap_compare: Snap) -> None:
+    """k on a thread lane: the notification gives CPython's reason; nothing breaks."""
+    check(snap_compare, build("cpu-threads-gil"), SMALL, at(0.3, select="thread-2", keys=("k",)))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_step_back(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """After a fault and a few steps, step back twice: the history re-simulated."""
+    keys = ("f", "period", "period", "period", "comma", "comma")
+    check(snap_compare, build("cpu-threads-gil"), size, at(0.3, select="thread-2", keys=keys))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_help_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """? lists every key with its id, the legend and the keymap file."""
+    check(snap_compare, build("io-threads"), size, press=("question_mark",))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_variants(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """The third variant of choose-a-model mid-run, every variant's elapsed time on top."""
+    check(snap_compare, build("choose-a-model"), size, at(0.0, keys=("v", "v", "v")))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_browser(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """The browser: bundled scenarios by topic, the first one's notes."""
+    check(snap_compare, build(), size)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_browser_file_with_errors(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """A file given on the command line that does not load: its error lines, no preview."""
+    # A relative path, so the error lines read the same on every machine.
+    shutil.copy(FIXTURES / "broken.yaml", "broken.yaml")
+    app = build(files=("broken.yaml",))
+    check(snap_compare, app, size, press=("end",))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_run_screen_mid_run(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """cpu-threads-gil halfway: threads taking turns on one GIL, notes beside at 160x48."""
+    check(snap_compare, build("cpu-threads-gil"), size, at(1.0, select="thread-3"))
