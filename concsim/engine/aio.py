@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from concsim.events import (
@@ -32,9 +33,27 @@ from concsim.scenario import model as m
 from .executors import Job, ThreadPool
 from .interpreter import TaskResult
 from .runtime import Actor, Cancelled, Interrupted, Lane, SimError, TaskRun
-from .runtime_core import TIMED_OUT, Runtime
+from .runtime_core import TIMED_OUT, Progress, Runtime
 
 Register = Callable[[Callable[..., None]], Callable[[], None]]
+
+
+class Waker:
+    """Resumes a coroutine parked at one await, at most once. A small object rather than a
+    closure: a closure that tests ``co.waker is wake`` refers to itself, and a reference
+    cycle per await would leave all the collecting to the cyclic garbage collector."""
+
+    __slots__ = ("aio", "co")
+
+    def __init__(self, aio: AsyncioModel, co: Lane) -> None:
+        self.aio = aio
+        self.co = co
+
+    def __call__(self, value: Any = None, exc: BaseException | None = None) -> None:
+        co, aio = self.co, self.aio
+        if co.waker is self:
+            co.waker = None
+            aio.make_ready(co, value, exc)
 
 
 class AsyncioModel:
@@ -48,8 +67,10 @@ class AsyncioModel:
             "loop", LaneKind.LOOP, world.main_proc, lane_id="loop", name="event loop"
         )
         world.loop_lane = self.loop
-        self.ready: deque[Callable[[], None]] = deque()
-        self.scheduled = False
+        # Ready callbacks: (coroutine, value, exception) to resume one, or (None, fn, None).
+        self.ready: deque[tuple[Lane | None, Any, BaseException | None]] = deque()
+        self.scheduled = False  # a _run_ready is due at this instant
+        self.running = False  # _run_ready is draining the queue right now
         workers = min(32, world.machine.cores + 4)
         self.default_pool = ThreadPool(runtime, workers, how="asyncio.to_thread")
         self.interrupted = False
@@ -64,27 +85,38 @@ class AsyncioModel:
     # --- the loop -----------------------------------------------------------------------
 
     def call_soon(self, fn: Callable[[], None]) -> None:
-        self.ready.append(fn)
+        self.ready.append((None, fn, None))
         self._kick()
 
     def _kick(self) -> None:
-        if self.world.loop_current is None and not self.scheduled:
+        # One wake-up of the loop serves every callback that is ready at this instant.
+        if not self.running and self.world.loop_current is None and not self.scheduled:
             self.scheduled = True
             self.world.clock.soon(self._run_ready)
 
     def _run_ready(self) -> None:
         self.scheduled = False
         world = self.world
-        while world.loop_current is None and self.ready:
-            self.ready.popleft()()
-        if world.loop_current is None and not self.ready:
+        ready = self.ready
+        self.running = True
+        try:
+            while world.loop_current is None and ready:
+                co, value, exc = ready.popleft()
+                if co is None:
+                    value()
+                else:
+                    self._step(co, value, exc)
+        finally:
+            self.running = False
+        if world.loop_current is None and not ready:
             world.release_gil(self.loop, "the event loop is idle in select()")
             world.set_state(self.loop, LaneState.IDLE, "select()")
 
     def make_ready(self, co: Lane, value: Any = None, exc: BaseException | None = None) -> None:
         if self.world.loop_current is not None:
             self.world.set_state(co, LaneState.READY, co.step)
-        self.call_soon(lambda: self._step(co, value, exc))
+        self.ready.append((co, value, exc))
+        self._kick()
 
     def _step(self, co: Lane, value: Any, exc: BaseException | None) -> None:
         world = self.world
@@ -116,8 +148,8 @@ class AsyncioModel:
             self.world.loop_current = None
         self._kick()
 
-    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Actor:
-        """``await`` something not yet done: park until the waker is called."""
+    def _cancel_due(self, co: Lane, label: str) -> None:
+        """A cancel() that arrived while it ran is delivered at this await."""
         if co.must_cancel:
             co.must_cancel = False
             self.world.emit(
@@ -125,39 +157,46 @@ class AsyncioModel:
             )
             raise Cancelled()
 
-        def wake(value: Any = None, exc: BaseException | None = None) -> None:
-            if co.waker is wake:
-                co.waker = None
-                self.make_ready(co, value, exc)
-
-        co.waker = wake
-        unregister = register(wake)
+    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Actor:
+        """``await`` something not yet done: park until the waker is called."""
+        self._cancel_due(co, label)
+        waker = co.waker = Waker(self, co)
+        unregister = register(waker)
         self.world.set_state(co, state, label)
         self._park(co)
         try:
             value = yield
         finally:
             unregister()
-            if co.waker is wake:
+            if co.waker is waker:
                 co.waker = None
         return value
 
     # --- steps inside a coroutine -------------------------------------------------------
 
     def await_io(self, co: Lane, duration: int, label: str) -> Actor:
-        clock = self.world.clock
-
-        def register(wake: Callable[..., None]) -> Callable[[], None]:
-            # A hang injected meanwhile freezes this I/O for good.
-            clock.at(clock.now + duration, lambda: None if co.hung_io else wake())
-            return _nothing
-
+        """``await`` I/O or ``asyncio.sleep``: the hot path, so it parks the coroutine
+        itself rather than through ``await_``."""
+        self._cancel_due(co, label)
+        world = self.world
+        clock = world.clock
+        waker = co.waker = Waker(self, co)
+        clock.at(clock.now + duration, self._io_done, co, waker)
+        world.set_state(co, LaneState.IO, label)
         co.in_io = True
+        self._park(co)
         try:
-            yield from self.await_(co, LaneState.IO, label, register)
+            yield
         finally:
             co.in_io = False
             co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
+            if co.waker is waker:
+                co.waker = None
+
+    @staticmethod
+    def _io_done(co: Lane, waker: Waker) -> None:
+        if not co.hung_io:  # a hang injected meanwhile freezes this I/O for good
+            waker()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""
@@ -374,7 +413,8 @@ class AsyncioModel:
                 continue
 
     def _settle_all(self, co: Lane, runs: list[TaskRun], label: str) -> Actor:
-        yield from self._settle(co, lambda: all(r.future.is_done for r in runs), label)
+        progress = Progress(self.runtime, runs)
+        yield from self._settle(co, lambda: progress.all_done, label)
 
     def _cancel_all(self, runs: list[TaskRun], reason: str) -> None:
         for run in runs:
@@ -410,11 +450,12 @@ class AsyncioModel:
         for run in runs:
             run.future.retrieved = True  # gather's done-callback reads every child's exception
 
+        progress = Progress(self.runtime, runs)
+
         def finished() -> bool:
-            done = [r.future for r in runs if r.future.is_done]
-            if len(done) == len(runs):
+            if progress.all_done:
                 return True
-            return not collect.return_exceptions and any(f.error is not None for f in done)
+            return not collect.return_exceptions and progress.errored > 0
 
         try:
             got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
@@ -438,7 +479,7 @@ class AsyncioModel:
                 for step in self.program.on_result:
                     yield from self.runtime.interp.step(lane, None, step, [])
             return
-        first = next((r for r in self.runtime.completed if r in runs and r.future.error), None)
+        first = next((r for r in progress.update().order if r.future.error), None)
         if first is not None:
             self.runtime.receive(first)  # raises: the first exception propagates
         for run in runs:
@@ -463,11 +504,12 @@ class AsyncioModel:
             run.future.retrieved = True  # the group collects every child's exception
             run.future.add_done_callback(on_done)
         interrupted: SimError | None = None
-        while not all(r.future.is_done for r in runs):
+        progress = Progress(self.runtime, runs)
+        while not progress.all_done:
             try:
                 got = yield from self.await_until(
                     lane,
-                    lambda: all(r.future.is_done for r in runs),
+                    lambda: progress.all_done,
                     "TaskGroup.__aexit__",
                     deadline,
                 )
@@ -493,32 +535,37 @@ class AsyncioModel:
             yield from self._receive(lane, run)
 
     def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
-        pending = list(runs)
-        while pending:
-            ready = [r for r in self.runtime.completed if r in pending]
-            if not ready:
+        progress = Progress(self.runtime, runs)
+        taken = 0
+        while taken < len(runs):
+            if taken == len(progress.update().order):
                 got = yield from self.await_until(
-                    lane, lambda: any(r.future.is_done for r in pending), "as_completed()", deadline
+                    lane,
+                    partial(progress.has_more_than, taken),
+                    "as_completed()",
+                    deadline,
                 )
                 if got is TIMED_OUT:
                     raise SimError("TimeoutError", "")
                 continue
-            pending.remove(ready[0])
-            yield from self._receive(lane, ready[0])
+            taken += 1
+            yield from self._receive(lane, progress.order[taken - 1])
 
     def _wait(
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
     ) -> Actor:
+        progress = Progress(self.runtime, runs)
+
         def condition() -> bool:
-            done = [r for r in runs if r.future.is_done]
+            done = progress.update().done
             if when is m.ReturnWhen.FIRST_COMPLETED:
-                return bool(done)
-            if when is m.ReturnWhen.FIRST_EXCEPTION and any(r.future.error for r in done):
-                return True
-            return len(done) == len(runs)
+                return done > 0
+            if when is m.ReturnWhen.FIRST_EXCEPTION and progress.failed:
+                return True  # a cancelled task is not an exception here
+            return done == len(runs)
 
         yield from self.await_until(lane, condition, f"asyncio.wait({when.value})", deadline)
-        for run in [r for r in self.runtime.completed if r in runs]:
+        for run in list(progress.update().order):
             yield from self._receive(lane, run)
 
     def _await_task(self, lane: Lane, run: TaskRun) -> Actor:

@@ -76,6 +76,7 @@ class Interpreter:
         self.queues = {name: SimQueue(name, q.maxsize) for name, q in scenario.queues.items()}
         self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
         self.stop_set = False  # the program's shared threading.Event
+        self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -111,20 +112,29 @@ class Interpreter:
         *,
         top: bool = False,
     ) -> Actor:
+        hooks = self.step_hooks if top and run is not None else None
         for index, step in enumerate(steps):
-            if top and run is not None:
-                for hook in self.step_hooks.get((run.name, index), ()):
+            if hooks:
+                assert run is not None
+                for hook in hooks.get((run.name, index), ()):
                     hook()
             yield from self.step(lane, run, step, consumed)
 
     def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
         world = self.world
         kind = type(step)
-        label = m.step_label(step)
-        if kind is m.CpuStep:
+        label = self._labels.get(id(step))
+        if label is None:
+            label = self._labels[id(step)] = m.step_label(step)
+        if kind is m.SleepStep or kind is m.IoStep:
+            duration = step.sleep if kind is m.SleepStep else step.io
+            aio = self.aio
+            if aio is not None and lane.thread is aio.loop:
+                yield from aio.await_io(lane, world.jittered(duration), label)
+            else:
+                yield from self.wait_io(lane, duration, label)
+        elif kind is m.CpuStep:
             yield from world.cpu(lane, step.cpu, label)
-        elif kind is m.IoStep or kind is m.SleepStep:
-            yield from self.wait_io(lane, getattr(step, "io", None) or step.sleep, label)
         elif kind is m.NativeStep:
             yield from world.native(lane, step.native, label)
         elif kind is m.BlockingStep:
@@ -163,8 +173,10 @@ class Interpreter:
                 consumed.append(item)
                 yield from self.run_steps(lane, run, step.each, consumed)
         elif kind is m.RepeatStep:
+            body = step.steps
             for _ in range(step.repeat):
-                yield from self.run_steps(lane, run, step.steps, consumed)
+                for inner in body:
+                    yield from self.step(lane, run, inner, consumed)
         elif kind is m.PrintStep:
             yield from self.write_output(lane, run, [step.print, "\n"], label)
         elif kind is m.LogStep:
@@ -183,9 +195,6 @@ class Interpreter:
     def wait_io(self, lane: Lane, duration: int, label: str) -> Actor:
         world = self.world
         duration = world.jittered(duration)
-        if self.aio is not None and self.aio.is_coroutine(lane):
-            yield from self.aio.await_io(lane, duration, label)
-            return
         world.release_gil(lane, "it started blocking I/O")
         world.set_state(lane, LaneState.IO, label)
         lane.in_io = True

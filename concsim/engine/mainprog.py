@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any
 
 from concsim.events import (
@@ -20,7 +21,7 @@ from concsim.scenario import model as m
 from .executors import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
-from .runtime_core import TIMED_OUT, Runtime
+from .runtime_core import TIMED_OUT, Progress, Runtime
 
 
 class MainProgram:
@@ -199,25 +200,24 @@ class MainProgram:
         yield from self._receive(lane, run)
 
     def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
-        pending = list(runs)
+        progress = Progress(self.runtime, runs)
         total = len(runs)
-        while pending:
-            ready = [r for r in self.runtime.completed if r in pending]
-            if not ready:
+        taken = 0
+        while taken < total:
+            if taken == len(progress.update().order):
                 got = yield from self.runtime.wait_until(
                     lane,
-                    lambda: any(r.future.is_settled for r in pending),
+                    partial(progress.has_more_than, taken),
                     "as_completed()",
                     deadline,
                 )
                 if got is TIMED_OUT:
                     raise SimError(
-                        "TimeoutError", f"{len(pending)} (of {total}) futures unfinished"
+                        "TimeoutError", f"{total - taken} (of {total}) futures unfinished"
                     )
                 continue
-            run = ready[0]
-            pending.remove(run)
-            yield from self._receive(lane, run)
+            taken += 1
+            yield from self._receive(lane, progress.order[taken - 1])
 
     def _map(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         try:
@@ -246,19 +246,19 @@ class MainProgram:
     def _wait(
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
     ) -> Actor:
+        progress = Progress(self.runtime, runs)
+
         def condition() -> bool:
-            done = [r for r in runs if r.future.is_settled]
+            done = progress.update().done
             if when is m.ReturnWhen.FIRST_COMPLETED:
-                return bool(done)
-            if when is m.ReturnWhen.FIRST_EXCEPTION and any(
-                r.future.state is FutureState.FAILED for r in done
-            ):
+                return done > 0
+            if when is m.ReturnWhen.FIRST_EXCEPTION and progress.failed:
                 return True
-            return len(done) == len(runs)
+            return done == len(runs)
 
         yield from self.runtime.wait_until(lane, condition, f"wait({when.value})", deadline)
         # done, not_done = wait(...); then the program reads each finished future.
-        for run in [r for r in self.runtime.completed if r in runs]:
+        for run in list(progress.update().order):
             yield from self._receive(lane, run)
 
     def _sequential(self, lane: Lane, runs: list[TaskRun], pattern: m.Pattern) -> Actor:

@@ -32,6 +32,45 @@ TIMED_OUT: Any = _TimedOut()
 """What a wait returns when its timeout expired (or a timeout was injected)."""
 
 
+class Progress:
+    """What has become of some runs, read off the runtime's completion list as it grows.
+    Asking costs O(1) amortised, so waiting on n futures (gather, TaskGroup, as_completed,
+    wait) stays linear in n instead of rescanning every future at every wake-up."""
+
+    __slots__ = ("_completed", "_cursor", "done", "errored", "failed", "members", "order")
+
+    def __init__(self, runtime: Runtime, runs: list[TaskRun]) -> None:
+        self._completed = runtime.completed
+        self._cursor = 0
+        self.members = set(runs)
+        self.order: list[TaskRun] = []  # members, in the order waiters heard they settled
+        self.done = 0
+        self.errored = 0  # raised or cancelled
+        self.failed = 0  # raised
+
+    def update(self) -> Progress:
+        completed = self._completed
+        while self._cursor < len(completed):
+            run = completed[self._cursor]
+            self._cursor += 1
+            if run in self.members:
+                self.order.append(run)
+                self.done += 1
+                future = run.future
+                if future.error is not None:
+                    self.errored += 1
+                    if future.state is FutureState.FAILED:
+                        self.failed += 1
+        return self
+
+    def has_more_than(self, count: int) -> bool:
+        return len(self.update().order) > count
+
+    @property
+    def all_done(self) -> bool:
+        return self.update().done == len(self.members)
+
+
 def expand_tasks(scenario: Scenario) -> list[TaskRun]:
     """``repeat: N`` stamps out NAME-1 .. NAME-N; ``{name}`` and ``{i}`` fill ``returns``."""
     runs: list[TaskRun] = []
