@@ -1,0 +1,66 @@
+"""The event vocabulary: closed, frozen, past tense, each with a one-sentence why."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+
+import pytest
+
+from concsim.events import EVENT_TYPES, Event
+
+SAMPLES: dict[type, object] = {str: "x", int: 1, float: 0.5, bool: True}
+
+
+def _sample(event_type: type[Event]) -> Event:
+    hints = typing.get_type_hints(event_type)
+    values = {}
+    for field in dataclasses.fields(event_type):
+        hint = hints[field.name]
+        origin = typing.get_origin(hint)
+        if origin is tuple:
+            values[field.name] = ("a", "b")
+        elif isinstance(hint, type) and issubclass(hint, str):  # the StrEnums
+            values[field.name] = next(iter(hint)) if hint is not str else "x"
+        else:
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            values[field.name] = SAMPLES.get(args[0] if args else hint, "x")
+    return event_type(**values)
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_each_event_is_frozen_and_explains_itself(name: str) -> None:
+    """Every event type is a frozen dataclass whose why is one sentence."""
+    event = _sample(EVENT_TYPES[name])
+    assert dataclasses.is_dataclass(event)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.t = 1.0  # type: ignore[misc]
+    assert event.why and "\n" not in event.why
+    if name != "WarningIssued":  # a warning's why is its own message
+        assert event.why.endswith(".")
+    data = event.to_dict()
+    assert data["type"] == name and data["why"] == event.why
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_the_fast_constructor_keeps_the_dataclass_signature(name: str) -> None:
+    """The quicker __init__ has exactly the keyword-only signature dataclasses generates."""
+    event_type = EVENT_TYPES[name]
+    fields = dataclasses.fields(event_type)
+    expected = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default,
+        )
+        for f in fields
+    ]
+    actual = list(inspect.signature(event_type.__init__).parameters.values())[1:]
+    assert [(p.name, p.kind, p.default) for p in actual] == [
+        (p.name, p.kind, p.default) for p in expected
+    ]
+    event = _sample(event_type)
+    assert dataclasses.replace(event) == event
+    with pytest.raises(TypeError):
+        event_type(t=0.0)  # required fields stay required
