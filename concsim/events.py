@@ -575,7 +575,7 @@ def _fast_init(cls: type[Event]) -> None:
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]  # a generated __init__, by design
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
