@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from rich.segment import Segment
@@ -147,3 +149,14 @@ def test_viewport_fits_the_run_then_follows_when_zoomed_in() -> None:
     assert abs(zoomed.t0 / zoomed.dt - round(zoomed.t0 / zoomed.dt)) < 1e-9
     viewport.zoom_out(50, 1.7, 2.0)
     assert viewport.fit
+
+
+def test_drawing_and_the_session_never_load_textual() -> None:
+    """The pure layer (timeline, cells, drawing, panels, session) is usable without Textual."""
+    code = (
+        "import sys\n"
+        "import concsim.ui.draw, concsim.ui.cells, concsim.ui.timeline, concsim.ui.panels\n"
+        "import concsim.ui.session, concsim.ui.ledger, concsim.ui.viewport, concsim.replay\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual loaded'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

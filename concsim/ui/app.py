@@ -6,8 +6,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -15,7 +17,6 @@ from concsim.replay import load_replay, open_scenario
 from concsim.scenario.model import Scenario
 from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
-from concsim.ui.screens.browser import BrowserScreen
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
 
@@ -25,7 +26,7 @@ class ConcsimApp(App[int]):
 
     CSS_PATH = "concsim.tcss"
     TITLE = "concsim"
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
 
     def __init__(
         self,
@@ -83,6 +84,8 @@ class ConcsimApp(App[int]):
         if self.session is not None:
             self.push_screen(self._run_screen(self.session, from_browser=False))
         else:
+            from concsim.ui.screens.browser import BrowserScreen  # not needed to run one
+
             self.push_screen(BrowserScreen(self.catalog, self.open_entry))
 
     def _run_screen(self, session: Session, *, from_browser: bool) -> RunScreen:
@@ -119,7 +122,7 @@ class ConcsimApp(App[int]):
         yield from super().get_system_commands(screen)
         # Every key binding of the screen is also a command, so nothing needs a memorised key.
         for binding in screen.BINDINGS:
-            if not hasattr(binding, "action") or binding.action.startswith("select("):
+            if not isinstance(binding, Binding) or binding.action.startswith("select("):
                 continue
             keys = self.keymap.get(binding.id or "", binding.key)
             yield SystemCommand(

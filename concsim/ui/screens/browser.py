@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList, Static
@@ -18,7 +20,7 @@ from concsim.ui.keymap import BROWSER_BINDINGS
 class BrowserScreen(Screen[None]):
     """Pick a scenario; a file that does not load shows its error lines in the preview."""
 
-    BINDINGS = BROWSER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*BROWSER_BINDINGS]
 
     def __init__(self, entries: list[Entry], open_entry: Callable[[Entry], None]) -> None:
         super().__init__()

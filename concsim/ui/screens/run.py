@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive
@@ -34,7 +36,7 @@ _FRAME = 1 / 30
 class RunScreen(Screen[None]):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
-    BINDINGS = RUN_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
     playing: reactive[bool] = reactive(False, init=False)
 
     def __init__(

@@ -1,0 +1,136 @@
+"""Render cost of the lanes view, and process start to first frame.
+
+Prints the time to draw 100 lanes x 200 columns for runs of 1k, 100k and 1M events, cold (a new
+zoom level: every column sampled) and during playback (the playhead moves one column per
+frame, columns already drawn come from the memo), plus the wall time from starting
+``python -m concsim run`` to its first frame. Targets: frames <= 5 ms and flat in run
+length, first frame <= 0.6 s.
+
+    python benchmarks/render.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import random
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+from textual.strip import Strip
+
+from concsim.events import Event, LaneCreated, LaneKind, LaneState, LaneStateChanged, RunStarted
+from concsim.ui.cells import Window
+from concsim.ui.draw import Columns, draw_lane
+from concsim.ui.timeline import Timeline
+
+LANES, WIDTH = 100, 200
+STATES = [LaneState.RUNNING, LaneState.GIL_WAIT, LaneState.IO, LaneState.BLOCKED]
+
+
+def timeline(events: int) -> tuple[Timeline, float]:
+    """A run of ``events`` state changes spread over 100 lanes, 1 ms apart."""
+    rnd = random.Random(1)
+    out: list[Event] = [
+        RunStarted(t=0, seq=0, scenario="bench", variant=None, seed=0, model="threads", gil=True)
+    ]
+    for i in range(LANES):
+        out.append(
+            LaneCreated(
+                t=0,
+                seq=len(out),
+                lane=f"thread-{i}",
+                lane_kind=LaneKind.THREAD,
+                name=f"thread-{i}",
+                process="main",
+            )
+        )
+    t = 0.0
+    while len(out) < events:
+        t += 0.001
+        state = rnd.choice(STATES) if rnd.random() > 0.01 else LaneState.CLEANUP
+        lane = f"thread-{rnd.randrange(LANES)}"
+        out.append(LaneStateChanged(t=t, seq=len(out), lane=lane, state=state, step="cpu 1ms"))
+    result = Timeline()
+    result.feed(out)
+    return result, t
+
+
+def frame(tracks: Timeline, window: Window, now: float, columns: Columns) -> float:
+    start = time.perf_counter()
+    for track in tracks.rows:
+        Strip(
+            draw_lane(track, window, now, columns), columns.name + columns.bar + 1 + columns.label
+        )
+    return time.perf_counter() - start
+
+
+def render(events: int) -> tuple[float, float]:
+    tracks, end = timeline(events)
+    columns = Columns(18, WIDTH, 30)
+    window = Window(0.0, end / WIDTH, WIDTH)
+    cold = []
+    for _ in range(5):
+        for track in tracks.rows:
+            track.memo.clear()
+        cold.append(frame(tracks, window, end, columns))
+    warm = []
+    for track in tracks.rows:
+        track.memo.clear()
+    frame(tracks, window, (WIDTH - 60) * window.dt, columns)
+    for col in range(WIDTH - 59, WIDTH):
+        warm.append(frame(tracks, window, (col + 0.3) * window.dt, columns))
+    return min(cold), statistics.median(warm)
+
+
+def first_frame(target: str = "io-threads", runs: int = 3) -> float:
+    """Seconds from spawning the app in a pseudo-terminal to its status bar on screen."""
+    times = []
+    for _ in range(runs):
+        leader, follower = pty.openpty()
+        os.set_blocking(leader, False)
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "concsim", "run", target, "--paused"],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env=env,
+            start_new_session=True,
+        )
+        seen = b""
+        while b"paused" not in seen and time.perf_counter() - start < 10:
+            ready, _, _ = select.select([leader], [], [], 0.05)
+            if ready:
+                with contextlib.suppress(BlockingIOError):
+                    seen += os.read(leader, 65536)
+        times.append(time.perf_counter() - start)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        os.close(leader)
+        os.close(follower)
+    return statistics.median(times)
+
+
+def main() -> None:
+    print(f"lanes view, {LANES} lanes x {WIDTH} columns (target <= 5 ms, flat):")
+    figures = {}
+    for events in (1_000, 100_000, 1_000_000):
+        cold, warm = render(events)
+        figures[events] = warm
+        print(
+            f"  {events:>9,} events: playback frame {warm * 1e3:6.2f} ms, "
+            f"new zoom (cold) {cold * 1e3:6.2f} ms"
+        )
+    print(f"  playback 1M / 1k: {figures[1_000_000] / figures[1_000]:.2f}x")
+    print(f"process start to first frame (target <= 0.6 s): {first_frame():.2f} s")
+
+
+if __name__ == "__main__":
+    main()
