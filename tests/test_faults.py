@@ -1219,6 +1219,32 @@ def test_a_failure_injected_into_main_during_asyncio_run_teardown_is_refused() -
     assert r.main == {"outcome": "raised", "error": "RuntimeError"}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=Exception,
+    reason="engine: a second fail on main, injected while main() is ready but the loop is "
+    "busy, is kept as pending_error and thrown into asyncio.run()'s teardown, where it "
+    "escapes the simulator (KeyError('injected') out of Simulation.run)",
+)
+def test_two_failures_injected_into_a_ready_main_do_not_crash_the_run() -> None:
+    """Two failures injected into main() at one instant while another coroutine holds the
+    loop: the run still ends, main() raises, and the remaining task is cancelled by
+    asyncio.run() with its finally run (fact 16)."""
+    r = run_live(
+        """
+        name: double-fail
+        program: {model: asyncio, collect: gather}
+        tasks:
+          - {name: t0, steps: [{cpu: 10ms}]}
+          - {name: t1, steps: [{io: 100ms}], cleanup: [{io: 5ms}]}
+        """,
+        [(0.005, "fail", "main"), (0.005, "fail", "main", "KeyError")],
+    )
+    assert r.sim.finished
+    assert r.main["outcome"] == "raised"
+    assert (r.task("t1")["outcome"], r.task("t1")["cleanup"]) == ("cancelled", "ran")
+
+
 DEADLOCK = """
 name: deadlock
 program: {model: threads, executor: false, collect: join}

@@ -167,6 +167,7 @@ def _check_gil_and_cores(r: Run, scenario: Scenario) -> None:
         elif isinstance(e, LaneStateChanged):
             state[e.lane] = e.state
         elif isinstance(e, GilChanged):
+            assert e.holder is None or process_of[e.holder] == e.process, "a foreign GIL"
             holder[e.process] = e.holder
         if i + 1 < len(events) and events[i + 1].t == e.t:
             continue  # the instant is not over yet
