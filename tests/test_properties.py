@@ -10,7 +10,6 @@ from collections import defaultdict
 from itertools import pairwise
 from typing import Any
 
-import pytest
 from faultkit import Run, assert_same_run, run, run_live
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -47,12 +46,9 @@ def _ms(low: int, high: int) -> st.SearchStrategy[str]:
     return st.integers(low, high).map(lambda n: f"{n}ms")
 
 
-# A zero-length io step crashes the engine (test_a_zero_length_io_step_runs, xfail): until
-# that is fixed, generated io lasts at least 1 ms.
-IO_MIN_MS = 1
 STEP = st.one_of(
     st.builds(lambda d: {"cpu": d}, _ms(1, 20)),
-    st.builds(lambda d: {"io": d}, _ms(IO_MIN_MS, 40)),
+    st.builds(lambda d: {"io": d}, _ms(0, 40)),
     st.builds(lambda d: {"native": d}, _ms(1, 20)),
     st.builds(lambda d: {"sleep": d}, _ms(0, 40)),
 )
@@ -81,6 +77,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         if collect["pattern"] == "gather":
             collect["return_exceptions"] = draw(st.booleans())
         program["collect"] = collect
+        if model in ("threads", "processes"):
+            program["context_manager"] = draw(st.booleans())
+            if draw(st.booleans()):
+                program["shutdown"] = {
+                    "wait": draw(st.booleans()),
+                    "cancel_futures": draw(st.booleans()),
+                }
+    if model != "sequential" and draw(st.integers(0, 3)) == 0:
+        program["on_error"] = [{"sleep": draw(_ms(1, 30))}]
     tasks = []
     for i in range(draw(st.integers(1, 4))):
         steps = draw(st.lists(st.one_of(STEP, STEP, STEP, RARE_STEP), min_size=1, max_size=3))
@@ -278,11 +283,6 @@ def test_a_zero_length_sleep_step_runs() -> None:
     assert r.task("t0")["outcome"] == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="engine: `io: 0` crashes (Interpreter.step reads step.sleep when the io duration is 0)",
-)
 def test_a_zero_length_io_step_runs() -> None:
     """``io: 0`` is a valid duration, like ``sleep: 0``."""
     r = run(
