@@ -345,6 +345,7 @@ class AsyncioModel:
                     yield from runtime.interp.step(lane, None, step, [])
         except SimError as exc:
             error = exc
+        lane.pending_error = None  # main() is over: nothing more can be raised in it
         if self.interrupted and isinstance(error, Cancelled):
             error = Interrupted()
         if error is not None and self.program.on_error:
@@ -555,16 +556,9 @@ class AsyncioModel:
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
     ) -> Actor:
         progress = Progress(self.runtime, runs)
-
-        def condition() -> bool:
-            done = progress.update().done
-            if when is m.ReturnWhen.FIRST_COMPLETED:
-                return done > 0
-            if when is m.ReturnWhen.FIRST_EXCEPTION and progress.failed:
-                return True  # a cancelled task is not an exception here
-            return done == len(runs)
-
-        yield from self.await_until(lane, condition, f"asyncio.wait({when.value})", deadline)
+        yield from self.await_until(
+            lane, partial(progress.reached, when), f"asyncio.wait({when.value})", deadline
+        )
         for run in list(progress.update().order):
             yield from self._receive(lane, run)
 

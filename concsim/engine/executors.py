@@ -97,6 +97,24 @@ class Executor:
     def _queued_jobs(self) -> list[Job]:
         return list(self.queue)
 
+    def _wait_for_work(self, lane: Lane) -> Actor:
+        """An idle worker blocks in ``queue.get()`` until work (or shutdown) wakes it."""
+        self.world.release_gil(lane, "it waits for work")
+        self.world.set_state(lane, LaneState.IDLE)
+        self.idle.append(lane)
+        try:
+            yield
+        finally:
+            if lane in self.idle:
+                self.idle.remove(lane)
+
+    def _exit(self, lane: Lane) -> None:
+        """The worker returns: shutdown(wait=True) and interpreter exit see it gone."""
+        self.world.release_gil(lane, "its thread exited")
+        self.world.set_state(lane, LaneState.DONE, "exited")
+        lane.gen = None
+        self.runtime.notify()
+
     def finished(self) -> bool:
         """Every worker has exited (shutdown(wait=True) and interpreter exit wait for it)."""
         return all(lane.ended or lane.gen is None for lane in self.workers)
@@ -137,23 +155,12 @@ class ThreadPool(Executor):
             world.start(lane, self._worker(lane))
 
     def _worker(self, lane: Lane) -> Actor:
-        world = self.world
         while True:
             while not self.queue:
                 if self.is_shutdown:
-                    world.release_gil(lane, "its thread exited")
-                    world.set_state(lane, LaneState.DONE, "exited")
-                    lane.gen = None  # the thread is gone: shutdown and exit see it now
-                    self.runtime.notify()
+                    self._exit(lane)
                     return
-                world.release_gil(lane, "it waits for work")
-                world.set_state(lane, LaneState.IDLE)
-                self.idle.append(lane)
-                try:
-                    yield
-                finally:
-                    if lane in self.idle:
-                        self.idle.remove(lane)
+                yield from self._wait_for_work(lane)
             job = self.queue.popleft()
             if all(run.future.is_done for run in job.runs) and job.call is None:
                 # cancelled while queued: set_running_or_notify_cancel() says no, and
@@ -239,17 +246,9 @@ class ProcessPool(Executor):
         while True:
             while not self.call_queue:
                 if self.is_shutdown and not self.queue:
-                    world.set_state(lane, LaneState.DONE, "exited")
-                    lane.gen = None
-                    self.runtime.notify()
+                    self._exit(lane)
                     return
-                world.set_state(lane, LaneState.IDLE)
-                self.idle.append(lane)
-                try:
-                    yield
-                finally:
-                    if lane in self.idle:
-                        self.idle.remove(lane)
+                yield from self._wait_for_work(lane)
             job = self.call_queue.popleft()
             self._fill_call_queue()
             yield from self._transfer(lane, sum(r.spec.arg_kb for r in job.runs), "unpickle args")

@@ -95,17 +95,17 @@ class Faults:
             assert main is not None
             if self.runtime.main_ended or (self.aio is not None and self.aio.in_teardown):
                 return "main() has already returned"
-            self._raise_in(main, None, error)
-            return None
+            return self._raise_in(main, None, error)
         run, why = self._running(injection.target)
         if run is None:
             return why
         assert run.lane is not None
-        self._raise_in(run.lane, run, error)
-        return None
+        return self._raise_in(run.lane, run, error)
 
-    def _raise_in(self, lane: Lane, run: TaskRun | None, error: BaseException) -> None:
+    def _raise_in(self, lane: Lane, run: TaskRun | None, error: BaseException) -> str | None:
         world = self.world
+        if lane.pending_error is not None:
+            return f"an exception is already due in {run.name if run else lane.id}"
         if isinstance(error, SimError) and not isinstance(error, Interrupted):
             world.emit(
                 ExceptionRaised,
@@ -120,8 +120,9 @@ class Faults:
                 lane.waker(None, error)  # the awaited operation raises
             else:
                 lane.pending_error = error
-            return
+            return None
         world.resume(lane, exc=error)
+        return None
 
     def _timeout(self, injection: Injection) -> str | None:
         world = self.world

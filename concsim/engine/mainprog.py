@@ -247,16 +247,9 @@ class MainProgram:
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
     ) -> Actor:
         progress = Progress(self.runtime, runs)
-
-        def condition() -> bool:
-            done = progress.update().done
-            if when is m.ReturnWhen.FIRST_COMPLETED:
-                return done > 0
-            if when is m.ReturnWhen.FIRST_EXCEPTION and progress.failed:
-                return True
-            return done == len(runs)
-
-        yield from self.runtime.wait_until(lane, condition, f"wait({when.value})", deadline)
+        yield from self.runtime.wait_until(
+            lane, partial(progress.reached, when), f"wait({when.value})", deadline
+        )
         # done, not_done = wait(...); then the program reads each finished future.
         for run in list(progress.update().order):
             yield from self._receive(lane, run)

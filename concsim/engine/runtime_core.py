@@ -16,7 +16,7 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.scenario.model import Scenario
+from concsim.scenario.model import ReturnWhen, Scenario
 
 from .interpreter import Interpreter, Stopped, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
@@ -62,6 +62,16 @@ class Progress:
                     if future.state is FutureState.FAILED:
                         self.failed += 1
         return self
+
+    def reached(self, when: ReturnWhen) -> bool:
+        """Whether ``wait(return_when=when)`` would return now. A cancelled future is
+        complete but is not an exception, for concurrent.futures and asyncio alike."""
+        done = self.update().done
+        if when is ReturnWhen.FIRST_COMPLETED:
+            return done > 0
+        if when is ReturnWhen.FIRST_EXCEPTION and self.failed:
+            return True
+        return done == len(self.members)
 
     def has_more_than(self, count: int) -> bool:
         return len(self.update().order) > count

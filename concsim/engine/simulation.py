@@ -131,6 +131,13 @@ class Simulation:
             self._run_one()
         return self.events[start:]
 
+    @property
+    def stalled(self) -> bool:
+        """Nothing is left that could happen by itself: the program is deadlocked or hung.
+        Time still passes in ``advance()``, and an injected fault (Ctrl-C) can still land;
+        ``run()`` and ``step()`` end such a run with the main program ``hung``."""
+        return not self.finished and self.world.clock.next_time() is None
+
     def advance(self, to: float) -> list[Event]:
         """Process all work at times up to ``to``; the clock then reads ``to``."""
         start = len(self.events)
@@ -139,8 +146,6 @@ class Simulation:
         while not self.finished:
             when = clock.next_time()
             if when is None or when > limit:
-                if when is None:
-                    self._finish()
                 break
             self._run_one()
         if not self.finished and clock.now < limit:
