@@ -100,7 +100,7 @@ def test_every_state_has_its_own_glyph_and_colour() -> None:
 def test_a_row_is_exactly_as_wide_as_asked() -> None:
     """Name, bar and label add up to the widget's width at 80 and 200 columns."""
     track = random_track(50)
-    for width in (80, 200):
+    for width in (40, 80, 200):
         columns = Columns.for_width(width)
         row = draw_lane(track, Window(0.0, 0.1, columns.bar), 4.0, columns, selected=True)
         assert Segment.get_line_length(row) == width

@@ -244,3 +244,39 @@ def test_launch_reports_a_bad_file_and_returns_2(capsys: pytest.CaptureFixture[s
     )
     assert code == 2
     assert "broken.yaml:5:12: program.collect:" in capsys.readouterr().err
+
+
+@sync
+async def test_notes_follow_the_width_and_the_n_key(tmp_path: Path) -> None:
+    """Notes sit beside the lanes from 140 columns; n shows or hides them at any width."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = screen_of(app)
+        assert not screen.has_class("-notes")
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert screen.has_class("-notes")
+        await pilot.press("n")
+        assert not screen.has_class("-notes")
+    assert app._exception is None
+
+
+@sync
+async def test_log_filter_and_zoom_keys(tmp_path: Path) -> None:
+    """e keeps only the selected lane's events; + zooms in and follows, 0 fits the run."""
+    app = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance_to(0.3)
+        screen = screen_of(app)
+        screen.lanes.select_row("thread-2")
+        await pilot.press("e")
+        log = screen.query_one("#log")
+        assert log.border_title == "events of thread-2"
+        kept = [e for e in screen.session.events if log.keep(e)]  # type: ignore[attr-defined]
+        assert kept and len(kept) < len(screen.session.events)
+        assert all("thread-2" in e.why or "request-2" in e.why for e in kept)
+        await pilot.press("plus")
+        assert not screen.lanes.viewport.fit
+        await pilot.press("0")
+        assert screen.lanes.viewport.fit
+    assert app._exception is None

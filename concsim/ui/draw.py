@@ -102,9 +102,10 @@ class Columns:
 
     @classmethod
     def for_width(cls, width: int, longest_name: int = 12) -> Columns:
-        name = max(6, min(longest_name + 3, 18, width // 5))
-        label = max(0, min(36, (width - name) // 4))
-        bar = max(1, width - name - label - 1)
+        # Narrow (the notes open beside an 80-column terminal): names and bars before labels.
+        name = max(6, min(longest_name + 1, 18, width * 2 // 5))
+        label = 0 if width < 64 else max(12, min(36, (width - name) // 4))
+        bar = max(1, width - name - label - (1 if label else 0))
         return cls(name, bar, label)
 
 
