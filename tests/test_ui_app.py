@@ -280,3 +280,21 @@ async def test_log_filter_and_zoom_keys(tmp_path: Path) -> None:
         await pilot.press("0")
         assert screen.lanes.viewport.fit
     assert app._exception is None
+
+
+@sync
+async def test_a_stalled_run_pauses_and_says_why(tmp_path: Path) -> None:
+    """A deadlock leaves nothing to happen: playback stops with a note; end ends it as hung."""
+    clock = Clock()
+    app = build("deadlock-lock-order", tmp_path, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        await pilot.press("space")
+        for _ in range(5):
+            clock.now += 0.05
+            screen.tick()
+        assert not screen.playing and screen.mode == "stalled"
+        assert any("deadlocked or hung" in note for note in app.notes)  # type: ignore[attr-defined]
+        await pilot.press("end")
+        assert screen.session.finished and screen.mode == "finished"
+    assert app._exception is None

@@ -33,6 +33,7 @@ RUN_BINDINGS: list[Binding] = [
     Binding("period,right", "step", "Step", id="step", key_display="."),
     Binding("comma,left", "step_back", "Back", id="step_back", key_display=","),
     Binding("r,home", "rewind", "Rewind", show=False, id="rewind"),
+    Binding("end", "to_end", "To the end", show=False, id="to_end"),
     Binding("up", "select(-1)", "Lane up", show=False, id="lane_up"),
     Binding("down", "select(1)", "Lane down", show=False, id="lane_down"),
     *[

@@ -25,15 +25,20 @@ from concsim.ui import glyphs
 from concsim.ui.draw import format_time
 from concsim.ui.ledger import Ledger
 
-PLAYING, PAUSED, FINISHED = "playing", "paused", "finished"
+PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
 
 def status_text(
     *, scenario: str, variant: str | None, now: float, speed: float, seed: int, mode: str
 ) -> Text:
     """``▶ playing · cpu-threads-gil · as written · t 512ms · x1 · seed 0``."""
-    icon = {PLAYING: "▶", PAUSED: "‖", FINISHED: "■"}[mode]
-    mode_style = {PLAYING: "bold green", PAUSED: "bold yellow", FINISHED: "bold cyan"}[mode]
+    icon = {PLAYING: "▶", PAUSED: "‖", STALLED: "⊗", FINISHED: "■"}[mode]
+    mode_style = {
+        PLAYING: "bold green",
+        PAUSED: "bold yellow",
+        STALLED: "bold red",
+        FINISHED: "bold cyan",
+    }[mode]
     parts = [
         Text(f"{icon} {mode}", mode_style),
         Text(scenario, "bold"),

@@ -29,9 +29,12 @@ class SimulationLike(Protocol):
     def finished(self) -> bool: ...
     @property
     def injections(self) -> tuple[Any, ...]: ...
+    @property
+    def stalled(self) -> bool: ...
 
     def next_time(self) -> float | None: ...
     def step(self) -> list[Event]: ...
+    def run(self) -> list[Event]: ...
     def advance(self, to: float) -> list[Event]: ...
     def inject(self, fault: str, target: str, error: str = ...) -> list[Event]: ...
 
@@ -106,6 +109,11 @@ class Session:
         return tuple(self.sim.injections)
 
     @property
+    def stalled(self) -> bool:
+        """Deadlocked or hung: nothing more happens unless a fault is injected."""
+        return self.sim.stalled
+
+    @property
     def elapsed(self) -> float | None:
         return self.timeline.elapsed
 
@@ -119,6 +127,13 @@ class Session:
         if self.finished:
             return []
         self.sim.step()
+        return self.sync()
+
+    def run_to_end(self) -> list[Event]:
+        """Everything that is left; a stalled program is ended as hung, as ``run()`` does."""
+        if self.finished:
+            return []
+        self.sim.run()
         return self.sync()
 
     def step_back(self) -> bool:

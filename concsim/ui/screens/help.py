@@ -30,6 +30,7 @@ def key_names(keys: str) -> str:
         "question_mark": "?",
         "escape": "esc",
         "home": "home",
+        "end": "end",
         "right_square_bracket": "]",
         "left_square_bracket": "[",
         "plus": "+",

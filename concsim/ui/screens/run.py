@@ -23,7 +23,7 @@ from concsim.replay import save_replay
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.keymap import RUN_BINDINGS
-from concsim.ui.panels import FINISHED, PAUSED, PLAYING
+from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.lanes import LanesView
@@ -106,6 +106,8 @@ class RunScreen(Screen[None]):
     def mode(self) -> str:
         if self.session.finished:
             return FINISHED
+        if self.session.stalled:
+            return STALLED
         return PLAYING if self.playing else PAUSED
 
     def update_view(self, new: Sequence[Event]) -> None:
@@ -163,6 +165,17 @@ class RunScreen(Screen[None]):
         if self.session.finished:
             self.playing = False
             return
+        if self.session.stalled:
+            # Virtual time would pass forever with nothing to show; stop and say why.
+            self.playing = False
+            self.notify(
+                "Nothing can happen by itself any more: the program is deadlocked or hung. "
+                "Inject a fault (i is Ctrl-C), press . to end it as hung, or r to rewind.",
+                title="stalled",
+                severity="warning",
+                timeout=8,
+            )
+            return
         # A stalled frame (a slow terminal, a suspended process) must not leap ahead.
         self.advance_to(self.session.now + self.speed * min(dt, 0.25))
 
@@ -186,6 +199,10 @@ class RunScreen(Screen[None]):
             self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
             return
         self.update_view(self.session.step())
+
+    def action_to_end(self) -> None:
+        self.playing = False
+        self.update_view(self.session.run_to_end())
 
     def action_step_back(self) -> None:
         self.playing = False
