@@ -253,9 +253,11 @@ async def test_notes_follow_the_width_and_the_n_key(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = screen_of(app)
         assert not screen.has_class("-notes")
+        assert not screen.query("NotesPanel Markdown")  # not built while hidden
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         assert screen.has_class("-notes")
+        assert screen.query("NotesPanel Markdown")
         await pilot.press("n")
         assert not screen.has_class("-notes")
     assert app._exception is None

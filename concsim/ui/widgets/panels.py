@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from concsim.events import LaneState
 from concsim.scenario.model import Scenario
@@ -59,7 +59,12 @@ class NotesPanel(VerticalScroll):
         super().__init__(**kwargs)
         self.scenario = scenario
 
-    def compose(self) -> Any:
-        scenario = self.scenario
-        notes = scenario.notes or "*This scenario has no notes.*"
-        yield Markdown(f"# {scenario.name}\n\n*{scenario.summary}*\n\n{notes}")
+    def on_show(self) -> None:
+        # Built the first time the panel is shown: narrow terminals never pay for the
+        # Markdown renderer on the way to the first frame.
+        if not self.children:
+            from textual.widgets import Markdown
+
+            scenario = self.scenario
+            notes = scenario.notes or "*This scenario has no notes.*"
+            self.mount(Markdown(f"# {scenario.name}\n\n*{scenario.summary}*\n\n{notes}"))
