@@ -61,6 +61,38 @@ def test_the_memo_never_changes_a_picture() -> None:
     assert lane_cells(track, follow, 4.0) == brute_force(track, follow, 4.0)
 
 
+def marked_track(changes: int, seed: int = 2) -> Track:
+    """A worker whose tasks finish, fail, get cancelled and clean up, often or rarely."""
+    rnd = random.Random(seed)
+    script = start().lane(0, "thread-1", LaneKind.THREAD)
+    states = [
+        LaneState.RUNNING,
+        LaneState.IO,
+        LaneState.CLEANUP,
+        LaneState.DONE,
+        LaneState.FAILED,
+        LaneState.CANCELLED,
+        LaneState.IDLE,
+    ]
+    for t in sorted(rnd.uniform(0, 10.0) for _ in range(changes)):
+        script.state(t, "thread-1", rnd.choice(states))
+    timeline = Timeline()
+    timeline.feed(script.events)
+    return timeline.tracks["thread-1"]
+
+
+@pytest.mark.parametrize("changes", [30, 300, 3000])
+def test_playback_column_by_column_draws_what_a_whole_frame_draws(changes: int) -> None:
+    """Marks and ticks are judged per column, never by how many columns one call draws."""
+    track = marked_track(changes)
+    window = Window(0.0, 0.05, 200)
+    for step in range(1, 401):
+        lane_cells(track, window, step * 0.025)  # the memo fills a column or two at a time
+    played = lane_cells(track, window, 10.0)
+    track.memo.clear()
+    assert played == lane_cells(track, window, 10.0)
+
+
 def test_the_future_is_blank() -> None:
     """Columns that begin after now are drawn blank."""
     track = random_track(10)

@@ -14,11 +14,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import compress, pairwise
-from operator import ne
+from operator import lt, ne
 
 from concsim.events import LaneState
 from concsim.ui import glyphs
-from concsim.ui.timeline import BLANK, CODE, STATES, Track
+from concsim.ui.timeline import BLANK, CODE, Track
 
 MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
@@ -119,15 +119,27 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
 _DONE = MARK + CODE[LaneState.DONE]
 
 
+_CROWD = 3  # a tick needs this many columns clear of other ticks before it to be drawn
+
+
 def _overlay_done(cells: list[int], track: Track, t0: float, dt: float) -> None:
-    """Tick the columns where a task finished, unless ticks would crowd the row."""
+    """Tick the columns where a task finished, unless ticks crowd each other.
+
+    Each tick is judged on its own (is there another completion in the few columns before
+    it?), never on how many columns this call happens to draw, so a row drawn column by
+    column during playback looks the same as one drawn whole.
+    """
     times = track.done_times
+    count = len(cells)
     first = bisect_left(times, t0)
-    last = bisect_left(times, t0 + len(cells) * dt)
-    if (last - first) * 4 > len(cells):
-        return  # a tick every few columns says nothing and hides the work
+    last = bisect_left(times, t0 + count * dt)
+    if last - first > _CROWD * count:
+        return  # so crowded that no tick could stand clear: the cost stays with the columns
     for k in range(first, last):
-        cells[min(len(cells) - 1, math.floor((times[k] - t0) / dt + 1e-9))] = _DONE
+        col = math.floor((times[k] - t0) / dt + 1e-9)
+        if k and times[k - 1] >= t0 + (col - _CROWD) * dt:
+            continue  # a tick every few columns says nothing and hides the work
+        cells[min(count - 1, col)] = _DONE
 
 
 _GOLDEN = (5**0.5 - 1) / 2
@@ -147,29 +159,39 @@ def column_offsets(first: int, count: int) -> tuple[float, ...]:
     return tuple(k + 0.15 + 0.7 * (((first + k) * _GOLDEN) % 1.0) for k in range(count))
 
 
+_MARKS_PER_COLUMN = 8  # marks weighed per column; beyond that the first ones stand
+
+
 def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None:
+    """Put the most alarming mark that falls in each column over its sampled cell."""
     count = len(cells)
-    times = track.mark_times
+    times, codes = track.mark_times, track.mark_codes
     first = bisect_left(times, t0)
     last = bisect_left(times, t0 + count * dt)
     if first == last:
         return
-    codes = track.mark_codes
-    if last - first > count:
-        # More marks than columns: the first mark of each column, found by one bisect per
-        # column boundary, so the cost stays with the columns, not with the run's length.
-        bounds = list(map(partial(bisect_left, times), [t0 + k * dt for k in range(count + 1)]))
-        for col in range(count):
-            if bounds[col] < bounds[col + 1]:
-                cells[col] = MARK + codes[bounds[col]]
+    if last - first <= count:
+        # Few marks: weigh each one in its column.
+        for k in range(first, last):
+            col = min(count - 1, math.floor((times[k] - t0) / dt + 1e-9))
+            if cells[col] < MARK or _RANK[codes[k]] >= _RANK[cells[col] - MARK]:
+                cells[col] = MARK + codes[k]
         return
-    rank: dict[int, int] = {}
-    for k in range(first, last):
-        col = min(count - 1, math.floor((times[k] - t0) / dt + 1e-9))
-        weight = glyphs.MARK_RANK[STATES[codes[k] - 1]]
-        if weight >= rank.get(col, 0):
-            rank[col] = weight
-            cells[col] = MARK + codes[k]
+    # Many: one bisect per column boundary, then a few marks weighed in each column that has
+    # any, so the cost stays with the columns however many marks the run has made. With up
+    # to _MARKS_PER_COLUMN marks in a column both ways pick the same mark.
+    bounds = list(map(partial(bisect_left, times), [t0 + k * dt for k in range(count + 1)]))
+    bounds[-1] = last
+    rank_of = _RANK.__getitem__
+    for col in compress(range(count), map(lt, bounds, bounds[1:])):
+        begin = bounds[col]
+        best = max(map(rank_of, codes[begin : min(bounds[col + 1], begin + _MARKS_PER_COLUMN)]))
+        if cells[col] < MARK or best >= _RANK[cells[col] - MARK]:
+            cells[col] = MARK + _CODE_OF_RANK[best]
+
+
+_RANK = {CODE[state]: rank for state, rank in glyphs.MARK_RANK.items()}
+_CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
 
 
 def runs(cells: list[int]) -> list[tuple[int, int]]:
