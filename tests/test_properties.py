@@ -102,9 +102,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "gil": draw(st.sampled_from([True, True, True, False])),
         "process_start": draw(_ms(0, 20)),
         "switch_interval": draw(st.sampled_from(["1ms", "5ms"])),
+        "jitter": draw(st.sampled_from([0, 0, 0.3])),
     }
     return Scenario.model_validate(
-        {"name": "generated", "machine": machine, "program": program, "tasks": tasks}
+        {
+            "name": "generated",
+            "seed": draw(st.integers(0, 3)),
+            "machine": machine,
+            "program": program,
+            "tasks": tasks,
+        }
     )
 
 
