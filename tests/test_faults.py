@@ -1221,15 +1221,15 @@ def test_a_failure_injected_into_main_during_asyncio_run_teardown_is_refused() -
 
 @pytest.mark.xfail(
     strict=True,
-    raises=Exception,
-    reason="engine: a second fail on main, injected while main() is ready but the loop is "
-    "busy, is kept as pending_error and thrown into asyncio.run()'s teardown, where it "
-    "escapes the simulator (KeyError('injected') out of Simulation.run)",
+    reason="engine: the second fail, due while the first is still being delivered, emits "
+    "ExceptionRaised(KeyError) and is then dropped: main() ends with RuntimeError and no "
+    "FaultRefused says the KeyError never happened",
 )
-def test_two_failures_injected_into_a_ready_main_do_not_crash_the_run() -> None:
+def test_a_second_failure_of_a_ready_main_is_refused_or_raised() -> None:
     """Two failures injected into main() at one instant while another coroutine holds the
-    loop: the run still ends, main() raises, and the remaining task is cancelled by
-    asyncio.run() with its finally run (fact 16)."""
+    loop: the run ends, main() raises, the remaining task is cancelled by asyncio.run()
+    with its finally run (fact 16), and the stream tells the truth about the second one:
+    either it is refused, or it is the exception main() ends with."""
     r = run_live(
         """
         name: double-fail
@@ -1243,6 +1243,12 @@ def test_two_failures_injected_into_a_ready_main_do_not_crash_the_run() -> None:
     assert r.sim.finished
     assert r.main["outcome"] == "raised"
     assert (r.task("t1")["outcome"], r.task("t1")["cleanup"]) == ("cancelled", "ran")
+    refused = r.of(FaultRefused)
+    raised = [e.error for e in r.of(ExceptionRaised, lane="main")]
+    if refused:
+        assert raised == ["RuntimeError"] and r.main["error"] == "RuntimeError"
+    else:
+        assert raised == ["RuntimeError", "KeyError"] and r.main["error"] == "KeyError"
 
 
 DEADLOCK = """
@@ -1266,12 +1272,6 @@ def test_ctrl_c_on_a_deadlocked_program_written_in_the_file() -> None:
     assert {r.task("ab")["outcome"], r.task("ba")["outcome"]} == {"hung"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: advance() past a deadlock ends the run (the "
-    "heap is empty), so inject() at 1 s is silently dropped, while the same "
-    "fault in the file or via --inject lands; the app cannot Ctrl-C a deadlock",
-)
 def test_ctrl_c_on_a_deadlocked_program_is_the_same_run_by_both_entry_points() -> None:
     """A deadlocked program is still running: a fault injected live after advance() is the
     same run as the fault written in the file."""
