@@ -43,7 +43,9 @@ def browse(files: tuple[str, ...]) -> None:
     from concsim.ui.launch import launch
 
     sys.exit(
-        launch(list(files), run=None, variant=None, seed=None, speed=1.0, paused=False, replay=None)
+        launch(
+            list(files), run=None, variant=None, seed=None, speed=0.25, paused=False, replay=None
+        )
     )
 
 
@@ -114,7 +116,13 @@ def _parse_injection(text: str) -> Any:
     metavar="AT:FAULT:TARGET[:ERROR]",
     help="Inject a fault, e.g. 1.2s:fail:B or 2s:interrupt:main. Repeatable.",
 )
-@click.option("--speed", type=float, default=1.0, help="Playback speed in the app.")
+@click.option(
+    "--speed",
+    type=float,
+    default=0.25,
+    show_default=True,
+    help="Playback speed in the app: virtual seconds per second.",
+)
 @click.option("--paused", is_flag=True, help="Open the app paused.")
 @click.option(
     "--replay",
@@ -162,9 +170,20 @@ def run(
                 speed=speed,
                 paused=paused,
                 replay=replay,
+                injections=[] if replay is not None else parsed,
             )
         )
-    sys.exit(_headless(target, variant, seed, parsed, as_json=as_json, as_events=events))
+    sys.exit(
+        _headless(
+            target,
+            variant,
+            seed,
+            parsed,
+            as_json=as_json,
+            as_events=events,
+            one_variant=replay is not None,
+        )
+    )
 
 
 def _headless(
@@ -175,6 +194,7 @@ def _headless(
     *,
     as_json: bool,
     as_events: bool,
+    one_variant: bool = False,
 ) -> int:
     from rich.console import Console
 
@@ -189,8 +209,11 @@ def _headless(
     except ScenarioError as error:
         click.echo(str(error), err=True)
         return EXIT_INVALID
+    # A replay is one session: its variant (None is the scenario as written), not them all.
     names: list[str | None] = (
-        [variant] if variant or not scenario.variants else [None, *scenario.variant_names]
+        [variant]
+        if variant or one_variant or not scenario.variants
+        else [None, *scenario.variant_names]
     )
     results: dict[str, Any] = {}
     console = Console(highlight=False, soft_wrap=True)

@@ -108,6 +108,10 @@ class LaneCreated(Event):
 
     @property
     def why(self) -> str:
+        if self.lane_kind is LaneKind.LOOP:
+            return "The event loop started on the main thread."
+        if self.lane_kind is LaneKind.MAIN:
+            return f"The main program ({self.name}) started."
         return f"{self.lane_kind.value.capitalize()} {self.name} came into being."
 
 
@@ -172,6 +176,8 @@ class TaskStarted(Event):
                 f"Queued task {self.task} started on {self.lane} during shutdown(wait=True): "
                 "shutdown waits for every queued task unless cancel_futures=True."
             )
+        if self.lane == self.task:  # a coroutine is its own lane
+            return f"{self.task} started running."
         return f"{self.task} started running on {self.lane}."
 
 
@@ -314,7 +320,12 @@ class CancelDelivered(Event):
 
     @property
     def why(self) -> str:
-        where = f"at the await of {self.step}" if self.step else "at its next await"
+        if not self.step:
+            where = "at its next await"
+        elif self.step.startswith("await"):
+            where = f"at {self.step}"
+        else:
+            where = f"at the await of {self.step}"
         return f"CancelledError was delivered {where} in {self.task}."
 
 

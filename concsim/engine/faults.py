@@ -116,10 +116,11 @@ class Faults:
                 step=lane.step,
             )
         if self.aio is not None and self.aio.is_coroutine(lane) and world.loop_current is not lane:
+            # Raised where it is parked (the awaited operation fails) when the loop next
+            # resumes it; until then it is due, and a second one is refused.
+            lane.pending_error = error
             if lane.waker is not None:
-                lane.waker(None, error)  # the awaited operation raises
-            else:
-                lane.pending_error = error
+                lane.waker()
             return None
         world.resume(lane, exc=error)
         return None

@@ -69,7 +69,7 @@ class MainProgram:
         world.emit(
             MainEnded, outcome="raised" if error else "ok", error=error.error if error else None
         )
-        yield from self.interpreter_exit(lane)
+        yield from self.interpreter_exit(lane, LaneState.FAILED if error else LaneState.DONE)
 
     def _guard(self, lane: Lane, error: SimError | None, body: Actor) -> Actor:
         """Run ``body`` as a ``finally`` clause: a new exception replaces the one in flight."""
@@ -277,7 +277,7 @@ class MainProgram:
         if wait:
             yield from self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
 
-    def interpreter_exit(self, lane: Lane) -> Actor:
+    def interpreter_exit(self, lane: Lane, final: LaneState) -> Actor:
         """threading._shutdown joins non-daemon threads (pool workers drain their queues via
         the executors' atexit hook); daemon threads are then stopped where they stand."""
         world = self.world
@@ -306,4 +306,4 @@ class MainProgram:
                     else "the process exited under it"
                 )
                 self.runtime.kill_task(run, reason)
-        world.set_state(lane, LaneState.DONE, "exited")
+        world.set_state(lane, final, "exited")

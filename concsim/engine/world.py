@@ -35,6 +35,21 @@ _CLEANUP_SHOWN = frozenset(
 )
 
 
+# What the event loop's own lane shows of the coroutine it is running: the loop's thread
+# runs that coroutine's code, Python or native (or waits for the GIL or a core to do so, or
+# is stuck in its blocking call). A coroutine that awaits, ends or is ready is not the
+# loop's state: the loop moves on to the next callback.
+_LOOP_MIRRORED = frozenset(
+    {
+        LaneState.RUNNING,
+        LaneState.NATIVE,
+        LaneState.GIL_WAIT,
+        LaneState.CORE_WAIT,
+        LaneState.LOOP_BLOCKED,
+    }
+)
+
+
 class World:
     """Clock, event log, lanes and the shared hardware (GILs and cores) of one run."""
 
@@ -82,7 +97,12 @@ class World:
             )
         )
         loop = self.loop_lane
-        if loop is not None and lane.thread is loop and self.loop_current is lane:
+        if (
+            loop is not None
+            and lane.thread is loop
+            and self.loop_current is lane
+            and state in _LOOP_MIRRORED
+        ):
             self.set_state(loop, state, f"{lane.id}: {step}" if step else lane.id)
 
     loop_current: Lane | None = None  # the coroutine the event loop is running, if any

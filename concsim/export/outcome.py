@@ -36,32 +36,27 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
     tasks: dict[str, dict[str, Any]] = {}
     text: list[str] = []
     for event in events:
-        kind = type(event)
-        if kind is TaskStarted:
-            tasks[event.task]["started"] = event.t  # type: ignore[attr-defined]
-        elif kind is TaskEnded:
-            record = tasks[event.task]  # type: ignore[attr-defined]
-            record.update(
-                outcome=event.outcome,
-                error=event.error,  # type: ignore[attr-defined]
-                cleanup=event.cleanup,
-            )  # type: ignore[attr-defined]
-            if event.outcome != "never_started":  # type: ignore[attr-defined]
+        if isinstance(event, TaskStarted):
+            tasks[event.task]["started"] = event.t
+        elif isinstance(event, TaskEnded):
+            record = tasks[event.task]
+            record.update(outcome=event.outcome, error=event.error, cleanup=event.cleanup)
+            if event.outcome != "never_started":
                 record["ended"] = event.t
-        elif kind is ResultReceived and event.error is None:  # type: ignore[attr-defined]
-            result["results"].append(event.value)  # type: ignore[attr-defined]
-        elif kind is SharedWritten:
-            result["shared"][event.name] = event.value  # type: ignore[attr-defined]
-        elif kind is OutputWritten:
-            text.append(event.text)  # type: ignore[attr-defined]
-        elif kind is WarningIssued:
-            result["warnings"].append(event.message)  # type: ignore[attr-defined]
-        elif kind is MainEnded:
-            result["main"] = {"outcome": event.outcome, "error": event.error}  # type: ignore[attr-defined]
-        elif kind is RunEnded:
-            result["elapsed"] = event.elapsed  # type: ignore[attr-defined]
-        elif kind is RunStarted:
-            assert isinstance(event, RunStarted)
+        elif isinstance(event, ResultReceived):
+            if event.error is None:  # a re-raised exception is not a result
+                result["results"].append(event.value)
+        elif isinstance(event, SharedWritten):
+            result["shared"][event.name] = event.value
+        elif isinstance(event, OutputWritten):
+            text.append(event.text)
+        elif isinstance(event, WarningIssued):
+            result["warnings"].append(event.message)
+        elif isinstance(event, MainEnded):
+            result["main"] = {"outcome": event.outcome, "error": event.error}
+        elif isinstance(event, RunEnded):
+            result["elapsed"] = event.elapsed
+        elif isinstance(event, RunStarted):
             result.update(scenario=event.scenario, variant=event.variant, seed=event.seed)
             result["shared"] = dict(event.shared)
             for name in event.tasks:

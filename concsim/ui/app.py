@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -142,6 +142,7 @@ def make_app(
     speed: float = 1.0,
     paused: bool = False,
     replay: str | None = None,
+    injections: Sequence[Any] = (),
     factory: SimulationFactory = engine_factory,
     clock: Callable[[], float] = time.monotonic,
     keymap: dict[str, str] | None = None,
@@ -170,7 +171,12 @@ def make_app(
         if variant is not None:
             model.variant(variant)  # raises KeyError naming the variants there are
         session = Session(
-            model, source=run or model.name, variant=variant, seed=seed, factory=factory
+            model,
+            source=run or model.name,
+            variant=variant,
+            seed=seed,
+            injections=injections,
+            factory=factory,
         )
     problem = None
     if keymap is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 from concsim.replay import ReplayError
 from concsim.scenario.errors import ScenarioError
@@ -17,6 +19,7 @@ def launch(
     speed: float,
     paused: bool,
     replay: str | None,
+    injections: Sequence[Any] = (),
 ) -> int:
     """Open the browser (``run`` None) or the run screen; return the process exit code.
 
@@ -34,6 +37,7 @@ def launch(
             speed=speed,
             paused=paused,
             replay=replay,
+            injections=injections,
         )
     except ScenarioError as error:
         print(error, file=sys.stderr)
