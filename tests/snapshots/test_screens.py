@@ -156,3 +156,9 @@ def test_browser_file_with_errors(snap_compare: Snap, size: tuple[int, int]) -> 
 def test_run_screen_mid_run(snap_compare: Snap, size: tuple[int, int]) -> None:
     """cpu-threads-gil halfway: threads taking turns on one GIL, notes beside at 160x48."""
     check(snap_compare, build("cpu-threads-gil"), size, at(1.0, select="thread-3"))
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_notes_at_80x24(snap_compare: Snap, name: str) -> None:
+    """Each bundled scenario's notes in the notes panel (key n) at 80x24: they must read."""
+    check(snap_compare, build(name), SMALL, at(0.0, keys=("n",)))
