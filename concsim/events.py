@@ -542,6 +542,7 @@ class WarningIssued(Event):
 class MainEnded(Event):
     outcome: str  # "ok" | "raised" | "hung"
     error: str | None
+    message: str = ""  # the exception's text, e.g. "3 (of 5) futures unfinished"
 
     @property
     def why(self) -> str:
@@ -549,7 +550,8 @@ class MainEnded(Event):
             return "The main program returned normally."
         if self.outcome == "hung":
             return "The main program waits forever: nothing left can wake it."
-        return f"The main program ended with {self.error}."
+        text = f"{self.error}: {self.message}" if self.message else f"{self.error}"
+        return f"The main program ended with {text}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -224,3 +224,36 @@ tasks:
     )
     _, exact = run(locked)
     assert exact["shared"]["counter"] == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        (
+            """
+name: tg
+program: {model: asyncio, collect: taskgroup}
+tasks:
+  - {name: bad, steps: [{sleep: 10ms}, {raise: ValueError}]}
+  - {name: slow, steps: [{sleep: 1s}]}
+""",
+            "ExceptionGroup",
+            "unhandled errors in a TaskGroup (1 sub-exception)",
+        ),
+        (
+            """
+name: ac
+program: {model: threads, collect: {pattern: as_completed, timeout: 100ms}}
+tasks: [{name: r, repeat: 3, steps: [{io: 1s}]}]
+""",
+            "TimeoutError",
+            "3 (of 3) futures unfinished",
+        ),
+    ],
+)
+def test_main_ends_with_cpythons_exception_text(text: str, error: str, message: str) -> None:
+    """The exception main() ends with carries CPython's own message (measured on 3.11:
+    str(eg) of a TaskGroup, as_completed's "N (of M) futures unfinished")."""
+    sim, result = run(text)
+    ended = next(e for e in sim.events if type(e).__name__ == "MainEnded")
+    assert (result["main"]["error"], ended.message) == (error, message)

@@ -371,7 +371,10 @@ class AsyncioModel:
         runtime.main_ended = True
         world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
         world.emit(
-            MainEnded, outcome="raised" if error else "ok", error=error.error if error else None
+            MainEnded,
+            outcome="raised" if error else "ok",
+            error=error.error if error else None,
+            message=error.message if error else "",
         )
         self._park(lane)
 

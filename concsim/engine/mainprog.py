@@ -67,7 +67,10 @@ class MainProgram:
         self.runtime.main_ended = True
         world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
         world.emit(
-            MainEnded, outcome="raised" if error else "ok", error=error.error if error else None
+            MainEnded,
+            outcome="raised" if error else "ok",
+            error=error.error if error else None,
+            message=error.message if error else "",
         )
         yield from self.interpreter_exit(lane, LaneState.FAILED if error else LaneState.DONE)
 
