@@ -257,3 +257,24 @@ def test_main_ends_with_cpythons_exception_text(text: str, error: str, message: 
     sim, result = run(text)
     ended = next(e for e in sim.events if type(e).__name__ == "MainEnded")
     assert (result["main"]["error"], ended.message) == (error, message)
+
+
+def test_submit_after_shutdown_raises_cpythons_runtime_error() -> None:
+    """concurrent.futures: after shutdown(), submit() raises
+    RuntimeError('cannot schedule new futures after shutdown'); work already submitted
+    still runs, and leaving ``with`` waits for it."""
+    sim, result = run("""
+name: late-submit
+program:
+  model: threads
+  main: [{submit: [a]}, {shutdown: {wait: false}}, {submit: [b]}, collect]
+tasks:
+  - {name: a, steps: [{io: 100ms}]}
+  - {name: b, steps: [{io: 100ms}]}
+""")
+    ended = next(e for e in sim.events if type(e).__name__ == "MainEnded")
+    assert (ended.error, ended.message) == (
+        "RuntimeError", "cannot schedule new futures after shutdown")
+    outcomes = {task["name"]: task["outcome"] for task in result["tasks"]}
+    assert outcomes == {"a": "ok", "b": "never_started"}
+    assert result["elapsed"] == pytest.approx(0.1)

@@ -87,6 +87,8 @@ class MainProgram:
             self.submit(lane, self._selected(step.submit))
         elif isinstance(step, m.CollectStep):
             yield from self.collect(lane)
+        elif isinstance(step, m.ShutdownStep):
+            yield from self.shutdown(lane, step.shutdown.wait, step.shutdown.cancel_futures)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 

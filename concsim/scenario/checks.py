@@ -133,7 +133,7 @@ def _steps(
         if not isinstance(step, dict) or kind is None or not isinstance(step[kind], str | list):
             continue
         name, at = step[kind], (*loc, kind)
-        if kind in {"submit", "collect"} and loc[0] == "tasks":
+        if kind in {"submit", "collect", "shutdown"} and loc[0] == "tasks":
             problems.append(
                 doc.problem(
                     loc,

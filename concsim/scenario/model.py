@@ -79,6 +79,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Shutdown(_Strict):
+    """``executor.shutdown(wait=..., cancel_futures=...)``."""
+
+    wait: bool = True
+    cancel_futures: bool = False
+
+
 # --- steps -------------------------------------------------------------------------------
 
 
@@ -209,6 +216,13 @@ class SetStopStep(_Step):
     set_stop: Literal[True] = True
 
 
+class ShutdownStep(_Step):
+    """Main program only: ``executor.shutdown(wait=..., cancel_futures=...)`` at this point;
+    a later ``submit`` raises RuntimeError('cannot schedule new futures after shutdown')."""
+
+    shutdown: Shutdown = Shutdown()
+
+
 class CheckStopStep(_Step):
     """``if stop.is_set(): return``: a cooperative cancellation point in a thread."""
 
@@ -235,6 +249,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "log": LogStep,
     "submit": SubmitStep,
     "collect": CollectStep,
+    "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
 }
@@ -259,6 +274,7 @@ def _step_kind(value: Any) -> str | None:
 BARE_STEP_FORMS = {
     "submit": {"submit": "all"},
     "collect": {"collect": "results"},
+    "shutdown": {"shutdown": {}},
     "check_stop": {"check_stop": True},
     "set_stop": {"set_stop": True},
 }
@@ -304,6 +320,7 @@ Step = Annotated[
     | Annotated[LogStep, Tag("log")]
     | Annotated[SubmitStep, Tag("submit")]
     | Annotated[CollectStep, Tag("collect")]
+    | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
     | Annotated[SetStopStep, Tag("set_stop")],
     Discriminator(_step_kind),
@@ -416,13 +433,6 @@ def _collect_shorthand(value: Any) -> Any:
     return {"pattern": value} if isinstance(value, str) else value
 
 
-class Shutdown(_Strict):
-    """An explicit ``executor.shutdown(wait=..., cancel_futures=...)`` in a ``finally``."""
-
-    wait: bool = True
-    cancel_futures: bool = False
-
-
 class Program(_Strict):
     model: Model = Model.THREADS
     max_workers: Annotated[int, Field(ge=1, le=10_000)] | None = None
@@ -454,6 +464,12 @@ class Program(_Strict):
             )
         if self.collect.pattern is Pattern.JOIN and self.executor:
             raise ValueError("collect pattern 'join' needs executor: false (plain threads)")
+        pooled = self.model in (Model.THREADS, Model.PROCESSES) and self.executor
+        if not pooled and any(isinstance(step, ShutdownStep) for step in self.main):
+            raise ValueError(
+                "a `shutdown` step needs an executor: model threads or processes with "
+                "executor: true"
+            )
         return self
 
     @property
@@ -495,7 +511,7 @@ class Task(_Strict):
     @classmethod
     def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep):
+            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
                 raise ValueError(
                     f"'{step_kind(step)}' is a step of the main program (program.main), "
                     "not of a task"
