@@ -88,7 +88,11 @@ class Interpreter:
             yield from self.run_steps(lane, run, run.spec.steps, consumed, top=True)
             result.value = consumed if consumed and run.spec.returns is None else run.value
         except SimError as error:
-            result.error = error
+            if error.error in run.spec.catches:
+                # except (...): pass -- swallowed; the function returns normally
+                result.value = consumed if consumed and run.spec.returns is None else run.value
+            else:
+                result.error = error
         if run.spec.cleanup:
             self.world.emit(CleanupStarted, task=run.name, lane=lane.id)
             lane.in_cleanup = True

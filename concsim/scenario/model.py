@@ -496,6 +496,9 @@ class Task(_Strict):
     steps: tuple[Step, ...] = ()
     cleanup: tuple[Step, ...] = ()
     """What the task's ``finally`` block does."""
+    catches: tuple[ErrorType, ...] = ()
+    """``except (A, B): pass`` around the steps: these exceptions are swallowed and the task
+    returns normally (``CancelledError`` here is the classic asyncio anti-pattern)."""
     returns: Any = None
     """The return value; a string may use ``{name}`` and ``{i}``. Default: ``"NAME done"``."""
     picklable: bool = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from concsim.events import (
     Event,
@@ -34,6 +35,75 @@ GIL_FREE = 1  # GIL codes: 0 nothing yet, 1 free, 2 + i held by ``holders[i]``
 
 GIL_KIND = "gil"
 
+_CHECKPOINT = 64  # changes between two copies of every row's code in the change log
+
+
+class ChangeLog:
+    """Every row's interval starts in one time-ordered log, for sampling all rows at once.
+
+    Each row alone answers "code at t" with one bisect, but a cold frame asks that of every
+    row at every column, and 100 rows x 200 columns of bisects over a long run cost ~10 ms
+    (most of it cache misses in large arrays). All rows share a column's sample instant, so
+    one bisect in this log per column, then at most ``_CHECKPOINT`` changes replayed onto the
+    nearest copy of all rows' codes, gives every row's code at that instant; a row's cells are
+    then one C-level lookup per column.
+    """
+
+    def __init__(self) -> None:
+        self.times: array[float] = array("d")
+        self.slots: array[int] = array("I")  # which row changed (Track.slot)
+        self.codes: array[int] = array("H")  # the row's code from then on
+        self.current: array[int] = array("H")  # every row's latest code, by slot
+        # checkpoints[c] holds every row's code after the first c * _CHECKPOINT changes.
+        self.checkpoints: list[array[int]] = []
+        # Holds while changes arrive in time order, as the engine emits them; a log fed out of
+        # order cannot be bisected, and the rows then answer one by one.
+        self.is_ordered = True
+        self._states: tuple[tuple[float, ...], list[array[int]]] | None = None
+
+    def add_slot(self) -> int:
+        self.current.append(BLANK)
+        return len(self.current) - 1
+
+    def record(self, t: float, slot: int, code: int) -> None:
+        times = self.times
+        if times and t < times[-1]:
+            self.is_ordered = False
+        if len(times) % _CHECKPOINT == 0:
+            self.checkpoints.append(array("H", self.current))
+        times.append(t)
+        self.slots.append(slot)
+        self.codes.append(code)
+        self.current[slot] = code
+
+    def states_at(self, samples: list[float]) -> list[array[int]]:
+        """Every row's code at each of the ascending ``samples``, one array per sample."""
+        key = (*samples, len(self.times))
+        if self._states is not None and self._states[0] == key:
+            return self._states[1]  # the other rows of the same frame ask the same
+        times, slots, codes = self.times, self.slots, self.codes
+        width = len(self.current)
+        states: list[array[int]] = []
+        prev: array[int] | None = None
+        done = 0  # changes already in ``prev``
+        for sample in samples:
+            upto = bisect_right(times, sample)
+            base = upto // _CHECKPOINT * _CHECKPOINT
+            if prev is not None and done >= base:
+                state = array("H", prev)  # the previous column is nearer than a checkpoint
+            elif upto == len(times):
+                state, done = array("H", self.current), upto
+            else:
+                state, done = array("H", self.checkpoints[upto // _CHECKPOINT]), base
+            if len(state) < width:
+                state.extend(repeat(BLANK, width - len(state)))  # rows made since the copy
+            for slot, code in zip(slots[done:upto], codes[done:upto]):
+                state[slot] = code
+            states.append(state)
+            prev, done = state, upto
+        self._states = (key, states)
+        return states
+
 
 @dataclass(slots=True, eq=False)
 class Track:
@@ -56,6 +126,8 @@ class Track:
     done_times: array[float] = field(default_factory=lambda: array("d"))
     memo: dict[float, tuple[int, list[int]]] = field(default_factory=dict)  # see ui/cells.py
     holders: list[str] = field(default_factory=list)  # GIL rows: who held it, by code - 2
+    log: ChangeLog | None = None  # the timeline's log of all rows, if the row has a timeline
+    slot: int = 0  # this row's place in the log's arrays
     state: LaneState | None = None
     version: int = 0  # bumped on every change; the lanes view caches strips by it
     task: str | None = None
@@ -78,11 +150,14 @@ class Track:
             if len(self.codes) >= 2 and self.codes[-2] == code:
                 self.starts.pop()
                 self.codes.pop()
+        elif self.codes[-1] == code:
             return
-        if self.codes[-1] == code:
-            return
-        self.starts.append(t)
-        self.codes.append(code)
+        else:
+            self.starts.append(t)
+            self.codes.append(code)
+        if self.log is not None:
+            # The row's code from t on, whatever happened above: the log keeps the last one.
+            self.log.record(t, self.slot, code)
 
     def code_at(self, t: float) -> int:
         return self.codes[bisect_right(self.starts, t)]
@@ -102,6 +177,7 @@ class Timeline:
 
     def __init__(self) -> None:
         self.tracks: dict[str, Track] = {}
+        self.log = ChangeLog()
         self.gil = True
         self.now = 0.0
         self.elapsed: float | None = None  # set by RunEnded
@@ -141,6 +217,7 @@ class Timeline:
             return
         group = event.lane if event.lane_kind is LaneKind.PROCESS else event.process
         track = Track(event.lane, event.lane_kind.value, event.name, group)
+        track.log, track.slot = self.log, self.log.add_slot()
         self.tracks[event.lane] = track
         self._groups.setdefault(group, []).append(track)
         self._rows = None
@@ -186,6 +263,7 @@ class Timeline:
         track = self.tracks.get(row_id)
         if track is None:
             track = Track(row_id, GIL_KIND, "GIL", event.process)
+            track.log, track.slot = self.log, self.log.add_slot()
             self.tracks[row_id] = track
             group = self._groups.setdefault(event.process, [])
             group.insert(min(1, len(group)), track)  # right under the process's own lane
