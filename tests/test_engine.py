@@ -284,7 +284,7 @@ def test_a_task_that_swallows_cancelled_error_is_not_cancelled() -> None:
     """asyncio: a coroutine that catches CancelledError and returns is not cancelled --
     task.cancelled() is False and wait_for() returns its value (measured on 3.11: fact 11,
     fact 12 "swallow")."""
-    sim, result = run("""
+    _, result = run("""
 name: swallow
 program: {model: asyncio, collect: result}
 tasks:
