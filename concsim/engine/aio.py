@@ -23,7 +23,6 @@ from concsim.events import (
     LaneKind,
     LaneState,
     LoopBlocked,
-    MainEnded,
     ResultReceived,
     TaskSubmitted,
     TimeoutExpired,
@@ -368,14 +367,7 @@ class AsyncioModel:
             pool.shutdown(wait=True, cancel_futures=False)
             yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
         runtime.unretrieved_warnings(asyncio=True)
-        runtime.main_ended = True
-        world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
-        world.emit(
-            MainEnded,
-            outcome="raised" if error else "ok",
-            error=error.error if error else None,
-            message=error.message if error else "",
-        )
+        runtime.end_main(lane, error)
         self._park(lane)
 
     def _selected(self, names: Any) -> list[TaskRun]:

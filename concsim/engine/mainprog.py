@@ -12,7 +12,6 @@ from concsim.events import (
     FutureState,
     LaneKind,
     LaneState,
-    MainEnded,
     OutputWritten,
     TaskSubmitted,
 )
@@ -64,15 +63,8 @@ class MainProgram:
             if self.program.context_manager:  # leaving ``with``: shutdown(wait=True)
                 error = yield from self._guard(lane, error, self.shutdown(lane, True, False))
         world.release_gil(lane, "the main program ended")
-        self.runtime.main_ended = True
-        world.set_state(lane, LaneState.FAILED if error else LaneState.DONE, "main() ended")
-        world.emit(
-            MainEnded,
-            outcome="raised" if error else "ok",
-            error=error.error if error else None,
-            message=error.message if error else "",
-        )
-        yield from self.interpreter_exit(lane, LaneState.FAILED if error else LaneState.DONE)
+        final = self.runtime.end_main(lane, error)
+        yield from self.interpreter_exit(lane, final)
 
     def _guard(self, lane: Lane, error: SimError | None, body: Actor) -> Actor:
         """Run ``body`` as a ``finally`` clause: a new exception replaces the one in flight."""

@@ -10,6 +10,7 @@ from concsim.events import (
     FutureChanged,
     FutureState,
     LaneState,
+    MainEnded,
     ResultReceived,
     TaskEnded,
     TaskStarted,
@@ -289,6 +290,19 @@ class Runtime:
         self.end(run, "cancelled", "CancelledError", "none")
 
     # --- the end of the run -------------------------------------------------------------
+
+    def end_main(self, lane: Lane, error: SimError | None) -> LaneState:
+        """``main()`` returned or raised; returns the state its lane ends in."""
+        self.main_ended = True
+        final = LaneState.FAILED if error else LaneState.DONE
+        self.world.set_state(lane, final, "main() ended")
+        self.world.emit(
+            MainEnded,
+            outcome="raised" if error else "ok",
+            error=error.error if error else None,
+            message=error.message if error else "",
+        )
+        return final
 
     def unretrieved_warnings(self, asyncio: bool) -> None:
         for run in self.tasks:
