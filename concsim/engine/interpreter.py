@@ -11,7 +11,6 @@ from concsim.events import (
     CleanupStarted,
     DeadlockDetected,
     ExceptionRaised,
-    LaneKind,
     LaneState,
     LockAcquired,
     LockReleased,
@@ -24,7 +23,7 @@ from concsim.events import (
 )
 from concsim.scenario import model as m
 
-from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from .runtime import Actor, Lane, SimError, TaskRun
 from .world import World
 
 if TYPE_CHECKING:
@@ -380,11 +379,3 @@ class Interpreter:
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
-
-
-def is_cancellation(error: SimError | None) -> bool:
-    return isinstance(error, Cancelled | Stopped)
-
-
-def lane_is_thread(lane: Lane) -> bool:
-    return lane.kind in (LaneKind.THREAD, LaneKind.MAIN) and lane.thread is None

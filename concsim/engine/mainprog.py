@@ -33,7 +33,6 @@ class MainProgram:
         self.model = self.program.model
         self.executor: Executor | None = None
         self.plain: list[Lane] = []  # threading.Thread / multiprocessing.Process lanes
-        self.at_exit = False
         if self.model in (m.Model.THREADS, m.Model.PROCESSES) and self.program.executor:
             workers = self.program.resolved_max_workers(self.world.machine.cores)
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
@@ -288,7 +287,6 @@ class MainProgram:
             plain = all(t.gen is None or t.daemon for t in self.plain)
             return plain and (executor is None or executor.finished())
 
-        self.at_exit = True
         world.set_state(lane, LaneState.BLOCKED, "interpreter exit: joining threads")
         # A second Ctrl-C at exit: the process goes, whatever is still running.
         with contextlib.suppress(Interrupted):

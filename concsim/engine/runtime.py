@@ -112,12 +112,6 @@ class Future:
     def is_done(self) -> bool:
         return self.state in (FutureState.DONE, FutureState.FAILED, FutureState.CANCELLED)
 
-    @property
-    def is_settled(self) -> bool:
-        """Done as ``wait()`` and ``as_completed()`` see it (FINISHED or
-        CANCELLED_AND_NOTIFIED)."""
-        return self.is_done and self.notified
-
     def add_done_callback(self, fn: Callable[[Future], None]) -> None:
         if self.is_done:
             fn(self)

@@ -66,6 +66,7 @@ class World:
         self.cores_free = self.machine.cores
         self.core_waiters: deque[tuple[Lane, int]] = deque()
         self.loop_lane: Lane | None = None  # set by the asyncio model
+        self.loop_current: Lane | None = None  # the coroutine the event loop is running
         self._counters: dict[str, int] = {}
 
     # --- events -------------------------------------------------------------------------
@@ -104,8 +105,6 @@ class World:
             and state in _LOOP_MIRRORED
         ):
             self.set_state(loop, state, f"{lane.id}: {step}" if step else lane.id)
-
-    loop_current: Lane | None = None  # the coroutine the event loop is running, if any
 
     # --- lanes --------------------------------------------------------------------------
 
