@@ -70,18 +70,23 @@ def frame(tracks: Timeline, window: Window, now: float, columns: Columns) -> flo
     return time.perf_counter() - start
 
 
+def forget(tracks: Timeline) -> None:
+    """Forget what was drawn, as a new zoom level finds it: the rows' memos, the log's frame."""
+    for track in tracks.rows:
+        track.memo.clear()
+    tracks.log.forget()
+
+
 def render(events: int) -> tuple[float, float]:
     tracks, end = timeline(events)
     columns = Columns(18, WIDTH, 30)
     window = Window(0.0, end / WIDTH, WIDTH)
     cold = []
     for _ in range(5):
-        for track in tracks.rows:
-            track.memo.clear()
+        forget(tracks)
         cold.append(frame(tracks, window, end, columns))
     warm = []
-    for track in tracks.rows:
-        track.memo.clear()
+    forget(tracks)
     frame(tracks, window, (WIDTH - 60) * window.dt, columns)
     for col in range(WIDTH - 59, WIDTH):
         warm.append(frame(tracks, window, (col + 0.3) * window.dt, columns))

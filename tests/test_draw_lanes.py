@@ -10,7 +10,7 @@ import pytest
 from rich.segment import Segment
 from test_draw_timeline import start  # tests/ is on sys.path (rootdir-relative imports)
 
-from concsim.events import LaneKind, LaneState
+from concsim.events import GilChanged, LaneCreated, LaneKind, LaneState
 from concsim.ui import glyphs
 from concsim.ui.cells import MARK, Window, column_offsets, lane_cells, sample_cells
 from concsim.ui.draw import Columns, draw_lane, draw_ruler, holder_glyph, lane_label, legend
@@ -59,6 +59,53 @@ def test_the_memo_never_changes_a_picture() -> None:
         assert warm == lane_cells(track, window, now) == brute_force(track, window, now)
     follow = Window(2.0, 0.01, 300)  # a zoomed window on the column grid
     assert lane_cells(track, follow, 4.0) == brute_force(track, follow, 4.0)
+
+
+def crowded_timeline(changes: int, seed: int = 3) -> Timeline:
+    """Rows made along the way, a GIL row, changes at shared and repeated instants."""
+    rnd = random.Random(seed)
+    script = start().lane(0, "thread-0", LaneKind.THREAD)
+    states = [LaneState.RUNNING, LaneState.IO, LaneState.GIL_WAIT, LaneState.IDLE]
+    for k, t in enumerate(sorted(round(rnd.uniform(0, 10.0), 2) for _ in range(changes))):
+        if k % (changes // 8) == 0:
+            script.lane(t, f"thread-{k}", LaneKind.THREAD)
+        lanes = [e.lane for e in script.events if isinstance(e, LaneCreated)]
+        script.state(t, rnd.choice(lanes), rnd.choice(states))
+        if k % 3 == 0:
+            script.add(GilChanged, t, process="main", holder=rnd.choice([None, *lanes]), reason="")
+    timeline = Timeline()
+    timeline.feed(script.events)
+    return timeline
+
+
+def test_all_rows_sampled_at_once_match_each_row_alone() -> None:
+    """The shared log gives every row the cells of its own intervals, at any zoom."""
+    # GIVEN rows sampled together through the timeline's log
+    timeline = crowded_timeline(4000)
+    assert len(timeline.rows) > 8 and timeline.log.is_ordered
+    for window, now in [(Window(0.0, 0.05, 200), 10.0), (Window(3.0, 0.001, 300), 3.2)]:
+        for track in timeline.rows:
+            # THEN each row's cells are those of the row without a log, and a lane's are the
+            # definition (a GIL row's codes are drawn as holders, so it has no brute force here)
+            shared = lane_cells(track, window, now)
+            assert track.is_gil or shared == brute_force(track, window, now)
+            track.memo.clear()
+            track.log = None
+            assert lane_cells(track, window, now) == shared
+
+
+def test_a_log_fed_out_of_order_leaves_rows_to_answer_alone() -> None:
+    """Changes that go back in time stop the log being bisected; cells stay per row."""
+    script = start().lane(0, "thread-1", LaneKind.THREAD).lane(0, "thread-2", LaneKind.THREAD)
+    for k in range(400):
+        script.state(k * 0.01, "thread-1", [LaneState.RUNNING, LaneState.IO][k % 2])
+    script.state(1.0, "thread-2", LaneState.IO)  # earlier than thread-1's last change
+    timeline = Timeline()
+    timeline.feed(script.events)
+    assert not timeline.log.is_ordered
+    window = Window(0.0, 0.02, 200)
+    for track in timeline.rows:
+        assert lane_cells(track, window, 4.0) == brute_force(track, window, 4.0)
 
 
 def marked_track(changes: int, seed: int = 2) -> Track:

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import compress, pairwise
-from operator import lt, ne
+from operator import itemgetter, lt, ne
 
 from concsim.events import LaneState
 from concsim.ui import glyphs
@@ -103,10 +103,16 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
             col = edge
         cells += [codes[hi]] * (count - col)
     else:
-        # Many changes: one bisect per column, all inside C (map over a bound bisect).
         samples = list(map(t0.__add__, map(dt.__mul__, offsets)))
         samples[-1] = last_sample
-        cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
+        log = track.log
+        if log is not None and log.is_ordered:
+            # Many changes: every row is sampled at these instants, so the log finds all rows'
+            # codes at once and this row's cells are one lookup per column.
+            cells = list(map(itemgetter(track.slot), log.states_at(samples)))
+        else:
+            # A row on its own: one bisect per column, all inside C (map over a bound bisect).
+            cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
     if track.is_gil:
         return [GIL_BASE + code - _GIL_HELD if code >= _GIL_HELD else code for code in cells]
     if track.done_times:

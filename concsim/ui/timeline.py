@@ -76,6 +76,10 @@ class ChangeLog:
         self.codes.append(code)
         self.current[slot] = code
 
+    def forget(self) -> None:
+        """Drop the frame kept by ``states_at`` (the next frame samples afresh)."""
+        self._states = None
+
     def states_at(self, samples: list[float]) -> list[array[int]]:
         """Every row's code at each of the ascending ``samples``, one array per sample."""
         key = (*samples, len(self.times))
@@ -97,7 +101,7 @@ class ChangeLog:
                 state, done = array("H", self.checkpoints[upto // _CHECKPOINT]), base
             if len(state) < width:
                 state.extend(repeat(BLANK, width - len(state)))  # rows made since the copy
-            for slot, code in zip(slots[done:upto], codes[done:upto]):
+            for slot, code in zip(slots[done:upto], codes[done:upto], strict=True):
                 state[slot] = code
             states.append(state)
             prev, done = state, upto
