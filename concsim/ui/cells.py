@@ -177,11 +177,16 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
     if first == last:
         return
     if last - first <= count:
-        # Few marks: weigh each one in its column.
-        for k in range(first, last):
-            col = min(count - 1, math.floor((times[k] - t0) / dt + 1e-9))
-            if cells[col] < MARK or _RANK[codes[k]] >= _RANK[cells[col] - MARK]:
-                cells[col] = MARK + codes[k]
+        # Few marks: weigh each one in its column (locals and slices: a cold frame of a long
+        # run weighs thousands of marks, so this loop is a measurable share of it).
+        floor, rank, end = math.floor, _RANK, count - 1
+        for t, code in zip(times[first:last], codes[first:last], strict=True):
+            col = floor((t - t0) / dt + 1e-9)
+            if col > end:
+                col = end
+            cell = cells[col]
+            if cell < MARK or rank[code] >= rank[cell - MARK]:
+                cells[col] = MARK + code
         return
     # Many: one bisect per column boundary, then a few marks weighed in each column that has
     # any, so the cost stays with the columns however many marks the run has made. With up
