@@ -200,7 +200,7 @@ def _headless(
 
     from concsim.engine import Simulation
     from concsim.export.outcome import outcome
-    from concsim.export.text import summary, timeline
+    from concsim.export.text import refusals, summary, timeline
     from concsim.scenario.library import find_scenario
     from concsim.scenario.loader import load_scenario
 
@@ -210,6 +210,13 @@ def _headless(
         click.echo(str(error), err=True)
         return EXIT_INVALID
     # A replay is one session: its variant (None is the scenario as written), not them all.
+    from concsim.scenario.checks import injection_problem
+
+    for injection in injections:
+        problem = injection_problem(scenario, injection.target, injection.error)
+        if problem:
+            click.echo(f"--inject {injection.fault} on {injection.target}: {problem}", err=True)
+            return EXIT_INVALID
     names: list[str | None] = (
         [variant]
         if variant or one_variant or not scenario.variants
@@ -233,6 +240,7 @@ def _headless(
         if not as_json:
             console.print(timeline(sim.events, width=max(20, min(100, console.width - 20))))
             console.print(summary(result))
+            console.print(refusals(sim.events))
             console.print()
     if as_json and not as_events:
         if len(names) == 1:

@@ -131,3 +131,37 @@ def test_schema_is_json_for_editors() -> None:
     assert code == 0
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert "tasks" in schema["properties"]
+
+
+def test_main_only_steps_in_handlers_and_infinite_durations_are_positioned_errors(
+    tmp_path: Path,
+) -> None:
+    handler = tmp_path / "handler.yaml"
+    handler.write_text("name: x\nprogram:\n  on_result: [collect]\n")
+    forever = tmp_path / "forever.yaml"
+    forever.write_text("name: x\ntasks:\n  - {name: a, steps: [{io: .inf}]}\n")
+    code, _, err = invoke("validate", str(handler), str(forever))
+    assert code == 2
+    assert err.splitlines() == [
+        f"{handler}:3:14: program.on_result: 'collect' belongs in program.main, not in a "
+        "handler (on_result, on_error)",
+        f"{forever}:3:28: tasks[0].steps[0].io: expected a finite duration such as 250ms or "
+        "1.5s, got inf",
+    ]
+
+
+def test_inject_names_are_checked_like_the_files_faults() -> None:
+    code, _, err = invoke("run", "failure-during-as-completed", "--headless",
+                          "--inject", "0.1s:fail:jbo-2")
+    assert (code, err.strip()) == (
+        2, "--inject fail on jbo-2: no task or lane `jbo-2`; did you mean `job-2`?")
+    code, _, err = invoke("run", "failure-during-as-completed", "--headless",
+                          "--inject", "0.1s:fail:job-1:not a name!")
+    assert code == 2 and "is not an exception type name" in err
+
+
+def test_a_refused_injection_is_reported_in_the_text_summary() -> None:
+    code, out, _ = invoke("run", "io-threads", "--variant", "two-workers", "--headless",
+                          "--inject", "0.1s:kill:thread-1")
+    assert code == 0
+    assert "refused: kill on thread-1 at 0.1 s: threads cannot be killed" in out

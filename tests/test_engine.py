@@ -300,3 +300,36 @@ tasks:
     assert result["results"] == ["late"]
     assert result["main"] == {"outcome": "ok", "error": None}
     assert result["elapsed"] == pytest.approx(0.06)
+
+
+@pytest.mark.parametrize(
+    ("model", "collect"),
+    [("sequential", "map"), ("processes", "map"), ("threads", "map"), ("asyncio", "gather")],
+)
+def test_a_cooperative_stop_is_a_return_in_every_model(model: str, collect: str) -> None:
+    """``if stop.is_set(): return`` is a return, not an exception: the future holds None,
+    nothing is re-raised, and a plain thread prints nothing (threading.excepthook only
+    sees exceptions)."""
+    _, result = run(f"""
+name: stop
+program: {{model: {model}, collect: {collect}}}
+tasks:
+  - {{name: a, steps: [set_stop, check_stop, {{io: 1s}}], cleanup: [{{io: 10ms}}]}}
+  - {{name: b}}
+""")
+    assert result["main"] == {"outcome": "ok", "error": None}
+    assert result["results"] == [None, "b done"]
+    a = result["tasks"][0]
+    assert (a["outcome"], a["error"], a["cleanup"]) == ("cancelled", None, "ran")
+    assert result["warnings"] == [] and result["output"] == []
+
+
+def test_plain_threads_that_stop_print_no_traceback() -> None:
+    """Only an exception reaches threading.excepthook; a stopped plain thread is silent."""
+    _, result = run("""
+name: plain-stop
+program: {model: threads, executor: false, collect: join, main: [submit, set_stop, collect]}
+tasks: [{name: w, repeat: 2, steps: [{io: 10ms}, check_stop, {io: 1s}]}]
+""")
+    assert result["output"] == []
+    assert [t["outcome"] for t in result["tasks"]] == ["cancelled", "cancelled"]

@@ -79,6 +79,8 @@ class Faults:
     def _running(self, target: str) -> tuple[TaskRun | None, str | None]:
         run = self._task(target)
         if run is None:
+            if target not in self.world.lanes:
+                return None, f"there is no task or lane named {target}"
             return None, f"{target} is not running a task"
         if run.ended:
             return None, f"{run.name} has already finished"

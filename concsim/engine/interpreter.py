@@ -33,7 +33,8 @@ WRITE_COST = 50  # microseconds of Python code to format and write one piece of 
 
 
 class Stopped(SimError):
-    """A cooperative stop: ``if stop.is_set(): return`` — the function returns early."""
+    """A cooperative stop: ``if stop.is_set(): return``. Only the task's own function sees
+    it, as a ``return``: run_task turns it into a normal result, never an exception."""
 
     def __init__(self) -> None:
         super().__init__("Stopped", "the stop event was set")
@@ -60,6 +61,7 @@ class TaskResult:
     value: Any = None
     error: SimError | None = None
     cleanup: str = "none"
+    stopped: bool = False  # returned early at a check_stop: reported as cancelled
 
 
 class Interpreter:
@@ -86,6 +88,8 @@ class Interpreter:
         try:
             yield from self.run_steps(lane, run, run.spec.steps, consumed, top=True)
             result.value = consumed if consumed and run.spec.returns is None else run.value
+        except Stopped:
+            result.stopped = True  # ``if stop.is_set(): return`` -- returns None, no error
         except SimError as error:
             if error.error in run.spec.catches:
                 # except (...): pass -- swallowed; the function returns normally
@@ -98,7 +102,8 @@ class Interpreter:
             try:
                 yield from self.run_steps(lane, run, run.spec.cleanup, consumed)
             except Stopped:
-                pass
+                # a return inside finally: returns None and drops any exception in flight
+                result.stopped, result.error, result.value = True, None, None
             except SimError as error:
                 result.error = error  # an exception in finally replaces the one in flight
             finally:

@@ -19,7 +19,7 @@ from concsim.events import (
 )
 from concsim.scenario.model import ReturnWhen, Scenario
 
-from .interpreter import Interpreter, Stopped, TaskResult
+from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .world import World
 
@@ -245,7 +245,7 @@ class Runtime:
     def finish(self, lane: Lane, run: TaskRun, result: TaskResult, *, settle: bool = True) -> None:
         """The task returned or raised: settle its future, end it, free its lane."""
         error = result.error
-        if isinstance(error, Stopped):
+        if result.stopped:  # it returned None early: a cooperative cancellation
             outcome, shown, error_name = "cancelled", LaneState.CANCELLED, None
             if settle:
                 self.settle(run, value=None)

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from concsim.events import (
     Event,
+    FaultRefused,
     GilChanged,
     LaneCreated,
     LaneKind,
@@ -146,4 +147,14 @@ def summary(result: dict[str, Any]) -> RenderableType:
         lines.append(Text(f"warning: {warning}", style="yellow"))
     for line_text in result["output"]:
         lines.append(Text(f"| {line_text}", style="dim"))
+    return Group(*lines)
+
+
+def refusals(events: Sequence[Event]) -> RenderableType:
+    """Injected faults that had no effect, and why (a typo in --inject shows up here)."""
+    lines = [
+        Text(f"refused: {e.fault} on {e.target} at {e.t:g} s: {e.reason}", style="yellow")
+        for e in events
+        if isinstance(e, FaultRefused)
+    ]
     return Group(*lines)

@@ -259,3 +259,27 @@ def _task(
 
 def _is_task(name: str, tasks: list[tuple[int, dict[Any, Any]]], *, run: bool = False) -> bool:
     return _task(name, tasks, run=run) is not None
+
+
+_ERROR_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def injection_problem(scenario: Scenario, target: str, error: str) -> str | None:
+    """What is wrong with a fault aimed at ``target`` (raising ``error``), or None.
+
+    The same names a file's ``faults:`` may use: ``main``, a task (``NAME-k`` for repeated
+    ones), or a lane ``thread-N`` / ``process-N``.
+    """
+    if not _ERROR_TYPE.match(error):
+        return f"`{error}` is not an exception type name such as ValueError"
+    if target == "main" or _LANE.match(target):
+        return None
+    names = {
+        task.name if task.repeat == 1 else f"{task.name}-{i}"
+        for task in scenario.tasks
+        for i in range(1, task.repeat + 1)
+    }
+    if target in names:
+        return None
+    hint = did_you_mean(target, {*names, "main"}, listing=False)
+    return f"no task or lane `{target}`" + (f"; {hint}" if hint else "")

@@ -6,6 +6,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds.
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -33,6 +34,8 @@ def parse_duration(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 250ms or 1.5s")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite duration such as 250ms or 1.5s, got {value}")
         if value < 0:
             raise ValueError("expected a duration of zero or more")
         return round(value * 1_000_000)
@@ -452,6 +455,17 @@ class Program(_Strict):
     on_error: tuple[Step, ...] = ()
     """``except BaseException: <steps>; raise`` around the main steps: what the main program
     does when it raises (KeyboardInterrupt included) before the exception propagates."""
+
+    @field_validator("on_result", "on_error")
+    @classmethod
+    def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        for step in steps:
+            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+                raise ValueError(
+                    f"'{step_kind(step)}' belongs in program.main, not in a handler "
+                    "(on_result, on_error)"
+                )
+        return steps
 
     @model_validator(mode="after")
     def _check_pattern(self) -> Program:
