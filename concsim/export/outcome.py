@@ -41,7 +41,8 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
         elif isinstance(event, TaskEnded):
             record = tasks[event.task]
             record.update(outcome=event.outcome, error=event.error, cleanup=event.cleanup)
-            if event.outcome != "never_started":
+            # A task that never started, or never finished (hung), has no end time.
+            if record["started"] is not None and event.outcome != "hung":
                 record["ended"] = event.t
         elif isinstance(event, ResultReceived):
             if event.error is None:  # a re-raised exception is not a result

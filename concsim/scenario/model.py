@@ -419,6 +419,15 @@ _PATTERNS_BY_MODEL = {
 }
 
 
+def default_pattern(model: Model, executor: bool = True) -> Pattern:
+    """The ``collect`` a program of ``model`` gets when it names none."""
+    if model is Model.SEQUENTIAL:
+        return Pattern.MAP
+    if model is Model.ASYNCIO:
+        return Pattern.GATHER
+    return Pattern.AS_COMPLETED if executor else Pattern.JOIN
+
+
 class Collect(_Strict):
     """How the main program receives results."""
 
@@ -456,6 +465,19 @@ class Program(_Strict):
     """``except BaseException: <steps>; raise`` around the main steps: what the main program
     does when it raises (KeyboardInterrupt included) before the exception propagates."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_collect(cls, data: Any) -> Any:
+        """With no ``collect``, each model collects the way its programs usually do."""
+        if isinstance(data, dict) and data.get("collect") is None:
+            try:
+                model = Model(data.get("model", Model.THREADS))
+            except ValueError:
+                return data  # the model field reports it, with a did-you-mean
+            pattern = default_pattern(model, data.get("executor", True) is not False)
+            data = {**data, "collect": {"pattern": pattern}}
+        return data
+
     @field_validator("on_result", "on_error")
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -478,6 +500,12 @@ class Program(_Strict):
             )
         if self.collect.pattern is Pattern.JOIN and self.executor:
             raise ValueError("collect pattern 'join' needs executor: false (plain threads)")
+        plain = self.model in (Model.THREADS, Model.PROCESSES) and not self.executor
+        if plain and self.collect.pattern not in (Pattern.JOIN, Pattern.NONE):
+            raise ValueError(
+                "plain threads and processes (executor: false) have no futures and return "
+                "nothing; expected collect join or none"
+            )
         pooled = self.model in (Model.THREADS, Model.PROCESSES) and self.executor
         if not pooled and any(isinstance(step, ShutdownStep) for step in self.main):
             raise ValueError(
@@ -601,6 +629,13 @@ class Variant(_Strict):
     tasks: tuple[Task, ...] | None = None
     """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
 
+    @field_validator("name")
+    @classmethod
+    def _not_default(cls, name: str) -> str:
+        if name == "default":
+            raise ValueError("`default` names the scenario as written; choose another name")
+        return name
+
 
 class QueueSpec(_Strict):
     maxsize: Annotated[int, Field(ge=0)] = 0
@@ -649,7 +684,11 @@ class Scenario(_Strict):
                     for key in variant.program.model_fields_set
                     if getattr(variant.program, key) is not None
                 }
-                program = Program.model_validate({**_shallow(self.program), **patch})
+                base = _shallow(self.program)
+                default = default_pattern(self.program.model, self.program.executor)
+                if "collect" not in patch and base["collect"] == Collect(pattern=default):
+                    del base["collect"]  # a default collect follows the variant's model
+                program = Program.model_validate({**base, **patch})
                 update: dict[str, Any] = {"machine": machine, "program": program}
                 if variant.tasks is not None:
                     update["tasks"] = variant.tasks
