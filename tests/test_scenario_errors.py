@@ -134,8 +134,8 @@ def test_unknown_key_with_a_close_match_suggests_it() -> None:
         "bad/unknown-key.yaml:3:3: program.max_worker: unknown key `max_worker`; did you mean "
         "`max_workers`?",
         "bad/unknown-key.yaml:4:3: program.flavour: unknown key `flavour`; expected one of: "
-        "chunksize, collect, context_manager, executor, main, max_workers, model, on_error, on_result, "
-        "shutdown",
+        "chunksize, collect, context_manager, executor, main, max_workers, model, on_error, "
+        "on_result, shutdown",
     ]
 
 
@@ -270,7 +270,7 @@ def test_fault_target_and_when_must_name_a_task_or_lane() -> None:
         "bad/fault-target.yaml:7:27: faults[0].target: no task or lane named `fetch-3`; "
         "`fetch` repeats 2 times; expected fetch-1 to fetch-2",
         "bad/fault-target.yaml:8:27: faults[1].target: no task or lane named `fech`; did you "
-        "mean `fetch`?",
+        "mean one of `fetch-1` to `fetch-2`?",
         "bad/fault-target.yaml:9:49: faults[2].when.step: step 1 is past the end of `fetch-1`, "
         "which has 1 step; expected 0",
     ]

@@ -72,7 +72,10 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
             made.seq,
         ),
     )
-    label_width = max([len(made.lane) for made in order] + [8]) + 1
+    gil_labels = {process: f"GIL {process}" for process in gil} if start and start.gil else {}
+    label_width = (
+        max([len(made.lane) for made in order] + [len(g) for g in gil_labels.values()] + [8]) + 1
+    )
     span = end if end > 0 else 1.0
     columns = [span * i / width for i in range(width)]
     rows: list[RenderableType] = []
@@ -96,13 +99,30 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
         rows.append(row)
     if start is not None and start.gil:
         for process, (times_g, holders) in sorted(gil.items()):
-            row = Text(f"GIL {process}"[: label_width - 1].ljust(label_width), style="bold dim")
+            row = Text(gil_labels[process].ljust(label_width), style="bold dim")
             for column in columns:
                 index = bisect_right(times_g, column) - 1
                 holder = holders[index] if index >= 0 else None
                 row.append(_gil_glyph(holder), "green" if holder else "dim")
             rows.append(row)
+    rows.append(_legend(changes, bool(gil_labels)))
     return Group(*rows)
+
+
+def _legend(changes: dict[str, tuple[list[float], list[LaneState]]], has_gil: bool) -> Text:
+    """The glyphs this timeline uses, and what they mean."""
+    seen = {state for _, states in changes.values() for state in states}
+    legend = Text()
+    for state, (glyph, style) in GLYPHS.items():
+        if state in seen and glyph != " ":
+            legend.append(glyph, Style.parse(style) if style else None)
+            legend.append(f" {state.value}  ", "dim")
+    if LaneState.DONE in seen:
+        legend.append("|", "green")
+        legend.append(" done  ", "dim")
+    if has_gil:
+        legend.append("GIL row: the holder's number, . free", "dim")
+    return legend
 
 
 def _gil_glyph(holder: str | None) -> str:

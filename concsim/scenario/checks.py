@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -200,6 +201,10 @@ def _task_hint(name: str, tasks: list[tuple[int, dict[Any, Any]]], others: str =
         if isinstance(repeat, int) and repeat > 1:
             return f"`{base}` repeats {repeat} times; expected {base}-1 to {base}-{repeat}"
         return f"`{base}` is not repeated; expected `{base}`"
+    # Suggest names a fault can really use: a repeated task runs as NAME-1 .. NAME-N.
+    close = difflib.get_close_matches(name, [*names, "main"], n=1)
+    if close and isinstance(names.get(close[0]), int) and names[close[0]] > 1:
+        return f"did you mean one of `{close[0]}-1` to `{close[0]}-{names[close[0]]}`?"
     hint = did_you_mean(name, {*names, "main"}, listing=False)
     if hint:
         return hint
