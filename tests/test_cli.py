@@ -13,8 +13,18 @@ from concsim import __version__
 from concsim.cli import main
 from concsim.events import EVENT_TYPES
 
-OUTCOME_KEYS = {"scenario", "variant", "seed", "elapsed", "main", "results", "tasks",
-                "warnings", "shared", "output"}
+OUTCOME_KEYS = {
+    "scenario",
+    "variant",
+    "seed",
+    "elapsed",
+    "main",
+    "results",
+    "tasks",
+    "warnings",
+    "shared",
+    "output",
+}
 TASK_KEYS = {"name", "outcome", "error", "started", "ended", "cleanup"}
 
 
@@ -29,8 +39,9 @@ def test_version() -> None:
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "concsim", "--version"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "concsim", "--version"], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == f"concsim, version {__version__}"
 
 
@@ -46,8 +57,9 @@ def test_list_groups_bundled_scenarios_by_topic_in_learning_order() -> None:
 
 def test_json_outcome_follows_the_contract() -> None:
     """docs/outcome.md: the keys, the task records, values in received order."""
-    code, out, _ = invoke("run", "asyncio-gather", "--headless", "--json",
-                          "--variant", "sequential")
+    code, out, _ = invoke(
+        "run", "asyncio-gather", "--headless", "--json", "--variant", "sequential"
+    )
     assert code == 0
     result = json.loads(out)
     assert set(result) == OUTCOME_KEYS
@@ -84,8 +96,16 @@ def test_headless_text_shows_lanes_and_the_outcome() -> None:
 
 def test_injections_on_the_command_line_are_reproducible() -> None:
     """The same --inject flags give the same output, byte for byte."""
-    args = ("run", "failure-during-as-completed", "--headless", "--json",
-            "--inject", "0.3s:fail:job-3:ValueError", "--inject", "0.9s:interrupt")
+    args = (
+        "run",
+        "failure-during-as-completed",
+        "--headless",
+        "--json",
+        "--inject",
+        "0.3s:fail:job-3:ValueError",
+        "--inject",
+        "0.9s:interrupt",
+    )
     first, second = invoke(*args), invoke(*args)
     assert first == second and first[0] == 0
     result = json.loads(first[1])
@@ -151,17 +171,32 @@ def test_main_only_steps_in_handlers_and_infinite_durations_are_positioned_error
 
 
 def test_inject_names_are_checked_like_the_files_faults() -> None:
-    code, _, err = invoke("run", "failure-during-as-completed", "--headless",
-                          "--inject", "0.1s:fail:jbo-2")
+    code, _, err = invoke(
+        "run", "failure-during-as-completed", "--headless", "--inject", "0.1s:fail:jbo-2"
+    )
     assert (code, err.strip()) == (
-        2, "--inject fail on jbo-2: no task or lane `jbo-2`; did you mean `job-2`?")
-    code, _, err = invoke("run", "failure-during-as-completed", "--headless",
-                          "--inject", "0.1s:fail:job-1:not a name!")
+        2,
+        "--inject fail on jbo-2: no task or lane `jbo-2`; did you mean `job-2`?",
+    )
+    code, _, err = invoke(
+        "run",
+        "failure-during-as-completed",
+        "--headless",
+        "--inject",
+        "0.1s:fail:job-1:not a name!",
+    )
     assert code == 2 and "is not an exception type name" in err
 
 
 def test_a_refused_injection_is_reported_in_the_text_summary() -> None:
-    code, out, _ = invoke("run", "io-threads", "--variant", "two-workers", "--headless",
-                          "--inject", "0.1s:kill:thread-1")
+    code, out, _ = invoke(
+        "run",
+        "io-threads",
+        "--variant",
+        "two-workers",
+        "--headless",
+        "--inject",
+        "0.1s:kill:thread-1",
+    )
     assert code == 0
     assert "refused: kill on thread-1 at 0.1 s: threads cannot be killed" in out

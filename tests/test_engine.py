@@ -274,7 +274,9 @@ tasks:
 """)
     ended = next(e for e in sim.events if type(e).__name__ == "MainEnded")
     assert (ended.error, ended.message) == (
-        "RuntimeError", "cannot schedule new futures after shutdown")
+        "RuntimeError",
+        "cannot schedule new futures after shutdown",
+    )
     outcomes = {task["name"]: task["outcome"] for task in result["tasks"]}
     assert outcomes == {"a": "ok", "b": "never_started"}
     assert result["elapsed"] == pytest.approx(0.1)

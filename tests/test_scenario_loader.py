@@ -287,7 +287,9 @@ def test_schema_describes_the_yaml_form() -> None:
     assert schema["$id"] == "urn:concsim:scenario:v1"
     assert "format version 1" in schema["title"]
     defs = schema["$defs"]
-    assert {"enum": ["submit", "collect", "shutdown", "check_stop", "set_stop"]} in defs["Step"]["oneOf"]
+    assert {"enum": ["submit", "collect", "shutdown", "check_stop", "set_stop"]} in defs["Step"][
+        "oneOf"
+    ]
     assert defs["Machine"]["properties"]["switch_interval"]["default"] == "5ms"
     assert defs["CpuStep"]["required"] == ["cpu"]
     assert defs["RaiseStep"]["required"] == ["raise"]
