@@ -200,3 +200,16 @@ def test_a_refused_injection_is_reported_in_the_text_summary() -> None:
     )
     assert code == 0
     assert "refused: kill on thread-1 at 0.1 s: threads cannot be killed" in out
+
+
+def test_quoted_scalars_are_not_coerced(tmp_path: Path) -> None:
+    """A quoted "no" or "4" is text, as the published JSON Schema says: no silent coercion."""
+    lax = tmp_path / "lax.yaml"
+    lax.write_text('name: x\nmachine: {gil: "no", cores: "4"}\nshared: {c: true}\n')
+    code, _, err = invoke("validate", str(lax))
+    assert code == 2
+    assert err.splitlines() == [
+        f"{lax}:2:16: machine.gil: expected true or false, got 'no'",
+        f"{lax}:2:29: machine.cores: expected an integer, got '4'",
+        f"{lax}:3:13: shared.c: expected an integer, got true",
+    ]

@@ -17,6 +17,9 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     Tag,
     WithJsonSchema,
     field_validator,
@@ -85,8 +88,8 @@ class _Strict(BaseModel):
 class Shutdown(_Strict):
     """``executor.shutdown(wait=..., cancel_futures=...)``."""
 
-    wait: bool = True
-    cancel_futures: bool = False
+    wait: StrictBool = True
+    cancel_futures: StrictBool = False
 
 
 # --- steps -------------------------------------------------------------------------------
@@ -152,7 +155,7 @@ class WriteStep(_Step):
     """``shared[name] = local + add``: the second half of a read-modify-write."""
 
     write: Name
-    add: int = 1
+    add: StrictInt = 1
 
 
 class PutStep(_Step):
@@ -178,7 +181,7 @@ class ConsumeStep(_Step):
 class RepeatStep(_Step):
     """``for _ in range(N): ...``: the nested steps, N times over."""
 
-    repeat: Annotated[int, Field(ge=1, le=1_000_000)]
+    repeat: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
     steps: tuple[Step, ...] = ()
 
 
@@ -363,8 +366,8 @@ def step_label(step: BaseModel) -> str:
 
 
 class Machine(_Strict):
-    cores: Annotated[int, Field(ge=1, le=1024)] = 4
-    gil: bool = True
+    cores: Annotated[StrictInt, Field(ge=1, le=1024)] = 4
+    gil: StrictBool = True
     """False models a free-threaded build (PEP 703): threads run Python code in parallel."""
     switch_interval: Duration = 5_000
     """``sys.getswitchinterval()``: how long a waiting thread lets the GIL holder run."""
@@ -374,7 +377,7 @@ class Machine(_Strict):
     """Fixed cost of sending one work item or result to or from a worker process."""
     pickle_per_kb: Duration = 10
     """Cost of pickling, sending and unpickling one KB of arguments or results."""
-    jitter: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
     """Each I/O wait lasts its duration times 1 ± jitter, drawn from the run's seeded RNG."""
 
 
@@ -419,7 +422,7 @@ _PATTERNS_BY_MODEL = {
 }
 
 
-def default_pattern(model: Model, executor: bool = True) -> Pattern:
+def default_pattern(model: Model, executor: StrictBool = True) -> Pattern:
     """The ``collect`` a program of ``model`` gets when it names none."""
     if model is Model.SEQUENTIAL:
         return Pattern.MAP
@@ -436,8 +439,8 @@ class Collect(_Strict):
     """as_completed(timeout), map(timeout), result(timeout), wait(timeout); in asyncio
     wait_for(gather(...), timeout) or ``async with asyncio.timeout(...)`` around a TaskGroup."""
     return_when: ReturnWhen = ReturnWhen.ALL_COMPLETED
-    return_exceptions: bool = False
-    shield: bool = False
+    return_exceptions: StrictBool = False
+    shield: StrictBool = False
     """asyncio: await ``asyncio.shield(...)`` so cancelling the wait spares the tasks."""
 
 
@@ -447,15 +450,15 @@ def _collect_shorthand(value: Any) -> Any:
 
 class Program(_Strict):
     model: Model = Model.THREADS
-    max_workers: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    max_workers: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
     """Default as CPython: threads min(32, cores + 4), processes cores."""
-    executor: bool = True
+    executor: StrictBool = True
     """False: one ``threading.Thread`` / ``multiprocessing.Process`` per task, no pool."""
-    context_manager: bool = True
+    context_manager: StrictBool = True
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
-    chunksize: Annotated[int, Field(ge=1)] = 1
+    chunksize: Annotated[StrictInt, Field(ge=1)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
     """The main program's own steps; empty means ``[submit, collect]``."""
@@ -533,7 +536,7 @@ class Program(_Strict):
 
 class Task(_Strict):
     name: Name
-    repeat: Annotated[int, Field(ge=1, le=100_000)] = 1
+    repeat: Annotated[StrictInt, Field(ge=1, le=100_000)] = 1
     """Stamp out N tasks named NAME-1 .. NAME-N; ``{i}`` and ``{name}`` fill ``returns``."""
     steps: tuple[Step, ...] = ()
     cleanup: tuple[Step, ...] = ()
@@ -543,11 +546,11 @@ class Task(_Strict):
     returns normally (``CancelledError`` here is the classic asyncio anti-pattern)."""
     returns: Any = None
     """The return value; a string may use ``{name}`` and ``{i}``. Default: ``"NAME done"``."""
-    picklable: bool = True
+    picklable: StrictBool = True
     """False: a lambda or nested function, which a process pool cannot send."""
-    arg_kb: Annotated[float, Field(ge=0)] = 0.0
-    result_kb: Annotated[float, Field(ge=0)] = 0.0
-    daemon: bool = False
+    arg_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
+    result_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
+    daemon: StrictBool = False
     """Plain threads only: a daemon thread is stopped abruptly at interpreter exit."""
     timeout: Duration | None = None
     """asyncio: the main program awaits this task with ``asyncio.wait_for(..., timeout)``."""
@@ -575,7 +578,7 @@ class FaultKind(StrEnum):
 
 class When(_Strict):
     task: Name
-    step: Annotated[int, Field(ge=0)]
+    step: Annotated[StrictInt, Field(ge=0)]
     """Index (from 0) of the step; the fault lands as the task starts it."""
 
 
@@ -596,23 +599,23 @@ class Fault(_Strict):
 
 
 class MachinePatch(_Strict):
-    cores: Annotated[int, Field(ge=1, le=1024)] | None = None
-    gil: bool | None = None
+    cores: Annotated[StrictInt, Field(ge=1, le=1024)] | None = None
+    gil: StrictBool | None = None
     switch_interval: Duration | None = None
     process_start: Duration | None = None
     pickle_overhead: Duration | None = None
     pickle_per_kb: Duration | None = None
-    jitter: Annotated[float, Field(ge=0, lt=1)] | None = None
+    jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
 
 
 class ProgramPatch(_Strict):
     model: Model | None = None
-    max_workers: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    executor: bool | None = None
-    context_manager: bool | None = None
+    max_workers: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    executor: StrictBool | None = None
+    context_manager: StrictBool | None = None
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] | None = None
-    chunksize: Annotated[int, Field(ge=1)] | None = None
+    chunksize: Annotated[StrictInt, Field(ge=1)] | None = None
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
@@ -638,7 +641,7 @@ class Variant(_Strict):
 
 
 class QueueSpec(_Strict):
-    maxsize: Annotated[int, Field(ge=0)] = 0
+    maxsize: Annotated[StrictInt, Field(ge=0)] = 0
 
 
 class Scenario(_Strict):
@@ -647,15 +650,15 @@ class Scenario(_Strict):
     summary: str = ""
     topic: str = "other"
     """Where ``concsim list`` groups it: models, shared-state, asyncio, failure, ..."""
-    order: int = 100
+    order: StrictInt = 100
     """Position within its topic, in learning order."""
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
-    seed: int = 0
+    seed: StrictInt = 0
     machine: Machine = Machine()
     program: Program = Program()
     tasks: tuple[Task, ...] = ()
-    shared: dict[Name, int] = {}
+    shared: dict[Name, StrictInt] = {}
     queues: dict[Name, QueueSpec] = {}
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
