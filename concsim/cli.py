@@ -144,6 +144,9 @@ def run(
 ) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
     parsed = [_parse_injection(text) for text in injections]
+    only_as_written = variant == "default"  # the JSON outcome's name for the file as written
+    if only_as_written:
+        variant = None
     if replay is not None:
         from concsim.replay import ReplayError, load_replay
 
@@ -181,7 +184,7 @@ def run(
             parsed,
             as_json=as_json,
             as_events=events,
-            one_variant=replay is not None,
+            one_variant=replay is not None or only_as_written,
         )
     )
 

@@ -557,9 +557,15 @@ class MainEnded(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunEnded(Event):
     elapsed: float
+    hung: bool = False  # the program never exits: the run stopped where nothing could happen
 
     @property
     def why(self) -> str:
+        if self.hung:
+            return (
+                f"The run stopped at {self.elapsed:g} s: the program hangs there and would "
+                "never exit."
+            )
         return f"The program exited after {self.elapsed:g} s of virtual time."
 
 

@@ -203,5 +203,5 @@ class Simulation:
             runtime.unretrieved_warnings(asyncio=False)
         # A program that hangs never exits: its time is that of the last thing that happened.
         elapsed = self.now if main.gen is None else world.events[-1].t
-        world.emit(RunEnded, elapsed=elapsed)
+        world.emit(RunEnded, elapsed=elapsed, hung=main.gen is not None)
         self.finished = True
