@@ -83,7 +83,7 @@ def schema() -> None:
     """Print the JSON Schema of scenario files (for yaml-language-server and editors)."""
     from concsim.scenario.schema import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 def _parse_injection(text: str) -> Any:
