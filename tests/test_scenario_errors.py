@@ -404,3 +404,21 @@ faults:
         "s.yaml:6:34: faults[2].when.task: `when` watches the steps of a task; expected a task "
         "name (for the main program, use `at: <time>`)",
     ]
+
+
+def test_a_variant_with_its_own_tasks_must_keep_the_faults_aimed() -> None:
+    """A variant that replaces tasks cannot leave the file's faults pointing at nothing."""
+    text = (
+        "name: vf\n"
+        "tasks: [{name: job, repeat: 4, steps: [{io: 1s}]}]\n"
+        "faults: [{fault: cancel, target: job-4, at: 100ms}]\n"
+        "variants:\n"
+        "  - name: one\n"
+        "    tasks: [{name: job, repeat: 2, steps: [{io: 1s}]}]\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "vf.yaml")
+    assert str(caught.value) == (
+        "vf.yaml:6:12: variants[0].tasks: with this variant, faults[0] aims at 'job-4': "
+        "no task or lane `job-4`; did you mean `job-2`?"
+    )

@@ -47,6 +47,22 @@ def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
             for details in error.errors():
                 text = str(details["msg"]).removeprefix("Value error, ")
                 problems.append(doc.problem(loc, f"with this variant, {text}"))
+            continue
+        if variant.tasks is None:
+            continue
+        # A variant with its own tasks must still give the file's faults something to hit.
+        applied = scenario.variant(variant.name)
+        for number, fault in enumerate(scenario.faults):
+            names = [fault.target] + ([fault.when.task] if fault.when else [])
+            for name in names:
+                problem = injection_problem(applied, name, fault.error)
+                if problem:
+                    problems.append(
+                        doc.problem(
+                            ("variants", index, "tasks"),
+                            f"with this variant, faults[{number}] aims at {name!r}: {problem}",
+                        )
+                    )
     return problems
 
 
