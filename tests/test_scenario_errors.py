@@ -422,3 +422,21 @@ def test_a_variant_with_its_own_tasks_must_keep_the_faults_aimed() -> None:
         "vf.yaml:6:12: variants[0].tasks: with this variant, faults[0] aims at 'job-4': "
         "no task or lane `job-4`; did you mean `job-2`?"
     )
+
+
+@pytest.mark.parametrize(
+    ("collect", "message"),
+    [
+        (
+            "{pattern: as_completed, return_exceptions: true}",
+            "return_exceptions applies to gather only",
+        ),
+        ("{pattern: map, return_when: FIRST_EXCEPTION}", "return_when applies to wait only"),
+        ("{pattern: map, shield: true}", "shield applies to asyncio with gather or result only"),
+    ],
+)
+def test_collect_options_that_would_be_ignored_are_errors(collect: str, message: str) -> None:
+    """An option that the chosen pattern would silently ignore is a mistake worth a line."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(f"name: x\nprogram: {{collect: {collect}}}\n", "c.yaml")
+    assert str(caught.value) == f"c.yaml:2:10: program: collect.{message}"

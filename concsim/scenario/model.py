@@ -503,6 +503,19 @@ class Program(_Strict):
             )
         if self.collect.pattern is Pattern.JOIN and self.executor:
             raise ValueError("collect pattern 'join' needs executor: false (plain threads)")
+        collect = self.collect
+        if collect.return_exceptions and collect.pattern is not Pattern.GATHER:
+            raise ValueError("collect.return_exceptions applies to gather only")
+        if collect.return_when is not ReturnWhen.ALL_COMPLETED and collect.pattern is not (
+            Pattern.WAIT
+        ):
+            raise ValueError("collect.return_when applies to wait only")
+        shieldable = self.model is Model.ASYNCIO and collect.pattern in (
+            Pattern.GATHER,
+            Pattern.RESULT,
+        )
+        if collect.shield and not shieldable:
+            raise ValueError("collect.shield applies to asyncio with gather or result only")
         plain = self.model in (Model.THREADS, Model.PROCESSES) and not self.executor
         if plain and self.collect.pattern not in (Pattern.JOIN, Pattern.NONE):
             raise ValueError(
