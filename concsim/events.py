@@ -448,7 +448,13 @@ class OutputWritten(Event):
 
     @property
     def why(self) -> str:
-        return f"{self.task or self.lane} wrote {self.text!r}."
+        who = self.task or self.lane
+        lines = self.text.rstrip("\n").split("\n")
+        if lines[0].startswith("Traceback"):
+            return f"{who} raised {lines[-1]} uncaught: the interpreter printed a traceback."
+        if len(lines) > 1:
+            return f"{who} wrote {len(lines)} lines, the last {lines[-1]!r}."
+        return f"{who} wrote {self.text!r}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from concsim.events import (
     FutureState,
     LaneState,
     MainEnded,
+    OutputWritten,
     ResultReceived,
     TaskEnded,
     TaskStarted,
@@ -302,6 +303,15 @@ class Runtime:
             error=error.error if error else None,
             message=error.message if error else "",
         )
+        if error is not None:
+            # Uncaught, it reaches the interpreter, which prints it to stderr.
+            last = f"{error.error}: {error.message}" if error.message else error.error
+            self.world.emit(
+                OutputWritten,
+                lane=lane.id,
+                task=None,
+                text=f"Traceback (most recent call last):\n  ...\n{last}\n",
+            )
         return final
 
     def unretrieved_warnings(self, asyncio: bool) -> None:
