@@ -440,3 +440,22 @@ def test_collect_options_that_would_be_ignored_are_errors(collect: str, message:
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(f"name: x\nprogram: {{collect: {collect}}}\n", "c.yaml")
     assert str(caught.value) == f"c.yaml:2:10: program: collect.{message}"
+
+
+def test_a_forbidden_tag_does_not_hide_the_files_other_problems() -> None:
+    """A constructing tag is refused, and the rest of the file is still checked."""
+    text = (
+        "name: x\n"
+        "tasks:\n"
+        "  - name: a\n"
+        "    returns: !!python/object:os.system echo\n"
+        "    steps: [{io: soon}]\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "t.yaml")
+    assert str(caught.value).splitlines() == [
+        "t.yaml:4:14: tasks[0].returns: tag `!!python/object:os.system` is not allowed; "
+        "expected plain YAML values (text, numbers, true/false, lists and mappings)",
+        "t.yaml:5:18: tasks[0].steps[0].io: expected a duration such as 250ms or 1.5s, "
+        "got 'soon'",
+    ]

@@ -215,7 +215,17 @@ class _Walker:
                 f"tag `{shown}` is not allowed; expected plain YAML values (text, "
                 "numbers, true/false, lists and mappings)"
             )
-        self._fatal(node, loc, message)
+        where = (*loc, node.value) if is_key and isinstance(node, ScalarNode) else loc
+        self.problems.append(_problem_at(self.path, node, dotted(where), message))
+        # Read it as the plain value it spells, so the rest of the file is still checked
+        # (and nothing but plain YAML is ever constructed); the loader shows this line
+        # instead of any complaint about the same value.
+        if isinstance(node, ScalarNode):
+            node.tag = _CORE + "str"
+        elif isinstance(node, SequenceNode):
+            node.tag = _CORE + "seq"
+        else:
+            node.tag = _CORE + "map"
 
     def _fatal(self, node: Node, loc: Loc, message: str) -> None:
         self.fatal.append(_problem_at(self.path, node, dotted(loc), message))
