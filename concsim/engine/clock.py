@@ -1,8 +1,9 @@
-"""The virtual clock: a heap of work keyed by (time, priority, sequence)."""
+"""The virtual clock: work runs in order of (time, priority, sequence)."""
 
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -13,36 +14,71 @@ FAULT = 2
 interactively at time t (after the view has processed every event at t) and the same fault
 replayed from a file land at exactly the same place in the order."""
 
-Work = tuple[int, int, int, Callable[..., None], tuple[Any, ...]]
+Key = tuple[int, int]
+"""(time in microseconds, priority): one bucket of work."""
+Work = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 class Scheduler:
-    """Runs callbacks in virtual time; time is integer microseconds, so it never drifts."""
+    """Runs callbacks in virtual time; time is integer microseconds, so it never drifts.
 
-    __slots__ = ("_heap", "_seq", "now")
+    The order is that of a heap keyed by (time, priority, sequence), where sequence counts
+    the calls to ``at`` and ``soon``: earliest first, then lower priority, then first
+    scheduled. It is kept as a heap of the distinct (time, priority) keys and, for each
+    key, a FIFO of its work. A FIFO is in sequence order by construction, so taking the
+    head of the smallest key's FIFO is taking the smallest (time, priority, sequence).
+    Simulations put many callbacks at the same instant (a thousand coroutines whose 10 ms
+    sleeps all end together, every ``soon``), and then the heap holds one key for all of
+    them instead of one entry each: most scheduling is an append and a popleft.
+
+    Work added at the key being run (a ``soon`` from a callback) joins the end of its FIFO,
+    exactly where its sequence number would put it. Work added at a smaller key (normal
+    work scheduled by a fault at the same instant) is a new heap minimum and runs next, as
+    it would in the single heap. Each ``pop_and_run`` looks at the heap afresh, so nothing
+    depends on runs of work at one key being drained together.
+    """
+
+    __slots__ = ("_buckets", "_keys", "now", "scheduled")
 
     def __init__(self) -> None:
-        self._heap: list[Work] = []
-        self._seq = 0
+        self._keys: list[Key] = []  # a heap; each key has a non-empty bucket
+        self._buckets: dict[Key, deque[Work]] = {}
+        self.scheduled = 0  # callbacks scheduled so far (the sequence number of the last)
         self.now = 0
 
     def at(self, when: int, fn: Callable[..., None], *args: Any, priority: int = NORMAL) -> None:
         if when < self.now:
             when = self.now  # the past is closed: late work runs now
-        self._seq += 1
-        heapq.heappush(self._heap, (when, priority, self._seq, fn, args))
+        self.scheduled += 1
+        key = (when, priority)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = deque()
+            heapq.heappush(self._keys, key)
+        bucket.append((fn, args))
 
     def soon(self, fn: Callable[..., None], *args: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (self.now, NORMAL, self._seq, fn, args))
+        self.scheduled += 1
+        key = (self.now, NORMAL)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = deque()
+            heapq.heappush(self._keys, key)
+        bucket.append((fn, args))
 
     def next_time(self) -> int | None:
-        return self._heap[0][0] if self._heap else None
+        return self._keys[0][0] if self._keys else None
 
     def pop_and_run(self) -> None:
-        when, _, _, fn, args = heapq.heappop(self._heap)
-        self.now = when
+        key = self._keys[0]
+        bucket = self._buckets[key]
+        fn, args = bucket.popleft()
+        if not bucket:
+            # Dropped before ``fn`` runs: work it adds at this key starts a fresh bucket.
+            heapq.heappop(self._keys)
+            del self._buckets[key]
+        self.now = key[0]
         fn(*args)
 
     def __bool__(self) -> bool:
-        return bool(self._heap)
+        return bool(self._keys)
