@@ -11,7 +11,7 @@ the coroutine at the await where it is parked, or at its next await.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -173,24 +173,28 @@ class AsyncioModel:
 
     # --- steps inside a coroutine -------------------------------------------------------
 
-    def await_io(self, co: Lane, duration: int, label: str) -> Actor:
-        """``await`` I/O or ``asyncio.sleep``: the hot path, so it parks the coroutine
-        itself rather than through ``await_``."""
-        self._cancel_due(co, label)
+    def await_io(self, co: Lane, waits: Sequence[tuple[int, str]], times: int = 1) -> Actor:
+        """``await`` I/O or ``asyncio.sleep``: each of ``waits`` (a duration before jitter,
+        and a label) in turn, ``times`` over. The hot path, so it parks the coroutine itself
+        rather than through ``await_``, and a loop of awaits runs in this one generator."""
         world = self.world
         clock = world.clock
-        waker = co.waker = Waker(self, co)
-        clock.at(clock.now + duration, self._io_done, co, waker)
-        world.set_state(co, LaneState.IO, label)
-        co.in_io = True
-        self._park(co)
-        try:
-            yield
-        finally:
-            co.in_io = False
-            co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-            if co.waker is waker:
-                co.waker = None
+        for _ in range(times):
+            for duration, label in waits:
+                duration = world.jittered(duration)
+                self._cancel_due(co, label)
+                waker = co.waker = Waker(self, co)
+                clock.at(clock.now + duration, self._io_done, co, waker)
+                world.set_state(co, LaneState.IO, label)
+                co.in_io = True
+                self._park(co)
+                try:
+                    yield
+                finally:
+                    co.in_io = False
+                    co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
+                    if co.waker is waker:
+                        co.waker = None
 
     @staticmethod
     def _io_done(co: Lane, waker: Waker) -> None:

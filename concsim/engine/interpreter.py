@@ -78,6 +78,7 @@ class Interpreter:
         self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
         self.stop_set = False  # the program's shared threading.Event
         self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
+        self._waits: dict[int, tuple[tuple[int, str], ...]] = {}  # per repeat step: _waits_of
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -131,14 +132,12 @@ class Interpreter:
     def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
         world = self.world
         kind = type(step)
-        label = self._labels.get(id(step))
-        if label is None:
-            label = self._labels[id(step)] = m.step_label(step)
+        label = self._label(step)
         if kind is m.SleepStep or kind is m.IoStep:
             duration = step.sleep if kind is m.SleepStep else step.io
             aio = self.aio
             if aio is not None and lane.thread is aio.loop:
-                yield from aio.await_io(lane, world.jittered(duration), label)
+                yield from aio.await_io(lane, ((duration, label),))
             else:
                 yield from self.wait_io(lane, duration, label)
         elif kind is m.CpuStep:
@@ -181,10 +180,19 @@ class Interpreter:
                 consumed.append(item)
                 yield from self.run_steps(lane, run, step.each, consumed)
         elif kind is m.RepeatStep:
-            body = step.steps
-            for _ in range(step.repeat):
-                for inner in body:
-                    yield from self.step(lane, run, inner, consumed)
+            aio = self.aio
+            waits = self._waits_of(step)
+            if waits and aio is not None and lane.thread is aio.loop:
+                # ``for _ in range(n): await asyncio.sleep(...)``, the inner loop of most
+                # asyncio models: all n rounds park in one generator instead of a new
+                # ``step`` and ``await_io`` generator per await. Nothing between two awaits
+                # changes (no step hooks run inside a repeat), so the events are the same.
+                yield from aio.await_io(lane, waits, step.repeat)
+            else:
+                body = step.steps
+                for _ in range(step.repeat):
+                    for inner in body:
+                        yield from self.step(lane, run, inner, consumed)
         elif kind is m.PrintStep:
             yield from self.write_output(lane, run, [step.print, "\n"], label)
         elif kind is m.LogStep:
@@ -199,6 +207,28 @@ class Interpreter:
                 raise Stopped()
         else:  # submit / collect belong to the main program's model
             raise AssertionError(f"step {label!r} is not a task step")
+
+    def _label(self, step: Any) -> str:
+        label = self._labels.get(id(step))
+        if label is None:
+            label = self._labels[id(step)] = m.step_label(step)
+        return label
+
+    def _waits_of(self, repeat: m.RepeatStep) -> tuple[tuple[int, str], ...]:
+        """(duration, label) of each nested step if all are sleeps or I/O waits, else ()."""
+        waits = self._waits.get(id(repeat))
+        if waits is None:
+            found: list[tuple[int, str]] = []
+            for inner in repeat.steps:
+                if type(inner) is m.SleepStep:
+                    found.append((inner.sleep, self._label(inner)))
+                elif type(inner) is m.IoStep:
+                    found.append((inner.io, self._label(inner)))
+                else:
+                    found.clear()
+                    break
+            waits = self._waits[id(repeat)] = tuple(found)
+        return waits
 
     def wait_io(self, lane: Lane, duration: int, label: str) -> Actor:
         world = self.world
