@@ -140,6 +140,30 @@ def test_playback_column_by_column_draws_what_a_whole_frame_draws(changes: int) 
     assert played == lane_cells(track, window, 10.0)
 
 
+@pytest.mark.parametrize("changes", [30, 300])
+def test_the_most_alarming_mark_of_each_column_stands(changes: int) -> None:
+    """Each mark lands in the column ``Window.column`` gives it; a failure beats a cancel
+    beats a cleanup in the same column, and every mark beats the sampled state."""
+    rnd = random.Random(changes)
+    marked = [LaneState.CLEANUP, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED]
+    script = start().lane(0, "thread-1", LaneKind.THREAD)
+    for t in sorted(
+        rnd.choice([rnd.uniform(0, 10.0), rnd.randrange(200) * 0.05]) for _ in range(changes)
+    ):  # some on column edges exactly
+        script.state(t, "thread-1", rnd.choice([LaneState.RUNNING, LaneState.IO, *marked]))
+    timeline = Timeline()
+    timeline.feed(script.events)
+    track = timeline.tracks["thread-1"]
+    window = Window(0.0, 0.05, 200)
+    expected = brute_force(track, window, 10.0)
+    rank = {CODE[state]: glyphs.MARK_RANK[state] for state in marked}
+    for t, code in zip(track.mark_times, track.mark_codes, strict=True):
+        col = min(window.column(t), window.width - 1)
+        if expected[col] < MARK or rank[code] >= rank[expected[col] - MARK]:
+            expected[col] = MARK + code
+    assert lane_cells(track, window, 10.0) == expected
+
+
 def test_the_future_is_blank() -> None:
     """Columns that begin after now are drawn blank."""
     track = random_track(10)

@@ -13,8 +13,8 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import compress, pairwise
-from operator import itemgetter, lt, ne
+from itertools import compress, islice, repeat
+from operator import eq, lt, ne, sub, truediv
 
 from concsim.events import LaneState
 from concsim.ui import glyphs
@@ -24,7 +24,7 @@ MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
 _GIL_HELD = 2
 _MEMO_ZOOMS = 8  # zoom levels remembered per row
-_MEMO_SCREENS = 16  # how many screen widths of final columns a row remembers per zoom
+_MEMO_SCREENS = 16  # screen widths of final columns a row remembers per zoom (up to twice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +64,22 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
     known: list[int] = []
     if memo is not None and memo[0] <= col0 < memo[0] + len(memo[1]):
         known = memo[1][col0 - memo[0] : col0 - memo[0] + count]
-    cells = known + sample_cells(track, (col0 + len(known)) * dt, dt, count - len(known), now)
+    fresh = sample_cells(track, (col0 + len(known)) * dt, dt, count - len(known), now)
+    cells = known + fresh if known else fresh
     final = min(count, math.floor(now / dt + 1e-9) - col0)
     if final > len(known):
         if memo is not None and known and memo[0] + len(memo[1]) == col0 + len(known):
-            start, kept = memo[0], memo[1] + cells[len(known) : final]
+            start, kept = memo
+            kept += fresh[: final - len(known)]  # in place: playback adds a column at a time
         else:
             start, kept = col0, cells[:final]
-        excess = len(kept) - _MEMO_SCREENS * window.width
-        if excess > 0:
-            start, kept = start + excess, kept[excess:]
+        limit = _MEMO_SCREENS * window.width
+        if len(kept) > 2 * limit:  # trimmed now and then, not on every frame
+            start, kept = start + len(kept) - limit, kept[-limit:]
         if len(track.memo) >= _MEMO_ZOOMS and dt not in track.memo:
             track.memo.clear()
         track.memo[dt] = (start, kept)
-    return cells + pad
+    return cells + pad if pad else cells
 
 
 def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> list[int]:
@@ -85,34 +87,31 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
     if count <= 0:
         return []
     starts, codes = track.starts, track.codes
-    offsets = column_offsets(round(t0 / dt), count)
-    last_sample = min(t0 + offsets[-1] * dt, now)
-    lo = bisect_right(starts, t0 + offsets[0] * dt)
-    hi = bisect_right(starts, last_sample)
-    if (hi - lo) * 8 <= count:
+    samples = sample_instants(t0, dt, count, now)
+    log = track.log
+    shared = log.rows_at(samples) if log is not None and log.is_ordered else None
+    if shared is not None:
+        # A busy frame: every row is sampled at these instants, so the log finds all rows'
+        # codes at once and this row's cells are a copy of its share.
+        cells = list(shared[track.slot])
+    elif (hi := bisect_right(starts, samples[-1])) - (lo := bisect_right(starts, samples[0])) > (
+        count // 8
+    ):
+        # A busy row on its own: one bisect per column, all inside C.
+        cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
+    else:
         # Few changes in view: walk them, filling whole runs of columns at once.
-        cells: list[int] = []
+        cells = []
         col = 0
         for k in range(lo, hi):
             # The first column sampled at or after starts[k] shows codes[k + 1].
             edge = math.floor((starts[k] - t0) / dt)
-            if edge < count and t0 + offsets[edge] * dt < starts[k]:
+            if edge < count and samples[edge] < starts[k]:
                 edge += 1
             edge = max(col, min(edge, count))
             cells += [codes[k]] * (edge - col)
             col = edge
         cells += [codes[hi]] * (count - col)
-    else:
-        samples = list(map(t0.__add__, map(dt.__mul__, offsets)))
-        samples[-1] = last_sample
-        log = track.log
-        if log is not None and log.is_ordered:
-            # Many changes: every row is sampled at these instants, so the log finds all rows'
-            # codes at once and this row's cells are one lookup per column.
-            cells = list(map(itemgetter(track.slot), log.states_at(samples)))
-        else:
-            # A row on its own: one bisect per column, all inside C (map over a bound bisect).
-            cells = list(map(codes.__getitem__, map(partial(bisect_right, starts), samples)))
     if track.is_gil:
         return [GIL_BASE + code - _GIL_HELD if code >= _GIL_HELD else code for code in cells]
     if track.done_times:
@@ -165,6 +164,17 @@ def column_offsets(first: int, count: int) -> tuple[float, ...]:
     return tuple(k + 0.15 + 0.7 * (((first + k) * _GOLDEN) % 1.0) for k in range(count))
 
 
+@lru_cache(maxsize=64)
+def sample_instants(t0: float, dt: float, count: int, now: float) -> tuple[float, ...]:
+    """The sample instant of each of ``count`` columns from ``t0``; none lies after ``now``.
+
+    Every row of a frame asks for the same instants, so they are made once per frame.
+    """
+    samples = list(map(t0.__add__, map(dt.__mul__, column_offsets(round(t0 / dt), count))))
+    samples[-1] = min(samples[-1], now)
+    return tuple(samples)
+
+
 _MARKS_PER_COLUMN = 8  # marks weighed per column; beyond that the first ones stand
 
 
@@ -177,16 +187,21 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
     if first == last:
         return
     if last - first <= count:
-        # Few marks: weigh each one in its column (locals and slices: a cold frame of a long
-        # run weighs thousands of marks, so this loop is a measurable share of it).
-        floor, rank, end = math.floor, _RANK, count - 1
-        for t, code in zip(times[first:last], codes[first:last], strict=True):
-            col = floor((t - t0) / dt + 1e-9)
-            if col > end:
-                col = end
-            cell = cells[col]
-            if cell < MARK or rank[code] >= rank[cell - MARK]:
-                cells[col] = MARK + code
+        # Few marks: each lands in its column, the most alarming kind last so that it stands
+        # (every mark outranks a completion tick). A cold frame of a long run lands thousands,
+        # so their columns are computed inside C.
+        marks = codes[first:last]
+        # Window.column's formula, with its 1e-9 of a column folded into the origin.
+        offsets = map(sub, times[first:last], repeat(t0 - 1e-9 * dt))
+        cols = list(map(math.floor, map(truediv, offsets, repeat(dt))))
+        inside = bisect_right(cols, count - 1)
+        cols[inside:] = repeat(count - 1, len(cols) - inside)
+        kinds = sorted(set(marks), key=_RANK.__getitem__)
+        for code in kinds:
+            where = cols if len(kinds) == 1 else compress(cols, map(eq, marks, repeat(code)))
+            cell = MARK + code
+            for col in where:
+                cells[col] = cell
         return
     # Many: one bisect per column boundary, then a few marks weighed in each column that has
     # any, so the cost stays with the columns however many marks the run has made. With up
@@ -205,9 +220,14 @@ _RANK = {CODE[state]: rank for state, rank in glyphs.MARK_RANK.items()}
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
 
 
-def runs(cells: list[int]) -> list[tuple[int, int]]:
-    """Run-length pairs ``(cell, length)``; the change points are found inside C."""
+def run_starts(cells: list[int]) -> list[int]:
+    """Where each run of equal cells begins, then ``len(cells)``; found inside C."""
     if not cells:
-        return []
-    edges = [0, *compress(range(1, len(cells)), map(ne, cells[1:], cells)), len(cells)]
-    return [(cells[a], b - a) for a, b in pairwise(edges)]
+        return [0]
+    return [0, *compress(range(1, len(cells)), map(ne, islice(cells, 1, None), cells)), len(cells)]
+
+
+def runs(cells: list[int]) -> list[tuple[int, int]]:
+    """Run-length pairs ``(cell, length)``."""
+    edges = run_starts(cells)
+    return list(zip(map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges), strict=False))

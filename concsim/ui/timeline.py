@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -59,7 +60,7 @@ class ChangeLog:
         # Holds while changes arrive in time order, as the engine emits them; a log fed out of
         # order cannot be bisected, and the rows then answer one by one.
         self.is_ordered = True
-        self._states: tuple[tuple[float, ...], list[array[int]]] | None = None
+        self._frame: tuple[tuple[float, ...], int, list[tuple[int, ...]] | None] | None = None
 
     def add_slot(self) -> int:
         self.current.append(BLANK)
@@ -77,14 +78,28 @@ class ChangeLog:
         self.current[slot] = code
 
     def forget(self) -> None:
-        """Drop the frame kept by ``states_at`` (the next frame samples afresh)."""
-        self._states = None
+        """Drop the frame kept by ``rows_at`` (the next frame samples afresh)."""
+        self._frame = None
 
-    def states_at(self, samples: list[float]) -> list[array[int]]:
+    def rows_at(self, samples: tuple[float, ...]) -> list[tuple[int, ...]] | None:
+        """Every row's codes at the ascending ``samples``, indexed by slot; None if few rows
+        change between the samples (each row then walks its own changes more cheaply).
+
+        The first row of a frame pays for sampling; the frame's other rows ask with the same
+        samples and share the answer.
+        """
+        frame = self._frame
+        if frame is not None and frame[1] == len(self.times) and frame[0] == samples:
+            return frame[2]
+        times = self.times
+        changes = bisect_right(times, samples[-1]) - bisect_right(times, samples[0])
+        busy = changes * 8 > len(samples) * len(self.current)
+        rows = list(zip(*self.states_at(samples), strict=True)) if busy else None
+        self._frame = (samples, len(times), rows)
+        return rows
+
+    def states_at(self, samples: Sequence[float]) -> list[array[int]]:
         """Every row's code at each of the ascending ``samples``, one array per sample."""
-        key = (*samples, len(self.times))
-        if self._states is not None and self._states[0] == key:
-            return self._states[1]  # the other rows of the same frame ask the same
         times, slots, codes = self.times, self.slots, self.codes
         width = len(self.current)
         states: list[array[int]] = []
@@ -105,7 +120,6 @@ class ChangeLog:
                 state[slot] = code
             states.append(state)
             prev, done = state, upto
-        self._states = (key, states)
         return states
 
 
