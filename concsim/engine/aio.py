@@ -38,9 +38,10 @@ Register = Callable[[Callable[..., None]], Callable[[], None]]
 
 
 class Waker:
-    """Resumes a coroutine parked at one await, at most once. A small object rather than a
-    closure: a closure that tests ``co.waker is wake`` refers to itself, and a reference
-    cycle per await would leave all the collecting to the cyclic garbage collector."""
+    """Resumes a coroutine parked at an await, at most once: only while it is the lane's
+    ``waker``, which calling it clears. A small object rather than a closure: a closure that
+    tests ``co.waker is wake`` refers to itself, and a reference cycle per await would leave
+    all the collecting to the cyclic garbage collector."""
 
     __slots__ = ("aio", "co")
 
@@ -183,8 +184,16 @@ class AsyncioModel:
             for duration, label in waits:
                 duration = world.jittered(duration)
                 self._cancel_due(co, label)
-                waker = co.waker = Waker(self, co)
-                clock.at(clock.now + duration, self._io_done, co, waker)
+                # The lane's own waker, reused from one I/O wait to the next: nothing but
+                # the timer outlives a wait, and the timer carries the lane's epoch (bumped
+                # at every resume), so an earlier wait's timer cannot wake a later wait.
+                # ``await_`` makes a fresh waker per await instead, because the callbacks
+                # it registers (a deadline's timer) are told apart by the waker's identity.
+                waker = co.io_waker
+                if waker is None:
+                    waker = co.io_waker = Waker(self, co)
+                co.waker = waker
+                clock.at(clock.now + duration, self._io_done, co, co.epoch)
                 world.set_state(co, LaneState.IO, label)
                 co.in_io = True
                 self._park(co)
@@ -197,9 +206,13 @@ class AsyncioModel:
                         co.waker = None
 
     @staticmethod
-    def _io_done(co: Lane, waker: Waker) -> None:
-        if not co.hung_io:  # a hang injected meanwhile freezes this I/O for good
-            waker()
+    def _io_done(co: Lane, epoch: int) -> None:
+        # Only the wait it was set for: the lane's epoch changes at every resume. A hang
+        # injected meanwhile freezes the wait for good.
+        if co.epoch == epoch and not co.hung_io:
+            waker = co.waker
+            if waker is not None:
+                waker()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""

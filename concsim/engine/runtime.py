@@ -86,6 +86,7 @@ class Lane:
     in_cleanup: bool = False
     must_cancel: bool = False  # asyncio: CancelledError is due at the next await
     waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await
+    io_waker: Callable[..., None] | None = None  # asyncio: the waker of all its I/O waits
     waiting_lock: str | None = None
     waiting_timeout: bool = False  # in a wait that a timeout (or an injected one) ends
     in_io: bool = False  # in an I/O wait (or a blocking call) that a hang can freeze
