@@ -180,10 +180,13 @@ class AsyncioModel:
         rather than through ``await_``, and a loop of awaits runs in this one generator."""
         world = self.world
         clock = world.clock
+        jitter = world.machine.jitter
         for _ in range(times):
             for duration, label in waits:
-                duration = world.jittered(duration)
-                self._cancel_due(co, label)
+                if jitter:
+                    duration = world.jittered(duration)
+                if co.must_cancel:
+                    self._cancel_due(co, label)
                 # The lane's own waker, reused from one I/O wait to the next: nothing but
                 # the timer outlives a wait, and the timer carries the lane's epoch (bumped
                 # at every resume), so an earlier wait's timer cannot wake a later wait.
