@@ -116,7 +116,8 @@ class AsyncioModel:
         if self.world.loop_current is not None:
             self.world.set_state(co, LaneState.READY, co.step)
         self.ready.append((co, value, exc))
-        self._kick()
+        if not self.scheduled:  # most wake-ups at an instant find the loop already due
+            self._kick()
 
     def _step(self, co: Lane, value: Any, exc: BaseException | None) -> None:
         world = self.world
