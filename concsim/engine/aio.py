@@ -147,7 +147,8 @@ class AsyncioModel:
         """The running coroutine reached an await (or ended): the loop moves on."""
         if self.world.loop_current is co:
             self.world.loop_current = None
-        self._kick()
+        if not self.running:  # inside _run_ready the loop goes on to its next callback
+            self._kick()
 
     def _cancel_due(self, co: Lane, label: str) -> None:
         """A cancel() that arrived while it ran is delivered at this await."""
