@@ -36,7 +36,7 @@ GIL_FREE = 1  # GIL codes: 0 nothing yet, 1 free, 2 + i held by ``holders[i]``
 
 GIL_KIND = "gil"
 
-_CHECKPOINT = 64  # changes between two copies of every row's code in the change log
+_CHECKPOINT = 32  # changes between two copies of every row's code in the change log
 
 
 class ChangeLog:
