@@ -65,13 +65,17 @@ def list_() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario files: exit 0 if all are valid, else one line per problem and exit 2."""
-    from concsim.scenario.loader import load_scenario
+    """Check scenario files: exit 0 if all are valid, else one line per problem and exit 2.
+
+    A valid file may still get warning lines: options that no program of it would use.
+    """
+    from concsim.scenario.loader import check_scenario
 
     bad = False
     for file in files:
         try:
-            load_scenario(file)
+            for warning in check_scenario(file):
+                click.echo(str(warning), err=True)
         except ScenarioError as error:
             click.echo(str(error), err=True)
             bad = True

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
-from concsim.scenario.model import Scenario
+from concsim.scenario.model import Model, Pattern, Program, Scenario, Task
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
@@ -64,6 +64,92 @@ def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
                         )
                     )
     return problems
+
+
+def ignored_options(scenario: Scenario, doc: Document) -> list[Problem]:
+    """Warnings for valid options that no program of the file uses: as written or in any
+    variant, nothing would read them, so the run would silently differ from the file."""
+    warnings: list[Problem] = []
+    # The programs that run the file's own tasks: as written, and each variant that keeps them.
+    own = [scenario] + [scenario.variant(v.name) for v in scenario.variants if v.tasks is None]
+    warnings += _task_options(doc, ("tasks",), scenario.tasks, [s.program for s in own])
+    for index, variant in enumerate(scenario.variants):
+        applied = scenario.variant(variant.name)
+        if variant.tasks is not None:
+            loc: Loc = ("variants", index, "tasks")
+            warnings += _task_options(doc, loc, variant.tasks, [applied.program])
+        if variant.program.chunksize not in (None, 1) and not _chunks(applied.program):
+            loc = ("variants", index, "program", "chunksize")
+            warnings.append(doc.warning(loc, _chunksize_ignored(applied.program)))
+    if scenario.program.chunksize != 1:
+        # Every program that keeps the file's chunksize; a variant may set its own.
+        kept = [scenario.program] + [
+            scenario.variant(v.name).program
+            for v in scenario.variants
+            if v.program.chunksize is None
+        ]
+        if not any(map(_chunks, kept)):
+            loc = ("program", "chunksize")
+            warnings.append(doc.warning(loc, _chunksize_ignored(scenario.program)))
+    return warnings
+
+
+def _task_options(
+    doc: Document, loc: Loc, tasks: tuple[Task, ...], programs: list[Program]
+) -> list[Problem]:
+    models = _models(programs)
+    warnings = []
+    for index, task in enumerate(tasks):
+        if task.timeout is not None and all(p.model is not Model.ASYNCIO for p in programs):
+            warnings.append(
+                doc.warning(
+                    (*loc, index, "timeout"),
+                    "ignored: a task's timeout is `asyncio.wait_for(task, timeout)`, and "
+                    f"this task only runs under {models}",
+                )
+            )
+        if task.daemon and not any(p.model is Model.THREADS and not p.executor for p in programs):
+            warnings.append(
+                doc.warning(
+                    (*loc, index, "daemon"),
+                    "ignored: only a plain thread (model threads, executor: false) can be a "
+                    f"daemon, and this task only runs under {models}",
+                )
+            )
+    return warnings
+
+
+def _models(programs: list[Program]) -> str:
+    """``threads with an executor``, ``asyncio or processes``: what the programs run."""
+    kinds = sorted(
+        {
+            p.model.value
+            if p.model in (Model.SEQUENTIAL, Model.ASYNCIO)
+            else f"{p.model.value} {'with an executor' if p.executor else 'without one'}"
+            for p in programs
+        }
+    )
+    return " or ".join(kinds)
+
+
+def _chunks(program: Program) -> bool:
+    """Whether the program sends tasks in chunks: only ``ProcessPoolExecutor.map`` does."""
+    return (
+        program.model is Model.PROCESSES
+        and program.executor
+        and program.collect.pattern is Pattern.MAP
+    )
+
+
+def _chunksize_ignored(program: Program) -> str:
+    if program.model is Model.THREADS and program.executor:
+        return (
+            "ignored: ThreadPoolExecutor.map accepts chunksize and ignores it; only "
+            "ProcessPoolExecutor.map sends tasks in chunks"
+        )
+    return (
+        "ignored: only ProcessPoolExecutor.map (model processes, collect map) sends tasks in chunks"
+    )
 
 
 def _get(data: Any, loc: Loc) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -59,6 +59,10 @@ class Document:
         spot = self.spot(loc)
         node = spot.key if at_key and spot.key is not None else spot.value
         return _problem_at(self.path, node, self.dotted(loc), message)
+
+    def warning(self, loc: Loc, message: str) -> Problem:
+        """A warning at ``loc``'s key: the option is valid, but nothing will use it."""
+        return replace(self.problem(loc, message, at_key=True), warning=True)
 
     def dotted(self, loc: Loc) -> str:
         """``tasks[1].steps[0].io``: keys as written in the file, list items as ``[i]``."""

@@ -1,4 +1,5 @@
-"""Problems in a scenario file, each one line: ``file.yaml:LINE:COL: dotted.path: message``."""
+"""Problems in a scenario file, each one line: ``file.yaml:LINE:COL: dotted.path: message``
+(a warning: ``file.yaml:LINE:COL: warning: dotted.path: message``)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ class Problem:
     col: int
     dotted: str
     message: str
+    warning: bool = False
+    """A valid file that will not do what it says (an option no program of it uses)."""
 
     def __str__(self) -> str:
-        text = f"{self.path}:{self.line}:{self.col}: {self.dotted}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        text = f"{self.path}:{self.line}:{self.col}: {kind}{self.dotted}: {self.message}"
         # One problem, one line, whatever a key or value from the file contains.
         return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 

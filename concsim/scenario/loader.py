@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from concsim.scenario.checks import check_names, check_variants
-from concsim.scenario.document import read_document
+from concsim.scenario.checks import check_names, check_variants, ignored_options
+from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.messages import translate
 from concsim.scenario.model import Scenario
@@ -20,6 +20,17 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def load_scenario_text(text: str, path: str = "<string>") -> Scenario:
     """Validate scenario YAML given as text; ``path`` is only used to name it in errors."""
+    return _load(text, path)[0]
+
+
+def check_scenario(path: str | Path) -> list[Problem]:
+    """Validate a file as ``load_scenario`` does (raising ScenarioError), then return its
+    warnings: valid options that no program of the file would use."""
+    scenario, doc = _load(read_text(path), str(path))
+    return sorted(ignored_options(scenario, doc), key=lambda p: (p.line, p.col))
+
+
+def _load(text: str, path: str) -> tuple[Scenario, Document]:
     doc = read_document(text, path)
     if not isinstance(doc.data, dict):
         raise ScenarioError(
@@ -49,7 +60,7 @@ def load_scenario_text(text: str, path: str = "<string>") -> Scenario:
     ]
     if problems or scenario is None:
         raise ScenarioError(problems)
-    return scenario
+    return scenario, doc
 
 
 def read_text(path: str | Path) -> str:
