@@ -123,6 +123,25 @@ def test_gil_row_records_holders() -> None:
     assert gil.holders == ["thread-1", "thread-2"] and gil.gil_holder == "thread-2"
 
 
+def test_a_process_has_its_gil_row_free_from_its_first_lane() -> None:
+    """CPython: a process's GIL exists from interpreter start; until some thread takes it
+    (threads that only wait on I/O never do), it is free, and the row says so from the start
+    instead of appearing, and pushing the rows below it down, when first taken."""
+    script = (
+        start()
+        .lane(0, "main", LaneKind.MAIN)
+        .lane(0, "thread-1", LaneKind.THREAD)
+        .lane(0.2, "process-1", LaneKind.PROCESS, process="process-1")
+    )
+    timeline = Timeline()
+    timeline.feed(script.events)
+    rows = {t.row_id: t for t in timeline.rows}
+    assert list(rows) == ["main", "gil:main", "thread-1", "process-1", "gil:process-1"]
+    assert rows["gil:main"].code_at(0.0) == GIL_FREE and rows["gil:main"].gil_holder is None
+    assert rows["gil:process-1"].code_at(0.1) != GIL_FREE  # not before the process exists
+    assert rows["gil:process-1"].code_at(0.2) == GIL_FREE
+
+
 def test_involves_filters_events_by_lane_and_by_the_tasks_it_ran() -> None:
     """The event log's filter: the lane's own events, its tasks' events, run-wide for main."""
     script = (

@@ -239,6 +239,9 @@ class Timeline:
         self.tracks[event.lane] = track
         self._groups.setdefault(group, []).append(track)
         self._rows = None
+        if self.gil and f"gil:{group}" not in self.tracks:
+            # A process has its GIL from its first moment, free until a thread takes it.
+            self._gil_row(group).enter(event.t, GIL_FREE)
 
     def _state(self, event: LaneStateChanged) -> None:
         track = self.tracks.get(event.lane)
@@ -277,15 +280,7 @@ class Timeline:
     def _gil(self, event: GilChanged) -> None:
         if not self.gil:
             return
-        row_id = f"gil:{event.process}"
-        track = self.tracks.get(row_id)
-        if track is None:
-            track = Track(row_id, GIL_KIND, "GIL", event.process)
-            track.log, track.slot = self.log, self.log.add_slot()
-            self.tracks[row_id] = track
-            group = self._groups.setdefault(event.process, [])
-            group.insert(min(1, len(group)), track)  # right under the process's own lane
-            self._rows = None
+        track = self._gil_row(event.process)
         if event.holder is None:
             code = GIL_FREE
         else:
@@ -294,6 +289,18 @@ class Timeline:
             code = track.holders.index(event.holder) + 2
         track.enter(event.t, code)
         track.step = event.reason
+
+    def _gil_row(self, process: str) -> Track:
+        row_id = f"gil:{process}"
+        track = self.tracks.get(row_id)
+        if track is None:
+            track = Track(row_id, GIL_KIND, "GIL", process)
+            track.log, track.slot = self.log, self.log.add_slot()
+            self.tracks[row_id] = track
+            group = self._groups.setdefault(process, [])
+            group.insert(min(1, len(group)), track)  # right under the process's own lane
+            self._rows = None
+        return track
 
     def _runs(self, task: str, lane: str) -> None:
         lanes = self.task_lanes.setdefault(task, [])
