@@ -134,8 +134,11 @@ def test_learning_order_is_unambiguous() -> None:
 
 @pytest.mark.parametrize(
     ("name", "variant"),
-    [(path.stem, variant) for path in BUNDLED
-     for variant in (None, *load_scenario(path).variant_names)],
+    [
+        (path.stem, variant)
+        for path in BUNDLED
+        for variant in (None, *load_scenario(path).variant_names)
+    ],
 )
 def test_each_scenario_and_variant_runs_to_the_end(name: str, variant: str | None) -> None:
     """Headless, every run ends with the main program's outcome and an elapsed time."""
@@ -183,8 +186,10 @@ def test_process_divisors() -> None:
     machine = scenario("process-divisors").machine
     start = machine.process_start / 1e6
     assert result.out["results"] == [
-        "2000000 has 56 divisors", "500000 has 42 divisors",
-        "1500000 has 84 divisors", "1000000 has 49 divisors",
+        "2000000 has 56 divisors",
+        "500000 has 42 divisors",
+        "1500000 has 84 divisors",
+        "1000000 has 49 divisors",
     ]
     # the smallest count finishes first, yet map hands back the first input first
     assert result.task("n-500000")["ended"] < result.task("n-2000000")["ended"]
@@ -205,8 +210,9 @@ def test_cpu_threads_gil() -> None:
     sequential = run("cpu-threads-gil", "sequential").elapsed
     assert sequential == about(2.0)
     assert result.elapsed >= sequential - 1e-6
-    handoffs = [e for e in result.of(GilChanged)
-                if e.holder is not None and "switch interval" in e.reason]
+    handoffs = [
+        e for e in result.of(GilChanged) if e.holder is not None and "switch interval" in e.reason
+    ]
     assert len(handoffs) >= 350  # about 2 s / 5 ms
     gaps = {round(b.t - a.t, 6) for a, b in itertools.pairwise(handoffs)}
     assert gaps == {0.005}
@@ -242,8 +248,10 @@ def test_choose_a_model() -> None:
     """One mixed workload under each model: threads and asyncio overlap the I/O but run the
     Python parsing one at a time (GIL / one loop); processes parse in parallel on four cores
     but pay start-up and run only four jobs at once; sequential adds everything up."""
-    elapsed = {v: run("choose-a-model", v).elapsed
-               for v in ("sequential", "threads", "processes", "asyncio")}
+    elapsed = {
+        v: run("choose-a-model", v).elapsed
+        for v in ("sequential", "threads", "processes", "asyncio")
+    }
     assert elapsed["sequential"] == about(4.2)
     assert elapsed["threads"] == about(1.7)  # 0.5 s of overlapped I/O + 6 x 0.2 s of parsing
     assert elapsed["asyncio"] == about(1.7)
@@ -299,8 +307,9 @@ def test_queue_isolation() -> None:
     assert len(result.of(QueuePut)) == 11
     assert not result.of(LockAcquired)  # no lock in user code
     producer = next(e.lane for e in result.of(TaskStarted) if e.task == "producer")
-    assert any(e.lane == producer and e.state is LaneState.BLOCKED
-               for e in result.of(LaneStateChanged))
+    assert any(
+        e.lane == producer and e.state is LaneState.BLOCKED for e in result.of(LaneStateChanged)
+    )
     assert set(result.outcomes().values()) == {"ok"}
     assert result.main == ("ok", None)
 
@@ -341,10 +350,16 @@ def test_blocking_the_loop() -> None:
     free again (CPython: the heartbeat's first tick comes at 1.5 s)."""
     result = run("blocking-the-loop")
     assert [result.task(f"fetch-{i}")["ended"] for i in (1, 2, 3)] == [
-        about(0.5), about(1.0), about(1.5)]
+        about(0.5),
+        about(1.0),
+        about(1.5),
+    ]
     assert len(result.of(LoopBlocked)) == 3
-    beats = [e.t for e in result.of(LaneStateChanged)
-             if e.lane == "heartbeat" and e.state is LaneState.IO]
+    beats = [
+        e.t
+        for e in result.of(LaneStateChanged)
+        if e.lane == "heartbeat" and e.state is LaneState.IO
+    ]
     assert beats[:2] == [about(0.0), about(1.5)]
     assert result.elapsed == about(1.9)
 
@@ -621,7 +636,8 @@ def test_try_fail_the_producer_prints_its_traceback() -> None:
     result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
     assert any("Exception in thread producer" in line for line in result.out["output"])
     assert result.out["warnings"] == [] or not any(
-        "never retrieved" in warning for warning in result.out["warnings"])
+        "never retrieved" in warning for warning in result.out["warnings"]
+    )
 
 
 def test_try_interrupt_a_deadlock() -> None:

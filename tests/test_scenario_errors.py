@@ -456,6 +456,5 @@ def test_a_forbidden_tag_does_not_hide_the_files_other_problems() -> None:
     assert str(caught.value).splitlines() == [
         "t.yaml:4:14: tasks[0].returns: tag `!!python/object:os.system` is not allowed; "
         "expected plain YAML values (text, numbers, true/false, lists and mappings)",
-        "t.yaml:5:18: tasks[0].steps[0].io: expected a duration such as 250ms or 1.5s, "
-        "got 'soon'",
+        "t.yaml:5:18: tasks[0].steps[0].io: expected a duration such as 250ms or 1.5s, got 'soon'",
     ]
