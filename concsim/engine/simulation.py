@@ -154,17 +154,8 @@ class Simulation:
 
     def run(self) -> list[Event]:
         """Run to the end; returns the whole event stream (so outcome(sim.run()) works)."""
-        clock = self.world.clock
-        main = self.runtime.main_lane
-        assert main is not None
-        # _run_one, inlined: this loop runs every callback of a whole run.
         while not self.finished:
-            if not clock:
-                self._finish()
-                break
-            clock.pop_and_run()
-            if main.gen is None:
-                self._finish()
+            self._run_one()
         return list(self.events)
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:

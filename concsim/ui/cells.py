@@ -225,9 +225,3 @@ def run_starts(cells: list[int]) -> list[int]:
     if not cells:
         return [0]
     return [0, *compress(range(1, len(cells)), map(ne, islice(cells, 1, None), cells)), len(cells)]
-
-
-def runs(cells: list[int]) -> list[tuple[int, int]]:
-    """Run-length pairs ``(cell, length)``."""
-    edges = run_starts(cells)
-    return list(zip(map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges), strict=False))
