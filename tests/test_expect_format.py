@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from concsim.scenario.expect import (
     TaskOutcome,
     TimeRange,
 )
+from concsim.scenario.library import bundled_scenarios
 from concsim.scenario.loader import load_scenario, load_scenario_text
 from concsim.scenario.schema import json_schema
 
@@ -286,3 +288,15 @@ def test_expect_is_a_list() -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text("name: x\nexpect: {grade: acceptable}\n", "s.yaml")
     assert str(caught.value) == "s.yaml:2:9: expect: expected a list, got a mapping"
+
+
+def test_the_examples_of_the_reference_are_bundled_lessons_own_lists() -> None:
+    """Each ``expect`` example in docs/scenarios.md is part of a bundled scenario, so it
+    loads and (tests/test_cli_expect.py) holds."""
+    doc = (Path(__file__).parents[1] / "docs" / "scenarios.md").read_text()
+    section = doc[doc.index("## `expect`") : doc.index("## Names")]
+    examples = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    bundled = [path.read_text() for path in bundled_scenarios()]
+    assert len(examples) == 3
+    for example in examples:
+        assert any(example in text for text in bundled), example
