@@ -163,6 +163,19 @@ def test_an_outcome_that_does_not_exist() -> None:
     ]
 
 
+def test_a_condition_left_empty_is_an_error_not_a_match_of_anything() -> None:
+    """``elapsed:`` with nothing after it reads as null; it must not mean "any time"."""
+    assert problems("  - {grade: acceptable, when: {elapsed: }}") == [
+        "s.yaml:7:41: expect[0].when.elapsed: expected a value, got nothing"
+    ]
+    assert problems("  - {grade: acceptable, when: {shared: {counter: }}}") == [
+        "s.yaml:7:50: expect[0].when.shared.counter: expected a value, got nothing"
+    ]
+    assert problems("  - {grade: acceptable, when: {elapsed: {min: 1s, max: }}}") == [
+        "s.yaml:7:56: expect[0].when.elapsed.max: expected a value, got nothing"
+    ]
+
+
 def test_an_empty_condition_lists_its_keys() -> None:
     assert problems("  - {grade: acceptable, when: {main: {}}}") == [
         "s.yaml:7:38: expect[0].when.main: an empty condition; expected at least one of: "

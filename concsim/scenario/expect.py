@@ -61,7 +61,7 @@ OTHERWISE = "otherwise"
 
 def _exactly(value: Any) -> Any:
     """A bare value is the range of just that value: ``1.5s`` is ``{min: 1.5s, max: 1.5s}``."""
-    if isinstance(value, dict | list) or value is None:
+    if isinstance(value, dict | list):
         return value
     return {"min": value, "max": value}
 
@@ -82,6 +82,15 @@ def _listed(key: str, mapping: type[Any], item: type[Any]) -> BeforeValidator:
 class _Condition(_Strict):
     _or: ClassVar[str] = ""
     """What else the mapping could have been, for the message when it is empty."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # A key left empty (`elapsed:`) would otherwise be no condition at all, and an
+        # expectation of only such keys would silently match every run.
+        if value is None:
+            raise ValueError("expected a value, got nothing")
+        return value
 
     @model_validator(mode="after")
     def _not_empty(self) -> _Condition:
