@@ -113,19 +113,9 @@ def test(files: tuple[str, ...], junit: str | None, seed: int | None) -> None:
     A run fails when a forbidden expectation matches, or when none of its acceptable or
     interesting ones does. Exit 0 if all pass, 1 if one fails, 2 if a file is invalid.
     """
-    from concsim.testing.runner import Status, Tally, case_line, check_file
+    from concsim.testing.runner import check_files
 
-    tally = Tally()
-    report = []
-    for file in files:
-        cases = check_file(file, seed=seed)
-        for case in cases:
-            if case.status is Status.INVALID:
-                click.echo(case.message, err=True)
-            click.echo(case_line(case))
-        tally.add(cases)
-        report.append((file, cases))
-    click.echo(str(tally))
+    report, tally = check_files(files, seed=seed, echo=click.echo)
     if junit is not None:
         from concsim.testing.junit import write_junit_xml
 

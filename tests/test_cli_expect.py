@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from concsim.cli import main
 from concsim.scenario.library import bundled_scenarios
 from concsim.scenario.loader import load_scenario, load_scenario_text
-from concsim.testing.runner import Status, check_file, run_outcome
+from concsim.testing.runner import Status, check_file, check_files, run_outcome
 
 FIXTURES = Path(__file__).parent / "fixtures" / "expect"
 
@@ -235,3 +235,17 @@ def test_several_bundled_lessons_state_their_point() -> None:
     judged = [path.stem for path in bundled_scenarios() if load_scenario(path).expect]
     assert len(judged) >= 5
     assert {"race-lost-update", "race-with-lock", "failure-during-as-completed"} <= set(judged)
+
+
+def test_check_files_prints_to_stdout_and_problems_to_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nexpect: 3\n")
+    report, tally = check_files([str(bad)])
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        f"ERROR {bad}  invalid scenario (see above)\n1 invalid\n",
+        f"{bad}:2:9: expect: expected a list, got 3\n",
+    )
+    assert tally.exit_status == 2 and [file for file, _ in report] == [str(bad)]

@@ -7,6 +7,7 @@ matches (``concsim.export.verdicts.failure``).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,30 @@ def check_file(
         seconds = clock() - start
         cases.append(_case(target, variant, verdicts, seconds, scenario.name))
     return cases
+
+
+def check_files(
+    files: Sequence[str], *, seed: int | None = None, echo: Callable[..., None] | None = None
+) -> tuple[list[tuple[str, list[Case]]], Tally]:
+    """``concsim test``: every file checked, a line per case through ``echo`` as it is
+    judged (an invalid file's problem lines first, with ``err=True``), then the tally."""
+    echo = echo or _print
+    tally = Tally()
+    report = []
+    for file in files:
+        cases = check_file(file, seed=seed)
+        for case in cases:
+            if case.status is Status.INVALID:
+                echo(case.message, err=True)
+            echo(case_line(case))
+        tally.add(cases)
+        report.append((file, cases))
+    echo(str(tally))
+    return report, tally
+
+
+def _print(text: str, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
 
 def _case(
