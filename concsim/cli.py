@@ -97,7 +97,7 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
-@main.command()
+@main.command(short_help="Check the expect: lists of scenario files.")
 @click.argument("files", nargs=-1, required=True)
 @click.option(
     "--junit-xml",
