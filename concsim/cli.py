@@ -13,6 +13,7 @@ from concsim import __version__
 from concsim.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
+EXIT_FORBIDDEN = 1  # a run matched a `forbidden` expectation (also: `concsim test` failed)
 
 # The command's own scenario models need no pydantic plugins, and looking for them reads the
 # metadata of every installed distribution: ~30 ms of the app's start. A user's own setting
@@ -96,20 +97,39 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+@main.command(short_help="Check the expect: lists of scenario files.")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--junit-xml",
+    "junit",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the results as JUnit XML, for CI systems.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of every run (default: each file's).")
+def test(files: tuple[str, ...], junit: str | None, seed: int | None) -> None:
+    """Check the expect: lists of scenario FILES (and of each variant): one line per run.
+
+    A run fails when a forbidden expectation matches, or when none of its acceptable or
+    interesting ones does. Exit 0 if all pass, 1 if one fails, 2 if a file is invalid.
+    """
+    from concsim.testing.runner import check_files
+
+    report, tally = check_files(files, seed=seed, echo=click.echo)
+    if junit is not None:
+        from concsim.testing.junit import write_junit_xml
+
+        write_junit_xml(junit, report)
+    sys.exit(tally.exit_status)
+
+
 def _parse_injection(text: str) -> Any:
     from concsim.engine import Injection
-    from concsim.scenario.model import parse_duration
 
-    parts = text.split(":")
-    if len(parts) == 2 and parts[1] == "interrupt":
-        parts.append("main")  # Ctrl-C always lands in the main thread
-    if len(parts) not in (3, 4):
-        raise click.BadParameter(f"{text!r}: expected AT:FAULT:TARGET[:ERROR], e.g. 1.2s:fail:B")
     try:
-        at = parse_duration(parts[0]) / 1_000_000
-        return Injection(at, parts[1], parts[2], *(parts[3:] or ["RuntimeError"]))
+        return Injection.parse(text)
     except ValueError as error:
-        raise click.BadParameter(f"{text!r}: {error}") from None
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -214,6 +234,8 @@ def _headless(
     from concsim.engine import Simulation
     from concsim.export.outcome import outcome
     from concsim.export.text import refusals, summary, timeline
+    from concsim.export.verdicts import expect_text, verdicts_for
+    from concsim.scenario.expect import Grade
     from concsim.scenario.library import find_scenario
     from concsim.scenario.loader import load_scenario
 
@@ -236,6 +258,7 @@ def _headless(
         else [None, *scenario.variant_names]
     )
     results: dict[str, Any] = {}
+    forbidden = False
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
         try:
@@ -244,16 +267,22 @@ def _headless(
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
         sim.run()
+        result = outcome(sim.events)
+        verdicts = verdicts_for(scenario, name, result)
+        if verdicts is not None:  # the exit status says so whatever the output format
+            result["expect"] = [verdict.to_dict() for verdict in verdicts]
+            forbidden |= any(v.matched and v.grade is Grade.FORBIDDEN for v in verdicts)
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))
             continue
-        result = outcome(sim.events)
         results[name or "default"] = result
         if not as_json:
             console.print(timeline(sim.events, width=max(20, min(100, console.width - 20))))
             console.print(summary(result))
             console.print(refusals(sim.events))
+            if verdicts is not None:
+                console.print(expect_text(verdicts))
             console.print()
     if as_json and not as_events:
         if len(names) == 1:
@@ -262,7 +291,7 @@ def _headless(
             click.echo(
                 json.dumps({"scenario": scenario.name, "variants": results}, indent=2, default=str)
             )
-    return 0
+    return EXIT_FORBIDDEN if forbidden else 0
 
 
 if __name__ == "__main__":

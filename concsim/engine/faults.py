@@ -42,6 +42,21 @@ class Injection:
     def to_dict(self) -> dict[str, object]:
         return {"at": self.at, "fault": self.fault, "target": self.target, "error": self.error}
 
+    @classmethod
+    def parse(cls, text: str) -> Injection:
+        """``AT:FAULT:TARGET[:ERROR]``, as ``--inject`` takes it: ``1.2s:fail:job-2``,
+        ``2s:interrupt`` (Ctrl-C always lands in the main thread). Raises ValueError."""
+        parts = text.split(":")
+        if len(parts) == 2 and parts[1] == "interrupt":
+            parts.append("main")
+        if len(parts) not in (3, 4):
+            raise ValueError(f"{text!r}: expected AT:FAULT:TARGET[:ERROR], e.g. 1.2s:fail:B")
+        try:
+            at = m.parse_duration(parts[0]) / 1_000_000
+            return cls(at, parts[1], parts[2], *(parts[3:] or ["RuntimeError"]))
+        except ValueError as error:
+            raise ValueError(f"{text!r}: {error}") from None
+
 
 class Faults:
     """Applies injections to a run; each either takes effect or says why it cannot."""

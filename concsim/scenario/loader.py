@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from concsim.scenario.checks import check_names, check_variants, ignored_options
 from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
+from concsim.scenario.expect_names import check_expect
 from concsim.scenario.messages import translate
 from concsim.scenario.model import Scenario
 
@@ -50,6 +51,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
     except ValidationError as error:
         problems += translate(error, doc)
     problems += check_names(doc)
+    problems += check_expect(doc)
     if scenario is not None:
         problems += check_variants(scenario, doc)
     # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that

@@ -655,6 +655,8 @@ class Variant(_Strict):
     program: ProgramPatch = ProgramPatch()
     tasks: tuple[Task, ...] | None = None
     """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
+    expect: tuple[_expect.Expectation, ...] | None = None
+    """If given, replaces the scenario's expected outcomes for this variant (``[]``: none)."""
 
     @field_validator("name")
     @classmethod
@@ -686,6 +688,8 @@ class Scenario(_Strict):
     queues: dict[Name, QueueSpec] = {}
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
+    expect: tuple[_expect.Expectation, ...] = ()
+    """Expected outcomes, each graded acceptable, interesting or forbidden."""
 
     @field_validator("tasks")
     @classmethod
@@ -719,6 +723,8 @@ class Scenario(_Strict):
                 update: dict[str, Any] = {"machine": machine, "program": program}
                 if variant.tasks is not None:
                     update["tasks"] = variant.tasks
+                if variant.expect is not None:
+                    update["expect"] = variant.expect
                 return self.model_copy(update=update)
         known = ", ".join(v.name for v in self.variants) or "none"
         raise KeyError(f"no variant {name!r} in {self.name} (variants: {known})")
@@ -730,3 +736,9 @@ class Scenario(_Strict):
 
 def _shallow(model: BaseModel) -> dict[str, Any]:
     return {key: getattr(model, key) for key in type(model).model_fields}
+
+
+# The expectations build on this module's types (durations, names), so they live in a module
+# that imports this one. Imported here, at the end, as a module: whichever of the two is
+# imported first, the annotations above (strings, resolved when a model is first used) find it.
+import concsim.scenario.expect as _expect  # noqa: E402

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from concsim.scenario import model
+from concsim.scenario import expect, model
 from concsim.scenario.model import (
     BARE_STEP_FORMS,
     DURATION_PATTERN,
@@ -121,7 +121,7 @@ def _with_shorthand(prop: dict[str, Any], shorthand: dict[str, Any]) -> dict[str
 def _describe_fields(defs: dict[str, Any]) -> None:
     """Attribute docstrings of the models become descriptions (shown on hover in editors)."""
     for name, definition in defs.items():
-        cls = getattr(model, name, None)
+        cls = getattr(model, name, None) or getattr(expect, name, None)
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
             continue
         docs = _attribute_docs(cls)
@@ -142,12 +142,18 @@ def _attribute_docs(cls: type[BaseModel]) -> dict[str, str]:
 
 @functools.cache
 def _docs_by_class() -> dict[str, dict[str, str]]:
-    """``{class: {field: docstring}}`` from the source of the model module, parsed once."""
-    try:
-        tree = ast.parse(inspect.getsource(model))
-    except (OSError, TypeError):  # no source (a frozen app): the schema just has fewer words
-        return {}
+    """``{class: {field: docstring}}`` from the source of the model modules, parsed once."""
     found: dict[str, dict[str, str]] = {}
+    for module in (model, expect):
+        try:
+            tree = ast.parse(inspect.getsource(module))
+        except (OSError, TypeError):  # no source (a frozen app): the schema has fewer words
+            continue
+        _collect_docs(tree, found)
+    return found
+
+
+def _collect_docs(tree: ast.Module, found: dict[str, dict[str, str]]) -> None:
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
@@ -161,7 +167,6 @@ def _docs_by_class() -> dict[str, dict[str, str]]:
                 and isinstance(second.value.value, str)
             ):
                 docs[first.target.id] = second.value.value
-    return found
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Testing scenarios: ``concsim test``, JUnit XML, and the pytest plugin (its fixtures)."""
