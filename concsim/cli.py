@@ -117,6 +117,13 @@ def _parse_injection(text: str) -> Any:
 @click.option("--headless", is_flag=True, help="Simulate to the end and print; no screen.")
 @click.option("--json", "as_json", is_flag=True, help="With --headless: the outcome as JSON.")
 @click.option("--events", is_flag=True, help="With --headless: the events as JSON lines.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the run as a Chrome trace (Perfetto, chrome://tracing) to this file.",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the run (default: the file's).")
 @click.option("--variant", default=None, help="Run one variant (default: all, headless).")
 @click.option(
@@ -145,6 +152,7 @@ def run(
     headless: bool,
     as_json: bool,
     events: bool,
+    trace_path: str | None,
     seed: int | None,
     variant: str | None,
     injections: tuple[str, ...],
@@ -171,7 +179,7 @@ def run(
         parsed = [*session.injections, *parsed]
     if target is None:
         raise click.UsageError("name a scenario (see `concsim list`) or a file, or --replay")
-    if not (headless or as_json or events):
+    if not (headless or as_json or events or trace_path):
         from concsim.ui.launch import launch
 
         sys.exit(
@@ -195,6 +203,7 @@ def run(
             as_json=as_json,
             as_events=events,
             one_variant=replay is not None or only_as_written,
+            trace_path=trace_path,
         )
     )
 
@@ -208,6 +217,7 @@ def _headless(
     as_json: bool,
     as_events: bool,
     one_variant: bool = False,
+    trace_path: str | None = None,
 ) -> int:
     from rich.console import Console
 
@@ -244,6 +254,8 @@ def _headless(
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
         sim.run()
+        if trace_path is not None and name == names[0]:
+            _write_trace(trace_path, sim.events)
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))
@@ -263,6 +275,14 @@ def _headless(
                 json.dumps({"scenario": scenario.name, "variants": results}, indent=2, default=str)
             )
     return 0
+
+
+def _write_trace(path: str, events: list[Any]) -> None:
+    """The first run's trace (the scenario as written, or the one --variant named)."""
+    from concsim.export.trace import write_trace
+
+    written = write_trace(path, events)
+    click.echo(f"trace: wrote {written} (open it at ui.perfetto.dev; docs/traces.md)", err=True)
 
 
 if __name__ == "__main__":
