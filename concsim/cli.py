@@ -89,6 +89,21 @@ def validate(files: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("files", nargs=-1)
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+def serve(files: tuple[str, ...], host: str, port: int) -> None:
+    """Serve the app to a web browser (needs the extra: pip install 'concsim[serve]')."""
+    from concsim.serve import serve as serve_app
+
+    try:
+        serve_app(files, host=host, port=port)
+    except ImportError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for yaml-language-server and editors)."""
     from concsim.scenario.schema import json_schema

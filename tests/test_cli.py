@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from concsim import __version__
@@ -213,3 +214,11 @@ def test_quoted_scalars_are_not_coerced(tmp_path: Path) -> None:
         f"{lax}:2:29: machine.cores: expected an integer, got '4'",
         f"{lax}:3:13: shared.c: expected an integer, got true",
     ]
+
+
+def test_serve_without_its_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concsim.serve import SERVE_MISSING
+
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails
+    code, out, err = invoke("serve", "--port", "1")
+    assert (code, out, err) == (2, "", SERVE_MISSING + "\n")
