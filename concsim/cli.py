@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from concsim import __version__
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
 from concsim.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
@@ -28,16 +30,48 @@ class _Concsim(click.Group):
             args = ["browse", *args]
         return super().parse_args(ctx, args)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence, wrapped (click would cut it off with ...)."""
+        rows = [
+            (name, command.get_short_help_str(limit=1_000))
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _complete_scenario(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Bundled scenario names that start with what was typed, then files, for the shell."""
+    from click.shell_completion import CompletionItem
+
+    from concsim.scenario.library import bundled_scenarios
+
+    names = sorted({path.stem for path in bundled_scenarios()})
+    found = [CompletionItem(name) for name in names if name.startswith(incomplete)]
+    return [*found, CompletionItem(incomplete, type="file")]
+
 
 @click.group(
     cls=_Concsim,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, prog_name="concsim")
+@click.version_option(package_name="concsim", prog_name="concsim")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """See Python concurrency: simulate threads, processes and asyncio, inject faults."""
+    """See Python concurrency: simulate threads, processes and asyncio, inject faults.
+
+    `concsim` alone opens the scenario browser in the terminal; `concsim FILE...` lists
+    your own scenario files there too.
+
+    \b
+    Shell completion (bash; zsh_source and fish_source likewise):
+      eval "$(_CONCSIM_COMPLETE=bash_source concsim)"
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(browse)
 
@@ -128,7 +162,7 @@ def _parse_injection(text: str) -> Any:
 
 
 @main.command()
-@click.argument("target", required=False)
+@click.argument("target", required=False, shell_complete=_complete_scenario)
 @click.option("--headless", is_flag=True, help="Simulate to the end and print; no screen.")
 @click.option("--json", "as_json", is_flag=True, help="With --headless: the outcome as JSON.")
 @click.option("--events", is_flag=True, help="With --headless: the events as JSON lines.")
