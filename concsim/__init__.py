@@ -1,3 +1,15 @@
 """concsim: see Python concurrency — a deterministic simulator with live worker lanes."""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # The version is kept in one place, the package metadata (pyproject.toml). Reading it
+    # imports importlib.metadata (~25 ms), so only when someone asks for it.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("concsim")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,4 +2,4 @@
 
 from concsim.cli import main
 
-main()
+main(prog_name="concsim")  # the same usage lines and completion variable

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from concsim import __version__
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
 from concsim.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
@@ -29,16 +31,48 @@ class _Concsim(click.Group):
             args = ["browse", *args]
         return super().parse_args(ctx, args)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence, wrapped (click would cut it off with ...)."""
+        rows = [
+            (name, command.get_short_help_str(limit=1_000))
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _complete_scenario(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Bundled scenario names that start with what was typed, then files, for the shell."""
+    from click.shell_completion import CompletionItem
+
+    from concsim.scenario.library import bundled_scenarios
+
+    names = sorted({path.stem for path in bundled_scenarios()})
+    found = [CompletionItem(name) for name in names if name.startswith(incomplete)]
+    return [*found, CompletionItem(incomplete, type="file")]
+
 
 @click.group(
     cls=_Concsim,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, prog_name="concsim")
+@click.version_option(package_name="concsim", prog_name="concsim")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """See Python concurrency: simulate threads, processes and asyncio, inject faults."""
+    """See Python concurrency: simulate threads, processes and asyncio, inject faults.
+
+    `concsim` alone opens the scenario browser in the terminal; `concsim FILE...` lists
+    your own scenario files there too.
+
+    \b
+    Shell completion (bash; zsh_source and fish_source likewise):
+      eval "$(_CONCSIM_COMPLETE=bash_source concsim)"
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(browse)
 
@@ -90,6 +124,21 @@ def validate(files: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("files", nargs=-1)
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+def serve(files: tuple[str, ...], host: str, port: int) -> None:
+    """Serve the app to a web browser (needs the extra: pip install 'concsim[serve]')."""
+    from concsim.serve import serve as serve_app
+
+    try:
+        serve_app(files, host=host, port=port)
+    except ImportError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for yaml-language-server and editors)."""
     from concsim.scenario.schema import json_schema
@@ -133,10 +182,17 @@ def _parse_injection(text: str) -> Any:
 
 
 @main.command()
-@click.argument("target", required=False)
+@click.argument("target", required=False, shell_complete=_complete_scenario)
 @click.option("--headless", is_flag=True, help="Simulate to the end and print; no screen.")
 @click.option("--json", "as_json", is_flag=True, help="With --headless: the outcome as JSON.")
 @click.option("--events", is_flag=True, help="With --headless: the events as JSON lines.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the run as a Chrome trace (Perfetto, chrome://tracing) to this file.",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the run (default: the file's).")
 @click.option("--variant", default=None, help="Run one variant (default: all, headless).")
 @click.option(
@@ -165,6 +221,7 @@ def run(
     headless: bool,
     as_json: bool,
     events: bool,
+    trace_path: str | None,
     seed: int | None,
     variant: str | None,
     injections: tuple[str, ...],
@@ -191,7 +248,7 @@ def run(
         parsed = [*session.injections, *parsed]
     if target is None:
         raise click.UsageError("name a scenario (see `concsim list`) or a file, or --replay")
-    if not (headless or as_json or events):
+    if not (headless or as_json or events or trace_path):
         from concsim.ui.launch import launch
 
         sys.exit(
@@ -215,6 +272,7 @@ def run(
             as_json=as_json,
             as_events=events,
             one_variant=replay is not None or only_as_written,
+            trace_path=trace_path,
         )
     )
 
@@ -228,6 +286,7 @@ def _headless(
     as_json: bool,
     as_events: bool,
     one_variant: bool = False,
+    trace_path: str | None = None,
 ) -> int:
     from rich.console import Console
 
@@ -272,6 +331,8 @@ def _headless(
         if verdicts is not None:  # the exit status says so whatever the output format
             result["expect"] = [verdict.to_dict() for verdict in verdicts]
             forbidden |= any(v.matched and v.grade is Grade.FORBIDDEN for v in verdicts)
+        if trace_path is not None and name == names[0]:
+            _write_trace(trace_path, sim.events)
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))
@@ -292,6 +353,14 @@ def _headless(
                 json.dumps({"scenario": scenario.name, "variants": results}, indent=2, default=str)
             )
     return EXIT_FORBIDDEN if forbidden else 0
+
+
+def _write_trace(path: str, events: list[Any]) -> None:
+    """The first run's trace (the scenario as written, or the one --variant named)."""
+    from concsim.export.trace import write_trace
+
+    written = write_trace(path, events)
+    click.echo(f"trace: wrote {written} (open it at ui.perfetto.dev; docs/traces.md)", err=True)
 
 
 if __name__ == "__main__":

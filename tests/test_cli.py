@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from concsim import __version__
@@ -213,3 +215,68 @@ def test_quoted_scalars_are_not_coerced(tmp_path: Path) -> None:
         f"{lax}:2:29: machine.cores: expected an integer, got '4'",
         f"{lax}:3:13: shared.c: expected an integer, got true",
     ]
+
+
+def test_serve_without_its_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concsim.serve import SERVE_MISSING
+
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails
+    code, out, err = invoke("serve", "--port", "1")
+    assert (code, out, err) == (2, "", SERVE_MISSING + "\n")
+
+
+def test_help_says_concsim_alone_opens_the_browser_and_cuts_no_description_off() -> None:
+    code, out, _ = invoke("--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "`concsim` alone opens the scenario browser in the terminal" in flat
+    assert 'eval "$(_CONCSIM_COMPLETE=bash_source concsim)"' in out
+    assert "..." not in out.replace("FILE...", "").replace("[ARGS]...", "")
+    for name, command in main.commands.items():
+        if command.hidden:
+            continue
+        first = " ".join((command.help or "").split("\n\n")[0].split())
+        assert f"{name} {first}" in flat, name
+
+
+def test_shell_completion_offers_bundled_scenario_names_then_files() -> None:
+    from click.shell_completion import ShellComplete
+
+    complete = ShellComplete(main, {}, "concsim", "_CONCSIM_COMPLETE")
+    items = complete.get_completions(["run"], "race-")
+    assert [(item.value, item.type) for item in items] == [
+        ("race-lost-update", "plain"),
+        ("race-with-lock", "plain"),
+        ("race-", "file"),
+    ]
+
+
+def test_bash_completion_through_the_environment_variable() -> None:
+    """What the eval'd bash function asks the command for, and what it gets back."""
+    done = subprocess.run(
+        [sys.executable, "-m", "concsim"],
+        env={
+            **os.environ,
+            "_CONCSIM_COMPLETE": "bash_complete",
+            "COMP_WORDS": "concsim run io-",
+            "COMP_CWORD": "2",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.splitlines() == ["plain,io-threads", "file,io-"]
+
+
+def test_the_version_is_the_package_metadata_and_the_license_is_mit() -> None:
+    import importlib.metadata
+
+    import concsim
+
+    metadata = importlib.metadata.metadata("concsim")
+    assert concsim.__version__ == metadata["Version"] == importlib.metadata.version("concsim")
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    license_text = (Path(__file__).parents[1] / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License\n")

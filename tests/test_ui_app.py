@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,26 @@ async def test_saved_replay_reopens_the_same_session(tmp_path: Path) -> None:
     assert again.session is not None
     again.session.advance_to(10.0)
     assert [e.to_dict() for e in again.session.events] == events
+
+
+@sync
+async def test_x_exports_the_run_so_far_as_a_chrome_trace(tmp_path: Path) -> None:
+    """x writes the run as it stands as a trace and says where; so does the palette command."""
+    from concsim.export.trace import chrome_trace
+
+    app = build("io-threads", tmp_path)
+    path = tmp_path / "io-threads-seed0.trace.json"
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = screen_of(app)
+        app.advance_to(0.2)
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.notes[-1] == f"Wrote {path} (up to 200ms); open it at ui.perfetto.dev."
+        written = json.loads(path.read_text(encoding="utf-8"))
+        assert written == chrome_trace(screen.session.events, now=0.2)
+        commands = [c.title for c in app.get_system_commands(screen)]
+        assert "Export trace" in commands
+    assert app._exception is None
 
 
 @sync

@@ -59,6 +59,14 @@ RUN_BINDINGS: list[Binding] = [
     Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding("s", "save", "Save replay", show=False, id="save"),
+    Binding(
+        "x",
+        "export_trace",
+        "Export trace",
+        show=False,
+        id="trace",
+        tooltip="write the run so far as a Chrome trace for Perfetto",
+    ),
     Binding("question_mark", "help", "Help", id="help", key_display="?"),
     Binding("escape", "back", "Browser", show=False, id="back"),
 ]

@@ -306,6 +306,22 @@ class RunScreen(Screen[None]):
             return
         self.notify(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=5)
 
+    def action_export_trace(self) -> None:
+        """Write the run as it stands as a Chrome trace (see docs/traces.md)."""
+        from concsim.export.trace import write_trace
+
+        session = self.session
+        name = f"{session.scenario.name}-seed{session.seed}.trace.json"
+        try:
+            path = write_trace(self.replay_dir / name, session.events, now=session.now)
+        except OSError as error:
+            self.notify(f"Could not write the trace: {error}", severity="error")
+            return
+        self.notify(
+            f"Wrote {path} (up to {format_time(session.now)}); open it at ui.perfetto.dev.",
+            timeout=5,
+        )
+
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log
         track = self.lanes.selected_track
