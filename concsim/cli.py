@@ -146,7 +146,7 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
-@main.command(short_help="Check the expect: lists of scenario files.")
+@main.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option(
     "--junit-xml",
@@ -157,7 +157,7 @@ def schema() -> None:
 )
 @click.option("--seed", type=int, default=None, help="Seed of every run (default: each file's).")
 def test(files: tuple[str, ...], junit: str | None, seed: int | None) -> None:
-    """Check the expect: lists of scenario FILES (and of each variant): one line per run.
+    """Check the expect: lists of scenario FILES and their variants, one line per run.
 
     A run fails when a forbidden expectation matches, or when none of its acceptable or
     interesting ones does. Exit 0 if all pass, 1 if one fails, 2 if a file is invalid.
