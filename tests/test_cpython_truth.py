@@ -1,0 +1,77 @@
+"""Behaviours found by running real programs on CPython 3.11, each mirrored exactly.
+
+Each test names the CPython fact and the function that makes it so. The scripts in
+benchmarks/cpython_facts/ measure the same facts on the machine at hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from concsim.engine import Simulation
+from concsim.events import GilChanged
+from concsim.export.outcome import outcome
+from concsim.scenario.loader import load_scenario_text
+
+
+def run(text: str, **kwargs: object) -> tuple[Simulation, dict]:
+    sim = Simulation(load_scenario_text(text, "test.yaml"), **kwargs)  # type: ignore[arg-type]
+    sim.run()
+    return sim, outcome(sim.events)
+
+
+def task(result: dict, name: str) -> dict:
+    return next(t for t in result["tasks"] if t["name"] == name)
+
+
+# --- the GIL: every waiter counts its own interval ----------------------------------------
+
+CONVOY = """
+name: convoy
+program: {model: threads, executor: false}
+tasks:
+  - {name: spin, steps: [{cpu: 2s}]}
+  - name: fetch
+    steps:
+      - repeat: 5
+        steps: [{io: 100ms}, {cpu: 1ms}]
+"""
+
+
+def test_a_thread_back_from_io_gets_the_gil_one_interval_after_it_asks() -> None:
+    """CPython (Python/ceval_gil.c, take_gil): a waiting thread times out after the switch
+    interval counted from when *it* began to wait and, if no switch happened meanwhile, sets
+    the drop request. So 5 x (100 ms I/O + 1 ms CPU) beside 2 s of CPU ends near
+    5 x 106 ms = 0.53 s (measured: 0.534 s, benchmarks/cpython_facts/gil_convoy.py), not
+    after the CPU thread's 2 s."""
+    sim, result = run(CONVOY)
+    assert task(result, "fetch")["ended"] == pytest.approx(0.53)
+    assert task(result, "spin")["ended"] == pytest.approx(2.005)
+    # Each of the five returns from I/O waits exactly one interval, then takes the GIL.
+    taken = [e.t for e in sim.events if isinstance(e, GilChanged) and e.holder == "thread-2"]
+    assert [round(t * 1000) for t in taken] == [105, 211, 317, 423, 529]
+
+
+def test_each_waiter_has_its_own_interval() -> None:
+    """CPython (take_gil): a waiter whose interval ends after a switch it did not cause
+    sees a new switch number and waits another interval; three CPU-bound threads take turns
+    in 5 ms slices, in the order they began to wait."""
+    sim, _ = run("""
+name: three
+program: {model: threads, executor: false}
+tasks:
+  - {name: cpu, repeat: 3, steps: [{cpu: 20ms}]}
+""")
+    holders = [
+        (round(e.t * 1000), e.holder)
+        for e in sim.events
+        if isinstance(e, GilChanged) and e.holder and e.holder.startswith("thread")
+    ]
+    assert holders[:6] == [
+        (0, "thread-1"),
+        (5, "thread-2"),
+        (10, "thread-3"),
+        (15, "thread-1"),
+        (20, "thread-2"),
+        (25, "thread-3"),
+    ]
