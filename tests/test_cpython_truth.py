@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from concsim.engine import Simulation
-from concsim.events import GilChanged
+from concsim.events import GilChanged, MainEnded
 from concsim.export.outcome import outcome
 from concsim.scenario.loader import load_scenario_text
 
@@ -75,3 +75,30 @@ tasks:
         (20, "thread-2"),
         (25, "thread-3"),
     ]
+
+
+# --- asyncio: done-callbacks are scheduled, not called ------------------------------------
+
+
+def test_taskgroup_children_failing_at_the_same_instant_are_both_in_the_group() -> None:
+    """CPython (Lib/asyncio/futures.py, Future.__schedule_callbacks; Lib/asyncio/taskgroups.py,
+    TaskGroup._on_task_done): a task's done-callbacks go through loop.call_soon, so when two
+    children wake at the same instant and both raise, the second has raised before the group
+    hears of the first and cancels it: 'unhandled errors in a TaskGroup (2 sub-exceptions)'
+    (benchmarks/cpython_facts/taskgroup_simultaneous.py)."""
+    sim, result = run("""
+name: tg
+program: {model: asyncio, collect: taskgroup}
+tasks:
+  - {name: a, steps: [{sleep: 100ms}, {raise: ValueError, message: a}]}
+  - {name: b, steps: [{sleep: 100ms}, {raise: ValueError, message: b}]}
+""")
+    assert [(t["name"], t["outcome"], t["error"]) for t in result["tasks"]] == [
+        ("a", "failed", "ValueError"),
+        ("b", "failed", "ValueError"),
+    ]
+    ended = next(e for e in sim.events if isinstance(e, MainEnded))
+    assert (ended.error, ended.message) == (
+        "ExceptionGroup",
+        "unhandled errors in a TaskGroup (2 sub-exceptions)",
+    )

@@ -504,6 +504,9 @@ class AsyncioModel:
             yield from self._receive(lane, run)
 
     def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+        """``async with asyncio.TaskGroup() as tg`` (Lib/asyncio/taskgroups.py): the first
+        failure (heard of in ``_on_task_done``) cancels the other children; ``__aexit__``
+        waits for all of them and raises an ExceptionGroup of every failure."""
         state: dict[str, Any] = {"aborting": False}
 
         def abort(reason: str) -> None:
@@ -518,9 +521,16 @@ class AsyncioModel:
                     f"{future.error.error}"
                 )
 
+        def schedule_on_done(future: Any) -> None:
+            # Future.__schedule_callbacks: done-callbacks go through loop.call_soon, so a
+            # child whose step is already in the ready queue runs it before the group
+            # hears of a sibling's failure. Two children failing at the same instant both
+            # raise, and both are in the ExceptionGroup.
+            self.call_soon(partial(on_done, future))
+
         for run in runs:
             run.future.retrieved = True  # the group collects every child's exception
-            run.future.add_done_callback(on_done)
+            run.future.add_done_callback(schedule_on_done)
         interrupted: SimError | None = None
         progress = Progress(self.runtime, runs)
         while not progress.all_done:

@@ -1,0 +1,30 @@
+"""The discrete CPython facts the simulator mirrors, measured on the interpreter running
+the tests: each runs a script of benchmarks/cpython_facts/ and reads what it printed.
+Timings are not asserted here (the scripts print them); only messages, counts and order."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+FACTS = Path(__file__).resolve().parent.parent / "benchmarks" / "cpython_facts"
+
+
+def run_fact(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(FACTS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_taskgroup_keeps_both_simultaneous_failures() -> None:
+    """Two TaskGroup children failing at the same instant are both in the ExceptionGroup."""
+    assert run_fact("taskgroup_simultaneous.py").splitlines() == [
+        "unhandled errors in a TaskGroup (2 sub-exceptions)",
+        "[\"ValueError('a')\", \"ValueError('b')\"]",
+    ]
