@@ -28,3 +28,13 @@ def test_taskgroup_keeps_both_simultaneous_failures() -> None:
         "unhandled errors in a TaskGroup (2 sub-exceptions)",
         "[\"ValueError('a')\", \"ValueError('b')\"]",
     ]
+
+
+def test_a_task_created_before_main_returns_starts_then_is_cancelled() -> None:
+    """asyncio.run() lets the new task run to its first await, then cancels it there."""
+    assert run_fact("create_task_before_return.py").splitlines() == [
+        "main returns",
+        "worker started",
+        "worker finally",
+        "asyncio.run returned",
+    ]

@@ -102,3 +102,30 @@ tasks:
         "ExceptionGroup",
         "unhandled errors in a TaskGroup (2 sub-exceptions)",
     )
+
+
+def test_a_task_created_just_before_main_returns_still_starts_and_cleans_up() -> None:
+    """CPython (Lib/asyncio/base_events.py, run_until_complete and _run_until_complete_cb;
+    Lib/asyncio/runners.py, _cancel_all_tasks): the loop stops one turn after main()'s task
+    is done, and that turn runs the new task's first step (Task.__init__ scheduled it with
+    call_soon). Only then does asyncio.run() cancel it, at its first await, and its finally
+    runs. CPython prints: main returns, worker started, worker finally
+    (benchmarks/cpython_facts/create_task_before_return.py)."""
+    _, result = run("""
+name: ct
+program:
+  model: asyncio
+  main: [{submit: [worker]}, {print: main returns}]
+tasks:
+  - name: worker
+    steps: [{print: worker started}, {sleep: 1s}, {print: worker finished}]
+    cleanup: [{print: worker finally}]
+""")
+    assert result["output"] == ["main returns", "worker started", "worker finally"]
+    worker = task(result, "worker")
+    assert (worker["outcome"], worker["error"], worker["cleanup"]) == (
+        "cancelled",
+        "CancelledError",
+        "ran",
+    )
+    assert result["main"] == {"outcome": "ok", "error": None}
