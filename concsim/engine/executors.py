@@ -140,7 +140,15 @@ class Executor:
 @dataclass(eq=False)
 class ThreadPool(Executor):
     """Workers are created one per submit while none is idle, up to max_workers; they take
-    work in FIFO order and, once shut down, drain the queue before they exit."""
+    work in FIFO order and, once shut down, drain the queue before they exit.
+
+    A submit that creates a worker (``_adjust_thread_count``) calls ``Thread.start()``,
+    which returns only once the new thread runs (it waits for ``self._started``); the new
+    thread holds the GIL from there and takes its work item from the queue before the
+    submitting thread runs again. So the item is out of the queue when ``submit`` returns:
+    ``shutdown(cancel_futures=True)`` right after the submits cancels only what is still
+    queued beyond the first ``max_workers`` (measured on 3.11:
+    benchmarks/cpython_facts/pool_startup_cancel.py)."""
 
     prefix: str = "thread"
 
@@ -152,16 +160,19 @@ class ThreadPool(Executor):
             world = self.world
             lane = world.new_lane(self.prefix, LaneKind.THREAD, world.main_proc)
             self.workers.append(lane)
-            world.start(lane, self._worker(lane))
+            world.start(lane, self._worker(lane, self.queue.popleft()))
 
-    def _worker(self, lane: Lane) -> Actor:
+    def _worker(self, lane: Lane, first: Job | None = None) -> Actor:
         while True:
-            while not self.queue:
-                if self.is_shutdown:
-                    self._exit(lane)
-                    return
-                yield from self._wait_for_work(lane)
-            job = self.queue.popleft()
+            if first is not None:
+                job, first = first, None
+            else:
+                while not self.queue:
+                    if self.is_shutdown:
+                        self._exit(lane)
+                        return
+                    yield from self._wait_for_work(lane)
+                job = self.queue.popleft()
             if all(run.future.is_done for run in job.runs) and job.call is None:
                 # cancelled while queued: set_running_or_notify_cancel() says no, and
                 # notifies the waiters
