@@ -48,3 +48,21 @@ def test_shutdown_cancel_futures_right_after_submits_spares_the_started_workers(
     assert lines[0].startswith("io_task max_workers=2 submit 5: 2 ran/3 cancelled x")
     assert lines[1].startswith("io_task max_workers=4 submit 10: 4 ran/6 cancelled x")
     assert lines[2].startswith("io_task max_workers=1 submit 3: 1 ran/2 cancelled x")
+
+
+def test_excepthook_prints_the_thread_name_its_function_and_the_error() -> None:
+    """threading.excepthook: the header names Thread-N (target), the last line the error."""
+    done = subprocess.run(
+        [sys.executable, str(FACTS / "thread_excepthook.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = done.stderr.splitlines()
+    assert lines[:2] == [
+        "Exception in thread Thread-1 (fetch_page):",
+        "Traceback (most recent call last):",
+    ]
+    assert lines[-1] == "ValueError: bad page"
+    assert done.stdout == "main goes on\n"

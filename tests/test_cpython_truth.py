@@ -158,3 +158,35 @@ tasks:
         ("job-5", "cancelled"),
     ]
     assert result["elapsed"] == pytest.approx(0.05)
+
+
+# --- plain threads: what threading.excepthook prints ---------------------------------------
+
+PLAIN_THREADS = """
+name: plain
+program: {model: threads, executor: false}
+tasks:
+  - {name: warm-up, steps: [{io: 10ms}]}
+  - name: fetch-page
+    steps: [{io: 20ms}, {raise: ValueError, message: bad page}]
+"""
+
+
+def test_an_uncaught_exception_in_a_thread_prints_what_excepthook_prints() -> None:
+    """CPython (Lib/threading.py, excepthook; Thread.__init__ names a thread "Thread-N
+    (target)" since 3.10): "Exception in thread Thread-2 (fetch_page):", the traceback,
+    then "ValueError: bad page" (benchmarks/cpython_facts/thread_excepthook.py)."""
+    _, result = run(PLAIN_THREADS)
+    assert result["output"] == [
+        "Exception in thread Thread-2 (fetch_page):",
+        "Traceback (most recent call last):",
+        "  ...",
+        "ValueError: bad page",
+    ]
+
+
+def test_excepthook_ignores_system_exit_in_a_thread() -> None:
+    """CPython (Lib/threading.py, excepthook): SystemExit in a thread is silently ignored."""
+    _, result = run(PLAIN_THREADS.replace("ValueError, message: bad page", "SystemExit"))
+    assert result["output"] == []
+    assert task(result, "fetch-page")["error"] == "SystemExit"

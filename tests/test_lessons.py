@@ -634,7 +634,10 @@ def test_try_fail_the_producer_prints_its_traceback() -> None:
     """A plain Thread has no future: threading.excepthook prints its exception at once, so
     it is not an exception that was never retrieved."""
     result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
-    assert any("Exception in thread producer" in line for line in result.out["output"])
+    output = result.out["output"]
+    assert output[output.index("Exception in thread Thread-1 (producer):") + 3] == (
+        "RuntimeError: injected"
+    )
     assert result.out["warnings"] == [] or not any(
         "never retrieved" in warning for warning in result.out["warnings"]
     )
