@@ -66,3 +66,14 @@ def test_excepthook_prints_the_thread_name_its_function_and_the_error() -> None:
     ]
     assert lines[-1] == "ValueError: bad page"
     assert done.stdout == "main goes on\n"
+
+
+def test_pickling_a_module_lambda_and_a_local_function_fail_differently() -> None:
+    """A module-level lambda: PicklingError; a function or lambda inside main():
+    AttributeError "Can't pickle local object"."""
+    assert run_fact("pickling_errors.py").splitlines() == [
+        "_pickle.PicklingError: Can't pickle <function <lambda> at 0x...>: "
+        "attribute lookup <lambda> on __main__ failed",
+        "builtins.AttributeError: Can't pickle local object 'main.<locals>.nested'",
+        "builtins.AttributeError: Can't pickle local object 'main.<locals>.<lambda>'",
+    ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from concsim.engine import Simulation
-from concsim.events import GilChanged, MainEnded
+from concsim.events import GilChanged, MainEnded, PicklingFailed
 from concsim.export.outcome import outcome
+from concsim.scenario.errors import ScenarioError
 from concsim.scenario.loader import load_scenario_text
 
 
@@ -190,3 +191,52 @@ def test_excepthook_ignores_system_exit_in_a_thread() -> None:
     _, result = run(PLAIN_THREADS.replace("ValueError, message: bad page", "SystemExit"))
     assert result["output"] == []
     assert task(result, "fetch-page")["error"] == "SystemExit"
+
+
+# --- process pools: what pickling an unsendable function raises ---------------------------
+
+UNPICKLABLE = """
+name: pk
+program: {model: processes, max_workers: 1, collect: result}
+tasks:
+  - {name: square-it, picklable: HOW, steps: [{cpu: 10ms}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "error", "message"),
+    [
+        ("false", "AttributeError", "Can't pickle local object 'main.<locals>.square_it'"),
+        ("nested", "AttributeError", "Can't pickle local object 'main.<locals>.square_it'"),
+        ("lambda", "AttributeError", "Can't pickle local object 'main.<locals>.<lambda>'"),
+        (
+            "module-lambda",
+            "PicklingError",
+            "Can't pickle <function <lambda> at 0x...>: attribute lookup <lambda> on __main__ "
+            "failed",
+        ),
+    ],
+)
+def test_an_unpicklable_function_fails_with_cpythons_error(
+    how: str, error: str, message: str
+) -> None:
+    """CPython (Modules/_pickle.c, save_global; Lib/concurrent/futures/process.py,
+    _SafeQueue._on_queue_feeder_error): a function or lambda defined inside main() fails
+    with AttributeError "Can't pickle local object 'main.<locals>.NAME'"; a lambda at module
+    level is looked up as __main__.<lambda> and fails with PicklingError (CPython shows the
+    lambda's address where concsim writes 0x...; benchmarks/cpython_facts/pickling_errors.py).
+    """
+    sim, result = run(UNPICKLABLE.replace("HOW", how))
+    failed = next(e for e in sim.events if isinstance(e, PicklingFailed))
+    assert (failed.error, failed.message) == (error, message)
+    assert result["main"] == {"outcome": "raised", "error": error}
+
+
+def test_picklable_accepts_booleans_and_the_three_ways_only() -> None:
+    """A value that is not a boolean nor a known way says what is expected, in one line."""
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario_text(UNPICKLABLE.replace("HOW", "maybe"), "pk.yaml")
+    assert [str(p) for p in raised.value.problems] == [
+        "pk.yaml:5:34: tasks[0].picklable: expected true, false, `nested`, `lambda` or "
+        "`module-lambda`, got 'maybe'"
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from concsim.events import (
     ExecutorShutdown,
@@ -16,6 +16,8 @@ from concsim.events import (
     ProcessKilled,
     TaskSubmitted,
 )
+from concsim.scenario.model import Task, Unpicklable
+from concsim.scenario.pynames import function_name
 
 from .interpreter import TaskResult
 from .runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
@@ -26,6 +28,27 @@ BROKEN_MESSAGE = (
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
 SHUTDOWN_SUBMIT = "cannot schedule new futures after shutdown"
+
+
+def pickling_error(task: Task) -> tuple[str, str]:
+    """What pickling the task's function raises (Modules/_pickle.c, save_global): a
+    function defined inside main() has a qualified name with ``<locals>`` and pickle
+    refuses it by name; a lambda at module level is looked up as ``__main__.<lambda>``,
+    which does not exist. CPython's message shows the lambda's address, here ``0x...``."""
+    match task.unpicklable:
+        case Unpicklable.NESTED | None:
+            local = function_name(task.name)
+        case Unpicklable.LAMBDA:
+            local = "<lambda>"
+        case Unpicklable.MODULE_LAMBDA:
+            return (
+                "PicklingError",
+                "Can't pickle <function <lambda> at 0x...>: "
+                "attribute lookup <lambda> on __main__ failed",
+            )
+        case unknown:
+            assert_never(unknown)
+    return "AttributeError", f"Can't pickle local object 'main.<locals>.{local}'"
 
 
 @dataclass(eq=False)
@@ -229,16 +252,14 @@ class ProcessPool(Executor):
                     self.runtime.release_cancelled(run)
             if not live:
                 continue
-            unpicklable = next((run for run in live if not run.spec.picklable), None)
+            unpicklable = next((run for run in live if run.spec.unpicklable), None)
             if unpicklable is not None:
                 # The queue feeder thread fails to pickle the call and puts the error in
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.
-                message = f"Can't pickle local object 'main.<locals>.{unpicklable.spec.name}'"
+                error, message = pickling_error(unpicklable.spec)
                 for run in live:
-                    world.emit(
-                        PicklingFailed, task=run.name, error="AttributeError", message=message
-                    )
-                    self.runtime.settle(run, error=SimError("AttributeError", message))
+                    world.emit(PicklingFailed, task=run.name, error=error, message=message)
+                    self.runtime.settle(run, error=SimError(error, message))
                 continue
             self.call_queue.append(job)
             self._wake_idle()
