@@ -77,3 +77,27 @@ def test_pickling_a_module_lambda_and_a_local_function_fail_differently() -> Non
         "builtins.AttributeError: Can't pickle local object 'main.<locals>.nested'",
         "builtins.AttributeError: Can't pickle local object 'main.<locals>.<lambda>'",
     ]
+
+
+def test_sys_exit_in_main_waits_for_threads_and_prints_nothing() -> None:
+    """sys.exit(3): status 3, no traceback, the non-daemon thread still finishes."""
+    first = run_fact("system_exit.py").splitlines()[0]
+    assert first == (
+        "exit code 3; stdout 'main exits\\nworker finished\\nworker finally\\n'; stderr ''"
+    )
+
+
+def test_exit_status_and_stderr_by_ending() -> None:
+    """_Py_HandleSystemExit and exit_sigint, as concsim.engine.exits reads them."""
+    assert run_fact("system_exit_message.py").splitlines() == [
+        "sys.exit(3) | exit 3 | traceback False | last ''",
+        "sys.exit() | exit 0 | traceback False | last ''",
+        "sys.exit(0) | exit 0 | traceback False | last ''",
+        "sys.exit(-1) | exit 255 | traceback False | last ''",
+        "sys.exit(256) | exit 0 | traceback False | last ''",
+        "raise SystemExit(3) | exit 3 | traceback False | last ''",
+        "raise SystemExit('3') | exit 1 | traceback False | last '3'",
+        "raise SystemExit('bye') | exit 1 | traceback False | last 'bye'",
+        "raise ValueError('bad') | exit 1 | traceback True | last 'ValueError: bad'",
+        "raise KeyboardInterrupt | exit -2 | traceback True | last 'KeyboardInterrupt'",
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from concsim.engine import Simulation
+from concsim.engine.faults import Injection
 from concsim.events import GilChanged, MainEnded, PicklingFailed
 from concsim.export.outcome import outcome
 from concsim.scenario.errors import ScenarioError
@@ -240,3 +241,60 @@ def test_picklable_accepts_booleans_and_the_three_ways_only() -> None:
         "pk.yaml:5:34: tasks[0].picklable: expected true, false, `nested`, `lambda` or "
         "`module-lambda`, got 'maybe'"
     ]
+
+
+# --- SystemExit in main -------------------------------------------------------------------
+
+SYSTEM_EXIT = """
+name: se
+program:
+  model: threads
+  executor: false
+  main: [submit, {print: main exits}, {raise: SystemExit, message: "CODE"}]
+tasks:
+  - name: worker
+    steps: [{io: 300ms}, {print: worker finished}]
+    cleanup: [{print: worker finally}]
+"""
+
+
+def test_sys_exit_prints_nothing_sets_the_status_and_still_joins_threads() -> None:
+    """CPython (Python/pythonrun.c, _Py_HandleSystemExit; Python/pylifecycle.c, Py_FinalizeEx
+    -> wait_for_thread_shutdown): sys.exit(3) prints no traceback, the exit status is 3, and
+    the interpreter still waits for the non-daemon thread, whose finally runs
+    (benchmarks/cpython_facts/system_exit.py)."""
+    _, result = run(SYSTEM_EXIT.replace("CODE", "3"))
+    assert result["main"] == {"outcome": "raised", "error": "SystemExit"}
+    assert result["exit_code"] == 3
+    assert result["output"] == ["main exits", "worker finished", "worker finally"]
+    assert result["elapsed"] == pytest.approx(0.3, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "printed"),
+    [("", 0, []), ("0", 0, []), ("-1", 255, []), ("256", 0, []), ("bye", 1, ["bye"])],
+)
+def test_system_exit_codes_as_cpython_reads_them(
+    code: str, status: int, printed: list[str]
+) -> None:
+    """CPython (_Py_HandleSystemExit): an int code is the status modulo 256; no code is 0;
+    any other code is printed to stderr and the status is 1
+    (benchmarks/cpython_facts/system_exit_message.py)."""
+    _, result = run(SYSTEM_EXIT.replace("CODE", code))
+    assert result["exit_code"] == status
+    assert result["output"] == ["main exits", *printed, "worker finished", "worker finally"]
+
+
+def test_exit_status_of_other_endings() -> None:
+    """CPython: a program that returns exits 0; an uncaught exception prints its traceback
+    and exits 1; an uncaught KeyboardInterrupt kills the process with SIGINT (status -2)."""
+    ok = """
+name: ok
+program: {model: threads}
+tasks: [{name: a, steps: [{io: 10ms}]}]
+"""
+    assert run(ok)[1]["exit_code"] == 0
+    raised = ok.replace("io: 10ms", "raise: ValueError")
+    assert run(raised)[1]["exit_code"] == 1
+    interrupted = ok.replace("io: 10ms", "io: 1s")
+    assert run(interrupted, injections=[Injection(0.5, "interrupt", "main")])[1]["exit_code"] == -2
