@@ -10,7 +10,7 @@ import pytest
 
 from concsim.engine import Simulation
 from concsim.engine.faults import Injection
-from concsim.events import GilChanged, MainEnded, PicklingFailed
+from concsim.events import GilChanged, LaneCreated, MainEnded, PicklingFailed, TaskStarted
 from concsim.export.outcome import outcome
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.loader import load_scenario_text
@@ -298,3 +298,28 @@ tasks: [{name: a, steps: [{io: 10ms}]}]
     assert run(raised)[1]["exit_code"] == 1
     interrupted = ok.replace("io: 10ms", "io: 1s")
     assert run(interrupted, injections=[Injection(0.5, "interrupt", "main")])[1]["exit_code"] == -2
+
+
+# --- names: a lane is called the same everywhere ------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["threads", "processes"])
+def test_a_plain_thread_or_process_is_called_by_its_lane_everywhere(model: str) -> None:
+    """A lane's row, its events and the GIL row name it alike: plain threads and processes
+    are thread-N / process-N (CPython's Thread-N, as excepthook prints it), and the task they
+    run is said on the row, not as the row's name."""
+    sim, _ = run(f"""
+name: names
+program: {{model: {model}, executor: false}}
+tasks:
+  - {{name: a-to-b, steps: [{{io: 10ms}}]}}
+  - {{name: b-to-a, steps: [{{io: 10ms}}]}}
+""")
+    prefix = "thread" if model == "threads" else "process"
+    created = {e.lane: e.name for e in sim.events if isinstance(e, LaneCreated)}
+    assert {lane: name for lane, name in created.items() if lane != "main"} == {
+        f"{prefix}-1": f"{prefix}-1",
+        f"{prefix}-2": f"{prefix}-2",
+    }
+    started = {e.task: e.lane for e in sim.events if isinstance(e, TaskStarted)}
+    assert started == {"a-to-b": f"{prefix}-1", "b-to-a": f"{prefix}-2"}

@@ -116,14 +116,17 @@ class MainProgram:
                     )
                     raise
             return
-        for run in runs:  # plain threads / processes: one each, started at once
+        # Plain threads / processes: one each, started at once. A lane is called by its id
+        # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
+        # CPython names Thread-N; the task it runs is shown on the row.
+        for run in runs:
             run.submitted = True
             if self.model is m.Model.PROCESSES:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)
-                worker = world.new_lane("process", LaneKind.PROCESS, proc, name=run.name)
+                worker = world.new_lane("process", LaneKind.PROCESS, proc)
                 world.emit(TaskSubmitted, task=run.name, how="Process.start")
             else:
-                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc, name=run.name)
+                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
                 worker.daemon = run.spec.daemon
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)
