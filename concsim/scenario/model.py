@@ -370,11 +370,11 @@ class Machine(_Strict):
     """False models a free-threaded build (PEP 703): threads run Python code in parallel."""
     switch_interval: Duration = 5_000
     """``sys.getswitchinterval()``: how long a waiting thread lets the GIL holder run."""
-    process_start: Duration = 50_000
-    """Time to start one worker process (fork + interpreter start-up + imports)."""
+    process_start: Duration = 10_000
+    """Time to start one worker process: a fork (docs/semantics.md, Measured costs)."""
     pickle_overhead: Duration = 200
     """Fixed cost of sending one work item or result to or from a worker process."""
-    pickle_per_kb: Duration = 10
+    pickle_per_kb: Duration = 3
     """Cost of pickling, sending and unpickling one KB of arguments or results."""
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
     """Each I/O wait lasts its duration times 1 ± jitter, drawn from the run's seeded RNG."""
