@@ -323,3 +323,12 @@ tasks:
     }
     started = {e.task: e.lane for e in sim.events if isinstance(e, TaskStarted)}
     assert started == {"a-to-b": f"{prefix}-1", "b-to-a": f"{prefix}-2"}
+
+
+def test_a_waiters_interval_timer_stops_when_it_stops_waiting() -> None:
+    """A waiter's timed wait ends when it takes the GIL, and no timer outlives the run: a
+    CPU-bound pair of threads leaves nothing scheduled once both are done."""
+    sim, _ = run(CONVOY)
+    assert not sim.world.clock
+    gil = sim.world.main_proc.gil
+    assert gil is not None and gil.holder is None and not gil.waiters

@@ -237,7 +237,9 @@ class World:
         if thread.gil_wait != wait or gil.holder is thread or thread not in gil.waiters:
             return  # that wait is over: the thread has the GIL or gave up waiting
         holder = gil.holder
-        if holder is not None and gil.switches == switches:
+        if holder is None:
+            return  # never so: a released GIL passes straight to the first waiter
+        if gil.switches == switches:
             gil.drop_requested = True
             if holder.in_cpu:
                 # The holder is mid-way through Python code: it stops at the next check.
