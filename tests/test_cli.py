@@ -20,6 +20,7 @@ OUTCOME_KEYS = {
     "variant",
     "seed",
     "elapsed",
+    "exit_code",
     "main",
     "results",
     "tasks",
@@ -67,6 +68,7 @@ def test_json_outcome_follows_the_contract() -> None:
     assert set(result) == OUTCOME_KEYS
     assert result["variant"] == "sequential"
     assert result["main"] == {"outcome": "ok", "error": None}
+    assert result["exit_code"] == 0
     assert all(set(task) == TASK_KEYS for task in result["tasks"])
 
 

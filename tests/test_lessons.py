@@ -234,12 +234,14 @@ def test_vectorized_native() -> None:
 
 def test_process_overhead() -> None:
     """Every task sent to a process pool is pickled there and back, and the workers must
-    start first: a thousand tiny tasks lose to a loop; map(chunksize=...) batches them."""
+    start first: a thousand tiny tasks lose to a loop; map(chunksize=...) batches them.
+    (CPython 3.11 on a busy 2-core machine: the pool took 1.6 times the loop, chunked about
+    the loop's time.)"""
     one_by_one = run("process-overhead").elapsed
     loop = run("process-overhead", "sequential").elapsed
     chunked = run("process-overhead", "chunked").elapsed
     assert loop == about(0.1)
-    assert one_by_one > loop * 1.5
+    assert one_by_one > loop * 1.25
     assert chunked < loop
     assert run("process-overhead", "chunked").out["results"] == [str(i) for i in range(1, 1001)]
 
@@ -634,7 +636,10 @@ def test_try_fail_the_producer_prints_its_traceback() -> None:
     """A plain Thread has no future: threading.excepthook prints its exception at once, so
     it is not an exception that was never retrieved."""
     result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
-    assert any("Exception in thread producer" in line for line in result.out["output"])
+    output = result.out["output"]
+    assert output[output.index("Exception in thread Thread-1 (producer):") + 3] == (
+        "RuntimeError: injected"
+    )
     assert result.out["warnings"] == [] or not any(
         "never retrieved" in warning for warning in result.out["warnings"]
     )

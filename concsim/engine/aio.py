@@ -375,7 +375,11 @@ class AsyncioModel:
             except SimError as exc:
                 error = exc
         self.in_teardown = True
-        world.set_state(lane, LaneState.BLOCKED, "asyncio.run(): cancelling remaining tasks")
+        label = "asyncio.run(): cancelling remaining tasks"
+        left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
+        if left:
+            yield from self._stop_loop(lane, label)
+        world.set_state(lane, LaneState.BLOCKED, label)
         # asyncio.run(): cancel what is still pending (CPython iterates a set; concsim uses
         # creation order), run the loop until they finish, then wait for to_thread workers.
         left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
@@ -391,6 +395,26 @@ class AsyncioModel:
         runtime.unretrieved_warnings(asyncio=True)
         runtime.end_main(lane, error)
         self._park(lane)
+
+    def _stop_loop(self, lane: Lane, label: str) -> Actor:
+        """main() is over, but asyncio.run() cancels nothing before the loop stops
+        (Lib/asyncio/base_events.py, run_until_complete): the main task's done-callback
+        ``_run_until_complete_cb`` is scheduled with call_soon and stops the loop only
+        after one more turn, in which everything already in the ready queue runs. So a
+        task created on main()'s last line still starts, up to its first await."""
+        if not self.ready:
+            return
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            self.call_soon(wake)
+            return _nothing
+
+        while True:
+            try:
+                yield from self.await_(lane, LaneState.BLOCKED, label, register)
+                return
+            except Cancelled:
+                continue  # main() is over: a late cancel of it changes nothing
 
     def _selected(self, names: Any) -> list[TaskRun]:
         runs = [r for r in self.runtime.tasks if not r.submitted]
@@ -504,6 +528,9 @@ class AsyncioModel:
             yield from self._receive(lane, run)
 
     def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+        """``async with asyncio.TaskGroup() as tg`` (Lib/asyncio/taskgroups.py): the first
+        failure (heard of in ``_on_task_done``) cancels the other children; ``__aexit__``
+        waits for all of them and raises an ExceptionGroup of every failure."""
         state: dict[str, Any] = {"aborting": False}
 
         def abort(reason: str) -> None:
@@ -518,9 +545,16 @@ class AsyncioModel:
                     f"{future.error.error}"
                 )
 
+        def schedule_on_done(future: Any) -> None:
+            # Future.__schedule_callbacks: done-callbacks go through loop.call_soon, so a
+            # child whose step is already in the ready queue runs it before the group
+            # hears of a sibling's failure. Two children failing at the same instant both
+            # raise, and both are in the ExceptionGroup.
+            self.call_soon(partial(on_done, future))
+
         for run in runs:
             run.future.retrieved = True  # the group collects every child's exception
-            run.future.add_done_callback(on_done)
+            run.future.add_done_callback(schedule_on_done)
         interrupted: SimError | None = None
         progress = Progress(self.runtime, runs)
         while not progress.all_done:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from concsim.events import (
     ExecutorShutdown,
@@ -16,6 +16,8 @@ from concsim.events import (
     ProcessKilled,
     TaskSubmitted,
 )
+from concsim.scenario.model import Task, Unpicklable
+from concsim.scenario.pynames import function_name
 
 from .interpreter import TaskResult
 from .runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
@@ -26,6 +28,27 @@ BROKEN_MESSAGE = (
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
 SHUTDOWN_SUBMIT = "cannot schedule new futures after shutdown"
+
+
+def pickling_error(task: Task) -> tuple[str, str]:
+    """What pickling the task's function raises (Modules/_pickle.c, save_global): a
+    function defined inside main() has a qualified name with ``<locals>`` and pickle
+    refuses it by name; a lambda at module level is looked up as ``__main__.<lambda>``,
+    which does not exist. CPython's message shows the lambda's address, here ``0x...``."""
+    match task.unpicklable:
+        case Unpicklable.NESTED | None:
+            local = function_name(task.name)
+        case Unpicklable.LAMBDA:
+            local = "<lambda>"
+        case Unpicklable.MODULE_LAMBDA:
+            return (
+                "PicklingError",
+                "Can't pickle <function <lambda> at 0x...>: "
+                "attribute lookup <lambda> on __main__ failed",
+            )
+        case unknown:
+            assert_never(unknown)
+    return "AttributeError", f"Can't pickle local object 'main.<locals>.{local}'"
 
 
 @dataclass(eq=False)
@@ -140,7 +163,15 @@ class Executor:
 @dataclass(eq=False)
 class ThreadPool(Executor):
     """Workers are created one per submit while none is idle, up to max_workers; they take
-    work in FIFO order and, once shut down, drain the queue before they exit."""
+    work in FIFO order and, once shut down, drain the queue before they exit.
+
+    A submit that creates a worker (``_adjust_thread_count``) calls ``Thread.start()``,
+    which returns only once the new thread runs (it waits for ``self._started``); the new
+    thread holds the GIL from there and takes its work item from the queue before the
+    submitting thread runs again. So the item is out of the queue when ``submit`` returns:
+    ``shutdown(cancel_futures=True)`` right after the submits cancels only what is still
+    queued beyond the first ``max_workers`` (measured on 3.11:
+    benchmarks/cpython_facts/pool_startup_cancel.py)."""
 
     prefix: str = "thread"
 
@@ -152,16 +183,19 @@ class ThreadPool(Executor):
             world = self.world
             lane = world.new_lane(self.prefix, LaneKind.THREAD, world.main_proc)
             self.workers.append(lane)
-            world.start(lane, self._worker(lane))
+            world.start(lane, self._worker(lane, self.queue.popleft()))
 
-    def _worker(self, lane: Lane) -> Actor:
+    def _worker(self, lane: Lane, first: Job | None = None) -> Actor:
         while True:
-            while not self.queue:
-                if self.is_shutdown:
-                    self._exit(lane)
-                    return
-                yield from self._wait_for_work(lane)
-            job = self.queue.popleft()
+            if first is not None:
+                job, first = first, None
+            else:
+                while not self.queue:
+                    if self.is_shutdown:
+                        self._exit(lane)
+                        return
+                    yield from self._wait_for_work(lane)
+                job = self.queue.popleft()
             if all(run.future.is_done for run in job.runs) and job.call is None:
                 # cancelled while queued: set_running_or_notify_cancel() says no, and
                 # notifies the waiters
@@ -218,16 +252,14 @@ class ProcessPool(Executor):
                     self.runtime.release_cancelled(run)
             if not live:
                 continue
-            unpicklable = next((run for run in live if not run.spec.picklable), None)
+            unpicklable = next((run for run in live if run.spec.unpicklable), None)
             if unpicklable is not None:
                 # The queue feeder thread fails to pickle the call and puts the error in
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.
-                message = f"Can't pickle local object 'main.<locals>.{unpicklable.spec.name}'"
+                error, message = pickling_error(unpicklable.spec)
                 for run in live:
-                    world.emit(
-                        PicklingFailed, task=run.name, error="AttributeError", message=message
-                    )
-                    self.runtime.settle(run, error=SimError("AttributeError", message))
+                    world.emit(PicklingFailed, task=run.name, error=error, message=message)
+                    self.runtime.settle(run, error=SimError(error, message))
                 continue
             self.call_queue.append(job)
             self._wake_idle()

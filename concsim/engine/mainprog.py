@@ -16,6 +16,7 @@ from concsim.events import (
     TaskSubmitted,
 )
 from concsim.scenario import model as m
+from concsim.scenario.pynames import thread_name
 
 from .executors import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
@@ -115,14 +116,17 @@ class MainProgram:
                     )
                     raise
             return
-        for run in runs:  # plain threads / processes: one each, started at once
+        # Plain threads / processes: one each, started at once. A lane is called by its id
+        # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
+        # CPython names Thread-N; the task it runs is shown on the row.
+        for run in runs:
             run.submitted = True
             if self.model is m.Model.PROCESSES:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)
-                worker = world.new_lane("process", LaneKind.PROCESS, proc, name=run.name)
+                worker = world.new_lane("process", LaneKind.PROCESS, proc)
                 world.emit(TaskSubmitted, task=run.name, how="Process.start")
             else:
-                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc, name=run.name)
+                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
                 worker.daemon = run.spec.daemon
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)
@@ -134,13 +138,17 @@ class MainProgram:
             world.set_state(lane, LaneState.STARTING, "process start")
             yield from world.sleep(lane, world.machine.process_start)
         result: TaskResult = yield from self.runtime.execute(lane, run)
-        if result.error is not None and self.model is m.Model.THREADS:
-            # threading.excepthook prints it at once: plain threads have no future.
+        error = result.error
+        if error is not None and self.model is m.Model.THREADS and error.error != "SystemExit":
+            # threading.excepthook prints it at once: plain threads have no future. It
+            # ignores SystemExit (Lib/threading.py, excepthook).
+            last = f"{error.error}: {error.message}" if error.message else error.error
             world.emit(
                 OutputWritten,
                 lane=lane.id,
                 task=run.name,
-                text=f"Exception in thread {run.name}: {result.error.error}\n",
+                text=f"Exception in thread {thread_name(lane.id, run.spec.name)}:\n"
+                f"Traceback (most recent call last):\n  ...\n{last}\n",
             )
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)

@@ -53,7 +53,6 @@ class Gil:
     holder: Lane | None = None
     waiters: deque[Lane] = field(default_factory=deque)
     switches: int = 0
-    drop_armed_for: int = -1  # the switch number a drop request is pending for
     drop_requested: bool = False  # honoured by the holder at its next eval-breaker check
 
 
@@ -80,6 +79,7 @@ class Lane:
     task: TaskRun | None = None
     step: str | None = None
     in_cpu: bool = False
+    gil_wait: int = 0  # numbers this thread's waits for the GIL; a timer of an old one is stale
     daemon: bool = False
     ended: bool = False
     hung_io: bool = False  # the current (or next) I/O wait never completes

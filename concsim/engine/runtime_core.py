@@ -20,6 +20,7 @@ from concsim.events import (
 )
 from concsim.scenario.model import ReturnWhen, Scenario
 
+from .exits import system_exit_code
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .world import World
@@ -303,7 +304,12 @@ class Runtime:
             error=error.error if error else None,
             message=error.message if error else "",
         )
-        if error is not None:
+        if error is not None and error.error == "SystemExit":
+            # _Py_HandleSystemExit: no traceback; a code that is not an int is printed.
+            code = system_exit_code(error.message)
+            if isinstance(code, str):
+                self.world.emit(OutputWritten, lane=lane.id, task=None, text=f"{code}\n")
+        elif error is not None:
             # Uncaught, it reaches the interpreter, which prints it to stderr.
             last = f"{error.error}: {error.message}" if error.message else error.error
             self.world.emit(

@@ -182,11 +182,15 @@ class World:
 
     # --- the GIL ------------------------------------------------------------------------
     #
-    # CPython 3.2+ "new GIL": a thread that wants the GIL waits up to the switch interval;
-    # if no switch happened meanwhile it sets a drop request, and the holder releases the
-    # GIL at its next eval-breaker check. With FORCE_SWITCHING the dropping thread then
-    # waits until another thread has taken it, so waiters are served in turn. I/O and
-    # native code release the GIL voluntarily and the next waiter takes it at once.
+    # CPython 3.2+ "new GIL" (Python/ceval_gil.c, take_gil): each thread that wants the GIL
+    # waits on a condition for up to the switch interval, counted from when *it* started
+    # waiting. If it timed out and no switch happened meanwhile (the switch number is the
+    # one it saw), it sets the drop request; otherwise it waits another interval. The
+    # holder releases the GIL at its next eval-breaker check. With FORCE_SWITCHING the
+    # dropping thread then waits until another thread has taken it, so waiters are served
+    # in turn. I/O and native code release the GIL voluntarily and the next waiter takes it
+    # at once. So every waiter has its own timer: a thread back from I/O beside a CPU-bound
+    # thread gets the GIL one interval after it asked, however long the holder has held it.
 
     def ensure_gil(self, lane: Lane) -> Actor:
         thread = lane.os_thread
@@ -203,7 +207,8 @@ class World:
             return
         gil.waiters.append(thread)
         self.set_state(lane, LaneState.GIL_WAIT, lane.step)
-        self._arm_drop(gil)
+        thread.gil_wait += 1
+        self._wait_interval(gil, thread, thread.gil_wait)
         try:
             while gil.holder is not thread:
                 yield
@@ -217,23 +222,30 @@ class World:
         gil.drop_requested = False
         self.emit(GilChanged, process=thread.proc.id, holder=thread.id, reason=reason)
 
-    def _arm_drop(self, gil: Gil) -> None:
-        if gil.drop_armed_for == gil.switches or gil.holder is None:
-            return
-        gil.drop_armed_for = gil.switches
+    def _wait_interval(self, gil: Gil, thread: Lane, wait: int) -> None:
+        """One ``COND_TIMED_WAIT(gil->cond, ..., interval)`` of a waiting thread."""
         self.clock.at(
-            self.clock.now + self.machine.switch_interval, self._drop_request, gil, gil.switches
+            self.clock.now + self.machine.switch_interval,
+            self._interval_expired,
+            gil,
+            thread,
+            wait,
+            gil.switches,
         )
 
-    def _drop_request(self, gil: Gil, switches: int) -> None:
-        if gil.switches != switches or not gil.waiters or gil.holder is None:
-            return
+    def _interval_expired(self, gil: Gil, thread: Lane, wait: int, switches: int) -> None:
+        if thread.gil_wait != wait or gil.holder is thread or thread not in gil.waiters:
+            return  # that wait is over: the thread has the GIL or gave up waiting
         holder = gil.holder
-        gil.drop_requested = True
-        if holder.in_cpu:
-            # The holder is mid-way through Python code: it stops at the next check.
-            running = self._running_on(holder)
-            self.resume(running, PREEMPTED)
+        if holder is None:
+            return  # never so: a released GIL passes straight to the first waiter
+        if gil.switches == switches:
+            gil.drop_requested = True
+            if holder.in_cpu:
+                # The holder is mid-way through Python code: it stops at the next check.
+                self.resume(self._running_on(holder), PREEMPTED)
+        if gil.holder is not thread and thread in gil.waiters:
+            self._wait_interval(gil, thread, wait)  # still waiting: another interval
 
     def _running_on(self, thread: Lane) -> Lane:
         if thread.kind is LaneKind.LOOP and self.loop_current is not None:
@@ -249,7 +261,6 @@ class World:
         if gil.waiters:
             nxt = gil.waiters.popleft()
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
-            self._arm_drop(gil)
             self.clock.soon(self.wake, self._running_on(nxt), self._running_on(nxt).epoch)
         else:
             gil.switches += 1

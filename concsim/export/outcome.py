@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from concsim.engine.exits import exit_status
 from concsim.events import (
     Event,
     MainEnded,
@@ -26,6 +27,7 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
         "variant": None,
         "seed": None,
         "elapsed": None,
+        "exit_code": None,
         "main": {"outcome": None, "error": None},
         "results": [],
         "tasks": [],
@@ -55,6 +57,7 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             result["warnings"].append(event.message)
         elif isinstance(event, MainEnded):
             result["main"] = {"outcome": event.outcome, "error": event.error}
+            result["exit_code"] = exit_status(event.outcome, event.error, event.message)
         elif isinstance(event, RunEnded):
             result["elapsed"] = event.elapsed
         elif isinstance(event, RunStarted):

@@ -370,11 +370,11 @@ class Machine(_Strict):
     """False models a free-threaded build (PEP 703): threads run Python code in parallel."""
     switch_interval: Duration = 5_000
     """``sys.getswitchinterval()``: how long a waiting thread lets the GIL holder run."""
-    process_start: Duration = 50_000
-    """Time to start one worker process (fork + interpreter start-up + imports)."""
+    process_start: Duration = 10_000
+    """Time to start one worker process: a fork (docs/semantics.md, Measured costs)."""
     pickle_overhead: Duration = 200
     """Fixed cost of sending one work item or result to or from a worker process."""
-    pickle_per_kb: Duration = 10
+    pickle_per_kb: Duration = 3
     """Cost of pickling, sending and unpickling one KB of arguments or results."""
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
     """Each I/O wait lasts its duration times 1 ± jitter, drawn from the run's seeded RNG."""
@@ -570,8 +570,9 @@ class Task(_Strict):
     returns normally (``CancelledError`` here is the classic asyncio anti-pattern)."""
     returns: Any = None
     """The return value; a string may use ``{name}`` and ``{i}``. Default: ``"NAME done"``."""
-    picklable: StrictBool = True
-    """False: a lambda or nested function, which a process pool cannot send."""
+    picklable: Annotated[StrictBool | Unpicklable, BeforeValidator(_picklable)] = True
+    """False (or ``nested``): a function defined inside main(); ``lambda``: a lambda inside
+    main(); ``module-lambda``: a lambda at module level. A process pool cannot send any."""
     arg_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
     result_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
     daemon: StrictBool = False
@@ -589,6 +590,32 @@ class Task(_Strict):
                     "not of a task"
                 )
         return steps
+
+    @property
+    def unpicklable(self) -> Unpicklable | None:
+        """How the function is defined if a process pool cannot pickle it, else None."""
+        match self.picklable:
+            case True:
+                return None
+            case False:
+                return Unpicklable.NESTED
+            case Unpicklable() as how:
+                return how
+
+
+class Unpicklable(StrEnum):
+    """How a task's function is defined when a process pool cannot pickle it."""
+
+    NESTED = "nested"  # def NAME(): ... inside main()
+    LAMBDA = "lambda"  # NAME = lambda: ... inside main()
+    MODULE_LAMBDA = "module-lambda"  # NAME = lambda: ... at module level
+
+
+def _picklable(value: Any) -> Any:
+    """One message for a value that is neither a boolean nor an Unpicklable."""
+    if isinstance(value, bool) or (isinstance(value, str) and value in set(Unpicklable)):
+        return value
+    raise ValueError(f"expected true, false, `nested`, `lambda` or `module-lambda`, got {value!r}")
 
 
 class FaultKind(StrEnum):
