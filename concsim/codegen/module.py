@@ -7,12 +7,12 @@ import textwrap
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
-from .names import identifier, literal
+from .names import identifier
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
 from .tasks import TaskFn, write_task
-from .writer import Writer
+from .writer import MODULES, Writer
 
 SPIN = '''
 def spin(seconds):
@@ -238,8 +238,6 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
 
 
 def _modules(line: str) -> set[str]:
-    from .writer import MODULES
-
     return set(MODULES.findall(line))
 
 
@@ -251,6 +249,3 @@ def _fault_text(fault: m.Fault) -> str:
     )
     error = f" ({fault.error})" if fault.fault is m.FaultKind.FAIL else ""
     return f"{fault.fault.value} {fault.target} {when}{error}"
-
-
-__all__ = ["build", "literal"]

@@ -10,7 +10,15 @@ from concsim.scenario import model as m
 from .names import seconds
 from .sites import SiteKind
 from .steps import Frame, Resources, write_step, write_steps
-from .tasks import Call, TaskFn, calls_for, list_expr, write_each, write_list
+from .tasks import (
+    Call,
+    TaskFn,
+    calls_for,
+    instance_name_expr,
+    write_each,
+    write_list,
+    write_task,
+)
 from .writer import Writer
 
 
@@ -42,8 +50,6 @@ class PoolMain:
         with w.indented():
             for fn in self.fns:
                 if fn.nested:
-                    from .tasks import write_task
-
                     write_task(w, self.res, fn)
                     w.blank()
             if self.gets_results:
@@ -169,8 +175,6 @@ class PoolMain:
             cls, var, each = "threading.Thread", "threads", "thread"
 
         def make(fn: TaskFn, arg: str | None) -> str:
-            from .tasks import instance_name_expr
-
             args = "" if arg is None else f", args=({arg},)"
             daemon = ", daemon=True" if fn.spec.daemon else ""
             name = instance_name_expr(fn, arg)
@@ -268,6 +272,3 @@ def _submit_expr(fn: TaskFn, arg: str | None) -> str:
         if arg is None
         else f"executor.submit({fn.function}, {arg})"
     )
-
-
-__all__ = ["PoolMain", "list_expr"]
