@@ -547,3 +547,29 @@ def test_cli_unknown_variant() -> None:
     done = CliRunner().invoke(main, ["code", "io-threads", "--variant", "nope"])
     assert done.exit_code == 2
     assert done.stderr == "io-threads: no variant 'nope' in io-threads (variants: two-workers)\n"
+
+
+def test_cli_reads_a_scenario_file(tmp_path: Path) -> None:
+    """A file path works as well as a bundled name; the docstring names the variant."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            version: 1
+            name: mine
+            summary: One wait.
+            tasks: [{name: wait, steps: [{io: 10ms}]}]
+            variants: [{name: solo, summary: In sequence., program: {model: sequential}}]
+            """
+        )
+    )
+    done = CliRunner().invoke(main, ["code", str(path), "--variant", "solo"])
+    assert done.exit_code == 0
+    assert done.stdout.splitlines()[:6] == [
+        '"""One wait.',
+        "",
+        "Variant solo: In sequence.",
+        "",
+        "Written by `concsim code mine --variant solo`.",
+        '"""',
+    ]

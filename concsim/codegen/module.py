@@ -168,13 +168,18 @@ def _head(
     """The docstring, imports and module-level state: written last, when the body's needs
     are known."""
     w = Writer()
-    summary = chosen.summary or scenario.summary or scenario.name
+    summary = scenario.summary or scenario.name
     command = f"concsim code {scenario.name}" + (f" --variant {variant}" if variant else "")
     doc = textwrap.wrap(summary.replace('"""', "'''"), 96)
     w.line('"""' + doc[0])
     for line in doc[1:]:
         w.line(line)
     w.blank()
+    about = next((v.summary for v in scenario.variants if v.name == variant), "")
+    if variant:
+        for line in textwrap.wrap(f"Variant {variant}: {about or variant}".replace('"""', ""), 96):
+            w.line(line)
+        w.blank()
     w.line(f"Written by `{command}`.")
     w.line('"""')
     if scenario.faults:
