@@ -573,3 +573,26 @@ def test_cli_reads_a_scenario_file(tmp_path: Path) -> None:
         "Written by `concsim code mine --variant solo`.",
         '"""',
     ]
+
+
+def test_unpicklable_functions_are_written_as_the_file_says() -> None:
+    """``picklable: lambda`` is a lambda inside main(), ``module-lambda`` one at module level;
+    on CPython the first fails with AttributeError "Can't pickle local object", the second with
+    PicklingError, as the simulator says (Lib/pickle.py save_global)."""
+    template = """
+        version: 1
+        name: lambdas
+        program: {{model: processes, max_workers: 1}}
+        tasks:
+          - {{name: job, picklable: {how}, steps: [{{cpu: 1ms}}]}}
+        """
+    inner = inline(template.format(how="lambda"))
+    outer = inline(template.format(how="module-lambda"))
+    assert "\n    job = lambda: job_body()\n" in program(inner).source
+    assert "\njob = lambda: job_body()\n" in program(outer).source
+    assert program(inner).tasks["job"] == TaskSite("job", "job_body", None, True)
+    assert program(outer).tasks["job"] == TaskSite("job", "job_body", None, False)
+    assert simulate(inner, None).out["main"]["error"] == "AttributeError"
+    assert simulate(outer, None).out["main"]["error"] == "PicklingError"
+    agree(inner)
+    agree(outer)

@@ -332,3 +332,25 @@ def test_a_waiters_interval_timer_stops_when_it_stops_waiting() -> None:
     assert not sim.world.clock
     gil = sim.world.main_proc.gil
     assert gil is not None and gil.holder is None and not gil.waiters
+
+
+def test_a_traceback_names_a_class_by_its_module() -> None:
+    """Lib/traceback.py (format_exception_only) prefixes the class's module unless it is
+    builtins or __main__: ``_pickle.PicklingError``, ``concurrent.futures.process.
+    BrokenProcessPool``, and two different CancelledError classes (measured on 3.11)."""
+    from concsim.engine.exits import traceback_line
+
+    assert traceback_line("PicklingError", "x", in_asyncio=False) == "_pickle.PicklingError: x"
+    assert traceback_line("ValueError", "bad", in_asyncio=False) == "ValueError: bad"
+    assert traceback_line("TimeoutError", "", in_asyncio=False) == "TimeoutError"
+    assert (
+        traceback_line("BrokenProcessPool", "", in_asyncio=False)
+        == "concurrent.futures.process.BrokenProcessPool"
+    )
+    assert (
+        traceback_line("CancelledError", "", in_asyncio=True) == "asyncio.exceptions.CancelledError"
+    )
+    assert (
+        traceback_line("CancelledError", "", in_asyncio=False)
+        == "concurrent.futures._base.CancelledError"
+    )

@@ -85,7 +85,6 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
         TaskFn(
             spec,
             identifier(spec.name, res.taken),
-            nested=not spec.picklable,
         )
         for spec in chosen.tasks
     ]
@@ -118,7 +117,7 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
         for i in range(1, fn.spec.repeat + 1):
             name = fn.spec.name if fn.spec.repeat == 1 else f"{fn.spec.name}-{i}"
             index = i if fn.takes_index else None
-            tasks[name] = TaskSite(fn.spec.name, fn.function, index, fn.nested)
+            tasks[name] = TaskSite(fn.spec.name, fn.defined, index, fn.nested)
     helpers = frozenset(h for h in ("spin", "crunch", "call") if f"def {h}(" in source)
     return Program(source, sites, tasks, helpers, res.stop, dict(res.shared))
 

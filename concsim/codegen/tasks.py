@@ -21,21 +21,44 @@ class TaskFn:
 
     spec: m.Task
     function: str
-    nested: bool
+    """The name main hands to the executor: the ``def``, or the lambda that calls it."""
 
     @property
     def takes_index(self) -> bool:
         return self.spec.repeat > 1
 
+    @property
+    def nested(self) -> bool:
+        """Written inside ``main()``: a nested function, or a lambda there."""
+        return self.spec.unpicklable in (m.Unpicklable.NESTED, m.Unpicklable.LAMBDA)
+
+    @property
+    def is_lambda(self) -> bool:
+        return self.spec.unpicklable in (m.Unpicklable.LAMBDA, m.Unpicklable.MODULE_LAMBDA)
+
+    @property
+    def defined(self) -> str:
+        """The ``def`` that does the steps (behind the lambda, when main hands over one)."""
+        return f"{self.function}_body" if self.is_lambda else self.function
+
 
 def write_task(w: Writer, res: Resources, fn: TaskFn) -> None:
+    _write_def(w, res, fn)
+    if fn.is_lambda:  # what a process pool is handed: a lambda, which pickle cannot send
+        param = "i" if fn.takes_index else ""
+        head = f"lambda {param}: " if param else "lambda: "
+        w.line(f"{fn.function} = {head}{fn.defined}({param})")
+
+
+def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
     spec = fn.spec
     owner = spec.name
     is_async = res.is_async
     consumes = any(isinstance(s, m.ConsumeStep) for s in walk(spec.steps))
     handled = "handled" if consumes and spec.returns is None else None
     frame = Frame(owner, is_async, name_expr(spec), handled)
-    head = f"{'async ' if is_async else ''}def {fn.function}({'i' if fn.takes_index else ''}):"
+    param = "i" if fn.takes_index else ""
+    head = f"{'async ' if is_async else ''}def {fn.defined}({param}):"
     w.line(head)
     with w.indented():
         written = sorted(

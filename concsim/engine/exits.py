@@ -39,3 +39,26 @@ def exit_status(outcome: str, error: str | None, message: str) -> int | None:
     if isinstance(code, int):
         return code & 0xFF
     return 1
+
+
+# The module of each exception class the simulator raises that is not a builtin, as
+# ``type(e).__module__`` gives it on CPython 3.11. A traceback's last line names the class
+# with its module unless that is ``builtins`` or ``__main__`` (Lib/traceback.py,
+# TracebackException.format_exception_only).
+_MODULES = {
+    "PicklingError": "_pickle",
+    "BrokenProcessPool": "concurrent.futures.process",
+    "BrokenExecutor": "concurrent.futures._base",
+}
+
+
+def traceback_line(error: str, message: str, *, in_asyncio: bool) -> str:
+    """The last line of the traceback CPython prints for this exception, e.g.
+    ``_pickle.PicklingError: Can't pickle ...``. CancelledError is asyncio's own class in a
+    coroutine and concurrent.futures' when a future's ``result()`` raises it."""
+    if error == "CancelledError":
+        module = "asyncio.exceptions" if in_asyncio else "concurrent.futures._base"
+    else:
+        module = _MODULES.get(error, "")
+    name = f"{module}.{error}" if module else error
+    return f"{name}: {message}" if message else name

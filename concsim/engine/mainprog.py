@@ -19,6 +19,7 @@ from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
 from .executors import Executor, Job, ProcessPool, ThreadPool
+from .exits import traceback_line
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
@@ -142,7 +143,7 @@ class MainProgram:
         if error is not None and self.model is m.Model.THREADS and error.error != "SystemExit":
             # threading.excepthook prints it at once: plain threads have no future. It
             # ignores SystemExit (Lib/threading.py, excepthook).
-            last = f"{error.error}: {error.message}" if error.message else error.error
+            last = traceback_line(error.error, error.message, in_asyncio=False)
             world.emit(
                 OutputWritten,
                 lane=lane.id,

@@ -18,9 +18,9 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.scenario.model import ReturnWhen, Scenario
+from concsim.scenario.model import Model, ReturnWhen, Scenario
 
-from .exits import system_exit_code
+from .exits import system_exit_code, traceback_line
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .world import World
@@ -311,7 +311,8 @@ class Runtime:
                 self.world.emit(OutputWritten, lane=lane.id, task=None, text=f"{code}\n")
         elif error is not None:
             # Uncaught, it reaches the interpreter, which prints it to stderr.
-            last = f"{error.error}: {error.message}" if error.message else error.error
+            in_asyncio = self.world.scenario.program.model is Model.ASYNCIO
+            last = traceback_line(error.error, error.message, in_asyncio=in_asyncio)
             self.world.emit(
                 OutputWritten,
                 lane=lane.id,
