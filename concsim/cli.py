@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -11,8 +12,22 @@ import click
 
 from concsim import __version__
 from concsim.scenario.errors import ScenarioError
+from concsim.scenario.model import MAX_SEED
 
 EXIT_INVALID = 2
+MAX_SPEED = 64.0
+"""The fastest playback, virtual seconds per second: as far as `]` goes in the app."""
+
+
+class _Speed(click.FloatRange):
+    """A positive, finite speed: a range alone lets ``nan`` through (it compares false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value} is not a number in the range {self._describe_range()}.", param, ctx)
+        return number
+
 
 # The command's own scenario models need no pydantic plugins, and looking for them reads the
 # metadata of every installed distribution: ~30 ms of the app's start. A user's own setting
@@ -117,7 +132,12 @@ def _parse_injection(text: str) -> Any:
 @click.option("--headless", is_flag=True, help="Simulate to the end and print; no screen.")
 @click.option("--json", "as_json", is_flag=True, help="With --headless: the outcome as JSON.")
 @click.option("--events", is_flag=True, help="With --headless: the events as JSON lines.")
-@click.option("--seed", type=int, default=None, help="Seed of the run (default: the file's).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Seed of the run, 0 to 2**64-1 (default: the file's).",
+)
 @click.option("--variant", default=None, help="Run one variant (default: all, headless).")
 @click.option(
     "--inject",
@@ -128,7 +148,7 @@ def _parse_injection(text: str) -> Any:
 )
 @click.option(
     "--speed",
-    type=float,
+    type=_Speed(min=0, min_open=True, max=MAX_SPEED),
     default=0.25,
     show_default=True,
     help="Playback speed in the app: virtual seconds per second.",
@@ -153,6 +173,8 @@ def run(
     replay: str | None,
 ) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
+    if variant == "":
+        raise click.BadParameter("expected a variant's name, got nothing", param_hint="--variant")
     parsed = [_parse_injection(text) for text in injections]
     only_as_written = variant == "default"  # the JSON outcome's name for the file as written
     if only_as_written:
@@ -225,16 +247,26 @@ def _headless(
     # A replay is one session: its variant (None is the scenario as written), not them all.
     from concsim.scenario.checks import injection_problem
 
-    for injection in injections:
-        problem = injection_problem(scenario, injection.target, injection.error)
-        if problem:
-            click.echo(f"--inject {injection.fault} on {injection.target}: {problem}", err=True)
-            return EXIT_INVALID
     names: list[str | None] = (
         [variant]
-        if variant or one_variant or not scenario.variants
+        if variant is not None or one_variant or not scenario.variants
         else [None, *scenario.variant_names]
     )
+    for name in names:
+        try:
+            applied = scenario.variant(name)  # its own tasks, if it has them
+        except KeyError as error:
+            click.echo(f"{target}: {error.args[0]}", err=True)
+            return EXIT_INVALID
+        for injection in injections:
+            problem = injection_problem(applied, injection.target, injection.error)
+            if problem:
+                where = f" (variant {name})" if name is not None and len(names) > 1 else ""
+                click.echo(
+                    f"--inject {injection.fault} on {injection.target}{where}: {problem}",
+                    err=True,
+                )
+                return EXIT_INVALID
     results: dict[str, Any] = {}
     console = Console(highlight=False, soft_wrap=True)
     for name in names:

@@ -63,8 +63,8 @@ def bundled_scenarios(directory: Path | None = None) -> list[Path]:
 def find_scenario(name_or_path: str, directory: Path | None = None) -> Path:
     """A path to a file that exists, else the bundled scenario with that ``name:`` or stem."""
     path = Path(name_or_path)
-    if path.is_file():
-        return path
+    if path.is_file() or (path.exists() and not path.is_dir()):
+        return path  # a FIFO or a device too: reading it says why it is refused
     names: dict[str, Path] = {}
     for candidate in bundled_scenarios(directory):
         names.setdefault(candidate.stem, candidate)

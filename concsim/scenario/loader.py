@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from concsim.files import FileRefused, read_small_file
 from concsim.scenario.checks import check_names, check_variants, ignored_options
 from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
@@ -67,18 +68,11 @@ def read_text(path: str | Path) -> str:
     """The file's text as UTF-8; a file that cannot be read is a one-line ScenarioError."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+        data = read_small_file(path)
+    except FileRefused as error:
         raise ScenarioError.one(
-            name, FILE, "no such file; expected a scenario .yaml file"
+            name, FILE, f"{error.reason}; expected a scenario .yaml file"
         ) from None
-    except IsADirectoryError:
-        raise ScenarioError.one(
-            name, FILE, "is a directory; expected a scenario .yaml file"
-        ) from None
-    except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise ScenarioError.one(name, FILE, f"cannot read the file: {reason}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -28,25 +28,52 @@ from pydantic import (
 
 FORMAT_VERSION = 1
 
+MAX_DURATION_S = 1_000_000
+"""The longest duration (about 11.6 days): a bound that keeps every sum of durations exact."""
+MAX_DURATION_US = MAX_DURATION_S * 1_000_000
+MAX_SEED = 2**64 - 1
+"""Seeds are 0 to 2**64 - 1: any seed of ``random.Random`` that a person would type."""
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+"""The range of a shared variable's initial value and of a write's ``add``."""
+MAX_KB = 1_000_000.0
+"""The largest ``arg_kb`` / ``result_kb``: 1 GB of arguments or results."""
+
 DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
 _UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}
 
 
 def parse_duration(value: Any) -> int:
-    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds."""
+    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds. Durations are 0 to
+    ``MAX_DURATION_S`` seconds; a huge number is refused before any arithmetic on it."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 250ms or 1.5s")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("expected a duration of zero or more")
+        if value > MAX_DURATION_S:
+            raise ValueError(_TOO_LONG)
+        return value * 1_000_000
+    if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"expected a finite duration such as 250ms or 1.5s, got {value}")
         if value < 0:
             raise ValueError("expected a duration of zero or more")
+        if value > MAX_DURATION_S:
+            raise ValueError(_TOO_LONG)
         return round(value * 1_000_000)
     if isinstance(value, str):
         match = DURATION_PATTERN.match(value)
         if match:
-            return round(float(match.group(1)) * _UNIT_US[match.group(2)])
-    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {value!r}")
+            # float() of a long string of digits is inf, never an error: checked below.
+            us = float(match.group(1)) * _UNIT_US[match.group(2)]
+            if us > MAX_DURATION_US:
+                raise ValueError(_TOO_LONG)
+            return round(us)
+    shown = value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
+    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {shown!r}")
+
+
+_TOO_LONG = f"expected a duration of at most {MAX_DURATION_S}s (about 11.6 days)"
 
 
 def format_duration(us: int) -> str:
@@ -69,7 +96,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": DURATION_PATTERN.pattern},
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
             ],
             "description": "A duration: 250ms, 1.5s, 20us, or a number of seconds.",
         }
@@ -157,7 +184,7 @@ class WriteStep(_Step):
     """``shared[name] = local + add``: the second half of a read-modify-write."""
 
     write: Name
-    add: StrictInt = 1
+    add: Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)] = 1
 
 
 class PutStep(_Step):
@@ -469,7 +496,7 @@ class Program(_Strict):
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
-    chunksize: Annotated[StrictInt, Field(ge=1)] = 1
+    chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
     """The main program's own steps; empty means ``[submit, collect]``."""
@@ -572,8 +599,8 @@ class Task(_Strict):
     """The return value; a string may use ``{name}`` and ``{i}``. Default: ``"NAME done"``."""
     picklable: StrictBool = True
     """False: a lambda or nested function, which a process pool cannot send."""
-    arg_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
-    result_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
+    arg_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
+    result_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     daemon: StrictBool = False
     """Plain threads only: a daemon thread is stopped abruptly at interpreter exit."""
     timeout: Duration | None = None
@@ -602,7 +629,7 @@ class FaultKind(StrEnum):
 
 class When(_Strict):
     task: Name
-    step: Annotated[StrictInt, Field(ge=0)]
+    step: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
     """Index (from 0) of the step; the fault lands as the task starts it."""
 
 
@@ -639,7 +666,7 @@ class ProgramPatch(_Strict):
     context_manager: StrictBool | None = None
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] | None = None
-    chunksize: Annotated[StrictInt, Field(ge=1)] | None = None
+    chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
@@ -665,7 +692,7 @@ class Variant(_Strict):
 
 
 class QueueSpec(_Strict):
-    maxsize: Annotated[StrictInt, Field(ge=0)] = 0
+    maxsize: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0
 
 
 class Scenario(_Strict):
@@ -674,15 +701,15 @@ class Scenario(_Strict):
     summary: str = ""
     topic: str = "other"
     """Where ``concsim list`` groups it: models, shared-state, asyncio, failure, ..."""
-    order: StrictInt = 100
+    order: Annotated[StrictInt, Field(ge=-1_000_000_000, le=1_000_000_000)] = 100
     """Position within its topic, in learning order."""
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
-    seed: StrictInt = 0
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
     machine: Machine = Machine()
     program: Program = Program()
     tasks: tuple[Task, ...] = ()
-    shared: dict[Name, StrictInt] = {}
+    shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
