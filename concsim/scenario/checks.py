@@ -60,11 +60,11 @@ def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
         # and the file's main program (when the variant keeps it) the tasks it submits.
         applied = scenario.variant(variant.name)
         if "main" not in variant.program.model_fields_set:
-            names = {task.name for task in applied.tasks} | _run_names(applied)
+            known = {task.name for task in applied.tasks} | _run_names(applied)
             for number, step in enumerate(scenario.program.main):
                 if isinstance(step, SubmitStep) and isinstance(step.submit, tuple):
                     for name in step.submit:
-                        if name not in names:
+                        if name not in known:
                             problems.append(
                                 doc.problem(
                                     ("variants", index, "tasks"),
@@ -228,7 +228,8 @@ def _all_steps(
     roots: list[tuple[Loc, Any, bool, list[tuple[int, dict[Any, Any]]]]] = [
         (("program",), data.get("program"), False, tasks)
     ]
-    for index, item in enumerate(data.get("tasks") if isinstance(data.get("tasks"), list) else []):
+    items = data.get("tasks")
+    for index, item in enumerate(items if isinstance(items, list) else []):
         roots.append((("tasks", index), item, True, tasks))
     variants = data.get("variants")
     for index, variant in enumerate(variants if isinstance(variants, list) else []):
@@ -236,8 +237,8 @@ def _all_steps(
             continue
         own = _named(variant, "tasks") if "tasks" in variant else tasks
         roots.append((("variants", index, "program"), variant.get("program"), False, own))
-        items = variant.get("tasks")
-        for number, item in enumerate(items if isinstance(items, list) else []):
+        own_items = variant.get("tasks")
+        for number, item in enumerate(own_items if isinstance(own_items, list) else []):
             roots.append((("variants", index, "tasks", number), item, True, own))
     stack = list(reversed(roots))
     while stack:

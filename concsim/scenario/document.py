@@ -322,7 +322,7 @@ def _too_many_nodes(text: str) -> bool:
     count = 0
     try:
         while loader.check_event():
-            if isinstance(loader.get_event(), _NODE_EVENTS):
+            if isinstance(loader.get_event(), _NODE_EVENTS):  # type: ignore[no-untyped-call]
                 count += 1
                 if count > 2 * MAX_VALUES:  # values and their keys
                     return True
