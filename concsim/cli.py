@@ -11,12 +11,10 @@ from typing import Any
 import click
 
 from concsim import __version__
+from concsim.limits import DEFAULT_MAX_EVENTS, MAX_SEED, MAX_SPEED
 from concsim.scenario.errors import ScenarioError
-from concsim.scenario.model import MAX_SEED
 
 EXIT_INVALID = 2
-MAX_SPEED = 64.0
-"""The fastest playback, virtual seconds per second: as far as `]` goes in the app."""
 
 
 class _Speed(click.FloatRange):
@@ -100,6 +98,9 @@ def validate(files: tuple[str, ...]) -> None:
         except ScenarioError as error:
             click.echo(str(error), err=True)
             bad = True
+        except Exception as error:  # one file's bug must not hide the others
+            click.echo(f"{file}: internal error: {type(error).__name__}: {error}", err=True)
+            bad = True
     sys.exit(EXIT_INVALID if bad else 0)
 
 
@@ -155,6 +156,13 @@ def _parse_injection(text: str) -> Any:
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
 @click.option(
+    "--max-events",
+    type=click.IntRange(1, 100_000_000),
+    default=None,
+    metavar="N",
+    help=f"Stop a run after N events or steps (default {DEFAULT_MAX_EVENTS:_}).",
+)
+@click.option(
     "--replay",
     type=click.Path(dir_okay=False),
     default=None,
@@ -171,6 +179,7 @@ def run(
     speed: float,
     paused: bool,
     replay: str | None,
+    max_events: int | None,
 ) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
     if variant == "":
@@ -206,6 +215,7 @@ def run(
                 paused=paused,
                 replay=replay,
                 injections=[] if replay is not None else parsed,
+                max_events=max_events,
             )
         )
     sys.exit(
@@ -217,6 +227,7 @@ def run(
             as_json=as_json,
             as_events=events,
             one_variant=replay is not None or only_as_written,
+            max_events=max_events or DEFAULT_MAX_EVENTS,
         )
     )
 
@@ -230,6 +241,7 @@ def _headless(
     as_json: bool,
     as_events: bool,
     one_variant: bool = False,
+    max_events: int = DEFAULT_MAX_EVENTS,
 ) -> int:
     from rich.console import Console
 
@@ -271,11 +283,17 @@ def _headless(
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
         try:
-            sim = Simulation(scenario, variant=name, seed=seed, injections=injections)
+            sim = Simulation(
+                scenario, variant=name, seed=seed, injections=injections, max_events=max_events
+            )
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
         sim.run()
+        if sim.exhausted:
+            shown = f" (variant {name})" if name is not None and len(names) > 1 else ""
+            click.echo(f"{target}{shown}: {sim.exhausted}", err=True)
+            return EXIT_INVALID
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))

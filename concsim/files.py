@@ -11,8 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-MAX_FILE_BYTES = 1_000_000
-"""The largest scenario, replay or keymap file read (1 MB): far above any real one."""
+from concsim.limits import MAX_FILE_BYTES
 
 
 class FileRefused(OSError):

@@ -11,7 +11,15 @@ from pydantic import ValidationError
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
-from concsim.scenario.model import Model, Pattern, Program, Scenario, SubmitStep, Task
+from concsim.scenario.model import (
+    CollectStep,
+    Model,
+    Pattern,
+    Program,
+    Scenario,
+    SubmitStep,
+    Task,
+)
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
@@ -33,6 +41,44 @@ def check_names(doc: Document) -> list[Problem]:
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
     return problems
+
+
+_SECOND_COLLECT = (
+    "a second `collect` in a sequential program would call every task again; "
+    "expected one `collect` (each task runs once)"
+)
+
+
+def check_collects(scenario: Scenario, doc: Document) -> list[Problem]:
+    """One ``collect`` per sequential program: ``results = [task() for task in tasks]`` a
+    second time would run every task twice, and a task here runs once."""
+    problems: list[Problem] = []
+    if scenario.program.model is Model.SEQUENTIAL:
+        problems += _collects(doc, ("program", "main"), scenario.program.main, "")
+    for index, variant in enumerate(scenario.variants):
+        try:
+            applied = scenario.variant(variant.name).program
+        except ValidationError:
+            continue  # check_variants says why
+        if applied.model is not Model.SEQUENTIAL:
+            continue
+        fields = variant.program.model_fields_set
+        if "main" in fields:
+            loc: Loc = ("variants", index, "program", "main")
+            problems += _collects(doc, loc, applied.main, "")
+        elif "model" in fields:
+            loc = ("variants", index, "program", "model")
+            if len(_collect_indices(applied.main)) > 1:
+                problems.append(doc.problem(loc, "with this variant, " + _SECOND_COLLECT))
+    return problems
+
+
+def _collect_indices(steps: tuple[Any, ...]) -> list[int]:
+    return [i for i, step in enumerate(steps) if isinstance(step, CollectStep)]
+
+
+def _collects(doc: Document, loc: Loc, steps: tuple[Any, ...], prefix: str) -> list[Problem]:
+    return [doc.problem((*loc, i), prefix + _SECOND_COLLECT) for i in _collect_indices(steps)[1:]]
 
 
 def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:

@@ -7,7 +7,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from concsim.files import FileRefused, read_small_file
-from concsim.scenario.checks import check_names, check_variants, ignored_options
+from concsim.scenario.checks import (
+    check_collects,
+    check_names,
+    check_variants,
+    ignored_options,
+)
 from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.messages import translate
@@ -53,6 +58,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
     problems += check_names(doc)
     if scenario is not None:
         problems += check_variants(scenario, doc)
+        problems += check_collects(scenario, doc)
     # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that
     # value, so it is the one line shown for it.
     trapped = {(p.line, p.col, p.dotted) for p in doc.problems}

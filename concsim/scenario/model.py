@@ -26,17 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from concsim.limits import MAX_DURATION_S, MAX_INT64, MAX_KB, MAX_SEED, MIN_INT64
+
 FORMAT_VERSION = 1
 
-MAX_DURATION_S = 1_000_000
-"""The longest duration (about 11.6 days): a bound that keeps every sum of durations exact."""
 MAX_DURATION_US = MAX_DURATION_S * 1_000_000
-MAX_SEED = 2**64 - 1
-"""Seeds are 0 to 2**64 - 1: any seed of ``random.Random`` that a person would type."""
-MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
-"""The range of a shared variable's initial value and of a write's ``add``."""
-MAX_KB = 1_000_000.0
-"""The largest ``arg_kb`` / ``result_kb``: 1 GB of arguments or results."""
 
 DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
 _UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}

@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from concsim.events import Event, FaultInjected, FaultRefused
+from concsim.limits import MAX_SEED
 from concsim.replay import save_replay
-from concsim.scenario.model import MAX_SEED
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.keymap import RUN_BINDINGS
