@@ -69,12 +69,7 @@ def load_replay(path: str | Path) -> Replay:
     Raises ReplayError, one positioned line per problem (concsim.replaydoc)."""
     from concsim.replaydoc import read_replay
 
-    replay = read_replay(path)
-    scenario = replay.scenario
-    beside = Path(path).parent / scenario
-    if not Path(scenario).is_absolute() and beside.exists():
-        replay = Replay(str(beside), replay.seed, replay.variant, replay.injections)
-    return replay
+    return read_replay(path)
 
 
 def open_scenario(target: str) -> Scenario:

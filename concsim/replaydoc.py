@@ -41,6 +41,8 @@ def read_replay(path: str | Path) -> Replay:
         problems = [doc.problem(loc, f"not a replay file; expected format: {FORMAT}")]
         raise ReplayError("\n".join(map(str, problems)))
     scenario = _text_field(doc, ("scenario",), problems, required=True)
+    if scenario is not None:
+        scenario = _scenario(doc, Path(path).parent, scenario, problems)
     variant = _text_field(doc, ("variant",), problems, required=False)
     seed: Any = data.get("seed")
     if "seed" not in data:
@@ -92,6 +94,22 @@ def read_replay(path: str | Path) -> Replay:
     return Replay(scenario, int(seed), variant, tuple(injections))
 
 
+def _scenario(doc: Document, folder: Path, scenario: str, problems: list[Problem]) -> str | None:
+    """The scenario a replay names: a file beside the replay, any file, or a bundled name."""
+    from concsim.scenario.library import find_scenario
+
+    beside = folder / scenario
+    if not Path(scenario).is_absolute() and beside.exists():
+        return str(beside)  # saved relative to the replay file, so the pair can move
+    try:
+        find_scenario(scenario)
+    except ScenarioError as error:
+        reason = error.problems[0].message if error.problems else "not found"
+        problems.append(doc.problem(("scenario",), f"{describe(scenario)}: {reason}"))
+        return None
+    return scenario
+
+
 def _position(problem: Problem) -> tuple[int, int, str]:
     return (problem.line, problem.col, problem.message)
 
@@ -101,7 +119,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _text_field(doc: Document, loc: Loc, problems: list[Problem], *, required: bool) -> str | None:
