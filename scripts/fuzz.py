@@ -55,6 +55,8 @@ def _work(job: tuple[int, int, float]) -> dict[str, Any]:
             else:
                 verdicts = check_replay_text(suffix, text, Path(folder), SCENARIO, limit)
         tally["inputs"] += 1
+        if tally["inputs"] % 250 == 0:
+            print(f"job {seed}: {tally['inputs']} inputs", file=sys.stderr, flush=True)
         tally[f"{kind} inputs"] += 1
         for verdict in verdicts:
             tally[f"{verdict.command.split()[1]} exit {verdict.exit_code}"] += 1

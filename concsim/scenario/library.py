@@ -117,13 +117,25 @@ def topic_rank(topic: str) -> tuple[int, str]:
 
 def _declared_name(path: Path) -> str | None:
     # Only the `name:` is needed to match, so a quick safe parse; a file too broken to
-    # parse is still found by its stem and then reported in full by load_scenario.
+    # parse is still found by its stem and then reported in full by load_scenario. The
+    # name is kept until the file changes: the app and replays look names up again and again.
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    known = _NAMES.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_FastLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else None
+    _NAMES[path] = (stamp, name if isinstance(name, str) else None)
+    return _NAMES[path][1]
+
+
+_NAMES: dict[Path, tuple[int, str | None]] = {}
 
 
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
