@@ -228,6 +228,7 @@ def run(
             as_events=events,
             one_variant=replay is not None or only_as_written,
             max_events=max_events or DEFAULT_MAX_EVENTS,
+            fault_source="--inject" if replay is None else f"{replay}: injection",
         )
     )
 
@@ -242,6 +243,7 @@ def _headless(
     as_events: bool,
     one_variant: bool = False,
     max_events: int = DEFAULT_MAX_EVENTS,
+    fault_source: str = "--inject",
 ) -> int:
     from rich.console import Console
 
@@ -275,7 +277,7 @@ def _headless(
             if problem:
                 where = f" (variant {name})" if name is not None and len(names) > 1 else ""
                 click.echo(
-                    f"--inject {injection.fault} on {injection.target}{where}: {problem}",
+                    f"{fault_source} {injection.fault} on {injection.target}{where}: {problem}",
                     err=True,
                 )
                 return EXIT_INVALID

@@ -88,10 +88,35 @@ def read_replay(path: str | Path) -> Replay:
             injections.append(
                 Injection(float(at), str(fault), str(target), error or "RuntimeError")
             )
+    if not problems:
+        assert scenario is not None
+        problems += _aims(doc, scenario, variant, injections)
     if problems:
         raise ReplayError("\n".join(str(p) for p in sorted(set(problems), key=_position)))
     assert scenario is not None and _is_int(seed)
     return Replay(scenario, int(seed), variant, tuple(injections))
+
+
+def _aims(
+    doc: Document, scenario: str, variant: str | None, injections: list[Any]
+) -> list[Problem]:
+    """The variant must be the scenario's, and each fault must aim at one of its tasks or
+    lanes; a scenario with problems of its own is left for loading it to report."""
+    from concsim.replay import open_scenario
+    from concsim.scenario.checks import injection_problem
+
+    try:
+        applied = open_scenario(scenario).variant(variant)
+    except ScenarioError:
+        return []
+    except KeyError as error:
+        return [doc.problem(("variant",), str(error.args[0]))]
+    problems = []
+    for index, injection in enumerate(injections):
+        problem = injection_problem(applied, injection.target, injection.error)
+        if problem:
+            problems.append(doc.problem(("injections", index, "target"), problem))
+    return problems
 
 
 def _scenario(doc: Document, folder: Path, scenario: str, problems: list[Problem]) -> str | None:

@@ -462,3 +462,26 @@ def test_a_variant_that_makes_two_collects_sequential_is_refused() -> None:
     assert lines_of_text(text) == [
         f"s.yaml:5:32: variants[0].program.model: with this variant, {SECOND_COLLECT}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "line"),
+    [
+        (
+            "variant: nope\n",
+            "r.yaml:4:10: variant: no variant 'nope' in io-threads (variants: two-workers)",
+        ),
+        (
+            "injections:\n- {at: 0.1, fault: fail, target: zz}\n",
+            "r.yaml:5:34: injections[0].target: no task or lane `zz`",
+        ),
+    ],
+)
+def test_a_replay_aims_at_its_scenario(
+    lines: str, line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown variant or fault target is placed in the replay, before anything runs."""
+    monkeypatch.chdir(tmp_path)
+    Path("r.yaml").write_text("format: concsim-replay/1\nscenario: io-threads\nseed: 0\n" + lines)
+    code, out, err = invoke("run", "--replay", "r.yaml", "--headless")
+    assert (code, out, err) == (2, "", line + "\n")
