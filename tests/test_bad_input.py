@@ -485,3 +485,19 @@ def test_a_replay_aims_at_its_scenario(
     Path("r.yaml").write_text("format: concsim-replay/1\nscenario: io-threads\nseed: 0\n" + lines)
     code, out, err = invoke("run", "--replay", "r.yaml", "--headless")
     assert (code, out, err) == (2, "", line + "\n")
+
+
+def test_the_app_session_ends_a_run_at_its_budget() -> None:
+    """`concsim run FILE --max-events N` gives the app's session the same budget: the run
+    ends, and the log shows why."""
+    from concsim.ui.session import Session, budgeted_factory
+
+    scenario = load_scenario_text(CPU_1000S)
+    session = Session(scenario, source="cpu.yaml", factory=budgeted_factory(1000))
+    session.advance_to(100.0)
+    assert session.finished
+    warnings = [e.message for e in session.events if isinstance(e, WarningIssued)]
+    assert warnings[0] == (
+        "the run was stopped after 1000 events, at 1.63 s of virtual time; expected a "
+        "smaller run, or a larger budget (--max-events)"
+    )
