@@ -26,7 +26,8 @@ SCENARIO = "io-threads"
 def _work(job: tuple[int, int, float]) -> dict[str, Any]:
     """Run ``count`` inputs from the Hypothesis seed ``seed``; return the tallies."""
     count, seed, limit = job
-    from fuzzkit import check_replay_text, check_scenario_text, replay_files, scenario_texts
+    from fuzzgen import replay_files, scenario_texts
+    from fuzzkit import check_replay_text, check_scenario_text
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st

@@ -7,7 +7,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fuzzkit import check_replay_text, check_scenario_text, replay_files, scenario_texts
+from fuzzgen import replay_files, scenario_texts
+from fuzzkit import check_replay_text, check_scenario_text
 from hypothesis import HealthCheck, given, settings
 
 SHORT = settings(
