@@ -1,7 +1,7 @@
 """The long fuzz of the command line: ``python scripts/fuzz.py --count 10000``.
 
 Generates scenario and replay files (valid, broken and hostile: alias bombs, tags, deep
-nesting, huge numbers, unbounded work) with the Hypothesis strategies of tests/fuzzkit.py,
+nesting, huge numbers, unbounded work) with the Hypothesis strategies of tests/fuzzgen.py,
 runs each through ``concsim validate`` and ``concsim run --headless`` in-process, and counts
 the outcomes. Exit 0 when every input gave exit 0 or clean exit-2 lines, else 1; the inputs
 that did not are saved under --keep for replaying by hand.

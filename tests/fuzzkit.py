@@ -3,8 +3,9 @@
 Used by the short fuzz test (tests/test_fuzz.py) and the long run (scripts/fuzz.py), with
 the strategies of tests/fuzzgen.py. Each input is written to a file and given to ``concsim
 validate`` and, when valid, to ``concsim run --headless`` (``run --replay`` for a replay),
-in-process through click's CliRunner with a time limit. The only outcomes allowed: exit 0, or exit 2 with lines that each name the file
-(``file:LINE:COL: ...`` for a problem in it) -- never a traceback, an empty exit 2 or a hang.
+in-process through click's CliRunner with a time limit. The only outcomes allowed: exit 0,
+or exit 2 with lines that each name the file (``file:LINE:COL: ...`` for a problem in it)
+-- never a traceback, an empty exit 2 or a hang.
 """
 
 from __future__ import annotations
