@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -12,10 +13,22 @@ import click
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+from concsim.limits import DEFAULT_MAX_EVENTS, MAX_SEED, MAX_SPEED
 from concsim.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
 EXIT_FORBIDDEN = 1  # a run matched a `forbidden` expectation (also: `concsim test` failed)
+
+
+class _Speed(click.FloatRange):
+    """A positive, finite speed: a range alone lets ``nan`` through (it compares false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value} is not a number in the range {self._describe_range()}.", param, ctx)
+        return number
+
 
 # The command's own scenario models need no pydantic plugins, and looking for them reads the
 # metadata of every installed distribution: ~30 ms of the app's start. A user's own setting
@@ -120,6 +133,9 @@ def validate(files: tuple[str, ...]) -> None:
         except ScenarioError as error:
             click.echo(str(error), err=True)
             bad = True
+        except Exception as error:  # one file's bug must not hide the others
+            click.echo(f"{file}: internal error: {type(error).__name__}: {error}", err=True)
+            bad = True
     sys.exit(EXIT_INVALID if bad else 0)
 
 
@@ -155,7 +171,12 @@ def schema() -> None:
     default=None,
     help="Also write the results as JUnit XML, for CI systems.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of every run (default: each file's).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Seed of every run, 0 to 2**64-1 (default: each file's).",
+)
 def test(files: tuple[str, ...], junit: str | None, seed: int | None) -> None:
     """Check the expect: lists of scenario FILES and their variants, one line per run.
 
@@ -213,7 +234,12 @@ def _parse_injection(text: str) -> Any:
     default=None,
     help="Also write the run as a Chrome trace (Perfetto, chrome://tracing) to this file.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the run (default: the file's).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Seed of the run, 0 to 2**64-1 (default: the file's).",
+)
 @click.option("--variant", default=None, help="Run one variant (default: all, headless).")
 @click.option(
     "--inject",
@@ -224,12 +250,19 @@ def _parse_injection(text: str) -> Any:
 )
 @click.option(
     "--speed",
-    type=float,
+    type=_Speed(min=0, min_open=True, max=MAX_SPEED),
     default=0.25,
     show_default=True,
     help="Playback speed in the app: virtual seconds per second.",
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
+@click.option(
+    "--max-events",
+    type=click.IntRange(1, 100_000_000),
+    default=None,
+    metavar="N",
+    help=f"Stop a run after N events or steps (default {DEFAULT_MAX_EVENTS:_}).",
+)
 @click.option(
     "--replay",
     type=click.Path(dir_okay=False),
@@ -248,8 +281,11 @@ def run(
     speed: float,
     paused: bool,
     replay: str | None,
+    max_events: int | None,
 ) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
+    if variant == "":
+        raise click.BadParameter("expected a variant's name, got nothing", param_hint="--variant")
     parsed = [_parse_injection(text) for text in injections]
     only_as_written = variant == "default"  # the JSON outcome's name for the file as written
     if only_as_written:
@@ -281,6 +317,7 @@ def run(
                 paused=paused,
                 replay=replay,
                 injections=[] if replay is not None else parsed,
+                max_events=max_events,
             )
         )
     sys.exit(
@@ -293,6 +330,8 @@ def run(
             as_events=events,
             one_variant=replay is not None or only_as_written,
             trace_path=trace_path,
+            max_events=max_events or DEFAULT_MAX_EVENTS,
+            fault_source="--inject" if replay is None else f"{replay}: injection",
         )
     )
 
@@ -307,6 +346,8 @@ def _headless(
     as_events: bool,
     one_variant: bool = False,
     trace_path: str | None = None,
+    max_events: int = DEFAULT_MAX_EVENTS,
+    fault_source: str = "--inject",
 ) -> int:
     from rich.console import Console
 
@@ -326,26 +367,42 @@ def _headless(
     # A replay is one session: its variant (None is the scenario as written), not them all.
     from concsim.scenario.checks import injection_problem
 
-    for injection in injections:
-        problem = injection_problem(scenario, injection.target, injection.error)
-        if problem:
-            click.echo(f"--inject {injection.fault} on {injection.target}: {problem}", err=True)
-            return EXIT_INVALID
     names: list[str | None] = (
         [variant]
-        if variant or one_variant or not scenario.variants
+        if variant is not None or one_variant or not scenario.variants
         else [None, *scenario.variant_names]
     )
+    for name in names:
+        try:
+            applied = scenario.variant(name)  # its own tasks, if it has them
+        except KeyError as error:
+            click.echo(f"{target}: {error.args[0]}", err=True)
+            return EXIT_INVALID
+        for injection in injections:
+            problem = injection_problem(applied, injection.target, injection.error)
+            if problem:
+                where = f" (variant {name})" if name is not None and len(names) > 1 else ""
+                click.echo(
+                    f"{fault_source} {injection.fault} on {injection.target}{where}: {problem}",
+                    err=True,
+                )
+                return EXIT_INVALID
     results: dict[str, Any] = {}
     forbidden = False
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
         try:
-            sim = Simulation(scenario, variant=name, seed=seed, injections=injections)
+            sim = Simulation(
+                scenario, variant=name, seed=seed, injections=injections, max_events=max_events
+            )
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
         sim.run()
+        if sim.exhausted:
+            shown = f" (variant {name})" if name is not None and len(names) > 1 else ""
+            click.echo(f"{target}{shown}: {sim.exhausted}", err=True)
+            return EXIT_INVALID
         result = outcome(sim.events)
         verdicts = verdicts_for(scenario, name, result)
         if verdicts is not None:  # the exit status says so whatever the output format

@@ -64,42 +64,12 @@ def save_replay(path: str | Path, replay: Replay) -> Path:
 
 
 def load_replay(path: str | Path) -> Replay:
-    """Read a replay file; a scenario path in it is resolved against the file's directory."""
-    from concsim.engine import Injection
+    """Read a replay file; a scenario path in it is resolved against the file's directory.
 
-    source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-        data = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        raise ReplayError(f"{path}: cannot read the replay file: {error}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ReplayError(f"{path}: not a replay file; expected format: {FORMAT}")
-    try:
-        scenario = str(data["scenario"])
-        injections = tuple(
-            Injection(
-                at=float(item["at"]),
-                fault=str(item["fault"]),
-                target=str(item["target"]),
-                error=str(item.get("error", "RuntimeError")),
-            )
-            for item in data.get("injections") or ()
-        )
-        replay = Replay(
-            scenario=scenario,
-            seed=int(data["seed"]),
-            variant=data.get("variant"),
-            injections=injections,
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ReplayError(
-            f"{path}: a replay needs scenario, seed and injections: {error}"
-        ) from None
-    beside = source.parent / scenario
-    if not Path(scenario).is_absolute() and beside.exists():
-        replay = Replay(str(beside), replay.seed, replay.variant, replay.injections)
-    return replay
+    Raises ReplayError, one positioned line per problem (concsim.replaydoc)."""
+    from concsim.replaydoc import read_replay
+
+    return read_replay(path)
 
 
 def open_scenario(target: str) -> Scenario:

@@ -21,6 +21,7 @@ from concsim.events import (
     SharedRead,
     SharedWritten,
 )
+from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
@@ -64,6 +65,10 @@ class TaskResult:
     stopped: bool = False  # returned early at a check_stop: reported as cancelled
 
 
+class BudgetSpent(Exception):
+    """The run used up its budget of events or steps; ``args[0]`` says which."""
+
+
 class Interpreter:
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
@@ -79,6 +84,8 @@ class Interpreter:
         self.stop_set = False  # the program's shared threading.Event
         self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
         self._waits: dict[int, tuple[tuple[int, str], ...]] = {}  # per repeat step: _waits_of
+        self.steps_run = 0
+        self.max_steps = DEFAULT_MAX_EVENTS  # the simulation sets its own budget
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -131,6 +138,11 @@ class Interpreter:
 
     def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
         world = self.world
+        # A loop of steps that take no time and record nothing runs inside one piece of
+        # clock work, so only a count of the steps themselves can stop it.
+        self.steps_run += 1
+        if self.steps_run > self.max_steps:
+            raise BudgetSpent(f"{self.max_steps} steps")
         kind = type(step)
         label = self._label(step)
         if kind is m.SleepStep or kind is m.IoStep:

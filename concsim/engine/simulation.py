@@ -13,12 +13,13 @@ from concsim.events import (
     RunStarted,
     WarningIssued,
 )
+from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario.model import Model, Scenario
 
 from .aio import AsyncioModel
 from .clock import FAULT
 from .faults import Faults, Injection
-from .interpreter import Interpreter
+from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
 from .runtime_core import Runtime
 from .world import World
@@ -38,13 +39,18 @@ class Simulation:
         variant: str | None = None,
         seed: int | None = None,
         injections: Iterable[Injection] = (),
+        max_events: int = DEFAULT_MAX_EVENTS,
     ) -> None:
         self.source = scenario
+        self.max_events = max_events
+        self.exhausted: str | None = None
+        """Why the run was stopped short (its budget of events or steps), else None."""
         self.variant = variant
         self.scenario = scenario.variant(variant)
         self.seed = scenario.seed if seed is None else seed
         world = self.world = World(self.scenario, self.seed)
         runtime = self.runtime = Runtime(world, Interpreter(world))
+        runtime.interp.max_steps = max_events
         program = self.scenario.program
         world.emit(
             RunStarted,
@@ -173,10 +179,25 @@ class Simulation:
         if not clock:
             self._finish()
             return
-        clock.pop_and_run()
+        try:
+            clock.pop_and_run()
+        except BudgetSpent as spent:
+            self._stop(spent.args[0])
+            return
         main = self.runtime.main_lane
         if main is not None and main.gen is None:
             self._finish()
+        elif len(self.world.events) > self.max_events:
+            self._stop(f"{self.max_events} events")
+
+    def _stop(self, spent: str) -> None:
+        """The budget is spent: end the run here, as a program that was still running."""
+        self.exhausted = (
+            f"the run was stopped after {spent}, at {self.now:g} s of virtual time; "
+            "expected a smaller run, or a larger budget (--max-events)"
+        )
+        self.world.emit(WarningIssued, message=self.exhausted)
+        self._finish()
 
     def _finish(self) -> None:
         """The process exited, or nothing is left that could ever happen: end the run."""

@@ -11,7 +11,15 @@ from pydantic import ValidationError
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
-from concsim.scenario.model import Model, Pattern, Program, Scenario, Task
+from concsim.scenario.model import (
+    CollectStep,
+    Model,
+    Pattern,
+    Program,
+    Scenario,
+    SubmitStep,
+    Task,
+)
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
@@ -24,9 +32,53 @@ def check_names(doc: Document) -> list[Problem]:
     tasks = _named(data, "tasks")
     problems = _duplicates(doc, "tasks", "task", tasks)
     problems += _duplicates(doc, "variants", "variant", _named(data, "variants"))
+    variants = data.get("variants")
+    for index, variant in enumerate(variants if isinstance(variants, list) else []):
+        if isinstance(variant, dict):
+            problems += _duplicates(
+                doc, ("variants", index, "tasks"), "task", _named(variant, "tasks")
+            )
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
     return problems
+
+
+_SECOND_COLLECT = (
+    "a second `collect` in a sequential program would call every task again; "
+    "expected one `collect` (each task runs once)"
+)
+
+
+def check_collects(scenario: Scenario, doc: Document) -> list[Problem]:
+    """One ``collect`` per sequential program: ``results = [task() for task in tasks]`` a
+    second time would run every task twice, and a task here runs once."""
+    problems: list[Problem] = []
+    if scenario.program.model is Model.SEQUENTIAL:
+        problems += _collects(doc, ("program", "main"), scenario.program.main, "")
+    for index, variant in enumerate(scenario.variants):
+        try:
+            applied = scenario.variant(variant.name).program
+        except ValidationError:
+            continue  # check_variants says why
+        if applied.model is not Model.SEQUENTIAL:
+            continue
+        fields = variant.program.model_fields_set
+        if "main" in fields:
+            loc: Loc = ("variants", index, "program", "main")
+            problems += _collects(doc, loc, applied.main, "")
+        elif "model" in fields:
+            loc = ("variants", index, "program", "model")
+            if len(_collect_indices(applied.main)) > 1:
+                problems.append(doc.problem(loc, "with this variant, " + _SECOND_COLLECT))
+    return problems
+
+
+def _collect_indices(steps: tuple[Any, ...]) -> list[int]:
+    return [i for i, step in enumerate(steps) if isinstance(step, CollectStep)]
+
+
+def _collects(doc: Document, loc: Loc, steps: tuple[Any, ...], prefix: str) -> list[Problem]:
+    return [doc.problem((*loc, i), prefix + _SECOND_COLLECT) for i in _collect_indices(steps)[1:]]
 
 
 def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
@@ -50,8 +102,22 @@ def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:
             continue
         if variant.tasks is None:
             continue
-        # A variant with its own tasks must still give the file's faults something to hit.
+        # A variant with its own tasks must still give the file's faults something to hit,
+        # and the file's main program (when the variant keeps it) the tasks it submits.
         applied = scenario.variant(variant.name)
+        if "main" not in variant.program.model_fields_set:
+            known = {task.name for task in applied.tasks} | _run_names(applied)
+            for number, step in enumerate(scenario.program.main):
+                if isinstance(step, SubmitStep) and isinstance(step.submit, tuple):
+                    for name in step.submit:
+                        if name not in known:
+                            problems.append(
+                                doc.problem(
+                                    ("variants", index, "tasks"),
+                                    f"with this variant, program.main[{number}] submits "
+                                    f"`{name}`, which is not one of its tasks",
+                                )
+                            )
         for number, fault in enumerate(scenario.faults):
             names = [fault.target] + ([fault.when.task] if fault.when else [])
             for name in names:
@@ -175,12 +241,13 @@ def _named(data: dict[Any, Any], key: str) -> list[tuple[int, dict[Any, Any]]]:
 
 
 def _duplicates(
-    doc: Document, key: str, noun: str, items: list[tuple[int, dict[Any, Any]]]
+    doc: Document, key: str | Loc, noun: str, items: list[tuple[int, dict[Any, Any]]]
 ) -> list[Problem]:
+    base: Loc = (key,) if isinstance(key, str) else key
     problems: list[Problem] = []
     first: dict[str, Loc] = {}
     for index, item in items:
-        name, loc = item["name"], (key, index, "name")
+        name, loc = item["name"], (*base, index, "name")
         if noun == "task" and name == "main":
             problems.append(
                 doc.problem(
@@ -199,44 +266,57 @@ def _duplicates(
     return problems
 
 
-def _all_steps(data: dict[Any, Any]) -> Iterator[tuple[Loc, Any]]:
-    """Every step in the file, nested ``each`` steps included, with its location."""
-    roots: list[tuple[Loc, Any]] = [(("program",), data.get("program"))]
-    for key in ("tasks", "variants"):
-        items = data.get(key)
-        for index, item in enumerate(items if isinstance(items, list) else []):
-            if key == "tasks":
-                roots.append(((key, index), item))
-            elif isinstance(item, dict):
-                roots.append(((key, index, "program"), item.get("program")))
-    stack = [(loc, owner) for loc, owner in reversed(roots)]
+def _all_steps(
+    data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
+) -> Iterator[tuple[Loc, Any, bool, list[tuple[int, dict[Any, Any]]]]]:
+    """Every step in the file, nested ``each`` steps included: its location, whether it is
+    in a task, and the tasks its program runs (a variant's own tasks, if it has them)."""
+    roots: list[tuple[Loc, Any, bool, list[tuple[int, dict[Any, Any]]]]] = [
+        (("program",), data.get("program"), False, tasks)
+    ]
+    items = data.get("tasks")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        roots.append((("tasks", index), item, True, tasks))
+    variants = data.get("variants")
+    for index, variant in enumerate(variants if isinstance(variants, list) else []):
+        if not isinstance(variant, dict):
+            continue
+        own = _named(variant, "tasks") if "tasks" in variant else tasks
+        roots.append((("variants", index, "program"), variant.get("program"), False, own))
+        own_items = variant.get("tasks")
+        for number, item in enumerate(own_items if isinstance(own_items, list) else []):
+            roots.append((("variants", index, "tasks", number), item, True, own))
+    stack = list(reversed(roots))
     while stack:
-        loc, owner = stack.pop()
+        loc, owner, in_task, runs = stack.pop()
         if not isinstance(owner, dict):
             continue
         for key in sorted(STEP_LISTS & owner.keys()):
             steps = owner[key]
             for index, step in enumerate(steps if isinstance(steps, list) else []):
-                yield (*loc, key, index), step
+                yield (*loc, key, index), step, in_task, runs
                 if isinstance(step, dict):
-                    stack.append(((*loc, key, index), step))
+                    stack.append(((*loc, key, index), step, in_task, runs))
 
 
 def _steps(
     doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
 ) -> list[Problem]:
     shared, queues = data.get("shared", {}), data.get("queues", {})
-    steps = [(loc, step, step_kind_of(step)) for loc, step in _all_steps(data)]
-    locks = {step[kind] for _, step, kind in steps if kind == "acquire"}
-    names = {task["name"] for _, task in tasks}
+    steps = [
+        (loc, step, step_kind_of(step), in_task, runs)
+        for loc, step, in_task, runs in _all_steps(data, tasks)
+    ]
+    locks = {
+        step[kind]
+        for _, step, kind, _, _ in steps
+        if kind == "acquire" and isinstance(step, dict) and isinstance(step[kind], str)
+    }
     problems: list[Problem] = []
-    for loc, step, kind in steps:
+    for loc, step, kind, in_task, runs in steps:
         if isinstance(step, str) and kind is not None:
             step = {kind: kind}  # a bare `submit`: only its kind matters here
-        if not isinstance(step, dict) or kind is None or not isinstance(step[kind], str | list):
-            continue
-        name, at = step[kind], (*loc, kind)
-        if kind in {"submit", "collect", "shutdown"} and loc[0] == "tasks":
+        if kind in {"submit", "collect", "shutdown"} and in_task:
             problems.append(
                 doc.problem(
                     loc,
@@ -245,6 +325,20 @@ def _steps(
                 )
             )
             continue
+        if not isinstance(step, dict) or kind is None:
+            continue
+        name, at = step[kind], (*loc, kind)
+        if kind == "submit" and isinstance(name, list):
+            names = {task["name"] for _, task in runs}
+            for index, task in enumerate(name):
+                if isinstance(task, str) and not _is_task(task, runs):
+                    problems.append(
+                        doc.problem(
+                            (*at, index), f"no task named `{task}`; " + did_you_mean(task, names)
+                        )
+                    )
+        if not isinstance(name, str):
+            continue  # a list or a number where a name belongs: the types say so
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
             hint = did_you_mean(name, shared, listing=False) or _declare(name, "shared", shared)
             problems.append(doc.problem(at, f"no shared variable `{name}`; {hint}"))
@@ -256,14 +350,6 @@ def _steps(
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).
             hint = did_you_mean(name, locks, listing=False) or "expected an `acquire` of it first"
             problems.append(doc.problem(at, f"lock `{name}` is never acquired; {hint}"))
-        elif kind == "submit" and isinstance(name, list):
-            for index, task in enumerate(name):
-                if isinstance(task, str) and not _is_task(task, tasks):
-                    problems.append(
-                        doc.problem(
-                            (*at, index), f"no task named `{task}`; " + did_you_mean(task, names)
-                        )
-                    )
     return problems
 
 
@@ -381,12 +467,17 @@ def injection_problem(scenario: Scenario, target: str, error: str) -> str | None
         return f"`{error}` is not an exception type name such as ValueError"
     if target == "main" or _LANE.match(target):
         return None
-    names = {
-        task.name if task.repeat == 1 else f"{task.name}-{i}"
-        for task in scenario.tasks
-        for i in range(1, task.repeat + 1)
-    }
+    names = _run_names(scenario)
     if target in names:
         return None
     hint = did_you_mean(target, {*names, "main"}, listing=False)
     return f"no task or lane `{target}`" + (f"; {hint}" if hint else "")
+
+
+def _run_names(scenario: Scenario) -> set[str]:
+    """What the running tasks are called: NAME, or NAME-1 .. NAME-N for ``repeat: N``."""
+    return {
+        task.name if task.repeat == 1 else f"{task.name}-{i}"
+        for task in scenario.tasks
+        for i in range(1, task.repeat + 1)
+    }

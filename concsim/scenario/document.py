@@ -23,6 +23,11 @@ _CORE = CORE
 _PLAIN_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map")}
 _MERGE = _CORE + "merge"
 
+_SCALAR_TAGS = {_CORE + name for name in ("int", "float", "bool")}
+_TAG_EXPECTS = {"int": "an integer", "float": "a number", "bool": "true or false"}
+
+MAX_NUMBER_DIGITS = 4300
+"""Python reads integers of at most 4300 digits (``sys.get_int_max_str_digits``)."""
 MAX_VALUES = 100_000
 """Aliases can make a small file expand to billions of values; a scenario never needs this many."""
 MAX_DEPTH = 64
@@ -201,6 +206,14 @@ class _Walker:
         if id(node) in self.reported:
             return
         tag = node.tag
+        if isinstance(node, ScalarNode) and tag in _SCALAR_TAGS:
+            wrong = self._wrong_scalar(node)
+            if wrong:
+                self.reported.add(id(node))
+                where = (*loc, node.value) if is_key else loc
+                self.problems.append(_problem_at(self.path, node, dotted(where), wrong))
+                node.tag = _CORE + "str"  # read as text; this line stands for the value
+                return
         if tag in _PLAIN_TAGS or tag == _MERGE:
             trap = yaml11_trap(node)
             if trap:
@@ -231,6 +244,25 @@ class _Walker:
         else:
             node.tag = _CORE + "map"
 
+    def _wrong_scalar(self, node: ScalarNode) -> str | None:
+        """A number or boolean YAML cannot make of its text: more digits than Python reads
+        (``int()`` stops at 4300), or a core tag on the wrong text (``!!int abc``)."""
+        text = node.value
+        kind = node.tag[len(_CORE) :]
+        if kind in ("int", "float") and len(text) > MAX_NUMBER_DIGITS:
+            return (
+                f"a number of {len(text)} characters; expected a number of at most "
+                f"{MAX_NUMBER_DIGITS} digits"
+            )
+        try:
+            self.loader.construct_object(node)
+        except (ValueError, KeyError, IndexError, OverflowError, TypeError, yaml.YAMLError):
+            # The constructor marks a node as in progress and leaves the mark on an error.
+            self.loader.recursive_objects.pop(node, None)
+            shown = describe(text) if text else "nothing"
+            return f"`!!{kind}` on {shown}; expected {_TAG_EXPECTS[kind]}, or no tag"
+        return None
+
     def _fatal(self, node: Node, loc: Loc, message: str) -> None:
         self.fatal.append(_problem_at(self.path, node, dotted(loc), message))
 
@@ -240,6 +272,8 @@ _UNHASHABLE = object()
 
 def read_document(text: str, path: str) -> Document:
     """Parse ``text`` safely; raise ScenarioError for problems that leave no data to check."""
+    if _too_many_nodes(text):
+        raise ScenarioError.one(path, FILE, _TOO_BIG.format(MAX_VALUES))
     loader = _Loader(text)
     try:
         try:
@@ -256,11 +290,7 @@ def read_document(text: str, path: str) -> Document:
         try:
             walker.walk(root, (), None, ())
         except _TooBig:
-            raise ScenarioError.one(
-                path,
-                FILE,
-                f"aliases expand to more than {MAX_VALUES} values; expected a smaller document",
-            ) from None
+            raise ScenarioError.one(path, FILE, _TOO_BIG.format(MAX_VALUES)) from None
         if walker.fatal:
             raise ScenarioError(walker.fatal + walker.problems)
         try:
@@ -270,3 +300,34 @@ def read_document(text: str, path: str) -> Document:
         return Document(path, data, walker.spots, walker.problems)
     finally:
         loader.dispose()
+
+
+_TOO_BIG = (
+    "more than {} values (aliases count each time they are used); expected a smaller scenario"
+)
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _too_many_nodes(text: str) -> bool:
+    """Whether the text surely holds more than ``MAX_VALUES`` values (keys aside) before any
+    alias is expanded.
+
+    Building the node tree costs ten times what parsing does, so a big file is counted
+    with the parser first and refused before it is built. A syntax error stops the count:
+    building the tree then reports it, at its place.
+    """
+    if len(text) < 2 * MAX_VALUES:
+        return False  # each value takes at least two characters: too short to be too big
+    loader = _Loader(text)
+    count = 0
+    try:
+        while loader.check_event():
+            if isinstance(loader.get_event(), _NODE_EVENTS):  # type: ignore[no-untyped-call]
+                count += 1
+                if count > 2 * MAX_VALUES:  # values and their keys
+                    return True
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return False

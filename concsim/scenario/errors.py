@@ -53,7 +53,7 @@ def _position(problem: Problem) -> tuple[int, int, str, str]:
 
 def did_you_mean(word: str, choices: Iterable[str], *, listing: bool = True) -> str:
     """``did you mean `max_workers`?`` for a near miss; else the choices (or ``""``)."""
-    options = sorted(set(choices))
+    options = sorted({str(choice) for choice in choices})
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean `{close[0]}`?"
@@ -71,6 +71,12 @@ def describe(value: object) -> str:
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return repr(text)
+    if isinstance(value, int) and abs(value) >= 10**24:
+        digits = len(str(abs(value))) if abs(value).bit_length() < 14_000 else None
+        size = f"{digits} digits" if digits else "thousands of digits"
+        return f"{'-' if value < 0 else ''}a number of {size}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return repr(int(value)) if abs(value) >= 1e6 else repr(value)
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list | tuple):

@@ -63,8 +63,8 @@ def bundled_scenarios(directory: Path | None = None) -> list[Path]:
 def find_scenario(name_or_path: str, directory: Path | None = None) -> Path:
     """A path to a file that exists, else the bundled scenario with that ``name:`` or stem."""
     path = Path(name_or_path)
-    if path.is_file():
-        return path
+    if path.is_file() or (path.exists() and not path.is_dir()):
+        return path  # a FIFO or a device too: reading it says why it is refused
     names: dict[str, Path] = {}
     for candidate in bundled_scenarios(directory):
         names.setdefault(candidate.stem, candidate)
@@ -117,13 +117,25 @@ def topic_rank(topic: str) -> tuple[int, str]:
 
 def _declared_name(path: Path) -> str | None:
     # Only the `name:` is needed to match, so a quick safe parse; a file too broken to
-    # parse is still found by its stem and then reported in full by load_scenario.
+    # parse is still found by its stem and then reported in full by load_scenario. The
+    # name is kept until the file changes: the app and replays look names up again and again.
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    known = _NAMES.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_FastLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else None
+    _NAMES[path] = (stamp, name if isinstance(name, str) else None)
+    return _NAMES[path][1]
+
+
+_NAMES: dict[Path, tuple[int, str | None]] = {}
 
 
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

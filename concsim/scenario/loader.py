@@ -6,7 +6,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from concsim.scenario.checks import check_names, check_variants, ignored_options
+from concsim.files import FileRefused, read_small_file
+from concsim.scenario.checks import (
+    check_collects,
+    check_names,
+    check_variants,
+    ignored_options,
+)
 from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.expect_names import check_expect
@@ -54,6 +60,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
     problems += check_expect(doc)
     if scenario is not None:
         problems += check_variants(scenario, doc)
+        problems += check_collects(scenario, doc)
     # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that
     # value, so it is the one line shown for it.
     trapped = {(p.line, p.col, p.dotted) for p in doc.problems}
@@ -69,18 +76,11 @@ def read_text(path: str | Path) -> str:
     """The file's text as UTF-8; a file that cannot be read is a one-line ScenarioError."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+        data = read_small_file(path)
+    except FileRefused as error:
         raise ScenarioError.one(
-            name, FILE, "no such file; expected a scenario .yaml file"
+            name, FILE, f"{error.reason}; expected a scenario .yaml file"
         ) from None
-    except IsADirectoryError:
-        raise ScenarioError.one(
-            name, FILE, "is a directory; expected a scenario .yaml file"
-        ) from None
-    except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise ScenarioError.one(name, FILE, f"cannot read the file: {reason}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

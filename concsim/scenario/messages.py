@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -227,7 +228,12 @@ def _expectation(error: ErrorDetails) -> str:
     }
     if kind in bounds:
         name, words = bounds[kind]
-        return "a number " + words.format(ctx.get(name))
+        bound = ctx.get(name)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # 1000000, not 1000000.0
+        if isinstance(error.get("input"), float) and math.isnan(error["input"]):
+            return "a finite number, " + words.format(bound)
+        return "a number " + words.format(bound)
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern")
         if pattern == _NAME_PATTERN:

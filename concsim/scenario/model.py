@@ -26,27 +26,48 @@ from pydantic import (
     model_validator,
 )
 
+from concsim.limits import MAX_DURATION_S, MAX_INT64, MAX_KB, MAX_SEED, MIN_INT64
+
 FORMAT_VERSION = 1
+
+MAX_DURATION_US = MAX_DURATION_S * 1_000_000
 
 DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
 _UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}
 
 
 def parse_duration(value: Any) -> int:
-    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds."""
+    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds. Durations are 0 to
+    ``MAX_DURATION_S`` seconds; a huge number is refused before any arithmetic on it."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 250ms or 1.5s")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("expected a duration of zero or more")
+        if value > MAX_DURATION_S:
+            raise ValueError(_TOO_LONG)
+        return value * 1_000_000
+    if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"expected a finite duration such as 250ms or 1.5s, got {value}")
         if value < 0:
             raise ValueError("expected a duration of zero or more")
+        if value > MAX_DURATION_S:
+            raise ValueError(_TOO_LONG)
         return round(value * 1_000_000)
     if isinstance(value, str):
         match = DURATION_PATTERN.match(value)
         if match:
-            return round(float(match.group(1)) * _UNIT_US[match.group(2)])
-    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {value!r}")
+            # float() of a long string of digits is inf, never an error: checked below.
+            us = float(match.group(1)) * _UNIT_US[match.group(2)]
+            if us > MAX_DURATION_US:
+                raise ValueError(_TOO_LONG)
+            return round(us)
+    shown = value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
+    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {shown!r}")
+
+
+_TOO_LONG = f"expected a duration of at most {MAX_DURATION_S}s (about 11.6 days)"
 
 
 def format_duration(us: int) -> str:
@@ -69,7 +90,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": DURATION_PATTERN.pattern},
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
             ],
             "description": "A duration: 250ms, 1.5s, 20us, or a number of seconds.",
         }
@@ -157,7 +178,7 @@ class WriteStep(_Step):
     """``shared[name] = local + add``: the second half of a read-modify-write."""
 
     write: Name
-    add: StrictInt = 1
+    add: Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)] = 1
 
 
 class PutStep(_Step):
@@ -469,7 +490,7 @@ class Program(_Strict):
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
-    chunksize: Annotated[StrictInt, Field(ge=1)] = 1
+    chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
     """The main program's own steps; empty means ``[submit, collect]``."""
@@ -573,8 +594,8 @@ class Task(_Strict):
     picklable: Annotated[StrictBool | Unpicklable, BeforeValidator(_picklable)] = True
     """False (or ``nested``): a function defined inside main(); ``lambda``: a lambda inside
     main(); ``module-lambda``: a lambda at module level. A process pool cannot send any."""
-    arg_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
-    result_kb: Annotated[StrictFloat, Field(ge=0)] = 0.0
+    arg_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
+    result_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     daemon: StrictBool = False
     """Plain threads only: a daemon thread is stopped abruptly at interpreter exit."""
     timeout: Duration | None = None
@@ -629,7 +650,7 @@ class FaultKind(StrEnum):
 
 class When(_Strict):
     task: Name
-    step: Annotated[StrictInt, Field(ge=0)]
+    step: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
     """Index (from 0) of the step; the fault lands as the task starts it."""
 
 
@@ -666,7 +687,7 @@ class ProgramPatch(_Strict):
     context_manager: StrictBool | None = None
     shutdown: Shutdown | None = None
     collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] | None = None
-    chunksize: Annotated[StrictInt, Field(ge=1)] | None = None
+    chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
@@ -694,7 +715,7 @@ class Variant(_Strict):
 
 
 class QueueSpec(_Strict):
-    maxsize: Annotated[StrictInt, Field(ge=0)] = 0
+    maxsize: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0
 
 
 class Scenario(_Strict):
@@ -703,15 +724,15 @@ class Scenario(_Strict):
     summary: str = ""
     topic: str = "other"
     """Where ``concsim list`` groups it: models, shared-state, asyncio, failure, ..."""
-    order: StrictInt = 100
+    order: Annotated[StrictInt, Field(ge=-1_000_000_000, le=1_000_000_000)] = 100
     """Position within its topic, in learning order."""
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
-    seed: StrictInt = 0
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
     machine: Machine = Machine()
     program: Program = Program()
     tasks: tuple[Task, ...] = ()
-    shared: dict[Name, StrictInt] = {}
+    shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from textual.binding import Binding
 
+from concsim.files import FileRefused, read_small_file
+
 _FAULTS = (
     ("f", "fail", "Fail", "raise an exception in the selected lane's task"),
     ("t", "timeout", "Timeout", "expire the timeout the selected lane's waiter is under"),
@@ -100,7 +102,9 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     if not path.exists():
         return {}, None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_small_file(path).decode("utf-8"))
+    except FileRefused as error:
+        return {}, f"{path}: ignored, {error.reason}"
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return {}, f"{path}: ignored, not readable TOML: {error}"
     table = data.get("keymap", data)

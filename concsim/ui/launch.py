@@ -20,6 +20,7 @@ def launch(
     paused: bool,
     replay: str | None,
     injections: Sequence[Any] = (),
+    max_events: int | None = None,
 ) -> int:
     """Open the browser (``run`` None) or the run screen; return the process exit code.
 
@@ -27,10 +28,13 @@ def launch(
     the screen is taken over.
     """
     from concsim.ui.app import make_app
+    from concsim.ui.session import budgeted_factory, engine_factory
 
+    factory = engine_factory if max_events is None else budgeted_factory(max_events)
     try:
         app = make_app(
             targets,
+            factory=factory,
             run=run,
             variant=variant,
             seed=seed,

@@ -53,6 +53,26 @@ def engine_factory(
     return sim
 
 
+def budgeted_factory(max_events: int) -> SimulationFactory:
+    """``engine_factory`` with another budget of events (``--max-events``)."""
+
+    def factory(
+        scenario: Scenario, variant: str | None, seed: int | None, injections: Sequence[Any]
+    ) -> SimulationLike:
+        from concsim.engine import Simulation
+
+        sim: SimulationLike = Simulation(
+            scenario,
+            variant=variant,
+            seed=seed,
+            injections=tuple(injections),
+            max_events=max_events,
+        )
+        return sim
+
+    return factory
+
+
 class Session:
     """The running simulation and everything derived from its events."""
 

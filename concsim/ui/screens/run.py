@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from concsim.events import Event, FaultInjected, FaultRefused
+from concsim.limits import MAX_SEED
 from concsim.replay import save_replay
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
@@ -291,7 +292,7 @@ class RunScreen(Screen[None]):
 
     def action_new_seed(self) -> None:
         self.playing = False
-        self.session.restart(self.session.seed + 1)
+        self.session.restart((self.session.seed + 1) % (MAX_SEED + 1))  # seeds wrap to 0
         self._measure_variants()
         self.notify(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
         self.update_view([])

@@ -1,0 +1,38 @@
+"""A short fuzz of the command line: generated scenario and replay files, valid, broken and
+hostile, each give exit 0 or exit 2 with lines that name the file -- never a traceback or a
+hang (tests/fuzzkit.py; the long run is scripts/fuzz.py)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fuzzgen import replay_files, scenario_texts
+from fuzzkit import check_replay_text, check_scenario_text
+from hypothesis import HealthCheck, given, settings
+
+SHORT = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SCENARIO = "io-threads"
+
+
+@SHORT
+@given(scenario_texts)
+def test_scenario_files_give_exit_0_or_positioned_lines(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for verdict in check_scenario_text(text, Path(folder)):
+            assert verdict.problem is None, (verdict.command, verdict.problem, verdict.output)
+
+
+@SHORT
+@given(replay_files(SCENARIO))
+def test_replay_files_give_exit_0_or_positioned_lines(file: tuple[str, str]) -> None:
+    suffix, text = file
+    with tempfile.TemporaryDirectory() as folder:
+        for verdict in check_replay_text(suffix, text, Path(folder), SCENARIO):
+            assert verdict.problem is None, (verdict.command, verdict.problem, verdict.output)
