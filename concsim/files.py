@@ -23,6 +23,26 @@ class FileRefused(OSError):
         self.reason = reason
 
 
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8, and where: the 1-based line and column of the first bad byte."""
+
+    def __init__(self, byte: int, line: int, col: int) -> None:
+        super().__init__(f"byte 0x{byte:02x} is not UTF-8; expected UTF-8 text")
+        self.line = line
+        self.col = col
+
+
+def decode_utf8(data: bytes) -> str:
+    """The text of ``data`` (a BOM is dropped); raises NotUtf8 at the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise NotUtf8(data[error.start], line, col) from None
+
+
 def read_small_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes; raises FileRefused otherwise."""
     try:

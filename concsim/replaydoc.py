@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-from concsim.files import FileRefused, read_small_file
+from concsim.files import FileRefused, NotUtf8, decode_utf8, read_small_file
 from concsim.limits import MAX_DURATION_S, MAX_SEED
 from concsim.replay import FORMAT, Replay, ReplayError
 from concsim.scenario.document import Document, Loc, Spot, read_document
@@ -169,15 +169,9 @@ def _text(name: str, path: str | Path) -> str:
     except FileRefused as error:
         raise ReplayError(f"{name}:1:1: {FILE}: {error.reason}; {_EXPECTED}") from None
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        before = data[: error.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        raise ReplayError(
-            f"{name}:{line}:{col}: {FILE}: byte 0x{data[error.start]:02x} is not UTF-8; "
-            "expected UTF-8 text"
-        ) from None
+        return decode_utf8(data)
+    except NotUtf8 as error:
+        raise ReplayError(f"{name}:{error.line}:{error.col}: {FILE}: {error}") from None
 
 
 def _document(name: str, text: str, *, json_file: bool) -> Document:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from concsim.files import FileRefused, read_small_file
+from concsim.files import FileRefused, NotUtf8, decode_utf8, read_small_file
 from concsim.scenario.checks import (
     check_collects,
     check_names,
@@ -82,15 +82,6 @@ def read_text(path: str | Path) -> str:
             name, FILE, f"{error.reason}; expected a scenario .yaml file"
         ) from None
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        before = data[: error.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        raise ScenarioError.one(
-            name,
-            FILE,
-            f"byte 0x{data[error.start]:02x} is not UTF-8; expected UTF-8 text",
-            line=line,
-            col=col,
-        ) from None
+        return decode_utf8(data)
+    except NotUtf8 as error:
+        raise ScenarioError.one(name, FILE, str(error), line=error.line, col=error.col) from None
