@@ -1,0 +1,319 @@
+"""Recording wrappers installed around the standard library before the program runs.
+
+Each wrapper acts only on the program's own objects (a function of the program submitted, a
+lock created in the program's file, a sleep called from it), so the standard library's
+internal use of the same calls costs nothing and reports nothing. Standard library only:
+this runs inside the program's interpreter, beside ``concsim.live.probe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+from asyncio import base_events
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from concsim.live.probe import Reporter, Tracer, _jsonable
+
+
+class Waits:
+    """Interruptible sleeps: a fault can land in a thread while it waits (``fail`` raises
+    there, ``hang`` makes the wait endless), as the simulator's faults do."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: dict[int, threading.Event] = {}
+        self.orders: dict[int, tuple[str, BaseException | None]] = {}
+
+    def order(self, tid: int, what: str, error: BaseException | None = None) -> bool:
+        """Deliver ``fail`` or ``hang`` to a thread; False if it is not waiting now."""
+        with self.lock:
+            event = self.events.get(tid)
+            if event is None:
+                if what == "hang":  # the thread's next wait never returns
+                    self.orders[tid] = (what, error)
+                    return True
+                return False
+            self.orders[tid] = (what, error)
+        event.set()
+        return True
+
+    def sleep(self, seconds: float) -> None:
+        tid = threading.get_ident()
+        event = threading.Event()
+        with self.lock:
+            self.events[tid] = event
+            if tid in self.orders:
+                event.set()
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and tid not in self.orders:
+                    return
+                if not event.wait(max(0.0, remaining)):
+                    continue
+                with self.lock:
+                    what, error = self.orders.pop(tid)
+                    event.clear()
+                if what == "fail":
+                    assert error is not None
+                    raise error
+                deadline = float("inf")  # hang: this wait never returns
+        finally:
+            with self.lock:
+                self.events.pop(tid, None)
+
+
+class Instruments:
+    """Installs every wrapper; keeps the maps from futures and tasks to task instances."""
+
+    def __init__(self, plan: dict[str, Any], out: Reporter, tracer: Tracer) -> None:
+        self.out = out
+        self.tracer = tracer
+        self.file = plan["program"]
+        self.helpers = frozenset(plan.get("helpers", ()))
+        self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
+        self.read: set[str] = set()  # instances whose future's outcome main read
+        self.waits = Waits()
+        # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
+        self.async_waits: dict[Any, tuple[Any, Any]] = {}
+
+    def instance_of(self, fn: Any, args: tuple[Any, ...]) -> str | None:
+        """The task instance a call ``fn(*args)`` runs: ``request(3)`` is ``request-3``."""
+        name = getattr(fn, "__name__", None)
+        if name in self.helpers and args and callable(args[0]):
+            return self.instance_of(args[0], args[1:])
+        copies = self.tracer.instances.get(name or "")
+        if copies is None or getattr(getattr(fn, "__code__", None), "co_filename", "") != (
+            self.file
+        ):
+            return None
+        if None in copies:
+            return copies[None]
+        return copies.get(args[0]) if args else None
+
+    def install(self) -> None:
+        time.sleep = self._sleep  # type: ignore[assignment]
+        asyncio.sleep = self._async_sleep  # type: ignore[assignment]
+        for cls in (Executor, *_executor_classes()):
+            if "submit" in cls.__dict__:
+                cls.submit = self._submit(cls.__dict__["submit"])  # type: ignore[method-assign]
+        Future.result = self._read(Future.result)  # type: ignore[method-assign]
+        Future.exception = self._read(Future.exception)  # type: ignore[method-assign]
+        base_events.BaseEventLoop.create_task = self._create_task(  # type: ignore[method-assign]
+            base_events.BaseEventLoop.create_task
+        )
+        threading.Lock = self._lock_factory(threading.Lock)  # type: ignore[misc]
+        sys.stdout = Tee(sys.stdout, "stdout", self.out)
+        sys.stderr = Tee(sys.stderr, "stderr", self.out)
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self.out.emit("fork", ppid=os.getppid())
+
+    def _sleep(self, seconds: float) -> None:
+        caller = sys._getframe(1).f_code.co_filename
+        if caller != self.file:
+            return _real_sleep(seconds)
+        return self.waits.sleep(seconds)
+
+    async def _async_sleep(self, delay: float, result: Any = None) -> Any:
+        """``asyncio.sleep`` as CPython writes it (a future and a ``call_later``), with both
+        kept so that ``fail`` can fail the future and ``hang`` can drop the timer."""
+        caller = sys._getframe(1)
+        if caller.f_code.co_filename != self.file or delay <= 0:
+            return await _real_async_sleep(delay, result)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        handle = loop.call_later(delay, _set_result, future, result)
+        task = asyncio.current_task()
+        self.async_waits[task] = (future, handle)
+        try:
+            return await future
+        finally:
+            handle.cancel()
+            self.async_waits.pop(task, None)
+
+    def _submit(self, submit: Any) -> Any:
+        instruments = self
+
+        def recorded_submit(executor: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            future = submit(executor, fn, *args, **kwargs)
+            name = instruments.instance_of(fn, args)
+            if name is not None:
+                instruments.futures[name] = future
+                instruments.out.emit("submit", task=name, how="executor.submit")
+                future.add_done_callback(lambda f: instruments._future_done(name, f))
+            return future
+
+        return recorded_submit
+
+    def _future_done(self, name: str, future: Any) -> None:
+        if future.cancelled():
+            self.out.emit("future", task=name, state="cancelled", error=None, message="")
+            return
+        error = future.exception()
+        self.out.emit(
+            "future",
+            task=name,
+            state="failed" if error is not None else "done",
+            error=type(error).__name__ if error is not None else None,
+            message=str(error) if error is not None else "",
+        )
+
+    def _read(self, method: Any) -> Any:
+        instruments = self
+
+        def recorded(future: Any, *args: Any, **kwargs: Any) -> Any:
+            name = next((n for n, f in instruments.futures.items() if f is future), None)
+            if name is None or threading.current_thread() is not threading.main_thread():
+                return method(future, *args, **kwargs)
+            try:
+                value = method(future, *args, **kwargs)
+            except BaseException as error:
+                if future.done():
+                    instruments.read.add(name)
+                    instruments.out.emit("read", task=name, error=type(error).__name__)
+                raise
+            instruments.read.add(name)
+            error = value if isinstance(value, BaseException) else None
+            instruments.out.emit(
+                "read", task=name, error=type(error).__name__ if error is not None else None
+            )
+            return value
+
+        return recorded
+
+    def _create_task(self, create_task: Any) -> Any:
+        instruments = self
+
+        def recorded_create_task(loop: Any, coro: Any, **kwargs: Any) -> Any:
+            task = create_task(loop, coro, **kwargs)
+            code = getattr(coro, "cr_code", None)
+            if code is None or code.co_filename != instruments.file:
+                return task
+            if code.co_name == instruments.tracer.main:
+                task.add_done_callback(instruments._main_done)
+                return task
+            frame = coro.cr_frame
+            copies = instruments.tracer.instances.get(code.co_name, {})
+            name = copies.get(None) or copies.get(frame.f_locals.get("i") if frame else None)
+            if name is not None:
+                instruments.futures[name] = task
+                instruments.out.emit(
+                    "submit", task=name, how="asyncio.create_task", coro=task.get_name()
+                )
+                task.add_done_callback(lambda t: instruments._task_done(name, t))
+            return task
+
+        return recorded_create_task
+
+    def _task_done(self, name: str, task: Any) -> None:
+        self._future_done(name, task)
+        if not task.cancelled() and task.exception() is None:
+            self.out.emit("value", task=name, value=_jsonable(task.result()))
+
+    def _main_done(self, task: Any) -> None:
+        """asyncio.run's main task is done: report the exceptions nobody retrieved."""
+        for name, future in self.futures.items():
+            if getattr(future, "_log_traceback", False):
+                self.out.emit("unretrieved", task=name, error=type(future.exception()).__name__)
+
+    def unread(self) -> None:
+        """At exit: concurrent futures whose exception nobody read."""
+        for name, future in self.futures.items():
+            if isinstance(future, Future) and name not in self.read and future.done():
+                if not future.cancelled() and future.exception() is not None:
+                    self.out.emit("unretrieved", task=name, error=type(future.exception()).__name__)
+
+    def _lock_factory(self, real: Any) -> Any:
+        instruments = self
+
+        def Lock() -> Any:  # it stands in for threading.Lock
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != instruments.file:
+                return real()
+            return RecordingLock(real(), instruments.out)
+
+        return Lock
+
+
+class RecordingLock:
+    """A ``threading.Lock`` that reports waits, acquisitions and releases."""
+
+    def __init__(self, lock: Any, out: Reporter) -> None:
+        self._lock = lock
+        self._out = out
+        self.name = ""
+
+    def _named(self) -> str:
+        if not self.name:
+            module = sys.modules.get("__main__")
+            for key, value in vars(module).items() if module else ():
+                if value is self:
+                    self.name = key
+        return self.name
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(False):
+            self._out.emit("lock", op="acquired", lock=self._named())
+            return True
+        if not blocking:
+            return False
+        self._out.emit("lock", op="waited", lock=self._named())
+        got = bool(self._lock.acquire(True, timeout))
+        if got:
+            self._out.emit("lock", op="acquired", lock=self._named())
+        return got
+
+    def release(self) -> None:
+        self._lock.release()
+        self._out.emit("lock", op="released", lock=self._named())
+
+    def locked(self) -> bool:
+        return bool(self._lock.locked())
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Tee:
+    """A standard stream that also reports what is written to it."""
+
+    def __init__(self, stream: Any, name: str, out: Reporter) -> None:
+        self._stream = stream
+        self._name = name
+        self._out = out
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._stream.flush()
+        if text:
+            self._out.emit("out", stream=self._name, text=text)
+        return int(written)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_real_sleep = time.sleep
+_real_async_sleep = asyncio.sleep
+
+
+def _set_result(future: Any, result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _executor_classes() -> tuple[type, ...]:
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    return (ThreadPoolExecutor, ProcessPoolExecutor)
