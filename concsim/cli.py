@@ -1,4 +1,4 @@
-"""The command line: list, validate, run (headless or in the terminal app), schema."""
+"""The command line: list, validate, run (headless or in the terminal app), code, schema."""
 
 from __future__ import annotations
 
@@ -94,6 +94,26 @@ def schema() -> None:
     from concsim.scenario.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("target")
+@click.option("--variant", default=None, help="Write this variant's program.")
+def code(target: str, variant: str | None) -> None:
+    """Print the Python program a scenario stands for (TARGET: a bundled name or a file)."""
+    from concsim.codegen import program
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    try:
+        scenario = load_scenario(find_scenario(target))
+        click.echo(program(scenario, variant).source, nl=False)
+    except ScenarioError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_INVALID)
+    except KeyError as error:
+        click.echo(f"{target}: {error.args[0]}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _parse_injection(text: str) -> Any:

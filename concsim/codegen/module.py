@@ -1,0 +1,256 @@
+"""The whole program: docstring, imports, module-level state, helpers, tasks, main."""
+
+from __future__ import annotations
+
+import textwrap
+
+from concsim.scenario import model as m
+
+from .aio import AsyncMain
+from .names import identifier, literal
+from .pools import PoolMain
+from .sites import Program, TaskSite
+from .steps import Resources, walk
+from .tasks import TaskFn, write_task
+from .writer import Writer
+
+SPIN = '''
+def spin(seconds):
+    """Pure-Python work for `seconds` of one core: bytecode, so it holds the GIL."""
+    for _ in range(round(seconds * LOOPS_PER_SECOND)):
+        pass
+
+
+def loops_per_second():
+    """How many rounds of an empty loop this interpreter runs in a second."""
+    rounds = 100_000
+    while True:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            pass
+        took = time.perf_counter() - start
+        if took > 0.02:
+            return rounds / took
+        rounds *= 2
+
+
+LOOPS_PER_SECOND = loops_per_second()
+'''
+
+CRUNCH = '''
+BLOCK = bytes(1 << 20)
+
+
+def crunch(seconds):
+    """Work in C for `seconds` of one core: hashlib releases the GIL while it hashes."""
+    for _ in range(round(seconds * HASHES_PER_SECOND)):
+        hashlib.sha256(BLOCK)
+
+
+def hashes_per_second():
+    """How many 1 MiB blocks hashlib hashes in a second."""
+    rounds = 4
+    while True:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            hashlib.sha256(BLOCK)
+        took = time.perf_counter() - start
+        if took > 0.02:
+            return rounds / took
+        rounds *= 2
+
+
+HASHES_PER_SECOND = hashes_per_second()
+'''
+
+CALL = '''
+def call(task):
+    """Run one task: lets `executor.map` run a different function for each item."""
+    return task()
+'''
+
+LOGGING = (
+    "logging.basicConfig(",
+    '    level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stdout',
+    ")",
+)
+
+
+def build(scenario: m.Scenario, variant: str | None) -> Program:
+    """``scenario`` as written (or with ``variant`` applied) as a runnable program."""
+    chosen = scenario.variant(variant)
+    program = chosen.program
+    res = _resources(chosen)
+    fns = [
+        TaskFn(
+            spec,
+            identifier(spec.name, res.taken),
+            nested=not spec.picklable,
+        )
+        for spec in chosen.tasks
+    ]
+    body = Writer()
+    for fn in fns:
+        if not fn.nested:
+            write_task(body, res, fn)
+            body.blank()
+            body.blank()
+    main = Writer()
+    if program.model is m.Model.ASYNCIO:
+        AsyncMain(main, res, program, fns).write()
+    else:
+        PoolMain(main, res, program, fns).write()
+    body.extend(main)
+    body.blank()
+    body.blank()
+    body.line('if __name__ == "__main__":')
+    with body.indented():
+        if "logging" in body.imports:
+            for line in LOGGING:
+                body.line(line)
+        body.line("asyncio.run(main())" if program.model is m.Model.ASYNCIO else "main()")
+    head = _head(scenario, chosen, variant, res, body)
+    offset = len(head)
+    source = "\n".join([*head, *body.lines]) + "\n"
+    sites = {offset + index + 1: site for index, site in sorted(body.sites.items())}
+    tasks = {}
+    for fn in fns:
+        for i in range(1, fn.spec.repeat + 1):
+            name = fn.spec.name if fn.spec.repeat == 1 else f"{fn.spec.name}-{i}"
+            index = i if fn.takes_index else None
+            tasks[name] = TaskSite(fn.spec.name, fn.function, index, fn.nested)
+    helpers = frozenset(h for h in ("spin", "crunch", "call") if f"def {h}(" in source)
+    return Program(source, sites, tasks, helpers, res.stop)
+
+
+def _resources(scenario: m.Scenario) -> Resources:
+    res = Resources(scenario.program.model)
+    res.taken |= {"main"}
+    program = scenario.program
+    steps = [
+        *walk(program.main_steps),
+        *walk(program.on_result),
+        *walk(program.on_error),
+    ]
+    for task in scenario.tasks:
+        steps += walk(task.steps) + walk(task.cleanup)
+    shared = list(scenario.shared)
+    locks: list[str] = []
+    queues = list(scenario.queues)
+    for step in steps:
+        match step:
+            case m.ReadStep() | m.WriteStep():
+                name = step.read if isinstance(step, m.ReadStep) else step.write
+                if name not in shared:
+                    shared.append(name)
+            case m.AcquireStep() | m.ReleaseStep():
+                name = step.acquire if isinstance(step, m.AcquireStep) else step.release
+                if name not in locks:
+                    locks.append(name)
+            case m.PutStep() | m.GetStep() | m.ConsumeStep():
+                name = getattr(step, m.step_kind(step))
+                if name not in queues:
+                    queues.append(name)
+            case m.CheckStopStep() | m.SetStopStep():
+                res.stop = "stop"
+    for name in shared:
+        res.shared[name] = identifier(name, res.taken)
+    for name in locks:
+        res.locks[name] = identifier(name, res.taken)
+    for name in queues:
+        res.queues[name] = identifier(name, res.taken)
+    return res
+
+
+def _head(
+    scenario: m.Scenario, chosen: m.Scenario, variant: str | None, res: Resources, body: Writer
+) -> list[str]:
+    """The docstring, imports and module-level state: written last, when the body's needs
+    are known."""
+    w = Writer()
+    summary = chosen.summary or scenario.summary or scenario.name
+    command = f"concsim code {scenario.name}" + (f" --variant {variant}" if variant else "")
+    doc = textwrap.wrap(summary.replace('"""', "'''"), 96)
+    w.line('"""' + doc[0])
+    for line in doc[1:]:
+        w.line(line)
+    w.blank()
+    w.line(f"Written by `{command}`.")
+    w.line('"""')
+    if scenario.faults:
+        w.blank()
+        w.line("# concsim applies these faults from outside the program:")
+        for fault in scenario.faults:
+            w.line("#   " + _fault_text(fault))
+    code = "\n".join(body.lines)
+    helpers = [SPIN] if "spin(" in code else []
+    helpers += [CRUNCH] if "crunch(" in code else []
+    helpers += [CALL] if res.uses_call else []
+    needs = set(body.imports)
+    if any(text is SPIN for text in helpers):
+        needs.add("time")
+    if any(text is CRUNCH for text in helpers):
+        needs |= {"time", "hashlib"}
+    state = _state(res, chosen)
+    for line in state:
+        needs.update(_modules(line))
+    w.blank()
+    for module in sorted(needs):
+        w.line(f"import {module}")
+    for module, names in sorted(body.from_imports.items()):
+        w.line(f"from {module} import {', '.join(sorted(names))}")
+    for name in res.errors:
+        w.blank()
+        w.blank()
+        w.line(f"class {name}(Exception):")
+        w.line(f'    """The scenario\'s {name}."""')
+    if state:
+        w.blank()
+        w.lines.extend(state)
+    for text in helpers:
+        w.blank()
+        w.lines.extend(text.rstrip("\n").split("\n"))
+    w.blank()
+    w.blank()
+    return w.lines
+
+
+def _state(res: Resources, scenario: m.Scenario) -> list[str]:
+    """Shared variables, locks, queues and the stop event, at module level."""
+    model = scenario.program.model
+    lines = [f"{python} = {scenario.shared.get(name, 0)}" for name, python in res.shared.items()]
+    kit = {
+        m.Model.ASYNCIO: ("asyncio.Lock()", "asyncio.Queue", "asyncio.Event()"),
+        m.Model.PROCESSES: (
+            "multiprocessing.Lock()",
+            "multiprocessing.Queue",
+            "multiprocessing.Event()",
+        ),
+    }.get(model, ("threading.Lock()", "queue.Queue", "threading.Event()"))
+    lines += [f"{name} = {kit[0]}" for name in res.locks.values()]
+    for name, python in res.queues.items():
+        spec = scenario.queues.get(name)
+        size = f"maxsize={spec.maxsize}" if spec is not None and spec.maxsize else ""
+        lines.append(f"{python} = {kit[1]}({size})")
+    if res.stop:
+        lines.append(f"{res.stop} = {kit[2]}")
+    return lines
+
+
+def _modules(line: str) -> set[str]:
+    from .writer import MODULES
+
+    return set(MODULES.findall(line))
+
+
+def _fault_text(fault: m.Fault) -> str:
+    when = (
+        f"at {m.format_duration(fault.at)}"
+        if fault.at is not None
+        else f"when {fault.when.task} starts step {fault.when.step}"  # type: ignore[union-attr]
+    )
+    error = f" ({fault.error})" if fault.fault is m.FaultKind.FAIL else ""
+    return f"{fault.fault.value} {fault.target} {when}{error}"
+
+
+__all__ = ["build", "literal"]
