@@ -116,6 +116,30 @@ def code(target: str, variant: str | None) -> None:
         sys.exit(EXIT_INVALID)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--variant", default=None, help="Check only this variant (default: all).")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Live runs at a time.")
+def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
+    """Simulate each scenario and run its program on CPython; print every disagreement.
+
+    Exit 0 when all agree, 1 on any disagreement, 2 for an invalid file.
+    """
+    from concsim.live.check import check_all, report
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    try:
+        scenarios = [load_scenario(find_scenario(file)) for file in files]
+    except ScenarioError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_INVALID)
+    lines, ok = report(check_all(scenarios, variant, jobs=jobs))
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
 def _parse_injection(text: str) -> Any:
     from concsim.engine import Injection
     from concsim.scenario.model import parse_duration
@@ -154,6 +178,7 @@ def _parse_injection(text: str) -> Any:
     help="Playback speed in the app: virtual seconds per second.",
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
+@click.option("--live", is_flag=True, help="Run the scenario's program on CPython instead.")
 @click.option(
     "--replay",
     type=click.Path(dir_okay=False),
@@ -170,6 +195,7 @@ def run(
     injections: tuple[str, ...],
     speed: float,
     paused: bool,
+    live: bool,
     replay: str | None,
 ) -> None:
     """Run TARGET, a bundled scenario's name or a scenario file."""
@@ -215,6 +241,7 @@ def run(
             as_json=as_json,
             as_events=events,
             one_variant=replay is not None or only_as_written,
+            live=live,
         )
     )
 
@@ -228,6 +255,7 @@ def _headless(
     as_json: bool,
     as_events: bool,
     one_variant: bool = False,
+    live: bool = False,
 ) -> int:
     from rich.console import Console
 
@@ -258,12 +286,21 @@ def _headless(
     results: dict[str, Any] = {}
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
+        sim: Any
         try:
-            sim = Simulation(scenario, variant=name, seed=seed, injections=injections)
+            if live:
+                from concsim.live.session import LiveSession
+
+                sim = LiveSession(scenario, variant=name, seed=seed, injections=injections)
+            else:
+                sim = Simulation(scenario, variant=name, seed=seed, injections=injections)
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
-        sim.run()
+        if isinstance(sim, Simulation):
+            sim.run()
+        else:
+            sim.run_to_end()
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))

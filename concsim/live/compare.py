@@ -28,7 +28,7 @@ from typing import Any
 
 from concsim.events import Event, OutputWritten, ResultReceived, SharedWritten
 from concsim.export.outcome import outcome
-from concsim.scenario.model import CpuStep, NativeStep, RepeatStep, Scenario
+from concsim.scenario.model import CpuStep, NativeStep, Pattern, RepeatStep, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,9 @@ class Disagreement:
     timing: bool = False
 
     def __str__(self) -> str:
-        return f"{self.fact}: simulator says {_show(self.simulated)}, CPython did {_show(self.real)}"
+        return (
+            f"{self.fact}: simulator says {_show(self.simulated)}, CPython did {_show(self.real)}"
+        )
 
 
 def _show(value: Any) -> str:
@@ -95,7 +97,7 @@ def compare(
     for key in ("outcome", "error"):
         if sim["main"][key] != live["main"][key]:
             found.append(Disagreement(f"main {key}", sim["main"][key], live["main"][key]))
-    found += _results(simulated, real, margin)
+    found += _results(scenario, sim, live, simulated, real, margin)
     live_tasks = {task["name"]: task for task in live["tasks"]}
     for task in sim["tasks"]:
         other = live_tasks.get(task["name"], {})
@@ -109,9 +111,7 @@ def compare(
             elif a is not None and not margin.allows(a, b):
                 found.append(Disagreement(f"{task['name']} {key} ({margin.why})", a, b, True))
     if not margin.allows(sim["elapsed"], live["elapsed"]):
-        found.append(
-            Disagreement(f"elapsed ({margin.why})", sim["elapsed"], live["elapsed"], True)
-        )
+        found.append(Disagreement(f"elapsed ({margin.why})", sim["elapsed"], live["elapsed"], True))
     found += _output(simulated, real)
     if Counter(sim["warnings"]) != Counter(live["warnings"]):
         found.append(Disagreement("warnings", sim["warnings"], live["warnings"]))
@@ -119,11 +119,26 @@ def compare(
     return found
 
 
-def _results(simulated: Sequence[Event], real: Sequence[Event], margin: Margin) -> list[Disagreement]:
+def _results(
+    scenario: Scenario,
+    sim_outcome: dict[str, Any],
+    live_outcome: dict[str, Any],
+    simulated: Sequence[Event],
+    real: Sequence[Event],
+    margin: Margin,
+) -> list[Disagreement]:
     sim = [(e.t, e.value) for e in simulated if isinstance(e, ResultReceived) and e.error is None]
     live = [e.value for e in real if isinstance(e, ResultReceived) and e.error is None]
     values = [value for _, value in sim]
     if Counter(map(repr, values)) != Counter(map(repr, live)):
+        if _cut_short(scenario, sim_outcome, live_outcome):
+            # as_completed yields the futures already done when it is called in set order
+            # (CPython: concurrent/futures/_base.py, ``finished = set(fs) - ...``): when one
+            # of them raises, which values came before it is CPython's choice.
+            done = {task["name"] for task in sim_outcome["tasks"] if task["outcome"] == "ok"}
+            received = [e.task for e in real if isinstance(e, ResultReceived) and e.error is None]
+            if all(task in done for task in received):
+                return []
         return [Disagreement("results", values, live)]
     # Order matters only between results the simulator received more than a margin apart.
     position = {repr(value): i for i, value in enumerate(live)}
@@ -134,26 +149,74 @@ def _results(simulated: Sequence[Event], real: Sequence[Event], margin: Margin) 
     return []
 
 
-_TRACE_BODY = re.compile(r"^(\s+.*|\s*\^+\s*)$")
-_QUALIFIED = re.compile(r"^(?:[A-Za-z_][\w]*\.)+([A-Za-z_]\w*(?:Error|Exception|Pool|Group|Exit|Interrupt)\b.*)$")
+def _cut_short(scenario: Scenario, sim: dict[str, Any], live: dict[str, Any]) -> bool:
+    """Both mains raised while reading ``as_completed`` results."""
+    return (
+        scenario.program.collect.pattern is Pattern.AS_COMPLETED
+        and sim["main"]["outcome"] == live["main"]["outcome"] == "raised"
+    )
+
+
+_QUALIFIED = re.compile(r"^(?:[a-z_][\w]*\.)+([A-Z]\w*(?::.*)?)$")
+_CHAINS = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
 
 
 def normalise(lines: Iterable[str]) -> list[str]:
-    """Output lines with each traceback reduced to its first and last line."""
+    """Output lines with each traceback reduced to the simulator's three lines.
+
+    CPython prints frames, chained exceptions (``raise ... from``, a worker's
+    ``_RemoteTraceback``) and each sub-exception of an ``ExceptionGroup``; the simulator
+    prints ``Traceback (most recent call last):``, ``  ...`` and the exception that
+    reached the top, without its module prefix. That last line is what is compared.
+    """
+    text = list(lines)
     out: list[str] = []
-    in_trace = False
-    for line in lines:
-        if line.startswith("Traceback (most recent call last):"):
+    i = 0
+    while i < len(text):
+        line = text[i]
+        if line.startswith("  + Exception Group Traceback"):
+            i += 1
+            top = None
+            while i < len(text) and (not text[i] or text[i][0] == " "):
+                if top is None and text[i].startswith("  | ") and text[i][4:5] not in (" ", ""):
+                    top = text[i][4:]
+                i += 1
+            out += [_HEADER, "  ...", _unqualified(top or "")]
+            continue
+        if not line.startswith((_HEADER, _REMOTE)):
             out.append(line)
-            out.append("  ...")
-            in_trace = True
+            i += 1
             continue
-        if in_trace and _TRACE_BODY.match(line):
-            continue
-        in_trace = False
-        match = _QUALIFIED.match(line)
-        out.append(match.group(1) if match else line)
+        last = ""
+        i += 1
+        while i < len(text):
+            line = text[i]
+            i += 1
+            if not line or line[0] == " " or line == '"""' or line.startswith(_HEADER):
+                continue
+            if line in _CHAINS or line.startswith(_REMOTE):
+                continue
+            last = line  # an exception's own line; a chain may still follow
+            ahead = i
+            while ahead < len(text) and text[ahead] in ("", '"""'):
+                ahead += 1
+            if ahead < len(text) and text[ahead] in _CHAINS:
+                continue
+            break
+        out += [_HEADER, "  ...", _unqualified(last)]
     return out
+
+
+_HEADER = "Traceback (most recent call last):"
+_REMOTE = "concurrent.futures.process._RemoteTraceback"
+
+
+def _unqualified(line: str) -> str:
+    match = _QUALIFIED.match(line)
+    return match.group(1) if match else line
 
 
 def _by_task(events: Sequence[Event]) -> dict[str, list[str]]:

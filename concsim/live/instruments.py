@@ -98,17 +98,17 @@ class Instruments:
         return copies.get(args[0]) if args else None
 
     def install(self) -> None:
-        time.sleep = self._sleep  # type: ignore[assignment]
+        time.sleep = self._sleep
         asyncio.sleep = self._async_sleep  # type: ignore[assignment]
         for cls in (Executor, *_executor_classes()):
             if "submit" in cls.__dict__:
-                cls.submit = self._submit(cls.__dict__["submit"])  # type: ignore[method-assign]
-        Future.result = self._read(Future.result)  # type: ignore[method-assign]
-        Future.exception = self._read(Future.exception)  # type: ignore[method-assign]
-        base_events.BaseEventLoop.create_task = self._create_task(  # type: ignore[method-assign]
-            base_events.BaseEventLoop.create_task
-        )
-        threading.Lock = self._lock_factory(threading.Lock)  # type: ignore[misc]
+                setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
+        # Assigned with setattr: replacing a method of a stdlib class is the point here.
+        setattr(Future, "result", self._read(Future.result))  # noqa: B010
+        setattr(Future, "exception", self._read(Future.exception))  # noqa: B010
+        loop_class = base_events.BaseEventLoop
+        setattr(loop_class, "create_task", self._create_task(loop_class.create_task))  # noqa: B010
+        threading.Lock = self._lock_factory(threading.Lock)
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
@@ -181,9 +181,9 @@ class Instruments:
                     instruments.out.emit("read", task=name, error=type(error).__name__)
                 raise
             instruments.read.add(name)
-            error = value if isinstance(value, BaseException) else None
+            stored = value if isinstance(value, BaseException) else None
             instruments.out.emit(
-                "read", task=name, error=type(error).__name__ if error is not None else None
+                "read", task=name, error=type(stored).__name__ if stored is not None else None
             )
             return value
 
@@ -227,9 +227,10 @@ class Instruments:
     def unread(self) -> None:
         """At exit: concurrent futures whose exception nobody read."""
         for name, future in self.futures.items():
-            if isinstance(future, Future) and name not in self.read and future.done():
-                if not future.cancelled() and future.exception() is not None:
-                    self.out.emit("unretrieved", task=name, error=type(future.exception()).__name__)
+            if not isinstance(future, Future) or name in self.read or not future.done():
+                continue
+            if not future.cancelled() and future.exception() is not None:
+                self.out.emit("unretrieved", task=name, error=type(future.exception()).__name__)
 
     def _lock_factory(self, real: Any) -> Any:
         instruments = self

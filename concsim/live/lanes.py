@@ -51,3 +51,4 @@ class TaskTrack:
     raised: tuple[str, str] | None = None
     value: Any = None
     received: bool = False
+    unknown_end: float | None = None  # it ended here by an exception its future will name

@@ -22,6 +22,7 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dis
 import json
 import os
@@ -48,13 +49,12 @@ class Reporter:
         line = json.dumps(record, default=_text)
         if len(line) > _MAX_RECORD:
             for key in ("value", "text", "message"):
-                if isinstance(record.get(key), str):
-                    record[key] = record[key][:1000] + "…"
+                value = record.get(key)
+                if isinstance(value, str):
+                    record[key] = value[:1000] + "…"
             line = json.dumps(record, default=_text)[:_MAX_RECORD]
-        try:
+        with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
             os.write(self.fd, line.encode() + b"\n")
-        except OSError:  # the reader is gone: the run was aborted
-            pass
 
 
 def _text(value: Any) -> Any:
@@ -90,6 +90,7 @@ class Tracer:
         self.frames: dict[Any, dict[str, Any]] = {}  # live task/main frame -> its state
         self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
         self.main_frame: Any = None
+        self.stop: str | None = plan.get("stop_event")
 
     def _role(self, code: Any) -> str | None:
         role: str | None = None
@@ -123,6 +124,8 @@ class Tracer:
             state = {"task": name, "exc": None, "pending": None}
             self.frames[frame] = state
             if role == "main":
+                if self.main_frame is None:
+                    self.out.emit("main_begin")
                 self.main_frame = frame
             else:
                 self.running[name] = threading.get_ident()
@@ -155,6 +158,8 @@ class Tracer:
                     self._results(frame, state)
         elif event == "exception":
             error = arg[1]
+            if isinstance(error, _PLUMBING):
+                return self.local  # how awaits and generators finish, not an error
             if state["exc"] is not error:
                 state["exc"] = error
                 self.out.emit(
@@ -170,6 +175,8 @@ class Tracer:
                 return self.local  # a coroutine suspended at an await
             if how == "returned":
                 state["exc"] = None
+            elif state["exc"] is None:
+                state["exc"] = _UNKNOWN  # e.g. thrown into a suspended coroutine
             if state["pending"] is not None:
                 name = self.writes[state["pending"]]
                 self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
@@ -189,12 +196,22 @@ class Tracer:
             )
             return
         self.running.pop(name, None)
-        if error is not None:
+        if error is _UNKNOWN:
+            self.out.emit("end", task=name, error="?", message="", value=None)
+        elif error is not None:
             self.out.emit(
                 "end", task=name, error=type(error).__name__, message=str(error), value=None
             )
         else:
-            self.out.emit("end", task=name, error=None, message="", value=_jsonable(value))
+            stop = frame.f_globals.get(self.stop) if self.stop else None
+            self.out.emit(
+                "end",
+                task=name,
+                error=None,
+                message="",
+                value=_jsonable(value),
+                stopped=bool(stop is not None and stop.is_set()),
+            )
 
     def _results(self, frame: Any, state: dict[str, Any]) -> None:
         """New values in main's ``results`` list: what main received, in order."""
@@ -205,6 +222,10 @@ class Tracer:
         for value in results[seen:]:
             self.out.emit("received", value=_jsonable(value))
         state["seen"] = len(results)
+
+
+_PLUMBING = (StopIteration, StopAsyncIteration, GeneratorExit)
+_UNKNOWN = object()
 
 
 def _exit_kind(frame: Any) -> str:
@@ -267,7 +288,7 @@ def run(plan_path: str) -> None:
         raise
     finally:
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)  # type: ignore[arg-type,unused-ignore]
     out.emit("returned")
 
 

@@ -11,6 +11,7 @@ an abort at any instant — leaves no process, thread, pipe or temporary file be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -194,10 +195,8 @@ class LiveRun:
             return
         self.closed = True
         if self.process is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.process.wait()
         if self._control is not None:
             os.close(self._control)

@@ -62,7 +62,9 @@ class LiveSession:
                 self.timed.append((fault.at / 1e6, fault.fault.value, fault.target, fault.error))
             elif fault.when is not None:
                 key = (fault.when.task, fault.when.step)
-                self.hooks.setdefault(key, []).append((fault.fault.value, fault.target, fault.error))
+                self.hooks.setdefault(key, []).append(
+                    (fault.fault.value, fault.target, fault.error)
+                )
         for injection in injections:
             self.timed.append((injection.at, injection.fault, injection.target, injection.error))
         self.timed.sort(key=lambda item: item[0])
@@ -93,7 +95,7 @@ class LiveSession:
         site = self.program.sites.get(record["line"])
         if site is None or site.path[:1] != ("steps",) or len(site.path) != 2:
             return
-        for fault, target, error in self.hooks.pop((record["task"], site.path[1]), ()):
+        for fault, target, error in self.hooks.pop((record["task"], int(site.path[1])), ()):
             threading.Thread(target=self.inject, args=(fault, target, error), daemon=True).start()
 
     # --- faults -------------------------------------------------------------------------
@@ -138,8 +140,8 @@ class LiveSession:
             for pid, lane in self.translator.processes.items():
                 if lane == target:
                     return pid
-        pid = self.pids.get(task) if task else None
-        return pid if pid is not None and pid != main_pid else None
+        found = self.pids.get(task) if task else None
+        return found if found is not None and found != main_pid else None
 
     def _kill_refusal(self, target: str, task: str | None) -> str:
         if task is not None and task in self.pids:

@@ -81,15 +81,24 @@ class Translator:
         self.main_reported = False
         self.exit_t: float | None = None
         self.faults: dict[int, tuple[str, str]] = {}
+        self.main_begun = False
 
     # --- emitting -----------------------------------------------------------------------
 
     def _t(self, record: Record) -> float:
         if self.t0 is None:
             self.t0 = record["t"]
+        if record["k"] == "main_begin" and not self.main_begun:
+            # Time 0 is when main() starts, as in the simulator: the module's imports and
+            # the calibration of the cpu loop before it are not part of the run.
+            self.main_begun = True
+            self.t0 = record["t"]
+            self.last = 0.0
         # Threads stamp a record, then may wait for the GIL before writing it: keep the
         # stream in order by never letting time go back (a few microseconds at most).
         self.last = max(self.last, round(record["t"] - self.t0, 6))
+        if not self.main_begun:
+            self.last = 0.0
         return self.last
 
     def emit(self, cls: type[Event], t: float, **fields: Any) -> None:
@@ -220,7 +229,7 @@ class Translator:
             if track.raised == (record["error"], record["message"]):
                 return  # the same exception, passing through a finally block
             track.raised = (record["error"], record["message"])
-        site = self.sites.get(record.get("line"))
+        site = self.sites.get(record.get("line", 0))
         self.emit(
             ExceptionRaised,
             t,
@@ -234,7 +243,13 @@ class Translator:
     def _on_end(self, record: Record, t: float) -> None:
         track = self.tracks[record["task"]]
         error = record["error"]
+        if error == "?":
+            # It left by an exception the tracer did not see (thrown in at an await): the
+            # task's future, reported next, says which.
+            track.unknown_end = t
+            return
         if error is None:
+            track.value = record["value"]
             stopped = record.get("stopped") and track.last_kind == "check_stop"
             outcome = "cancelled" if stopped else "ok"
         elif error == "CancelledError":
@@ -278,14 +293,17 @@ class Translator:
         self.emit(FutureChanged, t, task=track.name, state=state, error=record["error"])
         if track.ended:
             return
-        if track.killed or (track.started is not None and record["error"] == "BrokenProcessPool"):
+        if track.unknown_end is not None:
+            outcome = {"cancelled": "cancelled", "failed": "failed"}.get(state.value, "ok")
+            error = "CancelledError" if outcome == "cancelled" else record["error"]
+            self._end(track, t, outcome, error)
+        elif track.killed or (track.started is not None and record["error"] == "BrokenProcessPool"):
             self._end(track, t, "killed", record["error"])
         elif track.started is None:
-            outcome = "cancelled" if state is FutureState.CANCELLED else "never_started"
-            if self.asyncio and state is FutureState.CANCELLED:
-                self._end(track, t, outcome, "CancelledError")
+            if state is FutureState.CANCELLED:
+                self._end(track, t, "cancelled", "CancelledError")
             else:
-                self._end(track, t, outcome, record["error"])
+                self._end(track, t, "never_started", record["error"])
 
     def _on_received(self, record: Record, t: float) -> None:
         value = record["value"]
