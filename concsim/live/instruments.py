@@ -98,8 +98,8 @@ class Instruments:
         return copies.get(args[0]) if args else None
 
     def install(self) -> None:
-        time.sleep = self._sleep
-        asyncio.sleep = self._async_sleep  # type: ignore[assignment]
+        time.sleep = self._sleep  # type: ignore[assignment]  # the same call, recorded
+        asyncio.sleep = self._async_sleep
         for cls in (Executor, *_executor_classes()):
             if "submit" in cls.__dict__:
                 setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
@@ -143,12 +143,14 @@ class Instruments:
         instruments = self
 
         def recorded_submit(executor: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            future = submit(executor, fn, *args, **kwargs)
             name = instruments.instance_of(fn, args)
-            if name is not None:
-                instruments.futures[name] = future
-                instruments.out.emit("submit", task=name, how="executor.submit")
-                future.add_done_callback(lambda f: instruments._future_done(name, f))
+            if name is None:
+                return submit(executor, fn, *args, **kwargs)
+            # Reported first: a pool thread may start the task before submit() returns.
+            instruments.out.emit("submit", task=name, how="executor.submit")
+            future = submit(executor, fn, *args, **kwargs)
+            instruments.futures[name] = future
+            future.add_done_callback(lambda f: instruments._future_done(name, f))
             return future
 
         return recorded_submit

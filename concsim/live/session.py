@@ -37,14 +37,16 @@ class LiveSession:
         seed: int | None = None,
         injections: Iterable[Any] = (),
         on_events: Callable[[list[Event]], None] | None = None,
+        program: Any = None,
     ) -> None:
+        """``program`` is a ``concsim.codegen.Program``; by default, the scenario's own."""
         from concsim.codegen import program as generate
 
         self.source = scenario
         self.variant = variant
         self.scenario = scenario.variant(variant)
         self.seed = scenario.seed if seed is None else seed
-        self.program = generate(scenario, variant=variant)
+        self.program = program if program is not None else generate(scenario, variant=variant)
         self.plan = plan_of(self.program, self.scenario)
         self.on_events = on_events
         self.translator = Translator(
