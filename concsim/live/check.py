@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from concsim.engine import Simulation
+from concsim.engine import Injection, Simulation
 from concsim.live.compare import SLEEP_BOUND, Disagreement, compare, margin_for
 from concsim.live.session import LiveSession
 from concsim.scenario.model import Scenario
@@ -51,12 +51,18 @@ def on_this_machine(scenario: Scenario, variant: str | None) -> tuple[Scenario, 
     return applied.model_copy(update={"machine": machine}), note
 
 
-def check_one(scenario: Scenario, variant: str | None, *, loose: float = 1.0) -> CheckResult:
+def check_one(
+    scenario: Scenario,
+    variant: str | None,
+    *,
+    loose: float = 1.0,
+    injections: Sequence[Injection] = (),
+) -> CheckResult:
     """Simulate, run live, compare; a timing miss is run again once before it counts."""
     label = scenario.name + (f" --variant {variant}" if variant else "")
     applied, note = on_this_machine(scenario, variant)
     result = CheckResult(scenario, label + note, variant)
-    sim = Simulation(applied)
+    sim = Simulation(applied, injections=injections)
     simulated = sim.run()
     hung = bool(simulated) and getattr(simulated[-1], "hung", False)
     elapsed = simulated[-1].t if simulated else 0.0
@@ -64,7 +70,7 @@ def check_one(scenario: Scenario, variant: str | None, *, loose: float = 1.0) ->
     limit = elapsed + 1.0 if hung else elapsed * LIMIT_FACTOR + LIMIT_EXTRA
     for attempt in range(2):
         try:
-            real = LiveSession(applied).run_to_end(limit=limit)
+            real = LiveSession(applied, injections=injections).run_to_end(limit=limit)
         except Exception as error:  # a broken program is a finding, not a crash of check
             result.error = f"{type(error).__name__}: {error}"
             return result

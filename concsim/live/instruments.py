@@ -9,6 +9,7 @@ this runs inside the program's interpreter, beside ``concsim.live.probe``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import threading
@@ -55,7 +56,7 @@ class Waits:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 and tid not in self.orders:
                     return
-                if not event.wait(max(0.0, remaining)):
+                if not event.wait(None if remaining == _FOREVER else max(0.0, remaining)):
                     continue
                 with self.lock:
                     what, error = self.orders.pop(tid)
@@ -63,7 +64,7 @@ class Waits:
                 if what == "fail":
                     assert error is not None
                     raise error
-                deadline = float("inf")  # hang: this wait never returns
+                deadline = _FOREVER  # hang: this wait never returns
         finally:
             with self.lock:
                 self.events.pop(tid, None)
@@ -82,6 +83,16 @@ class Instruments:
         self.waits = Waits()
         # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
         self.async_waits: dict[Any, tuple[Any, Any]] = {}
+
+    def instances_of(self, fn: Any, args: tuple[Any, ...]) -> list[str]:
+        """The task instances one submitted call runs: ``request(3)`` is ``request-3``; a
+        chunk of ``ProcessPoolExecutor.map`` (``partial(_process_chunk, fn)`` over a list
+        of argument tuples) runs one per item."""
+        if isinstance(fn, functools.partial) and fn.func.__name__ == "_process_chunk":
+            names = [self.instance_of(fn.args[0], tuple(item)) for item in args[0]]
+            return [name for name in names if name is not None]
+        name = self.instance_of(fn, args)
+        return [] if name is None else [name]
 
     def instance_of(self, fn: Any, args: tuple[Any, ...]) -> str | None:
         """The task instance a call ``fn(*args)`` runs: ``request(3)`` is ``request-3``."""
@@ -143,14 +154,16 @@ class Instruments:
         instruments = self
 
         def recorded_submit(executor: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            name = instruments.instance_of(fn, args)
-            if name is None:
+            names = instruments.instances_of(fn, args)
+            if not names:
                 return submit(executor, fn, *args, **kwargs)
             # Reported first: a pool thread may start the task before submit() returns.
-            instruments.out.emit("submit", task=name, how="executor.submit")
+            for name in names:
+                instruments.out.emit("submit", task=name, how="executor.submit")
             future = submit(executor, fn, *args, **kwargs)
-            instruments.futures[name] = future
-            future.add_done_callback(lambda f: instruments._future_done(name, f))
+            for name in names:
+                instruments.futures[name] = future
+            future.add_done_callback(lambda f: [instruments._future_done(n, f) for n in names])
             return future
 
         return recorded_submit
@@ -172,21 +185,22 @@ class Instruments:
         instruments = self
 
         def recorded(future: Any, *args: Any, **kwargs: Any) -> Any:
-            name = next((n for n, f in instruments.futures.items() if f is future), None)
-            if name is None or threading.current_thread() is not threading.main_thread():
+            names = [n for n, f in instruments.futures.items() if f is future]
+            if not names or threading.current_thread() is not threading.main_thread():
                 return method(future, *args, **kwargs)
             try:
                 value = method(future, *args, **kwargs)
             except BaseException as error:
                 if future.done():
-                    instruments.read.add(name)
-                    instruments.out.emit("read", task=name, error=type(error).__name__)
+                    instruments.read.update(names)
+                    for name in names:
+                        instruments.out.emit("read", task=name, error=type(error).__name__)
                 raise
-            instruments.read.add(name)
+            instruments.read.update(names)
             stored = value if isinstance(value, BaseException) else None
-            instruments.out.emit(
-                "read", task=name, error=type(stored).__name__ if stored is not None else None
-            )
+            for name in names:
+                kind = type(stored).__name__ if stored is not None else None
+                instruments.out.emit("read", task=name, error=kind)
             return value
 
         return recorded
@@ -308,6 +322,7 @@ class Tee:
 
 
 _real_sleep = time.sleep
+_FOREVER = float("inf")
 _real_async_sleep = asyncio.sleep
 
 

@@ -117,8 +117,8 @@ class LiveRun:
                     record = json.loads(line)
                 except ValueError:
                     continue
-                if record.get("k") == "start":
-                    self.t0 = record["t"]
+                if record.get("k") == "main_begin" and self.t0 is None:
+                    self.t0 = record["t"]  # time 0: main() starts, as in the simulator
                     self._started.set()
                 with self._lock:
                     self.records.append(record)

@@ -277,7 +277,9 @@ class Translator:
             if final is not None:
                 self._state(lane, t, final, track.name)
         self.emit(TaskEnded, t, task=track.name, outcome=outcome, error=error, cleanup=cleanup)
-        if lane is not None and lane.startswith(("thread-", "process-")) and outcome != "hung":
+        if lane == "main":
+            self.lane_task[lane] = None  # a sequential program's main goes on by itself
+        elif lane is not None and lane.startswith(("thread-", "process-")) and outcome != "hung":
             self.lane_task[lane] = None
             self._state(lane, t, LaneState.IDLE, None)
 
