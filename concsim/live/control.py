@@ -10,7 +10,6 @@ from inside: the parent sends SIGKILL or SIGINT itself. Standard library only.
 from __future__ import annotations
 
 import builtins
-import ctypes
 import json
 import os
 import sys
@@ -65,6 +64,8 @@ class Control:
             return None
         # Running Python code: raised at its next eval-breaker check (a loop's back edge, a
         # call), as CPython's PyThreadState_SetAsyncExc does.
+        import ctypes  # only when needed: its import costs start-up time
+
         kind = _injected_type(type(error))
         set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
         set_async(ctypes.c_ulong(tid), ctypes.py_object(kind))

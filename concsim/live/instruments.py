@@ -8,16 +8,15 @@ this runs inside the program's interpreter, beside ``concsim.live.probe``.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import sys
 import threading
 import time
-from asyncio import base_events
-from concurrent.futures import Executor, Future
+from types import ModuleType
 from typing import Any
 
+from concsim.live.hooks import AfterImport
 from concsim.live.probe import Reporter, Tracer, _jsonable
 
 
@@ -110,19 +109,42 @@ class Instruments:
 
     def install(self) -> None:
         time.sleep = self._sleep  # type: ignore[assignment]  # the same call, recorded
-        asyncio.sleep = self._async_sleep
-        for cls in (Executor, *_executor_classes()):
-            if "submit" in cls.__dict__:
-                setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
-        # Assigned with setattr: replacing a method of a stdlib class is the point here.
-        setattr(Future, "result", self._read(Future.result))  # noqa: B010
-        setattr(Future, "exception", self._read(Future.exception))  # noqa: B010
-        loop_class = base_events.BaseEventLoop
-        setattr(loop_class, "create_task", self._create_task(loop_class.create_task))  # noqa: B010
         threading.Lock = self._lock_factory(threading.Lock)
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
+        # Replacing a method of a standard class is the point here, hence setattr; each
+        # module is patched when the program imports it, not before.
+        AfterImport(
+            {
+                "concurrent.futures._base": self._patch_futures,
+                "concurrent.futures.thread": self._patch_executor,
+                "concurrent.futures.process": self._patch_executor,
+                "asyncio.base_events": self._patch_loop,
+                "asyncio.tasks": self._patch_sleep,
+            }
+        ).install()
+
+    def _patch_futures(self, module: ModuleType) -> None:
+        future = module.Future
+        setattr(future, "result", self._read(future.result))  # noqa: B010
+        setattr(future, "exception", self._read(future.exception))  # noqa: B010
+        self._patch_executor(module)
+
+    def _patch_executor(self, module: ModuleType) -> None:
+        for cls in vars(module).values():
+            own = isinstance(cls, type) and cls.__module__ == module.__name__
+            if own and "submit" in cls.__dict__ and cls.__name__.endswith("Executor"):
+                setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
+
+    def _patch_loop(self, module: ModuleType) -> None:
+        loop = module.BaseEventLoop
+        setattr(loop, "create_task", self._create_task(loop.create_task))  # noqa: B010
+
+    def _patch_sleep(self, module: ModuleType) -> None:
+        global _real_async_sleep
+        _real_async_sleep = vars(module)["sleep"]
+        setattr(module, "sleep", self._async_sleep)  # noqa: B010  # asyncio copies it next
 
     def _forked(self) -> None:
         self.out.emit("fork", ppid=os.getppid())
@@ -139,6 +161,7 @@ class Instruments:
         caller = sys._getframe(1)
         if caller.f_code.co_filename != self.file or delay <= 0:
             return await _real_async_sleep(delay, result)
+        asyncio = sys.modules["asyncio"]
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         handle = loop.call_later(delay, _set_result, future, result)
@@ -163,10 +186,14 @@ class Instruments:
             future = submit(executor, fn, *args, **kwargs)
             for name in names:
                 instruments.futures[name] = future
-            future.add_done_callback(lambda f: [instruments._future_done(n, f) for n in names])
+            future.add_done_callback(lambda f: instruments._futures_done(names, f))
             return future
 
         return recorded_submit
+
+    def _futures_done(self, names: list[str], future: Any) -> None:
+        for name in names:
+            self._future_done(name, future)
 
     def _future_done(self, name: str, future: Any) -> None:
         if future.cancelled():
@@ -243,7 +270,7 @@ class Instruments:
     def unread(self) -> None:
         """At exit: concurrent futures whose exception nobody read."""
         for name, future in self.futures.items():
-            if not isinstance(future, Future) or name in self.read or not future.done():
+            if hasattr(future, "get_loop") or name in self.read or not future.done():
                 continue
             if not future.cancelled() and future.exception() is not None:
                 self.out.emit("unretrieved", task=name, error=type(future.exception()).__name__)
@@ -323,15 +350,9 @@ class Tee:
 
 _real_sleep = time.sleep
 _FOREVER = float("inf")
-_real_async_sleep = asyncio.sleep
+_real_async_sleep: Any = None  # asyncio.sleep, once the program imports asyncio
 
 
 def _set_result(future: Any, result: Any) -> None:
     if not future.done():
         future.set_result(result)
-
-
-def _executor_classes() -> tuple[type, ...]:
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-    return (ThreadPoolExecutor, ProcessPoolExecutor)

@@ -21,7 +21,6 @@ This module imports only the standard library: it runs inside the program's inte
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dis
 import json
@@ -245,8 +244,9 @@ _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 
 
 def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
     try:
-        return asyncio.current_task()
+        return asyncio.current_task() if asyncio is not None else None
     except RuntimeError:
         return None
 
