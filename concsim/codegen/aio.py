@@ -163,12 +163,12 @@ class AsyncMain:
                     w.line(f"results.append(await {awaited})", **site)
                     self._on_result()
             case m.Pattern.WAIT:
-                args = ["tasks"]
+                wait_args = ["tasks"]
                 if timeout:
-                    args.append(f"timeout={timeout}")
+                    wait_args.append(f"timeout={timeout}")
                 if collect.return_when is not m.ReturnWhen.ALL_COMPLETED:
-                    args.append(f"return_when=asyncio.{collect.return_when.value}")
-                w.line(f"done, pending = await asyncio.wait({', '.join(args)})", **site)
+                    wait_args.append(f"return_when=asyncio.{collect.return_when.value}")
+                w.line(f"done, pending = await asyncio.wait({', '.join(wait_args)})", **site)
                 w.line("for task in done:")
                 with w.indented():
                     w.line("results.append(task.result())", **got)

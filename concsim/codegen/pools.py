@@ -27,7 +27,7 @@ class PoolMain:
         self.pooled = self.model is not m.Model.SEQUENTIAL and program.executor
         self.plain = self.model is not m.Model.SEQUENTIAL and not program.executor
         self.frame = Frame("main", False, repr("main"), exit_value="")
-        self.submitted: set[int] = set()  # id() of the calls handed over so far
+        self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
 
@@ -214,14 +214,14 @@ class PoolMain:
                     self._on_result()
             case m.Pattern.WAIT:
                 w.need("concurrent.futures", "wait")
-                args = ["futures"]
+                wait_args = ["futures"]
                 if timeout:
-                    args.append(timeout)
+                    wait_args.append(timeout)
                 when = collect.return_when
                 if when is not m.ReturnWhen.ALL_COMPLETED:
                     w.need("concurrent.futures", when.value)
-                    args.append(f"return_when={when.value}")
-                w.line(f"done, not_done = wait({', '.join(args)})", **site)
+                    wait_args.append(f"return_when={when.value}")
+                w.line(f"done, not_done = wait({', '.join(wait_args)})", **site)
                 w.line("for future in done:")
                 with w.indented():
                     w.line("results.append(future.result())", **got)

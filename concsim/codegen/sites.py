@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -94,3 +94,5 @@ class Program:
     """Top-level helpers a tracer should not step into (``spin``, ``crunch``, ``call``)."""
     stop_event: str | None = None
     """The module-level ``threading.Event`` that ``check_stop`` reads, if any."""
+    shared: Mapping[str, str] = field(default_factory=dict)
+    """Scenario shared variable -> its module-level global in the program."""

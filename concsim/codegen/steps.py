@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,26 @@ def error_expr(name: str, writer: Writer, res: Resources) -> str:
         return name
     res.errors.setdefault(name, name)
     return name
+
+
+def raise_argument(error: str, message: str) -> str:
+    """The argument that makes CPython print ``error: message``. ``KeyError`` prints the
+    ``repr`` of its argument, so ``'customer_id'`` is raised as ``KeyError("customer_id")``."""
+    if not message:
+        return ""
+    if (
+        error == "KeyError"
+        and len(message) >= 2
+        and message[0] == message[-1]
+        and message[0] in "'\""
+    ):
+        try:
+            value = ast.literal_eval(message)
+        except (SyntaxError, ValueError):
+            return literal(message)
+        if repr(value) == message:
+            return literal(value)
+    return literal(message)
 
 
 def tmp_name(res: Resources, name: str) -> str:
@@ -124,7 +145,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 write_steps(w, res, frame, step.steps, (*path, "steps"))
         case SiteKind.RAISE:
             error = error_expr(step.raise_, w, res)
-            line(f"raise {error}({literal(step.message) if step.message else ''})")
+            line(f"raise {error}({raise_argument(step.raise_, step.message)})")
         case SiteKind.PRINT:
             line(f"print({literal(step.print)})")
         case SiteKind.LOG:
