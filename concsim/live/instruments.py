@@ -95,6 +95,9 @@ class Instruments:
 
     def instance_of(self, fn: Any, args: tuple[Any, ...]) -> str | None:
         """The task instance a call ``fn(*args)`` runs: ``request(3)`` is ``request-3``."""
+        if isinstance(fn, functools.partial):  # map(call, [..., partial(c, 3)])
+            return self.instance_of(fn.func, (*fn.args, *args))
+        fn = getattr(fn, "__wrapped__", fn)  # the function, not the probe's tracing wrapper
         name = getattr(fn, "__name__", None)
         if name in self.helpers and args and callable(args[0]):
             return self.instance_of(args[0], args[1:])
@@ -147,6 +150,8 @@ class Instruments:
         setattr(module, "sleep", self._async_sleep)  # noqa: B010  # asyncio copies it next
 
     def _forked(self) -> None:
+        # A worker starts untraced; the task wrapper traces each task it runs.
+        sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
 
     def _sleep(self, seconds: float) -> None:

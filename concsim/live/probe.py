@@ -1,11 +1,12 @@
 """The probe: runs a generated program unchanged on CPython and reports what it does.
 
 ``python -m concsim.live.probe PLAN.json`` installs its instruments from outside the shown
-code, then runs the program with ``runpy.run_path(..., run_name="__main__")``:
+code, then runs the program as ``__main__`` (``concsim.live.scope.run_program``, the
+equivalent of ``runpy.run_path``):
 
-- ``sys.settrace`` / ``threading.settrace`` (CPython: ``sys.settrace``) see the calls of the
-  program's task and main functions and the lines that stand for steps; any other frame,
-  including the ``cpu`` helper, is not traced inside (the call hook returns ``None``);
+- ``sys.settrace`` (CPython: ``sys.settrace``), switched on only inside the program's task
+  and main functions (``concsim.live.scope``), sees their calls, their exceptions and the
+  lines that stand for steps; the ``cpu`` and ``native`` helpers run untraced;
 - ``time.sleep``, ``asyncio.sleep``, ``Executor.submit``, ``Future.result``,
   ``BaseEventLoop.create_task``, ``threading.Lock`` and the standard streams are wrapped, for
   the program's own calls only (the caller's file is the program's);
@@ -25,7 +26,6 @@ import contextlib
 import dis
 import json
 import os
-import runpy
 import sys
 import threading
 import time
@@ -257,6 +257,7 @@ def run(plan_path: str) -> None:
 
     from concsim.live.control import Control
     from concsim.live.instruments import Instruments
+    from concsim.live.scope import Scope, run_program
 
     with open(plan_path, encoding="utf-8") as file:
         plan = json.load(file)
@@ -276,10 +277,10 @@ def run(plan_path: str) -> None:
     sys.argv = [program]
     sys.path[0] = os.path.dirname(program)
     out.emit("start", main_tid=threading.get_ident())
-    threading.settrace(tracer.call)
-    sys.settrace(tracer.call)
+    traced = frozenset({tracer.main, *tracer.instances})
+    scope = Scope(program, traced, tracer.helpers, tracer.call)
     try:
-        runpy.run_path(program, run_name="__main__")
+        run_program(program, scope)
     except SystemExit as error:
         out.emit("uncaught", error="SystemExit", message=str(error.code))
         raise
@@ -288,7 +289,6 @@ def run(plan_path: str) -> None:
         raise
     finally:
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type,unused-ignore]
     out.emit("returned")
 
 
