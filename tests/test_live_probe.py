@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 import pytest
@@ -40,7 +41,7 @@ SCENARIO = load_scenario_text(
     )
 )
 
-SOURCE = '''\
+SOURCE = """\
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -69,7 +70,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 PROGRAM = Program(
     source=SOURCE,
@@ -132,7 +133,7 @@ def test_a_failing_task_tells_its_story_in_order(events: list[Event]) -> None:
     received = [e for e in events if isinstance(e, ResultReceived)]
     assert ("request-2", "ValueError") in [(e.task, e.error) for e in received]
     assert [e.seq for e in events] == list(range(len(events)))
-    assert all(a.t <= b.t for a, b in zip(events, events[1:], strict=False))
+    assert all(a.t <= b.t for a, b in itertools.pairwise(events))
 
 
 def test_lanes_are_named_as_the_simulator_names_them_and_the_gil_is_not_invented(
