@@ -19,9 +19,12 @@ _probe_start = time.perf_counter()
 
 
 def _probe_value(value):
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return repr(value)
+    """A value as the outcome JSON holds it: plain data as is, anything else as its repr."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
 
 
 def _probe_profile(frame, event, arg):

@@ -13,6 +13,34 @@ MODULES = re.compile(
     r"\b(asyncio|functools|hashlib|logging|multiprocessing|queue|sys|threading|time)\."
 )
 """Standard modules a line may use as ``module.name``; ``line`` imports them."""
+WIDTH = 100
+
+
+def _wrap(code: str) -> tuple[str, str, str] | None:
+    """``f(a, b)`` too long for a line as ``f(`` / ``a, b`` / ``)``, the way ruff format
+    splits a call: at the first bracket whose partner ends the line (before ``,`` or ``:``)."""
+    end = len(code.rstrip(",:"))
+    opening = code.find("(")
+    if opening < 0:
+        return None
+    depth = 0
+    quote = ""
+    for index in range(opening, end):
+        char = code[index]
+        if quote:
+            if char == quote and code[index - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                if index != end - 1:
+                    return None
+                return code[: opening + 1], code[opening + 1 : index], code[index:]
+    return None
 
 
 class Writer:
@@ -37,13 +65,25 @@ class Writer:
     ) -> None:
         """Write one line; with ``kind``, the line stands for that site."""
         self.imports.update(MODULES.findall(code))
-        text = INDENT * self.depth + code
+        pad = INDENT * self.depth
+        text = pad + code
         if comment and comment.strip() != code.strip():
             text += "  # " + comment.replace("\n", " ")
         if kind is not None:
             assert owner is not None
             self.sites[len(self.lines)] = Site(owner, kind, label, path)
-        self.lines.append(text)
+        parts = _wrap(code) if len(pad + code) > WIDTH else None
+        if parts is None:
+            self.lines.append(text)
+            return
+        head, inner, tail = parts  # the comment goes with the line the site is on
+        self.lines.append(text[: len(pad + head)] + text[len(pad + code) :])
+        loop = inner.rfind(" for i in range(")
+        if len(pad + INDENT + inner) > WIDTH and loop > 0:  # a generator: its for on a line
+            self.lines += [pad + INDENT + inner[:loop], pad + INDENT + inner[loop + 1 :]]
+        else:
+            self.lines.append(pad + INDENT + inner)
+        self.lines.append(pad + tail)
 
     def blank(self) -> None:
         self.lines.append("")
@@ -84,7 +124,7 @@ def display(
     The site (if any) is on the first line. ``brackets=""``: the items are arguments."""
     opening, closing = (brackets[0], brackets[1]) if brackets else ("", "")
     one = f"{head}{opening}{', '.join(items)}{closing}{tail}"
-    if len(INDENT * w.depth + one) <= 100 or len(items) < 2:
+    if len(INDENT * w.depth + one) <= WIDTH or len(items) < 2:
         w.line(one, **site)  # type: ignore[arg-type]
         return
     w.line(f"{head}{opening}", **site)  # type: ignore[arg-type]
