@@ -230,6 +230,7 @@ def run(
                 paused=paused,
                 replay=replay,
                 injections=[] if replay is not None else parsed,
+                live=live,
             )
         )
     sys.exit(

@@ -159,17 +159,22 @@ class LiveSession:
         """Run the program with its timed faults; returns every event."""
         self.start()
         try:
-            if not self.run.wait_started(timeout=30.0):
-                raise RuntimeError(f"the program did not start:\n{self.run.stderr}")
-            for at, fault, target, error in self.timed:
-                delay = at - self.run.now
-                if delay > 0 and self.run.wait(delay):
-                    break
-                self.inject(fault, target, error)
-            self.exited = self.run.wait(max(0.0, limit - self.run.now))
+            self.drive(limit)
         finally:
             self.close()
         return self.events
+
+    def drive(self, limit: float = DEFAULT_LIMIT) -> None:
+        """Apply the timed faults as their times come; return when the program exits or
+        ``limit`` seconds after it started (``exited`` says which)."""
+        if not self.run.wait_started(timeout=30.0):
+            raise RuntimeError(f"the program did not start:\n{self.run.stderr}")
+        for at, fault, target, error in self.timed:
+            delay = at - self.run.now
+            if delay > 0 and self.run.wait(delay):
+                break
+            self.inject(fault, target, error)
+        self.exited = self.run.wait(max(0.0, limit - self.run.now))
 
     def close(self) -> None:
         """Stop the program (if still running), then close the event stream."""

@@ -20,6 +20,7 @@ def launch(
     paused: bool,
     replay: str | None,
     injections: Sequence[Any] = (),
+    live: bool = False,
 ) -> int:
     """Open the browser (``run`` None) or the run screen; return the process exit code.
 
@@ -34,10 +35,11 @@ def launch(
             run=run,
             variant=variant,
             seed=seed,
-            speed=speed,
+            speed=1.0 if live else speed,
             paused=paused,
             replay=replay,
             injections=injections,
+            **_live_options(live),
         )
     except ScenarioError as error:
         print(error, file=sys.stderr)
@@ -48,5 +50,18 @@ def launch(
     except KeyError as error:  # an unknown variant: the message names the known ones
         print(error.args[0] if error.args else error, file=sys.stderr)
         return 2
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        if app.session is not None:
+            app.session.close()  # a live program ends with the app
     return code if isinstance(code, int) else (app.return_code or 0)
+
+
+def _live_options(live: bool) -> dict[str, Any]:
+    """The app driven by the real program: its events arrive in real time (speed 1)."""
+    if not live:
+        return {}
+    from concsim.live.app import live_factory
+
+    return {"factory": live_factory}
