@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import re
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +18,7 @@ from concsim.events import (
     ExceptionRaised,
     GilChanged,
     LaneCreated,
+    OutputWritten,
     ResultReceived,
     TaskEnded,
     TaskStarted,
@@ -143,3 +148,35 @@ def test_lanes_are_named_as_the_simulator_names_them_and_the_gil_is_not_invented
     lanes = [e.lane for e in events if isinstance(e, LaneCreated)]
     assert lanes == ["main", "thread-1", "thread-2"]
     assert not any(isinstance(e, GilChanged) for e in events)
+
+
+RAISING = """\
+import time
+
+
+def main():
+    time.sleep(0.01)
+    raise ValueError("no such page")
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_traceback_reads_as_under_plain_python(tmp_path: Path) -> None:
+    """The probe's own frames are left out of tracebacks: the same lines as python prints."""
+    program = tmp_path / "program.py"
+    program.write_text(RAISING)
+    plain = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, check=False
+    )
+    scenario = load_scenario_text("version: 1\nname: raising\ntasks: []\n")
+    live = Program(source=RAISING, sites={}, tasks={})
+    events = LiveSession(scenario, program=live).run_to_end(limit=20)
+    written = "".join(e.text for e in events if isinstance(e, OutputWritten))
+    # Only the program's temporary path differs.
+    assert re.sub(r'File ".*program.py"', "FILE", written) == re.sub(
+        r'File ".*program.py"', "FILE", plain.stderr
+    )
+    assert outcome(events)["main"] == {"outcome": "raised", "error": "ValueError"}

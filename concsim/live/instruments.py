@@ -341,19 +341,49 @@ class Tee:
         self._stream = stream
         self._name = name
         self._out = out
+        self._hiding = threading.local()
 
     def write(self, text: str) -> int:
+        # CPython's own traceback printer writes a frame's line in pieces: gather it first.
+        state = self._hiding
+        pieces = getattr(state, "pieces", None)
+        if pieces is not None:
+            pieces.append(text)
+            if not text.endswith("\n"):
+                return len(text)
+            state.pieces = None
+            text = "".join(pieces)
+        elif text.startswith('  File "') and not text.endswith("\n"):
+            state.pieces = [text]
+            return len(text)
+        if self._is_probe_frame(text):
+            return len(text)
         written = self._stream.write(text)
         self._stream.flush()
         if text:
             self._out.emit("out", stream=self._name, text=text)
         return int(written)
 
+    def _is_probe_frame(self, text: str) -> bool:
+        """A traceback frame of the probe itself (its wrappers, ``<frozen runpy>``), with
+        its source and caret lines: left out, so that a traceback reads as under
+        ``python program.py``. ``traceback`` writes a frame's lines in several pieces."""
+        state = self._hiding
+        if not text:  # the C printer writes empty margins between pieces
+            return bool(getattr(state, "on", False))
+        if text.startswith('  File "'):
+            state.on = _PROBE_DIR in text or "<frozen runpy>" in text
+        elif getattr(state, "on", False) and getattr(state, "line_start", True):
+            state.on = text.startswith(" ") or text == "\n"
+        state.line_start = text.endswith("\n")
+        return bool(getattr(state, "on", False))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 _real_sleep = time.sleep
+_PROBE_DIR = os.path.dirname(os.path.abspath(__file__))
 _FOREVER = float("inf")
 _real_async_sleep: Any = None  # asyncio.sleep, once the program imports asyncio
 
