@@ -78,6 +78,7 @@ class Instruments:
         self.file = plan["program"]
         self.helpers = frozenset(plan.get("helpers", ()))
         self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
+        self.names: dict[int, list[str]] = {}  # id of a concurrent Future -> its instances
         self.read: set[str] = set()  # instances whose future's outcome main read
         self.waits = Waits()
         # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
@@ -191,6 +192,7 @@ class Instruments:
             future = submit(executor, fn, *args, **kwargs)
             for name in names:
                 instruments.futures[name] = future
+            instruments.names[id(future)] = names
             future.add_done_callback(lambda f: instruments._futures_done(names, f))
             return future
 
@@ -217,7 +219,7 @@ class Instruments:
         instruments = self
 
         def recorded(future: Any, *args: Any, **kwargs: Any) -> Any:
-            names = [n for n, f in instruments.futures.items() if f is future]
+            names = instruments.names.get(id(future), [])
             if not names or threading.current_thread() is not threading.main_thread():
                 return method(future, *args, **kwargs)
             try:
