@@ -24,10 +24,8 @@ from concsim.events import (
     FaultRefused,
     FutureChanged,
     FutureState,
-    LaneCreated,
     LaneKind,
     LaneState,
-    LaneStateChanged,
     LockAcquired,
     LockReleased,
     LockWaited,
@@ -43,13 +41,11 @@ from concsim.events import (
     TaskSubmitted,
     WarningIssued,
 )
-from concsim.live.lanes import STATE_OF_KIND, TaskTrack
+from concsim.live.lanes import STATE_OF_KIND, LaneBook, Record, TaskTrack
 from concsim.scenario.model import Model, Scenario
 
-Record = dict[str, Any]
 
-
-class Translator:
+class Translator(LaneBook):
     """Folds records, in arrival order, into events with non-decreasing ``t``."""
 
     def __init__(
@@ -62,84 +58,18 @@ class Translator:
         seed: int,
         tasks: Mapping[str, str],
     ) -> None:
+        super().__init__()
         self.scenario = scenario
         self.sites = sites
         self.asyncio = scenario.program.model is Model.ASYNCIO
         self.header = {"scenario": name, "variant": variant, "seed": seed, "tasks": tuple(tasks)}
-        self.events: list[Event] = []
-        self.t0: float | None = None
-        self.last = 0.0
-        self.main_pid = -1
-        self.main_tid = -1
-        self.lanes: dict[tuple[int, int], str] = {}
-        self.processes: dict[int, str] = {}
         self.tracks = {task: TaskTrack(task, spec) for task, spec in tasks.items()}
         self.coroutines: dict[str, str] = {}  # asyncio task name (Task-3) -> task instance
-        self.lane_task: dict[str, str | None] = {}
         self.holders: dict[str, str] = {}  # lock -> lane holding it
         self.main_end: Record | None = None
         self.main_reported = False
         self.exit_t: float | None = None
         self.faults: dict[int, tuple[str, str]] = {}
-        self.main_begun = False
-
-    # --- emitting -----------------------------------------------------------------------
-
-    def _t(self, record: Record) -> float:
-        if self.t0 is None:
-            self.t0 = record["t"]
-        if record["k"] == "main_begin" and not self.main_begun:
-            # Time 0 is when main() starts, as in the simulator: the module's imports and
-            # the calibration of the cpu loop before it are not part of the run.
-            self.main_begun = True
-            self.t0 = record["t"]
-            self.last = 0.0
-        # Threads stamp a record, then may wait for the GIL before writing it: keep the
-        # stream in order by never letting time go back (a few microseconds at most).
-        self.last = max(self.last, round(record["t"] - self.t0, 6))
-        if not self.main_begun:
-            self.last = 0.0
-        return self.last
-
-    def emit(self, cls: type[Event], t: float, **fields: Any) -> None:
-        self.events.append(cls(t=t, seq=len(self.events), **fields))
-
-    def _lane(self, lane: str, t: float, kind: LaneKind, name: str, process: str) -> str:
-        if lane not in self.lane_task:
-            self.lane_task[lane] = None
-            self.emit(LaneCreated, t, lane=lane, lane_kind=kind, name=name, process=process)
-        return lane
-
-    def _state(self, lane: str, t: float, state: LaneState, step: str | None) -> None:
-        self.emit(
-            LaneStateChanged, t, lane=lane, state=state, task=self.lane_task.get(lane), step=step
-        )
-
-    def lane_of(self, record: Record, t: float) -> str:
-        """The lane of the thread that wrote a record, created on first sight."""
-        key = (record["pid"], record["tid"])
-        lane = self.lanes.get(key)
-        if lane is not None:
-            return lane
-        pid = record["pid"]
-        if pid != self.main_pid:
-            lane = self._process(pid, t)
-        elif record["tid"] == self.main_tid:
-            lane = "main"
-        else:
-            count = sum(1 for name in self.lanes.values() if name.startswith("thread-"))
-            lane = f"thread-{count + 1}"
-            self._lane(lane, t, LaneKind.THREAD, lane, "main")
-        self.lanes[key] = lane
-        return lane
-
-    def _process(self, pid: int, t: float) -> str:
-        lane = self.processes.get(pid)
-        if lane is None:
-            lane = self.processes[pid] = f"process-{len(self.processes) + 1}"
-            self._lane(lane, t, LaneKind.PROCESS, lane, lane)
-            self._state(lane, t, LaneState.IDLE, None)
-        return lane
 
     # --- records ------------------------------------------------------------------------
 
