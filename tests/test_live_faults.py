@@ -74,11 +74,13 @@ def test_kill_sends_sigkill_to_the_worker_and_breaks_the_pool() -> None:
         WAITING_PROCESSES, injections=[_injection("0.15s:kill:process-1")]
     ).run_to_end(limit=20)
     killed = [e for e in events if isinstance(e, ProcessKilled)]
-    assert [(e.lane, e.task) for e in killed] == [("process-1", "fetch-1")]
+    # Which of the two workers takes fetch-1 first is the OS scheduler's choice.
+    assert [e.lane for e in killed] == ["process-1"]
+    assert killed[0].task in ("fetch-1", "fetch-2")
     result = outcome(events)
     assert result["main"] == {"outcome": "raised", "error": "BrokenProcessPool"}
     tasks = {task["name"]: task for task in result["tasks"]}
-    assert tasks["fetch-1"]["outcome"] == "killed"
+    assert tasks[killed[0].task]["outcome"] == "killed"
     assert {tasks[f"fetch-{i}"]["error"] for i in (1, 2, 3, 4)} == {"BrokenProcessPool"}
 
 
