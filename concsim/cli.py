@@ -213,6 +213,30 @@ def code(target: str, variant: str | None) -> None:
         sys.exit(EXIT_INVALID)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--variant", default=None, help="Check only this variant (default: all).")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Live runs at a time.")
+def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
+    """Simulate each scenario and run its program on CPython; print every disagreement.
+
+    Exit 0 when all agree, 1 on any disagreement, 2 for an invalid file.
+    """
+    from concsim.live.check import check_all, report
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    try:
+        scenarios = [load_scenario(find_scenario(file)) for file in files]
+    except ScenarioError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_INVALID)
+    lines, ok = report(check_all(scenarios, variant, jobs=jobs))
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
 def _parse_injection(text: str) -> Any:
     from concsim.engine import Injection
 
@@ -256,6 +280,7 @@ def _parse_injection(text: str) -> Any:
     help="Playback speed in the app: virtual seconds per second.",
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
+@click.option("--live", is_flag=True, help="Run the scenario's program on CPython instead.")
 @click.option(
     "--max-events",
     type=click.IntRange(1, 100_000_000),
@@ -280,6 +305,7 @@ def run(
     injections: tuple[str, ...],
     speed: float,
     paused: bool,
+    live: bool,
     replay: str | None,
     max_events: int | None,
 ) -> None:
@@ -318,6 +344,7 @@ def run(
                 replay=replay,
                 injections=[] if replay is not None else parsed,
                 max_events=max_events,
+                live=live,
             )
         )
     sys.exit(
@@ -332,6 +359,7 @@ def run(
             trace_path=trace_path,
             max_events=max_events or DEFAULT_MAX_EVENTS,
             fault_source="--inject" if replay is None else f"{replay}: injection",
+            live=live,
         )
     )
 
@@ -348,6 +376,7 @@ def _headless(
     trace_path: str | None = None,
     max_events: int = DEFAULT_MAX_EVENTS,
     fault_source: str = "--inject",
+    live: bool = False,
 ) -> int:
     from rich.console import Console
 
@@ -391,18 +420,27 @@ def _headless(
     forbidden = False
     console = Console(highlight=False, soft_wrap=True)
     for name in names:
+        sim: Any
         try:
-            sim = Simulation(
-                scenario, variant=name, seed=seed, injections=injections, max_events=max_events
-            )
+            if live:
+                from concsim.live.session import LiveSession
+
+                sim = LiveSession(scenario, variant=name, seed=seed, injections=injections)
+            else:
+                sim = Simulation(
+                    scenario, variant=name, seed=seed, injections=injections, max_events=max_events
+                )
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
-        sim.run()
-        if sim.exhausted:
-            shown = f" (variant {name})" if name is not None and len(names) > 1 else ""
-            click.echo(f"{target}{shown}: {sim.exhausted}", err=True)
-            return EXIT_INVALID
+        if isinstance(sim, Simulation):
+            sim.run()
+            if sim.exhausted:
+                shown = f" (variant {name})" if name is not None and len(names) > 1 else ""
+                click.echo(f"{target}{shown}: {sim.exhausted}", err=True)
+                return EXIT_INVALID
+        else:
+            sim.run_to_end()
         result = outcome(sim.events)
         verdicts = verdicts_for(scenario, name, result)
         if verdicts is not None:  # the exit status says so whatever the output format

@@ -21,6 +21,7 @@ def launch(
     replay: str | None,
     injections: Sequence[Any] = (),
     max_events: int | None = None,
+    live: bool = False,
 ) -> int:
     """Open the browser (``run`` None) or the run screen; return the process exit code.
 
@@ -31,6 +32,10 @@ def launch(
     from concsim.ui.session import budgeted_factory, engine_factory
 
     factory = engine_factory if max_events is None else budgeted_factory(max_events)
+    if live:  # the app driven by the real program: its events arrive in real time (speed 1)
+        from concsim.live.app import live_factory
+
+        factory = live_factory
     try:
         app = make_app(
             targets,
@@ -38,7 +43,7 @@ def launch(
             run=run,
             variant=variant,
             seed=seed,
-            speed=speed,
+            speed=1.0 if live else speed,
             paused=paused,
             replay=replay,
             injections=injections,
@@ -52,5 +57,9 @@ def launch(
     except KeyError as error:  # an unknown variant: the message names the known ones
         print(error.args[0] if error.args else error, file=sys.stderr)
         return 2
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        if app.session is not None:
+            app.session.close()  # a live program ends with the app
     return code if isinstance(code, int) else (app.return_code or 0)

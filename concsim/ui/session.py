@@ -95,6 +95,7 @@ class Session:
         self._start(tuple(injections))
 
     def _start(self, injections: tuple[Any, ...]) -> None:
+        self.close()
         self.sim = self.factory(self.scenario, self.variant, self.seed, injections)
         self.timeline = Timeline()
         self.ledger = Ledger()
@@ -102,6 +103,12 @@ class Session:
         self.generation += 1
         self.sim.advance(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
         self.sync()
+
+    def close(self) -> None:
+        """End the current run if it holds anything outside (a live program)."""
+        close = getattr(getattr(self, "sim", None), "close", None)
+        if close is not None:
+            close()
 
     def sync(self) -> list[Event]:
         """Feed the events the simulation produced since the last call to the views' models."""

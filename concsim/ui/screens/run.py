@@ -87,7 +87,9 @@ class RunScreen(Screen[None]):
 
     def _measure_variants(self) -> None:
         session = self.session
-        self.elapsed = elapsed_by_variant(session.scenario, session.seed, session.factory)
+        # Each variant's time is the simulator's estimate, also beside a live run.
+        factory = getattr(session.factory, "estimates", session.factory)
+        self.elapsed = elapsed_by_variant(session.scenario, session.seed, factory)
 
     # --- keeping the widgets in step with the session ------------------------------------
 

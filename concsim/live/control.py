@@ -1,0 +1,138 @@
+"""Faults delivered inside the running program, on the parent's command.
+
+A daemon thread, started before the program and never traced, reads one JSON command per
+line from a pipe and acts on the program's own objects: ``fail`` raises in the target where
+it stands, ``hang`` makes its wait endless, ``cancel`` calls ``Future.cancel()`` /
+``Task.cancel()`` or sets the program's stop event. ``kill`` and ``interrupt`` need no help
+from inside: the parent sends SIGKILL or SIGINT itself. Standard library only.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+from concsim.live.instruments import Instruments
+from concsim.live.probe import Reporter
+
+
+class Control:
+    """Carries out the parent's fault commands; reports each as applied or refused."""
+
+    def __init__(self, fd: int, instruments: Instruments, out: Reporter, stop: str | None):
+        self.fd = fd
+        self.instruments = instruments
+        self.out = out
+        self.stop = stop
+        self.loop: Any = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._serve, name="concsim-probe", daemon=True).start()
+
+    def _serve(self) -> None:
+        with os.fdopen(self.fd, "r", encoding="utf-8") as commands:
+            for line in commands:
+                command = json.loads(line)
+                try:
+                    reason = self.apply(command)
+                except Exception as error:  # report, never break the program
+                    reason = f"could not apply it live: {type(error).__name__}: {error}"
+                self.out.emit("applied", id=command["id"], reason=reason)
+
+    def apply(self, command: dict[str, Any]) -> str | None:
+        """Apply one fault; the reason it does not apply, or None."""
+        fault, target = command["fault"], command["target"]
+        if fault == "cancel":
+            return self._cancel(target)
+        if fault not in ("fail", "hang"):
+            return f"{fault} is not applied from inside the program"
+        future = self.instruments.futures.get(target)
+        if future is not None and hasattr(future, "get_loop"):
+            return self._in_coroutine(future, fault, command.get("error", "RuntimeError"))
+        tid = self.instruments.tracer.running.get(target)
+        if tid is None:
+            return f"{target} is not running in the main process"
+        if fault == "hang":
+            self.instruments.waits.order(tid, "hang")
+            return None
+        error = _error(command.get("error", "RuntimeError"))
+        if self.instruments.waits.order(tid, "fail", error):
+            return None
+        # Running Python code: raised at its next eval-breaker check (a loop's back edge, a
+        # call), as CPython's PyThreadState_SetAsyncExc does.
+        import ctypes  # only when needed: its import costs start-up time
+
+        kind = _injected_type(type(error))
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        set_async(ctypes.c_ulong(tid), ctypes.py_object(kind))
+        return None
+
+    def _in_coroutine(self, task: Any, fault: str, error_name: str) -> str | None:
+        if task.done():
+            return f"{task.get_name()} has already finished"
+        waits = self.instruments.async_waits
+
+        def act() -> None:
+            wait = waits.get(task)
+            if wait is None:
+                return
+            future, handle = wait
+            if fault == "hang":
+                handle.cancel()
+            elif not future.done():
+                future.set_exception(_error(error_name))
+
+        task.get_loop().call_soon_threadsafe(act)
+        return None
+
+    def _cancel(self, target: str) -> str | None:
+        future = self.instruments.futures.get(target)
+        if future is None:
+            if self.stop is not None and target in self.instruments.tracer.running:
+                event = getattr(sys.modules["__main__"], self.stop, None)
+                if event is not None:
+                    event.set()
+                    return None
+            return f"{target} has no future to cancel"
+        if hasattr(future, "get_loop"):
+            done = threading.Event()
+            accepted: list[bool] = []
+
+            def cancel() -> None:
+                accepted.append(future.cancel())
+                done.set()
+
+            future.get_loop().call_soon_threadsafe(cancel)
+            done.wait(1.0)
+            self.out.emit("cancel", task=target, accepted=bool(accepted and accepted[0]))
+            return None
+        self.out.emit("cancel", task=target, accepted=future.cancel())
+        return None
+
+
+def _error(name: str) -> BaseException:
+    """``ValueError("injected")``: the type by name (the program's own or a builtin)."""
+    kind = _lookup(name)
+    return kind("injected")
+
+
+def _lookup(name: str) -> type[BaseException]:
+    short = name.rsplit(".", 1)[-1]
+    found = getattr(sys.modules.get("__main__"), short, None) or getattr(builtins, short, None)
+    if isinstance(found, type) and issubclass(found, BaseException):
+        return found
+    return type(short, (Exception,), {})
+
+
+def _injected_type(kind: type[BaseException]) -> type[BaseException]:
+    """An asynchronous exception is raised from its type alone; this subclass, of the same
+    name, carries the message ``injected``."""
+
+    def __init__(self: BaseException, *args: object) -> None:
+        kind.__init__(self, "injected")
+
+    return type(kind.__name__, (kind,), {"__init__": __init__, "__module__": kind.__module__})

@@ -1,0 +1,129 @@
+"""What the translator keeps per task, and the lane state each kind of line stands for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from concsim.events import Event, LaneCreated, LaneKind, LaneState, LaneStateChanged
+
+Record = dict[str, Any]
+
+STATE_OF_KIND: dict[str, LaneState] = {
+    "cpu": LaneState.RUNNING,
+    "native": LaneState.NATIVE,
+    "io": LaneState.IO,
+    "sleep": LaneState.IO,
+    "blocking": LaneState.IO,
+    "to_thread": LaneState.IO,
+    "acquire": LaneState.RUNNING,  # a LockWaited record turns it to blocked if it must wait
+    "release": LaneState.RUNNING,
+    "read": LaneState.RUNNING,
+    "write": LaneState.RUNNING,
+    "put": LaneState.BLOCKED,
+    "get": LaneState.BLOCKED,
+    "consume": LaneState.BLOCKED,
+    "raise": LaneState.RUNNING,
+    "print": LaneState.RUNNING,
+    "log": LaneState.RUNNING,
+    "check_stop": LaneState.RUNNING,
+    "set_stop": LaneState.RUNNING,
+    "submit": LaneState.RUNNING,
+    "collect": LaneState.BLOCKED,
+    "result": LaneState.BLOCKED,
+    "shutdown": LaneState.BLOCKED,
+}
+"""A line's kind (``concsim.codegen.SiteKind``) -> the state its lane enters there. Kinds
+not listed (structure: ``return``, ``executor``, ``catch``) leave the state as it is."""
+
+
+@dataclass(slots=True)
+class TaskTrack:
+    """One task instance as the records tell it."""
+
+    name: str
+    spec: str
+    lane: str | None = None
+    pid: int | None = None
+    started: float | None = None
+    ended: bool = False
+    killed: bool = False
+    cleanup: bool = False  # its finally block began
+    last_kind: str | None = None  # the kind of the last step line it ran
+    raised: tuple[str, str] | None = None
+    value: Any = None
+    received: bool = False
+    unknown_end: float | None = None  # it ended here by an exception its future will name
+
+
+class LaneBook:
+    """The events written so far, the clock they are on, and the lanes they name."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.t0: float | None = None
+        self.last = 0.0
+        self.main_begun = False
+        self.main_pid = -1
+        self.main_tid = -1
+        self.lanes: dict[tuple[int, int], str] = {}  # (pid, thread ident) -> lane
+        self.processes: dict[int, str] = {}  # pid -> lane
+        self.lane_task: dict[str, str | None] = {}  # lane -> the task it runs now
+
+    # --- emitting -----------------------------------------------------------------------
+
+    def _t(self, record: Record) -> float:
+        if self.t0 is None:
+            self.t0 = record["t"]
+        if record["k"] == "main_begin" and not self.main_begun:
+            # Time 0 is when main() starts, as in the simulator: the module's imports and
+            # the calibration of the cpu loop before it are not part of the run.
+            self.main_begun = True
+            self.t0 = record["t"]
+            self.last = 0.0
+        # Threads stamp a record, then may wait for the GIL before writing it: keep the
+        # stream in order by never letting time go back (a few microseconds at most).
+        self.last = max(self.last, round(record["t"] - self.t0, 6))
+        if not self.main_begun:
+            self.last = 0.0
+        return self.last
+
+    def emit(self, cls: type[Event], t: float, **fields: Any) -> None:
+        self.events.append(cls(t=t, seq=len(self.events), **fields))
+
+    def _lane(self, lane: str, t: float, kind: LaneKind, name: str, process: str) -> str:
+        if lane not in self.lane_task:
+            self.lane_task[lane] = None
+            self.emit(LaneCreated, t, lane=lane, lane_kind=kind, name=name, process=process)
+        return lane
+
+    def _state(self, lane: str, t: float, state: LaneState, step: str | None) -> None:
+        self.emit(
+            LaneStateChanged, t, lane=lane, state=state, task=self.lane_task.get(lane), step=step
+        )
+
+    def lane_of(self, record: Record, t: float) -> str:
+        """The lane of the thread that wrote a record, created on first sight."""
+        key = (record["pid"], record["tid"])
+        lane = self.lanes.get(key)
+        if lane is not None:
+            return lane
+        pid = record["pid"]
+        if pid != self.main_pid:
+            lane = self._process(pid, t)
+        elif record["tid"] == self.main_tid:
+            lane = "main"
+        else:
+            count = sum(1 for name in self.lanes.values() if name.startswith("thread-"))
+            lane = f"thread-{count + 1}"
+            self._lane(lane, t, LaneKind.THREAD, lane, "main")
+        self.lanes[key] = lane
+        return lane
+
+    def _process(self, pid: int, t: float) -> str:
+        lane = self.processes.get(pid)
+        if lane is None:
+            lane = self.processes[pid] = f"process-{len(self.processes) + 1}"
+            self._lane(lane, t, LaneKind.PROCESS, lane, lane)
+            self._state(lane, t, LaneState.IDLE, None)
+        return lane

@@ -1,0 +1,300 @@
+"""The probe: runs a generated program unchanged on CPython and reports what it does.
+
+``python -m concsim.live.probe PLAN.json`` installs its instruments from outside the shown
+code, then runs the program as ``__main__`` (``concsim.live.scope.run_program``, the
+equivalent of ``runpy.run_path``):
+
+- ``sys.settrace`` (CPython: ``sys.settrace``), switched on only inside the program's task
+  and main functions (``concsim.live.scope``), sees their calls, their exceptions and the
+  lines that stand for steps; the ``cpu`` and ``native`` helpers run untraced;
+- ``time.sleep``, ``asyncio.sleep``, ``Executor.submit``, ``Future.result``,
+  ``BaseEventLoop.create_task``, ``threading.Lock`` and the standard streams are wrapped, for
+  the program's own calls only (the caller's file is the program's);
+- ``os.register_at_fork`` makes each worker process report too.
+
+Each record is one JSON line written with a single ``os.write`` to an inherited pipe: writes
+of at most ``PIPE_BUF`` bytes are atomic, so threads and processes never mix their lines, and
+nothing waits in a buffer (a process killed by SIGKILL has reported everything up to its
+death). Times are ``time.monotonic()``, one clock for every process of the machine.
+
+This module imports only the standard library: it runs inside the program's interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dis
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+_MAX_RECORD = 3800  # below PIPE_BUF (4096) with room for the envelope
+_CO_COROUTINE = 0x80
+
+
+class Reporter:
+    """Writes one record per ``os.write``: atomic between threads and processes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        record = {"k": kind, "t": time.monotonic(), "pid": os.getpid()}
+        record["tid"] = threading.get_ident()
+        record.update(fields)
+        line = json.dumps(record, default=_text)
+        if len(line) > _MAX_RECORD:
+            for key in ("value", "text", "message"):
+                value = record.get(key)
+                if isinstance(value, str):
+                    record[key] = value[:1000] + "…"
+            line = json.dumps(record, default=_text)[:_MAX_RECORD]
+        with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
+            os.write(self.fd, line.encode() + b"\n")
+
+
+def _text(value: Any) -> Any:
+    """JSON for any value: exceptions as their repr (as ``print(results)`` shows them)."""
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return repr(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseException):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+class Tracer:
+    """The trace functions: task and main frames, and the lines that stand for steps."""
+
+    def __init__(self, plan: dict[str, Any], out: Reporter) -> None:
+        self.out = out
+        self.file = plan["program"]
+        self.main = plan.get("main_function", "main")
+        self.helpers = frozenset(plan.get("helpers", ()))
+        self.lines = frozenset(plan.get("lines", ()))
+        self.writes: dict[int, str] = {int(k): v for k, v in plan.get("writes", {}).items()}
+        # function name -> {copy index (None: no argument) -> task instance name}
+        self.instances: dict[str, dict[int | None, str]] = {}
+        for name, function, index in plan.get("tasks", ()):
+            self.instances.setdefault(function, {})[index] = name
+        self.roles: dict[Any, str | None] = {}  # code object -> "task", "main" or None
+        self.frames: dict[Any, dict[str, Any]] = {}  # live task/main frame -> its state
+        self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
+        self.main_frame: Any = None
+        self.stop: str | None = plan.get("stop_event")
+
+    def _role(self, code: Any) -> str | None:
+        role: str | None = None
+        if code.co_filename == self.file and code.co_name not in self.helpers:
+            if code.co_name == self.main:
+                role = "main"
+            elif code.co_name in self.instances:
+                role = "task"
+        self.roles[code] = role
+        return role
+
+    def instance(self, frame: Any) -> str | None:
+        copies = self.instances[frame.f_code.co_name]
+        if None in copies:
+            return copies[None]
+        return copies.get(frame.f_locals.get("i"))
+
+    def call(self, frame: Any, event: str, arg: Any) -> Any:
+        """The global trace function: decides per frame whether to trace it at all."""
+        code = frame.f_code
+        role = self.roles.get(code, "?")
+        if role == "?":
+            role = self._role(code)
+        if role is None:
+            return None
+        state = self.frames.get(frame)
+        if state is None:
+            name = "main" if role == "main" else self.instance(frame)
+            if name is None:
+                return None
+            state = {"task": name, "exc": None, "pending": None}
+            self.frames[frame] = state
+            if role == "main":
+                if self.main_frame is None:
+                    self.out.emit("main_begin")
+                self.main_frame = frame
+            else:
+                self.running[name] = threading.get_ident()
+                coro = code.co_flags & _CO_COROUTINE
+                current = _current_task() if coro else None
+                self.out.emit(
+                    "begin",
+                    task=name,
+                    thread=threading.current_thread().name,
+                    coro=current.get_name() if current is not None else None,
+                )
+        return self.local
+
+    def local(self, frame: Any, event: str, arg: Any) -> Any:
+        state = self.frames.get(frame)
+        if state is None:
+            return None
+        if event == "line":
+            pending = state["pending"]
+            if pending is not None:
+                state["pending"] = None
+                name = self.writes[pending]
+                self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
+            line = frame.f_lineno
+            if line in self.lines:
+                self.out.emit("line", task=state["task"], line=line)
+                if line in self.writes:
+                    state["pending"] = line
+                if state["task"] == "main":
+                    self._results(frame, state)
+        elif event == "exception":
+            error = arg[1]
+            if isinstance(error, _PLUMBING):
+                return self.local  # how awaits and generators finish, not an error
+            if state["exc"] is not error:
+                state["exc"] = error
+                self.out.emit(
+                    "exc",
+                    task=state["task"],
+                    error=type(error).__name__,
+                    message=str(error),
+                    line=frame.f_lineno,
+                )
+        elif event == "return":
+            how = _exit_kind(frame)
+            if how == "suspended":
+                return self.local  # a coroutine suspended at an await
+            if how == "returned":
+                state["exc"] = None
+            elif state["exc"] is None:
+                state["exc"] = _UNKNOWN  # e.g. thrown into a suspended coroutine
+            if state["pending"] is not None:
+                name = self.writes[state["pending"]]
+                self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
+            del self.frames[frame]
+            self._ended(frame, state, arg)
+        return self.local
+
+    def _ended(self, frame: Any, state: dict[str, Any], value: Any) -> None:
+        error = state["exc"]
+        name = state["task"]
+        if name == "main":
+            self._results(frame, state)
+            self.out.emit(
+                "main_end",
+                error=type(error).__name__ if error is not None else None,
+                message=str(error) if error is not None else "",
+            )
+            return
+        self.running.pop(name, None)
+        if error is _UNKNOWN:
+            self.out.emit("end", task=name, error="?", message="", value=None)
+        elif error is not None:
+            self.out.emit(
+                "end", task=name, error=type(error).__name__, message=str(error), value=None
+            )
+        else:
+            stop = frame.f_globals.get(self.stop) if self.stop else None
+            self.out.emit(
+                "end",
+                task=name,
+                error=None,
+                message="",
+                value=_jsonable(value),
+                stopped=bool(stop is not None and stop.is_set()),
+            )
+
+    def _results(self, frame: Any, state: dict[str, Any]) -> None:
+        """New values in main's ``results`` list: what main received, in order."""
+        results = frame.f_locals.get("results")
+        if not isinstance(results, list):
+            return
+        seen = state.get("seen", 0)
+        for value in results[seen:]:
+            self.out.emit("received", value=_jsonable(value))
+        state["seen"] = len(results)
+
+
+_PLUMBING = (StopIteration, StopAsyncIteration, GeneratorExit)
+_UNKNOWN = object()
+
+
+def _exit_kind(frame: Any) -> str:
+    """What a ``return`` trace event means, from the last instruction the frame ran
+    (CPython 3.11): RETURN_VALUE returned, YIELD_VALUE suspended a coroutine at ``await``,
+    anything else (RAISE_VARARGS, RERAISE, a call that raised) lets an exception out."""
+    op = frame.f_code.co_code[frame.f_lasti]
+    if op == _RETURN_VALUE:
+        return "returned"
+    if op == _YIELD_VALUE:
+        return "suspended"
+    return "raised"
+
+
+_RETURN_VALUE = dis.opmap["RETURN_VALUE"]
+_YIELD_VALUE = dis.opmap["YIELD_VALUE"]
+
+
+def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
+    try:
+        return asyncio.current_task() if asyncio is not None else None
+    except RuntimeError:
+        return None
+
+
+def run(plan_path: str) -> None:
+    """Install the instruments, then run the program as ``python PROGRAM`` would."""
+    import atexit
+
+    from concsim.live.control import Control
+    from concsim.live.instruments import Instruments
+    from concsim.live.scope import Scope, run_program
+
+    with open(plan_path, encoding="utf-8") as file:
+        plan = json.load(file)
+    out = Reporter(plan["out"])
+    tracer = Tracer(plan, out)
+    instruments = Instruments(plan, out, tracer)
+
+    def at_exit() -> None:  # registered first, so it runs after every other exit handler
+        instruments.unread()
+        out.emit("exit")
+
+    atexit.register(at_exit)
+    instruments.install()
+    if plan.get("control") is not None:
+        Control(plan["control"], instruments, out, plan.get("stop_event")).start()
+    program = plan["program"]
+    sys.argv = [program]
+    sys.path[0] = os.path.dirname(program)
+    out.emit("start", main_tid=threading.get_ident())
+    traced = frozenset({tracer.main, *tracer.instances})
+    scope = Scope(program, traced, tracer.helpers, tracer.call)
+    try:
+        run_program(program, scope)
+    except SystemExit as error:
+        out.emit("uncaught", error="SystemExit", message=str(error.code))
+        raise
+    except BaseException as error:
+        out.emit("uncaught", error=type(error).__name__, message=str(error))
+        raise
+    finally:
+        sys.settrace(None)
+    out.emit("returned")
+
+
+if __name__ == "__main__":
+    # Run as ``python -m concsim.live.probe``: use the importable module, not this copy, so
+    # that the instruments and this entry share one Tracer class.
+    import concsim.live.probe as probe
+
+    probe.run(sys.argv[1])

@@ -1,0 +1,105 @@
+"""Recording stand-ins for a lock and a standard stream, used inside the program.
+
+Standard library only: this runs inside the program's interpreter, beside the probe.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+from concsim.live.probe import Reporter
+
+_PROBE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class RecordingLock:
+    """A ``threading.Lock`` that reports waits, acquisitions and releases."""
+
+    def __init__(self, lock: Any, out: Reporter) -> None:
+        self._lock = lock
+        self._out = out
+        self.name = ""
+
+    def _named(self) -> str:
+        if not self.name:
+            module = sys.modules.get("__main__")
+            for key, value in vars(module).items() if module else ():
+                if value is self:
+                    self.name = key
+        return self.name
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(False):
+            self._out.emit("lock", op="acquired", lock=self._named())
+            return True
+        if not blocking:
+            return False
+        self._out.emit("lock", op="waited", lock=self._named())
+        got = bool(self._lock.acquire(True, timeout))
+        if got:
+            self._out.emit("lock", op="acquired", lock=self._named())
+        return got
+
+    def release(self) -> None:
+        self._lock.release()
+        self._out.emit("lock", op="released", lock=self._named())
+
+    def locked(self) -> bool:
+        return bool(self._lock.locked())
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Tee:
+    """A standard stream that also reports what is written to it."""
+
+    def __init__(self, stream: Any, name: str, out: Reporter) -> None:
+        self._stream = stream
+        self._name = name
+        self._out = out
+        self._hiding = threading.local()
+
+    def write(self, text: str) -> int:
+        # CPython's own traceback printer writes a frame's line in pieces: gather it first.
+        state = self._hiding
+        pieces = getattr(state, "pieces", None)
+        if pieces is not None:
+            pieces.append(text)
+            if not text.endswith("\n"):
+                return len(text)
+            state.pieces = None
+            text = "".join(pieces)
+        elif text.startswith('  File "') and not text.endswith("\n"):
+            state.pieces = [text]
+            return len(text)
+        if self._is_probe_frame(text):
+            return len(text)
+        written = self._stream.write(text)
+        self._stream.flush()
+        if text:
+            self._out.emit("out", stream=self._name, text=text)
+        return int(written)
+
+    def _is_probe_frame(self, text: str) -> bool:
+        """A traceback frame of the probe itself (its wrappers, ``<frozen runpy>``), with
+        its source and caret lines: left out, so that a traceback reads as under
+        ``python program.py``. ``traceback`` writes a frame's lines in several pieces."""
+        state = self._hiding
+        if not text:  # the C printer writes empty margins between pieces
+            return bool(getattr(state, "on", False))
+        if text.startswith('  File "'):
+            state.on = _PROBE_DIR in text or "<frozen runpy>" in text
+        elif getattr(state, "on", False) and getattr(state, "line_start", True):
+            state.on = text.startswith(" ") or text == "\n"
+        state.line_start = text.endswith("\n")
+        return bool(getattr(state, "on", False))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

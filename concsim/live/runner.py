@@ -1,0 +1,214 @@
+"""Runs a generated program in a child interpreter under the probe and collects its records.
+
+The program is written to a temporary directory and run as ``python -m concsim.live.probe
+PLAN`` in a session of its own, so that every process it starts (pool workers included) can
+be ended at once with one ``killpg``. Records arrive on a pipe, read by a thread; faults go
+in on a second pipe (``fail``, ``hang``, ``cancel``) or as signals (``kill``: SIGKILL to the
+worker process; ``interrupt``: SIGINT to the program's main process, which Python turns into
+``KeyboardInterrupt`` in the main thread). ``close()`` — called on every way out, including
+an abort at any instant — leaves no process, thread, pipe or temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the probe needs to know about a program (``concsim.codegen.Program``'s maps)."""
+
+    source: str
+    tasks: tuple[tuple[str, str, int | None], ...]  # (instance, function, copy index)
+    lines: tuple[int, ...] = ()  # lines that stand for a step
+    writes: Mapping[int, str] = field(default_factory=dict)  # line -> shared variable
+    helpers: tuple[str, ...] = ()
+    stop_event: str | None = None
+    main_function: str = "main"
+
+
+class LiveRun:
+    """One run of a program on CPython. ``on_record`` is called from the reader thread."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        on_record: Callable[[Record], None] | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        self.plan = plan
+        self.on_record = on_record
+        self.python = python
+        self.records: list[Record] = []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.t0: float | None = None
+        self._dir: str | None = None
+        self._reader: threading.Thread | None = None
+        self._control: int | None = None
+        self._started = threading.Event()
+        self._lock = threading.Lock()
+        self._command_id = 0
+        self.closed = False
+
+    # --- starting and waiting -----------------------------------------------------------
+
+    def start(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="concsim-live-")
+        program = os.path.join(self._dir, "program.py")
+        with open(program, "w", encoding="utf-8") as file:
+            file.write(self.plan.source)
+        read_end, write_end = os.pipe()
+        control_read, control_write = os.pipe()
+        plan = {
+            "program": program,
+            "main_function": self.plan.main_function,
+            "tasks": [list(task) for task in self.plan.tasks],
+            "lines": list(self.plan.lines),
+            "writes": {str(line): name for line, name in self.plan.writes.items()},
+            "helpers": list(self.plan.helpers),
+            "stop_event": self.plan.stop_event,
+            "out": write_end,
+            "control": control_read,
+        }
+        plan_path = os.path.join(self._dir, "plan.json")
+        with open(plan_path, "w", encoding="utf-8") as file:
+            json.dump(plan, file)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        try:
+            with open(os.path.join(self._dir, "stderr"), "wb") as stderr:
+                self.process = subprocess.Popen(
+                    [self.python, "-m", "concsim.live.probe", plan_path],
+                    pass_fds=(write_end, control_read),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    start_new_session=True,  # its own process group: killpg ends it all
+                    env=env,
+                    cwd=self._dir,
+                )
+        finally:
+            os.close(write_end)
+            os.close(control_read)
+        self._control = control_write
+        self._reader = threading.Thread(
+            target=self._read, args=(read_end,), name="concsim-live-reader", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as pipe:
+            for line in pipe:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if record.get("k") == "main_begin" and self.t0 is None:
+                    self.t0 = record["t"]  # time 0: main() starts, as in the simulator
+                    self._started.set()
+                with self._lock:
+                    self.records.append(record)
+                if self.on_record is not None:
+                    self.on_record(record)
+        self._started.set()
+
+    def wait(self, limit: float) -> bool:
+        """Wait until the program exits or ``limit`` seconds pass; True if it exited."""
+        assert self.process is not None
+        try:
+            self.process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return False
+        assert self._reader is not None
+        self._reader.join(timeout=5.0)  # pool workers that outlive main keep the pipe open
+        return True
+
+    @property
+    def now(self) -> float:
+        """Seconds since the program started (0 before it did)."""
+        return 0.0 if self.t0 is None else time.monotonic() - self.t0
+
+    def wait_started(self, timeout: float = 10.0) -> bool:
+        return self._started.wait(timeout)
+
+    @property
+    def stderr(self) -> str:
+        if self._dir is None:
+            return ""
+        try:
+            with open(os.path.join(self._dir, "stderr"), encoding="utf-8") as file:
+                return file.read()
+        except OSError:
+            return ""
+
+    # --- faults -------------------------------------------------------------------------
+
+    def command(self, fault: str, target: str, error: str = "RuntimeError") -> int:
+        """Send a fault to the probe; its ``applied`` record carries the returned id."""
+        if self._control is None:
+            return -1
+        self._command_id += 1
+        line = json.dumps({"id": self._command_id, "fault": fault, "target": target})
+        line = line[:-1] + f', "error": {json.dumps(error)}}}\n'
+        try:
+            os.write(self._control, line.encode())
+        except OSError:
+            return -1
+        return self._command_id
+
+    def signal(self, pid: int, signum: int) -> bool:
+        """Send a signal to one process of the program (never outside its group)."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            if os.getpgid(pid) != self.process.pid:
+                return False
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def interrupt(self) -> bool:
+        """Ctrl-C as far as the main thread is concerned: SIGINT to the main process."""
+        assert self.process is not None
+        return self.signal(self.process.pid, signal.SIGINT)
+
+    # --- ending -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End every process of the program, stop reading, delete the temporary files."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        if self._control is not None:
+            os.close(self._control)
+            self._control = None
+        if self._reader is not None:
+            self._reader.join(timeout=5.0)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> LiveRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

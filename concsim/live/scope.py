@@ -1,0 +1,127 @@
+"""Where tracing is on: inside the program's task and main functions, nowhere else.
+
+CPython 3.11 runs every instruction of a thread on its slower tracing path while a trace
+function is set in that thread (``sys.settrace``), even in frames whose call hook returned
+``None``: a pure-Python loop runs about 3x slower. So the probe does not trace the whole
+program. It runs the module's definitions and module-level code (the calibration of the
+``cpu`` loop included) untraced, exactly as ``python program.py`` would; then, before the
+``if __name__ == "__main__":`` block, it replaces each task function and ``main`` in the
+module's globals by a wrapper that traces the call, and each helper (``spin``, ``crunch``)
+by one that suspends tracing for the call. The wrappers keep the function's name, module
+and qualified name, so ``pickle`` still sends ``__main__.request`` to a worker process and
+``threading`` names the thread's target as written.
+
+Coroutine functions are not wrapped: the event loop's thread is traced from the moment
+``main()`` is called, which covers every coroutine it runs. Standard library only.
+"""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import builtins
+import functools
+import inspect
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+Trace = Callable[..., Any]
+
+
+class Scope:
+    """Wraps the program's functions once they are defined."""
+
+    def __init__(self, file: str, traced: frozenset[str], helpers: frozenset[str], trace: Trace):
+        self.file = file
+        self.traced = traced  # task functions and main
+        self.helpers = helpers
+        self.trace = trace
+
+    def wrap_all(self, namespace: dict[str, Any]) -> None:
+        for name, value in list(namespace.items()):
+            if not inspect.isfunction(value) or value.__code__.co_filename != self.file:
+                continue
+            if name in self.helpers:
+                namespace[name] = self._untraced(value)
+            elif name in self.traced:
+                namespace[name] = self._traced(value)
+
+    def _traced(self, function: Any) -> Any:
+        trace = self.trace
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            def start_tracing(*args: Any, **kwargs: Any) -> Any:
+                sys.settrace(trace)  # this thread runs the event loop from here on
+                return function(*args, **kwargs)
+
+            return start_tracing
+
+        @functools.wraps(function)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            before = sys.gettrace()
+            sys.settrace(trace)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                sys.settrace(before)
+
+        return traced
+
+    def _untraced(self, function: Any) -> Any:
+        @functools.wraps(function)
+        def untraced(*args: Any, **kwargs: Any) -> Any:
+            before = sys.gettrace()
+            if before is None:
+                return function(*args, **kwargs)
+            sys.settrace(None)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                sys.settrace(before)  # the caller's frame keeps its own line tracing
+
+        return untraced
+
+
+def run_program(path: str, scope: Scope) -> None:
+    """Run ``path`` as ``__main__``, as ``python PATH`` does (``runpy.run_path``), with the
+    scope's wrappers installed between the module's code and its ``__main__`` block."""
+    with open(path, encoding="utf-8") as file:
+        source = file.read()
+    tree = ast.parse(source, path)
+    split = len(tree.body)
+    while split > 0 and _is_main_guard(tree.body[split - 1]):
+        split -= 1
+    module = types.ModuleType("__main__", ast.get_docstring(tree))
+    module.__file__ = path
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    module.__loader__ = None
+    module.__spec__ = None
+    sys.modules["__main__"] = module
+    namespace = module.__dict__
+    head = ast.Module(body=tree.body[:split], type_ignores=[])
+    exec(compile(head, path, "exec", dont_inherit=True), namespace)
+    scope.wrap_all(namespace)
+    flags = 0
+    for node in tree.body[:split]:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                flags |= getattr(__future__, alias.name).compiler_flag
+    tail = ast.Module(body=tree.body[split:], type_ignores=[])
+    exec(compile(tail, path, "exec", flags=flags, dont_inherit=True), namespace)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":``."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    return (
+        isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )

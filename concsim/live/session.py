@@ -1,0 +1,187 @@
+"""A live session: a scenario's program run on CPython, its records turned into events.
+
+``LiveSession`` is the live counterpart of ``concsim.engine.Simulation``: the same scenario,
+variant and injections in, the same event vocabulary out. Faults from the file (``at`` and
+``when``), from ``--inject`` and from the app land on the real program: ``fail``, ``hang``
+and ``cancel`` through the probe, ``kill`` as SIGKILL to the worker process, ``interrupt``
+as SIGINT to the program's main process. ``timeout`` is refused: a timeout of the real
+program cannot be made to expire early from outside.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from concsim.events import Event
+from concsim.live.plan import plan_of
+from concsim.live.runner import LiveRun, Record
+from concsim.live.translate import Translator
+from concsim.scenario.model import Scenario
+
+DEFAULT_LIMIT = 60.0
+"""Seconds a headless live run may last before it is called hung and stopped."""
+
+
+class LiveSession:
+    """One live run. ``on_events`` (if given) gets each batch of new events, from a thread."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        variant: str | None = None,
+        seed: int | None = None,
+        injections: Iterable[Any] = (),
+        on_events: Callable[[list[Event]], None] | None = None,
+        program: Any = None,
+    ) -> None:
+        """``program`` is a ``concsim.codegen.Program``; by default, the scenario's own."""
+        from concsim.codegen import program as generate
+
+        self.source = scenario
+        self.variant = variant
+        self.scenario = scenario.variant(variant)
+        self.seed = scenario.seed if seed is None else seed
+        self.program = program if program is not None else generate(scenario, variant=variant)
+        self.plan = plan_of(self.program, self.scenario)
+        self.on_events = on_events
+        self.translator = Translator(
+            self.scenario,
+            self.program.sites,
+            name=scenario.name,
+            variant=variant,
+            seed=self.seed,
+            tasks={name: site.spec for name, site in self.program.tasks.items()},
+        )
+        self.timed: list[tuple[float, str, str, str]] = []
+        self.hooks: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+        for fault in self.scenario.faults:
+            if fault.at is not None:
+                self.timed.append((fault.at / 1e6, fault.fault.value, fault.target, fault.error))
+            elif fault.when is not None:
+                key = (fault.when.task, fault.when.step)
+                self.hooks.setdefault(key, []).append(
+                    (fault.fault.value, fault.target, fault.error)
+                )
+        for injection in injections:
+            self.timed.append((injection.at, injection.fault, injection.target, injection.error))
+        self.timed.sort(key=lambda item: item[0])
+        self.pids: dict[str, int] = {}  # task instance -> the pid it runs in
+        self.lock = threading.RLock()
+        self.run = LiveRun(self.plan, on_record=self._record)
+        self.exited = False
+        self.finished = False
+
+    @property
+    def events(self) -> list[Event]:
+        return self.translator.events
+
+    # --- records in, events out ---------------------------------------------------------
+
+    def _record(self, record: Record) -> None:
+        with self.lock:
+            kind = record["k"]
+            if kind == "begin":
+                self.pids[record["task"]] = record["pid"]
+            elif kind == "line":
+                self._step_hooks(record)
+            new = self.translator.feed(record)
+        if new and self.on_events is not None:
+            self.on_events(new)
+
+    def _step_hooks(self, record: Record) -> None:
+        site = self.program.sites.get(record["line"])
+        if site is None or site.path[:1] != ("steps",) or len(site.path) != 2:
+            return
+        for fault, target, error in self.hooks.pop((record["task"], int(site.path[1])), ()):
+            threading.Thread(target=self.inject, args=(fault, target, error), daemon=True).start()
+
+    # --- faults -------------------------------------------------------------------------
+
+    def inject(self, fault: str, target: str, error: str = "RuntimeError") -> None:
+        """Apply a fault to the running program now."""
+        if self.run.closed or self.run.process is None:
+            return
+        now = time.monotonic()
+        record: Record = {"k": "fault", "t": now, "fault": fault, "target": target}
+        record["error"] = error
+        with self.lock:
+            task = self._task_of(target)
+            if fault == "interrupt":
+                self.run.interrupt()
+            elif fault == "kill":
+                pid = self._pid_of(target, task)
+                if pid is None:
+                    record["reason"] = self._kill_refusal(target, task)
+                else:
+                    self._record(record)
+                    self.run.signal(pid, signal.SIGKILL)
+                    self._record({"k": "killed", "t": time.monotonic(), "killed": pid})
+                    return
+            elif fault == "timeout":
+                record["reason"] = (
+                    "not applied live: a timeout of the real program cannot be made to expire "
+                    "early from outside"
+                )
+            else:
+                record["id"] = self.run.command(fault, task or target, error)
+            self._record(record)
+
+    def _task_of(self, target: str) -> str | None:
+        if target in self.translator.tracks:
+            return target
+        return self.translator.lane_task.get(target)
+
+    def _pid_of(self, target: str, task: str | None) -> int | None:
+        main_pid = self.translator.main_pid
+        if target.startswith("process-"):
+            for pid, lane in self.translator.processes.items():
+                if lane == target:
+                    return pid
+        found = self.pids.get(task) if task else None
+        return found if found is not None and found != main_pid else None
+
+    def _kill_refusal(self, target: str, task: str | None) -> str:
+        if task is not None and task in self.pids:
+            return "threads and coroutines cannot be killed; only a process can"
+        return f"{target} is not running in a worker process"
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.run.start()
+
+    def run_to_end(self, limit: float = DEFAULT_LIMIT) -> list[Event]:
+        """Run the program with its timed faults; returns every event."""
+        self.start()
+        try:
+            self.drive(limit)
+        finally:
+            self.close()
+        return self.events
+
+    def drive(self, limit: float = DEFAULT_LIMIT) -> None:
+        """Apply the timed faults as their times come; return when the program exits or
+        ``limit`` seconds after it started (``exited`` says which)."""
+        if not self.run.wait_started(timeout=30.0):
+            raise RuntimeError(f"the program did not start:\n{self.run.stderr}")
+        for at, fault, target, error in self.timed:
+            delay = at - self.run.now
+            if delay > 0 and self.run.wait(delay):
+                break
+            self.inject(fault, target, error)
+        self.exited = self.run.wait(max(0.0, limit - self.run.now))
+
+    def close(self) -> None:
+        """Stop the program (if still running), then close the event stream."""
+        self.run.close()
+        with self.lock:
+            if not self.finished and self.translator.t0 is not None:
+                self.finished = True
+                new = self.translator.finish(self.exited)
+                if new and self.on_events is not None:
+                    self.on_events(new)

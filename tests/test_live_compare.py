@@ -1,0 +1,141 @@
+"""The comparator: exact facts, and what CPython leaves open compared as sets and ranges."""
+
+from __future__ import annotations
+
+import textwrap
+
+from concsim.engine import Simulation
+from concsim.events import Event, ResultReceived, SharedWritten
+from concsim.live.compare import CPU_BOUND, SLEEP_BOUND, compare, margin_for, normalise
+from concsim.scenario.library import find_scenario
+from concsim.scenario.loader import load_scenario, load_scenario_text
+
+
+def _simulated(name: str, variant: str | None = None) -> tuple[object, list[Event]]:
+    scenario = load_scenario(find_scenario(name))
+    return scenario.variant(variant), Simulation(scenario, variant=variant).run()
+
+
+def test_a_run_agrees_with_itself() -> None:
+    """No disagreement between a run and the same run."""
+    scenario, events = _simulated("failure-during-as-completed")
+    assert compare(scenario, events, events) == []  # type: ignore[arg-type]
+
+
+def test_each_disagreement_is_one_readable_line() -> None:
+    """A changed result and a late end are reported as `fact: simulator says X, CPython did Y`."""
+    scenario, events = _simulated("io-threads")
+    real = [
+        ResultReceived(t=e.t, seq=e.seq, task=e.task, value="page 9")
+        if isinstance(e, ResultReceived) and e.value == "page 1"
+        else e
+        for e in events
+    ]
+    lines = [str(d) for d in compare(scenario, events, real)]  # type: ignore[arg-type]
+    assert lines == [
+        "results: simulator says ['page 1', 'page 2', 'page 3', 'page 4', 'page 5'], "
+        "CPython did ['page 9', 'page 2', 'page 3', 'page 4', 'page 5']"
+    ]
+
+
+def test_equal_finishers_may_come_in_any_order() -> None:
+    """as_completed among tasks that end within the margin: compared as a set."""
+    scenario, events = _simulated("io-threads")
+    results = [e for e in events if isinstance(e, ResultReceived)]
+    order = {id(e): results[len(results) - 1 - i] for i, e in enumerate(results)}
+    real = [
+        ResultReceived(t=e.t, seq=e.seq, task=order[id(e)].task, value=order[id(e)].value)
+        if isinstance(e, ResultReceived)
+        else e
+        for e in events
+    ]
+    assert compare(scenario, events, real) == []  # type: ignore[arg-type]
+
+
+def test_a_racy_shared_value_must_lie_in_its_range() -> None:
+    """race-lost-update: any value from the initial one to the one with no update lost."""
+    scenario, events = _simulated("race-lost-update")
+    lost = sum(e.lost for e in events if isinstance(e, SharedWritten))
+    final = [e for e in events if isinstance(e, SharedWritten)][-1]
+    assert lost > 0
+
+    def ending_at(value: int) -> list[Event]:
+        last = SharedWritten(
+            t=final.t, seq=final.seq, lane=final.lane, task=final.task, name="counter", value=value
+        )
+        return [last if e is final else e for e in events]
+
+    assert compare(scenario, events, ending_at(final.value + lost)) == []  # type: ignore[arg-type]
+    [too_high] = compare(scenario, events, ending_at(final.value + lost + 1))  # type: ignore[arg-type]
+    assert str(too_high) == (
+        f"counter (racy: 0..{final.value + lost}): simulator says {final.value}, "
+        f"CPython did {final.value + lost + 1}"
+    )
+
+
+def test_tracebacks_are_compared_by_the_exception_that_reached_the_top() -> None:
+    """Frames, chained causes and a worker's remote traceback reduce to the last line."""
+    printed = [
+        "concurrent.futures.process._RemoteTraceback: ",
+        '"""',
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in f',
+        "    g()",
+        "AttributeError: Can't pickle local object 'main.<locals>.helper'",
+        '"""',
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "program.py", line 9, in <module>',
+        "    main()",
+        "    ^^^^^^",
+        "AttributeError: Can't pickle local object 'main.<locals>.helper'",
+        "done",
+    ]
+    assert normalise(printed) == [
+        "Traceback (most recent call last):",
+        "  ...",
+        "AttributeError: Can't pickle local object 'main.<locals>.helper'",
+        "done",
+    ]
+    group = [
+        "  + Exception Group Traceback (most recent call last):",
+        '  |   File "program.py", line 3, in <module>',
+        "  | ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)",
+        "  +-+---------------- 1 ----------------",
+        "    | ValueError: bad payload",
+        "    +------------------------------------",
+    ]
+    assert normalise(group) == [
+        "Traceback (most recent call last):",
+        "  ...",
+        "ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)",
+    ]
+    qualified = [
+        "Traceback (most recent call last):",
+        "concurrent.futures.process.BrokenProcessPool: gone",
+    ]
+    assert normalise(qualified) == [
+        "Traceback (most recent call last):",
+        "  ...",
+        "BrokenProcessPool: gone",
+    ]
+
+
+def test_the_margin_says_which_work_it_is_for() -> None:
+    """Sleeps and I/O: 10% + 20 ms; any cpu or native step: 25% + 20 ms."""
+    waiting = load_scenario_text("version: 1\nname: w\ntasks: [{name: a, steps: [{io: 1s}]}]\n")
+    busy = load_scenario_text(
+        textwrap.dedent(
+            """
+            version: 1
+            name: b
+            tasks: [{name: a, steps: [{repeat: 3, steps: [{cpu: 10ms}]}]}]
+            """
+        )
+    )
+    assert margin_for(waiting) is SLEEP_BOUND
+    assert margin_for(busy) is CPU_BOUND
+    assert SLEEP_BOUND.allows(1.0, 1.119) and not SLEEP_BOUND.allows(1.0, 1.121)
+    assert CPU_BOUND.allows(1.0, 1.269) and not CPU_BOUND.allows(1.0, 1.271)

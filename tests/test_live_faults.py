@@ -1,0 +1,109 @@
+"""Faults on the real program: the same injection, simulated and live, ends the same way."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from concsim.engine import Injection
+from concsim.events import FaultInjected, FaultRefused, ProcessKilled
+from concsim.export.outcome import outcome
+from concsim.live.check import check_one
+from concsim.live.session import LiveSession
+from concsim.scenario.library import find_scenario
+from concsim.scenario.loader import load_scenario, load_scenario_text
+from concsim.scenario.model import Scenario
+
+LOOSE = 3.0
+
+# Two workers each wait on I/O in a process pool: a kill at 0.15 s lands mid-task whatever
+# the machine's load, as sleeping needs no CPU.
+WAITING_PROCESSES = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-processes
+        program: {model: processes, max_workers: 2, collect: as_completed}
+        tasks:
+          - name: fetch
+            repeat: 4
+            steps:
+              - {io: 300ms, label: download}
+            returns: "file {i}"
+        """
+    )
+)
+
+
+def _bundled(name: str) -> Scenario:
+    return load_scenario(find_scenario(name))
+
+
+CASES = [
+    pytest.param("failure-during-as-completed", None, "0.1s:fail:job-1", id="fail-in-io"),
+    pytest.param("cpu-threads-gil", "sequential", "0.1s:fail:count-1:ValueError", id="fail-in-cpu"),
+    pytest.param("io-threads", "two-workers", "0.1s:cancel:request-5", id="cancel-queued"),
+    pytest.param("asyncio-gather", None, "0.05s:cancel:long", id="cancel-coroutine"),
+    pytest.param("asyncio-gather", None, "0.05s:fail:medium:ValueError", id="fail-coroutine"),
+    pytest.param("io-threads", None, "0.1s:hang:request-2", id="hang-io"),
+    pytest.param("ctrl-c-shutdown", None, "0.5s:interrupt:main", id="interrupt"),
+    pytest.param(None, None, "0.15s:kill:process-1", id="kill-worker"),
+]
+
+
+def _injection(text: str) -> Injection:
+    at, fault, target, *error = text.split(":")
+    return Injection(float(at.rstrip("s")), fault, target, *(error or ["RuntimeError"]))
+
+
+@pytest.mark.parametrize(("name", "variant", "injected"), CASES)
+def test_a_fault_lands_on_cpython_as_in_the_simulator(
+    name: str | None, variant: str | None, injected: str
+) -> None:
+    """Outcomes, errors, cleanups, results and output agree after the same fault."""
+    scenario = _bundled(name) if name else WAITING_PROCESSES
+    result = check_one(scenario, variant, loose=LOOSE, injections=[_injection(injected)])
+    assert result.error is None
+    assert [str(d) for d in result.disagreements if not d.timing] == []
+
+
+def test_kill_sends_sigkill_to_the_worker_and_breaks_the_pool() -> None:
+    """process-1 dies mid-task: ProcessKilled, its task killed, the others BrokenProcessPool."""
+    events = LiveSession(
+        WAITING_PROCESSES, injections=[_injection("0.15s:kill:process-1")]
+    ).run_to_end(limit=20)
+    killed = [e for e in events if isinstance(e, ProcessKilled)]
+    # Which of the two workers takes fetch-1 first is the OS scheduler's choice.
+    assert [e.lane for e in killed] == ["process-1"]
+    assert killed[0].task in ("fetch-1", "fetch-2")
+    result = outcome(events)
+    assert result["main"] == {"outcome": "raised", "error": "BrokenProcessPool"}
+    tasks = {task["name"]: task for task in result["tasks"]}
+    assert tasks[killed[0].task]["outcome"] == "killed"
+    assert {tasks[f"fetch-{i}"]["error"] for i in (1, 2, 3, 4)} == {"BrokenProcessPool"}
+
+
+def test_timeout_is_refused_live_and_says_why() -> None:
+    """A real timeout cannot be made to expire early from outside: FaultRefused, run goes on."""
+    events = LiveSession(
+        _bundled("io-threads"), injections=[_injection("0.1s:timeout:main")]
+    ).run_to_end(limit=20)
+    assert [(e.fault, e.target) for e in events if isinstance(e, FaultInjected)] == [
+        ("timeout", "main")
+    ]
+    refused = [e for e in events if isinstance(e, FaultRefused)]
+    assert [e.reason for e in refused] == [
+        "not applied live: a timeout of the real program cannot be made to expire early "
+        "from outside"
+    ]
+    assert outcome(events)["main"] == {"outcome": "ok", "error": None}
+
+
+def test_killing_a_thread_is_refused() -> None:
+    """Threads cannot be killed: the fault is refused with the simulator's reason."""
+    events = LiveSession(
+        _bundled("io-threads"), injections=[_injection("0.1s:kill:request-1")]
+    ).run_to_end(limit=20)
+    refused = [e.reason for e in events if isinstance(e, FaultRefused)]
+    assert refused == ["threads and coroutines cannot be killed; only a process can"]
