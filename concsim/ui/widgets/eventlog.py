@@ -37,7 +37,8 @@ class Picked(Sequence[int]):
         return len(self.back) + len(self.forward)
 
     def __getitem__(self, k: Any) -> Any:
-        assert isinstance(k, int) and 0 <= k < len(self), k
+        if not isinstance(k, int) or not 0 <= k < len(self):
+            raise IndexError(k)
         back = self.back
         return back[len(back) - 1 - k] if k < len(back) else self.forward[k - len(back)]
 
@@ -120,9 +121,16 @@ class EventLog(ScrollView, can_focus=True):
     def _scroll(self, y: float) -> None:
         self._scrolling = True
         try:
-            self.scroll_to(y=y, animate=False, immediate=True)
+            # Set directly: scroll_to() refuses until a layout pass has shown the scrollbar.
+            self.scroll_target_y = self.scroll_y = y
         finally:
             self._scrolling = False
+        # A scrollbar shown by the coming layout pass would keep its thumb where it was.
+        self.call_after_refresh(self._place_thumb)
+
+    def _place_thumb(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

@@ -11,7 +11,7 @@ from concsim.events import LaneState
 from concsim.scenario.model import Scenario
 from concsim.ui.draw import legend
 from concsim.ui.ledger import Ledger
-from concsim.ui.panels import futures_text, status_text, variants_text
+from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
 
 
 class StatusBar(Static):
@@ -39,7 +39,8 @@ class Legend(Static):
 
 
 class FuturesPanel(VerticalScroll):
-    """Each task's future, then the results in the order main received them."""
+    """Each task's future, then the results in the order main received them; a big run's
+    summary (counts by state, the rows that matter) from its top."""
 
     def compose(self) -> Any:
         yield Static(id="futures-text")
@@ -49,7 +50,10 @@ class FuturesPanel(VerticalScroll):
         if key != getattr(self, "_shown", None):
             self._shown = key
             self.query_one("#futures-text", Static).update(futures_text(ledger))
-            self.scroll_end(animate=False)
+            if len(ledger.futures) >= SUMMARY_FROM:
+                self.scroll_home(animate=False)
+            else:
+                self.scroll_end(animate=False)
 
 
 class NotesPanel(VerticalScroll):
