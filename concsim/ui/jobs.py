@@ -22,10 +22,11 @@ from textual.message import Message
 
 from concsim.scenario.model import Scenario
 from concsim.ui.draw import format_time
-from concsim.ui.session import Run, SimulationFactory, elapsed_by_variant, event_budget
+from concsim.ui.history import Run, event_budget
+from concsim.ui.session import SimulationFactory, elapsed_by_variant
 
-INLINE = 3_000
-"""Events a key may make on the UI thread (about 30 ms); more and the work goes to a job."""
+INLINE = 1_000
+"""Events a key may make on the UI thread (about 10 ms); more and the work goes to a job."""
 REPORT = 2_000
 """Events between two progress reports of a job (the slice the screen feeds per message)."""
 

@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from concsim.events import Event
+from concsim.ui.history import Run, event_budget
 from concsim.ui.jobs import (
     INLINE,
     REPORT,
@@ -25,7 +26,7 @@ from concsim.ui.jobs import (
     drive,
     measure,
 )
-from concsim.ui.session import Run, Session, event_budget
+from concsim.ui.session import Session
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -121,7 +122,7 @@ class Background(_Base):
             return
         if job.kind is JobKind.END:
             run = job.run
-            self.update_view(run.sync(min(message.upto, run.seen + REPORT)))
+            self.update_view(run.sync(run.whole_instants(min(message.upto, run.seen + REPORT))))
         else:
             self.update_view([])
 
@@ -135,7 +136,7 @@ class Background(_Base):
             run = job.run
             if run.behind > REPORT:
                 # Feed a slice per turn of the event loop, keys in between.
-                self.update_view(run.sync(run.seen + REPORT))
+                self.update_view(run.sync(run.whole_instants(run.seen + REPORT, finished=True)))
                 self.post_message(JobDone(job))
                 return
             self.job = None
