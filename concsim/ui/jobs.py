@@ -46,12 +46,13 @@ class Job:
     """One piece of background work on ``run``: to ``target`` seconds, or to the end."""
 
     kind: JobKind
-    run: Run
+    run: Run | None  # None until the worker has built it with ``make``
     target: float | None
     expected: float | None = None  # the run's expected length, for a percentage
     note: str | None = None  # said when the job is done
     reached: float = 0.0  # virtual time the engine has reached (written by the worker)
     error: str | None = None
+    make: Callable[[], Run] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -93,8 +94,12 @@ class VariantsMeasured(Message):
 def drive(job: Job, post: Callable[[Message], object]) -> None:
     """The worker's body: run the engine to the job's target, reporting every ``REPORT``
     events; a private run (a re-simulation) is fed to its views here as well."""
-    run, private = job.run, job.kind is not JobKind.END
+    private = job.kind is not JobKind.END
     try:
+        if job.run is None:
+            assert job.make is not None
+            job.run = job.make()
+        run = job.run
         while not job.cancelled.is_set():
             stop = _stop(job, event_budget(run, REPORT))
             done = run.advance(job.target, stop) if job.target is not None else run.run_on(stop)

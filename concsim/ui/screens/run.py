@@ -7,6 +7,7 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -34,7 +35,7 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 
 _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
-_TICK_WORK = 0.02  # wall seconds of engine work a playback frame may spend at most
+_TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 
 
 class RunScreen(Background, Screen[None]):
@@ -249,13 +250,13 @@ class RunScreen(Background, Screen[None]):
         note = f"Back to {format_time(target)}: re-simulated from seed {session.seed}" + (
             f" with {faults} injection{'s' * (faults != 1)}." if faults else "."
         )
-        self.resimulate(JobKind.BACK, session.fresh(session.injections), target, note)
+        self.resimulate(JobKind.BACK, partial(session.fresh, session.injections), target, note)
 
     def action_rewind(self) -> None:
         self.playing = False
         self.cancel_job()
         session = self.session
-        self.resimulate(JobKind.REWIND, session.fresh(session.injections), 0.0)
+        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0)
 
     def action_select(self, delta: int) -> None:
         self.lanes.move(delta)
@@ -324,7 +325,7 @@ class RunScreen(Background, Screen[None]):
         self.playing = False
         self.cancel_job()
         self.session.variant = names[index]
-        self.resimulate(JobKind.VARIANT, self.session.fresh(()), 0.0)
+        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
 
     def action_new_seed(self) -> None:
         self.playing = False
@@ -333,7 +334,7 @@ class RunScreen(Background, Screen[None]):
         session.seed += 1
         self._measure_variants()
         note = f"Restarted with seed {session.seed}; injections cleared."
-        self.resimulate(JobKind.SEED, session.fresh(()), 0.0, note)
+        self.resimulate(JobKind.SEED, partial(session.fresh, ()), 0.0, note)
 
     def action_save(self) -> None:
         session = self.session

@@ -9,7 +9,7 @@ Small scenarios therefore behave exactly as if everything were synchronous.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,18 @@ class Background(_Base):
             self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
         self.update_view(new)
 
-    def resimulate(self, kind: JobKind, run: Run, target: float, note: str | None = None) -> None:
-        """Make ``run`` (not started yet) the session's history once it reaches ``target``."""
+    def resimulate(
+        self, kind: JobKind, make: Callable[[], Run], target: float, note: str | None = None
+    ) -> None:
+        """Make a new run (from ``make``) the session's history once it reaches ``target``.
+
+        A run that had more than ``INLINE`` events is not even built here: building the
+        engine of a big scenario takes tens of milliseconds by itself.
+        """
+        if self.session.seen > INLINE:
+            self._start(Job(kind, None, target, note=note, make=make))
+            return
+        run = make()
         done = run.advance(target, event_budget(run, INLINE))
         run.sync()
         if done:
@@ -120,7 +130,7 @@ class Background(_Base):
         job = message.job
         if job is not self.job:
             return
-        if job.kind is JobKind.END:
+        if job.kind is JobKind.END and job.run is not None:
             run = job.run
             self.update_view(run.sync(run.whole_instants(min(message.upto, run.seen + REPORT))))
         else:
@@ -132,7 +142,7 @@ class Background(_Base):
             return
         if job.error is not None:
             self.notify(f"{job.kind.value} failed: {job.error}", severity="error")
-        if job.kind is JobKind.END:
+        if job.kind is JobKind.END and job.run is not None:
             run = job.run
             if run.behind > REPORT:
                 # Feed a slice per turn of the event loop, keys in between.
@@ -141,7 +151,7 @@ class Background(_Base):
                 return
             self.job = None
             self.update_view(run.sync())
-        elif job.error is None:
+        elif job.error is None and job.run is not None:
             self.session.adopt(job.run)
             if job.note:
                 self.notify(job.note, timeout=2)
