@@ -199,9 +199,7 @@ def _press_wait(self: Probe, done: Callable[[], bool], sent: float) -> float:
 Probe.press_wait = _press_wait  # type: ignore[attr-defined]
 
 
-async def measure(
-    target: str, label: str, chosen: float, slow: float, rounds: int
-) -> list[str]:
+async def measure(target: str, label: str, chosen: float, slow: float, rounds: int) -> list[str]:
     app = make_app(run=target, paused=True, keymap={}, theme="textual-dark")
     lines = [f"{label}:"]
     async with app.run_test(size=SIZE) as pilot:
