@@ -125,10 +125,11 @@ class EventLog(ScrollView, can_focus=True):
             self.scroll_target_y = self.scroll_y = y
         finally:
             self._scrolling = False
-        # A scrollbar shown by the coming layout pass would keep its thumb where it was.
-        self.call_after_refresh(self._place_thumb)
 
-    def _place_thumb(self) -> None:
+    def _scroll_update(self, virtual_size: Size) -> None:
+        # Textual's layout pass shows the scrollbar here, but a thumb moved while the bar
+        # was hidden would stay where it was: place it now, in the same pass.
+        super()._scroll_update(virtual_size)
         if self.show_vertical_scrollbar:
             self.vertical_scrollbar.position = self.scroll_y
 
