@@ -144,15 +144,29 @@ class Simulation:
         ``run()`` and ``step()`` end such a run with the main program ``hung``."""
         return not self.finished and self.world.clock.next_time() is None
 
-    def advance(self, to: float) -> list[Event]:
-        """Process all work at times up to ``to``; the clock then reads ``to``."""
+    def due(self, to: float) -> bool:
+        """Whether work at a time up to ``to`` is still waiting (``advance(to)`` would run it)."""
+        when = self.world.clock.next_time()
+        return not self.finished and when is not None and when <= _us(to)
+
+    def advance(self, to: float, work: int | None = None) -> list[Event]:
+        """Process all work at times up to ``to``; the clock then reads ``to``.
+
+        With ``work``, stop after that many units of work (scheduled callbacks) if some are
+        still due, the clock left where the last one ran: calling again carries on, and any
+        split of the same advance runs the same callbacks in the same order.
+        """
         start = len(self.events)
         limit = _us(to)
         clock = self.world.clock
+        left = -1 if work is None else work
         while not self.finished:
             when = clock.next_time()
             if when is None or when > limit:
                 break
+            if left == 0:
+                return self.events[start:]
+            left -= 1
             self._run_one()
         if not self.finished and clock.now < limit:
             clock.now = limit

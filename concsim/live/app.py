@@ -93,8 +93,15 @@ class LiveSimulation:
         self._events.extend(new)
         return new
 
-    def advance(self, to: float) -> list[Event]:
+    def due(self, to: float) -> bool:
+        arrived = self._arrived()
+        return bool(arrived) and arrived[0].t <= to
+
+    def advance(self, to: float, work: int | None = None) -> list[Event]:
+        """What has arrived up to ``to``; with ``work``, at most that many events."""
         new = [event for event in self._arrived() if event.t <= to]
+        if work is not None:
+            new = new[: max(1, work)]
         self._events.extend(new)
         return new
 

@@ -47,6 +47,13 @@ class Ledger:
     shared: dict[str, tuple[Any, int]] = field(default_factory=dict)  # value, updates lost
     output: str = ""  # what the program printed or logged, as the terminal would show it
     version: int = 0  # bumped on every change, so a panel redraws only when it must
+    # The same futures by state (insertion-ordered sets) and by recency of their last
+    # change, newest last: a big run's summary reads counts and a few rows, never all rows.
+    by_state: dict[FutureState, dict[str, None]] = field(
+        default_factory=lambda: {state: {} for state in FutureState}
+    )
+    recent: dict[str, None] = field(default_factory=dict)
+    failed_results: list[int] = field(default_factory=list)  # indices into ``results``
 
     def feed(self, events: list[Event]) -> None:
         for event in events:
@@ -54,6 +61,10 @@ class Ledger:
                 self._row(event.task)
             elif isinstance(event, FutureChanged):
                 row = self._row(event.task)
+                del self.by_state[row.state][row.task]
+                self.by_state[event.state][row.task] = None
+                self.recent.pop(row.task, None)
+                self.recent[row.task] = None
                 row.state = event.state
                 row.error = event.error
             elif isinstance(event, TaskEnded):
@@ -62,6 +73,8 @@ class Ledger:
                 row.cleanup = event.cleanup
                 row.error = row.error or event.error
             elif isinstance(event, ResultReceived):
+                if event.error:
+                    self.failed_results.append(len(self.results))
                 self.results.append(Received(event.task, event.value, event.error))
             elif isinstance(event, SharedWritten):
                 lost = self.shared.get(event.name, (None, 0))[1]
@@ -79,4 +92,5 @@ class Ledger:
         row = self.futures.get(task)
         if row is None:
             row = self.futures[task] = FutureRow(task)
+            self.by_state[row.state][task] = None
         return row

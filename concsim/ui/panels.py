@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
+
 from rich.style import Style
 from rich.text import Text
 
@@ -13,6 +16,7 @@ from concsim.events import (
     ExceptionRaised,
     FaultInjected,
     FaultRefused,
+    FutureState,
     GilChanged,
     LaneStateChanged,
     PoolBroken,
@@ -23,15 +27,23 @@ from concsim.events import (
 )
 from concsim.ui import glyphs
 from concsim.ui.draw import format_time
-from concsim.ui.ledger import Ledger
+from concsim.ui.ledger import FutureRow, Ledger
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
 
 def status_text(
-    *, scenario: str, variant: str | None, now: float, speed: float, seed: int, mode: str
+    *,
+    scenario: str,
+    variant: str | None,
+    now: float,
+    speed: float,
+    seed: int,
+    mode: str,
+    busy: str | None = None,
 ) -> Text:
-    """``▶ playing · cpu-threads-gil · as written · t 512ms · x1 · seed 0``."""
+    """``▶ playing · cpu-threads-gil · as written · t 512ms · x1 · seed 0``; while a job
+    works, ``⧗ running to the end 45%`` in place of the mode."""
     icon = {PLAYING: "▶", PAUSED: "‖", STALLED: "⊗", FINISHED: "■"}[mode]
     mode_style = {
         PLAYING: "bold green",
@@ -40,7 +52,7 @@ def status_text(
         FINISHED: "bold cyan",
     }[mode]
     parts = [
-        Text(f"{icon} {mode}", mode_style),
+        Text(f"⧗ {busy}", "bold magenta") if busy else Text(f"{icon} {mode}", mode_style),
         Text(scenario, "bold"),
         Text(variant or "as written", "italic"),
         Text(f"t {format_time(now)}"),
@@ -67,21 +79,28 @@ def variants_text(
 
 
 _OUTPUT_LINES = 8
+SUMMARY_FROM = 25  # futures from which the panel summarises instead of listing every one
+_ROWS = 6  # rows of each kind a summary shows
+_ORDER = (
+    FutureState.RUNNING,
+    FutureState.FAILED,
+    FutureState.CANCELLED,
+    FutureState.PENDING,
+    FutureState.DONE,
+)
 
 
 def futures_text(ledger: Ledger) -> Text:
-    """One line per future, then shared state, printed output, and the results in order."""
+    """One line per future (a big run: counts by state, then the rows that matter), then
+    shared state, printed output, and the results in order."""
     text = Text()
     if not ledger.futures:
         text.append("no futures yet", "grey62")
-    for row in ledger.futures.values():
-        glyph, style = glyphs.FUTURE_LOOKS[row.state]
-        text.append(glyph + " ", style)
-        text.append(row.task)
-        detail = row.error or row.state.value  # the glyph already says it failed
-        if row.cleanup == "skipped":
-            detail += ", no finally"
-        text.append(f" {detail}\n", style)
+    elif len(ledger.futures) < SUMMARY_FROM:
+        for row in ledger.futures.values():
+            _future_row(text, row)
+    else:
+        _futures_summary(text, ledger)
     if ledger.shared:
         text.append("shared state:\n", "bold")
         for name, (value, lost) in ledger.shared.items():
@@ -94,14 +113,77 @@ def futures_text(ledger: Ledger) -> Text:
         for line in ledger.output.splitlines()[-_OUTPUT_LINES:]:
             text.append(line + "\n", "italic")
     if ledger.results:
-        text.append("received, in order:\n", "bold")
-        for k, received in enumerate(ledger.results, 1):
-            if received.error:
-                text.append(f"{k}. {received.task} raised {received.error}\n", "red")
-            else:
-                text.append(f"{k}. {received.value!r}\n")
+        _results(text, ledger)
     text.rstrip()
     return text
+
+
+def _future_row(text: Text, row: FutureRow) -> None:
+    glyph, style = glyphs.FUTURE_LOOKS[row.state]
+    text.append(glyph + " ", style)
+    text.append(row.task)
+    detail = row.error or row.state.value  # the glyph already says it failed
+    if row.cleanup == "skipped":
+        detail += ", no finally"
+    text.append(f" {detail}\n", style)
+
+
+def _futures_summary(text: Text, ledger: Ledger) -> None:
+    """``1,000 futures: ◐ 4 running · ○ 183 pending · ✓ 813 done``, then the running,
+    failed and cancelled futures and the latest to change, a few of each."""
+    text.append(f"{len(ledger.futures):,} futures: ", "bold")
+    counts = [(state, len(ledger.by_state[state])) for state in _ORDER]
+    for k, (state, count) in enumerate((s, n) for s, n in counts if n):
+        glyph, style = glyphs.FUTURE_LOOKS[state]
+        text.append(" · " if k else "", "grey50")
+        text.append(f"{glyph} {count:,} {state.value}", style)
+    text.append("\n")
+    shown: set[str] = set()
+    for state in (FutureState.RUNNING, FutureState.FAILED, FutureState.CANCELLED):
+        tasks = ledger.by_state[state]
+        _rows(text, ledger, list(islice(tasks, _ROWS)), len(tasks), f"{state.value}:")
+        shown.update(islice(tasks, _ROWS))
+    latest: list[str] = []
+    for task in reversed(ledger.recent):
+        if task not in shown:
+            latest.append(task)
+            if len(latest) == _ROWS:
+                break
+    _rows(text, ledger, latest[::-1], len(latest), "latest to change:")
+
+
+def _rows(text: Text, ledger: Ledger, tasks: list[str], total: int, title: str) -> None:
+    if not tasks:
+        return
+    text.append(title + "\n", "bold")
+    for task in tasks:
+        _future_row(text, ledger.futures[task])
+    if total > len(tasks):
+        text.append(f"  and {total - len(tasks):,} more\n", "grey62")
+
+
+def _results(text: Text, ledger: Ledger) -> None:
+    results = ledger.results
+    if len(results) < SUMMARY_FROM:
+        text.append("received, in order:\n", "bold")
+        shown: Iterable[int] = range(len(results))
+    else:
+        # The failures first (they explain the run), then the latest few.
+        errors = ledger.failed_results[:_ROWS]
+        latest = range(max(0, len(results) - _ROWS), len(results))
+        text.append(f"received {len(results):,}, in order; ", "bold")
+        text.append("the failures and the latest:\n" if errors else "the latest:\n", "bold")
+        shown = sorted({*errors, *latest})
+    previous = -1
+    for k in shown:
+        if k > previous + 1:
+            text.append("  …\n", "grey62")
+        previous = k
+        received = results[k]
+        if received.error:
+            text.append(f"{k + 1}. {received.task} raised {received.error}\n", "red")
+        else:
+            text.append(f"{k + 1}. {received.value!r}\n")
 
 
 _EVENT_STYLES: dict[type[Event], str] = {

@@ -8,12 +8,14 @@ deterministic, so the new run repeats the old one exactly up to the point asked 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from concsim.events import Event, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
+from concsim.ui.history import Run
 from concsim.ui.ledger import Ledger
 from concsim.ui.timeline import Timeline
 
@@ -33,9 +35,10 @@ class SimulationLike(Protocol):
     def stalled(self) -> bool: ...
 
     def next_time(self) -> float | None: ...
+    def due(self, to: float) -> bool: ...
     def step(self) -> list[Event]: ...
     def run(self) -> list[Event]: ...
-    def advance(self, to: float) -> list[Event]: ...
+    def advance(self, to: float, work: int | None = ...) -> list[Event]: ...
     def inject(self, fault: str, target: str, error: str = ...) -> list[Event]: ...
 
 
@@ -92,44 +95,66 @@ class Session:
         self.seed = scenario.seed if seed is None else seed
         self.factory = factory
         self.generation = 0  # bumped whenever the history is rebuilt (rewind, variant, seed)
-        self._start(tuple(injections))
+        self.run = self.fresh(tuple(injections))
+        self.run.advance(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
+        self.adopt(self.run)
 
-    def _start(self, injections: tuple[Any, ...]) -> None:
-        self.close()
-        self.sim = self.factory(self.scenario, self.variant, self.seed, injections)
-        self.timeline = Timeline()
-        self.ledger = Ledger()
-        self.seen = 0
+    def fresh(self, injections: Sequence[Any]) -> Run:
+        """A new run of this session's scenario, variant and seed, not started yet."""
+        return Run(self.factory(self.scenario, self.variant, self.seed, tuple(injections)))
+
+    def adopt(self, run: Run) -> None:
+        """Make ``run`` the session's history (a rewind, a re-simulation, a new variant)."""
+        if run is not self.run:
+            self.close()  # the run it replaces may hold a live program
+        self.run = run
         self.generation += 1
-        self.sim.advance(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
-        self.sync()
+        run.sync()
+
+    @property
+    def estimator(self) -> SimulationFactory:
+        """What measures each variant's time: the simulator, also beside a live run."""
+        factory: SimulationFactory = getattr(self.factory, "estimates", self.factory)
+        return factory
 
     def close(self) -> None:
         """End the current run if it holds anything outside (a live program)."""
-        close = getattr(getattr(self, "sim", None), "close", None)
+        close = getattr(self.run.sim, "close", None)
         if close is not None:
             close()
 
     def sync(self) -> list[Event]:
         """Feed the events the simulation produced since the last call to the views' models."""
-        new = self.sim.events[self.seen :]
-        self.seen = len(self.sim.events)
-        self.timeline.feed(new)
-        self.ledger.feed(new)
-        self.timeline.now = max(self.timeline.now, self.sim.now)
-        return new
+        return self.run.sync()
+
+    @property
+    def sim(self) -> SimulationLike:
+        return self.run.sim
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.run.timeline
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.run.ledger
 
     @property
     def events(self) -> list[Event]:
-        return self.sim.events
+        """The engine's event list; only the first ``seen`` are the views' to read."""
+        return self.run.sim.events
+
+    @property
+    def seen(self) -> int:
+        return self.run.seen
 
     @property
     def now(self) -> float:
-        return self.sim.now
+        return self.run.now
 
     @property
     def finished(self) -> bool:
-        return self.sim.finished
+        return self.run.finished
 
     @property
     def injections(self) -> tuple[Any, ...]:
@@ -138,16 +163,17 @@ class Session:
     @property
     def stalled(self) -> bool:
         """Deadlocked or hung: nothing more happens unless a fault is injected."""
-        return self.sim.stalled
+        return self.run.stalled
 
     @property
     def elapsed(self) -> float | None:
         return self.timeline.elapsed
 
-    def advance_to(self, t: float) -> list[Event]:
+    def advance_to(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+        """Towards ``t``, stopping early (short of ``t``) when ``budget()`` says so."""
         if self.finished or t <= self.now:
             return []
-        self.sim.advance(t)
+        self.run.advance(t, budget)
         return self.sync()
 
     def step(self) -> list[Event]:
@@ -163,18 +189,25 @@ class Session:
         self.sim.run()
         return self.sync()
 
+    def step_back_target(self, latest: float | None = None) -> float | None:
+        """The time of the group of events before the one at ``latest`` (default: the
+        newest), or None at the start."""
+        events, seen = self.events, self.seen
+        if not seen:
+            return None
+        latest = events[seen - 1].t if latest is None else latest
+        index = bisect_left(_Times(events, seen), latest)  # the first at ``latest`` or later
+        return events[index - 1].t if index > 0 else None
+
     def step_back(self) -> bool:
         """Back to just before the latest group of events; False if at the start already."""
-        events = self.events
-        if not events:
+        target = self.step_back_target()
+        if target is None:
             return False
-        latest = events[-1].t
-        for event in reversed(events):
-            if event.t < latest:
-                self._start(self.injections)
-                self.advance_to(event.t)
-                return True
-        return False
+        run = self.fresh(self.injections)
+        run.advance(target)
+        self.adopt(run)
+        return True
 
     def rewind(self) -> None:
         """Back to t = 0, keeping the injections: playing again repeats them."""
@@ -189,12 +222,31 @@ class Session:
         self.variant = variant
         self._start(())
 
+    def _start(self, injections: Sequence[Any]) -> None:
+        run = self.fresh(injections)
+        run.advance(0.0)
+        self.adopt(run)
+
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
         self.sim.inject(fault, target, error)
         return self.sync()
 
     def replay(self) -> Replay:
         return Replay(self.source, self.seed, self.variant, self.injections)
+
+
+class _Times(Sequence[float]):
+    """The events' times as a sequence, for ``bisect`` (they never decrease)."""
+
+    def __init__(self, events: Sequence[Event], count: int) -> None:
+        self.events = events
+        self.size = count
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.events[index].t
 
 
 def elapsed_by_variant(

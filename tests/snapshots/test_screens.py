@@ -68,6 +68,7 @@ def at(
         if select is not None:
             assert app.run_screen.lanes.select_row(select), select
         await pilot.press(*keys)
+        await app.run_screen.wait_idle()  # work a key sent to a worker thread (a big run)
         if then is not None:
             app.advance_to(then)
         await pilot.pause()

@@ -7,6 +7,7 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,8 +24,11 @@ from concsim.limits import MAX_SEED
 from concsim.replay import save_replay
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
+from concsim.ui.heap import Heap
+from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
+from concsim.ui.screens.work import Background
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.lanes import LanesView
@@ -32,9 +36,10 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 
 _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
+_TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 
 
-class RunScreen(Screen[None]):
+class RunScreen(Background, Screen[None]):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -62,6 +67,7 @@ class RunScreen(Screen[None]):
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
         self._generation = -1
+        self.heap = Heap()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -86,10 +92,13 @@ class RunScreen(Screen[None]):
         self.playing = not self.start_paused and not self.session.finished
 
     def _measure_variants(self) -> None:
+        """Each variant's length for the variants bar: here if that is quick, else on a
+        worker thread (the bar shows … until it is done)."""
         session = self.session
-        # Each variant's time is the simulator's estimate, also beside a live run.
-        factory = getattr(session.factory, "estimates", session.factory)
-        self.elapsed = elapsed_by_variant(session.scenario, session.seed, factory)
+        share = INLINE // (1 + len(session.scenario.variant_names))
+        self.elapsed = elapsed_by_variant(session.scenario, session.seed, session.estimator, share)
+        if None in self.elapsed.values():
+            self.measure_variants()
 
     # --- keeping the widgets in step with the session ------------------------------------
 
@@ -102,8 +111,13 @@ class RunScreen(Screen[None]):
         session = self.session
         if session.elapsed is not None:
             return session.elapsed
-        expected = self.elapsed.get(session.variant) or 0.0
+        expected = self.expected or 0.0
         return max(expected, session.now)
+
+    @property
+    def expected(self) -> float | None:
+        """The current variant's length with no injections, if measured."""
+        return self.elapsed.get(self.session.variant)
 
     @property
     def mode(self) -> str:
@@ -117,6 +131,8 @@ class RunScreen(Screen[None]):
         """Redraw from the session; a new generation (rewind, seed, variant) rebuilds all."""
         session = self.session
         rebuilt = session.generation != self._generation
+        if rebuilt and self._generation >= 0:
+            self.heap.dropped()
         self._generation = session.generation
         lanes = self.lanes
         lanes.show(session.timeline, session.now, self.horizon)
@@ -128,6 +144,7 @@ class RunScreen(Screen[None]):
             speed=self.speed,
             seed=session.seed,
             mode=self.mode,
+            busy=self.job.progress if self.job is not None else None,
         )
         bar = self.query_one(VariantsBar)
         bar.set_class(not session.scenario.variants, "-none")
@@ -137,9 +154,11 @@ class RunScreen(Screen[None]):
         self.query_one(FuturesPanel).show(session.ledger)
         log = self.query_one(EventLog)
         if rebuilt:
-            log.rebuild(session.events, self._log_filter())
-        else:
-            log.append(new)
+            log.rebuild(session.events, session.seen, self._log_filter())
+        elif log.known != session.seen:
+            log.feed(session.seen)
+        if new or rebuilt:
+            self.heap.settle()
 
     def _log_filter(self) -> Callable[[Event], bool] | None:
         track = self.lanes.selected_track
@@ -152,7 +171,7 @@ class RunScreen(Screen[None]):
         log = self.query_one(EventLog)
         log.border_title = f"events of {message.row_id}" if self.filter_log else "events"
         if self.filter_log:
-            log.rebuild(self.session.events, self._log_filter())
+            log.rebuild(self.session.events, self.session.seen, self._log_filter())
 
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= _WIDE
@@ -163,7 +182,7 @@ class RunScreen(Screen[None]):
     def tick(self) -> None:
         wall = self.clock()
         dt, self._last_wall = wall - self._last_wall, wall
-        if not self.playing:
+        if not self.playing or self.job is not None:
             return
         if self.session.finished:
             self.playing = False
@@ -179,8 +198,12 @@ class RunScreen(Screen[None]):
                 timeout=8,
             )
             return
-        # A stalled frame (a slow terminal, a suspended process) must not leap ahead.
-        self.advance_to(self.session.now + self.speed * min(dt, 0.25))
+        # A stalled frame (a slow terminal, a suspended process) must not leap ahead, and
+        # a frame spends at most _TICK_WORK on the engine: a run too busy to simulate at
+        # this speed plays slower rather than leave keys unanswered.
+        deadline = wall + _TICK_WORK
+        target = self.session.now + self.speed * min(dt, 0.25)
+        self.update_view(self.session.advance_to(target, lambda: self.clock() > deadline))
 
     def advance_to(self, t: float) -> None:
         """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
@@ -191,6 +214,8 @@ class RunScreen(Screen[None]):
         self.update_view([])
 
     def action_toggle_play(self) -> None:
+        if self.busy():
+            return
         if self.session.finished:
             self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
             return
@@ -198,6 +223,8 @@ class RunScreen(Screen[None]):
 
     def action_step(self) -> None:
         self.playing = False
+        if self.busy():
+            return
         if self.session.finished:
             self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
             return
@@ -205,26 +232,32 @@ class RunScreen(Screen[None]):
 
     def action_to_end(self) -> None:
         self.playing = False
-        self.update_view(self.session.run_to_end())
+        if not self.busy():
+            self.run_to_end()
 
     def action_step_back(self) -> None:
         self.playing = False
         session = self.session
-        if not session.step_back():
+        job = self.job
+        if job is not None and job.kind is JobKind.END:
+            self.cancel_job()  # the user changed their mind: back from what is shown
+            job = None
+        target = session.step_back_target(job.target if job is not None else None)
+        if target is None:
             self.notify("Already at the start.", timeout=2)
-        else:
-            faults = len(session.injections)
-            self.notify(
-                f"Back to {format_time(session.now)}: re-simulated from seed {session.seed}"
-                + (f" with {faults} injection{'s' * (faults != 1)}." if faults else "."),
-                timeout=2,
-            )
-        self.update_view([])
+            return
+        self.cancel_job()
+        faults = len(session.injections)
+        note = f"Back to {format_time(target)}: re-simulated from seed {session.seed}" + (
+            f" with {faults} injection{'s' * (faults != 1)}." if faults else "."
+        )
+        self.resimulate(JobKind.BACK, partial(session.fresh, session.injections), target, note)
 
     def action_rewind(self) -> None:
         self.playing = False
-        self.session.rewind()
-        self.update_view([])
+        self.cancel_job()
+        session = self.session
+        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0)
 
     def action_select(self, delta: int) -> None:
         self.lanes.move(delta)
@@ -248,6 +281,8 @@ class RunScreen(Screen[None]):
 
     def action_fault(self, fault: str) -> None:
         session = self.session
+        if self.busy():
+            return
         if session.finished:
             self.notify(
                 f"The run has finished, so {fault} has nothing to act on: "
@@ -289,15 +324,18 @@ class RunScreen(Screen[None]):
             return
         index = (names.index(self.session.variant) + delta) % len(names)
         self.playing = False
-        self.session.switch_variant(names[index])
-        self.update_view([])
+        self.cancel_job()
+        self.session.variant = names[index]
+        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
 
     def action_new_seed(self) -> None:
         self.playing = False
-        self.session.restart((self.session.seed + 1) % (MAX_SEED + 1))  # seeds wrap to 0
+        self.cancel_job()
+        session = self.session
+        session.seed = (session.seed + 1) % (MAX_SEED + 1)  # seeds wrap to 0
         self._measure_variants()
-        self.notify(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
-        self.update_view([])
+        note = f"Restarted with seed {session.seed}; injections cleared."
+        self.resimulate(JobKind.SEED, partial(session.fresh, ()), 0.0, note)
 
     def action_save(self) -> None:
         session = self.session

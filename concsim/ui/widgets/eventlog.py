@@ -1,37 +1,190 @@
-"""The event log: each event's one-sentence why, newest at the bottom, filterable by lane."""
+"""The event log: each event's one-sentence why, newest at the bottom, filterable by lane.
+
+Drawn with the line API over the session's own event list: a frame wraps only the events
+on screen (each once per width, from a cache), so its cost follows the log's height, not
+the run's length. One scroll step is one event; at the bottom the log follows the newest
+event, wrapped upwards from it, and scrolled up it shows events from the one at the top.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from textual.widgets import RichLog
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from concsim.events import Event
 from concsim.ui.panels import event_line
 
 Keep = Callable[[Event], bool]
-_BACKLOG = 300  # events written when the log is rebuilt (rewind, filter change)
+_TIME = 8  # cells of the time column; a wrapped sentence continues under its first word
+_SCAN = 4_000  # events a filter looks at per turn of the event loop (about 20 ms)
 
 
-class EventLog(RichLog):
-    """A RichLog fed incrementally; rebuilt from the history only when the view changes."""
+class Picked(Sequence[int]):
+    """Indices of the events a filter keeps, ascending: those found scanning back from where
+    the filter was set (kept newest first, so a scan only ever appends), then those fed since."""
+
+    def __init__(self) -> None:
+        self.back: list[int] = []
+        self.forward: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.back) + len(self.forward)
+
+    def __getitem__(self, k: Any) -> Any:
+        if not isinstance(k, int) or not 0 <= k < len(self):
+            raise IndexError(k)
+        back = self.back
+        return back[len(back) - 1 - k] if k < len(back) else self.forward[k - len(back)]
+
+
+class EventLog(ScrollView, can_focus=True):
+    """The events seen so far (or those a filter keeps), one or more lines each."""
+
+    DEFAULT_CSS = """
+    EventLog { overflow-x: hidden; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(wrap=True, max_lines=1000, markup=False, min_width=20, id=id)
+        super().__init__(id=id)
+        self.events: Sequence[Event] = ()
+        self.known = 0  # the first ``known`` events are the log's to show
         self.keep: Keep | None = None
+        self.picked: Picked | None = None  # with a filter: the events it keeps
+        self.scanned = 0  # with a filter: events below this index are still to look at
+        self.wrapped = 0  # events turned into lines so far (the cost the cache saves)
+        self.follow = True  # at the bottom, showing the newest event as it comes
+        self._scrolling = False  # the log itself is moving its scroll (not the reader)
+        self._token = 0  # which rebuild a pending scan belongs to
+        self._wraps: LRUCache[tuple[int, int], list[Strip]] = LRUCache(2048)
+        self._frame: tuple[tuple[Any, ...], list[Strip]] | None = None
 
-    def rebuild(self, events: Sequence[Event], keep: Keep | None) -> None:
-        self.keep = keep
-        self.clear()
-        picked: list[Event] = []
-        for event in reversed(events):
-            if keep is None or keep(event):
-                picked.append(event)
-                if len(picked) >= _BACKLOG:
-                    break
-        self.append(reversed(picked), filtered=True)
+    # --- what to show ------------------------------------------------------------------
 
-    def append(self, events: Iterable[Event], *, filtered: bool = False) -> None:
-        for event in events:
-            if filtered or self.keep is None or self.keep(event):
-                self.write(event_line(event), scroll_end=True)
+    def rebuild(self, events: Sequence[Event], count: int, keep: Keep | None) -> None:
+        """Show the first ``count`` of ``events`` (a new history, or a new filter)."""
+        self.events, self.known, self.keep = events, count, keep
+        self._token += 1
+        self._wraps.clear()
+        self.picked = None if keep is None else Picked()
+        self.scanned = count
+        self._resize(follow=True)
+        if keep is not None:
+            self._scan(self._token)
+
+    def feed(self, count: int) -> None:
+        """The first ``count`` events are now the log's to show (appended to the same list)."""
+        if self.picked is not None and self.keep is not None:
+            keep, events, forward = self.keep, self.events, self.picked.forward
+            forward.extend(i for i in range(self.known, count) if keep(events[i]))
+        self.known = max(self.known, count)
+        self._resize()
+
+    @property
+    def entries(self) -> Sequence[int]:
+        """Indices of the events shown, ascending."""
+        return range(self.known) if self.picked is None else self.picked
+
+    @property
+    def is_scanning(self) -> bool:
+        return self.picked is not None and self.scanned > 0
+
+    def _scan(self, token: int) -> None:
+        """Look at the next ``_SCAN`` events below those already scanned, newest first; the
+        rest waits for the next turn of the event loop, so keys are answered meanwhile."""
+        if token != self._token or self.picked is None or self.keep is None:
+            return
+        keep, events, back = self.keep, self.events, self.picked.back
+        before, stop = len(back), max(0, self.scanned - _SCAN)
+        back.extend(i for i in range(self.scanned - 1, stop - 1, -1) if keep(events[i]))
+        self.scanned = stop
+        if len(back) > before and not self.follow:
+            # Lines arrived above a reader who scrolled up: keep the same lines in view.
+            self._resize()
+            self._scroll(self.scroll_y + len(back) - before)
+        self._resize()
+        if stop > 0:
+            self.call_later(self._scan, token)
+
+    def _resize(self, *, follow: bool = False) -> None:
+        self.follow = self.follow or follow
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.entries))
+        if self.follow:
+            self._scroll(self.max_scroll_y)
+        self.refresh()
+
+    def _scroll(self, y: float) -> None:
+        self._scrolling = True
+        try:
+            # Set directly: scroll_to() refuses until a layout pass has shown the scrollbar.
+            self.scroll_target_y = self.scroll_y = y
+        finally:
+            self._scrolling = False
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        # Textual's layout pass shows the scrollbar here, but a thumb moved while the bar
+        # was hidden would stay where it was: place it now, in the same pass.
+        super()._scroll_update(virtual_size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if not self._scrolling:
+            # The reader scrolled: up leaves the newest events, down to the bottom follows.
+            self.follow = round(new) >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        self._resize()
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        lines = self._lines(width, self.scrollable_content_region.height)
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    def _lines(self, width: int, height: int) -> list[Strip]:
+        """The lines on screen: wrapped up from the newest event at the bottom, else down
+        from the event at the top of the scroll."""
+        entries = self.entries
+        top = round(self.scroll_y)
+        at_end = self.follow or top >= self.max_scroll_y
+        key = (self._token, len(entries), top, width, height, at_end)
+        if self._frame is not None and self._frame[0] == key:
+            return self._frame[1]
+        lines: list[Strip] = []
+        if at_end:
+            k = len(entries) - 1
+            while k >= 0 and len(lines) < height:
+                lines[:0] = self._wrap(entries[k], width)
+                k -= 1
+            lines = lines[-height:] if height > 0 else []
+        else:
+            k = top
+            while k < len(entries) and len(lines) < height:
+                lines.extend(self._wrap(entries[k], width))
+                k += 1
+            lines = lines[:height]
+        self._frame = (key, lines)
+        return lines
+
+    def _wrap(self, index: int, width: int) -> list[Strip]:
+        """One event's lines at ``width``: its time, then its sentence wrapped under itself."""
+        strips = self._wraps.get((index, width))
+        if strips is None:
+            self.wrapped += 1
+            console = self.app.console
+            head, body = event_line(self.events[index]).divide([_TIME])
+            strips = []
+            for n, part in enumerate(body.wrap(console, max(1, width - _TIME))):
+                lead = head if n == 0 else Text(" " * _TIME)
+                segments = [*lead.render(console), *part.render(console)]
+                strips.append(Strip(segments).adjust_cell_length(width))
+            self._wraps[(index, width)] = strips
+        return strips

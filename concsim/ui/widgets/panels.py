@@ -11,21 +11,27 @@ from concsim.events import LaneState
 from concsim.scenario.model import Scenario
 from concsim.ui.draw import legend
 from concsim.ui.ledger import Ledger
-from concsim.ui.panels import futures_text, status_text, variants_text
+from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
 
 
 class StatusBar(Static):
     """Scenario, variant, virtual time, speed, seed and whether it plays."""
 
     def show(self, **fields: Any) -> None:
-        self.update(status_text(**fields))
+        text = status_text(**fields)
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.update(text, layout=False)  # one line, whatever it says (concsim.tcss)
 
 
 class VariantsBar(Static):
     """Every variant with its elapsed time; the current one highlighted."""
 
     def show(self, current: str | None, elapsed: dict[str | None, float | None], key: str) -> None:
-        self.update(variants_text(current, elapsed, key))
+        text = variants_text(current, elapsed, key)
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.update(text, layout=False)  # one line, whatever it says (concsim.tcss)
 
 
 class Legend(Static):
@@ -39,7 +45,8 @@ class Legend(Static):
 
 
 class FuturesPanel(VerticalScroll):
-    """Each task's future, then the results in the order main received them."""
+    """Each task's future, then the results in the order main received them; a big run's
+    summary (counts by state, the rows that matter) from its top."""
 
     def compose(self) -> Any:
         yield Static(id="futures-text")
@@ -48,8 +55,18 @@ class FuturesPanel(VerticalScroll):
         key = (id(ledger), ledger.version)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            self.query_one("#futures-text", Static).update(futures_text(ledger))
-            self.scroll_end(animate=False)
+            text = futures_text(ledger)
+            # A new layout (of the whole screen) only when the panel's height may change:
+            # while a big run plays, the summary changes every frame but keeps its lines.
+            width = max(1, self.scrollable_content_region.width)
+            shape = (len(text.wrap(self.app.console, width)), width)
+            layout = shape != getattr(self, "_shape", None)
+            self._shape = shape
+            self.query_one("#futures-text", Static).update(text, layout=layout)
+            if len(ledger.futures) >= SUMMARY_FROM:
+                self.scroll_home(animate=False)
+            else:
+                self.scroll_end(animate=False)
 
 
 class NotesPanel(VerticalScroll):

@@ -1,0 +1,298 @@
+"""Responsiveness of the app on big runs: key-to-screen latency, playback rate, ``End``.
+
+Drives the real app headless (``App.run_test``, real wall clock, 160x48) on
+``process-overhead`` (1,000 tasks, the largest bundled scenario) and on the same program
+generated with 10,000 tasks, and prints:
+
+- **key to screen**: for space, ``.``, ``,``, ``end``, ``[`` and ``]`` pressed while the run
+  plays, the wall time from the key leaving the "terminal" to the first frame drawn after
+  its action ran (median and max). Keys are sent from another thread through the driver,
+  as a terminal's input thread does, so a busy event loop delays them as it would a person's.
+- **playback**: frames drawn per second of wall time, and virtual time gained per wall
+  second divided by the speed (1.00 keeps the speed), at the default speed (x1) and at a
+  chosen one.
+- **End**: wall time from the key to the finished run on screen, and the longest gap
+  between two frames meanwhile (a frozen screen shows as a gap as long as the whole wait).
+
+    python benchmarks/responsiveness.py              # both scenarios, about a minute
+    python benchmarks/responsiveness.py --tasks 0    # process-overhead only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import events
+
+from concsim.scenario.library import bundled_scenarios
+from concsim.ui.app import ConcsimApp, make_app
+from concsim.ui.keymap import RUN_BINDINGS
+
+SIZE = (160, 48)
+TIMEOUT = 120.0  # seconds a key may take before the benchmark gives up on it
+QUIET = 1.0  # a key whose action changes nothing on screen counts once its action has run
+
+
+def generated(tasks: int, folder: Path) -> str:
+    """``process-overhead`` with ``tasks`` tasks instead of 1,000: same program, longer run."""
+    bundled = next(p for p in bundled_scenarios() if p.stem == "process-overhead").read_text()
+    path = folder / f"process-overhead-{tasks // 1000}k.yaml"
+    path.write_text(
+        bundled.replace("repeat: 1000", f"repeat: {tasks}").replace(
+            "name: process-overhead", f"name: process-overhead-{tasks // 1000}k"
+        )
+    )
+    return str(path)
+
+
+def key_for(binding_id: str) -> str:
+    """The first key bound to ``binding_id``: what a terminal's key press arrives as."""
+    for binding in RUN_BINDINGS:
+        if binding.id == binding_id:
+            return binding.key.split(",")[0].strip()
+    raise KeyError(binding_id)
+
+
+KEYS = {  # what the person presses -> binding id
+    "space": "play",
+    ".": "step",
+    ",": "step_back",
+    "end": "to_end",
+    "[": "slower",
+    "]": "faster",
+    "r": "rewind",
+}
+
+
+@dataclass
+class Probe:
+    """Frames drawn and actions run, with their wall times, read by the typist thread."""
+
+    app: ConcsimApp
+    frames: list[float] = field(default_factory=list)
+    actions: list[float] = field(default_factory=list)
+    cpu: dict[float, float] = field(default_factory=dict)  # process CPU time at each moment
+    cpu_taken: float = 0.0  # process CPU seconds from the last key to its frame
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self) -> None:
+        app = self.app
+        display, dispatch = app._display, app._dispatch_action
+
+        def on_display(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                with self.lock:
+                    now = time.perf_counter()
+                    self.frames.append(now)
+                    self.cpu[now] = time.process_time()
+
+        async def on_dispatch(*args: Any) -> bool:
+            done = await dispatch(*args)
+            with self.lock:
+                now = time.perf_counter()
+                self.actions.append(now)
+                self.cpu[now] = time.process_time()
+            return done
+
+        app._display = on_display  # type: ignore[method-assign]
+        app._dispatch_action = on_dispatch  # type: ignore[method-assign]
+
+    def frame_after(self, moment: float, timeout: float = TIMEOUT) -> float | None:
+        """Block (in the typist thread) until a frame is drawn after ``moment``."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                if self.frames and self.frames[-1] > moment:
+                    return next(f for f in self.frames if f > moment)
+            time.sleep(0.0005)
+        return None
+
+    def press(self, key: str, *, until: Callable[[], bool] | None = None) -> float:
+        """Send ``key`` as a terminal would; seconds until the frame after its action
+        (or, with ``until``, the first frame after ``until()`` holds)."""
+        name = key_for(KEYS[key])
+        with self.lock:
+            handled = len(self.actions)
+        sent, cpu = time.perf_counter(), time.process_time()
+        driver = self.app._driver
+        assert driver is not None
+        driver.send_message(events.Key(name, key if len(key) == 1 else None))
+        deadline = sent + TIMEOUT
+        while time.perf_counter() < deadline:
+            with self.lock:
+                acted = self.actions[handled] if len(self.actions) > handled else None
+            if acted is not None and (until is None or until()):
+                moment = max(acted, time.perf_counter() if until else acted)
+                shown = self.frame_after(moment, QUIET)
+                with self.lock:
+                    self.cpu_taken = self.cpu.get(shown or acted, cpu) - cpu
+                return (shown or moment) - sent
+            time.sleep(0.0005)
+        return TIMEOUT
+
+
+async def wait_thread(worker: threading.Thread) -> None:
+    worker.start()
+    while worker.is_alive():
+        await asyncio.sleep(0.01)
+
+
+async def playback(app: ConcsimApp, probe: Probe, speed: float, seconds: float) -> str:
+    """Play from t = 0 at ``speed`` for up to ``seconds`` of wall time."""
+    screen = app.run_screen
+    screen.speed = speed
+    start_now, frames0 = screen.session.now, len(probe.frames)
+    start = time.perf_counter()
+    probe_thread = threading.Thread(target=probe.press, args=("space",))
+    await wait_thread(probe_thread)
+    while time.perf_counter() - start < seconds and not screen.session.finished:
+        await asyncio.sleep(0.02)
+    wall = time.perf_counter() - start
+    gained = screen.session.now - start_now
+    frames = len(probe.frames) - frames0
+    if screen.playing:
+        screen.playing = False
+    return (
+        f"x{speed:g}: {frames / wall:5.1f} frames/s, speed kept {gained / wall / speed:4.2f}"
+        f" ({gained * 1e3:.0f} ms virtual in {wall:.2f} s wall)"
+    )
+
+
+def end_run(probe: Probe) -> tuple[float, float, float]:
+    """``end`` from a paused start: key to first frame, key to the finished run on screen,
+    and the longest gap between two frames meanwhile."""
+    screen = probe.app.run_screen
+    first = probe.press("end")
+    sent = time.perf_counter() - first
+    total = probe.press_wait(lambda: screen.session.finished and not _busy(screen), sent)
+    with probe.lock:
+        frames = [f for f in probe.frames if sent <= f <= sent + total]
+    gaps = [b - a for a, b in zip([sent, *frames], frames, strict=False)]
+    return first, total, max(gaps, default=total)
+
+
+def _busy(screen: Any) -> bool:
+    """Whether a background job is running (never, in an app without them)."""
+    return getattr(screen, "job", None) is not None
+
+
+def _press_wait(self: Probe, done: Callable[[], bool], sent: float) -> float:
+    deadline = sent + TIMEOUT
+    while time.perf_counter() < deadline and not done():
+        time.sleep(0.001)
+    shown = self.frame_after(time.perf_counter())
+    return (shown or deadline) - sent
+
+
+Probe.press_wait = _press_wait  # type: ignore[attr-defined]
+
+
+async def measure(target: str, label: str, chosen: float, slow: float, rounds: int) -> list[str]:
+    app = make_app(run=target, paused=True, keymap={}, theme="textual-dark")
+    lines = [f"{label}:"]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        probe = Probe(app)
+        probe.install()
+        screen = app.run_screen
+        session = screen.session
+        lines.append(f"  {len(_all_events(session)):,} events, {_elapsed(session):.3f} s virtual")
+
+        # Key latency while playing slowly enough that every key has something to change.
+        latencies: dict[str, list[float]] = defaultdict(list)
+        cpu: dict[str, list[float]] = defaultdict(list)
+        for _ in range(rounds):
+            for key in ["r", "space", "]", "[", ".", "space", ",", "space", "end"]:
+                if key == "space" and not screen.playing:
+                    screen.speed = slow
+                await wait_thread(
+                    threading.Thread(target=lambda k=key: latencies[k].append(probe.press(k)))
+                )
+                cpu[key].append(probe.cpu_taken)
+                await _settle(screen)
+                await asyncio.sleep(0.1)
+        lines.append(
+            "  key to screen while playing (median / max over the presses; r, space, ], [, .,"
+            " space, ,, space, end per round):"
+        )
+        for key in ["space", ".", ",", "end", "[", "]", "r"]:
+            values, spent = latencies[key], cpu[key]
+            lines.append(
+                f"    {key:>5}: wall {statistics.median(values) * 1e3:7.1f} ms / "
+                f"{max(values) * 1e3:7.1f} ms, process cpu {statistics.median(spent) * 1e3:6.1f}"
+                f" ms / {max(spent) * 1e3:6.1f} ms  ({len(values)} presses)"
+            )
+
+        # Playback rate at the default and the chosen speed.
+        for speed in (1.0, chosen):
+            await wait_thread(threading.Thread(target=probe.press, args=("r",)))
+            await _settle(screen)
+            lines.append("  playback " + await playback(app, probe, speed, seconds=4.0))
+
+        # End from a paused run at t = 0.
+        await wait_thread(threading.Thread(target=probe.press, args=("r",)))
+        await _settle(screen)
+        result: list[tuple[float, float, float]] = []
+        await wait_thread(threading.Thread(target=lambda: result.append(end_run(probe))))
+        first, total, gap = result[0]
+        lines.append(
+            f"  end from t=0: first frame {first * 1e3:.0f} ms, finished on screen {total:.2f} s,"
+            f" longest frame gap {gap * 1e3:.0f} ms"
+        )
+    return lines
+
+
+async def _settle(screen: Any) -> None:
+    """Wait for background work the last key started (none in a synchronous app)."""
+    wait = getattr(screen, "wait_idle", None)
+    if wait is not None:
+        await asyncio.wait_for(wait(), TIMEOUT)
+
+
+def _all_events(session: Any) -> list[Any]:
+    from concsim.engine import Simulation
+
+    sim = Simulation(session.scenario, variant=session.variant, seed=session.seed)
+    return sim.run()
+
+
+def _elapsed(session: Any) -> float:
+    from concsim.engine import Simulation
+
+    sim = Simulation(session.scenario, variant=session.variant, seed=session.seed)
+    sim.run()
+    return sim.now
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10_000, help="generated scenario (0: none)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of key presses")
+    args = parser.parse_args()
+    print(f"terminal {SIZE[0]}x{SIZE[1]}, real wall clock, keys sent from another thread")
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory() as folder:
+        # (target, label, chosen speed, slow speed for the key presses)
+        targets = [("process-overhead", "process-overhead (1,000 tasks)", 1 / 8, 1 / 16)]
+        if args.tasks:
+            path = generated(args.tasks, Path(folder))
+            targets.append((path, f"generated ({args.tasks:,} tasks)", 4.0, 1 / 4))
+        for target, label, chosen, slow in targets:
+            for line in asyncio.run(measure(target, label, chosen, slow, args.rounds)):
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

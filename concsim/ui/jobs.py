@@ -1,0 +1,131 @@
+"""Work too long for one frame, done on a worker thread: running to the end, re-simulating.
+
+A job owns one ``Run``'s simulation while it lasts; the screen neither steps nor reads that
+engine meanwhile. Running to the end drives the session's own run: the worker reports how
+many events exist so far, and the screen feeds them to its views a slice at a time, so the
+lanes grow as the run goes on. A re-simulation (step back, rewind, another variant or seed)
+builds a new run the screen cannot see yet: the worker feeds its views too, and the screen
+adopts the whole run when the job is done. Either way the engine makes the same calls in
+the same order as the synchronous path (``Run.advance``, ``Run.run_on``), so the events are
+the same, and keys are answered while it works: the worker holds the GIL only between
+CPython's switch intervals (5 ms).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from textual.message import Message
+
+from concsim.scenario.model import Scenario
+from concsim.ui.draw import format_time
+from concsim.ui.history import Run, event_budget
+from concsim.ui.session import SimulationFactory, elapsed_by_variant
+
+INLINE = 1_000
+"""Events a key may make on the UI thread (about 10 ms); more and the work goes to a job."""
+REPORT = 2_000
+"""Events between two progress reports of a job (the slice the screen feeds per message)."""
+
+
+class JobKind(Enum):
+    """What a job is doing, as the status bar says it."""
+
+    END = "running to the end"
+    BACK = "stepping back"
+    REWIND = "rewinding"
+    VARIANT = "switching variant"
+    SEED = "restarting"
+
+
+@dataclass(eq=False)
+class Job:
+    """One piece of background work on ``run``: to ``target`` seconds, or to the end."""
+
+    kind: JobKind
+    run: Run | None  # None until the worker has built it with ``make``
+    target: float | None
+    expected: float | None = None  # the run's expected length, for a percentage
+    note: str | None = None  # said when the job is done
+    reached: float = 0.0  # virtual time the engine has reached (written by the worker)
+    error: str | None = None
+    make: Callable[[], Run] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def progress(self) -> str:
+        """``running to the end 45%`` or ``stepping back, t 1.2s of 2.5s``."""
+        goal = self.target if self.target is not None else self.expected
+        if goal:
+            share = min(0.99, self.reached / goal)
+            return f"{self.kind.value} {share:.0%}"
+        return f"{self.kind.value}, t {format_time(self.reached)}"
+
+
+class JobProgressed(Message):
+    """The job's engine has made ``upto`` events so far."""
+
+    def __init__(self, job: Job, upto: int) -> None:
+        self.job = job
+        self.upto = upto
+        super().__init__()
+
+
+class JobDone(Message):
+    """The job has finished (or failed: ``job.error``); its run is complete up to its target."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        super().__init__()
+
+
+class VariantsMeasured(Message):
+    """Each variant's length, measured on a worker thread for ``seed``."""
+
+    def __init__(self, seed: int, elapsed: dict[str | None, float | None]) -> None:
+        self.seed = seed
+        self.elapsed = elapsed
+        super().__init__()
+
+
+def drive(job: Job, post: Callable[[Message], object]) -> None:
+    """The worker's body: run the engine to the job's target, reporting every ``REPORT``
+    events; a private run (a re-simulation) is fed to its views here as well."""
+    private = job.kind is not JobKind.END
+    try:
+        if job.run is None:
+            assert job.make is not None
+            job.run = job.make()
+        run = job.run
+        while not job.cancelled.is_set():
+            stop = _stop(job, event_budget(run, REPORT))
+            done = run.advance(job.target, stop) if job.target is not None else run.run_on(stop)
+            job.reached = run.sim.now
+            if private:
+                run.sync(len(run.sim.events))
+            if done:
+                if private:
+                    run.sync()
+                break
+            post(JobProgressed(job, len(run.sim.events)))
+    except Exception as error:  # an engine error is reported on screen, never a traceback
+        job.error = f"{type(error).__name__}: {error}"
+    if not job.cancelled.is_set():
+        post(JobDone(job))
+
+
+def _stop(job: Job, budget: Callable[[], bool]) -> Callable[[], bool]:
+    return lambda: job.cancelled.is_set() or budget()
+
+
+def measure(
+    scenario: Scenario,
+    seed: int,
+    factory: SimulationFactory,
+    post: Callable[[Message], object],
+) -> None:
+    """The worker's body for the variants bar: every variant's length for ``seed``."""
+    post(VariantsMeasured(seed, elapsed_by_variant(scenario, seed, factory)))

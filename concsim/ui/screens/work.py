@@ -1,0 +1,186 @@
+"""The run screen's background work: short work here and now, long work on a worker thread.
+
+A key that may cost more than a frame (``end``, a step back, a rewind, a new variant or
+seed on a big run) first works here for up to ``INLINE`` events; if that is not enough, the
+same run carries on in a job (``concsim.ui.jobs``) and the status bar shows its progress.
+Small scenarios therefore behave exactly as if everything were synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+from concsim.events import Event
+from concsim.ui.history import Run, event_budget
+from concsim.ui.jobs import (
+    INLINE,
+    REPORT,
+    Job,
+    JobDone,
+    JobKind,
+    JobProgressed,
+    VariantsMeasured,
+    drive,
+    measure,
+)
+from concsim.ui.session import Session
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+
+class Background(_Base):
+    """Starts, follows and ends the run screen's jobs; mixed into ``RunScreen``."""
+
+    session: Session
+    elapsed: dict[str | None, float | None]
+    job: Job | None = None
+    _idle: asyncio.Event | None = None
+    _pending: frozenset[str] = frozenset()  # "job", "variants": background work under way
+
+    def update_view(self, new: Sequence[Event]) -> None:
+        raise NotImplementedError
+
+    @property
+    def expected(self) -> float | None:
+        raise NotImplementedError
+
+    # --- starting ----------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        """True (and say so) if a job is running: keys that need the engine wait for it."""
+        if self.job is None:
+            return False
+        self.notify(
+            f"Busy {self.job.progress}; r rewinds, , steps back, v or N start over.",
+            timeout=2,
+        )
+        return True
+
+    def run_to_end(self) -> None:
+        session = self.session
+        if session.finished:
+            return
+        run = session.run
+        done = run.run_on(event_budget(run, INLINE))
+        new = run.sync()
+        if not done:
+            self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
+        self.update_view(new)
+
+    def resimulate(
+        self, kind: JobKind, make: Callable[[], Run], target: float, note: str | None = None
+    ) -> None:
+        """Make a new run (from ``make``) the session's history once it reaches ``target``.
+
+        A run that had more than ``INLINE`` events is not even built here: building the
+        engine of a big scenario takes tens of milliseconds by itself.
+        """
+        if self.session.seen > INLINE:
+            self._start(Job(kind, None, target, note=note, make=make))
+            return
+        run = make()
+        done = run.advance(target, event_budget(run, INLINE))
+        run.sync()
+        if done:
+            self.session.adopt(run)
+            if note:
+                self.notify(note, timeout=2)
+            self.update_view([])
+        else:
+            self._start(Job(kind, run, target, note=note, reached=run.now))
+
+    def measure_variants(self) -> None:
+        session = self.session
+        work = partial(
+            measure, session.scenario, session.seed, session.estimator, self.post_message
+        )
+        self._busy_with("variants", True)
+        self.run_worker(work, thread=True, group="variants")
+
+    def _start(self, job: Job) -> None:
+        self.job = job
+        self._busy_with("job", True)
+        self.run_worker(partial(drive, job, self.post_message), thread=True, group="sim")
+        self.update_view([])
+
+    def cancel_job(self) -> None:
+        """Stop the job (its run is dropped; the history shown stays as it was)."""
+        job = self.job
+        if job is not None:
+            # The worker stops at its next look at the flag. A cancelled run to the end
+            # leaves the session's run with an engine somewhere past what the views were
+            # fed; every key that cancels one replaces that run next.
+            job.cancelled.set()
+            self._finish()
+
+    def _finish(self) -> None:
+        self.job = None
+        self._busy_with("job", False)
+        self.update_view([])
+
+    # --- following -----------------------------------------------------------------------
+
+    def on_job_progressed(self, message: JobProgressed) -> None:
+        job = message.job
+        if job is not self.job:
+            return
+        if job.kind is JobKind.END and job.run is not None:
+            run = job.run
+            self.update_view(run.sync(run.whole_instants(min(message.upto, run.seen + REPORT))))
+        else:
+            self.update_view([])
+
+    def on_job_done(self, message: JobDone) -> None:
+        job = message.job
+        if job is not self.job:
+            return
+        if job.error is not None:
+            self.notify(f"{job.kind.value} failed: {job.error}", severity="error")
+        if job.kind is JobKind.END and job.run is not None:
+            run = job.run
+            if run.behind > REPORT:
+                # Feed a slice per turn of the event loop, keys in between.
+                self.update_view(run.sync(run.whole_instants(run.seen + REPORT, finished=True)))
+                self.post_message(JobDone(job))
+                return
+            self.job = None
+            self.update_view(run.sync())
+        elif job.error is None and job.run is not None:
+            self.session.adopt(job.run)
+            if job.note:
+                self.notify(job.note, timeout=2)
+        self._finish()
+
+    def on_variants_measured(self, message: VariantsMeasured) -> None:
+        if message.seed == self.session.seed:
+            self.elapsed = message.elapsed
+            self._busy_with("variants", False)
+            self.update_view([])
+
+    # --- waiting (tests, benchmarks) ---------------------------------------------------
+
+    def _busy_with(self, what: str, busy: bool) -> None:
+        self._pending = self._pending | {what} if busy else self._pending - {what}
+        idle = self._idle_event()
+        if self._pending:
+            idle.clear()
+        else:
+            idle.set()
+
+    def _idle_event(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    async def wait_idle(self) -> None:
+        """Return once no job runs and the variants are measured."""
+        await self._idle_event().wait()
