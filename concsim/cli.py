@@ -157,6 +157,7 @@ def run(
     only_as_written = variant == "default"  # the JSON outcome's name for the file as written
     if only_as_written:
         variant = None
+    ended_at = None
     if replay is not None:
         from concsim.replay import ReplayError, load_replay
 
@@ -169,6 +170,7 @@ def run(
         seed = session.seed if seed is None else seed
         variant = session.variant if variant is None else variant
         parsed = [*session.injections, *parsed]
+        ended_at = session.ended_at
     if target is None:
         raise click.UsageError("name a scenario (see `concsim list`) or a file, or --replay")
     if not (headless or as_json or events):
@@ -195,6 +197,7 @@ def run(
             as_json=as_json,
             as_events=events,
             one_variant=replay is not None or only_as_written,
+            ended_at=ended_at,
         )
     )
 
@@ -208,12 +211,14 @@ def _headless(
     as_json: bool,
     as_events: bool,
     one_variant: bool = False,
+    ended_at: float | None = None,
 ) -> int:
     from rich.console import Console
 
     from concsim.engine import Simulation
     from concsim.export.outcome import outcome
     from concsim.export.text import refusals, summary, timeline
+    from concsim.replay import play_to_end
     from concsim.scenario.library import find_scenario
     from concsim.scenario.loader import load_scenario
 
@@ -243,7 +248,7 @@ def _headless(
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
-        sim.run()
+        play_to_end(sim, ended_at)  # a replay's stalled run ends where the session ended it
         if as_events:
             for event in sim.events:
                 click.echo(json.dumps(event.to_dict(), default=str))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from concsim.events import Event, RunEnded
+from concsim.events import Event, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
 from concsim.ui.ledger import Ledger
@@ -72,9 +72,12 @@ class Session:
         self.seed = scenario.seed if seed is None else seed
         self.factory = factory
         self.generation = 0  # bumped whenever the history is rebuilt (rewind, variant, seed)
+        # Where a stalled run was ended by hand: the end is part of the session (see replay).
+        self.ended_at: float | None = None
         self._start(tuple(injections))
 
     def _start(self, injections: tuple[Any, ...]) -> None:
+        self.ended_at = None
         self.sim = self.factory(self.scenario, self.variant, self.seed, injections)
         self.timeline = Timeline()
         self.ledger = Ledger()
@@ -126,14 +129,22 @@ class Session:
     def step(self) -> list[Event]:
         if self.finished:
             return []
+        stalled = self.stalled
         self.sim.step()
-        return self.sync()
+        return self._ended(stalled)
 
     def run_to_end(self) -> list[Event]:
         """Everything that is left; a stalled program is ended as hung, as ``run()`` does."""
         if self.finished:
             return []
         self.sim.run()
+        return self._ended(stalled=True)
+
+    def _ended(self, stalled: bool) -> list[Event]:
+        # A run that stalled and was ended by hand ends where the clock then stood, which
+        # only this session knows: the replay records it (Replay.ended_at).
+        if stalled and self.finished:
+            self.ended_at = self.now
         return self.sync()
 
     def step_back(self) -> bool:
@@ -163,11 +174,26 @@ class Session:
         self._start(())
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
+        """Inject now; a refused fault is taken back out (so neither the history nor a saved
+        replay holds it) and the refusal is returned for the view to show."""
+        kept = self.injections
         self.sim.inject(fault, target, error)
-        return self.sync()
+        new = self.sync()
+        if any(isinstance(event, FaultRefused) for event in new):
+            self._resimulate(kept, self.now)
+        return new
+
+    def remove_injection(self, index: int) -> None:
+        """Take back one injected fault: the run is re-simulated to now without it."""
+        kept = self.injections[:index] + self.injections[index + 1 :]
+        self._resimulate(kept, self.now)
+
+    def _resimulate(self, injections: tuple[Any, ...], now: float) -> None:
+        self._start(injections)
+        self.advance_to(now)
 
     def replay(self) -> Replay:
-        return Replay(self.source, self.seed, self.variant, self.injections)
+        return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
 
 
 def elapsed_by_variant(
