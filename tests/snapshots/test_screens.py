@@ -121,14 +121,14 @@ def test_fault_that_does_not_apply(snap_compare: Snap) -> None:
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
 def test_step_back(snap_compare: Snap, size: tuple[int, int]) -> None:
     """After a fault and a few steps, step back twice: the history re-simulated."""
-    keys = ("f", "period", "period", "period", "comma", "comma")
+    keys = ("f", ".", ".", ".", ",", ",")
     check(snap_compare, build("cpu-threads-gil"), size, at(0.3, select="thread-2", keys=keys))
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
 def test_help_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
     """? lists every key with its id, the legend and the keymap file."""
-    check(snap_compare, build("io-threads"), size, press=("question_mark",))
+    check(snap_compare, build("io-threads"), size, press=("?",))
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -19,13 +19,14 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from concsim.events import Event, FaultInjected, FaultRefused
-from concsim.replay import save_replay
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
+from concsim.ui.saving import save_session
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
+from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
@@ -72,12 +73,18 @@ class RunScreen(Screen[None]):
                 with Horizontal(id="bottom"):
                     yield EventLog(id="log")
                     yield FuturesPanel(id="futures")
+                    yield FaultList(id="faults")
             yield NotesPanel(self.session.scenario, id="notes")
         yield Footer(compact=True)
+
+    def say(self, message: str, **options: Any) -> None:
+        """A notification in plain text: engine reasons and paths may hold brackets."""
+        self.notify(message, markup=False, **options)
 
     def on_mount(self) -> None:
         self.query_one("#log").border_title = "events"
         self.query_one("#futures").border_title = "futures"
+        self.query_one("#faults").border_title = "faults · x removes"
         self._measure_variants()
         self.update_view([])
         self.query_one(LanesView).focus()
@@ -132,6 +139,7 @@ class RunScreen(Screen[None]):
         gil = any(track.is_gil for track in session.timeline.rows)
         self.query_one(Legend).show(session.timeline.seen, gil)
         self.query_one(FuturesPanel).show(session.ledger)
+        self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)
         if rebuilt:
             log.rebuild(session.events, self._log_filter())
@@ -168,7 +176,7 @@ class RunScreen(Screen[None]):
         if self.session.stalled:
             # Virtual time would pass forever with nothing to show; stop and say why.
             self.playing = False
-            self.notify(
+            self.say(
                 "Nothing can happen by itself any more: the program is deadlocked or hung. "
                 "Inject a fault (i is Ctrl-C), press . to end it as hung, or r to rewind.",
                 title="stalled",
@@ -189,14 +197,14 @@ class RunScreen(Screen[None]):
 
     def action_toggle_play(self) -> None:
         if self.session.finished:
-            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
         self.playing = not self.playing
 
     def action_step(self) -> None:
         self.playing = False
         if self.session.finished:
-            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
         self.update_view(self.session.step())
 
@@ -208,10 +216,10 @@ class RunScreen(Screen[None]):
         self.playing = False
         session = self.session
         if not session.step_back():
-            self.notify("Already at the start.", timeout=2)
+            self.say("Already at the start.", timeout=2)
         else:
             faults = len(session.injections)
-            self.notify(
+            self.say(
                 f"Back to {format_time(session.now)}: re-simulated from seed {session.seed}"
                 + (f" with {faults} injection{'s' * (faults != 1)}." if faults else "."),
                 timeout=2,
@@ -221,6 +229,13 @@ class RunScreen(Screen[None]):
     def action_rewind(self) -> None:
         self.playing = False
         self.session.rewind()
+        faults = len(self.session.injections)
+        if faults:
+            self.say(
+                f"Rewound to 0; the {faults} injected fault{'s' * (faults != 1)} stay and "
+                "land again as it plays (x removes the highlighted one).",
+                timeout=4,
+            )
         self.update_view([])
 
     def action_select(self, delta: int) -> None:
@@ -246,7 +261,7 @@ class RunScreen(Screen[None]):
     def action_fault(self, fault: str) -> None:
         session = self.session
         if session.finished:
-            self.notify(
+            self.say(
                 f"The run has finished, so {fault} has nothing to act on: "
                 "step back with , or rewind with r first.",
                 severity="warning",
@@ -254,17 +269,17 @@ class RunScreen(Screen[None]):
             return
         target, refusal = fault_target(self.lanes.selected_track, fault)
         if target is None:
-            self.notify(refusal or "Nothing to inject into.", severity="warning")
+            self.say(refusal or "Nothing to inject into.", severity="warning")
             return
         try:
             new = session.inject(fault, target)
         except Exception as error:  # an engine error must not take the app down with it
             self.log.error(f"inject {fault} {target}: {error!r}")
-            self.notify(f"{fault} on {target} failed: {error}", severity="error")
+            self.say(f"{fault} on {target} failed: {error}", severity="error")
             return
         refusals = [event for event in new if isinstance(event, FaultRefused)]
         for refused in refusals:
-            self.notify(
+            self.say(
                 refused.reason,
                 title=f"{fault} on {target}: no effect",
                 severity="warning",
@@ -272,17 +287,31 @@ class RunScreen(Screen[None]):
             )
         if not refusals:
             injected = [event for event in new if isinstance(event, FaultInjected)]
-            self.notify(
-                injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3
-            )
+            self.say(injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3)
         self.update_view(new)
+
+    def action_remove_fault(self) -> None:
+        session, faults = self.session, self.query_one(FaultList)
+        index = faults.chosen
+        if index is None:
+            self.say("No injected fault to remove.", timeout=2)
+            return
+        gone = session.injections[index]
+        self.playing = False
+        session.remove_injection(index)
+        self.say(
+            f"Removed {gone.fault} on {gone.target} at {format_time(gone.at)}: "
+            f"re-simulated to {format_time(session.now)} without it.",
+            timeout=3,
+        )
+        self.update_view([])
 
     # --- sessions ------------------------------------------------------------------------
 
     def action_variant(self, delta: int) -> None:
         names: list[str | None] = [None, *self.session.scenario.variant_names]
         if len(names) == 1:
-            self.notify("This scenario has no variants.", timeout=2)
+            self.say("This scenario has no variants.", timeout=2)
             return
         index = (names.index(self.session.variant) + delta) % len(names)
         self.playing = False
@@ -293,18 +322,16 @@ class RunScreen(Screen[None]):
         self.playing = False
         self.session.restart(self.session.seed + 1)
         self._measure_variants()
-        self.notify(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
+        self.say(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
         self.update_view([])
 
     def action_save(self) -> None:
-        session = self.session
-        name = f"{session.scenario.name}-seed{session.seed}.replay.yaml"
         try:
-            path = save_replay(self.replay_dir / name, session.replay())
+            path = save_session(self.session, self.replay_dir)
         except OSError as error:
-            self.notify(f"Could not save the replay: {error}", severity="error")
+            self.say(f"Could not save the replay: {error}", severity="error")
             return
-        self.notify(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=5)
+        self.say(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=6)
 
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log
