@@ -24,9 +24,16 @@ class _Concsim(click.Group):
     """``concsim FILE...`` (no command) opens the browser with those files listed too."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
+        if args and args[0] not in self.commands and _names_a_file(args[0]):
             args = ["browse", *args]
         return super().parse_args(ctx, args)
+
+
+def _names_a_file(word: str) -> bool:
+    """A scenario file (or one meant to be: a path or a YAML name), not a mistyped command."""
+    if word.startswith("-"):
+        return False
+    return os.path.exists(word) or os.sep in word or word.endswith((".yaml", ".yml", ".json"))
 
 
 @click.group(
