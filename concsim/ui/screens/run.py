@@ -231,9 +231,13 @@ class RunScreen(Screen[None]):
         self.session.rewind()
         faults = len(self.session.injections)
         if faults:
+            they = (
+                "1 injected fault stays and lands"
+                if faults == 1
+                else (f"{faults} injected faults stay and land")
+            )
             self.say(
-                f"Rewound to 0; the {faults} injected fault{'s' * (faults != 1)} stay and "
-                "land again as it plays (x removes the highlighted one).",
+                f"Rewound to 0; the {they} again as it plays (x removes the highlighted one).",
                 timeout=4,
             )
         self.update_view([])
