@@ -177,8 +177,16 @@ def test_a_fault_aimed_after_the_end_is_refused_by_the_engine() -> None:
 
 def test_the_command_line_shows_a_fault_aimed_after_the_end() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "concsim", "run", "io-threads", "--headless"]
-        + ["--inject", "9s:interrupt"],
+        [
+            sys.executable,
+            "-m",
+            "concsim",
+            "run",
+            "io-threads",
+            "--headless",
+            "--inject",
+            "9s:interrupt",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -14,16 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer
 
-from concsim.events import Event, FaultInjected, FaultRefused
+from concsim.events import Event
 from concsim.ui.draw import format_time
-from concsim.ui.faults import fault_target
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
-from concsim.ui.saving import save_session
+from concsim.ui.screens.actions import SessionActions
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
@@ -34,11 +31,10 @@ _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
 
 
-class RunScreen(Screen[None]):
+class RunScreen(SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
-    playing: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -259,83 +255,6 @@ class RunScreen(Screen[None]):
         else:
             viewport.zoom_fit()
         self.update_view([])
-
-    # --- faults --------------------------------------------------------------------------
-
-    def action_fault(self, fault: str) -> None:
-        session = self.session
-        if session.finished:
-            self.say(
-                f"The run has finished, so {fault} has nothing to act on: "
-                "step back with , or rewind with r first.",
-                severity="warning",
-            )
-            return
-        target, refusal = fault_target(self.lanes.selected_track, fault)
-        if target is None:
-            self.say(refusal or "Nothing to inject into.", severity="warning")
-            return
-        try:
-            new = session.inject(fault, target)
-        except Exception as error:  # an engine error must not take the app down with it
-            self.log.error(f"inject {fault} {target}: {error!r}")
-            self.say(f"{fault} on {target} failed: {error}", severity="error")
-            return
-        refusals = [event for event in new if isinstance(event, FaultRefused)]
-        for refused in refusals:
-            self.say(
-                refused.reason,
-                title=f"{fault} on {target}: no effect",
-                severity="warning",
-                timeout=6,
-            )
-        if not refusals:
-            injected = [event for event in new if isinstance(event, FaultInjected)]
-            self.say(injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3)
-        self.update_view(new)
-
-    def action_remove_fault(self) -> None:
-        session, faults = self.session, self.query_one(FaultList)
-        index = faults.chosen
-        if index is None:
-            self.say("No injected fault to remove.", timeout=2)
-            return
-        gone = session.injections[index]
-        self.playing = False
-        session.remove_injection(index)
-        self.say(
-            f"Removed {gone.fault} on {gone.target} at {format_time(gone.at)}: "
-            f"re-simulated to {format_time(session.now)} without it.",
-            timeout=3,
-        )
-        self.update_view([])
-
-    # --- sessions ------------------------------------------------------------------------
-
-    def action_variant(self, delta: int) -> None:
-        names: list[str | None] = [None, *self.session.scenario.variant_names]
-        if len(names) == 1:
-            self.say("This scenario has no variants.", timeout=2)
-            return
-        index = (names.index(self.session.variant) + delta) % len(names)
-        self.playing = False
-        self.session.switch_variant(names[index])
-        self.update_view([])
-
-    def action_new_seed(self) -> None:
-        self.playing = False
-        self.session.restart(self.session.seed + 1)
-        self._measure_variants()
-        self.say(f"Restarted with seed {self.session.seed}; injections cleared.", timeout=3)
-        self.update_view([])
-
-    def action_save(self) -> None:
-        try:
-            path = save_session(self.session, self.replay_dir)
-        except OSError as error:
-            self.say(f"Could not save the replay: {error}", severity="error")
-            return
-        self.say(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=6)
 
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log
