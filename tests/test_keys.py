@@ -7,6 +7,7 @@ checked against Textual's own parser fed the bytes a terminal sends.
 
 from __future__ import annotations
 
+import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -142,8 +143,10 @@ def test_keymap_names_mean_terminal_keys(typed: str, key: str | None) -> None:
 
 
 def test_the_readme_keymap_example_works() -> None:
-    """The README's three lines remap to keys a terminal sends."""
-    keymap, problems = parse_keymap({"fail": "F", "step": "period,l", "step_back": "comma,j"})
+    """The README's keymap lines remap to keys a terminal sends."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    keymap, problems = parse_keymap(tomllib.loads(block))
     assert keymap == {"fail": "F", "step": "full_stop,l", "step_back": "comma,j"}
     assert problems == []
 
