@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -119,6 +120,12 @@ def _parse_injection(text: str) -> Any:
         raise click.BadParameter(f"{text!r}: {error}") from None
 
 
+def _finite(value: float) -> float:
+    if math.isnan(value):  # FloatRange lets nan through: it compares false with both ends
+        raise click.BadParameter("nan is not a speed; give a number from 0.015625 to 64")
+    return value
+
+
 @main.command()
 @click.argument("target", required=False)
 @click.option("--headless", is_flag=True, help="Simulate to the end and print; no screen.")
@@ -135,10 +142,11 @@ def _parse_injection(text: str) -> Any:
 )
 @click.option(
     "--speed",
-    type=float,
+    type=click.FloatRange(1 / 64, 64),  # the range [ and ] move through in the app
+    callback=lambda ctx, param, value: _finite(value),
     default=0.25,
     show_default=True,
-    help="Playback speed in the app: virtual seconds per second.",
+    help="Playback speed in the app: virtual seconds per second, 1/64 to 64.",
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
 @click.option(
