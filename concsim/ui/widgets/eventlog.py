@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from concsim.events import Event
@@ -19,6 +20,12 @@ class EventLog(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(wrap=True, max_lines=1000, markup=False, min_width=20, id=id)
         self.keep: Keep | None = None
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        # The newest line stays in view when the log changes size (new lanes push it down,
+        # notes narrow it): RichLog keeps the old offset, which then shows older lines.
+        self.scroll_end(animate=False, x_axis=False)
 
     def rebuild(self, events: Sequence[Event], keep: Keep | None) -> None:
         self.keep = keep

@@ -51,6 +51,11 @@ class FuturesPanel(VerticalScroll):
             self.query_one("#futures-text", Static).update(futures_text(ledger))
             self.scroll_end(animate=False)
 
+    def watch_virtual_size(self) -> None:
+        # The latest results stay in view when the panel or its text changes size (notes
+        # narrow it, rows wrap), as in the log.
+        self.scroll_end(animate=False)
+
 
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this."""
