@@ -70,9 +70,27 @@ def at(
         await pilot.press(*keys)
         if then is not None:
             app.advance_to(then)
-        await pilot.pause()
+        await settled(pilot)
 
     return script
+
+
+async def settled(pilot: Pilot[int]) -> None:
+    """Wait until the event log and the futures panel have scrolled to their newest line.
+
+    Both scroll after the next repaint, and a busy machine (pytest -n 8) can take the
+    screenshot before that repaint: the log one line short of its end. Waiting for the
+    state itself, not for a time, gives the same picture on every machine.
+    """
+    screen = pilot.app.screen
+    panes = [screen.query_one("#log"), screen.query_one("#futures")]
+    for _ in range(200):
+        await pilot.pause()
+        if all(pane.scroll_y == pane.max_scroll_y for pane in panes):
+            return
+    raise AssertionError(
+        f"never scrolled to the end: {[(p.scroll_y, p.max_scroll_y) for p in panes]}"
+    )
 
 
 @pytest.mark.parametrize("phase", ["start", "mid", "finished"])
