@@ -82,7 +82,9 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
     assert helps["Faster"] == "Faster (keys: ])"
     assert helps["Zoom in"] == "Zoom in (keys: + =)"
     assert helps["Help"] == "Help (keys: ?)"
-    assert helps["Remove fault"] == "Remove fault (keys: x)"
+    assert helps["Remove fault"] == (
+        "take back the highlighted injected fault: re-simulates to now without it (keys: x)"
+    )
 
 
 @sync
