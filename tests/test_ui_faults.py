@@ -233,3 +233,23 @@ async def test_the_fault_list_fits_tiny_terminals(tmp_path: Path, size: tuple[in
         await pilot.press("x")
         await pilot.pause()
     assert app._exception is None
+
+
+@sync
+async def test_an_earlier_fault_can_be_picked_and_removed(tmp_path: Path) -> None:
+    """GIVEN two faults, WHEN the first is highlighted in the list and x pressed, THEN only
+    the second remains."""
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        app.advance_to(0.1)
+        screen.lanes.select_row("thread-2")
+        await pilot.press("h")
+        app.advance_to(0.2)
+        await pilot.press("i")
+        faults = screen.query_one(FaultList)
+        assert faults.highlighted == 1  # the newest, ready to take back
+        faults.focus()
+        await pilot.press("up", "x")
+        assert [(i.at, i.fault) for i in screen.session.injections] == [(0.2, "interrupt")]
+        assert screen.session.now == 0.2
