@@ -21,12 +21,15 @@ EXIT_FORBIDDEN = 1  # a run matched a `forbidden` expectation (also: `concsim te
 
 
 class _Speed(click.FloatRange):
-    """A positive, finite speed: a range alone lets ``nan`` through (it compares false)."""
+    """A finite speed in range: a range alone lets ``nan`` through (it compares false)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
+        try:
+            number = super().convert(value, param, ctx)
+        except click.BadParameter:
+            number = math.nan
         if math.isnan(number):
-            self.fail(f"{value} is not a number in the range {self._describe_range()}.", param, ctx)
+            self.fail(f"expected a speed from 1/64 to 64, got {value}", param, ctx)
         return number
 
 
@@ -40,9 +43,27 @@ class _Concsim(click.Group):
     """``concsim FILE...`` (no command) opens the browser with those files listed too."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
+        if args and args[0] not in self.commands and _names_a_file(args[0]):
             args = ["browse", *args]
         return super().parse_args(ctx, args)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Bad usage is one line, like every other input error (click prints a usage block)."""
+        kwargs.pop("standalone_mode", None)
+        kwargs.setdefault("prog_name", "concsim")
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx is not None else "concsim"
+            click.echo(f"{command}: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command's whole first sentence, wrapped (click would cut it off with ...)."""
@@ -69,7 +90,15 @@ def _complete_scenario(
     return [*found, CompletionItem(incomplete, type="file")]
 
 
+def _names_a_file(word: str) -> bool:
+    """A scenario file (or one meant to be: a path or a YAML name), not a mistyped command."""
+    if word.startswith("-"):
+        return False
+    return os.path.exists(word) or os.sep in word or word.endswith((".yaml", ".yml", ".json"))
+
+
 @click.group(
+    "concsim",
     cls=_Concsim,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -274,10 +303,10 @@ def _parse_injection(text: str) -> Any:
 )
 @click.option(
     "--speed",
-    type=_Speed(min=0, min_open=True, max=MAX_SPEED),
+    type=_Speed(min=1 / 64, max=MAX_SPEED),  # the range [ and ] move through in the app
     default=0.25,
     show_default=True,
-    help="Playback speed in the app: virtual seconds per second.",
+    help="Playback speed in the app: virtual seconds per second, 1/64 to 64.",
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
 @click.option("--live", is_flag=True, help="Run the scenario's program on CPython instead.")
@@ -316,6 +345,7 @@ def run(
     only_as_written = variant == "default"  # the JSON outcome's name for the file as written
     if only_as_written:
         variant = None
+    ended_at = None
     if replay is not None:
         from concsim.replay import ReplayError, load_replay
 
@@ -328,6 +358,7 @@ def run(
         seed = session.seed if seed is None else seed
         variant = session.variant if variant is None else variant
         parsed = [*session.injections, *parsed]
+        ended_at = session.ended_at
     if target is None:
         raise click.UsageError("name a scenario (see `concsim list`) or a file, or --replay")
     if not (headless or as_json or events or trace_path):
@@ -360,6 +391,7 @@ def run(
             max_events=max_events or DEFAULT_MAX_EVENTS,
             fault_source="--inject" if replay is None else f"{replay}: injection",
             live=live,
+            ended_at=ended_at,
         )
     )
 
@@ -377,6 +409,7 @@ def _headless(
     max_events: int = DEFAULT_MAX_EVENTS,
     fault_source: str = "--inject",
     live: bool = False,
+    ended_at: float | None = None,
 ) -> int:
     from rich.console import Console
 
@@ -384,6 +417,7 @@ def _headless(
     from concsim.export.outcome import outcome
     from concsim.export.text import refusals, summary, timeline
     from concsim.export.verdicts import expect_text, verdicts_for
+    from concsim.replay import play_to_end
     from concsim.scenario.expect import Grade
     from concsim.scenario.library import find_scenario
     from concsim.scenario.loader import load_scenario
@@ -434,7 +468,7 @@ def _headless(
             click.echo(f"{target}: {error.args[0]}", err=True)
             return EXIT_INVALID
         if isinstance(sim, Simulation):
-            sim.run()
+            play_to_end(sim, ended_at)  # a replay's stalled run ends where the session ended it
             if sim.exhausted:
                 shown = f" (variant {name})" if name is not None and len(names) > 1 else ""
                 click.echo(f"{target}{shown}: {sim.exhausted}", err=True)

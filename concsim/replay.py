@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import yaml
 
 if TYPE_CHECKING:
     from concsim.engine import Injection, Simulation
+    from concsim.events import Event
     from concsim.scenario.model import Scenario
 
 FORMAT = "concsim-replay/1"
@@ -33,9 +35,12 @@ class Replay:
     seed: int
     variant: str | None = None
     injections: tuple[Injection, ...] = field(default=())
+    # A run that stalled (deadlocked or hung) and was ended by hand ends where the clock
+    # stood then, not at its last event: replaying advances there before running to the end.
+    ended_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "scenario": self.scenario,
             "variant": self.variant,
@@ -45,10 +50,18 @@ class Replay:
                 for i in self.injections
             ],
         }
+        if self.ended_at is not None:
+            data["ended_at"] = self.ended_at
+        return data
 
 
-def save_replay(path: str | Path, replay: Replay) -> Path:
-    """Write a replay as JSON (``.json``) or YAML (anything else); returns the path written."""
+def save_replay(path: str | Path, replay: Replay, *, overwrite: bool = True) -> Path:
+    """Write a replay as JSON (``.json``) or YAML (anything else); returns the path written.
+
+    The text goes to a temporary file beside the target first, then takes its name in one
+    step, so a full disk or a crash never leaves half a replay (or truncates the old one).
+    With ``overwrite=False`` an existing file is never replaced: FileExistsError.
+    """
     target = Path(path)
     data = replay.to_dict()
     scenario = Path(replay.scenario)
@@ -59,8 +72,26 @@ def save_replay(path: str | Path, replay: Replay) -> Path:
         text = json.dumps(data, indent=2) + "\n"
     else:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    target.write_text(text, encoding="utf-8")
+    _write_atomically(target, text, overwrite=overwrite)
     return target
+
+
+def _write_atomically(target: Path, text: str, *, overwrite: bool) -> None:
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)  # atomic, and fails if the name is taken
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def load_replay(path: str | Path) -> Replay:
@@ -81,7 +112,7 @@ def open_scenario(target: str) -> Scenario:
 
 
 def replay_simulation(replay: Replay) -> Simulation:
-    """A fresh simulation that reproduces the saved session when run."""
+    """A fresh simulation that reproduces the saved session when run (``play_replay``)."""
     from concsim.engine import Simulation
 
     return Simulation(
@@ -90,6 +121,14 @@ def replay_simulation(replay: Replay) -> Simulation:
         seed=replay.seed,
         injections=replay.injections,
     )
+
+
+def play_to_end(sim: Simulation, ended_at: float | None) -> list[Event]:
+    """Run ``sim`` to its end as the saved session did: first to ``ended_at`` if the
+    session ended a stalled run by hand there, so the run ends at the same time."""
+    if ended_at is not None:
+        sim.advance(ended_at)
+    return sim.run()
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -88,13 +88,22 @@ def read_replay(path: str | Path) -> Replay:
             injections.append(
                 Injection(float(at), str(fault), str(target), error or "RuntimeError")
             )
+    ended_at: Any = data.get("ended_at")
+    if ended_at is not None and (not _is_number(ended_at) or not 0 <= ended_at <= MAX_DURATION_S):
+        problems.append(
+            doc.problem(
+                ("ended_at",),
+                f"expected a time in seconds, 0 to {MAX_DURATION_S}, got {describe(ended_at)}",
+            )
+        )
     if not problems:
         assert scenario is not None
         problems += _aims(doc, scenario, variant, injections)
     if problems:
         raise ReplayError("\n".join(str(p) for p in sorted(set(problems), key=_position)))
     assert scenario is not None and _is_int(seed)
-    return Replay(scenario, int(seed), variant, tuple(injections))
+    ended = None if ended_at is None else float(ended_at)
+    return Replay(scenario, int(seed), variant, tuple(injections), ended)
 
 
 def _aims(

@@ -61,7 +61,7 @@ def test_the_longest_duration_is_valid() -> None:
 def test_an_injection_past_the_range_is_one_usage_line() -> None:
     code, _, err = invoke("run", "io-threads", "--headless", "--inject", "9" * 30 + "s:fail:main")
     assert code == 2
-    assert err.splitlines()[-1] == (f"Error: Invalid value: '{'9' * 30}s:fail:main': {TOO_LONG}")
+    assert err == f"concsim run: Invalid value: '{'9' * 30}s:fail:main': {TOO_LONG}\n"
 
 
 @pytest.mark.parametrize(("prefix", "length"), [("", 5000), ("0", 5001)])
@@ -196,28 +196,22 @@ def test_a_replay_naming_no_scenario_is_placed_in_the_replay(
     )
 
 
-@pytest.mark.parametrize(
-    ("speed", "message"),
-    [
-        ("nan", "nan is not a number in the range 0<x<=64.0."),
-        ("inf", "inf is not in the range 0<x<=64.0."),
-        ("1e308", "1e+308 is not in the range 0<x<=64.0."),
-        ("0", "0.0 is not in the range 0<x<=64.0."),
-        ("-1", "-1.0 is not in the range 0<x<=64.0."),
-    ],
-)
-def test_speed_is_positive_and_finite(speed: str, message: str) -> None:
+@pytest.mark.parametrize("speed", ["nan", "inf", "1e308", "0", "-1", "65", "abc"])
+def test_speed_is_positive_and_finite(speed: str) -> None:
+    """--speed takes the range [ and ] move through; anything else is one line, exit 2."""
     code, _, err = invoke("run", "io-threads", "--speed", speed)
     assert code == 2
-    assert err.splitlines()[-1] == f"Error: Invalid value for '--speed': {message}"
+    assert err == (
+        f"concsim run: Invalid value for '--speed': expected a speed from 1/64 to 64, got {speed}\n"
+    )
 
 
 def test_a_seed_past_2_to_the_64_is_refused() -> None:
     code, _, err = invoke("run", "io-threads", "--headless", "--seed", str(2**64))
     assert code == 2
-    assert err.splitlines()[-1] == (
-        "Error: Invalid value for '--seed': 18446744073709551616 is not in the range "
-        "0<=x<=18446744073709551615."
+    assert err == (
+        "concsim run: Invalid value for '--seed': 18446744073709551616 is not in the range "
+        "0<=x<=18446744073709551615.\n"
     )
 
 
@@ -316,8 +310,8 @@ def test_a_variant_submits_and_injects_into_its_own_tasks(tmp_path: Path) -> Non
 def test_an_empty_variant_name_is_an_error() -> None:
     code, _, err = invoke("run", "io-threads", "--headless", "--variant", "")
     assert code == 2
-    assert err.splitlines()[-1] == (
-        "Error: Invalid value for --variant: expected a variant's name, got nothing"
+    assert err == (
+        "concsim run: Invalid value for --variant: expected a variant's name, got nothing\n"
     )
 
 

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+TIMEOUT = 30.0  # generous: two busy cores can take seconds to start Python and draw
 
 
 class Terminal:
@@ -30,21 +32,34 @@ class Terminal:
         return self.tmux("capture-pane", "-p", "-t", self.name)
 
     def press(self, *keys: str) -> None:
-        for key in keys:
-            self.tmux("send-keys", "-t", self.name, key)
-            time.sleep(0.15)
+        """Send keys in one go: the app reads them in order, so no pause is needed between
+        them (a lone Escape is the exception: see ``test_the_real_app...``)."""
+        self.tmux("send-keys", "-t", self.name, *keys)
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+    def until(self, done: Callable[[str], bool], what: str, timeout: float = TIMEOUT) -> str:
+        """Poll the screen until ``done(screen)``; fail naming ``what`` and showing the screen."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if done(screen):
                 return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{what} never happened; the screen was:\n{self.screen()}")
+
+    def wait_for(self, text: str) -> str:
+        return self.until(lambda screen: text in screen, f"{text!r} appearing")
+
+    def wait_gone(self, text: str) -> str:
+        return self.until(lambda screen: text not in screen, f"{text!r} going away")
 
     def alive(self) -> bool:
         return self.name in self.tmux("list-sessions", "-F", "#{session_name}")
+
+    def wait_ended(self) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not self.alive(), f"the app is still running:\n{self.screen()}"
 
 
 @pytest.fixture
@@ -70,22 +85,36 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_the_real_app_steps_injects_saves_and_quits(terminal: Terminal, tmp_path: Path) -> None:
-    """GIVEN `concsim run io-threads --paused` in a 100x30 terminal, WHEN keys are pressed,
-    THEN the screen answers and q ends the process."""
-    terminal.wait_for("io-threads")
+    """GIVEN `concsim run io-threads --paused` in a 100x30 terminal, WHEN the keys of the
+    footer and help are pressed as a terminal sends them, THEN each acts and q quits."""
     terminal.wait_for("paused")
     terminal.wait_for("thread-1")
-    terminal.press(".", ".", ".")
-    terminal.wait_for("started running on")
+    terminal.press(".")
+    terminal.wait_for("t 500ms")
+    terminal.press(",")
+    terminal.wait_for("Back to 0")
+    terminal.press("]")
+    terminal.wait_for("\N{MULTIPLICATION SIGN}0.5")
+    terminal.press("[", "[")
+    terminal.wait_for("\N{MULTIPLICATION SIGN}0.125")
     terminal.press("Down", "Down", "f")
-    terminal.wait_for("Injected fail")
+    terminal.wait_for("Injected fail on request-1")
+    terminal.wait_for("faults · x removes")
     terminal.press("s")
     terminal.wait_for("Saved")
     assert (tmp_path / "io-threads-seed0.replay.yaml").exists()
     terminal.press("?")
     terminal.wait_for("esc closes")
-    terminal.press("Escape", "q")
-    deadline = time.monotonic() + 10
-    while terminal.alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not terminal.alive()
+    # A lone Escape is a prefix of many keys' sequences: Textual waits a moment for more
+    # bytes, and a q sent in that moment would read as alt+q. Wait for the help to close.
+    terminal.press("Escape")
+    terminal.wait_gone("esc closes")
+    terminal.press("q")
+    terminal.wait_ended()
+
+
+def test_the_real_ctrl_c_quits(terminal: Terminal) -> None:
+    """Ctrl-C in a real terminal ends the app (i is the simulated one)."""
+    terminal.wait_for("thread-1")
+    terminal.press("C-c")
+    terminal.wait_ended()

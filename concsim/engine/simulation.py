@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from concsim.events import (
     Event,
+    FaultRefused,
     LaneKind,
     LaneState,
     MainEnded,
@@ -64,6 +65,7 @@ class Simulation:
         )
         self.finished = False
         self._injections: list[Injection] = []
+        self._pending: list[Injection] = []  # scheduled, not yet applied (in time order)
         if program.model is Model.ASYNCIO:
             aio = AsyncioModel(runtime)
             main = world.new_lane(
@@ -89,12 +91,9 @@ class Simulation:
         for fault in self.scenario.faults:
             injection = Injection(0.0, fault.fault.value, fault.target, fault.error)
             if fault.at is not None:
-                world.clock.at(
-                    fault.at,
-                    self.faults.apply,
-                    Injection(fault.at / 1_000_000, fault.fault.value, fault.target, fault.error),
-                    priority=FAULT,
-                )
+                at = Injection(fault.at / 1_000_000, fault.fault.value, fault.target, fault.error)
+                self._pending.append(at)
+                world.clock.at(fault.at, self._apply, at, priority=FAULT)
             elif fault.when is not None:
                 hooks = runtime.interp.step_hooks.setdefault((fault.when.task, fault.when.step), [])
                 hooks.append(self._hook(injection))
@@ -110,7 +109,12 @@ class Simulation:
 
     def _schedule(self, injection: Injection) -> None:
         self._injections.append(injection)
-        self.world.clock.at(_us(injection.at), self.faults.apply, injection, priority=FAULT)
+        self._pending.append(injection)
+        self.world.clock.at(_us(injection.at), self._apply, injection, priority=FAULT)
+
+    def _apply(self, injection: Injection) -> None:
+        self._pending.remove(injection)
+        self.faults.apply(injection)
 
     # --- the API views use --------------------------------------------------------------
 
@@ -232,6 +236,18 @@ class Simulation:
                     "will never finish"
                 ),
             )
+        # A fault aimed after the end never lands: say so rather than drop it.
+        for injection in sorted(self._pending, key=lambda i: i.at):
+            world.emit(
+                FaultRefused,
+                fault=injection.fault,
+                target=injection.target,
+                reason=(
+                    f"the program ended at {self.now:g} s, before the fault aimed at "
+                    f"{injection.at:g} s could land: nothing is left to act on"
+                ),
+            )
+        self._pending.clear()
         runtime.close_unfinished()
         program = self.scenario.program
         if program.model is not Model.ASYNCIO and program.executor:

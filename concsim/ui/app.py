@@ -64,7 +64,7 @@ class ConcsimApp(App[int]):
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
-        markup: bool = False,  # messages are plain text (engine reasons may hold brackets)
+        markup: bool = True,
     ) -> None:
         # Tests stretch toasts (toast_scale) so a slow machine cannot let one expire before
         # the screenshot that shows it.
@@ -80,7 +80,7 @@ class ConcsimApp(App[int]):
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         if self.keymap_problem:
-            self.notify(self.keymap_problem, severity="warning", timeout=8)
+            self.notify(self.keymap_problem, severity="warning", timeout=8, markup=False)
         if self.session is not None:
             self.push_screen(self._run_screen(self.session, from_browser=False))
         else:
@@ -104,7 +104,7 @@ class ConcsimApp(App[int]):
         try:
             session = Session(entry.scenario, source=entry.source, factory=self.factory)
         except Exception as error:  # an engine error is shown, never a traceback on screen
-            self.notify(f"{entry.name} could not start: {error}", severity="error")
+            self.notify(f"{entry.name} could not start: {error}", severity="error", markup=False)
             return
         self.push_screen(self._run_screen(session, from_browser=True))
 
@@ -118,13 +118,18 @@ class ConcsimApp(App[int]):
         """Drive virtual time to ``t`` on the run screen (tests; the timer does it live)."""
         self.run_screen.advance_to(t)
 
+    def key_names(self, keys: str) -> str:
+        """``"full_stop,right"`` -> ``". →"``: keys as they read on a keyboard (Textual's own
+        display, the one the footer uses)."""
+        return " ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         # Every key binding of the screen is also a command, so nothing needs a memorised key.
         for binding in screen.BINDINGS:
             if not isinstance(binding, Binding) or binding.action.startswith("select("):
                 continue
-            keys = self.keymap.get(binding.id or "", binding.key)
+            keys = self.key_names(self.keymap.get(binding.id or "", binding.key))
             yield SystemCommand(
                 binding.description,
                 f"{binding.tooltip or binding.description} (keys: {keys})",

@@ -36,6 +36,9 @@ class Run:
         self.now = 0.0
         self.finished = False
         self.stalled = False
+        # A run that stalled and was ended by hand ends where the clock then stood, which
+        # only the session knows: a saved replay records it (Replay.ended_at).
+        self.ended_at: float | None = None
 
     def sync(self, upto: int | None = None) -> list[Event]:
         """Feed events ``seen`` to ``upto`` (default: all, and the engine's state) to the
@@ -105,8 +108,16 @@ class Run:
             for _ in range(_SLICE):
                 if sim.finished:
                     break
-                sim.step()
+                self.step()
         return True
+
+    def step(self) -> None:
+        """One instant of the engine; a stalled run is ended there as hung."""
+        sim = self.sim
+        stalled = sim.stalled
+        sim.step()
+        if stalled and sim.finished:
+            self.ended_at = sim.now
 
 
 def event_budget(run: Run, events: int) -> Callable[[], bool]:

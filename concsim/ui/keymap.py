@@ -1,8 +1,10 @@
 """Key bindings, each with an id, and the user's keymap file that remaps them by id.
 
-The keymap file is ``$XDG_CONFIG_HOME/concsim/keymap.toml`` (``~/.config/concsim/keymap.toml``
-when XDG_CONFIG_HOME is unset), one ``id = "keys"`` line per binding to change, several keys
-separated by commas::
+Every key is named as Textual's parser names what a terminal sends (``full_stop`` for ``.``,
+``left_square_bracket`` for ``[``; see ``concsim.ui.keynames``). The keymap file,
+``keymap.toml`` in the user's configuration folder (``$XDG_CONFIG_HOME/concsim`` or
+``~/.config/concsim`` on Linux, found by ``platformdirs``), has one ``id = "keys"`` line per
+binding to change, several keys separated by commas, each a character or a key's name::
 
     fail = "F"
     step = "period,l"
@@ -11,11 +13,11 @@ separated by commas::
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+import platformdirs
 from textual.binding import Binding
 
 from concsim.files import FileRefused, read_small_file
@@ -32,8 +34,8 @@ _FAULT_GROUP = Binding.Group("fault")
 
 RUN_BINDINGS: list[Binding] = [
     Binding("space", "toggle_play", "Play", id="play"),
-    Binding("period,right", "step", "Step", id="step", key_display="."),
-    Binding("comma,left", "step_back", "Back", id="step_back", key_display=","),
+    Binding("full_stop,right", "step", "Step", id="step"),
+    Binding("comma,left", "step_back", "Back", id="step_back"),
     Binding("r,home", "rewind", "Rewind", show=False, id="rewind"),
     Binding("end", "to_end", "To the end", show=False, id="to_end"),
     Binding("up", "select(-1)", "Lane up", show=False, id="lane_up"),
@@ -55,6 +57,14 @@ RUN_BINDINGS: list[Binding] = [
     Binding("plus,equals_sign", "zoom('in')", "Zoom in", show=False, id="zoom_in"),
     Binding("minus", "zoom('out')", "Zoom out", show=False, id="zoom_out"),
     Binding("0", "zoom('fit')", "Fit", show=False, id="zoom_fit"),
+    Binding(
+        "x",
+        "remove_fault",
+        "Remove fault",
+        show=False,
+        id="remove_fault",
+        tooltip="take back the highlighted injected fault: re-simulates to now without it",
+    ),
     Binding("v", "variant(1)", "Variant", show=False, id="next_variant"),
     Binding("V", "variant(-1)", "Prev variant", show=False, id="prev_variant"),
     Binding("e", "filter_log", "Log filter", show=False, id="filter_log"),
@@ -62,30 +72,39 @@ RUN_BINDINGS: list[Binding] = [
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding("s", "save", "Save replay", show=False, id="save"),
     Binding(
-        "x",
+        "T",
         "export_trace",
         "Export trace",
         show=False,
         id="trace",
         tooltip="write the run so far as a Chrome trace for Perfetto",
     ),
-    Binding("question_mark", "help", "Help", id="help", key_display="?"),
+    Binding("question_mark", "help", "Help", id="help"),
     Binding("escape", "back", "Browser", show=False, id="back"),
 ]
 
 BROWSER_BINDINGS: list[Binding] = [
     Binding("enter", "open", "Open", id="open"),
-    Binding("question_mark", "help", "Help", id="help", key_display="?"),
+    Binding("question_mark", "help", "Help", id="help"),
 ]
 
 APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit"),
+    # The real Ctrl-C quits, as in most terminal tools (Textual only tells how to quit);
+    # priority, so that it quits from the command palette's input too. i is the simulated one.
+    Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_now"),
 ]
 
 
-def keymap_path(environ: Mapping[str, str] = os.environ) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "concsim" / "keymap.toml"
+KEYMAP_LIMIT = 64 * 1024
+"""A keymap file is a few lines; anything bigger is refused unread."""
+
+_HOW = 'one id = "keys" line per binding, e.g. fail = "F" or step = "period,l"'
+
+
+def keymap_path() -> Path:
+    """Where the keymap file lives (platformdirs honours XDG_CONFIG_HOME on Linux)."""
+    return platformdirs.user_config_path("concsim", appauthor=False) / "keymap.toml"
 
 
 def shown_path(path: Path) -> str:
@@ -96,22 +115,62 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+def binding_ids() -> set[str]:
+    return {b.id for b in (*RUN_BINDINGS, *BROWSER_BINDINGS, *APP_BINDINGS) if b.id}
+
+
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
-    """The binding id -> keys table, and a one-line problem to show if the file is unusable."""
+    """The binding id -> keys table, and what was wrong with the file (one line a problem).
+
+    Whatever is wrong is reported and left out: every binding not remapped keeps its default
+    keys, so a bad file never stops the app from opening.
+    """
     path = path or keymap_path()
     if not path.exists():
         return {}, None
     try:
-        data = tomllib.loads(read_small_file(path).decode("utf-8"))
+        data = tomllib.loads(read_small_file(path, KEYMAP_LIMIT).decode("utf-8"))
     except FileRefused as error:
         return {}, f"{path}: ignored, {error.reason}"
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return {}, f"{path}: ignored, not readable TOML: {error}"
     table = data.get("keymap", data)
-    known = {b.id for b in (*RUN_BINDINGS, *BROWSER_BINDINGS, *APP_BINDINGS)}
-    keymap = {k: v for k, v in table.items() if isinstance(v, str) and k in known}
+    if not isinstance(table, dict):
+        return {}, f"{path}: ignored, keymap must be a [keymap] table: {_HOW}"
+    keymap, problems = parse_keymap(table)
+    return keymap, "\n".join(f"{path}: {problem}" for problem in problems) or None
+
+
+def parse_keymap(table: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+    """Check each ``id = "keys"`` entry; keys come back as Textual names (``full_stop``)."""
+    from concsim.ui.keynames import terminal_key
+
+    known = binding_ids()
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
     unknown = sorted(k for k in table if k not in known)
-    problem = None
     if unknown:
-        problem = f"{path}: unknown binding ids ignored: {', '.join(unknown)}"
-    return keymap, problem
+        problems.append(f"unknown binding ids ignored: {', '.join(unknown)}")
+    for binding_id, value in table.items():
+        if binding_id not in known:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            shown = f"{value!r}" if not isinstance(value, dict) else "a table"
+            problems.append(
+                f"{binding_id} = {shown} ignored: expected a string of keys, "
+                f'e.g. {binding_id} = "F"'
+            )
+            continue
+        # A comma separates keys; the comma key itself is "comma" (or "," alone).
+        texts = [","] if value.strip() == "," else value.split(",")
+        names = [terminal_key(text) for text in texts]
+        bad = [text.strip() for text, name in zip(texts, names, strict=True) if name is None]
+        if bad:
+            problems.append(
+                f"{binding_id} = {value!r} ignored: no key is called "
+                + ", ".join(repr(text) for text in bad)
+                + '; name a character (".", "[") or a key (space, end, f5, ctrl+x)'
+            )
+            continue
+        keymap[binding_id] = ",".join(name for name in names if name is not None)
+    return keymap, problems

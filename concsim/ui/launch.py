@@ -9,6 +9,11 @@ from typing import Any
 from concsim.replay import ReplayError
 from concsim.scenario.errors import ScenarioError
 
+NO_TERMINAL = (
+    "concsim: the app needs a terminal on stdin and stdout; "
+    "for text output use: concsim run NAME --headless"
+)
+
 
 def launch(
     targets: list[str],
@@ -56,6 +61,10 @@ def launch(
         return 2
     except KeyError as error:  # an unknown variant: the message names the known ones
         print(error.args[0] if error.args else error, file=sys.stderr)
+        return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the app would wait forever for keys nobody can press.
+        print(NO_TERMINAL, file=sys.stderr)
         return 2
     try:
         code = app.run()

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from concsim.events import Event, RunEnded
+from concsim.events import Event, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
 from concsim.ui.history import Run
@@ -179,15 +179,20 @@ class Session:
     def step(self) -> list[Event]:
         if self.finished:
             return []
-        self.sim.step()
+        self.run.step()
         return self.sync()
 
     def run_to_end(self) -> list[Event]:
         """Everything that is left; a stalled program is ended as hung, as ``run()`` does."""
         if self.finished:
             return []
-        self.sim.run()
+        self.run.run_on()
         return self.sync()
+
+    @property
+    def ended_at(self) -> float | None:
+        """Where a stalled run was ended by hand (see ``Replay.ended_at``)."""
+        return self.run.ended_at
 
     def step_back_target(self, latest: float | None = None) -> float | None:
         """The time of the group of events before the one at ``latest`` (default: the
@@ -228,11 +233,26 @@ class Session:
         self.adopt(run)
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
+        """Inject now; a refused fault is taken back out (so neither the history nor a saved
+        replay holds it) and the refusal is returned for the view to show."""
+        kept = self.injections
         self.sim.inject(fault, target, error)
-        return self.sync()
+        new = self.sync()
+        if any(isinstance(event, FaultRefused) for event in new):
+            self._resimulate(kept, self.now)
+        return new
+
+    def remove_injection(self, index: int) -> None:
+        """Take back one injected fault: the run is re-simulated to now without it."""
+        kept = self.injections[:index] + self.injections[index + 1 :]
+        self._resimulate(kept, self.now)
+
+    def _resimulate(self, injections: tuple[Any, ...], now: float) -> None:
+        self._start(injections)
+        self.advance_to(now)
 
     def replay(self) -> Replay:
-        return Replay(self.source, self.seed, self.variant, self.injections)
+        return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
 
 
 class _Times(Sequence[float]):

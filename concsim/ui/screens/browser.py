@@ -9,12 +9,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from concsim.ui.catalog import Entry
 from concsim.ui.keymap import BROWSER_BINDINGS
+
+_NARROW = 60  # below this many columns the preview is hidden and the list takes the width
 
 
 class BrowserScreen(Screen[None]):
@@ -57,6 +60,9 @@ class BrowserScreen(Screen[None]):
             name.append("\n").append_text(summary)
             options.append(Option(name, id=str(index)))
         return options
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < _NARROW, "-narrow")
 
     def on_mount(self) -> None:
         catalog = self.query_one(OptionList)

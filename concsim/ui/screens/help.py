@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Group
 from rich.table import Table
@@ -17,30 +17,10 @@ from concsim.ui.draw import legend
 from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 
-def key_names(keys: str) -> str:
-    """``"period,right"`` -> ``". →"``: how the keys read on a keyboard."""
-    shown = {
-        "period": ".",
-        "comma": ",",
-        "right": "→",
-        "left": "←",
-        "up": "↑",
-        "down": "↓",
-        "space": "space",
-        "question_mark": "?",
-        "escape": "esc",
-        "home": "home",
-        "end": "end",
-        "right_square_bracket": "]",
-        "left_square_bracket": "[",
-        "plus": "+",
-        "equals_sign": "=",
-        "minus": "-",
-    }
-    return " ".join(shown.get(key.strip(), key.strip()) for key in keys.split(","))
-
-
-def help_table(bindings: Sequence[Binding], keymap: dict[str, str]) -> Table:
+def help_table(
+    bindings: Sequence[Binding], keymap: dict[str, str], key_names: Callable[[str], str]
+) -> Table:
+    """Keys (as remapped, shown as on a keyboard), what they do, and the id to remap them."""
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("keys", style="bold cyan", no_wrap=True)
     table.add_column("action")
@@ -67,8 +47,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        key_names = getattr(self.app, "key_names", str)
         body = Group(
-            help_table(self.bindings, keymap),
+            help_table(self.bindings, keymap, key_names),
             Text(),
             Text("Lanes", style="bold"),
             legend(),

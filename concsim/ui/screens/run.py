@@ -9,28 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer
 
-from concsim.events import Event, FaultInjected, FaultRefused
-from concsim.limits import MAX_SEED
-from concsim.replay import save_replay
+from concsim.events import Event
 from concsim.ui.draw import format_time
-from concsim.ui.faults import fault_target
 from concsim.ui.heap import Heap
 from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
-from concsim.ui.screens.work import Background
+from concsim.ui.screens.actions import SessionActions
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
+from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
@@ -39,11 +35,10 @@ _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 
 
-class RunScreen(Background, Screen[None]):
+class RunScreen(SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
-    playing: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -79,12 +74,18 @@ class RunScreen(Background, Screen[None]):
                 with Horizontal(id="bottom"):
                     yield EventLog(id="log")
                     yield FuturesPanel(id="futures")
+                    yield FaultList(id="faults")
             yield NotesPanel(self.session.scenario, id="notes")
         yield Footer(compact=True)
+
+    def say(self, message: str, **options: Any) -> None:
+        """A notification in plain text: engine reasons and paths may hold brackets."""
+        self.notify(message, markup=False, **options)
 
     def on_mount(self) -> None:
         self.query_one("#log").border_title = "events"
         self.query_one("#futures").border_title = "futures"
+        self.query_one("#faults").border_title = "faults · x removes"
         self._measure_variants()
         self.update_view([])
         self.query_one(LanesView).focus()
@@ -152,6 +153,7 @@ class RunScreen(Background, Screen[None]):
         gil = any(track.is_gil for track in session.timeline.rows)
         self.query_one(Legend).show(session.timeline.seen, gil)
         self.query_one(FuturesPanel).show(session.ledger)
+        self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)
         if rebuilt:
             log.rebuild(session.events, session.seen, self._log_filter())
@@ -190,7 +192,7 @@ class RunScreen(Background, Screen[None]):
         if self.session.stalled:
             # Virtual time would pass forever with nothing to show; stop and say why.
             self.playing = False
-            self.notify(
+            self.say(
                 "Nothing can happen by itself any more: the program is deadlocked or hung. "
                 "Inject a fault (i is Ctrl-C), press . to end it as hung, or r to rewind.",
                 title="stalled",
@@ -217,7 +219,7 @@ class RunScreen(Background, Screen[None]):
         if self.busy():
             return
         if self.session.finished:
-            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
         self.playing = not self.playing
 
@@ -226,7 +228,7 @@ class RunScreen(Background, Screen[None]):
         if self.busy():
             return
         if self.session.finished:
-            self.notify("The run has finished: r rewinds, , steps back.", timeout=3)
+            self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
         self.update_view(self.session.step())
 
@@ -244,7 +246,7 @@ class RunScreen(Background, Screen[None]):
             job = None
         target = session.step_back_target(job.target if job is not None else None)
         if target is None:
-            self.notify("Already at the start.", timeout=2)
+            self.say("Already at the start.", timeout=2)
             return
         self.cancel_job()
         faults = len(session.injections)
@@ -257,7 +259,16 @@ class RunScreen(Background, Screen[None]):
         self.playing = False
         self.cancel_job()
         session = self.session
-        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0)
+        faults = len(session.injections)
+        note = None
+        if faults:
+            they = (
+                "1 injected fault stays and lands"
+                if faults == 1
+                else f"{faults} injected faults stay and land"
+            )
+            note = f"Rewound to 0; the {they} again as it plays (x removes the highlighted one)."
+        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0, note)
 
     def action_select(self, delta: int) -> None:
         self.lanes.move(delta)
@@ -276,92 +287,6 @@ class RunScreen(Background, Screen[None]):
         else:
             viewport.zoom_fit()
         self.update_view([])
-
-    # --- faults --------------------------------------------------------------------------
-
-    def action_fault(self, fault: str) -> None:
-        session = self.session
-        if self.busy():
-            return
-        if session.finished:
-            self.notify(
-                f"The run has finished, so {fault} has nothing to act on: "
-                "step back with , or rewind with r first.",
-                severity="warning",
-            )
-            return
-        target, refusal = fault_target(self.lanes.selected_track, fault)
-        if target is None:
-            self.notify(refusal or "Nothing to inject into.", severity="warning")
-            return
-        try:
-            new = session.inject(fault, target)
-        except Exception as error:  # an engine error must not take the app down with it
-            self.log.error(f"inject {fault} {target}: {error!r}")
-            self.notify(f"{fault} on {target} failed: {error}", severity="error")
-            return
-        refusals = [event for event in new if isinstance(event, FaultRefused)]
-        for refused in refusals:
-            self.notify(
-                refused.reason,
-                title=f"{fault} on {target}: no effect",
-                severity="warning",
-                timeout=6,
-            )
-        if not refusals:
-            injected = [event for event in new if isinstance(event, FaultInjected)]
-            self.notify(
-                injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3
-            )
-        self.update_view(new)
-
-    # --- sessions ------------------------------------------------------------------------
-
-    def action_variant(self, delta: int) -> None:
-        names: list[str | None] = [None, *self.session.scenario.variant_names]
-        if len(names) == 1:
-            self.notify("This scenario has no variants.", timeout=2)
-            return
-        index = (names.index(self.session.variant) + delta) % len(names)
-        self.playing = False
-        self.cancel_job()
-        self.session.variant = names[index]
-        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
-
-    def action_new_seed(self) -> None:
-        self.playing = False
-        self.cancel_job()
-        session = self.session
-        session.seed = (session.seed + 1) % (MAX_SEED + 1)  # seeds wrap to 0
-        self._measure_variants()
-        note = f"Restarted with seed {session.seed}; injections cleared."
-        self.resimulate(JobKind.SEED, partial(session.fresh, ()), 0.0, note)
-
-    def action_save(self) -> None:
-        session = self.session
-        name = f"{session.scenario.name}-seed{session.seed}.replay.yaml"
-        try:
-            path = save_replay(self.replay_dir / name, session.replay())
-        except OSError as error:
-            self.notify(f"Could not save the replay: {error}", severity="error")
-            return
-        self.notify(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=5)
-
-    def action_export_trace(self) -> None:
-        """Write the run as it stands as a Chrome trace (see docs/traces.md)."""
-        from concsim.export.trace import write_trace
-
-        session = self.session
-        name = f"{session.scenario.name}-seed{session.seed}.trace.json"
-        try:
-            path = write_trace(self.replay_dir / name, session.events, now=session.now)
-        except OSError as error:
-            self.notify(f"Could not write the trace: {error}", severity="error")
-            return
-        self.notify(
-            f"Wrote {path} (up to {format_time(session.now)}); open it at ui.perfetto.dev.",
-            timeout=5,
-        )
 
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log

@@ -92,7 +92,7 @@ class Background(_Base):
         if done:
             self.session.adopt(run)
             if note:
-                self.notify(note, timeout=2)
+                self.notify(note, timeout=2, markup=False)
             self.update_view([])
         else:
             self._start(Job(kind, run, target, note=note, reached=run.now))
@@ -143,7 +143,7 @@ class Background(_Base):
         if job is not self.job:
             return
         if job.error is not None:
-            self.notify(f"{job.kind.value} failed: {job.error}", severity="error")
+            self.notify(f"{job.kind.value} failed: {job.error}", severity="error", markup=False)
         if job.kind is JobKind.END and job.run is not None:
             run = job.run
             if run.behind > REPORT:
@@ -156,7 +156,7 @@ class Background(_Base):
         elif job.error is None and job.run is not None:
             self.session.adopt(job.run)
             if job.note:
-                self.notify(job.note, timeout=2)
+                self.notify(job.note, timeout=2, markup=False)
         self._finish()
 
     def on_variants_measured(self, message: VariantsMeasured) -> None:

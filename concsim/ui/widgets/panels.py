@@ -68,6 +68,11 @@ class FuturesPanel(VerticalScroll):
             else:
                 self.scroll_end(animate=False)
 
+    def watch_virtual_size(self) -> None:
+        # The latest results stay in view when the panel or its text changes size (notes
+        # narrow it, rows wrap), as in the log.
+        self.scroll_end(animate=False)
+
 
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this."""

@@ -1,0 +1,140 @@
+"""The run screen's actions on the session itself: faults in and out, variant, seed, save.
+
+The base of ``RunScreen``, kept apart so that module stays about the view; it relies on the
+screen's ``session``, ``lanes``, ``say`` and ``update_view``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from concsim.events import FaultInjected, FaultRefused
+from concsim.limits import MAX_SEED
+from concsim.ui.draw import format_time
+from concsim.ui.faults import fault_target
+from concsim.ui.jobs import JobKind
+from concsim.ui.saving import save_session
+from concsim.ui.screens.work import Background
+from concsim.ui.widgets.faultlist import FaultList
+
+if TYPE_CHECKING:
+    from concsim.events import Event
+    from concsim.ui.session import Session
+    from concsim.ui.widgets.lanes import LanesView
+
+
+class SessionActions(Background, Screen[None]):
+    """Inject (f t c k h i), remove a fault (x), variant (v V), new seed (N), save (s),
+    export a trace (T). Re-simulations of a big run go through ``Background``'s jobs."""
+
+    playing: reactive[bool] = reactive(False, init=False)
+
+    if TYPE_CHECKING:  # what RunScreen provides
+        session: Session
+        replay_dir: Path
+
+        @property
+        def lanes(self) -> LanesView: ...
+        def say(self, message: str, **options: Any) -> None: ...
+        def update_view(self, new: Sequence[Event]) -> None: ...
+        def _measure_variants(self) -> None: ...
+
+    def action_fault(self, fault: str) -> None:
+        session = self.session
+        if self.busy():
+            return
+        if session.finished:
+            self.say(
+                f"The run has finished, so {fault} has nothing to act on: "
+                "step back with , or rewind with r first.",
+                severity="warning",
+            )
+            return
+        target, refusal = fault_target(self.lanes.selected_track, fault)
+        if target is None:
+            self.say(refusal or "Nothing to inject into.", severity="warning")
+            return
+        try:
+            new = session.inject(fault, target)
+        except Exception as error:  # an engine error must not take the app down with it
+            self.log.error(f"inject {fault} {target}: {error!r}")
+            self.say(f"{fault} on {target} failed: {error}", severity="error")
+            return
+        refusals = [event for event in new if isinstance(event, FaultRefused)]
+        for refused in refusals:
+            self.say(
+                refused.reason,
+                title=f"{fault} on {target}: no effect",
+                severity="warning",
+                timeout=6,
+            )
+        if not refusals:
+            injected = [event for event in new if isinstance(event, FaultInjected)]
+            self.say(injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3)
+        self.update_view(new)
+
+    def action_remove_fault(self) -> None:
+        session, faults = self.session, self.query_one(FaultList)
+        index = faults.chosen
+        if index is None:
+            self.say("No injected fault to remove.", timeout=2)
+            return
+        gone, now = session.injections[index], session.now
+        kept = session.injections[:index] + session.injections[index + 1 :]
+        self.playing = False
+        self.cancel_job()
+        note = (
+            f"Removed {gone.fault} on {gone.target} at {format_time(gone.at)}: "
+            f"re-simulated to {format_time(now)} without it."
+        )
+        self.resimulate(JobKind.BACK, partial(session.fresh, kept), now, note)
+
+    def action_variant(self, delta: int) -> None:
+        names: list[str | None] = [None, *self.session.scenario.variant_names]
+        if len(names) == 1:
+            self.say("This scenario has no variants.", timeout=2)
+            return
+        index = (names.index(self.session.variant) + delta) % len(names)
+        self.playing = False
+        self.cancel_job()
+        self.session.variant = names[index]
+        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
+
+    def action_new_seed(self) -> None:
+        self.playing = False
+        self.cancel_job()
+        session = self.session
+        session.seed = (session.seed + 1) % (MAX_SEED + 1)  # seeds wrap to 0
+        self._measure_variants()
+        note = f"Restarted with seed {session.seed}; injections cleared."
+        self.resimulate(JobKind.SEED, partial(session.fresh, ()), 0.0, note)
+
+    def action_save(self) -> None:
+        try:
+            path = save_session(self.session, self.replay_dir)
+        except OSError as error:
+            self.say(f"Could not save the replay: {error}", severity="error")
+            return
+        self.say(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=6)
+
+    def action_export_trace(self) -> None:
+        """Write the run as it stands as a Chrome trace (see docs/traces.md)."""
+        from concsim.export.trace import write_trace
+
+        session = self.session
+        name = f"{session.scenario.name}-seed{session.seed}.trace.json"
+        try:
+            path = write_trace(self.replay_dir / name, session.events, now=session.now)
+        except OSError as error:
+            self.say(f"Could not write the trace: {error}", severity="error")
+            return
+        self.say(
+            f"Wrote {path} (up to {format_time(session.now)}); open it at ui.perfetto.dev.",
+            timeout=5,
+        )
