@@ -182,8 +182,8 @@ async def test_saved_replay_reopens_the_same_session(tmp_path: Path) -> None:
 
 
 @sync
-async def test_x_exports_the_run_so_far_as_a_chrome_trace(tmp_path: Path) -> None:
-    """x writes the run as it stands as a trace and says where; so does the palette command."""
+async def test_shift_t_exports_the_run_so_far_as_a_chrome_trace(tmp_path: Path) -> None:
+    """T writes the run as it stands as a trace and says where; so does the palette command."""
     from concsim.export.trace import chrome_trace
 
     app = build("io-threads", tmp_path)
@@ -191,7 +191,7 @@ async def test_x_exports_the_run_so_far_as_a_chrome_trace(tmp_path: Path) -> Non
     async with app.run_test(size=(100, 30)) as pilot:
         screen = screen_of(app)
         app.advance_to(0.2)
-        await pilot.press("x")
+        await pilot.press("T")
         await pilot.pause()
         assert app.notes[-1] == f"Wrote {path} (up to 200ms); open it at ui.perfetto.dev."
         written = json.loads(path.read_text(encoding="utf-8"))

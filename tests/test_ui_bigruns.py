@@ -103,20 +103,20 @@ def test_the_futures_panel_summarises_process_overhead() -> None:
     session = Session(open_scenario("process-overhead"), source="process-overhead")
     session.advance_to(0.1)
     assert futures_text(session.ledger).plain.splitlines() == [
-        "1,000 futures: ◐ 9 running · ○ 591 pending · ✓ 400 done",
+        "1,000 futures: ◐ 9 running · ○ 271 pending · ✓ 720 done",
         "running:",
-        *[f"◐ square-{k} running" for k in range(401, 407)],
+        *[f"◐ square-{k} running" for k in range(721, 727)],
         "  and 3 more",
         "latest to change:",
-        "✓ square-398 done",
-        "◐ square-407 running",
-        "✓ square-399 done",
-        "◐ square-408 running",
-        "✓ square-400 done",
-        "◐ square-409 running",
-        "received 400, in order; the latest:",
+        "✓ square-718 done",
+        "◐ square-727 running",
+        "✓ square-719 done",
+        "◐ square-728 running",
+        "✓ square-720 done",
+        "◐ square-729 running",
+        "received 720, in order; the latest:",
         "  …",
-        *[f"{k}. '{k}'" for k in range(395, 401)],
+        *[f"{k}. '{k}'" for k in range(715, 721)],
     ]
     session.run_to_end()
     assert futures_text(session.ledger).plain.splitlines()[:2] == [

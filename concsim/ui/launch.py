@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -62,8 +63,9 @@ def launch(
     except KeyError as error:  # an unknown variant: the message names the known ones
         print(error.args[0] if error.args else error, file=sys.stderr)
         return 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        # Without a terminal the app would wait forever for keys nobody can press.
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
+        # Without a terminal the app would wait forever for keys nobody can press (unless
+        # another driver talks to it: textual-serve's web driver speaks over the pipes).
         print(NO_TERMINAL, file=sys.stderr)
         return 2
     try:
