@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from concsim.limits import MAX_FILE_BYTES
@@ -105,3 +106,27 @@ def _size(size: int) -> str:
     if size < 1_000_000:
         return f"{size / 1_000:g} kB"
     return f"{size / 1_000_000:.3g} MB"
+
+
+def write_atomically(target: Path, text: str, *, overwrite: bool) -> None:
+    """Write ``text`` to a temporary file beside ``target``, then give it the name in one
+    step: a full disk or a crash never leaves half a file (or truncates an old one). With
+    ``overwrite=False`` an existing file is never replaced: FileExistsError."""
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)  # atomic, and fails if the name is taken
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

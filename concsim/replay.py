@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from concsim.files import write_atomically
 
 if TYPE_CHECKING:
     from concsim.engine import Injection, Simulation
@@ -72,26 +73,8 @@ def save_replay(path: str | Path, replay: Replay, *, overwrite: bool = True) -> 
         text = json.dumps(data, indent=2) + "\n"
     else:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    _write_atomically(target, text, overwrite=overwrite)
+    write_atomically(target, text, overwrite=overwrite)
     return target
-
-
-def _write_atomically(target: Path, text: str, *, overwrite: bool) -> None:
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            os.link(temporary, target)  # atomic, and fails if the name is taken
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def load_replay(path: str | Path) -> Replay:

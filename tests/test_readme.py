@@ -44,3 +44,21 @@ def test_ctrl_c_twice_gets_out_and_the_hung_thread_skips_its_finally() -> None:
     )
     assert twice["elapsed"] == 3.0
     assert (twice["tasks"][2]["outcome"], twice["tasks"][2]["cleanup"]) == ("killed", "skipped")
+
+
+def test_ctrl_c_before_the_timeout_needs_one_more_press() -> None:
+    """Before 2 s the first Ctrl-C interrupts as_completed; leaving the with block then
+    waits in shutdown(wait=True) (interruptible too), and the interpreter's exit still joins
+    the hung thread: three presses, as the README says."""
+    scenario = load_scenario_text(_example(), "README.md")
+
+    def presses(*times: float) -> dict:
+        ctrl_c = [Injection(t, "interrupt", "main") for t in times]
+        return outcome(Simulation(scenario, injections=ctrl_c).run())
+
+    two = presses(1.0, 1.5)
+    assert two["main"] == {"outcome": "raised", "error": "KeyboardInterrupt"}
+    assert two["tasks"][2]["outcome"] == "hung"  # the interpreter still waits at exit
+    three = presses(1.0, 1.5, 1.8)
+    assert three["elapsed"] == 1.8
+    assert (three["tasks"][2]["outcome"], three["tasks"][2]["cleanup"]) == ("killed", "skipped")

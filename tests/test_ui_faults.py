@@ -253,3 +253,28 @@ async def test_an_earlier_fault_can_be_picked_and_removed(tmp_path: Path) -> Non
         await pilot.press("up", "x")
         assert [(i.at, i.fault) for i in screen.session.injections] == [(0.2, "interrupt")]
         assert screen.session.now == 0.2
+
+
+def test_traces_and_replays_take_new_names_readable_by_others(tmp_path: Path) -> None:
+    """T, like s, writes the variant into the name and never replaces a file; both are
+    created with the mode open() gives (the umask's), not a temporary file's 0600."""
+    import os
+    import stat
+
+    from concsim.replay import open_scenario
+    from concsim.ui.saving import export_trace, save_session
+    from concsim.ui.session import Session
+
+    session = Session(open_scenario("io-threads"), source="io-threads")
+    session.advance_to(0.2)
+    first, second = export_trace(session, tmp_path), export_trace(session, tmp_path)
+    assert (first.name, second.name) == (
+        "io-threads-seed0.trace.json",
+        "io-threads-seed0-2.trace.json",
+    )
+    session.variant = "two-workers"
+    assert export_trace(session, tmp_path).name == "io-threads-two-workers-seed0.trace.json"
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (first, save_session(session, tmp_path)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

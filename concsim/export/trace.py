@@ -36,6 +36,7 @@ from concsim.events import (
     RunStarted,
     TimeoutExpired,
 )
+from concsim.files import write_atomically
 from concsim.ui.glyphs import LOOKS
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Timeline, Track
 
@@ -350,9 +351,12 @@ def _flow(phase: str, flow: int, ts: float, place: _Place, error: str) -> dict[s
     return record
 
 
-def write_trace(path: str | Path, events: Sequence[Event], *, now: float | None = None) -> Path:
-    """Write ``chrome_trace(events)`` to ``path`` as JSON; return the absolute path."""
+def write_trace(
+    path: str | Path, events: Sequence[Event], *, now: float | None = None, overwrite: bool = True
+) -> Path:
+    """Write ``chrome_trace(events)`` to ``path`` as JSON; return the absolute path. With
+    ``overwrite=False`` an existing file is never replaced: FileExistsError."""
     target = Path(path).expanduser().resolve()
     text = json.dumps(chrome_trace(events, now=now), default=str, ensure_ascii=False)
-    target.write_text(text + "\n", encoding="utf-8")
+    write_atomically(target, text + "\n", overwrite=overwrite)
     return target

@@ -1,9 +1,10 @@
-"""Saving a session as a replay file under a name that is new, never over another file."""
+"""Saving a session (a replay, a trace) under a name that is new, never over another file."""
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,14 +24,39 @@ def replay_stem(scenario: str, variant: str | None, seed: int) -> str:
 def save_session(session: Session, folder: Path) -> Path:
     """Write ``session``'s replay to the first free name in ``folder``: ``STEM.replay.yaml``,
     then ``STEM-2.replay.yaml``, ... (an existing file is never replaced)."""
-    stem = replay_stem(session.scenario.name, session.variant, session.seed)
+    replay = session.replay()
+    return _first_free(
+        folder / session_stem(session),
+        ".replay.yaml",
+        lambda path: save_replay(path, replay, overwrite=False),
+    )
+
+
+def export_trace(session: Session, folder: Path) -> Path:
+    """Write the run as it stands as a Chrome trace: ``STEM.trace.json``, ``STEM-2...``."""
+    from concsim.export.trace import write_trace
+
+    events, now = session.events[: session.seen], session.now
+    return _first_free(
+        folder / session_stem(session),
+        ".trace.json",
+        lambda path: write_trace(path, events, now=now, overwrite=False),
+    )
+
+
+def session_stem(session: Session) -> str:
+    return replay_stem(session.scenario.name, session.variant, session.seed)
+
+
+def _first_free(stem: Path, suffix: str, write: Callable[[Path], Path]) -> Path:
+    """``write`` to ``STEM{suffix}``, else ``STEM-2{suffix}``, ...: the first name not taken;
+    ``write`` raises FileExistsError when another process took the name meanwhile."""
     for number in itertools.count(1):
-        suffix = "" if number == 1 else f"-{number}"
-        path = folder / f"{stem}{suffix}.replay.yaml"
+        path = stem.with_name(f"{stem.name}{'' if number == 1 else f'-{number}'}{suffix}")
         if path.exists():
             continue
         try:
-            return save_replay(path, session.replay(), overwrite=False)
-        except FileExistsError:  # taken between the check and the write: try the next
+            return write(path)
+        except FileExistsError:
             continue
     raise AssertionError("unreachable")

@@ -19,7 +19,7 @@ from concsim.limits import MAX_SEED
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.jobs import JobKind
-from concsim.ui.saving import save_session
+from concsim.ui.saving import export_trace, save_session
 from concsim.ui.screens.work import Background
 from concsim.ui.widgets.faultlist import FaultList
 
@@ -125,12 +125,9 @@ class SessionActions(Background, Screen[None]):
 
     def action_export_trace(self) -> None:
         """Write the run as it stands as a Chrome trace (see docs/traces.md)."""
-        from concsim.export.trace import write_trace
-
         session = self.session
-        name = f"{session.scenario.name}-seed{session.seed}.trace.json"
         try:
-            path = write_trace(self.replay_dir / name, session.events, now=session.now)
+            path = export_trace(session, self.replay_dir)
         except OSError as error:
             self.say(f"Could not write the trace: {error}", severity="error")
             return
