@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from concsim.engine import Injection
-from concsim.events import FaultInjected, FaultRefused, ProcessKilled
+from concsim.events import FaultRefused, ProcessKilled, TimeoutExpired
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
 from concsim.live.session import LiveSession
@@ -49,6 +49,9 @@ CASES = [
     pytest.param("io-threads", None, "0.1s:hang:request-2", id="hang-io"),
     pytest.param("ctrl-c-shutdown", None, "0.5s:interrupt:main", id="interrupt"),
     pytest.param(None, None, "0.15s:kill:process-1", id="kill-worker"),
+    pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
+    pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
+    pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
 ]
 
 
@@ -84,18 +87,52 @@ def test_kill_sends_sigkill_to_the_worker_and_breaks_the_pool() -> None:
     assert {tasks[f"fetch-{i}"]["error"] for i in (1, 2, 3, 4)} == {"BrokenProcessPool"}
 
 
-def test_timeout_is_refused_live_and_says_why() -> None:
-    """A real timeout cannot be made to expire early from outside: FaultRefused, run goes on."""
+def test_timeout_ends_mains_wait_for_a_result_now() -> None:
+    """Future.result() raises TimeoutError at the fault, as the simulator's: TimeoutExpired
+    on quick.result(), main raises, and the with block still waits for slow."""
     events = LiveSession(
-        _bundled("io-threads"), injections=[_injection("0.1s:timeout:main")]
+        _bundled("result-timeout"), injections=[_injection("0.1s:timeout:main")]
     ).run_to_end(limit=20)
-    assert [(e.fault, e.target) for e in events if isinstance(e, FaultInjected)] == [
-        ("timeout", "main")
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("main", "quick.result()")]
+    assert 0.1 <= expired[0].t < 0.2  # at the fault, before quick (0.2 s) could finish
+    assert not [e for e in events if isinstance(e, FaultRefused)]
+    result = outcome(events)
+    assert result["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    assert [(t["name"], t["outcome"]) for t in result["tasks"]] == [
+        ("quick", "ok"),
+        ("slow", "ok"),
     ]
-    refused = [e for e in events if isinstance(e, FaultRefused)]
-    assert [e.reason for e in refused] == [
-        "not applied live: a timeout of the real program cannot be made to expire early "
-        "from outside"
+
+
+def test_timeout_expires_wait_for_on_the_task_named() -> None:
+    """asyncio.wait_for's timer runs now: the task is cancelled, its finally runs, main
+    gets TimeoutError at 0.3 s instead of 1.1 s."""
+    events = LiveSession(
+        _bundled("wait-for-cleanup"), injections=[_injection("0.2s:timeout:query")]
+    ).run_to_end(limit=20)
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("wait_for(query)", "query")]
+    result = outcome(events)
+    assert result["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    (query,) = result["tasks"]
+    assert (query["outcome"], query["error"], query["cleanup"]) == (
+        "cancelled",
+        "CancelledError",
+        "ran",
+    )
+    assert query["ended"] < 0.3 * LOOSE
+
+
+def test_timeout_of_an_await_without_a_timeout_is_refused_live() -> None:
+    """An asyncio await with no timeout has no timer to run early: refused, with why."""
+    events = LiveSession(
+        _bundled("asyncio-gather"), injections=[_injection("0.05s:timeout:main")]
+    ).run_to_end(limit=20)
+    refused = [e.reason for e in events if isinstance(e, FaultRefused)]
+    assert refused == [
+        "main is not in a wait with a timeout (asyncio.wait_for, asyncio.timeout, "
+        "asyncio.wait) right now"
     ]
     assert outcome(events)["main"] == {"outcome": "ok", "error": None}
 

@@ -2,7 +2,8 @@
 
 A daemon thread, started before the program and never traced, reads one JSON command per
 line from a pipe and acts on the program's own objects: ``fail`` raises in the target where
-it stands, ``hang`` makes its wait endless, ``cancel`` calls ``Future.cancel()`` /
+it stands, ``hang`` makes its wait endless, ``timeout`` makes a timed wait run out now
+(``concsim.live.expiry``), ``cancel`` calls ``Future.cancel()`` /
 ``Task.cancel()`` or sets the program's stop event. ``kill`` and ``interrupt`` need no help
 from inside: the parent sends SIGKILL or SIGINT itself. Standard library only.
 """
@@ -48,6 +49,8 @@ class Control:
         fault, target = command["fault"], command["target"]
         if fault == "cancel":
             return self._cancel(target)
+        if fault == "timeout":
+            return self.instruments.expiry.expire(target)
         if fault not in ("fail", "hang"):
             return f"{fault} is not applied from inside the program"
         future = self.instruments.futures.get(target)

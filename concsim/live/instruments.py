@@ -16,6 +16,7 @@ import time
 from types import ModuleType
 from typing import Any
 
+from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.recorders import RecordingLock, Tee
@@ -84,6 +85,7 @@ class Instruments:
         self.waits = Waits()
         # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
         self.async_waits: dict[Any, tuple[Any, Any]] = {}
+        self.expiry = Expiry(out, self.futures, self.names)
 
     def instances_of(self, fn: Any, args: tuple[Any, ...]) -> list[str]:
         """The task instances one submitted call runs: ``request(3)`` is ``request-3``; a
@@ -118,6 +120,7 @@ class Instruments:
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
+        self.expiry.patch_thread()
         # Replacing a method of a standard class is the point here, hence setattr; each
         # module is patched when the program imports it, not before.
         AfterImport(
@@ -134,6 +137,7 @@ class Instruments:
         future = module.Future
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
+        self.expiry.patch_base(module)
         self._patch_executor(module)
 
     def _patch_executor(self, module: ModuleType) -> None:
@@ -145,6 +149,7 @@ class Instruments:
     def _patch_loop(self, module: ModuleType) -> None:
         loop = module.BaseEventLoop
         setattr(loop, "create_task", self._create_task(loop.create_task))  # noqa: B010
+        self.expiry.patch_loop(module)
 
     def _patch_sleep(self, module: ModuleType) -> None:
         global _real_async_sleep
@@ -249,6 +254,7 @@ class Instruments:
             if code is None or code.co_filename != instruments.file:
                 return task
             if code.co_name == instruments.tracer.main:
+                instruments.expiry.main_task = task
                 task.add_done_callback(instruments._main_done)
                 return task
             frame = coro.cr_frame

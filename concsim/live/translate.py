@@ -39,6 +39,7 @@ from concsim.events import (
     TaskEnded,
     TaskStarted,
     TaskSubmitted,
+    TimeoutExpired,
     WarningIssued,
 )
 from concsim.live.lanes import STATE_OF_KIND, LaneBook, Record, TaskTrack
@@ -324,6 +325,9 @@ class Translator(LaneBook):
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t
+
+    def _on_timed_out(self, record: Record, t: float) -> None:
+        self.emit(TimeoutExpired, t, waiter=record["waiter"], on=record["on"])
 
     def _on_cancel(self, record: Record, t: float) -> None:
         accepted = bool(record["accepted"])
