@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from concsim.engine import Injection
-from concsim.events import FaultRefused, ProcessKilled, TimeoutExpired
+from concsim.events import ExceptionRaised, FaultRefused, ProcessKilled, TimeoutExpired
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
 from concsim.live.session import LiveSession
@@ -36,6 +36,26 @@ WAITING_PROCESSES = load_scenario_text(
 )
 
 
+# Two multiprocessing.Process children wait on I/O, with a finally that also waits.
+WAITING_PROCESS_OBJECTS = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-process-objects
+        program: {model: processes, executor: false}
+        tasks:
+          - name: fetch
+            repeat: 2
+            steps:
+              - {io: 300ms, label: download}
+            cleanup:
+              - {io: 10ms, label: close}
+        """
+    )
+)
+INLINE = {"pool": WAITING_PROCESSES, "process": WAITING_PROCESS_OBJECTS}
+
+
 def _bundled(name: str) -> Scenario:
     return load_scenario(find_scenario(name))
 
@@ -48,7 +68,11 @@ CASES = [
     pytest.param("asyncio-gather", None, "0.05s:fail:medium:ValueError", id="fail-coroutine"),
     pytest.param("io-threads", None, "0.1s:hang:request-2", id="hang-io"),
     pytest.param("ctrl-c-shutdown", None, "0.5s:interrupt:main", id="interrupt"),
-    pytest.param(None, None, "0.15s:kill:process-1", id="kill-worker"),
+    pytest.param("pool", None, "0.15s:kill:process-1", id="kill-worker"),
+    pytest.param("pool", None, "0.15s:fail:fetch-1", id="fail-in-pool-worker"),
+    pytest.param("pool", None, "0.15s:hang:fetch-2", id="hang-in-pool-worker"),
+    pytest.param("process", None, "0.15s:fail:fetch-1:ValueError", id="fail-in-process"),
+    pytest.param("process", None, "0.15s:hang:fetch-2", id="hang-in-process"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
@@ -62,10 +86,10 @@ def _injection(text: str) -> Injection:
 
 @pytest.mark.parametrize(("name", "variant", "injected"), CASES)
 def test_a_fault_lands_on_cpython_as_in_the_simulator(
-    name: str | None, variant: str | None, injected: str
+    name: str, variant: str | None, injected: str
 ) -> None:
     """Outcomes, errors, cleanups, results and output agree after the same fault."""
-    scenario = _bundled(name) if name else WAITING_PROCESSES
+    scenario = INLINE[name] if name in INLINE else _bundled(name)
     result = check_one(scenario, variant, loose=LOOSE, injections=[_injection(injected)])
     assert result.error is None
     assert [str(d) for d in result.disagreements if not d.timing] == []
@@ -135,6 +159,21 @@ def test_timeout_of_an_await_without_a_timeout_is_refused_live() -> None:
         "asyncio.wait) right now"
     ]
     assert outcome(events)["main"] == {"outcome": "ok", "error": None}
+
+
+def test_fail_in_a_worker_process_raises_where_the_task_waits() -> None:
+    """The order reaches the worker by SIGUSR1: fetch-1 raises ValueError('injected') in its
+    sleep, its finally runs, the process's exit code is 1; fetch-2 is untouched."""
+    events = LiveSession(
+        WAITING_PROCESS_OBJECTS, injections=[_injection("0.15s:fail:fetch-1:ValueError")]
+    ).run_to_end(limit=20)
+    raised = [(e.task, e.error, e.message) for e in events if isinstance(e, ExceptionRaised)]
+    assert raised == [("fetch-1", "ValueError", "injected")]
+    assert not [e for e in events if isinstance(e, FaultRefused)]
+    tasks = {task["name"]: task for task in outcome(events)["tasks"]}
+    assert (tasks["fetch-1"]["outcome"], tasks["fetch-1"]["cleanup"]) == ("failed", "ran")
+    assert tasks["fetch-1"]["ended"] < 0.3
+    assert (tasks["fetch-2"]["outcome"], tasks["fetch-2"]["error"]) == ("ok", None)
 
 
 def test_killing_a_thread_is_refused() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
+from concsim.live.orders import Orders
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.recorders import RecordingLock, Tee
 
@@ -78,6 +79,7 @@ class Instruments:
         self.out = out
         self.tracer = tracer
         self.file = plan["program"]
+        self.directory: str | None = plan.get("dir")  # where orders for workers are written
         self.helpers = frozenset(plan.get("helpers", ()))
         self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
         self.names: dict[int, list[str]] = {}  # id of a concurrent Future -> its instances
@@ -160,6 +162,8 @@ class Instruments:
         # A worker starts untraced; the task wrapper traces each task it runs.
         sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
+        if self.directory is not None:
+            Orders(self.directory, self.tracer.running, self.out).install()
 
     def _sleep(self, seconds: float) -> None:
         caller = sys._getframe(1).f_code.co_filename

@@ -121,6 +121,12 @@ class LiveSession:
                     self.run.signal(pid, signal.SIGKILL)
                     self._record({"k": "killed", "t": time.monotonic(), "killed": pid})
                     return
+            elif fault in ("fail", "hang") and task is not None and self._pid_of(target, task):
+                pid = self._pid_of(target, task)
+                assert pid is not None
+                record["id"] = self.run.order(pid, fault, task, error)
+                if record["id"] == -1:
+                    record["reason"] = f"{task} is not running in a worker process now"
             else:
                 record["id"] = self.run.command(fault, task or target, error)
             self._record(record)

@@ -71,6 +71,7 @@ class Translator(LaneBook):
         self.main_reported = False
         self.exit_t: float | None = None
         self.faults: dict[int, tuple[str, str]] = {}
+        self.last_task: dict[str, str] = {}  # lane -> the last task it started
 
     # --- records ------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class Translator(LaneBook):
         else:
             lane = self.lane_of(record, t)
         track.lane, track.pid, track.started = lane, record["pid"], t
+        self.last_task[lane] = task
         self.lane_task[lane] = task
         self.emit(TaskStarted, t, task=task, lane=lane)
         self.emit(FutureChanged, t, task=task, state=FutureState.RUNNING)
@@ -287,7 +289,12 @@ class Translator(LaneBook):
 
     def _on_out(self, record: Record, t: float) -> None:
         lane = self.lane_of(record, t)
-        self.emit(OutputWritten, t, lane=lane, task=self.lane_task.get(lane), text=record["text"])
+        task = self.lane_task.get(lane)
+        if task is None and lane.startswith(("thread-", "process-")):
+            # What a thread or process prints as it exits (threading.excepthook,
+            # multiprocessing's traceback) belongs to the last task it ran.
+            task = self.last_task.get(lane)
+        self.emit(OutputWritten, t, lane=lane, task=task, text=record["text"])
 
     def _on_main_end(self, record: Record, t: float) -> None:
         self.main_end = {**record, "at": t}
