@@ -7,7 +7,14 @@ import textwrap
 import pytest
 
 from concsim.engine import Injection
-from concsim.events import ExceptionRaised, FaultRefused, ProcessKilled, TimeoutExpired
+from concsim.events import (
+    ExceptionRaised,
+    FaultRefused,
+    ProcessKilled,
+    QueueGot,
+    QueuePut,
+    TimeoutExpired,
+)
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
 from concsim.live.session import LiveSession
@@ -53,7 +60,56 @@ WAITING_PROCESS_OBJECTS = load_scenario_text(
         """
     )
 )
-INLINE = {"pool": WAITING_PROCESSES, "process": WAITING_PROCESS_OBJECTS}
+# A consumer waits at get() on an empty queue; a lock waiter waits behind a slow holder.
+WAITING_GETTER = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-getter
+        program: {model: threads, executor: false, collect: join}
+        queues:
+          jobs: {maxsize: 0}
+        tasks:
+          - name: producer
+            steps:
+              - {io: 300ms, label: fetch}
+              - {put: jobs, value: job 1}
+            returns: queued
+          - name: consumer
+            steps:
+              - {get: jobs, label: q.get()}
+            returns: got it
+        """
+    )
+)
+WAITING_FOR_A_LOCK = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-for-a-lock
+        program: {model: threads, executor: false, collect: join}
+        tasks:
+          - name: holder
+            steps:
+              - {acquire: lock}
+              - {io: 300ms, label: slow work}
+              - {release: lock}
+            returns: released
+          - name: waiter
+            steps:
+              - {io: 50ms, label: arrive}
+              - {acquire: lock}
+              - {release: lock}
+            returns: got it
+        """
+    )
+)
+INLINE = {
+    "pool": WAITING_PROCESSES,
+    "process": WAITING_PROCESS_OBJECTS,
+    "getter": WAITING_GETTER,
+    "lock": WAITING_FOR_A_LOCK,
+}
 
 
 def _bundled(name: str) -> Scenario:
@@ -73,6 +129,8 @@ CASES = [
     pytest.param("pool", None, "0.15s:hang:fetch-2", id="hang-in-pool-worker"),
     pytest.param("process", None, "0.15s:fail:fetch-1:ValueError", id="fail-in-process"),
     pytest.param("process", None, "0.15s:hang:fetch-2", id="hang-in-process"),
+    pytest.param("getter", None, "0.1s:hang:consumer", id="hang-in-queue-get"),
+    pytest.param("lock", None, "0.1s:hang:waiter", id="hang-in-lock-acquire"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
@@ -174,6 +232,22 @@ def test_fail_in_a_worker_process_raises_where_the_task_waits() -> None:
     assert (tasks["fetch-1"]["outcome"], tasks["fetch-1"]["cleanup"]) == ("failed", "ran")
     assert tasks["fetch-1"]["ended"] < 0.3
     assert (tasks["fetch-2"]["outcome"], tasks["fetch-2"]["error"]) == ("ok", None)
+
+
+def test_a_hung_queue_get_never_takes_the_item() -> None:
+    """hang at q.get(): the item put at 0.3 s stays in the queue (no QueueGot), the consumer
+    is hung, and so is main, which joins it."""
+    events = LiveSession(WAITING_GETTER, injections=[_injection("0.1s:hang:consumer")]).run_to_end(
+        limit=3
+    )
+    assert [(e.lane, e.value) for e in events if isinstance(e, QueuePut)] == [("thread-1", "job 1")]
+    assert [e for e in events if isinstance(e, QueueGot)] == []
+    result = outcome(events)
+    assert result["main"]["outcome"] == "hung"
+    assert [(t["name"], t["outcome"]) for t in result["tasks"]] == [
+        ("producer", "ok"),
+        ("consumer", "hung"),
+    ]
 
 
 def test_killing_a_thread_is_refused() -> None:

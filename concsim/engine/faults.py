@@ -281,6 +281,13 @@ class Faults:
             self.aio is not None and self.aio.is_coroutine(lane) and lane.waker is not None
         ):
             lane.epoch += 1  # its wake-up timer is now stale: the I/O never completes
+        elif lane.unblock is not None:
+            # A thread blocked on a lock, a queue, a future: it leaves the waiters (a lock
+            # or an item goes to the next one, as when CPython's waiter never returns) and
+            # any wake-up already on its way is stale.
+            lane.unblock()
+            lane.unblock = None
+            lane.epoch += 1
         return None
 
 

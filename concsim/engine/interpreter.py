@@ -411,10 +411,13 @@ class Interpreter:
         world = self.world
         world.release_gil(lane, f"it blocked on {label}")
         world.set_state(lane, state, label)
-        unregister = register(world.waker(lane))
+        if lane.hung_io:
+            yield  # hung: this wait is never registered, so nothing ever ends it
+        unregister = lane.unblock = register(world.waker(lane))
         try:
             value = yield
         finally:
+            lane.unblock = None
             unregister()
         return value
 

@@ -82,6 +82,8 @@ class Control:
         def act() -> None:
             wait = waits.get(task)
             if wait is None:
+                if fault == "hang":
+                    _never_wake(task)
                 return
             future, handle = wait
             if fault == "hang":
@@ -115,6 +117,22 @@ class Control:
             return None
         self.out.emit("cancel", task=target, accepted=future.cancel())
         return None
+
+
+def _never_wake(task: Any) -> None:
+    """Hang a task parked at any other await: the future it awaits (``Task._fut_waiter``)
+    keeps its result, but the task's wake-up callback is taken off it, so the await never
+    returns unless it is cancelled (CPython: ``Task.__step`` adds ``__wakeup`` with
+    ``add_done_callback``)."""
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is None:
+        return
+    for callback, _context in list(getattr(waiter, "_callbacks", None) or ()):
+        if getattr(callback, "__self__", None) is task:
+            waiter.remove_done_callback(callback)
+            # Task.cancel() cancels the awaited future: that still wakes it, as in the
+            # simulator, where a hung await can be cancelled and its finally runs.
+            waiter.add_done_callback(lambda f, wake=callback: wake(f) if f.cancelled() else None)
 
 
 def _error(name: str) -> BaseException:

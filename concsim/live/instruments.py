@@ -20,6 +20,7 @@ from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.orders import Orders
 from concsim.live.probe import Reporter, Tracer, _jsonable
+from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
 
 
@@ -44,6 +45,16 @@ class Waits:
             self.orders[tid] = (what, error)
         event.set()
         return True
+
+    def is_hung(self, tid: int) -> bool:
+        """A ``hang`` is due in this thread: its current wait must never return."""
+        order = self.orders.get(tid)
+        return order is not None and order[0] == "hang"
+
+    @staticmethod
+    def park() -> None:
+        """The hung wait: never returns (the run's end kills the process)."""
+        threading.Event().wait()
 
     def sleep(self, seconds: float) -> None:
         tid = threading.get_ident()
@@ -132,6 +143,7 @@ class Instruments:
                 "concurrent.futures.process": self._patch_executor,
                 "asyncio.base_events": self._patch_loop,
                 "asyncio.tasks": self._patch_sleep,
+                "queue": QueueRecorder(self.file, self.out, self.waits).patch,
             }
         ).install()
 
@@ -300,7 +312,7 @@ class Instruments:
             frame = sys._getframe(1)
             if frame.f_code.co_filename != instruments.file:
                 return real()
-            return RecordingLock(real(), instruments.out)
+            return RecordingLock(real(), instruments.out, instruments.waits)
 
         return Lock
 

@@ -32,6 +32,8 @@ from concsim.events import (
     MainEnded,
     OutputWritten,
     ProcessKilled,
+    QueueGot,
+    QueuePut,
     ResultReceived,
     RunEnded,
     RunStarted,
@@ -286,6 +288,11 @@ class Translator(LaneBook):
             case _:
                 self.holders.pop(lock, None)
                 self.emit(LockReleased, t, lane=lane, lock=lock)
+
+    def _on_queue(self, record: Record, t: float) -> None:
+        lane = self.lane_of(record, t)
+        kind = QueuePut if record["op"] == "put" else QueueGot
+        self.emit(kind, t, lane=lane, queue=record["queue"], value=record["value"])
 
     def _on_out(self, record: Record, t: float) -> None:
         lane = self.lane_of(record, t)
