@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 import pytest
 
-from concsim.engine import Injection
+from concsim.engine import Injection, Simulation
 from concsim.events import (
+    CancelDelivered,
+    Event,
     ExceptionRaised,
     FaultRefused,
     ProcessKilled,
@@ -232,6 +235,28 @@ def test_fail_in_a_worker_process_raises_where_the_task_waits() -> None:
     assert (tasks["fetch-1"]["outcome"], tasks["fetch-1"]["cleanup"]) == ("failed", "ran")
     assert tasks["fetch-1"]["ended"] < 0.3
     assert (tasks["fetch-2"]["outcome"], tasks["fetch-2"]["error"]) == ("ok", None)
+
+
+def test_cancel_delivered_in_coroutines_as_in_the_simulator() -> None:
+    """Task.cancel() lands at each coroutine's await: the same CancelDelivered (task, lane,
+    step) as the simulator's, in the same order, within the time margin."""
+    scenario = _bundled("taskgroup-cancels-siblings")
+    simulated = Simulation(scenario).run()
+    live = LiveSession(scenario).run_to_end(limit=20)
+
+    def delivered(events: Sequence[Event]) -> list[tuple[str, str, str | None]]:
+        return [(e.task, e.lane, e.step) for e in events if isinstance(e, CancelDelivered)]
+
+    assert (
+        delivered(live)
+        == delivered(simulated)
+        == [
+            ("fast", "fast", "await download()"),
+            ("slow", "slow", "await download()"),
+        ]
+    )
+    at = [e.t for e in live if isinstance(e, CancelDelivered)]
+    assert all(0.3 <= t < 0.3 * LOOSE for t in at)
 
 
 def test_a_hung_queue_get_never_takes_the_item() -> None:

@@ -197,6 +197,13 @@ class Instruments:
         self.async_waits[task] = (future, handle)
         try:
             return await future
+        except asyncio.CancelledError:
+            # Task.cancel() landed here: the task is resumed with CancelledError thrown in,
+            # which the trace function does not see (CPython resumes a thrown-into frame
+            # past its exception trace).
+            if task is not None:
+                self.out.emit("cancel_delivered", coro=task.get_name(), line=caller.f_lineno)
+            raise
         finally:
             handle.cancel()
             self.async_waits.pop(task, None)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from concsim.events import (
+    CancelDelivered,
     CancelRequested,
     CleanupStarted,
     Event,
@@ -339,6 +340,21 @@ class Translator(LaneBook):
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t
+
+    def _on_cancel_delivered(self, record: Record, t: float) -> None:
+        coro: str = record["coro"]
+        task = self.coroutines.get(coro) or coro
+        track = self.tracks.get(task)
+        if track is None:
+            return
+        site = self.sites.get(record["line"])
+        self.emit(
+            CancelDelivered,
+            t,
+            task=task,
+            lane=track.lane or task,
+            step=site.label if site is not None else None,
+        )
 
     def _on_timed_out(self, record: Record, t: float) -> None:
         self.emit(TimeoutExpired, t, waiter=record["waiter"], on=record["on"])
