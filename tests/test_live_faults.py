@@ -190,6 +190,35 @@ def test_timeout_ends_mains_wait_for_a_result_now() -> None:
     ]
 
 
+def test_a_timeout_from_the_file_lands_like_an_injected_one() -> None:
+    """faults: [{fault: timeout, at: 100ms}] in the file: main's as_completed() raises
+    TimeoutError at 0.1 s, as in the simulator; the with block still waits for the
+    downloads."""
+    scenario = load_scenario_text(
+        textwrap.dedent(
+            """
+            version: 1
+            name: file-timeout
+            program: {model: threads, max_workers: 2, collect: as_completed}
+            tasks:
+              - name: fetch
+                repeat: 2
+                steps:
+                  - {io: 300ms, label: download}
+            faults:
+              - {fault: timeout, at: 100ms}
+            """
+        )
+    )
+    result = check_one(scenario, None, loose=LOOSE)
+    assert result.error is None
+    assert [str(d) for d in result.disagreements if not d.timing] == []
+    events = LiveSession(scenario).run_to_end(limit=20)
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("main", "as_completed()")]
+    assert outcome(events)["main"] == {"outcome": "raised", "error": "TimeoutError"}
+
+
 def test_timeout_expires_wait_for_on_the_task_named() -> None:
     """asyncio.wait_for's timer runs now: the task is cancelled, its finally runs, main
     gets TimeoutError at 0.3 s instead of 1.1 s."""
