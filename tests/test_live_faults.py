@@ -107,7 +107,30 @@ WAITING_FOR_A_LOCK = load_scenario_text(
         """
     )
 )
+AWAITING_A_LOCK = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: awaiting-a-lock
+        program: {model: asyncio, collect: gather}
+        tasks:
+          - name: holder
+            steps:
+              - {acquire: lock}
+              - {io: 300ms, label: slow work}
+              - {release: lock}
+            returns: released
+          - name: waiter
+            steps:
+              - {io: 50ms, label: arrive}
+              - {acquire: lock}
+              - {release: lock}
+            returns: got it
+        """
+    )
+)
 INLINE = {
+    "alock": AWAITING_A_LOCK,
     "pool": WAITING_PROCESSES,
     "process": WAITING_PROCESS_OBJECTS,
     "getter": WAITING_GETTER,
@@ -134,6 +157,7 @@ CASES = [
     pytest.param("process", None, "0.15s:hang:fetch-2", id="hang-in-process"),
     pytest.param("getter", None, "0.1s:hang:consumer", id="hang-in-queue-get"),
     pytest.param("lock", None, "0.1s:hang:waiter", id="hang-in-lock-acquire"),
+    pytest.param("alock", None, "0.1s:hang:waiter", id="hang-in-coroutine-lock-await"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
