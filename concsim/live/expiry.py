@@ -102,8 +102,8 @@ class Expiry:
         expiry = self
 
         def timed_join(thread: Any, timeout: float | None = None) -> None:
-            if not _in_main_thread():
-                return join(thread, timeout)
+            if not _in_main_thread() or not thread._started.is_set():
+                return join(thread, timeout)  # and its errors: not started, joining itself
             label = f"join {thread.name}"
             with expiry.waiting(label):
                 end = _real_monotonic() + (_UNTIMED if timeout is None else timeout)
