@@ -22,65 +22,7 @@ from concsim.live.orders import Orders
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
-
-
-class Waits:
-    """Interruptible sleeps: a fault can land in a thread while it waits (``fail`` raises
-    there, ``hang`` makes the wait endless), as the simulator's faults do."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.events: dict[int, threading.Event] = {}
-        self.orders: dict[int, tuple[str, BaseException | None]] = {}
-
-    def order(self, tid: int, what: str, error: BaseException | None = None) -> bool:
-        """Deliver ``fail`` or ``hang`` to a thread; False if it is not waiting now."""
-        with self.lock:
-            event = self.events.get(tid)
-            if event is None:
-                if what == "hang":  # the thread's next wait never returns
-                    self.orders[tid] = (what, error)
-                    return True
-                return False
-            self.orders[tid] = (what, error)
-        event.set()
-        return True
-
-    def is_hung(self, tid: int) -> bool:
-        """A ``hang`` is due in this thread: its current wait must never return."""
-        order = self.orders.get(tid)
-        return order is not None and order[0] == "hang"
-
-    @staticmethod
-    def park() -> None:
-        """The hung wait: never returns (the run's end kills the process)."""
-        threading.Event().wait()
-
-    def sleep(self, seconds: float) -> None:
-        tid = threading.get_ident()
-        event = threading.Event()
-        with self.lock:
-            self.events[tid] = event
-            if tid in self.orders:
-                event.set()
-        deadline = time.monotonic() + seconds
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 and tid not in self.orders:
-                    return
-                if not event.wait(None if remaining == _FOREVER else max(0.0, remaining)):
-                    continue
-                with self.lock:
-                    what, error = self.orders.pop(tid)
-                    event.clear()
-                if what == "fail":
-                    assert error is not None
-                    raise error
-                deadline = _FOREVER  # hang: this wait never returns
-        finally:
-            with self.lock:
-                self.events.pop(tid, None)
+from concsim.live.waits import Waits
 
 
 class Instruments:
@@ -325,7 +267,6 @@ class Instruments:
 
 
 _real_sleep = time.sleep
-_FOREVER = float("inf")
 _real_async_sleep: Any = None  # asyncio.sleep, once the program imports asyncio
 
 
