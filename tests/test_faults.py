@@ -25,12 +25,15 @@ from concsim.events import (
     FutureChanged,
     FutureState,
     InterruptDelivered,
+    LockAcquired,
     LoopBlocked,
     MainEnded,
     OutputWritten,
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
+    QueueGot,
+    QueuePut,
     ResultReceived,
     RunEnded,
     TaskEnded,
@@ -1142,6 +1145,44 @@ def test_hang_only_the_current_io_hangs_cancelling_it_runs_the_cleanup() -> None
     assert r.one(CancelDelivered, task="H").t == 0.3
     assert r.task("H") == record("H", "cancelled", "CancelledError", 0.0, 0.31, "ran")
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
+
+
+def test_hang_a_lock_wait_never_returns_and_never_takes_the_lock() -> None:
+    """A hung acquire never returns: the thread leaves the lock's waiters, so the lock
+    goes to the next waiter (W2 at 0.3 s) and the hung thread never holds it."""
+    r = run(
+        """
+        name: hang-lock
+        program: {model: threads, executor: false, collect: join}
+        tasks:
+          - {name: H, steps: [{acquire: lock}, {io: 300ms}, {release: lock}]}
+          - {name: W1, steps: [{io: 50ms}, {acquire: lock}, {release: lock}]}
+          - {name: W2, steps: [{io: 60ms}, {acquire: lock}, {release: lock}]}
+        """,
+        [Injection(0.1, "hang", "W1")],
+    )
+    assert [(e.t, e.lane) for e in r.of(LockAcquired)] == [(0.0, "thread-1"), (0.3, "thread-3")]
+    assert r.task("W1")["outcome"] == "hung"
+    assert r.task("W2")["outcome"] == "ok"
+    assert r.main == {"outcome": "hung", "error": None}
+
+
+def test_hang_a_queue_get_never_takes_the_item() -> None:
+    """A hung get() never returns: the item put later stays in the queue."""
+    r = run(
+        """
+        name: hang-get
+        program: {model: threads, executor: false, collect: join}
+        queues: {jobs: {maxsize: 0}}
+        tasks:
+          - {name: P, steps: [{io: 300ms}, {put: jobs, value: job}]}
+          - {name: C, steps: [{get: jobs}]}
+        """,
+        [Injection(0.1, "hang", "C")],
+    )
+    assert [e.value for e in r.of(QueuePut)] == ["job"]
+    assert r.of(QueueGot) == []
+    assert r.task("C")["outcome"] == "hung"
 
 
 # --- injections that do not apply ----------------------------------------------------------

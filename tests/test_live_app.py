@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from concsim.events import LaneCreated, RunEnded
+from concsim.events import FaultInjected, FaultRefused, LaneCreated, RunEnded, TimeoutExpired
 from concsim.export.outcome import outcome
 from concsim.live.app import live_factory
 from concsim.ui.app import make_app
@@ -54,3 +54,57 @@ def test_the_app_follows_the_program_as_it_runs(tmp_path: Path) -> None:
         "thread-2",
     ]
     assert 1.4 < result["elapsed"] < 3.0
+
+
+# main waits up to 10 s for a result that takes 3 s: a wide window for the key to land in.
+PATIENT = """
+version: 1
+name: patient
+program: {model: threads, collect: {pattern: result, timeout: 10s}}
+tasks:
+  - name: slow
+    steps:
+      - {io: 3s, label: download}
+"""
+
+
+async def _press_timeout(tmp_path: Path) -> list:
+    path = tmp_path / "patient.yaml"
+    path.write_text(PATIENT)
+    app = make_app(
+        run=str(path),
+        factory=live_factory,
+        speed=1.0,
+        keymap={},
+        replay_dir=tmp_path,
+        theme="textual-dark",
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = app.run_screen.session
+        live = session.sim.session
+        for _ in range(500):  # until main waits in slow.result() (main is selected)
+            await pilot.pause(0.02)
+            if live.run.t0 is not None:
+                break
+        await pilot.press("t")
+        for _ in range(600):
+            await pilot.pause(0.02)
+            if session.finished:
+                break
+        await pilot.pause()
+        return list(session.events)
+
+
+def test_the_timeout_key_ends_mains_wait_in_the_real_program(tmp_path: Path) -> None:
+    """t on main: slow.result() raises TimeoutError in the real program, as simulated."""
+    events = asyncio.run(_press_timeout(tmp_path))
+    assert [(e.fault, e.target) for e in events if isinstance(e, FaultInjected)] == [
+        ("timeout", "main")
+    ]
+    assert [e for e in events if isinstance(e, FaultRefused)] == []
+    assert [(e.waiter, e.on) for e in events if isinstance(e, TimeoutExpired)] == [
+        ("main", "slow.result()")
+    ]
+    (expired,) = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert expired.t < 3.0  # at the key, not at the end of slow's 3 s download
+    assert outcome(events)["main"] == {"outcome": "raised", "error": "TimeoutError"}

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 import pytest
 
-from concsim.engine import Injection
-from concsim.events import FaultInjected, FaultRefused, ProcessKilled
+from concsim.engine import Injection, Simulation
+from concsim.events import (
+    CancelDelivered,
+    Event,
+    ExceptionRaised,
+    FaultRefused,
+    ProcessKilled,
+    QueueGot,
+    QueuePut,
+    TimeoutExpired,
+)
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
 from concsim.live.session import LiveSession
@@ -36,6 +46,98 @@ WAITING_PROCESSES = load_scenario_text(
 )
 
 
+# Two multiprocessing.Process children wait on I/O, with a finally that also waits.
+WAITING_PROCESS_OBJECTS = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-process-objects
+        program: {model: processes, executor: false}
+        tasks:
+          - name: fetch
+            repeat: 2
+            steps:
+              - {io: 300ms, label: download}
+            cleanup:
+              - {io: 10ms, label: close}
+        """
+    )
+)
+# A consumer waits at get() on an empty queue; a lock waiter waits behind a slow holder.
+WAITING_GETTER = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-getter
+        program: {model: threads, executor: false, collect: join}
+        queues:
+          jobs: {maxsize: 0}
+        tasks:
+          - name: producer
+            steps:
+              - {io: 300ms, label: fetch}
+              - {put: jobs, value: job 1}
+            returns: queued
+          - name: consumer
+            steps:
+              - {get: jobs, label: q.get()}
+            returns: got it
+        """
+    )
+)
+WAITING_FOR_A_LOCK = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: waiting-for-a-lock
+        program: {model: threads, executor: false, collect: join}
+        tasks:
+          - name: holder
+            steps:
+              - {acquire: lock}
+              - {io: 300ms, label: slow work}
+              - {release: lock}
+            returns: released
+          - name: waiter
+            steps:
+              - {io: 50ms, label: arrive}
+              - {acquire: lock}
+              - {release: lock}
+            returns: got it
+        """
+    )
+)
+AWAITING_A_LOCK = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: awaiting-a-lock
+        program: {model: asyncio, collect: gather}
+        tasks:
+          - name: holder
+            steps:
+              - {acquire: lock}
+              - {io: 300ms, label: slow work}
+              - {release: lock}
+            returns: released
+          - name: waiter
+            steps:
+              - {io: 50ms, label: arrive}
+              - {acquire: lock}
+              - {release: lock}
+            returns: got it
+        """
+    )
+)
+INLINE = {
+    "alock": AWAITING_A_LOCK,
+    "pool": WAITING_PROCESSES,
+    "process": WAITING_PROCESS_OBJECTS,
+    "getter": WAITING_GETTER,
+    "lock": WAITING_FOR_A_LOCK,
+}
+
+
 def _bundled(name: str) -> Scenario:
     return load_scenario(find_scenario(name))
 
@@ -48,7 +150,17 @@ CASES = [
     pytest.param("asyncio-gather", None, "0.05s:fail:medium:ValueError", id="fail-coroutine"),
     pytest.param("io-threads", None, "0.1s:hang:request-2", id="hang-io"),
     pytest.param("ctrl-c-shutdown", None, "0.5s:interrupt:main", id="interrupt"),
-    pytest.param(None, None, "0.15s:kill:process-1", id="kill-worker"),
+    pytest.param("pool", None, "0.15s:kill:process-1", id="kill-worker"),
+    pytest.param("pool", None, "0.15s:fail:fetch-1", id="fail-in-pool-worker"),
+    pytest.param("pool", None, "0.15s:hang:fetch-2", id="hang-in-pool-worker"),
+    pytest.param("process", None, "0.15s:fail:fetch-1:ValueError", id="fail-in-process"),
+    pytest.param("process", None, "0.15s:hang:fetch-2", id="hang-in-process"),
+    pytest.param("getter", None, "0.1s:hang:consumer", id="hang-in-queue-get"),
+    pytest.param("lock", None, "0.1s:hang:waiter", id="hang-in-lock-acquire"),
+    pytest.param("alock", None, "0.1s:hang:waiter", id="hang-in-coroutine-lock-await"),
+    pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
+    pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
+    pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
 ]
 
 
@@ -59,10 +171,10 @@ def _injection(text: str) -> Injection:
 
 @pytest.mark.parametrize(("name", "variant", "injected"), CASES)
 def test_a_fault_lands_on_cpython_as_in_the_simulator(
-    name: str | None, variant: str | None, injected: str
+    name: str, variant: str | None, injected: str
 ) -> None:
     """Outcomes, errors, cleanups, results and output agree after the same fault."""
-    scenario = _bundled(name) if name else WAITING_PROCESSES
+    scenario = INLINE[name] if name in INLINE else _bundled(name)
     result = check_one(scenario, variant, loose=LOOSE, injections=[_injection(injected)])
     assert result.error is None
     assert [str(d) for d in result.disagreements if not d.timing] == []
@@ -84,20 +196,136 @@ def test_kill_sends_sigkill_to_the_worker_and_breaks_the_pool() -> None:
     assert {tasks[f"fetch-{i}"]["error"] for i in (1, 2, 3, 4)} == {"BrokenProcessPool"}
 
 
-def test_timeout_is_refused_live_and_says_why() -> None:
-    """A real timeout cannot be made to expire early from outside: FaultRefused, run goes on."""
+def test_timeout_ends_mains_wait_for_a_result_now() -> None:
+    """Future.result() raises TimeoutError at the fault, as the simulator's: TimeoutExpired
+    on quick.result(), main raises, and the with block still waits for slow."""
     events = LiveSession(
-        _bundled("io-threads"), injections=[_injection("0.1s:timeout:main")]
+        _bundled("result-timeout"), injections=[_injection("0.1s:timeout:main")]
     ).run_to_end(limit=20)
-    assert [(e.fault, e.target) for e in events if isinstance(e, FaultInjected)] == [
-        ("timeout", "main")
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("main", "quick.result()")]
+    assert 0.1 <= expired[0].t < 0.2  # at the fault, before quick (0.2 s) could finish
+    assert not [e for e in events if isinstance(e, FaultRefused)]
+    result = outcome(events)
+    assert result["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    assert [(t["name"], t["outcome"]) for t in result["tasks"]] == [
+        ("quick", "ok"),
+        ("slow", "ok"),
     ]
-    refused = [e for e in events if isinstance(e, FaultRefused)]
-    assert [e.reason for e in refused] == [
-        "not applied live: a timeout of the real program cannot be made to expire early "
-        "from outside"
+
+
+def test_a_timeout_from_the_file_lands_like_an_injected_one() -> None:
+    """faults: [{fault: timeout, at: 100ms}] in the file: main's as_completed() raises
+    TimeoutError at 0.1 s, as in the simulator; the with block still waits for the
+    downloads."""
+    scenario = load_scenario_text(
+        textwrap.dedent(
+            """
+            version: 1
+            name: file-timeout
+            program: {model: threads, max_workers: 2, collect: as_completed}
+            tasks:
+              - name: fetch
+                repeat: 2
+                steps:
+                  - {io: 300ms, label: download}
+            faults:
+              - {fault: timeout, at: 100ms}
+            """
+        )
+    )
+    result = check_one(scenario, None, loose=LOOSE)
+    assert result.error is None
+    assert [str(d) for d in result.disagreements if not d.timing] == []
+    events = LiveSession(scenario).run_to_end(limit=20)
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("main", "as_completed()")]
+    assert outcome(events)["main"] == {"outcome": "raised", "error": "TimeoutError"}
+
+
+def test_timeout_expires_wait_for_on_the_task_named() -> None:
+    """asyncio.wait_for's timer runs now: the task is cancelled, its finally runs, main
+    gets TimeoutError at 0.3 s instead of 1.1 s."""
+    events = LiveSession(
+        _bundled("wait-for-cleanup"), injections=[_injection("0.2s:timeout:query")]
+    ).run_to_end(limit=20)
+    expired = [e for e in events if isinstance(e, TimeoutExpired)]
+    assert [(e.waiter, e.on) for e in expired] == [("wait_for(query)", "query")]
+    result = outcome(events)
+    assert result["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    (query,) = result["tasks"]
+    assert (query["outcome"], query["error"], query["cleanup"]) == (
+        "cancelled",
+        "CancelledError",
+        "ran",
+    )
+    assert query["ended"] < 0.3 * LOOSE
+
+
+def test_timeout_of_an_await_without_a_timeout_is_refused_live() -> None:
+    """An asyncio await with no timeout has no timer to run early: refused, with why."""
+    events = LiveSession(
+        _bundled("asyncio-gather"), injections=[_injection("0.05s:timeout:main")]
+    ).run_to_end(limit=20)
+    refused = [e.reason for e in events if isinstance(e, FaultRefused)]
+    assert refused == [
+        "main is not in a wait with a timeout (asyncio.wait_for, asyncio.timeout, "
+        "asyncio.wait) right now"
     ]
     assert outcome(events)["main"] == {"outcome": "ok", "error": None}
+
+
+def test_fail_in_a_worker_process_raises_where_the_task_waits() -> None:
+    """The order reaches the worker by SIGUSR1: fetch-1 raises ValueError('injected') in its
+    sleep, its finally runs, the process's exit code is 1; fetch-2 is untouched."""
+    events = LiveSession(
+        WAITING_PROCESS_OBJECTS, injections=[_injection("0.15s:fail:fetch-1:ValueError")]
+    ).run_to_end(limit=20)
+    raised = [(e.task, e.error, e.message) for e in events if isinstance(e, ExceptionRaised)]
+    assert raised == [("fetch-1", "ValueError", "injected")]
+    assert not [e for e in events if isinstance(e, FaultRefused)]
+    tasks = {task["name"]: task for task in outcome(events)["tasks"]}
+    assert (tasks["fetch-1"]["outcome"], tasks["fetch-1"]["cleanup"]) == ("failed", "ran")
+    assert tasks["fetch-1"]["ended"] < 0.3
+    assert (tasks["fetch-2"]["outcome"], tasks["fetch-2"]["error"]) == ("ok", None)
+
+
+def test_cancel_delivered_in_coroutines_as_in_the_simulator() -> None:
+    """Task.cancel() lands at each coroutine's await: the same CancelDelivered (task, lane,
+    step) as the simulator's, in the same order, within the time margin."""
+    scenario = _bundled("taskgroup-cancels-siblings")
+    simulated = Simulation(scenario).run()
+    live = LiveSession(scenario).run_to_end(limit=20)
+
+    def delivered(events: Sequence[Event]) -> list[tuple[str, str, str | None]]:
+        return [(e.task, e.lane, e.step) for e in events if isinstance(e, CancelDelivered)]
+
+    assert (
+        delivered(live)
+        == delivered(simulated)
+        == [
+            ("fast", "fast", "await download()"),
+            ("slow", "slow", "await download()"),
+        ]
+    )
+    at = [e.t for e in live if isinstance(e, CancelDelivered)]
+    assert all(0.3 <= t < 0.3 * LOOSE for t in at)
+
+
+def test_a_hung_queue_get_never_takes_the_item() -> None:
+    """hang at q.get(): the item put at 0.3 s stays in the queue (no QueueGot), the consumer
+    is hung, and so is main, which joins it."""
+    events = LiveSession(WAITING_GETTER, injections=[_injection("0.1s:hang:consumer")]).run_to_end(
+        limit=3
+    )
+    assert [(e.lane, e.value) for e in events if isinstance(e, QueuePut)] == [("thread-1", "job 1")]
+    assert [e for e in events if isinstance(e, QueueGot)] == []
+    result = outcome(events)
+    assert result["main"]["outcome"] == "hung"
+    assert [(t["name"], t["outcome"]) for t in result["tasks"]] == [
+        ("producer", "ok"),
+        ("consumer", "hung"),
+    ]
 
 
 def test_killing_a_thread_is_refused() -> None:

@@ -30,7 +30,7 @@ from concsim.events import (
 from concsim.scenario import model as m
 
 from .executors import Job, ThreadPool
-from .interpreter import TaskResult
+from .interpreter import TaskResult, once
 from .runtime import Actor, Cancelled, Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
 
@@ -163,12 +163,13 @@ class AsyncioModel:
         """``await`` something not yet done: park until the waker is called."""
         self._cancel_due(co, label)
         waker = co.waker = Waker(self, co)
-        unregister = register(waker)
+        unregister = co.unblock = once(register(waker))
         self.world.set_state(co, state, label)
         self._park(co)
         try:
             value = yield
         finally:
+            co.unblock = None
             unregister()
             if co.waker is waker:
                 co.waker = None

@@ -281,6 +281,16 @@ class Faults:
             self.aio is not None and self.aio.is_coroutine(lane) and lane.waker is not None
         ):
             lane.epoch += 1  # its wake-up timer is now stale: the I/O never completes
+        elif lane.unblock is not None:
+            # Blocked on a lock, a queue, a future: it leaves the waiters (a lock or an item
+            # goes to the next one, as when CPython's waiter never returns). A thread's
+            # wake-up already on its way is stale; a coroutine keeps its waker, so that a
+            # cancellation still reaches it (asyncio: Task.cancel() cancels the awaited
+            # future, which wakes the task whatever else has been taken off it).
+            lane.unblock()
+            lane.unblock = None
+            if not (self.aio is not None and self.aio.is_coroutine(lane)):
+                lane.epoch += 1
         return None
 
 

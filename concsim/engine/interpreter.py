@@ -411,10 +411,13 @@ class Interpreter:
         world = self.world
         world.release_gil(lane, f"it blocked on {label}")
         world.set_state(lane, state, label)
-        unregister = register(world.waker(lane))
+        if lane.hung_io:
+            yield  # hung: this wait is never registered, so nothing ever ends it
+        unregister = lane.unblock = once(register(world.waker(lane)))
         try:
             value = yield
         finally:
+            lane.unblock = None
             unregister()
         return value
 
@@ -426,3 +429,17 @@ class Interpreter:
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
+
+
+def once(undo: Callable[[], None]) -> Callable[[], None]:
+    """``undo`` that runs at most once: a hang forgets a wait early, and the wait's own
+    ``finally`` (when its generator is closed) must not forget it twice."""
+    done = False
+
+    def run_once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            undo()
+
+    return run_once

@@ -151,6 +151,16 @@ class MainProgram:
                 text=f"Exception in thread {thread_name(lane.id, run.spec.name)}:\n"
                 f"Traceback (most recent call last):\n  ...\n{last}\n",
             )
+        elif error is not None and error.error != "SystemExit":
+            # multiprocessing's BaseProcess._bootstrap prints it in the child before exiting
+            # with code 1: "Process NAME:" and the traceback (Lib/multiprocessing/process.py).
+            last = traceback_line(error.error, error.message, in_asyncio=False)
+            world.emit(
+                OutputWritten,
+                lane=lane.id,
+                task=run.name,
+                text=f"Process {run.name}:\nTraceback (most recent call last):\n  ...\n{last}\n",
+            )
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)
         lane.gen = None

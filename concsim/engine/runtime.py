@@ -82,7 +82,8 @@ class Lane:
     gil_wait: int = 0  # numbers this thread's waits for the GIL; a timer of an old one is stale
     daemon: bool = False
     ended: bool = False
-    hung_io: bool = False  # the current (or next) I/O wait never completes
+    hung_io: bool = False  # the current (or next) wait never completes (I/O, lock, queue, ...)
+    unblock: Callable[[], None] | None = None  # a thread's current blocking wait, to forget it
     in_cleanup: bool = False
     must_cancel: bool = False  # asyncio: CancelledError is due at the next await
     waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await

@@ -2,7 +2,8 @@
 
 A daemon thread, started before the program and never traced, reads one JSON command per
 line from a pipe and acts on the program's own objects: ``fail`` raises in the target where
-it stands, ``hang`` makes its wait endless, ``cancel`` calls ``Future.cancel()`` /
+it stands, ``hang`` makes its wait endless, ``timeout`` makes a timed wait run out now
+(``concsim.live.expiry``), ``cancel`` calls ``Future.cancel()`` /
 ``Task.cancel()`` or sets the program's stop event. ``kill`` and ``interrupt`` need no help
 from inside: the parent sends SIGKILL or SIGINT itself. Standard library only.
 """
@@ -48,6 +49,8 @@ class Control:
         fault, target = command["fault"], command["target"]
         if fault == "cancel":
             return self._cancel(target)
+        if fault == "timeout":
+            return self.instruments.expiry.expire(target)
         if fault not in ("fail", "hang"):
             return f"{fault} is not applied from inside the program"
         future = self.instruments.futures.get(target)
@@ -79,6 +82,8 @@ class Control:
         def act() -> None:
             wait = waits.get(task)
             if wait is None:
+                if fault == "hang":
+                    _never_wake(task)
                 return
             future, handle = wait
             if fault == "hang":
@@ -112,6 +117,22 @@ class Control:
             return None
         self.out.emit("cancel", task=target, accepted=future.cancel())
         return None
+
+
+def _never_wake(task: Any) -> None:
+    """Hang a task parked at any other await: the future it awaits (``Task._fut_waiter``)
+    keeps its result, but the task's wake-up callback is taken off it, so the await never
+    returns unless it is cancelled (CPython: ``Task.__step`` adds ``__wakeup`` with
+    ``add_done_callback``)."""
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is None:
+        return
+    for callback, _context in list(getattr(waiter, "_callbacks", None) or ()):
+        if getattr(callback, "__self__", None) is task:
+            waiter.remove_done_callback(callback)
+            # Task.cancel() cancels the awaited future: that still wakes it, as in the
+            # simulator, where a hung await can be cancelled and its finally runs.
+            waiter.add_done_callback(lambda f, wake=callback: wake(f) if f.cancelled() else None)
 
 
 def _error(name: str) -> BaseException:

@@ -16,58 +16,13 @@ import time
 from types import ModuleType
 from typing import Any
 
+from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
+from concsim.live.orders import Orders
 from concsim.live.probe import Reporter, Tracer, _jsonable
+from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
-
-
-class Waits:
-    """Interruptible sleeps: a fault can land in a thread while it waits (``fail`` raises
-    there, ``hang`` makes the wait endless), as the simulator's faults do."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.events: dict[int, threading.Event] = {}
-        self.orders: dict[int, tuple[str, BaseException | None]] = {}
-
-    def order(self, tid: int, what: str, error: BaseException | None = None) -> bool:
-        """Deliver ``fail`` or ``hang`` to a thread; False if it is not waiting now."""
-        with self.lock:
-            event = self.events.get(tid)
-            if event is None:
-                if what == "hang":  # the thread's next wait never returns
-                    self.orders[tid] = (what, error)
-                    return True
-                return False
-            self.orders[tid] = (what, error)
-        event.set()
-        return True
-
-    def sleep(self, seconds: float) -> None:
-        tid = threading.get_ident()
-        event = threading.Event()
-        with self.lock:
-            self.events[tid] = event
-            if tid in self.orders:
-                event.set()
-        deadline = time.monotonic() + seconds
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 and tid not in self.orders:
-                    return
-                if not event.wait(None if remaining == _FOREVER else max(0.0, remaining)):
-                    continue
-                with self.lock:
-                    what, error = self.orders.pop(tid)
-                    event.clear()
-                if what == "fail":
-                    assert error is not None
-                    raise error
-                deadline = _FOREVER  # hang: this wait never returns
-        finally:
-            with self.lock:
-                self.events.pop(tid, None)
+from concsim.live.waits import Waits
 
 
 class Instruments:
@@ -77,6 +32,7 @@ class Instruments:
         self.out = out
         self.tracer = tracer
         self.file = plan["program"]
+        self.directory: str | None = plan.get("dir")  # where orders for workers are written
         self.helpers = frozenset(plan.get("helpers", ()))
         self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
         self.names: dict[int, list[str]] = {}  # id of a concurrent Future -> its instances
@@ -84,6 +40,7 @@ class Instruments:
         self.waits = Waits()
         # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
         self.async_waits: dict[Any, tuple[Any, Any]] = {}
+        self.expiry = Expiry(out, self.futures, self.names)
 
     def instances_of(self, fn: Any, args: tuple[Any, ...]) -> list[str]:
         """The task instances one submitted call runs: ``request(3)`` is ``request-3``; a
@@ -118,6 +75,7 @@ class Instruments:
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
+        self.expiry.patch_thread()
         # Replacing a method of a standard class is the point here, hence setattr; each
         # module is patched when the program imports it, not before.
         AfterImport(
@@ -127,6 +85,7 @@ class Instruments:
                 "concurrent.futures.process": self._patch_executor,
                 "asyncio.base_events": self._patch_loop,
                 "asyncio.tasks": self._patch_sleep,
+                "queue": QueueRecorder(self.file, self.out, self.waits).patch,
             }
         ).install()
 
@@ -134,6 +93,7 @@ class Instruments:
         future = module.Future
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
+        self.expiry.patch_base(module)
         self._patch_executor(module)
 
     def _patch_executor(self, module: ModuleType) -> None:
@@ -145,6 +105,7 @@ class Instruments:
     def _patch_loop(self, module: ModuleType) -> None:
         loop = module.BaseEventLoop
         setattr(loop, "create_task", self._create_task(loop.create_task))  # noqa: B010
+        self.expiry.patch_loop(module)
 
     def _patch_sleep(self, module: ModuleType) -> None:
         global _real_async_sleep
@@ -155,6 +116,8 @@ class Instruments:
         # A worker starts untraced; the task wrapper traces each task it runs.
         sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
+        if self.directory is not None:
+            Orders(self.directory, self.tracer.running, self.out).install()
 
     def _sleep(self, seconds: float) -> None:
         caller = sys._getframe(1).f_code.co_filename
@@ -176,6 +139,13 @@ class Instruments:
         self.async_waits[task] = (future, handle)
         try:
             return await future
+        except asyncio.CancelledError:
+            # Task.cancel() landed here: the task is resumed with CancelledError thrown in,
+            # which the trace function does not see (CPython resumes a thrown-into frame
+            # past its exception trace).
+            if task is not None:
+                self.out.emit("cancel_delivered", coro=task.get_name(), line=caller.f_lineno)
+            raise
         finally:
             handle.cancel()
             self.async_waits.pop(task, None)
@@ -249,6 +219,7 @@ class Instruments:
             if code is None or code.co_filename != instruments.file:
                 return task
             if code.co_name == instruments.tracer.main:
+                instruments.expiry.main_task = task
                 task.add_done_callback(instruments._main_done)
                 return task
             frame = coro.cr_frame
@@ -290,13 +261,12 @@ class Instruments:
             frame = sys._getframe(1)
             if frame.f_code.co_filename != instruments.file:
                 return real()
-            return RecordingLock(real(), instruments.out)
+            return RecordingLock(real(), instruments.out, instruments.waits)
 
         return Lock
 
 
 _real_sleep = time.sleep
-_FOREVER = float("inf")
 _real_async_sleep: Any = None  # asyncio.sleep, once the program imports asyncio
 
 

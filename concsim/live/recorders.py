@@ -8,19 +8,24 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 from concsim.live.probe import Reporter
 
+_SLICE = 0.05  # a lock wait checks for a hang this often
 _PROBE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class RecordingLock:
-    """A ``threading.Lock`` that reports waits, acquisitions and releases."""
+    """A ``threading.Lock`` that reports waits, acquisitions and releases. A blocking wait
+    for it goes in slices of 50 ms, so that ``hang`` can reach it: a hung thread never
+    returns from ``acquire`` (and never takes the lock)."""
 
-    def __init__(self, lock: Any, out: Reporter) -> None:
+    def __init__(self, lock: Any, out: Reporter, waits: Any) -> None:
         self._lock = lock
         self._out = out
+        self._waits = waits  # concsim.live.instruments.Waits: which threads are hung
         self.name = ""
 
     def _named(self) -> str:
@@ -38,10 +43,25 @@ class RecordingLock:
         if not blocking:
             return False
         self._out.emit("lock", op="waited", lock=self._named())
-        got = bool(self._lock.acquire(True, timeout))
+        got = self._wait(timeout)
         if got:
             self._out.emit("lock", op="acquired", lock=self._named())
         return got
+
+    def _wait(self, timeout: float) -> bool:
+        tid = threading.get_ident()
+        end = None if timeout < 0 else time.monotonic() + timeout
+        while True:
+            if self._waits.is_hung(tid):
+                self._waits.park()
+            left = _SLICE if end is None else min(_SLICE, end - time.monotonic())
+            if self._lock.acquire(True, max(0.0, left)):
+                if self._waits.is_hung(tid):
+                    self._lock.release()  # not taken after all: this wait never returns
+                    self._waits.park()
+                return True
+            if end is not None and time.monotonic() >= end:
+                return False
 
     def release(self) -> None:
         self._lock.release()

@@ -3,10 +3,12 @@
 The program is written to a temporary directory and run as ``python -m concsim.live.probe
 PLAN`` in a session of its own, so that every process it starts (pool workers included) can
 be ended at once with one ``killpg``. Records arrive on a pipe, read by a thread; faults go
-in on a second pipe (``fail``, ``hang``, ``cancel``) or as signals (``kill``: SIGKILL to the
-worker process; ``interrupt``: SIGINT to the program's main process, which Python turns into
-``KeyboardInterrupt`` in the main thread). ``close()`` — called on every way out, including
-an abort at any instant — leaves no process, thread, pipe or temporary file behind.
+in on a second pipe (``fail``, ``hang``, ``timeout``, ``cancel``), as an order file and
+``SIGUSR1`` for a task in a worker process (``concsim.live.orders``), or as signals
+(``kill``: SIGKILL to the worker process; ``interrupt``: SIGINT to the program's main
+process, which Python turns into ``KeyboardInterrupt`` in the main thread). ``close()`` —
+called on every way out, including an abort at any instant — leaves no process, thread,
+pipe or temporary file behind.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from concsim.live.orders import ORDER_SIGNAL, write_order
 
 Record = dict[str, Any]
 
@@ -84,6 +88,7 @@ class LiveRun:
             "stop_event": self.plan.stop_event,
             "out": write_end,
             "control": control_read,
+            "dir": self._dir,
         }
         plan_path = os.path.join(self._dir, "plan.json")
         with open(plan_path, "w", encoding="utf-8") as file:
@@ -169,6 +174,16 @@ class LiveRun:
         except OSError:
             return -1
         return self._command_id
+
+    def order(self, pid: int, fault: str, target: str, error: str) -> int:
+        """Send ``fail`` or ``hang`` to a task in a worker process (``concsim.live.orders``);
+        its ``applied`` record carries the returned id."""
+        if self._dir is None:
+            return -1
+        self._command_id += 1
+        order = {"id": self._command_id, "fault": fault, "target": target, "error": error}
+        write_order(self._dir, pid, order)
+        return self._command_id if self.signal(pid, ORDER_SIGNAL) else -1
 
     def signal(self, pid: int, signum: int) -> bool:
         """Send a signal to one process of the program (never outside its group)."""

@@ -2,10 +2,9 @@
 
 ``LiveSession`` is the live counterpart of ``concsim.engine.Simulation``: the same scenario,
 variant and injections in, the same event vocabulary out. Faults from the file (``at`` and
-``when``), from ``--inject`` and from the app land on the real program: ``fail``, ``hang``
-and ``cancel`` through the probe, ``kill`` as SIGKILL to the worker process, ``interrupt``
-as SIGINT to the program's main process. ``timeout`` is refused: a timeout of the real
-program cannot be made to expire early from outside.
+``when``), from ``--inject`` and from the app land on the real program: ``fail``, ``hang``,
+``timeout`` and ``cancel`` through the probe, ``kill`` as SIGKILL to the worker process,
+``interrupt`` as SIGINT to the program's main process.
 """
 
 from __future__ import annotations
@@ -122,11 +121,12 @@ class LiveSession:
                     self.run.signal(pid, signal.SIGKILL)
                     self._record({"k": "killed", "t": time.monotonic(), "killed": pid})
                     return
-            elif fault == "timeout":
-                record["reason"] = (
-                    "not applied live: a timeout of the real program cannot be made to expire "
-                    "early from outside"
-                )
+            elif fault in ("fail", "hang") and task is not None and self._pid_of(target, task):
+                pid = self._pid_of(target, task)
+                assert pid is not None
+                record["id"] = self.run.order(pid, fault, task, error)
+                if record["id"] == -1:
+                    record["reason"] = f"{task} is not running in a worker process now"
             else:
                 record["id"] = self.run.command(fault, task or target, error)
             self._record(record)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from concsim.events import (
+    CancelDelivered,
     CancelRequested,
     CleanupStarted,
     Event,
@@ -32,6 +33,8 @@ from concsim.events import (
     MainEnded,
     OutputWritten,
     ProcessKilled,
+    QueueGot,
+    QueuePut,
     ResultReceived,
     RunEnded,
     RunStarted,
@@ -39,6 +42,7 @@ from concsim.events import (
     TaskEnded,
     TaskStarted,
     TaskSubmitted,
+    TimeoutExpired,
     WarningIssued,
 )
 from concsim.live.lanes import STATE_OF_KIND, LaneBook, Record, TaskTrack
@@ -70,6 +74,7 @@ class Translator(LaneBook):
         self.main_reported = False
         self.exit_t: float | None = None
         self.faults: dict[int, tuple[str, str]] = {}
+        self.last_task: dict[str, str] = {}  # lane -> the last task it started
 
     # --- records ------------------------------------------------------------------------
 
@@ -122,6 +127,7 @@ class Translator(LaneBook):
         else:
             lane = self.lane_of(record, t)
         track.lane, track.pid, track.started = lane, record["pid"], t
+        self.last_task[lane] = task
         self.lane_task[lane] = task
         self.emit(TaskStarted, t, task=task, lane=lane)
         self.emit(FutureChanged, t, task=task, state=FutureState.RUNNING)
@@ -284,9 +290,19 @@ class Translator(LaneBook):
                 self.holders.pop(lock, None)
                 self.emit(LockReleased, t, lane=lane, lock=lock)
 
+    def _on_queue(self, record: Record, t: float) -> None:
+        lane = self.lane_of(record, t)
+        kind = QueuePut if record["op"] == "put" else QueueGot
+        self.emit(kind, t, lane=lane, queue=record["queue"], value=record["value"])
+
     def _on_out(self, record: Record, t: float) -> None:
         lane = self.lane_of(record, t)
-        self.emit(OutputWritten, t, lane=lane, task=self.lane_task.get(lane), text=record["text"])
+        task = self.lane_task.get(lane)
+        if task is None and lane.startswith(("thread-", "process-")):
+            # What a thread or process prints as it exits (threading.excepthook,
+            # multiprocessing's traceback) belongs to the last task it ran.
+            task = self.last_task.get(lane)
+        self.emit(OutputWritten, t, lane=lane, task=task, text=record["text"])
 
     def _on_main_end(self, record: Record, t: float) -> None:
         self.main_end = {**record, "at": t}
@@ -324,6 +340,24 @@ class Translator(LaneBook):
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t
+
+    def _on_cancel_delivered(self, record: Record, t: float) -> None:
+        coro: str = record["coro"]
+        task = self.coroutines.get(coro) or coro
+        track = self.tracks.get(task)
+        if track is None:
+            return
+        site = self.sites.get(record["line"])
+        self.emit(
+            CancelDelivered,
+            t,
+            task=task,
+            lane=track.lane or task,
+            step=site.label if site is not None else None,
+        )
+
+    def _on_timed_out(self, record: Record, t: float) -> None:
+        self.emit(TimeoutExpired, t, waiter=record["waiter"], on=record["on"])
 
     def _on_cancel(self, record: Record, t: float) -> None:
         accepted = bool(record["accepted"])

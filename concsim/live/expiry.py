@@ -1,0 +1,283 @@
+"""Timeouts made to expire now: the ``timeout`` fault on the real program.
+
+The simulator's ``timeout`` (``concsim.engine.faults.Faults._timeout``) ends a wait that has
+a timeout as if its time had run out: an asyncio task awaited through
+``asyncio.wait_for(..., timeout)`` is cancelled and its waiter gets ``TimeoutError``;
+otherwise main's current timed wait (``Future.result(timeout)``, ``as_completed``,
+``wait``, ``Thread.join(timeout)``, ``asyncio.wait_for``/``timeout``/``wait``) returns or
+raises ``TimeoutError`` now. Live, the same happens to CPython's own code:
+
+- asyncio: every timeout of the standard library is a timer handle whose callback is
+  ``_release_waiter`` (``asyncio.tasks.wait_for``, ``asyncio.wait``), ``Timeout._on_timeout``
+  (``asyncio.timeout``) or ``_on_timeout`` (``asyncio.as_completed``), scheduled with
+  ``BaseEventLoop.call_at``. The wrapped ``call_at`` keeps the latest such handle of each
+  task; expiring it is cancelling the handle and running its callback now, in the loop.
+  An await of main with no timeout in the program has no handle to run: refused, with the
+  reason (the simulator times it out as if it had one).
+- threads: ``Future.result(timeout)`` waits on the future's condition and raises
+  ``TimeoutError`` when woken unfinished; ``wait`` and ``as_completed`` wait on a waiter's
+  event and then compare ``time.monotonic()`` with their deadline. Expiring sets the clock
+  that ``concurrent.futures._base`` reads far ahead (only while that one wait lasts), then
+  wakes the condition and the waiters; ``Thread.join(timeout)`` waits in slices of 10 ms
+  and reads the same clock.
+
+A real timeout that runs out is reported too (``TimeoutExpired``). Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+from concsim.live.probe import Reporter
+
+_FAR = 1e9  # seconds added to concurrent.futures' clock: every deadline has passed
+_UNTIMED = 1e8  # the timeout given for "no timeout": never reached, but it can be expired
+_TIMER_CALLBACKS = frozenset({"_release_waiter", "_on_timeout"})
+_JOIN_SLICE = 0.01
+
+
+class SkewedTime:
+    """``concurrent.futures._base.time``: the time module, with ``monotonic`` moved ahead
+    while an expired wait lasts."""
+
+    def __init__(self, expiry: Expiry) -> None:
+        self._expiry = expiry
+
+    def monotonic(self) -> float:
+        return _real_monotonic() + self._expiry.skew
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class Expiry:
+    """Knows main's current timed wait and each asyncio task's timeout; ends them on command."""
+
+    def __init__(self, out: Reporter, futures: dict[str, Any], names: dict[int, list[str]]):
+        self.out = out
+        self.futures = futures  # task instance -> its Future (shared with the instruments)
+        self.names = names  # id of a concurrent Future -> its task instances
+        self.lock = threading.Lock()
+        self.skew = 0.0
+        self.timed: list[str] = []  # main's timed waits in progress (labels), innermost last
+        self.ended = 0  # how many timed waits of main have ended: a wake-up landed
+        self.timers: dict[Any, Any] = {}  # asyncio task -> its latest timeout handle
+        self.main_task: Any = None
+
+    # --- threads: main's timed waits ---------------------------------------------------
+
+    @contextlib.contextmanager
+    def waiting(self, label: str) -> Iterator[None]:
+        with self.lock:
+            self.timed.append(label)
+        try:
+            yield
+        except TimeoutError:
+            self.out.emit("timed_out", waiter="main", on=label)
+            raise
+        finally:
+            with self.lock:
+                self.timed.pop()
+                self.ended += 1
+                if not self.timed:
+                    self.skew = 0.0
+
+    def patch_base(self, module: ModuleType) -> None:
+        """``concurrent.futures._base``: its clock, ``wait``, ``as_completed`` and
+        ``Future.result`` (called after the probe's own wrapper is in place)."""
+        module.time = SkewedTime(self)  # type: ignore[attr-defined]
+        setattr(module, "wait", self._timed_wait(module.wait))  # noqa: B010
+        setattr(module, "as_completed", self._timed_as_completed(module.as_completed))  # noqa: B010
+        result = module.Future.result
+        setattr(module.Future, "result", self._timed_result(result))  # noqa: B010
+
+    def patch_thread(self) -> None:
+        join = threading.Thread.join
+        expiry = self
+
+        def timed_join(thread: Any, timeout: float | None = None) -> None:
+            if not _in_main_thread() or not thread._started.is_set():
+                return join(thread, timeout)  # and its errors: not started, joining itself
+            label = f"join {thread.name}"
+            with expiry.waiting(label):
+                end = _real_monotonic() + (_UNTIMED if timeout is None else timeout)
+                while thread.is_alive():
+                    remaining = end - (_real_monotonic() + expiry.skew)
+                    if remaining <= 0:
+                        expiry.out.emit("timed_out", waiter="main", on=label)
+                        return None
+                    join(thread, min(remaining, _JOIN_SLICE))
+            return None
+
+        setattr(threading.Thread, "join", timed_join)  # noqa: B010
+
+    def _timed_result(self, result: Any) -> Any:
+        expiry = self
+
+        def timed_result(future: Any, timeout: float | None = None) -> Any:
+            if not _in_main_thread():
+                return result(future, timeout)
+            # Held across the call (the condition's lock is reentrant; ``wait`` releases
+            # it): a wake-up from ``expire`` cannot fall between entering and waiting.
+            label = f"{expiry.name_of(future)}.result()"
+            with future._condition, expiry.waiting(label):
+                return result(future, timeout)
+
+        return timed_result
+
+    def _timed_wait(self, wait: Any) -> Any:
+        expiry = self
+
+        def timed_wait(
+            fs: Any, timeout: float | None = None, return_when: str = "ALL_COMPLETED"
+        ) -> Any:
+            if not _in_main_thread():
+                return wait(fs, timeout, return_when)
+            timeout = _UNTIMED if timeout is None else timeout
+            label = f"wait({str(return_when).lower()})"
+            with expiry.waiting(label):
+                done, not_done = wait(fs, timeout, return_when)
+            if not_done and (return_when != "FIRST_COMPLETED" or not done):
+                failed = any(not f.cancelled() and f.exception() is not None for f in done)
+                if not (return_when == "FIRST_EXCEPTION" and failed):
+                    expiry.out.emit("timed_out", waiter="main", on=label)
+            return done, not_done
+
+        return timed_wait
+
+    def _timed_as_completed(self, as_completed: Any) -> Any:
+        expiry = self
+
+        def timed_as_completed(fs: Any, timeout: float | None = None) -> Any:
+            if not _in_main_thread():
+                yield from as_completed(fs, timeout)
+                return
+            found = as_completed(fs, _UNTIMED if timeout is None else timeout)
+            while True:  # timed only while main waits inside next(), not in its loop body
+                with expiry.waiting("as_completed()"):
+                    try:
+                        future = next(found)
+                    except StopIteration:
+                        return
+                yield future
+
+        return timed_as_completed
+
+    def name_of(self, future: Any) -> str:
+        names = self.names.get(id(future), [])
+        return names[0] if names else "future"
+
+    # --- asyncio: timeout handles -------------------------------------------------------
+
+    def patch_loop(self, module: ModuleType) -> None:
+        loop = module.BaseEventLoop
+        call_at = loop.call_at
+        expiry = self
+
+        def recorded_call_at(loop: Any, when: float, callback: Any, *args: Any, **kw: Any) -> Any:
+            if getattr(callback, "__name__", "") not in _TIMER_CALLBACKS or not getattr(
+                callback, "__module__", ""
+            ).startswith("asyncio."):
+                return call_at(loop, when, callback, *args, **kw)
+            task = _current_task()
+            handle = call_at(loop, when, expiry._reported(task, callback), *args, **kw)
+            if task is not None:
+                expiry.timers[task] = handle
+            return handle
+
+        setattr(loop, "call_at", recorded_call_at)  # noqa: B010
+
+    def _reported(self, task: Any, callback: Any) -> Any:
+        def timed_out(*args: Any) -> Any:
+            self.timers.pop(task, None)
+            name = task.get_name() if task is not None else "?"
+            if task is self.main_task:
+                self.out.emit("timed_out", waiter="main", on="a timed await")
+            else:
+                self.out.emit("timed_out", waiter=f"wait_for({name})", on=name)
+            return callback(*args)
+
+        return timed_out
+
+    # --- the fault ---------------------------------------------------------------------
+
+    def expire(self, target: str) -> str | None:
+        """Make ``target``'s timeout (or main's current timed wait) run out now; the reason
+        it cannot, or None."""
+        if self.main_task is not None:
+            return self._expire_async(target)
+        with self.lock:
+            if not self.timed:
+                return "the main program is not waiting for results right now"
+            self.skew = _FAR
+            ended = self.ended
+        # A wake-up may land between main entering its wait and waiting: try again until
+        # the wait has ended (or main has gone on to wait without a timeout).
+        for _ in range(100):
+            self._wake()
+            with self.lock:
+                if self.ended != ended or not self.timed:
+                    return None
+            time.sleep(0.01)
+        return None
+
+    def _wake(self) -> None:
+        for future in list(self.futures.values()):
+            if hasattr(future, "get_loop"):
+                continue
+            with future._condition:
+                future._condition.notify_all()
+                for waiter in list(future._waiters):
+                    waiter.event.set()
+
+    def _expire_async(self, target: str) -> str | None:
+        loop = self.main_task.get_loop()
+        done = threading.Event()
+        reason: list[str | None] = ["the program's event loop did not answer"]
+
+        def act() -> None:
+            try:
+                tasks = sys.modules["asyncio"].all_tasks(loop)
+                task = next((t for t in tasks if t.get_name() == target), None)
+                handle = self.timers.get(task) if task is not None else None
+                if handle is None or handle.cancelled():
+                    handle = self.timers.get(self.main_task)
+                if handle is None or handle.cancelled():
+                    reason[0] = (
+                        "main is not in a wait with a timeout (asyncio.wait_for, "
+                        "asyncio.timeout, asyncio.wait) right now"
+                    )
+                    return
+                callback, args = handle._callback, handle._args  # cancel() clears them
+                handle.cancel()  # it runs once, now, instead of at its time
+                reason[0] = None
+                callback(*args)
+            except Exception as error:  # report, never break the program's loop
+                reason[0] = f"could not apply it live: {type(error).__name__}: {error}"
+            finally:
+                done.set()
+
+        loop.call_soon_threadsafe(act)
+        done.wait(5.0)
+        return reason[0]
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
+    try:
+        return asyncio.current_task() if asyncio is not None else None
+    except RuntimeError:
+        return None
+
+
+_real_monotonic = time.monotonic
