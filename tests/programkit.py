@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from concsim.codegen import program
+from concsim.codegen.steps import walk
 from concsim.engine import Simulation
 from concsim.engine.runtime_core import expand_tasks
 from concsim.events import OutputWritten, ResultReceived
@@ -187,9 +188,7 @@ def _output(chosen: Scenario, out: dict[str, Any], sim: Simulated, ran: Ran, dif
         if sorted(stdout) != sorted(lines):  # whole lines, each under the handler's lock
             differ("output (as a multiset of lines)", sorted(lines), sorted(stdout))
     else:
-        texts = {
-            s.print for t in chosen.tasks for s in _walk(t.steps) if isinstance(s, m.PrintStep)
-        }
+        texts = {s.print for t in chosen.tasks for s in walk(t.steps) if isinstance(s, m.PrintStep)}
         want = {text: "\n".join(lines).count(text) for text in texts}
         did = {text: ran.stdout.count(text) for text in texts}
         if want != did or len(lines) != len(stdout):
@@ -218,17 +217,6 @@ def _shared(chosen: Scenario, out: dict[str, Any], ran: Ran, differ: Any) -> Non
                 differ(f"shared {name} (racy, in {low}..{high})", value, did)
         elif did != value:
             differ(f"shared {name}", value, did)
-
-
-def _walk(steps: Any) -> list[Any]:
-    found: list[Any] = []
-    for step in steps:
-        found.append(step)
-        if isinstance(step, m.RepeatStep):
-            found += _walk(step.steps)
-        elif isinstance(step, m.ConsumeStep):
-            found += _walk(step.each)
-    return found
 
 
 def racy(scenario: Scenario) -> set[str]:
