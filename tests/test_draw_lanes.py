@@ -10,10 +10,11 @@ import pytest
 from rich.segment import Segment
 from test_draw_timeline import start  # tests/ is on sys.path (rootdir-relative imports)
 
+from concsim import palette
 from concsim.events import GilChanged, LaneCreated, LaneKind, LaneState
-from concsim.ui import glyphs
+from concsim.palette import legend
 from concsim.ui.cells import MARK, Window, column_offsets, lane_cells, sample_cells
-from concsim.ui.draw import Columns, draw_lane, draw_ruler, holder_glyph, lane_label, legend
+from concsim.ui.draw import Columns, draw_lane, draw_ruler, holder_glyph, lane_label
 from concsim.ui.timeline import BLANK, CODE, Timeline, Track
 from concsim.ui.viewport import Viewport
 
@@ -156,7 +157,7 @@ def test_the_most_alarming_mark_of_each_column_stands(changes: int) -> None:
     track = timeline.tracks["thread-1"]
     window = Window(0.0, 0.05, 200)
     expected = brute_force(track, window, 10.0)
-    rank = {CODE[state]: glyphs.MARK_RANK[state] for state in marked}
+    rank = {CODE[state]: palette.MARK_RANK[state] for state in marked}
     for t, code in zip(track.mark_times, track.mark_codes, strict=True):
         col = min(window.column(t), window.width - 1)
         if expected[col] < MARK or rank[code] >= rank[expected[col] - MARK]:
@@ -191,12 +192,9 @@ def test_a_short_failure_is_marked_at_any_zoom() -> None:
 
 def test_every_state_has_its_own_glyph_and_colour() -> None:
     """Distinct on both, so the lanes read without colour (NO_COLOR) and without glyphs."""
-    shown = [
-        look.mark if state in glyphs.MARKED and look.fill == " " else look.fill
-        for state, look in glyphs.LOOKS.items()
-    ]
+    shown = [palette.cell_glyph(state) for state in palette.LOOKS]
     assert len(set(shown)) == len(shown) == len(LaneState)
-    styles = [look.style for look in glyphs.LOOKS.values()]
+    styles = [look.style for look in palette.LOOKS.values()]
     assert len(set(styles)) == len(styles)
 
 
@@ -237,15 +235,36 @@ def test_labels_say_what_each_lane_does_now() -> None:
 def test_legend_lists_the_states_asked_for() -> None:
     """The run screen's legend shows only the states seen; help shows them all."""
     assert "blocked" in legend().plain and "failed" in legend().plain
-    small = legend({LaneState.RUNNING}, gil=False).plain
-    assert "running Python" in small and "blocked" not in small
+    small = legend({LaneState.RUNNING}, holders=()).plain
+    assert small == "█ running Python"
+
+
+def test_a_state_is_drawn_with_the_one_glyph_its_legend_shows() -> None:
+    """Fill and mark never differ where both are drawn: a hung lane is ? from its first cell."""
+    for state, look in palette.LOOKS.items():
+        assert {look.fill, look.mark} - {" "} == {palette.cell_glyph(state)}, state
+        assert legend({state}, holders=()).plain.startswith(palette.cell_glyph(state) + " ")
+
+
+def test_the_gil_legend_names_each_holder_drawn() -> None:
+    """Letters stand for their lane; a thread is its number's last digit, collapsed when many."""
+    assert legend((), holders=["thread-2", "main", "thread-1"]).plain == (
+        "m GIL held by main  1 GIL held by thread-1  2 GIL held by thread-2  · GIL free"
+    )
+    assert legend((), holders=["thread-1", "thread-11"]).plain == (
+        "1 GIL held by thread-1, thread-11  · GIL free"
+    )
+    many = legend((), holders=["main"] + [f"thread-{n}" for n in range(1, 7)]).plain
+    assert many == "m GIL held by main  1-6 GIL held by a thread (its last digit)  · GIL free"
+    assert legend((), holders=()).plain == ""
 
 
 def test_viewport_fits_the_run_then_follows_when_zoomed_in() -> None:
     """Fit: from 0 with a round column width; zoomed in: the playhead stays in view."""
     viewport = Viewport()
     fit = viewport.window(50, 0.3, 2.0)
-    assert fit.t0 == 0 and 2.0 <= fit.t1 <= 2.5 and fit.dt == 0.04
+    assert fit.t0 == 0 and 2.0 <= fit.t1 <= 2.5 and fit.dt == 0.05
+    assert fit.column(2.0) == 40  # the run's last instant is drawn, inside the bar
     viewport.zoom_in(50, 1.7, 2.0)
     zoomed = viewport.window(50, 1.7, 2.0)
     assert zoomed.dt == 0.02 and zoomed.t0 <= 1.7 < zoomed.t1

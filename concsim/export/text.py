@@ -2,133 +2,59 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.style import Style
+from rich.segment import Segment
 from rich.text import Text
 
-from concsim.events import (
-    Event,
-    FaultRefused,
-    GilChanged,
-    LaneCreated,
-    LaneKind,
-    LaneState,
-    LaneStateChanged,
-    RunStarted,
-)
-
-# One character per state, distinct without colour (NO_COLOR, logs, CI output).
-GLYPHS: dict[LaneState, tuple[str, str]] = {
-    LaneState.IDLE: (" ", ""),
-    LaneState.QUEUED: (":", "grey70"),
-    LaneState.STARTING: (">", "yellow"),
-    LaneState.RUNNING: ("#", "green"),
-    LaneState.NATIVE: ("N", "cyan"),
-    LaneState.IO: ("~", "blue"),
-    LaneState.GIL_WAIT: ("g", "dark_orange"),
-    LaneState.CORE_WAIT: ("c", "orange3"),
-    LaneState.READY: ("-", "yellow"),
-    LaneState.BLOCKED: ("=", "magenta"),
-    LaneState.LOOP_BLOCKED: ("B", "bold red"),
-    LaneState.PICKLING: ("p", "medium_purple"),
-    LaneState.CLEANUP: ("f", "black on yellow"),
-    LaneState.DONE: (" ", ""),
-    LaneState.FAILED: ("X", "bold white on red"),
-    LaneState.CANCELLED: ("C", "black on magenta"),
-    LaneState.KILLED: ("K", "bold white on dark_red"),
-    LaneState.HUNG: ("?", "bold red"),
-}
-_END_MARKS = {LaneState.DONE: ("|", "green")}
+from concsim import palette
+from concsim.events import Event, FaultRefused
+from concsim.ui.draw import Columns, bar_segments, draw_lane, draw_ruler
+from concsim.ui.timeline import Timeline
+from concsim.ui.viewport import Viewport
 
 
 def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
-    """Lanes top to bottom (main first), time left to right, sampled at column starts."""
-    start = next((e for e in events if isinstance(e, RunStarted)), None)
+    """The app's lanes at the end of the run, as text: the same rows, cells and legend.
+
+    The events are folded into the app's own ``Timeline`` and drawn by its ``draw_lane``
+    with its palette, so a glyph printed here means what it means on the screen; the
+    legend names exactly the glyphs printed.
+    """
+    lanes = Timeline()
+    lanes.feed(list(events))
     end = events[-1].t if events else 0.0
-    lanes: list[LaneCreated] = [e for e in events if isinstance(e, LaneCreated)]
-    changes: dict[str, tuple[list[float], list[LaneState]]] = {
-        lane.lane: ([], []) for lane in lanes
-    }
-    gil: dict[str, tuple[list[float], list[str | None]]] = {}
-    for event in events:
-        if isinstance(event, LaneStateChanged):
-            times, states = changes[event.lane]
-            times.append(event.t)
-            states.append(event.state)
-        elif isinstance(event, GilChanged):
-            times_g, holders = gil.setdefault(event.process, ([], []))
-            times_g.append(event.t)
-            holders.append(event.holder)
-    order = sorted(
-        lanes,
-        key=lambda made: (
-            made.lane_kind is not LaneKind.MAIN,
-            made.process != "main",
-            made.process,
-            made.seq,
-        ),
-    )
-    gil_labels = {process: f"GIL {process}" for process in gil} if start and start.gil else {}
-    label_width = (
-        max([len(made.lane) for made in order] + [len(g) for g in gil_labels.values()] + [8]) + 1
-    )
-    span = end if end > 0 else 1.0
-    columns = [span * i / width for i in range(width)]
-    rows: list[RenderableType] = []
-    scale = Text(" " * label_width + "0 s".ljust(width - 8) + f"{end:g} s".rjust(8), style="dim")
-    rows.append(scale)
-    for lane in order:
-        times, states = changes[lane.lane]
-        row = Text(lane.lane.ljust(label_width), style="bold")
-        previous: LaneState | None = None
-        for column in columns:
-            index = bisect_right(times, column) - 1
-            state = states[index] if index >= 0 else None
-            if state is None:
-                row.append(" ")
-            else:
-                glyph, style = (
-                    _END_MARKS.get(state, GLYPHS[state]) if state is not previous else GLYPHS[state]
-                )
-                row.append(glyph, Style.parse(style) if style else None)
-            previous = state
-        rows.append(row)
-    if start is not None and start.gil:
-        for process, (times_g, holders) in sorted(gil.items()):
-            row = Text(gil_labels[process].ljust(label_width), style="bold dim")
-            for column in columns:
-                index = bisect_right(times_g, column) - 1
-                holder = holders[index] if index >= 0 else None
-                row.append(_gil_glyph(holder), "green" if holder else "dim")
-            rows.append(row)
-    rows.append(_legend(changes, bool(gil_labels)))
+    longest = max((len(track.name) + 2 for track in lanes.rows), default=8)
+    columns = Columns(name=min(longest + 1, 24), bar=max(1, width), label=0)
+    window = Viewport().window(columns.bar, end, end)
+    rows: list[RenderableType] = [_line(draw_ruler(window, end, columns))]
+    drawn: set[str] = set()
+    held: set[str] = set()
+    for track in lanes.rows:
+        bar = bar_segments(track, window, end)
+        (held if track.is_gil else drawn).update(segment.text[:1] for segment in bar)
+        rows.append(_line(draw_lane(track, window, end, columns)))
+    states = [
+        state for state, look in palette.LOOKS.items() if {look.fill, look.mark} & drawn - {" "}
+    ]
+    holders = [
+        holder
+        for track in lanes.rows
+        if track.is_gil
+        for holder in track.holders
+        if palette.holder_glyph(holder) in held
+    ]
+    rows.append(palette.legend(states, holders))
     return Group(*rows)
 
 
-def _legend(changes: dict[str, tuple[list[float], list[LaneState]]], has_gil: bool) -> Text:
-    """The glyphs this timeline uses, and what they mean."""
-    seen = {state for _, states in changes.values() for state in states}
-    legend = Text()
-    for state, (glyph, style) in GLYPHS.items():
-        if state in seen and glyph != " ":
-            legend.append(glyph, Style.parse(style) if style else None)
-            legend.append(f" {state.value}  ", "dim")
-    if LaneState.DONE in seen:
-        legend.append("|", "green")
-        legend.append(" done  ", "dim")
-    if has_gil:
-        legend.append("GIL row: the holder's number, . free", "dim")
-    return legend
-
-
-def _gil_glyph(holder: str | None) -> str:
-    if holder is None:
-        return "."
-    return holder.rsplit("-", 1)[-1][-1] if "-" in holder else holder[0]
+def _line(segments: list[Segment]) -> Text:
+    line = Text()
+    for segment in segments:
+        line.append(segment.text, segment.style)
+    return line
 
 
 def summary(result: dict[str, Any]) -> RenderableType:

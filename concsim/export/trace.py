@@ -37,7 +37,7 @@ from concsim.events import (
     TimeoutExpired,
 )
 from concsim.files import write_atomically
-from concsim.ui.glyphs import LOOKS
+from concsim.palette import LOOKS
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Timeline, Track
 
 MICROSECONDS = 1_000_000  # trace timestamps are in microseconds; virtual time is in seconds

@@ -16,8 +16,8 @@ from functools import lru_cache, partial
 from itertools import compress, islice, repeat
 from operator import eq, lt, ne, sub, truediv
 
+from concsim import palette
 from concsim.events import LaneState
-from concsim.ui import glyphs
 from concsim.ui.timeline import BLANK, CODE, Track
 
 MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
@@ -216,7 +216,7 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
             cells[col] = MARK + _CODE_OF_RANK[best]
 
 
-_RANK = {CODE[state]: rank for state, rank in glyphs.MARK_RANK.items()}
+_RANK = {CODE[state]: rank for state, rank in palette.MARK_RANK.items()}
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
 
 

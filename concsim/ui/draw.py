@@ -7,17 +7,15 @@ bisect per visible column plus one per mark in view, never a walk over the run's
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import getitem, sub
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 
-from concsim.events import FutureState, LaneState
-from concsim.ui import glyphs
+from concsim import palette
+from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Track
 
@@ -26,9 +24,9 @@ def _run(cell: int, length: int) -> Segment:
     if cell == BLANK:
         return Segment(" " * length)
     if cell >= MARK:
-        look = glyphs.LOOKS[STATES[cell - MARK - 1]]
+        look = palette.LOOKS[STATES[cell - MARK - 1]]
         return Segment(look.mark * length, look.style)
-    look = glyphs.LOOKS[STATES[cell - 1]]
+    look = palette.LOOKS[STATES[cell - 1]]
     if look.fill == " ":
         return Segment(" " * length)  # after a final mark the lane is empty, not coloured
     return Segment(look.fill * length, look.style)
@@ -64,14 +62,8 @@ def _gil_run(cell: int, length: int, tag: str) -> Segment:
     if cell == BLANK:
         return Segment(" " * length)
     if cell == GIL_FREE:
-        return Segment(glyphs.GIL_FREE_GLYPH * length, glyphs.GIL_FREE)
-    return Segment(tag * length, glyphs.GIL_HELD)
-
-
-def holder_glyph(holder: str) -> str:
-    """One character naming a GIL holder: the digit of ``thread-3``, ``m`` for main."""
-    tail = holder.rsplit("-", 1)[-1]
-    return tail[-1] if tail[-1:].isdigit() else (holder[:1] or "?")
+        return Segment(palette.GIL_FREE_GLYPH * length, palette.GIL_FREE)
+    return Segment(tag * length, palette.GIL_HELD)
 
 
 def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
@@ -94,11 +86,11 @@ def lane_label(track: Track) -> tuple[str, Style, str]:
     if track.is_gil:
         holder = track.gil_holder
         if holder is None:
-            return glyphs.GIL_FREE_GLYPH, glyphs.GIL_FREE, "free"
-        return holder_glyph(holder), glyphs.GIL_HELD, f"held by {holder}"
+            return palette.GIL_FREE_GLYPH, palette.GIL_FREE, "free"
+        return holder_glyph(holder), palette.GIL_HELD, f"held by {holder}"
     if track.state is None:
         return " ", Style.null(), ""
-    look = glyphs.LOOKS[track.state]
+    look = palette.LOOKS[track.state]
     final = track.state.is_final
     doing = track.step if track.step and not final else look.words
     if track.task and track.task != track.name:
@@ -140,7 +132,7 @@ def draw_lane(
     track: Track, window: Window, now: float, columns: Columns, *, selected: bool = False
 ) -> list[Segment]:
     """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide."""
-    name_style = glyphs.SELECTED if selected else (glyphs.DIM if track.is_gil else glyphs.LABEL)
+    name_style = palette.SELECTED if selected else (palette.DIM if track.is_gil else palette.LABEL)
     segments = [Segment(row_name(track, columns.name - 1), name_style), Segment(" ")]
     segments.extend(bar_segments(track, window, now))
     if columns.label:
@@ -172,17 +164,18 @@ def draw_ruler(window: Window, now: float, columns: Columns) -> list[Segment]:
     if 0 <= head < window.width:
         cells[head] = "▼"
     text = "".join(cells)
-    segments = [Segment(" " * columns.name, glyphs.RULER)]
+    segments = [Segment(" " * columns.name, palette.RULER)]
     if 0 <= head < window.width:
         segments += [
-            Segment(text[:head], glyphs.RULER),
-            Segment("▼", glyphs.PLAYHEAD),
-            Segment(text[head + 1 :], glyphs.RULER),
+            Segment(text[:head], palette.RULER),
+            Segment("▼", palette.PLAYHEAD),
+            Segment(text[head + 1 :], palette.RULER),
         ]
     else:
-        segments.append(Segment(text, glyphs.RULER))
+        segments.append(Segment(text, palette.RULER))
     if columns.label:
-        segments.append(Segment(" " + f"now {format_time(now)}".ljust(columns.label), glyphs.LABEL))
+        now_label = " " + f"now {format_time(now)}".ljust(columns.label)
+        segments.append(Segment(now_label, palette.LABEL))
     return segments
 
 
@@ -205,25 +198,3 @@ def format_time(t: float) -> str:
     if abs(t) >= 1e-3:
         return f"{t * 1e3:.3g}ms"
     return f"{t * 1e6:.3g}us"
-
-
-def legend(states: Iterable[LaneState] | None = None, *, gil: bool = True) -> Text:
-    """The cell and name of each state given (all of them by default), for the legend."""
-    wanted = set(LOOKS_ORDER if states is None else states)
-    parts: list[Text] = []
-    for state in LOOKS_ORDER:
-        if state not in wanted:
-            continue
-        look = glyphs.LOOKS[state]
-        glyph = look.mark if state in glyphs.MARKED and look.fill == " " else look.fill
-        parts.append(Text.assemble((glyph, look.style), " ", look.words))
-    if gil:
-        parts.append(Text.assemble(("1", glyphs.GIL_HELD), " GIL holder's number"))
-    return Text("  ").join(parts)
-
-
-LOOKS_ORDER: tuple[LaneState, ...] = tuple(glyphs.LOOKS)
-
-
-def future_glyph(state: FutureState) -> tuple[str, Style]:
-    return glyphs.FUTURE_LOOKS[state]

@@ -8,6 +8,7 @@ from itertools import islice
 from rich.style import Style
 from rich.text import Text
 
+from concsim import palette
 from concsim.events import (
     CleanupSkipped,
     CleanupStarted,
@@ -25,7 +26,6 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.ui import glyphs
 from concsim.ui.draw import format_time
 from concsim.ui.ledger import FutureRow, Ledger
 
@@ -119,7 +119,7 @@ def futures_text(ledger: Ledger) -> Text:
 
 
 def _future_row(text: Text, row: FutureRow) -> None:
-    glyph, style = glyphs.FUTURE_LOOKS[row.state]
+    glyph, style = palette.FUTURE_LOOKS[row.state]
     text.append(glyph + " ", style)
     text.append(row.task)
     detail = row.error or row.state.value  # the glyph already says it failed
@@ -134,7 +134,7 @@ def _futures_summary(text: Text, ledger: Ledger) -> None:
     text.append(f"{len(ledger.futures):,} futures: ", "bold")
     counts = [(state, len(ledger.by_state[state])) for state in _ORDER]
     for k, (state, count) in enumerate((s, n) for s, n in counts if n):
-        glyph, style = glyphs.FUTURE_LOOKS[state]
+        glyph, style = palette.FUTURE_LOOKS[state]
         text.append(" · " if k else "", "grey50")
         text.append(f"{glyph} {count:,} {state.value}", style)
     text.append("\n")

@@ -24,7 +24,7 @@ from concsim.events import (
     RunStarted,
     TaskStarted,
 )
-from concsim.ui.glyphs import MARKED
+from concsim.palette import MARKED
 
 _ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
 

@@ -44,7 +44,9 @@ class Viewport:
         width = max(1, width)
         span = max(horizon, now, 1e-6)
         if self.fit or self.dt * width >= span:
-            return Window(0.0, nice_dt(span / width), width)
+            # The run's last instant must land inside the last column, not just past it: a
+            # failure or a tick at the very end is often the point of the picture.
+            return Window(0.0, nice_dt(span / max(1, width - 1)), width)
         # Following: whole columns only, so the bars scroll by cells and the cell memo holds.
         lead = int(width * _FOLLOW)
         first = max(0, math.floor(now / self.dt + 1e-9) - lead)

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from concsim.ui.draw import legend
+from concsim.palette import legend
 from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 

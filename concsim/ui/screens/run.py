@@ -150,8 +150,8 @@ class RunScreen(SessionActions):
         bar = self.query_one(VariantsBar)
         bar.set_class(not session.scenario.variants, "-none")
         bar.show(session.variant, self.elapsed, "v")
-        gil = any(track.is_gil for track in session.timeline.rows)
-        self.query_one(Legend).show(session.timeline.seen, gil)
+        holders = [h for track in session.timeline.rows if track.is_gil for h in track.holders]
+        self.query_one(Legend).show(session.timeline.seen, holders)
         self.query_one(FuturesPanel).show(session.ledger)
         self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)

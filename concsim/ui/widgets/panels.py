@@ -8,8 +8,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from concsim.events import LaneState
+from concsim.palette import legend
 from concsim.scenario.model import Scenario
-from concsim.ui.draw import legend
 from concsim.ui.ledger import Ledger
 from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
 
@@ -35,13 +35,13 @@ class VariantsBar(Static):
 
 
 class Legend(Static):
-    """The states seen so far in this run, each with its cell."""
+    """The states seen so far in this run, each with its cell, and the GIL holders drawn."""
 
-    def show(self, states: set[LaneState], gil: bool) -> None:
-        key = (frozenset(states), gil)
+    def show(self, states: set[LaneState], holders: list[str]) -> None:
+        key = (frozenset(states), tuple(holders))
         if key != getattr(self, "_shown", None):
             self._shown = key
-            self.update(legend(states, gil=gil))
+            self.update(legend(states, holders))
 
 
 class FuturesPanel(VerticalScroll):
