@@ -126,6 +126,35 @@ def contended(n: int = 5_000) -> int:
     return 2 * n
 
 
+def spin(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+def cpu_step_spread(step: float = 200e-6, repeats: int = 3000) -> list[float]:
+    """How much the CPU time of one pure-Python loop of ``step`` seconds varies: each run's
+    ``time.thread_time()`` relative to the median (what ``machine.cpu_jitter`` draws).
+    CPU time, not wall time, so that other processes' turns on the core are left out."""
+    n = 1000
+    while True:
+        began = time.thread_time()
+        spin(n)
+        took = time.thread_time() - began
+        if took > step:
+            break
+        n *= 2
+    n = max(1, int(n * step / took))
+    times = []
+    for _ in range(repeats):
+        began = time.thread_time()
+        spin(n)
+        times.append(time.thread_time() - began)
+    middle = statistics.median(times)
+    return sorted(t / middle - 1 for t in times)
+
+
 def show(label: str, values: list[float], unit: str = "us") -> None:
     scale = 1e6 if unit == "us" else 1e3
     print(
@@ -158,6 +187,12 @@ def main() -> None:
             show(f"  so per KB sent each way ({kb} KB)", slope)
     show("threading.Lock acquire + release, uncontended", per_call(uncontended))
     show("threading.Lock hand-off between two threads (contended)", per_call(contended))
+    spread = cpu_step_spread()
+    quantile = {p: spread[int(p / 100 * (len(spread) - 1))] for p in (5, 25, 75, 95)}
+    print(
+        f"{'a 200 us pure-Python loop, CPU time vs its median':58}"
+        + "".join(f"  p{p} {q:+.1%}" for p, q in quantile.items())
+    )
 
 
 if __name__ == "__main__":

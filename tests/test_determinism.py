@@ -135,3 +135,33 @@ def test_the_engine_never_loads_the_terminal_ui(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+CPU_JITTER = """
+name: cpu-jitter
+machine: {cpu_jitter: 0.05}
+program: {model: threads, executor: false, collect: join}
+shared: {counter: 0}
+tasks:
+  - name: adder
+    repeat: 4
+    steps:
+      - repeat: 100
+        steps: [{read: counter}, {cpu: 200us}, {write: counter}, {cpu: 100us}]
+"""
+
+
+def test_cpu_jitter_makes_the_seed_choose_where_thread_switches_land() -> None:
+    """machine.cpu_jitter varies each CPU step's length from the seeded RNG, so the GIL's
+    5 ms switch lands at a different point of the read-modify-write loop per seed: the count
+    of lost updates varies, as it does between two runs of the real program. Each seed still
+    repeats exactly."""
+    sc = scenario(CPU_JITTER)
+    counters = set()
+    for seed in range(12):
+        again = [_trace(sc, seed=seed) for _ in range(2)]
+        assert _same(again)
+        counters.add(next(e for e in reversed(again[0]) if e["type"] == "SharedWritten")["value"])
+    assert len(counters) >= 3 and max(counters) < 400
+    steady = scenario(CPU_JITTER.replace("cpu_jitter: 0.05", "cpu_jitter: 0"))
+    assert _trace(steady, seed=1)[1:] == _trace(steady, seed=2)[1:]

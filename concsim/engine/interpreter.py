@@ -153,7 +153,7 @@ class Interpreter:
             else:
                 yield from self.wait_io(lane, duration, label)
         elif kind is m.CpuStep:
-            yield from world.cpu(lane, step.cpu, label)
+            yield from world.cpu(lane, world.cpu_varied(step.cpu), label)
         elif kind is m.NativeStep:
             yield from world.native(lane, step.native, label)
         elif kind is m.BlockingStep:

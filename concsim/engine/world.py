@@ -321,7 +321,14 @@ class World:
             self._release_core()
 
     def jittered(self, duration: int) -> int:
-        jitter = self.machine.jitter
+        """An I/O wait's duration, varied by ``machine.jitter``."""
+        return self._varied(duration, self.machine.jitter)
+
+    def cpu_varied(self, duration: int) -> int:
+        """A CPU step's duration, varied by ``machine.cpu_jitter``."""
+        return self._varied(duration, self.machine.cpu_jitter)
+
+    def _varied(self, duration: int, jitter: float) -> int:
         if not jitter or not duration:
             return duration
         return round(duration * (1 + self.rng.uniform(-jitter, jitter)))

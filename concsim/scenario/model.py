@@ -399,6 +399,9 @@ class Machine(_Strict):
     """Cost of pickling, sending and unpickling one KB of arguments or results."""
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
     """Each I/O wait lasts its duration times 1 ± jitter, drawn from the run's seeded RNG."""
+    cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
+    """Each CPU step lasts its duration times 1 ± cpu_jitter, drawn from the run's seeded RNG:
+    the same loop never takes exactly as long twice (caches, frequency, interrupts)."""
 
 
 class Model(StrEnum):
@@ -678,6 +681,7 @@ class MachinePatch(_Strict):
     pickle_overhead: Duration | None = None
     pickle_per_kb: Duration | None = None
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
+    cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
 
 
 class ProgramPatch(_Strict):
