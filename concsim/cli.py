@@ -268,6 +268,91 @@ def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.command()
+@click.argument("target", shell_complete=_complete_scenario)
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="How many seeds to run.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes running seeds at once (default: every core).",
+)
+@click.option(
+    "--seed",
+    "first_seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help="The first seed; the others follow it.",
+)
+@click.option("--variant", default=None, help="Explore this variant (default: as written).")
+@click.option(
+    "--inject",
+    "injections",
+    multiple=True,
+    metavar="AT:FAULT:TARGET[:ERROR]",
+    help="Inject a fault into every run. Repeatable.",
+)
+@click.option(
+    "--until",
+    type=click.Choice(["forbidden", "interesting", "unexpected"]),
+    default=None,
+    help="Stop at the first run judged so.",
+)
+@click.option(
+    "--save",
+    type=click.Path(file_okay=False),
+    default="concsim-explore",
+    show_default=True,
+    help="Folder for one replay file per outcome.",
+)
+@click.option("--no-save", is_flag=True, help="Write no replay files.")
+@click.option("--json", "as_json", is_flag=True, help="The histogram as JSON.")
+def explore(
+    target: str,
+    runs: int,
+    jobs: int | None,
+    first_seed: int,
+    variant: str | None,
+    injections: tuple[str, ...],
+    until: str | None,
+    save: str,
+    no_save: bool,
+    as_json: bool,
+) -> None:
+    """Run TARGET with many seeds; group the runs by outcome and grade each with expect:.
+
+    Each outcome is a bar with its share, its grade and its first seed, whose replay file
+    (in --save) opens that run in the app: `concsim run --replay FILE`. Exit 1 when a run
+    is forbidden or matches no allowed expectation, 2 for an invalid file.
+    """
+    from pathlib import Path
+
+    from concsim.explore.command import explore_command
+    from concsim.explore.samples import Verdict
+
+    sys.exit(
+        explore_command(
+            target,
+            runs=runs,
+            jobs=jobs or os.cpu_count() or 1,
+            first_seed=first_seed,
+            variant=variant,
+            injections=[_parse_injection(text) for text in injections],
+            until=None if until is None else Verdict(until),
+            save=None if no_save else Path(save),
+            as_json=as_json,
+            echo=click.echo,
+        )
+    )
+
+
 def _parse_injection(text: str) -> Any:
     from concsim.engine import Injection
 

@@ -25,7 +25,7 @@ def save_session(session: Session, folder: Path) -> Path:
     """Write ``session``'s replay to the first free name in ``folder``: ``STEM.replay.yaml``,
     then ``STEM-2.replay.yaml``, ... (an existing file is never replaced)."""
     replay = session.replay()
-    return _first_free(
+    return first_free(
         folder / session_stem(session),
         ".replay.yaml",
         lambda path: save_replay(path, replay, overwrite=False),
@@ -37,7 +37,7 @@ def export_trace(session: Session, folder: Path) -> Path:
     from concsim.export.trace import write_trace
 
     events, now = session.events[: session.seen], session.now
-    return _first_free(
+    return first_free(
         folder / session_stem(session),
         ".trace.json",
         lambda path: write_trace(path, events, now=now, overwrite=False),
@@ -48,7 +48,7 @@ def session_stem(session: Session) -> str:
     return replay_stem(session.scenario.name, session.variant, session.seed)
 
 
-def _first_free(stem: Path, suffix: str, write: Callable[[Path], Path]) -> Path:
+def first_free(stem: Path, suffix: str, write: Callable[[Path], Path]) -> Path:
     """``write`` to ``STEM{suffix}``, else ``STEM-2{suffix}``, ...: the first name not taken;
     ``write`` raises FileExistsError when another process took the name meanwhile."""
     for number in itertools.count(1):
