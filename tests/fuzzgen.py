@@ -179,6 +179,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "cores": draw(st.integers(1, 4)),
             "gil": draw(st.booleans()),
             "jitter": draw(st.floats(0, 0.5)),
+            "cpu_jitter": draw(st.floats(0, 0.5)),
         }
     if draw(st.booleans()):
         data["seed"] = draw(st.integers(0, 2**64 - 1))
