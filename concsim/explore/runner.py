@@ -53,12 +53,14 @@ def explore(
     jobs: int = 1,
     until: Verdict | None = None,
     progress: Callable[[Exploration], None] | None = None,
+    stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Exploration:
     """Run seeds ``first_seed`` … ``first_seed + runs - 1`` and group them by outcome.
 
     With ``until``, stop after the first seed whose run is judged so. ``progress`` is
-    called with the exploration so far after each chunk of seeds.
+    called with the exploration so far after each chunk of seeds; when ``stop`` says so
+    (checked as often), the exploration ends there, with the seeds judged so far.
     """
     found = Exploration(scenario, variant, tuple(injections), first_seed, jobs=max(1, jobs))
     start = clock()
@@ -72,6 +74,8 @@ def explore(
             break
         if progress is not None:
             progress(found)
+        if stop is not None and stop():
+            break
     found.seconds = clock() - start
     return found
 

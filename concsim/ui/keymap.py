@@ -70,6 +70,14 @@ RUN_BINDINGS: list[Binding] = [
     Binding("e", "filter_log", "Log filter", show=False, id="filter_log"),
     Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
+    Binding(
+        "X",
+        "explore",
+        "Explore seeds",
+        show=False,
+        id="explore",
+        tooltip="run many seeds, see how often each outcome comes; enter opens one",
+    ),
     Binding("s", "save", "Save replay", show=False, id="save"),
     Binding(
         "T",

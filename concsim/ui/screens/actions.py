@@ -107,13 +107,35 @@ class SessionActions(Background, Screen[None]):
         self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
 
     def action_new_seed(self) -> None:
+        self.open_seed((self.session.seed + 1) % (MAX_SEED + 1))  # seeds wrap to 0
+
+    def open_seed(self, seed: int, *, keep_faults: bool = False) -> None:
+        """Restart the run with ``seed`` (its injected faults too, if ``keep_faults``)."""
         self.playing = False
         self.cancel_job()
         session = self.session
-        session.seed = (session.seed + 1) % (MAX_SEED + 1)  # seeds wrap to 0
+        session.seed = seed
         self._measure_variants()
-        note = f"Restarted with seed {session.seed}; injections cleared."
-        self.resimulate(JobKind.SEED, partial(session.fresh, ()), 0.0, note)
+        kept = session.injections if keep_faults else ()
+        note = f"Restarted with seed {seed}" + ("." if keep_faults else "; injections cleared.")
+        self.resimulate(JobKind.SEED, partial(session.fresh, kept), 0.0, note)
+
+    def action_explore(self) -> None:
+        """Run many seeds of this scenario (with the faults injected so far) as a histogram;
+        the bar chosen opens its first seed here."""
+        from concsim.ui.screens.explore import ExploreScreen
+
+        session = self.session
+        if session.estimator is not session.factory:
+            self.say("Exploring simulates many seeds; this run is live on CPython.")
+            return
+
+        def chosen(seed: int | None) -> None:
+            if seed is not None:
+                self.open_seed(seed, keep_faults=True)
+
+        screen = ExploreScreen(session.scenario, session.variant, session.injections, session.seed)
+        self.app.push_screen(screen, chosen)
 
     def action_save(self) -> None:
         try:
