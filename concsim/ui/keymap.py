@@ -93,6 +93,7 @@ RUN_BINDINGS: list[Binding] = [
 
 BROWSER_BINDINGS: list[Binding] = [
     Binding("enter", "open", "Open", id="open"),
+    Binding("slash", "filter", "Filter", id="filter", tooltip="type words to narrow the list"),
     Binding("question_mark", "help", "Help", id="help"),
 ]
 

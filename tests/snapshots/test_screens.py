@@ -163,6 +163,12 @@ def test_browser(snap_compare: Snap, size: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_browser_filtered(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """Typing on the list filters it: "thread" keeps the scenarios about threads."""
+    check(snap_compare, build(), size, press=tuple("thread"))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
 def test_browser_file_with_errors(snap_compare: Snap, size: tuple[int, int]) -> None:
     """A file given on the command line that does not load: its error lines, no preview."""
     # A relative path, so the error lines read the same on every machine.
