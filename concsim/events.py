@@ -126,8 +126,13 @@ class LaneStateChanged(Event):
 
     @property
     def why(self) -> str:
-        doing = f" ({self.step})" if self.step else ""
-        who = f" for {self.task}" if self.task and self.task != self.lane else ""
+        task = self.task if self.task and self.task != self.lane else None
+        # A step named like its task or lane would only say the name twice.
+        doing = f" ({self.step})" if self.step and self.step not in (task, self.lane) else ""
+        ending = _ENDING_WORDS.get(self.state)
+        if ending is not None:  # "main failed", not "main is failed"
+            return f"{self.lane} {ending}{f' in {task}' if task else ''}{doing}."
+        who = f" for {task}" if task else ""
         return f"{self.lane} is {_STATE_WORDS[self.state]}{who}{doing}."
 
 
@@ -150,6 +155,14 @@ _STATE_WORDS = {
     LaneState.CANCELLED: "cancelled",
     LaneState.KILLED: "killed",
     LaneState.HUNG: "hung and will never finish",
+}
+# How a lane's final states read as a verb: "job-2 failed", "thread-1 finished".
+_ENDING_WORDS = {
+    LaneState.DONE: "finished",
+    LaneState.FAILED: "failed",
+    LaneState.CANCELLED: "was cancelled",
+    LaneState.KILLED: "was killed",
+    LaneState.HUNG: "hung: it will never finish",
 }
 
 
