@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from perfettokit import PerfettoEngine
 
 from concsim.cli import main
+from concsim.durations import format_duration
 from concsim.engine import Injection, Simulation
 from concsim.events import Event, LaneCreated, LaneKind
 from concsim.export.trace import chrome_trace
@@ -129,7 +130,9 @@ def test_runs_with_injected_faults_give_valid_traces(name: str, injection: Injec
     events = run(name, injection)
     trace = chrome_trace(events)
     check_format(trace)
-    assert trace["otherData"]["faults"][-1].startswith(f"{injection.at:g}s:{injection.fault}:")
+    assert trace["otherData"]["faults"][-1].startswith(
+        f"{format_duration(round(injection.at * 1_000_000))}:{injection.fault}:"
+    )
 
 
 def test_slices_are_the_lanes_intervals_in_microseconds_with_task_and_step() -> None:
@@ -191,7 +194,7 @@ def test_faults_raises_and_cancels_are_instants_and_the_faults_are_named() -> No
         "variant": None,
         "seed": 0,
         "model": "threads",
-        "faults": ["0.1s:fail:job-1:ValueError"],
+        "faults": ["100ms:fail:job-1:ValueError"],
         "clock": "virtual seconds, written as microseconds",
     }
 

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 
+from concsim.durations import format_time
 from concsim.events import (
     Event,
     FaultRefused,
@@ -79,7 +80,7 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
     span = end if end > 0 else 1.0
     columns = [span * i / width for i in range(width)]
     rows: list[RenderableType] = []
-    scale = Text(" " * label_width + "0 s".ljust(width - 8) + f"{end:g} s".rjust(8), style="dim")
+    scale = Text(" " * label_width + "0".ljust(width - 8) + format_time(end).rjust(8), style="dim")
     rows.append(scale)
     for lane in order:
         times, states = changes[lane.lane]
@@ -139,7 +140,7 @@ def summary(result: dict[str, Any]) -> RenderableType:
     head.append(f"{result['scenario']}", style="bold")
     if result.get("variant"):
         head.append(f" [{result['variant']}]", style="bold cyan")
-    head.append(f"  elapsed {result['elapsed']:g} s  seed {result['seed']}  main: ")
+    head.append(f"  elapsed {format_time(result['elapsed'])}  seed {result['seed']}  main: ")
     ok = main["outcome"] == "ok"
     head.append(
         main["outcome"] + (f" ({main['error']})" if main["error"] else ""),
@@ -151,8 +152,8 @@ def summary(result: dict[str, Any]) -> RenderableType:
     for task in result["tasks"]:
         when = ""
         if task["started"] is not None:
-            ended = "…" if task["ended"] is None else f"{task['ended']:g}"
-            when = f" {task['started']:g}→{ended} s"
+            ended = "…" if task["ended"] is None else format_time(task["ended"])
+            when = f" {format_time(task['started'])}→{ended}"
         error = f" {task['error']}" if task["error"] else ""
         cleanup = f" cleanup {task['cleanup']}" if task["cleanup"] != "none" else ""
         style = "green" if task["outcome"] == "ok" else "yellow"
@@ -173,7 +174,7 @@ def summary(result: dict[str, Any]) -> RenderableType:
 def refusals(events: Sequence[Event]) -> RenderableType:
     """Injected faults that had no effect, and why (a typo in --inject shows up here)."""
     lines = [
-        Text(f"refused: {e.fault} on {e.target} at {e.t:g} s: {e.reason}", style="yellow")
+        Text(f"refused: {e.fault} on {e.target} at {format_time(e.t)}: {e.reason}", style="yellow")
         for e in events
         if isinstance(e, FaultRefused)
     ]

@@ -18,6 +18,7 @@ from itertools import count, pairwise
 from pathlib import Path
 from typing import Any
 
+from concsim.durations import MICROSECONDS, format_duration
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
@@ -40,7 +41,6 @@ from concsim.files import write_atomically
 from concsim.ui.glyphs import LOOKS
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Timeline, Track
 
-MICROSECONDS = 1_000_000  # trace timestamps are in microseconds; virtual time is in seconds
 SLIVER = 1.0  # µs: the length of the slices that anchor an exception's flow arrow
 
 # A lane in one of these states is not doing anything worth a slice: it has not started, sits
@@ -153,7 +153,8 @@ def _meta(name: str, pid: int, tid: int, args: dict[str, Any]) -> dict[str, Any]
 def _about(start: RunStarted | None, events: Sequence[Event]) -> dict[str, Any]:
     """The run's identity: enough to reproduce it with ``concsim run``."""
     faults = [
-        f"{e.t:g}s:{e.fault}:{e.target}" + (f":{e.error}" if e.error else "")
+        f"{format_duration(round(e.t * MICROSECONDS))}:{e.fault}:{e.target}"
+        + (f":{e.error}" if e.error else "")
         for e in events
         if isinstance(e, FaultInjected)
     ]

@@ -15,15 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from concsim.durations import DURATION_PATTERN, format_duration
 from concsim.scenario import expect, model
-from concsim.scenario.model import (
-    BARE_STEP_FORMS,
-    DURATION_PATTERN,
-    FORMAT_VERSION,
-    STEP_KINDS,
-    Scenario,
-    format_duration,
-)
+from concsim.scenario.model import BARE_STEP_FORMS, FORMAT_VERSION, STEP_KINDS, Scenario
 
 SCHEMA_ID = f"urn:concsim:scenario:v{FORMAT_VERSION}"
 _DEFS = "#/$defs/"
