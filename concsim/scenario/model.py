@@ -51,7 +51,15 @@ ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
 class _Strict(BaseModel):
     # defer_build: a validator is built when a class is first used, not for each of the ~35
     # classes at import; loading a scenario needs few of them (import + load: 177 -> 152 ms).
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    # The docstring under a field is its description, in the JSON Schema too (shown on hover
+    # in editors): pydantic reads it from the class's source.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        defer_build=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class Shutdown(_Strict):
