@@ -198,3 +198,9 @@ def test_a_replay_file_is_written_from_its_model_in_a_fixed_order(tmp_path: Path
         "injections: []\nended_at: 2.5\n"
     )
     assert load_replay(path) == stalled
+
+
+def test_whole_seconds_in_a_replay_file_are_times(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(HEADER + "seed: 0\ninjections:\n- {at: 1, fault: fail, target: main}\n")
+    assert load_replay(path).injections == (Injection(1.0, "fail", "main"),)
