@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from concsim.durations import format_time
+
 
 class LaneKind(StrEnum):
     MAIN = "main"
@@ -351,7 +353,7 @@ class TimeoutExpired(Event):
     @property
     def why(self) -> str:
         late = (
-            f" {self.late_by * 1000:g} ms late, because the event loop was blocked"
+            f" {format_time(self.late_by)} late, because the event loop was blocked"
             if self.late_by > 0
             else ""
         )
@@ -582,10 +584,10 @@ class RunEnded(Event):
     def why(self) -> str:
         if self.hung:
             return (
-                f"The run stopped at {self.elapsed:g} s: the program hangs there and would "
-                "never exit."
+                f"The run stopped at {format_time(self.elapsed)}: the program hangs there and "
+                "would never exit."
             )
-        return f"The program exited after {self.elapsed:g} s of virtual time."
+        return f"The program exited after {format_time(self.elapsed)} of virtual time."
 
 
 def _fast_init(cls: type[Event]) -> None:

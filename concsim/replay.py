@@ -41,19 +41,10 @@ class Replay:
     ended_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "format": FORMAT,
-            "scenario": self.scenario,
-            "variant": self.variant,
-            "seed": self.seed,
-            "injections": [
-                {"at": i.at, "fault": i.fault, "target": i.target, "error": i.error}
-                for i in self.injections
-            ],
-        }
-        if self.ended_at is not None:
-            data["ended_at"] = self.ended_at
-        return data
+        """The replay file's data (concsim.replayfile.ReplayFile), as ``save_replay`` writes it."""
+        from concsim.replayfile import ReplayFile
+
+        return ReplayFile.of(self).dump()
 
 
 def save_replay(path: str | Path, replay: Replay, *, overwrite: bool = True) -> Path:

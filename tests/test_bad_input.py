@@ -400,7 +400,7 @@ def test_a_run_past_its_event_budget_stops_with_one_line(tmp_path: Path) -> None
     code, out, err = invoke("run", str(path), "--headless", "--max-events", "2000")
     assert (code, out) == (2, "")
     assert err == (
-        f"{path}: the run was stopped after 2000 events, at 3.295 s of virtual time; expected a "
+        f"{path}: the run was stopped after 2000 events, at 3.29s of virtual time; expected a "
         "smaller run, or a larger budget (--max-events)\n"
     )
 
@@ -410,7 +410,7 @@ def test_a_loop_of_steps_that_record_nothing_stops_at_the_step_budget() -> None:
     sim = Simulation(load_scenario_text(ZERO_LOOP), max_events=5000)
     sim.run()
     assert sim.exhausted == (
-        "the run was stopped after 5000 steps, at 0 s of virtual time; expected a smaller "
+        "the run was stopped after 5000 steps, at 0 of virtual time; expected a smaller "
         "run, or a larger budget (--max-events)"
     )
     warnings = [e.message for e in sim.events if isinstance(e, WarningIssued)]
@@ -492,6 +492,6 @@ def test_the_app_session_ends_a_run_at_its_budget() -> None:
     assert session.finished
     warnings = [e.message for e in session.events if isinstance(e, WarningIssued)]
     assert warnings[0] == (
-        "the run was stopped after 1000 events, at 1.63 s of virtual time; expected a "
+        "the run was stopped after 1000 events, at 1.63s of virtual time; expected a "
         "smaller run, or a larger budget (--max-events)"
     )

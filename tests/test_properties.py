@@ -14,6 +14,7 @@ from faultkit import Run, assert_same_run, run, run_live
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from concsim.durations import format_time
 from concsim.engine import FAULTS, Injection, Simulation
 from concsim.events import (
     FaultInjected,
@@ -242,7 +243,7 @@ def test_a_fault_at_t_never_changes_an_event_before_it(
         late = [
             i
             for i, e in enumerate(faulted.events)
-            if isinstance(e, FaultRefused) and f"aimed at {fault.at:g} s" in e.reason
+            if isinstance(e, FaultRefused) and f"aimed at {format_time(fault.at)} could" in e.reason
         ]
         assert len(late) == 1 and faulted.events[late[0]].target == fault.target
         unseq = [{**d, "seq": None} for i, d in enumerate(faulted.dicts()) if i != late[0]]

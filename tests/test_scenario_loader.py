@@ -10,7 +10,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
+from concsim.scenario import expect, model
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.loader import load_scenario, load_scenario_text
 from concsim.scenario.model import CollectStep, ConsumeStep, Model, Pattern, SubmitStep
@@ -294,6 +296,32 @@ def test_schema_describes_the_yaml_form() -> None:
     assert defs["CpuStep"]["required"] == ["cpu"]
     assert defs["RaiseStep"]["required"] == ["raise"]
     assert defs["Task"]["properties"]["steps"]["items"] == {"$ref": "#/$defs/Step"}
+
+
+def test_the_schema_describes_each_field_with_its_attribute_docstring() -> None:
+    """The docstring under a field in the models (pydantic's use_attribute_docstrings) is
+    that property's description in the schema, for every model the schema defines."""
+    schema = json_schema()
+    definitions = {**schema["$defs"], "Scenario": schema}
+    described: dict[str, str] = {}
+    for name, definition in definitions.items():
+        cls = getattr(model, name, None) or getattr(expect, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            continue
+        for field_name, info in cls.model_fields.items():
+            prop = definition.get("properties", {}).get(info.alias or field_name, {})
+            if info.description is not None:
+                assert prop.get("description") == info.description, f"{name}.{field_name}"
+                described[f"{name}.{field_name}"] = info.description
+    assert len(described) >= 70
+    assert described["Machine.switch_interval"] == (
+        "``sys.getswitchinterval()``: how long a waiting thread lets the GIL holder run."
+    )
+    assert described["Scenario.order"] == "Position within its topic, in learning order."
+    assert described["Conditions.tasks"].startswith("Task name (a repeated task's copy")
+    assert schema["properties"]["expect"]["description"] == (
+        "Expected outcomes, each graded acceptable, interesting or forbidden."
+    )
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda path: path.stem)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from perfettokit import PerfettoEngine
 
 from concsim.cli import main
+from concsim.durations import format_duration
 from concsim.engine import Injection, Simulation
 from concsim.events import Event, LaneCreated, LaneKind
 from concsim.export.trace import chrome_trace
@@ -129,7 +130,9 @@ def test_runs_with_injected_faults_give_valid_traces(name: str, injection: Injec
     events = run(name, injection)
     trace = chrome_trace(events)
     check_format(trace)
-    assert trace["otherData"]["faults"][-1].startswith(f"{injection.at:g}s:{injection.fault}:")
+    assert trace["otherData"]["faults"][-1].startswith(
+        f"{format_duration(round(injection.at * 1_000_000))}:{injection.fault}:"
+    )
 
 
 def test_slices_are_the_lanes_intervals_in_microseconds_with_task_and_step() -> None:
@@ -191,7 +194,7 @@ def test_faults_raises_and_cancels_are_instants_and_the_faults_are_named() -> No
         "variant": None,
         "seed": 0,
         "model": "threads",
-        "faults": ["0.1s:fail:job-1:ValueError"],
+        "faults": ["100ms:fail:job-1:ValueError"],
         "clock": "virtual seconds, written as microseconds",
     }
 
@@ -249,23 +252,47 @@ def test_headless_trace_option_writes_the_file_and_says_where(tmp_path: Path) ->
     assert trace == chrome_trace(run("io-threads"))
 
 
-def test_perfetto_trace_processor_loads_the_trace(tmp_path: Path) -> None:
-    """Perfetto's own importer reads every slice and flow (needs its binary, see the skip)."""
-    shell = os.environ.get("TRACE_PROCESSOR_SHELL")
-    if not shell:
-        pytest.skip(
-            "TRACE_PROCESSOR_SHELL is unset: Perfetto's trace_processor downloads its binary "
-            "on first use, so point this at one to load the trace into Perfetto itself"
+@pytest.mark.parametrize(
+    "name",
+    [
+        "failure-during-as-completed",  # a flow arrow from a raise to its re-raise
+        "process-divisors",  # worker processes, each with its own GIL track
+        "taskgroup-cancels-siblings",  # coroutines and cancels
+        "deadlock-lock-order",  # a run-wide instant
+    ],
+)
+def test_perfetto_loads_the_trace_and_its_tracks_are_the_lanes(name: str) -> None:
+    """Perfetto UI's own trace processor imports the trace without an error, and shows one
+    thread track per row of the lanes view, named like it, in the process it belongs to."""
+    events = run(name)
+    trace = chrome_trace(events)
+    timeline = Timeline()
+    timeline.feed(events)
+    with PerfettoEngine(json.dumps(trace).encode()) as perfetto:
+        problems = perfetto.query(
+            "select name, severity, value from stats"
+            " where severity in ('error', 'data_loss') and value > 0"
         )
-    tp = pytest.importorskip("perfetto.trace_processor")
-    trace = chrome_trace(run("failure-during-as-completed"))
-    path = tmp_path / "run.json"
-    path.write_text(json.dumps(trace), encoding="utf-8")
-    processor = tp.TraceProcessor(trace=str(path), config=tp.TraceProcessorConfig(bin_path=shell))
-    try:
-        slices = next(iter(processor.query("select count(*) as n from slice"))).n
-        flows = next(iter(processor.query("select count(*) as n from flow"))).n
-    finally:
-        processor.close()
-    assert slices == len(find(trace, ph="X")) + len(find(trace, ph="i", s="t"))
+        threads = perfetto.query(
+            "select thread.tid, thread.name, process.name as process"
+            " from thread left join process using (upid) where thread.utid != 0"
+        )
+        on_threads = perfetto.query(
+            "select thread.tid, count(slice.id) as n from thread_track"
+            " join thread using (utid) join slice on slice.track_id = thread_track.id"
+            " group by thread.tid"
+        )
+        slices = perfetto.query("select count(*) as n from slice")[0]["n"]
+        flows = perfetto.query("select count(*) as n from flow")[0]["n"]
+    assert perfetto.load_errors == []
+    assert problems == []
+    # Every thread Perfetto made is a row, in its process (none unnamed, none missing).
+    assert sorted((t["process"], t["name"]) for t in threads) == sorted(
+        ("main process" if track.process == "main" else track.process, track.name)
+        for track in timeline.rows
+    )
+    written = Counter(e["tid"] for e in trace["traceEvents"] if e["ph"] == "X" or e.get("s") == "t")
+    assert {row["tid"]: row["n"] for row in on_threads} == written
+    assert sum(written.values()) > 0
+    assert slices == len(find(trace, ph="X")) + len(find(trace, ph="i"))
     assert flows == len(find(trace, ph="s"))

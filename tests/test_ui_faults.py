@@ -169,7 +169,7 @@ def test_a_fault_aimed_after_the_end_is_refused_by_the_engine() -> None:
             0.5,
             "interrupt",
             "main",
-            "the program ended at 0.5 s, before the fault aimed at 9 s could land: "
+            "the program ended at 500ms, before the fault aimed at 9s could land: "
             "nothing is left to act on",
         )
     ]
@@ -192,7 +192,7 @@ def test_the_command_line_shows_a_fault_aimed_after_the_end() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "before the fault aimed at 9 s could land" in done.stdout
+    assert "before the fault aimed at 9s could land" in done.stdout
 
 
 @sync

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from concsim.durations import format_duration
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
@@ -247,7 +248,7 @@ def _modules(line: str) -> set[str]:
 
 def _fault_text(fault: m.Fault) -> str:
     when = (
-        f"at {m.format_duration(fault.at)}"
+        f"at {format_duration(fault.at)}"
         if fault.at is not None
         else f"when {fault.when.task} starts step {fault.when.step}"  # type: ignore[union-attr]
     )

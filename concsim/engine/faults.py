@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from concsim.durations import parse_seconds
 from concsim.events import (
     CancelRequested,
     ExceptionRaised,
@@ -52,7 +53,7 @@ class Injection:
         if len(parts) not in (3, 4):
             raise ValueError(f"{text!r}: expected AT:FAULT:TARGET[:ERROR], e.g. 1.2s:fail:B")
         try:
-            at = m.parse_duration(parts[0]) / 1_000_000
+            at = parse_seconds(parts[0])
             return cls(at, parts[1], parts[2], *(parts[3:] or ["RuntimeError"]))
         except ValueError as error:
             raise ValueError(f"{text!r}: {error}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from concsim.durations import format_time
 from concsim.events import (
     Event,
     FaultRefused,
@@ -211,7 +212,7 @@ class Simulation:
     def _stop(self, spent: str) -> None:
         """The budget is spent: end the run here, as a program that was still running."""
         self.exhausted = (
-            f"the run was stopped after {spent}, at {self.now:g} s of virtual time; "
+            f"the run was stopped after {spent}, at {format_time(self.now)} of virtual time; "
             "expected a smaller run, or a larger budget (--max-events)"
         )
         self.world.emit(WarningIssued, message=self.exhausted)
@@ -243,8 +244,8 @@ class Simulation:
                 fault=injection.fault,
                 target=injection.target,
                 reason=(
-                    f"the program ended at {self.now:g} s, before the fault aimed at "
-                    f"{injection.at:g} s could land: nothing is left to act on"
+                    f"the program ended at {format_time(self.now)}, before the fault aimed at "
+                    f"{format_time(injection.at)} could land: nothing is left to act on"
                 ),
             )
         self._pending.clear()

@@ -10,6 +10,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from concsim import palette
+from concsim.durations import format_time
 from concsim.events import Event, FaultRefused
 from concsim.ui.draw import Columns, bar_segments, draw_lane, draw_ruler
 from concsim.ui.timeline import Timeline
@@ -65,7 +66,7 @@ def summary(result: dict[str, Any]) -> RenderableType:
     head.append(f"{result['scenario']}", style="bold")
     if result.get("variant"):
         head.append(f" [{result['variant']}]", style="bold cyan")
-    head.append(f"  elapsed {result['elapsed']:g} s  seed {result['seed']}  main: ")
+    head.append(f"  elapsed {format_time(result['elapsed'])}  seed {result['seed']}  main: ")
     ok = main["outcome"] == "ok"
     head.append(
         main["outcome"] + (f" ({main['error']})" if main["error"] else ""),
@@ -77,8 +78,8 @@ def summary(result: dict[str, Any]) -> RenderableType:
     for task in result["tasks"]:
         when = ""
         if task["started"] is not None:
-            ended = "…" if task["ended"] is None else f"{task['ended']:g}"
-            when = f" {task['started']:g}→{ended} s"
+            ended = "…" if task["ended"] is None else format_time(task["ended"])
+            when = f" {format_time(task['started'])}→{ended}"
         error = f" {task['error']}" if task["error"] else ""
         cleanup = f" cleanup {task['cleanup']}" if task["cleanup"] != "none" else ""
         style = "green" if task["outcome"] == "ok" else "yellow"
@@ -99,7 +100,7 @@ def summary(result: dict[str, Any]) -> RenderableType:
 def refusals(events: Sequence[Event]) -> RenderableType:
     """Injected faults that had no effect, and why (a typo in --inject shows up here)."""
     lines = [
-        Text(f"refused: {e.fault} on {e.target} at {e.t:g} s: {e.reason}", style="yellow")
+        Text(f"refused: {e.fault} on {e.target} at {format_time(e.t)}: {e.reason}", style="yellow")
         for e in events
         if isinstance(e, FaultRefused)
     ]

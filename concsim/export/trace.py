@@ -14,10 +14,11 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import count, pairwise
 from pathlib import Path
 from typing import Any
 
+from concsim.durations import MICROSECONDS, format_duration
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
@@ -40,7 +41,6 @@ from concsim.files import write_atomically
 from concsim.palette import LOOKS
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Timeline, Track
 
-MICROSECONDS = 1_000_000  # trace timestamps are in microseconds; virtual time is in seconds
 SLIVER = 1.0  # µs: the length of the slices that anchor an exception's flow arrow
 
 # A lane in one of these states is not doing anything worth a slice: it has not started, sits
@@ -112,11 +112,23 @@ def _order(record: dict[str, Any]) -> tuple[float, float, int]:
 
 
 def _places(timeline: Timeline) -> dict[str, _Place]:
-    """A pid per simulated process and a tid per row, both in the lanes view's order."""
+    """A pid per simulated process and a tid per row, both in the lanes view's order.
+
+    The first row of a process is its main thread, whose tid is the pid: Perfetto, like Linux,
+    takes the thread whose tid is the pid for a process's main thread, and makes an unnamed
+    one when there is none. The other rows are numbered after the last pid, so no two rows,
+    in one process or in two, share a tid.
+    """
     pids: dict[str, int] = {}
+    for track in timeline.rows:
+        pids.setdefault(track.process, len(pids) + 1)
+    others = count(len(pids) + 1)
+    started: set[int] = set()
     places: dict[str, _Place] = {}
-    for tid, track in enumerate(timeline.rows, start=1):
-        pid = pids.setdefault(track.process, len(pids) + 1)
+    for track in timeline.rows:
+        pid = pids[track.process]
+        tid = next(others) if pid in started else pid
+        started.add(pid)
         places[track.row_id] = _Place(pid, tid)
     return places
 
@@ -141,7 +153,8 @@ def _meta(name: str, pid: int, tid: int, args: dict[str, Any]) -> dict[str, Any]
 def _about(start: RunStarted | None, events: Sequence[Event]) -> dict[str, Any]:
     """The run's identity: enough to reproduce it with ``concsim run``."""
     faults = [
-        f"{e.t:g}s:{e.fault}:{e.target}" + (f":{e.error}" if e.error else "")
+        f"{format_duration(round(e.t * MICROSECONDS))}:{e.fault}:{e.target}"
+        + (f":{e.error}" if e.error else "")
         for e in events
         if isinstance(e, FaultInjected)
     ]

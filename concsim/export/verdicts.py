@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
+from concsim.durations import MICROSECONDS, format_duration
 from concsim.scenario.expect import (
     Conditions,
     Expectation,
@@ -25,7 +26,7 @@ from concsim.scenario.expect import (
     TaskCondition,
     TimeRange,
 )
-from concsim.scenario.model import Scenario, format_duration
+from concsim.scenario.model import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +165,13 @@ def _span(low: Any, high: Any, show: Callable[[Any], str]) -> str:
     return f"at least {show(low)}" if low is not None else f"at most {show(high)}"
 
 
-def _seconds(us: int) -> str:
-    return format_duration(us)
-
-
 def _time(name: str, seconds: float | None, span: TimeRange) -> str | None:
     if seconds is None:
-        return f"{name} is none, expected {_span(span.min, span.max, _seconds)}"
-    us = round(seconds * 1_000_000)
+        return f"{name} is none, expected {_span(span.min, span.max, format_duration)}"
+    us = round(seconds * MICROSECONDS)
     if (span.min is None or us >= span.min) and (span.max is None or us <= span.max):
         return None
-    return f"{name} is {_seconds(us)}, expected {_span(span.min, span.max, _seconds)}"
+    return f"{name} is {format_duration(us)}, expected {_span(span.min, span.max, format_duration)}"
 
 
 def _number(name: str, value: Any, span: IntRange) -> str | None:

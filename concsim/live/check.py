@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from concsim.durations import format_time
 from concsim.engine import Injection, Simulation
 from concsim.live.compare import SLEEP_BOUND, Disagreement, compare, margin_for
 from concsim.live.session import LiveSession
@@ -85,7 +86,10 @@ def check_one(
         if not hung and getattr(real[-1], "hung", False):
             # Stopped at the limit: the facts that follow from that say nothing more.
             stopped = Disagreement(
-                "exit", f"exits at {elapsed:.3f} s", f"ran on at {limit:.1f} s", timing=True
+                "exit",
+                f"exits at {format_time(elapsed)}",
+                f"ran on at {format_time(limit)}",
+                timing=True,
             )
             found = [stopped]
         busy = os.getloadavg()[0]

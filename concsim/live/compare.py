@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from concsim.durations import format_time
 from concsim.events import (
     Event,
     ExecutorShutdown,
@@ -68,7 +69,7 @@ class Disagreement:
 
 def _show(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.3f} s"
+        return format_time(value)
     return repr(value) if not isinstance(value, str) or not value else value
 
 

@@ -19,8 +19,9 @@ from pydantic import (
     model_validator,
 )
 
+from concsim.durations import format_duration
 from concsim.scenario.errors import describe
-from concsim.scenario.model import Duration, ErrorType, Name, _Strict, format_duration
+from concsim.scenario.model import Duration, ErrorType, Name, _Strict
 
 
 class Grade(StrEnum):

@@ -1,13 +1,11 @@
 """The scenario format, version 1: validated, frozen models of a scenario file.
 
 Durations are held as integer microseconds (the engine's clock unit) and read from YAML
-as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds.
+as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -26,62 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from concsim.durations import DURATION_PATTERN, format_duration, parse_duration
 from concsim.limits import MAX_DURATION_S, MAX_INT64, MAX_KB, MAX_SEED, MIN_INT64
 
 FORMAT_VERSION = 1
-
-MAX_DURATION_US = MAX_DURATION_S * 1_000_000
-
-DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m)?\s*$")
-_UNIT_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, None: 1_000_000}
-
-
-def parse_duration(value: Any) -> int:
-    """``"250ms"`` -> 250_000 microseconds; a bare number is seconds. Durations are 0 to
-    ``MAX_DURATION_S`` seconds; a huge number is refused before any arithmetic on it."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 250ms or 1.5s")
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("expected a duration of zero or more")
-        if value > MAX_DURATION_S:
-            raise ValueError(_TOO_LONG)
-        return value * 1_000_000
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite duration such as 250ms or 1.5s, got {value}")
-        if value < 0:
-            raise ValueError("expected a duration of zero or more")
-        if value > MAX_DURATION_S:
-            raise ValueError(_TOO_LONG)
-        return round(value * 1_000_000)
-    if isinstance(value, str):
-        match = DURATION_PATTERN.match(value)
-        if match:
-            # float() of a long string of digits is inf, never an error: checked below.
-            us = float(match.group(1)) * _UNIT_US[match.group(2)]
-            if us > MAX_DURATION_US:
-                raise ValueError(_TOO_LONG)
-            return round(us)
-    shown = value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
-    raise ValueError(f"expected a duration such as 250ms or 1.5s, got {shown!r}")
-
-
-_TOO_LONG = f"expected a duration of at most {MAX_DURATION_S}s (about 11.6 days)"
-
-
-def format_duration(us: int) -> str:
-    """The shortest exact spelling: 500_000 -> ``500ms``, 1_500_000 -> ``1.5s``."""
-    if us % 1_000_000 == 0:
-        return f"{us // 1_000_000}s"
-    if us >= 1_000_000:
-        return f"{us / 1_000_000:g}s"
-    if us % 1_000 == 0:
-        return f"{us // 1_000}ms"
-    if us >= 1_000:
-        return f"{us / 1_000:g}ms"
-    return f"{us}us"
-
 
 Duration = Annotated[
     int,
@@ -105,7 +51,15 @@ ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
 class _Strict(BaseModel):
     # defer_build: a validator is built when a class is first used, not for each of the ~35
     # classes at import; loading a scenario needs few of them (import + load: 177 -> 152 ms).
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    # The docstring under a field is its description, in the JSON Schema too (shown on hover
+    # in editors): pydantic reads it from the class's source.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        defer_build=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class Shutdown(_Strict):

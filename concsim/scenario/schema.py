@@ -6,24 +6,11 @@ an editor at it with ``# yaml-language-server: $schema=concsim-scenario.schema.j
 
 from __future__ import annotations
 
-import ast
-import functools
-import inspect
-import itertools
 import json
 from typing import Any
 
-from pydantic import BaseModel
-
-from concsim.scenario import expect, model
-from concsim.scenario.model import (
-    BARE_STEP_FORMS,
-    DURATION_PATTERN,
-    FORMAT_VERSION,
-    STEP_KINDS,
-    Scenario,
-    format_duration,
-)
+from concsim.durations import DURATION_PATTERN, format_duration
+from concsim.scenario.model import BARE_STEP_FORMS, FORMAT_VERSION, STEP_KINDS, Scenario
 
 SCHEMA_ID = f"urn:concsim:scenario:v{FORMAT_VERSION}"
 _DEFS = "#/$defs/"
@@ -53,8 +40,6 @@ def json_schema() -> dict[str, Any]:
     }
     _rewrite(schema, step_refs, shorthand)
     _fix_defaults(schema)
-    _describe_fields(defs)
-    _describe_fields({"Scenario": schema})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -116,57 +101,6 @@ def _with_shorthand(prop: dict[str, Any], shorthand: dict[str, Any]) -> dict[str
         rest = [option for option in options if option != collect]
         return {**prop, "anyOf": [*shorthand["anyOf"], *rest]}
     return prop  # a step's own `collect: results`
-
-
-def _describe_fields(defs: dict[str, Any]) -> None:
-    """Attribute docstrings of the models become descriptions (shown on hover in editors)."""
-    for name, definition in defs.items():
-        cls = getattr(model, name, None) or getattr(expect, name, None)
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            continue
-        docs = _attribute_docs(cls)
-        for field_name, info in cls.model_fields.items():
-            prop = definition.get("properties", {}).get(info.alias or field_name)
-            text = docs.get(field_name)
-            if prop is not None and text and "description" not in prop:
-                prop["description"] = " ".join(text.split())
-
-
-def _attribute_docs(cls: type[BaseModel]) -> dict[str, str]:
-    docs: dict[str, str] = {}
-    by_class = _docs_by_class()
-    for klass in reversed(cls.__mro__):
-        docs.update(by_class.get(klass.__name__, {}))
-    return docs
-
-
-@functools.cache
-def _docs_by_class() -> dict[str, dict[str, str]]:
-    """``{class: {field: docstring}}`` from the source of the model modules, parsed once."""
-    found: dict[str, dict[str, str]] = {}
-    for module in (model, expect):
-        try:
-            tree = ast.parse(inspect.getsource(module))
-        except (OSError, TypeError):  # no source (a frozen app): the schema has fewer words
-            continue
-        _collect_docs(tree, found)
-    return found
-
-
-def _collect_docs(tree: ast.Module, found: dict[str, dict[str, str]]) -> None:
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        docs = found.setdefault(node.name, {})
-        for first, second in itertools.pairwise(node.body):
-            if (
-                isinstance(first, ast.AnnAssign)
-                and isinstance(first.target, ast.Name)
-                and isinstance(second, ast.Expr)
-                and isinstance(second.value, ast.Constant)
-                and isinstance(second.value.value, str)
-            ):
-                docs[first.target.id] = second.value.value
 
 
 def main() -> None:

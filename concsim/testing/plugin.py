@@ -104,12 +104,12 @@ def concsim_app(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
         inject: Iterable[str] = (),
         size: tuple[int, int] | None = None,
     ) -> App[int]:
-        from concsim.scenario.model import parse_duration
+        from concsim.durations import parse_seconds
         from concsim.ui.app import make_app
 
         scenario = _scenario(target, request)
         try:
-            seconds = parse_duration(at) / 1_000_000
+            seconds = parse_seconds(at)
         except ValueError as error:
             raise _failed(f"at: {error}") from None
         try:

@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from concsim import palette
+from concsim.durations import format_time
 from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
 from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Track
@@ -187,14 +188,3 @@ def tick_step(dt: float, spacing: int) -> float:
         if factor * power >= want * (1 - 1e-9):
             return factor * power
     return 10 * power
-
-
-def format_time(t: float) -> str:
-    """Virtual seconds, short: ``0``, ``250ms``, ``1.5s``, ``20us``."""
-    if t == 0:
-        return "0"
-    if abs(t) >= 1:
-        return f"{t:.3g}s"
-    if abs(t) >= 1e-3:
-        return f"{t * 1e3:.3g}ms"
-    return f"{t * 1e6:.3g}us"

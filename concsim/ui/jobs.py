@@ -20,8 +20,8 @@ from enum import Enum
 
 from textual.message import Message
 
+from concsim.durations import format_time
 from concsim.scenario.model import Scenario
-from concsim.ui.draw import format_time
 from concsim.ui.history import Run, event_budget
 from concsim.ui.session import SimulationFactory, elapsed_by_variant
 

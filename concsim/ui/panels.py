@@ -9,6 +9,7 @@ from rich.style import Style
 from rich.text import Text
 
 from concsim import palette
+from concsim.durations import format_time
 from concsim.events import (
     CleanupSkipped,
     CleanupStarted,
@@ -26,7 +27,6 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.ui.draw import format_time
 from concsim.ui.ledger import FutureRow, Ledger
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from concsim.durations import format_time
 from concsim.events import FaultInjected, FaultRefused
 from concsim.limits import MAX_SEED
-from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
 from concsim.ui.jobs import JobKind
 from concsim.ui.saving import export_trace, save_session

@@ -17,8 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.widgets import Footer
 
+from concsim.durations import format_time
 from concsim.events import Event
-from concsim.ui.draw import format_time
 from concsim.ui.heap import Heap
 from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS

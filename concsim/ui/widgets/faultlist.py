@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from concsim.ui.draw import format_time
+from concsim.durations import format_time
 
 
 def fault_row(injection: Any) -> Text:
