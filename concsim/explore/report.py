@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from concsim.durations import format_time
 from concsim.explore.histogram import Bar
 from concsim.explore.runner import Exploration
 from concsim.explore.samples import Verdict
@@ -26,14 +27,14 @@ STYLES: dict[Verdict, str] = {
 
 
 def headline(found: Exploration) -> str:
-    """``race-lost-update: 2,000 runs (seeds 0-1999) in 4.1 s, 488 runs/s on 2 jobs``."""
+    """``race-lost-update: 2,000 runs (seeds 0-1999) in 4.1s, 488 runs/s on 2 jobs``."""
     name = found.scenario.name + (f" [{found.variant}]" if found.variant else "")
     runs = found.histogram.runs
     seeds = (
         f"seed {found.first_seed}" if runs == 1 else f"seeds {found.first_seed}-{found.last_seed}"
     )
     return (
-        f"{name}: {runs:,} runs ({seeds}) in {found.seconds:.1f} s, "
+        f"{name}: {runs:,} runs ({seeds}) in {format_time(found.seconds)}, "
         f"{found.runs_per_second:,.0f} runs/s on {found.jobs} job{'s' if found.jobs > 1 else ''}"
     )
 
