@@ -114,6 +114,32 @@ tasks:
     )
 
 
+def test_the_os_shares_the_cores_in_time_slices() -> None:
+    """Linux shares two cores among four CPU-bound processes in slices of a few ms: all
+    four progress at half speed and end together at 0.2 s, not two at 0.1 s and two at
+    0.2 s (benchmarks/cpython_facts/cores_shared.py). A native step is shared alike."""
+    text = """
+name: procs
+machine: {cores: 2, process_start: 0, pickle_overhead: 0}
+program: {model: processes, max_workers: 4, collect: map}
+tasks:
+  - {name: w, repeat: 4, steps: [{cpu: 100ms}]}
+"""
+    sim, result = run(text)
+    assert [t["ended"] for t in result["tasks"]] == pytest.approx([0.2] * 4, abs=0.006)
+    running = [
+        e.lane
+        for e in sim.events
+        if isinstance(e, LaneStateChanged) and e.state is LaneState.RUNNING and e.t < 0.1
+    ]
+    assert len(set(running)) == 4
+    assert all(running.count(lane) > 5 for lane in running)  # slice by slice, in turns
+    _, native = run(text.replace("cpu: 100ms", "native: 100ms").replace("processes", "threads"))
+    assert [t["ended"] for t in native["tasks"]] == pytest.approx([0.2] * 4, abs=0.01)
+    _, alone = run(text.replace("repeat: 4", "repeat: 2"))
+    assert [t["ended"] for t in alone["tasks"]] == pytest.approx([0.1, 0.1])
+
+
 def test_unpicklable_task_fails_at_result_with_cpythons_error() -> None:
     """ProcessPoolExecutor: submit() of a nested function succeeds; result() raises
     AttributeError("Can't pickle local object 'main.<locals>.work'") (measured on 3.11)."""
