@@ -43,10 +43,37 @@ def test_gil_switches_every_interval_in_strict_turns() -> None:
     sim, result = run(CPU_THREADS)
     switches = [e for e in sim.events if isinstance(e, GilChanged) and e.holder]
     workers = [e for e in switches if e.holder != "main"]
-    assert [e.holder for e in workers[:6]] == ["thread-1", "thread-2"] * 3
+    # thread-1 starts and computes; main gets the GIL back after an interval to start
+    # thread-2 (Thread.start() waits for it), then the two alternate.
+    assert [e.holder for e in workers[:7]] == ["thread-1"] + ["thread-1", "thread-2"] * 3
     assert [round(e.t * 1000) for e in workers[:5]] == [0, 5, 10, 15, 20]
     # Two 20 ms CPU tasks under one GIL take 40 ms: no parallelism.
     assert result["elapsed"] == pytest.approx(0.04)
+
+
+def test_thread_start_waits_for_the_new_thread_then_for_the_gil() -> None:
+    """Thread.start() returns once the new thread runs (``_started.wait()``); the new
+    thread keeps the GIL while it computes, so the starting thread waits an interval or
+    more for it: four CPU-bound threads start 0, 10, 30 and 60 ms apart (measured on
+    3.11: about 0, 6-11, 16-41, 44-71 ms; benchmarks/cpython_facts/thread_start.py)."""
+    text = """
+name: starts
+program: {model: threads, executor: false, collect: join}
+tasks:
+  - {name: a, repeat: 4, steps: [{cpu: 30ms}]}
+"""
+    sim, result = run(text)
+    assert [t["started"] for t in result["tasks"]] == [0.0, 0.01, 0.03, 0.06]
+    blocked = [
+        e
+        for e in sim.events
+        if isinstance(e, LaneStateChanged)
+        and e.lane == "main"
+        and e.step == "Thread.start()"
+        and e.state is LaneState.BLOCKED
+    ]
+    assert [round(e.t * 1000) for e in blocked] == [0, 5, 20, 45]
+    assert result["elapsed"] == pytest.approx(0.12)
 
 
 def test_switch_interval_is_configurable() -> None:
