@@ -300,14 +300,13 @@ def test_cancel_delivered_in_coroutines_as_in_the_simulator() -> None:
     def delivered(events: Sequence[Event]) -> list[tuple[str, str, str | None]]:
         return [(e.task, e.lane, e.step) for e in events if isinstance(e, CancelDelivered)]
 
-    assert (
-        delivered(live)
-        == delivered(simulated)
-        == [
-            ("fast", "fast", "await download()"),
-            ("slow", "slow", "await download()"),
-        ]
-    )
+    assert delivered(simulated) == [
+        ("fast", "fast", "await download()"),
+        ("slow", "slow", "await download()"),
+    ]
+    # TaskGroup._abort cancels in the order of its task set (3.11: ``self._tasks = set()``),
+    # so CPython's order is the set's.
+    assert sorted(delivered(live)) == delivered(simulated)
     at = [e.t for e in live if isinstance(e, CancelDelivered)]
     assert all(0.3 <= t < 0.3 * LOOSE for t in at)
 
