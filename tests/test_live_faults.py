@@ -20,6 +20,7 @@ from concsim.events import (
 )
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
+from concsim.live.compare import compare
 from concsim.live.session import LiveSession
 from concsim.scenario.library import find_scenario
 from concsim.scenario.loader import load_scenario, load_scenario_text
@@ -262,17 +263,30 @@ def test_timeout_expires_wait_for_on_the_task_named() -> None:
     assert query["ended"] < 0.3 * LOOSE
 
 
-def test_timeout_of_an_await_without_a_timeout_is_refused_live() -> None:
-    """An asyncio await with no timeout has no timer to run early: refused, with why."""
-    events = LiveSession(
-        _bundled("asyncio-gather"), injections=[_injection("0.05s:timeout:main")]
-    ).run_to_end(limit=20)
-    refused = [e.reason for e in events if isinstance(e, FaultRefused)]
-    assert refused == [
-        "main is not in a wait with a timeout (asyncio.wait_for, asyncio.timeout, "
-        "asyncio.wait) right now"
-    ]
-    assert outcome(events)["main"] == {"outcome": "ok", "error": None}
+@pytest.mark.parametrize(
+    ("name", "at", "awaited"),
+    [
+        ("asyncio-gather", "0.05s", "await gather(...)"),
+        ("taskgroup-cancels-siblings", "0.1s", "TaskGroup.__aexit__"),
+    ],
+)
+def test_timeout_of_an_await_without_a_timeout_as_in_the_simulator(
+    name: str, at: str, awaited: str
+) -> None:
+    """main awaits with no timeout: both time it out as if its body ran inside
+    asyncio.timeout(): its task is cancelled, the gather or TaskGroup cancels the children,
+    and main raises TimeoutError. Same facts as the simulator's, and the same wait named."""
+    scenario = _bundled(name)
+    injections = [_injection(f"{at}:timeout:main")]
+    simulated = Simulation(scenario, injections=injections).run()
+    live = LiveSession(scenario, injections=injections).run_to_end(limit=20)
+    assert not [e for e in live if isinstance(e, FaultRefused)]
+    assert outcome(live)["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    assert {t["outcome"] for t in outcome(live)["tasks"]} == {"cancelled"}
+    expired = [(e.waiter, e.on) for e in live if isinstance(e, TimeoutExpired)]
+    assert expired == [(e.waiter, e.on) for e in simulated if isinstance(e, TimeoutExpired)]
+    assert expired == [("main", awaited)]
+    assert [d for d in compare(scenario, simulated, live, loose=LOOSE) if not d.timing] == []
 
 
 def test_fail_in_a_worker_process_raises_where_the_task_waits() -> None:
