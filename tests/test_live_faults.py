@@ -159,6 +159,7 @@ CASES = [
     pytest.param("getter", None, "0.1s:hang:consumer", id="hang-in-queue-get"),
     pytest.param("lock", None, "0.1s:hang:waiter", id="hang-in-lock-acquire"),
     pytest.param("alock", None, "0.1s:hang:waiter", id="hang-in-coroutine-lock-await"),
+    pytest.param("to-thread-fix", None, "0.1s:hang:fetch-1", id="hang-in-await-to-thread"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
