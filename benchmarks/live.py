@@ -6,8 +6,11 @@ runs it (``python -m concsim.live.probe``: trace hooks, wrappers, one record per
 wall time from process start to exit. The two are interleaved (plain, probed, plain, ...)
 ``--repeats`` times, so that a change in the machine's load hits both alike; the table gives
 the min and the median of each and the ratio of the medians, and the load average before and
-after. Programs the simulator says hang are skipped (they never exit). ``--only NAME`` (any
-number of times) runs only those scenarios. Target: the probe costs at most 5%.
+after. The CPU columns give the median CPU seconds (user + system) each run cost, the program's
+processes and, for the probed run, this process reading the records too: on a busy machine
+the steadier figure, since waiting for a core is not counted. Programs the simulator says
+hang are skipped (they never exit). ``--only NAME`` (any number of times) runs only those
+scenarios. Target: the probe costs at most 5%.
 
     python benchmarks/live.py [--repeats 5] [--all] [--only cpu-threads-gil]
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,25 +34,36 @@ from concsim.scenario.library import find_scenario, scenario_index
 from concsim.scenario.loader import load_scenario
 
 
-def plain(source: str) -> float:
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its reaped children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def plain(source: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``python program.py``."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "program.py")
         with open(path, "w", encoding="utf-8") as file:
             file.write(source)
+        cpu = _cpu()
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, path], cwd=folder, capture_output=True, check=False, timeout=120
         )
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _cpu() - cpu
 
 
-def probed(plan: object) -> float:
+def probed(plan: object) -> tuple[float, float]:
+    """Wall and CPU seconds of the probed run, reading its records included."""
     run = LiveRun(plan)  # type: ignore[arg-type]
+    cpu = _cpu()
     start = time.perf_counter()
     run.start()
     try:
         run.wait(120.0)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _cpu() - cpu
     finally:
         run.close()
 
@@ -60,9 +75,11 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="this scenario only")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'scenario':<44} {'plain min/med':>15} {'probed min/med':>15} {'ratio':>7}")
-    medians_plain: list[float] = []
-    medians_probed: list[float] = []
+    print(
+        f"{'scenario':<44} {'plain min/med':>15} {'probed min/med':>15} {'ratio':>7}"
+        f" {'cpu plain/probed':>17} {'ratio':>7}"
+    )
+    medians: list[tuple[float, float, float, float]] = []
     for info in scenario_index():
         if args.only and info.name not in args.only:
             continue
@@ -73,21 +90,28 @@ def main() -> None:
                 continue
             code = program(scenario, variant)
             plan = plan_of(code, scenario.variant(variant))
-            a: list[float] = []
-            b: list[float] = []
+            a: list[tuple[float, float]] = []
+            b: list[tuple[float, float]] = []
             for _ in range(args.repeats):  # interleaved: load changes hit both alike
                 a.append(plain(code.source))
                 b.append(probed(plan))
-            ma, mb = statistics.median(a), statistics.median(b)
-            medians_plain.append(ma)
-            medians_probed.append(mb)
+            ma = statistics.median(w for w, _ in a)
+            mb = statistics.median(w for w, _ in b)
+            ca = statistics.median(c for _, c in a)
+            cb = statistics.median(c for _, c in b)
+            medians.append((ma, mb, ca, cb))
             name = info.name + (f" --variant {variant}" if variant else "")
             print(
-                f"{name:<44} {min(a):7.3f}/{ma:7.3f} {min(b):7.3f}/{mb:7.3f} {mb / ma:7.3f}",
+                f"{name:<44} {min(w for w, _ in a):7.3f}/{ma:7.3f}"
+                f" {min(w for w, _ in b):7.3f}/{mb:7.3f} {mb / ma:7.3f}"
+                f" {ca:8.3f}/{cb:8.3f} {cb / ca:7.3f}",
                 flush=True,
             )
-    total_a, total_b = sum(medians_plain), sum(medians_probed)
-    print(f"{'all (sum of medians)':<44} {total_a:15.3f} {total_b:15.3f} {total_b / total_a:7.3f}")
+    total = [sum(column) for column in zip(*medians, strict=True)] or [1.0] * 4
+    print(
+        f"{'all (sum of medians)':<44} {total[0]:15.3f} {total[1]:15.3f}"
+        f" {total[1] / total[0]:7.3f} {total[2]:8.3f}/{total[3]:8.3f} {total[3] / total[2]:7.3f}"
+    )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -400,7 +400,7 @@ def test_a_run_past_its_event_budget_stops_with_one_line(tmp_path: Path) -> None
     code, out, err = invoke("run", str(path), "--headless", "--max-events", "2000")
     assert (code, out) == (2, "")
     assert err == (
-        f"{path}: the run was stopped after 2000 events, at 3.29s of virtual time; expected a "
+        f"{path}: the run was stopped after 2000 events, at 3.28s of virtual time; expected a "
         "smaller run, or a larger budget (--max-events)\n"
     )
 
@@ -492,6 +492,6 @@ def test_the_app_session_ends_a_run_at_its_budget() -> None:
     assert session.finished
     warnings = [e.message for e in session.events if isinstance(e, WarningIssued)]
     assert warnings[0] == (
-        "the run was stopped after 1000 events, at 1.63s of virtual time; expected a "
+        "the run was stopped after 1000 events, at 1.61s of virtual time; expected a "
         "smaller run, or a larger budget (--max-events)"
     )

@@ -71,7 +71,7 @@ def test_run_reports_each_expectation_and_exits_1_on_a_forbidden_outcome(race: P
     report = out[out.index("expect:") :].splitlines()
     assert report[:3] == [
         "expect: FAIL: forbidden outcome: expect[1] (an update was lost)",
-        "  no       acceptable   expect[0]: every update counted (shared.counter is 74, "
+        "  no       acceptable   expect[0]: every update counted (shared.counter is 99, "
         "expected 100)",
         "  matched  forbidden    expect[1]: an update was lost",
     ]
@@ -99,7 +99,7 @@ def test_json_has_the_expect_field_per_run(race: Path) -> None:
             "grade": "acceptable",
             "why": "every update counted",
             "matched": False,
-            "unmet": "shared.counter is 74, expected 100",
+            "unmet": "shared.counter is 99, expected 100",
         },
         {
             "where": "expect[1]",
@@ -205,7 +205,7 @@ def test_junit_xml_has_a_suite_per_file_and_a_case_per_run(race: Path, tmp_path:
     assert failed is not None
     assert failed.get("message") == "forbidden outcome: expect[1] (an update was lost)"
     assert failed.text == (
-        "expect[0] acceptable (every update counted): not matched: shared.counter is 74, "
+        "expect[0] acceptable (every update counted): not matched: shared.counter is 99, "
         "expected 100\nexpect[1] forbidden (an update was lost): matched"
     )
     assert cases[1].find("failure") is None and cases[1].find("system-out") is not None

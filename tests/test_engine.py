@@ -43,10 +43,37 @@ def test_gil_switches_every_interval_in_strict_turns() -> None:
     sim, result = run(CPU_THREADS)
     switches = [e for e in sim.events if isinstance(e, GilChanged) and e.holder]
     workers = [e for e in switches if e.holder != "main"]
-    assert [e.holder for e in workers[:6]] == ["thread-1", "thread-2"] * 3
+    # thread-1 starts and computes; main gets the GIL back after an interval to start
+    # thread-2 (Thread.start() waits for it), then the two alternate.
+    assert [e.holder for e in workers[:7]] == ["thread-1"] + ["thread-1", "thread-2"] * 3
     assert [round(e.t * 1000) for e in workers[:5]] == [0, 5, 10, 15, 20]
     # Two 20 ms CPU tasks under one GIL take 40 ms: no parallelism.
     assert result["elapsed"] == pytest.approx(0.04)
+
+
+def test_thread_start_waits_for_the_new_thread_then_for_the_gil() -> None:
+    """Thread.start() returns once the new thread runs (``_started.wait()``); the new
+    thread keeps the GIL while it computes, so the starting thread waits an interval or
+    more for it: four CPU-bound threads start 0, 10, 30 and 60 ms apart (measured on
+    3.11: about 0, 6-11, 16-41, 44-71 ms; benchmarks/cpython_facts/thread_start.py)."""
+    text = """
+name: starts
+program: {model: threads, executor: false, collect: join}
+tasks:
+  - {name: a, repeat: 4, steps: [{cpu: 30ms}]}
+"""
+    sim, result = run(text)
+    assert [t["started"] for t in result["tasks"]] == [0.0, 0.01, 0.03, 0.06]
+    blocked = [
+        e
+        for e in sim.events
+        if isinstance(e, LaneStateChanged)
+        and e.lane == "main"
+        and e.step == "Thread.start()"
+        and e.state is LaneState.BLOCKED
+    ]
+    assert [round(e.t * 1000) for e in blocked] == [0, 5, 20, 45]
+    assert result["elapsed"] == pytest.approx(0.12)
 
 
 def test_switch_interval_is_configurable() -> None:
@@ -112,6 +139,32 @@ tasks:
     assert any(
         e.state is LaneState.CORE_WAIT for e in sim.events if isinstance(e, LaneStateChanged)
     )
+
+
+def test_the_os_shares_the_cores_in_time_slices() -> None:
+    """Linux shares two cores among four CPU-bound processes in slices of a few ms: all
+    four progress at half speed and end together at 0.2 s, not two at 0.1 s and two at
+    0.2 s (benchmarks/cpython_facts/cores_shared.py). A native step is shared alike."""
+    text = """
+name: procs
+machine: {cores: 2, process_start: 0, pickle_overhead: 0}
+program: {model: processes, max_workers: 4, collect: map}
+tasks:
+  - {name: w, repeat: 4, steps: [{cpu: 100ms}]}
+"""
+    sim, result = run(text)
+    assert [t["ended"] for t in result["tasks"]] == pytest.approx([0.2] * 4, abs=0.006)
+    running = [
+        e.lane
+        for e in sim.events
+        if isinstance(e, LaneStateChanged) and e.state is LaneState.RUNNING and e.t < 0.1
+    ]
+    assert len(set(running)) == 4
+    assert all(running.count(lane) > 5 for lane in running)  # slice by slice, in turns
+    _, native = run(text.replace("cpu: 100ms", "native: 100ms").replace("processes", "threads"))
+    assert [t["ended"] for t in native["tasks"]] == pytest.approx([0.2] * 4, abs=0.01)
+    _, alone = run(text.replace("repeat: 4", "repeat: 2"))
+    assert [t["ended"] for t in alone["tasks"]] == pytest.approx([0.1, 0.1])
 
 
 def test_unpicklable_task_fails_at_result_with_cpythons_error() -> None:

@@ -1147,6 +1147,26 @@ def test_hang_only_the_current_io_hangs_cancelling_it_runs_the_cleanup() -> None
     assert r.main == {"outcome": "raised", "error": "TimeoutError"}
 
 
+def test_hang_an_await_of_to_thread_never_returns_though_the_thread_ends() -> None:
+    """CPython: a coroutine hung at ``await asyncio.to_thread(f)`` never resumes; the worker
+    thread still finishes f (it is not the wait that is frozen, the coroutine is), so main's
+    gather waits for ever (live: tests/test_live_faults.py, hang-in-await-to-thread)."""
+    r = run_live(
+        """
+        name: hang-to-thread
+        program: {model: asyncio, collect: gather}
+        tasks:
+          - {name: F, steps: [{to_thread: 200ms}]}
+          - {name: G, steps: [{to_thread: 200ms}]}
+        """,
+        [(0.1, "hang", "F")],
+    )
+    assert r.of(FaultRefused) == []
+    assert r.task("F")["outcome"] == "hung"
+    assert r.task("G")["outcome"] == "ok"
+    assert r.main == {"outcome": "hung", "error": None}
+
+
 def test_hang_a_lock_wait_never_returns_and_never_takes_the_lock() -> None:
     """A hung acquire never returns: the thread leaves the lock's waiters, so the lock
     goes to the next waiter (W2 at 0.3 s) and the hung thread never holds it."""

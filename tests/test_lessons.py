@@ -214,8 +214,13 @@ def test_cpu_threads_gil() -> None:
         e for e in result.of(GilChanged) if e.holder is not None and "switch interval" in e.reason
     ]
     assert len(handoffs) >= 350  # about 2 s / 5 ms
-    gaps = {round(b.t - a.t, 6) for a, b in itertools.pairwise(handoffs)}
-    assert gaps == {0.005}
+    # Once the four threads have started (Thread.start() waits for the GIL each time).
+    started = max(e.t for e in result.of(TaskStarted))
+    running = [e for e in handoffs if e.t > started + 0.01]
+    gaps = [round(b.t - a.t, 6) for a, b in itertools.pairwise(running)]
+    assert set(gaps) == {0.005, 0.01}
+    # Only a turn during which main took the GIL and blocked again (its waits) is longer.
+    assert gaps.count(0.01) <= 4
     assert run("cpu-threads-gil", "processes").elapsed < 0.6
     assert run("cpu-threads-gil", "gil-off").elapsed == about(0.5)
 

@@ -107,7 +107,10 @@ def test_outcome_of_a_hand_written_thread_pool_program(events: list[Event]) -> N
     assert [tasks[f"request-{i}"]["outcome"] for i in (1, 2, 3)] == ["ok", "failed", "ok"]
     assert tasks["request-2"]["error"] == "ValueError"
     assert {task["cleanup"] for task in tasks.values()} == {"ran"}
-    assert result["output"] == ["closed", "closed", "closed"]
+    # Two threads print at the same instant; print() writes the text and the newline
+    # separately, so CPython may run their lines together ("closedclosed", "").
+    assert len(result["output"]) == 3
+    assert "".join(result["output"]) == "closed" * 3
     assert result["warnings"] == []
     # Two workers: request-3 starts when the first of the others ends, at about 0.2 s.
     assert tasks["request-1"]["started"] < 0.1

@@ -256,7 +256,14 @@ class AsyncioModel:
 
         def register(wake: Callable[..., None]) -> Callable[[], None]:
             waiters.append(wake)
-            return _nothing
+
+            def unregister() -> None:
+                # A hang or a cancel takes the coroutine off the future: the thread's
+                # result no longer wakes it (CPython: the awaited future is forgotten).
+                if wake in waiters:
+                    waiters.remove(wake)
+
+            return unregister
 
         if not state["done"]:
             yield from self.await_(co, LaneState.BLOCKED, f"await to_thread({label})", register)

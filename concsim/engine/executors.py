@@ -174,6 +174,7 @@ class ThreadPool(Executor):
     benchmarks/cpython_facts/pool_startup_cancel.py)."""
 
     prefix: str = "thread"
+    began: set[Lane] = field(default_factory=set)  # workers that have run their first bytecode
 
     def _enqueue(self, job: Job) -> None:
         self.queue.append(job)
@@ -186,6 +187,9 @@ class ThreadPool(Executor):
             world.start(lane, self._worker(lane, self.queue.popleft()))
 
     def _worker(self, lane: Lane, first: Job | None = None) -> Actor:
+        yield from self.world.ensure_gil(lane)  # Thread._bootstrap runs Python code
+        self.began.add(lane)
+        self.runtime.notify()
         while True:
             if first is not None:
                 job, first = first, None

@@ -35,6 +35,7 @@ class MainProgram:
         self.model = self.program.model
         self.executor: Executor | None = None
         self.plain: list[Lane] = []  # threading.Thread / multiprocessing.Process lanes
+        self.began: set[Lane] = set()  # threads that have run their first bytecode
         if self.model in (m.Model.THREADS, m.Model.PROCESSES) and self.program.executor:
             workers = self.program.resolved_max_workers(self.world.machine.cores)
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
@@ -77,7 +78,7 @@ class MainProgram:
 
     def main_step(self, lane: Lane, step: Any) -> Actor:
         if isinstance(step, m.SubmitStep):
-            self.submit(lane, self._selected(step.submit))
+            yield from self.submit(lane, self._selected(step.submit))
         elif isinstance(step, m.CollectStep):
             yield from self.collect(lane)
         elif isinstance(step, m.ShutdownStep):
@@ -97,15 +98,17 @@ class MainProgram:
 
     # --- handing work over --------------------------------------------------------------
 
-    def submit(self, lane: Lane, runs: list[TaskRun]) -> None:
+    def submit(self, lane: Lane, runs: list[TaskRun]) -> Actor:
         world = self.world
         if self.model is m.Model.SEQUENTIAL:
             return  # plain calls happen when the results are collected
-        if self.executor is not None:
-            chunk = self.program.chunksize if isinstance(self.executor, ProcessPool) else 1
+        executor = self.executor
+        if executor is not None:
+            chunk = self.program.chunksize if isinstance(executor, ProcessPool) else 1
             for start in range(0, len(runs), chunk):
+                workers = len(executor.workers)
                 try:
-                    self.executor.submit(Job(runs[start : start + chunk]))
+                    executor.submit(Job(runs[start : start + chunk]))
                 except SimError as error:
                     world.emit(
                         ExceptionRaised,
@@ -116,8 +119,11 @@ class MainProgram:
                         step="submit",
                     )
                     raise
+                if isinstance(executor, ThreadPool) and len(executor.workers) > workers:
+                    # _adjust_thread_count() started a worker: Thread.start() waits for it
+                    yield from self.thread_start(lane, executor.workers[-1], executor.began)
             return
-        # Plain threads / processes: one each, started at once. A lane is called by its id
+        # Plain threads / processes: one each, started in turn. A lane is called by its id
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
         # CPython names Thread-N; the task it runs is shown on the row.
         for run in runs:
@@ -132,12 +138,30 @@ class MainProgram:
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)
             world.start(worker, self._plain(worker, run))
+            if self.model is m.Model.THREADS:
+                yield from self.thread_start(lane, worker, self.began)
+
+    def thread_start(self, lane: Lane, thread: Lane, began: set[Lane]) -> Actor:
+        """``Thread.start()`` returns once the new thread runs (``self._started.wait()``,
+        Lib/threading.py): the caller blocks with the GIL released, the new thread takes
+        the GIL for its first bytecode and keeps it while it runs Python code, and the
+        caller then waits for the GIL like any waiting thread, one switch interval when
+        the new thread computes. So threads doing CPU work start one after another,
+        several milliseconds apart (benchmarks/cpython_facts/thread_start.py)."""
+        if self.world.main_proc.gil is None:
+            return
+        yield from self.runtime.wait_until(lane, lambda: thread in began, "Thread.start()")
+        yield from self.world.ensure_gil(lane)
 
     def _plain(self, lane: Lane, run: TaskRun) -> Actor:
         world = self.world
         if self.model is m.Model.PROCESSES:
             world.set_state(lane, LaneState.STARTING, "process start")
             yield from world.sleep(lane, world.machine.process_start)
+        else:
+            yield from world.ensure_gil(lane)  # Thread._bootstrap runs Python code
+            self.began.add(lane)
+            self.runtime.notify()
         result: TaskResult = yield from self.runtime.execute(lane, run)
         error = result.error
         if error is not None and self.model is m.Model.THREADS and error.error != "SystemExit":
@@ -177,7 +201,7 @@ class MainProgram:
             return
         unsubmitted = [run for run in runs if not run.submitted]
         if unsubmitted:
-            self.submit(lane, unsubmitted)
+            yield from self.submit(lane, unsubmitted)
         runs = [run for run in runs if run.submitted]
         deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
         if pattern is m.Pattern.AS_COMPLETED:

@@ -48,6 +48,13 @@ class Preempted:
 PREEMPTED = Preempted()
 
 
+class Descheduled:
+    """Sent to a lane on a core when the OS gives its core to a waiting thread."""
+
+
+DESCHEDULED = Descheduled()
+
+
 @dataclass(eq=False)
 class Gil:
     holder: Lane | None = None

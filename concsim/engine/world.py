@@ -27,7 +27,14 @@ from concsim.events import (
 from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
-from .runtime import PREEMPTED, Actor, Gil, Lane, Proc
+from .runtime import DESCHEDULED, PREEMPTED, Actor, Gil, Lane, Proc
+
+OS_TIMESLICE = 3_000
+"""Microseconds a thread runs on a core before the OS gives the core to a thread waiting
+for one. Linux (EEVDF since 6.6, CFS before) shares the cores among all runnable threads
+in slices of a few milliseconds, so four CPU-bound processes on two cores all progress at
+half speed and end together, rather than two running to the end first (measured:
+benchmarks/cpython_facts/cores_shared.py)."""
 
 # States that, during a ``finally`` block, are shown as the cleanup phase.
 _CLEANUP_SHOWN = frozenset(
@@ -73,6 +80,8 @@ class World:
         self.main_proc = Proc("main", Gil() if self.machine.gil else None)
         self.cores_free = self.machine.cores
         self.core_waiters: deque[tuple[Lane, int]] = deque()
+        self.on_core: dict[Lane, int] = {}  # lanes running on a core, and since when
+        self._slicing = False  # a time-slice timer is pending
         self.loop_lane: Lane | None = None  # set by the asyncio model
         self.loop_current: Lane | None = None  # the coroutine the event loop is running
         self._counters: dict[str, int] = {}
@@ -271,25 +280,50 @@ class World:
     def _ensure_core(self, lane: Lane) -> Actor:
         if self.cores_free > 0 and not self.core_waiters:
             self.cores_free -= 1
+            self.on_core[lane] = self.clock.now
             return
         self.core_waiters.append((lane, lane.epoch))
         self.set_state(lane, LaneState.CORE_WAIT, lane.step)
+        self._start_slicing()
         try:
             yield
         finally:
             self.core_waiters = deque(w for w in self.core_waiters if w[0] is not lane)
+        self.on_core[lane] = self.clock.now
 
-    def _release_core(self) -> None:
+    def _release_core(self, lane: Lane) -> None:
+        self.on_core.pop(lane, None)
         if self.core_waiters:
-            lane, epoch = self.core_waiters.popleft()
-            self.clock.soon(self.wake, lane, epoch)  # the core passes straight to it
+            waiter, epoch = self.core_waiters.popleft()
+            self.clock.soon(self.wake, waiter, epoch)  # the core passes straight to it
         else:
             self.cores_free += 1
+
+    def _start_slicing(self) -> None:
+        if not self._slicing:
+            self._slicing = True
+            self.clock.at(self.clock.now + OS_TIMESLICE, self._slice_expired)
+
+    def _slice_expired(self) -> None:
+        """The OS scheduler's tick: while threads wait for a core, the one that has run
+        longest on its core is descheduled (it keeps the GIL if it holds it) and queues
+        for a core again behind the others."""
+        self._slicing = False
+        if not self.core_waiters or not self.on_core:
+            return
+        lane, since = min(self.on_core.items(), key=lambda item: item[1])
+        self._slicing = True
+        if self.clock.now - since < OS_TIMESLICE:
+            self.clock.at(since + OS_TIMESLICE, self._slice_expired)
+            return
+        self.clock.at(self.clock.now + OS_TIMESLICE, self._slice_expired)
+        self.resume(lane, DESCHEDULED)
 
     # --- running code -------------------------------------------------------------------
 
     def cpu(self, lane: Lane, duration: int, label: str) -> Actor:
-        """Pure-Python work: holds the GIL and a core; a waiting thread preempts it."""
+        """Pure-Python work: holds the GIL and a core; a waiting thread preempts it, and
+        the OS shares the cores in time slices when more threads want one."""
         thread = lane.os_thread
         remaining = duration
         while True:
@@ -304,21 +338,31 @@ class World:
             finally:
                 thread.in_cpu = False
                 remaining -= self.clock.now - started
-                self._release_core()
+                self._release_core(lane)
             if signal is PREEMPTED and remaining > 0:
                 self.release_gil(lane, "the switch interval expired")
                 continue
+            if signal is DESCHEDULED and remaining > 0:
+                continue  # off its core, still holding the GIL
             return
 
     def native(self, lane: Lane, duration: int, label: str) -> Actor:
         """C code that released the GIL: needs a core, not the GIL."""
         self.release_gil(lane, "native code released it")
-        yield from self._ensure_core(lane)
-        self.set_state(lane, LaneState.NATIVE, label)
-        try:
-            yield from self.sleep(lane, duration)
-        finally:
-            self._release_core()
+        remaining = duration
+        while True:
+            yield from self._ensure_core(lane)
+            self.set_state(lane, LaneState.NATIVE, label)
+            started = self.clock.now
+            self.clock.at(started + remaining, self.wake, lane, lane.epoch)
+            try:
+                signal = yield
+            finally:
+                remaining -= self.clock.now - started
+                self._release_core(lane)
+            if signal is DESCHEDULED and remaining > 0:
+                continue
+            return
 
     def jittered(self, duration: int) -> int:
         """An I/O wait's duration, varied by ``machine.jitter``."""

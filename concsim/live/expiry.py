@@ -12,8 +12,11 @@ raises ``TimeoutError`` now. Live, the same happens to CPython's own code:
   (``asyncio.timeout``) or ``_on_timeout`` (``asyncio.as_completed``), scheduled with
   ``BaseEventLoop.call_at``. The wrapped ``call_at`` keeps the latest such handle of each
   task; expiring it is cancelling the handle and running its callback now, in the loop.
-  An await of main with no timeout in the program has no handle to run: refused, with the
-  reason (the simulator times it out as if it had one).
+  An await of main with no timeout in the program times out as if main's body ran inside
+  ``asyncio.timeout()``, as the simulator's does: main's task is cancelled (a ``gather``
+  or ``TaskGroup`` it awaits cancels its children) and the ``CancelledError`` that leaves
+  main becomes ``TimeoutError`` (``asyncio.timeouts.Timeout.__aexit__`` does the same);
+  main's coroutine runs inside a thin wrapper that converts it (``guarded``).
 - threads: ``Future.result(timeout)`` waits on the future's condition and raises
   ``TimeoutError`` when woken unfinished; ``wait`` and ``as_completed`` wait on a waiter's
   event and then compare ``time.monotonic()`` with their deadline. Expiring sets the clock
@@ -69,6 +72,7 @@ class Expiry:
         self.ended = 0  # how many timed waits of main have ended: a wake-up landed
         self.timers: dict[Any, Any] = {}  # asyncio task -> its latest timeout handle
         self.main_task: Any = None
+        self.expiring_main = False  # main's untimed await was made to time out
 
     # --- threads: main's timed waits ---------------------------------------------------
 
@@ -249,10 +253,7 @@ class Expiry:
                 if handle is None or handle.cancelled():
                     handle = self.timers.get(self.main_task)
                 if handle is None or handle.cancelled():
-                    reason[0] = (
-                        "main is not in a wait with a timeout (asyncio.wait_for, "
-                        "asyncio.timeout, asyncio.wait) right now"
-                    )
+                    reason[0] = self._expire_untimed()
                     return
                 callback, args = handle._callback, handle._args  # cancel() clears them
                 handle.cancel()  # it runs once, now, instead of at its time
@@ -266,6 +267,40 @@ class Expiry:
         loop.call_soon_threadsafe(act)
         done.wait(5.0)
         return reason[0]
+
+    def _expire_untimed(self) -> str | None:
+        """Main awaits with no timeout: cancel its task, as ``asyncio.timeout()`` would, and
+        let ``guarded`` turn the ``CancelledError`` into ``TimeoutError``."""
+        task = self.main_task
+        if task.done() or getattr(task, "_fut_waiter", None) is None:
+            return "the main program is not waiting for results right now"
+        self.expiring_main = True
+        self.out.emit("timed_out", waiter="main", on=_awaited(task))
+        task.cancel()
+        return None
+
+    async def guarded(self, main: Any) -> Any:
+        """Main's coroutine, as run by its task: a ``CancelledError`` that leaves it after
+        ``_expire_untimed`` is a ``TimeoutError``, as ``asyncio.timeout()`` raises it."""
+        try:
+            return await main
+        except BaseException as error:
+            if self.expiring_main and type(error).__name__ == "CancelledError":
+                raise TimeoutError from None
+            raise
+
+
+def _awaited(task: Any) -> str:
+    """What main awaits, named as the simulator names it."""
+    coro = task.get_coro()
+    while coro is not None:
+        code = getattr(coro, "cr_code", None)
+        if code is not None and code.co_qualname == "TaskGroup.__aexit__":
+            return "TaskGroup.__aexit__"
+        coro = getattr(coro, "cr_await", None)
+    if type(getattr(task, "_fut_waiter", None)).__name__ == "_GatheringFuture":
+        return "await gather(...)"
+    return "an await without a timeout"
 
 
 def _in_main_thread() -> bool:

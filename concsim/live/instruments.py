@@ -214,14 +214,15 @@ class Instruments:
         instruments = self
 
         def recorded_create_task(loop: Any, coro: Any, **kwargs: Any) -> Any:
-            task = create_task(loop, coro, **kwargs)
             code = getattr(coro, "cr_code", None)
             if code is None or code.co_filename != instruments.file:
-                return task
+                return create_task(loop, coro, **kwargs)
             if code.co_name == instruments.tracer.main:
+                task = create_task(loop, instruments.expiry.guarded(coro), **kwargs)
                 instruments.expiry.main_task = task
                 task.add_done_callback(instruments._main_done)
                 return task
+            task = create_task(loop, coro, **kwargs)
             frame = coro.cr_frame
             copies = instruments.tracer.instances.get(code.co_name, {})
             name = copies.get(None) or copies.get(frame.f_locals.get("i") if frame else None)

@@ -23,8 +23,8 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import contextlib
-import dis
 import json
+import opcode
 import os
 import sys
 import threading
@@ -45,13 +45,13 @@ class Reporter:
         record = {"k": kind, "t": time.monotonic(), "pid": os.getpid()}
         record["tid"] = threading.get_ident()
         record.update(fields)
-        line = json.dumps(record, default=_text)
+        line = _encode(record)
         if len(line) > _MAX_RECORD:
             for key in ("value", "text", "message"):
                 value = record.get(key)
                 if isinstance(value, str):
                     record[key] = value[:1000] + "…"
-            line = json.dumps(record, default=_text)[:_MAX_RECORD]
+            line = _encode(record)[:_MAX_RECORD]
         with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
             os.write(self.fd, line.encode() + b"\n")
 
@@ -61,6 +61,10 @@ def _text(value: Any) -> Any:
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     return repr(value)
+
+
+_encode = json.JSONEncoder(default=_text).encode
+"""One encoder for every record: ``json.dumps(..., default=...)`` builds a new one per call."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -239,8 +243,8 @@ def _exit_kind(frame: Any) -> str:
     return "raised"
 
 
-_RETURN_VALUE = dis.opmap["RETURN_VALUE"]
-_YIELD_VALUE = dis.opmap["YIELD_VALUE"]
+_RETURN_VALUE = opcode.opmap["RETURN_VALUE"]
+_YIELD_VALUE = opcode.opmap["YIELD_VALUE"]
 
 
 def _current_task() -> Any:

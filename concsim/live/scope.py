@@ -21,13 +21,13 @@ import __future__
 import ast
 import builtins
 import functools
-import inspect
 import sys
 import types
 from collections.abc import Callable
 from typing import Any
 
 Trace = Callable[..., Any]
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect (about 10 ms)
 
 
 class Scope:
@@ -41,7 +41,7 @@ class Scope:
 
     def wrap_all(self, namespace: dict[str, Any]) -> None:
         for name, value in list(namespace.items()):
-            if not inspect.isfunction(value) or value.__code__.co_filename != self.file:
+            if not isinstance(value, types.FunctionType) or value.__code__.co_filename != self.file:
                 continue
             if name in self.helpers:
                 namespace[name] = self._untraced(value)
@@ -50,7 +50,7 @@ class Scope:
 
     def _traced(self, function: Any) -> Any:
         trace = self.trace
-        if inspect.iscoroutinefunction(function):
+        if function.__code__.co_flags & _CO_COROUTINE:  # inspect.iscoroutinefunction
 
             @functools.wraps(function)
             def start_tracing(*args: Any, **kwargs: Any) -> Any:
