@@ -18,7 +18,7 @@ from operator import eq, lt, ne, sub, truediv
 
 from concsim import palette
 from concsim.events import LaneState
-from concsim.ui.timeline import BLANK, CODE, Track
+from concsim.ui.timeline import BLANK, CODE, CUE_CODE, Track
 
 MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
@@ -216,7 +216,10 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
             cells[col] = MARK + _CODE_OF_RANK[best]
 
 
-_RANK = {CODE[state]: rank for state, rank in palette.MARK_RANK.items()}
+_RANK = {
+    (CODE[kind] if isinstance(kind, LaneState) else CUE_CODE[kind]): rank
+    for kind, rank in palette.MARK_RANK.items()
+}
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
 
 

@@ -7,22 +7,35 @@ bisect per visible column plus one per mark in view, never a walk over the run's
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import getitem, sub
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 
 from concsim import palette
-from concsim.palette import holder_glyph
+from concsim.events import LaneState
+from concsim.palette import Cue, Phase, holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
-from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Track
+from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
+
+if TYPE_CHECKING:
+    from concsim.ui.story import Story
+
+LOCKS = "lock"  # the legend key of a lock span
+Key = LaneState | Cue | Phase | str  # what a legend explains: GIL holders are "gil:<name>"
 
 
 def _run(cell: int, length: int) -> Segment:
     if cell == BLANK:
         return Segment(" " * length)
+    if cell >= MARK + CUE_BASE:
+        look = palette.CUE_LOOKS[CUES[cell - MARK - CUE_BASE]]
+        return Segment(look.mark * length, look.style)
     if cell >= MARK:
         look = palette.LOOKS[STATES[cell - MARK - 1]]
         return Segment(look.mark * length, look.style)
@@ -66,10 +79,51 @@ def _gil_run(cell: int, length: int, tag: str) -> Segment:
     return Segment(tag * length, palette.GIL_HELD)
 
 
-def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
-    """The time bar of one row, as few segments as there are runs of equal cells."""
+def cell_key(cell: int, track: Track) -> Key | None:
+    """What a legend must explain for a cell drawn on this row (None: a blank cell)."""
+    if cell == BLANK:
+        return None
+    if track.is_gil:
+        if cell == GIL_FREE:
+            return "gil:"
+        return f"gil:{track.holders[cell - GIL_BASE]}" if cell >= GIL_BASE else None
+    if cell >= MARK + CUE_BASE:
+        return CUES[cell - MARK - CUE_BASE]
+    if cell >= MARK:
+        return STATES[cell - MARK - 1]
+    state = STATES[cell - 1]
+    return None if palette.LOOKS[state].fill == " " else state
+
+
+def legend_of(drawn: Iterable[Key]) -> Text:
+    """The legend of exactly what was drawn: each state, moment, band and GIL holder shown."""
+    keys = set(drawn)
+    holders = sorted(k[4:] for k in keys if isinstance(k, str) and k.startswith("gil:") and k[4:])
+    text = palette.legend(
+        [state for state in LaneState if state in keys],
+        holders,
+        cues=[cue for cue in Cue if cue in keys],
+        phases=[phase for phase in Phase if phase in keys],
+        locks=LOCKS in keys,
+    )
+    if not holders and "gil:" in keys:
+        free = palette.gil_free_entry()
+        text = Text("  ").join([text, free]) if text else free
+    return text
+
+
+def bar_segments(
+    track: Track, window: Window, now: float, drawn: set[Key] | None = None
+) -> list[Segment]:
+    """The time bar of one row, as few segments as there are runs of equal cells; what the
+    cells show is added to ``drawn`` (the legend's entries)."""
     cells = lane_cells(track, window, now)
     edges = run_starts(cells)
+    if drawn is not None:
+        for cell in set(cells):
+            key = cell_key(cell, track)
+            if key is not None:
+                drawn.add(key)
     firsts, lengths = map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges)
     if track.is_gil:
         tags = [holder_glyph(holder) for holder in track.holders]
@@ -81,8 +135,9 @@ def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
     return list(map(getitem, map(_RUNS.__getitem__, firsts), lengths))
 
 
-def lane_label(track: Track) -> tuple[str, Style, str]:
-    """What the lane is doing now: the state's glyph and style, then the step or state name."""
+def lane_label(track: Track, waits: str | None = None) -> tuple[str, Style, str]:
+    """What the lane is doing now: the state's glyph and style, then the step or state name,
+    or what it waits for (``waits``, from the story) while it waits."""
     if track.is_gil:
         holder = track.gil_holder
         if holder is None:
@@ -93,6 +148,8 @@ def lane_label(track: Track) -> tuple[str, Style, str]:
     look = palette.LOOKS[track.state]
     final = track.state.is_final
     doing = track.step if track.step and not final else look.words
+    if waits:
+        doing = waits if track.state is LaneState.GIL_WAIT or " → " in waits else f"waits {waits}"
     if track.task and track.task != track.name:
         doing = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
     return (look.mark if final else look.fill), look.style, doing
@@ -128,15 +185,108 @@ class Columns:
         return cls(name, bar, label)
 
 
-def draw_lane(
-    track: Track, window: Window, now: float, columns: Columns, *, selected: bool = False
+Layer = tuple[int, int, Style]  # columns [start, end) of the bar and the style laid on them
+
+
+def story_layers(track: Track, story: Story, window: Window, now: float) -> list[tuple[Layer, Key]]:
+    """The main program's phases (a band under its cells) and the row's lock spans
+    (underlined), as column ranges of the bar, each with the legend entry it needs."""
+    layers: list[tuple[Layer, Key]] = []
+    count = _drawn(window, now)
+    if track.row_id == "main":
+        for span, kind in zip(story.phases, story.phase_kinds, strict=True):
+            cols = _columns(window, span.t0, now if span.t1 is None else span.t1, count)
+            if cols is not None:
+                layers.append(((*cols, palette.PHASE_STYLES[kind]), kind))
+    for span in story.locks_between(track.row_id, window.t0, window.t1, now):
+        cols = _columns(window, span.t0, now if span.t1 is None else span.t1, count)
+        if cols is not None:
+            layers.append(((*cols, palette.LOCK_HELD), LOCKS))
+    return layers
+
+
+def moment_layers(window: Window, now: float, times: Iterable[tuple[float, float]]) -> list[Layer]:
+    """The columns of lit moments and spans (a why chain, the selected mark)."""
+    count = _drawn(window, now)
+    layers = []
+    for t0, t1 in times:
+        layer = _columns(window, t0, t1, count)
+        if layer is not None:
+            layers.append((*layer, palette.LIT))
+    return layers
+
+
+def _drawn(window: Window, now: float) -> int:
+    if now < window.t0:
+        return 0
+    return max(0, min(window.width, window.column(now) + 1))
+
+
+def _columns(window: Window, t0: float, t1: float, count: int) -> tuple[int, int] | None:
+    """The columns from the one holding ``t0`` to the one before ``t1`` (at least one)."""
+    start, last = window.column(t0), window.column(t1)
+    if t1 > t0 and abs(window.t0 + last * window.dt - t1) < 1e-9 * window.dt:
+        last -= 1  # a span that ends on a column's edge does not hold that column
+    end = max(start, last) + 1
+    start, end = max(0, start), min(count, end)
+    return (start, end) if start < end else None
+
+
+def lay(
+    segments: list[Segment], layers: list[Layer], seen: list[bool] | None = None
 ) -> list[Segment]:
-    """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide."""
+    """Lay styles over column ranges of a bar: a layer's style goes under each cell's own
+    (a band shows where a cell has no background), in the order given. ``seen[k]`` tells
+    whether layer ``k`` shows anywhere (a band wholly under marks with their own background
+    does not)."""
+    if not layers:
+        return segments
+    cells: list[tuple[str, Style | None]] = [
+        (char, segment.style) for segment in segments for char in segment.text
+    ]
+    for start, end, layer in layers:
+        shows = False
+        for col in range(start, min(end, len(cells))):
+            char, own = cells[col]
+            shows = shows or layer.bgcolor is None or own is None or own.bgcolor is None
+            cells[col] = (char, layer + own if own is not None else layer)
+        if seen is not None:
+            seen.append(shows)
+    out: list[Segment] = []
+    for char, style in cells:
+        if out and out[-1].style == style:
+            out[-1] = Segment(out[-1].text + char, style)
+        else:
+            out.append(Segment(char, style))
+    return out
+
+
+def draw_lane(
+    track: Track,
+    window: Window,
+    now: float,
+    columns: Columns,
+    *,
+    selected: bool = False,
+    story: Story | None = None,
+    lit: list[Layer] | None = None,
+    waits: str | None = None,
+    drawn: set[Key] | None = None,
+) -> list[Segment]:
+    """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide.
+
+    With a ``story``, the row's phases and lock spans are laid over the bar, then ``lit``
+    (a why chain); ``drawn`` collects what the row shows, for the legend."""
     name_style = palette.SELECTED if selected else (palette.DIM if track.is_gil else palette.LABEL)
     segments = [Segment(row_name(track, columns.name - 1), name_style), Segment(" ")]
-    segments.extend(bar_segments(track, window, now))
+    bar = bar_segments(track, window, now, drawn)
+    told = [] if story is None or track.is_gil else story_layers(track, story, window, now)
+    seen: list[bool] = []
+    segments.extend(lay(bar, [layer for layer, _ in told] + (lit or []), seen))
+    if drawn is not None:
+        drawn.update(key for (_, key), shows in zip(told, seen, strict=False) if shows)
     if columns.label:
-        glyph, style, doing = lane_label(track)
+        glyph, style, doing = lane_label(track, waits)
         segments += [
             Segment(" "),
             Segment(glyph, style),

@@ -24,13 +24,17 @@ from concsim.events import (
     RunStarted,
     TaskStarted,
 )
-from concsim.palette import MARKED
+from concsim.palette import MARKED, Cue
+from concsim.ui.story import Story
 
 _ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
 
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
 CODE: dict[LaneState, int] = {state: i + 1 for i, state in enumerate(STATES)}
+CUES: tuple[Cue, ...] = tuple(Cue)
+CUE_BASE = 100  # mark codes from here are moments: code ``CUE_BASE + i`` is ``CUES[i]``
+CUE_CODE: dict[Cue, int] = {cue: CUE_BASE + i for i, cue in enumerate(CUES)}
 BLANK = 0
 GIL_FREE = 1  # GIL codes: 0 nothing yet, 1 free, 2 + i held by ``holders[i]``
 
@@ -200,7 +204,7 @@ class Timeline:
         self.now = 0.0
         self.elapsed: float | None = None  # set by RunEnded
         self.task_lanes: dict[str, list[str]] = {}
-        self.seen: set[LaneState] = set()  # every state entered so far, for the legend
+        self.story = Story()
         self._groups: dict[str, list[Track]] = {}
         self._rows: list[Track] | None = None
         self.count = 0
@@ -214,7 +218,9 @@ class Timeline:
         return self._rows
 
     def feed(self, events: list[Event]) -> None:
+        take = self.story.take
         for event in events:
+            take(self, event, self.count)
             self.count += 1
             self.now = max(self.now, event.t)
             if isinstance(event, LaneStateChanged):
@@ -259,7 +265,6 @@ class Timeline:
             )
             track = self.tracks[event.lane]
         code = CODE[event.state]
-        self.seen.add(event.state)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
         # ending is marked on its own lane, so on the loop a mark would only repeat it.
@@ -276,6 +281,27 @@ class Timeline:
         track.step = event.step
         if event.task:
             self._runs(event.task, event.lane)
+
+    def row_for(self, name: str) -> Track | None:
+        """The row of a lane, or of the lane a task last ran on; main's if it never ran."""
+        track = self.tracks.get(name)
+        if track is None and name in self.task_lanes:
+            track = self.tracks.get(self.task_lanes[name][-1])
+        if track is None:
+            track = self.tracks.get("main") or next(iter(self.tracks.values()), None)
+        return track
+
+    def touch(self, lane: str) -> None:
+        """A lane's row is drawn anew (its lock spans or waits changed)."""
+        track = self.tracks.get(lane)
+        if track is not None:
+            track.version += 1
+
+    def add_cue(self, track: Track, t: float, cue: Cue) -> None:
+        """Mark a moment on a row; it wins its column at any zoom (see cells._overlay_marks)."""
+        track.mark_times.append(t)
+        track.mark_codes.append(CUE_CODE[cue])
+        track.version += 1
 
     def _gil(self, event: GilChanged) -> None:
         if not self.gil:
