@@ -83,6 +83,7 @@ class Story:
     _reads: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # writes, read
     _writes: dict[str, int] = field(default_factory=dict)  # name: writes so far
     _last: dict[tuple[Cue, str], int] = field(default_factory=dict)  # latest moment by task
+    _origin: int | None = None  # the latest moment that may make a reader cancel others
 
     def take(self, timeline: Timeline, event: Event, index: int) -> None:
         """Fold one event in; marks go onto the timeline's rows as they are found."""
@@ -111,6 +112,8 @@ class Story:
         self.by_row.setdefault(track.row_id, []).append(number)
         if task is not None:
             self._last[cue, task] = number
+        if cue in _ORIGINS:
+            self._origin = number
         timeline.add_cue(track, event.t, cue)
 
     def _cause(self, task: str, *cues: Cue) -> int | None:
@@ -137,10 +140,8 @@ class Story:
             # Asked by a fault on the task itself, else by whoever was cancelled last (a
             # gather or TaskGroup passes its own cancellation on to its children).
             cause = self._cause(event.task, Cue.FAULT)
-            if cause is None and self.moments:
-                last = len(self.moments) - 1
-                if self.moments[last].cue in (Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED):
-                    cause = last
+            if cause is None:
+                cause = self._origin
             self._mark(timeline, event, index, event.task, Cue.CANCEL_ASKED, event.task, cause)
 
     def _cancel_delivered(self, timeline: Timeline, event: CancelDelivered, index: int) -> None:
@@ -242,6 +243,10 @@ class Story:
                 return f"{step} → {', '.join(self.unfinished)}"
         return None
 
+
+# What makes gather or a TaskGroup cancel the tasks it holds: its own cancellation (Ctrl-C
+# reaches asyncio.run's main task as CancelledError), a fault, or a child's exception.
+_ORIGINS = frozenset({Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED})
 
 _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
 
