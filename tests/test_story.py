@@ -134,8 +134,8 @@ def test_a_deadlocked_lane_says_which_lock_it_waits_for_and_who_holds_it() -> No
     held = {lane: [(s.name, s.t0, s.t1) for s in spans] for lane, spans in story.locks.items()}
     assert held == {"thread-1": [("lock_a", 0.0, None)], "thread-2": [("lock_b", 0.0, None)]}
     one, two = timeline.tracks["thread-1"], timeline.tracks["thread-2"]
-    assert lane_label(one, story.waits(timeline, one))[2] == "a-to-b waits lock_b held by thread-2"
-    assert lane_label(two, story.waits(timeline, two))[2] == "b-to-a waits lock_a held by thread-1"
+    assert lane_label(one, story.waits(timeline, one))[2] == "lock_b held by thread-2"
+    assert lane_label(two, story.waits(timeline, two))[2] == "lock_a held by thread-1"
 
 
 def test_main_in_a_phase_names_the_tasks_it_still_waits_for() -> None:

@@ -149,7 +149,8 @@ def lane_label(track: Track, waits: str | None = None) -> tuple[str, Style, str]
     final = track.state.is_final
     doing = track.step if track.step and not final else look.words
     if waits:
-        doing = waits if track.state is LaneState.GIL_WAIT or " → " in waits else f"waits {waits}"
+        # What it waits for says more than its task's name; the glyph says it waits.
+        return (look.mark if final else look.fill), look.style, waits
     if track.task and track.task != track.name:
         doing = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
     return (look.mark if final else look.fill), look.style, doing
