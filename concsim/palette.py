@@ -115,7 +115,7 @@ MARK_RANK: dict[LaneState | Cue, int] = {
 class Phase(StrEnum):
     """A stretch where the main program waits for the program to wind down."""
 
-    SHUTDOWN = "shutdown"  # leaving a with block: executor.shutdown(wait=...)
+    SHUTDOWN = "shutdown"  # leaving a with block: executor.shutdown(wait=...), TaskGroup exit
     CANCELLING = "cancelling"  # gather / TaskGroup cancelling its children
     TEARDOWN = "teardown"  # asyncio.run() cancelling the remaining tasks
     EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
@@ -128,7 +128,7 @@ PHASE_STYLES: dict[Phase, Style] = {
     Phase.EXIT: Style.parse("on dark_cyan"),
 }
 PHASE_WORDS: dict[Phase, str] = {
-    Phase.SHUTDOWN: "with exit: shutdown",
+    Phase.SHUTDOWN: "leaving with: waits for tasks",
     Phase.CANCELLING: "cancelling children",
     Phase.TEARDOWN: "asyncio.run teardown",
     Phase.EXIT: "interpreter exit",

@@ -181,3 +181,21 @@ def test_a_lost_update_mark_survives_every_zoom(dt: float) -> None:
 def _rank(code: int) -> int:
     kinds = {**{c: k for k, c in CODE.items()}, **{c: k for k, c in CUE_CODE.items()}}
     return MARK_RANK[kinds[code]]  # type: ignore[index]  # a mark code is a state or a cue
+
+
+def test_a_taskgroup_re_raises_its_child_s_error_where_main_ends() -> None:
+    """No event tells TaskGroup.__aexit__ raising: the re-raise is marked at MainEnded."""
+    timeline, events = folded("taskgroup-cancels-siblings")
+    assert moments(timeline)[-1] == (0.35, "main", Cue.RERAISED, None, 0)
+    assert sentences(events, timeline, len(timeline.story.moments) - 1) == [
+        "0.3 fails: ValueError was raised in fails at raise ValueError.",
+        "0.3 fast: cancel() on fast returned True: TaskGroup cancels the other tasks "
+        "because fails raised ValueError.",
+        "0.3 slow: cancel() on slow returned True: TaskGroup cancels the other tasks "
+        "because fails raised ValueError.",
+        "0.3 fast: CancelledError was delivered at await download() in fast.",
+        "0.3 slow: CancelledError was delivered at await download() in slow.",
+        "0.35 main: main is blocked (asyncio.run(): cancelling remaining tasks).",
+        "0.35 main: The main program ended with ExceptionGroup: unhandled errors in a TaskGroup "
+        "(1 sub-exception).",
+    ]

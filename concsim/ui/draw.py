@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from operator import getitem, sub
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,18 @@ def cell_key(cell: int, track: Track) -> Key | None:
     return None if palette.LOOKS[state].fill == " " else state
 
 
+class _Keys(dict[int, "Key | None"]):
+    """The legend entry of each lane cell, found once (a GIL cell's depends on its row)."""
+
+    def __missing__(self, cell: int) -> Key | None:
+        key = self[cell] = cell_key(cell, _NO_GIL)
+        return key
+
+
+_NO_GIL = Track("", "thread", "", "")
+_KEYS = _Keys()
+
+
 def legend_of(drawn: Iterable[Key]) -> Text:
     """The legend of exactly what was drawn: each state, moment, band and GIL holder shown."""
     keys = set(drawn)
@@ -120,10 +133,12 @@ def bar_segments(
     cells = lane_cells(track, window, now)
     edges = run_starts(cells)
     if drawn is not None:
-        for cell in set(cells):
-            key = cell_key(cell, track)
-            if key is not None:
-                drawn.add(key)
+        keys: set[Key | None] = (
+            {cell_key(cell, track) for cell in set(cells)}
+            if track.is_gil
+            else set(map(_KEYS.__getitem__, set(cells)))
+        )
+        drawn.update(key for key in keys if key is not None)  # blank cells explain nothing
     firsts, lengths = map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges)
     if track.is_gil:
         tags = [holder_glyph(holder) for holder in track.holders]
@@ -239,26 +254,30 @@ def lay(
     """Lay styles over column ranges of a bar: a layer's style goes under each cell's own
     (a band shows where a cell has no background), in the order given. ``seen[k]`` tells
     whether layer ``k`` shows anywhere (a band wholly under marks with their own background
-    does not)."""
+    does not). Segments are split only where a layer begins or ends."""
     if not layers:
         return segments
-    cells: list[tuple[str, Style | None]] = [
-        (char, segment.style) for segment in segments for char in segment.text
-    ]
-    for start, end, layer in layers:
-        shows = False
-        for col in range(start, min(end, len(cells))):
-            char, own = cells[col]
-            shows = shows or layer.bgcolor is None or own is None or own.bgcolor is None
-            cells[col] = (char, layer + own if own is not None else layer)
-        if seen is not None:
-            seen.append(shows)
+    edges = sorted({edge for start, end, _ in layers for edge in (start, end)})
+    shows = [False] * len(layers)
     out: list[Segment] = []
-    for char, style in cells:
-        if out and out[-1].style == style:
-            out[-1] = Segment(out[-1].text + char, style)
-        else:
-            out.append(Segment(char, style))
+    col = 0
+    for segment in segments:
+        text, own = segment.text, segment.style
+        end = col + len(text)
+        cuts = [col, *(edge for edge in edges if col < edge < end), end]
+        for a, b in pairwise(cuts):
+            style = own
+            for k, (start, stop, layer) in enumerate(layers):
+                if start <= a < stop:
+                    shows[k] = (
+                        shows[k] or layer.bgcolor is None or own is None or own.bgcolor is None
+                    )
+                    style = layer + style if style is not None else layer
+            piece = text if (a, b) == (col, end) else text[a - col : b - col]
+            out.append(segment if style is own and piece is text else Segment(piece, style))
+        col = end
+    if seen is not None:
+        seen.extend(shows)
     return out
 
 

@@ -87,7 +87,7 @@ class Story:
 
     def take(self, timeline: Timeline, event: Event, index: int) -> None:
         """Fold one event in; marks go onto the timeline's rows as they are found."""
-        handler = _HANDLERS.get(type(event))
+        handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, timeline, event, index)
 
@@ -127,7 +127,10 @@ class Story:
 
     def _result(self, timeline: Timeline, event: ResultReceived, index: int) -> None:
         if event.error is None:
-            self._mark(timeline, event, index, MAIN, Cue.RESULT, event.task)
+            # A tick on main's row, not a moment to select: a pool's main receives thousands.
+            track = timeline.tracks.get(MAIN)
+            if track is not None:
+                timeline.add_cue(track, event.t, Cue.RESULT)
             return
         cause = self._cause(event.task, Cue.RAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
         self._mark(timeline, event, index, MAIN, Cue.RERAISED, event.task, cause)
@@ -181,12 +184,15 @@ class Story:
         self.lock_waits[event.lane] = (event.lock, event.holder)
         timeline.touch(event.lane)
 
-    def _state(self, timeline: Timeline, event: LaneStateChanged, index: int) -> None:
-        if event.state not in (LaneState.BLOCKED, LaneState.HUNG):
-            self.lock_waits.pop(event.lane, None)
-        if event.lane != MAIN:
+    def state(self, event: LaneStateChanged, index: int) -> None:
+        """A lane changed state (the timeline calls this only for main, or while some lane
+        waits for a lock: the most frequent event of all costs nothing more)."""
+        lane = event.lane
+        if self.lock_waits and event.state not in (LaneState.BLOCKED, LaneState.HUNG):
+            self.lock_waits.pop(lane, None)
+        if lane != MAIN:
             return
-        kind = phase_of(event.step) if not event.state.is_final else None
+        kind = None if event.state in _ENDS else phase_of(event.step)
         current = self.phase_kinds[-1] if self.phases and self.phases[-1].t1 is None else None
         if kind is current:
             return
@@ -205,6 +211,16 @@ class Story:
 
     def _main_ended(self, timeline: Timeline, event: MainEnded, index: int) -> None:
         self.main_end = index
+        if (
+            event.outcome == "raised"
+            and event.error in _GROUPS
+            and Phase.SHUTDOWN in self.phase_kinds
+        ):
+            # TaskGroup.__aexit__ raised its children's errors in main; no event tells that
+            # moment, so it is marked where main ended, caused by the latest raise.
+            raised = [k for k, m in enumerate(self.moments) if m.cue is Cue.RAISED]
+            cause = raised[-1] if raised else None
+            self._mark(timeline, event, index, MAIN, Cue.RERAISED, None, cause)
 
     # --- questions the views ask ---------------------------------------------------------
 
@@ -248,6 +264,9 @@ class Story:
 # reaches asyncio.run's main task as CancelledError), a fault, or a child's exception.
 _ORIGINS = frozenset({Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED})
 
+_ENDS = (LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG)
+_GROUPS = frozenset({"ExceptionGroup", "BaseExceptionGroup"})
+
 _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
 
 
@@ -266,7 +285,7 @@ def phase_of(step: str | None) -> Phase | None:
     return None
 
 
-_HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
+HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     ExceptionRaised: Story._raised,  # type: ignore[dict-item]  # each takes its own type
     ResultReceived: Story._result,  # type: ignore[dict-item]
     FaultInjected: Story._fault,  # type: ignore[dict-item]
@@ -277,7 +296,6 @@ _HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     LockAcquired: Story._acquired,  # type: ignore[dict-item]
     LockReleased: Story._released,  # type: ignore[dict-item]
     LockWaited: Story._waited,  # type: ignore[dict-item]
-    LaneStateChanged: Story._state,  # type: ignore[dict-item]
     TaskSubmitted: Story._submitted,  # type: ignore[dict-item]
     TaskEnded: Story._ended,  # type: ignore[dict-item]
     MainEnded: Story._main_ended,  # type: ignore[dict-item]

@@ -25,7 +25,7 @@ from concsim.events import (
     TaskStarted,
 )
 from concsim.palette import MARKED, Cue
-from concsim.ui.story import Story
+from concsim.ui.story import HANDLERS, Story
 
 _ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
 
@@ -146,6 +146,7 @@ class Track:
     # Completions are kept apart: a busy pool finishes a task every few columns, and those
     # ticks must never hide a failure (see cells._overlay_marks).
     done_times: array[float] = field(default_factory=lambda: array("d"))
+    result_times: array[float] = field(default_factory=lambda: array("d"))  # main's results
     memo: dict[float, tuple[int, list[int]]] = field(default_factory=dict)  # see ui/cells.py
     holders: list[str] = field(default_factory=list)  # GIL rows: who held it, by code - 2
     log: ChangeLog | None = None  # the timeline's log of all rows, if the row has a timeline
@@ -218,16 +219,22 @@ class Timeline:
         return self._rows
 
     def feed(self, events: list[Event]) -> None:
-        take = self.story.take
+        story, handlers = self.story, HANDLERS
         for event in events:
-            take(self, event, self.count)
             self.count += 1
             self.now = max(self.now, event.t)
-            if isinstance(event, LaneStateChanged):
-                self._state(event)
-            elif isinstance(event, GilChanged):
-                self._gil(event)
-            elif isinstance(event, LaneCreated):
+            # By exact type, the two most frequent first: events are never subclassed.
+            kind = type(event)
+            if kind is LaneStateChanged:
+                self._state(event)  # type: ignore[arg-type]  # its type was just checked
+                continue
+            if kind is GilChanged:
+                self._gil(event)  # type: ignore[arg-type]
+                continue
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(story, self, event, self.count - 1)  # what Story.take does
+            if isinstance(event, LaneCreated):
                 self._lane(event)
             elif isinstance(event, TaskStarted):
                 self._runs(event.task, event.lane)
@@ -265,6 +272,9 @@ class Timeline:
             )
             track = self.tracks[event.lane]
         code = CODE[event.state]
+        story = self.story
+        if story.lock_waits or event.lane == "main":
+            story.state(event, self.count - 1)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
         # ending is marked on its own lane, so on the loop a mark would only repeat it.
@@ -298,9 +308,13 @@ class Timeline:
             track.version += 1
 
     def add_cue(self, track: Track, t: float, cue: Cue) -> None:
-        """Mark a moment on a row; it wins its column at any zoom (see cells._overlay_marks)."""
-        track.mark_times.append(t)
-        track.mark_codes.append(CUE_CODE[cue])
+        """Mark a moment on a row; it wins its column at any zoom (see cells._overlay_marks).
+        Results are ticks like completions: a pool's main receives one every few columns."""
+        if cue is Cue.RESULT:
+            track.result_times.append(t)
+        else:
+            track.mark_times.append(t)
+            track.mark_codes.append(CUE_CODE[cue])
         track.version += 1
 
     def _gil(self, event: GilChanged) -> None:

@@ -28,14 +28,17 @@ class Link:
 
 
 def why_chain(story: Story, timeline: Timeline, events: Sequence[Event], number: int) -> list[Link]:
-    """The chain through moment ``number`` of ``story``, in the order it happened."""
+    """The chain through moment ``number`` of ``story``: its causes back to the first, and
+    all that followed from that first cause, in the order it happened."""
     moments = story.moments
     members: set[int] = set()
     k: int | None = number
     while k is not None and k not in members:
         members.add(k)
         k = moments[k].cause
-    for later in range(number + 1, len(moments)):
+    # Everything that followed from the first cause, not only from the selected moment: the
+    # siblings a TaskGroup cancelled belong to the story of the raise that made it cancel.
+    for later in range(min(members) + 1, len(moments)):
         cause = moments[later].cause
         if cause is not None and cause in members and later not in members:
             members.add(later)
