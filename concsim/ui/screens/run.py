@@ -153,8 +153,10 @@ class RunScreen(MarkKeys, SessionActions):
         bar = self.query_one(VariantsBar)
         bar.set_class(not session.scenario.variants, "-none")
         bar.show(session.variant, self.elapsed, "v")
+        # The legend names what the lanes show: now, in the same layout as the rest, and
+        # again once the lanes have taken their new size (rows may have appeared).
+        self.query_one(Legend).show(lanes.drawn())
         if not self._legend_due:
-            # After the lanes have their size and rows: the legend names what they show.
             self._legend_due = True
             self.call_after_refresh(self._show_legend)
         self.query_one(FuturesPanel).show(session.ledger)
