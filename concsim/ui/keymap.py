@@ -88,6 +88,14 @@ RUN_BINDINGS: list[Binding] = [
         id="trace",
         tooltip="write the run so far as a Chrome trace for Perfetto",
     ),
+    Binding(
+        "S",
+        "screenshot",
+        "Screenshot",
+        show=False,
+        id="screenshot",
+        tooltip="save an SVG of the screen where replays are saved",
+    ),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("escape", "back", "Browser", show=False, id="back"),
 ]
