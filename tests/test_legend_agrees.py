@@ -12,7 +12,8 @@ from concsim import palette
 from concsim.engine import Simulation
 from concsim.scenario.loader import load_scenario
 from concsim.ui.cells import Window
-from concsim.ui.draw import Columns, Key, draw_lane, legend_of
+from concsim.ui.draw import Columns, draw_lane
+from concsim.ui.legend import Key, legend_of
 from concsim.ui.timeline import Timeline
 
 SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))

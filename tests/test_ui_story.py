@@ -9,7 +9,7 @@ import pytest
 from appkit import build, sync
 
 from concsim.palette import CUE_LOOKS, Cue
-from concsim.ui.draw import legend_of
+from concsim.ui.legend import legend_of
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.panels import Legend
 

@@ -10,7 +10,8 @@ from rich.segment import Segment
 from rich.text import Text
 
 from concsim.events import Event, FaultRefused
-from concsim.ui.draw import Columns, Key, draw_lane, draw_ruler, legend_of
+from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.legend import Key, legend_of
 from concsim.ui.timeline import Timeline
 from concsim.ui.viewport import Viewport
 

@@ -1,4 +1,4 @@
-"""Pure drawing of the lanes view: one row of Rich segments per lane, a time ruler, a legend.
+"""Pure drawing of the lanes view: one row of Rich segments per lane, and a time ruler.
 
 Nothing here knows about Textual; widgets wrap these segments in strips. A row costs one
 bisect per visible column plus one per mark in view, never a walk over the run's history.
@@ -7,28 +7,23 @@ bisect per visible column plus one per mark in view, never a walk over the run's
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
 from operator import getitem, sub
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 
 from concsim import palette
-from concsim.events import LaneState
-from concsim.palette import Cue, Phase, holder_glyph
+from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
+from concsim.ui.layers import Layer, lay, story_layers
+from concsim.ui.legend import Key, keys_of
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 
 if TYPE_CHECKING:
     from concsim.ui.story import Story
-
-LOCKS = "lock"  # the legend key of a lock span
-Key = LaneState | Cue | Phase | str  # what a legend explains: GIL holders are "gil:<name>"
 
 
 def _run(cell: int, length: int) -> Segment:
@@ -80,51 +75,6 @@ def _gil_run(cell: int, length: int, tag: str) -> Segment:
     return Segment(tag * length, palette.GIL_HELD)
 
 
-def cell_key(cell: int, track: Track) -> Key | None:
-    """What a legend must explain for a cell drawn on this row (None: a blank cell)."""
-    if cell == BLANK:
-        return None
-    if track.is_gil:
-        if cell == GIL_FREE:
-            return "gil:"
-        return f"gil:{track.holders[cell - GIL_BASE]}" if cell >= GIL_BASE else None
-    if cell >= MARK + CUE_BASE:
-        return CUES[cell - MARK - CUE_BASE]
-    if cell >= MARK:
-        return STATES[cell - MARK - 1]
-    state = STATES[cell - 1]
-    return None if palette.LOOKS[state].fill == " " else state
-
-
-class _Keys(dict[int, "Key | None"]):
-    """The legend entry of each lane cell, found once (a GIL cell's depends on its row)."""
-
-    def __missing__(self, cell: int) -> Key | None:
-        key = self[cell] = cell_key(cell, _NO_GIL)
-        return key
-
-
-_NO_GIL = Track("", "thread", "", "")
-_KEYS = _Keys()
-
-
-def legend_of(drawn: Iterable[Key]) -> Text:
-    """The legend of exactly what was drawn: each state, moment, band and GIL holder shown."""
-    keys = set(drawn)
-    holders = sorted(k[4:] for k in keys if isinstance(k, str) and k.startswith("gil:") and k[4:])
-    text = palette.legend(
-        [state for state in LaneState if state in keys],
-        holders,
-        cues=[cue for cue in Cue if cue in keys],
-        phases=[phase for phase in Phase if phase in keys],
-        locks=LOCKS in keys,
-    )
-    if not holders and "gil:" in keys:
-        free = palette.gil_free_entry()
-        text = Text("  ").join([text, free]) if text else free
-    return text
-
-
 def bar_segments(
     track: Track, window: Window, now: float, drawn: set[Key] | None = None
 ) -> list[Segment]:
@@ -133,12 +83,7 @@ def bar_segments(
     cells = lane_cells(track, window, now)
     edges = run_starts(cells)
     if drawn is not None:
-        keys: set[Key | None] = (
-            {cell_key(cell, track) for cell in set(cells)}
-            if track.is_gil
-            else set(map(_KEYS.__getitem__, set(cells)))
-        )
-        drawn.update(key for key in keys if key is not None)  # blank cells explain nothing
+        drawn |= keys_of(cells, track)
     firsts, lengths = map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges)
     if track.is_gil:
         tags = [holder_glyph(holder) for holder in track.holders]
@@ -199,86 +144,6 @@ class Columns:
         label = 0 if width < 64 else max(12, min(36, (width - name) // 4))
         bar = max(1, width - name - label - (1 if label else 0))
         return cls(name, bar, label)
-
-
-Layer = tuple[int, int, Style]  # columns [start, end) of the bar and the style laid on them
-
-
-def story_layers(track: Track, story: Story, window: Window, now: float) -> list[tuple[Layer, Key]]:
-    """The main program's phases (a band under its cells) and the row's lock spans
-    (underlined), as column ranges of the bar, each with the legend entry it needs."""
-    layers: list[tuple[Layer, Key]] = []
-    count = _drawn(window, now)
-    if track.row_id == "main":
-        for span, kind in zip(story.phases, story.phase_kinds, strict=True):
-            cols = _columns(window, span.t0, now if span.t1 is None else span.t1, count)
-            if cols is not None:
-                layers.append(((*cols, palette.PHASE_STYLES[kind]), kind))
-    for span in story.locks_between(track.row_id, window.t0, window.t1, now):
-        cols = _columns(window, span.t0, now if span.t1 is None else span.t1, count)
-        if cols is not None:
-            layers.append(((*cols, palette.LOCK_HELD), LOCKS))
-    return layers
-
-
-def moment_layers(window: Window, now: float, times: Iterable[tuple[float, float]]) -> list[Layer]:
-    """The columns of lit moments and spans (a why chain, the selected mark)."""
-    count = _drawn(window, now)
-    layers = []
-    for t0, t1 in times:
-        layer = _columns(window, t0, t1, count)
-        if layer is not None:
-            layers.append((*layer, palette.LIT))
-    return layers
-
-
-def _drawn(window: Window, now: float) -> int:
-    if now < window.t0:
-        return 0
-    return max(0, min(window.width, window.column(now) + 1))
-
-
-def _columns(window: Window, t0: float, t1: float, count: int) -> tuple[int, int] | None:
-    """The columns from the one holding ``t0`` to the one before ``t1`` (at least one)."""
-    start, last = window.column(t0), window.column(t1)
-    if t1 > t0 and abs(window.t0 + last * window.dt - t1) < 1e-9 * window.dt:
-        last -= 1  # a span that ends on a column's edge does not hold that column
-    end = max(start, last) + 1
-    start, end = max(0, start), min(count, end)
-    return (start, end) if start < end else None
-
-
-def lay(
-    segments: list[Segment], layers: list[Layer], seen: list[bool] | None = None
-) -> list[Segment]:
-    """Lay styles over column ranges of a bar: a layer's style goes under each cell's own
-    (a band shows where a cell has no background), in the order given. ``seen[k]`` tells
-    whether layer ``k`` shows anywhere (a band wholly under marks with their own background
-    does not). Segments are split only where a layer begins or ends."""
-    if not layers:
-        return segments
-    edges = sorted({edge for start, end, _ in layers for edge in (start, end)})
-    shows = [False] * len(layers)
-    out: list[Segment] = []
-    col = 0
-    for segment in segments:
-        text, own = segment.text, segment.style
-        end = col + len(text)
-        cuts = [col, *(edge for edge in edges if col < edge < end), end]
-        for a, b in pairwise(cuts):
-            style = own
-            for k, (start, stop, layer) in enumerate(layers):
-                if start <= a < stop:
-                    shows[k] = (
-                        shows[k] or layer.bgcolor is None or own is None or own.bgcolor is None
-                    )
-                    style = layer + style if style is not None else layer
-            piece = text if (a, b) == (col, end) else text[a - col : b - col]
-            out.append(segment if style is own and piece is text else Segment(piece, style))
-        col = end
-    if seen is not None:
-        seen.extend(shows)
-    return out
 
 
 def draw_lane(

@@ -13,7 +13,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from concsim.ui.cells import Window, drawn_columns
-from concsim.ui.draw import Columns, Key, draw_lane, draw_ruler, moment_layers
+from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.layers import moment_layers
+from concsim.ui.legend import Key
 from concsim.ui.timeline import Timeline, Track
 from concsim.ui.viewport import Viewport
 

@@ -8,8 +8,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from concsim.scenario.model import Scenario
-from concsim.ui.draw import Key, legend_of
 from concsim.ui.ledger import Ledger
+from concsim.ui.legend import Key, legend_of
 from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
 
 
