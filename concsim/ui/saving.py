@@ -44,6 +44,19 @@ def export_trace(session: Session, folder: Path) -> Path:
     )
 
 
+def save_svg(session: Session, svg: str, folder: Path) -> Path:
+    """Write a screenshot of the screen (Textual's ``export_screenshot``) as ``STEM.svg``,
+    ``STEM-2.svg``, ...: into the folder replays go to, which exists (Textual's own command
+    writes to ``~/Downloads`` and fails where there is none)."""
+
+    def write(path: Path) -> Path:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(svg)
+        return path
+
+    return _first_free(folder / session_stem(session), ".svg", write)
+
+
 def session_stem(session: Session) -> str:
     return replay_stem(session.scenario.name, session.variant, session.seed)
 

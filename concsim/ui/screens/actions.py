@@ -19,7 +19,7 @@ from concsim.events import FaultInjected, FaultRefused
 from concsim.limits import MAX_SEED
 from concsim.ui.faults import fault_target
 from concsim.ui.jobs import JobKind
-from concsim.ui.saving import export_trace, save_session
+from concsim.ui.saving import export_trace, save_session, save_svg
 from concsim.ui.screens.work import Background
 from concsim.ui.widgets.faultlist import FaultList
 
@@ -144,6 +144,15 @@ class SessionActions(Background, Screen[None]):
             self.say(f"Could not save the replay: {error}", severity="error")
             return
         self.say(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=6)
+
+    def action_screenshot(self) -> None:
+        """Save an SVG of the screen as it is now, to a path the notification names."""
+        try:
+            path = save_svg(self.session, self.app.export_screenshot(), self.replay_dir)
+        except OSError as error:
+            self.say(f"Could not save the screenshot: {error}", severity="error")
+            return
+        self.say(f"Saved a screenshot to {path}.", timeout=5)
 
     def action_export_trace(self) -> None:
         """Write the run as it stands as a Chrome trace (see docs/traces.md)."""

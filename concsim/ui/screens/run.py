@@ -24,6 +24,7 @@ from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
+from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
@@ -35,7 +36,7 @@ _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 
 
-class RunScreen(SessionActions):
+class RunScreen(MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -63,6 +64,7 @@ class RunScreen(SessionActions):
         self._last_wall = clock()
         self._generation = -1
         self.heap = Heap()
+        self._legend_due = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -134,6 +136,7 @@ class RunScreen(SessionActions):
         rebuilt = session.generation != self._generation
         if rebuilt and self._generation >= 0:
             self.heap.dropped()
+            self.forget_marks()
         self._generation = session.generation
         lanes = self.lanes
         lanes.show(session.timeline, session.now, self.horizon)
@@ -150,19 +153,41 @@ class RunScreen(SessionActions):
         bar = self.query_one(VariantsBar)
         bar.set_class(not session.scenario.variants, "-none")
         bar.show(session.variant, self.elapsed, "v")
-        holders = [h for track in session.timeline.rows if track.is_gil for h in track.holders]
-        self.query_one(Legend).show(session.timeline.seen, holders)
+        # The legend names what the lanes show: now, in the same layout as the rest, and
+        # again once the lanes have taken their new size (rows may have appeared).
+        self.query_one(Legend).show(lanes.drawn())
+        if not self._legend_due:
+            self._legend_due = True
+            self.call_after_refresh(self._show_legend)
         self.query_one(FuturesPanel).show(session.ledger)
         self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)
         if rebuilt:
-            log.rebuild(session.events, session.seen, self._log_filter())
+            self.show_log()
         elif log.known != session.seen:
             log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
 
+    def _show_legend(self) -> None:
+        self._legend_due = False
+        self.query_one(Legend).show(self.lanes.drawn())
+
+    def show_log(self) -> None:
+        """Show the log through its filter now: a why chain's events, or the selected lane's."""
+        log = self.query_one(EventLog)
+        track = self.lanes.selected_track
+        if self.chain is not None:
+            log.border_title = "why · w again for every event"
+        elif self.filter_log and track is not None:
+            log.border_title = f"events of {track.row_id}"
+        else:
+            log.border_title = "events"
+        log.rebuild(self.session.events, self.session.seen, self._log_filter())
+
     def _log_filter(self) -> Callable[[Event], bool] | None:
+        if self.chain is not None:
+            return self.chain_filter()
         track = self.lanes.selected_track
         if not self.filter_log or track is None:
             return None
@@ -170,10 +195,8 @@ class RunScreen(SessionActions):
         return lambda event: timeline.involves(event, row_id)
 
     def on_lanes_view_selected(self, message: LanesView.Selected) -> None:
-        log = self.query_one(EventLog)
-        log.border_title = f"events of {message.row_id}" if self.filter_log else "events"
-        if self.filter_log:
-            log.rebuild(self.session.events, self.session.seen, self._log_filter())
+        if self.filter_log and self.chain is None:
+            self.show_log()
 
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= _WIDE
@@ -290,9 +313,9 @@ class RunScreen(SessionActions):
 
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log
-        track = self.lanes.selected_track
-        if track is not None:
-            self.on_lanes_view_selected(LanesView.Selected(track.row_id))
+        self.chain = None
+        self.lanes.light({})
+        self.show_log()
 
     def action_toggle_notes(self) -> None:
         self.notes_choice = not self.has_class("-notes")
