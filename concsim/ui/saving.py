@@ -54,7 +54,7 @@ def save_svg(session: Session, svg: str, folder: Path) -> Path:
             file.write(svg)
         return path
 
-    return _first_free(folder / session_stem(session), ".svg", write)
+    return first_free(folder / session_stem(session), ".svg", write)
 
 
 def session_stem(session: Session) -> str:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from concsim.durations import format_time
 from concsim.events import Event
-from concsim.ui.draw import format_time
 from concsim.ui.why import Link, lit_rows, why_chain
 
 if TYPE_CHECKING:
