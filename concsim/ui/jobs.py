@@ -14,6 +14,7 @@ CPython's switch intervals (5 ms).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -22,11 +23,15 @@ from textual.message import Message
 
 from concsim.scenario.model import Scenario
 from concsim.ui.draw import format_time
-from concsim.ui.history import Run, event_budget
+from concsim.ui.history import Run, event_budget, time_budget
 from concsim.ui.session import SimulationFactory, elapsed_by_variant
 
 INLINE = 1_000
-"""Events a key may make on the UI thread (about 10 ms); more and the work goes to a job."""
+"""Events a key may make on the UI thread; more and the work goes to a job."""
+INLINE_SECONDS = 0.004
+"""Wall time a key may spend on the engine or on feeding the views on the UI thread in a
+run past ``INLINE`` events; more and the work goes on in a job (so that the key's frame
+still comes within the 50 ms a key may take)."""
 REPORT = 2_000
 """Events between two progress reports of a job (the slice the screen feeds per message)."""
 
@@ -39,6 +44,7 @@ class JobKind(Enum):
     REWIND = "rewinding"
     VARIANT = "switching variant"
     SEED = "restarting"
+    FAULT = "running again up to the fault"
 
 
 @dataclass(eq=False)
@@ -53,6 +59,7 @@ class Job:
     reached: float = 0.0  # virtual time the engine has reached (written by the worker)
     error: str | None = None
     make: Callable[[], Run] | None = None
+    then: Callable[[Run], None] | None = None  # given the run instead of adopting it
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -102,13 +109,14 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
         run = job.run
         while not job.cancelled.is_set():
             stop = _stop(job, event_budget(run, REPORT))
-            done = run.advance(job.target, stop) if job.target is not None else run.run_on(stop)
-            job.reached = run.sim.now
-            if private:
-                run.sync(len(run.sim.events))
+            if job.target is None:
+                done = run.run_on(stop)
+            elif private:
+                done = run.reach(job.target, stop)  # the engine, then the views, to target
+            else:
+                done = run.advance(job.target, stop)
+            job.reached = min(run.sim.now, run.now) if private else run.sim.now
             if done:
-                if private:
-                    run.sync()
                 break
             post(JobProgressed(job, len(run.sim.events)))
     except Exception as error:  # an engine error is reported on screen, never a traceback
@@ -117,8 +125,50 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
         post(JobDone(job))
 
 
+def inline_budget(run: Run, big: bool) -> Callable[[], bool]:
+    """What a key may do on the UI thread: ``INLINE`` events, and in a ``big`` run (one
+    past ``INLINE`` events already) no more than ``INLINE_SECONDS`` either. A small run
+    never depends on the wall clock, so it behaves exactly as if all were synchronous."""
+    events = event_budget(run, INLINE)
+    if not big:
+        return events
+    late = time_budget(INLINE_SECONDS, time.perf_counter)
+    return lambda: events() or late()
+
+
 def _stop(job: Job, budget: Callable[[], bool]) -> Callable[[], bool]:
     return lambda: job.cancelled.is_set() or budget()
+
+
+AHEAD = 300_000
+"""Events the engine may make ahead of the playhead before it waits for the view."""
+
+
+@dataclass(eq=False)
+class Lookahead:
+    """A worker running ``run``'s engine ahead of the playhead while the run plays: the run
+    is deterministic, so what it makes now is what the view would have asked for later,
+    and playback only moves the playhead over events already made."""
+
+    run: Run
+    stopped: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
+
+
+def look_ahead(ahead: Lookahead) -> None:
+    """The worker's body: the engine on, a slice at a time, until it finishes, stalls (a
+    stalled run is ended only by a key), or is ``AHEAD`` events past the view."""
+    run, stopped = ahead.run, ahead.stopped
+
+    def far() -> bool:
+        return len(run.sim.events) - run.seen >= AHEAD
+
+    try:
+        while run.made.run_ahead(stopped, far):
+            if far():
+                stopped.wait(0.05)
+    except Exception as error:  # shown when the view reaches it: nothing is lost
+        ahead.error = f"{type(error).__name__}: {error}"
 
 
 def measure(

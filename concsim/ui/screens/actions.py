@@ -18,7 +18,8 @@ from concsim.events import FaultInjected, FaultRefused
 from concsim.limits import MAX_SEED
 from concsim.ui.draw import format_time
 from concsim.ui.faults import fault_target
-from concsim.ui.jobs import JobKind
+from concsim.ui.history import Run
+from concsim.ui.jobs import INLINE, Job, JobKind
 from concsim.ui.saving import export_trace, save_session
 from concsim.ui.screens.work import Background
 from concsim.ui.widgets.faultlist import FaultList
@@ -60,8 +61,19 @@ class SessionActions(Background, Screen[None]):
         if target is None:
             self.say(refusal or "Nothing to inject into.", severity="warning")
             return
+        self.stop_looking_ahead()
+        if session.run.ahead() and session.seen > INLINE:
+            # The engine ran past now: run the history again up to now on a worker.
+            make = partial(session.fresh, session.injections)
+            then = partial(self._inject, fault, target)
+            self._start(Job(JobKind.FAULT, None, session.now, make=make, then=then))
+            return
+        self._inject(fault, target)
+
+    def _inject(self, fault: str, target: str, into: Run | None = None) -> None:
+        session = self.session
         try:
-            new = session.inject(fault, target)
+            new = session.inject(fault, target, into=into)
         except Exception as error:  # an engine error must not take the app down with it
             self.log.error(f"inject {fault} {target}: {error!r}")
             self.say(f"{fault} on {target} failed: {error}", severity="error")

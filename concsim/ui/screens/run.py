@@ -7,7 +7,6 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +19,7 @@ from textual.widgets import Footer
 from concsim.events import Event
 from concsim.ui.draw import format_time
 from concsim.ui.heap import Heap
+from concsim.ui.history import replayable
 from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
@@ -135,6 +135,8 @@ class RunScreen(SessionActions):
         if rebuilt and self._generation >= 0:
             self.heap.dropped()
         self._generation = session.generation
+        if rebuilt and self.ahead is not None and self.ahead.run is not session.run:
+            self.stop_looking_ahead()  # its run is history
         lanes = self.lanes
         lanes.show(session.timeline, session.now, self.horizon)
         lanes.styles.height = len(session.timeline.rows) + 1  # capped by max-height
@@ -205,7 +207,16 @@ class RunScreen(SessionActions):
         # this speed plays slower rather than leave keys unanswered.
         deadline = wall + _TICK_WORK
         target = self.session.now + self.speed * min(dt, 0.25)
-        self.update_view(self.session.advance_to(target, lambda: self.clock() > deadline))
+        budget = lambda: self.clock() > deadline  # noqa: E731
+        session = self.session
+        if self.look_ahead() and session.made(target):
+            # A worker runs the engine ahead: only the playhead moves, over events made.
+            self.update_view(session.show_made(target, budget))
+        elif self.ahead is not None and self.ahead.error is not None:
+            self.playing = False
+            self.say(f"The simulation failed: {self.ahead.error}", severity="error")
+        else:
+            self.update_view(session.advance_to(target, budget))
 
     def advance_to(self, t: float) -> None:
         """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
@@ -227,6 +238,7 @@ class RunScreen(SessionActions):
         self.playing = False
         if self.busy():
             return
+        self.stop_looking_ahead()
         if self.session.finished:
             self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
@@ -253,7 +265,10 @@ class RunScreen(SessionActions):
         note = f"Back to {format_time(target)}: re-simulated from seed {session.seed}" + (
             f" with {faults} injection{'s' * (faults != 1)}." if faults else "."
         )
-        self.resimulate(JobKind.BACK, partial(session.fresh, session.injections), target, note)
+        again = replayable(session.sim)
+        if again:
+            note = f"Back to {format_time(target)}: the same history, shown again."
+        self.resimulate(JobKind.BACK, session.again, target, note, builds=not again)
 
     def action_rewind(self) -> None:
         self.playing = False
@@ -268,7 +283,8 @@ class RunScreen(SessionActions):
                 else f"{faults} injected faults stay and land"
             )
             note = f"Rewound to 0; the {they} again as it plays (x removes the highlighted one)."
-        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0, note)
+        again = replayable(session.sim)
+        self.resimulate(JobKind.REWIND, session.again, 0.0, note, builds=not again)
 
     def action_select(self, delta: int) -> None:
         self.lanes.move(delta)

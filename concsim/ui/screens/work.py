@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from concsim.events import Event
-from concsim.ui.history import Run, event_budget
+from concsim.ui.history import Run, replayable
 from concsim.ui.jobs import (
     INLINE,
     REPORT,
@@ -22,8 +22,11 @@ from concsim.ui.jobs import (
     JobDone,
     JobKind,
     JobProgressed,
+    Lookahead,
     VariantsMeasured,
     drive,
+    inline_budget,
+    look_ahead,
     measure,
 )
 from concsim.ui.session import Session
@@ -42,6 +45,7 @@ class Background(_Base):
     session: Session
     elapsed: dict[str | None, float | None]
     job: Job | None = None
+    ahead: Lookahead | None = None
     _idle: asyncio.Event | None = None
     _pending: frozenset[str] = frozenset()  # "job", "variants": background work under way
 
@@ -69,26 +73,35 @@ class Background(_Base):
         if session.finished:
             return
         run = session.run
-        done = run.run_on(event_budget(run, INLINE))
-        new = run.sync()
-        if not done:
-            self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
-        self.update_view(new)
+        self.stop_looking_ahead()
+        if run.run_on(inline_budget(run, session.seen > INLINE)) and run.behind <= REPORT:
+            self.update_view(run.sync())
+            return
+        # The rest of the engine's work, and feeding the views what it made (a slice of
+        # whole instants per turn: the lanes never see half an instant), go on in a job.
+        self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
 
     def resimulate(
-        self, kind: JobKind, make: Callable[[], Run], target: float, note: str | None = None
+        self,
+        kind: JobKind,
+        make: Callable[[], Run],
+        target: float,
+        note: str | None = None,
+        *,
+        builds: bool = True,
     ) -> None:
         """Make a new run (from ``make``) the session's history once it reaches ``target``.
 
-        A run that had more than ``INLINE`` events is not even built here: building the
-        engine of a big scenario takes tens of milliseconds by itself.
+        A new engine (``builds``) for a run that had more than ``INLINE`` events is not
+        even built here: building the engine of a big scenario takes tens of milliseconds by
+        itself. A run over the same engine (``Session.again``) only feeds its views, here
+        within ``inline_budget``, then in a job.
         """
-        if self.session.seen > INLINE:
+        if builds and self.session.seen > INLINE:
             self._start(Job(kind, None, target, note=note, make=make))
             return
         run = make()
-        done = run.advance(target, event_budget(run, INLINE))
-        run.sync()
+        done = run.reach(target, inline_budget(run, self.session.seen > INLINE))
         if done:
             self.session.adopt(run)
             if note:
@@ -105,7 +118,31 @@ class Background(_Base):
         self._busy_with("variants", True)
         self.run_worker(work, thread=True, group="variants")
 
+    def look_ahead(self) -> bool:
+        """Keep a worker running the session's engine ahead of the playhead, for a big run
+        (past ``INLINE`` events) of a pure simulation; True while one does."""
+        run = self.session.run
+        ahead = self.ahead
+        if ahead is not None and ahead.run is run:
+            return True
+        self.stop_looking_ahead()
+        if self.job is not None or run.finished or run.seen <= INLINE:
+            return False
+        if not replayable(run.sim):
+            return False
+        self.ahead = ahead = Lookahead(run)
+        self.run_worker(partial(look_ahead, ahead), thread=True, group="ahead")
+        return True
+
+    def stop_looking_ahead(self) -> None:
+        """The engine is the view's again (the worker stops at its next slice: the run's
+        lock keeps the two apart meanwhile)."""
+        if self.ahead is not None:
+            self.ahead.stopped.set()
+            self.ahead = None
+
     def _start(self, job: Job) -> None:
+        self.stop_looking_ahead()
         self.job = job
         self._busy_with("job", True)
         self.run_worker(partial(drive, job, self.post_message), thread=True, group="sim")
@@ -153,6 +190,10 @@ class Background(_Base):
                 return
             self.job = None
             self.update_view(run.sync())
+        elif job.error is None and job.run is not None and job.then is not None:
+            self._finish()
+            job.then(job.run)
+            return
         elif job.error is None and job.run is not None:
             self.session.adopt(job.run)
             if job.note:
