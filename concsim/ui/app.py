@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -19,6 +20,7 @@ from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
+from concsim.ui.turns import KEY_TURN, Turns
 
 
 class ConcsimApp(App[int]):
@@ -54,6 +56,7 @@ class ConcsimApp(App[int]):
         self.keymap = keymap
         self.keymap_problem = keymap_problem
         self.replay_dir = replay_dir
+        self.turns = Turns()  # the view's claims on the interpreter, honoured by workers
         if theme:
             self.theme = theme
 
@@ -76,6 +79,11 @@ class ConcsimApp(App[int]):
             timeout=seconds * self.toast_scale,
             markup=markup,
         )
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)

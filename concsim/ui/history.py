@@ -82,17 +82,22 @@ class Run:
                 hi = mid
         return lo
 
-    def show(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+    def show(
+        self, t: float, budget: Callable[[], bool] | None = None, *, whole: bool = True
+    ) -> list[Event]:
         """Feed the views every event up to ``t`` (the engine has made them all: it stands
         past ``t``, or has stopped) and put the playhead at ``t``; under ``budget``, feed
-        whole instants until it runs out and stop the playhead at the last one fed."""
+        whole instants (or, for a run not on screen yet, any slice: ``whole=False``) until
+        it runs out and stop the playhead at the last one fed."""
         events = self.sim.events
         count, start = len(events), self.seen
         end = bisect_right(_Times(events), t, start, count)
         if budget is not None:
             upto = start
             while upto < end:  # at least one slice: a frame always moves on
-                upto = self._instant_end(min(end, upto + SLICE), end)
+                upto = min(end, upto + SLICE)
+                if whole:
+                    upto = self._instant_end(upto, end)
                 self.sync(upto)
                 if budget():
                     break
@@ -162,7 +167,7 @@ class Run:
         if not self.advance(to, budget):
             self.sync(len(self.sim.events))
             return False
-        self.show(to, budget)
+        self.show(to, budget, whole=False)  # a run being made, not on screen yet
         events = self.sim.events
         return self.seen == len(events) or events[self.seen].t > to
 

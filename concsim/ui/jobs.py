@@ -25,6 +25,7 @@ from concsim.scenario.model import Scenario
 from concsim.ui.draw import format_time
 from concsim.ui.history import Run, event_budget, time_budget
 from concsim.ui.session import SimulationFactory, elapsed_by_variant
+from concsim.ui.turns import Turns
 
 INLINE = 1_000
 """Events a key may make on the UI thread; more and the work goes to a job."""
@@ -60,6 +61,7 @@ class Job:
     error: str | None = None
     make: Callable[[], Run] | None = None
     then: Callable[[Run], None] | None = None  # given the run instead of adopting it
+    turns: Turns = field(default_factory=Turns)  # the view's claims, honoured between slices
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -137,7 +139,11 @@ def inline_budget(run: Run, big: bool) -> Callable[[], bool]:
 
 
 def _stop(job: Job, budget: Callable[[], bool]) -> Callable[[], bool]:
-    return lambda: job.cancelled.is_set() or budget()
+    def stop() -> bool:
+        job.turns.give_way()
+        return job.cancelled.is_set() or budget()
+
+    return stop
 
 
 AHEAD = 300_000
@@ -151,6 +157,7 @@ class Lookahead:
     and playback only moves the playhead over events already made."""
 
     run: Run
+    turns: Turns = field(default_factory=Turns)
     stopped: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
 
@@ -165,6 +172,7 @@ def look_ahead(ahead: Lookahead) -> None:
 
     try:
         while run.made.run_ahead(stopped, far):
+            ahead.turns.give_way()
             if far():
                 stopped.wait(0.05)
     except Exception as error:  # shown when the view reaches it: nothing is lost

@@ -25,6 +25,7 @@ from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.session import Session, elapsed_by_variant
+from concsim.ui.turns import FRAME_TURN
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -33,6 +34,7 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
+_PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
 
 
 class RunScreen(SessionActions):
@@ -62,6 +64,7 @@ class RunScreen(SessionActions):
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
         self._generation = -1
+        self._panels_at = clock()
         self.heap = Heap()
 
     def compose(self) -> ComposeResult:
@@ -154,13 +157,18 @@ class RunScreen(SessionActions):
         bar.show(session.variant, self.elapsed, "v")
         gil = any(track.is_gil for track in session.timeline.rows)
         self.query_one(Legend).show(session.timeline.seen, gil)
-        self.query_one(FuturesPanel).show(session.ledger)
         self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)
         if rebuilt:
             log.rebuild(session.events, session.seen, self._log_filter())
-        elif log.known != session.seen:
-            log.feed(session.seen)
+        # While a run plays, the lanes and the clock move every frame; the text panels,
+        # which cost more to draw than the rest together, follow a few times a second.
+        wall = self.clock()
+        if not (self.playing and new) or wall - self._panels_at >= _PANELS or rebuilt:
+            self._panels_at = wall
+            self.query_one(FuturesPanel).show(session.ledger)
+            if log.known != session.seen:
+                log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
 
@@ -206,6 +214,7 @@ class RunScreen(SessionActions):
         # a frame spends at most _TICK_WORK on the engine: a run too busy to simulate at
         # this speed plays slower rather than leave keys unanswered.
         deadline = wall + _TICK_WORK
+        self.turns.claim(FRAME_TURN)
         target = self.session.now + self.speed * min(dt, 0.25)
         budget = lambda: self.clock() > deadline  # noqa: E731
         session = self.session

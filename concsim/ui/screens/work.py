@@ -30,6 +30,9 @@ from concsim.ui.jobs import (
     measure,
 )
 from concsim.ui.session import Session
+from concsim.ui.turns import Turns
+
+_NO_CLAIMS = Turns()  # an app that claims nothing: workers never wait
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -130,7 +133,7 @@ class Background(_Base):
             return False
         if not replayable(run.sim):
             return False
-        self.ahead = ahead = Lookahead(run)
+        self.ahead = ahead = Lookahead(run, self.turns)
         self.run_worker(partial(look_ahead, ahead), thread=True, group="ahead")
         return True
 
@@ -141,8 +144,15 @@ class Background(_Base):
             self.ahead.stopped.set()
             self.ahead = None
 
+    @property
+    def turns(self) -> Turns:
+        """The app's claims on the interpreter for the view (``concsim.ui.turns``)."""
+        turns = getattr(self.app, "turns", None)
+        return turns if isinstance(turns, Turns) else _NO_CLAIMS
+
     def _start(self, job: Job) -> None:
         self.stop_looking_ahead()
+        job.turns = self.turns
         self.job = job
         self._busy_with("job", True)
         self.run_worker(partial(drive, job, self.post_message), thread=True, group="sim")
