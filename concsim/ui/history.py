@@ -59,6 +59,16 @@ class Run:
         self.timeline.now = max(self.timeline.now, self.now)
         return new
 
+    def feed(self, budget: Callable[[], bool]) -> bool:
+        """Feed the views (of a run off screen) every event the engine made, until
+        ``budget()`` says stop; True once all are fed, with the engine's state."""
+        while self.seen < len(self.sim.events):
+            self.sync(self.seen + SLICE * 8)
+            if budget():
+                return False
+        self.sync()
+        return True
+
     def whole_instants(self, upto: int, *, finished: bool = False) -> int:
         """A bound for ``sync`` at or below ``upto`` that ends between two instants: the
         lanes view keeps the columns before the playhead as final, so it must never see half

@@ -62,6 +62,9 @@ class Job:
     make: Callable[[], Run] | None = None
     then: Callable[[Run], None] | None = None  # given the run instead of adopting it
     turns: Turns = field(default_factory=Turns)  # the view's claims, honoured between slices
+    # A private run is made off screen and adopted once done; otherwise ``run`` is the run
+    # on screen (running a live program to its end), fed by the screen as reports come.
+    private: bool = True
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -103,7 +106,7 @@ class VariantsMeasured(Message):
 def drive(job: Job, post: Callable[[Message], object]) -> None:
     """The worker's body: run the engine to the job's target, reporting every ``REPORT``
     events; a private run (a re-simulation) is fed to its views here as well."""
-    private = job.kind is not JobKind.END
+    private = job.private
     try:
         if job.run is None:
             assert job.make is not None
@@ -112,12 +115,13 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
         while not job.cancelled.is_set():
             stop = _stop(job, event_budget(run, REPORT))
             if job.target is None:
-                done = run.run_on(stop)
+                done = run.run_on(stop) and (not private or run.feed(stop))
             elif private:
                 done = run.reach(job.target, stop)  # the engine, then the views, to target
             else:
                 done = run.advance(job.target, stop)
-            job.reached = min(run.sim.now, run.now) if private else run.sim.now
+            # Where the engine stands (to the end), or the views (to a target).
+            job.reached = run.sim.now if job.target is None else min(run.sim.now, run.now)
             if done:
                 break
             post(JobProgressed(job, len(run.sim.events)))

@@ -77,12 +77,23 @@ class Background(_Base):
             return
         run = session.run
         self.stop_looking_ahead()
-        if run.run_on(inline_budget(run, session.seen > INLINE)) and run.behind <= REPORT:
-            self.update_view(run.sync())
+        big = session.seen > INLINE
+        if not big or not replayable(run.sim):
+            if run.run_on(inline_budget(run, big)) and run.behind <= REPORT:
+                self.update_view(run.sync())
+                return
+            # The rest of the engine's work, and feeding the views what it made (a slice
+            # of whole instants per turn: the lanes never see half an instant), in a job.
+            job = Job(JobKind.END, run, None, expected=self.expected, reached=run.now)
+            job.private = False
+            self._start(job)
             return
-        # The rest of the engine's work, and feeding the views what it made (a slice of
-        # whole instants per turn: the lanes never see half an instant), go on in a job.
-        self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
+        # A big simulated run: the engine to its end, and a run of the same history fed up
+        # to there, both on a worker; the screen shows the new run once it is complete.
+        with run.lock:
+            run.catch_up()  # a stalled run ends as hung where the playhead stands
+        again = run.replay_from_start()
+        self._start(Job(JobKind.END, again, None, expected=self.expected, reached=run.now))
 
     def resimulate(
         self,
@@ -179,7 +190,7 @@ class Background(_Base):
         job = message.job
         if job is not self.job:
             return
-        if job.kind is JobKind.END and job.run is not None:
+        if not job.private and job.run is not None:
             run = job.run
             self.update_view(run.sync(run.whole_instants(min(message.upto, run.seen + REPORT))))
         else:
@@ -191,7 +202,7 @@ class Background(_Base):
             return
         if job.error is not None:
             self.notify(f"{job.kind.value} failed: {job.error}", severity="error", markup=False)
-        if job.kind is JobKind.END and job.run is not None:
+        if not job.private and job.run is not None:
             run = job.run
             if run.behind > REPORT:
                 # Feed a slice per turn of the event loop, keys in between.
