@@ -50,29 +50,37 @@ class Sample:
 
 def sleep_scenario(coroutines: int, sleeps: int) -> Scenario:
     """``asyncio.gather`` of N coroutines, each ``for _ in range(k): await sleep(0.01)``."""
-    return Scenario.model_validate({
-        "name": "bench-sleep",
-        "program": {"model": "asyncio", "collect": "gather"},
-        "tasks": [{
-            "name": "sleeper",
-            "repeat": coroutines,
-            "steps": [{"repeat": sleeps, "steps": [{"sleep": "10ms"}]}],
-        }],
-    })
+    return Scenario.model_validate(
+        {
+            "name": "bench-sleep",
+            "program": {"model": "asyncio", "collect": "gather"},
+            "tasks": [
+                {
+                    "name": "sleeper",
+                    "repeat": coroutines,
+                    "steps": [{"repeat": sleeps, "steps": [{"sleep": "10ms"}]}],
+                }
+            ],
+        }
+    )
 
 
 def gil_scenario() -> Scenario:
     """Four threads, each 1 s of pure-Python work in ten 100 ms steps, 5 ms switch interval."""
-    return Scenario.model_validate({
-        "name": "bench-gil",
-        "machine": {"cores": 4, "switch_interval": "5ms"},
-        "program": {"model": "threads", "max_workers": 4, "collect": "map"},
-        "tasks": [{
-            "name": "spin",
-            "repeat": 4,
-            "steps": [{"repeat": 10, "steps": [{"cpu": "100ms"}]}],
-        }],
-    })
+    return Scenario.model_validate(
+        {
+            "name": "bench-gil",
+            "machine": {"cores": 4, "switch_interval": "5ms"},
+            "program": {"model": "threads", "max_workers": 4, "collect": "map"},
+            "tasks": [
+                {
+                    "name": "spin",
+                    "repeat": 4,
+                    "steps": [{"repeat": 10, "steps": [{"cpu": "100ms"}]}],
+                }
+            ],
+        }
+    )
 
 
 def run_concsim(scenario: Scenario, span: float | None = None) -> Sample:
@@ -147,8 +155,13 @@ def best_of(repeats: int, run: Callable[[], Sample], *, gc_on: bool) -> Sample:
             gc.enable()
         gc.collect()
     first = samples[0]
-    return Sample(min(s.wall for s in samples), min(s.cpu for s in samples), first.events,
-                  first.work, first.tenths)
+    return Sample(
+        min(s.wall for s in samples),
+        min(s.cpu for s in samples),
+        first.events,
+        first.work,
+        first.tenths,
+    )
 
 
 def repeated(times: int, run: Callable[[], Sample]) -> Callable[[], Sample]:
@@ -156,8 +169,12 @@ def repeated(times: int, run: Callable[[], Sample]) -> Callable[[], Sample]:
 
     def many() -> Sample:
         runs = [run() for _ in range(times)]
-        return Sample(sum(r.wall for r in runs), sum(r.cpu for r in runs),
-                      sum(r.events for r in runs), sum(r.work for r in runs))
+        return Sample(
+            sum(r.wall for r in runs),
+            sum(r.cpu for r in runs),
+            sum(r.events for r in runs),
+            sum(r.work for r in runs),
+        )
 
     return many
 
@@ -167,26 +184,39 @@ def repeated(times: int, run: Callable[[], Sample]) -> Callable[[], Sample]:
 
 def head_to_head(coroutines: int, sleeps: int, repeats: int, gc_on: bool) -> None:
     total = coroutines * sleeps
-    print(f"\nHead to head: {coroutines:,} coroutines x {sleeps:,} sleeps of 10 ms "
-          f"= {total:,} simulated sleeps")
-    print(f"  {'':9}{'wall s':>8}{'cpu s':>8}{'sleeps/s':>11}{'events':>10}{'events/s':>11}"
-          f"{'heap/s':>11}")
+    print(
+        f"\nHead to head: {coroutines:,} coroutines x {sleeps:,} sleeps of 10 ms "
+        f"= {total:,} simulated sleeps"
+    )
+    print(
+        f"  {'':9}{'wall s':>8}{'cpu s':>8}{'sleeps/s':>11}{'events':>10}{'events/s':>11}"
+        f"{'heap/s':>11}"
+    )
     theirs = best_of(repeats, lambda: run_simpy(coroutines, sleeps), gc_on=gc_on)
     scenario = sleep_scenario(coroutines, sleeps)
     ours = best_of(repeats, lambda: run_concsim(scenario), gc_on=gc_on)
     floor = best_of(repeats, lambda: run_floor(coroutines, sleeps), gc_on=gc_on)
-    rows = (("SimPy", theirs, theirs.events), ("concsim", ours, ours.work),
-            ("floor", floor, floor.work))
+    rows = (
+        ("SimPy", theirs, theirs.events),
+        ("concsim", ours, ours.work),
+        ("floor", floor, floor.work),
+    )
     for name, got, work in rows:
-        print(f"  {name:9}{got.wall:8.3f}{got.cpu:8.3f}{total / got.wall:11,.0f}"
-              f"{got.events:10,}{got.events / got.wall:11,.0f}{work / got.wall:11,.0f}")
+        print(
+            f"  {name:9}{got.wall:8.3f}{got.cpu:8.3f}{total / got.wall:11,.0f}"
+            f"{got.events:10,}{got.events / got.wall:11,.0f}{work / got.wall:11,.0f}"
+        )
     ratio, cpu_ratio = theirs.wall / ours.wall, theirs.cpu / ours.cpu
     verdict = "meets" if ratio >= TARGET else "is BELOW"
-    print(f"  concsim sleeps/s / SimPy sleeps/s: {ratio:.3f}x wall, {cpu_ratio:.3f}x cpu "
-          f"-> {verdict} the {TARGET}x target (needs <= {theirs.wall / TARGET * 1e3:.0f} ms)")
-    print(f"  floor (bare heapq loop) / SimPy: {theirs.wall / floor.wall:.3f}x wall, "
-          f"{theirs.cpu / floor.cpu:.3f}x cpu, {floor.cpu / total * 1e6:.2f} us cpu per sleep "
-          f"(SimPy {theirs.cpu / total * 1e6:.2f}, concsim {ours.cpu / total * 1e6:.2f})")
+    print(
+        f"  concsim sleeps/s / SimPy sleeps/s: {ratio:.3f}x wall, {cpu_ratio:.3f}x cpu "
+        f"-> {verdict} the {TARGET}x target (needs <= {theirs.wall / TARGET * 1e3:.0f} ms)"
+    )
+    print(
+        f"  floor (bare heapq loop) / SimPy: {theirs.wall / floor.wall:.3f}x wall, "
+        f"{theirs.cpu / floor.cpu:.3f}x cpu, {floor.cpu / total * 1e6:.2f} us cpu per sleep "
+        f"(SimPy {theirs.cpu / total * 1e6:.2f}, concsim {ours.cpu / total * 1e6:.2f})"
+    )
 
 
 def gil_model(repeats: int, gc_on: bool) -> None:
@@ -194,19 +224,26 @@ def gil_model(repeats: int, gc_on: bool) -> None:
     one = run_concsim(scenario)
     times = max(1, int(0.2 / max(one.wall, 1e-6)))  # about 0.2 s per sample
     best = best_of(repeats, repeated(times, lambda: run_concsim(scenario)), gc_on=gc_on)
-    print(f"\nGIL-contended threads: 4 threads x 1 s cpu, switch interval 5 ms: "
-          f"{one.events:,} events, {one.work:,} heap work per run")
-    print(f"  {best.events / best.wall:,.0f} events/s wall, {best.events / best.cpu:,.0f} cpu; "
-          f"{best.wall / times * 1e3:.1f} ms per run")
+    print(
+        f"\nGIL-contended threads: 4 threads x 1 s cpu, switch interval 5 ms: "
+        f"{one.events:,} events, {one.work:,} heap work per run"
+    )
+    print(
+        f"  {best.events / best.wall:,.0f} events/s wall, {best.events / best.cpu:,.0f} cpu; "
+        f"{best.wall / times * 1e3:.1f} ms per run"
+    )
 
 
-def scaling(sizes: list[tuple[int, int, int]], gc_on: bool, title: str, *,
-            time_tenths: bool = False) -> None:
+def scaling(
+    sizes: list[tuple[int, int, int]], gc_on: bool, title: str, *, time_tenths: bool = False
+) -> None:
     """Each size is (coroutines, sleeps, runs); us/event stays flat if growth is linear.
     With ``time_tenths`` the last size is also timed tenth by tenth (run it once)."""
     print(f"\n{title}")
-    print(f"  {'coroutines x sleeps':>20}{'runs':>5}{'events':>11}{'wall s':>8}"
-          f"{'us/event':>9}{'cpu us/ev':>10}")
+    print(
+        f"  {'coroutines x sleeps':>20}{'runs':>5}{'events':>11}{'wall s':>8}"
+        f"{'us/event':>9}{'cpu us/ev':>10}"
+    )
     per_event: list[tuple[float, float]] = []
     tenths: tuple[float, ...] = ()
     for coroutines, sleeps, runs in sizes:
@@ -217,15 +254,21 @@ def scaling(sizes: list[tuple[int, int, int]], gc_on: bool, title: str, *,
         tenths = best.tenths or tenths
         per_event.append((best.wall / best.events * 1e6, best.cpu / best.events * 1e6))
         shape = f"{coroutines:,} x {sleeps:,}"
-        print(f"  {shape:>20}{runs:5}{best.events:11,}{best.wall:8.2f}"
-              f"{per_event[-1][0]:9.2f}{per_event[-1][1]:10.2f}")
+        print(
+            f"  {shape:>20}{runs:5}{best.events:11,}{best.wall:8.2f}"
+            f"{per_event[-1][0]:9.2f}{per_event[-1][1]:10.2f}"
+        )
     (wall_0, cpu_0), (wall_n, cpu_n) = per_event[0], per_event[-1]
-    print(f"  us/event, last row / first row: {wall_n / wall_0:.2f} wall, {cpu_n / cpu_0:.2f} cpu "
-          f"(1.00 = linear)")
+    print(
+        f"  us/event, last row / first row: {wall_n / wall_0:.2f} wall, {cpu_n / cpu_0:.2f} cpu "
+        f"(1.00 = linear)"
+    )
     if tenths:
         shown = " ".join(f"{cost:.1f}" for cost in tenths)
-        print(f"  inside the last run, cpu us/event by tenth of the run: {shown}\n"
-              f"  last tenth / first tenth: {tenths[-1] / tenths[0]:.2f} (1.00 = linear)")
+        print(
+            f"  inside the last run, cpu us/event by tenth of the run: {shown}\n"
+            f"  last tenth / first tenth: {tenths[-1] / tenths[0]:.2f} (1.00 = linear)"
+        )
 
 
 def profile(coroutines: int, sleeps: int, top: int) -> None:
@@ -244,8 +287,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="best of N runs (default 3)")
     parser.add_argument("--no-gc", action="store_true", help="disable gc in timed runs")
-    parser.add_argument("--profile", metavar="NxK", nargs="?", const="1000x100",
-                        help="instead, profile N coroutines x K sleeps (default 1000x100)")
+    parser.add_argument(
+        "--profile",
+        metavar="NxK",
+        nargs="?",
+        const="1000x100",
+        help="instead, profile N coroutines x K sleeps (default 1000x100)",
+    )
     parser.add_argument("--top", type=int, default=15, help="rows of the profile")
     args = parser.parse_args()
     if args.profile:
@@ -254,16 +302,25 @@ def main() -> None:
         return
     gc_on, repeats = not args.no_gc, args.repeats
     load = os.getloadavg()[0]
-    print(f"concsim engine benchmark: Python {platform.python_version()}, SimPy "
-          f"{simpy.__version__}, {os.cpu_count()} cores, load {load:.1f} at start, "
-          f"gc {'on' if gc_on else 'off'}, best of {repeats}")
+    print(
+        f"concsim engine benchmark: Python {platform.python_version()}, SimPy "
+        f"{simpy.__version__}, {os.cpu_count()} cores, load {load:.1f} at start, "
+        f"gc {'on' if gc_on else 'off'}, best of {repeats}"
+    )
     head_to_head(1_000, 100, repeats, gc_on)
     gil_model(repeats, gc_on)
     # The 1M-event run takes 10-20 s, so it is run once.
-    scaling([(100, 100, repeats), (100, 1_000, repeats), (100, 10_000, 1)], gc_on,
-            "Scaling with run length: 100 coroutines, ~10k / 100k / 1M events", time_tenths=True)
-    scaling([(100, 100, repeats), (1_000, 10, 1), (2_000, 5, 1)], gc_on,
-            "Scaling with width: the same 10,000 sleeps over 100 / 1,000 / 2,000 coroutines")
+    scaling(
+        [(100, 100, repeats), (100, 1_000, repeats), (100, 10_000, 1)],
+        gc_on,
+        "Scaling with run length: 100 coroutines, ~10k / 100k / 1M events",
+        time_tenths=True,
+    )
+    scaling(
+        [(100, 100, repeats), (1_000, 10, 1), (2_000, 5, 1)],
+        gc_on,
+        "Scaling with width: the same 10,000 sleeps over 100 / 1,000 / 2,000 coroutines",
+    )
 
 
 if __name__ == "__main__":

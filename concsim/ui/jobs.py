@@ -58,6 +58,7 @@ class Job:
     expected: float | None = None  # the run's expected length, for a percentage
     note: str | None = None  # said when the job is done
     reached: float = 0.0  # virtual time the engine has reached (written by the worker)
+    drawn: float | None = None  # share of the events fed to a private run's views, once made
     error: str | None = None
     make: Callable[[], Run] | None = None
     then: Callable[[Run], None] | None = None  # given the run instead of adopting it
@@ -70,6 +71,8 @@ class Job:
     @property
     def progress(self) -> str:
         """``running to the end 45%`` or ``stepping back, t 1.2s of 2.5s``."""
+        if self.drawn is not None:
+            return f"{self.kind.value}, drawing {min(0.99, self.drawn):.0%}"
         goal = self.target if self.target is not None else self.expected
         if goal:
             share = min(0.99, self.reached / goal)
@@ -113,7 +116,9 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
             job.run = job.make()
         run = job.run
         while not job.cancelled.is_set():
-            stop = _stop(job, event_budget(run, REPORT))
+            # A private run's views are fed off screen: report progress every 0.1 s.
+            report = time_budget(0.1, time.perf_counter) if private else None
+            stop = _stop(job, report or event_budget(run, REPORT))
             if job.target is None:
                 done = run.run_on(stop) and (not private or run.feed(stop))
             elif private:
@@ -122,6 +127,8 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
                 done = run.advance(job.target, stop)
             # Where the engine stands (to the end), or the views (to a target).
             job.reached = run.sim.now if job.target is None else min(run.sim.now, run.now)
+            if private and run.sim.finished and job.target is None:
+                job.drawn = run.seen / max(1, len(run.sim.events))
             if done:
                 break
             post(JobProgressed(job, len(run.sim.events)))
@@ -163,6 +170,7 @@ class Lookahead:
     run: Run
     turns: Turns = field(default_factory=Turns)
     stopped: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)  # the worker has ended
     error: str | None = None
 
 
@@ -181,6 +189,8 @@ def look_ahead(ahead: Lookahead) -> None:
                 stopped.wait(0.05)
     except Exception as error:  # shown when the view reaches it: nothing is lost
         ahead.error = f"{type(error).__name__}: {error}"
+    finally:
+        ahead.done.set()
 
 
 def measure(

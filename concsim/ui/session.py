@@ -187,8 +187,11 @@ class Session:
         return sim.finished or sim.now > t
 
     def show_made(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
-        """Towards ``t`` over the events the engine has made (``made(t)``): only the
-        playhead moves."""
+        """Towards ``t`` over the events the engine has made so far (a worker runs it
+        ahead): the playhead stops short of the instant the engine is working on."""
+        sim = self.sim
+        if not self.made(t):
+            t = sim.now - 1e-6  # one microsecond short: virtual time counts whole ones
         if self.finished or t <= self.now:
             return []
         return self.run.show(t, budget)

@@ -218,8 +218,10 @@ class RunScreen(SessionActions):
         target = self.session.now + self.speed * min(dt, 0.25)
         budget = lambda: self.clock() > deadline  # noqa: E731
         session = self.session
-        if self.look_ahead() and session.made(target):
-            # A worker runs the engine ahead: only the playhead moves, over events made.
+        ahead = self.ahead if self.look_ahead() else None
+        if ahead is not None and (session.made(target) or not ahead.done.is_set()):
+            # A worker runs the engine ahead: only the playhead moves, over events made
+            # (should the engine lag behind, the playback waits for it).
             self.update_view(session.show_made(target, budget))
         elif self.ahead is not None and self.ahead.error is not None:
             self.playing = False
