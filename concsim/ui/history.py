@@ -1,8 +1,11 @@
 """A run: one simulation and the views' models (timeline, ledger) fed from its events.
 
 A session holds one run at a time; stepping back, rewinding or switching variant builds a
-new run and adopts it. A run can be advanced under a budget, so that one key or one frame
-never does more engine work than it may (the rest waits for the next frame or a job).
+new run and adopts it. A run's playhead (``now``, the first ``seen`` events fed to its
+views) may stand behind its engine: a worker ran the engine ahead, or the run shows again
+a history its engine made before (``replay_from_start``, several runs over one ``Made``).
+Engine work and feeding both go under a budget, so that one key or one frame never does
+more than it may (the rest waits for the next frame or a job).
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ class Run:
         it runs out and stop the playhead at the last one fed."""
         events = self.sim.events
         count, start = len(events), self.seen
-        end = bisect_right(_Times(events), t, start, count)
+        end = bisect_right(Times(events), t, start, count)
         if budget is not None:
             upto = start
             while upto < end:  # at least one slice: a frame always moves on
@@ -214,14 +217,16 @@ class Run:
             sim.advance(self.now)
 
 
-class _Times(Sequence[float]):
-    """The events' times as a sequence, for ``bisect`` (they never decrease)."""
+class Times(Sequence[float]):
+    """The times of the first ``count`` events (default: all) as a sequence, for ``bisect``
+    (they never decrease)."""
 
-    def __init__(self, events: Sequence[Event]) -> None:
+    def __init__(self, events: Sequence[Event], count: int | None = None) -> None:
         self.events = events
+        self.size = count
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.events) if self.size is None else self.size
 
     def __getitem__(self, index: Any) -> Any:
         return self.events[index].t

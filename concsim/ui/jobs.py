@@ -1,14 +1,15 @@
-"""Work too long for one frame, done on a worker thread: running to the end, re-simulating.
+"""Work too long for one frame, done on a worker thread: running to the end, showing a
+history again, simulating again, and running the engine ahead of the playhead.
 
-A job owns one ``Run``'s simulation while it lasts; the screen neither steps nor reads that
-engine meanwhile. Running to the end drives the session's own run: the worker reports how
-many events exist so far, and the screen feeds them to its views a slice at a time, so the
-lanes grow as the run goes on. A re-simulation (step back, rewind, another variant or seed)
-builds a new run the screen cannot see yet: the worker feeds its views too, and the screen
-adopts the whole run when the job is done. Either way the engine makes the same calls in
-the same order as the synchronous path (``Run.advance``, ``Run.run_on``), so the events are
-the same, and keys are answered while it works: the worker holds the GIL only between
-CPython's switch intervals (5 ms).
+Most jobs make a private run the screen cannot see yet (step back, rewind, end and a fault
+on a big simulated run, another variant or seed): the worker runs its engine and feeds its
+views, and the screen adopts the whole run when the job is done. Running a live program to
+its end drives the session's own run instead: the worker reports how many events exist so
+far, and the screen feeds them to its views a slice at a time. While a big run plays,
+``look_ahead`` runs its engine ahead of the playhead. Every piece of engine work goes
+through the run's ``Made``, under its lock, in the same calls and order as the synchronous
+path, so the events are the same; and the workers sleep through the view's claims
+(``concsim.ui.turns``), so keys are answered while they work.
 """
 
 from __future__ import annotations

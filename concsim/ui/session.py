@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from concsim.events import Event, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
-from concsim.ui.history import Run, replayable
+from concsim.ui.history import Run, Times, replayable
 from concsim.ui.ledger import Ledger
 from concsim.ui.timeline import Timeline
 
@@ -226,7 +226,7 @@ class Session:
         if not seen:
             return None
         latest = events[seen - 1].t if latest is None else latest
-        index = bisect_left(_Times(events, seen), latest)  # the first at ``latest`` or later
+        index = bisect_left(Times(events, seen), latest)  # the first at ``latest`` or later
         return events[index - 1].t if index > 0 else None
 
     def step_back(self) -> bool:
@@ -303,20 +303,6 @@ class Session:
 
     def replay(self) -> Replay:
         return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
-
-
-class _Times(Sequence[float]):
-    """The events' times as a sequence, for ``bisect`` (they never decrease)."""
-
-    def __init__(self, events: Sequence[Event], count: int) -> None:
-        self.events = events
-        self.size = count
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.events[index].t
 
 
 def elapsed_by_variant(

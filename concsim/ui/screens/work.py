@@ -1,9 +1,11 @@
 """The run screen's background work: short work here and now, long work on a worker thread.
 
 A key that may cost more than a frame (``end``, a step back, a rewind, a new variant or
-seed on a big run) first works here for up to ``INLINE`` events; if that is not enough, the
-same run carries on in a job (``concsim.ui.jobs``) and the status bar shows its progress.
-Small scenarios therefore behave exactly as if everything were synchronous.
+seed on a big run) first works here within ``inline_budget`` (``INLINE`` events, and on a
+run past that many no more than 4 ms); if that is not enough, the same run carries on in a
+job (``concsim.ui.jobs``) and the status bar shows its progress. Small scenarios therefore
+behave exactly as if everything were synchronous. While a big simulated run plays, a worker
+runs its engine ahead of the playhead (``look_ahead``).
 """
 
 from __future__ import annotations
