@@ -70,3 +70,19 @@ async def test_a_big_runs_trace_is_written_on_a_worker(tmp_path: Path) -> None:
         ]
         assert json.loads(path.read_text(encoding="utf-8")) == chrome_trace(events, now=0.05)
     assert app._exception is None
+
+
+@sync
+async def test_a_key_claims_the_interpreter_for_the_view(tmp_path: Path) -> None:
+    """Each key claims KEY_TURN (60 ms) from its arrival: workers sleep through it."""
+    import time
+
+    from concsim.ui.turns import KEY_TURN
+
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        before = time.perf_counter()
+        await pilot.press(".")
+        assert app.turns.until >= before + KEY_TURN
+    assert app._exception is None

@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -20,7 +19,7 @@ from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
-from concsim.ui.turns import KEY_TURN, Turns
+from concsim.ui.turns import Turns
 
 
 class ConcsimApp(App[int]):
@@ -79,11 +78,6 @@ class ConcsimApp(App[int]):
             timeout=seconds * self.toast_scale,
             markup=markup,
         )
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
-        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.widgets import Footer
 
 from concsim.events import Event
@@ -25,7 +25,7 @@ from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.session import Session, elapsed_by_variant
-from concsim.ui.turns import FRAME_TURN
+from concsim.ui.turns import FRAME_TURN, KEY_TURN
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -184,6 +184,9 @@ class RunScreen(SessionActions):
         log.border_title = f"events of {message.row_id}" if self.filter_log else "events"
         if self.filter_log:
             log.rebuild(self.session.events, self.session.seen, self._log_filter())
+
+    def on_key(self, event: Key) -> None:
+        self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
 
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= _WIDE
