@@ -20,6 +20,7 @@ from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
+from concsim.ui.turns import Turns
 
 
 class ConcsimApp(App[int]):
@@ -57,6 +58,7 @@ class ConcsimApp(App[int]):
         self.keymap = keymap
         self.keymap_problem = keymap_problem
         self.replay_dir = replay_dir
+        self.turns = Turns()  # the view's claims on the interpreter, honoured by workers
         if theme and theme in self.available_themes:
             self.theme = theme
 
