@@ -93,10 +93,11 @@ def test_the_real_app_steps_injects_saves_and_quits(terminal: Terminal, tmp_path
     terminal.wait_for("t 500ms")
     terminal.press(",")
     terminal.wait_for("Back to 0")
+    terminal.wait_for("\N{MULTIPLICATION SIGN}1/8")  # 0.5 s of virtual time plays in 4 s
     terminal.press("]")
-    terminal.wait_for("\N{MULTIPLICATION SIGN}0.5")
+    terminal.wait_for("\N{MULTIPLICATION SIGN}1/4")
     terminal.press("[", "[")
-    terminal.wait_for("\N{MULTIPLICATION SIGN}0.125")
+    terminal.wait_for("\N{MULTIPLICATION SIGN}1/16")
     terminal.press("Down", "Down", "f")
     terminal.wait_for("Injected fail on request-1")
     terminal.wait_for("faults · x removes")
