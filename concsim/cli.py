@@ -313,6 +313,11 @@ def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
     help="Folder for one replay file per outcome.",
 )
 @click.option("--no-save", is_flag=True, help="Write no replay files.")
+@click.option(
+    "--shrink",
+    is_flag=True,
+    help="Reduce the gravest outcome's first seed to the fewest deviations that give it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The histogram as JSON.")
 def explore(
     target: str,
@@ -324,6 +329,7 @@ def explore(
     until: str | None,
     save: str,
     no_save: bool,
+    shrink: bool,
     as_json: bool,
 ) -> None:
     """Run TARGET with many seeds; group the runs by outcome and grade each with expect:.
@@ -347,6 +353,7 @@ def explore(
             injections=[_parse_injection(text) for text in injections],
             until=None if until is None else Verdict(until),
             save=None if no_save else Path(save),
+            shrink=shrink,
             as_json=as_json,
             echo=click.echo,
         )

@@ -225,3 +225,51 @@ def test_the_updates_lost_are_counted_exactly_whatever_the_seed() -> None:
         ledger.feed(list(events))
         value, lost = ledger.shared["counter"]
         assert lost == 400 - value, seed
+
+
+def test_a_seed_shrinks_to_the_fewest_deviations_that_still_give_its_outcome(race: Path) -> None:
+    """ddmin over the run's draws: the shrunk schedule gives the same outcome, and without
+    any one of its deviations the outcome changes (1-minimal)."""
+    from concsim.explore.samples import facets
+    from concsim.explore.schedule import AS_WRITTEN, shrink_seed, simulate
+
+    sc = load_scenario(race)
+    as_written = facets(outcome(simulate(sc, None, (), 0, {})[0]))
+    seed = next(s for s in range(50) if facets(outcome(Simulation(sc, seed=s).run())) != as_written)
+    target = facets(outcome(Simulation(sc, seed=seed).run()))
+    shrunk = shrink_seed(sc, None, (), seed)
+    assert shrunk.complete and shrunk.drawn == 240 and 1 <= len(shrunk.schedule) < 240
+    assert facets(outcome(simulate(sc, None, (), seed, shrunk.schedule)[0])) == target
+    for index in shrunk.schedule:
+        fewer = {i: v for i, v in shrunk.schedule.items() if i != index}
+        assert facets(outcome(simulate(sc, None, (), seed, fewer)[0])) != target
+    assert all(value != AS_WRITTEN for value in shrunk.schedule.values())
+    assert any("than written" in line for line in shrunk.words)
+
+
+def test_a_recorded_seed_replays_byte_for_byte() -> None:
+    """The draws recorded from a seed, replayed as a schedule, give the seed's own run."""
+    from concsim.explore.schedule import deviations, simulate
+
+    sc = load_scenario(find_scenario("race-lost-update"))
+    plain = [event.to_dict() for event in Simulation(sc, seed=5).run()]
+    events, drawn = simulate(sc, None, (), 5)
+    assert [event.to_dict() for event in events] == plain
+    again, _ = simulate(sc, None, (), 5, deviations(drawn))
+    assert [event.to_dict() for event in again] == plain
+
+
+def test_cli_shrink_says_the_deviations_in_words(race: Path) -> None:
+    _, out, _ = invoke(
+        "explore", str(race), "--runs", "8", "--jobs", "1", "--no-save", "--shrink"
+    )
+    shrunk = next(line for line in out.splitlines() if line.startswith("shrunk seed "))
+    assert "deviation" in shrunk and "draws from the schedule as written" in shrunk
+    assert "than written" in out
+    data = json.loads(
+        invoke(
+            "explore", str(race), "--runs", "8", "--jobs", "1", "--no-save", "--shrink", "--json"
+        )[1]
+    )
+    assert data["shrunk"]["grade"] in ("forbidden", "unexpected", "interesting")
+    assert data["shrunk"]["deviations"] and data["shrunk"]["complete"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 
 from concsim.durations import format_time
@@ -42,7 +43,10 @@ class Simulation:
         seed: int | None = None,
         injections: Iterable[Injection] = (),
         max_events: int = DEFAULT_MAX_EVENTS,
+        rng: random.Random | None = None,
     ) -> None:
+        """``rng``: the run's random numbers, instead of ``random.Random(seed)`` (a shrunk
+        run replays its draws from one, see concsim.explore.schedule)."""
         self.source = scenario
         self.max_events = max_events
         self.exhausted: str | None = None
@@ -51,6 +55,8 @@ class Simulation:
         self.scenario = scenario.variant(variant)
         self.seed = scenario.seed if seed is None else seed
         world = self.world = World(self.scenario, self.seed)
+        if rng is not None:
+            world.rng = rng
         runtime = self.runtime = Runtime(world, Interpreter(world))
         runtime.interp.max_steps = max_events
         program = self.scenario.program

@@ -10,7 +10,14 @@ from pathlib import Path
 from rich.console import Console
 
 from concsim.engine import Injection
-from concsim.explore.report import histogram_text, save_replays, to_json
+from concsim.explore.report import (
+    histogram_text,
+    save_replays,
+    shrink_gravest,
+    shrunk_json,
+    shrunk_text,
+    to_json,
+)
 from concsim.explore.runner import Exploration, explore
 from concsim.explore.samples import Verdict
 from concsim.scenario.checks import injection_problem
@@ -33,6 +40,7 @@ def explore_command(
     until: Verdict | None,
     save: Path | None,
     as_json: bool,
+    shrink: bool = False,
     echo: Callable[..., None],
 ) -> int:
     """Explore, print the histogram (or JSON), write the replays; the exit status."""
@@ -67,10 +75,17 @@ def explore_command(
     # A file is stored by its path (relative to the replay), a bundled scenario by its name.
     source = str(path) if Path(target).exists() else target
     replays = save_replays(found, source, save) if save is not None else {}
+    shrunk = shrink_gravest(found) if shrink else None
     if as_json:
-        echo(json.dumps(to_json(found, replays), indent=2))
+        data = to_json(found, replays)
+        if shrink:
+            data["shrunk"] = None if shrunk is None else shrunk_json(*shrunk)
+        echo(json.dumps(data, indent=2))
     else:
-        Console(highlight=False, soft_wrap=True).print(histogram_text(found, replays))
+        console = Console(highlight=False, soft_wrap=True)
+        console.print(histogram_text(found, replays))
+        if shrink:
+            console.print(shrunk_text(found, shrunk))
     return EXIT_FAILS if found.histogram.fails else 0
 
 

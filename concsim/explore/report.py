@@ -13,6 +13,7 @@ from concsim.durations import format_time
 from concsim.explore.histogram import Bar
 from concsim.explore.runner import Exploration
 from concsim.explore.samples import Verdict
+from concsim.explore.schedule import ShrunkRun, shrink_seed
 from concsim.replay import Replay, save_replay
 from concsim.ui.saving import first_free, replay_stem
 
@@ -136,3 +137,54 @@ def save_replays(found: Exploration, source: str, folder: Path) -> dict[int, Pat
 
 def _writer(replay: Replay) -> Callable[[Path], Path]:
     return lambda path: save_replay(path, replay, overwrite=False)
+
+
+GRAVITY = (Verdict.FORBIDDEN, Verdict.UNEXPECTED, Verdict.INTERESTING)
+
+
+def gravest(found: Exploration) -> Bar | None:
+    """The outcome to shrink: the gravest grade there is, and of its outcomes the rarest."""
+    for verdict in GRAVITY:
+        bars = [bar for bar in found.histogram.bars if bar.verdict is verdict]
+        if bars:
+            return min(bars, key=lambda bar: (bar.count, bar.seed))
+    return None
+
+
+def shrink_gravest(found: Exploration) -> tuple[Bar, ShrunkRun] | None:
+    bar = gravest(found)
+    if bar is None:
+        return None
+    return bar, shrink_seed(found.scenario, found.variant, found.injections, bar.seed)
+
+
+def shrunk_text(found: Exploration, shrunk: tuple[Bar, ShrunkRun] | None) -> RenderableType:
+    """The shrunk run in words: which deviations it needs, then the updates it lost."""
+    if shrunk is None:
+        return Text("nothing to shrink: no forbidden, unexpected or interesting outcome")
+    bar, run = shrunk
+    count = len(run.schedule)
+    head = Text(f"shrunk seed {run.seed} ", style="bold")
+    head.append(f"({found.histogram.label(bar)}, {bar.verdict.value}): ", style=STYLES[bar.verdict])
+    if count == 0:
+        head.append("the schedule as written gives it; no deviation is needed")
+    else:
+        head.append(
+            f"{count} deviation{'s' if count > 1 else ''} of {run.drawn} draws from the schedule"
+            f" as written, found in {run.runs} runs"
+            + ("" if run.complete else " (out of budget: fewer may do)")
+        )
+    return Group(head, *(Text("  " + line) for line in run.words))
+
+
+def shrunk_json(bar: Bar, run: ShrunkRun) -> dict[str, Any]:
+    return {
+        "seed": run.seed,
+        "label": dict(bar.facets),
+        "grade": bar.verdict.value,
+        "deviations": {str(index): value for index, value in sorted(run.schedule.items())},
+        "draws": run.drawn,
+        "runs": run.runs,
+        "complete": run.complete,
+        "words": run.words,
+    }
