@@ -33,6 +33,7 @@ from .executors import Job, ThreadPool
 from .interpreter import TaskResult, once
 from .runtime import Actor, Cancelled, Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
+from .waits import Awaiting, BlockingCall, FutureWait, Hung, IoWait, LockWait, QueueWait
 
 Register = Callable[[Callable[..., None]], Callable[[], None]]
 
@@ -159,7 +160,14 @@ class AsyncioModel:
             )
             raise Cancelled()
 
-    def await_(self, co: Lane, state: LaneState, label: str, register: Register) -> Actor:
+    def await_(
+        self,
+        co: Lane,
+        state: LaneState,
+        label: str,
+        register: Register,
+        wait: Awaiting | LockWait | QueueWait | FutureWait,
+    ) -> Actor:
         """``await`` something not yet done: park until the waker is called."""
         self._cancel_due(co, label)
         waker = co.waker = Waker(self, co)
@@ -167,7 +175,7 @@ class AsyncioModel:
         self.world.set_state(co, state, label)
         self._park(co)
         try:
-            value = yield
+            value = yield wait
         finally:
             co.unblock = None
             unregister()
@@ -199,14 +207,13 @@ class AsyncioModel:
                 if waker is None:
                     waker = co.io_waker = Waker(self, co)
                 co.waker = waker
-                clock.at(clock.now + duration, self._io_done, co, co.epoch)
+                until = clock.now + duration
+                clock.at(until, self._io_done, co, co.epoch)
                 world.set_state(co, LaneState.IO, label)
-                co.in_io = True
                 self._park(co)
                 try:
-                    yield
+                    yield IoWait(until)
                 finally:
-                    co.in_io = False
                     co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
                     if co.waker is waker:
                         co.waker = None
@@ -226,14 +233,10 @@ class AsyncioModel:
         world.release_gil(co, "a blocking call released it")
         world.set_state(co, LaneState.LOOP_BLOCKED, label)
         world.emit(LoopBlocked, task=co.task.name if co.task else co.id, step=label)
-        co.in_io = True
+        wait = BlockingCall(world.clock.now + duration)
         try:
-            if co.hung_io:
-                yield
-            else:
-                yield from world.sleep(co, duration)
+            yield Hung(wait) if co.hung_io else wait  # a hung call has no timer
         finally:
-            co.in_io = False
             co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
     def to_thread(self, co: Lane, duration: int, label: str) -> Actor:
@@ -245,7 +248,7 @@ class AsyncioModel:
         def call(lane: Lane) -> Actor:
             world.release_gil(lane, "it started blocking I/O")
             world.set_state(lane, LaneState.IO, f"to_thread: {label}")
-            yield from world.sleep(lane, duration)
+            yield IoWait(world.clock.now + duration)
 
         def done() -> None:
             state["done"] = True
@@ -259,7 +262,8 @@ class AsyncioModel:
             return _nothing
 
         if not state["done"]:
-            yield from self.await_(co, LaneState.BLOCKED, f"await to_thread({label})", register)
+            what = f"await to_thread({label})"
+            yield from self.await_(co, LaneState.BLOCKED, what, register, Awaiting(what))
 
     # --- tasks --------------------------------------------------------------------------
 
@@ -412,7 +416,7 @@ class AsyncioModel:
 
         while True:
             try:
-                yield from self.await_(lane, LaneState.BLOCKED, label, register)
+                yield from self.await_(lane, LaneState.BLOCKED, label, register, Awaiting(label))
                 return
             except Cancelled:
                 continue  # main() is over: a late cancel of it changes nothing
@@ -436,11 +440,7 @@ class AsyncioModel:
                 world.clock.at(deadline, lambda: self.call_soon(lambda: wake(TIMED_OUT)))
             return unwatch
 
-        co.waiting_timeout = True
-        try:
-            got = yield from self.await_(co, LaneState.BLOCKED, label, register)
-        finally:
-            co.waiting_timeout = False
+        got = yield from self.await_(co, LaneState.BLOCKED, label, register, FutureWait(label))
         if got is TIMED_OUT:
             late = max(0, world.clock.now - deadline) if deadline is not None else 0
             world.emit(TimeoutExpired, waiter=co.id, on=label, late_by=late / 1_000_000)

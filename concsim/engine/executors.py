@@ -22,6 +22,7 @@ from concsim.scenario.pynames import function_name
 from .interpreter import TaskResult
 from .runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from .runtime_core import Runtime
+from .waits import WORK_WAIT, Overhead
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -126,7 +127,7 @@ class Executor:
         self.world.set_state(lane, LaneState.IDLE)
         self.idle.append(lane)
         try:
-            yield
+            yield WORK_WAIT
         finally:
             if lane in self.idle:
                 self.idle.remove(lane)
@@ -269,12 +270,12 @@ class ProcessPool(Executor):
         cost = machine.pickle_overhead + round(kb * machine.pickle_per_kb)
         if cost:
             self.world.set_state(lane, LaneState.PICKLING, label)
-            yield from self.world.sleep(lane, cost)
+            yield Overhead(self.world.clock.now + cost)
 
     def _worker(self, lane: Lane) -> Actor:
         world = self.world
         world.set_state(lane, LaneState.STARTING, "process start")
-        yield from world.sleep(lane, world.machine.process_start)
+        yield Overhead(world.clock.now + world.machine.process_start)
         while True:
             while not self.call_queue:
                 if self.is_shutdown and not self.queue:

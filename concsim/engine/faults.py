@@ -22,6 +22,7 @@ from .executors import ProcessPool
 from .mainprog import MainProgram
 from .runtime import Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime
+from .waits import BlockingCall, FutureWait, IoWait
 
 FAULTS = tuple(kind.value for kind in m.FaultKind)
 
@@ -153,7 +154,7 @@ class Faults:
         main = self.runtime.main_lane
         assert main is not None
         parked = main.waker is not None if self.aio is not None else True
-        if not main.waiting_timeout or not parked:
+        if not isinstance(main.wait, FutureWait) or not parked:
             return "the main program is not waiting for results right now"
         if self.aio is not None:
             assert main.waker is not None
@@ -277,7 +278,7 @@ class Faults:
         if lane is None or not run.started:
             return f"{run.name} has not started yet"
         lane.hung_io = True
-        if lane.in_io and not (
+        if isinstance(lane.wait, IoWait | BlockingCall) and not (
             self.aio is not None and self.aio.is_coroutine(lane) and lane.waker is not None
         ):
             lane.epoch += 1  # its wake-up timer is now stale: the I/O never completes

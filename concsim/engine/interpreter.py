@@ -25,6 +25,7 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
+from .waits import FutureWait, Hung, IoWait, LockWait, QueueWait, Wait
 from .world import World
 
 if TYPE_CHECKING:
@@ -247,14 +248,10 @@ class Interpreter:
         duration = world.jittered(duration)
         world.release_gil(lane, "it started blocking I/O")
         world.set_state(lane, LaneState.IO, label)
-        lane.in_io = True
+        wait = IoWait(world.clock.now + duration)
         try:
-            if lane.hung_io:
-                yield  # never woken by a timer: the I/O hangs
-            else:
-                yield from world.sleep(lane, duration)
+            yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
         finally:
-            lane.in_io = False
             lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
     def raise_in(
@@ -306,12 +303,9 @@ class Interpreter:
             world.emit(LockAcquired, lane=lane.id, lock=name)
             return
         world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
-        lane.waiting_lock = name
-        self._detect_deadlock(lane)
-        try:
-            yield from self.block(lane, label, self._register(lock.waiters, lane))
-        finally:
-            lane.waiting_lock = None
+        wait = LockWait(name)
+        self._detect_deadlock(lane, wait)
+        yield from self.block(lane, label, self._register(lock.waiters, lane), wait)
         # release() handed the lock straight to this lane
         yield from world.ensure_gil(lane)
 
@@ -330,12 +324,12 @@ class Interpreter:
         else:
             lock.holder = None
 
-    def _detect_deadlock(self, start: Lane) -> None:
+    def _detect_deadlock(self, start: Lane, wait: Wait | None) -> None:
+        """Follow lock -> holder -> the lock it waits for, back to ``start``?"""
         cycle: list[str] = [start.id]
-        lane: Lane | None = start
         seen: set[str] = set()
-        while lane is not None and lane.waiting_lock is not None:
-            lock = self.locks[lane.waiting_lock]
+        while isinstance(wait, LockWait):
+            lock = self.locks[wait.lock]
             holder = lock.holder
             cycle += [lock.name]
             if holder is None or holder.id in seen:
@@ -345,7 +339,9 @@ class Interpreter:
                 self.world.emit(DeadlockDetected, cycle=tuple(cycle))
                 return
             seen.add(holder.id)
-            lane = holder
+            wait = holder.wait  # not running now, so exactly where it is parked
+            if isinstance(wait, Hung):
+                wait = wait.of
 
     # --- queues -------------------------------------------------------------------------
 
@@ -354,7 +350,7 @@ class Interpreter:
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
         while queue.maxsize and len(queue.items) >= queue.maxsize and not queue.getters:
-            yield from self.block(lane, label, self._register(queue.putters, lane))
+            yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
             yield from world.ensure_gil(lane)
         world.emit(QueuePut, lane=lane.id, queue=name, value=value)
         if queue.getters:
@@ -375,7 +371,9 @@ class Interpreter:
                 _, wake = queue.putters.popleft()
                 wake(None)
             return value
-        got = yield from self.block(lane, label, self._register(queue.getters, lane))
+        got = yield from self.block(
+            lane, label, self._register(queue.getters, lane), QueueWait(name)
+        )
         yield from world.ensure_gil(lane)
         return got[1]
 
@@ -402,20 +400,20 @@ class Interpreter:
         lane: Lane,
         label: str,
         register: Callable[[Callable[[Any], None]], Callable[[], None]],
-        state: LaneState = LaneState.BLOCKED,
+        wait: LockWait | QueueWait | FutureWait,
     ) -> Actor:
         """Wait until the waker handed to ``register`` is called; return what it was given."""
         if self.aio is not None and self.aio.is_coroutine(lane):
-            value = yield from self.aio.await_(lane, state, label, register)
+            value = yield from self.aio.await_(lane, LaneState.BLOCKED, label, register, wait)
             return value
         world = self.world
         world.release_gil(lane, f"it blocked on {label}")
-        world.set_state(lane, state, label)
+        world.set_state(lane, LaneState.BLOCKED, label)
         if lane.hung_io:
-            yield  # hung: this wait is never registered, so nothing ever ends it
+            yield Hung(wait)  # this wait is never registered, so nothing ever ends it
         unregister = lane.unblock = once(register(world.waker(lane)))
         try:
-            value = yield
+            value = yield wait
         finally:
             lane.unblock = None
             unregister()

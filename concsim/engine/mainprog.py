@@ -23,6 +23,7 @@ from .exits import traceback_line
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
+from .waits import Overhead
 
 
 class MainProgram:
@@ -137,7 +138,7 @@ class MainProgram:
         world = self.world
         if self.model is m.Model.PROCESSES:
             world.set_state(lane, LaneState.STARTING, "process start")
-            yield from world.sleep(lane, world.machine.process_start)
+            yield Overhead(world.clock.now + world.machine.process_start)
         result: TaskResult = yield from self.runtime.execute(lane, run)
         error = result.error
         if error is not None and self.model is m.Model.THREADS and error.error != "SystemExit":

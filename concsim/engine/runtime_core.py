@@ -23,6 +23,7 @@ from concsim.scenario.model import Model, ReturnWhen, Scenario
 from .exits import system_exit_code, traceback_line
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from .waits import FutureWait
 from .world import World
 
 
@@ -207,11 +208,7 @@ class Runtime:
                 world.clock.at(deadline, wake, TIMED_OUT)
             return unwatch
 
-        lane.waiting_timeout = True
-        try:
-            result = yield from self.interp.block(lane, label, register)
-        finally:
-            lane.waiting_timeout = False
+        result = yield from self.interp.block(lane, label, register, FutureWait(label))
         if result is TIMED_OUT:
             world.emit(TimeoutExpired, waiter=lane.id, on=label)
         return result

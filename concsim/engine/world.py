@@ -1,12 +1,14 @@
 """The simulated machine: lanes as generator actors, the GIL, CPU cores, and event emission.
 
 Scheduling is the heart of the model, so here is how it works. Each lane (a thread, a
-process, a coroutine, the main program) is a generator. It suspends with a bare ``yield``
-after arranging to be woken: a timer on the clock, a place in a waiter queue, or a future's
-callback. Every wake-up carries the lane's ``epoch``; resuming a lane bumps the epoch, so a
-stale wake-up (a timer of an I/O wait that a fault interrupted) is ignored without searching
-the heap. Faults are exceptions thrown into the generator at the point where it waits, which
-is exactly where CPython raises them.
+process, a coroutine, the main program) is a generator. It suspends by yielding what it
+waits for (waits.py: ``IoWait(until)``, ``GilWait()``, ``LockWait(lock)``, ...);
+``resume``, the driver, records that as ``lane.wait`` and starts the timer of a timed wait.
+Waits that others end (a lock, a queue, a future) are woken by the one who ends them. Every
+wake-up carries the lane's ``epoch``; resuming a lane bumps the epoch, so a stale wake-up
+(a timer of an I/O wait that a fault interrupted) is ignored without searching the heap.
+Faults read ``lane.wait`` and throw exceptions into the generator at the point where it
+waits, which is exactly where CPython raises them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
 from .runtime import PREEMPTED, Actor, Gil, Lane, Proc
+from .waits import CORE_WAIT, GIL_WAIT, TIMED, CpuRun, IoWait, NativeRun
 
 # States that, during a ``finally`` block, are shown as the cleanup phase.
 _CLEANUP_SHOWN = frozenset(
@@ -142,17 +145,24 @@ class World:
         self.clock.soon(self.wake, lane, lane.epoch)
 
     def resume(self, lane: Lane, value: Any = None, exc: BaseException | None = None) -> None:
+        """The driver: run ``lane`` until it yields its next wait, record it as ``lane.wait``
+        and start its timer if it is a timed wait of a thread (a coroutine's timers are the
+        event loop's, see ``AsyncioModel.await_io``)."""
         gen = lane.gen
         if gen is None or lane.ended:
             return
         lane.epoch += 1
+        lane.wait = None
         try:
-            if exc is None:
-                gen.send(value)
-            else:
-                gen.throw(exc)
+            wait = gen.send(value) if exc is None else gen.throw(exc)
         except StopIteration:
             lane.gen = None
+            return
+        lane.wait = wait
+        # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait
+        # (``Hung``) and the waits that others end have none.
+        if isinstance(wait, TIMED) and (type(wait) is not IoWait or lane.thread is None):
+            self.clock.at(wait.until, self.wake, lane, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
         if lane.epoch == epoch:
@@ -166,11 +176,6 @@ class World:
             self.clock.soon(self.wake, lane, epoch, value)
 
         return wake_soon
-
-    def sleep(self, lane: Lane, duration: int) -> Actor:
-        """Suspend ``lane`` for ``duration`` microseconds (its state is set by the caller)."""
-        self.clock.at(self.clock.now + duration, self.wake, lane, lane.epoch)
-        yield
 
     def kill(self, lane: Lane) -> None:
         """End a lane abruptly: no ``finally`` of the simulated program runs."""
@@ -211,7 +216,7 @@ class World:
         self._wait_interval(gil, thread, thread.gil_wait)
         try:
             while gil.holder is not thread:
-                yield
+                yield GIL_WAIT
         finally:
             if thread in gil.waiters:
                 gil.waiters.remove(thread)
@@ -241,9 +246,10 @@ class World:
             return  # never so: a released GIL passes straight to the first waiter
         if gil.switches == switches:
             gil.drop_requested = True
-            if holder.in_cpu:
+            running = self._running_on(holder)
+            if type(running.wait) is CpuRun:
                 # The holder is mid-way through Python code: it stops at the next check.
-                self.resume(self._running_on(holder), PREEMPTED)
+                self.resume(running, PREEMPTED)
         if gil.holder is not thread and thread in gil.waiters:
             self._wait_interval(gil, thread, wait)  # still waiting: another interval
 
@@ -275,7 +281,7 @@ class World:
         self.core_waiters.append((lane, lane.epoch))
         self.set_state(lane, LaneState.CORE_WAIT, lane.step)
         try:
-            yield
+            yield CORE_WAIT
         finally:
             self.core_waiters = deque(w for w in self.core_waiters if w[0] is not lane)
 
@@ -290,19 +296,15 @@ class World:
 
     def cpu(self, lane: Lane, duration: int, label: str) -> Actor:
         """Pure-Python work: holds the GIL and a core; a waiting thread preempts it."""
-        thread = lane.os_thread
         remaining = duration
         while True:
             yield from self.ensure_gil(lane)
             yield from self._ensure_core(lane)
             self.set_state(lane, LaneState.RUNNING, label)
             started = self.clock.now
-            thread.in_cpu = True
-            self.clock.at(started + remaining, self.wake, lane, lane.epoch)
             try:
-                signal = yield
+                signal = yield CpuRun(started + remaining)
             finally:
-                thread.in_cpu = False
                 remaining -= self.clock.now - started
                 self._release_core()
             if signal is PREEMPTED and remaining > 0:
@@ -316,7 +318,7 @@ class World:
         yield from self._ensure_core(lane)
         self.set_state(lane, LaneState.NATIVE, label)
         try:
-            yield from self.sleep(lane, duration)
+            yield NativeRun(self.clock.now + duration)
         finally:
             self._release_core()
 
