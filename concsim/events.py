@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 
 class LaneKind(StrEnum):
@@ -67,8 +67,6 @@ class Event:
 
     t: float
     seq: int
-
-    kind: ClassVar[str] = "event"
 
     @property
     def why(self) -> str:

@@ -240,9 +240,6 @@ class ProcessPool(Executor):
         self.queue.append(job)
         self._fill_call_queue()
 
-    def _queued_jobs(self) -> list[Job]:
-        return list(self.queue)
-
     def _fill_call_queue(self) -> None:
         world = self.world
         while self.queue and len(self.call_queue) < self.max_workers + 1:
@@ -315,7 +312,6 @@ class ProcessPool(Executor):
         run = lane.task
         world.emit(ProcessKilled, lane=lane.id, task=run.name if run else None)
         world.kill(lane)
-        lane.proc.alive = False
         if run is not None:
             self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
         world.set_state(lane, LaneState.KILLED, run.name if run else None)
@@ -332,7 +328,6 @@ class ProcessPool(Executor):
                 continue
             run = lane.task
             world.kill(lane)
-            lane.proc.alive = False
             if run is not None:
                 self.runtime.kill_task(
                     run, "the broken pool terminated its process", "BrokenProcessPool"

@@ -65,7 +65,6 @@ class Proc:
 
     id: str
     gil: Gil | None
-    alive: bool = True
 
 
 @dataclass(eq=False)
@@ -136,7 +135,6 @@ class TaskRun:
     ended: bool = False
     outcome: str | None = None
     stop_requested: bool = False
-    killed: bool = False
 
     def __post_init__(self) -> None:
         self.future = Future(self)

@@ -275,7 +275,6 @@ class Runtime:
     def kill_task(self, run: TaskRun, reason: str, error: str | None = None) -> None:
         """The task's thread or process vanished mid-run: its finally never runs."""
         lane = run.lane
-        run.killed = True
         if run.spec.cleanup:
             self.world.emit(CleanupSkipped, task=run.name, reason=reason)
         if lane is not None:
