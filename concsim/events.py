@@ -53,6 +53,33 @@ _FINAL_STATES = frozenset(
 )
 
 
+class Outcome(StrEnum):
+    """How a task ended (``TaskEnded.outcome``)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    KILLED = "killed"  # its thread or process vanished: no finally ran
+    NEVER_STARTED = "never_started"
+    HUNG = "hung"  # still running when the program ended
+
+
+class Cleanup(StrEnum):
+    """What became of a task's ``finally`` (``TaskEnded.cleanup``)."""
+
+    RAN = "ran"
+    SKIPPED = "skipped"  # it had one, and a kill skipped it
+    NONE = "none"  # it had none (or never got to it)
+
+
+class MainOutcome(StrEnum):
+    """How the main program ended (``MainEnded.outcome``)."""
+
+    OK = "ok"
+    RAISED = "raised"
+    HUNG = "hung"
+
+
 class FutureState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -246,9 +273,9 @@ class CleanupSkipped(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskEnded(Event):
     task: str
-    outcome: str  # "ok" | "failed" | "cancelled" | "killed" | "never_started" | "hung"
+    outcome: Outcome
     error: str | None = None
-    cleanup: str = "none"  # "ran" | "skipped" | "none"
+    cleanup: Cleanup = Cleanup.NONE
 
     @property
     def why(self) -> str:
@@ -544,7 +571,7 @@ class WarningIssued(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MainEnded(Event):
-    outcome: str  # "ok" | "raised" | "hung"
+    outcome: MainOutcome
     error: str | None
     message: str = ""  # the exception's text, e.g. "3 (of 5) futures unfinished"
 

@@ -18,11 +18,13 @@ from typing import Any
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
+    Cleanup,
     FutureState,
     InterruptDelivered,
     LaneKind,
     LaneState,
     LoopBlocked,
+    Outcome,
     ResultReceived,
     TaskSubmitted,
     TimeoutExpired,
@@ -131,7 +133,7 @@ class AsyncioModel:
             co.gen = None
             self.runtime.settle(run, cancelled=True)
             world.set_state(co, LaneState.CANCELLED, run.name)
-            self.runtime.end(run, "cancelled", "CancelledError", "none")
+            self.runtime.end(run, Outcome.CANCELLED, "CancelledError", Cleanup.NONE)
             return
         if co.pending_error is not None and exc is None:
             exc, co.pending_error = co.pending_error, None

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from concsim.events import (
+    Cleanup,
     ExecutorShutdown,
     LaneKind,
     LaneState,
+    Outcome,
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
@@ -338,7 +340,7 @@ class ProcessPool(Executor):
                 failed.append(run)
                 self.runtime.settle(run, error=error)
                 if not run.started:
-                    self.runtime.end(run, "never_started", "BrokenProcessPool", "none")
+                    self.runtime.end(run, Outcome.NEVER_STARTED, "BrokenProcessPool", Cleanup.NONE)
         self.queue.clear()
         self.call_queue.clear()
         world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from concsim.events import (
+    Cleanup,
     CleanupStarted,
     DeadlockDetected,
     ExceptionRaised,
@@ -62,7 +63,7 @@ class SimQueue:
 class TaskResult:
     value: Any = None
     error: SimError | None = None
-    cleanup: str = "none"
+    cleanup: Cleanup = Cleanup.NONE
     stopped: bool = False  # returned early at a check_stop: reported as cancelled
 
 
@@ -117,7 +118,7 @@ class Interpreter:
                 result.error = error  # an exception in finally replaces the one in flight
             finally:
                 lane.in_cleanup = False
-            result.cleanup = "ran"
+            result.cleanup = Cleanup.RAN
         return result
 
     def run_steps(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from concsim.events import FutureState, LaneKind, LaneState
+from concsim.events import FutureState, LaneKind, LaneState, Outcome
 from concsim.scenario.model import Task
 
 from .waits import Wait
@@ -133,7 +133,7 @@ class TaskRun:
     submitted: bool = False
     started: bool = False
     ended: bool = False
-    outcome: str | None = None
+    outcome: Outcome | None = None
     stop_requested: bool = False
 
     def __post_init__(self) -> None:

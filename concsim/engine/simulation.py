@@ -10,6 +10,7 @@ from concsim.events import (
     LaneKind,
     LaneState,
     MainEnded,
+    MainOutcome,
     RunEnded,
     RunStarted,
     WarningIssued,
@@ -227,7 +228,7 @@ class Simulation:
         if not runtime.main_ended:
             runtime.main_ended = True
             world.set_state(main, LaneState.HUNG, main.step)
-            world.emit(MainEnded, outcome="hung", error=None)
+            world.emit(MainEnded, outcome=MainOutcome.HUNG, error=None)
         elif main.gen is not None:
             world.emit(
                 WarningIssued,
