@@ -3,6 +3,7 @@ or hangs part of a running program, in CPython's terms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from concsim.events import (
@@ -69,6 +70,15 @@ class Faults:
         self.world = runtime.world
         self.main = main
         self.aio = aio
+        self.handlers: dict[m.FaultKind, Callable[[Injection], str | None]] = {
+            m.FaultKind.FAIL: self._fail,
+            m.FaultKind.TIMEOUT: self._timeout,
+            m.FaultKind.CANCEL: self._cancel,
+            m.FaultKind.KILL: self._kill,
+            m.FaultKind.INTERRUPT: self._interrupt,
+            m.FaultKind.HANG: self._hang,
+        }
+        """What each fault does: it takes effect and returns None, or returns why not."""
 
     def apply(self, injection: Injection) -> None:
         world = self.world
@@ -79,7 +89,7 @@ class Faults:
             target=target,
             error=injection.error if fault == "fail" else None,
         )
-        reason = getattr(self, f"_{fault}")(injection)
+        reason = self.handlers[m.FaultKind(fault)](injection)
         if reason:
             world.emit(FaultRefused, fault=fault, target=target, reason=reason)
 

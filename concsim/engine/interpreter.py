@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, assert_never
 
 from concsim.events import (
     Cleanup,
@@ -29,8 +29,31 @@ from .runtime import Actor, Lane, SimError, TaskRun
 from .waits import FutureWait, Hung, IoWait, LockWait, QueueWait, Wait
 from .world import World
 
-if TYPE_CHECKING:
-    from .aio import AsyncioModel
+
+class CoroutineSteps(Protocol):
+    """What the steps need of the asyncio model (aio.AsyncioModel) to run in a coroutine:
+    the few awaits whose shape differs from a thread's. A protocol, so that the steps do
+    not import the model that imports them."""
+
+    loop: Lane
+
+    def is_coroutine(self, lane: Lane) -> bool: ...
+
+    def await_io(self, co: Lane, waits: Sequence[tuple[int, str]], times: int = 1) -> Actor: ...
+
+    def blocking(self, co: Lane, duration: int, label: str) -> Actor: ...
+
+    def to_thread(self, co: Lane, duration: int, label: str) -> Actor: ...
+
+    def await_(
+        self,
+        co: Lane,
+        state: LaneState,
+        label: str,
+        register: Callable[[Callable[..., None]], Callable[[], None]],
+        wait: LockWait | QueueWait | FutureWait,
+    ) -> Actor: ...
+
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -76,7 +99,7 @@ class Interpreter:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.aio: AsyncioModel | None = None
+        self.aio: CoroutineSteps | None = None
         scenario = world.scenario
         self.shared: dict[str, int] = dict(scenario.shared)
         self.locals: dict[tuple[str, str], int] = {}
@@ -138,89 +161,115 @@ class Interpreter:
                     hook()
             yield from self.step(lane, run, step, consumed)
 
-    def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
-        world = self.world
+    def step(self, lane: Lane, run: TaskRun | None, step: m.Step, consumed: list[Any]) -> Actor:
+        """One step of the program's code on ``lane``."""
         # A loop of steps that take no time and record nothing runs inside one piece of
         # clock work, so only a count of the steps themselves can stop it.
         self.steps_run += 1
         if self.steps_run > self.max_steps:
             raise BudgetSpent(f"{self.max_steps} steps")
-        kind = type(step)
         label = self._label(step)
-        if kind is m.SleepStep or kind is m.IoStep:
-            duration = step.sleep if kind is m.SleepStep else step.io
-            aio = self.aio
-            if aio is not None and lane.thread is aio.loop:
-                yield from aio.await_io(lane, ((duration, label),))
+        world = self.world
+        match step:
+            case m.SleepStep() | m.IoStep():
+                yield from self._sleep(lane, step, label)
+            case m.CpuStep():
+                yield from world.cpu(lane, step.cpu, label)
+            case m.NativeStep():
+                yield from world.native(lane, step.native, label)
+            case m.BlockingStep():
+                yield from self._off_the_loop(lane, step.blocking, label, to_thread=False)
+            case m.ToThreadStep():
+                yield from self._off_the_loop(lane, step.to_thread, label, to_thread=True)
+            case m.RaiseStep():
+                yield from world.ensure_gil(lane)
+                self.raise_in(lane, run, step.raise_, step.message, label)
+            case m.AcquireStep():
+                yield from self.acquire(lane, step.acquire, label)
+            case m.ReleaseStep():
+                yield from world.ensure_gil(lane)
+                self.release(lane, step.release)
+            case m.ReadStep():
+                yield from world.ensure_gil(lane)
+                self.read(lane, run, step.read)
+            case m.WriteStep():
+                yield from world.ensure_gil(lane)
+                self.write(lane, run, step.write, step.add)
+            case m.PutStep():
+                yield from self.put(lane, step.put, step.value, label)
+            case m.GetStep():
+                yield from self.get(lane, step.get, label)
+            case m.ConsumeStep():
+                yield from self._consume(lane, run, step, consumed, label)
+            case m.RepeatStep():
+                yield from self._repeat(lane, run, step, consumed)
+            case m.PrintStep():
+                yield from self.write_output(lane, run, [step.print, "\n"], label)
+            case m.LogStep():
+                who = run.name if run is not None else lane.id
+                yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
+            case m.SetStopStep():
+                yield from world.ensure_gil(lane)
+                self.stop_set = True
+            case m.CheckStopStep():
+                yield from world.ensure_gil(lane)
+                if run is not None and (run.stop_requested or self.stop_set):
+                    raise Stopped()
+            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
+                raise AssertionError(f"step {label!r} belongs to the main program's model")
+            case _:
+                assert_never(step)
+
+    def _sleep(self, lane: Lane, step: m.SleepStep | m.IoStep, label: str) -> Actor:
+        """``time.sleep`` or blocking I/O; in a coroutine, ``await asyncio.sleep`` or I/O."""
+        duration = step.sleep if isinstance(step, m.SleepStep) else step.io
+        aio = self.aio
+        if aio is not None and lane.thread is aio.loop:
+            yield from aio.await_io(lane, ((duration, label),))
+        else:
+            yield from self.wait_io(lane, duration, label)
+
+    def _off_the_loop(self, lane: Lane, duration: int, label: str, *, to_thread: bool) -> Actor:
+        """A blocking call, or ``asyncio.to_thread``: in a coroutine they differ, in a
+        thread both are plain blocking I/O."""
+        aio = self.aio
+        if aio is not None and aio.is_coroutine(lane):
+            jittered = self.world.jittered(duration)
+            if to_thread:
+                yield from aio.to_thread(lane, jittered, label)
             else:
-                yield from self.wait_io(lane, duration, label)
-        elif kind is m.CpuStep:
-            yield from world.cpu(lane, step.cpu, label)
-        elif kind is m.NativeStep:
-            yield from world.native(lane, step.native, label)
-        elif kind is m.BlockingStep:
-            if self.aio is not None and self.aio.is_coroutine(lane):
-                yield from self.aio.blocking(lane, world.jittered(step.blocking), label)
-            else:
-                yield from self.wait_io(lane, step.blocking, label)
-        elif kind is m.ToThreadStep:
-            if self.aio is not None and self.aio.is_coroutine(lane):
-                yield from self.aio.to_thread(lane, world.jittered(step.to_thread), label)
-            else:
-                yield from self.wait_io(lane, step.to_thread, label)
-        elif kind is m.RaiseStep:
-            yield from world.ensure_gil(lane)
-            self.raise_in(lane, run, step.raise_, step.message, label)
-        elif kind is m.AcquireStep:
-            yield from self.acquire(lane, step.acquire, label)
-        elif kind is m.ReleaseStep:
-            yield from world.ensure_gil(lane)
-            self.release(lane, step.release)
-        elif kind is m.ReadStep:
-            yield from world.ensure_gil(lane)
-            self.read(lane, run, step.read)
-        elif kind is m.WriteStep:
-            yield from world.ensure_gil(lane)
-            self.write(lane, run, step.write, step.add)
-        elif kind is m.PutStep:
-            yield from self.put(lane, step.put, step.value, label)
-        elif kind is m.GetStep:
-            yield from self.get(lane, step.get, label)
-        elif kind is m.ConsumeStep:
-            while True:
-                item = yield from self.get(lane, step.consume, label)
-                if item is None:
-                    break
-                consumed.append(item)
-                yield from self.run_steps(lane, run, step.each, consumed)
-        elif kind is m.RepeatStep:
-            aio = self.aio
-            waits = self._waits_of(step)
-            if waits and aio is not None and lane.thread is aio.loop:
-                # ``for _ in range(n): await asyncio.sleep(...)``, the inner loop of most
-                # asyncio models: all n rounds park in one generator instead of a new
-                # ``step`` and ``await_io`` generator per await. Nothing between two awaits
-                # changes (no step hooks run inside a repeat), so the events are the same.
-                yield from aio.await_io(lane, waits, step.repeat)
-            else:
-                body = step.steps
-                for _ in range(step.repeat):
-                    for inner in body:
-                        yield from self.step(lane, run, inner, consumed)
-        elif kind is m.PrintStep:
-            yield from self.write_output(lane, run, [step.print, "\n"], label)
-        elif kind is m.LogStep:
-            who = run.name if run is not None else lane.id
-            yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
-        elif kind is m.SetStopStep:
-            yield from world.ensure_gil(lane)
-            self.stop_set = True
-        elif kind is m.CheckStopStep:
-            yield from world.ensure_gil(lane)
-            if run is not None and (run.stop_requested or self.stop_set):
-                raise Stopped()
-        else:  # submit / collect belong to the main program's model
-            raise AssertionError(f"step {label!r} is not a task step")
+                yield from aio.blocking(lane, jittered, label)
+        else:
+            yield from self.wait_io(lane, duration, label)
+
+    def _consume(
+        self, lane: Lane, run: TaskRun | None, step: m.ConsumeStep, consumed: list[Any], label: str
+    ) -> Actor:
+        """``for item in iter(q.get, None): <each>``."""
+        while True:
+            item = yield from self.get(lane, step.consume, label)
+            if item is None:
+                break
+            consumed.append(item)
+            yield from self.run_steps(lane, run, step.each, consumed)
+
+    def _repeat(
+        self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
+    ) -> Actor:
+        """``for _ in range(n): <steps>``."""
+        aio = self.aio
+        waits = self._waits_of(step)
+        if waits and aio is not None and lane.thread is aio.loop:
+            # ``for _ in range(n): await asyncio.sleep(...)``, the inner loop of most
+            # asyncio models: all n rounds park in one generator instead of a new
+            # ``step`` and ``await_io`` generator per await. Nothing between two awaits
+            # changes (no step hooks run inside a repeat), so the events are the same.
+            yield from aio.await_io(lane, waits, step.repeat)
+        else:
+            body = step.steps
+            for _ in range(step.repeat):
+                for inner in body:
+                    yield from self.step(lane, run, inner, consumed)
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))
