@@ -18,7 +18,7 @@ from concsim.events import (
 )
 from concsim.scenario import model as m
 
-from .aio import AsyncioModel
+from .coroutines import AsyncioModel
 from .executors import ProcessPool
 from .mainprog import MainProgram
 from .runtime import Interrupted, Lane, SimError, TaskRun

@@ -18,8 +18,8 @@ from concsim.events import (
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario.model import Model, Scenario
 
-from .aio import AsyncioModel
 from .clock import FAULT
+from .coroutines import AsyncioModel
 from .faults import Faults, Injection
 from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
