@@ -19,7 +19,7 @@ from concsim.events import (
 from concsim.scenario import model as m
 
 from .coroutines import AsyncioModel
-from .executors import ProcessPool
+from .futures import ProcessPool
 from .mainprog import MainProgram
 from .runtime import Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime

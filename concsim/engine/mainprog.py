@@ -18,8 +18,8 @@ from concsim.events import (
 from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
-from .executors import Executor, Job, ProcessPool, ThreadPool
 from .exits import traceback_line
+from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime

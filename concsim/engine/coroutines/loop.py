@@ -23,7 +23,7 @@ from concsim.events import (
     Outcome,
 )
 
-from ..executors import Job, ThreadPool
+from ..futures import Job, ThreadPool
 from ..interpreter import once
 from ..runtime import Actor, Cancelled, Lane
 from ..runtime_core import Runtime
