@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, assert_never
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 from concsim.events import (
     Cleanup,
     CleanupStarted,
-    DeadlockDetected,
-    ExceptionRaised,
     LaneState,
-    LockAcquired,
-    LockReleased,
-    LockWaited,
     OutputWritten,
-    QueueGot,
-    QueuePut,
     SharedRead,
     SharedWritten,
 )
@@ -26,34 +18,10 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
-from .waits import FutureWait, Hung, IoWait, LockWait, QueueWait, Wait
+from .threads.lock import Locks
+from .threads.queue import Queues
+from .waits import Hung, IoWait
 from .world import World
-
-
-class CoroutineSteps(Protocol):
-    """What the steps need of the asyncio model (aio.AsyncioModel) to run in a coroutine:
-    the few awaits whose shape differs from a thread's. A protocol, so that the steps do
-    not import the model that imports them."""
-
-    loop: Lane
-
-    def is_coroutine(self, lane: Lane) -> bool: ...
-
-    def await_io(self, co: Lane, waits: Sequence[tuple[int, str]], times: int = 1) -> Actor: ...
-
-    def blocking(self, co: Lane, duration: int, label: str) -> Actor: ...
-
-    def to_thread(self, co: Lane, duration: int, label: str) -> Actor: ...
-
-    def await_(
-        self,
-        co: Lane,
-        state: LaneState,
-        label: str,
-        register: Callable[[Callable[..., None]], Callable[[], None]],
-        wait: LockWait | QueueWait | FutureWait,
-    ) -> Actor: ...
-
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -64,22 +32,6 @@ class Stopped(SimError):
 
     def __init__(self) -> None:
         super().__init__("Stopped", "the stop event was set")
-
-
-@dataclass(eq=False)
-class SimLock:
-    name: str
-    holder: Lane | None = None
-    waiters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
-
-
-@dataclass(eq=False)
-class SimQueue:
-    name: str
-    maxsize: int
-    items: deque[Any] = field(default_factory=deque)
-    getters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
-    putters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
 
 
 @dataclass
@@ -94,17 +46,14 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter:
+class Interpreter(Locks, Queues):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
-        self.aio: CoroutineSteps | None = None
+        super().__init__(world)
         scenario = world.scenario
         self.shared: dict[str, int] = dict(scenario.shared)
         self.locals: dict[tuple[str, str], int] = {}
-        self.locks: dict[str, SimLock] = {}
-        self.queues = {name: SimQueue(name, q.maxsize) for name, q in scenario.queues.items()}
         self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
         self.stop_set = False  # the program's shared threading.Event
         self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
@@ -304,19 +253,6 @@ class Interpreter:
         finally:
             lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
-    def raise_in(
-        self, lane: Lane, run: TaskRun | None, error: str, message: str, label: str | None
-    ) -> None:
-        self.world.emit(
-            ExceptionRaised,
-            lane=lane.id,
-            task=run.name if run is not None else None,
-            error=error,
-            message=message,
-            step=label,
-        )
-        raise SimError(error, message)
-
     # --- shared variables ---------------------------------------------------------------
 
     def read(self, lane: Lane, run: TaskRun | None, name: str) -> None:
@@ -342,133 +278,6 @@ class Interpreter:
             lost=max(0, before - local),
         )
 
-    # --- locks --------------------------------------------------------------------------
-
-    def acquire(self, lane: Lane, name: str, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        lock = self.locks.setdefault(name, SimLock(name))
-        if lock.holder is None:
-            lock.holder = lane
-            world.emit(LockAcquired, lane=lane.id, lock=name)
-            return
-        world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
-        wait = LockWait(name)
-        self._detect_deadlock(lane, wait)
-        yield from self.block(lane, label, self._register(lock.waiters, lane), wait)
-        # release() handed the lock straight to this lane
-        yield from world.ensure_gil(lane)
-
-    def release(self, lane: Lane, name: str) -> None:
-        world = self.world
-        lock = self.locks.get(name)
-        if lock is None or lock.holder is None:
-            self.raise_in(lane, lane.task, "RuntimeError", "release unlocked lock", None)
-            return
-        world.emit(LockReleased, lane=lane.id, lock=name)
-        if lock.waiters:
-            waiter, wake = lock.waiters.popleft()
-            lock.holder = waiter
-            world.emit(LockAcquired, lane=waiter.id, lock=name)
-            wake(None)
-        else:
-            lock.holder = None
-
-    def _detect_deadlock(self, start: Lane, wait: Wait | None) -> None:
-        """Follow lock -> holder -> the lock it waits for, back to ``start``?"""
-        cycle: list[str] = [start.id]
-        seen: set[str] = set()
-        while isinstance(wait, LockWait):
-            lock = self.locks[wait.lock]
-            holder = lock.holder
-            cycle += [lock.name]
-            if holder is None or holder.id in seen:
-                return
-            cycle.append(holder.id)
-            if holder is start:
-                self.world.emit(DeadlockDetected, cycle=tuple(cycle))
-                return
-            seen.add(holder.id)
-            wait = holder.wait  # not running now, so exactly where it is parked
-            if isinstance(wait, Hung):
-                wait = wait.of
-
-    # --- queues -------------------------------------------------------------------------
-
-    def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        queue = self.queues[name]
-        while queue.maxsize and len(queue.items) >= queue.maxsize and not queue.getters:
-            yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
-            yield from world.ensure_gil(lane)
-        world.emit(QueuePut, lane=lane.id, queue=name, value=value)
-        if queue.getters:
-            getter, wake = queue.getters.popleft()
-            world.emit(QueueGot, lane=getter.id, queue=name, value=value)
-            wake(("item", value))
-        else:
-            queue.items.append(value)
-
-    def get(self, lane: Lane, name: str, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        queue = self.queues[name]
-        if queue.items:
-            value = queue.items.popleft()
-            world.emit(QueueGot, lane=lane.id, queue=name, value=value)
-            if queue.putters:
-                _, wake = queue.putters.popleft()
-                wake(None)
-            return value
-        got = yield from self.block(
-            lane, label, self._register(queue.getters, lane), QueueWait(name)
-        )
-        yield from world.ensure_gil(lane)
-        return got[1]
-
-    @staticmethod
-    def _register(
-        waiters: deque[tuple[Lane, Callable[[Any], None]]], lane: Lane
-    ) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
-        def register(wake: Callable[[Any], None]) -> Callable[[], None]:
-            entry = (lane, wake)
-            waiters.append(entry)
-
-            def unregister() -> None:
-                if entry in waiters:
-                    waiters.remove(entry)
-
-            return unregister
-
-        return register
-
-    # --- blocking, for threads and coroutines alike -------------------------------------
-
-    def block(
-        self,
-        lane: Lane,
-        label: str,
-        register: Callable[[Callable[[Any], None]], Callable[[], None]],
-        wait: LockWait | QueueWait | FutureWait,
-    ) -> Actor:
-        """Wait until the waker handed to ``register`` is called; return what it was given."""
-        if self.aio is not None and self.aio.is_coroutine(lane):
-            value = yield from self.aio.await_(lane, LaneState.BLOCKED, label, register, wait)
-            return value
-        world = self.world
-        world.release_gil(lane, f"it blocked on {label}")
-        world.set_state(lane, LaneState.BLOCKED, label)
-        if lane.hung_io:
-            yield Hung(wait)  # this wait is never registered, so nothing ever ends it
-        unregister = lane.unblock = once(register(world.waker(lane)))
-        try:
-            value = yield wait
-        finally:
-            lane.unblock = None
-            unregister()
-        return value
-
     # --- output -------------------------------------------------------------------------
 
     def write_output(self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str) -> Actor:
@@ -477,17 +286,3 @@ class Interpreter:
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
-
-
-def once(undo: Callable[[], None]) -> Callable[[], None]:
-    """``undo`` that runs at most once: a hang forgets a wait early, and the wait's own
-    ``finally`` (when its generator is closed) must not forget it twice."""
-    done = False
-
-    def run_once() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            undo()
-
-    return run_once

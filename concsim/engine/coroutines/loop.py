@@ -23,8 +23,8 @@ from concsim.events import (
     Outcome,
 )
 
+from ..code import once
 from ..futures import Job, ThreadPool
-from ..interpreter import once
 from ..runtime import Actor, Cancelled, Lane
 from ..runtime_core import Runtime
 from ..waits import Awaiting, BlockingCall, FutureWait, Hung, IoWait, LockWait, QueueWait
