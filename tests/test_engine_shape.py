@@ -87,3 +87,25 @@ def test_every_fault_kind_has_its_handler() -> None:
     )
     sim = Simulation(scenario)
     assert set(sim.faults.handlers) == set(FaultKind)
+
+
+def _sizes() -> tuple[dict[str, int], dict[str, int]]:
+    """Lines per engine module, and per function (``module:name``)."""
+    modules: dict[str, int] = {}
+    functions: dict[str, int] = {}
+    for path in sorted(ENGINE.rglob("*.py")):
+        text = path.read_text()
+        name = _module_name(path)
+        modules[name] = len(text.splitlines())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                functions[f"{name}:{node.name}"] = node.end_lineno - node.lineno + 1
+    return modules, functions
+
+
+def test_no_engine_module_is_over_400_lines_and_no_function_over_60() -> None:
+    modules, functions = _sizes()
+    assert "concsim.engine.driver" in modules and "concsim.engine.driver:resume" in functions
+    assert {name: n for name, n in modules.items() if n > 400} == {}
+    assert {name: n for name, n in functions.items() if n > 60} == {}
