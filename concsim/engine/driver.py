@@ -73,15 +73,26 @@ class Driver:
         self.loop_lane: Lane | None = None  # set by the asyncio model
         self.loop_current: Lane | None = None  # the coroutine the event loop is running
         self._counters: dict[str, int] = {}
+        self._stamp_us = 0  # the instant of the last event, and its time in seconds:
+        self._stamp = 0.0  # the events of one instant share one float (24 B each)
+        self._mirrored: dict[tuple[str, str | None], str] = {}  # the loop's label per step
 
     # --- events -------------------------------------------------------------------------
+
+    def _seconds(self) -> float:
+        """The time of an event at this instant, the same float object for all of them."""
+        now = self.clock.now
+        if now != self._stamp_us:
+            self._stamp_us = now
+            self._stamp = now / 1_000_000
+        return self._stamp
 
     @property
     def now(self) -> float:
         return self.clock.now / 1_000_000
 
     def emit(self, cls: type[Event], **fields: Any) -> None:
-        self.events.append(cls(t=self.clock.now / 1_000_000, seq=len(self.events), **fields))
+        self.events.append(cls(t=self._seconds(), seq=len(self.events), **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -95,7 +106,7 @@ class Driver:
         event = _new(LaneStateChanged)
         _init_state_changed(
             event,
-            t=self.clock.now / 1_000_000,
+            t=self._seconds(),
             seq=len(self.events),
             lane=lane.id,
             state=state,
@@ -110,7 +121,16 @@ class Driver:
             and self.loop_current is lane
             and state in _LOOP_MIRRORED
         ):
-            self.set_state(loop, state, f"{lane.id}: {step}" if step else lane.id)
+            self.set_state(loop, state, self._loop_label(lane, step))
+
+    def _loop_label(self, lane: Lane, step: str | None) -> str:
+        """``co-3: sleep 10ms``: what the loop's lane shows of a coroutine's step, one
+        string per (coroutine, step) however often it runs."""
+        key = (lane.id, step)
+        label = self._mirrored.get(key)
+        if label is None:
+            label = self._mirrored[key] = f"{lane.id}: {step}" if step else lane.id
+        return label
 
     # --- lanes --------------------------------------------------------------------------
 
