@@ -41,7 +41,7 @@ COROUTINE_WAITS = (
 def _check(sim: Simulation, lane: Lane) -> str | None:
     wait = lane.wait
     if lane.gen is None:
-        return None if wait is None or lane.ended else f"{lane.id} ended holding {wait}"
+        return None if wait is None else f"{lane.id} ended holding {wait}"
     if wait is None:
         return None  # created, not yet run
     loop = sim.world.loop_lane

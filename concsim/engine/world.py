@@ -13,7 +13,7 @@ class World(Cores):
     def kill(self, lane: Lane) -> None:
         """End a lane abruptly: no ``finally`` of the simulated program runs."""
         lane.ended = True
-        gen, lane.gen = lane.gen, None
+        gen, lane.gen, lane.wait = lane.gen, None, None
         self.release_gil(lane, "its thread was stopped")
         if gen is not None:
             gen.close()  # runs only the engine's own bookkeeping (waiter queues)
