@@ -87,7 +87,8 @@ class QueueWait(NamedTuple):
 
 class FutureWait(NamedTuple):
     """The main program waiting for results (``result``, ``wait``, ``as_completed``,
-    ``join``, shutdown): the one wait a ``timeout`` fault can end."""
+    ``join``, shutdown) or for a thread it started to run (``Thread.start()``): the one
+    wait a ``timeout`` fault can end."""
 
     label: str
 
