@@ -24,7 +24,7 @@ from concsim.engine.waits import (
     QueueWait,
     WorkWait,
 )
-from concsim.scenario.loader import load_scenario
+from concsim.scenario.loader import load_scenario, load_scenario_text
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 
@@ -78,3 +78,44 @@ def test_every_lane_holds_a_wait_its_kind_may_hold(path: Path) -> None:
                     problems.append(f"t={sim.now:g}: {problem}")
         assert problems == []
     assert seen - {type(None)}  # the lanes did wait for something
+
+
+def test_a_lane_the_os_descheduled_waits_for_a_core_and_keeps_its_gil() -> None:
+    """The OS takes a core from a thread after a 3 ms slice when another waits for one
+    (cores.py, ``_slice_expired``): its ``CpuRun`` or ``NativeRun`` becomes ``CoreWait``,
+    and a thread running Python code keeps its GIL while off its core."""
+    # GIVEN one core, a thread computing in Python and one in C code (no GIL)
+    text = """
+name: sliced
+machine: {cores: 1}
+program: {model: threads, executor: false, collect: join}
+tasks:
+  - {name: py, steps: [{cpu: 20ms}]}
+  - {name: c, steps: [{native: 20ms}]}
+"""
+    sim = Simulation(load_scenario_text(text))
+    gil = sim.world.main_proc.gil
+    assert gil is not None
+    last: dict[str, str] = {}
+    descheduled: list[tuple[int, str, str | None]] = []
+    # WHEN it runs, one piece of work at a time
+    while not sim.finished:
+        sim.advance(1e9, work=1)
+        for lane in sim.world.lanes.values():
+            was, now = last.get(lane.id), type(lane.wait).__name__
+            if was in ("CpuRun", "NativeRun") and now == "CoreWait":
+                holder = gil.holder.id if gil.holder is not None else None
+                descheduled.append((sim.world.clock.now, f"{lane.id} off {was}", holder))
+            last[lane.id] = now
+    # THEN the two take the core in turns, 3 ms each, and thread-1 keeps the GIL
+    assert descheduled == [
+        (13_000, "thread-2 off NativeRun", "thread-1"),
+        (18_000, "thread-2 off NativeRun", "thread-1"),
+        (21_000, "thread-1 off CpuRun", "thread-1"),
+        (24_000, "thread-2 off NativeRun", "thread-1"),
+        (27_000, "thread-1 off CpuRun", "thread-1"),
+        (30_000, "thread-2 off NativeRun", "thread-1"),
+    ]
+    ended = {r.name: r.lane.id for r in sim.runtime.tasks if r.lane is not None}
+    assert ended == {"py": "thread-1", "c": "thread-2"}
+    assert sim.now == pytest.approx(0.04)
