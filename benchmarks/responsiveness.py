@@ -8,9 +8,12 @@ generated with 10,000 tasks, and prints:
   plays, the wall time from the key leaving the "terminal" to the first frame drawn after
   its action ran (median and max). Keys are sent from another thread through the driver,
   as a terminal's input thread does, so a busy event loop delays them as it would a person's.
+- **every other key** of the footer and help (faults, zoom, lanes, log filter, notes,
+  help, variants, seed, save, trace), pressed once each while the run plays.
 - **playback**: frames drawn per second of wall time, and virtual time gained per wall
-  second divided by the speed (1.00 keeps the speed), at the default speed (x1) and at a
-  chosen one.
+  second divided by the speed (1.00 keeps the speed), counted from the frame after space:
+  from a fresh start (the engine runs ahead as the run plays), then after a rewind at
+  several speeds, the slowest playing for several seconds.
 - **End**: wall time from the key to the finished run on screen, and the longest gap
   between two frames meanwhile (a frozen screen shows as a gap as long as the whole wait).
 
@@ -44,6 +47,12 @@ TIMEOUT = 120.0  # seconds a key may take before the benchmark gives up on it
 QUIET = 1.0  # a key whose action changes nothing on screen counts once its action has run
 
 
+def ui_cpu() -> float:
+    """CPU seconds of the UI thread (the main thread, where the app's event loop runs),
+    read from any thread: what the app itself spent, whatever else the machine runs."""
+    return time.clock_gettime(time.pthread_getcpuclockid(threading.main_thread().ident or 0))
+
+
 def generated(tasks: int, folder: Path) -> str:
     """``process-overhead`` with ``tasks`` tasks instead of 1,000: same program, longer run."""
     bundled = next(p for p in bundled_scenarios() if p.stem == "process-overhead").read_text()
@@ -72,7 +81,34 @@ KEYS = {  # what the person presses -> binding id
     "[": "slower",
     "]": "faster",
     "r": "rewind",
+    "up": "lane_up",
+    "down": "lane_down",
+    "f": "fail",
+    "t": "timeout",
+    "c": "cancel",
+    "k": "kill",
+    "h": "hang",
+    "i": "interrupt",
+    "+": "zoom_in",
+    "-": "zoom_out",
+    "0": "zoom_fit",
+    "x": "remove_fault",
+    "v": "next_variant",
+    "V": "prev_variant",
+    "e": "filter_log",
+    "n": "notes",
+    "N": "new_seed",
+    "s": "save",
+    "T": "trace",
+    "?": "help",
+    "escape": "back",
 }
+OTHER_KEYS = [  # every other key of the footer and help, each pressed while the run plays
+    *["down", "up", "+", "-", "0", "e", "e", "n", "n", "?", "escape"],
+    *["down", "f", "x", "t", "x", "c", "x", "k", "x", "h", "x", "i", "x", "up"],
+    *["s", "T", "v", "V", "N"],
+]
+"""q quits (nothing is left to draw) and home is r's second key: neither is timed."""
 
 
 @dataclass
@@ -82,8 +118,8 @@ class Probe:
     app: ConcsimApp
     frames: list[float] = field(default_factory=list)
     actions: list[float] = field(default_factory=list)
-    cpu: dict[float, float] = field(default_factory=dict)  # process CPU time at each moment
-    cpu_taken: float = 0.0  # process CPU seconds from the last key to its frame
+    cpu: dict[float, float] = field(default_factory=dict)  # UI thread's CPU time at moments
+    cpu_taken: float = 0.0  # the UI thread's CPU seconds from the last key to its frame
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self) -> None:
@@ -96,14 +132,14 @@ class Probe:
                 with self.lock:
                     now = time.perf_counter()
                     self.frames.append(now)
-                    self.cpu[now] = time.process_time()
+                    self.cpu[now] = time.thread_time()  # on the UI thread
 
         async def on_dispatch(*args: Any) -> bool:
             done = await dispatch(*args)
             with self.lock:
                 now = time.perf_counter()
                 self.actions.append(now)
-                self.cpu[now] = time.process_time()
+                self.cpu[now] = time.thread_time()
             return done
 
         app._display = on_display  # type: ignore[method-assign]
@@ -125,7 +161,7 @@ class Probe:
         name = key_for(KEYS[key])
         with self.lock:
             handled = len(self.actions)
-        sent, cpu = time.perf_counter(), time.process_time()
+        sent, cpu = time.perf_counter(), ui_cpu()
         driver = self.app._driver
         assert driver is not None
         driver.send_message(events.Key(name, key if len(key) == 1 else None))
@@ -153,12 +189,12 @@ async def playback(app: ConcsimApp, probe: Probe, speed: float, seconds: float) 
     """Play from t = 0 at ``speed`` for up to ``seconds`` of wall time."""
     screen = app.run_screen
     screen.speed = speed
-    start_now, frames0 = screen.session.now, len(probe.frames)
-    start = time.perf_counter()
     probe_thread = threading.Thread(target=probe.press, args=("space",))
     await wait_thread(probe_thread)
+    # From the frame after space: the rate, not the key's latency.
+    start_now, frames0, start = screen.session.now, len(probe.frames), time.perf_counter()
     while time.perf_counter() - start < seconds and not screen.session.finished:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.002)
     wall = time.perf_counter() - start
     gained = screen.session.now - start_now
     frames = len(probe.frames) - frames0
@@ -199,8 +235,10 @@ def _press_wait(self: Probe, done: Callable[[], bool], sent: float) -> float:
 Probe.press_wait = _press_wait  # type: ignore[attr-defined]
 
 
-async def measure(target: str, label: str, chosen: float, slow: float, rounds: int) -> list[str]:
-    app = make_app(run=target, paused=True, keymap={}, theme="textual-dark")
+async def measure(
+    target: str, label: str, speeds: tuple[float, ...], slow: float, rounds: int, folder: Path
+) -> list[str]:
+    app = make_app(run=target, paused=True, keymap={}, theme="textual-dark", replay_dir=folder)
     lines = [f"{label}:"]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -209,6 +247,10 @@ async def measure(target: str, label: str, chosen: float, slow: float, rounds: i
         screen = app.run_screen
         session = screen.session
         lines.append(f"  {len(_all_events(session)):,} events, {_elapsed(session):.3f} s virtual")
+        await _settle(screen)
+
+        # Playback from a fresh start: nothing simulated yet, the engine runs ahead as it plays.
+        lines.append("  playback from a fresh start " + await playback(app, probe, 1.0, 4.0))
 
         # Key latency while playing slowly enough that every key has something to change.
         latencies: dict[str, list[float]] = defaultdict(list)
@@ -231,12 +273,43 @@ async def measure(target: str, label: str, chosen: float, slow: float, rounds: i
             values, spent = latencies[key], cpu[key]
             lines.append(
                 f"    {key:>5}: wall {statistics.median(values) * 1e3:7.1f} ms / "
-                f"{max(values) * 1e3:7.1f} ms, process cpu {statistics.median(spent) * 1e3:6.1f}"
+                f"{max(values) * 1e3:7.1f} ms, UI-thread cpu {statistics.median(spent) * 1e3:5.1f}"
                 f" ms / {max(spent) * 1e3:6.1f} ms  ({len(values)} presses)"
             )
 
-        # Playback rate at the default and the chosen speed.
-        for speed in (1.0, chosen):
+        # Every other key of the footer and help, once each, while the run plays.
+        others: list[tuple[str, float, float]] = []
+        for key in OTHER_KEYS:
+            if not screen.playing and screen.app.screen is screen and not screen.session.finished:
+                screen.speed = slow
+                await wait_thread(threading.Thread(target=probe.press, args=("space",)))
+            taken: list[float] = []
+            await wait_thread(
+                threading.Thread(target=lambda k=key, t=taken: t.append(probe.press(k)))
+            )
+            others.append((key, taken[0], probe.cpu_taken))
+            if screen.app.screen is screen:
+                await _settle(screen)
+            if screen.session.finished:
+                await wait_thread(threading.Thread(target=probe.press, args=("r",)))
+                await _settle(screen)
+        lines.append("  every other key, pressed once while playing (wall ms / UI-thread cpu ms):")
+        for start in range(0, len(others), 8):
+            lines.append(
+                "    "
+                + "  ".join(
+                    f"{key}: {wall * 1e3:.0f}/{spent * 1e3:.0f}"
+                    for key, wall, spent in others[start : start + 8]
+                )
+            )
+        worst = max(others, key=lambda other: other[1])
+        lines.append(
+            f"    median {statistics.median(o[1] for o in others) * 1e3:.0f} ms, "
+            f"max {worst[1] * 1e3:.0f} ms ({worst[0]})"
+        )
+
+        # Playback rate, from t = 0 after a rewind (the history is made by now).
+        for speed in speeds:
             await wait_thread(threading.Thread(target=probe.press, args=("r",)))
             await _settle(screen)
             lines.append("  playback " + await playback(app, probe, speed, seconds=4.0))
@@ -285,12 +358,17 @@ def main() -> None:
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
         # (target, label, chosen speed, slow speed for the key presses)
-        targets = [("process-overhead", "process-overhead (1,000 tasks)", 1 / 8, 1 / 16)]
+        # (target, label, speeds played, slow speed for the key presses); the slowest speed
+        # plays for several seconds.
+        targets = [
+            ("process-overhead", "process-overhead (1,000 tasks)", (1.0, 1 / 8, 1 / 32), 1 / 16)
+        ]
         if args.tasks:
             path = generated(args.tasks, Path(folder))
-            targets.append((path, f"generated ({args.tasks:,} tasks)", 4.0, 1 / 4))
-        for target, label, chosen, slow in targets:
-            for line in asyncio.run(measure(target, label, chosen, slow, args.rounds)):
+            targets.append((path, f"generated ({args.tasks:,} tasks)", (4.0, 1.0, 1 / 4), 1 / 4))
+        for target, label, speeds, slow in targets:
+            lines = asyncio.run(measure(target, label, speeds, slow, args.rounds, Path(folder)))
+            for line in lines:
                 print(line, flush=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rich.style import Style
 from rich.text import Text
@@ -68,15 +69,74 @@ MARKED: frozenset[LaneState] = frozenset(
     }
 )
 
-# When several marks fall in one column, the most alarming one is drawn.
-MARK_RANK: dict[LaneState, int] = {
-    LaneState.DONE: 1,
-    LaneState.CLEANUP: 2,
-    LaneState.CANCELLED: 3,
-    LaneState.HUNG: 4,
-    LaneState.FAILED: 5,
-    LaneState.KILLED: 6,
+
+class Cue(StrEnum):
+    """A moment of the story drawn on a lane at its exact column, whatever the zoom."""
+
+    RAISED = "raised"  # an exception raised in the lane's task
+    RERAISED = "reraised"  # a reader (result(), gather, TaskGroup) re-raised a task's error
+    FAULT = "fault"  # an injected fault landed (a key press or --inject)
+    CANCEL_ASKED = "cancel_asked"  # cancel() was called on the lane's task
+    CANCEL_DELIVERED = "cancel_delivered"  # CancelledError arrived in the lane's task
+    LOST_UPDATE = "lost_update"  # a write that erased what others wrote since its read
+    RESULT = "result"  # the main program received a task's result
+
+
+CUE_LOOKS: dict[Cue, Look] = {
+    Cue.RAISED: _look("!", "bold bright_red", "raised"),
+    Cue.RERAISED: _look("↯", "bold bright_white on red1", "re-raised by its reader"),
+    Cue.FAULT: _look("⚑", "bold bright_yellow", "fault landed"),
+    Cue.CANCEL_ASKED: _look("⊖", "magenta", "cancel requested"),
+    Cue.CANCEL_DELIVERED: _look("⊗", "bold magenta", "cancel delivered"),
+    Cue.LOST_UPDATE: _look("≠", "bold bright_white on dark_orange3", "lost update"),
+    Cue.RESULT: _look("◆", "bold green3", "result received"),
 }
+
+# When marks of states and moments share a column, the highest rank is drawn: what went wrong
+# outranks what went right, and a moment outranks the state it leads to only when it says more
+# (a re-raise is why main failed; a raise that ends its task is already told by ✗).
+MARK_RANK: dict[LaneState | Cue, int] = {
+    LaneState.DONE: 1,
+    Cue.RESULT: 2,
+    LaneState.CLEANUP: 3,
+    Cue.CANCEL_ASKED: 4,
+    LaneState.CANCELLED: 5,
+    Cue.CANCEL_DELIVERED: 6,
+    Cue.LOST_UPDATE: 7,
+    LaneState.HUNG: 8,
+    Cue.RAISED: 9,
+    LaneState.FAILED: 10,
+    Cue.RERAISED: 11,
+    Cue.FAULT: 12,
+    LaneState.KILLED: 13,
+}
+
+
+class Phase(StrEnum):
+    """A stretch where the main program waits for the program to wind down."""
+
+    SHUTDOWN = "shutdown"  # leaving a with block: executor.shutdown(wait=...), TaskGroup exit
+    CANCELLING = "cancelling"  # gather / TaskGroup cancelling its children
+    TEARDOWN = "teardown"  # asyncio.run() cancelling the remaining tasks
+    EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
+
+
+PHASE_STYLES: dict[Phase, Style] = {
+    Phase.SHUTDOWN: Style.parse("on grey30"),
+    Phase.CANCELLING: Style.parse("on dark_magenta"),
+    Phase.TEARDOWN: Style.parse("on dark_blue"),
+    Phase.EXIT: Style.parse("on dark_cyan"),
+}
+PHASE_WORDS: dict[Phase, str] = {
+    Phase.SHUTDOWN: "leaving with: waits for tasks",
+    Phase.CANCELLING: "cancelling children",
+    Phase.TEARDOWN: "asyncio.run teardown",
+    Phase.EXIT: "interpreter exit",
+}
+
+LOCK_HELD = Style(underline=True)
+LOCK_WORDS = "lock held (underlined)"
+LIT = Style.parse("reverse")  # the marks of a why chain, and the selected mark
 
 GIL_HELD = Style.parse("bold yellow")
 GIL_FREE = Style.parse("grey42")
@@ -112,8 +172,15 @@ def cell_glyph(state: LaneState) -> str:
 _SHOWN_HOLDERS = 3  # digits of more holders than this collapse into one legend entry
 
 
-def legend(states: Iterable[LaneState] | None = None, holders: Iterable[str] | None = None) -> Text:
-    """The glyph and name of each state given (all by default), then the GIL row's glyphs.
+def legend(
+    states: Iterable[LaneState] | None = None,
+    holders: Iterable[str] | None = None,
+    cues: Iterable[Cue] = (),
+    phases: Iterable[Phase] = (),
+    locks: bool = False,
+) -> Text:
+    """The glyph and name of each state given (all by default), the moments, bands and lock
+    spans drawn, then the GIL row's glyphs.
 
     ``holders`` are the GIL holders drawn (None: explain the GIL row in general; empty: no GIL
     row). Each letter is listed with the lane it stands for; digits, the last digit of a
@@ -125,8 +192,27 @@ def legend(states: Iterable[LaneState] | None = None, holders: Iterable[str] | N
         for state, look in LOOKS.items()
         if state in wanted
     ]
+    shown = set(cues)
+    parts += [
+        Text.assemble((look.mark, look.style), " ", look.words)
+        for cue, look in CUE_LOOKS.items()
+        if cue in shown
+    ]
+    bands = set(phases)
+    parts += [
+        Text.assemble(("  ", style), " ", PHASE_WORDS[phase])
+        for phase, style in PHASE_STYLES.items()
+        if phase in bands
+    ]
+    if locks:
+        parts.append(Text.assemble(("ab", LOCK_HELD), " ", LOCK_WORDS))
     parts.extend(_gil_legend(holders))
     return Text("  ").join(parts)
+
+
+def gil_free_entry() -> Text:
+    """The legend's entry for a GIL row drawn free all along."""
+    return Text.assemble((GIL_FREE_GLYPH, GIL_FREE), " GIL free")
 
 
 def _gil_legend(holders: Iterable[str] | None) -> list[Text]:

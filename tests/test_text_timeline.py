@@ -18,7 +18,7 @@ SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.ya
 def _printed(path: Path, width: int = 60) -> list[str]:
     sim = Simulation(load_scenario(path))
     sim.run()
-    console = Console(width=200, color_system=None, record=True)
+    console = Console(width=1000, color_system=None, record=True)  # the legend on one line
     console.print(timeline(sim.events, width=width))
     return console.export_text().splitlines()
 
@@ -34,6 +34,8 @@ def test_the_legend_names_exactly_the_glyphs_printed(path: Path) -> None:
     for state, look in palette.LOOKS.items():
         glyph = palette.cell_glyph(state)
         assert (f"{glyph} {look.words}" in legend) == (glyph in drawn), (state, legend)
+    for cue, look in palette.CUE_LOOKS.items():
+        assert (f"{look.mark} {look.words}" in legend) == (look.mark in drawn), (cue, legend)
 
 
 def test_the_run_s_last_instant_is_drawn() -> None:

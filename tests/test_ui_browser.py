@@ -29,6 +29,9 @@ async def test_typing_filters_the_list_and_enter_opens_the_first_match(tmp_path:
         await pilot.press("/", "r", "a", "c", "e")
         assert app.screen.query_one(Input).value == "race"
         assert _shown(app) == ["race-lost-update", "race-with-lock"]
+        await pilot.pause()
+        preview = app.screen.query_one("#preview-notes")
+        assert preview.source.startswith("**race-lost-update**")  # type: ignore[attr-defined]
         await pilot.press("down", "enter")
         assert isinstance(app.screen, RunScreen)
         assert app.screen.session.scenario.name == "race-with-lock"

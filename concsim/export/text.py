@@ -9,10 +9,10 @@ from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.text import Text
 
-from concsim import palette
 from concsim.durations import format_time
 from concsim.events import Event, FaultRefused
-from concsim.ui.draw import Columns, bar_segments, draw_lane, draw_ruler
+from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.legend import Key, legend_of
 from concsim.ui.timeline import Timeline
 from concsim.ui.viewport import Viewport
 
@@ -21,8 +21,8 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
     """The app's lanes at the end of the run, as text: the same rows, cells and legend.
 
     The events are folded into the app's own ``Timeline`` and drawn by its ``draw_lane``
-    with its palette, so a glyph printed here means what it means on the screen; the
-    legend names exactly the glyphs printed.
+    with its palette and its story (moments, phases, lock spans), so a glyph printed here
+    means what it means on the screen; the legend names exactly what was printed.
     """
     lanes = Timeline()
     lanes.feed(list(events))
@@ -31,23 +31,11 @@ def timeline(events: Sequence[Event], width: int = 72) -> RenderableType:
     columns = Columns(name=min(longest + 1, 24), bar=max(1, width), label=0)
     window = Viewport().window(columns.bar, end, end)
     rows: list[RenderableType] = [_line(draw_ruler(window, end, columns))]
-    drawn: set[str] = set()
-    held: set[str] = set()
+    drawn: set[Key] = set()
     for track in lanes.rows:
-        bar = bar_segments(track, window, end)
-        (held if track.is_gil else drawn).update(segment.text[:1] for segment in bar)
-        rows.append(_line(draw_lane(track, window, end, columns)))
-    states = [
-        state for state, look in palette.LOOKS.items() if {look.fill, look.mark} & drawn - {" "}
-    ]
-    holders = [
-        holder
-        for track in lanes.rows
-        if track.is_gil
-        for holder in track.holders
-        if palette.holder_glyph(holder) in held
-    ]
-    rows.append(palette.legend(states, holders))
+        row = draw_lane(track, window, end, columns, story=lanes.story, drawn=drawn)
+        rows.append(_line(row))
+    rows.append(legend_of(drawn))
     return Group(*rows)
 
 

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import Theme
 
 from concsim.replay import load_replay, open_scenario
 from concsim.scenario.model import Scenario
@@ -19,6 +20,7 @@ from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
+from concsim.ui.turns import Turns
 
 
 class ConcsimApp(App[int]):
@@ -42,8 +44,10 @@ class ConcsimApp(App[int]):
         replay_dir: Path | None = None,
         theme: str | None = None,
         toast_scale: float = 1.0,
+        remember_theme: bool = False,
     ) -> None:
         super().__init__()
+        self.remember_theme = remember_theme
         self.toast_scale = toast_scale
         self.session = session
         self.catalog = catalog
@@ -54,7 +58,8 @@ class ConcsimApp(App[int]):
         self.keymap = keymap
         self.keymap_problem = keymap_problem
         self.replay_dir = replay_dir
-        if theme:
+        self.turns = Turns()  # the view's claims on the interpreter, honoured by workers
+        if theme and theme in self.available_themes:
             self.theme = theme
 
     def notify(
@@ -79,6 +84,8 @@ class ConcsimApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
+        if self.remember_theme:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
         if self.keymap_problem:
             self.notify(self.keymap_problem, severity="warning", timeout=8, markup=False)
         if self.session is not None:
@@ -87,6 +94,14 @@ class ConcsimApp(App[int]):
             from concsim.ui.screens.browser import BrowserScreen  # not needed to run one
 
             self.push_screen(BrowserScreen(self.catalog, self.open_entry))
+
+    def _save_theme(self, theme: Theme) -> None:
+        from concsim.ui.settings import save_theme
+
+        try:
+            save_theme(theme.name)
+        except OSError as error:
+            self.notify(f"Could not remember the theme: {error}", severity="warning", markup=False)
 
     def _run_screen(self, session: Session, *, from_browser: bool) -> RunScreen:
         return RunScreen(
@@ -186,6 +201,11 @@ def make_app(
     problem = None
     if keymap is None:
         keymap, problem = load_keymap()
+    remember = theme is None  # a theme given (tests, a flag) is not the user's choice
+    if theme is None:
+        from concsim.ui.settings import load_theme
+
+        theme = load_theme()
     return ConcsimApp(
         session=session,
         catalog=[] if session is not None else entries(list(targets)),
@@ -198,4 +218,5 @@ def make_app(
         replay_dir=replay_dir,
         theme=theme,
         toast_scale=toast_scale,
+        remember_theme=remember,
     )

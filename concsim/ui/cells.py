@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import compress, islice, repeat
@@ -18,7 +19,8 @@ from operator import eq, lt, ne, sub, truediv
 
 from concsim import palette
 from concsim.events import LaneState
-from concsim.ui.timeline import BLANK, CODE, Track
+from concsim.palette import Cue
+from concsim.ui.timeline import BLANK, CODE, CUE_CODE, Track
 
 MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
@@ -115,26 +117,31 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
     if track.is_gil:
         return [GIL_BASE + code - _GIL_HELD if code >= _GIL_HELD else code for code in cells]
     if track.done_times:
-        _overlay_done(cells, track, t0, dt)
+        _overlay_done(cells, track.done_times, _DONE, t0, dt)
+    if track.result_times:
+        _overlay_done(cells, track.result_times, _RESULT, t0, dt)
     if track.mark_times:
         _overlay_marks(cells, track, t0, dt)
     return cells
 
 
 _DONE = MARK + CODE[LaneState.DONE]
+_RESULT = MARK + CUE_CODE[Cue.RESULT]
 
 
 _CROWD = 3  # a tick needs this many columns clear of other ticks before it to be drawn
 
 
-def _overlay_done(cells: list[int], track: Track, t0: float, dt: float) -> None:
-    """Tick the columns where a task finished, unless ticks crowd each other.
+def _overlay_done(
+    cells: list[int], times: Sequence[float], tick: int, t0: float, dt: float
+) -> None:
+    """Tick the columns where a task finished (or main received a result), unless ticks
+    crowd each other.
 
     Each tick is judged on its own (is there another completion in the few columns before
     it?), never on how many columns this call happens to draw, so a row drawn column by
     column during playback looks the same as one drawn whole.
     """
-    times = track.done_times
     count = len(cells)
     first = bisect_left(times, t0)
     last = bisect_left(times, t0 + count * dt)
@@ -144,7 +151,7 @@ def _overlay_done(cells: list[int], track: Track, t0: float, dt: float) -> None:
         col = math.floor((times[k] - t0) / dt + 1e-9)
         if k and times[k - 1] >= t0 + (col - _CROWD) * dt:
             continue  # a tick every few columns says nothing and hides the work
-        cells[min(count - 1, col)] = _DONE
+        cells[min(count - 1, col)] = tick
 
 
 _GOLDEN = (5**0.5 - 1) / 2
@@ -216,7 +223,10 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
             cells[col] = MARK + _CODE_OF_RANK[best]
 
 
-_RANK = {CODE[state]: rank for state, rank in palette.MARK_RANK.items()}
+_RANK = {
+    (CODE[kind] if isinstance(kind, LaneState) else CUE_CODE[kind]): rank
+    for kind, rank in palette.MARK_RANK.items()
+}
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
 
 

@@ -1,4 +1,4 @@
-"""Pure drawing of the lanes view: one row of Rich segments per lane, a time ruler, a legend.
+"""Pure drawing of the lanes view: one row of Rich segments per lane, and a time ruler.
 
 Nothing here knows about Textual; widgets wrap these segments in strips. A row costs one
 bisect per visible column plus one per mark in view, never a walk over the run's history.
@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import getitem, sub
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -18,12 +19,20 @@ from concsim import palette
 from concsim.durations import format_time
 from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
-from concsim.ui.timeline import BLANK, GIL_FREE, STATES, Track
+from concsim.ui.layers import Layer, lay, story_layers
+from concsim.ui.legend import Key, keys_of
+from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
+
+if TYPE_CHECKING:
+    from concsim.ui.story import Story
 
 
 def _run(cell: int, length: int) -> Segment:
     if cell == BLANK:
         return Segment(" " * length)
+    if cell >= MARK + CUE_BASE:
+        look = palette.CUE_LOOKS[CUES[cell - MARK - CUE_BASE]]
+        return Segment(look.mark * length, look.style)
     if cell >= MARK:
         look = palette.LOOKS[STATES[cell - MARK - 1]]
         return Segment(look.mark * length, look.style)
@@ -67,10 +76,15 @@ def _gil_run(cell: int, length: int, tag: str) -> Segment:
     return Segment(tag * length, palette.GIL_HELD)
 
 
-def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
-    """The time bar of one row, as few segments as there are runs of equal cells."""
+def bar_segments(
+    track: Track, window: Window, now: float, drawn: set[Key] | None = None
+) -> list[Segment]:
+    """The time bar of one row, as few segments as there are runs of equal cells; what the
+    cells show is added to ``drawn`` (the legend's entries)."""
     cells = lane_cells(track, window, now)
     edges = run_starts(cells)
+    if drawn is not None:
+        drawn |= keys_of(cells, track)
     firsts, lengths = map(cells.__getitem__, edges[:-1]), map(sub, edges[1:], edges)
     if track.is_gil:
         tags = [holder_glyph(holder) for holder in track.holders]
@@ -82,8 +96,9 @@ def bar_segments(track: Track, window: Window, now: float) -> list[Segment]:
     return list(map(getitem, map(_RUNS.__getitem__, firsts), lengths))
 
 
-def lane_label(track: Track) -> tuple[str, Style, str]:
-    """What the lane is doing now: the state's glyph and style, then the step or state name."""
+def lane_label(track: Track, waits: str | None = None) -> tuple[str, Style, str]:
+    """What the lane is doing now: the state's glyph and style, then the step or state name,
+    or what it waits for (``waits``, from the story) while it waits."""
     if track.is_gil:
         holder = track.gil_holder
         if holder is None:
@@ -94,6 +109,9 @@ def lane_label(track: Track) -> tuple[str, Style, str]:
     look = palette.LOOKS[track.state]
     final = track.state.is_final
     doing = track.step if track.step and not final else look.words
+    if waits:
+        # What it waits for says more than its task's name; the glyph says it waits.
+        return (look.mark if final else look.fill), look.style, waits
     if track.task and track.task != track.name:
         doing = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
     return (look.mark if final else look.fill), look.style, doing
@@ -130,14 +148,31 @@ class Columns:
 
 
 def draw_lane(
-    track: Track, window: Window, now: float, columns: Columns, *, selected: bool = False
+    track: Track,
+    window: Window,
+    now: float,
+    columns: Columns,
+    *,
+    selected: bool = False,
+    story: Story | None = None,
+    lit: list[Layer] | None = None,
+    waits: str | None = None,
+    drawn: set[Key] | None = None,
 ) -> list[Segment]:
-    """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide."""
+    """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide.
+
+    With a ``story``, the row's phases and lock spans are laid over the bar, then ``lit``
+    (a why chain); ``drawn`` collects what the row shows, for the legend."""
     name_style = palette.SELECTED if selected else (palette.DIM if track.is_gil else palette.LABEL)
     segments = [Segment(row_name(track, columns.name - 1), name_style), Segment(" ")]
-    segments.extend(bar_segments(track, window, now))
+    bar = bar_segments(track, window, now, drawn)
+    told = [] if story is None or track.is_gil else story_layers(track, story, window, now)
+    seen: list[bool] = []
+    segments.extend(lay(bar, [layer for layer, _ in told] + (lit or []), seen))
+    if drawn is not None:
+        drawn.update(key for (_, key), shows in zip(told, seen, strict=False) if shows)
     if columns.label:
-        glyph, style, doing = lane_label(track)
+        glyph, style, doing = lane_label(track, waits)
         segments += [
             Segment(" "),
             Segment(glyph, style),

@@ -34,14 +34,31 @@ def save_session(session: Session, folder: Path) -> Path:
 
 def export_trace(session: Session, folder: Path) -> Path:
     """Write the run as it stands as a Chrome trace: ``STEM.trace.json``, ``STEM-2...``."""
+    return trace_writer(session, folder)()
+
+
+def trace_writer(session: Session, folder: Path) -> Callable[[], Path]:
+    """``export_trace`` of the run as it stands now, to be called later (on a worker)."""
     from concsim.export.trace import write_trace
 
     events, now = session.events[: session.seen], session.now
-    return first_free(
-        folder / session_stem(session),
-        ".trace.json",
-        lambda path: write_trace(path, events, now=now, overwrite=False),
+    stem = folder / session_stem(session)
+    return lambda: first_free(
+        stem, ".trace.json", lambda path: write_trace(path, events, now=now, overwrite=False)
     )
+
+
+def save_svg(session: Session, svg: str, folder: Path) -> Path:
+    """Write a screenshot of the screen (Textual's ``export_screenshot``) as ``STEM.svg``,
+    ``STEM-2.svg``, ...: into the folder replays go to, which exists (Textual's own command
+    writes to ``~/Downloads`` and fails where there is none)."""
+
+    def write(path: Path) -> Path:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(svg)
+        return path
+
+    return first_free(folder / session_stem(session), ".svg", write)
 
 
 def session_stem(session: Session) -> str:

@@ -2,8 +2,10 @@
 
 The view never touches the engine directly; it asks the session to advance, step, step back,
 rewind or inject, and reads the timeline and ledger the session keeps in step with the
-events. Stepping back re-simulates from the seed plus the recorded injections: the engine is
-deterministic, so the new run repeats the old one exactly up to the point asked for.
+events. The engine is deterministic, so a history is a function of the seed and the recorded
+injections: stepping back or rewinding shows the events the engine already made again from
+the start, up to the point asked for (a live run, which cannot, is run again instead), and
+the engine may run ahead of the playhead while the run plays (``jobs.look_ahead``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Protocol
 from concsim.events import Event, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
-from concsim.ui.history import Run
+from concsim.ui.history import Run, Times, replayable
 from concsim.ui.ledger import Ledger
 from concsim.ui.timeline import Timeline
 
@@ -96,7 +98,7 @@ class Session:
         self.factory = factory
         self.generation = 0  # bumped whenever the history is rebuilt (rewind, variant, seed)
         self.run = self.fresh(tuple(injections))
-        self.run.advance(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
+        self.run.reach(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
         self.adopt(self.run)
 
     def fresh(self, injections: Sequence[Any]) -> Run:
@@ -104,12 +106,12 @@ class Session:
         return Run(self.factory(self.scenario, self.variant, self.seed, tuple(injections)))
 
     def adopt(self, run: Run) -> None:
-        """Make ``run`` the session's history (a rewind, a re-simulation, a new variant)."""
+        """Make ``run`` the session's history (a rewind, a re-simulation, a new variant),
+        its views fed up to where it stands (``Run.reach``)."""
         if run is not self.run:
             self.close()  # the run it replaces may hold a live program
         self.run = run
         self.generation += 1
-        run.sync()
 
     @property
     def estimator(self) -> SimulationFactory:
@@ -170,16 +172,39 @@ class Session:
         return self.timeline.elapsed
 
     def advance_to(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
-        """Towards ``t``, stopping early (short of ``t``) when ``budget()`` says so."""
+        """Towards ``t``, stopping early (short of ``t``) when ``budget()`` says so. An
+        engine that ran ahead only has its events shown."""
         if self.finished or t <= self.now:
             return []
-        self.run.advance(t, budget)
+        run = self.run
+        if run.advance(t, budget) and replayable(run.sim):
+            return run.show(t, budget)
         return self.sync()
 
+    def made(self, t: float) -> bool:
+        """Whether the engine has made every event up to ``t`` (it ran ahead)."""
+        sim = self.sim
+        return sim.finished or sim.now > t
+
+    def show_made(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+        """Towards ``t`` over the events the engine has made so far (a worker runs it
+        ahead): the playhead stops short of the instant the engine is working on."""
+        sim = self.sim
+        if not self.made(t):
+            t = sim.now - 1e-6  # one microsecond short: virtual time counts whole ones
+        if self.finished or t <= self.now:
+            return []
+        return self.run.show(t, budget)
+
     def step(self) -> list[Event]:
+        """One step of the engine (``sim.step()``): its next events, made now or, when it
+        ran ahead, long before."""
         if self.finished:
             return []
-        self.run.step()
+        run = self.run
+        if replayable(run.sim) and len(run.sim.events) > run.seen:
+            return run.show_step()  # made already (ahead, or shown again)
+        run.step()
         return self.sync()
 
     def run_to_end(self) -> list[Event]:
@@ -201,7 +226,7 @@ class Session:
         if not seen:
             return None
         latest = events[seen - 1].t if latest is None else latest
-        index = bisect_left(_Times(events, seen), latest)  # the first at ``latest`` or later
+        index = bisect_left(Times(events, seen), latest)  # the first at ``latest`` or later
         return events[index - 1].t if index > 0 else None
 
     def step_back(self) -> bool:
@@ -209,14 +234,23 @@ class Session:
         target = self.step_back_target()
         if target is None:
             return False
-        run = self.fresh(self.injections)
-        run.advance(target)
+        run = self.again()
+        run.reach(target)
         self.adopt(run)
         return True
 
+    def again(self) -> Run:
+        """A new run of this history from the start (same injections): over the same
+        engine when it is a pure simulation (nothing to run again), else a fresh one."""
+        if replayable(self.sim):
+            return self.run.replay_from_start()
+        return self.fresh(self.injections)
+
     def rewind(self) -> None:
         """Back to t = 0, keeping the injections: playing again repeats them."""
-        self._start(self.injections)
+        run = self.again()
+        run.reach(0.0)
+        self.adopt(run)
 
     def restart(self, seed: int) -> None:
         """A fresh run with another seed and no injections."""
@@ -229,17 +263,33 @@ class Session:
 
     def _start(self, injections: Sequence[Any]) -> None:
         run = self.fresh(injections)
-        run.advance(0.0)
+        run.reach(0.0)
         self.adopt(run)
 
-    def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
+    def inject(
+        self, fault: str, target: str, error: str = "RuntimeError", into: Run | None = None
+    ) -> list[Event]:
         """Inject now; a refused fault is taken back out (so neither the history nor a saved
-        replay holds it) and the refusal is returned for the view to show."""
-        kept = self.injections
-        self.sim.inject(fault, target, error)
-        new = self.sync()
+        replay holds it) and the refusal is returned for the view to show.
+
+        The fault goes into ``into`` (a run of this history made again up to now, which
+        becomes the session's run) or the session's run; an engine that ran past now is
+        first run again up to now here."""
+        kept, run = self.injections, into or self.run
+        with run.lock:
+            if run.ahead():
+                run = self.fresh(kept)  # the engine is past now: run it again up to now
+                run.advance(self.now)
+                run.sync()
+            run.catch_up()
+            run.made.inject(fault, target, error)
+        new = run.sync()
         if any(isinstance(event, FaultRefused) for event in new):
-            self._resimulate(kept, self.now)
+            if run is self.run:
+                self._resimulate(kept, self.now)
+            return new  # a run made for the fault is dropped: the history stays as it was
+        if run is not self.run:
+            self.adopt(run)
         return new
 
     def remove_injection(self, index: int) -> None:
@@ -253,20 +303,6 @@ class Session:
 
     def replay(self) -> Replay:
         return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
-
-
-class _Times(Sequence[float]):
-    """The events' times as a sequence, for ``bisect`` (they never decrease)."""
-
-    def __init__(self, events: Sequence[Event], count: int) -> None:
-        self.events = events
-        self.size = count
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.events[index].t
 
 
 def elapsed_by_variant(

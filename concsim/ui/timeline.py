@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 
 from concsim.events import (
     Event,
@@ -24,103 +22,22 @@ from concsim.events import (
     RunStarted,
     TaskStarted,
 )
-from concsim.palette import MARKED
+from concsim.palette import MARKED, Cue
+from concsim.ui.changelog import BLANK as BLANK  # re-exported: the code every view reads
+from concsim.ui.changelog import ChangeLog
+from concsim.ui.story import HANDLERS, Story
 
 _ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
 
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
 CODE: dict[LaneState, int] = {state: i + 1 for i, state in enumerate(STATES)}
-BLANK = 0
+CUES: tuple[Cue, ...] = tuple(Cue)
+CUE_BASE = 100  # mark codes from here are moments: code ``CUE_BASE + i`` is ``CUES[i]``
+CUE_CODE: dict[Cue, int] = {cue: CUE_BASE + i for i, cue in enumerate(CUES)}
 GIL_FREE = 1  # GIL codes: 0 nothing yet, 1 free, 2 + i held by ``holders[i]``
 
 GIL_KIND = "gil"
-
-_CHECKPOINT = 32  # changes between two copies of every row's code in the change log
-
-
-class ChangeLog:
-    """Every row's interval starts in one time-ordered log, for sampling all rows at once.
-
-    Each row alone answers "code at t" with one bisect, but a cold frame asks that of every
-    row at every column, and 100 rows x 200 columns of bisects over a long run cost ~10 ms
-    (most of it cache misses in large arrays). All rows share a column's sample instant, so
-    one bisect in this log per column, then at most ``_CHECKPOINT`` changes replayed onto the
-    nearest copy of all rows' codes, gives every row's code at that instant; a row's cells are
-    then one C-level lookup per column.
-    """
-
-    def __init__(self) -> None:
-        self.times: array[float] = array("d")
-        self.slots: array[int] = array("I")  # which row changed (Track.slot)
-        self.codes: array[int] = array("H")  # the row's code from then on
-        self.current: array[int] = array("H")  # every row's latest code, by slot
-        # checkpoints[c] holds every row's code after the first c * _CHECKPOINT changes.
-        self.checkpoints: list[array[int]] = []
-        # Holds while changes arrive in time order, as the engine emits them; a log fed out of
-        # order cannot be bisected, and the rows then answer one by one.
-        self.is_ordered = True
-        self._frame: tuple[tuple[float, ...], int, list[tuple[int, ...]] | None] | None = None
-
-    def add_slot(self) -> int:
-        self.current.append(BLANK)
-        return len(self.current) - 1
-
-    def record(self, t: float, slot: int, code: int) -> None:
-        times = self.times
-        if times and t < times[-1]:
-            self.is_ordered = False
-        if len(times) % _CHECKPOINT == 0:
-            self.checkpoints.append(array("H", self.current))
-        times.append(t)
-        self.slots.append(slot)
-        self.codes.append(code)
-        self.current[slot] = code
-
-    def forget(self) -> None:
-        """Drop the frame kept by ``rows_at`` (the next frame samples afresh)."""
-        self._frame = None
-
-    def rows_at(self, samples: tuple[float, ...]) -> list[tuple[int, ...]] | None:
-        """Every row's codes at the ascending ``samples``, indexed by slot; None if few rows
-        change between the samples (each row then walks its own changes more cheaply).
-
-        The first row of a frame pays for sampling; the frame's other rows ask with the same
-        samples and share the answer.
-        """
-        frame = self._frame
-        if frame is not None and frame[1] == len(self.times) and frame[0] == samples:
-            return frame[2]
-        times = self.times
-        changes = bisect_right(times, samples[-1]) - bisect_right(times, samples[0])
-        busy = changes * 8 > len(samples) * len(self.current)
-        rows = list(zip(*self.states_at(samples), strict=True)) if busy else None
-        self._frame = (samples, len(times), rows)
-        return rows
-
-    def states_at(self, samples: Sequence[float]) -> list[array[int]]:
-        """Every row's code at each of the ascending ``samples``, one array per sample."""
-        times, slots, codes = self.times, self.slots, self.codes
-        width = len(self.current)
-        states: list[array[int]] = []
-        prev: array[int] | None = None
-        done = 0  # changes already in ``prev``
-        for sample in samples:
-            upto = bisect_right(times, sample)
-            base = upto // _CHECKPOINT * _CHECKPOINT
-            if prev is not None and done >= base:
-                state = array("H", prev)  # the previous column is nearer than a checkpoint
-            elif upto == len(times):
-                state, done = array("H", self.current), upto
-            else:
-                state, done = array("H", self.checkpoints[upto // _CHECKPOINT]), base
-            if len(state) < width:
-                state.extend(repeat(BLANK, width - len(state)))  # rows made since the copy
-            for slot, code in zip(slots[done:upto], codes[done:upto], strict=True):
-                state[slot] = code
-            states.append(state)
-            prev, done = state, upto
-        return states
 
 
 @dataclass(slots=True, eq=False)
@@ -142,6 +59,7 @@ class Track:
     # Completions are kept apart: a busy pool finishes a task every few columns, and those
     # ticks must never hide a failure (see cells._overlay_marks).
     done_times: array[float] = field(default_factory=lambda: array("d"))
+    result_times: array[float] = field(default_factory=lambda: array("d"))  # main's results
     memo: dict[float, tuple[int, list[int]]] = field(default_factory=dict)  # see ui/cells.py
     holders: list[str] = field(default_factory=list)  # GIL rows: who held it, by code - 2
     log: ChangeLog | None = None  # the timeline's log of all rows, if the row has a timeline
@@ -200,7 +118,7 @@ class Timeline:
         self.now = 0.0
         self.elapsed: float | None = None  # set by RunEnded
         self.task_lanes: dict[str, list[str]] = {}
-        self.seen: set[LaneState] = set()  # every state entered so far, for the legend
+        self.story = Story()
         self._groups: dict[str, list[Track]] = {}
         self._rows: list[Track] | None = None
         self.count = 0
@@ -214,14 +132,22 @@ class Timeline:
         return self._rows
 
     def feed(self, events: list[Event]) -> None:
+        story, handlers = self.story, HANDLERS
         for event in events:
             self.count += 1
             self.now = max(self.now, event.t)
-            if isinstance(event, LaneStateChanged):
-                self._state(event)
-            elif isinstance(event, GilChanged):
-                self._gil(event)
-            elif isinstance(event, LaneCreated):
+            # By exact type, the two most frequent first: events are never subclassed.
+            kind = type(event)
+            if kind is LaneStateChanged:
+                self._state(event)  # type: ignore[arg-type]  # its type was just checked
+                continue
+            if kind is GilChanged:
+                self._gil(event)  # type: ignore[arg-type]
+                continue
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(story, self, event, self.count - 1)  # what Story.take does
+            if isinstance(event, LaneCreated):
                 self._lane(event)
             elif isinstance(event, TaskStarted):
                 self._runs(event.task, event.lane)
@@ -259,7 +185,9 @@ class Timeline:
             )
             track = self.tracks[event.lane]
         code = CODE[event.state]
-        self.seen.add(event.state)
+        story = self.story
+        if story.lock_waits or event.lane == "main":
+            story.state(event, self.count - 1)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
         # ending is marked on its own lane, so on the loop a mark would only repeat it.
@@ -276,6 +204,31 @@ class Timeline:
         track.step = event.step
         if event.task:
             self._runs(event.task, event.lane)
+
+    def row_for(self, name: str) -> Track | None:
+        """The row of a lane, or of the lane a task last ran on; main's if it never ran."""
+        track = self.tracks.get(name)
+        if track is None and name in self.task_lanes:
+            track = self.tracks.get(self.task_lanes[name][-1])
+        if track is None:
+            track = self.tracks.get("main") or next(iter(self.tracks.values()), None)
+        return track
+
+    def touch(self, lane: str) -> None:
+        """A lane's row is drawn anew (its lock spans or waits changed)."""
+        track = self.tracks.get(lane)
+        if track is not None:
+            track.version += 1
+
+    def add_cue(self, track: Track, t: float, cue: Cue) -> None:
+        """Mark a moment on a row; it wins its column at any zoom (see cells._overlay_marks).
+        Results are ticks like completions: a pool's main receives one every few columns."""
+        if cue is Cue.RESULT:
+            track.result_times.append(t)
+        else:
+            track.mark_times.append(t)
+            track.mark_codes.append(CUE_CODE[cue])
+        track.version += 1
 
     def _gil(self, event: GilChanged) -> None:
         if not self.gil:

@@ -187,3 +187,38 @@ def test_run_screen_mid_run(snap_compare: Snap, size: tuple[int, int]) -> None:
 def test_notes_at_80x24(snap_compare: Snap, name: str) -> None:
     """Each bundled scenario's notes in the notes panel (key n) at 80x24: they must read."""
     check(snap_compare, build(name), SMALL, at(0.0, keys=("n",)))
+
+
+MID = (120, 36)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("failure-during-as-completed", ("end",)),
+        ("deadlock-lock-order", ("end",)),
+        ("race-lost-update", ("end",)),
+        ("ctrl-c-shutdown", ("i", "end")),
+    ],
+    ids=["raise-reraise-shutdown", "lock-spans-waits", "lost-updates", "ctrl-c-teardown"],
+)
+def test_the_story_on_the_lanes(snap_compare: Snap, name: str, keys: tuple[str, ...]) -> None:
+    """Marks, phases, lock spans and waits at 120x36: ctrl-c-shutdown gets i at 0.5 s."""
+    t = 0.5 if keys[0] == "i" else 0.0
+    check(snap_compare, build(name), MID, at(t, keys=keys))
+
+
+@pytest.mark.parametrize("size", [SMALL, MID], ids=["80x24", "120x36"])
+def test_the_why_chain_lit(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """m on thread-2 selects job-2's raise, w lights its chain and the log tells it."""
+    script = at(0.0, keys=("end",), then=None)
+
+    async def chain(pilot: Pilot[int]) -> None:
+        await script(pilot)
+        app = pilot.app
+        assert isinstance(app, ConcsimApp)
+        assert app.run_screen.lanes.select_row("thread-2")
+        await pilot.press("m", "w")
+        await settled(pilot)
+
+    check(snap_compare, build("failure-during-as-completed"), size, chain)

@@ -6,7 +6,7 @@ screen's ``session``, ``lanes``, ``say`` and ``update_view``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +18,9 @@ from concsim.durations import format_time
 from concsim.events import FaultInjected, FaultRefused
 from concsim.limits import MAX_SEED
 from concsim.ui.faults import fault_target
-from concsim.ui.jobs import JobKind
-from concsim.ui.saving import export_trace, save_session
+from concsim.ui.history import Run
+from concsim.ui.jobs import INLINE, Job, JobKind
+from concsim.ui.saving import save_session, save_svg, trace_writer
 from concsim.ui.screens.work import Background
 from concsim.ui.widgets.faultlist import FaultList
 
@@ -60,8 +61,19 @@ class SessionActions(Background, Screen[None]):
         if target is None:
             self.say(refusal or "Nothing to inject into.", severity="warning")
             return
+        self.stop_looking_ahead()
+        if session.run.ahead() and session.seen > INLINE:
+            # The engine ran past now: run the history again up to now on a worker.
+            make = partial(session.fresh, session.injections)
+            then = partial(self._inject, fault, target)
+            self._start(Job(JobKind.FAULT, None, session.now, make=make, then=then))
+            return
+        self._inject(fault, target)
+
+    def _inject(self, fault: str, target: str, into: Run | None = None) -> None:
+        session = self.session
         try:
-            new = session.inject(fault, target)
+            new = session.inject(fault, target, into=into)
         except Exception as error:  # an engine error must not take the app down with it
             self.log.error(f"inject {fault} {target}: {error!r}")
             self.say(f"{fault} on {target} failed: {error}", severity="error")
@@ -145,15 +157,31 @@ class SessionActions(Background, Screen[None]):
             return
         self.say(f"Saved {path}; concsim run --replay {path} plays it again.", timeout=6)
 
-    def action_export_trace(self) -> None:
-        """Write the run as it stands as a Chrome trace (see docs/traces.md)."""
-        session = self.session
+    def action_screenshot(self) -> None:
+        """Save an SVG of the screen as it is now, to a path the notification names."""
         try:
-            path = export_trace(session, self.replay_dir)
+            path = save_svg(self.session, self.app.export_screenshot(), self.replay_dir)
         except OSError as error:
-            self.say(f"Could not write the trace: {error}", severity="error")
+            self.say(f"Could not save the screenshot: {error}", severity="error")
             return
-        self.say(
-            f"Wrote {path} (up to {format_time(session.now)}); open it at ui.perfetto.dev.",
-            timeout=5,
-        )
+        self.say(f"Saved a screenshot to {path}.", timeout=5)
+
+    def action_export_trace(self) -> None:
+        """Write the run as it stands as a Chrome trace (see docs/traces.md); a big run's
+        on a worker thread (100,000 events take about a second)."""
+        session = self.session
+        write, now = trace_writer(session, self.replay_dir), session.now
+        if session.seen <= INLINE:
+            self._trace_written(write, now)
+            return
+        self.say(f"Writing the trace up to {format_time(now)}…", timeout=2)
+        self.run_worker(partial(self._trace_written, write, now, thread=True), thread=True)
+
+    def _trace_written(self, write: Callable[[], Path], now: float, thread: bool = False) -> None:
+        say = partial(self.app.call_from_thread, self.say) if thread else self.say
+        try:
+            path = write()
+        except OSError as error:
+            say(f"Could not write the trace: {error}", severity="error")
+            return
+        say(f"Wrote {path} (up to {format_time(now)}); open it at ui.perfetto.dev.", timeout=5)

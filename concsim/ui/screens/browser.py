@@ -176,6 +176,8 @@ class BrowserScreen(Screen[None]):
         return self.entries[int(option.id)] if option.id is not None else None
 
     def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        if message.option is not message.option_list.highlighted_option:
+            return  # sent before the filter changed the list: the option is gone
         entry = self._entry(message.option)
         if entry is not None:
             self.preview(entry)

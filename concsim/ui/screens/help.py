@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from concsim.palette import legend
+from concsim.palette import Cue, Phase, legend
 from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 
@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
             help_table(self.bindings, keymap, key_names),
             Text(),
             Text("Lanes", style="bold"),
-            legend(),
+            legend(cues=tuple(Cue), phases=tuple(Phase), locks=True),
             Text(),
             Text.assemble(
                 ("Remap any key by its id in ", "grey62"),

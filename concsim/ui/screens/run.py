@@ -7,24 +7,26 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.widgets import Footer
 
 from concsim.durations import format_time
 from concsim.events import Event
 from concsim.ui.heap import Heap
+from concsim.ui.history import replayable
 from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
+from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
+from concsim.ui.turns import FRAME_TURN, KEY_TURN
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -33,9 +35,10 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
+_PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
 
 
-class RunScreen(SessionActions):
+class RunScreen(MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -62,7 +65,9 @@ class RunScreen(SessionActions):
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
         self._generation = -1
+        self._panels_at = clock()
         self.heap = Heap()
+        self._legend_due = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -134,7 +139,10 @@ class RunScreen(SessionActions):
         rebuilt = session.generation != self._generation
         if rebuilt and self._generation >= 0:
             self.heap.dropped()
+            self.forget_marks()
         self._generation = session.generation
+        if rebuilt and self.ahead is not None and self.ahead.run is not session.run:
+            self.stop_looking_ahead()  # its run is history
         lanes = self.lanes
         lanes.show(session.timeline, session.now, self.horizon)
         lanes.styles.height = len(session.timeline.rows) + 1  # capped by max-height
@@ -150,19 +158,46 @@ class RunScreen(SessionActions):
         bar = self.query_one(VariantsBar)
         bar.set_class(not session.scenario.variants, "-none")
         bar.show(session.variant, self.elapsed, "v")
-        holders = [h for track in session.timeline.rows if track.is_gil for h in track.holders]
-        self.query_one(Legend).show(session.timeline.seen, holders)
-        self.query_one(FuturesPanel).show(session.ledger)
+        # The legend names what the lanes show: now, in the same layout as the rest, and
+        # again once the lanes have taken their new size (rows may have appeared).
+        self.query_one(Legend).show(lanes.drawn())
+        if not self._legend_due:
+            self._legend_due = True
+            self.call_after_refresh(self._show_legend)
         self.query_one(FaultList).show(session.injections)
         log = self.query_one(EventLog)
         if rebuilt:
-            log.rebuild(session.events, session.seen, self._log_filter())
-        elif log.known != session.seen:
-            log.feed(session.seen)
+            self.show_log()
+        # While a run plays, the lanes and the clock move every frame; the text panels,
+        # which cost more to draw than the rest together, follow a few times a second.
+        wall = self.clock()
+        if not (self.playing and new) or wall - self._panels_at >= _PANELS or rebuilt:
+            self._panels_at = wall
+            self.query_one(FuturesPanel).show(session.ledger)
+            if log.known != session.seen:
+                log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
 
+    def _show_legend(self) -> None:
+        self._legend_due = False
+        self.query_one(Legend).show(self.lanes.drawn())
+
+    def show_log(self) -> None:
+        """Show the log through its filter now: a why chain's events, or the selected lane's."""
+        log = self.query_one(EventLog)
+        track = self.lanes.selected_track
+        if self.chain is not None:
+            log.border_title = "why · w again for every event"
+        elif self.filter_log and track is not None:
+            log.border_title = f"events of {track.row_id}"
+        else:
+            log.border_title = "events"
+        log.rebuild(self.session.events, self.session.seen, self._log_filter())
+
     def _log_filter(self) -> Callable[[Event], bool] | None:
+        if self.chain is not None:
+            return self.chain_filter()
         track = self.lanes.selected_track
         if not self.filter_log or track is None:
             return None
@@ -170,10 +205,11 @@ class RunScreen(SessionActions):
         return lambda event: timeline.involves(event, row_id)
 
     def on_lanes_view_selected(self, message: LanesView.Selected) -> None:
-        log = self.query_one(EventLog)
-        log.border_title = f"events of {message.row_id}" if self.filter_log else "events"
-        if self.filter_log:
-            log.rebuild(self.session.events, self.session.seen, self._log_filter())
+        if self.filter_log and self.chain is None:
+            self.show_log()
+
+    def on_key(self, event: Key) -> None:
+        self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
 
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= _WIDE
@@ -204,8 +240,20 @@ class RunScreen(SessionActions):
         # a frame spends at most _TICK_WORK on the engine: a run too busy to simulate at
         # this speed plays slower rather than leave keys unanswered.
         deadline = wall + _TICK_WORK
+        self.turns.claim(FRAME_TURN)
         target = self.session.now + self.speed * min(dt, 0.25)
-        self.update_view(self.session.advance_to(target, lambda: self.clock() > deadline))
+        budget = lambda: self.clock() > deadline  # noqa: E731
+        session = self.session
+        ahead = self.ahead if self.look_ahead() else None
+        if ahead is not None and (session.made(target) or not ahead.done.is_set()):
+            # A worker runs the engine ahead: only the playhead moves, over events made
+            # (should the engine lag behind, the playback waits for it).
+            self.update_view(session.show_made(target, budget))
+        elif self.ahead is not None and self.ahead.error is not None:
+            self.playing = False
+            self.say(f"The simulation failed: {self.ahead.error}", severity="error")
+        else:
+            self.update_view(session.advance_to(target, budget))
 
     def advance_to(self, t: float) -> None:
         """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
@@ -227,6 +275,7 @@ class RunScreen(SessionActions):
         self.playing = False
         if self.busy():
             return
+        self.stop_looking_ahead()
         if self.session.finished:
             self.say("The run has finished: r rewinds, , steps back.", timeout=3)
             return
@@ -253,7 +302,10 @@ class RunScreen(SessionActions):
         note = f"Back to {format_time(target)}: re-simulated from seed {session.seed}" + (
             f" with {faults} injection{'s' * (faults != 1)}." if faults else "."
         )
-        self.resimulate(JobKind.BACK, partial(session.fresh, session.injections), target, note)
+        again = replayable(session.sim)
+        if again:
+            note = f"Back to {format_time(target)}: the same history, shown again."
+        self.resimulate(JobKind.BACK, session.again, target, note, builds=not again)
 
     def action_rewind(self) -> None:
         self.playing = False
@@ -268,7 +320,8 @@ class RunScreen(SessionActions):
                 else f"{faults} injected faults stay and land"
             )
             note = f"Rewound to 0; the {they} again as it plays (x removes the highlighted one)."
-        self.resimulate(JobKind.REWIND, partial(session.fresh, session.injections), 0.0, note)
+        again = replayable(session.sim)
+        self.resimulate(JobKind.REWIND, session.again, 0.0, note, builds=not again)
 
     def action_select(self, delta: int) -> None:
         self.lanes.move(delta)
@@ -290,9 +343,9 @@ class RunScreen(SessionActions):
 
     def action_filter_log(self) -> None:
         self.filter_log = not self.filter_log
-        track = self.lanes.selected_track
-        if track is not None:
-            self.on_lanes_view_selected(LanesView.Selected(track.row_id))
+        self.chain = None
+        self.lanes.light({})
+        self.show_log()
 
     def action_toggle_notes(self) -> None:
         self.notes_choice = not self.has_class("-notes")

@@ -1,9 +1,11 @@
 """The run screen's background work: short work here and now, long work on a worker thread.
 
 A key that may cost more than a frame (``end``, a step back, a rewind, a new variant or
-seed on a big run) first works here for up to ``INLINE`` events; if that is not enough, the
-same run carries on in a job (``concsim.ui.jobs``) and the status bar shows its progress.
-Small scenarios therefore behave exactly as if everything were synchronous.
+seed on a big run) first works here within ``inline_budget`` (``INLINE`` events, and on a
+run past that many no more than 4 ms); if that is not enough, the same run carries on in a
+job (``concsim.ui.jobs``) and the status bar shows its progress. Small scenarios therefore
+behave exactly as if everything were synchronous. While a big simulated run plays, a worker
+runs its engine ahead of the playhead (``look_ahead``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from concsim.events import Event
-from concsim.ui.history import Run, event_budget
+from concsim.ui.history import Run, replayable
 from concsim.ui.jobs import (
     INLINE,
     REPORT,
@@ -22,11 +24,17 @@ from concsim.ui.jobs import (
     JobDone,
     JobKind,
     JobProgressed,
+    Lookahead,
     VariantsMeasured,
     drive,
+    inline_budget,
+    look_ahead,
     measure,
 )
 from concsim.ui.session import Session
+from concsim.ui.turns import Turns
+
+_NO_CLAIMS = Turns()  # an app that claims nothing: workers never wait
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -42,6 +50,7 @@ class Background(_Base):
     session: Session
     elapsed: dict[str | None, float | None]
     job: Job | None = None
+    ahead: Lookahead | None = None
     _idle: asyncio.Event | None = None
     _pending: frozenset[str] = frozenset()  # "job", "variants": background work under way
 
@@ -69,26 +78,46 @@ class Background(_Base):
         if session.finished:
             return
         run = session.run
-        done = run.run_on(event_budget(run, INLINE))
-        new = run.sync()
-        if not done:
-            self._start(Job(JobKind.END, run, None, expected=self.expected, reached=run.now))
-        self.update_view(new)
+        self.stop_looking_ahead()
+        big = session.seen > INLINE
+        if not big or not replayable(run.sim):
+            if run.run_on(inline_budget(run, big)) and run.behind <= REPORT:
+                self.update_view(run.sync())
+                return
+            # The rest of the engine's work, and feeding the views what it made (a slice
+            # of whole instants per turn: the lanes never see half an instant), in a job.
+            job = Job(JobKind.END, run, None, expected=self.expected, reached=run.now)
+            job.private = False
+            self._start(job)
+            return
+        # A big simulated run: the engine to its end, and a run of the same history fed up
+        # to there, both on a worker; the screen shows the new run once it is complete.
+        with run.lock:
+            run.catch_up()  # a stalled run ends as hung where the playhead stands
+        again = run.replay_from_start()
+        self._start(Job(JobKind.END, again, None, expected=self.expected, reached=run.now))
 
     def resimulate(
-        self, kind: JobKind, make: Callable[[], Run], target: float, note: str | None = None
+        self,
+        kind: JobKind,
+        make: Callable[[], Run],
+        target: float,
+        note: str | None = None,
+        *,
+        builds: bool = True,
     ) -> None:
         """Make a new run (from ``make``) the session's history once it reaches ``target``.
 
-        A run that had more than ``INLINE`` events is not even built here: building the
-        engine of a big scenario takes tens of milliseconds by itself.
+        A new engine (``builds``) for a run that had more than ``INLINE`` events is not
+        even built here: building the engine of a big scenario takes tens of milliseconds by
+        itself. A run over the same engine (``Session.again``) only feeds its views, here
+        within ``inline_budget``, then in a job.
         """
-        if self.session.seen > INLINE:
+        if builds and self.session.seen > INLINE:
             self._start(Job(kind, None, target, note=note, make=make))
             return
         run = make()
-        done = run.advance(target, event_budget(run, INLINE))
-        run.sync()
+        done = run.reach(target, inline_budget(run, self.session.seen > INLINE))
         if done:
             self.session.adopt(run)
             if note:
@@ -105,7 +134,38 @@ class Background(_Base):
         self._busy_with("variants", True)
         self.run_worker(work, thread=True, group="variants")
 
+    def look_ahead(self) -> bool:
+        """Keep a worker running the session's engine ahead of the playhead, for a big run
+        (past ``INLINE`` events) of a pure simulation; True while one does."""
+        run = self.session.run
+        ahead = self.ahead
+        if ahead is not None and ahead.run is run:
+            return True
+        self.stop_looking_ahead()
+        if self.job is not None or run.finished or run.seen <= INLINE:
+            return False
+        if not replayable(run.sim):
+            return False
+        self.ahead = ahead = Lookahead(run, self.turns)
+        self.run_worker(partial(look_ahead, ahead), thread=True, group="ahead")
+        return True
+
+    def stop_looking_ahead(self) -> None:
+        """The engine is the view's again (the worker stops at its next slice: the run's
+        lock keeps the two apart meanwhile)."""
+        if self.ahead is not None:
+            self.ahead.stopped.set()
+            self.ahead = None
+
+    @property
+    def turns(self) -> Turns:
+        """The app's claims on the interpreter for the view (``concsim.ui.turns``)."""
+        turns = getattr(self.app, "turns", None)
+        return turns if isinstance(turns, Turns) else _NO_CLAIMS
+
     def _start(self, job: Job) -> None:
+        self.stop_looking_ahead()
+        job.turns = self.turns
         self.job = job
         self._busy_with("job", True)
         self.run_worker(partial(drive, job, self.post_message), thread=True, group="sim")
@@ -132,7 +192,7 @@ class Background(_Base):
         job = message.job
         if job is not self.job:
             return
-        if job.kind is JobKind.END and job.run is not None:
+        if not job.private and job.run is not None:
             run = job.run
             self.update_view(run.sync(run.whole_instants(min(message.upto, run.seen + REPORT))))
         else:
@@ -144,7 +204,7 @@ class Background(_Base):
             return
         if job.error is not None:
             self.notify(f"{job.kind.value} failed: {job.error}", severity="error", markup=False)
-        if job.kind is JobKind.END and job.run is not None:
+        if not job.private and job.run is not None:
             run = job.run
             if run.behind > REPORT:
                 # Feed a slice per turn of the event loop, keys in between.
@@ -153,6 +213,10 @@ class Background(_Base):
                 return
             self.job = None
             self.update_view(run.sync())
+        elif job.error is None and job.run is not None and job.then is not None:
+            self._finish()
+            job.then(job.run)
+            return
         elif job.error is None and job.run is not None:
             self.session.adopt(job.run)
             if job.note:

@@ -113,7 +113,19 @@ class EventLog(ScrollView, can_focus=True):
 
     def _resize(self, *, follow: bool = False) -> None:
         self.follow = self.follow or follow
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.entries))
+        size = Size(self.scrollable_content_region.width, len(self.entries))
+        shown = self.virtual_size
+        if (
+            self.show_vertical_scrollbar
+            and size.width == shown.width
+            and size.height >= shown.height > self.scrollable_content_region.height
+        ):
+            # More lines under a bar already shown: only its thumb moves. A new layout of
+            # the whole screen per frame of a playing run would cost more than the frame.
+            self.set_reactive(EventLog.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
         if self.follow:
             self._scroll(self.max_scroll_y)
         self.refresh()

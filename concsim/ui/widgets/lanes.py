@@ -14,6 +14,8 @@ from textual.strip import Strip
 
 from concsim.ui.cells import Window, drawn_columns
 from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.layers import moment_layers
+from concsim.ui.legend import Key
 from concsim.ui.timeline import Timeline, Track
 from concsim.ui.viewport import Viewport
 
@@ -41,7 +43,10 @@ class LanesView(ScrollView, can_focus=True):
         self.now = 0.0
         self.horizon = 1.0
         self.selected_id = "main"  # selection follows the row, not its index, as rows appear
-        self._cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        # Lit columns by row: the selected moment and a why chain (set by the run screen).
+        self.lit: dict[str, list[tuple[float, float]]] = {}
+        self.lit_version = 0
+        self._cache: LRUCache[tuple[Any, ...], tuple[Strip, frozenset[Key]]] = LRUCache(1024)
 
     # --- what to draw ------------------------------------------------------------------
 
@@ -50,6 +55,7 @@ class LanesView(ScrollView, can_focus=True):
         if timeline is not self.timeline:
             self._cache.clear()
             self.timeline = timeline
+            self.light({})
         self.now = now
         self.horizon = horizon
         rows = timeline.rows
@@ -102,6 +108,13 @@ class LanesView(ScrollView, can_focus=True):
             self.selected_id = track.row_id
             self.post_message(self.Selected(track.row_id))
 
+    def light(self, lit: dict[str, list[tuple[float, float]]]) -> None:
+        """Light these spans of time on these rows (an empty dict puts the lights out)."""
+        if lit != self.lit:
+            self.lit = lit
+            self.lit_version += 1
+            self.refresh()
+
     # --- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
@@ -111,13 +124,21 @@ class LanesView(ScrollView, can_focus=True):
         if y == 0:
             return Strip(draw_ruler(window, self.now, columns), width)
         index = y - 1 + round(self.scroll_y)
-        rows = self.timeline.rows
-        if index >= len(rows):
+        if index >= len(self.timeline.rows):
             return Strip.blank(width, self.rich_style)
-        track = rows[index]
+        return self._row(index, window, columns, width)[0]
+
+    def _row(
+        self, index: int, window: Window, columns: Columns, width: int
+    ) -> tuple[Strip, frozenset[Key]]:
+        """Row ``index`` drawn, with what it shows (the legend's entries)."""
+        timeline = self.timeline
+        track = timeline.rows[index]
         selected = index == self.selected
-        # A row's picture changes only when its track, the window or the playhead's column
-        # does; while paused or scrolling every line comes from the cache.
+        waits = None if track.is_gil else timeline.story.waits(timeline, track)
+        lit = self.lit.get(track.row_id)
+        # A row's picture changes only when its track, the window, the playhead's column, the
+        # lights or what it waits for do; while paused or scrolling every line is cached.
         key = (
             track.row_id,
             track.version,
@@ -125,12 +146,41 @@ class LanesView(ScrollView, can_focus=True):
             drawn_columns(window, self.now),
             selected,
             columns,
+            waits,
+            self.lit_version if lit else 0,
         )
-        strip = self._cache.get(key)
-        if strip is None:
-            strip = Strip(draw_lane(track, window, self.now, columns, selected=selected), width)
-            self._cache[key] = strip
-        return strip
+        found = self._cache.get(key)
+        if found is None:
+            drawn: set[Key] = set()
+            layers = moment_layers(window, self.now, lit) if lit else None
+            segments = draw_lane(
+                track,
+                window,
+                self.now,
+                columns,
+                selected=selected,
+                story=timeline.story,
+                lit=layers,
+                waits=waits,
+                drawn=drawn,
+            )
+            found = (Strip(segments, width), frozenset(drawn))
+            self._cache[key] = found
+        return found
+
+    def drawn(self) -> set[Key]:
+        """What the rows on screen show, drawn now if not cached: the legend's entries."""
+        width = self.scrollable_content_region.width
+        height = self.scrollable_content_region.height - 1  # under the ruler
+        if width <= 0 or height <= 0:
+            return set()
+        columns = self.columns
+        window = self.viewport.window(columns.bar, self.now, self.horizon)
+        top = round(self.scroll_y)
+        shown: set[Key] = set()
+        for index in range(top, min(len(self.timeline.rows), top + height)):
+            shown |= self._row(index, window, columns, width)[1]
+        return shown
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)

@@ -7,10 +7,9 @@ from typing import Any
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from concsim.events import LaneState
-from concsim.palette import legend
 from concsim.scenario.model import Scenario
 from concsim.ui.ledger import Ledger
+from concsim.ui.legend import Key, legend_of
 from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
 
 
@@ -35,13 +34,13 @@ class VariantsBar(Static):
 
 
 class Legend(Static):
-    """The states seen so far in this run, each with its cell, and the GIL holders drawn."""
+    """Exactly what the lanes on screen show: states, moments, bands, lock spans, GIL holders."""
 
-    def show(self, states: set[LaneState], holders: list[str]) -> None:
-        key = (frozenset(states), tuple(holders))
+    def show(self, drawn: set[Key]) -> None:
+        key = frozenset(drawn)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            self.update(legend(states, holders))
+            self.update(legend_of(drawn))
 
 
 class FuturesPanel(VerticalScroll):

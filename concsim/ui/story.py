@@ -1,0 +1,302 @@
+"""The story of a run: moments marked on the lanes, locks held, wind-down phases, waits.
+
+Folded from the event stream beside the timeline, one dispatch per event, from events that
+exist already: ``ExceptionRaised`` (raised), ``ResultReceived`` with an error (re-raised by
+the reader: ``Future.result``, ``gather``, ``TaskGroup``), ``FaultInjected`` (a fault
+landed), ``CancelRequested`` / ``CancelDelivered``, ``SharedRead`` / ``SharedWritten`` (a
+lost update: a write made after others wrote since this lane's read, the read-modify-write
+race of ``counter += 1``), ``LockAcquired`` / ``LockWaited`` / ``LockReleased`` (spans and
+waits) and the main program's steps (``shutdown(wait=True)``, ``asyncio.run()``'s
+cancelling, ``threading._shutdown`` joining non-daemon threads at interpreter exit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from concsim.events import (
+    CancelDelivered,
+    CancelRequested,
+    Event,
+    ExceptionRaised,
+    FaultInjected,
+    LaneState,
+    LaneStateChanged,
+    LockAcquired,
+    LockReleased,
+    LockWaited,
+    MainEnded,
+    ResultReceived,
+    SharedRead,
+    SharedWritten,
+    TaskEnded,
+    TaskSubmitted,
+)
+from concsim.palette import Cue, Phase
+
+if TYPE_CHECKING:
+    from concsim.ui.timeline import Timeline, Track
+
+MAIN = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One mark of the story: what happened, on which row, and what led to it."""
+
+    t: float
+    row: str
+    cue: Cue
+    index: int  # the event's place in the run's stream
+    task: str | None
+    cause: int | None  # the Moment (index into Story.moments) that led to this one
+
+
+@dataclass(slots=True)
+class Span:
+    """A lock held by a lane, or a phase of the main program; ``t1`` None while it lasts."""
+
+    name: str
+    t0: float
+    index: int  # the event that opened it
+    t1: float | None = None
+    waits_for: tuple[str, ...] = ()  # a phase: the tasks unfinished when it began
+
+
+@dataclass(slots=True)
+class Story:
+    """Every moment, lock span and phase so far, and what each blocked lane waits for."""
+
+    moments: list[Moment] = field(default_factory=list)
+    by_row: dict[str, list[int]] = field(default_factory=dict)  # moment indices per row
+    locks: dict[str, list[Span]] = field(default_factory=dict)  # by lane, in start order
+    longest_lock: float = 0.0  # the longest closed lock span, to find spans in view
+    phases: list[Span] = field(default_factory=list)  # the main program's, in order
+    phase_kinds: list[Phase] = field(default_factory=list)
+    lock_waits: dict[str, tuple[str, str]] = field(default_factory=dict)  # lane: lock, holder
+    unfinished: dict[str, None] = field(default_factory=dict)  # tasks submitted, not ended
+    ends: dict[str, int] = field(default_factory=dict)  # task: index of its TaskEnded
+    main_end: int | None = None  # index of MainEnded
+    read_before: dict[int, int] = field(default_factory=dict)  # lost update: index of its read
+    _reads: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # writes, read
+    _writes: dict[str, int] = field(default_factory=dict)  # name: writes so far
+    _last: dict[tuple[Cue, str], int] = field(default_factory=dict)  # latest moment by task
+    _origin: int | None = None  # the latest moment that may make a reader cancel others
+
+    def take(self, timeline: Timeline, event: Event, index: int) -> None:
+        """Fold one event in; marks go onto the timeline's rows as they are found."""
+        handler = HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, timeline, event, index)
+
+    # --- moments ------------------------------------------------------------------------
+
+    def _mark(
+        self,
+        timeline: Timeline,
+        event: Event,
+        index: int,
+        row: str,
+        cue: Cue,
+        task: str | None,
+        cause: int | None = None,
+    ) -> None:
+        track = timeline.row_for(row)
+        if track is None:
+            return  # nothing to draw on before the first lane
+        moment = Moment(event.t, track.row_id, cue, index, task, cause)
+        self.moments.append(moment)
+        number = len(self.moments) - 1
+        self.by_row.setdefault(track.row_id, []).append(number)
+        if task is not None:
+            self._last[cue, task] = number
+        if cue in _ORIGINS:
+            self._origin = number
+        timeline.add_cue(track, event.t, cue)
+
+    def _cause(self, task: str, *cues: Cue) -> int | None:
+        found = [self._last[cue, task] for cue in cues if (cue, task) in self._last]
+        return max(found) if found else None
+
+    def _raised(self, timeline: Timeline, event: ExceptionRaised, index: int) -> None:
+        task = event.task or event.lane
+        cause = self._cause(task, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        self._mark(timeline, event, index, event.lane, Cue.RAISED, task, cause)
+
+    def _result(self, timeline: Timeline, event: ResultReceived, index: int) -> None:
+        if event.error is None:
+            # A tick on main's row, not a moment to select: a pool's main receives thousands.
+            track = timeline.tracks.get(MAIN)
+            if track is not None:
+                timeline.add_cue(track, event.t, Cue.RESULT)
+            return
+        cause = self._cause(event.task, Cue.RAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        self._mark(timeline, event, index, MAIN, Cue.RERAISED, event.task, cause)
+
+    def _fault(self, timeline: Timeline, event: FaultInjected, index: int) -> None:
+        self._mark(timeline, event, index, event.target, Cue.FAULT, event.target)
+
+    def _cancel_asked(self, timeline: Timeline, event: CancelRequested, index: int) -> None:
+        if event.accepted:
+            # Asked by a fault on the task itself, else by whoever was cancelled last (a
+            # gather or TaskGroup passes its own cancellation on to its children).
+            cause = self._cause(event.task, Cue.FAULT)
+            if cause is None:
+                cause = self._origin
+            self._mark(timeline, event, index, event.task, Cue.CANCEL_ASKED, event.task, cause)
+
+    def _cancel_delivered(self, timeline: Timeline, event: CancelDelivered, index: int) -> None:
+        cause = self._cause(event.task, Cue.CANCEL_ASKED, Cue.FAULT)
+        self._mark(timeline, event, index, event.lane, Cue.CANCEL_DELIVERED, event.task, cause)
+
+    def _read(self, timeline: Timeline, event: SharedRead, index: int) -> None:
+        self._reads[event.lane, event.name] = (self._writes.get(event.name, 0), index)
+
+    def _written(self, timeline: Timeline, event: SharedWritten, index: int) -> None:
+        writes = self._writes.get(event.name, 0)
+        read, read_index = self._reads.pop((event.lane, event.name), (writes, -1))
+        self._writes[event.name] = writes + 1
+        if writes > read:
+            # Others wrote since this lane read: its write is based on a stale value and
+            # erases every one of those updates.
+            task = event.task or event.lane
+            self._mark(timeline, event, index, event.lane, Cue.LOST_UPDATE, task)
+            self.read_before[len(self.moments) - 1] = read_index
+
+    # --- spans and waits ----------------------------------------------------------------
+
+    def _acquired(self, timeline: Timeline, event: LockAcquired, index: int) -> None:
+        self.locks.setdefault(event.lane, []).append(Span(event.lock, event.t, index))
+        self.lock_waits.pop(event.lane, None)
+        timeline.touch(event.lane)
+
+    def _released(self, timeline: Timeline, event: LockReleased, index: int) -> None:
+        for span in reversed(self.locks.get(event.lane, ())):
+            if span.name == event.lock and span.t1 is None:
+                span.t1 = event.t
+                self.longest_lock = max(self.longest_lock, event.t - span.t0)
+                break
+        timeline.touch(event.lane)
+
+    def _waited(self, timeline: Timeline, event: LockWaited, index: int) -> None:
+        self.lock_waits[event.lane] = (event.lock, event.holder)
+        timeline.touch(event.lane)
+
+    def state(self, event: LaneStateChanged, index: int) -> None:
+        """A lane changed state (the timeline calls this only for main, or while some lane
+        waits for a lock: the most frequent event of all costs nothing more)."""
+        lane = event.lane
+        if self.lock_waits and event.state not in (LaneState.BLOCKED, LaneState.HUNG):
+            self.lock_waits.pop(lane, None)
+        if lane != MAIN:
+            return
+        kind = None if event.state in _ENDS else phase_of(event.step)
+        current = self.phase_kinds[-1] if self.phases and self.phases[-1].t1 is None else None
+        if kind is current:
+            return
+        if current is not None:
+            self.phases[-1].t1 = event.t
+        if kind is not None:
+            self.phases.append(Span(event.step or "", event.t, index, None, tuple(self.unfinished)))
+            self.phase_kinds.append(kind)
+
+    def _submitted(self, timeline: Timeline, event: TaskSubmitted, index: int) -> None:
+        self.unfinished[event.task] = None
+
+    def _ended(self, timeline: Timeline, event: TaskEnded, index: int) -> None:
+        self.unfinished.pop(event.task, None)
+        self.ends[event.task] = index
+
+    def _main_ended(self, timeline: Timeline, event: MainEnded, index: int) -> None:
+        self.main_end = index
+        if (
+            event.outcome == "raised"
+            and event.error in _GROUPS
+            and Phase.SHUTDOWN in self.phase_kinds
+        ):
+            # TaskGroup.__aexit__ raised its children's errors in main; no event tells that
+            # moment, so it is marked where main ended, caused by the latest raise.
+            raised = [k for k, m in enumerate(self.moments) if m.cue is Cue.RAISED]
+            cause = raised[-1] if raised else None
+            self._mark(timeline, event, index, MAIN, Cue.RERAISED, None, cause)
+
+    # --- questions the views ask ---------------------------------------------------------
+
+    def locks_between(self, row: str, t0: float, t1: float, now: float) -> list[Span]:
+        """The lock spans of ``row`` that overlap [t0, t1); open spans last until ``now``."""
+        spans = self.locks.get(row)
+        if not spans:
+            return []
+        found = []
+        for span in reversed(spans):
+            end = now if span.t1 is None else span.t1
+            if span.t0 < t1 and end >= t0:
+                found.append(span)
+            elif span.t0 < t0 - self.longest_lock and span.t1 is not None:
+                break  # spans start in order: none before this one can reach t0
+        return found
+
+    def waits(self, timeline: Timeline, track: Track) -> str | None:
+        """What a lane waits for at the latest instant, in a few words (None: not waiting)."""
+        state = track.state
+        if track.row_id in self.lock_waits and state in (LaneState.BLOCKED, LaneState.HUNG):
+            lock, holder = self.lock_waits[track.row_id]
+            return f"{lock} held by {holder}"
+        if state is LaneState.GIL_WAIT:
+            gil = timeline.tracks.get(f"gil:{track.process}")
+            owner = gil.gil_holder if gil is not None else None
+            return f"GIL held by {owner}" if owner else None
+        if state is LaneState.READY and track.kind != "loop":
+            loop = next((t for t in timeline.rows if t.kind == "loop"), None)
+            if loop is not None and loop.state not in (None, LaneState.IDLE) and loop.step:
+                return f"loop busy: {loop.step}"
+            return None
+        if track.row_id == MAIN and state in (LaneState.BLOCKED, LaneState.READY):
+            step = track.step or ""
+            if self.unfinished and (phase_of(step) is not None or step in _WAITS_FOR_ALL):
+                return f"{step} → {', '.join(self.unfinished)}"
+        return None
+
+
+# What makes gather or a TaskGroup cancel the tasks it holds: its own cancellation (Ctrl-C
+# reaches asyncio.run's main task as CancelledError), a fault, or a child's exception.
+_ORIGINS = frozenset({Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED})
+
+_ENDS = (LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG)
+_GROUPS = frozenset({"ExceptionGroup", "BaseExceptionGroup"})
+
+_WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
+
+
+def phase_of(step: str | None) -> Phase | None:
+    """The phase a main-program step belongs to, read from the step the engine names."""
+    if not step:
+        return None
+    if step.startswith("shutdown(") or step.startswith("TaskGroup.__aexit__"):
+        return Phase.SHUTDOWN
+    if step.startswith("asyncio.run()"):
+        return Phase.TEARDOWN
+    if step.startswith("interpreter exit"):
+        return Phase.EXIT
+    if "cancelling its children" in step:
+        return Phase.CANCELLING
+    return None
+
+
+HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
+    ExceptionRaised: Story._raised,  # type: ignore[dict-item]  # each takes its own type
+    ResultReceived: Story._result,  # type: ignore[dict-item]
+    FaultInjected: Story._fault,  # type: ignore[dict-item]
+    CancelRequested: Story._cancel_asked,  # type: ignore[dict-item]
+    CancelDelivered: Story._cancel_delivered,  # type: ignore[dict-item]
+    SharedRead: Story._read,  # type: ignore[dict-item]
+    SharedWritten: Story._written,  # type: ignore[dict-item]
+    LockAcquired: Story._acquired,  # type: ignore[dict-item]
+    LockReleased: Story._released,  # type: ignore[dict-item]
+    LockWaited: Story._waited,  # type: ignore[dict-item]
+    TaskSubmitted: Story._submitted,  # type: ignore[dict-item]
+    TaskEnded: Story._ended,  # type: ignore[dict-item]
+    MainEnded: Story._main_ended,  # type: ignore[dict-item]
+}

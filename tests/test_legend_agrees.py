@@ -1,0 +1,64 @@
+"""The legend and the cells can never disagree: every glyph drawn is explained, every entry
+explained is drawn, for every bundled scenario, at its end and halfway, at several zooms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.segment import Segment
+
+from concsim import palette
+from concsim.engine import Simulation
+from concsim.scenario.loader import load_scenario
+from concsim.ui.cells import Window
+from concsim.ui.draw import Columns, draw_lane
+from concsim.ui.legend import Key, legend_of
+from concsim.ui.timeline import Timeline
+
+SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
+COLUMNS = Columns(name=16, bar=90, label=0)
+
+
+def _drawn(path: Path, fraction: float, width_in_runs: float) -> tuple[list[list[Segment]], str]:
+    sim = Simulation(load_scenario(path))
+    sim.run()
+    end = sim.now
+    now = end * fraction
+    timeline = Timeline()
+    timeline.feed([event for event in sim.events if event.t <= now])
+    window = Window(0.0, max(end * width_in_runs / COLUMNS.bar, 1e-6), COLUMNS.bar)
+    drawn: set[Key] = set()
+    rows = [
+        draw_lane(track, window, now, COLUMNS, story=timeline.story, drawn=drawn)
+        for track in timeline.rows
+        if not track.is_gil
+    ]
+    return rows, legend_of(drawn).plain
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.1])
+@pytest.mark.parametrize("fraction", [0.5, 1.0])
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_glyph_and_band_drawn_is_in_the_legend_and_nothing_else(
+    path: Path, fraction: float, zoom: float
+) -> None:
+    """Glyphs from the bars' cells (GIL rows apart: their digits and letters are holders)."""
+    rows, legend = _drawn(path, fraction, zoom)
+    bars = [row[2:] for row in rows]  # the name and its gap come first
+    glyphs = {char for bar in bars for segment in bar for char in segment.text} - {" "}
+    backgrounds = {
+        segment.style.bgcolor
+        for bar in bars
+        for segment in bar
+        if segment.style is not None and segment.style.bgcolor is not None
+    }
+    underlined = any(seg.style is not None and seg.style.underline for bar in bars for seg in bar)
+    for state, look in palette.LOOKS.items():
+        glyph = palette.cell_glyph(state)
+        assert (f"{glyph} {look.words}" in legend) == (glyph in glyphs), (state, legend)
+    for cue, look in palette.CUE_LOOKS.items():
+        assert (f"{look.mark} {look.words}" in legend) == (look.mark in glyphs), (cue, legend)
+    for phase, style in palette.PHASE_STYLES.items():
+        assert (palette.PHASE_WORDS[phase] in legend) == (style.bgcolor in backgrounds), phase
+    assert (palette.LOCK_WORDS in legend) == underlined
