@@ -129,7 +129,7 @@ def browse(files: tuple[str, ...]) -> None:
 
     sys.exit(
         launch(
-            list(files), run=None, variant=None, seed=None, speed=0.25, paused=False, replay=None
+            list(files), run=None, variant=None, seed=None, speed=None, paused=False, replay=None
         )
     )
 
@@ -391,9 +391,11 @@ def _parse_injection(text: str) -> Any:
 @click.option(
     "--speed",
     type=_Speed(min=1 / 64, max=MAX_SPEED),  # the range [ and ] move through in the app
-    default=0.25,
-    show_default=True,
-    help="Playback speed in the app: virtual seconds per second, 1/64 to 64.",
+    default=None,
+    help=(
+        "Playback speed in the app: virtual seconds per second, 1/64 to 64 "
+        "(default: the power of two that plays the run in about 5 s)."
+    ),
 )
 @click.option("--paused", is_flag=True, help="Open the app paused.")
 @click.option("--live", is_flag=True, help="Run the scenario's program on CPython instead.")
@@ -419,7 +421,7 @@ def run(
     seed: int | None,
     variant: str | None,
     injections: tuple[str, ...],
-    speed: float,
+    speed: float | None,
     paused: bool,
     live: bool,
     replay: str | None,

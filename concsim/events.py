@@ -139,7 +139,9 @@ class LaneCreated(Event):
             return "The event loop started on the main thread."
         if self.lane_kind is LaneKind.MAIN:
             return f"The main program ({self.name}) started."
-        return f"{self.lane_kind.value.capitalize()} {self.name} came into being."
+        if self.process != "main" and self.lane_kind is not LaneKind.PROCESS:
+            return f"A new {self.lane_kind.value}, {self.name}, in {self.process}."
+        return f"A new {self.lane_kind.value}: {self.name}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,6 +202,8 @@ class TaskSubmitted(Event):
 
     @property
     def why(self) -> str:
+        if self.how in ("Thread.start", "Process.start"):
+            return f"{self.task} was started with {self.how}."  # no future: join() waits
         return f"{self.task} was handed over with {self.how}; its future is pending."
 
 

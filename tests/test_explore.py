@@ -211,3 +211,17 @@ def test_faults_apply_to_every_run() -> None:
     found = explore(sc, runs=3, injections=[fault])
     (bar,) = found.histogram.bars
     assert dict(bar.facets)["task request-2"].startswith("failed")
+
+
+def test_the_updates_lost_are_counted_exactly_whatever_the_seed() -> None:
+    """The futures panel's "(N updates lost)" is (start + every add) - final, also when a
+    stale write is itself overwritten (the writes' own counts then overlap)."""
+    from concsim.ui.ledger import Ledger
+
+    sc = load_scenario(find_scenario("race-lost-update"))
+    for seed in range(8):
+        events = Simulation(sc, seed=seed).run()
+        ledger = Ledger()
+        ledger.feed(list(events))
+        value, lost = ledger.shared["counter"]
+        assert lost == 400 - value, seed

@@ -183,3 +183,23 @@ def test_a_traceback_reads_as_under_plain_python(tmp_path: Path) -> None:
         r'File ".*program.py"', "FILE", plain.stderr
     )
     assert outcome(events)["main"] == {"outcome": "raised", "error": "ValueError"}
+
+
+def test_threads_are_named_as_cpython_numbered_them_whoever_is_heard_first() -> None:
+    """Under load the second thread's first record can come before the first's: the lane
+    follows CPython's own name (Thread-N, or a pool worker's _K), not the arrival order."""
+    from concsim.live.lanes import LaneBook
+
+    book = LaneBook()
+    book.main_pid, book.main_tid = 1, 10
+    second = {"pid": 1, "tid": 12, "thread": "Thread-2 (consumer)"}
+    first = {"pid": 1, "tid": 11, "thread": "Thread-1 (producer)"}
+    assert book.lane_of(second, 0.0) == "thread-2"
+    assert book.lane_of(first, 0.0) == "thread-1"
+    assert book.lane_of({"pid": 1, "tid": 10}, 0.0) == "main"
+    pooled = LaneBook()
+    pooled.main_pid, pooled.main_tid = 1, 10
+    assert pooled.lane_of({"pid": 1, "tid": 13, "thread": "ThreadPoolExecutor-0_1"}, 0) == (
+        "thread-2"
+    )
+    assert pooled.lane_of({"pid": 1, "tid": 14}, 0.0) == "thread-1"  # no name: the next free

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 from concsim.events import Event, LaneCreated, LaneKind, LaneState, LaneStateChanged
@@ -114,8 +116,10 @@ class LaneBook:
         elif record["tid"] == self.main_tid:
             lane = "main"
         else:
-            count = sum(1 for name in self.lanes.values() if name.startswith("thread-"))
-            lane = f"thread-{count + 1}"
+            lane = _thread_lane(record.get("thread"))
+            taken = set(self.lanes.values())
+            if lane is None or lane in taken:
+                lane = next(f"thread-{n}" for n in count(1) if f"thread-{n}" not in taken)
             self._lane(lane, t, LaneKind.THREAD, lane, "main")
         self.lanes[key] = lane
         return lane
@@ -127,3 +131,19 @@ class LaneBook:
             self._lane(lane, t, LaneKind.PROCESS, lane, lane)
             self._state(lane, t, LaneState.IDLE, None)
         return lane
+
+
+_NUMBERED = re.compile(r"^Thread-(\d+)\b|_(\d+)$")
+
+
+def _thread_lane(name: object) -> str | None:
+    """``thread-N`` for the thread CPython named: ``Thread-3 (producer)`` is thread-3 and a
+    pool's ``ThreadPoolExecutor-0_2`` (or asyncio's ``asyncio_2``) thread-3, numbered as
+    they were created, whichever of them is first heard from."""
+    if not isinstance(name, str):
+        return None
+    found = _NUMBERED.search(name)
+    if found is None:
+        return None
+    plain, pooled = found.groups()
+    return f"thread-{plain}" if plain is not None else f"thread-{int(pooled) + 1}"

@@ -22,7 +22,7 @@ def launch(
     run: str | None,
     variant: str | None,
     seed: int | None,
-    speed: float,
+    speed: float | None,
     paused: bool,
     replay: str | None,
     injections: Sequence[Any] = (),

@@ -12,6 +12,7 @@ from concsim.events import (
     OutputWritten,
     ResultReceived,
     RunStarted,
+    SharedRead,
     SharedWritten,
     TaskEnded,
     TaskSubmitted,
@@ -54,6 +55,11 @@ class Ledger:
     )
     recent: dict[str, None] = field(default_factory=dict)
     failed_results: list[int] = field(default_factory=list)  # indices into ``results``
+    # What each shared variable started at and what its writes added, and the value each
+    # lane read last: the updates lost are then exactly (start + adds) - value.
+    _started: dict[str, Any] = field(default_factory=dict)
+    _added: dict[str, Any] = field(default_factory=dict)
+    _read: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def feed(self, events: list[Event]) -> None:
         for event in events:
@@ -76,17 +82,35 @@ class Ledger:
                 if event.error:
                     self.failed_results.append(len(self.results))
                 self.results.append(Received(event.task, event.value, event.error))
+            elif isinstance(event, SharedRead):
+                self._read[event.lane, event.name] = event.value
+                continue
             elif isinstance(event, SharedWritten):
-                lost = self.shared.get(event.name, (None, 0))[1]
-                self.shared[event.name] = (event.value, lost + event.lost)
+                self._written(event)
             elif isinstance(event, OutputWritten):
                 # Only the tail is ever shown; keeping all of a long run's output is waste.
                 self.output = (self.output + event.text)[-4000:]
             elif isinstance(event, RunStarted):
                 self.shared = {name: (value, 0) for name, value in event.shared}
+                self._started = dict(event.shared)
+                self._added = dict.fromkeys(self._started, 0)
             else:
                 continue
             self.version += 1
+
+    def _written(self, event: SharedWritten) -> None:
+        """``shared[name] = local + add``: ``local`` is what the lane read (or, with no read
+        first, the value then). A write's own ``lost`` says what it erased; summed, those
+        overcount when a stale write is itself overwritten, so the total is counted here."""
+        name = event.name
+        before = self.shared.get(name, (self._started.get(name, 0), 0))[0]
+        local = self._read.pop((event.lane, name), before)
+        try:
+            self._added[name] = self._added.get(name, 0) + (event.value - local)
+            lost = self._started.get(name, 0) + self._added[name] - event.value
+        except TypeError:  # not a number: no count of updates
+            lost = 0
+        self.shared[name] = (event.value, lost)
 
     def _row(self, task: str) -> FutureRow:
         row = self.futures.get(task)

@@ -32,6 +32,15 @@ from concsim.ui.ledger import FutureRow, Ledger
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
 
+def speed_words(speed: float) -> str:
+    """``4``, ``0.5``, ``1/32``: a speed below 1/2 that is one over a whole number reads as
+    that fraction, not as ``0.03125``."""
+    inverse = 1 / speed
+    if speed < 0.5 and abs(inverse - round(inverse)) < 1e-9:
+        return f"1/{round(inverse)}"
+    return f"{speed:g}"
+
+
 def status_text(
     *,
     scenario: str,
@@ -56,7 +65,7 @@ def status_text(
         Text(scenario, "bold"),
         Text(variant or "as written", "italic"),
         Text(f"t {format_time(now)}"),
-        Text(f"×{speed:g}"),  # noqa: RUF001 (the multiplication sign is meant)
+        Text(f"×{speed_words(speed)}"),  # noqa: RUF001 (the multiplication sign is meant)
         Text(f"seed {seed}"),
     ]
     return Text(" · ", "grey50").join(parts)

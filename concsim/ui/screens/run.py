@@ -6,6 +6,7 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +37,13 @@ _WIDE = 140  # from this many columns the notes sit beside the lanes by default
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 _PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
+AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
+
+
+def auto_speed(length: float) -> float:
+    """The power of two nearest to ``length / AUTO_SECONDS``, from 1/64 to 64."""
+    exponent = round(math.log2(max(length, 1e-9) / AUTO_SECONDS))
+    return float(2.0 ** max(-6, min(6, exponent)))
 
 
 class RunScreen(MarkKeys, SessionActions):
@@ -47,7 +55,7 @@ class RunScreen(MarkKeys, SessionActions):
         self,
         session: Session,
         *,
-        speed: float = 1.0,
+        speed: float | None = 1.0,
         paused: bool = False,
         clock: Callable[[], float],
         from_browser: bool = False,
@@ -55,7 +63,10 @@ class RunScreen(MarkKeys, SessionActions):
     ) -> None:
         super().__init__()
         self.session = session
-        self.speed = speed
+        # None: a speed that plays the run in about ``AUTO_SECONDS``, chosen once its length
+        # is known (a 120 ms race would be over in half a second at any one fixed speed).
+        self.auto_speed = speed is None
+        self.speed = 0.25 if speed is None else speed
         self.start_paused = paused
         self.clock = clock
         self.from_browser = from_browser
@@ -97,12 +108,21 @@ class RunScreen(MarkKeys, SessionActions):
         self.set_interval(_FRAME, self.tick)
         self.playing = not self.start_paused and not self.session.finished
 
+    def choose_speed(self) -> None:
+        """Once, when the run's length is first known: the speed that plays it in about
+        ``AUTO_SECONDS`` (unless a speed was given, or chosen with ``[`` / ``]``)."""
+        expected = self.expected
+        if self.auto_speed and expected:
+            self.auto_speed = False
+            self.speed = auto_speed(expected)
+
     def _measure_variants(self) -> None:
         """Each variant's length for the variants bar: here if that is quick, else on a
         worker thread (the bar shows … until it is done)."""
         session = self.session
         share = INLINE // (1 + len(session.scenario.variant_names))
         self.elapsed = elapsed_by_variant(session.scenario, session.seed, session.estimator, share)
+        self.choose_speed()
         if None in self.elapsed.values():
             self.measure_variants()
 
@@ -327,6 +347,7 @@ class RunScreen(MarkKeys, SessionActions):
         self.lanes.move(delta)
 
     def action_speed(self, factor: float) -> None:
+        self.auto_speed = False
         self.speed = min(64.0, max(1 / 64, self.speed * factor))
         self.update_view([])
 

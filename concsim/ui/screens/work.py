@@ -49,6 +49,10 @@ class Background(_Base):
 
     session: Session
     elapsed: dict[str | None, float | None]
+
+    def choose_speed(self) -> None:
+        """Set by the run screen: pick a speed once the run's length is known."""
+
     job: Job | None = None
     ahead: Lookahead | None = None
     _idle: asyncio.Event | None = None
@@ -226,6 +230,7 @@ class Background(_Base):
     def on_variants_measured(self, message: VariantsMeasured) -> None:
         if message.seed == self.session.seed:
             self.elapsed = message.elapsed
+            self.choose_speed()
             self._busy_with("variants", False)
             self.update_view([])
 
