@@ -20,6 +20,7 @@ import os
 import platform
 import pstats
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -271,6 +272,28 @@ def scaling(
         )
 
 
+def memory(coroutines: int, sleeps: int) -> None:
+    """Bytes the finished run holds (its event log above all), per recorded event, as
+    ``tracemalloc`` counts them: what a long run costs in memory."""
+    scenario = sleep_scenario(coroutines, sleeps)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        sim = Simulation(scenario, max_events=10 * coroutines * sleeps)
+        sim.run()
+        gc.collect()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    events = len(sim.events)
+    print(f"\nMemory: {coroutines:,} coroutines x {sleeps:,} sleeps, {events:,} events")
+    print(
+        f"  {(held - before) / events:.0f} B per recorded event held by the finished run "
+        f"(peak {(peak - before) / events:.0f} B)"
+    )
+
+
 def profile(coroutines: int, sleeps: int, top: int) -> None:
     scenario = sleep_scenario(coroutines, sleeps)
     gc.collect()
@@ -321,6 +344,7 @@ def main() -> None:
         gc_on,
         "Scaling with width: the same 10,000 sleeps over 100 / 1,000 / 2,000 coroutines",
     )
+    memory(1_000, 1_000)
 
 
 if __name__ == "__main__":

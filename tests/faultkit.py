@@ -1,4 +1,4 @@
-"""Helpers for the fault tests: inline scenarios, runs by both entry points, event lookups."""
+"""Helpers for the engine tests: inline scenarios, runs by both entry points, event lookups."""
 
 from __future__ import annotations
 
@@ -35,6 +35,19 @@ class Run:
     @property
     def main(self) -> dict[str, Any]:
         return dict(self.out["main"])
+
+    @property
+    def main_outcome(self) -> tuple[str, str | None]:
+        """main()'s outcome and error, e.g. ``("raised", "TimeoutError")``."""
+        return self.out["main"]["outcome"], self.out["main"]["error"]
+
+    @property
+    def elapsed(self) -> float:
+        return float(self.out["elapsed"])
+
+    def outcomes(self) -> dict[str, str]:
+        """Each task's outcome, by name."""
+        return {task["name"]: task["outcome"] for task in self.out["tasks"]}
 
     def task(self, name: str) -> dict[str, Any]:
         """One task's outcome record: outcome, error, cleanup, started, ended."""

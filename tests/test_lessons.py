@@ -10,19 +10,18 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from faultkit import Run
 
 from concsim.engine import Injection, Simulation
 from concsim.events import (
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
-    Event,
     ExecutorShutdown,
     GilChanged,
     LaneState,
@@ -58,31 +57,6 @@ def about(value: float) -> Any:
     return pytest.approx(value, abs=1e-6)
 
 
-@dataclass(frozen=True)
-class Run:
-    """One finished headless run: its outcome and the events it came from."""
-
-    out: dict[str, Any]
-    events: tuple[Event, ...]
-
-    @property
-    def elapsed(self) -> float:
-        return float(self.out["elapsed"])
-
-    @property
-    def main(self) -> tuple[str, str | None]:
-        return self.out["main"]["outcome"], self.out["main"]["error"]
-
-    def task(self, name: str) -> dict[str, Any]:
-        return next(task for task in self.out["tasks"] if task["name"] == name)
-
-    def outcomes(self) -> dict[str, str]:
-        return {task["name"]: task["outcome"] for task in self.out["tasks"]}
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        return [event for event in self.events if isinstance(event, kind)]
-
-
 @functools.cache
 def scenario(name: str) -> Scenario:
     return load_scenario(find_scenario(name))
@@ -92,7 +66,7 @@ def scenario(name: str) -> Scenario:
 def run(name: str, variant: str | None = None, *injections: Injection) -> Run:
     sim = Simulation(scenario(name), variant=variant, injections=injections)
     sim.run()
-    return Run(outcome(sim.events), tuple(sim.events))
+    return Run(sim, outcome(sim.events))
 
 
 # --- the library as a whole ---------------------------------------------------------------
@@ -157,7 +131,7 @@ def test_sequential_io() -> None:
     result = run("sequential-io")
     assert result.elapsed == about(2.5)
     assert result.out["results"] == [f"page {i}" for i in range(1, 6)]
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
 
 
 def test_io_threads() -> None:
@@ -279,7 +253,7 @@ def test_race_lost_update() -> None:
     counter = result.out["shared"]["counter"]
     assert counter <= 300  # visibly short of 4 x 100 for the default seed
     assert any(write.lost for write in result.of(SharedWritten))
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
     assert set(result.outcomes().values()) == {"ok"}
 
 
@@ -318,7 +292,7 @@ def test_queue_isolation() -> None:
         e.lane == producer and e.state is LaneState.BLOCKED for e in result.of(LaneStateChanged)
     )
     assert set(result.outcomes().values()) == {"ok"}
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
 
 
 def test_deadlock_lock_order() -> None:
@@ -328,7 +302,7 @@ def test_deadlock_lock_order() -> None:
     (deadlock,) = result.of(DeadlockDetected)
     assert set(deadlock.cycle) == {"thread-1", "thread-2", "lock_a", "lock_b"}
     assert deadlock.cycle[0] == deadlock.cycle[-1]
-    assert result.main == ("hung", None)
+    assert result.main_outcome == ("hung", None)
     assert set(result.outcomes().values()) == {"hung"}
 
 
@@ -343,7 +317,7 @@ def test_pickling_nested_function() -> None:
     raised = [e for e in result.of(ResultReceived) if e.error]
     assert [(e.task, e.error) for e in raised] == [("helper", "AttributeError")]
     assert raised[0].t >= 0.3 > failed.t  # main hears of it only after its own work
-    assert result.main == ("raised", "AttributeError")
+    assert result.main_outcome == ("raised", "AttributeError")
     assert result.task("helper")["error"] == "AttributeError"
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
 
@@ -388,7 +362,7 @@ def test_ignored_exception() -> None:
     """concurrent.futures stores a worker's exception in its future and prints nothing; if
     nobody calls result() or exception(), the program ends normally and the error is lost."""
     result = run("ignored-exception")
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
     assert result.task("orders")["outcome"] == "failed"
     assert result.task("orders")["error"] == "ValueError"
     assert not result.of(ResultReceived)
@@ -407,7 +381,7 @@ def test_failure_during_as_completed() -> None:
     late = [e.task for e in result.of(TaskStarted) if e.during_shutdown]
     assert late == ["job-4", "job-5", "job-6"]
     assert {name: o for name, o in result.outcomes().items() if o != "ok"} == {"job-2": "failed"}
-    assert result.main == ("raised", "ConnectionError")
+    assert result.main_outcome == ("raised", "ConnectionError")
     assert result.elapsed == about(1.5)
 
 
@@ -422,7 +396,7 @@ def test_shutdown_cancel_futures() -> None:
         assert result.task(name)["outcome"] == "cancelled"
         assert result.task(name)["started"] is None
     assert result.task("job-1")["outcome"] == result.task("job-3")["outcome"] == "ok"
-    assert result.main == ("raised", "ConnectionError")
+    assert result.main_outcome == ("raised", "ConnectionError")
     assert result.elapsed == about(0.7)
     assert result.elapsed < run("failure-during-as-completed").elapsed
 
@@ -432,7 +406,7 @@ def test_result_timeout() -> None:
     on (threads cannot be killed) and the with block's shutdown(wait=True) waits for it."""
     result = run("result-timeout")
     assert result.out["results"] == ["quick answer"]
-    assert result.main == ("raised", "TimeoutError")
+    assert result.main_outcome == ("raised", "TimeoutError")
     assert result.task("slow")["outcome"] == "ok"
     assert result.task("slow")["ended"] == about(2.0)
     # the wait for slow began at 0.2 s and gave up 0.5 s later, leaving the with block
@@ -455,7 +429,7 @@ def test_wait_for_cleanup() -> None:
     assert expired.t == about(1.0)
     query = result.task("query")
     assert (query["outcome"], query["cleanup"], query["ended"]) == ("cancelled", "ran", about(1.1))
-    assert result.main == ("raised", "TimeoutError")
+    assert result.main_outcome == ("raised", "TimeoutError")
     assert result.elapsed == about(1.1)
 
 
@@ -469,11 +443,11 @@ def test_gather_keeps_running() -> None:
     assert results[0] == "fast done" and results[2] == "slow done"
     assert "ValueError" in results[1]
     assert result.outcomes() == {"fast": "ok", "fails": "failed", "slow": "ok"}
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
     assert result.elapsed == about(2.05)
 
     first = run("gather-keeps-running", "first-error")
-    assert first.main == ("raised", "ValueError")
+    assert first.main_outcome == ("raised", "ValueError")
     assert first.outcomes() == {"fast": "cancelled", "fails": "failed", "slow": "cancelled"}
     assert first.task("fast")["cleanup"] == first.task("slow")["cleanup"] == "ran"
     reasons = {e.reason for e in first.of(CancelRequested)}
@@ -488,7 +462,7 @@ def test_taskgroup_cancels_siblings() -> None:
     assert result.outcomes() == {"fast": "cancelled", "fails": "failed", "slow": "cancelled"}
     assert result.task("fast")["cleanup"] == result.task("slow")["cleanup"] == "ran"
     assert all("TaskGroup" in e.reason for e in result.of(CancelRequested))
-    assert result.main == ("raised", "ExceptionGroup")
+    assert result.main_outcome == ("raised", "ExceptionGroup")
     assert result.elapsed == about(0.35)
 
 
@@ -511,10 +485,10 @@ CTRL_C = Injection(0.5, "interrupt", "main")
 def test_ctrl_c_shutdown(variant: str, elapsed: float, task_outcome: str, cleanup: str) -> None:
     """Ctrl-C mid-run: asyncio cancels and cleans up, a thread pool waits, daemons vanish."""
     calm = run("ctrl-c-shutdown", variant)
-    assert calm.main == ("ok", None) and set(calm.outcomes().values()) == {"ok"}
+    assert calm.main_outcome == ("ok", None) and set(calm.outcomes().values()) == {"ok"}
 
     result = run("ctrl-c-shutdown", variant, CTRL_C)
-    assert result.main == ("raised", "KeyboardInterrupt")
+    assert result.main_outcome == ("raised", "KeyboardInterrupt")
     assert result.elapsed == about(elapsed)
     for task in result.out["tasks"]:
         assert (task["outcome"], task["cleanup"]) == (task_outcome, cleanup)
@@ -531,7 +505,7 @@ def test_broken_process_pool() -> None:
     assert sorted(broken.failed) == sorted(f"chunk-{i}" for i in range(1, 9))
     assert all(task["error"] == "BrokenProcessPool" for task in result.out["tasks"])
     assert all(task["cleanup"] == "none" for task in result.out["tasks"])
-    assert result.main == ("raised", "BrokenProcessPool")
+    assert result.main_outcome == ("raised", "BrokenProcessPool")
     assert result.elapsed == about(0.3)
 
 
@@ -546,7 +520,7 @@ def test_cooperative_thread_cancel() -> None:
         assert task["ended"] == about(0.92)
     steps = {e.step for e in result.of(LaneStateChanged) if e.step}
     assert "process batch 3" in steps and "process batch 4" not in steps
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
 
 
 # --- observability ------------------------------------------------------------------------
@@ -579,7 +553,7 @@ def test_structured_logging() -> None:
     assert (raised.task, raised.error) == ("orders", "KeyError")
     assert raised.t == pytest.approx(0.4, abs=0.001)
     assert result.out["results"] == ["users synced"]
-    assert result.main == ("raised", "KeyError")
+    assert result.main_outcome == ("raised", "KeyError")
 
 
 # --- "Try this": what the notes promise a key press will do -------------------------------
@@ -588,7 +562,7 @@ def test_structured_logging() -> None:
 def test_try_hang_in_sequential_io() -> None:
     """h on main: the request never answers and every request behind it waits forever."""
     result = run("sequential-io", None, Injection(0.7, "hang", "main"))
-    assert result.main[0] == "hung"
+    assert result.main_outcome[0] == "hung"
     assert result.task("request-2")["outcome"] == "hung"
     assert [result.task(f"request-{i}")["outcome"] for i in (3, 4, 5)] == ["never_started"] * 3
 
@@ -596,14 +570,14 @@ def test_try_hang_in_sequential_io() -> None:
 def test_try_fail_in_io_threads() -> None:
     """f on thread-3: result() in as_completed re-raises the worker's exception in main."""
     result = run("io-threads", None, Injection(0.2, "fail", "thread-3"))
-    assert result.main == ("raised", "RuntimeError")
+    assert result.main_outcome == ("raised", "RuntimeError")
     assert result.task("request-3")["outcome"] == "failed"
 
 
 def test_try_cancel_in_asyncio_gather() -> None:
     """c on medium: a cancelled child makes gather raise CancelledError in main."""
     result = run("asyncio-gather", None, Injection(0.1, "cancel", "medium"))
-    assert result.main == ("raised", "CancelledError")
+    assert result.main_outcome == ("raised", "CancelledError")
     assert result.task("medium")["outcome"] == "cancelled"
 
 
@@ -611,7 +585,7 @@ def test_try_kill_in_process_divisors() -> None:
     """k on process-2: the pool is broken and map raises BrokenProcessPool."""
     result = run("process-divisors", None, Injection(0.3, "kill", "process-2"))
     assert result.of(PoolBroken)
-    assert result.main == ("raised", "BrokenProcessPool")
+    assert result.main_outcome == ("raised", "BrokenProcessPool")
 
 
 def test_try_cancel_while_the_loop_is_blocked() -> None:
@@ -625,7 +599,7 @@ def test_try_cancel_in_to_thread_fix() -> None:
     """c on fetch-2: the coroutine is cancelled, gather raises in main, and asyncio.run
     still waits for the worker thread (shutdown_default_executor) until 0.5 s."""
     result = run("to-thread-fix", None, Injection(0.2, "cancel", "fetch-2"))
-    assert result.main == ("raised", "CancelledError")
+    assert result.main_outcome == ("raised", "CancelledError")
     assert result.task("fetch-2")["ended"] == about(0.2)
     assert result.elapsed == about(0.5)
 
@@ -633,7 +607,7 @@ def test_try_cancel_in_to_thread_fix() -> None:
 def test_try_fail_the_producer() -> None:
     """f on the producer before its sentinels: the consumers block in get() forever."""
     result = run("queue-isolation", None, Injection(0.05, "fail", "producer"))
-    assert result.main[0] == "hung"
+    assert result.main_outcome[0] == "hung"
     assert {result.task(f"consumer-{i}")["outcome"] for i in (1, 2, 3)} == {"hung"}
 
 
@@ -654,21 +628,21 @@ def test_try_interrupt_a_deadlock() -> None:
     """i on a deadlock: KeyboardInterrupt in main, but the interpreter waits at exit for the
     two stuck non-daemon threads."""
     result = run("deadlock-lock-order", None, Injection(0.1, "interrupt", "main"))
-    assert result.main == ("raised", "KeyboardInterrupt")
+    assert result.main_outcome == ("raised", "KeyboardInterrupt")
     assert any("never exits" in warning for warning in result.out["warnings"])
 
 
 def test_try_fail_another_ignored_worker() -> None:
     """f on thread-1 in ignored-exception: another silent failure, another warning."""
     result = run("ignored-exception", None, Injection(0.1, "fail", "thread-1"))
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
     assert len(result.out["warnings"]) == 2
 
 
 def test_try_fail_early_with_cancel_futures() -> None:
     """f on thread-1 at 0.1 s: main raises sooner; the running jobs still finish."""
     result = run("shutdown-cancel-futures", None, Injection(0.1, "fail", "thread-1"))
-    assert result.main == ("raised", "RuntimeError")
+    assert result.main_outcome == ("raised", "RuntimeError")
     assert result.task("job-3")["outcome"] == "ok"
     assert result.elapsed < run("shutdown-cancel-futures").elapsed
 
@@ -689,7 +663,7 @@ def test_try_cancel_or_time_out_the_query(fault: str, error: str, elapsed: float
     """c or t on query: either way the finally block still closes the connection."""
     at = 0.5 if fault == "cancel" else 0.1
     result = run("wait-for-cleanup", None, Injection(at, fault, "query"))
-    assert result.main == ("raised", error)
+    assert result.main_outcome == ("raised", error)
     assert result.task("query")["cleanup"] == "ran"
     assert result.elapsed == about(elapsed)
 
@@ -697,7 +671,7 @@ def test_try_cancel_or_time_out_the_query(fault: str, error: str, elapsed: float
 def test_try_cancel_inside_gather_with_return_exceptions() -> None:
     """c on slow: with return_exceptions=True its CancelledError becomes a result too."""
     result = run("gather-keeps-running", None, Injection(0.5, "cancel", "slow"))
-    assert result.main == ("ok", None)
+    assert result.main_outcome == ("ok", None)
     assert "CancelledError" in result.out["results"][2]
     assert result.task("fast")["outcome"] == "ok"
 
@@ -706,7 +680,7 @@ def test_try_fail_first_in_a_taskgroup() -> None:
     """f on slow before 0.3 s: fails is cancelled before it can raise; one failure."""
     result = run("taskgroup-cancels-siblings", None, Injection(0.1, "fail", "slow"))
     assert result.outcomes() == {"fast": "cancelled", "fails": "cancelled", "slow": "failed"}
-    assert result.main == ("raised", "ExceptionGroup")
+    assert result.main_outcome == ("raised", "ExceptionGroup")
 
 
 def test_try_stop_one_worker_early() -> None:
@@ -719,6 +693,6 @@ def test_try_stop_one_worker_early() -> None:
 def test_try_fail_a_later_map_input() -> None:
     """f on items: map stops at the earlier input's error, so this one is never shown."""
     result = run("structured-logging", None, Injection(0.1, "fail", "thread-3"))
-    assert result.main == ("raised", "KeyError")
+    assert result.main_outcome == ("raised", "KeyError")
     assert result.task("items")["error"] == "RuntimeError"
     assert any("items" in warning for warning in result.out["warnings"])

@@ -3,6 +3,7 @@ or hangs part of a running program, in CPython's terms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from concsim.durations import parse_seconds
@@ -18,11 +19,12 @@ from concsim.events import (
 )
 from concsim.scenario import model as m
 
-from .aio import AsyncioModel
-from .executors import ProcessPool
+from .coroutines import AsyncioModel
+from .futures import ProcessPool
 from .mainprog import MainProgram
 from .runtime import Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime
+from .waits import BlockingCall, FutureWait, IoWait
 
 FAULTS = tuple(kind.value for kind in m.FaultKind)
 
@@ -69,6 +71,15 @@ class Faults:
         self.world = runtime.world
         self.main = main
         self.aio = aio
+        self.handlers: dict[m.FaultKind, Callable[[Injection], str | None]] = {
+            m.FaultKind.FAIL: self._fail,
+            m.FaultKind.TIMEOUT: self._timeout,
+            m.FaultKind.CANCEL: self._cancel,
+            m.FaultKind.KILL: self._kill,
+            m.FaultKind.INTERRUPT: self._interrupt,
+            m.FaultKind.HANG: self._hang,
+        }
+        """What each fault does: it takes effect and returns None, or returns why not."""
 
     def apply(self, injection: Injection) -> None:
         world = self.world
@@ -79,7 +90,7 @@ class Faults:
             target=target,
             error=injection.error if fault == "fail" else None,
         )
-        reason = getattr(self, f"_{fault}")(injection)
+        reason = self.handlers[m.FaultKind(fault)](injection)
         if reason:
             world.emit(FaultRefused, fault=fault, target=target, reason=reason)
 
@@ -154,7 +165,7 @@ class Faults:
         main = self.runtime.main_lane
         assert main is not None
         parked = main.waker is not None if self.aio is not None else True
-        if not main.waiting_timeout or not parked:
+        if not isinstance(main.wait, FutureWait) or not parked:
             return "the main program is not waiting for results right now"
         if self.aio is not None:
             assert main.waker is not None
@@ -278,7 +289,7 @@ class Faults:
         if lane is None or not run.started:
             return f"{run.name} has not started yet"
         lane.hung_io = True
-        if lane.in_io and not (
+        if isinstance(lane.wait, IoWait | BlockingCall) and not (
             self.aio is not None and self.aio.is_coroutine(lane) and lane.waker is not None
         ):
             lane.epoch += 1  # its wake-up timer is now stale: the I/O never completes

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 from concsim.events import (
+    Cleanup,
     CleanupStarted,
-    DeadlockDetected,
-    ExceptionRaised,
     LaneState,
-    LockAcquired,
-    LockReleased,
-    LockWaited,
     OutputWritten,
-    QueueGot,
-    QueuePut,
     SharedRead,
     SharedWritten,
 )
@@ -25,10 +18,10 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
+from .threads.lock import Locks
+from .threads.queue import Queues
+from .waits import Hung, IoWait
 from .world import World
-
-if TYPE_CHECKING:
-    from .aio import AsyncioModel
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -41,27 +34,11 @@ class Stopped(SimError):
         super().__init__("Stopped", "the stop event was set")
 
 
-@dataclass(eq=False)
-class SimLock:
-    name: str
-    holder: Lane | None = None
-    waiters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
-
-
-@dataclass(eq=False)
-class SimQueue:
-    name: str
-    maxsize: int
-    items: deque[Any] = field(default_factory=deque)
-    getters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
-    putters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
-
-
 @dataclass
 class TaskResult:
     value: Any = None
     error: SimError | None = None
-    cleanup: str = "none"
+    cleanup: Cleanup = Cleanup.NONE
     stopped: bool = False  # returned early at a check_stop: reported as cancelled
 
 
@@ -69,17 +46,14 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter:
+class Interpreter(Locks, Queues):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
-        self.aio: AsyncioModel | None = None
+        super().__init__(world)
         scenario = world.scenario
         self.shared: dict[str, int] = dict(scenario.shared)
         self.locals: dict[tuple[str, str], int] = {}
-        self.locks: dict[str, SimLock] = {}
-        self.queues = {name: SimQueue(name, q.maxsize) for name, q in scenario.queues.items()}
         self.step_hooks: dict[tuple[str, int], list[Callable[[], None]]] = {}
         self.stop_set = False  # the program's shared threading.Event
         self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
@@ -116,7 +90,7 @@ class Interpreter:
                 result.error = error  # an exception in finally replaces the one in flight
             finally:
                 lane.in_cleanup = False
-            result.cleanup = "ran"
+            result.cleanup = Cleanup.RAN
         return result
 
     def run_steps(
@@ -136,89 +110,115 @@ class Interpreter:
                     hook()
             yield from self.step(lane, run, step, consumed)
 
-    def step(self, lane: Lane, run: TaskRun | None, step: Any, consumed: list[Any]) -> Actor:
-        world = self.world
+    def step(self, lane: Lane, run: TaskRun | None, step: m.Step, consumed: list[Any]) -> Actor:
+        """One step of the program's code on ``lane``."""
         # A loop of steps that take no time and record nothing runs inside one piece of
         # clock work, so only a count of the steps themselves can stop it.
         self.steps_run += 1
         if self.steps_run > self.max_steps:
             raise BudgetSpent(f"{self.max_steps} steps")
-        kind = type(step)
         label = self._label(step)
-        if kind is m.SleepStep or kind is m.IoStep:
-            duration = step.sleep if kind is m.SleepStep else step.io
-            aio = self.aio
-            if aio is not None and lane.thread is aio.loop:
-                yield from aio.await_io(lane, ((duration, label),))
+        world = self.world
+        match step:
+            case m.SleepStep() | m.IoStep():
+                yield from self._sleep(lane, step, label)
+            case m.CpuStep():
+                yield from world.cpu(lane, world.cpu_varied(step.cpu), label)
+            case m.NativeStep():
+                yield from world.native(lane, step.native, label)
+            case m.BlockingStep():
+                yield from self._off_the_loop(lane, step.blocking, label, to_thread=False)
+            case m.ToThreadStep():
+                yield from self._off_the_loop(lane, step.to_thread, label, to_thread=True)
+            case m.RaiseStep():
+                yield from world.ensure_gil(lane)
+                self.raise_in(lane, run, step.raise_, step.message, label)
+            case m.AcquireStep():
+                yield from self.acquire(lane, step.acquire, label)
+            case m.ReleaseStep():
+                yield from world.ensure_gil(lane)
+                self.release(lane, step.release)
+            case m.ReadStep():
+                yield from world.ensure_gil(lane)
+                self.read(lane, run, step.read)
+            case m.WriteStep():
+                yield from world.ensure_gil(lane)
+                self.write(lane, run, step.write, step.add)
+            case m.PutStep():
+                yield from self.put(lane, step.put, step.value, label)
+            case m.GetStep():
+                yield from self.get(lane, step.get, label)
+            case m.ConsumeStep():
+                yield from self._consume(lane, run, step, consumed, label)
+            case m.RepeatStep():
+                yield from self._repeat(lane, run, step, consumed)
+            case m.PrintStep():
+                yield from self.write_output(lane, run, [step.print, "\n"], label)
+            case m.LogStep():
+                who = run.name if run is not None else lane.id
+                yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
+            case m.SetStopStep():
+                yield from world.ensure_gil(lane)
+                self.stop_set = True
+            case m.CheckStopStep():
+                yield from world.ensure_gil(lane)
+                if run is not None and (run.stop_requested or self.stop_set):
+                    raise Stopped()
+            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
+                raise AssertionError(f"step {label!r} belongs to the main program's model")
+            case _:
+                assert_never(step)
+
+    def _sleep(self, lane: Lane, step: m.SleepStep | m.IoStep, label: str) -> Actor:
+        """``time.sleep`` or blocking I/O; in a coroutine, ``await asyncio.sleep`` or I/O."""
+        duration = step.sleep if isinstance(step, m.SleepStep) else step.io
+        aio = self.aio
+        if aio is not None and lane.thread is aio.loop:
+            yield from aio.await_io(lane, ((duration, label),))
+        else:
+            yield from self.wait_io(lane, duration, label)
+
+    def _off_the_loop(self, lane: Lane, duration: int, label: str, *, to_thread: bool) -> Actor:
+        """A blocking call, or ``asyncio.to_thread``: in a coroutine they differ, in a
+        thread both are plain blocking I/O."""
+        aio = self.aio
+        if aio is not None and aio.is_coroutine(lane):
+            jittered = self.world.jittered(duration)
+            if to_thread:
+                yield from aio.to_thread(lane, jittered, label)
             else:
-                yield from self.wait_io(lane, duration, label)
-        elif kind is m.CpuStep:
-            yield from world.cpu(lane, world.cpu_varied(step.cpu), label)
-        elif kind is m.NativeStep:
-            yield from world.native(lane, step.native, label)
-        elif kind is m.BlockingStep:
-            if self.aio is not None and self.aio.is_coroutine(lane):
-                yield from self.aio.blocking(lane, world.jittered(step.blocking), label)
-            else:
-                yield from self.wait_io(lane, step.blocking, label)
-        elif kind is m.ToThreadStep:
-            if self.aio is not None and self.aio.is_coroutine(lane):
-                yield from self.aio.to_thread(lane, world.jittered(step.to_thread), label)
-            else:
-                yield from self.wait_io(lane, step.to_thread, label)
-        elif kind is m.RaiseStep:
-            yield from world.ensure_gil(lane)
-            self.raise_in(lane, run, step.raise_, step.message, label)
-        elif kind is m.AcquireStep:
-            yield from self.acquire(lane, step.acquire, label)
-        elif kind is m.ReleaseStep:
-            yield from world.ensure_gil(lane)
-            self.release(lane, step.release)
-        elif kind is m.ReadStep:
-            yield from world.ensure_gil(lane)
-            self.read(lane, run, step.read)
-        elif kind is m.WriteStep:
-            yield from world.ensure_gil(lane)
-            self.write(lane, run, step.write, step.add)
-        elif kind is m.PutStep:
-            yield from self.put(lane, step.put, step.value, label)
-        elif kind is m.GetStep:
-            yield from self.get(lane, step.get, label)
-        elif kind is m.ConsumeStep:
-            while True:
-                item = yield from self.get(lane, step.consume, label)
-                if item is None:
-                    break
-                consumed.append(item)
-                yield from self.run_steps(lane, run, step.each, consumed)
-        elif kind is m.RepeatStep:
-            aio = self.aio
-            waits = self._waits_of(step)
-            if waits and aio is not None and lane.thread is aio.loop:
-                # ``for _ in range(n): await asyncio.sleep(...)``, the inner loop of most
-                # asyncio models: all n rounds park in one generator instead of a new
-                # ``step`` and ``await_io`` generator per await. Nothing between two awaits
-                # changes (no step hooks run inside a repeat), so the events are the same.
-                yield from aio.await_io(lane, waits, step.repeat)
-            else:
-                body = step.steps
-                for _ in range(step.repeat):
-                    for inner in body:
-                        yield from self.step(lane, run, inner, consumed)
-        elif kind is m.PrintStep:
-            yield from self.write_output(lane, run, [step.print, "\n"], label)
-        elif kind is m.LogStep:
-            who = run.name if run is not None else lane.id
-            yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
-        elif kind is m.SetStopStep:
-            yield from world.ensure_gil(lane)
-            self.stop_set = True
-        elif kind is m.CheckStopStep:
-            yield from world.ensure_gil(lane)
-            if run is not None and (run.stop_requested or self.stop_set):
-                raise Stopped()
-        else:  # submit / collect belong to the main program's model
-            raise AssertionError(f"step {label!r} is not a task step")
+                yield from aio.blocking(lane, jittered, label)
+        else:
+            yield from self.wait_io(lane, duration, label)
+
+    def _consume(
+        self, lane: Lane, run: TaskRun | None, step: m.ConsumeStep, consumed: list[Any], label: str
+    ) -> Actor:
+        """``for item in iter(q.get, None): <each>``."""
+        while True:
+            item = yield from self.get(lane, step.consume, label)
+            if item is None:
+                break
+            consumed.append(item)
+            yield from self.run_steps(lane, run, step.each, consumed)
+
+    def _repeat(
+        self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
+    ) -> Actor:
+        """``for _ in range(n): <steps>``."""
+        aio = self.aio
+        waits = self._waits_of(step)
+        if waits and aio is not None and lane.thread is aio.loop:
+            # ``for _ in range(n): await asyncio.sleep(...)``, the inner loop of most
+            # asyncio models: all n rounds park in one generator instead of a new
+            # ``step`` and ``await_io`` generator per await. Nothing between two awaits
+            # changes (no step hooks run inside a repeat), so the events are the same.
+            yield from aio.await_io(lane, waits, step.repeat)
+        else:
+            body = step.steps
+            for _ in range(step.repeat):
+                for inner in body:
+                    yield from self.step(lane, run, inner, consumed)
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))
@@ -247,28 +247,11 @@ class Interpreter:
         duration = world.jittered(duration)
         world.release_gil(lane, "it started blocking I/O")
         world.set_state(lane, LaneState.IO, label)
-        lane.in_io = True
+        wait = IoWait(world.clock.now + duration)
         try:
-            if lane.hung_io:
-                yield  # never woken by a timer: the I/O hangs
-            else:
-                yield from world.sleep(lane, duration)
+            yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
         finally:
-            lane.in_io = False
             lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-
-    def raise_in(
-        self, lane: Lane, run: TaskRun | None, error: str, message: str, label: str | None
-    ) -> None:
-        self.world.emit(
-            ExceptionRaised,
-            lane=lane.id,
-            task=run.name if run is not None else None,
-            error=error,
-            message=message,
-            step=label,
-        )
-        raise SimError(error, message)
 
     # --- shared variables ---------------------------------------------------------------
 
@@ -295,132 +278,6 @@ class Interpreter:
             lost=max(0, before - local),
         )
 
-    # --- locks --------------------------------------------------------------------------
-
-    def acquire(self, lane: Lane, name: str, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        lock = self.locks.setdefault(name, SimLock(name))
-        if lock.holder is None:
-            lock.holder = lane
-            world.emit(LockAcquired, lane=lane.id, lock=name)
-            return
-        world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
-        lane.waiting_lock = name
-        self._detect_deadlock(lane)
-        try:
-            yield from self.block(lane, label, self._register(lock.waiters, lane))
-        finally:
-            lane.waiting_lock = None
-        # release() handed the lock straight to this lane
-        yield from world.ensure_gil(lane)
-
-    def release(self, lane: Lane, name: str) -> None:
-        world = self.world
-        lock = self.locks.get(name)
-        if lock is None or lock.holder is None:
-            self.raise_in(lane, lane.task, "RuntimeError", "release unlocked lock", None)
-            return
-        world.emit(LockReleased, lane=lane.id, lock=name)
-        if lock.waiters:
-            waiter, wake = lock.waiters.popleft()
-            lock.holder = waiter
-            world.emit(LockAcquired, lane=waiter.id, lock=name)
-            wake(None)
-        else:
-            lock.holder = None
-
-    def _detect_deadlock(self, start: Lane) -> None:
-        cycle: list[str] = [start.id]
-        lane: Lane | None = start
-        seen: set[str] = set()
-        while lane is not None and lane.waiting_lock is not None:
-            lock = self.locks[lane.waiting_lock]
-            holder = lock.holder
-            cycle += [lock.name]
-            if holder is None or holder.id in seen:
-                return
-            cycle.append(holder.id)
-            if holder is start:
-                self.world.emit(DeadlockDetected, cycle=tuple(cycle))
-                return
-            seen.add(holder.id)
-            lane = holder
-
-    # --- queues -------------------------------------------------------------------------
-
-    def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        queue = self.queues[name]
-        while queue.maxsize and len(queue.items) >= queue.maxsize and not queue.getters:
-            yield from self.block(lane, label, self._register(queue.putters, lane))
-            yield from world.ensure_gil(lane)
-        world.emit(QueuePut, lane=lane.id, queue=name, value=value)
-        if queue.getters:
-            getter, wake = queue.getters.popleft()
-            world.emit(QueueGot, lane=getter.id, queue=name, value=value)
-            wake(("item", value))
-        else:
-            queue.items.append(value)
-
-    def get(self, lane: Lane, name: str, label: str) -> Actor:
-        world = self.world
-        yield from world.ensure_gil(lane)
-        queue = self.queues[name]
-        if queue.items:
-            value = queue.items.popleft()
-            world.emit(QueueGot, lane=lane.id, queue=name, value=value)
-            if queue.putters:
-                _, wake = queue.putters.popleft()
-                wake(None)
-            return value
-        got = yield from self.block(lane, label, self._register(queue.getters, lane))
-        yield from world.ensure_gil(lane)
-        return got[1]
-
-    @staticmethod
-    def _register(
-        waiters: deque[tuple[Lane, Callable[[Any], None]]], lane: Lane
-    ) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
-        def register(wake: Callable[[Any], None]) -> Callable[[], None]:
-            entry = (lane, wake)
-            waiters.append(entry)
-
-            def unregister() -> None:
-                if entry in waiters:
-                    waiters.remove(entry)
-
-            return unregister
-
-        return register
-
-    # --- blocking, for threads and coroutines alike -------------------------------------
-
-    def block(
-        self,
-        lane: Lane,
-        label: str,
-        register: Callable[[Callable[[Any], None]], Callable[[], None]],
-        state: LaneState = LaneState.BLOCKED,
-    ) -> Actor:
-        """Wait until the waker handed to ``register`` is called; return what it was given."""
-        if self.aio is not None and self.aio.is_coroutine(lane):
-            value = yield from self.aio.await_(lane, state, label, register)
-            return value
-        world = self.world
-        world.release_gil(lane, f"it blocked on {label}")
-        world.set_state(lane, state, label)
-        if lane.hung_io:
-            yield  # hung: this wait is never registered, so nothing ever ends it
-        unregister = lane.unblock = once(register(world.waker(lane)))
-        try:
-            value = yield
-        finally:
-            lane.unblock = None
-            unregister()
-        return value
-
     # --- output -------------------------------------------------------------------------
 
     def write_output(self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str) -> Actor:
@@ -429,17 +286,3 @@ class Interpreter:
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
-
-
-def once(undo: Callable[[], None]) -> Callable[[], None]:
-    """``undo`` that runs at most once: a hang forgets a wait early, and the wait's own
-    ``finally`` (when its generator is closed) must not forget it twice."""
-    done = False
-
-    def run_once() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            undo()
-
-    return run_once

@@ -18,11 +18,12 @@ from concsim.events import (
 from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
-from .executors import Executor, Job, ProcessPool, ThreadPool
 from .exits import traceback_line
+from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
+from .waits import Overhead
 
 
 class MainProgram:
@@ -157,7 +158,7 @@ class MainProgram:
         world = self.world
         if self.model is m.Model.PROCESSES:
             world.set_state(lane, LaneState.STARTING, "process start")
-            yield from world.sleep(lane, world.machine.process_start)
+            yield Overhead(world.clock.now + world.machine.process_start)
         else:
             yield from world.ensure_gil(lane)  # Thread._bootstrap runs Python code
             self.began.add(lane)

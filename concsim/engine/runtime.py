@@ -7,12 +7,15 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from concsim.events import FutureState, LaneKind, LaneState
+from concsim.events import FutureState, LaneKind, LaneState, Outcome
 from concsim.scenario.model import Task
 
-Actor = Generator[None, Any, Any]
-"""A lane's behaviour: a generator that suspends with a bare ``yield`` and is resumed with
-``send`` (a value) or ``throw`` (an exception raised at the point where it waits)."""
+from .waits import Wait
+
+Actor = Generator[Wait, Any, Any]
+"""A lane's behaviour: a generator that suspends by yielding what it waits for (a value of
+waits.py) and is resumed with ``send`` (a value) or ``throw`` (an exception raised at the
+point where it waits)."""
 
 
 class SimError(Exception):
@@ -69,7 +72,6 @@ class Proc:
 
     id: str
     gil: Gil | None
-    alive: bool = True
 
 
 @dataclass(eq=False)
@@ -81,11 +83,11 @@ class Lane:
     proc: Proc
     thread: Lane | None = None  # the OS thread that runs it (a coroutine runs on the loop)
     gen: Actor | None = None
+    wait: Wait | None = None  # what it is parked at (waits.py); None while its code runs
     epoch: int = 0  # bumped at each resume; a wake-up carrying an old epoch is stale
     state: LaneState = LaneState.IDLE
     task: TaskRun | None = None
     step: str | None = None
-    in_cpu: bool = False
     gil_wait: int = 0  # numbers this thread's waits for the GIL; a timer of an old one is stale
     daemon: bool = False
     ended: bool = False
@@ -95,9 +97,6 @@ class Lane:
     must_cancel: bool = False  # asyncio: CancelledError is due at the next await
     waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await
     io_waker: Callable[..., None] | None = None  # asyncio: the waker of all its I/O waits
-    waiting_lock: str | None = None
-    waiting_timeout: bool = False  # in a wait that a timeout (or an injected one) ends
-    in_io: bool = False  # in an I/O wait (or a blocking call) that a hang can freeze
     pending_error: BaseException | None = None  # asyncio: raised when it next resumes
 
     @property
@@ -141,9 +140,8 @@ class TaskRun:
     submitted: bool = False
     started: bool = False
     ended: bool = False
-    outcome: str | None = None
+    outcome: Outcome | None = None
     stop_requested: bool = False
-    killed: bool = False
 
     def __post_init__(self) -> None:
         self.future = Future(self)

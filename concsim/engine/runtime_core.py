@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from concsim.events import (
+    Cleanup,
     CleanupSkipped,
     FutureChanged,
     FutureState,
     LaneState,
     MainEnded,
+    MainOutcome,
+    Outcome,
     OutputWritten,
     ResultReceived,
     TaskEnded,
@@ -23,6 +26,7 @@ from concsim.scenario.model import Model, ReturnWhen, Scenario
 from .exits import system_exit_code, traceback_line
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from .waits import FutureWait
 from .world import World
 
 
@@ -207,11 +211,7 @@ class Runtime:
                 world.clock.at(deadline, wake, TIMED_OUT)
             return unwatch
 
-        lane.waiting_timeout = True
-        try:
-            result = yield from self.interp.block(lane, label, register)
-        finally:
-            lane.waiting_timeout = False
+        result = yield from self.interp.block(lane, label, register, FutureWait(label))
         if result is TIMED_OUT:
             world.emit(TimeoutExpired, waiter=lane.id, on=label)
         return result
@@ -248,26 +248,26 @@ class Runtime:
         """The task returned or raised: settle its future, end it, free its lane."""
         error = result.error
         if result.stopped:  # it returned None early: a cooperative cancellation
-            outcome, shown, error_name = "cancelled", LaneState.CANCELLED, None
+            outcome, shown, error_name = Outcome.CANCELLED, LaneState.CANCELLED, None
             if settle:
                 self.settle(run, value=None)
         elif isinstance(error, Cancelled):
-            outcome, shown, error_name = "cancelled", LaneState.CANCELLED, "CancelledError"
+            outcome, shown, error_name = Outcome.CANCELLED, LaneState.CANCELLED, "CancelledError"
             if settle:
                 self.settle(run, cancelled=True)
         elif error is not None:
-            outcome, shown, error_name = "failed", LaneState.FAILED, error.error
+            outcome, shown, error_name = Outcome.FAILED, LaneState.FAILED, error.error
             if settle:
                 self.settle(run, error=error)
         else:
-            outcome, shown, error_name = "ok", LaneState.DONE, None
+            outcome, shown, error_name = Outcome.OK, LaneState.DONE, None
             if settle:
                 self.settle(run, value=result.value)
         self.world.set_state(lane, shown, run.name)
         self.end(run, outcome, error_name, result.cleanup)
         lane.task = None
 
-    def end(self, run: TaskRun, outcome: str, error: str | None, cleanup: str) -> None:
+    def end(self, run: TaskRun, outcome: Outcome, error: str | None, cleanup: Cleanup) -> None:
         if run.ended:
             return
         run.ended = True
@@ -278,18 +278,17 @@ class Runtime:
     def kill_task(self, run: TaskRun, reason: str, error: str | None = None) -> None:
         """The task's thread or process vanished mid-run: its finally never runs."""
         lane = run.lane
-        run.killed = True
         if run.spec.cleanup:
             self.world.emit(CleanupSkipped, task=run.name, reason=reason)
         if lane is not None:
             self.world.set_state(lane, LaneState.KILLED, run.name)
             lane.task = None
-        self.end(run, "killed", error, "skipped" if run.spec.cleanup else "none")
+        self.end(run, Outcome.KILLED, error, Cleanup.SKIPPED if run.spec.cleanup else Cleanup.NONE)
 
     def cancel_pending(self, run: TaskRun, *, notified: bool = True) -> None:
         """A queued future was cancelled: the task will never start."""
         self.settle(run, cancelled=True, notified=notified)
-        self.end(run, "cancelled", "CancelledError", "none")
+        self.end(run, Outcome.CANCELLED, "CancelledError", Cleanup.NONE)
 
     # --- the end of the run -------------------------------------------------------------
 
@@ -300,7 +299,7 @@ class Runtime:
         self.world.set_state(lane, final, "main() ended")
         self.world.emit(
             MainEnded,
-            outcome="raised" if error else "ok",
+            outcome=MainOutcome.RAISED if error else MainOutcome.OK,
             error=error.error if error else None,
             message=error.message if error else "",
         )
@@ -346,11 +345,11 @@ class Runtime:
             if run.started:
                 if run.lane is not None:
                     self.world.set_state(run.lane, LaneState.HUNG, run.name)
-                self.end(run, "hung", None, "none")
+                self.end(run, Outcome.HUNG, None, Cleanup.NONE)
             else:
                 self.end(
                     run,
-                    "never_started",
+                    Outcome.NEVER_STARTED,
                     run.future.error.error if run.future.error else None,
-                    "none",
+                    Cleanup.NONE,
                 )

@@ -12,6 +12,7 @@ from concsim.events import (
     LaneKind,
     LaneState,
     MainEnded,
+    MainOutcome,
     RunEnded,
     RunStarted,
     WarningIssued,
@@ -19,8 +20,8 @@ from concsim.events import (
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario.model import Model, Scenario
 
-from .aio import AsyncioModel
 from .clock import FAULT
+from .coroutines import AsyncioModel
 from .faults import Faults, Injection
 from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
@@ -73,7 +74,15 @@ class Simulation:
         self.finished = False
         self._injections: list[Injection] = []
         self._pending: list[Injection] = []  # scheduled, not yet applied (in time order)
-        if program.model is Model.ASYNCIO:
+        self.faults = self._start_main(runtime)
+        self._schedule_file_faults()
+        for injection in injections:
+            self._schedule(injection)
+
+    def _start_main(self, runtime: Runtime) -> Faults:
+        """The main lane, running main() of the program's model; the faults that act on it."""
+        world = self.world
+        if self.scenario.program.model is Model.ASYNCIO:
             aio = AsyncioModel(runtime)
             main = world.new_lane(
                 "main",
@@ -86,26 +95,27 @@ class Simulation:
             runtime.main_lane = main
             main.gen = aio.main(main)
             aio.make_ready(main)
-            self.faults = Faults(runtime, None, aio)
-        else:
-            prog = MainProgram(runtime)
-            main = world.new_lane(
-                "main", LaneKind.MAIN, world.main_proc, lane_id="main", name="main thread"
-            )
-            runtime.main_lane = main
-            world.start(main, prog.main(main))
-            self.faults = Faults(runtime, prog, None)
+            return Faults(runtime, None, aio)
+        prog = MainProgram(runtime)
+        main = world.new_lane(
+            "main", LaneKind.MAIN, world.main_proc, lane_id="main", name="main thread"
+        )
+        runtime.main_lane = main
+        world.start(main, prog.main(main))
+        return Faults(runtime, prog, None)
+
+    def _schedule_file_faults(self) -> None:
+        """The file's ``faults:``, at a time or as a task starts a step."""
         for fault in self.scenario.faults:
             injection = Injection(0.0, fault.fault.value, fault.target, fault.error)
             if fault.at is not None:
                 at = Injection(fault.at / 1_000_000, fault.fault.value, fault.target, fault.error)
                 self._pending.append(at)
-                world.clock.at(fault.at, self._apply, at, priority=FAULT)
+                self.world.clock.at(fault.at, self._apply, at, priority=FAULT)
             elif fault.when is not None:
-                hooks = runtime.interp.step_hooks.setdefault((fault.when.task, fault.when.step), [])
+                when = (fault.when.task, fault.when.step)
+                hooks = self.runtime.interp.step_hooks.setdefault(when, [])
                 hooks.append(self._hook(injection))
-        for injection in injections:
-            self._schedule(injection)
 
     def _hook(self, injection: Injection) -> Callable[[], None]:
         def fire() -> None:
@@ -234,7 +244,7 @@ class Simulation:
         if not runtime.main_ended:
             runtime.main_ended = True
             world.set_state(main, LaneState.HUNG, main.step)
-            world.emit(MainEnded, outcome="hung", error=None)
+            world.emit(MainEnded, outcome=MainOutcome.HUNG, error=None)
         elif main.gen is not None:
             world.emit(
                 WarningIssued,

@@ -310,8 +310,6 @@ Step = Annotated[
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
 
-WAIT_KINDS = (IoStep, SleepStep, BlockingStep, ToThreadStep)
-
 
 def step_kind(step: BaseModel) -> str:
     kind = _step_kind(step)

@@ -1,33 +1,33 @@
-"""ThreadPoolExecutor and ProcessPoolExecutor, modelled on CPython 3.11's implementation."""
+"""``ProcessPoolExecutor`` (Lib/concurrent/futures/process.py), as CPython 3.11 runs it on
+Linux; and what pickling a task's function raises."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import assert_never
 
 from concsim.events import (
-    ExecutorShutdown,
+    Cleanup,
     LaneKind,
     LaneState,
+    Outcome,
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
-    TaskSubmitted,
 )
 from concsim.scenario.model import Task, Unpicklable
 from concsim.scenario.pynames import function_name
 
-from .interpreter import TaskResult
-from .runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
-from .runtime_core import Runtime
+from ..interpreter import TaskResult
+from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
+from ..waits import Overhead
+from .executor import Executor, Job
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
-SHUTDOWN_SUBMIT = "cannot schedule new futures after shutdown"
 
 
 def pickling_error(task: Task) -> tuple[str, str]:
@@ -49,164 +49,6 @@ def pickling_error(task: Task) -> tuple[str, str]:
         case unknown:
             assert_never(unknown)
     return "AttributeError", f"Can't pickle local object 'main.<locals>.{local}'"
-
-
-@dataclass(eq=False)
-class Job:
-    """A work item: one task, a chunk of tasks (``map(chunksize=...)``), or a bare call."""
-
-    runs: list[TaskRun]
-    call: Callable[[Lane], Actor] | None = None  # a bare call (asyncio.to_thread)
-    done: Callable[[], None] | None = None
-
-
-@dataclass(eq=False)
-class Executor:
-    runtime: Runtime
-    max_workers: int
-    queue: deque[Job] = field(default_factory=deque)
-    workers: list[Lane] = field(default_factory=list)
-    idle: deque[Lane] = field(default_factory=deque)
-    is_shutdown: bool = False
-    how: str = "executor.submit"
-    # ThreadPoolExecutor.shutdown(cancel_futures=True) drains its queue, so waiters never
-    # hear of those futures; a process pool leaves them for its manager, which notifies.
-    _notifies_drained: bool = False
-
-    @property
-    def world(self) -> Any:
-        return self.runtime.world
-
-    def submit(self, job: Job) -> None:
-        if self.is_shutdown:
-            raise SimError("RuntimeError", SHUTDOWN_SUBMIT)
-        for run in job.runs:
-            run.submitted = True
-            self.world.emit(TaskSubmitted, task=run.name, how=self.how)
-        self._enqueue(job)
-
-    def _enqueue(self, job: Job) -> None:
-        raise NotImplementedError
-
-    def _wake_idle(self) -> bool:
-        if not self.idle:
-            return False
-        lane = self.idle.popleft()
-        self.world.clock.soon(self.world.wake, lane, lane.epoch)
-        return True
-
-    def shutdown(self, wait: bool, cancel_futures: bool) -> list[TaskRun]:
-        """Mark shut down, cancel queued work if asked; returns the cancelled runs."""
-        cancelled: list[TaskRun] = []
-        if cancel_futures:
-            for job in self._queued_jobs():
-                for run in job.runs:
-                    if not run.future.is_done and not run.started:
-                        self.runtime.cancel_pending(run, notified=self._notifies_drained)
-                        cancelled.append(run)
-            if not self._notifies_drained:
-                self.queue.clear()  # drained: no worker will ever dequeue (notify) them
-        self.world.emit(
-            ExecutorShutdown,
-            wait=wait,
-            cancel_futures=cancel_futures,
-            cancelled=tuple(r.name for r in cancelled),
-        )
-        self.is_shutdown = True
-        while self._wake_idle():
-            pass
-        return cancelled
-
-    def _queued_jobs(self) -> list[Job]:
-        return list(self.queue)
-
-    def _wait_for_work(self, lane: Lane) -> Actor:
-        """An idle worker blocks in ``queue.get()`` until work (or shutdown) wakes it."""
-        self.world.release_gil(lane, "it waits for work")
-        self.world.set_state(lane, LaneState.IDLE)
-        self.idle.append(lane)
-        try:
-            yield
-        finally:
-            if lane in self.idle:
-                self.idle.remove(lane)
-
-    def _exit(self, lane: Lane) -> None:
-        """The worker returns: shutdown(wait=True) and interpreter exit see it gone."""
-        self.world.release_gil(lane, "its thread exited")
-        self.world.set_state(lane, LaneState.DONE, "exited")
-        lane.gen = None
-        self.runtime.notify()
-
-    def finished(self) -> bool:
-        """Every worker has exited (shutdown(wait=True) and interpreter exit wait for it)."""
-        return all(lane.ended or lane.gen is None for lane in self.workers)
-
-    def run_job(self, lane: Lane, job: Job) -> Actor:
-        runtime = self.runtime
-        if job.call is not None:
-            yield from job.call(lane)
-            if job.done is not None:
-                job.done()
-            return
-        for run in job.runs:
-            if run.future.is_done and not run.started:
-                continue
-            result: TaskResult = yield from runtime.execute(
-                lane, run, during_shutdown=self.is_shutdown
-            )
-            runtime.finish(lane, run, result)
-            if result.error is not None and len(job.runs) > 1:
-                break  # a chunk is [fn(*args) for args in chunk]: the rest never runs
-
-
-@dataclass(eq=False)
-class ThreadPool(Executor):
-    """Workers are created one per submit while none is idle, up to max_workers; they take
-    work in FIFO order and, once shut down, drain the queue before they exit.
-
-    A submit that creates a worker (``_adjust_thread_count``) calls ``Thread.start()``,
-    which returns only once the new thread runs (it waits for ``self._started``); the new
-    thread holds the GIL from there and takes its work item from the queue before the
-    submitting thread runs again. So the item is out of the queue when ``submit`` returns:
-    ``shutdown(cancel_futures=True)`` right after the submits cancels only what is still
-    queued beyond the first ``max_workers`` (measured on 3.11:
-    benchmarks/cpython_facts/pool_startup_cancel.py)."""
-
-    prefix: str = "thread"
-    began: set[Lane] = field(default_factory=set)  # workers that have run their first bytecode
-
-    def _enqueue(self, job: Job) -> None:
-        self.queue.append(job)
-        if self._wake_idle():
-            return
-        if len(self.workers) < self.max_workers:
-            world = self.world
-            lane = world.new_lane(self.prefix, LaneKind.THREAD, world.main_proc)
-            self.workers.append(lane)
-            world.start(lane, self._worker(lane, self.queue.popleft()))
-
-    def _worker(self, lane: Lane, first: Job | None = None) -> Actor:
-        yield from self.world.ensure_gil(lane)  # Thread._bootstrap runs Python code
-        self.began.add(lane)
-        self.runtime.notify()
-        while True:
-            if first is not None:
-                job, first = first, None
-            else:
-                while not self.queue:
-                    if self.is_shutdown:
-                        self._exit(lane)
-                        return
-                    yield from self._wait_for_work(lane)
-                job = self.queue.popleft()
-            if all(run.future.is_done for run in job.runs) and job.call is None:
-                # cancelled while queued: set_running_or_notify_cancel() says no, and
-                # notifies the waiters
-                for run in job.runs:
-                    self.runtime.release_cancelled(run)
-                continue
-            yield from self.run_job(lane, job)
 
 
 @dataclass(eq=False)
@@ -243,9 +85,6 @@ class ProcessPool(Executor):
         self.queue.append(job)
         self._fill_call_queue()
 
-    def _queued_jobs(self) -> list[Job]:
-        return list(self.queue)
-
     def _fill_call_queue(self) -> None:
         world = self.world
         while self.queue and len(self.call_queue) < self.max_workers + 1:
@@ -273,12 +112,12 @@ class ProcessPool(Executor):
         cost = machine.pickle_overhead + round(kb * machine.pickle_per_kb)
         if cost:
             self.world.set_state(lane, LaneState.PICKLING, label)
-            yield from self.world.sleep(lane, cost)
+            yield Overhead(self.world.clock.now + cost)
 
     def _worker(self, lane: Lane) -> Actor:
         world = self.world
         world.set_state(lane, LaneState.STARTING, "process start")
-        yield from world.sleep(lane, world.machine.process_start)
+        yield Overhead(world.clock.now + world.machine.process_start)
         while True:
             while not self.call_queue:
                 if self.is_shutdown and not self.queue:
@@ -318,7 +157,6 @@ class ProcessPool(Executor):
         run = lane.task
         world.emit(ProcessKilled, lane=lane.id, task=run.name if run else None)
         world.kill(lane)
-        lane.proc.alive = False
         if run is not None:
             self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
         world.set_state(lane, LaneState.KILLED, run.name if run else None)
@@ -335,7 +173,6 @@ class ProcessPool(Executor):
                 continue
             run = lane.task
             world.kill(lane)
-            lane.proc.alive = False
             if run is not None:
                 self.runtime.kill_task(
                     run, "the broken pool terminated its process", "BrokenProcessPool"
@@ -346,7 +183,7 @@ class ProcessPool(Executor):
                 failed.append(run)
                 self.runtime.settle(run, error=error)
                 if not run.started:
-                    self.runtime.end(run, "never_started", "BrokenProcessPool", "none")
+                    self.runtime.end(run, Outcome.NEVER_STARTED, "BrokenProcessPool", Cleanup.NONE)
         self.queue.clear()
         self.call_queue.clear()
         world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))

@@ -1,0 +1,140 @@
+"""The machine's CPU cores, shared by the OS in time slices, and code running on them:
+Python code (holding the GIL) and native code (without it), with the machine's timing
+jitter."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+from concsim.events import LaneState
+from concsim.scenario.model import Scenario
+
+from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
+from .threads.gil import GilModel
+from .waits import CORE_WAIT, CpuRun, NativeRun
+
+OS_TIMESLICE = 3_000
+"""Microseconds a thread runs on a core before the OS gives the core to a thread waiting
+for one. Linux (EEVDF since 6.6, CFS before) shares the cores among all runnable threads
+in slices of a few milliseconds, so four CPU-bound processes on two cores all progress at
+half speed and end together, rather than two running to the end first (measured:
+benchmarks/cpython_facts/cores_shared.py)."""
+
+
+class Cores(GilModel):
+    """A fixed number of cores: a lane runs code only on a free one, else it waits in turn."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        super().__init__(scenario, seed)
+        self.rng = random.Random(seed)
+        self.cores_free = self.machine.cores
+        self.core_waiters: deque[tuple[Lane, int]] = deque()
+        self.on_core: dict[Lane, int] = {}  # lanes running on a core, and since when
+        self._slicing = False  # a time-slice timer is pending
+
+    # --- cores --------------------------------------------------------------------------
+
+    def _ensure_core(self, lane: Lane) -> Actor:
+        if self.cores_free > 0 and not self.core_waiters:
+            self.cores_free -= 1
+            self.on_core[lane] = self.clock.now
+            return
+        self.core_waiters.append((lane, lane.epoch))
+        self.set_state(lane, LaneState.CORE_WAIT, lane.step)
+        self._start_slicing()
+        try:
+            yield CORE_WAIT
+        finally:
+            self.core_waiters = deque(w for w in self.core_waiters if w[0] is not lane)
+        self.on_core[lane] = self.clock.now
+
+    def _release_core(self, lane: Lane) -> None:
+        self.on_core.pop(lane, None)
+        if self.core_waiters:
+            waiter, epoch = self.core_waiters.popleft()
+            self.clock.soon(self.wake, waiter, epoch)  # the core passes straight to it
+        else:
+            self.cores_free += 1
+
+    # --- time slices --------------------------------------------------------------------
+    #
+    # The OS scheduler's tick runs only while some thread waits for a core: one timer at a
+    # time (``_slicing``), due when the lane that has been on its core longest has run a
+    # whole slice. That lane is descheduled (``DESCHEDULED`` sent to its ``CpuRun`` or
+    # ``NativeRun``): it keeps the GIL if it holds it, and queues for a core again behind
+    # the others. With no thread waiting, the timer lapses and code runs uninterrupted.
+
+    def _start_slicing(self) -> None:
+        if not self._slicing:
+            self._slicing = True
+            self.clock.at(self.clock.now + OS_TIMESLICE, self._slice_expired)
+
+    def _slice_expired(self) -> None:
+        """The OS scheduler's tick: while threads wait for a core, the one that has run
+        longest on its core is descheduled (it keeps the GIL if it holds it) and queues
+        for a core again behind the others."""
+        self._slicing = False
+        if not self.core_waiters or not self.on_core:
+            return
+        lane, since = min(self.on_core.items(), key=lambda item: item[1])
+        self._slicing = True
+        if self.clock.now - since < OS_TIMESLICE:
+            self.clock.at(since + OS_TIMESLICE, self._slice_expired)
+            return
+        self.clock.at(self.clock.now + OS_TIMESLICE, self._slice_expired)
+        self.resume(lane, DESCHEDULED)
+
+    # --- running code -------------------------------------------------------------------
+
+    def cpu(self, lane: Lane, duration: int, label: str) -> Actor:
+        """Pure-Python work: holds the GIL and a core; a waiting thread preempts it, and
+        the OS shares the cores in time slices when more threads want one."""
+        remaining = duration
+        while True:
+            yield from self.ensure_gil(lane)
+            yield from self._ensure_core(lane)
+            self.set_state(lane, LaneState.RUNNING, label)
+            started = self.clock.now
+            try:
+                signal = yield CpuRun(started + remaining)
+            finally:
+                remaining -= self.clock.now - started
+                self._release_core(lane)
+            if signal is PREEMPTED and remaining > 0:
+                self.release_gil(lane, "the switch interval expired")
+                continue
+            if signal is DESCHEDULED and remaining > 0:
+                continue  # off its core, still holding the GIL
+            return
+
+    def native(self, lane: Lane, duration: int, label: str) -> Actor:
+        """C code that released the GIL: needs a core, not the GIL; the OS may deschedule
+        it for a slice like any thread."""
+        self.release_gil(lane, "native code released it")
+        remaining = duration
+        while True:
+            yield from self._ensure_core(lane)
+            self.set_state(lane, LaneState.NATIVE, label)
+            started = self.clock.now
+            try:
+                signal = yield NativeRun(started + remaining)
+            finally:
+                remaining -= self.clock.now - started
+                self._release_core(lane)
+            if signal is DESCHEDULED and remaining > 0:
+                continue
+            return
+
+    def jittered(self, duration: int) -> int:
+        """An I/O wait's duration, varied by ``machine.jitter``."""
+        return self._varied(duration, self.machine.jitter)
+
+    def cpu_varied(self, duration: int) -> int:
+        """A CPU step's duration, varied by ``machine.cpu_jitter``."""
+        return self._varied(duration, self.machine.cpu_jitter)
+
+    def _varied(self, duration: int, jitter: float) -> int:
+        if not jitter or not duration:
+            return duration
+        return round(duration * (1 + self.rng.uniform(-jitter, jitter)))

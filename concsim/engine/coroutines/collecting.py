@@ -1,0 +1,193 @@
+"""How main() collects its tasks: ``gather``, ``asyncio.TaskGroup``, ``as_completed``,
+``asyncio.wait`` and awaiting one task (Lib/asyncio/tasks.py, Lib/asyncio/taskgroups.py)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from concsim.events import (
+    FutureState,
+    ResultReceived,
+)
+from concsim.scenario import model as m
+
+from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..runtime_core import TIMED_OUT, Progress
+from .tasks import Tasks
+
+
+class Collecting(Tasks):
+    """main()'s ways of waiting for the tasks it created."""
+
+    def _selected(self, names: Any) -> list[TaskRun]:
+        runs = [r for r in self.runtime.tasks if not r.submitted]
+        if names == "all":
+            return runs
+        return [r for r in runs if r.name in names or r.spec.name in names]
+
+    def collect(self, lane: Lane) -> Actor:
+        collect = self.program.collect
+        for run in self._selected("all"):
+            self.create_task(run)
+        runs = [r for r in self.runtime.tasks if r.submitted]
+        deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
+        pattern = collect.pattern
+        if pattern is m.Pattern.GATHER:
+            yield from self._gather(lane, runs, deadline)
+        elif pattern is m.Pattern.TASKGROUP:
+            yield from self._taskgroup(lane, runs, deadline)
+        elif pattern is m.Pattern.AS_COMPLETED:
+            yield from self._as_completed(lane, runs, deadline)
+        elif pattern is m.Pattern.WAIT:
+            yield from self._wait(lane, runs, deadline, collect.return_when)
+        elif pattern is m.Pattern.RESULT:
+            for run in runs:
+                yield from self._await_task(lane, run)
+
+    def _gather(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+        collect = self.program.collect
+        for run in runs:
+            run.future.retrieved = True  # gather's done-callback reads every child's exception
+
+        progress = Progress(self.runtime, runs)
+
+        def finished() -> bool:
+            if progress.all_done:
+                return True
+            return not collect.return_exceptions and progress.errored > 0
+
+        try:
+            got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
+        except Cancelled:
+            if not collect.shield:  # cancelling a gather cancels its children, then waits
+                self._cancel_all(runs, "the gather() it belongs to was cancelled")
+                yield from self._settle_all(lane, runs, "gather() cancelling its children")
+            raise
+        if got is TIMED_OUT:
+            if not collect.shield:
+                self._cancel_all(
+                    runs, "wait_for() timed out and cancelled gather(), which cancels its children"
+                )
+                yield from self._settle_all(lane, runs, "wait_for() waiting for cancellation")
+            raise SimError("TimeoutError", "")
+        if collect.return_exceptions:
+            for run in runs:
+                error = run.future.error
+                value = run.future.value if error is None else repr(error)
+                self.world.emit(ResultReceived, task=run.name, value=value)
+                for step in self.program.on_result:
+                    yield from self.runtime.interp.step(lane, None, step, [])
+            return
+        first = next((r for r in progress.update().order if r.future.error), None)
+        if first is not None:
+            self.runtime.receive(first)  # raises: the first exception propagates
+        for run in runs:
+            yield from self._receive(lane, run)
+
+    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+        """``async with asyncio.TaskGroup() as tg`` (Lib/asyncio/taskgroups.py): the first
+        failure (heard of in ``_on_task_done``) cancels the other children; ``__aexit__``
+        waits for all of them and raises an ExceptionGroup of every failure."""
+        state: dict[str, Any] = {"aborting": False}
+
+        def abort(reason: str) -> None:
+            if not state["aborting"]:
+                state["aborting"] = True
+                self._cancel_all(runs, reason)
+
+        def on_done(future: Any) -> None:
+            if future.state is FutureState.FAILED:
+                abort(
+                    f"TaskGroup cancels the other tasks because {future.task.name} raised "
+                    f"{future.error.error}"
+                )
+
+        def schedule_on_done(future: Any) -> None:
+            # Future.__schedule_callbacks: done-callbacks go through loop.call_soon, so a
+            # child whose step is already in the ready queue runs it before the group
+            # hears of a sibling's failure. Two children failing at the same instant both
+            # raise, and both are in the ExceptionGroup.
+            self.call_soon(partial(on_done, future))
+
+        for run in runs:
+            run.future.retrieved = True  # the group collects every child's exception
+            run.future.add_done_callback(schedule_on_done)
+        interrupted: SimError | None = None
+        progress = Progress(self.runtime, runs)
+        while not progress.all_done:
+            try:
+                got = yield from self.await_until(
+                    lane,
+                    lambda: progress.all_done,
+                    "TaskGroup.__aexit__",
+                    deadline,
+                )
+            except Cancelled as exc:
+                interrupted = exc
+                abort("the task running the TaskGroup was cancelled")
+                continue
+            if got is TIMED_OUT:
+                interrupted = SimError("TimeoutError", "")
+                deadline = None
+                abort("asyncio.timeout() expired around the TaskGroup")
+        failed = [r for r in runs if r.future.state is FutureState.FAILED]
+        if failed:
+            count = len(failed)
+            raise SimError(
+                "ExceptionGroup",
+                f"unhandled errors in a TaskGroup ({count} "
+                f"sub-exception{'s' if count > 1 else ''})",
+            )
+        if interrupted is not None:
+            raise interrupted
+        for run in runs:
+            yield from self._receive(lane, run)
+
+    def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+        progress = Progress(self.runtime, runs)
+        taken = 0
+        while taken < len(runs):
+            if taken == len(progress.update().order):
+                got = yield from self.await_until(
+                    lane,
+                    partial(progress.has_more_than, taken),
+                    "as_completed()",
+                    deadline,
+                )
+                if got is TIMED_OUT:
+                    raise SimError("TimeoutError", "")
+                continue
+            taken += 1
+            yield from self._receive(lane, progress.order[taken - 1])
+
+    def _wait(
+        self, lane: Lane, runs: list[TaskRun], deadline: int | None, when: m.ReturnWhen
+    ) -> Actor:
+        progress = Progress(self.runtime, runs)
+        yield from self.await_until(
+            lane, partial(progress.reached, when), f"asyncio.wait({when.value})", deadline
+        )
+        for run in list(progress.update().order):
+            yield from self._receive(lane, run)
+
+    def _await_task(self, lane: Lane, run: TaskRun) -> Actor:
+        """``await task`` (or ``await wait_for(task, timeout)``): cancelling the waiter
+        cancels the task, unless it is shielded."""
+        collect = self.program.collect
+        deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
+        try:
+            got = yield from self.await_until(
+                lane, lambda: run.future.is_done, f"await {run.name}", deadline
+            )
+        except Cancelled:
+            if not collect.shield:
+                self.cancel(run, "the coroutine awaiting it was cancelled")
+                yield from self._settle_all(lane, [run], f"await {run.name}")
+            raise
+        if got is TIMED_OUT:
+            if not collect.shield:
+                self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+                yield from self._settle_all(lane, [run], f"wait_for({run.name}) cancelling")
+            raise SimError("TimeoutError", "")
+        yield from self._receive(lane, run)

@@ -1,0 +1,85 @@
+"""``asyncio.run(main())`` (Lib/asyncio/runners.py): main() on the loop, then the
+teardown that cancels what is left and waits for the default executor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from concsim.events import LaneState
+from concsim.scenario import model as m
+
+from ..runtime import Actor, Cancelled, Interrupted, Lane, SimError
+from ..waits import Awaiting
+from .collecting import Collecting
+from .loop import do_nothing
+
+
+class AsyncioModel(Collecting):
+    """``asyncio.run(main())``: the loop, its tasks, and main()'s way of collecting them."""
+
+    # --- main() -------------------------------------------------------------------------
+
+    def main(self, lane: Lane) -> Actor:
+        world = self.world
+        runtime = self.runtime
+        error: SimError | None = None
+        try:
+            for step in self.program.main_steps:
+                if isinstance(step, m.SubmitStep):
+                    for run in self._selected(step.submit):
+                        self.create_task(run)
+                elif isinstance(step, m.CollectStep):
+                    yield from self.collect(lane)
+                else:
+                    yield from runtime.interp.step(lane, None, step, [])
+        except SimError as exc:
+            error = exc
+        lane.pending_error = None  # main() is over: nothing more can be raised in it
+        if self.interrupted and isinstance(error, Cancelled):
+            error = Interrupted()
+        if error is not None and self.program.on_error:
+            try:
+                yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
+            except SimError as exc:
+                error = exc
+        self.in_teardown = True
+        label = "asyncio.run(): cancelling remaining tasks"
+        left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
+        if left:
+            yield from self._stop_loop(lane, label)
+        world.set_state(lane, LaneState.BLOCKED, label)
+        # asyncio.run(): cancel what is still pending (CPython iterates a set; concsim uses
+        # creation order), run the loop until they finish, then wait for to_thread workers.
+        left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
+        for run in left:
+            self.cancel(run, "asyncio.run() cancels the tasks still pending when main() ends")
+        yield from self._settle_all(lane, left, "asyncio.run(): cancelling remaining tasks")
+        if self.interrupted_again:
+            error = Interrupted()
+        pool = self.default_pool
+        if pool.workers:
+            pool.shutdown(wait=True, cancel_futures=False)
+            yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
+        runtime.unretrieved_warnings(asyncio=True)
+        runtime.end_main(lane, error)
+        self._park(lane)
+
+    def _stop_loop(self, lane: Lane, label: str) -> Actor:
+        """main() is over, but asyncio.run() cancels nothing before the loop stops
+        (Lib/asyncio/base_events.py, run_until_complete): the main task's done-callback
+        ``_run_until_complete_cb`` is scheduled with call_soon and stops the loop only
+        after one more turn, in which everything already in the ready queue runs. So a
+        task created on main()'s last line still starts, up to its first await."""
+        if not self.ready:
+            return
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            self.call_soon(wake)
+            return do_nothing
+
+        while True:
+            try:
+                yield from self.await_(lane, LaneState.BLOCKED, label, register, Awaiting(label))
+                return
+            except Cancelled:
+                continue  # main() is over: a late cancel of it changes nothing

@@ -1,0 +1,156 @@
+"""asyncio tasks (Lib/asyncio/tasks.py): ``create_task``, ``Task.cancel``, ``wait_for``'s
+cancellation, Ctrl-C in ``asyncio.run``, and awaiting tasks to settle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from concsim.events import (
+    CancelRequested,
+    InterruptDelivered,
+    LaneKind,
+    LaneState,
+    TaskSubmitted,
+    TimeoutExpired,
+)
+
+from ..interpreter import TaskResult
+from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..runtime_core import TIMED_OUT, Progress
+from ..waits import FutureWait
+from .loop import EventLoop
+
+
+class Tasks(EventLoop):
+    """The loop's tasks: created, cancelled, awaited."""
+
+    # --- tasks --------------------------------------------------------------------------
+
+    def create_task(self, run: TaskRun) -> None:
+        world = self.world
+        run.submitted = True
+        co = world.new_lane(
+            "task",
+            LaneKind.COROUTINE,
+            world.main_proc,
+            name=run.name,
+            thread=self.loop,
+            lane_id=run.name,
+        )
+        co.task = run
+        run.lane = co
+        world.emit(TaskSubmitted, task=run.name, how="asyncio.create_task")
+        world.set_state(co, LaneState.QUEUED, "created")
+        co.gen = self._coroutine(co, run)
+        self.make_ready(co)
+        if run.spec.timeout is not None:
+            deadline = world.clock.now + run.spec.timeout
+            world.clock.at(deadline, lambda: self.call_soon(lambda: self._expire(run, deadline)))
+
+    def _expire(self, run: TaskRun, deadline: int) -> None:
+        """``asyncio.wait_for(task, timeout)`` ran out: cancel the task, then TimeoutError."""
+        if run.future.is_done:
+            return
+        world = self.world
+        world.emit(
+            TimeoutExpired,
+            waiter=f"wait_for({run.name})",
+            on=run.name,
+            late_by=(world.clock.now - deadline) / 1_000_000,
+        )
+        self.timed_out.add(run.name)
+        self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+
+    def _coroutine(self, co: Lane, run: TaskRun) -> Actor:
+        runtime = self.runtime
+        result: TaskResult = yield from runtime.execute(co, run)
+        if run.name in self.timed_out and isinstance(result.error, Cancelled):
+            runtime.finish(co, run, result, settle=False)
+            runtime.settle(run, error=SimError("TimeoutError", ""))
+        else:
+            runtime.finish(co, run, result)
+        self._park(co)
+
+    def cancel(self, run: TaskRun, reason: str) -> bool:
+        """``task.cancel()``: CancelledError at its current await, or at its next one."""
+        world = self.world
+        if run.future.is_done:
+            world.emit(
+                CancelRequested, task=run.name, accepted=False, reason="the task is already done"
+            )
+            return False
+        world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
+        co = run.lane
+        assert co is not None
+        if co.waker is not None:
+            co.waker(None, Cancelled())
+        else:
+            co.must_cancel = True
+        return True
+
+    def cancel_main(self) -> None:
+        main = self.runtime.main_lane
+        assert main is not None
+        if main.waker is not None:
+            main.waker(None, Cancelled())
+        else:
+            main.must_cancel = True
+
+    def interrupt(self) -> None:
+        """3.11 asyncio.Runner: SIGINT cancels the main task; run() then raises
+        KeyboardInterrupt after cancelling every other task. A second SIGINT while those
+        clean up raises KeyboardInterrupt out of the loop, and Runner.close() cancels the
+        tasks again, cutting their finally blocks short."""
+        main = self.runtime.main_lane
+        assert main is not None
+        self.world.emit(InterruptDelivered, lane=main.id, step=main.step)
+        if self.in_teardown or self.interrupted:
+            self.interrupted_again = True
+            for run in self.runtime.tasks:
+                if run.submitted and not run.future.is_done:
+                    self.cancel(run, "a second Ctrl-C: Runner.close() cancels the tasks again")
+            return
+        self.interrupted = True
+        self.cancel_main()
+
+    def await_until(
+        self, co: Lane, predicate: Callable[[], bool], label: str, deadline: int | None = None
+    ) -> Actor:
+        if predicate():
+            return True
+        world = self.world
+
+        def register(wake: Callable[..., None]) -> Callable[[], None]:
+            unwatch = self.runtime.watch(predicate, wake)
+            if deadline is not None:
+                world.clock.at(deadline, lambda: self.call_soon(lambda: wake(TIMED_OUT)))
+            return unwatch
+
+        got = yield from self.await_(co, LaneState.BLOCKED, label, register, FutureWait(label))
+        if got is TIMED_OUT:
+            late = max(0, world.clock.now - deadline) if deadline is not None else 0
+            world.emit(TimeoutExpired, waiter=co.id, on=label, late_by=late / 1_000_000)
+        return got
+
+    def _settle(self, co: Lane, predicate: Callable[[], bool], label: str) -> Actor:
+        """Wait for ``predicate`` even through further cancellations."""
+        while True:
+            try:
+                yield from self.await_until(co, predicate, label)
+                return
+            except Cancelled:
+                continue
+
+    def _settle_all(self, co: Lane, runs: list[TaskRun], label: str) -> Actor:
+        progress = Progress(self.runtime, runs)
+        yield from self._settle(co, lambda: progress.all_done, label)
+
+    def _cancel_all(self, runs: list[TaskRun], reason: str) -> None:
+        for run in runs:
+            if not run.future.is_done:
+                self.cancel(run, reason)
+
+    def _receive(self, lane: Lane, run: TaskRun) -> Actor:
+        self.runtime.receive(run)
+        for step in self.program.on_result:
+            yield from self.runtime.interp.step(lane, None, step, [])

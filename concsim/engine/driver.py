@@ -1,0 +1,192 @@
+"""The driver: the clock, the event log, the lanes, and the loop that runs their actors.
+
+Scheduling is the heart of the model, so here is how it works. Each lane (a thread, a
+process, a coroutine, the main program) is a generator. It suspends by yielding what it
+waits for (waits.py: ``IoWait(until)``, ``GilWait()``, ``LockWait(lock)``, ...);
+``resume``, the driver, records that as ``lane.wait`` and starts the timer of a timed wait.
+Waits that others end (a lock, a queue, a future) are woken by the one who ends them. Every
+wake-up carries the lane's ``epoch``; resuming a lane bumps the epoch, so a stale wake-up
+(a timer of an I/O wait that a fault interrupted) is ignored without searching the heap.
+Faults read ``lane.wait`` and throw exceptions into the generator at the point where it
+waits, which is exactly where CPython raises them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from concsim.events import (
+    Event,
+    LaneCreated,
+    LaneKind,
+    LaneState,
+    LaneStateChanged,
+)
+from concsim.scenario.model import Scenario
+
+from .clock import Scheduler
+from .runtime import Actor, Gil, Lane, Proc
+from .waits import TIMED, IoWait
+
+# States that, during a ``finally`` block, are shown as the cleanup phase.
+_CLEANUP_SHOWN = frozenset(
+    {LaneState.RUNNING, LaneState.IO, LaneState.NATIVE, LaneState.BLOCKED, LaneState.LOOP_BLOCKED}
+)
+
+
+# What the event loop's own lane shows of the coroutine it is running: the loop's thread
+# runs that coroutine's code, Python or native (or waits for the GIL or a core to do so, or
+# is stuck in its blocking call). A coroutine that awaits, ends or is ready is not the
+# loop's state: the loop moves on to the next callback.
+_LOOP_MIRRORED = frozenset(
+    {
+        LaneState.RUNNING,
+        LaneState.NATIVE,
+        LaneState.GIL_WAIT,
+        LaneState.CORE_WAIT,
+        LaneState.LOOP_BLOCKED,
+    }
+)
+
+# Most events are LaneStateChanged, so set_state builds them the quick way. Calling a class
+# with keyword arguments makes CPython 3.11 pack them into a dict and unpack it again for
+# ``__init__`` (a class call has no fast path for keywords); creating the instance and
+# calling ``__init__`` with the same keywords skips that, about a third of an event's cost.
+# The object is the same: the events' classes define no ``__new__``.
+_new = object.__new__
+_init_state_changed = LaneStateChanged.__init__
+
+
+class Driver:
+    """Clock, event log and lanes of one run, and the driver that resumes their actors."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.machine = scenario.machine
+        self.program = scenario.program
+        self.seed = seed
+        self.clock = Scheduler()
+        self.events: list[Event] = []
+        self.lanes: dict[str, Lane] = {}
+        self.main_proc = Proc("main", Gil() if self.machine.gil else None)
+        self.loop_lane: Lane | None = None  # set by the asyncio model
+        self.loop_current: Lane | None = None  # the coroutine the event loop is running
+        self._counters: dict[str, int] = {}
+        self._stamp_us = 0  # the instant of the last event, and its time in seconds:
+        self._stamp = 0.0  # the events of one instant share one float (24 B each)
+        self._mirrored: dict[tuple[str, str | None], str] = {}  # the loop's label per step
+
+    # --- events -------------------------------------------------------------------------
+
+    def _seconds(self) -> float:
+        """The time of an event at this instant, the same float object for all of them."""
+        now = self.clock.now
+        if now != self._stamp_us:
+            self._stamp_us = now
+            self._stamp = now / 1_000_000
+        return self._stamp
+
+    @property
+    def now(self) -> float:
+        return self.clock.now / 1_000_000
+
+    def emit(self, cls: type[Event], **fields: Any) -> None:
+        self.events.append(cls(t=self._seconds(), seq=len(self.events), **fields))
+
+    def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
+        if lane.in_cleanup and state in _CLEANUP_SHOWN:
+            state = LaneState.CLEANUP
+            step = f"finally: {step}" if step else "finally"
+        if lane.state is state and lane.step == step:
+            return
+        lane.state = state
+        lane.step = step
+        task = lane.task.name if lane.task is not None else None
+        event = _new(LaneStateChanged)
+        _init_state_changed(
+            event,
+            t=self._seconds(),
+            seq=len(self.events),
+            lane=lane.id,
+            state=state,
+            task=task,
+            step=step,
+        )
+        self.events.append(event)
+        loop = self.loop_lane
+        if (
+            loop is not None
+            and lane.thread is loop
+            and self.loop_current is lane
+            and state in _LOOP_MIRRORED
+        ):
+            self.set_state(loop, state, self._loop_label(lane, step))
+
+    def _loop_label(self, lane: Lane, step: str | None) -> str:
+        """``co-3: sleep 10ms``: what the loop's lane shows of a coroutine's step, one
+        string per (coroutine, step) however often it runs."""
+        key = (lane.id, step)
+        label = self._mirrored.get(key)
+        if label is None:
+            label = self._mirrored[key] = f"{lane.id}: {step}" if step else lane.id
+        return label
+
+    # --- lanes --------------------------------------------------------------------------
+
+    def new_lane(
+        self,
+        prefix: str,
+        kind: LaneKind,
+        proc: Proc,
+        *,
+        name: str | None = None,
+        thread: Lane | None = None,
+        lane_id: str | None = None,
+    ) -> Lane:
+        if lane_id is None:
+            number = self._counters.get(prefix, 0) + 1
+            self._counters[prefix] = number
+            lane_id = f"{prefix}-{number}"
+        lane = Lane(id=lane_id, kind=kind, proc=proc, thread=thread)
+        self.lanes[lane_id] = lane
+        self.emit(LaneCreated, lane=lane_id, lane_kind=kind, name=name or lane_id, process=proc.id)
+        return lane
+
+    def start(self, lane: Lane, actor: Actor) -> None:
+        """Give ``lane`` its behaviour; it first runs at the current instant."""
+        lane.gen = actor
+        self.clock.soon(self.wake, lane, lane.epoch)
+
+    def resume(self, lane: Lane, value: Any = None, exc: BaseException | None = None) -> None:
+        """The driver: run ``lane`` until it yields its next wait, record it as ``lane.wait``
+        and start its timer if it is a timed wait of a thread (a coroutine's timers are the
+        event loop's, see ``AsyncioModel.await_io``)."""
+        gen = lane.gen
+        if gen is None or lane.ended:
+            return
+        lane.epoch += 1
+        lane.wait = None
+        try:
+            wait = gen.send(value) if exc is None else gen.throw(exc)
+        except StopIteration:
+            lane.gen = None
+            return
+        lane.wait = wait
+        # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait
+        # (``Hung``) and the waits that others end have none.
+        if isinstance(wait, TIMED) and (type(wait) is not IoWait or lane.thread is None):
+            self.clock.at(wait.until, self.wake, lane, lane.epoch)
+
+    def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
+        if lane.epoch == epoch:
+            self.resume(lane, value)
+
+    def waker(self, lane: Lane) -> Callable[[Any], None]:
+        """A callable that wakes ``lane`` from its current wait, at most once, soon."""
+        epoch = lane.epoch
+
+        def wake_soon(value: Any = None) -> None:
+            self.clock.soon(self.wake, lane, epoch, value)
+
+        return wake_soon

@@ -1,0 +1,1 @@
+"""threading and the GIL: how threads share one interpreter."""

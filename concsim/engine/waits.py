@@ -1,0 +1,135 @@
+"""What a lane waits for: the value its actor yields, which the driver keeps as ``lane.wait``.
+
+An actor suspends by yielding one of these, ``yield IoWait(until)``; ``World.resume`` (the
+driver) records it on the lane, starts the timer of a timed wait, and resumes the actor
+later with the result (a value sent in, or an exception thrown at the ``yield``, which is
+where CPython raises it). A fault reads ``lane.wait`` to learn where the lane is stopped:
+it needs no flag per kind of wait.
+
+Invariants (checked by the faults and the GIL model, kept by the driver):
+
+- ``lane.wait is None`` while the lane's own code runs, before it first runs, and after
+  its actor ended. A lane another lane's code looks at is never running, so its wait
+  says exactly where it is parked.
+- A thread (or process) lane holds ``IoWait``, ``Overhead``, ``NativeRun``, ``CpuRun``, ``GilWait``,
+  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait`` or ``WorkWait``.
+- A coroutine lane holds ``IoWait`` (``await asyncio.sleep``, awaited I/O), ``Awaiting``,
+  ``FutureWait`` (main() collecting), ``LockWait``/``QueueWait`` (their asyncio
+  counterparts) while parked, so the loop runs others; and ``BlockingCall``, ``CpuRun``,
+  ``NativeRun``, ``GilWait``, ``CoreWait`` while it holds the loop (nothing else runs).
+- ``CpuRun`` is held only by the lane running Python code on its thread, with the GIL
+  (if the build has one) and a core: a waiting thread's switch interval preempts it.
+- ``Hung`` wraps the wait a ``hang`` fault froze; whatever it wraps, no timer and no
+  waker ends it.
+- ``FutureWait`` is the only wait a ``timeout`` fault ends (main() in ``result(timeout)``,
+  ``wait``, ``as_completed``, ``wait_for``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# NamedTuples rather than dataclasses: one is made for every wait, and a tuple is built
+# without an ``__init__`` call, which matters on the path of a simulated sleep.
+
+
+class IoWait(NamedTuple):
+    """Blocking I/O or a sleep without the GIL (``time.sleep``, ``await asyncio.sleep``)
+    ending at ``until`` (virtual microseconds) unless hung or interrupted."""
+
+    until: int
+
+
+class BlockingCall(NamedTuple):
+    """A blocking call inside ``async def``: the event loop itself is stuck until ``until``."""
+
+    until: int
+
+
+class NativeRun(NamedTuple):
+    """C code that released the GIL, on a core until ``until``."""
+
+    until: int
+
+
+class CpuRun(NamedTuple):
+    """Python code holding the GIL and a core until ``until``, unless preempted first."""
+
+    until: int
+
+
+class Overhead(NamedTuple):
+    """Time spent in machinery the model does not break down, until ``until``: a process
+    starting (``multiprocessing`` spawn) or pickling its arguments and results."""
+
+    until: int
+
+
+class GilWait(NamedTuple):
+    """``take_gil``: waiting for the GIL (Python/ceval_gil.c)."""
+
+
+class CoreWait(NamedTuple):
+    """Runnable, waiting for a free CPU core."""
+
+
+class LockWait(NamedTuple):
+    """``threading.Lock.acquire`` (or ``asyncio.Lock``) blocked on ``lock``."""
+
+    lock: str
+
+
+class QueueWait(NamedTuple):
+    """``queue.Queue.get`` on an empty queue, or ``put`` on a full one."""
+
+    queue: str
+
+
+class FutureWait(NamedTuple):
+    """The main program waiting for results (``result``, ``wait``, ``as_completed``,
+    ``join``, shutdown) or for a thread it started to run (``Thread.start()``): the one
+    wait a ``timeout`` fault can end."""
+
+    label: str
+
+
+class WorkWait(NamedTuple):
+    """An idle pool worker in ``work_queue.get()`` (concurrent/futures/thread.py,
+    ``_worker``), woken by new work or shutdown."""
+
+
+class Awaiting(NamedTuple):
+    """A coroutine parked at an ``await`` of something not yet done (``label`` says what)."""
+
+    label: str
+
+
+class Hung(NamedTuple):
+    """A wait that a ``hang`` fault froze: it never ends by itself (no timer, no waker);
+    only an exception thrown at it (a cancel, Ctrl-C) moves the lane on."""
+
+    of: IoWait | BlockingCall | LockWait | QueueWait | FutureWait
+
+
+Wait = (
+    IoWait
+    | BlockingCall
+    | NativeRun
+    | CpuRun
+    | Overhead
+    | GilWait
+    | CoreWait
+    | LockWait
+    | QueueWait
+    | FutureWait
+    | WorkWait
+    | Awaiting
+    | Hung
+)
+
+TIMED = (IoWait, BlockingCall, NativeRun, CpuRun, Overhead)
+"""Waits that end by themselves at ``until``: the driver starts their timer."""
+
+GIL_WAIT = GilWait()
+CORE_WAIT = CoreWait()
+WORK_WAIT = WorkWait()
