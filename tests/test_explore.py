@@ -260,9 +260,7 @@ def test_a_recorded_seed_replays_byte_for_byte() -> None:
 
 
 def test_cli_shrink_says_the_deviations_in_words(race: Path) -> None:
-    _, out, _ = invoke(
-        "explore", str(race), "--runs", "8", "--jobs", "1", "--no-save", "--shrink"
-    )
+    _, out, _ = invoke("explore", str(race), "--runs", "8", "--jobs", "1", "--no-save", "--shrink")
     shrunk = next(line for line in out.splitlines() if line.startswith("shrunk seed "))
     assert "deviation" in shrunk and "draws from the schedule as written" in shrunk
     assert "than written" in out
