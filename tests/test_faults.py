@@ -1392,3 +1392,34 @@ def test_cli_interrupt_needs_no_target(tmp_path: Path) -> None:
     assert short == _concsim(
         "run", str(plain), "--json", "--inject", "1.2s:fail:B", "--inject", "2s:interrupt:main"
     )
+
+
+def test_timeout_is_refused_while_main_is_in_thread_start() -> None:
+    """Thread.start() waits for the new thread with no timeout (``self._started.wait()``,
+    Lib/threading.py): a timeout fault there has nothing to expire."""
+    from concsim.engine import Injection, Simulation
+    from concsim.events import FaultRefused, TimeoutExpired
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    sc = load_scenario(find_scenario("race-lost-update"))
+    events = Simulation(sc, injections=[Injection(0.005, "timeout", "adder-1")]).run()
+    refused = [e for e in events if isinstance(e, FaultRefused)]
+    assert [e.reason for e in refused] == [
+        "main is in Thread.start(), which waits for the new thread with no timeout"
+    ]
+    assert not any(isinstance(e, TimeoutExpired) for e in events)
+
+
+def test_an_await_label_is_not_wrapped_in_another_await() -> None:
+    """to-thread-fix labels its step ``await asyncio.to_thread(...)``: the coroutine waits
+    on exactly that, not on ``await to_thread(await asyncio.to_thread(...))``."""
+    from concsim.engine import Simulation
+    from concsim.events import LaneStateChanged
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    events = Simulation(load_scenario(find_scenario("to-thread-fix"))).run()
+    steps = {e.step for e in events if isinstance(e, LaneStateChanged) and e.step}
+    assert "await asyncio.to_thread(time.sleep, 0.5)" in steps
+    assert not any(step.startswith("await to_thread(await") for step in steps)

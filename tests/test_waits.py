@@ -22,6 +22,7 @@ from concsim.engine.waits import (
     NativeRun,
     Overhead,
     QueueWait,
+    StartWait,
     WorkWait,
 )
 from concsim.scenario.loader import load_scenario, load_scenario_text
@@ -30,7 +31,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 
 THREAD_WAITS = (
     IoWait, Overhead, NativeRun, CpuRun, GilWait, CoreWait, LockWait, QueueWait, FutureWait,
-    WorkWait, Hung,
+    StartWait, WorkWait, Hung,
 )  # fmt: skip
 COROUTINE_WAITS = (
     IoWait, Awaiting, FutureWait, LockWait, QueueWait, BlockingCall, CpuRun, NativeRun,

@@ -24,7 +24,7 @@ from .futures import ProcessPool
 from .mainprog import MainProgram
 from .runtime import Interrupted, Lane, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Runtime
-from .waits import BlockingCall, FutureWait, IoWait
+from .waits import BlockingCall, FutureWait, IoWait, StartWait
 
 FAULTS = tuple(kind.value for kind in m.FaultKind)
 
@@ -165,6 +165,8 @@ class Faults:
         main = self.runtime.main_lane
         assert main is not None
         parked = main.waker is not None if self.aio is not None else True
+        if isinstance(main.wait, StartWait):
+            return "main is in Thread.start(), which waits for the new thread with no timeout"
         if not isinstance(main.wait, FutureWait) or not parked:
             return "the main program is not waiting for results right now"
         if self.aio is not None:

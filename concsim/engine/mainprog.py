@@ -23,7 +23,7 @@ from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
-from .waits import Overhead
+from .waits import Overhead, StartWait
 
 
 class MainProgram:
@@ -151,7 +151,10 @@ class MainProgram:
         several milliseconds apart (benchmarks/cpython_facts/thread_start.py)."""
         if self.world.main_proc.gil is None:
             return
-        yield from self.runtime.wait_until(lane, lambda: thread in began, "Thread.start()")
+        started = StartWait(thread.id)
+        yield from self.runtime.wait_until(
+            lane, lambda: thread in began, "Thread.start()", wait=started
+        )
         yield from self.world.ensure_gil(lane)
 
     def _plain(self, lane: Lane, run: TaskRun) -> Actor:

@@ -26,7 +26,7 @@ from concsim.scenario.model import Model, ReturnWhen, Scenario
 from .exits import system_exit_code, traceback_line
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
-from .waits import FutureWait
+from .waits import FutureWait, StartWait
 from .world import World
 
 
@@ -197,8 +197,10 @@ class Runtime:
         predicate: Callable[[], bool],
         label: str,
         deadline: int | None = None,
+        wait: FutureWait | StartWait | None = None,
     ) -> Actor:
-        """Block ``lane`` until ``predicate()`` holds: True, or TIMED_OUT at ``deadline``."""
+        """Block ``lane`` until ``predicate()`` holds: True, or TIMED_OUT at ``deadline``;
+        ``wait`` is what the lane holds meanwhile (a FutureWait by default)."""
         if predicate():
             return True
         world = self.world
@@ -211,7 +213,7 @@ class Runtime:
                 world.clock.at(deadline, wake, TIMED_OUT)
             return unwatch
 
-        result = yield from self.interp.block(lane, label, register, FutureWait(label))
+        result = yield from self.interp.block(lane, label, register, wait or FutureWait(label))
         if result is TIMED_OUT:
             world.emit(TimeoutExpired, waiter=lane.id, on=label)
         return result

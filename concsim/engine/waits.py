@@ -12,7 +12,7 @@ Invariants (checked by the faults and the GIL model, kept by the driver):
   its actor ended. A lane another lane's code looks at is never running, so its wait
   says exactly where it is parked.
 - A thread (or process) lane holds ``IoWait``, ``Overhead``, ``NativeRun``, ``CpuRun``, ``GilWait``,
-  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait`` or ``WorkWait``.
+  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait``, ``StartWait`` or ``WorkWait``.
 - A coroutine lane holds ``IoWait`` (``await asyncio.sleep``, awaited I/O), ``Awaiting``,
   ``FutureWait`` (main() collecting), ``LockWait``/``QueueWait`` (their asyncio
   counterparts) while parked, so the loop runs others; and ``BlockingCall``, ``CpuRun``,
@@ -87,10 +87,16 @@ class QueueWait(NamedTuple):
 
 class FutureWait(NamedTuple):
     """The main program waiting for results (``result``, ``wait``, ``as_completed``,
-    ``join``, shutdown) or for a thread it started to run (``Thread.start()``): the one
-    wait a ``timeout`` fault can end."""
+    ``join``, shutdown): the one wait a ``timeout`` fault can end."""
 
     label: str
+
+
+class StartWait(NamedTuple):
+    """``Thread.start()`` waiting for the new thread to run (``self._started.wait()``, with
+    no timeout: a ``timeout`` fault has nothing to end here)."""
+
+    thread: str
 
 
 class WorkWait(NamedTuple):

@@ -264,7 +264,8 @@ class EventLoop:
             return unregister
 
         if not state["done"]:
-            what = f"await to_thread({label})"
+            # A label already written as the await reads as it is, not wrapped twice.
+            what = label if label.startswith("await ") else f"await to_thread({label})"
             yield from self.await_(co, LaneState.BLOCKED, what, register, Awaiting(what))
 
 
