@@ -114,7 +114,7 @@ class Hung(NamedTuple):
     """A wait that a ``hang`` fault froze: it never ends by itself (no timer, no waker);
     only an exception thrown at it (a cancel, Ctrl-C) moves the lane on."""
 
-    of: IoWait | BlockingCall | LockWait | QueueWait | FutureWait
+    of: IoWait | BlockingCall | LockWait | QueueWait | FutureWait | StartWait
 
 
 Wait = (
@@ -128,6 +128,7 @@ Wait = (
     | LockWait
     | QueueWait
     | FutureWait
+    | StartWait
     | WorkWait
     | Awaiting
     | Hung

@@ -27,7 +27,16 @@ from ..code import once
 from ..futures import Job, ThreadPool
 from ..runtime import Actor, Cancelled, Lane
 from ..runtime_core import Runtime
-from ..waits import Awaiting, BlockingCall, FutureWait, Hung, IoWait, LockWait, QueueWait
+from ..waits import (
+    Awaiting,
+    BlockingCall,
+    FutureWait,
+    Hung,
+    IoWait,
+    LockWait,
+    QueueWait,
+    StartWait,
+)
 
 Register = Callable[[Callable[..., None]], Callable[[], None]]
 
@@ -161,7 +170,7 @@ class EventLoop:
         state: LaneState,
         label: str,
         register: Register,
-        wait: Awaiting | LockWait | QueueWait | FutureWait,
+        wait: Awaiting | LockWait | QueueWait | FutureWait | StartWait,
     ) -> Actor:
         """``await`` something not yet done: park until the waker is called."""
         self._cancel_due(co, label)
