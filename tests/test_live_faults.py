@@ -86,48 +86,30 @@ WAITING_GETTER = load_scenario_text(
         """
     )
 )
-WAITING_FOR_A_LOCK = load_scenario_text(
-    textwrap.dedent(
-        """
-        version: 1
-        name: waiting-for-a-lock
-        program: {model: threads, executor: false, collect: join}
-        tasks:
-          - name: holder
-            steps:
-              - {acquire: lock}
-              - {io: 300ms, label: slow work}
-              - {release: lock}
-            returns: released
-          - name: waiter
-            steps:
-              - {io: 50ms, label: arrive}
-              - {acquire: lock}
-              - {release: lock}
-            returns: got it
-        """
-    )
+LOCK_WAIT = textwrap.dedent(
+    """
+    version: 1
+    name: waiting-for-a-lock
+    program: {model: threads, executor: false, collect: join}
+    tasks:
+      - name: holder
+        steps:
+          - {acquire: lock}
+          - {io: 300ms, label: slow work}
+          - {release: lock}
+        returns: released
+      - name: waiter
+        steps:
+          - {io: 50ms, label: arrive}
+          - {acquire: lock}
+          - {release: lock}
+        returns: got it
+    """
 )
-AWAITING_A_LOCK = load_scenario_text(
-    textwrap.dedent(
-        """
-        version: 1
-        name: awaiting-a-lock
-        program: {model: asyncio, collect: gather}
-        tasks:
-          - name: holder
-            steps:
-              - {acquire: lock}
-              - {io: 300ms, label: slow work}
-              - {release: lock}
-            returns: released
-          - name: waiter
-            steps:
-              - {io: 50ms, label: arrive}
-              - {acquire: lock}
-              - {release: lock}
-            returns: got it
-        """
+WAITING_FOR_A_LOCK = load_scenario_text(LOCK_WAIT)
+AWAITING_A_LOCK = load_scenario_text(  # the same two tasks as coroutines, an asyncio.Lock
+    LOCK_WAIT.replace("name: waiting-for-a-lock", "name: awaiting-a-lock").replace(
+        "{model: threads, executor: false, collect: join}", "{model: asyncio, collect: gather}"
     )
 )
 INLINE = {

@@ -273,8 +273,9 @@ class Interpreter(Locks, Queues):
             task=run.name if run else None,
             name=name,
             value=value,
-            # What others added since this lane read, now erased: summed over a run it is
-            # exactly (initial + all adds) - final.
+            # What others added since this lane read, now erased. A stale write that is
+            # itself overwritten is counted again by the write that erases it, so the sum
+            # over a run can exceed (initial + all adds) - final (ui/ledger.py counts that).
             lost=max(0, before - local),
         )
 

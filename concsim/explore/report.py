@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from concsim.durations import format_time
-from concsim.explore.histogram import Bar
+from concsim.explore.histogram import Bar, Histogram
 from concsim.explore.runner import Exploration
 from concsim.explore.samples import Verdict
 from concsim.explore.schedule import ShrunkRun, shrink_seed
@@ -53,13 +53,7 @@ def histogram_text(found: Exploration, replays: dict[int, Path] | None = None) -
     parts: list[RenderableType] = [Text(headline(found), style="bold")]
     said: set[str] = set()
     for bar in bars[:SHOWN_BARS]:
-        style = STYLES[bar.verdict]
-        line = Text(f"{bar.count:>9,} {histogram.share(bar):>7.1%} ")
-        line.append(_bar(bar.count / longest).ljust(BAR_WIDTH), style=style)
-        line.append(f" {bar.verdict.value:<11}", style=style)
-        line.append(f" {histogram.label(bar)}")
-        line.append(f"  seed {bar.seed}", style="grey62")
-        parts.append(line)
+        parts.append(bar_line(histogram, bar, longest))
         if bar.why and bar.why not in said:
             said.add(bar.why)
             parts.append(Text(" " * 43 + bar.why, style="grey62"))
@@ -85,8 +79,20 @@ def histogram_text(found: Exploration, replays: dict[int, Path] | None = None) -
     return Group(*parts)
 
 
-def _bar(fraction: float) -> str:
-    eighths = round(fraction * BAR_WIDTH * 8)
+def bar_line(histogram: Histogram, bar: Bar, longest: int, width: int = BAR_WIDTH) -> Text:
+    """One outcome: runs, share, a bar ``width`` cells long at ``longest`` runs, grade,
+    what sets it apart, its first seed (the histogram here and the app's explore view)."""
+    style = STYLES[bar.verdict]
+    line = Text(f"{bar.count:>9,} {histogram.share(bar):>7.1%} ")
+    line.append(_bar(bar.count / longest, width).ljust(width), style=style)
+    line.append(f" {bar.verdict.value:<11}", style=style)
+    line.append(f" {histogram.label(bar)}")
+    line.append(f"  seed {bar.seed}", style="grey62")
+    return line
+
+
+def _bar(fraction: float, width: int) -> str:
+    eighths = round(fraction * width * 8)
     full, rest = divmod(eighths, 8)
     return "█" * full + (" ▏▎▍▌▋▊▉"[rest] if rest else "") or "▏"
 

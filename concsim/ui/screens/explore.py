@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from concsim.engine import Injection
 from concsim.explore import Exploration, explore
-from concsim.explore.report import STYLES, headline
+from concsim.explore.report import bar_line, headline
 from concsim.scenario.model import Scenario
 
 RUNS = 200  # seeds the view runs: a few seconds on two cores
@@ -116,17 +116,8 @@ class ExploreScreen(ModalScreen[int | None]):
 
 
 def rows(found: Exploration) -> list[Row]:
-    """Each bar as one line: runs, share, bar, grade, what sets it apart, first seed."""
+    """Each bar as one line, as ``concsim explore`` prints it with a shorter bar."""
     histogram = found.histogram
     bars = histogram.bars
     longest = max((bar.count for bar in bars), default=1)
-    shown = []
-    for bar in bars:
-        style = STYLES[bar.verdict]
-        text = Text(f"{bar.count:>6,} {histogram.share(bar):>6.1%} ")
-        text.append(("█" * max(1, round(12 * bar.count / longest))).ljust(12), style=style)
-        text.append(f" {bar.verdict.value:<11}", style=style)
-        text.append(f" {histogram.label(bar)}")
-        text.append(f"  seed {bar.seed}", style="grey62")
-        shown.append(Row(bar.seed, text))
-    return shown
+    return [Row(bar.seed, bar_line(histogram, bar, longest, width=12)) for bar in bars]
