@@ -29,6 +29,18 @@ class ReplayError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Branch:
+    """One timeline of a session: the run ``parent`` made, forked at ``at`` seconds, with
+    its own injections (the parent's up to ``at``, then its own). The session's first
+    timeline is the original: no parent, forked at 0."""
+
+    name: str
+    injections: tuple[Injection, ...] = ()
+    parent: str | None = None
+    at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Replay:
     """Everything needed to re-run a session exactly."""
 
@@ -39,6 +51,12 @@ class Replay:
     # A run that stalled (deadlocked or hung) and was ended by hand ends where the clock
     # stood then, not at its last event: replaying advances there before running to the end.
     ended_at: float | None = None
+    # Every timeline of a session that was branched (``b`` in the app), the one played
+    # included: ``injections`` above are that one's, so a reader that knows no branches
+    # still reproduces the run that was on screen.
+    branches: tuple[Branch, ...] = ()
+    branch: str | None = None
+    """The name of the branch ``injections`` belong to (one of ``branches``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The replay file's data (concsim.replayfile.ReplayFile), as ``save_replay`` writes it."""

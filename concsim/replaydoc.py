@@ -54,6 +54,8 @@ def read_replay(path: str | Path) -> Replay:
     scenario = data.get("scenario")
     if isinstance(scenario, str) and scenario:
         scenario = _scenario(doc, Path(path).parent, scenario, problems)
+    if fields is not None:
+        problems += [doc.problem(loc, message) for loc, message in fields.branch_problems()]
     if fields is not None and not problems:
         assert scenario is not None
         problems += _aims(doc, scenario, fields)
@@ -75,11 +77,17 @@ def _aims(doc: Document, scenario: str, fields: ReplayFile) -> list[Problem]:
         return []
     except KeyError as error:
         return [doc.problem(("variant",), str(error.args[0]))]
+    lists: list[tuple[Loc, Any]] = [(("injections",), fields.injections)]
+    lists += [
+        (("branches", i, "injections"), b.injections) for i, b in enumerate(fields.branches or ())
+    ]
     problems = []
-    for index, injection in enumerate(fields.injections or ()):
-        problem = injection_problem(applied, injection.target, injection.error or "RuntimeError")
-        if problem:
-            problems.append(doc.problem(("injections", index, "target"), problem))
+    for where, injections in lists:
+        for index, injection in enumerate(injections or ()):
+            raised = injection.error or "RuntimeError"
+            problem = injection_problem(applied, injection.target, raised)
+            if problem:
+                problems.append(doc.problem((*where, index, "target"), problem))
     return problems
 
 

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from concsim.limits import MAX_DURATION_S, MAX_SEED
-from concsim.replay import FORMAT, Replay
+from concsim.replay import FORMAT, Branch, Replay
 from concsim.scenario.errors import describe
 from concsim.scenario.model import FaultKind
 
@@ -54,6 +54,22 @@ class InjectionEntry(_Fields):
     """The exception a ``fail`` raises; RuntimeError when left out."""
 
 
+class BranchEntry(_Fields):
+    """One timeline of a branched session: ``{name: branch 1, from: original, at: 0.3,
+    injections: [...]}``. The one that was on screen (``branch:``) lists no injections of
+    its own: they are the file's ``injections``."""
+
+    expects: ClassVar[str] = "a mapping (name, from, at, injections)"
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    name: Text
+    parent: Annotated[Text | None, Field(alias="from")] = None
+    """The branch it was forked from; none for the original."""
+    at: Time = 0.0
+    """Where it was forked, in virtual seconds."""
+    injections: Annotated[list[InjectionEntry] | None, Expects("a list of faults")] = None
+
+
 class ReplayFile(_Fields):
     """A replay file: ``concsim run --replay FILE`` runs its scenario again, fault for fault."""
 
@@ -65,6 +81,9 @@ class ReplayFile(_Fields):
     injections: Annotated[list[InjectionEntry] | None, Expects("a list of faults")] = None
     ended_at: Time | None = None
     """Where the clock stood when a stalled run was ended by hand."""
+    branch: Text | None = None
+    """Which of ``branches`` was on screen: the file's ``injections`` are its."""
+    branches: Annotated[list[BranchEntry] | None, Expects("a list of branches")] = None
 
     @classmethod
     def of(cls, replay: Replay) -> ReplayFile:
@@ -72,30 +91,104 @@ class ReplayFile(_Fields):
             scenario=replay.scenario,
             variant=replay.variant,
             seed=replay.seed,
-            injections=[
-                InjectionEntry(at=i.at, fault=FaultKind(i.fault), target=i.target, error=i.error)
-                for i in replay.injections
-            ],
+            injections=_entries(replay.injections),
             ended_at=replay.ended_at,
+            branch=replay.branch if replay.branches else None,
+            branches=[
+                BranchEntry(
+                    name=b.name,
+                    parent=b.parent,
+                    at=b.at,
+                    injections=None if b.name == replay.branch else _entries(b.injections),
+                )
+                for b in replay.branches
+            ]
+            or None,
         )
 
     def dump(self) -> dict[str, Any]:
-        """The file's data, in the order it is written; ``ended_at`` only when set."""
-        data = self.model_dump(mode="json")
-        if data["ended_at"] is None:
-            del data["ended_at"]
+        """The file's data, in the order it is written; ``ended_at`` and the branches only
+        when set, a branch's ``from`` and ``injections`` only when it has them."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for key in ("ended_at", "branch", "branches"):
+            if data[key] is None:
+                del data[key]
+        for entry in data.get("branches", ()):
+            for key in ("from", "injections"):
+                if entry[key] is None:
+                    del entry[key]
         return data
 
     def to_replay(self, scenario: str) -> Replay:
         """The replay, with ``scenario`` as the reader resolved it (a path or a name)."""
-        from concsim.engine import Injection
-
-        injections = tuple(
-            Injection(float(i.at), i.fault.value, i.target, i.error or "RuntimeError")
-            for i in self.injections or ()
-        )
+        injections = _injections(self.injections)
         ended = None if self.ended_at is None else float(self.ended_at)
-        return Replay(scenario, self.seed, self.variant, injections, ended)
+        branches = tuple(
+            Branch(
+                b.name,
+                injections if b.name == self.branch else _injections(b.injections),
+                b.parent,
+                float(b.at),
+            )
+            for b in self.branches or ()
+        )
+        return Replay(scenario, self.seed, self.variant, injections, ended, branches, self.branch)
+
+    def branch_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """What is wrong with the branches as a whole: each name once, each parent an
+        earlier branch, forked no earlier than its parent, ``branch`` one of them."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        seen: dict[str, float] = {}
+        for index, entry in enumerate(self.branches or ()):
+            problem = _branch_problem(index, entry, seen)
+            if problem is not None:
+                found.append(problem)
+            seen[entry.name] = float(entry.at)
+        if self.branches and self.branch not in seen:
+            names = ", ".join(map(repr, seen))
+            where = ("branch",) if self.branch else ()
+            found.append((where, f"expected `branch:` naming one of {names}"))
+        return found
+
+
+def _branch_problem(
+    index: int, entry: BranchEntry, seen: dict[str, float]
+) -> tuple[tuple[str | int, ...], str] | None:
+    """What is wrong with branch ``index`` given the branches before it (``seen``)."""
+    if entry.name in seen:
+        return ("branches", index, "name"), (
+            f"a second branch named {entry.name!r}; expected each name once"
+        )
+    if index == 0:
+        if entry.parent is None:
+            return None
+        return ("branches", 0, "from"), "the first branch is the original; expected no `from:`"
+    if entry.parent not in seen:
+        names = ", ".join(map(repr, seen))
+        return ("branches", index), f"expected `from:` naming one of {names}"
+    parent_at = seen[entry.parent]
+    if entry.at < parent_at:
+        return ("branches", index, "at"), (
+            f"forked at {entry.at:g}, before its parent was (at {parent_at:g}); "
+            f"expected {parent_at:g} or later"
+        )
+    return None
+
+
+def _entries(injections: tuple[Any, ...]) -> list[InjectionEntry]:
+    return [
+        InjectionEntry(at=i.at, fault=FaultKind(i.fault), target=i.target, error=i.error)
+        for i in injections
+    ]
+
+
+def _injections(entries: list[InjectionEntry] | None) -> tuple[Any, ...]:
+    from concsim.engine import Injection
+
+    return tuple(
+        Injection(float(i.at), i.fault.value, i.target, i.error or "RuntimeError")
+        for i in entries or ()
+    )
 
 
 def problem_message(error: ErrorDetails) -> str:
@@ -103,13 +196,34 @@ def problem_message(error: ErrorDetails) -> str:
     if error["type"] == "missing":
         return "required key is missing"
     model: type[BaseModel] = ReplayFile
+    items: type[BaseModel] = InjectionEntry
     what = ""
     for part in error["loc"]:
-        if isinstance(part, int):  # an item of the one list, injections
-            model, what = InjectionEntry, InjectionEntry.expects
+        if isinstance(part, int):  # an item of a list: injections, branches
+            model = items
+            what = getattr(model, "expects", what)
         else:
-            what = _expects(model.model_fields[part])
+            field = _field(model, part)
+            what = _expects(field)
+            items = _item_model(field) or items
     return f"expected {what}, got {describe(error['input'])}"
+
+
+def _field(model: type[BaseModel], name: str) -> FieldInfo:
+    """A field by its name or by its alias (``from``)."""
+    fields = model.model_fields
+    return fields.get(name) or next(f for f in fields.values() if f.alias == name)
+
+
+def _item_model(field: FieldInfo) -> type[BaseModel] | None:
+    """The model of a list field's items (``list[BranchEntry] | None`` -> BranchEntry)."""
+    stack = [field.annotation]
+    while stack:
+        kind = stack.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+        stack.extend(get_args(kind))
+    return None
 
 
 def _expects(field: FieldInfo) -> str:

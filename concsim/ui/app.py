@@ -16,6 +16,7 @@ from textual.theme import Theme
 
 from concsim.replay import load_replay, open_scenario
 from concsim.scenario.model import Scenario
+from concsim.ui.branches import Branches
 from concsim.ui.catalog import Entry, entries
 from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
@@ -186,6 +187,7 @@ def make_app(
             injections=saved.injections,
             factory=factory,
         )
+        session.branches = Branches.restore(saved.branches, saved.branch)
     elif run is not None or scenario is not None:
         model = scenario if scenario is not None else open_scenario(str(run))
         if variant is not None:

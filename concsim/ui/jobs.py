@@ -47,6 +47,7 @@ class JobKind(Enum):
     VARIANT = "switching variant"
     SEED = "restarting"
     FAULT = "running again up to the fault"
+    BRANCH = "switching branch"
 
 
 @dataclass(eq=False)

@@ -77,6 +77,22 @@ RUN_BINDINGS: list[Binding] = [
         id="why",
         tooltip="light the chain of causes through the selected mark; w again puts it out",
     ),
+    Binding(
+        "b",
+        "branch",
+        "Branch",
+        show=False,
+        id="branch",
+        tooltip="fork the run at the playhead: faults then change only the branch",
+    ),
+    Binding(
+        "B",
+        "branches",
+        "Branches",
+        show=False,
+        id="branches",
+        tooltip="list the branches: enter shows one, d closes one",
+    ),
     Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding(

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from concsim.events import Event, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
+from concsim.ui.branches import Branches
 from concsim.ui.history import Run, Times, replayable
 from concsim.ui.ledger import Ledger
 from concsim.ui.timeline import Timeline
@@ -100,6 +101,20 @@ class Session:
         self.run = self.fresh(tuple(injections))
         self.run.reach(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
         self.adopt(self.run)
+        self._branches = Branches.start(injections)
+        self._branched = (self.variant, self.seed)
+
+    @property
+    def branches(self) -> Branches:
+        """This variant and seed's timelines (``b``); another variant or seed starts anew."""
+        if self._branched != (self.variant, self.seed):
+            self._branches = Branches.start(self.injections)
+            self._branched = (self.variant, self.seed)
+        return self._branches
+
+    @branches.setter
+    def branches(self, branches: Branches) -> None:
+        self._branches, self._branched = branches, (self.variant, self.seed)
 
     def fresh(self, injections: Sequence[Any]) -> Run:
         """A new run of this session's scenario, variant and seed, not started yet."""
@@ -302,7 +317,17 @@ class Session:
         self.advance_to(now)
 
     def replay(self) -> Replay:
-        return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
+        branches = self.branches
+        branches.keep(self.injections)
+        return Replay(
+            self.source,
+            self.seed,
+            self.variant,
+            self.injections,
+            ended_at=self.ended_at,
+            branches=tuple(branches.items) if branches.branched else (),
+            branch=branches.current.name if branches.branched else None,
+        )
 
 
 def elapsed_by_variant(

@@ -222,3 +222,23 @@ def test_the_why_chain_lit(snap_compare: Snap, size: tuple[int, int]) -> None:
         await settled(pilot)
 
     check(snap_compare, build("failure-during-as-completed"), size, chain)
+
+
+@pytest.mark.parametrize("size", [SMALL, MID], ids=["80x24", "120x36"])
+def test_a_branch_over_the_run_it_left(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """b at 0.1 s, then f on thread-1 (job-1): the original run drawn faintly under each
+    lane from the fork on, and the bar above saying how the branch ends otherwise."""
+    script = at(0.1, select="thread-1", keys=("b", "f"))
+    check(snap_compare, build("failure-during-as-completed"), size, script)
+
+
+def test_the_branches_list(snap_compare: Snap) -> None:
+    """B after branching: the original and branch 1, the one shown marked, its fault named."""
+    branched = at(0.1, select="thread-1", keys=("b", "f"))
+
+    async def script(pilot: Pilot[int]) -> None:
+        await branched(pilot)
+        await pilot.press("B")
+        await pilot.pause()
+
+    check(snap_compare, build("failure-during-as-completed"), MID, script)

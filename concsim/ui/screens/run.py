@@ -25,9 +25,11 @@ from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
+from concsim.ui.screens.branching import BranchKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.turns import FRAME_TURN, KEY_TURN
+from concsim.ui.widgets.branchbar import BranchBar
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -46,7 +48,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(MarkKeys, SessionActions):
+class RunScreen(BranchKeys, MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -85,6 +87,7 @@ class RunScreen(MarkKeys, SessionActions):
         yield VariantsBar(id="variants")
         with Horizontal(id="body"):
             with Vertical(id="stage"):
+                yield BranchBar(id="branch")
                 yield LanesView(id="lanes")
                 yield Legend(id="legend")
                 with Horizontal(id="bottom"):
@@ -163,9 +166,10 @@ class RunScreen(MarkKeys, SessionActions):
         self._generation = session.generation
         if rebuilt and self.ahead is not None and self.ahead.run is not session.run:
             self.stop_looking_ahead()  # its run is history
+        self.follow_branches()
         lanes = self.lanes
         lanes.show(session.timeline, session.now, self.horizon)
-        lanes.styles.height = len(session.timeline.rows) + 1  # capped by max-height
+        lanes.styles.height = lanes.line_count + 1  # capped by max-height
         self.query_one(StatusBar).show(
             scenario=session.scenario.name,
             variant=session.variant,

@@ -14,10 +14,19 @@ from textual.strip import Strip
 
 from concsim.ui.cells import Window, drawn_columns
 from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.ghost import draw_ghost
 from concsim.ui.layers import moment_layers
 from concsim.ui.legend import Key
 from concsim.ui.timeline import Timeline, Track
 from concsim.ui.viewport import Viewport
+
+
+class Ghost:
+    """The run a branch left, to draw faintly under the branch's lanes: its timeline to the
+    end, the branch's name for it, and where the branch was forked."""
+
+    def __init__(self, timeline: Timeline, end: float, at: float, name: str) -> None:
+        self.timeline, self.end, self.at, self.name = timeline, end, at, name
 
 
 class LanesView(ScrollView, can_focus=True):
@@ -47,6 +56,23 @@ class LanesView(ScrollView, can_focus=True):
         self.lit: dict[str, list[tuple[float, float]]] = {}
         self.lit_version = 0
         self._cache: LRUCache[tuple[Any, ...], tuple[Strip, frozenset[Key]]] = LRUCache(1024)
+        self.ghost: Ghost | None = None
+        # What each line under the ruler draws: a row of the timeline (its index), or a
+        # ghost row (the ghost's track of that lane, or None) under it while branched.
+        self.lines: list[tuple[int, bool]] = []
+        self._line_of: dict[int, int] = {}  # a row's line
+        self._layout: tuple[list[Track] | None, int, bool] = (None, -1, True)
+
+    @property
+    def line_count(self) -> int:
+        """Lines under the ruler: one per row, two per row with a ghost."""
+        return len(self.lines)
+
+    def haunt(self, ghost: Ghost | None) -> None:
+        """Draw ``ghost`` under the lanes (None: no more)."""
+        if ghost is not self.ghost:
+            self.ghost = ghost
+            self.show(self.timeline, self.now, self.horizon)
 
     # --- what to draw ------------------------------------------------------------------
 
@@ -57,9 +83,22 @@ class LanesView(ScrollView, can_focus=True):
             self.timeline = timeline
             self.light({})
         self.now = now
-        self.horizon = horizon
+        ghost = self.ghost
+        self.horizon = horizon if ghost is None else max(horizon, ghost.end)
         rows = timeline.rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        seen, count, ghostless = self._layout
+        if rows is not seen or len(rows) != count or (ghost is None) != ghostless:
+            # Rows appeared (the timeline's list is rebuilt), or a ghost came or went.
+            self._layout = (rows, len(rows), ghost is None)
+            self.lines = []
+            for index, row in enumerate(rows):
+                self.lines.append((index, False))
+                if ghost is not None and not row.is_gil:  # a ghost of each lane, not the GIL's
+                    self.lines.append((index, True))
+            self._line_of = {
+                index: line for line, (index, ghostly) in enumerate(self.lines) if not ghostly
+            }
+        self.virtual_size = Size(self.size.width, len(self.lines) + 1)
         track = self.selected_track
         if track is None or track.row_id != self.selected_id:
             # A row appeared above (a GIL row is made by the first GIL event) or the history
@@ -99,10 +138,11 @@ class LanesView(ScrollView, can_focus=True):
         track = self.selected_track
         height = self.scrollable_content_region.height - 1  # the ruler takes one line
         top = round(self.scroll_y)
-        if height > 0 and new < top:
-            self.scroll_to(y=new, animate=False)
-        elif height > 0 and new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False)
+        line = self._line_of.get(new, new)
+        if height > 0 and line < top:
+            self.scroll_to(y=line, animate=False)
+        elif height > 0 and line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
         self.refresh()
         if track is not None:
             self.selected_id = track.row_id
@@ -123,10 +163,25 @@ class LanesView(ScrollView, can_focus=True):
         window = self.viewport.window(columns.bar, self.now, self.horizon)
         if y == 0:
             return Strip(draw_ruler(window, self.now, columns), width)
-        index = y - 1 + round(self.scroll_y)
-        if index >= len(self.timeline.rows):
+        line = y - 1 + round(self.scroll_y)
+        if line >= len(self.lines):
             return Strip.blank(width, self.rich_style)
+        index, ghostly = self.lines[line]
+        if ghostly:
+            return self._ghost_row(index, window, columns, width)
         return self._row(index, window, columns, width)[0]
+
+    def _ghost_row(self, index: int, window: Window, columns: Columns, width: int) -> Strip:
+        ghost = self.ghost
+        assert ghost is not None, "ghost rows exist only while there is a ghost"
+        track = ghost.timeline.tracks.get(self.timeline.rows[index].row_id)
+        key = ("ghost", id(ghost), index, window, columns)
+        found = self._cache.get(key)
+        if found is None:
+            segments = draw_ghost(track, window, ghost.end, columns, at=ghost.at, name=ghost.name)
+            found = (Strip(segments, width), frozenset())
+            self._cache[key] = found
+        return found[0]
 
     def _row(
         self, index: int, window: Window, columns: Columns, width: int
@@ -178,15 +233,16 @@ class LanesView(ScrollView, can_focus=True):
         window = self.viewport.window(columns.bar, self.now, self.horizon)
         top = round(self.scroll_y)
         shown: set[Key] = set()
-        for index in range(top, min(len(self.timeline.rows), top + height)):
-            shown |= self._row(index, window, columns, width)[1]
+        for index, ghostly in self.lines[top : top + height]:
+            if not ghostly:
+                shown |= self._row(index, window, columns, width)[1]
         return shown
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y == 0:
             return
-        index = offset.y - 1 + round(self.scroll_y)
-        if index < len(self.timeline.rows):
-            self.selected = index
+        line = offset.y - 1 + round(self.scroll_y)
+        if line < len(self.lines):
+            self.selected = self.lines[line][0]  # a ghost row selects the lane above it
             self.focus()
