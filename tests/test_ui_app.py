@@ -10,6 +10,7 @@ import pytest
 from appkit import Clock, sync
 
 from concsim.engine import Injection
+from concsim.events import GilChanged
 from concsim.replay import load_replay
 from concsim.ui.app import ConcsimApp, make_app
 from concsim.ui.launch import launch
@@ -266,7 +267,8 @@ async def test_notes_follow_the_width_and_the_n_key(tmp_path: Path) -> None:
 
 @sync
 async def test_log_filter_and_zoom_keys(tmp_path: Path) -> None:
-    """e keeps only the selected lane's events; + zooms in and follows, 0 fits the run."""
+    """e keeps only the selected lane's events, E then only the GIL's among them; + zooms
+    in and follows, 0 fits the run."""
     app = build("io-threads", tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         app.advance_to(0.3)
@@ -274,10 +276,14 @@ async def test_log_filter_and_zoom_keys(tmp_path: Path) -> None:
         screen.lanes.select_row("thread-2")
         await pilot.press("e")
         log = screen.query_one("#log")
-        assert log.border_title == "events of thread-2"
+        assert log.border_title == "events of thread-2 · story · E every event"
         kept = [e for e in screen.session.events if log.keep(e)]  # type: ignore[attr-defined]
         assert kept and len(kept) < len(screen.session.events)
         assert all("thread-2" in e.why or "request-2" in e.why for e in kept)
+        await pilot.press("E", "E", "E", "E", "E")  # every event, errors, tasks, sync, GIL
+        assert log.border_title == "events of thread-2 · GIL · E lane states"
+        gil = [e for e in screen.session.events if log.keep(e)]  # type: ignore[attr-defined]
+        assert gil and all(isinstance(e, GilChanged) and "thread-2" in e.why for e in gil)
         await pilot.press("+")
         assert not screen.lanes.viewport.fit
         await pilot.press("0")

@@ -48,10 +48,12 @@ async def test_m_selects_the_raise_and_w_lights_its_chain(tmp_path: Path) -> Non
         assert [e.seq for e in shown] == [
             screen.session.events[link.index].seq for link in screen.chain
         ]
-        assert log.border_title == "why · w again for every event"
+        assert log.border_title == "why · w again for the story"
         await pilot.press("w")
         assert screen.chain is None and screen.lanes.lit == {"thread-2": [(0.2, 0.2)]}
-        assert len(log.entries) == screen.session.seen
+        assert log.border_title == "events · story · E every event"
+        await pilot.press("E")
+        assert len(log.entries) == screen.session.seen  # every event, one row each
     assert app._exception is None
 
 

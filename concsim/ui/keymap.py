@@ -67,7 +67,22 @@ RUN_BINDINGS: list[Binding] = [
     ),
     Binding("v", "variant(1)", "Variant", show=False, id="next_variant"),
     Binding("V", "variant(-1)", "Prev variant", show=False, id="prev_variant"),
-    Binding("e", "filter_log", "Log filter", show=False, id="filter_log"),
+    Binding(
+        "e",
+        "filter_log",
+        "Log filter",
+        show=False,
+        id="filter_log",
+        tooltip="show only the selected lane's events in the log; e again for every lane",
+    ),
+    Binding(
+        "E",
+        "log_kind",
+        "Log kind",
+        show=False,
+        id="log_kind",
+        tooltip="cycle what the log shows: the story (routine folded), every event, one kind",
+    ),
     Binding("m", "mark(1)", "Next mark", show=False, id="next_mark"),
     Binding("M", "mark(-1)", "Prev mark", show=False, id="prev_mark"),
     Binding(

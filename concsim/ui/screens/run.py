@@ -26,6 +26,7 @@ from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.screens.branching import BranchKeys
+from concsim.ui.screens.logview import LogKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.turns import FRAME_TURN, KEY_TURN
@@ -48,7 +49,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(BranchKeys, MarkKeys, SessionActions):
+class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -73,7 +74,6 @@ class RunScreen(BranchKeys, MarkKeys, SessionActions):
         self.clock = clock
         self.from_browser = from_browser
         self.replay_dir = replay_dir or Path.cwd()
-        self.filter_log = False
         self.notes_choice: bool | None = None  # None: decided by the terminal's width
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
@@ -206,27 +206,6 @@ class RunScreen(BranchKeys, MarkKeys, SessionActions):
     def _show_legend(self) -> None:
         self._legend_due = False
         self.query_one(Legend).show(self.lanes.drawn())
-
-    def show_log(self) -> None:
-        """Show the log through its filter now: a why chain's events, or the selected lane's."""
-        log = self.query_one(EventLog)
-        track = self.lanes.selected_track
-        if self.chain is not None:
-            log.border_title = "why · w again for every event"
-        elif self.filter_log and track is not None:
-            log.border_title = f"events of {track.row_id}"
-        else:
-            log.border_title = "events"
-        log.rebuild(self.session.events, self.session.seen, self._log_filter())
-
-    def _log_filter(self) -> Callable[[Event], bool] | None:
-        if self.chain is not None:
-            return self.chain_filter()
-        track = self.lanes.selected_track
-        if not self.filter_log or track is None:
-            return None
-        timeline, row_id = self.session.timeline, track.row_id
-        return lambda event: timeline.involves(event, row_id)
 
     def on_lanes_view_selected(self, message: LanesView.Selected) -> None:
         if self.filter_log and self.chain is None:
@@ -365,12 +344,6 @@ class RunScreen(BranchKeys, MarkKeys, SessionActions):
         else:
             viewport.zoom_fit()
         self.update_view([])
-
-    def action_filter_log(self) -> None:
-        self.filter_log = not self.filter_log
-        self.chain = None
-        self.lanes.light({})
-        self.show_log()
 
     def action_toggle_notes(self) -> None:
         self.notes_choice = not self.has_class("-notes")

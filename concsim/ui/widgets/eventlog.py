@@ -17,30 +17,14 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from concsim.durations import format_time
 from concsim.events import Event
+from concsim.ui.logrows import Rows, Stretch
 from concsim.ui.panels import event_line
 
 Keep = Callable[[Event], bool]
 _TIME = 8  # cells of the time column; a wrapped sentence continues under its first word
 _SCAN = 4_000  # events a filter looks at per turn of the event loop (about 20 ms)
-
-
-class Picked(Sequence[int]):
-    """Indices of the events a filter keeps, ascending: those found scanning back from where
-    the filter was set (kept newest first, so a scan only ever appends), then those fed since."""
-
-    def __init__(self) -> None:
-        self.back: list[int] = []
-        self.forward: list[int] = []
-
-    def __len__(self) -> int:
-        return len(self.back) + len(self.forward)
-
-    def __getitem__(self, k: Any) -> Any:
-        if not isinstance(k, int) or not 0 <= k < len(self):
-            raise IndexError(k)
-        back = self.back
-        return back[len(back) - 1 - k] if k < len(back) else self.forward[k - len(back)]
 
 
 class EventLog(ScrollView, can_focus=True):
@@ -55,53 +39,57 @@ class EventLog(ScrollView, can_focus=True):
         self.events: Sequence[Event] = ()
         self.known = 0  # the first ``known`` events are the log's to show
         self.keep: Keep | None = None
-        self.picked: Picked | None = None  # with a filter: the events it keeps
+        self.rows: Rows | None = None  # with a filter or folding: the rows shown
         self.scanned = 0  # with a filter: events below this index are still to look at
         self.wrapped = 0  # events turned into lines so far (the cost the cache saves)
         self.follow = True  # at the bottom, showing the newest event as it comes
         self._scrolling = False  # the log itself is moving its scroll (not the reader)
         self._token = 0  # which rebuild a pending scan belongs to
-        self._wraps: LRUCache[tuple[int, int], list[Strip]] = LRUCache(2048)
+        self._wraps: LRUCache[tuple[int, ...], list[Strip]] = LRUCache(2048)
         self._frame: tuple[tuple[Any, ...], list[Strip]] | None = None
 
     # --- what to show ------------------------------------------------------------------
 
-    def rebuild(self, events: Sequence[Event], count: int, keep: Keep | None) -> None:
-        """Show the first ``count`` of ``events`` (a new history, or a new filter)."""
+    def rebuild(
+        self, events: Sequence[Event], count: int, keep: Keep | None, *, fold: bool = False
+    ) -> None:
+        """Show the first ``count`` of ``events`` (a new history, or a new filter), those
+        ``keep`` keeps; with ``fold``, the routine between two events told is one line
+        (``concsim.ui.logrows``)."""
         self.events, self.known, self.keep = events, count, keep
         self._token += 1
         self._wraps.clear()
-        self.picked = None if keep is None else Picked()
+        self.rows = None if keep is None and not fold else Rows(fold=fold)
         self.scanned = count
         self._resize(follow=True)
-        if keep is not None:
+        if self.rows is not None:
             self._scan(self._token)
 
     def feed(self, count: int) -> None:
         """The first ``count`` events are now the log's to show (appended to the same list)."""
-        if self.picked is not None and self.keep is not None:
-            keep, events, forward = self.keep, self.events, self.picked.forward
-            forward.extend(i for i in range(self.known, count) if keep(events[i]))
+        if self.rows is not None:
+            self.rows.feed(self.events, self.known, count, self.keep)
         self.known = max(self.known, count)
         self._resize()
 
     @property
     def entries(self) -> Sequence[int]:
-        """Indices of the events shown, ascending."""
-        return range(self.known) if self.picked is None else self.picked
+        """The rows shown, ascending: event indices, and ``~k`` for a folded stretch."""
+        return range(self.known) if self.rows is None else self.rows
 
     @property
     def is_scanning(self) -> bool:
-        return self.picked is not None and self.scanned > 0
+        return self.rows is not None and self.scanned > 0
 
     def _scan(self, token: int) -> None:
         """Look at the next ``_SCAN`` events below those already scanned, newest first; the
         rest waits for the next turn of the event loop, so keys are answered meanwhile."""
-        if token != self._token or self.picked is None or self.keep is None:
+        rows = self.rows
+        if token != self._token or rows is None:
             return
-        keep, events, back = self.keep, self.events, self.picked.back
-        before, stop = len(back), max(0, self.scanned - _SCAN)
-        back.extend(i for i in range(self.scanned - 1, stop - 1, -1) if keep(events[i]))
+        before, stop = len(rows.back), max(0, self.scanned - _SCAN)
+        rows.scan_back(self.events, self.scanned, stop, self.keep)
+        back = rows.back
         self.scanned = stop
         if len(back) > before and not self.follow:
             # Lines arrived above a reader who scrolled up: keep the same lines in view.
@@ -167,7 +155,8 @@ class EventLog(ScrollView, can_focus=True):
         entries = self.entries
         top = round(self.scroll_y)
         at_end = self.follow or top >= self.max_scroll_y
-        key = (self._token, len(entries), top, width, height, at_end)
+        version = 0 if self.rows is None else self.rows.version  # a stretch grows in place
+        key = (self._token, len(entries), version, top, width, height, at_end)
         if self._frame is not None and self._frame[0] == key:
             return self._frame[1]
         lines: list[Strip] = []
@@ -186,17 +175,37 @@ class EventLog(ScrollView, can_focus=True):
         self._frame = (key, lines)
         return lines
 
-    def _wrap(self, index: int, width: int) -> list[Strip]:
-        """One event's lines at ``width``: its time, then its sentence wrapped under itself."""
-        strips = self._wraps.get((index, width))
+    def _wrap(self, row: int, width: int) -> list[Strip]:
+        """One row's lines at ``width``: an event's time, then its sentence wrapped under
+        itself; a stretch's line, or the few events it holds one after the other."""
+        stretch = None if self.rows is None else self.rows.stretch(row)
+        if stretch is None:
+            return self._wrapped(row, width, None)
+        if stretch.few is not None:
+            return [strip for index in stretch.few for strip in self._wrapped(index, width)]
+        return self._wrapped(row, width, stretch)
+
+    def _wrapped(self, row: int, width: int, stretch: Stretch | None = None) -> list[Strip]:
+        key = (row, width) if stretch is None else (row, width, stretch.first, stretch.last)
+        strips = self._wraps.get(key)
         if strips is None:
             self.wrapped += 1
             console = self.app.console
-            head, body = event_line(self.events[index]).divide([_TIME])
+            line = event_line(self.events[row]) if stretch is None else self._folded(stretch)
+            head, body = line.divide([_TIME])
             strips = []
             for n, part in enumerate(body.wrap(console, max(1, width - _TIME))):
                 lead = head if n == 0 else Text(" " * _TIME)
                 segments = [*lead.render(console), *part.render(console)]
                 strips.append(Strip(segments).adjust_cell_length(width))
-            self._wraps[(index, width)] = strips
+            self._wraps[key] = strips
         return strips
+
+    def _folded(self, stretch: Stretch) -> Text:
+        """``  100ms ⋯ the GIL changed hands 12 times, 20 lane state changes, to 1.2s``."""
+        events = self.events
+        t0, t1 = events[stretch.first].t, events[stretch.last].t
+        until = f", to {format_time(t1)}" if t1 > t0 else ""
+        return Text.assemble(
+            (f"{format_time(t0):>7} ", "grey62"), (f"⋯ {stretch.words()}{until}", "grey58 italic")
+        )
