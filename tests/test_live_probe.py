@@ -147,9 +147,12 @@ def test_a_failing_task_tells_its_story_in_order(events: list[Event]) -> None:
 def test_lanes_are_named_as_the_simulator_names_them_and_the_gil_is_not_invented(
     events: list[Event],
 ) -> None:
-    """main, thread-1, thread-2; no GilChanged event: who holds the GIL is not observed."""
+    """main, thread-1, thread-2; no GilChanged event: who holds the GIL is not observed.
+
+    The names are CPython's own (``ThreadPoolExecutor-0_0`` is thread-1); the order the two
+    workers are first seen in is the OS's, which a busy machine may swap."""
     lanes = [e.lane for e in events if isinstance(e, LaneCreated)]
-    assert lanes == ["main", "thread-1", "thread-2"]
+    assert lanes[0] == "main" and sorted(lanes[1:]) == ["thread-1", "thread-2"]
     assert not any(isinstance(e, GilChanged) for e in events)
 
 

@@ -143,6 +143,9 @@ class BrowserScreen(Screen[None]):
         self.set_class(event.size.width < _NARROW, "-narrow")
 
     def on_mount(self) -> None:
+        # Headless (tests, screenshots) nobody watches the cursor blink, and a blink caught
+        # half-way would make the same screen two pictures.
+        self.query_one("#filter", Input).cursor_blink = not self.app.is_headless
         catalog = self.query_one(OptionList)
         catalog.focus()
         if self.entries:
