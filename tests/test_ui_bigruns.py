@@ -15,9 +15,10 @@ from textual.app import App, ComposeResult
 from concsim.engine import Simulation
 from concsim.events import Event, LaneState, LaneStateChanged
 from concsim.replay import open_scenario
+from concsim.scenario.loader import load_scenario_text
 from concsim.ui.app import make_app
 from concsim.ui.jobs import JobKind
-from concsim.ui.panels import futures_text
+from concsim.ui.panels import futures_text, tasks_noun
 from concsim.ui.session import Session, SimulationLike, engine_factory
 from concsim.ui.widgets.eventlog import EventLog
 
@@ -184,3 +185,22 @@ def test_end_on_a_big_run_works_on_a_thread_and_keys_are_answered_meanwhile() ->
     events = asyncio.run(scenario())
     direct = Simulation(open_scenario("process-overhead")).run()
     assert events == [event.to_dict() for event in direct]
+
+
+@pytest.mark.parametrize(
+    ("variant", "noun"), [(None, "futures"), ("sequential", "calls"), ("chunked", "futures")]
+)
+def test_the_tasks_panel_names_what_the_program_holds(variant: str | None, noun: str) -> None:
+    """A sequential program makes calls, not futures: the panel counts what the code has."""
+    scenario = open_scenario("process-overhead")
+    session = Session(scenario, source="process-overhead", variant=variant)
+    session.advance_to(0.1)
+    first = futures_text(session.ledger, tasks_noun(scenario.variant(variant).program))
+    assert first.plain.splitlines()[0].startswith(f"1,000 {noun}: ")
+
+
+def test_one_thread_per_task_is_counted_as_threads() -> None:
+    program = load_scenario_text(
+        "version: 1\nname: t\nprogram: {executor: false}\ntasks: [{name: a, steps: [io: 1ms]}]\n"
+    ).program
+    assert tasks_noun(program) == "threads"

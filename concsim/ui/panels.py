@@ -27,6 +27,7 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
+from concsim.scenario.model import Model, Program
 from concsim.ui.ledger import FutureRow, Ledger
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
@@ -99,17 +100,29 @@ _ORDER = (
 )
 
 
-def futures_text(ledger: Ledger) -> Text:
+def tasks_noun(program: Program) -> str:
+    """What the program's tasks are, as its code holds them: ``futures`` (an executor's,
+    or asyncio Tasks, which are futures), ``threads`` or ``processes`` (one
+    ``threading.Thread`` / ``multiprocessing.Process`` each) or ``calls`` (sequential)."""
+    if program.model is Model.SEQUENTIAL:
+        return "calls"
+    if not program.executor and program.model in (Model.THREADS, Model.PROCESSES):
+        return "threads" if program.model is Model.THREADS else "processes"
+    return "futures"
+
+
+def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
     """One line per future (a big run: counts by state, then the rows that matter), then
-    shared state, printed output, and the results in order."""
+    shared state, printed output, and the results in order. ``noun`` names the tasks as
+    the program holds them (``tasks_noun``)."""
     text = Text()
     if not ledger.futures:
-        text.append("no futures yet", "grey62")
+        text.append(f"no {noun} yet", "grey62")
     elif len(ledger.futures) < SUMMARY_FROM:
         for row in ledger.futures.values():
             _future_row(text, row)
     else:
-        _futures_summary(text, ledger)
+        _futures_summary(text, ledger, noun)
     if ledger.shared:
         text.append("shared state:\n", "bold")
         for name, (value, lost) in ledger.shared.items():
@@ -137,10 +150,10 @@ def _future_row(text: Text, row: FutureRow) -> None:
     text.append(f" {detail}\n", style)
 
 
-def _futures_summary(text: Text, ledger: Ledger) -> None:
+def _futures_summary(text: Text, ledger: Ledger, noun: str) -> None:
     """``1,000 futures: ◐ 4 running · ○ 183 pending · ✓ 813 done``, then the running,
     failed and cancelled futures and the latest to change, a few of each."""
-    text.append(f"{len(ledger.futures):,} futures: ", "bold")
+    text.append(f"{len(ledger.futures):,} {noun}: ", "bold")
     counts = [(state, len(ledger.by_state[state])) for state in _ORDER]
     for k, (state, count) in enumerate((s, n) for s, n in counts if n):
         glyph, style = palette.FUTURE_LOOKS[state]

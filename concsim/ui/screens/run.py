@@ -23,7 +23,7 @@ from concsim.ui.heap import Heap
 from concsim.ui.history import replayable
 from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
-from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
+from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED, tasks_noun
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.screens.branching import BranchKeys
 from concsim.ui.screens.logview import LogKeys
@@ -103,7 +103,6 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
 
     def on_mount(self) -> None:
         self.query_one("#log").border_title = "events"
-        self.query_one("#futures").border_title = "futures"
         self.query_one("#faults").border_title = "faults · x removes"
         self._measure_variants()
         self.update_view([])
@@ -197,7 +196,8 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
         wall = self.clock()
         if not (self.playing and new) or wall - self._panels_at >= _PANELS or rebuilt:
             self._panels_at = wall
-            self.query_one(FuturesPanel).show(session.ledger)
+            program = session.scenario.variant(session.variant).program
+            self.query_one(FuturesPanel).show(session.ledger, tasks_noun(program))
             if log.known != session.seen:
                 log.feed(session.seen)
         if new or rebuilt:

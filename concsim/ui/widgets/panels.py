@@ -50,11 +50,13 @@ class FuturesPanel(VerticalScroll):
     def compose(self) -> Any:
         yield Static(id="futures-text")
 
-    def show(self, ledger: Ledger) -> None:
-        key = (id(ledger), ledger.version)
+    def show(self, ledger: Ledger, noun: str = "futures") -> None:
+        """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
+        self.border_title = noun
+        key = (id(ledger), ledger.version, noun)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            text = futures_text(ledger)
+            text = futures_text(ledger, noun)
             # A new layout (of the whole screen) only when the panel's height may change:
             # while a big run plays, the summary changes every frame but keeps its lines.
             width = max(1, self.scrollable_content_region.width)
