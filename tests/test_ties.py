@@ -228,3 +228,24 @@ def test_shrinking_keeps_the_fewest_ties_broken_out_of_turn() -> None:
     assert shrunk.schedule and all(kept.drawn[i].drawn is Drawn.TIE for i in shrunk.schedule)
     took = [line for line in shrunk.words if " took the GIL from " in line]
     assert len(took) == len(shrunk.schedule)
+
+
+def test_race_with_lock_hands_its_lock_by_seed_and_still_counts_400() -> None:
+    """The bundled lesson breaks its ties by seed: the order the threads get the lock in
+    changes between seeds, the count and the elapsed time never do."""
+    from concsim.scenario.library import find_scenario
+    from concsim.scenario.loader import load_scenario
+
+    sc = load_scenario(find_scenario("race-with-lock"))
+    orders = set()
+    for seed in range(4):
+        events = _run(sc, seed).events
+        assert (events[-1].to_dict()["elapsed"], _count(events)) == (0.12, 400)
+        orders.add(tuple(e.lane for e in events if isinstance(e, LockAcquired)))
+    assert len(orders) == 4
+
+
+def _count(events: list[Any]) -> int:
+    from concsim.export.outcome import outcome
+
+    return int(outcome(events)["shared"]["counter"])
