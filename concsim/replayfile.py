@@ -65,6 +65,17 @@ class ReplayFile(_Fields):
     injections: Annotated[list[InjectionEntry] | None, Expects("a list of faults")] = None
     ended_at: Time | None = None
     """Where the clock stood when a stalled run was ended by hand."""
+    choices: Annotated[
+        dict[Annotated[int, Field(ge=0)], Text] | None,
+        Expects("a mapping of decision numbers to the thread chosen"),
+    ] = None
+    """Who went first at a decision point, by its number (the evil scheduler, ``x``)."""
+    draws: Annotated[
+        dict[Annotated[int, Field(ge=0)], Annotated[float, Field(ge=0, lt=1)]] | None,
+        Expects("a mapping of draw numbers to draws, 0 <= x < 1"),
+    ] = None
+    """The run's random draws, when they are a schedule rather than the seed's own (a
+    shrunk run): each draw left out is 0.5, the run as written."""
 
     @classmethod
     def of(cls, replay: Replay) -> ReplayFile:
@@ -77,13 +88,17 @@ class ReplayFile(_Fields):
                 for i in replay.injections
             ],
             ended_at=replay.ended_at,
+            choices=dict(replay.choices) or None,
+            draws=None if replay.draws is None else dict(replay.draws),
         )
 
     def dump(self) -> dict[str, Any]:
-        """The file's data, in the order it is written; ``ended_at`` only when set."""
+        """The file's data, in the order it is written; ``ended_at``, ``choices`` and
+        ``draws`` only when set."""
         data = self.model_dump(mode="json")
-        if data["ended_at"] is None:
-            del data["ended_at"]
+        for key in ("ended_at", "choices", "draws"):
+            if data[key] is None:
+                del data[key]
         return data
 
     def to_replay(self, scenario: str) -> Replay:
@@ -95,7 +110,10 @@ class ReplayFile(_Fields):
             for i in self.injections or ()
         )
         ended = None if self.ended_at is None else float(self.ended_at)
-        return Replay(scenario, self.seed, self.variant, injections, ended)
+        draws = None if self.draws is None else {i: float(v) for i, v in self.draws.items()}
+        return Replay(
+            scenario, self.seed, self.variant, injections, ended, dict(self.choices or {}), draws
+        )
 
 
 def problem_message(error: ErrorDetails) -> str:
@@ -104,11 +122,15 @@ def problem_message(error: ErrorDetails) -> str:
         return "required key is missing"
     model: type[BaseModel] = ReplayFile
     what = ""
+    previous = None
     for part in error["loc"]:
-        if isinstance(part, int):  # an item of the one list, injections
+        if previous == "injections":  # an item of the one list of entries
             model, what = InjectionEntry, InjectionEntry.expects
-        else:
+        elif isinstance(part, str) and part in model.model_fields:
             what = _expects(model.model_fields[part])
+        else:
+            break  # a key of choices or draws: the field's own words say it
+        previous = part
     return f"expected {what}, got {describe(error['input'])}"
 
 

@@ -185,6 +185,8 @@ def make_app(
             seed=saved.seed,
             injections=saved.injections,
             factory=factory,
+            choices=saved.choices,
+            draws=saved.draws,
         )
     elif run is not None or scenario is not None:
         model = scenario if scenario is not None else open_scenario(str(run))

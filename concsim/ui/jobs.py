@@ -47,6 +47,7 @@ class JobKind(Enum):
     VARIANT = "switching variant"
     SEED = "restarting"
     FAULT = "running again up to the fault"
+    CHOICE = "running again with your choice"
 
 
 @dataclass(eq=False)
