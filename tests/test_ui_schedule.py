@@ -147,3 +147,45 @@ def test_a_replays_choices_are_honoured_headless_and_checked(tmp_path: Path) -> 
         f"{replay}:4:14: choices[2]: expected a mapping of decision numbers to the thread "
         "chosen, got a list"
     )
+
+
+@sync
+async def test_the_be_the_scheduler_lesson_loses_an_update_in_one_choice(tmp_path: Path) -> None:
+    """The bundled lesson ends at balance = 3 as written. GIVEN the app on it, WHEN x
+    lists the first decision point (21 ms: alice waits to write, bob to read) and bob is
+    picked, THEN bob reads the balance before alice writes it back: run to the end, one
+    update is lost and the balance is 2, graded interesting."""
+    from concsim.events import SharedWritten
+    from concsim.export.outcome import outcome
+    from concsim.export.verdicts import verdicts_for
+
+    assert outcome(Simulation(open_scenario("be-the-scheduler")).run())["shared"] == {"balance": 3}
+    app, notes = build("be-the-scheduler", tmp_path)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = app.run_screen
+        await pilot.press("x")
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        assert (choice.decision.at, choice.decision.waiting) == (21_000, ("thread-1", "thread-2"))
+        assert [row.doing for row in choice.rows] == [
+            "alice: audit.write(tmp) · waits for the GIL since 16ms",
+            "bob: recv() · waits for the GIL since 17ms",
+        ]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press("end")
+        await screen.wait_idle()
+        events = list(screen.session.events)
+        choices = dict(screen.session.choices)
+    assert choices == {0: "thread-2"}
+    assert (
+        notes[0]
+        == "21ms: thread-2 took the GIL from thread-4 before thread-1, who had waited longer."
+    )
+    lost = [e for e in events if isinstance(e, SharedWritten) and e.lost]
+    assert [(e.task, e.value, e.lost) for e in lost] == [("bob", 1, 1)]
+    result = outcome(events)
+    assert result["shared"] == {"balance": 2}
+    verdicts = verdicts_for(open_scenario("be-the-scheduler"), None, result)
+    assert verdicts is not None
+    assert [v.grade.value for v in verdicts if v.matched] == ["interesting"]

@@ -9,7 +9,7 @@ from typing import assert_never
 
 from concsim.durations import format_time
 from concsim.engine.threads.ties import Decision, Maker
-from concsim.events import Event, LaneStateChanged
+from concsim.events import Event, LaneState, LaneStateChanged
 from concsim.ui.session import Session
 
 PROBE_EVENTS = 500_000
@@ -30,7 +30,7 @@ class Choice:
 
     lane: str
     doing: str
-    """``adder-2: work() · waits since 10ms``."""
+    """``adder-2: with lock · blocked since 10ms``."""
     note: str
     """``first in line``, ``the run's choice``, or empty."""
 
@@ -75,7 +75,7 @@ def choices(decision: Decision, events: Sequence[Event]) -> list[Choice]:
         if change is not None:
             what = f"{change.task}: " if change.task and change.task != lane else ""
             what += change.step or change.state.value
-            doing = f"{what} · waits since {format_time(change.t)}"
+            doing = f"{what} · {_waiting(change.state)} since {format_time(change.t)}"
         notes = []
         if index == 0:
             notes.append("first in line")
@@ -83,6 +83,14 @@ def choices(decision: Decision, events: Sequence[Event]) -> list[Choice]:
             notes.append(_maker(decision.maker))
         rows.append(Choice(lane, doing, ", ".join(notes)))
     return rows
+
+
+def _waiting(state: LaneState) -> str:
+    if state is LaneState.GIL_WAIT:
+        return "waits for the GIL"
+    if state is LaneState.BLOCKED:
+        return "blocked"
+    return state.value
 
 
 def _maker(maker: Maker) -> str:
