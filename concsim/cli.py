@@ -316,7 +316,10 @@ def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
 @click.option(
     "--shrink",
     is_flag=True,
-    help="Reduce the gravest outcome's first seed to the fewest deviations that give it.",
+    help=(
+        "Reduce the gravest outcome's first seed to the fewest deviations that give it; "
+        "its replay file (in --save) opens that run."
+    ),
 )
 @click.option("--json", "as_json", is_flag=True, help="The histogram as JSON.")
 def explore(
