@@ -316,7 +316,10 @@ def check(files: tuple[str, ...], variant: str | None, jobs: int) -> None:
 @click.option(
     "--shrink",
     is_flag=True,
-    help="Reduce the gravest outcome's first seed to the fewest deviations that give it.",
+    help=(
+        "Reduce the gravest outcome's first seed to the fewest deviations that give it; "
+        "its replay file (in --save) opens that run."
+    ),
 )
 @click.option("--json", "as_json", is_flag=True, help="The histogram as JSON.")
 def explore(
@@ -442,6 +445,8 @@ def run(
     if only_as_written:
         variant = None
     ended_at = None
+    choices: dict[int, str] = {}
+    draws: dict[int, float] | None = None
     if replay is not None:
         from concsim.replay import ReplayError, load_replay
 
@@ -455,6 +460,8 @@ def run(
         variant = session.variant if variant is None else variant
         parsed = [*session.injections, *parsed]
         ended_at = session.ended_at
+        choices = dict(session.choices)
+        draws = None if session.draws is None else dict(session.draws)
     if target is None:
         raise click.UsageError("name a scenario (see `concsim list`) or a file, or --replay")
     if not (headless or as_json or events or trace_path):
@@ -488,6 +495,8 @@ def run(
             fault_source="--inject" if replay is None else f"{replay}: injection",
             live=live,
             ended_at=ended_at,
+            choices=choices,
+            draws=draws,
         )
     )
 
@@ -506,14 +515,17 @@ def _headless(
     fault_source: str = "--inject",
     live: bool = False,
     ended_at: float | None = None,
+    choices: dict[int, str] | None = None,
+    draws: dict[int, float] | None = None,
 ) -> int:
+    """``choices`` and ``draws``: a replay's decisions and schedule (concsim.replay)."""
     from rich.console import Console
 
     from concsim.engine import Simulation
     from concsim.export.outcome import outcome
     from concsim.export.text import refusals, summary, timeline
     from concsim.export.verdicts import expect_text, verdicts_for
-    from concsim.replay import play_to_end
+    from concsim.replay import play_to_end, scheduled_draws
     from concsim.scenario.expect import Grade
     from concsim.scenario.library import find_scenario
     from concsim.scenario.loader import load_scenario
@@ -558,7 +570,13 @@ def _headless(
                 sim = LiveSession(scenario, variant=name, seed=seed, injections=injections)
             else:
                 sim = Simulation(
-                    scenario, variant=name, seed=seed, injections=injections, max_events=max_events
+                    scenario,
+                    variant=name,
+                    seed=seed,
+                    injections=injections,
+                    max_events=max_events,
+                    rng=scheduled_draws(scenario.seed if seed is None else seed, draws),
+                    choices=choices,
                 )
         except KeyError as error:
             click.echo(f"{target}: {error.args[0]}", err=True)

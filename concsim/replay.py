@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from concsim.files import write_atomically
 
 if TYPE_CHECKING:
     from concsim.engine import Injection, Simulation
+    from concsim.engine.threads.ties import Chance
     from concsim.events import Event
     from concsim.scenario.model import Scenario
 
@@ -57,6 +59,10 @@ class Replay:
     branches: tuple[Branch, ...] = ()
     branch: str | None = None
     """The name of the branch ``injections`` belong to (one of ``branches``)."""
+    # Who went first at decision points, by number (concsim.engine.threads.ties), and the
+    # run's draws when they are a schedule (a shrunk run) rather than the seed's own.
+    choices: Mapping[int, str] = field(default_factory=dict)
+    draws: Mapping[int, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The replay file's data (concsim.replayfile.ReplayFile), as ``save_replay`` writes it."""
@@ -112,7 +118,19 @@ def replay_simulation(replay: Replay) -> Simulation:
         variant=replay.variant,
         seed=replay.seed,
         injections=replay.injections,
+        rng=scheduled_draws(replay.seed, replay.draws),
+        choices=replay.choices,
     )
+
+
+def scheduled_draws(seed: int, draws: Mapping[int, float] | None) -> Chance | None:
+    """The run's random numbers when a replay gives them as a schedule, else None (the
+    seed's own)."""
+    if draws is None:
+        return None
+    from concsim.explore.schedule import Draws
+
+    return Draws(seed, draws)
 
 
 def play_to_end(sim: Simulation, ended_at: float | None) -> list[Event]:

@@ -84,6 +84,17 @@ class ReplayFile(_Fields):
     branch: Text | None = None
     """Which of ``branches`` was on screen: the file's ``injections`` are its."""
     branches: Annotated[list[BranchEntry] | None, Expects("a list of branches")] = None
+    choices: Annotated[
+        dict[Annotated[int, Field(ge=0)], Text] | None,
+        Expects("a mapping of decision numbers to the thread chosen"),
+    ] = None
+    """Who went first at a decision point, by its number (the evil scheduler, ``x``)."""
+    draws: Annotated[
+        dict[Annotated[int, Field(ge=0)], Annotated[float, Field(ge=0, lt=1)]] | None,
+        Expects("a mapping of draw numbers to draws, 0 <= x < 1"),
+    ] = None
+    """The run's random draws, when they are a schedule rather than the seed's own (a
+    shrunk run): each draw left out is 0.5, the run as written."""
 
     @classmethod
     def of(cls, replay: Replay) -> ReplayFile:
@@ -104,13 +115,16 @@ class ReplayFile(_Fields):
                 for b in replay.branches
             ]
             or None,
+            choices=dict(replay.choices) or None,
+            draws=None if replay.draws is None else dict(replay.draws),
         )
 
     def dump(self) -> dict[str, Any]:
-        """The file's data, in the order it is written; ``ended_at`` and the branches only
-        when set, a branch's ``from`` and ``injections`` only when it has them."""
+        """The file's data, in the order it is written; ``ended_at``, the branches,
+        ``choices`` and ``draws`` only when set, a branch's ``from`` and ``injections`` only
+        when it has them."""
         data = self.model_dump(mode="json", by_alias=True)
-        for key in ("ended_at", "branch", "branches"):
+        for key in ("ended_at", "branch", "branches", "choices", "draws"):
             if data[key] is None:
                 del data[key]
         for entry in data.get("branches", ()):
@@ -132,7 +146,18 @@ class ReplayFile(_Fields):
             )
             for b in self.branches or ()
         )
-        return Replay(scenario, self.seed, self.variant, injections, ended, branches, self.branch)
+        draws = None if self.draws is None else {i: float(v) for i, v in self.draws.items()}
+        return Replay(
+            scenario,
+            self.seed,
+            self.variant,
+            injections,
+            ended,
+            branches,
+            self.branch,
+            dict(self.choices or {}),
+            draws,
+        )
 
     def branch_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """What is wrong with the branches as a whole: each name once, each parent an
@@ -196,23 +221,24 @@ def problem_message(error: ErrorDetails) -> str:
     if error["type"] == "missing":
         return "required key is missing"
     model: type[BaseModel] = ReplayFile
-    items: type[BaseModel] = InjectionEntry
+    items: type[BaseModel] | None = None
     what = ""
     for part in error["loc"]:
-        if isinstance(part, int):  # an item of a list: injections, branches
-            model = items
+        if isinstance(part, int) and items is not None:  # an item of injections, branches
+            model, items = items, None
             what = getattr(model, "expects", what)
-        else:
-            field = _field(model, part)
+        elif isinstance(part, str) and (field := _field(model, part)) is not None:
             what = _expects(field)
-            items = _item_model(field) or items
+            items = _item_model(field)
+        else:
+            break  # a key of choices or draws: the field's own words say it
     return f"expected {what}, got {describe(error['input'])}"
 
 
-def _field(model: type[BaseModel], name: str) -> FieldInfo:
-    """A field by its name or by its alias (``from``)."""
+def _field(model: type[BaseModel], name: str) -> FieldInfo | None:
+    """A field by its name or by its alias (``from``); None for a key of a mapping."""
     fields = model.model_fields
-    return fields.get(name) or next(f for f in fields.values() if f.alias == name)
+    return fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
 
 
 def _item_model(field: FieldInfo) -> type[BaseModel] | None:

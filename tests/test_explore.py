@@ -234,15 +234,15 @@ def test_a_seed_shrinks_to_the_fewest_deviations_that_still_give_its_outcome(rac
     from concsim.explore.schedule import AS_WRITTEN, shrink_seed, simulate
 
     sc = load_scenario(race)
-    as_written = facets(outcome(simulate(sc, None, (), 0, {})[0]))
+    as_written = facets(outcome(simulate(sc, None, (), 0, {}).events))
     seed = next(s for s in range(50) if facets(outcome(Simulation(sc, seed=s).run())) != as_written)
     target = facets(outcome(Simulation(sc, seed=seed).run()))
     shrunk = shrink_seed(sc, None, (), seed)
     assert shrunk.complete and shrunk.drawn == 240 and 1 <= len(shrunk.schedule) < 240
-    assert facets(outcome(simulate(sc, None, (), seed, shrunk.schedule)[0])) == target
+    assert facets(outcome(simulate(sc, None, (), seed, shrunk.schedule).events)) == target
     for index in shrunk.schedule:
         fewer = {i: v for i, v in shrunk.schedule.items() if i != index}
-        assert facets(outcome(simulate(sc, None, (), seed, fewer)[0])) != target
+        assert facets(outcome(simulate(sc, None, (), seed, fewer).events)) != target
     assert all(value != AS_WRITTEN for value in shrunk.schedule.values())
     assert any("than written" in line for line in shrunk.words)
 
@@ -253,10 +253,10 @@ def test_a_recorded_seed_replays_byte_for_byte() -> None:
 
     sc = load_scenario(find_scenario("race-lost-update"))
     plain = [event.to_dict() for event in Simulation(sc, seed=5).run()]
-    events, drawn = simulate(sc, None, (), 5)
-    assert [event.to_dict() for event in events] == plain
-    again, _ = simulate(sc, None, (), 5, deviations(drawn))
-    assert [event.to_dict() for event in again] == plain
+    run = simulate(sc, None, (), 5)
+    assert [event.to_dict() for event in run.events] == plain
+    again = simulate(sc, None, (), 5, deviations(run.drawn))
+    assert [event.to_dict() for event in again.events] == plain
 
 
 def test_cli_shrink_says_the_deviations_in_words(race: Path) -> None:

@@ -37,6 +37,8 @@ SEQUENCES = {
     "left": "\x1b[D",
     "home": "\x1b[H",
     "end": "\x1b[F",
+    "delete": "\x1b[3~",
+    "backspace": "\x7f",
     "ctrl+c": "\x03",
 }
 

@@ -257,6 +257,28 @@ def test_race_lost_update() -> None:
     assert set(result.outcomes().values()) == {"ok"}
 
 
+def test_be_the_scheduler() -> None:
+    """Where several threads wait for the GIL, CPython (drop_gil) lets the OS wake any of
+    them. As written each deposit reads after the last write (balance 3); at each of the
+    four decision points, giving the GIL to another waiter is one choice, and three of
+    those choices alone lose an update (bob or carol reads before a write lands)."""
+    result = run("be-the-scheduler")
+    assert result.out["shared"] == {"balance": 3}
+    decisions = result.sim.world.decisions
+    assert [(d.at, d.waiting) for d in decisions] == [
+        (21_000, ("thread-1", "thread-2")),
+        (21_000, ("thread-2", "thread-4")),
+        (27_000, ("thread-2", "thread-3")),
+        (27_000, ("thread-3", "thread-4")),
+    ]
+    balances = {}
+    for decision in decisions:
+        other = decision.waiting[1]
+        sim = Simulation(scenario("be-the-scheduler"), choices={decision.number: other})
+        balances[decision.number] = outcome(sim.run())["shared"]["balance"]
+    assert balances == {0: 2, 1: 2, 2: 2, 3: 3}
+
+
 def test_race_with_lock() -> None:
     """With a lock around the read-modify-write the count is exact: a thread switched out
     inside the critical section keeps the lock, and the others block on it."""

@@ -139,3 +139,32 @@ def test_the_margin_says_which_work_it_is_for() -> None:
     assert margin_for(busy) is CPU_BOUND
     assert SLEEP_BOUND.allows(1.0, 1.119) and not SLEEP_BOUND.allows(1.0, 1.121)
     assert CPU_BOUND.allows(1.0, 1.269) and not CPU_BOUND.allows(1.0, 1.271)
+
+
+def test_a_value_another_choice_would_change_is_compared_as_a_range() -> None:
+    """be-the-scheduler ends at 3 as simulated, but giving one of its decision points to
+    another waiting thread loses an update: the GIL's order is CPython's to pick, so any
+    balance from 0 to 3 agrees, and 4 does not. race-with-lock has more decision points
+    than are tried one by one: compared exactly."""
+    from concsim.live.open_order import open_shared_values
+
+    scenario = load_scenario(find_scenario("be-the-scheduler"))
+    sim = Simulation(scenario)
+    events = sim.run()
+    assert open_shared_values(scenario, (), sim) == {"balance": (0, 3)}
+    final = [e for e in events if isinstance(e, SharedWritten)][-1]
+
+    def ending_at(value: int) -> list[Event]:
+        last = SharedWritten(
+            t=final.t, seq=final.seq, lane=final.lane, task=final.task, name="balance", value=value
+        )
+        return [last if e is final else e for e in events]
+
+    spans = {"balance": (0, 3)}
+    assert compare(scenario, events, ending_at(1), open_values=spans) == []  # type: ignore[arg-type]
+    [too_high] = compare(scenario, events, ending_at(4), open_values=spans)  # type: ignore[arg-type]
+    assert str(too_high) == "balance (open order: 0..3): simulator says 3, CPython did 4"
+    locked = load_scenario(find_scenario("race-with-lock"))
+    with_lock = Simulation(locked)
+    with_lock.run()
+    assert open_shared_values(locked, (), with_lock) == {}

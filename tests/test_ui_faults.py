@@ -95,7 +95,7 @@ async def test_a_refused_fault_is_not_saved(tmp_path: Path) -> None:
 
 @sync
 async def test_an_accidental_fault_is_listed_and_taken_back(tmp_path: Path) -> None:
-    """i at t=0.1 shows in the fault list; x removes it, re-simulating to now without it."""
+    """i at t=0.1 shows in the fault list; delete removes it, re-simulating to now without it."""
     app, notes = build("io-threads", tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.run_screen
@@ -104,11 +104,11 @@ async def test_an_accidental_fault_is_listed_and_taken_back(tmp_path: Path) -> N
         faults = screen.query_one(FaultList)
         assert faults.display and faults.option_count == 1
         assert str(faults.get_option_at_index(0).prompt) == "100ms  interrupt  main"
-        await pilot.press("x")
+        await pilot.press("delete")
         assert screen.session.injections == () and screen.session.now == 0.1
         assert not faults.display
         events = dicts(screen.session.events)
-        await pilot.press("x")
+        await pilot.press("delete")
     clean = Simulation(open_scenario("io-threads"))
     clean.advance(0.1)
     assert events == dicts(clean.events)
@@ -230,7 +230,7 @@ async def test_the_fault_list_fits_tiny_terminals(tmp_path: Path, size: tuple[in
         app.advance_to(0.1)
         await pilot.press("i")
         await pilot.pause()
-        await pilot.press("x")
+        await pilot.press("delete")
         await pilot.pause()
     assert app._exception is None
 
@@ -250,7 +250,7 @@ async def test_an_earlier_fault_can_be_picked_and_removed(tmp_path: Path) -> Non
         faults = screen.query_one(FaultList)
         assert faults.highlighted == 1  # the newest, ready to take back
         faults.focus()
-        await pilot.press("up", "x")
+        await pilot.press("up", "delete")
         assert [(i.at, i.fault) for i in screen.session.injections] == [(0.2, "interrupt")]
         assert screen.session.now == 0.2
 

@@ -83,8 +83,10 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
     assert helps["Zoom in"] == "Zoom in (keys: + =)"
     assert helps["Help"] == "Help (keys: ?)"
     assert helps["Remove fault"] == (
-        "take back the highlighted injected fault: re-simulates to now without it (keys: x)"
+        "take back the highlighted injected fault: re-simulates to now without it (keys: del ⌫)"
     )
+    assert helps["Schedule"].startswith("be the scheduler: at the next point where")
+    assert helps["Schedule"].endswith("(keys: x)")
 
 
 @sync

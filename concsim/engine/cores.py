@@ -4,7 +4,6 @@ jitter."""
 
 from __future__ import annotations
 
-import random
 from collections import deque
 
 from concsim.events import LaneState
@@ -12,6 +11,7 @@ from concsim.scenario.model import Scenario
 
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
 from .threads.gil import GilModel
+from .threads.ties import Chance
 from .waits import CORE_WAIT, CpuRun, NativeRun
 
 OS_TIMESLICE = 3_000
@@ -27,7 +27,7 @@ class Cores(GilModel):
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         super().__init__(scenario, seed)
-        self.rng = random.Random(seed)
+        self.rng = Chance(seed)
         self.cores_free = self.machine.cores
         self.core_waiters: deque[tuple[Lane, int]] = deque()
         self.on_core: dict[Lane, int] = {}  # lanes running on a core, and since when

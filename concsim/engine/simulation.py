@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from concsim.durations import format_time
 from concsim.events import (
@@ -26,6 +25,7 @@ from .faults import Faults, Injection
 from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
 from .runtime_core import Runtime
+from .threads.ties import Chance
 from .world import World
 
 
@@ -44,10 +44,12 @@ class Simulation:
         seed: int | None = None,
         injections: Iterable[Injection] = (),
         max_events: int = DEFAULT_MAX_EVENTS,
-        rng: random.Random | None = None,
+        rng: Chance | None = None,
+        choices: Mapping[int, str] | None = None,
     ) -> None:
-        """``rng``: the run's random numbers, instead of ``random.Random(seed)`` (a shrunk
-        run replays its draws from one, see concsim.explore.schedule)."""
+        """``rng``: the run's random numbers, instead of ``Chance(seed)`` (a shrunk run
+        replays its draws from one, see concsim.explore.schedule). ``choices``: who goes
+        first at decision points, by their number (threads/ties.py)."""
         self.source = scenario
         self.max_events = max_events
         self.exhausted: str | None = None
@@ -58,6 +60,8 @@ class Simulation:
         world = self.world = World(self.scenario, self.seed)
         if rng is not None:
             world.rng = rng
+        if choices:
+            world.choices.update(choices)
         runtime = self.runtime = Runtime(world, Interpreter(world))
         runtime.interp.max_steps = max_events
         program = self.scenario.program

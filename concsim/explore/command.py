@@ -13,6 +13,7 @@ from concsim.engine import Injection
 from concsim.explore.report import (
     histogram_text,
     save_replays,
+    save_shrunk,
     shrink_gravest,
     shrunk_json,
     shrunk_text,
@@ -76,16 +77,23 @@ def explore_command(
     source = str(path) if Path(target).exists() else target
     replays = save_replays(found, source, save) if save is not None else {}
     shrunk = shrink_gravest(found) if shrink else None
+    opens = None
+    if shrunk is not None and save is not None:
+        opens = save_shrunk(found, source, save, shrunk[1])
     if as_json:
         data = to_json(found, replays)
         if shrink:
             data["shrunk"] = None if shrunk is None else shrunk_json(*shrunk)
+            if opens is not None:
+                data["shrunk"]["replay"] = str(opens)
         echo(json.dumps(data, indent=2))
     else:
         console = Console(highlight=False, soft_wrap=True)
         console.print(histogram_text(found, replays))
         if shrink:
             console.print(shrunk_text(found, shrunk))
+        if opens is not None:
+            console.print(f"the shrunk run: concsim run --replay {opens}")
     return EXIT_FAILS if found.histogram.fails else 0
 
 

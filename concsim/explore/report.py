@@ -141,6 +141,16 @@ def save_replays(found: Exploration, source: str, folder: Path) -> dict[int, Pat
     return written
 
 
+def save_shrunk(found: Exploration, source: str, folder: Path, run: ShrunkRun) -> Path:
+    """The shrunk run's replay file (``NAME-seedN-shrunk.replay.yaml``): its seed and, as
+    ``draws``, the deviations kept, every other draw as written; ``concsim run --replay``
+    opens that very run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    replay = Replay(source, run.seed, found.variant, found.injections, draws=run.schedule)
+    stem = folder / (replay_stem(found.scenario.name, found.variant, run.seed) + "-shrunk")
+    return first_free(stem, ".replay.yaml", _writer(replay))
+
+
 def _writer(replay: Replay) -> Callable[[Path], Path]:
     return lambda path: save_replay(path, replay, overwrite=False)
 

@@ -3,23 +3,31 @@
 Every duration the seed varies (an I/O wait under ``machine.jitter``, a CPU step under
 ``machine.cpu_jitter``) is one draw, ``random.Random.uniform(-jitter, jitter)``, which is
 ``a + (b - a) * random()``. A draw of 0.5 varies nothing: ``-j + 2j * 0.5`` is exactly 0.
-A schedule maps the draws that deviate, by their index in the run, to their ``random()``;
-every other draw is 0.5, the duration as written.
+Every tie the seed breaks (``machine.ties: seeded``: which waiting thread takes the GIL or
+a lock) is one draw too, and a draw of 0.5 picks the first waiter, the fixed order
+(concsim.engine.threads.ties.pick). A schedule maps the draws that deviate, by their index
+in the run, to their ``random()``; every other draw is 0.5, the run as written.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from concsim.durations import format_time
 from concsim.engine import Injection, Simulation
+from concsim.engine.threads.ties import AS_WRITTEN, Chance, Decision, pick
 from concsim.events import Event, LaneStateChanged, SharedWritten
 from concsim.scenario.model import Scenario
 
-AS_WRITTEN = 0.5  # the draw that leaves a duration as written
+
+class Drawn(StrEnum):
+    """What a draw decided."""
+
+    DURATION = "duration"  # how long a step took
+    TIE = "tie"  # which waiting thread went first
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,7 @@ class Draw:
     """What ``random()`` gave (``AS_WRITTEN``: no deviation)."""
     events_before: int
     """How many events the run had made when the duration was drawn."""
+    drawn: Drawn = Drawn.DURATION
 
     @property
     def deviation(self) -> float:
@@ -40,7 +49,7 @@ class Draw:
         return self.low + (self.high - self.low) * self.value
 
 
-class Draws(random.Random):
+class Draws(Chance):
     """The run's random numbers: from its seed, or from a schedule; every draw recorded."""
 
     def __init__(self, seed: int, schedule: Mapping[int, float] | None = None) -> None:
@@ -57,6 +66,22 @@ class Draws(random.Random):
         self.drawn.append(Draw(index, a, b, value, len(self.events)))
         return a + (b - a) * value
 
+    def tie(self, count: int) -> int:
+        """``Chance.tie``: one of ``count`` waiters, from the seed or the schedule."""
+        index = len(self.drawn)
+        value = self.random() if self.schedule is None else self.schedule.get(index, AS_WRITTEN)
+        self.drawn.append(Draw(index, 0.0, 1.0, value, len(self.events), Drawn.TIE))
+        return pick(value, count)
+
+
+@dataclass(frozen=True, slots=True)
+class Simulated:
+    """A run to its end: its events, its draws, and its decision points."""
+
+    events: list[Event]
+    drawn: list[Draw]
+    decisions: list[Decision]
+
 
 def simulate(
     scenario: Scenario,
@@ -64,12 +89,17 @@ def simulate(
     injections: Sequence[Injection],
     seed: int,
     schedule: Mapping[int, float] | None = None,
-) -> tuple[list[Event], list[Draw]]:
+) -> Simulated:
     """One run to its end with its draws recorded (from the seed, or from ``schedule``)."""
     draws = Draws(seed, schedule)
     sim = Simulation(scenario, variant=variant, seed=seed, injections=injections, rng=draws)
     draws.events = sim.events
-    return sim.run(), draws.drawn
+    return Simulated(sim.run(), draws.drawn, sim.world.decisions)
+
+
+def tie_in_words(decision: Decision) -> str:
+    """``thread-3 took the GIL from thread-1 before thread-2, who had waited longer``."""
+    return f"{decision.winner} {decision.took}"
 
 
 def deviations(drawn: Sequence[Draw]) -> dict[int, float]:
@@ -77,12 +107,21 @@ def deviations(drawn: Sequence[Draw]) -> dict[int, float]:
     return {draw.index: draw.value for draw in drawn if draw.value != AS_WRITTEN}
 
 
-def in_words(events: Sequence[Event], drawn: Sequence[Draw], kept: Mapping[int, Any]) -> list[str]:
+def in_words(run: Simulated, kept: Mapping[int, Any]) -> list[str]:
     """Each kept deviation, as the step it varied (``12.3ms thread-2: adder-2: work() ran
-    4.1% longer than written``), then each update the run lost, in order of time."""
+    4.1% longer than written``) or the tie it broke (``15ms thread-3 took the GIL before
+    thread-2, who had waited longer``), then each update the run lost, in order of time."""
+    events = run.events
     lines: list[tuple[float, int, str]] = []
-    for draw in drawn:
+    # Each tie the seed broke drew once, in the order of the decision points.
+    ties = iter(run.decisions)
+    for draw in run.drawn:
+        decision = next(ties, None) if draw.drawn is Drawn.TIE else None
         if draw.index not in kept:
+            continue
+        if decision is not None:
+            t = decision.at / 1_000_000
+            lines.append((t, decision.events_before, f"{format_time(t)} {tie_in_words(decision)}"))
             continue
         change = next(
             (e for e in events[draw.events_before :] if isinstance(e, LaneStateChanged)), None
@@ -133,19 +172,20 @@ def shrink_seed(
     from concsim.explore.shrink import shrink
     from concsim.export.outcome import outcome
 
-    events, drawn = simulate(scenario, variant, injections, seed)
-    target = facets(outcome(events))
+    first = simulate(scenario, variant, injections, seed)
+    target = facets(outcome(first.events))
 
     def produces(schedule: Mapping[int, float]) -> bool:
-        return facets(outcome(simulate(scenario, variant, injections, seed, schedule)[0])) == target
+        run = simulate(scenario, variant, injections, seed, schedule)
+        return facets(outcome(run.events)) == target
 
-    found = shrink(deviations(drawn), produces, budget=budget)
-    events, kept = simulate(scenario, variant, injections, seed, found.schedule)
+    found = shrink(deviations(first.drawn), produces, budget=budget)
+    kept = simulate(scenario, variant, injections, seed, found.schedule)
     return ShrunkRun(
         seed,
         found.schedule,
-        len(drawn),
+        len(first.drawn),
         found.runs,
         found.complete,
-        in_words(events, kept, found.schedule),
+        in_words(kept, found.schedule),
     )

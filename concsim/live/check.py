@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from concsim.durations import format_time
 from concsim.engine import Injection, Simulation
 from concsim.live.compare import SLEEP_BOUND, Disagreement, compare, margin_for
+from concsim.live.open_order import open_shared_values
 from concsim.live.session import LiveSession
 from concsim.scenario.model import Scenario
 
@@ -68,6 +69,7 @@ def check_one(
     result = CheckResult(scenario, label + note, variant)
     sim = Simulation(applied, injections=injections)
     simulated = sim.run()
+    open_values = open_shared_values(applied, injections, sim)
     hung = bool(simulated) and getattr(simulated[-1], "hung", False)
     elapsed = simulated[-1].t if simulated else 0.0
     # A hanging program is stopped just after the simulator's last event.
@@ -82,7 +84,7 @@ def check_one(
         except Exception as error:  # a broken program is a finding, not a crash of check
             result.error = f"{type(error).__name__}: {error}"
             return result
-        found = compare(applied, simulated, real, loose=loose)
+        found = compare(applied, simulated, real, loose=loose, open_values=open_values)
         if not hung and getattr(real[-1], "hung", False):
             # Stopped at the limit: the facts that follow from that say nothing more.
             stopped = Disagreement(

@@ -9,7 +9,10 @@ values. What CPython itself leaves open is compared as a set or a range, never s
 - how output from several tasks interleaves — each task's own output is compared in order,
   the interleaving is the scheduler's;
 - a shared variable that the simulator shows losing updates (a race) — the real value must
-  lie between the initial value and the value with no update lost.
+  lie between the initial value and the value with no update lost;
+- a shared variable whose final value changes when a decision point goes to another
+  waiting thread (concsim.live.open_order) — the real value must lie within the values
+  those choices give.
 
 Times (elapsed, each task's start and end) agree within a margin: 10% + 20 ms when the work
 waits (I/O, sleeps: the OS wakes a sleeper within microseconds), 25% + 20 ms when the
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +98,10 @@ def compare(
     real: Sequence[Event],
     *,
     loose: float = 1.0,
+    open_values: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[Disagreement]:
-    """Every fact on which the two runs disagree; ``loose`` multiplies the time margins."""
+    """Every fact on which the two runs disagree; ``loose`` multiplies the time margins;
+    ``open_values``: shared values that another choice at a decision point would change."""
     base = margin_for(scenario)
     margin = Margin(base.relative * loose, base.absolute * loose, base.why)
     sim, live = outcome(simulated), outcome(real)
@@ -127,7 +132,7 @@ def compare(
     found += _output(simulated, real)
     if Counter(sim["warnings"]) != Counter(live["warnings"]):
         found.append(Disagreement("warnings", sim["warnings"], live["warnings"]))
-    found += _shared(scenario, simulated, sim["shared"], live["shared"])
+    found += _shared(scenario, simulated, sim["shared"], live["shared"], open_values or {})
     return found
 
 
@@ -274,7 +279,11 @@ def _output(simulated: Sequence[Event], real: Sequence[Event]) -> list[Disagreem
 
 
 def _shared(
-    scenario: Scenario, simulated: Sequence[Event], sim: dict[str, Any], live: dict[str, Any]
+    scenario: Scenario,
+    simulated: Sequence[Event],
+    sim: dict[str, Any],
+    live: dict[str, Any],
+    open_values: Mapping[str, tuple[int, int]],
 ) -> list[Disagreement]:
     found = []
     for name, value in sim.items():
@@ -284,6 +293,10 @@ def _shared(
             low, high = scenario.shared[name], value + lost
             if not (isinstance(real, int) and low <= real <= high):
                 found.append(Disagreement(f"{name} (racy: {low}..{high})", value, real))
+        elif name in open_values:
+            low, high = open_values[name]
+            if not (isinstance(real, int) and low <= real <= high):
+                found.append(Disagreement(f"{name} (open order: {low}..{high})", value, real))
         elif real != value:
             found.append(Disagreement(name, value, real))
     return found

@@ -337,6 +337,13 @@ def step_label(step: BaseModel) -> str:
 # --- machine and program -----------------------------------------------------------------
 
 
+class TieBreak(StrEnum):
+    """How the run picks among threads that wait for the same thing at once."""
+
+    FIFO = "fifo"  # the first to wait wins: a fixed order, a lesson's numbers exact
+    SEEDED = "seeded"  # the seed picks among them, as CPython leaves it open
+
+
 class Machine(_Strict):
     cores: Annotated[StrictInt, Field(ge=1, le=1024)] = 4
     gil: StrictBool = True
@@ -354,6 +361,9 @@ class Machine(_Strict):
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.0
     """Each CPU step lasts its duration times 1 ± cpu_jitter, drawn from the run's seeded RNG:
     the same loop never takes exactly as long twice (caches, frequency, interrupts)."""
+    ties: TieBreak = TieBreak.FIFO
+    """Who wins when several threads wait for the GIL or a lock: the first waiter (``fifo``),
+    or the one the run's seed picks (``seeded``), as CPython promises no order."""
 
 
 class Model(StrEnum):
@@ -634,6 +644,7 @@ class MachinePatch(_Strict):
     pickle_per_kb: Duration | None = None
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
+    ties: TieBreak | None = None
 
 
 class ProgramPatch(_Strict):

@@ -186,6 +186,8 @@ def make_app(
             seed=saved.seed,
             injections=saved.injections,
             factory=factory,
+            choices=saved.choices,
+            draws=saved.draws,
         )
         session.branches = Branches.restore(saved.branches, saved.branch)
     elif run is not None or scenario is not None:

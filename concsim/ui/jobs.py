@@ -48,6 +48,7 @@ class JobKind(Enum):
     SEED = "restarting"
     FAULT = "running again up to the fault"
     BRANCH = "switching branch"
+    CHOICE = "running again with your choice"
 
 
 @dataclass(eq=False)

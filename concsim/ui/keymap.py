@@ -58,12 +58,24 @@ RUN_BINDINGS: list[Binding] = [
     Binding("minus", "zoom('out')", "Zoom out", show=False, id="zoom_out"),
     Binding("0", "zoom('fit')", "Fit", show=False, id="zoom_fit"),
     Binding(
-        "x",
+        "delete,backspace",
         "remove_fault",
         "Remove fault",
         show=False,
         id="remove_fault",
         tooltip="take back the highlighted injected fault: re-simulates to now without it",
+    ),
+    Binding(
+        "x",
+        "schedule",
+        "Schedule",
+        show=False,
+        id="schedule",
+        tooltip=(
+            "be the scheduler: at the next point where several threads wait for the GIL or "
+            "a lock, pick who goes next (only what CPython could do; asyncio's FIFO ready "
+            "queue is never reordered)"
+        ),
     ),
     Binding("v", "variant(1)", "Variant", show=False, id="next_variant"),
     Binding("V", "variant(-1)", "Prev variant", show=False, id="prev_variant"),

@@ -11,7 +11,7 @@ the engine may run ahead of the playhead while the run plays (``jobs.look_ahead`
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from concsim.events import Event, FaultRefused, RunEnded
@@ -91,12 +91,18 @@ class Session:
         seed: int | None = None,
         injections: Sequence[Any] = (),
         factory: SimulationFactory = engine_factory,
+        choices: Mapping[int, str] | None = None,
+        draws: Mapping[int, float] | None = None,
     ) -> None:
         self.scenario = scenario
         self.source = source
         self.variant = variant
         self.seed = scenario.seed if seed is None else seed
         self.factory = factory
+        self.choices: dict[int, str] = dict(choices or {})
+        """Who goes first at decision points, by number: the evil scheduler's picks."""
+        self.draws: dict[int, float] | None = None if draws is None else dict(draws)
+        """The run's draws as a schedule (a shrunk run), else None: the seed's own."""
         self.generation = 0  # bumped whenever the history is rebuilt (rewind, variant, seed)
         self.run = self.fresh(tuple(injections))
         self.run.reach(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
@@ -117,8 +123,22 @@ class Session:
         self._branches, self._branched = branches, (self.variant, self.seed)
 
     def fresh(self, injections: Sequence[Any]) -> Run:
-        """A new run of this session's scenario, variant and seed, not started yet."""
-        return Run(self.factory(self.scenario, self.variant, self.seed, tuple(injections)))
+        """A new run of this session's scenario, variant and seed (and its choices and
+        draws), not started yet."""
+        sim = self.factory(self.scenario, self.variant, self.seed, tuple(injections))
+        world = getattr(sim, "world", None)  # an engine; a live run has no decisions to make
+        if world is not None:
+            world.choices.update(self.choices)
+            if self.draws is not None:
+                from concsim.replay import scheduled_draws
+
+                world.rng = scheduled_draws(self.seed, self.draws)
+        return Run(sim)
+
+    def forget_schedule(self) -> None:
+        """A new seed or variant is a new run: its decisions are its own again."""
+        self.choices = {}
+        self.draws = None
 
     def adopt(self, run: Run) -> None:
         """Make ``run`` the session's history (a rewind, a re-simulation, a new variant),
@@ -270,10 +290,12 @@ class Session:
     def restart(self, seed: int) -> None:
         """A fresh run with another seed and no injections."""
         self.seed = seed
+        self.forget_schedule()
         self._start(())
 
     def switch_variant(self, variant: str | None) -> None:
         self.variant = variant
+        self.forget_schedule()
         self._start(())
 
     def _start(self, injections: Sequence[Any]) -> None:
@@ -327,6 +349,8 @@ class Session:
             ended_at=self.ended_at,
             branches=tuple(branches.items) if branches.branched else (),
             branch=branches.current.name if branches.branched else None,
+            choices=dict(self.choices),
+            draws=self.draws,
         )
 
 

@@ -242,3 +242,20 @@ def test_the_branches_list(snap_compare: Snap) -> None:
         await pilot.pause()
 
     check(snap_compare, build("failure-during-as-completed"), MID, script)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+def test_the_evil_schedulers_choice(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """x at 30ms of race-with-lock: the threads waiting for the lock, the seed's pick marked,
+    and why coroutines are never offered."""
+
+    async def script(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        assert isinstance(app, ConcsimApp)
+        await pilot.pause()
+        app.advance_to(0.03)
+        await settled(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+
+    check(snap_compare, build("race-with-lock"), size, script)

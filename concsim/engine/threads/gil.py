@@ -8,12 +8,12 @@ from concsim.events import (
     LaneState,
 )
 
-from ..driver import Driver
 from ..runtime import PREEMPTED, Actor, Gil, Lane
 from ..waits import GIL_WAIT, CpuRun
+from .ties import Contested, Decisions
 
 
-class GilModel(Driver):
+class GilModel(Decisions):
     """Each process's GIL: taken, waited for with a timeout of one switch interval, dropped
     on request, released around I/O and native code."""
 
@@ -97,7 +97,14 @@ class GilModel(Driver):
             return
         gil.holder = None
         if gil.waiters:
-            nxt = gil.waiters.popleft()
+            # drop_gil signals the condition once; the OS wakes one waiter, in no promised
+            # order (threads/ties.py): the first by default, else the seed or a choice.
+            first = 0
+            if len(gil.waiters) > 1:
+                where = "GIL" if thread.proc.id == "main" else f"GIL of {thread.proc.id}"
+                first = self.decide(Contested.GIL, where, thread, list(gil.waiters))
+            nxt = gil.waiters[first]
+            del gil.waiters[first]
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
             self.clock.soon(self.wake, self._running_on(nxt), self._running_on(nxt).epoch)
         else:

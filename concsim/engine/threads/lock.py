@@ -19,6 +19,7 @@ from ..code import Code
 from ..runtime import Actor, Lane
 from ..waits import Hung, LockWait, Wait
 from ..world import World
+from .ties import Contested
 
 
 @dataclass(eq=False)
@@ -60,7 +61,14 @@ class Locks(Code):
             return
         world.emit(LockReleased, lane=lane.id, lock=name)
         if lock.waiters:
-            waiter, wake = lock.waiters.popleft()
+            # Which waiter proceeds "is not defined" for threading.Lock (threads/ties.py);
+            # asyncio.Lock wakes its first waiter, so a coroutine's turn is never open.
+            first = 0
+            waiting = [waiter for waiter, _ in lock.waiters]
+            if len(waiting) > 1 and all(waiter.thread is None for waiter in waiting):
+                first = world.decide(Contested.LOCK, name, lane, waiting)
+            waiter, wake = lock.waiters[first]
+            del lock.waiters[first]
             lock.holder = waiter
             world.emit(LockAcquired, lane=waiter.id, lock=name)
             wake(None)

@@ -1,5 +1,12 @@
 """``queue.Queue`` (Lib/queue.py): ``put`` that blocks on a full queue, ``get`` that
-blocks on an empty one, each handing over to the first waiter."""
+blocks on an empty one, each handing over to the first waiter.
+
+With ``machine.ties: fifo`` a put hands its item straight to the first blocked getter, a
+fixed order. With ``seeded`` it does what Lib/queue.py does: the item goes into the queue
+and ``not_empty.notify()`` wakes the first getter, which takes *an* item only once it has
+the GIL (and the queue's mutex) again; getters woken by two puts race for the GIL, and a
+thread that calls ``get()`` meanwhile may take the item first. Coroutines (asyncio.Queue)
+are always handed their item in turn."""
 
 from __future__ import annotations
 
@@ -12,11 +19,15 @@ from concsim.events import (
     QueueGot,
     QueuePut,
 )
+from concsim.scenario.model import TieBreak
 
 from ..code import Code
 from ..runtime import Actor, Lane
 from ..waits import QueueWait
 from ..world import World
+
+_NOTIFIED = ("notified", None)
+"""What a getter woken by ``not_empty.notify()`` is given: no item, only a turn to look."""
 
 
 @dataclass(eq=False)
@@ -41,30 +52,42 @@ class Queues(Code):
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
-        while queue.maxsize and len(queue.items) >= queue.maxsize and not queue.getters:
+        while queue.maxsize and len(queue.items) >= queue.maxsize and not self._hands(queue):
             yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
             yield from world.ensure_gil(lane)
         world.emit(QueuePut, lane=lane.id, queue=name, value=value)
-        if queue.getters:
+        if self._hands(queue):
             getter, wake = queue.getters.popleft()
             world.emit(QueueGot, lane=getter.id, queue=name, value=value)
             wake(("item", value))
         else:
             queue.items.append(value)
+            if queue.getters:  # not_empty.notify(): the first waiter, to look again
+                _, wake = queue.getters.popleft()
+                wake(_NOTIFIED)
 
     def get(self, lane: Lane, name: str, label: str) -> Actor:
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
-        if queue.items:
-            value = queue.items.popleft()
-            world.emit(QueueGot, lane=lane.id, queue=name, value=value)
-            if queue.putters:
-                _, wake = queue.putters.popleft()
-                wake(None)
-            return value
-        got = yield from self.block(
-            lane, label, self._register(queue.getters, lane), QueueWait(name)
-        )
-        yield from world.ensure_gil(lane)
-        return got[1]
+        while not queue.items:  # Queue.get: ``while not self._qsize(): not_empty.wait()``
+            got = yield from self.block(
+                lane, label, self._register(queue.getters, lane), QueueWait(name)
+            )
+            yield from world.ensure_gil(lane)
+            if got is not _NOTIFIED:
+                return got[1]  # handed straight over by put
+        value = queue.items.popleft()
+        world.emit(QueueGot, lane=lane.id, queue=name, value=value)
+        if queue.putters:
+            _, wake = queue.putters.popleft()
+            wake(None)
+        return value
+
+    def _hands(self, queue: SimQueue) -> bool:
+        """Whether a put hands its item straight to the first getter; else it wakes it to
+        look for the item, as Lib/queue.py does (threads with ``machine.ties: seeded``)."""
+        if not queue.getters:
+            return False
+        getter = queue.getters[0][0]
+        return getter.thread is not None or self.world.machine.ties is not TieBreak.SEEDED

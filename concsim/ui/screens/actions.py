@@ -7,6 +7,7 @@ screen's ``session``, ``lanes``, ``say`` and ``update_view``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,16 @@ from concsim.ui.screens.work import Background
 from concsim.ui.widgets.faultlist import FaultList
 
 if TYPE_CHECKING:
+    from concsim.engine.threads.ties import Decision
     from concsim.events import Event
     from concsim.ui.session import Session
     from concsim.ui.widgets.lanes import LanesView
 
 
 class SessionActions(Background, Screen[None]):
-    """Inject (f t c k h i), remove a fault (x), variant (v V), new seed (N), save (s),
-    export a trace (T). Re-simulations of a big run go through ``Background``'s jobs."""
+    """Inject (f t c k h i), remove a fault (delete), be the scheduler (x), variant (v V),
+    new seed (N), save (s), export a trace (T). Re-simulations of a big run go through
+    ``Background``'s jobs."""
 
     playing: reactive[bool] = reactive(False, init=False)
 
@@ -107,6 +110,49 @@ class SessionActions(Background, Screen[None]):
         )
         self.resimulate(JobKind.BACK, partial(session.fresh, kept), now, note)
 
+    def action_schedule(self) -> None:
+        """The evil scheduler: list the threads waiting at the next decision point; the
+        one picked goes first, recorded in the session (and its replay file)."""
+        from concsim.ui.decisions import choices, next_decision
+        from concsim.ui.screens.choose import ChoiceScreen
+
+        session = self.session
+        if self.busy():
+            return
+        if session.estimator is not session.factory:
+            self.say("Choices are the simulator's; this run is live on CPython.")
+            return
+        self.stop_looking_ahead()
+        found = next_decision(session)
+        if found is None:
+            self.say(
+                "No decision point ahead: from here on no two threads wait for the GIL or a "
+                "lock at once (asyncio's ready queue is FIFO: CPython never reorders it).",
+                timeout=5,
+            )
+            return
+        decision, events = found
+
+        def chosen(lane: str | None) -> None:
+            if lane is not None:
+                self._choose(decision, lane)
+
+        self.app.push_screen(ChoiceScreen(decision, choices(decision, events)), chosen)
+
+    def _choose(self, decision: Decision, lane: str) -> None:
+        """Make ``lane`` go first at ``decision``; the choices after it are forgotten (they
+        were made in another future), and the run is made again up to the decision."""
+        session = self.session
+        kept = {n: who for n, who in session.choices.items() if n < decision.number}
+        session.choices = {**kept, decision.number: lane}
+        self.playing = False
+        self.cancel_job()
+        at = decision.at / 1_000_000
+        mine = replace(decision, chosen=decision.waiting.index(lane))
+        note = f"{format_time(at)}: {lane} {mine.took}."
+        make = partial(session.fresh, session.injections)
+        self.resimulate(JobKind.CHOICE, make, max(at, session.now), note)
+
     def action_variant(self, delta: int) -> None:
         names: list[str | None] = [None, *self.session.scenario.variant_names]
         if len(names) == 1:
@@ -116,6 +162,7 @@ class SessionActions(Background, Screen[None]):
         self.playing = False
         self.cancel_job()
         self.session.variant = names[index]
+        self.session.forget_schedule()
         self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
 
     def action_new_seed(self) -> None:
@@ -127,6 +174,7 @@ class SessionActions(Background, Screen[None]):
         self.cancel_job()
         session = self.session
         session.seed = seed
+        session.forget_schedule()
         self._measure_variants()
         kept = session.injections if keep_faults else ()
         note = f"Restarted with seed {seed}" + ("." if keep_faults else "; injections cleared.")
