@@ -92,8 +92,14 @@ class Cores(GilModel):
         the OS shares the cores in time slices when more threads want one."""
         remaining = duration
         while True:
-            yield from self.ensure_gil(lane)
-            yield from self._ensure_core(lane)
+            # The common case first, without a generator: the GIL held, a core free.
+            if not self.gil_ready(lane):
+                yield from self.ensure_gil(lane)
+            if self.cores_free > 0 and not self.core_waiters:
+                self.cores_free -= 1
+                self.on_core[lane] = self.clock.now
+            else:
+                yield from self._ensure_core(lane)
             self.set_state(lane, LaneState.RUNNING, label)
             started = self.clock.now
             try:
@@ -128,11 +134,13 @@ class Cores(GilModel):
 
     def jittered(self, duration: int) -> int:
         """An I/O wait's duration, varied by ``machine.jitter``."""
-        return self._varied(duration, self.machine.jitter)
+        jitter = self.machine.jitter
+        return self._varied(duration, jitter) if jitter and duration else duration
 
     def cpu_varied(self, duration: int) -> int:
         """A CPU step's duration, varied by ``machine.cpu_jitter``."""
-        return self._varied(duration, self.machine.cpu_jitter)
+        jitter = self.machine.cpu_jitter
+        return self._varied(duration, jitter) if jitter and duration else duration
 
     def _varied(self, duration: int, jitter: float) -> int:
         if not jitter or not duration:

@@ -14,7 +14,7 @@ waits, which is exactly where CPython raises them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from concsim.events import (
     Event,
@@ -27,7 +27,9 @@ from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
 from .runtime import Actor, Gil, Lane, Proc
-from .waits import TIMED, IoWait
+from .waits import TIMED, IoWait, Timed
+
+_TIMED = frozenset(TIMED)  # looked up by the wait's type: no chain of isinstance calls
 
 # States that, during a ``finally`` block, are shown as the cleanup phase.
 _CLEANUP_SHOWN = frozenset(
@@ -175,8 +177,9 @@ class Driver:
         lane.wait = wait
         # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait
         # (``Hung``) and the waits that others end have none.
-        if isinstance(wait, TIMED) and (type(wait) is not IoWait or lane.thread is None):
-            self.clock.at(wait.until, self.wake, lane, lane.epoch)
+        kind = type(wait)
+        if kind in _TIMED and (kind is not IoWait or lane.thread is None):
+            self.clock.at(cast(Timed, wait).until, self.wake, lane, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
         if lane.epoch == epoch:
