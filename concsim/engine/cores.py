@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Collection
 
-from concsim.events import LaneState
+from concsim.events import Event, LaneState
 from concsim.scenario.model import Scenario
 
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
@@ -25,8 +26,10 @@ benchmarks/cpython_facts/cores_shared.py)."""
 class Cores(GilModel):
     """A fixed number of cores: a lane runs code only on a free one, else it waits in turn."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
-        super().__init__(scenario, seed)
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
+        super().__init__(scenario, seed, keep)
         self.rng = random.Random(seed)
         self.cores_free = self.machine.cores
         self.core_waiters: deque[tuple[Lane, int]] = deque()

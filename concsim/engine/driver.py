@@ -13,7 +13,7 @@ waits, which is exactly where CPython raises them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 from concsim.events import (
@@ -63,13 +63,21 @@ _init_state_changed = LaneStateChanged.__init__
 class Driver:
     """Clock, event log and lanes of one run, and the driver that resumes their actors."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
         self.scenario = scenario
         self.machine = scenario.machine
         self.program = scenario.program
         self.seed = seed
         self.clock = Scheduler()
         self.events: list[Event] = []
+        self.emitted = 0  # events emitted so far, kept or not: the next one's ``seq``
+        # With ``keep``, only events of those types are built and kept; the others are
+        # counted (their ``seq`` numbers stay taken) and dropped: a run that only needs
+        # its outcome skips building the history views draw (concsim/explore).
+        self.keep = None if keep is None else frozenset(keep)
+        self._keeps_states = self.keep is None or LaneStateChanged in self.keep
         self.lanes: dict[str, Lane] = {}
         self.main_proc = Proc("main", Gil() if self.machine.gil else None)
         self.loop_lane: Lane | None = None  # set by the asyncio model
@@ -94,7 +102,11 @@ class Driver:
         return self.clock.now / 1_000_000
 
     def emit(self, cls: type[Event], **fields: Any) -> None:
-        self.events.append(cls(t=self._seconds(), seq=len(self.events), **fields))
+        seq = self.emitted
+        self.emitted = seq + 1
+        keep = self.keep
+        if keep is None or cls in keep:
+            self.events.append(cls(t=self._seconds(), seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -104,18 +116,20 @@ class Driver:
             return
         lane.state = state
         lane.step = step
-        task = lane.task.name if lane.task is not None else None
-        event = _new(LaneStateChanged)
-        _init_state_changed(
-            event,
-            t=self._seconds(),
-            seq=len(self.events),
-            lane=lane.id,
-            state=state,
-            task=task,
-            step=step,
-        )
-        self.events.append(event)
+        seq = self.emitted
+        self.emitted = seq + 1
+        if self._keeps_states:
+            event = _new(LaneStateChanged)
+            _init_state_changed(
+                event,
+                t=self._seconds(),
+                seq=seq,
+                lane=lane.id,
+                state=state,
+                task=lane.task.name if lane.task is not None else None,
+                step=step,
+            )
+            self.events.append(event)
         loop = self.loop_lane
         if (
             loop is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from concsim.durations import format_time
 from concsim.events import (
@@ -45,9 +45,12 @@ class Simulation:
         injections: Iterable[Injection] = (),
         max_events: int = DEFAULT_MAX_EVENTS,
         rng: random.Random | None = None,
+        keep: Collection[type[Event]] | None = None,
     ) -> None:
         """``rng``: the run's random numbers, instead of ``random.Random(seed)`` (a shrunk
-        run replays its draws from one, see concsim.explore.schedule)."""
+        run replays its draws from one, see concsim.explore.schedule). ``keep``: keep only
+        the events of these types (``events`` then holds those, with their ``seq`` in the
+        whole stream), for a run that needs no more than its outcome; ``run()`` it."""
         self.source = scenario
         self.max_events = max_events
         self.exhausted: str | None = None
@@ -55,7 +58,7 @@ class Simulation:
         self.variant = variant
         self.scenario = scenario.variant(variant)
         self.seed = scenario.seed if seed is None else seed
-        world = self.world = World(self.scenario, self.seed)
+        world = self.world = World(self.scenario, self.seed, keep)
         if rng is not None:
             world.rng = rng
         runtime = self.runtime = Runtime(world, Interpreter(world))
@@ -222,7 +225,7 @@ class Simulation:
         main = self.runtime.main_lane
         if main is not None and main.gen is None:
             self._finish()
-        elif len(self.world.events) > self.max_events:
+        elif self.world.emitted > self.max_events:
             self._stop(f"{self.max_events} events")
 
     def _stop(self, spent: str) -> None:
