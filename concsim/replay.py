@@ -17,6 +17,8 @@ import yaml
 from concsim.files import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from concsim.engine import Injection, Simulation
     from concsim.events import Event
     from concsim.scenario.model import Scenario
@@ -97,7 +99,7 @@ def replay_simulation(replay: Replay) -> Simulation:
     )
 
 
-def play_to_end(sim: Simulation, ended_at: float | None) -> list[Event]:
+def play_to_end(sim: Simulation, ended_at: float | None) -> Sequence[Event]:
     """Run ``sim`` to its end as the saved session did: first to ``ended_at`` if the
     session ended a stalled run by hand there, so the run ends at the same time."""
     if ended_at is not None:

@@ -26,6 +26,7 @@ from concsim.events import (
 from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
+from .recording import EventLog
 from .runtime import Actor, Gil, Lane, Proc
 from .waits import TIMED, IoWait, Timed
 
@@ -71,13 +72,13 @@ class Driver:
         self.program = scenario.program
         self.seed = seed
         self.clock = Scheduler()
-        self.events: list[Event] = []
+        self.events = EventLog()
+        self._rows = self.events.rows  # appended to directly: the hot path
         self.emitted = 0  # events emitted so far, kept or not: the next one's ``seq``
         # With ``keep``, only events of those types are built and kept; the others are
         # counted (their ``seq`` numbers stay taken) and dropped: a run that only needs
         # its outcome skips building the history views draw (concsim/explore).
         self.keep = None if keep is None else frozenset(keep)
-        self._keeps_states = self.keep is None or LaneStateChanged in self.keep
         self.lanes: dict[str, Lane] = {}
         self.main_proc = Proc("main", Gil() if self.machine.gil else None)
         self.loop_lane: Lane | None = None  # set by the asyncio model
@@ -106,7 +107,7 @@ class Driver:
         self.emitted = seq + 1
         keep = self.keep
         if keep is None or cls in keep:
-            self.events.append(cls(t=self._seconds(), seq=seq, **fields))
+            self._rows.append(cls(t=self._seconds(), seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -118,7 +119,10 @@ class Driver:
         lane.step = step
         seq = self.emitted
         self.emitted = seq + 1
-        if self._keeps_states:
+        task = lane.task.name if lane.task is not None else None
+        if self.keep is None:  # a row; its typed event is built when read (recording.py)
+            self._rows.append((self._seconds(), lane.id, state._value_, task, step))
+        elif LaneStateChanged in self.keep:
             event = _new(LaneStateChanged)
             _init_state_changed(
                 event,
@@ -126,10 +130,10 @@ class Driver:
                 seq=seq,
                 lane=lane.id,
                 state=state,
-                task=lane.task.name if lane.task is not None else None,
+                task=task,
                 step=step,
             )
-            self.events.append(event)
+            self._rows.append(event)
         loop = self.loop_lane
         if (
             loop is not None

@@ -25,6 +25,7 @@ from .coroutines import AsyncioModel
 from .faults import Faults, Injection
 from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
+from .recording import EventLog
 from .runtime_core import Runtime
 from .world import World
 
@@ -143,7 +144,8 @@ class Simulation:
         return self.world.clock.now / 1_000_000
 
     @property
-    def events(self) -> list[Event]:
+    def events(self) -> EventLog:
+        """Every event so far, typed as it is read (engine/recording.py)."""
         return self.world.events
 
     @property
@@ -196,11 +198,12 @@ class Simulation:
             clock.now = limit
         return self.events[start:]
 
-    def run(self) -> list[Event]:
-        """Run to the end; returns the whole event stream (so outcome(sim.run()) works)."""
+    def run(self) -> EventLog:
+        """Run to the end; returns the whole event stream (so outcome(sim.run()) works),
+        typed as it is read."""
         while not self.finished:
             self._run_one()
-        return list(self.events)
+        return self.events
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
         """Inject a fault now, after everything already due now; it is recorded so that a

@@ -64,7 +64,7 @@ def simulate(
     injections: Sequence[Injection],
     seed: int,
     schedule: Mapping[int, float] | None = None,
-) -> tuple[list[Event], list[Draw]]:
+) -> tuple[Sequence[Event], list[Draw]]:
     """One run to its end with its draws recorded (from the seed, or from ``schedule``)."""
     draws = Draws(seed, schedule)
     sim = Simulation(scenario, variant=variant, seed=seed, injections=injections, rng=draws)
