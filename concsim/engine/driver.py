@@ -121,7 +121,11 @@ class Driver:
         self.emitted = seq + 1
         task = lane.task.name if lane.task is not None else None
         if self.keep is None:  # a row; its typed event is built when read (recording.py)
-            self._rows.append((self._seconds(), lane.id, state._value_, task, step))
+            now = self.clock.now  # _seconds(), inline: a call less per event
+            if now != self._stamp_us:
+                self._stamp_us = now
+                self._stamp = now / 1_000_000
+            self._rows.append((self._stamp, lane.id, state._value_, task, step))
         elif LaneStateChanged in self.keep:
             event = _new(LaneStateChanged)
             _init_state_changed(

@@ -201,8 +201,7 @@ class Simulation:
     def run(self) -> EventLog:
         """Run to the end; returns the whole event stream (so outcome(sim.run()) works),
         typed as it is read."""
-        while not self.finished:
-            self._run_one()
+        self._work(-1)
         return self.events
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
@@ -216,20 +215,29 @@ class Simulation:
     # --- the loop -----------------------------------------------------------------------
 
     def _run_one(self) -> None:
-        clock = self.world.clock
-        if not clock:
-            self._finish()
-            return
-        try:
-            clock.pop_and_run()
-        except BudgetSpent as spent:
-            self._stop(spent.args[0])
-            return
+        self._work(1)
+
+    def _work(self, units: int) -> None:
+        """Run ``units`` pieces of clock work (every one left, with -1), fewer if the run
+        ends first. One loop for ``run()`` and the one-at-a-time callers alike."""
+        world = self.world
+        clock = world.clock
         main = self.runtime.main_lane
-        if main is not None and main.gen is None:
-            self._finish()
-        elif self.world.emitted > self.max_events:
-            self._stop(f"{self.max_events} events")
+        assert main is not None
+        while units and not self.finished:
+            units -= 1
+            if not clock.keys:
+                self._finish()
+                return
+            try:
+                clock.pop_and_run()
+            except BudgetSpent as spent:
+                self._stop(spent.args[0])
+                return
+            if main.gen is None:
+                self._finish()
+            elif world.emitted > self.max_events:
+                self._stop(f"{self.max_events} events")
 
     def _stop(self, spent: str) -> None:
         """The budget is spent: end the run here, as a program that was still running."""
