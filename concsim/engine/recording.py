@@ -106,5 +106,8 @@ class EventLog(Sequence[Event]):
         _init_state_changed(
             event, t=t, seq=index, lane=lane, state=_STATES[state], task=task, step=step
         )
-        self.rows[index] = event
+        rows = self.rows
+        if rows[index] is not row:  # typed meanwhile by another reader (the app's threads)
+            return rows[index]  # type: ignore[return-value]  # typed
+        rows[index] = event
         return event
