@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,8 @@ import yaml
 from concsim.files import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from concsim.engine import Injection, Simulation
     from concsim.engine.threads.ties import Chance
     from concsim.events import Event
@@ -133,7 +135,7 @@ def scheduled_draws(seed: int, draws: Mapping[int, float] | None) -> Chance | No
     return Draws(seed, draws)
 
 
-def play_to_end(sim: Simulation, ended_at: float | None) -> list[Event]:
+def play_to_end(sim: Simulation, ended_at: float | None) -> Sequence[Event]:
     """Run ``sim`` to its end as the saved session did: first to ``ended_at`` if the
     session ended a stalled run by hand there, so the run ends at the same time."""
     if ended_at is not None:

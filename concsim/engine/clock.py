@@ -38,10 +38,10 @@ class Scheduler:
     depends on runs of work at one key being drained together.
     """
 
-    __slots__ = ("_buckets", "_keys", "now", "scheduled")
+    __slots__ = ("_buckets", "keys", "now", "scheduled")
 
     def __init__(self) -> None:
-        self._keys: list[Key] = []  # a heap; each key has a non-empty bucket
+        self.keys: list[Key] = []  # a heap; each key has a non-empty bucket: empty, no work
         self._buckets: dict[Key, deque[Work]] = {}
         self.scheduled = 0  # callbacks scheduled so far (the sequence number of the last)
         self.now = 0
@@ -54,7 +54,7 @@ class Scheduler:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = deque()
-            heapq.heappush(self._keys, key)
+            heapq.heappush(self.keys, key)
         bucket.append((fn, args))
 
     def soon(self, fn: Callable[..., None], *args: Any) -> None:
@@ -63,22 +63,22 @@ class Scheduler:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = deque()
-            heapq.heappush(self._keys, key)
+            heapq.heappush(self.keys, key)
         bucket.append((fn, args))
 
     def next_time(self) -> int | None:
-        return self._keys[0][0] if self._keys else None
+        return self.keys[0][0] if self.keys else None
 
     def pop_and_run(self) -> None:
-        key = self._keys[0]
+        key = self.keys[0]
         bucket = self._buckets[key]
         fn, args = bucket.popleft()
         if not bucket:
             # Dropped before ``fn`` runs: work it adds at this key starts a fresh bucket.
-            heapq.heappop(self._keys)
+            heapq.heappop(self.keys)
             del self._buckets[key]
         self.now = key[0]
         fn(*args)
 
     def __bool__(self) -> bool:
-        return bool(self._keys)
+        return bool(self.keys)

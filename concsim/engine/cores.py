@@ -5,8 +5,9 @@ jitter."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Collection
 
-from concsim.events import LaneState
+from concsim.events import Event, LaneState
 from concsim.scenario.model import Scenario
 
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
@@ -25,8 +26,10 @@ benchmarks/cpython_facts/cores_shared.py)."""
 class Cores(GilModel):
     """A fixed number of cores: a lane runs code only on a free one, else it waits in turn."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
-        super().__init__(scenario, seed)
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
+        super().__init__(scenario, seed, keep)
         self.rng = Chance(seed)
         self.cores_free = self.machine.cores
         self.core_waiters: deque[tuple[Lane, int]] = deque()
@@ -92,8 +95,14 @@ class Cores(GilModel):
         the OS shares the cores in time slices when more threads want one."""
         remaining = duration
         while True:
-            yield from self.ensure_gil(lane)
-            yield from self._ensure_core(lane)
+            # The common case first, without a generator: the GIL held, a core free.
+            if not self.gil_ready(lane):
+                yield from self.ensure_gil(lane)
+            if self.cores_free > 0 and not self.core_waiters:
+                self.cores_free -= 1
+                self.on_core[lane] = self.clock.now
+            else:
+                yield from self._ensure_core(lane)
             self.set_state(lane, LaneState.RUNNING, label)
             started = self.clock.now
             try:
@@ -128,11 +137,13 @@ class Cores(GilModel):
 
     def jittered(self, duration: int) -> int:
         """An I/O wait's duration, varied by ``machine.jitter``."""
-        return self._varied(duration, self.machine.jitter)
+        jitter = self.machine.jitter
+        return self._varied(duration, jitter) if jitter and duration else duration
 
     def cpu_varied(self, duration: int) -> int:
         """A CPU step's duration, varied by ``machine.cpu_jitter``."""
-        return self._varied(duration, self.machine.cpu_jitter)
+        jitter = self.machine.cpu_jitter
+        return self._varied(duration, jitter) if jitter and duration else duration
 
     def _varied(self, duration: int, jitter: float) -> int:
         if not jitter or not duration:

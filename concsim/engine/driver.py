@@ -13,8 +13,8 @@ waits, which is exactly where CPython raises them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, cast
 
 from concsim.events import (
     Event,
@@ -26,8 +26,11 @@ from concsim.events import (
 from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
+from .recording import EventLog
 from .runtime import Actor, Gil, Lane, Proc
-from .waits import TIMED, IoWait
+from .waits import TIMED, IoWait, Timed
+
+_TIMED = frozenset(TIMED)  # looked up by the wait's type: no chain of isinstance calls
 
 # States that, during a ``finally`` block, are shown as the cleanup phase.
 _CLEANUP_SHOWN = frozenset(
@@ -61,13 +64,21 @@ _init_state_changed = LaneStateChanged.__init__
 class Driver:
     """Clock, event log and lanes of one run, and the driver that resumes their actors."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
         self.scenario = scenario
         self.machine = scenario.machine
         self.program = scenario.program
         self.seed = seed
         self.clock = Scheduler()
-        self.events: list[Event] = []
+        self.events = EventLog()
+        self._rows = self.events.rows  # appended to directly: the hot path
+        self.emitted = 0  # events emitted so far, kept or not: the next one's ``seq``
+        # With ``keep``, only events of those types are built and kept; the others are
+        # counted (their ``seq`` numbers stay taken) and dropped: a run that only needs
+        # its outcome skips building the history views draw (concsim/explore).
+        self.keep = None if keep is None else frozenset(keep)
         self.lanes: dict[str, Lane] = {}
         self.main_proc = Proc("main", Gil() if self.machine.gil else None)
         self.loop_lane: Lane | None = None  # set by the asyncio model
@@ -92,7 +103,11 @@ class Driver:
         return self.clock.now / 1_000_000
 
     def emit(self, cls: type[Event], **fields: Any) -> None:
-        self.events.append(cls(t=self._seconds(), seq=len(self.events), **fields))
+        seq = self.emitted
+        self.emitted = seq + 1
+        keep = self.keep
+        if keep is None or cls in keep:
+            self._rows.append(cls(t=self._seconds(), seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -102,18 +117,27 @@ class Driver:
             return
         lane.state = state
         lane.step = step
+        seq = self.emitted
+        self.emitted = seq + 1
         task = lane.task.name if lane.task is not None else None
-        event = _new(LaneStateChanged)
-        _init_state_changed(
-            event,
-            t=self._seconds(),
-            seq=len(self.events),
-            lane=lane.id,
-            state=state,
-            task=task,
-            step=step,
-        )
-        self.events.append(event)
+        if self.keep is None:  # a row; its typed event is built when read (recording.py)
+            now = self.clock.now  # _seconds(), inline: a call less per event
+            if now != self._stamp_us:
+                self._stamp_us = now
+                self._stamp = now / 1_000_000
+            self._rows.append((self._stamp, lane.id, state._value_, task, step))
+        elif LaneStateChanged in self.keep:
+            event = _new(LaneStateChanged)
+            _init_state_changed(
+                event,
+                t=self._seconds(),
+                seq=seq,
+                lane=lane.id,
+                state=state,
+                task=task,
+                step=step,
+            )
+            self._rows.append(event)
         loop = self.loop_lane
         if (
             loop is not None
@@ -175,8 +199,9 @@ class Driver:
         lane.wait = wait
         # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait
         # (``Hung``) and the waits that others end have none.
-        if isinstance(wait, TIMED) and (type(wait) is not IoWait or lane.thread is None):
-            self.clock.at(wait.until, self.wake, lane, lane.epoch)
+        kind = type(wait)
+        if kind in _TIMED and (kind is not IoWait or lane.thread is None):
+            self.clock.at(cast(Timed, wait).until, self.wake, lane, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
         if lane.epoch == epoch:

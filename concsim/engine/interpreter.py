@@ -42,6 +42,16 @@ class TaskResult:
     stopped: bool = False  # returned early at a check_stop: reported as cancelled
 
 
+Done = tuple[()]
+DONE: Done = ()
+"""What a step that finished at once gives to ``yield from``: nothing to wait for."""
+
+StepCall = Callable[[Lane, "TaskRun | None", list[Any]], "Actor | Done"]
+"""A step made ready to run (``Interpreter._make_call``), once per step of the scenario:
+called with the lane, its task run and the items consumed so far, it returns what to
+``yield from``: the step's generator, or ``DONE`` when it ran at once."""
+
+
 class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
@@ -58,6 +68,7 @@ class Interpreter(Locks, Queues):
         self.stop_set = False  # the program's shared threading.Event
         self._labels: dict[int, str] = {}  # step_label per step object (they live as long)
         self._waits: dict[int, tuple[tuple[int, str], ...]] = {}  # per repeat step: _waits_of
+        self._calls: dict[int, StepCall] = {}  # how each step runs, per step object
         self.steps_run = 0
         self.max_steps = DEFAULT_MAX_EVENTS  # the simulation sets its own budget
 
@@ -103,95 +114,136 @@ class Interpreter(Locks, Queues):
         top: bool = False,
     ) -> Actor:
         hooks = self.step_hooks if top and run is not None else None
+        calls = self._calls
         for index, step in enumerate(steps):
             if hooks:
                 assert run is not None
                 for hook in hooks.get((run.name, index), ()):
                     hook()
-            yield from self.step(lane, run, step, consumed)
+            self._count_step()
+            yield from (calls.get(id(step)) or self._call(step))(lane, run, consumed)
 
     def step(self, lane: Lane, run: TaskRun | None, step: m.Step, consumed: list[Any]) -> Actor:
         """One step of the program's code on ``lane``."""
+        self._count_step()
+        yield from (self._calls.get(id(step)) or self._call(step))(lane, run, consumed)
+
+    def _count_step(self) -> None:
         # A loop of steps that take no time and record nothing runs inside one piece of
         # clock work, so only a count of the steps themselves can stop it.
         self.steps_run += 1
         if self.steps_run > self.max_steps:
             raise BudgetSpent(f"{self.max_steps} steps")
-        label = self._label(step)
+
+    def _call(self, step: m.Step) -> StepCall:
+        """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
+        its type once, not at every run of it, keeps a loop of steps cheap."""
+        call = self._calls[id(step)] = self._make_call(step, self._label(step))
+        return call
+
+    def _make_call(self, step: m.Step, label: str) -> StepCall:
+        """How ``step`` runs, as a ``StepCall``: ``(lane, run, consumed)`` in, what to
+        ``yield from`` out. The commonest kinds come first."""
         world = self.world
+        with_gil = self._with_gil
         match step:
-            case m.SleepStep() | m.IoStep():
-                yield from self._sleep(lane, step, label)
             case m.CpuStep():
-                yield from world.cpu(lane, world.cpu_varied(step.cpu), label)
-            case m.NativeStep():
-                yield from world.native(lane, step.native, label)
-            case m.BlockingStep():
-                yield from self._off_the_loop(lane, step.blocking, label, to_thread=False)
-            case m.ToThreadStep():
-                yield from self._off_the_loop(lane, step.to_thread, label, to_thread=True)
-            case m.RaiseStep():
-                yield from world.ensure_gil(lane)
-                self.raise_in(lane, run, step.raise_, step.message, label)
-            case m.AcquireStep():
-                yield from self.acquire(lane, step.acquire, label)
-            case m.ReleaseStep():
-                yield from world.ensure_gil(lane)
-                self.release(lane, step.release)
+                cpu = step.cpu
+                return lambda lane, run, _: world.cpu(lane, world.cpu_varied(cpu), label)
             case m.ReadStep():
-                yield from world.ensure_gil(lane)
-                self.read(lane, run, step.read)
+                return with_gil(lambda lane, run: self.read(lane, run, step.read))
             case m.WriteStep():
-                yield from world.ensure_gil(lane)
-                self.write(lane, run, step.write, step.add)
-            case m.PutStep():
-                yield from self.put(lane, step.put, step.value, label)
-            case m.GetStep():
-                yield from self.get(lane, step.get, label)
-            case m.ConsumeStep():
-                yield from self._consume(lane, run, step, consumed, label)
+                return with_gil(lambda lane, run: self.write(lane, run, step.write, step.add))
             case m.RepeatStep():
-                yield from self._repeat(lane, run, step, consumed)
+                return lambda lane, run, consumed: self.repeat(lane, run, step, consumed)
+            case m.SleepStep():
+                return lambda lane, run, _: self.sleep(lane, step.sleep, label)
+            case m.IoStep():
+                return lambda lane, run, _: self.sleep(lane, step.io, label)
+            case m.NativeStep():
+                return lambda lane, run, _: world.native(lane, step.native, label)
+            case m.BlockingStep():
+                return lambda lane, run, _: self.off_the_loop(lane, step.blocking, label, False)
+            case m.ToThreadStep():
+                return lambda lane, run, _: self.off_the_loop(lane, step.to_thread, label, True)
+            case m.RaiseStep():
+                return with_gil(
+                    lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
+                )
+            case m.AcquireStep():
+                return lambda lane, run, _: self.acquire(lane, step.acquire, label)
+            case m.ReleaseStep():
+                return with_gil(lambda lane, run: self.release(lane, step.release))
+            case m.PutStep():
+                return lambda lane, run, _: self.put(lane, step.put, step.value, label)
+            case m.GetStep():
+                return lambda lane, run, _: self.get(lane, step.get, label)
+            case m.ConsumeStep():
+                return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
             case m.PrintStep():
-                yield from self.write_output(lane, run, [step.print, "\n"], label)
+                return lambda lane, run, _: self.write_output(lane, run, [step.print, "\n"], label)
             case m.LogStep():
-                who = run.name if run is not None else lane.id
-                yield from self.write_output(lane, run, [f"INFO {who}: {step.log}\n"], label)
+                return lambda lane, run, _: self.write_output(
+                    lane, run, [self._log(lane, run, step)], label
+                )
             case m.SetStopStep():
-                yield from world.ensure_gil(lane)
-                self.stop_set = True
+                return with_gil(lambda lane, run: self._set_stop())
             case m.CheckStopStep():
-                yield from world.ensure_gil(lane)
-                if run is not None and (run.stop_requested or self.stop_set):
-                    raise Stopped()
+                return with_gil(self._check_stop)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
                 assert_never(step)
 
-    def _sleep(self, lane: Lane, step: m.SleepStep | m.IoStep, label: str) -> Actor:
+    def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
+        """A step of Python code that takes no time: ``action`` runs once the lane's
+        thread holds the GIL, at once (no generator) when it already does."""
+        gil_ready = self.world.gil_ready
+
+        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
+            if gil_ready(lane):
+                action(lane, run)
+                return DONE
+            return self._after_gil(lane, run, action)
+
+        return call
+
+    def _after_gil(
+        self, lane: Lane, run: TaskRun | None, action: Callable[[Lane, TaskRun | None], None]
+    ) -> Actor:
+        yield from self.world.ensure_gil(lane)
+        action(lane, run)
+
+    @staticmethod
+    def _log(lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
+        return f"INFO {run.name if run is not None else lane.id}: {step.log}\n"
+
+    def _set_stop(self) -> None:
+        self.stop_set = True
+
+    def _check_stop(self, lane: Lane, run: TaskRun | None) -> None:
+        if run is not None and (run.stop_requested or self.stop_set):
+            raise Stopped()
+
+    def sleep(self, lane: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` or blocking I/O; in a coroutine, ``await asyncio.sleep`` or I/O."""
-        duration = step.sleep if isinstance(step, m.SleepStep) else step.io
         aio = self.aio
         if aio is not None and lane.thread is aio.loop:
-            yield from aio.await_io(lane, ((duration, label),))
-        else:
-            yield from self.wait_io(lane, duration, label)
+            return aio.await_io(lane, ((duration, label),))
+        return self.wait_io(lane, duration, label)
 
-    def _off_the_loop(self, lane: Lane, duration: int, label: str, *, to_thread: bool) -> Actor:
+    def off_the_loop(self, lane: Lane, duration: int, label: str, to_thread: bool) -> Actor:
         """A blocking call, or ``asyncio.to_thread``: in a coroutine they differ, in a
         thread both are plain blocking I/O."""
         aio = self.aio
         if aio is not None and aio.is_coroutine(lane):
             jittered = self.world.jittered(duration)
             if to_thread:
-                yield from aio.to_thread(lane, jittered, label)
-            else:
-                yield from aio.blocking(lane, jittered, label)
-        else:
-            yield from self.wait_io(lane, duration, label)
+                return aio.to_thread(lane, jittered, label)
+            return aio.blocking(lane, jittered, label)
+        return self.wait_io(lane, duration, label)
 
-    def _consume(
+    def consume(
         self, lane: Lane, run: TaskRun | None, step: m.ConsumeStep, consumed: list[Any], label: str
     ) -> Actor:
         """``for item in iter(q.get, None): <each>``."""
@@ -202,7 +254,7 @@ class Interpreter(Locks, Queues):
             consumed.append(item)
             yield from self.run_steps(lane, run, step.each, consumed)
 
-    def _repeat(
+    def repeat(
         self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
     ) -> Actor:
         """``for _ in range(n): <steps>``."""
@@ -213,12 +265,19 @@ class Interpreter(Locks, Queues):
             # asyncio models: all n rounds park in one generator instead of a new
             # ``step`` and ``await_io`` generator per await. Nothing between two awaits
             # changes (no step hooks run inside a repeat), so the events are the same.
-            yield from aio.await_io(lane, waits, step.repeat)
-        else:
-            body = step.steps
-            for _ in range(step.repeat):
-                for inner in body:
-                    yield from self.step(lane, run, inner, consumed)
+            return aio.await_io(lane, waits, step.repeat)
+        return self._rounds(lane, run, step, consumed)
+
+    def _rounds(
+        self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
+    ) -> Actor:
+        """The rounds of a ``repeat``, each inner step run in this one generator."""
+        calls = self._calls
+        body = step.steps
+        for _ in range(step.repeat):
+            for inner in body:
+                self._count_step()
+                yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))

@@ -243,8 +243,9 @@ class Runtime:
         lane.task = run
         world.emit(TaskStarted, task=run.name, lane=lane.id, during_shutdown=during_shutdown)
         self.set_running(run)
-        result: TaskResult = yield from self.interp.run_task(lane, run)
-        return result
+        # The task's own generator, not one that delegates to it: one frame less to pass
+        # through at every resume. ``yield from`` calls this at the same moment either way.
+        return self.interp.run_task(lane, run)
 
     def finish(self, lane: Lane, run: TaskRun, result: TaskResult, *, settle: bool = True) -> None:
         """The task returned or raised: settle its future, end it, free its lane."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from concsim.durations import format_time
 from concsim.events import (
@@ -24,6 +24,7 @@ from .coroutines import AsyncioModel
 from .faults import Faults, Injection
 from .interpreter import BudgetSpent, Interpreter
 from .mainprog import MainProgram
+from .recording import EventLog
 from .runtime_core import Runtime
 from .threads.ties import Chance
 from .world import World
@@ -46,10 +47,13 @@ class Simulation:
         max_events: int = DEFAULT_MAX_EVENTS,
         rng: Chance | None = None,
         choices: Mapping[int, str] | None = None,
+        keep: Collection[type[Event]] | None = None,
     ) -> None:
         """``rng``: the run's random numbers, instead of ``Chance(seed)`` (a shrunk run
         replays its draws from one, see concsim.explore.schedule). ``choices``: who goes
-        first at decision points, by their number (threads/ties.py)."""
+        first at decision points, by their number (threads/ties.py). ``keep``: keep only
+        the events of these types (``events`` then holds those, with their ``seq`` in the
+        whole stream), for a run that needs no more than its outcome; ``run()`` it."""
         self.source = scenario
         self.max_events = max_events
         self.exhausted: str | None = None
@@ -57,7 +61,7 @@ class Simulation:
         self.variant = variant
         self.scenario = scenario.variant(variant)
         self.seed = scenario.seed if seed is None else seed
-        world = self.world = World(self.scenario, self.seed)
+        world = self.world = World(self.scenario, self.seed, keep)
         if rng is not None:
             world.rng = rng
         if choices:
@@ -144,7 +148,8 @@ class Simulation:
         return self.world.clock.now / 1_000_000
 
     @property
-    def events(self) -> list[Event]:
+    def events(self) -> EventLog:
+        """Every event so far, typed as it is read (engine/recording.py)."""
         return self.world.events
 
     @property
@@ -197,11 +202,11 @@ class Simulation:
             clock.now = limit
         return self.events[start:]
 
-    def run(self) -> list[Event]:
-        """Run to the end; returns the whole event stream (so outcome(sim.run()) works)."""
-        while not self.finished:
-            self._run_one()
-        return list(self.events)
+    def run(self) -> EventLog:
+        """Run to the end; returns the whole event stream (so outcome(sim.run()) works),
+        typed as it is read."""
+        self._work(-1)
+        return self.events
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
         """Inject a fault now, after everything already due now; it is recorded so that a
@@ -214,20 +219,29 @@ class Simulation:
     # --- the loop -----------------------------------------------------------------------
 
     def _run_one(self) -> None:
-        clock = self.world.clock
-        if not clock:
-            self._finish()
-            return
-        try:
-            clock.pop_and_run()
-        except BudgetSpent as spent:
-            self._stop(spent.args[0])
-            return
+        self._work(1)
+
+    def _work(self, units: int) -> None:
+        """Run ``units`` pieces of clock work (every one left, with -1), fewer if the run
+        ends first. One loop for ``run()`` and the one-at-a-time callers alike."""
+        world = self.world
+        clock = world.clock
         main = self.runtime.main_lane
-        if main is not None and main.gen is None:
-            self._finish()
-        elif len(self.world.events) > self.max_events:
-            self._stop(f"{self.max_events} events")
+        assert main is not None
+        while units and not self.finished:
+            units -= 1
+            if not clock.keys:
+                self._finish()
+                return
+            try:
+                clock.pop_and_run()
+            except BudgetSpent as spent:
+                self._stop(spent.args[0])
+                return
+            if main.gen is None:
+                self._finish()
+            elif world.emitted > self.max_events:
+                self._stop(f"{self.max_events} events")
 
     def _stop(self, spent: str) -> None:
         """The budget is spent: end the run here, as a program that was still running."""

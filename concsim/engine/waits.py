@@ -134,6 +134,7 @@ Wait = (
     | Hung
 )
 
+Timed = IoWait | BlockingCall | NativeRun | CpuRun | Overhead
 TIMED = (IoWait, BlockingCall, NativeRun, CpuRun, Overhead)
 """Waits that end by themselves at ``until``: the driver starts their timer."""
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from concsim.engine import Injection, Simulation
-from concsim.export.outcome import outcome
+from concsim.export.outcome import OUTCOME_EVENTS, outcome
 from concsim.export.verdicts import Verdict as ExpectVerdict
 from concsim.export.verdicts import failure, verdicts_for
 from concsim.scenario.expect import Grade
@@ -95,6 +95,9 @@ def run_seed(
     scenario: Scenario, variant: str | None, injections: Sequence[Injection], seed: int
 ) -> Sample:
     """Simulate one seed to the end and reduce it to a sample."""
-    result = outcome(Simulation(scenario, variant=variant, seed=seed, injections=injections).run())
+    sim = Simulation(
+        scenario, variant=variant, seed=seed, injections=injections, keep=OUTCOME_EVENTS
+    )
+    result = outcome(sim.run())
     verdict, why = judged(verdicts_for(scenario, variant, result))
     return Sample(seed, facets(result), verdict, why, result["elapsed"])

@@ -78,7 +78,7 @@ class Draws(Chance):
 class Simulated:
     """A run to its end: its events, its draws, and its decision points."""
 
-    events: list[Event]
+    events: Sequence[Event]
     drawn: list[Draw]
     decisions: list[Decision]
 

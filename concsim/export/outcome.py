@@ -19,6 +19,22 @@ from concsim.events import (
     WarningIssued,
 )
 
+OUTCOME_EVENTS: frozenset[type[Event]] = frozenset(
+    {
+        RunStarted,
+        TaskStarted,
+        TaskEnded,
+        ResultReceived,
+        SharedWritten,
+        OutputWritten,
+        WarningIssued,
+        MainEnded,
+        RunEnded,
+    }
+)
+"""The only events ``outcome`` reads: a run that needs no more than its outcome keeps these
+(``Simulation(..., keep=OUTCOME_EVENTS)``) and skips building the rest."""
+
 
 def outcome(events: Iterable[Event]) -> dict[str, Any]:
     """What happened, as documented in docs/outcome.md."""

@@ -35,7 +35,7 @@ class Choice:
     """``first in line``, ``the run's choice``, or empty."""
 
 
-def next_decision(session: Session) -> tuple[Decision, list[Event]] | None:
+def next_decision(session: Session) -> tuple[Decision, Sequence[Event]] | None:
     """The first decision point the run makes after what the views have shown, and the
     events made up to it; None if the run makes none (within ``PROBE_EVENTS`` more)."""
     sim = session.fresh(session.injections).sim

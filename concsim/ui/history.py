@@ -50,7 +50,7 @@ class Run:
         views' models; returns them."""
         events = self.sim.events
         end = len(events) if upto is None else min(upto, len(events))
-        new = events[self.seen : end]
+        new = list(events[self.seen : end])
         self.seen = max(self.seen, end)
         self.timeline.feed(new)
         self.ledger.feed(new)
@@ -116,7 +116,7 @@ class Run:
                     break
             if upto < end:  # out of budget: the playhead waits at the last instant fed
                 self.timeline.now = max(self.timeline.now, self.now)
-                return events[start:upto]
+                return list(events[start:upto])
         return self._show_upto(start, end, count, t)
 
     def show_step(self) -> list[Event]:
@@ -137,7 +137,7 @@ class Run:
         # A finished run ends where its engine stopped; a stalled one lets time pass.
         self.now = max(self.now, sim.now if sim.finished and done else t)
         self.timeline.now = max(self.timeline.now, self.now)
-        return sim.events[start:end]
+        return list(sim.events[start:end])
 
     def _instant_end(self, upto: int, end: int) -> int:
         """``upto`` moved on to the end of the instant of event ``upto - 1`` (at most ``end``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ class Ledger:
     _added: dict[str, Any] = field(default_factory=dict)
     _read: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    def feed(self, events: list[Event]) -> None:
+    def feed(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, TaskSubmitted):
                 self._row(event.task)

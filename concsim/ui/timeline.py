@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from concsim.events import (
@@ -131,7 +132,7 @@ class Timeline:
             self._rows = [track for key in keys for track in self._groups[key]]
         return self._rows
 
-    def feed(self, events: list[Event]) -> None:
+    def feed(self, events: Sequence[Event]) -> None:
         story, handlers = self.story, HANDLERS
         for event in events:
             self.count += 1

@@ -128,25 +128,41 @@ class EventLoop:
         world = self.world
         if co.ended or co.gen is None:
             return
+        if exc is not None or co.must_cancel or co.pending_error is not None:
+            # Rare: something to deliver at the await (an await that completed has none).
+            if self._cancelled_before_start(co):
+                return
+            exc = self._delivered(co, exc)
+        world.loop_current = co
+        world.set_state(self.loop, LaneState.RUNNING, co.id)
+        world.resume(co, value, exc)
+
+    def _cancelled_before_start(self, co: Lane) -> bool:
+        """Cancelled before its first step: the coroutine body never runs."""
         run = co.task
-        if co.must_cancel and run is not None and not run.started:
-            # Cancelled before its first step: the coroutine body never runs.
-            co.must_cancel = False
-            co.gen = None
-            self.runtime.settle(run, cancelled=True)
-            world.set_state(co, LaneState.CANCELLED, run.name)
-            self.runtime.end(run, Outcome.CANCELLED, "CancelledError", Cleanup.NONE)
-            return
+        if not (co.must_cancel and run is not None and not run.started):
+            return False
+        co.must_cancel = False
+        co.gen = None
+        self.runtime.settle(run, cancelled=True)
+        self.world.set_state(co, LaneState.CANCELLED, run.name)
+        self.runtime.end(run, Outcome.CANCELLED, "CancelledError", Cleanup.NONE)
+        return True
+
+    def _delivered(self, co: Lane, exc: BaseException | None) -> BaseException | None:
+        """The exception the coroutine gets at its await: ``exc``, else an error kept
+        for it, else a cancel() that arrived while it was ready."""
         if co.pending_error is not None and exc is None:
             exc, co.pending_error = co.pending_error, None
         if co.must_cancel and exc is None:
             co.must_cancel = False
             exc = Cancelled()
         if isinstance(exc, Cancelled):
-            world.emit(CancelDelivered, task=run.name if run else co.id, lane=co.id, step=co.step)
-        world.loop_current = co
-        world.set_state(self.loop, LaneState.RUNNING, co.id)
-        world.resume(co, value, exc)
+            run = co.task
+            self.world.emit(
+                CancelDelivered, task=run.name if run else co.id, lane=co.id, step=co.step
+            )
+        return exc
 
     def _park(self, co: Lane) -> None:
         """The running coroutine reached an await (or ended): the loop moves on."""

@@ -53,6 +53,13 @@ class GilModel(Decisions):
             if thread in gil.waiters:
                 gil.waiters.remove(thread)
 
+    def gil_ready(self, lane: Lane) -> bool:
+        """Whether ``ensure_gil(lane)`` would return at once and change nothing: the build
+        has no GIL, or the lane's thread holds it with no drop request to honour."""
+        thread = lane.thread or lane
+        gil = thread.proc.gil
+        return gil is None or (gil.holder is thread and not (gil.drop_requested and gil.waiters))
+
     def _take_gil(self, gil: Gil, thread: Lane, reason: str) -> None:
         gil.holder = thread
         gil.switches += 1

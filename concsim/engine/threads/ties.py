@@ -28,10 +28,12 @@ numbers stay exact).
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import assert_never
 
+from concsim.events import Event
 from concsim.scenario.model import Scenario, TieBreak
 
 from ..driver import Driver
@@ -130,8 +132,10 @@ class Decisions(Driver):
 
     rng: Chance  # set by Cores
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
-        super().__init__(scenario, seed)
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
+        super().__init__(scenario, seed, keep)
         self.decisions: list[Decision] = []
         self.choices: dict[int, str] = {}
         """Who goes first at a decision point, by its number: a thread's lane id."""
