@@ -282,3 +282,24 @@ def test_drawing_and_the_session_never_load_textual() -> None:
         "assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual loaded'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "name", ["failure-during-as-completed", "race-lost-update", "deadlock-lock-order"]
+)
+def test_a_row_stepped_instant_by_instant_keeps_every_tick(name: str) -> None:
+    """Stepping to 0.7 s then 1 s on failure-during-as-completed once lost job-3's ✓: the
+    row's next slice began at 35 * 0.02 = 0.7000000000000001, after the tick at 0.7. A row
+    drawn a slice at a time (the memo) must draw what a row drawn whole draws, always."""
+    from concsim.replay import open_scenario
+    from concsim.ui.session import Session
+
+    session = Session(open_scenario(name), source=name)
+    window = Window(0.0, 0.02, 79)
+    while not session.finished and session.now < window.t1:
+        session.step()
+        for track in session.timeline.rows:
+            stepped = lane_cells(track, window, session.now)
+            memo, track.memo = track.memo, {}
+            assert stepped == lane_cells(track, window, session.now), (track.row_id, session.now)
+            track.memo = memo

@@ -125,6 +125,14 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
     return cells
 
 
+def _span(times: Sequence[float], t0: float, dt: float, count: int) -> tuple[int, int]:
+    """The indices of ``times`` that fall in ``count`` columns from ``t0``, by
+    ``Window.column``'s rule (``floor(t / dt + 1e-9)``): a slice of a row drawn from a
+    later column (``t0 = 35 * 0.02``, 0.7000000000000001) still holds a tick at 0.7."""
+    slack = 1e-9 * dt
+    return bisect_left(times, t0 - slack), bisect_left(times, t0 + count * dt - slack)
+
+
 _DONE = MARK + CODE[LaneState.DONE]
 _RESULT = MARK + CUE_CODE[Cue.RESULT]
 
@@ -143,12 +151,11 @@ def _overlay_done(
     column during playback looks the same as one drawn whole.
     """
     count = len(cells)
-    first = bisect_left(times, t0)
-    last = bisect_left(times, t0 + count * dt)
+    first, last = _span(times, t0, dt, count)
     if last - first > _CROWD * count:
         return  # so crowded that no tick could stand clear: the cost stays with the columns
     for k in range(first, last):
-        col = math.floor((times[k] - t0) / dt + 1e-9)
+        col = max(0, math.floor((times[k] - t0) / dt + 1e-9))
         if k and times[k - 1] >= t0 + (col - _CROWD) * dt:
             continue  # a tick every few columns says nothing and hides the work
         cells[min(count - 1, col)] = tick
@@ -189,8 +196,7 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
     """Put the most alarming mark that falls in each column over its sampled cell."""
     count = len(cells)
     times, codes = track.mark_times, track.mark_codes
-    first = bisect_left(times, t0)
-    last = bisect_left(times, t0 + count * dt)
+    first, last = _span(times, t0, dt, count)
     if first == last:
         return
     if last - first <= count:
@@ -200,7 +206,7 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
         marks = codes[first:last]
         # Window.column's formula, with its 1e-9 of a column folded into the origin.
         offsets = map(sub, times[first:last], repeat(t0 - 1e-9 * dt))
-        cols = list(map(math.floor, map(truediv, offsets, repeat(dt))))
+        cols = [max(0, col) for col in map(math.floor, map(truediv, offsets, repeat(dt)))]
         inside = bisect_right(cols, count - 1)
         cols[inside:] = repeat(count - 1, len(cols) - inside)
         kinds = sorted(set(marks), key=_RANK.__getitem__)
