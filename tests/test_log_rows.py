@@ -162,3 +162,16 @@ def test_folding_a_million_events_costs_what_is_visible() -> None:
     assert first <= 2 * 12
     assert left == 1_000_000 - 4_000  # one slice before the first frame, the rest after
     assert rows == 20  # 10 starts, each followed by its stretch
+
+
+def test_the_errors_view_keeps_a_re_raise_and_a_failed_end() -> None:
+    """main's result() re-raising job-2's error is the lesson of an errors view."""
+    from concsim.events import Outcome, ResultReceived, TaskEnded
+
+    errors = LogKind.ERRORS.keeps()
+    assert errors is not None
+    raised = ResultReceived(t=0.2, seq=1, task="job-2", value=None, error="ConnectionError")
+    assert errors(raised)
+    assert not errors(ResultReceived(t=0.2, seq=1, task="job-1", value=1, error=None))
+    failed = TaskEnded(t=0.2, seq=2, task="job-2", outcome=Outcome.FAILED, error="E")
+    assert errors(failed)

@@ -278,3 +278,25 @@ def test_traces_and_replays_take_new_names_readable_by_others(tmp_path: Path) ->
     os.umask(umask)
     for path in (first, save_session(session, tmp_path)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+@sync
+async def test_a_new_variant_says_it_clears_the_faults(tmp_path: Path) -> None:
+    app, notes = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance_to(0.1)
+        assert app.run_screen.lanes.select_row("thread-1")
+        await pilot.press("f", "v")
+    assert notes[-1] == "Variant two-workers; 1 injected fault cleared."
+
+
+@sync
+async def test_escape_on_a_run_opened_by_name_says_there_is_no_browser(tmp_path: Path) -> None:
+    app, notes = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("escape")
+        assert app.run_screen is app.screen
+    assert notes == [
+        "This run was opened by name, so there is no browser to go back to: q quits, and "
+        "concsim with no arguments opens the browser."
+    ]

@@ -111,10 +111,18 @@ class LogKind(Enum):
         return self is LogKind.STORY
 
     def keeps(self) -> Callable[[Event], bool] | None:
-        """Which events this kind shows (None: all, possibly folded)."""
+        """Which events this kind shows (None: all, possibly folded). Errors include a
+        result that re-raised its task's exception, and a task that ended with one."""
         kinds = _KINDS.get(self)
         if kinds is None:
             return None
+        if self is LogKind.ERRORS:
+            return lambda event: (
+                type(event) in kinds
+                or (
+                    type(event) in _ENDINGS and event.error is not None  # type: ignore[attr-defined]
+                )
+            )
         return lambda event: type(event) in kinds
 
     def next(self) -> LogKind:
@@ -158,6 +166,10 @@ _KINDS: dict[LogKind, frozenset[type[Event]]] = {
 FEW = 3
 """A stretch of up to this many routine events is shown as the events themselves: a line
 that counts them would say less in as much room."""
+
+
+_ENDINGS = frozenset({ResultReceived, TaskEnded})
+"""Results and task ends, which the errors view keeps when they carry an exception."""
 
 
 @dataclass

@@ -161,9 +161,13 @@ class SessionActions(Background, Screen[None]):
         index = (names.index(self.session.variant) + delta) % len(names)
         self.playing = False
         self.cancel_job()
+        faults = len(self.session.injections)
         self.session.variant = names[index]
         self.session.forget_schedule()
-        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0)
+        note = f"Variant {names[index] or 'as written'}" + (
+            f"; {faults} injected fault{'s' * (faults != 1)} cleared." if faults else "."
+        )
+        self.resimulate(JobKind.VARIANT, partial(self.session.fresh, ()), 0.0, note)
 
     def action_new_seed(self) -> None:
         self.open_seed((self.session.seed + 1) % (MAX_SEED + 1))  # seeds wrap to 0

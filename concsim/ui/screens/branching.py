@@ -178,7 +178,7 @@ class BranchKeys(_Base):
         before, after = message.before, message.after
         self.lanes.haunt(Ghost(before.timeline, before.end, current.at, parent.name))
         line = difference(before.outcome, after.outcome, current.at)
-        bar.show(f"{head} · vs {parent.name}: {line} · B branches")
+        bar.show(f"{head} · vs {parent.name}: {line}")
         self.update_view([])
 
 

@@ -358,3 +358,9 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
         if self.from_browser:
             self.playing = False
             self.dismiss()
+            return
+        self.say(
+            "This run was opened by name, so there is no browser to go back to: "
+            "q quits, and concsim with no arguments opens the browser.",
+            timeout=4,
+        )

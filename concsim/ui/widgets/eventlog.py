@@ -204,8 +204,8 @@ class EventLog(ScrollView, can_focus=True):
     def _folded(self, stretch: Stretch) -> Text:
         """``  100ms ⋯ the GIL changed hands 12 times, 20 lane state changes, to 1.2s``."""
         events = self.events
-        t0, t1 = events[stretch.first].t, events[stretch.last].t
-        until = f", to {format_time(t1)}" if t1 > t0 else ""
+        t0, t1 = format_time(events[stretch.first].t), format_time(events[stretch.last].t)
+        until = f", to {t1}" if t1 != t0 else ""
         return Text.assemble(
-            (f"{format_time(t0):>7} ", "grey62"), (f"⋯ {stretch.words()}{until}", "grey58 italic")
+            (f"{t0:>7} ", "grey62"), (f"⋯ {stretch.words()}{until}", "grey58 italic")
         )
