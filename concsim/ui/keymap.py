@@ -78,6 +78,13 @@ RUN_BINDINGS: list[Binding] = [
         tooltip="light the chain of causes through the selected mark; w again puts it out",
     ),
     Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
+    Binding(
+        "o",
+        "toggle_code",
+        "Code",
+        id="code",
+        tooltip="the program beside the lanes, each lane's current line marked",
+    ),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding(
         "X",

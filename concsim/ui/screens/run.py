@@ -25,9 +25,11 @@ from concsim.ui.jobs import INLINE, JobKind
 from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED
 from concsim.ui.screens.actions import SessionActions
+from concsim.ui.screens.code import CodeKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.turns import FRAME_TURN, KEY_TURN
+from concsim.ui.widgets.code import CodeView
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -46,7 +48,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(MarkKeys, SessionActions):
+class RunScreen(CodeKeys, MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -91,6 +93,7 @@ class RunScreen(MarkKeys, SessionActions):
                     yield EventLog(id="log")
                     yield FuturesPanel(id="futures")
                     yield FaultList(id="faults")
+            yield CodeView(id="code")
             yield NotesPanel(self.session.scenario, id="notes")
         yield Footer(compact=True)
 
@@ -102,6 +105,7 @@ class RunScreen(MarkKeys, SessionActions):
         self.query_one("#log").border_title = "events"
         self.query_one("#futures").border_title = "futures"
         self.query_one("#faults").border_title = "faults · x removes"
+        self.query_one("#code").border_title = "code · click a line"
         self._measure_variants()
         self.update_view([])
         self.query_one(LanesView).focus()
@@ -198,6 +202,7 @@ class RunScreen(MarkKeys, SessionActions):
                 log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
+        self.show_code()
 
     def _show_legend(self) -> None:
         self._legend_due = False
@@ -369,8 +374,11 @@ class RunScreen(MarkKeys, SessionActions):
         self.show_log()
 
     def action_toggle_notes(self) -> None:
-        self.notes_choice = not self.has_class("-notes")
+        # Beside the lanes the notes and the code take turns: n brings the notes back.
+        self.notes_choice = not self.has_class("-notes") or self.has_class("-code")
         self.set_class(self.notes_choice, "-notes")
+        if self.notes_choice:
+            self.hide_code()
 
     def action_help(self) -> None:
         from concsim.ui.screens.help import HelpScreen
