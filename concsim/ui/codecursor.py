@@ -32,13 +32,14 @@ class CodeCursor:
         self._counts: list[int] = []
         self._copies: list[tuple[Event, Whereabouts]] = []
 
-    def at(self, events: Sequence[Event], count: int) -> Whereabouts:
-        """The lanes' lines after the first ``count`` of ``events``."""
+    def at(self, events: Sequence[Event], count: int, limit: int | None = None) -> Whereabouts:
+        """The lanes' lines after the first ``count`` of ``events``; with a ``limit``, at
+        most that many events are fed (short of ``count``, ``fed`` says where it stands)."""
         if events is not self.events:
             self._start(events)
         elif count < self.fed or (self.fed and events[self.fed - 1] is not self._fed_last):
             self._back(events, count)
-        self._forward(events, count)
+        self._forward(events, count if limit is None else min(count, self.fed + limit))
         return self.fold
 
     def _start(self, events: Sequence[Event]) -> None:

@@ -16,8 +16,8 @@ no change of state between them is shown on the first.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 from concsim.codegen import Program, SiteKind
 from concsim.events import (
@@ -35,6 +35,8 @@ MAIN = "main"
 _FINALLY = "finally: "  # a cleanup step's label, as the engine says it (driver.py)
 _TO_THREAD = "to_thread: "  # a default-pool thread running a coroutine's to_thread call
 _NOT_STARTED = frozenset({LaneState.QUEUED, LaneState.STARTING})
+# States that take a lane off its line whatever its step (a hung lane stays on it).
+_LEAVING = _NOT_STARTED | {state for state in LaneState if state.is_final} - {LaneState.HUNG}
 # The main program's waits that are its collect statement (as_completed, wait, join,
 # gather, a TaskGroup's exit), by the engine's labels (mainprog.py, coroutines/collecting.py).
 _COLLECT_WAITS = ("as_completed()", "wait(", "join ", "await gather(", "TaskGroup.__aexit__")
@@ -96,9 +98,9 @@ def guard_line(source: str) -> int | None:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """One lane at the playhead: the task and step it is on, and the line they stand for."""
+class Where(NamedTuple):
+    """One lane at the playhead: the task and step it is on, and the line they stand for.
+    (A named tuple: the fold makes one per change of a lane, and a tuple is quickest made.)"""
 
     task: str | None = None
     label: str | None = None
@@ -115,6 +117,12 @@ class Whereabouts:
         self.lanes: dict[str, Where] = {}
         self.kinds: dict[str, LaneKind] = {}
         self.received = 0  # results main has received: its n-th ``results.append`` line
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            LaneCreated: self._created,
+            ResultReceived: self._received,
+            ExceptionRaised: self._raised,
+            ExecutorShutdown: self._shutdown,
+        }
 
     def copy(self) -> Whereabouts:
         twin = Whereabouts(self.sites)
@@ -130,18 +138,26 @@ class Whereabouts:
         return [lane for lane, where in self.lanes.items() if where.line == line]
 
     def feed(self, events: Iterable[Event]) -> None:
+        lanes, handlers = self.lanes, self._handlers
         for event in events:
             kind = type(event)
             if kind is LaneStateChanged:
+                # Most changes are the same step in another state (a GIL hand-off, a wait
+                # ending): the line stays, nothing to do.
+                before = lanes.get(event.lane)  # type: ignore[attr-defined]
+                if (
+                    before is not None
+                    and before.line is not None
+                    and event.step == before.label  # type: ignore[attr-defined]
+                    and event.task == before.task  # type: ignore[attr-defined]
+                    and event.state not in _LEAVING  # type: ignore[attr-defined]
+                ):
+                    continue
                 self._state(event)  # type: ignore[arg-type]  # its type was just checked
-            elif kind is LaneCreated:
-                self._created(event)  # type: ignore[arg-type]
-            elif kind is ResultReceived:
-                self._received(event)  # type: ignore[arg-type]
-            elif kind is ExceptionRaised:
-                self._raised(event)  # type: ignore[arg-type]
-            elif kind is ExecutorShutdown:
-                self._shutdown(event)  # type: ignore[arg-type]
+            else:
+                handler = handlers.get(kind)
+                if handler is not None:
+                    handler(event)
 
     # --- events ------------------------------------------------------------------------
 
@@ -157,7 +173,7 @@ class Whereabouts:
             # was on. The loop itself is asyncio's machinery, not a line of the program.
             if event.state is LaneState.RUNNING and event.step in self.lanes:
                 self._resumed(event.step, event.t)
-            self._move(lane, Where(since=event.t), event.t)
+            self._move(lane, None, None, None, None, event.t)
             return
         before = self.lanes.get(lane) or Where(since=event.t)
         if event.task is not None:
@@ -172,7 +188,7 @@ class Whereabouts:
         anchor = line if line is not None else before.anchor
         if event.task != before.task:
             anchor = line
-        self._move(lane, Where(event.task, event.step, line, anchor, before.since), event.t)
+        self._move(lane, event.task, event.step, line, anchor, event.t)
 
     def _received(self, event: ResultReceived) -> None:
         """Main read a future: ``results.append(future.result())``, or where a stored
@@ -180,7 +196,7 @@ class Whereabouts:
         before = self.lanes.get(MAIN) or Where(since=event.t)
         line = self._result_line()
         self.received += 1
-        self._move(MAIN, replace(before, line=line, anchor=line or before.anchor), event.t)
+        self._move(MAIN, before.task, before.label, line, line or before.anchor, event.t)
 
     def _raised(self, event: ExceptionRaised) -> None:
         before = self.lanes.get(event.lane) or Where(since=event.t)
@@ -191,14 +207,14 @@ class Whereabouts:
             line = self._main_line(LaneState.RUNNING, event.step, before)
         else:
             return
-        self._move(event.lane, replace(before, line=line), event.t)
+        self._move(event.lane, before.task, before.label, line, before.anchor, event.t)
 
     def _shutdown(self, event: ExecutorShutdown) -> None:
         """``executor.shutdown(...)`` called: the statement, or leaving the ``with`` block."""
         line = self._shutdown_line()
         before = self.lanes.get(MAIN)
         if line is not None and before is not None:
-            self._move(MAIN, replace(before, line=line, anchor=line), event.t)
+            self._move(MAIN, before.task, before.label, line, line, event.t)
 
     def _resumed(self, lane: str, t: float) -> None:
         where = self.lanes[lane]
@@ -208,13 +224,21 @@ class Whereabouts:
         lines = self.sites.labels.get((owner, where.label), ())
         k = bisect_right(lines, where.line)
         if k < len(lines):  # the next await of the same label: the same label again
-            self._move(lane, replace(where, line=lines[k]), t)
+            self._move(lane, where.task, where.label, lines[k], where.anchor, t)
 
-    def _move(self, lane: str, where: Where, t: float) -> None:
+    def _move(
+        self,
+        lane: str,
+        task: str | None,
+        label: str | None,
+        line: int | None,
+        anchor: int | None,
+        t: float,
+    ) -> None:
+        """``lane`` is on ``line`` from ``t`` (since it came there, if it was there)."""
         old = self.lanes.get(lane)
-        if old is None or old.line != where.line:
-            where = replace(where, since=t)
-        self.lanes[lane] = where
+        since = old.since if old is not None and old.line == line else t
+        self.lanes[lane] = Where(task, label, line, anchor, since)
 
     # --- lines -------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ from concsim.ui.codemap import SiteIndex, Whereabouts
 if TYPE_CHECKING:
     from concsim.ui.session import Session
 
+SLICE = 20_000
+"""Events the fold reads per turn of the event loop (a few tens of milliseconds at most)."""
+
 
 class CodeView(ScrollView, can_focus=True):
     """The current variant's program, one line per row, the lanes at the playhead on it."""
@@ -61,6 +64,7 @@ class CodeView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(512)
         self._shown: tuple[int, int] | None = None  # (events list, count) last followed
         self._reveal: int | None = None  # a line to bring into view once there is a size
+        self.behind = False  # the fold has not reached the playhead yet
 
     # --- what to show ------------------------------------------------------------------
 
@@ -76,10 +80,22 @@ class CodeView(ScrollView, can_focus=True):
             return
         events, seen = session.events, session.seen
         shown = (id(events), seen)
-        if shown != self._shown or selected != self.selected:
+        if shown != self._shown or selected != self.selected or self.behind:
             self._shown = shown
             before = self.line_of(self.selected)
-            self.fold = self.cursor.at(events, seen)
+            cursor = self.cursor
+            fold = cursor.at(events, seen, limit=SLICE)
+            self.behind = cursor.fed < seen
+            if self.behind:
+                # A long history, just opened or jumped over: read it a slice a turn, keys
+                # answered between, and mark no lane until the playhead is reached.
+                self.fold, self.by_line = None, {}
+                self.border_subtitle = f"reading the run {100 * cursor.fed // seen}%"
+                self.call_later(self.follow, session, selected)
+                self.refresh()
+                return
+            self.border_subtitle = None
+            self.fold = fold
             moved = selected != self.selected
             self.selected = selected
             self._place_lanes()
@@ -129,7 +145,6 @@ class CodeView(ScrollView, can_focus=True):
             self.cursor = CodeCursor(SiteIndex(self.program))
             self._source = self.program.source.splitlines()
         self.virtual_size = Size(self.size.width, len(self._source))
-        self.border_subtitle = None
 
     def _place_lanes(self) -> None:
         fold = self.fold
