@@ -134,9 +134,11 @@ def test_main_in_asyncio_run_teardown_is_on_the_guard_line() -> None:
     prog, events = finished("ctrl-c-shutdown")
     teardown = through(
         events,
-        lambda e: isinstance(e, LaneStateChanged)
-        and e.lane == "main"
-        and (e.step or "").startswith("asyncio.run()"),
+        lambda e: (
+            isinstance(e, LaneStateChanged)
+            and e.lane == "main"
+            and (e.step or "").startswith("asyncio.run()")
+        ),
     )
     line = lines_at(prog, teardown)["main"]
     assert line == guard_line(prog.source)
@@ -191,8 +193,9 @@ def test_every_working_lane_is_on_a_line_of_its_own_function(
         elif kinds.get(event.lane) is LaneKind.MAIN:
             assert line is not None, event
             site = prog.sites.get(line)
-            assert (site is not None and site.owner == "main") or line == guard_line(
-                prog.source
-            ), (event, line)
+            assert (site is not None and site.owner == "main") or line == guard_line(prog.source), (
+                event,
+                line,
+            )
             checked += 1
     assert checked > 0

@@ -185,3 +185,38 @@ async def test_a_long_history_is_read_a_slice_a_turn(
         assert code.fold is not None and code.fold.lines() == expected
         assert expected  # lanes are at work at 0.07 s
     assert app._exception is None
+
+
+@sync
+async def test_after_a_click_the_keys_still_move_the_lanes(tmp_path: Path) -> None:
+    """The code view never takes the focus: ↓ after a click on a line selects the next lane."""
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.advance_to(0.25)
+        await pilot.press("o")
+        await pilot.pause()
+        code = code_of(app)
+        top = code.region.y - code.content_region.y
+        assert await pilot.click(CodeView, offset=(8, 10 - top))
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.run_screen.lanes.selected_id == "thread-2"
+        assert [here.name for here in code.by_line[11] if here.selected] == ["thread-2"]
+    assert app._exception is None
+
+
+@sync
+async def test_another_variant_shows_its_own_program(tmp_path: Path) -> None:
+    """v switches to two-workers: its program, two threads on its time.sleep at 0.25 s."""
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("o", "v")
+        await app.run_screen.wait_idle()
+        app.advance_to(0.25)
+        await pilot.pause()
+        code = code_of(app)
+        assert code.program is not None
+        assert "with ThreadPoolExecutor(max_workers=2) as executor:" in code.program.source
+        assert code.lanes_on(13) == ["thread-1", "thread-2"]  # a comment above: two lines on
+        assert code.program.source.splitlines()[12] == "    time.sleep(0.5)  # requests.get(url)"
+    assert app._exception is None

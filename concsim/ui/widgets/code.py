@@ -33,8 +33,11 @@ SLICE = 20_000
 """Events the fold reads per turn of the event loop (a few tens of milliseconds at most)."""
 
 
-class CodeView(ScrollView, can_focus=True):
-    """The current variant's program, one line per row, the lanes at the playhead on it."""
+class CodeView(ScrollView, can_focus=False):
+    """The current variant's program, one line per row, the lanes at the playhead on it.
+
+    It never takes the focus: the keys (arrows, home, end) stay with the lanes, and the view
+    follows the playhead by itself; the mouse wheel scrolls it."""
 
     DEFAULT_CSS = """
     CodeView { overflow-x: hidden; scrollbar-size-vertical: 1; }
