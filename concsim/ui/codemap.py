@@ -117,6 +117,7 @@ class Whereabouts:
         self.lanes: dict[str, Where] = {}
         self.kinds: dict[str, LaneKind] = {}
         self.received = 0  # results main has received: its n-th ``results.append`` line
+        self.moves = 0  # times a lane changed lines: a view redraws only when this grows
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
             LaneCreated: self._created,
             ResultReceived: self._received,
@@ -127,6 +128,7 @@ class Whereabouts:
     def copy(self) -> Whereabouts:
         twin = Whereabouts(self.sites)
         twin.lanes, twin.kinds, twin.received = dict(self.lanes), dict(self.kinds), self.received
+        twin.moves = self.moves
         return twin
 
     def lines(self) -> dict[str, int]:
@@ -237,7 +239,11 @@ class Whereabouts:
     ) -> None:
         """``lane`` is on ``line`` from ``t`` (since it came there, if it was there)."""
         old = self.lanes.get(lane)
-        since = old.since if old is not None and old.line == line else t
+        if old is not None and old.line == line:
+            since = old.since
+        else:
+            since = t
+            self.moves += 1
         self.lanes[lane] = Where(task, label, line, anchor, since)
 
     # --- lines -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.highlight import highlight
 from textual.markup import parse_style
 from textual.message import Message
@@ -68,6 +68,7 @@ class CodeView(ScrollView, can_focus=False):
         self._shown: tuple[int, int] | None = None  # (events list, count) last followed
         self._reveal: int | None = None  # a line to bring into view once there is a size
         self.behind = False  # the fold has not reached the playhead yet
+        self._moves = -1  # the fold's count of moves last drawn
 
     # --- what to show ------------------------------------------------------------------
 
@@ -97,15 +98,22 @@ class CodeView(ScrollView, can_focus=False):
                 self.call_later(self.follow, session, selected)
                 self.refresh()
                 return
-            self.border_subtitle = None
-            self.fold = fold
+            if self.border_subtitle is not None:
+                self.border_subtitle = None  # (setting it costs a redraw of the screen's styles)
+            changed = fold is not self.fold or fold.moves != self._moves
+            self.fold, self._moves = fold, fold.moves
             moved = selected != self.selected
             self.selected = selected
-            self._place_lanes()
+            if not (changed or moved):
+                return  # every lane on the line it was on: nothing to draw
+            redraw = self._place_lanes()
             line = self.line_of(selected)
             if line is not None and (moved or line != before):
                 self.call_after_refresh(self.reveal, line)  # once the layout knows the size
-            self.refresh()
+            if moved:
+                self.refresh()
+            else:
+                self._refresh_lines(redraw)
 
     def line_of(self, lane: str | None) -> int | None:
         if lane is None or self.fold is None:
@@ -149,7 +157,8 @@ class CodeView(ScrollView, can_focus=False):
             self._source = self.program.source.splitlines()
         self.virtual_size = Size(self.size.width, len(self._source))
 
-    def _place_lanes(self) -> None:
+    def _place_lanes(self) -> set[int]:
+        """Group the lanes by line; returns the lines whose lanes changed."""
         fold = self.fold
         by_line: dict[int, list[Here]] = {}
         if fold is not None:
@@ -157,7 +166,20 @@ class CodeView(ScrollView, can_focus=False):
                 if where.line is not None:
                     here = Here(lane, hue, lane == self.selected)
                     by_line.setdefault(where.line, []).append(here)
-        self.by_line = {line: tuple(here) for line, here in by_line.items()}
+        old, self.by_line = self.by_line, {line: tuple(here) for line, here in by_line.items()}
+        return {
+            line
+            for line in old.keys() | self.by_line.keys()
+            if old.get(line) != self.by_line.get(line)
+        }
+
+    def _refresh_lines(self, lines: set[int]) -> None:
+        """Redraw these lines where they are on screen (a whole refresh costs far more)."""
+        top, height = round(self.scroll_y), self.scrollable_content_region.height
+        width = self.scrollable_content_region.width
+        for line in lines:
+            if top <= line - 1 < top + height:
+                self.refresh(Region(0, line - 1 - top, width, 1))
 
     # --- drawing -----------------------------------------------------------------------
 
