@@ -243,3 +243,24 @@ def _gil_legend(holders: Iterable[str] | None) -> list[Text]:
         )
     parts.append(Text.assemble((GIL_FREE_GLYPH, GIL_FREE), " GIL free"))
     return parts
+
+
+# The code view tells lanes apart by colour: each lane, in the order it appeared, takes the
+# next of these (mid tones, readable on dark and light themes), its name written beside it.
+LANE_HUES: tuple[str, ...] = (
+    "dodger_blue1",
+    "green3",
+    "dark_orange",
+    "magenta2",
+    "gold3",
+    "deep_sky_blue2",
+    "orchid",
+    "spring_green2",
+    "indian_red1",
+    "medium_purple1",
+)
+
+
+def lane_style(index: int) -> Style:
+    """The colour of the ``index``-th lane to appear (main is the first)."""
+    return Style(color=LANE_HUES[index % len(LANE_HUES)], bold=True)

@@ -142,7 +142,7 @@ async def test_rewind_keeps_the_faults_and_says_so(tmp_path: Path) -> None:
         assert app.run_screen.query_one(FaultList).option_count == 1
     assert notes[-1] == (
         "Rewound to 0; the 1 injected fault stays and lands again as it plays "
-        "(x removes the highlighted one)."
+        "(delete removes the highlighted one)."
     )
 
 

@@ -100,7 +100,7 @@ def test_the_real_app_steps_injects_saves_and_quits(terminal: Terminal, tmp_path
     terminal.wait_for("\N{MULTIPLICATION SIGN}1/16")
     terminal.press("Down", "Down", "f")
     terminal.wait_for("Injected fail on request-1")
-    terminal.wait_for("faults · x removes")
+    terminal.wait_for("faults · del removes")
     terminal.press("s")
     terminal.wait_for("Saved")
     assert (tmp_path / "io-threads-seed0.replay.yaml").exists()

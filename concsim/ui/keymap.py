@@ -121,6 +121,13 @@ RUN_BINDINGS: list[Binding] = [
         tooltip="list the branches: enter shows one, d closes one",
     ),
     Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
+    Binding(
+        "o",
+        "toggle_code",
+        "Code",
+        id="code",
+        tooltip="the program beside the lanes, each lane's current line marked",
+    ),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding(
         "X",

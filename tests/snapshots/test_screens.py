@@ -259,3 +259,22 @@ def test_the_evil_schedulers_choice(snap_compare: Snap, size: tuple[int, int]) -
         await pilot.pause()
 
     check(snap_compare, build("race-with-lock"), size, script)
+
+
+@pytest.mark.parametrize(
+    ("name", "t", "size"),
+    [
+        ("io-threads", 0.25, MID),
+        ("failure-during-as-completed", 0.3, MID),
+        ("failure-during-as-completed", 0.3, SMALL),
+    ],
+    ids=[
+        "io-threads-120x36",
+        "failure-during-as-completed-120x36",
+        "failure-during-as-completed-80x24",
+    ],
+)
+def test_code_view_mid_run(snap_compare: Snap, name: str, t: float, size: tuple[int, int]) -> None:
+    """o mid-run: the program beside the lanes (in the log's place at 80x24), each lane on
+    its line in its colour, the selected lane's line in view."""
+    check(snap_compare, build(name), size, at(t, keys=("o",)))

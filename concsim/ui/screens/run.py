@@ -26,11 +26,13 @@ from concsim.ui.keymap import RUN_BINDINGS
 from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED, tasks_noun
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.screens.branching import BranchKeys
+from concsim.ui.screens.code import CodeKeys
 from concsim.ui.screens.logview import LogKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.turns import FRAME_TURN, KEY_TURN
 from concsim.ui.widgets.branchbar import BranchBar
+from concsim.ui.widgets.code import CodeView
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
@@ -49,7 +51,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
+class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -94,6 +96,7 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
                     yield EventLog(id="log")
                     yield FuturesPanel(id="futures")
                     yield FaultList(id="faults")
+            yield CodeView(id="code")
             yield NotesPanel(self.session.scenario, id="notes")
         yield Footer(compact=True)
 
@@ -103,7 +106,8 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
 
     def on_mount(self) -> None:
         self.query_one("#log").border_title = "events"
-        self.query_one("#faults").border_title = "faults · x removes"
+        self.query_one("#faults").border_title = "faults · del removes"
+        self.query_one("#code").border_title = "code · click a line"
         self._measure_variants()
         self.update_view([])
         self.query_one(LanesView).focus()
@@ -202,6 +206,7 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
                 log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
+        self.show_code()
 
     def _show_legend(self) -> None:
         self._legend_due = False
@@ -322,7 +327,7 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
                 if faults == 1
                 else f"{faults} injected faults stay and land"
             )
-            note = f"Rewound to 0; the {they} again as it plays (x removes the highlighted one)."
+            note = f"Rewound to 0; the {they} again as it plays (delete removes the highlighted one)."
         again = replayable(session.sim)
         self.resimulate(JobKind.REWIND, session.again, 0.0, note, builds=not again)
 
@@ -346,8 +351,11 @@ class RunScreen(LogKeys, BranchKeys, MarkKeys, SessionActions):
         self.update_view([])
 
     def action_toggle_notes(self) -> None:
-        self.notes_choice = not self.has_class("-notes")
+        # Beside the lanes the notes and the code take turns: n brings the notes back.
+        self.notes_choice = not self.has_class("-notes") or self.has_class("-code")
         self.set_class(self.notes_choice, "-notes")
+        if self.notes_choice:
+            self.hide_code()
 
     def action_help(self) -> None:
         from concsim.ui.screens.help import HelpScreen
