@@ -76,8 +76,12 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
         keys = {key.description: key.key_display for key in footer.query(FooterKey)}
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
     assert keys["Step"] == "." and keys["Back"] == "," and keys["Help"] == "?"
-    assert helps["Step"] == "Step (keys: . →)"
-    assert helps["Back"] == "Back (keys: , ←)"
+    assert helps["Step"] == "the playhead on one event (keys: . →)"
+    assert helps["Back"] == "back one event (keys: , ←)"
+    assert helps["Next mark"] == (
+        "the playhead on to the next mark on any lane (raised, re-raised, fault, cancel, "
+        "lost update, result), which is selected (keys: >)"
+    )
     assert helps["Slower"] == "Slower (keys: [)"
     assert helps["Faster"] == "Faster (keys: ])"
     assert helps["Zoom in"] == "Zoom in (keys: + =)"
@@ -94,16 +98,17 @@ async def test_the_readme_keymap_steps_with_period_and_l(tmp_path: Path) -> None
     app, notes = build("io-threads", tmp_path, keymap=None)
     async with app.run_test(size=(100, 30)) as pilot:
         session = app.run_screen.session
+        seen = session.seen
         await pilot.press("l")
         first = session.events[: session.seen]
-        assert session.now == 0.5
+        assert session.seen == seen + 1 and session.now == 0.5
         await pilot.press("j")
-        assert session.now == 0.0
+        assert session.seen == seen and session.now == 0.0
         await pilot.press(".")
         assert session.events[: session.seen] == first
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
-    assert helps["Step"] == "Step (keys: . l)"
-    assert notes == ["Back to 0: the same history, shown again."]  # no warning about the file
+    assert helps["Step"] == "the playhead on one event (keys: . l)"
+    assert notes == []  # no warning about the file
     assert app._exception is None
 
 

@@ -34,8 +34,32 @@ _FAULT_GROUP = Binding.Group("fault")
 
 RUN_BINDINGS: list[Binding] = [
     Binding("space", "toggle_play", "Play", id="play"),
-    Binding("full_stop,right", "step", "Step", id="step"),
-    Binding("comma,left", "step_back", "Back", id="step_back"),
+    Binding("full_stop,right", "step", "Step", id="step", tooltip="the playhead on one event"),
+    Binding("comma,left", "step_back", "Back", id="step_back", tooltip="back one event"),
+    Binding(
+        "greater_than_sign",
+        "jump(1)",
+        "Next mark",
+        id="to_next_mark",
+        tooltip="the playhead on to the next mark on any lane (raised, re-raised, fault, "
+        "cancel, lost update, result), which is selected",
+    ),
+    Binding(
+        "less_than_sign",
+        "jump(-1)",
+        "Prev mark",
+        show=False,
+        id="to_prev_mark",
+        tooltip="the playhead back to the previous mark, which is selected",
+    ),
+    Binding(
+        "g",
+        "seek",
+        "Go to",
+        id="seek",
+        tooltip="type a time (1.2s, 350ms, 0.35): the playhead goes there; "
+        "a click on the ruler does too",
+    ),
     Binding("r,home", "rewind", "Rewind", show=False, id="rewind"),
     Binding("end", "to_end", "To the end", show=False, id="to_end"),
     Binding("up", "select(-1)", "Lane up", show=False, id="lane_up"),
@@ -58,6 +82,15 @@ RUN_BINDINGS: list[Binding] = [
     Binding("minus", "zoom('out')", "Zoom out", show=False, id="zoom_out"),
     Binding("0", "zoom('fit')", "Fit", show=False, id="zoom_fit"),
     Binding(
+        "shift+left",
+        "pan(-1)",
+        "Pan earlier",
+        show=False,
+        id="pan_earlier",
+        tooltip="while paused and zoomed in; the mouse wheel over the bars pans too",
+    ),
+    Binding("shift+right", "pan(1)", "Pan later", show=False, id="pan_later"),
+    Binding(
         "x",
         "remove_fault",
         "Remove fault",
@@ -68,8 +101,15 @@ RUN_BINDINGS: list[Binding] = [
     Binding("v", "variant(1)", "Variant", show=False, id="next_variant"),
     Binding("V", "variant(-1)", "Prev variant", show=False, id="prev_variant"),
     Binding("e", "filter_log", "Log filter", show=False, id="filter_log"),
-    Binding("m", "mark(1)", "Next mark", show=False, id="next_mark"),
-    Binding("M", "mark(-1)", "Prev mark", show=False, id="prev_mark"),
+    Binding(
+        "m",
+        "mark(1)",
+        "Select next mark",
+        show=False,
+        id="next_mark",
+        tooltip="on the selected lane, among the marks so far; the playhead stays",
+    ),
+    Binding("M", "mark(-1)", "Select prev mark", show=False, id="prev_mark"),
     Binding(
         "w",
         "why",

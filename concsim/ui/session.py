@@ -199,14 +199,17 @@ class Session:
 
     def step(self) -> list[Event]:
         """One event on: the next event the engine made (ahead, or shown again), or its
-        next step made now and its first event shown."""
+        next step made now and its first event shown; a stalled run is ended as hung."""
         if self.finished:
             return []
         run = self.run
         if not (replayable(run.sim) and len(run.sim.events) > run.seen):
+            stalled = run.sim.stalled
             run.step()  # the engine's next step (``sim.step()``), shown one event at a time
-            if not replayable(run.sim):
-                return self.sync()  # a live run shows what its program did
+            if stalled or not replayable(run.sim):
+                # A live run shows what its program did; a stalled one, ended as hung here,
+                # shows its whole ending at once.
+                return self.sync()
         return run.show_upto(run.seen + 1)
 
     def run_to_end(self) -> list[Event]:
