@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from concsim.events import Event, FaultRefused, RunEnded
+from concsim.events import Event, FaultInjected, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
 from concsim.ui.history import Run, Times, replayable
@@ -308,7 +308,7 @@ class Session:
             run.catch_up()
             run.made.inject(fault, target, error)
         new = run.sync()
-        if any(isinstance(event, FaultRefused) for event in new):
+        if is_refused(new, fault, target):
             if run is self.run:
                 self._resimulate(kept, self.now)
             return new  # a run made for the fault is dropped: the history stays as it was
@@ -327,6 +327,19 @@ class Session:
 
     def replay(self) -> Replay:
         return Replay(self.source, self.seed, self.variant, self.injections, ended_at=self.ended_at)
+
+
+def is_refused(new: Sequence[Event], fault: str, target: str) -> bool:
+    """Whether the fault just injected was refused: its refusal follows it at once. A later
+    refusal among the same events is of a fault the scenario aimed after an end it caused."""
+    for k, event in enumerate(new):
+        if isinstance(event, FaultInjected) and (event.fault, event.target) == (fault, target):
+            after = new[k + 1] if k + 1 < len(new) else None
+            return isinstance(after, FaultRefused) and (after.fault, after.target) == (
+                fault,
+                target,
+            )
+    return False
 
 
 def elapsed_by_variant(
