@@ -8,7 +8,7 @@ import pytest
 from appkit import build, sync
 from textual.content import Content
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel
 
 from concsim.ui.screens.browser import BrowserScreen
 
@@ -73,9 +73,12 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         footer = app.screen.query_one(Footer)
-        keys = {key.description: key.key_display for key in footer.query(FooterKey)}
+        keys = {key.action: key.key_display for key in footer.query(FooterKey)}
+        words = [str(label.render()) for label in footer.query(FooterLabel)]
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
-    assert keys["Step"] == "." and keys["Back"] == "," and keys["Help"] == "?"
+    # ". , > < step": the four keys that move the playhead, grouped under one word
+    assert keys["step"] == "." and keys["step_back"] == "," and keys["help"] == "?"
+    assert keys["jump(1)"] == ">" and keys["jump(-1)"] == "<" and words[0] == "step"
     assert helps["Step"] == "the playhead on one event (keys: . →)"
     assert helps["Back"] == "back one event (keys: , ←)"
     assert helps["Next mark"] == (

@@ -105,8 +105,9 @@ async def test_a_click_on_the_ruler_seeks_to_its_column(tmp_path: Path) -> None:
 
 @sync
 async def test_pan_and_zoom_while_paused_stay_off_the_playhead(tmp_path: Path) -> None:
-    """Paused at 1 s of sequential-io (1.5 s), zoomed in: the window keeps its middle;
-    shift+← pans a quarter of the bar earlier, shift+→ back; playing follows the playhead."""
+    """Paused at 1 s of sequential-io (2.5 s), zoomed in twice: about the playhead, the middle of
+    the whole run being still to come; shift+← pans a quarter of the bar earlier, and a
+    zoom then keeps that window's middle, not the playhead; playing follows it again."""
     app, notes = build("sequential-io", tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.run_screen
@@ -115,16 +116,22 @@ async def test_pan_and_zoom_while_paused_stay_off_the_playhead(tmp_path: Path) -
         await pilot.press("shift+right")
         assert notes[-1] == "The whole run is in view: + zooms in, then shift+←/→ pans."
         whole = lanes.window
-        await pilot.press("+")
+        await pilot.press("+", "+")
         zoomed = lanes.window
-        middle = whole.t0 + whole.dt * whole.width / 2
-        assert zoomed.dt < whole.dt
-        assert abs(zoomed.t0 + zoomed.dt * zoomed.width / 2 - middle) <= zoomed.dt
+        assert zoomed.dt < whole.dt and abs(zoomed.t0 + zoomed.dt * zoomed.width / 2 - 1.0) <= (
+            zoomed.dt
+        )
         await pilot.press("shift+left")
         quarter = lanes.columns.bar // 4
-        assert lanes.window.t0 == pytest.approx(max(0.0, zoomed.t0 - quarter * zoomed.dt))
-        await pilot.press("shift+right")
-        assert lanes.window.t0 == pytest.approx(zoomed.t0 + (zoomed.t0 == 0) * quarter * zoomed.dt)
+        panned = lanes.window
+        assert panned.t0 == pytest.approx(zoomed.t0 - quarter * zoomed.dt)
+        middle = panned.t0 + panned.dt * panned.width / 2
+        await pilot.press("+")
+        closer = lanes.window
+        assert closer.dt < panned.dt
+        assert abs(closer.t0 + closer.dt * closer.width / 2 - middle) <= closer.dt
+        await pilot.press("shift+right", "shift+left")
+        assert lanes.window == closer
         await pilot.press("space")
         assert lanes.viewport.t0 is None  # following the playhead again
     assert app._exception is None

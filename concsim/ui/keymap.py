@@ -31,11 +31,27 @@ _FAULTS = (
 )
 
 _FAULT_GROUP = Binding.Group("fault")
+# The footer shows a group as its keys and its word: ". , > < step" (by an event, a mark).
+_STEP_GROUP = Binding.Group("step")
 
 RUN_BINDINGS: list[Binding] = [
     Binding("space", "toggle_play", "Play", id="play"),
-    Binding("full_stop,right", "step", "Step", id="step", tooltip="the playhead on one event"),
-    Binding("comma,left", "step_back", "Back", id="step_back", tooltip="back one event"),
+    Binding(
+        "full_stop,right",
+        "step",
+        "Step",
+        id="step",
+        tooltip="the playhead on one event",
+        group=_STEP_GROUP,
+    ),
+    Binding(
+        "comma,left",
+        "step_back",
+        "Back",
+        id="step_back",
+        tooltip="back one event",
+        group=_STEP_GROUP,
+    ),
     Binding(
         "greater_than_sign",
         "jump(1)",
@@ -43,19 +59,21 @@ RUN_BINDINGS: list[Binding] = [
         id="to_next_mark",
         tooltip="the playhead on to the next mark on any lane (raised, re-raised, fault, "
         "cancel, lost update, result), which is selected",
+        group=_STEP_GROUP,
     ),
     Binding(
         "less_than_sign",
         "jump(-1)",
         "Prev mark",
-        show=False,
         id="to_prev_mark",
         tooltip="the playhead back to the previous mark, which is selected",
+        group=_STEP_GROUP,
     ),
     Binding(
         "g",
         "seek",
         "Go to",
+        show=False,
         id="seek",
         tooltip="type a time (1.2s, 350ms, 0.35): the playhead goes there; "
         "a click on the ruler does too",

@@ -60,23 +60,23 @@ class Viewport:
 
     def zoom_in(self, width: int, now: float, horizon: float, *, stay: bool = False) -> None:
         """One step finer; ``stay`` (paused): about the middle of the window, not the
-        playhead."""
+        playhead (or about the playhead, if the middle is in the future, not drawn yet)."""
         current = self.window(width, now, horizon)
         self.dt = max(1e-6, _neighbour(current.dt, finer=True))
         self.fit = False
-        self._centre(current, width, stay)
+        self._centre(current, width, now, stay)
 
     def zoom_out(self, width: int, now: float, horizon: float, *, stay: bool = False) -> None:
         current = self.window(width, now, horizon)
         self.dt = _neighbour(current.dt, finer=False)
         self.fit = self.dt * width >= max(horizon, now)
-        self._centre(current, width, stay)
+        self._centre(current, width, now, stay)
 
-    def _centre(self, before: Window, width: int, stay: bool) -> None:
+    def _centre(self, before: Window, width: int, now: float, stay: bool) -> None:
         if not stay or self.fit:
             self.t0 = None
             return
-        middle = before.t0 + before.dt * before.width / 2
+        middle = min(now, before.t0 + before.dt * before.width / 2)
         self.t0 = max(0, round(middle / self.dt - width / 2)) * self.dt
 
     def zoom_fit(self) -> None:
