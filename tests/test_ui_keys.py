@@ -80,10 +80,10 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
     assert keys["step"] == "." and keys["step_back"] == "," and keys["help"] == "?"
     assert keys["jump(1)"] == ">" and keys["jump(-1)"] == "<" and words[0] == "step"
     assert helps["Step"] == "the playhead on one event (keys: . →)"
-    assert helps["Back"] == "back one event (keys: , ←)"
+    assert helps["Back"] == "the playhead back one event (keys: , ←)"
     assert helps["Next mark"] == (
-        "the playhead on to the next mark on any lane (raised, re-raised, fault, cancel, "
-        "lost update, result), which is selected (keys: >)"
+        "on to the next mark of any lane (raised, re-raised, fault, cancel, lost update, "
+        "result), and select it (keys: >)"
     )
     assert helps["Slower"] == "Slower (keys: [)"
     assert helps["Faster"] == "Faster (keys: ])"

@@ -49,7 +49,7 @@ RUN_BINDINGS: list[Binding] = [
         "step_back",
         "Back",
         id="step_back",
-        tooltip="back one event",
+        tooltip="the playhead back one event",
         group=_STEP_GROUP,
     ),
     Binding(
@@ -57,8 +57,8 @@ RUN_BINDINGS: list[Binding] = [
         "jump(1)",
         "Next mark",
         id="to_next_mark",
-        tooltip="the playhead on to the next mark on any lane (raised, re-raised, fault, "
-        "cancel, lost update, result), which is selected",
+        tooltip="on to the next mark of any lane (raised, re-raised, fault, cancel, "
+        "lost update, result), and select it",
         group=_STEP_GROUP,
     ),
     Binding(
@@ -66,7 +66,7 @@ RUN_BINDINGS: list[Binding] = [
         "jump(-1)",
         "Prev mark",
         id="to_prev_mark",
-        tooltip="the playhead back to the previous mark, which is selected",
+        tooltip="back to the previous mark, and select it",
         group=_STEP_GROUP,
     ),
     Binding(
