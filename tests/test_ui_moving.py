@@ -175,3 +175,22 @@ async def test_a_lessons_fault_lands_exactly_at_the_time_typed(
         shown = [event.to_dict() for event in session.events]
     assert shown == _headless(name, Injection(at, fault, landed.target), variant)
     assert app._exception is None
+
+
+@sync
+async def test_a_step_back_keeps_the_logs_wrapped_lines(tmp_path: Path) -> None:
+    """io-threads at 0.5 s: a step back hides the newest event and wraps at most the one
+    that comes into view at the top; the lines already wrapped are kept."""
+    from concsim.ui.widgets.eventlog import EventLog
+
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        app.advance_to(0.4)
+        await pilot.pause()
+        log = screen.query_one(EventLog)
+        wrapped, seen = log.wrapped, screen.session.seen
+        await pilot.press(",")
+        await pilot.pause()
+        assert log.known == seen - 1 and log.wrapped - wrapped <= 1
+    assert app._exception is None

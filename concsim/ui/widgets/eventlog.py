@@ -67,10 +67,13 @@ class EventLog(ScrollView, can_focus=True):
     # --- what to show ------------------------------------------------------------------
 
     def rebuild(self, events: Sequence[Event], count: int, keep: Keep | None) -> None:
-        """Show the first ``count`` of ``events`` (a new history, or a new filter)."""
+        """Show the first ``count`` of ``events`` (a new history, or a new filter). The same
+        list again (the history shown back to an earlier event) keeps the lines wrapped:
+        an event's place in it never changes."""
+        if events is not self.events:
+            self._wraps.clear()
         self.events, self.known, self.keep = events, count, keep
         self._token += 1
-        self._wraps.clear()
         self.picked = None if keep is None else Picked()
         self.scanned = count
         self._resize(follow=True)
@@ -115,13 +118,15 @@ class EventLog(ScrollView, can_focus=True):
         self.follow = self.follow or follow
         size = Size(self.scrollable_content_region.width, len(self.entries))
         shown = self.virtual_size
+        height = self.scrollable_content_region.height
         if (
             self.show_vertical_scrollbar
             and size.width == shown.width
-            and size.height >= shown.height > self.scrollable_content_region.height
+            and min(size.height, shown.height) > height
         ):
-            # More lines under a bar already shown: only its thumb moves. A new layout of
-            # the whole screen per frame of a playing run would cost more than the frame.
+            # More lines (or a few less) under a bar shown before and after: only its thumb
+            # moves. A new layout of the whole screen per frame of a playing run, or per
+            # step back, would cost more than the frame.
             self.set_reactive(EventLog.virtual_size, size)
             self.vertical_scrollbar.window_virtual_size = size.height
         else:
