@@ -194,3 +194,19 @@ async def test_a_step_back_keeps_the_logs_wrapped_lines(tmp_path: Path) -> None:
         await pilot.pause()
         assert log.known == seen - 1 and log.wrapped - wrapped <= 1
     assert app._exception is None
+
+
+@sync
+async def test_moving_over_one_history_leaves_the_collector_alone(tmp_path: Path) -> None:
+    """, . g over one engine's history drop no engine (nothing for a full collection to
+    find); a new seed drops one."""
+    app, _ = build("io-threads", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        app.advance_to(0.4)
+        await pilot.press(",", ",", ".", "g", *"0.1", "enter", "<")
+        assert screen.heap.dropped_runs == 0
+        await pilot.press("N")
+        await screen.wait_idle()
+        assert screen.heap.dropped_runs == 1
+    assert app._exception is None

@@ -76,6 +76,7 @@ class RunScreen(MarkKeys, PlayheadKeys, SessionActions):
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
         self._generation = -1
+        self._engine: object = None  # the engine of the history shown
         self._panels_at = clock()
         self.heap = Heap()
         self._legend_due = False
@@ -158,8 +159,10 @@ class RunScreen(MarkKeys, PlayheadKeys, SessionActions):
         session = self.session
         rebuilt = session.generation != self._generation
         if rebuilt and self._generation >= 0:
-            self.heap.dropped()
+            if session.sim is not self._engine:
+                self.heap.dropped()  # a run over another engine: the old one left cycles
             self.forget_marks()
+        self._engine = session.sim
         self._generation = session.generation
         if rebuilt and self.ahead is not None and self.ahead.run is not session.run:
             self.stop_looking_ahead()  # its run is history
