@@ -210,3 +210,30 @@ async def test_moving_over_one_history_leaves_the_collector_alone(tmp_path: Path
         await screen.wait_idle()
         assert screen.heap.dropped_runs == 1
     assert app._exception is None
+
+
+@sync
+async def test_the_wheel_over_the_bars_pans_while_paused(tmp_path: Path) -> None:
+    """sequential-io paused at 1 s, zoomed in: the wheel down over the bars pans 4 columns
+    later, up 4 back; over the lanes' names it does not pan."""
+    from textual.events import MouseScrollDown, MouseScrollUp
+
+    app, _ = build("sequential-io", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        lanes = screen.lanes
+        app.advance_to(1.0)
+        await pilot.press("+", "+")
+        before = lanes.window
+        over_bars = (lanes.columns.name + 10, 2)
+        # Pilot has no wheel of its own: its mouse events helper sends one as a terminal would.
+        await pilot._post_mouse_events([MouseScrollDown], lanes, offset=over_bars)
+        await pilot.pause()
+        assert lanes.window.t0 == pytest.approx(before.t0 + 4 * before.dt)
+        await pilot._post_mouse_events([MouseScrollUp], lanes, offset=over_bars)
+        await pilot.pause()
+        assert lanes.window.t0 == pytest.approx(before.t0)
+        await pilot._post_mouse_events([MouseScrollDown], lanes, offset=(2, 2))
+        await pilot.pause()
+        assert lanes.window.t0 == pytest.approx(before.t0)
+    assert app._exception is None

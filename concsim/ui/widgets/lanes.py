@@ -61,7 +61,7 @@ class LanesView(ScrollView, can_focus=True):
         self.lit: dict[str, list[tuple[float, float]]] = {}
         self.lit_version = 0
         self._cache: LRUCache[tuple[Any, ...], tuple[Strip, frozenset[Key]]] = LRUCache(1024)
-        self.pannable = False  # paused: the wheel over the bars pans the time (set by the screen)
+        self.pannable = True  # paused: the wheel over the bars pans the time (set by the screen)
 
     # --- what to draw ------------------------------------------------------------------
 
