@@ -16,9 +16,14 @@ generated with 10,000 tasks, and prints:
   several speeds, the slowest playing for several seconds.
 - **End**: wall time from the key to the finished run on screen, and the longest gap
   between two frames meanwhile (a frozen screen shows as a gap as long as the whole wait).
+- **moving in time** (``--moving``): on the generated run played to its end (10,000 tasks,
+  about 107,000 events), ``,`` ``.`` ``<`` ``>`` pressed at its end, its middle and near its
+  start: key to screen for each (a step back feeds the views from the nearest checkpoint,
+  never from the start; the goal is 50 ms).
 
     python benchmarks/responsiveness.py              # both scenarios, about a minute
     python benchmarks/responsiveness.py --tasks 0    # process-overhead only
+    python benchmarks/responsiveness.py --moving     # moving in time on the generated run
 """
 
 from __future__ import annotations
@@ -102,6 +107,8 @@ KEYS = {  # what the person presses -> binding id
     "T": "trace",
     "?": "help",
     "escape": "back",
+    ">": "to_next_mark",
+    "<": "to_prev_mark",
 }
 OTHER_KEYS = [  # every other key of the footer and help, each pressed while the run plays
     *["down", "up", "+", "-", "0", "e", "e", "n", "n", "?", "escape"],
@@ -349,14 +356,61 @@ def _elapsed(session: Any) -> float:
     return sim.now
 
 
+async def moving(target: str, label: str, presses: int, folder: Path) -> list[str]:
+    """Key to screen for , . < > on a big run played to its end, at three places."""
+    app = make_app(run=target, paused=True, keymap={}, theme="textual-dark", replay_dir=folder)
+    lines = [f"{label}, moving in time:"]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        probe = Probe(app)
+        probe.install()
+        screen = app.run_screen
+        await _settle(screen)
+        await wait_thread(threading.Thread(target=probe.press, args=("end",)))
+        while not screen.session.finished or _busy(screen):
+            await asyncio.sleep(0.05)
+        session = screen.session
+        end, count = session.now, session.seen
+        kept = len(session.run.made.checkpoints)
+        lines.append(f"  {count:,} events, {end:.3f} s virtual, {kept} checkpoints of the views")
+        for share in (1.0, 0.5, 0.02):
+            if share < 1.0:
+                screen.seek_to(end * share)
+                await _settle(screen)
+            where = f"{session.now:.3f} s ({session.seen:,} events)"
+            for key, times in ((",", presses), (".", presses), ("<", 3), (">", 3)):
+                taken: list[float] = []
+                spent: list[float] = []
+                for _ in range(times):
+                    await wait_thread(
+                        threading.Thread(target=lambda k=key, t=taken: t.append(probe.press(k)))
+                    )
+                    spent.append(probe.cpu_taken)
+                    await _settle(screen)
+                lines.append(
+                    f"    at {where}: {key} wall {statistics.median(taken) * 1e3:5.1f} ms / "
+                    f"{max(taken) * 1e3:5.1f} ms, UI-thread cpu "
+                    f"{statistics.median(spent) * 1e3:5.1f} ms / {max(spent) * 1e3:5.1f} ms"
+                    f" (median / max, {times} presses)"
+                )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=10_000, help="generated scenario (0: none)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of key presses")
+    parser.add_argument("--moving", action="store_true", help="only , . < > on the big run")
     args = parser.parse_args()
     print(f"terminal {SIZE[0]}x{SIZE[1]}, real wall clock, keys sent from another thread")
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
+        if args.moving:
+            path = generated(args.tasks or 10_000, Path(folder))
+            label = f"generated ({args.tasks or 10_000:,} tasks)"
+            for line in asyncio.run(moving(path, label, 10, Path(folder))):
+                print(line, flush=True)
+            return
         # (target, label, chosen speed, slow speed for the key presses)
         # (target, label, speeds played, slow speed for the key presses); the slowest speed
         # plays for several seconds.

@@ -24,38 +24,40 @@ def shown(session: Session) -> list[dict]:
 
 def test_step_back_and_rewind_show_the_same_history_again_without_the_engine() -> None:
     """GIVEN process-overhead at 50 ms, WHEN stepped back and rewound, THEN the engine is
-    the same object (nothing simulated again) and the views hold exactly the events up to
-    the playhead of a fresh run advanced there."""
+    the same object (nothing simulated again), a step back hides exactly the last event
+    shown and the playhead stands at the time of the one before it."""
     session = Session(open_scenario("process-overhead"), source="process-overhead")
     session.advance_to(0.05)
-    engine, made = session.sim, len(session.events)
-    target = session.step_back_target()
-    assert target is not None and session.step_back()
+    engine, made, seen = session.sim, len(session.events), session.seen
+    before = shown(session)
+    assert session.step_back()
     assert session.sim is engine and len(session.events) == made
-    fresh = Simulation(open_scenario("process-overhead"))
-    fresh.advance(target)
-    assert session.now == target and shown(session) == dicts(fresh.events)
-    assert session.timeline.count == session.seen == len(fresh.events)
+    assert session.seen == seen - 1 and shown(session) == before[:-1]
+    assert session.now == before[-2]["t"] and session.timeline.count == seen - 1
     session.rewind()
+    fresh = Simulation(open_scenario("process-overhead"))
+    fresh.advance(0.0)
     assert session.sim is engine and session.now == 0.0
-    assert shown(session) == [e for e in dicts(fresh.events) if e["t"] == 0.0]
+    assert shown(session) == dicts(fresh.events)
 
 
-def test_a_step_over_a_history_made_before_shows_what_simulation_step_made() -> None:
-    """io-threads: step, step back, step again: the same events and the same playhead as
-    the engine's own step, although the second step only shows events made already."""
+def test_a_step_shows_one_event_made_now_or_made_before() -> None:
+    """io-threads at 250 ms: . shows exactly the next event of the engine's own history,
+    made now; after a step back the same step shows it again, made before."""
     session = Session(open_scenario("io-threads"), source="io-threads")
     session.advance_to(0.25)
-    first = dicts(session.step())
-    stepped_to, stepped = session.now, shown(session)
     direct = Simulation(open_scenario("io-threads"))
     direct.advance(0.25)
-    assert first == dicts(direct.step())
-    session.step_back()
-    assert session.now < stepped_to
-    again = dicts(session.step())
-    assert again and session.now == stepped_to and shown(session) == stepped
-    assert again == first[-len(again) :]
+    following = direct.step()
+    first = dicts(session.step())
+    assert first == dicts(following[:1]) and session.now == following[0].t
+    stepped = shown(session)
+    second = dicts(session.step())
+    assert second == dicts((following + direct.step())[1:2])
+    assert session.step_back() and session.step_back() and session.step_back()
+    assert shown(session) == stepped[:-2]
+    assert dicts(session.step()) == stepped[-2:-1] and dicts(session.step()) == first
+    assert shown(session) == stepped
 
 
 def test_an_engine_ahead_of_the_playhead_changes_nothing_shown() -> None:
@@ -70,9 +72,11 @@ def test_an_engine_ahead_of_the_playhead_changes_nothing_shown() -> None:
     fresh = Simulation(open_scenario("process-overhead"))
     fresh.advance(0.04)
     assert shown(session) == dicts(fresh.events)
+    count = session.seen
     session.step()
     fresh.step()
-    assert shown(session) == dicts(fresh.events) and session.now == fresh.now
+    assert shown(session) == dicts(fresh.events[: count + 1])
+    assert session.now == fresh.events[count].t
 
 
 def test_a_fault_at_a_playhead_the_engine_passed_lands_where_it_would_have() -> None:

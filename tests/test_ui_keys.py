@@ -8,7 +8,7 @@ import pytest
 from appkit import build, sync
 from textual.content import Content
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel
 
 from concsim.ui.screens.browser import BrowserScreen
 
@@ -73,11 +73,18 @@ async def test_footer_and_palette_show_keys_as_a_person_reads_them(tmp_path: Pat
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         footer = app.screen.query_one(Footer)
-        keys = {key.description: key.key_display for key in footer.query(FooterKey)}
+        keys = {key.action: key.key_display for key in footer.query(FooterKey)}
+        words = [str(label.render()) for label in footer.query(FooterLabel)]
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
-    assert keys["Step"] == "." and keys["Back"] == "," and keys["Help"] == "?"
-    assert helps["Step"] == "Step (keys: . →)"
-    assert helps["Back"] == "Back (keys: , ←)"
+    # ". , > < step": the four keys that move the playhead, grouped under one word
+    assert keys["step"] == "." and keys["step_back"] == "," and keys["help"] == "?"
+    assert keys["jump(1)"] == ">" and keys["jump(-1)"] == "<" and words[0] == "step"
+    assert helps["Step"] == "the playhead on one event (keys: . →)"
+    assert helps["Back"] == "the playhead back one event (keys: , ←)"
+    assert helps["Next mark"] == (
+        "on to the next mark of any lane (raised, re-raised, fault, cancel, lost update, "
+        "result), and select it (keys: >)"
+    )
     assert helps["Slower"] == "Slower (keys: [)"
     assert helps["Faster"] == "Faster (keys: ])"
     assert helps["Zoom in"] == "Zoom in (keys: + =)"
@@ -96,16 +103,17 @@ async def test_the_readme_keymap_steps_with_period_and_l(tmp_path: Path) -> None
     app, notes = build("io-threads", tmp_path, keymap=None)
     async with app.run_test(size=(100, 30)) as pilot:
         session = app.run_screen.session
+        seen = session.seen
         await pilot.press("l")
         first = session.events[: session.seen]
-        assert session.now == 0.5
+        assert session.seen == seen + 1 and session.now == 0.5
         await pilot.press("j")
-        assert session.now == 0.0
+        assert session.seen == seen and session.now == 0.0
         await pilot.press(".")
         assert session.events[: session.seen] == first
         helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
-    assert helps["Step"] == "Step (keys: . l)"
-    assert notes == ["Back to 0: the same history, shown again."]  # no warning about the file
+    assert helps["Step"] == "the playhead on one event (keys: . l)"
+    assert notes == []  # no warning about the file
     assert app._exception is None
 
 

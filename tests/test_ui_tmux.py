@@ -86,13 +86,20 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 def test_the_real_app_steps_injects_saves_and_quits(terminal: Terminal, tmp_path: Path) -> None:
     """GIVEN `concsim run io-threads --paused` in a 100x30 terminal, WHEN the keys of the
-    footer and help are pressed as a terminal sends them, THEN each acts and q quits."""
+    footer and help are pressed as a terminal sends them (g with a time typed), THEN each
+    acts and q quits."""
     terminal.wait_for("paused")
     terminal.wait_for("thread-1")
-    terminal.press(".")
+    terminal.press(".")  # one event on: the first after t = 0 is at 500 ms
     terminal.wait_for("t 500ms")
     terminal.press(",")
-    terminal.wait_for("Back to 0")
+    terminal.wait_for("t 0 ·")
+    terminal.press(">")  # the first mark: main receives request-1's result
+    terminal.wait_for("t 500ms")
+    terminal.press("g")
+    terminal.wait_for("Go to a time")
+    terminal.press("0.25s", "Enter")
+    terminal.wait_for("t 250ms")
     terminal.wait_for("\N{MULTIPLICATION SIGN}1/8")  # 0.5 s of virtual time plays in 4 s
     terminal.press("]")
     terminal.wait_for("\N{MULTIPLICATION SIGN}1/4")

@@ -35,6 +35,15 @@ class ChangeLog:
         self.is_ordered = True
         self._frame: tuple[tuple[float, ...], int, list[tuple[int, ...]] | None] | None = None
 
+    def copy(self) -> ChangeLog:
+        """A copy to record on its own (the checkpoints are never changed once made)."""
+        log = ChangeLog()
+        log.times, log.slots, log.codes = self.times[:], self.slots[:], self.codes[:]
+        log.current = self.current[:]
+        log.checkpoints = self.checkpoints.copy()
+        log.is_ordered = self.is_ordered
+        return log
+
     def add_slot(self) -> int:
         self.current.append(BLANK)
         return len(self.current) - 1

@@ -187,15 +187,19 @@ def draw_ruler(window: Window, now: float, columns: Columns) -> list[Segment]:
     head = window.column(now)
     step = tick_step(window.dt, spacing=10)
     k = math.ceil(window.t0 / step - 1e-9)
+    free = 0  # the first column a label may use: one clear of the label before
     while True:
         t = k * step
         col = window.column(t)
         if col >= window.width:
             break
         label = "|" + format_time(t)
-        # A label fits if it stays on the ruler and clear of the playhead's ▼.
-        if col + len(label) <= window.width and not col - 1 <= head <= col + len(label):
-            cells[col : col + len(label)] = label
+        # A label fits if it stays on the ruler, clear of the label before it and of the
+        # playhead's ▼; one that does not is left out, its tick with it.
+        end = col + len(label)
+        if col >= free and end <= window.width and not col - 1 <= head <= end:
+            cells[col:end] = label
+            free = end + 1
         k += 1
     if 0 <= head < window.width:
         cells[head] = "▼"

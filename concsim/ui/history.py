@@ -3,7 +3,8 @@
 A session holds one run at a time; stepping back, rewinding or switching variant builds a
 new run and adopts it. A run's playhead (``now``, the first ``seen`` events fed to its
 views) may stand behind its engine: a worker ran the engine ahead, or the run shows again
-a history its engine made before (``replay_from_start``, several runs over one ``Made``).
+a history its engine made before (``replay_to``, ``replay_from_start``: several runs over one
+``Made``, sharing its checkpoints).
 Engine work and feeding both go under a budget, so that one key or one frame never does
 more than it may (the rest waits for the next frame or a job).
 """
@@ -50,10 +51,21 @@ class Run:
         views' models; returns them."""
         events = self.sim.events
         end = len(events) if upto is None else min(upto, len(events))
-        new = list(events[self.seen : end])
+        start = self.seen
+        new = list(events[start:end])
+        checkpoints = self.made.checkpoints
+        while (place := checkpoints.next_place(self.seen, end)) is not None:
+            # Fed in two parts, copies of the models kept between (once per history).
+            part = events[self.seen : place]
+            self.timeline.feed(part)
+            self.ledger.feed(part)
+            self.seen = place
+            if not checkpoints.has(place):
+                checkpoints.add(place, events[place - 1].t, self.timeline, self.ledger)
+        rest = events[self.seen : end] if self.seen > start else new
         self.seen = max(self.seen, end)
-        self.timeline.feed(new)
-        self.ledger.feed(new)
+        self.timeline.feed(rest)
+        self.ledger.feed(rest)
         if upto is None:
             sim = self.sim
             self.now, self.finished, self.stalled = sim.now, sim.finished, sim.stalled
@@ -119,12 +131,14 @@ class Run:
                 return list(events[start:upto])
         return self._show_upto(start, end, count, t)
 
-    def show_step(self) -> list[Event]:
-        """Feed the views the engine's next step (made already: ``ahead()``), as
-        ``sim.step()`` made it; the playhead goes to its last event."""
+    def show_upto(self, upto: int) -> list[Event]:
+        """Feed the views the engine's events up to ``upto`` (made already); the playhead
+        goes to the last one's time."""
         events = self.sim.events
         count = len(events)
-        end = min(self.made.step_end(self.seen), count)
+        end = max(self.seen, min(upto, count))
+        if end == self.seen:
+            return self.sync() if end == count else []  # the engine's state: it may have ended
         return self._show_upto(self.seen, end, count, events[end - 1].t)
 
     def _show_upto(self, start: int, end: int, count: int, t: float) -> list[Event]:
@@ -154,6 +168,21 @@ class Run:
         if not replayable(sim):  # a live run: the program itself is what runs ahead
             return False
         return len(sim.events) > self.seen or sim.now > self.now
+
+    def replay_to(self, upto: int, t: float | None = None) -> Run:
+        """A new run over this run's engine, its views fed the first ``upto`` events (made
+        already) from the nearest checkpoint, never from the start; the playhead at ``t``
+        (default: the time of the last of them)."""
+        events = self.sim.events
+        upto = max(0, min(upto, len(events)))
+        run = Run(self.sim, self.made)
+        checkpoint = self.made.checkpoints.before(upto)
+        if checkpoint is not None:
+            run.timeline, run.ledger = checkpoint.restore()
+            run.seen, run.now = checkpoint.seen, checkpoint.now
+        when = t if t is not None else (events[upto - 1].t if upto else 0.0)
+        run._show_upto(run.seen, upto, len(events), when)
+        return run
 
     def replay_from_start(self) -> Run:
         """A new run over this run's engine, its views fed nothing yet: the same history

@@ -43,6 +43,7 @@ class JobKind(Enum):
 
     END = "running to the end"
     BACK = "stepping back"
+    SEEK = "seeking"
     REWIND = "rewinding"
     VARIANT = "switching variant"
     SEED = "restarting"

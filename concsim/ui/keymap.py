@@ -31,11 +31,53 @@ _FAULTS = (
 )
 
 _FAULT_GROUP = Binding.Group("fault")
+# The footer shows a group as its keys and its word: ". , > < step" (by an event, a mark).
+_STEP_GROUP = Binding.Group("step")
 
 RUN_BINDINGS: list[Binding] = [
     Binding("space", "toggle_play", "Play", id="play"),
-    Binding("full_stop,right", "step", "Step", id="step"),
-    Binding("comma,left", "step_back", "Back", id="step_back"),
+    Binding(
+        "full_stop,right",
+        "step",
+        "Step",
+        id="step",
+        tooltip="the playhead on one event",
+        group=_STEP_GROUP,
+    ),
+    Binding(
+        "comma,left",
+        "step_back",
+        "Back",
+        id="step_back",
+        tooltip="the playhead back one event",
+        group=_STEP_GROUP,
+    ),
+    Binding(
+        "greater_than_sign",
+        "jump(1)",
+        "Next mark",
+        id="to_next_mark",
+        tooltip="on to the next mark of any lane (raised, re-raised, fault, cancel, "
+        "lost update, result), and select it",
+        group=_STEP_GROUP,
+    ),
+    Binding(
+        "less_than_sign",
+        "jump(-1)",
+        "Prev mark",
+        id="to_prev_mark",
+        tooltip="back to the previous mark, and select it",
+        group=_STEP_GROUP,
+    ),
+    Binding(
+        "g",
+        "seek",
+        "Go to",
+        show=False,
+        id="seek",
+        tooltip="type a time (1.2s, 350ms, 0.35): the playhead goes there; "
+        "a click on the ruler does too",
+    ),
     Binding("r,home", "rewind", "Rewind", show=False, id="rewind"),
     Binding("end", "to_end", "To the end", show=False, id="to_end"),
     Binding("up", "select(-1)", "Lane up", show=False, id="lane_up"),
@@ -57,6 +99,15 @@ RUN_BINDINGS: list[Binding] = [
     Binding("plus,equals_sign", "zoom('in')", "Zoom in", show=False, id="zoom_in"),
     Binding("minus", "zoom('out')", "Zoom out", show=False, id="zoom_out"),
     Binding("0", "zoom('fit')", "Fit", show=False, id="zoom_fit"),
+    Binding(
+        "shift+left",
+        "pan(-1)",
+        "Pan earlier",
+        show=False,
+        id="pan_earlier",
+        tooltip="while paused and zoomed in; the mouse wheel over the bars pans too",
+    ),
+    Binding("shift+right", "pan(1)", "Pan later", show=False, id="pan_later"),
     Binding(
         "delete,backspace",
         "remove_fault",
@@ -95,8 +146,15 @@ RUN_BINDINGS: list[Binding] = [
         id="log_kind",
         tooltip="cycle what the log shows: the story (routine folded), every event, one kind",
     ),
-    Binding("m", "mark(1)", "Next mark", show=False, id="next_mark"),
-    Binding("M", "mark(-1)", "Prev mark", show=False, id="prev_mark"),
+    Binding(
+        "m",
+        "mark(1)",
+        "Select next mark",
+        show=False,
+        id="next_mark",
+        tooltip="on the selected lane, among the marks so far; the playhead stays",
+    ),
+    Binding("M", "mark(-1)", "Select prev mark", show=False, id="prev_mark"),
     Binding(
         "w",
         "why",

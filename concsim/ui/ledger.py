@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from concsim.events import (
@@ -20,9 +20,10 @@ from concsim.events import (
 )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FutureRow:
-    """One task's future as the panel shows it."""
+    """One task's future as the panel shows it; replaced on a change, never changed in place,
+    so a copy of the ledger (``Ledger.copy``) shares the rows."""
 
     task: str
     state: FutureState = FutureState.PENDING
@@ -72,13 +73,15 @@ class Ledger:
                 self.by_state[event.state][row.task] = None
                 self.recent.pop(row.task, None)
                 self.recent[row.task] = None
-                row.state = event.state
-                row.error = event.error
+                self.futures[row.task] = replace(row, state=event.state, error=event.error)
             elif isinstance(event, TaskEnded):
                 row = self._row(event.task)
-                row.outcome = event.outcome
-                row.cleanup = event.cleanup
-                row.error = row.error or event.error
+                self.futures[row.task] = replace(
+                    row,
+                    outcome=event.outcome,
+                    cleanup=event.cleanup,
+                    error=row.error or event.error,
+                )
             elif isinstance(event, ResultReceived):
                 if event.error:
                     self.failed_results.append(len(self.results))
@@ -98,6 +101,22 @@ class Ledger:
             else:
                 continue
             self.version += 1
+
+    def copy(self) -> Ledger:
+        """A copy to feed on its own (rows are shared: they are never changed in place)."""
+        return Ledger(
+            futures=self.futures.copy(),
+            results=self.results.copy(),
+            shared=self.shared.copy(),
+            output=self.output,
+            version=self.version,
+            by_state={state: tasks.copy() for state, tasks in self.by_state.items()},
+            recent=self.recent.copy(),
+            failed_results=self.failed_results.copy(),
+            _started=self._started.copy(),
+            _added=self._added.copy(),
+            _read=self._read.copy(),
+        )
 
     def _written(self, event: SharedWritten) -> None:
         """``shared[name] = local + add``: ``local`` is what the lane read (or, with no read

@@ -1,22 +1,20 @@
-"""What one engine has made: its events, where each of its steps ended, and who drives it.
+"""What one engine has made: its events, checkpoints of the views over them, who drives it.
 
 The engine is deterministic, so the history it makes depends only on its inputs; several
 runs (``concsim.ui.history.Run``) may show one engine's history, each from its own playhead:
 the run shown now, the same history shown again from the start after a rewind or a step
 back, and a worker running the engine ahead of the playhead (``jobs.look_ahead``). Every
-piece of engine work goes through ``Made`` under its lock, one unit of work at a time, and
-notes where each ``Simulation.step()`` would have ended (the events of the next unit of work
-that made any), so that ``.`` shows the same events whether the engine makes them then or
-made them long before.
+piece of engine work goes through ``Made`` under its lock, one unit of work at a time, so
+that the events are the same whether the engine makes them when shown or long before.
 """
 
 from __future__ import annotations
 
 import threading
-from array import array
-from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from concsim.ui.checkpoints import Checkpoints
 
 if TYPE_CHECKING:
     from concsim.ui.session import SimulationLike
@@ -26,25 +24,14 @@ SLICE = 256
 
 
 class Made:
-    """One engine, its lock and its step ends; shared by every run over it."""
+    """One engine, its lock and its checkpoints; shared by every run over it."""
 
     def __init__(self, sim: SimulationLike) -> None:
         self.sim = sim
         # Held by whoever drives the engine: the view's thread or a worker.
         self.lock = threading.RLock()
-        # ends[k]: the number of events once the engine's (k + 1)-th step was done.
-        self.ends: array[int] = array("Q")
-
-    def _note(self) -> None:
-        count = len(self.sim.events)
-        if not self.ends or self.ends[-1] < count:
-            self.ends.append(count)
-
-    def step_end(self, seen: int) -> int:
-        """Where the step after the first ``seen`` events ends (its events count)."""
-        ends = self.ends
-        k = bisect_right(ends, seen)
-        return ends[k] if k < len(ends) else len(self.sim.events)
+        # The views' models every few thousand events of this history (``ui.checkpoints``).
+        self.checkpoints = Checkpoints()
 
     def advance(self, to: float, budget: Callable[[], bool] | None = None) -> bool:
         """Run the engine towards ``to`` until ``budget()`` says stop; True once there (at
@@ -58,7 +45,6 @@ class Made:
                         sim.advance(to)  # nothing left up to ``to``: the clock reads it
                         return True
                     sim.advance(to, work=1)
-                    self._note()
             if budget is not None and budget():
                 return False
 
@@ -66,12 +52,10 @@ class Made:
         """``sim.step()``: work until at least one new event appears (or the run ends)."""
         with self.lock:
             self.sim.step()
-            self._note()
 
     def inject(self, fault: str, target: str, error: str) -> None:
         with self.lock:
             self.sim.inject(fault, target, error)
-            self._note()
 
     def run_ahead(self, stopped: threading.Event, limit: Callable[[], bool]) -> bool:
         """A slice of work beyond everything due, never ending the run (a stalled one is
@@ -88,5 +72,4 @@ class Made:
                 if limit():
                     return True
                 sim.advance(when, work=1)
-                self._note()
-        return True
+            return True

@@ -1,20 +1,21 @@
 """A session: one scenario under one variant and seed, its simulation, timeline and ledger.
 
-The view never touches the engine directly; it asks the session to advance, step, step back,
-rewind or inject, and reads the timeline and ledger the session keeps in step with the
-events. The engine is deterministic, so a history is a function of the seed and the recorded
-injections: stepping back or rewinding shows the events the engine already made again from
-the start, up to the point asked for (a live run, which cannot, is run again instead), and
-the engine may run ahead of the playhead while the run plays (``jobs.look_ahead``).
+The view never touches the engine directly; it asks the session to advance, step or step
+back one event, seek, rewind or inject, and reads the timeline and ledger the session keeps
+in step with the events. The engine is deterministic, so a history is a function of the seed
+and the recorded injections: stepping back or seeking back shows the events the engine
+already made again, from the nearest checkpoint of the views (``ui.checkpoints``) up to the
+point asked for (a live run, which cannot, is run again instead), and the engine may run
+ahead of the playhead while the run plays (``jobs.look_ahead``).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from concsim.events import Event, FaultRefused, RunEnded
+from concsim.events import Event, FaultInjected, FaultRefused, RunEnded
 from concsim.replay import Replay
 from concsim.scenario.model import Scenario
 from concsim.ui.branches import Branches
@@ -232,15 +233,19 @@ class Session:
         return self.run.show(t, budget)
 
     def step(self) -> list[Event]:
-        """One step of the engine (``sim.step()``): its next events, made now or, when it
-        ran ahead, long before."""
+        """One event on: the next event the engine made (ahead, or shown again), or its
+        next step made now and its first event shown; a stalled run is ended as hung."""
         if self.finished:
             return []
         run = self.run
-        if replayable(run.sim) and len(run.sim.events) > run.seen:
-            return run.show_step()  # made already (ahead, or shown again)
-        run.step()
-        return self.sync()
+        if not (replayable(run.sim) and len(run.sim.events) > run.seen):
+            stalled = run.sim.stalled
+            run.step()  # the engine's next step (``sim.step()``), shown one event at a time
+            if stalled or not replayable(run.sim):
+                # A live run shows what its program did; a stalled one, ended as hung here,
+                # shows its whole ending at once.
+                return self.sync()
+        return run.show_upto(run.seen + 1)
 
     def run_to_end(self) -> list[Event]:
         """Everything that is left; a stalled program is ended as hung, as ``run()`` does."""
@@ -265,14 +270,33 @@ class Session:
         return events[index - 1].t if index > 0 else None
 
     def step_back(self) -> bool:
-        """Back to just before the latest group of events; False if at the start already."""
-        target = self.step_back_target()
-        if target is None:
+        """Back one event (a live run: to the instant before the latest); False if at the
+        start already."""
+        if not replayable(self.sim):
+            target = self.step_back_target()
+            if target is None:
+                return False
+            run = self.again()
+            run.reach(target)
+            self.adopt(run)
+            return True
+        if not self.seen:
             return False
-        run = self.again()
-        run.reach(target)
-        self.adopt(run)
+        self.show_event(self.seen - 1)
         return True
+
+    def show_event(self, upto: int, t: float | None = None) -> None:
+        """The playhead after the first ``upto`` events the engine made (at ``t``, or at
+        the last one's time): from the nearest checkpoint, never from the start."""
+        self.adopt(self.run.replay_to(upto, t))
+
+    def seek(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+        """The playhead to ``t``: back over the history made (at once, from a checkpoint),
+        or on, as far as ``budget`` allows. A live run cannot be shown back in time."""
+        if t >= self.now or not replayable(self.sim):
+            return self.advance_to(t, budget)
+        self.show_event(bisect_right(Times(self.events, self.seen), t), t)
+        return []
 
     def again(self) -> Run:
         """A new run of this history from the start (same injections): over the same
@@ -321,7 +345,7 @@ class Session:
             run.catch_up()
             run.made.inject(fault, target, error)
         new = run.sync()
-        if any(isinstance(event, FaultRefused) for event in new):
+        if is_refused(new, fault, target):
             if run is self.run:
                 self._resimulate(kept, self.now)
             return new  # a run made for the fault is dropped: the history stays as it was
@@ -352,6 +376,19 @@ class Session:
             choices=dict(self.choices),
             draws=self.draws,
         )
+
+
+def is_refused(new: Sequence[Event], fault: str, target: str) -> bool:
+    """Whether the fault just injected was refused: its refusal follows it at once. A later
+    refusal among the same events is of a fault the scenario aimed after an end it caused."""
+    for k, event in enumerate(new):
+        if isinstance(event, FaultInjected) and (event.fault, event.target) == (fault, target):
+            after = new[k + 1] if k + 1 < len(new) else None
+            return isinstance(after, FaultRefused) and (after.fault, after.target) == (
+                fault,
+                target,
+            )
+    return False
 
 
 def elapsed_by_variant(

@@ -13,7 +13,7 @@ cancelling, ``threading._shutdown`` joining non-daemon threads at interpreter ex
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from concsim.events import (
@@ -84,6 +84,27 @@ class Story:
     _writes: dict[str, int] = field(default_factory=dict)  # name: writes so far
     _last: dict[tuple[Cue, str], int] = field(default_factory=dict)  # latest moment by task
     _origin: int | None = None  # the latest moment that may make a reader cancel others
+
+    def copy(self) -> Story:
+        """A copy to fold on its own. Moments are frozen and a closed span never changes,
+        so only the spans still open are copied."""
+        return Story(
+            moments=self.moments.copy(),
+            by_row={row: numbers.copy() for row, numbers in self.by_row.items()},
+            locks={lane: _open_copied(spans) for lane, spans in self.locks.items()},
+            longest_lock=self.longest_lock,
+            phases=_open_copied(self.phases),
+            phase_kinds=self.phase_kinds.copy(),
+            lock_waits=self.lock_waits.copy(),
+            unfinished=self.unfinished.copy(),
+            ends=self.ends.copy(),
+            main_end=self.main_end,
+            read_before=self.read_before.copy(),
+            _reads=self._reads.copy(),
+            _writes=self._writes.copy(),
+            _last=self._last.copy(),
+            _origin=self._origin,
+        )
 
     def take(self, timeline: Timeline, event: Event, index: int) -> None:
         """Fold one event in; marks go onto the timeline's rows as they are found."""
@@ -268,6 +289,11 @@ _ENDS = (LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED
 _GROUPS = frozenset({"ExceptionGroup", "BaseExceptionGroup"})
 
 _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
+
+
+def _open_copied(spans: list[Span]) -> list[Span]:
+    """The spans, each one still open (it will be closed in place) a copy of its own."""
+    return [span if span.t1 is not None else replace(span) for span in spans]
 
 
 def phase_of(step: str | None) -> Phase | None:

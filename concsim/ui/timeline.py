@@ -96,6 +96,28 @@ class Track:
             # The row's code from t on, whatever happened above: the log keeps the last one.
             self.log.record(t, self.slot, code)
 
+    def copy(self, log: ChangeLog | None) -> Track:
+        """A copy to feed on its own, recording into ``log`` (its cell memo starts empty)."""
+        return Track(
+            self.row_id,
+            self.kind,
+            self.name,
+            self.process,
+            starts=self.starts[:],
+            codes=self.codes[:],
+            mark_times=self.mark_times[:],
+            mark_codes=self.mark_codes.copy(),
+            done_times=self.done_times[:],
+            result_times=self.result_times[:],
+            holders=self.holders.copy(),
+            log=log,
+            slot=self.slot,
+            state=self.state,
+            version=self.version,
+            task=self.task,
+            step=self.step,
+        )
+
     def code_at(self, t: float) -> int:
         return self.codes[bisect_right(self.starts, t)]
 
@@ -118,11 +140,27 @@ class Timeline:
         self.gil = True
         self.now = 0.0
         self.elapsed: float | None = None  # set by RunEnded
-        self.task_lanes: dict[str, list[str]] = {}
+        # Tuples, replaced on a change: a copy of the dict (``copy``) shares them.
+        self.task_lanes: dict[str, tuple[str, ...]] = {}
         self.story = Story()
         self._groups: dict[str, list[Track]] = {}
         self._rows: list[Track] | None = None
         self.count = 0
+
+    def copy(self) -> Timeline:
+        """A copy to feed on its own: the run's models at a checkpoint (``ui.checkpoints``)."""
+        copied = Timeline()
+        copied.log = self.log.copy()
+        copied.tracks = {key: track.copy(copied.log) for key, track in self.tracks.items()}
+        copied.gil, copied.now, copied.elapsed = self.gil, self.now, self.elapsed
+        copied.task_lanes = self.task_lanes.copy()
+        copied.story = self.story.copy()
+        copied._groups = {
+            key: [copied.tracks[track.row_id] for track in group]
+            for key, group in self._groups.items()
+        }
+        copied.count = self.count
+        return copied
 
     @property
     def rows(self) -> list[Track]:
@@ -257,9 +295,9 @@ class Timeline:
         return track
 
     def _runs(self, task: str, lane: str) -> None:
-        lanes = self.task_lanes.setdefault(task, [])
+        lanes = self.task_lanes.get(task, ())
         if lane not in lanes:
-            lanes.append(lane)
+            self.task_lanes[task] = (*lanes, lane)
 
     def involves(self, event: Event, row_id: str) -> bool:
         """Whether an event concerns a row (the event log's filter)."""

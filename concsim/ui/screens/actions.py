@@ -23,6 +23,7 @@ from concsim.ui.history import Run
 from concsim.ui.jobs import INLINE, Job, JobKind
 from concsim.ui.saving import save_session, save_svg, trace_writer
 from concsim.ui.screens.work import Background
+from concsim.ui.session import is_refused
 from concsim.ui.widgets.faultlist import FaultList
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class SessionActions(Background, Screen[None]):
                 severity="warning",
                 timeout=6,
             )
-        if not refusals:
+        if not is_refused(new, fault, target):
             injected = [event for event in new if isinstance(event, FaultInjected)]
             self.say(injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3)
         self.update_view(new)

@@ -17,7 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Key, Resize
 from textual.widgets import Footer
 
-from concsim.durations import format_time
 from concsim.events import Event
 from concsim.ui.heap import Heap
 from concsim.ui.history import replayable
@@ -29,6 +28,7 @@ from concsim.ui.screens.branching import BranchKeys
 from concsim.ui.screens.code import CodeKeys
 from concsim.ui.screens.logview import LogKeys
 from concsim.ui.screens.marks import MarkKeys
+from concsim.ui.screens.moves import PlayheadKeys
 from concsim.ui.session import Session, elapsed_by_variant
 from concsim.ui.turns import FRAME_TURN, KEY_TURN
 from concsim.ui.widgets.branchbar import BranchBar
@@ -51,7 +51,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
+class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -80,6 +80,7 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
         self._generation = -1
+        self._engine: object = None  # the engine of the history shown
         self._panels_at = clock()
         self.heap = Heap()
         self._legend_due = False
@@ -164,13 +165,16 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
         session = self.session
         rebuilt = session.generation != self._generation
         if rebuilt and self._generation >= 0:
-            self.heap.dropped()
+            if session.sim is not self._engine:
+                self.heap.dropped()  # a run over another engine: the old one left cycles
             self.forget_marks()
+        self._engine = session.sim
         self._generation = session.generation
         if rebuilt and self.ahead is not None and self.ahead.run is not session.run:
             self.stop_looking_ahead()  # its run is history
         self.follow_branches()
         lanes = self.lanes
+        self.playhead_moved()
         lanes.show(session.timeline, session.now, self.horizon)
         lanes.styles.height = lanes.line_count + 1  # capped by max-height
         self.query_one(StatusBar).show(
@@ -269,6 +273,9 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
 
     def watch_playing(self, playing: bool) -> None:
         self._last_wall = self.clock()
+        self.lanes.pannable = not playing  # paused: the mouse wheel over the bars pans
+        if playing:
+            self.lanes.viewport.follow()
         self.update_view([])
 
     def action_toggle_play(self) -> None:
@@ -279,41 +286,10 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
             return
         self.playing = not self.playing
 
-    def action_step(self) -> None:
-        self.playing = False
-        if self.busy():
-            return
-        self.stop_looking_ahead()
-        if self.session.finished:
-            self.say("The run has finished: r rewinds, , steps back.", timeout=3)
-            return
-        self.update_view(self.session.step())
-
     def action_to_end(self) -> None:
         self.playing = False
         if not self.busy():
             self.run_to_end()
-
-    def action_step_back(self) -> None:
-        self.playing = False
-        session = self.session
-        job = self.job
-        if job is not None and job.kind is JobKind.END:
-            self.cancel_job()  # the user changed their mind: back from what is shown
-            job = None
-        target = session.step_back_target(job.target if job is not None else None)
-        if target is None:
-            self.say("Already at the start.", timeout=2)
-            return
-        self.cancel_job()
-        faults = len(session.injections)
-        note = f"Back to {format_time(target)}: re-simulated from seed {session.seed}" + (
-            f" with {faults} injection{'s' * (faults != 1)}." if faults else "."
-        )
-        again = replayable(session.sim)
-        if again:
-            note = f"Back to {format_time(target)}: the same history, shown again."
-        self.resimulate(JobKind.BACK, session.again, target, note, builds=not again)
 
     def action_rewind(self) -> None:
         self.playing = False
@@ -327,7 +303,9 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
                 if faults == 1
                 else f"{faults} injected faults stay and land"
             )
-            note = f"Rewound to 0; the {they} again as it plays (delete removes the highlighted one)."
+            note = (
+                f"Rewound to 0; the {they} again as it plays (delete removes the highlighted one)."
+            )
         again = replayable(session.sim)
         self.resimulate(JobKind.REWIND, session.again, 0.0, note, builds=not again)
 
@@ -342,10 +320,11 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, SessionActions):
     def action_zoom(self, how: str) -> None:
         lanes = self.lanes
         viewport, width = lanes.viewport, lanes.columns.bar
+        # Paused, the zoom keeps the middle of the window where it is, not the playhead.
         if how == "in":
-            viewport.zoom_in(width, self.session.now, self.horizon)
+            viewport.zoom_in(width, self.session.now, self.horizon, stay=not self.playing)
         elif how == "out":
-            viewport.zoom_out(width, self.session.now, self.horizon)
+            viewport.zoom_out(width, self.session.now, self.horizon, stay=not self.playing)
         else:
             viewport.zoom_fit()
         self.update_view([])

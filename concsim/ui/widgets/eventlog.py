@@ -45,7 +45,7 @@ class EventLog(ScrollView, can_focus=True):
         self.follow = True  # at the bottom, showing the newest event as it comes
         self._scrolling = False  # the log itself is moving its scroll (not the reader)
         self._token = 0  # which rebuild a pending scan belongs to
-        self._wraps: LRUCache[tuple[int, ...], list[Strip]] = LRUCache(2048)
+        self._wraps: LRUCache[tuple[Any, ...], list[Strip]] = LRUCache(2048)
         self._frame: tuple[tuple[Any, ...], list[Strip]] | None = None
 
     # --- what to show ------------------------------------------------------------------
@@ -55,10 +55,12 @@ class EventLog(ScrollView, can_focus=True):
     ) -> None:
         """Show the first ``count`` of ``events`` (a new history, or a new filter), those
         ``keep`` keeps; with ``fold``, the routine between two events told is one line
-        (``concsim.ui.logrows``)."""
+        (``concsim.ui.logrows``). The same list again (the history shown back to an earlier
+        event) keeps the events' wrapped lines: an event's place in it never changes."""
+        if events is not self.events:
+            self._wraps.clear()
         self.events, self.known, self.keep = events, count, keep
         self._token += 1
-        self._wraps.clear()
         self.rows = None if keep is None and not fold else Rows(fold=fold)
         self.scanned = count
         self._resize(follow=True)
@@ -103,13 +105,15 @@ class EventLog(ScrollView, can_focus=True):
         self.follow = self.follow or follow
         size = Size(self.scrollable_content_region.width, len(self.entries))
         shown = self.virtual_size
+        height = self.scrollable_content_region.height
         if (
             self.show_vertical_scrollbar
             and size.width == shown.width
-            and size.height >= shown.height > self.scrollable_content_region.height
+            and min(size.height, shown.height) > height
         ):
-            # More lines under a bar already shown: only its thumb moves. A new layout of
-            # the whole screen per frame of a playing run would cost more than the frame.
+            # More lines (or a few less) under a bar shown before and after: only its thumb
+            # moves. A new layout of the whole screen per frame of a playing run, or per
+            # step back, would cost more than the frame.
             self.set_reactive(EventLog.virtual_size, size)
             self.vertical_scrollbar.window_virtual_size = size.height
         else:
@@ -186,7 +190,11 @@ class EventLog(ScrollView, can_focus=True):
         return self._wrapped(row, width, stretch)
 
     def _wrapped(self, row: int, width: int, stretch: Stretch | None = None) -> list[Strip]:
-        key = (row, width) if stretch is None else (row, width, stretch.first, stretch.last)
+        # A stretch's number is its place in this view's rows only (a rebuild numbers anew):
+        # its lines are known by its events and the filter that kept them.
+        key: tuple[Any, ...] = (
+            (row, width) if stretch is None else (stretch.first, stretch.last, width, self.keep)
+        )
         strips = self._wraps.get(key)
         if strips is None:
             self.wrapped += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.cache import LRUCache
-from textual.events import Click
+from textual.events import Click, MouseScrollDown, MouseScrollLeft, MouseScrollRight, MouseScrollUp
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -45,6 +45,20 @@ class LanesView(ScrollView, can_focus=True):
             self.row_id = row_id
             super().__init__()
 
+    class Seek(Message):
+        """The ruler was clicked: the playhead to ``t``."""
+
+        def __init__(self, t: float) -> None:
+            self.t = t
+            super().__init__()
+
+    class Pan(Message):
+        """The mouse wheel turned over the bars while the time may be panned (paused)."""
+
+        def __init__(self, columns: int) -> None:
+            self.columns = columns
+            super().__init__()
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timeline = Timeline()
@@ -56,6 +70,7 @@ class LanesView(ScrollView, can_focus=True):
         self.lit: dict[str, list[tuple[float, float]]] = {}
         self.lit_version = 0
         self._cache: LRUCache[tuple[Any, ...], tuple[Strip, frozenset[Key]]] = LRUCache(1024)
+        self.pannable = True  # paused: the wheel over the bars pans the time (set by the screen)
         self.ghost: Ghost | None = None
         # What each line under the ruler draws: a row of the timeline (its index), or a
         # ghost row (the ghost's track of that lane, or None) under it while branched.
@@ -238,11 +253,54 @@ class LanesView(ScrollView, can_focus=True):
                 shown |= self._row(index, window, columns, width)[1]
         return shown
 
+    def time_at(self, x: int) -> float | None:
+        """The time at the start of the bar's column under content column ``x``."""
+        columns = self.columns
+        col = x - columns.name
+        if not 0 <= col < columns.bar:
+            return None
+        window = self.window
+        return max(0.0, window.t0 + col * window.dt)
+
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
+        if offset is None:
+            return
+        if offset.y == 0:
+            t = self.time_at(offset.x)
+            if t is not None:
+                self.post_message(self.Seek(t))
             return
         line = offset.y - 1 + round(self.scroll_y)
         if line < len(self.lines):
             self.selected = self.lines[line][0]  # a ghost row selects the lane above it
             self.focus()
+
+    def _over_bars(self, event: MouseScrollDown | MouseScrollUp) -> bool:
+        offset = event.get_content_offset(self)
+        return offset is not None and self.time_at(offset.x) is not None
+
+    def _on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        if self.pannable and self._over_bars(event):
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.Pan(_WHEEL))
+
+    def _on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        if self.pannable and self._over_bars(event):
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.Pan(-_WHEEL))
+
+    def _on_mouse_scroll_right(self, event: MouseScrollRight) -> None:
+        event.prevent_default()
+        event.stop()
+        self.post_message(self.Pan(_WHEEL))
+
+    def _on_mouse_scroll_left(self, event: MouseScrollLeft) -> None:
+        event.prevent_default()
+        event.stop()
+        self.post_message(self.Pan(-_WHEEL))
+
+
+_WHEEL = 4  # columns a turn of the mouse wheel pans
