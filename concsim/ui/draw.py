@@ -67,6 +67,12 @@ class _Runs(dict[int, list[Segment]]):
 _RUNS = _Runs()
 
 
+def forget_styles() -> None:
+    """Drop the segments made with the palette's previous colours (the theme changed)."""
+    _RUNS.clear()
+    _gil_run.cache_clear()
+
+
 @lru_cache(maxsize=4096)
 def _gil_run(cell: int, length: int, tag: str) -> Segment:
     if cell == BLANK:

@@ -26,13 +26,15 @@ Snap = Callable[..., bool]
 Script = Callable[[Pilot[int]], Awaitable[None]]
 
 
-def build(run: str | None = None, files: tuple[str, ...] = ()) -> ConcsimApp:
+def build(
+    run: str | None = None, files: tuple[str, ...] = (), theme: str = "textual-dark"
+) -> ConcsimApp:
     return make_app(
         list(files),
         run=run,
         paused=True,
         keymap={},
-        theme="textual-dark",
+        theme=theme,
         clock=lambda: 0.0,
         toast_scale=1000.0,
     )
@@ -206,6 +208,14 @@ def test_the_story_on_the_lanes(snap_compare: Snap, name: str, keys: tuple[str, 
     """Marks, phases, lock spans and waits at 120x36: ctrl-c-shutdown gets i at 0.5 s."""
     t = 0.5 if keys[0] == "i" else 0.0
     check(snap_compare, build(name), MID, at(t, keys=keys))
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "solarized-light", "catppuccin-latte"])
+def test_a_light_theme(snap_compare: Snap, theme: str) -> None:
+    """failure-during-as-completed finished in a light theme: marks, bands, legend readable."""
+    check(
+        snap_compare, build("failure-during-as-completed", theme=theme), MID, at(0.0, keys=("end",))
+    )
 
 
 @pytest.mark.parametrize("size", [SMALL, MID], ids=["80x24", "120x36"])

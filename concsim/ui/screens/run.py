@@ -199,6 +199,14 @@ class RunScreen(MarkKeys, SessionActions):
         if new or rebuilt:
             self.heap.settle()
 
+    def repaint(self) -> None:
+        """Draw everything again in the palette's new colours (the theme changed)."""
+        self.lanes.forget_strips()
+        self.query_one(Legend).forget()
+        self.query_one(FuturesPanel).forget()
+        self.query_one(EventLog).forget()
+        self.update_view([])
+
     def _show_legend(self) -> None:
         self._legend_due = False
         self.query_one(Legend).show(self.lanes.drawn())

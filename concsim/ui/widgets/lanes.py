@@ -115,6 +115,11 @@ class LanesView(ScrollView, can_focus=True):
             self.lit_version += 1
             self.refresh()
 
+    def forget_strips(self) -> None:
+        """Draw every row anew (the palette's colours changed)."""
+        self._cache.clear()
+        self.refresh()
+
     # --- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
@@ -122,7 +127,7 @@ class LanesView(ScrollView, can_focus=True):
         columns = self.columns
         window = self.viewport.window(columns.bar, self.now, self.horizon)
         if y == 0:
-            return Strip(draw_ruler(window, self.now, columns), width)
+            return Strip(draw_ruler(window, self.now, columns), width).apply_style(self.rich_style)
         index = y - 1 + round(self.scroll_y)
         if index >= len(self.timeline.rows):
             return Strip.blank(width, self.rich_style)
@@ -164,7 +169,10 @@ class LanesView(ScrollView, can_focus=True):
                 waits=waits,
                 drawn=drawn,
             )
-            found = (Strip(segments, width), frozenset(drawn))
+            # Under every cell the widget's own colours: a cell with none would show the
+            # terminal's default background, dark under a light theme.
+            strip = Strip(segments, width).apply_style(self.rich_style)
+            found = (strip, frozenset(drawn))
             self._cache[key] = found
         return found
 
