@@ -142,6 +142,10 @@ PHASE_WORDS: dict[Phase, str] = {
 }
 
 LOCK_WORDS = "lock held (underlined)"
+# A deadlock cycle, drawn beside the bars at the playhead across the rows it joins: the top
+# row's end, the rows between, the bottom row's end; each row's label names its lock.
+CYCLE_GLYPHS = ("┐", "┤", "│", "┘")  # top, a row of the cycle, a row it passes, bottom
+CYCLE_WORDS = "deadlock: each waits for the next's lock"
 GIL_FREE_GLYPH = "·"
 
 FUTURE_GLYPHS: dict[FutureState, tuple[str, Ink]] = {
@@ -156,6 +160,7 @@ FUTURE_LOOKS: dict[FutureState, tuple[str, Style]] = {}  # set by use_theme
 # The other inks of the lanes view, each a module-level style set by use_theme.
 INKS: dict[str, Ink] = {
     "LOCK_HELD": Ink(underline=True),
+    "CYCLE": Ink(E, bold=True),
     "LIT": Ink(reverse=True),  # the marks of a why chain, and the selected mark
     "GIL_HELD": Ink(W, bold=True),
     "GIL_FREE": Ink(M),
@@ -179,7 +184,7 @@ TONE_INKS: dict[str, Ink] = {
     "faint": Ink(M),
 }
 TONES: dict[str, Style] = {}  # set by use_theme
-LOCK_HELD = LIT = GIL_HELD = GIL_FREE = Style.null()
+LOCK_HELD = CYCLE = LIT = GIL_HELD = GIL_FREE = Style.null()
 LABEL = DIM = SELECTED = RULER = PLAYHEAD = Style.null()
 
 
@@ -227,6 +232,7 @@ def legend(
     cues: Iterable[Cue] = (),
     phases: Iterable[Phase] = (),
     locks: bool = False,
+    cycle: bool = False,
 ) -> Text:
     """The glyph and name of each state given (all by default), the moments, bands and lock
     spans drawn, then the GIL row's glyphs.
@@ -255,6 +261,9 @@ def legend(
     ]
     if locks:
         parts.append(Text.assemble(("ab", LOCK_HELD), " ", LOCK_WORDS))
+    if cycle:
+        ends = CYCLE_GLYPHS[0] + CYCLE_GLYPHS[-1]
+        parts.append(Text.assemble((ends, CYCLE), " ", CYCLE_WORDS))
     parts.extend(_gil_legend(holders))
     return Text("  ").join(parts)
 

@@ -44,6 +44,7 @@ def glyph_styles() -> dict[str, Style]:
     styles |= {f"future {state}": style for state, (_, style) in palette.FUTURE_LOOKS.items()}
     styles |= {name: getattr(palette, name) for name in ("GIL_HELD", "GIL_FREE", "DIM", "RULER")}
     styles["PLAYHEAD"] = palette.PLAYHEAD
+    styles["CYCLE"] = palette.CYCLE
     return styles
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from concsim.deadlock import Link, find_cycle
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
@@ -76,6 +77,7 @@ class Story:
     phases: list[Span] = field(default_factory=list)  # the main program's, in order
     phase_kinds: list[Phase] = field(default_factory=list)
     lock_waits: dict[str, tuple[str, str]] = field(default_factory=dict)  # lane: lock, holder
+    holding: dict[str, dict[str, None]] = field(default_factory=dict)  # lane: locks held now
     unfinished: dict[str, None] = field(default_factory=dict)  # tasks submitted, not ended
     ends: dict[str, int] = field(default_factory=dict)  # task: index of its TaskEnded
     main_end: int | None = None  # index of MainEnded
@@ -169,10 +171,12 @@ class Story:
 
     def _acquired(self, timeline: Timeline, event: LockAcquired, index: int) -> None:
         self.locks.setdefault(event.lane, []).append(Span(event.lock, event.t, index))
+        self.holding.setdefault(event.lane, {})[event.lock] = None
         self.lock_waits.pop(event.lane, None)
         timeline.touch(event.lane)
 
     def _released(self, timeline: Timeline, event: LockReleased, index: int) -> None:
+        self.holding.get(event.lane, {}).pop(event.lock, None)
         for span in reversed(self.locks.get(event.lane, ())):
             if span.name == event.lock and span.t1 is None:
                 span.t1 = event.t
@@ -237,6 +241,13 @@ class Story:
             elif span.t0 < t0 - self.longest_lock and span.t1 is not None:
                 break  # spans start in order: none before this one can reach t0
         return found
+
+    def deadlock(self, order: list[str]) -> tuple[Link, ...] | None:
+        """The lanes waiting on each other's locks in a cycle now, from the topmost row in
+        ``order`` (None: no cycle)."""
+        if not self.lock_waits:
+            return None
+        return find_cycle(self.holding, self.lock_waits, order)
 
     def waits(self, timeline: Timeline, track: Track) -> str | None:
         """What a lane waits for at the latest instant, in a few words (None: not waiting)."""

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from concsim import palette
 from concsim.ui.cells import Window, drawn_columns
 from concsim.ui.draw import Columns, draw_lane, draw_ruler
 from concsim.ui.layers import moment_layers
@@ -47,6 +48,7 @@ class LanesView(ScrollView, can_focus=True):
         self.lit: dict[str, list[tuple[float, float]]] = {}
         self.lit_version = 0
         self._cache: LRUCache[tuple[Any, ...], tuple[Strip, frozenset[Key]]] = LRUCache(1024)
+        self._links: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
     # --- what to draw ------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class LanesView(ScrollView, can_focus=True):
         track = timeline.rows[index]
         selected = index == self.selected
         waits = None if track.is_gil else timeline.story.waits(timeline, track)
+        link = self.cycle_links().get(track.row_id)
         lit = self.lit.get(track.row_id)
         # A row's picture changes only when its track, the window, the playhead's column, the
         # lights or what it waits for do; while paused or scrolling every line is cached.
@@ -152,6 +155,7 @@ class LanesView(ScrollView, can_focus=True):
             selected,
             columns,
             waits,
+            link,
             self.lit_version if lit else 0,
         )
         found = self._cache.get(key)
@@ -167,6 +171,7 @@ class LanesView(ScrollView, can_focus=True):
                 story=timeline.story,
                 lit=layers,
                 waits=waits,
+                link=link,
                 drawn=drawn,
             )
             # Under every cell the widget's own colours: a cell with none would show the
@@ -175,6 +180,28 @@ class LanesView(ScrollView, can_focus=True):
             found = (strip, frozenset(drawn))
             self._cache[key] = found
         return found
+
+    def cycle_links(self) -> dict[str, str]:
+        """Each row's piece of the deadlock cycle at the playhead: its ends, the rows of the
+        cycle and the rows it passes between them (empty: no cycle)."""
+        timeline = self.timeline
+        key = (id(timeline), timeline.count)
+        if self._links[0] != key:
+            rows = [track.row_id for track in timeline.rows]
+            cycle = timeline.story.deadlock(rows)
+            links: dict[str, str] = {}
+            if cycle:
+                joined = {link.lane for link in cycle}
+                places = [k for k, row in enumerate(rows) if row in joined]
+                top, bottom = places[0], places[-1]
+                first, member, passed, last = palette.CYCLE_GLYPHS
+                for k in range(top, bottom + 1):
+                    inner = member if rows[k] in joined else passed
+                    links[rows[k]] = first if k == top else last if k == bottom else inner
+                if top == bottom:
+                    links[rows[top]] = member  # a lane waiting for a lock it holds itself
+            self._links = (key, links)
+        return self._links[1]
 
     def drawn(self) -> set[Key]:
         """What the rows on screen show, drawn now if not cached: the legend's entries."""
