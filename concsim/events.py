@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from concsim.deadlock import links_of_chain
+from concsim.deadlock import sentence as deadlock_sentence
 from concsim.durations import format_time
 
 
@@ -576,7 +578,10 @@ class DeadlockDetected(Event):
 
     @property
     def why(self) -> str:
-        return "Deadlock: " + " → ".join(self.cycle) + " — each waits for the next forever."
+        """``Deadlock: thread-1 holds lock_a and waits for lock_b; thread-2 holds lock_b and
+        waits for lock_a.``: from the lane the closing wait is on, the closing wait last."""
+        links = links_of_chain(self.cycle)
+        return deadlock_sentence(links[1:] + links[:1])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

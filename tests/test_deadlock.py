@@ -11,6 +11,7 @@ from appkit import build, sync
 from concsim import palette
 from concsim.deadlock import Link, find_cycle, links_of_chain, sentence
 from concsim.engine import Simulation
+from concsim.events import DeadlockDetected
 from concsim.replay import open_scenario
 from concsim.ui.cells import Window
 from concsim.ui.draw import Columns, draw_lane
@@ -122,3 +123,19 @@ async def test_the_cycle_is_drawn_across_the_rows_it_joins(tmp_path: Path) -> No
         assert lines["thread-2"].rstrip().endswith("= lock_a held by thread-1")
         await pilot.pause()
         assert palette.CYCLE_WORDS in str(app.run_screen.query_one(Legend).render())
+
+
+def test_the_log_says_the_cycle_in_one_sentence() -> None:
+    """DeadlockDetected's why is the sentence the lanes' cycle gives: the engine and the
+    view, each from what it knows, say the same thing."""
+    sim = Simulation(open_scenario("deadlock-lock-order"))
+    sim.run()
+    found = [event for event in sim.events if isinstance(event, DeadlockDetected)]
+    assert [event.why for event in found] == [
+        "Deadlock: thread-1 holds lock_a and waits for lock_b; "
+        "thread-2 holds lock_b and waits for lock_a."
+    ]
+    timeline = Timeline()
+    timeline.feed(list(sim.events))
+    cycle = timeline.story.deadlock([track.row_id for track in timeline.rows])
+    assert cycle is not None and sentence(cycle) == found[0].why
