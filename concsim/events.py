@@ -519,6 +519,49 @@ class ExecutorShutdown(Event):
         return text + "."
 
 
+class Phase(StrEnum):
+    """A stretch where the main program waits for the program to wind down."""
+
+    SHUTDOWN = "shutdown"  # Executor.shutdown(wait=True) (leaving ``with``), TaskGroup.__aexit__
+    CANCELLING = "cancelling"  # gather() cancelling its children
+    TEARDOWN = "teardown"  # asyncio.run(): cancelling the remaining tasks, the default executor
+    EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
+
+
+_PHASE_WHY: dict[Phase, str] = {
+    Phase.SHUTDOWN: "{lane} called {step}: it waits until every task it started has finished.",
+    Phase.CANCELLING: "{lane} awaits a {step}: it waits until every child has finished.",
+    Phase.TEARDOWN: "main() returned: asyncio.run() cancels the tasks still pending and waits.",
+    Phase.EXIT: "Interpreter exit: threading._shutdown joins every non-daemon thread.",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseBegan(Event):
+    """A lane began winding the program down (simulator only: live runs do not observe it)."""
+
+    lane: str
+    phase: Phase
+    step: str  # the call it is in: ``shutdown(wait=True)``, ``interpreter exit``, ...
+
+    @property
+    def why(self) -> str:
+        return _PHASE_WHY[self.phase].format(lane=self.lane, step=self.step)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseEnded(Event):
+    """The wind-down a ``PhaseBegan`` opened is over (it returned, or raised)."""
+
+    lane: str
+    phase: Phase
+    step: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} is done with {self.step}."
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProcessKilled(Event):
     lane: str
@@ -685,6 +728,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         QueueGot,
         OutputWritten,
         ExecutorShutdown,
+        PhaseBegan,
+        PhaseEnded,
         ProcessKilled,
         PoolBroken,
         PicklingFailed,

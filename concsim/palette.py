@@ -14,7 +14,7 @@ from enum import StrEnum
 from rich.style import Style
 from rich.text import Text
 
-from concsim.events import FutureState, LaneState
+from concsim.events import FutureState, LaneState, Phase
 from concsim.ink import DEFAULT_VARIABLES, Ink, Inks, Role
 
 
@@ -116,15 +116,6 @@ MARK_RANK: dict[LaneState | Cue, int] = {
     Cue.FAULT: 12,
     LaneState.KILLED: 13,
 }
-
-
-class Phase(StrEnum):
-    """A stretch where the main program waits for the program to wind down."""
-
-    SHUTDOWN = "shutdown"  # leaving a with block: executor.shutdown(wait=...), TaskGroup exit
-    CANCELLING = "cancelling"  # gather / TaskGroup cancelling its children
-    TEARDOWN = "teardown"  # asyncio.run() cancelling the remaining tasks
-    EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
 
 
 PHASE_INKS: dict[Phase, Ink] = {

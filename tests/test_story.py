@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from concsim.engine import Injection, Simulation
-from concsim.events import Event, LaneState, SharedRead, SharedWritten
-from concsim.palette import MARK_RANK, Cue, Phase
+from concsim.events import Event, LaneState, Phase, SharedRead, SharedWritten
+from concsim.palette import MARK_RANK, Cue
 from concsim.replay import open_scenario
 from concsim.ui.cells import MARK, Window, lane_cells
 from concsim.ui.draw import lane_label

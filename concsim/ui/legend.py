@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from rich.text import Text
 
 from concsim import palette
-from concsim.events import LaneState
-from concsim.palette import Cue, Phase
+from concsim.events import LaneState, Phase
+from concsim.palette import Cue
 from concsim.ui.cells import GIL_BASE, MARK
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 

@@ -29,13 +29,14 @@ from concsim.events import (
     LockReleased,
     LockWaited,
     MainEnded,
+    Phase,
     ResultReceived,
     SharedRead,
     SharedWritten,
     TaskEnded,
     TaskSubmitted,
 )
-from concsim.palette import Cue, Phase
+from concsim.palette import Cue
 
 if TYPE_CHECKING:
     from concsim.ui.timeline import Timeline, Track

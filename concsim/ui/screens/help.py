@@ -13,7 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from concsim.palette import Cue, Phase, legend
+from concsim.events import Phase
+from concsim.palette import Cue, legend
 from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 
