@@ -77,7 +77,7 @@ RUN_BINDINGS: list[Binding] = [
         id="why",
         tooltip="light the chain of causes through the selected mark; w again puts it out",
     ),
-    Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
+    Binding("n", "toggle_notes", "Notes", id="notes", tooltip="the scenario's notes and lesson"),
     Binding("N", "new_seed", "New seed", show=False, id="new_seed"),
     Binding(
         "X",

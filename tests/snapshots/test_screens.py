@@ -194,6 +194,11 @@ def test_notes_at_80x24(snap_compare: Snap, name: str) -> None:
 MID = (120, 36)
 
 
+def test_notes_beside_the_lanes_at_120x36(snap_compare: Snap) -> None:
+    """At 120 columns the notes sit beside the lanes, which keep 80 columns."""
+    check(snap_compare, build("failure-during-as-completed"), MID, at(0.7, select="thread-1"))
+
+
 @pytest.mark.parametrize(
     ("name", "keys"),
     [

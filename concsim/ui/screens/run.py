@@ -33,7 +33,9 @@ from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
-_WIDE = 140  # from this many columns the notes sit beside the lanes by default
+# From this many columns the notes sit beside the lanes, shown unless n hid them; below,
+# n shows them in place of the log, futures and faults, under lanes kept at full width.
+_SIDE = 120
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 _PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
@@ -240,8 +242,19 @@ class RunScreen(MarkKeys, SessionActions):
         self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
 
     def on_resize(self, event: Resize) -> None:
-        wide = event.size.width >= _WIDE
-        self.set_class(wide if self.notes_choice is None else self.notes_choice, "-notes")
+        beside = event.size.width >= _SIDE
+        self.set_class(not beside, "-narrow")
+        self.set_class(beside if self.notes_choice is None else self.notes_choice, "-notes")
+        self._title_notes()
+
+    def _title_notes(self) -> None:
+        narrow = self.has_class("-narrow")
+        self.query_one(NotesPanel).border_title = "notes · n closes" if narrow else None
+        # 80 columns hold every key the footer shows, or ^p palette (also under ?, Help).
+        footer = self.query_one(Footer)
+        if footer.show_command_palette == narrow:
+            footer.show_command_palette = not narrow
+            footer.refresh(recompose=True)  # the footer lays out its keys when composed
 
     # --- playback ----------------------------------------------------------------------
 
@@ -379,6 +392,7 @@ class RunScreen(MarkKeys, SessionActions):
     def action_toggle_notes(self) -> None:
         self.notes_choice = not self.has_class("-notes")
         self.set_class(self.notes_choice, "-notes")
+        self._title_notes()
 
     def action_help(self) -> None:
         from concsim.ui.screens.help import HelpScreen
