@@ -130,6 +130,7 @@ class Inks:
         self.background = back or _BLACK
         self.foreground = fore or _WHITE
         self.surfaces = [self.background] + [self.tint(role) for role in tints]
+        self._glyphs: dict[Role, ColorTriplet] = {}  # each role's readable colour, found once
 
     def raw(self, role: Role) -> ColorTriplet:
         """The role's colour as the theme gives it (alpha over the background)."""
@@ -141,6 +142,12 @@ class Inks:
 
     def glyph(self, role: Role) -> ColorTriplet:
         """The role's colour, moved toward the foreground until it reads on every surface."""
+        found = self._glyphs.get(role)
+        if found is None:
+            found = self._glyphs[role] = self._readable(role)
+        return found
+
+    def _readable(self, role: Role) -> ColorTriplet:
         colour = self.raw(role)
         # Toward the foreground first (the theme's own ink); should even that be faint on a
         # band (solarized-dark's foreground is 4.8:1 on its background), toward white or
