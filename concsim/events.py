@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from concsim.deadlock import links_of_chain
+from concsim.deadlock import sentence as deadlock_sentence
 from concsim.durations import format_time
 
 
@@ -517,6 +519,49 @@ class ExecutorShutdown(Event):
         return text + "."
 
 
+class Phase(StrEnum):
+    """A stretch where the main program waits for the program to wind down."""
+
+    SHUTDOWN = "shutdown"  # Executor.shutdown(wait=True) (leaving ``with``), TaskGroup.__aexit__
+    CANCELLING = "cancelling"  # gather() cancelling its children
+    TEARDOWN = "teardown"  # asyncio.run(): cancelling the remaining tasks, the default executor
+    EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
+
+
+_PHASE_WHY: dict[Phase, str] = {
+    Phase.SHUTDOWN: "{lane} called {step}: it waits until every task it started has finished.",
+    Phase.CANCELLING: "{lane} awaits a {step}: it waits until every child has finished.",
+    Phase.TEARDOWN: "main() returned: asyncio.run() cancels the tasks still pending and waits.",
+    Phase.EXIT: "Interpreter exit: threading._shutdown joins every non-daemon thread.",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseBegan(Event):
+    """A lane began winding the program down (simulator only: live runs do not observe it)."""
+
+    lane: str
+    phase: Phase
+    step: str  # the call it is in: ``shutdown(wait=True)``, ``interpreter exit``, ...
+
+    @property
+    def why(self) -> str:
+        return _PHASE_WHY[self.phase].format(lane=self.lane, step=self.step)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseEnded(Event):
+    """The wind-down a ``PhaseBegan`` opened is over (it returned, or raised)."""
+
+    lane: str
+    phase: Phase
+    step: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} is done with {self.step}."
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProcessKilled(Event):
     lane: str
@@ -576,7 +621,10 @@ class DeadlockDetected(Event):
 
     @property
     def why(self) -> str:
-        return "Deadlock: " + " → ".join(self.cycle) + " — each waits for the next forever."
+        """``Deadlock: thread-1 holds lock_a and waits for lock_b; thread-2 holds lock_b and
+        waits for lock_a.``: from the lane the closing wait is on, the closing wait last."""
+        links = links_of_chain(self.cycle)
+        return deadlock_sentence(links[1:] + links[:1])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -680,6 +728,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         QueueGot,
         OutputWritten,
         ExecutorShutdown,
+        PhaseBegan,
+        PhaseEnded,
         ProcessKilled,
         PoolBroken,
         PicklingFailed,

@@ -7,14 +7,15 @@ everywhere and a legend can never disagree with the cells drawn beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from rich.style import Style
 from rich.text import Text
 
-from concsim.events import FutureState, LaneState
+from concsim.events import FutureState, LaneState, Phase
+from concsim.ink import DEFAULT_VARIABLES, Ink, Inks, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +24,17 @@ class Look:
 
     fill: str
     mark: str
-    style: Style
+    ink: Ink  # its colours, by theme role
     words: str  # the legend's name for the state
+    style: Style = field(default_factory=Style.null)  # the ink in the theme in use (use_theme)
 
 
-def _look(fill: str, style: str, words: str, mark: str | None = None) -> Look:
-    return Look(fill, fill if mark is None else mark, Style.parse(style), words)
+def _look(fill: str, ink: Ink, words: str, mark: str | None = None) -> Look:
+    return Look(fill, fill if mark is None else mark, ink, words)
+
+
+S, E, W, A = Role.SUCCESS, Role.ERROR, Role.WARNING, Role.ACCENT
+P, C, F, M = Role.PRIMARY, Role.SECONDARY, Role.FOREGROUND, Role.MUTED
 
 
 # Final states are drawn once, as a mark where the lane entered them, and then leave the lane
@@ -36,24 +42,24 @@ def _look(fill: str, style: str, words: str, mark: str | None = None) -> Look:
 # exception, it keeps its pattern because "waits forever" is exactly what it is doing; its
 # mark is the same glyph, so the legend's one glyph stands for both.
 LOOKS: dict[LaneState, Look] = {
-    LaneState.IDLE: _look("·", "grey50", "idle"),
-    LaneState.QUEUED: _look(":", "grey70", "queued"),
-    LaneState.STARTING: _look("»", "bold yellow", "starting"),
-    LaneState.RUNNING: _look("█", "green3", "running Python"),
-    LaneState.NATIVE: _look("▓", "cyan", "native, no GIL"),
-    LaneState.IO: _look("~", "bright_blue", "I/O or sleep"),
-    LaneState.GIL_WAIT: _look("░", "dark_orange", "waits for GIL"),
-    LaneState.CORE_WAIT: _look("▒", "orange3", "waits for core"),
-    LaneState.READY: _look("-", "light_goldenrod2", "ready, loop busy"),
-    LaneState.BLOCKED: _look("=", "magenta", "blocked"),
-    LaneState.LOOP_BLOCKED: _look("#", "bold bright_red", "blocks the loop"),
-    LaneState.PICKLING: _look("≈", "medium_purple1", "pickling"),
-    LaneState.CLEANUP: _look("f", "bold black on yellow", "finally block"),
-    LaneState.DONE: _look(" ", "bold green", "done", mark="✓"),
-    LaneState.FAILED: _look(" ", "bold bright_white on red3", "failed", mark="✗"),
-    LaneState.CANCELLED: _look(" ", "bold black on magenta", "cancelled", mark="⊘"),
-    LaneState.KILLED: _look(" ", "bold bright_white on dark_red", "killed", mark="†"),
-    LaneState.HUNG: _look("?", "bold red", "hung forever"),
+    LaneState.IDLE: _look("·", Ink(M), "idle"),
+    LaneState.QUEUED: _look(":", Ink(M, bold=True), "queued"),
+    LaneState.STARTING: _look("»", Ink(W, bold=True), "starting"),
+    LaneState.RUNNING: _look("█", Ink(S), "running Python"),
+    LaneState.NATIVE: _look("▓", Ink(C), "native, no GIL"),
+    LaneState.IO: _look("~", Ink(P), "I/O or sleep"),
+    LaneState.GIL_WAIT: _look("░", Ink(W), "waits for GIL"),
+    LaneState.CORE_WAIT: _look("▒", Ink(A), "waits for core"),
+    LaneState.READY: _look("-", Ink(F), "ready, loop busy"),
+    LaneState.BLOCKED: _look("=", Ink(A, bold=True), "blocked"),
+    LaneState.LOOP_BLOCKED: _look("#", Ink(E, bold=True), "blocks the loop"),
+    LaneState.PICKLING: _look("≈", Ink(C, bold=True), "pickling"),
+    LaneState.CLEANUP: _look("f", Ink(bg=W, bold=True), "finally block"),
+    LaneState.DONE: _look(" ", Ink(S, bold=True), "done", mark="✓"),
+    LaneState.FAILED: _look(" ", Ink(bg=E, bold=True), "failed", mark="✗"),
+    LaneState.CANCELLED: _look(" ", Ink(bg=C, bold=True), "cancelled", mark="⊘"),
+    LaneState.KILLED: _look(" ", Ink(bg=E), "killed", mark="†"),
+    LaneState.HUNG: _look("?", Ink(E), "hung forever"),
 }
 
 # States whose beginning must survive any zoom level: each gets a mark that overrides the
@@ -83,13 +89,13 @@ class Cue(StrEnum):
 
 
 CUE_LOOKS: dict[Cue, Look] = {
-    Cue.RAISED: _look("!", "bold bright_red", "raised"),
-    Cue.RERAISED: _look("↯", "bold bright_white on red1", "re-raised by its reader"),
-    Cue.FAULT: _look("⚑", "bold bright_yellow", "fault landed"),
-    Cue.CANCEL_ASKED: _look("⊖", "magenta", "cancel requested"),
-    Cue.CANCEL_DELIVERED: _look("⊗", "bold magenta", "cancel delivered"),
-    Cue.LOST_UPDATE: _look("≠", "bold bright_white on dark_orange3", "lost update"),
-    Cue.RESULT: _look("◆", "bold green3", "result received"),
+    Cue.RAISED: _look("!", Ink(E, bold=True), "raised"),
+    Cue.RERAISED: _look("↯", Ink(bg=E, bold=True), "re-raised by its reader"),
+    Cue.FAULT: _look("⚑", Ink(W, bold=True), "fault landed"),
+    Cue.CANCEL_ASKED: _look("⊖", Ink(C), "cancel requested"),
+    Cue.CANCEL_DELIVERED: _look("⊗", Ink(C, bold=True), "cancel delivered"),
+    Cue.LOST_UPDATE: _look("≠", Ink(bg=W, bold=True), "lost update"),
+    Cue.RESULT: _look("◆", Ink(S, bold=True), "result received"),
 }
 
 # When marks of states and moments share a column, the highest rank is drawn: what went wrong
@@ -112,21 +118,13 @@ MARK_RANK: dict[LaneState | Cue, int] = {
 }
 
 
-class Phase(StrEnum):
-    """A stretch where the main program waits for the program to wind down."""
-
-    SHUTDOWN = "shutdown"  # leaving a with block: executor.shutdown(wait=...), TaskGroup exit
-    CANCELLING = "cancelling"  # gather / TaskGroup cancelling its children
-    TEARDOWN = "teardown"  # asyncio.run() cancelling the remaining tasks
-    EXIT = "exit"  # interpreter exit: threading._shutdown joins non-daemon threads
-
-
-PHASE_STYLES: dict[Phase, Style] = {
-    Phase.SHUTDOWN: Style.parse("on grey30"),
-    Phase.CANCELLING: Style.parse("on dark_magenta"),
-    Phase.TEARDOWN: Style.parse("on dark_blue"),
-    Phase.EXIT: Style.parse("on dark_cyan"),
+PHASE_INKS: dict[Phase, Ink] = {
+    Phase.SHUTDOWN: Ink(tint=F),
+    Phase.CANCELLING: Ink(tint=C),
+    Phase.TEARDOWN: Ink(tint=P),
+    Phase.EXIT: Ink(tint=A),
 }
+PHASE_STYLES: dict[Phase, Style] = {}  # set by use_theme
 PHASE_WORDS: dict[Phase, str] = {
     Phase.SHUTDOWN: "leaving with: waits for tasks",
     Phase.CANCELLING: "cancelling children",
@@ -134,27 +132,74 @@ PHASE_WORDS: dict[Phase, str] = {
     Phase.EXIT: "interpreter exit",
 }
 
-LOCK_HELD = Style(underline=True)
 LOCK_WORDS = "lock held (underlined)"
-LIT = Style.parse("reverse")  # the marks of a why chain, and the selected mark
-
-GIL_HELD = Style.parse("bold yellow")
-GIL_FREE = Style.parse("grey42")
+# A deadlock cycle, drawn beside the bars at the playhead across the rows it joins: the top
+# row's end, the rows between, the bottom row's end; each row's label names its lock.
+CYCLE_GLYPHS = ("┐", "┤", "│", "┘")  # top, a row of the cycle, a row it passes, bottom
+CYCLE_WORDS = "deadlock: each waits for the next's lock"
 GIL_FREE_GLYPH = "·"
 
-FUTURE_LOOKS: dict[FutureState, tuple[str, Style]] = {
-    FutureState.PENDING: ("○", Style.parse("grey70")),
-    FutureState.RUNNING: ("◐", Style.parse("green3")),
-    FutureState.DONE: ("✓", Style.parse("bold green")),
-    FutureState.FAILED: ("✗", Style.parse("bold red")),
-    FutureState.CANCELLED: ("⊘", Style.parse("bold magenta")),
+FUTURE_GLYPHS: dict[FutureState, tuple[str, Ink]] = {
+    FutureState.PENDING: ("○", Ink(M)),
+    FutureState.RUNNING: ("◐", Ink(S)),
+    FutureState.DONE: ("✓", Ink(S, bold=True)),
+    FutureState.FAILED: ("✗", Ink(E, bold=True)),
+    FutureState.CANCELLED: ("⊘", Ink(C, bold=True)),
 }
+FUTURE_LOOKS: dict[FutureState, tuple[str, Style]] = {}  # set by use_theme
 
-LABEL = Style.parse("bold")
-DIM = Style.parse("grey62")
-SELECTED = Style.parse("bold reverse")
-RULER = Style.parse("grey62")
-PLAYHEAD = Style.parse("bold bright_cyan")
+# The other inks of the lanes view, each a module-level style set by use_theme.
+INKS: dict[str, Ink] = {
+    "LOCK_HELD": Ink(underline=True),
+    "CYCLE": Ink(E, bold=True),
+    "LIT": Ink(reverse=True),  # the marks of a why chain, and the selected mark
+    "GIL_HELD": Ink(W, bold=True),
+    "GIL_FREE": Ink(M),
+    "LABEL": Ink(bold=True),
+    "DIM": Ink(M),
+    "SELECTED": Ink(bold=True, reverse=True),
+    "RULER": Ink(M),
+    "PLAYHEAD": Ink(P, bold=True),
+}
+# The words of the panels and the event log, by tone.
+TONE_INKS: dict[str, Ink] = {
+    "ok": Ink(S, bold=True),
+    "error": Ink(E),
+    "error!": Ink(E, bold=True),
+    "warning": Ink(W),
+    "warning!": Ink(W, bold=True),
+    "fault!": Ink(C, bold=True),
+    "info": Ink(P),
+    "info!": Ink(P, bold=True),
+    "state": Ink(F),
+    "faint": Ink(M),
+}
+TONES: dict[str, Style] = {}  # set by use_theme
+LOCK_HELD = CYCLE = LIT = GIL_HELD = GIL_FREE = Style.null()
+LABEL = DIM = SELECTED = RULER = PLAYHEAD = Style.null()
+
+
+def use_theme(variables: Mapping[str, str]) -> Inks:
+    """Colour every look from a theme's variables (``App.get_css_variables()``).
+
+    The palette is one per process, like the terminal it draws on: the app calls this when
+    it starts and whenever its theme changes; views read ``palette.LOOKS`` and the other
+    styles at draw time, and drop what they cached (see ``concsim.ui.draw.forget_styles``).
+    """
+    inks = Inks(variables, [ink.tint for ink in PHASE_INKS.values() if ink.tint is not None])
+    for looks in (LOOKS, CUE_LOOKS):
+        for key, look in looks.items():
+            looks[key] = replace(look, style=inks.style(look.ink))  # type: ignore[index]
+    PHASE_STYLES.update({phase: inks.style(ink) for phase, ink in PHASE_INKS.items()})
+    FUTURE_LOOKS.update({k: (g, inks.style(ink)) for k, (g, ink) in FUTURE_GLYPHS.items()})
+    TONES.update({tone: inks.style(ink) for tone, ink in TONE_INKS.items()})
+    names = globals()
+    for name, ink in INKS.items():
+        names[name] = inks.style(ink)
+    return inks
+
+
+use_theme(DEFAULT_VARIABLES)
 
 
 def holder_glyph(holder: str) -> str:
@@ -178,6 +223,7 @@ def legend(
     cues: Iterable[Cue] = (),
     phases: Iterable[Phase] = (),
     locks: bool = False,
+    cycle: bool = False,
 ) -> Text:
     """The glyph and name of each state given (all by default), the moments, bands and lock
     spans drawn, then the GIL row's glyphs.
@@ -206,6 +252,9 @@ def legend(
     ]
     if locks:
         parts.append(Text.assemble(("ab", LOCK_HELD), " ", LOCK_WORDS))
+    if cycle:
+        ends = CYCLE_GLYPHS[0] + CYCLE_GLYPHS[-1]
+        parts.append(Text.assemble((ends, CYCLE), " ", CYCLE_WORDS))
     parts.extend(_gil_legend(holders))
     return Text("  ").join(parts)
 

@@ -191,11 +191,13 @@ def test_a_short_failure_is_marked_at_any_zoom() -> None:
 
 
 def test_every_state_has_its_own_glyph_and_colour() -> None:
-    """Distinct on both, so the lanes read without colour (NO_COLOR) and without glyphs."""
+    """Distinct on both, so the lanes read without colour (NO_COLOR) and without glyphs: no
+    two states share a theme role and weight (a theme may give two roles one colour, as
+    textual-dark does $warning and $accent: the glyphs still differ)."""
     shown = [palette.cell_glyph(state) for state in palette.LOOKS]
     assert len(set(shown)) == len(shown) == len(LaneState)
-    styles = [look.style for look in palette.LOOKS.values()]
-    assert len(set(styles)) == len(styles)
+    inks = [look.ink for look in palette.LOOKS.values()]
+    assert len(set(inks)) == len(inks)
 
 
 def test_a_row_is_exactly_as_wide_as_asked() -> None:

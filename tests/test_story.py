@@ -7,8 +7,20 @@ from collections.abc import Sequence
 import pytest
 
 from concsim.engine import Injection, Simulation
-from concsim.events import Event, LaneState, SharedRead, SharedWritten
-from concsim.palette import MARK_RANK, Cue, Phase
+from concsim.events import (
+    Event,
+    LaneCreated,
+    LaneKind,
+    LaneState,
+    LaneStateChanged,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
+    SharedRead,
+    SharedWritten,
+    TaskSubmitted,
+)
+from concsim.palette import MARK_RANK, Cue
 from concsim.replay import open_scenario
 from concsim.ui.cells import MARK, Window, lane_cells
 from concsim.ui.draw import lane_label
@@ -57,7 +69,7 @@ def test_leaving_the_with_block_and_interpreter_exit_are_phases() -> None:
             1.5,
             ("job-1", "job-3", "job-4", "job-5", "job-6"),
         ),
-        (Phase.EXIT, "interpreter exit: joining threads", 1.5, 1.5, ()),
+        (Phase.EXIT, "interpreter exit", 1.5, 1.5, ()),
     ]
 
 
@@ -75,7 +87,7 @@ def test_the_why_chain_runs_from_the_raise_to_main_s_end() -> None:
         "1.2 thread-2: job-5 finished normally.",
         "1.5 thread-1: job-6 finished normally.",
         "1.5 main: The main program ended with ConnectionError: server closed the connection.",
-        "1.5 main: main is blocked (interpreter exit: joining threads).",
+        "1.5 main: Interpreter exit: threading._shutdown joins every non-daemon thread.",
     ]
     # The same chain from the other end: selecting main's re-raise finds its cause.
     assert sentences(events, timeline, 1) == sentences(events, timeline, 0)
@@ -207,7 +219,39 @@ def test_a_taskgroup_re_raises_its_child_s_error_where_main_ends() -> None:
         "because fails raised ValueError.",
         "0.3 fast: CancelledError was delivered at await download() in fast.",
         "0.3 slow: CancelledError was delivered at await download() in slow.",
-        "0.35 main: main is blocked (asyncio.run(): cancelling remaining tasks).",
+        "0.35 main: main() returned: asyncio.run() cancels the tasks still pending and waits.",
         "0.35 main: The main program ended with ExceptionGroup: unhandled errors in a TaskGroup "
         "(1 sub-exception).",
     ]
+
+
+SHUTDOWN = "shutdown(wait=True)"
+
+
+def test_phases_come_from_phase_events_not_from_step_names() -> None:
+    """A main step named like a phase draws nothing; PhaseBegan / PhaseEnded draw the band,
+    with the tasks unfinished when it began."""
+    timeline = Timeline()
+    timeline.feed(
+        [
+            LaneCreated(
+                t=0.0, seq=0, lane="main", lane_kind=LaneKind.MAIN, name="main", process="main"
+            ),
+            TaskSubmitted(t=0.0, seq=1, task="job-1", how="submit"),
+            LaneStateChanged(
+                t=0.1, seq=2, lane="main", state=LaneState.BLOCKED, step="shutdown(wait=True)"
+            ),
+        ]
+    )
+    assert timeline.story.phases == []
+    timeline.feed(
+        [
+            PhaseBegan(t=0.2, seq=3, lane="main", phase=Phase.SHUTDOWN, step=SHUTDOWN),
+            PhaseEnded(t=0.5, seq=4, lane="main", phase=Phase.SHUTDOWN, step=SHUTDOWN),
+        ]
+    )
+    story = timeline.story
+    assert [(s.name, s.t0, s.t1, s.waits_for) for s in story.phases] == [
+        ("shutdown(wait=True)", 0.2, 0.5, ("job-1",))
+    ]
+    assert story.phase_kinds == [Phase.SHUTDOWN]

@@ -250,15 +250,27 @@ def test_launch_reports_a_bad_file_and_returns_2(capsys: pytest.CaptureFixture[s
 
 @sync
 async def test_notes_follow_the_width_and_the_n_key(tmp_path: Path) -> None:
-    """Notes sit beside the lanes from 140 columns; n shows or hides them at any width."""
+    """Notes sit beside the lanes from 120 columns, leaving them 80; below, n shows them in
+    the place of the log, under lanes kept at full width; n hides them at any width."""
     app = build("io-threads", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = screen_of(app)
         assert not screen.has_class("-notes")
         assert not screen.query("NotesPanel Markdown")  # not built while hidden
-        await pilot.resize_terminal(160, 48)
+        await pilot.press("n")
         await pilot.pause()
-        assert screen.has_class("-notes")
+        notes, lanes = screen.query_one("#notes"), screen.query_one("#lanes")
+        assert screen.has_class("-notes", "-narrow")
+        assert not screen.query_one("#bottom").display  # the log's place is the notes'
+        assert lanes.region.width == 80 and notes.region.width == 80
+        assert notes.region.y > lanes.region.bottom and notes.region.height >= 8
+        assert notes.border_title == "notes · n closes"
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert screen.has_class("-notes") and not screen.has_class("-narrow")
+        assert screen.query_one("#bottom").display
+        assert lanes.region.width >= 80 and notes.region.x >= lanes.region.right
+        assert notes.region.width >= 30
         assert screen.query("NotesPanel Markdown")
         await pilot.press("n")
         assert not screen.has_class("-notes")

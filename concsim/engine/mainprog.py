@@ -13,6 +13,9 @@ from concsim.events import (
     LaneKind,
     LaneState,
     OutputWritten,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
     TaskSubmitted,
 )
 from concsim.scenario import model as m
@@ -21,6 +24,7 @@ from concsim.scenario.pynames import thread_name
 from .exits import traceback_line
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
+from .phases import in_phase
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
 from .waits import Overhead, StartWait
@@ -318,7 +322,8 @@ class MainProgram:
             return
         executor.shutdown(wait, cancel_futures)
         if wait:
-            yield from self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
+            waiting = self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
+            yield from in_phase(self.world, lane, Phase.SHUTDOWN, "shutdown(wait=True)", waiting)
 
     def interpreter_exit(self, lane: Lane, final: LaneState) -> Actor:
         """threading._shutdown joins non-daemon threads (pool workers drain their queues via
@@ -334,6 +339,7 @@ class MainProgram:
             plain = all(t.gen is None or t.daemon for t in self.plain)
             return plain and (executor is None or executor.finished())
 
+        world.emit(PhaseBegan, lane=lane.id, phase=Phase.EXIT, step="interpreter exit")
         world.set_state(lane, LaneState.BLOCKED, "interpreter exit: joining threads")
         # A second Ctrl-C at exit: the process goes, whatever is still running.
         with contextlib.suppress(Interrupted):
@@ -348,4 +354,5 @@ class MainProgram:
                     else "the process exited under it"
                 )
                 self.runtime.kill_task(run, reason)
+        world.emit(PhaseEnded, lane=lane.id, phase=Phase.EXIT, step="interpreter exit")
         world.set_state(lane, final, "exited")

@@ -85,6 +85,8 @@ class ConcsimApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
+        self._paint(self.current_theme)
+        self.theme_changed_signal.subscribe(self, self._paint)
         if self.remember_theme:
             self.theme_changed_signal.subscribe(self, self._save_theme)
         if self.keymap_problem:
@@ -95,6 +97,17 @@ class ConcsimApp(App[int]):
             from concsim.ui.screens.browser import BrowserScreen  # not needed to run one
 
             self.push_screen(BrowserScreen(self.catalog, self.open_entry))
+
+    def _paint(self, theme: Theme) -> None:
+        """The lanes, marks, bands and legend take their colours from the theme's variables."""
+        from concsim import palette
+        from concsim.ui.draw import forget_styles
+
+        palette.use_theme(self.get_css_variables())
+        forget_styles()
+        for screen in self.screen_stack:
+            if isinstance(screen, RunScreen):
+                screen.repaint()
 
     def _save_theme(self, theme: Theme) -> None:
         from concsim.ui.settings import save_theme

@@ -20,7 +20,7 @@ from concsim.durations import format_time
 from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
 from concsim.ui.layers import Layer, lay, story_layers
-from concsim.ui.legend import Key, keys_of
+from concsim.ui.legend import CYCLE, Key, keys_of
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 
 if TYPE_CHECKING:
@@ -65,6 +65,12 @@ class _Runs(dict[int, list[Segment]]):
 
 
 _RUNS = _Runs()
+
+
+def forget_styles() -> None:
+    """Drop the segments made with the palette's previous colours (the theme changed)."""
+    _RUNS.clear()
+    _gil_run.cache_clear()
 
 
 @lru_cache(maxsize=4096)
@@ -157,18 +163,26 @@ def draw_lane(
     story: Story | None = None,
     lit: list[Layer] | None = None,
     waits: str | None = None,
+    link: str | None = None,
     drawn: set[Key] | None = None,
 ) -> list[Segment]:
     """One full row: name, bar, a gap, the current-step label; exactly ``columns`` wide.
 
     With a ``story``, the row's phases and lock spans are laid over the bar, then ``lit``
-    (a why chain); ``drawn`` collects what the row shows, for the legend."""
+    (a why chain); ``link`` is this row's piece of a deadlock cycle, drawn at the playhead's
+    column; ``drawn`` collects what the row shows, for the legend."""
     name_style = palette.SELECTED if selected else (palette.DIM if track.is_gil else palette.LABEL)
     segments = [Segment(row_name(track, columns.name - 1), name_style), Segment(" ")]
     bar = bar_segments(track, window, now, drawn)
     told = [] if story is None or track.is_gil else story_layers(track, story, window, now)
     seen: list[bool] = []
-    segments.extend(lay(bar, [layer for layer, _ in told] + (lit or []), seen))
+    bar = lay(bar, [layer for layer, _ in told] + (lit or []), seen)
+    head = window.column(now)
+    if link and 0 <= head < columns.bar:
+        bar = _put(bar, head, Segment(link, palette.CYCLE))
+        if drawn is not None:
+            drawn.add(CYCLE)
+    segments.extend(bar)
     if drawn is not None:
         drawn.update(key for (_, key), shows in zip(told, seen, strict=False) if shows)
     if columns.label:
@@ -179,6 +193,25 @@ def draw_lane(
             Segment(_fit(" " + doing, columns.label - 1)),
         ]
     return segments
+
+
+def _put(segments: list[Segment], column: int, cell: Segment) -> list[Segment]:
+    """The row with one column's cell replaced."""
+    out: list[Segment] = []
+    col = 0
+    for segment in segments:
+        end = col + len(segment.text)
+        if col <= column < end:
+            text, style = segment.text, segment.style
+            if column > col:
+                out.append(Segment(text[: column - col], style))
+            out.append(cell)
+            if end > column + 1:
+                out.append(Segment(text[column - col + 1 :], style))
+        else:
+            out.append(segment)
+        col = end
+    return out
 
 
 def draw_ruler(window: Window, now: float, columns: Columns) -> list[Segment]:

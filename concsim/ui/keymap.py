@@ -178,7 +178,7 @@ RUN_BINDINGS: list[Binding] = [
         id="branches",
         tooltip="list the branches: enter shows one, d closes one",
     ),
-    Binding("n", "toggle_notes", "Notes", show=False, id="notes"),
+    Binding("n", "toggle_notes", "Notes", id="notes", tooltip="the scenario's notes and lesson"),
     Binding(
         "o",
         "toggle_code",

@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from rich.text import Text
 
 from concsim import palette
-from concsim.events import LaneState
-from concsim.palette import Cue, Phase
+from concsim.events import LaneState, Phase
+from concsim.palette import Cue
 from concsim.ui.cells import GIL_BASE, MARK
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 
 LOCKS = "lock"  # the legend key of a lock span
+CYCLE = "cycle"  # the legend key of a deadlock cycle's connector
 Key = LaneState | Cue | Phase | str  # what a legend explains: GIL holders are "gil:<name>"
 
 
@@ -58,6 +59,7 @@ def legend_of(drawn: Iterable[Key]) -> Text:
         cues=[cue for cue in Cue if cue in keys],
         phases=[phase for phase in Phase if phase in keys],
         locks=LOCKS in keys,
+        cycle=CYCLE in keys,
     )
     if not holders and "gil:" in keys:
         free = palette.gil_free_entry()

@@ -55,28 +55,29 @@ def status_text(
     """``▶ playing · cpu-threads-gil · as written · t 512ms · x1 · seed 0``; while a job
     works, ``⧗ running to the end 45%`` in place of the mode."""
     icon = {PLAYING: "▶", PAUSED: "‖", STALLED: "⊗", FINISHED: "■"}[mode]
+    tones = palette.TONES
     mode_style = {
-        PLAYING: "bold green",
-        PAUSED: "bold yellow",
-        STALLED: "bold red",
-        FINISHED: "bold cyan",
+        PLAYING: tones["ok"],
+        PAUSED: tones["warning!"],
+        STALLED: tones["error!"],
+        FINISHED: tones["info!"],
     }[mode]
     parts = [
-        Text(f"⧗ {busy}", "bold magenta") if busy else Text(f"{icon} {mode}", mode_style),
+        Text(f"⧗ {busy}", tones["fault!"]) if busy else Text(f"{icon} {mode}", mode_style),
         Text(scenario, "bold"),
         Text(variant or "as written", "italic"),
         Text(f"t {format_time(now)}"),
         Text(f"×{speed_words(speed)}"),  # noqa: RUF001 (the multiplication sign is meant)
         Text(f"seed {seed}"),
     ]
-    return Text(" · ", "grey50").join(parts)
+    return Text(" · ", tones["faint"]).join(parts)
 
 
 def variants_text(
     current: str | None, elapsed: dict[str | None, float | None], key: str = "v"
 ) -> Text:
     """Each variant with its elapsed time; the one shown is highlighted."""
-    text = Text.assemble((key, "bold cyan"), " ")
+    text = Text.assemble((key, palette.TONES["info!"]), " ")
     for name, seconds in elapsed.items():
         took = format_time(seconds) if seconds is not None else "…"
         label = Text.assemble((name or "as written", "bold"), " ", (took, "italic"))
@@ -117,7 +118,7 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
     the program holds them (``tasks_noun``)."""
     text = Text()
     if not ledger.futures:
-        text.append(f"no {noun} yet", "grey62")
+        text.append(f"no {noun} yet", palette.TONES["faint"])
     elif len(ledger.futures) < SUMMARY_FROM:
         for row in ledger.futures.values():
             _future_row(text, row)
@@ -128,7 +129,7 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
         for name, (value, lost) in ledger.shared.items():
             text.append(f"{name} = {value!r}")
             if lost:
-                text.append(f" ({lost} updates lost)", "bold red")
+                text.append(f" ({lost} updates lost)", palette.TONES["error!"])
             text.append("\n")
     if ledger.output:
         text.append("output:\n", "bold")
@@ -157,7 +158,7 @@ def _futures_summary(text: Text, ledger: Ledger, noun: str) -> None:
     counts = [(state, len(ledger.by_state[state])) for state in _ORDER]
     for k, (state, count) in enumerate((s, n) for s, n in counts if n):
         glyph, style = palette.FUTURE_LOOKS[state]
-        text.append(" · " if k else "", "grey50")
+        text.append(" · " if k else "", palette.TONES["faint"])
         text.append(f"{glyph} {count:,} {state.value}", style)
     text.append("\n")
     shown: set[str] = set()
@@ -181,7 +182,7 @@ def _rows(text: Text, ledger: Ledger, tasks: list[str], total: int, title: str) 
     for task in tasks:
         _future_row(text, ledger.futures[task])
     if total > len(tasks):
-        text.append(f"  and {total - len(tasks):,} more\n", "grey62")
+        text.append(f"  and {total - len(tasks):,} more\n", palette.TONES["faint"])
 
 
 def _results(text: Text, ledger: Ledger) -> None:
@@ -199,33 +200,36 @@ def _results(text: Text, ledger: Ledger) -> None:
     previous = -1
     for k in shown:
         if k > previous + 1:
-            text.append("  …\n", "grey62")
+            text.append("  …\n", palette.TONES["faint"])
         previous = k
         received = results[k]
         if received.error:
-            text.append(f"{k + 1}. {received.task} raised {received.error}\n", "red")
+            line = f"{k + 1}. {received.task} raised {received.error}\n"
+            text.append(line, palette.TONES["error"])
         else:
             text.append(f"{k + 1}. {received.value!r}\n")
 
 
-_EVENT_STYLES: dict[type[Event], str] = {
-    ExceptionRaised: "bold red",
-    FaultInjected: "bold magenta",
-    FaultRefused: "yellow",
-    ProcessKilled: "bold red",
-    PoolBroken: "bold red",
-    DeadlockDetected: "bold red",
-    TimeoutExpired: "bold yellow",
-    CleanupStarted: "yellow",
-    CleanupSkipped: "bold yellow",
-    WarningIssued: "yellow",
-    ResultReceived: "cyan",
-    LaneStateChanged: "grey74",
-    GilChanged: "grey58",
+_EVENT_TONES: dict[type[Event], str] = {  # the palette's tones (palette.TONES)
+    ExceptionRaised: "error!",
+    FaultInjected: "fault!",
+    FaultRefused: "warning",
+    ProcessKilled: "error!",
+    PoolBroken: "error!",
+    DeadlockDetected: "error!",
+    TimeoutExpired: "warning!",
+    CleanupStarted: "warning",
+    CleanupSkipped: "warning!",
+    WarningIssued: "warning",
+    ResultReceived: "info",
+    LaneStateChanged: "state",
+    GilChanged: "faint",
 }
 
 
 def event_line(event: Event) -> Text:
     """``  0.512s  thread-1 is blocked.`` — the time, then the event's why."""
-    style = Style.parse(_EVENT_STYLES.get(type(event), ""))
-    return Text.assemble((f"{format_time(event.t):>7} ", "grey62"), (event.why, style))
+    tone = _EVENT_TONES.get(type(event))
+    style = palette.TONES[tone] if tone else Style.null()
+    when = f"{format_time(event.t):>7} "
+    return Text.assemble((when, palette.TONES["faint"]), (event.why, style))

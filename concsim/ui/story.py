@@ -6,8 +6,9 @@ the reader: ``Future.result``, ``gather``, ``TaskGroup``), ``FaultInjected`` (a 
 landed), ``CancelRequested`` / ``CancelDelivered``, ``SharedRead`` / ``SharedWritten`` (a
 lost update: a write made after others wrote since this lane's read, the read-modify-write
 race of ``counter += 1``), ``LockAcquired`` / ``LockWaited`` / ``LockReleased`` (spans and
-waits) and the main program's steps (``shutdown(wait=True)``, ``asyncio.run()``'s
-cancelling, ``threading._shutdown`` joining non-daemon threads at interpreter exit).
+waits) and the main program's phases (``PhaseBegan`` / ``PhaseEnded``: ``shutdown(wait=True)``,
+``TaskGroup.__aexit__``, ``asyncio.run()``'s teardown, ``threading._shutdown`` joining
+non-daemon threads at interpreter exit).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from concsim.deadlock import Link, find_cycle
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
@@ -28,13 +30,16 @@ from concsim.events import (
     LockReleased,
     LockWaited,
     MainEnded,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
     ResultReceived,
     SharedRead,
     SharedWritten,
     TaskEnded,
     TaskSubmitted,
 )
-from concsim.palette import Cue, Phase
+from concsim.palette import Cue
 
 if TYPE_CHECKING:
     from concsim.ui.timeline import Timeline, Track
@@ -76,6 +81,7 @@ class Story:
     phases: list[Span] = field(default_factory=list)  # the main program's, in order
     phase_kinds: list[Phase] = field(default_factory=list)
     lock_waits: dict[str, tuple[str, str]] = field(default_factory=dict)  # lane: lock, holder
+    holding: dict[str, dict[str, None]] = field(default_factory=dict)  # lane: locks held now
     unfinished: dict[str, None] = field(default_factory=dict)  # tasks submitted, not ended
     ends: dict[str, int] = field(default_factory=dict)  # task: index of its TaskEnded
     main_end: int | None = None  # index of MainEnded
@@ -190,10 +196,12 @@ class Story:
 
     def _acquired(self, timeline: Timeline, event: LockAcquired, index: int) -> None:
         self.locks.setdefault(event.lane, []).append(Span(event.lock, event.t, index))
+        self.holding.setdefault(event.lane, {})[event.lock] = None
         self.lock_waits.pop(event.lane, None)
         timeline.touch(event.lane)
 
     def _released(self, timeline: Timeline, event: LockReleased, index: int) -> None:
+        self.holding.get(event.lane, {}).pop(event.lock, None)
         for span in reversed(self.locks.get(event.lane, ())):
             if span.name == event.lock and span.t1 is None:
                 span.t1 = event.t
@@ -206,22 +214,28 @@ class Story:
         timeline.touch(event.lane)
 
     def state(self, event: LaneStateChanged, index: int) -> None:
-        """A lane changed state (the timeline calls this only for main, or while some lane
-        waits for a lock: the most frequent event of all costs nothing more)."""
-        lane = event.lane
+        """A lane changed state (the timeline calls this only while some lane waits for a
+        lock: the most frequent event of all costs nothing more)."""
         if self.lock_waits and event.state not in (LaneState.BLOCKED, LaneState.HUNG):
-            self.lock_waits.pop(lane, None)
-        if lane != MAIN:
-            return
-        kind = None if event.state in _ENDS else phase_of(event.step)
-        current = self.phase_kinds[-1] if self.phases and self.phases[-1].t1 is None else None
-        if kind is current:
-            return
-        if current is not None:
+            self.lock_waits.pop(event.lane, None)
+
+    def _phase_began(self, timeline: Timeline, event: PhaseBegan, index: int) -> None:
+        if event.lane != MAIN:
+            return  # a band on main's row: the program winding down
+        self._phase_ended(timeline, event, index)  # one at a time: a new one ends the last
+        self.phases.append(Span(event.step, event.t, index, None, tuple(self.unfinished)))
+        self.phase_kinds.append(event.phase)
+        timeline.touch(MAIN)
+
+    def _phase_ended(self, timeline: Timeline, event: PhaseBegan | PhaseEnded, index: int) -> None:
+        if event.lane == MAIN and self.phases and self.phases[-1].t1 is None:
             self.phases[-1].t1 = event.t
-        if kind is not None:
-            self.phases.append(Span(event.step or "", event.t, index, None, tuple(self.unfinished)))
-            self.phase_kinds.append(kind)
+            timeline.touch(MAIN)
+
+    @property
+    def in_phase(self) -> bool:
+        """Whether main is winding the program down now."""
+        return bool(self.phases) and self.phases[-1].t1 is None
 
     def _submitted(self, timeline: Timeline, event: TaskSubmitted, index: int) -> None:
         self.unfinished[event.task] = None
@@ -259,6 +273,13 @@ class Story:
                 break  # spans start in order: none before this one can reach t0
         return found
 
+    def deadlock(self, order: list[str]) -> tuple[Link, ...] | None:
+        """The lanes waiting on each other's locks in a cycle now, from the topmost row in
+        ``order`` (None: no cycle)."""
+        if not self.lock_waits:
+            return None
+        return find_cycle(self.holding, self.lock_waits, order)
+
     def waits(self, timeline: Timeline, track: Track) -> str | None:
         """What a lane waits for at the latest instant, in a few words (None: not waiting)."""
         state = track.state
@@ -276,7 +297,7 @@ class Story:
             return None
         if track.row_id == MAIN and state in (LaneState.BLOCKED, LaneState.READY):
             step = track.step or ""
-            if self.unfinished and (phase_of(step) is not None or step in _WAITS_FOR_ALL):
+            if self.unfinished and (self.in_phase or step in _WAITS_FOR_ALL):
                 return f"{step} → {', '.join(self.unfinished)}"
         return None
 
@@ -285,7 +306,6 @@ class Story:
 # reaches asyncio.run's main task as CancelledError), a fault, or a child's exception.
 _ORIGINS = frozenset({Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED})
 
-_ENDS = (LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG)
 _GROUPS = frozenset({"ExceptionGroup", "BaseExceptionGroup"})
 
 _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
@@ -294,21 +314,6 @@ _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
 def _open_copied(spans: list[Span]) -> list[Span]:
     """The spans, each one still open (it will be closed in place) a copy of its own."""
     return [span if span.t1 is not None else replace(span) for span in spans]
-
-
-def phase_of(step: str | None) -> Phase | None:
-    """The phase a main-program step belongs to, read from the step the engine names."""
-    if not step:
-        return None
-    if step.startswith("shutdown(") or step.startswith("TaskGroup.__aexit__"):
-        return Phase.SHUTDOWN
-    if step.startswith("asyncio.run()"):
-        return Phase.TEARDOWN
-    if step.startswith("interpreter exit"):
-        return Phase.EXIT
-    if "cancelling its children" in step:
-        return Phase.CANCELLING
-    return None
 
 
 HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
@@ -324,5 +329,7 @@ HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     LockWaited: Story._waited,  # type: ignore[dict-item]
     TaskSubmitted: Story._submitted,  # type: ignore[dict-item]
     TaskEnded: Story._ended,  # type: ignore[dict-item]
+    PhaseBegan: Story._phase_began,  # type: ignore[dict-item]
+    PhaseEnded: Story._phase_ended,  # type: ignore[dict-item]
     MainEnded: Story._main_ended,  # type: ignore[dict-item]
 }

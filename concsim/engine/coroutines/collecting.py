@@ -8,10 +8,14 @@ from typing import Any
 
 from concsim.events import (
     FutureState,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
     ResultReceived,
 )
 from concsim.scenario import model as m
 
+from ..phases import in_phase
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
 from .tasks import Tasks
@@ -62,7 +66,9 @@ class Collecting(Tasks):
         except Cancelled:
             if not collect.shield:  # cancelling a gather cancels its children, then waits
                 self._cancel_all(runs, "the gather() it belongs to was cancelled")
-                yield from self._settle_all(lane, runs, "gather() cancelling its children")
+                label = "gather() cancelling its children"
+                settling = self._settle_all(lane, runs, label)
+                yield from in_phase(self.world, lane, Phase.CANCELLING, label, settling)
             raise
         if got is TIMED_OUT:
             if not collect.shield:
@@ -115,6 +121,7 @@ class Collecting(Tasks):
             run.future.add_done_callback(schedule_on_done)
         interrupted: SimError | None = None
         progress = Progress(self.runtime, runs)
+        self.world.emit(PhaseBegan, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
         while not progress.all_done:
             try:
                 got = yield from self.await_until(
@@ -131,6 +138,7 @@ class Collecting(Tasks):
                 interrupted = SimError("TimeoutError", "")
                 deadline = None
                 abort("asyncio.timeout() expired around the TaskGroup")
+        self.world.emit(PhaseEnded, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
         failed = [r for r in runs if r.future.state is FutureState.FAILED]
         if failed:
             count = len(failed)

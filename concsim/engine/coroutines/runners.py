@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from concsim.events import LaneState
+from concsim.events import LaneState, Phase, PhaseBegan, PhaseEnded
 from concsim.scenario import model as m
 
 from ..runtime import Actor, Cancelled, Interrupted, Lane, SimError
@@ -44,6 +44,7 @@ class AsyncioModel(Collecting):
                 error = exc
         self.in_teardown = True
         label = "asyncio.run(): cancelling remaining tasks"
+        world.emit(PhaseBegan, lane=lane.id, phase=Phase.TEARDOWN, step="asyncio.run() teardown")
         left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
         if left:
             yield from self._stop_loop(lane, label)
@@ -60,6 +61,7 @@ class AsyncioModel(Collecting):
         if pool.workers:
             pool.shutdown(wait=True, cancel_futures=False)
             yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
+        world.emit(PhaseEnded, lane=lane.id, phase=Phase.TEARDOWN, step="asyncio.run() teardown")
         runtime.unretrieved_warnings(asyncio=True)
         runtime.end_main(lane, error)
         self._park(lane)

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from concsim import palette
 from concsim.ui.catalog import Entry
 from concsim.ui.keymap import BROWSER_BINDINGS
 
@@ -84,7 +85,7 @@ class BrowserScreen(Screen[None]):
                 topic = heading
                 options.append(Option(Text(heading, "bold italic"), disabled=True))
             name = Text.assemble(
-                ("✗ " if entry.error else "", "bold red"),
+                ("✗ " if entry.error else "", palette.TONES["error!"]),
                 (entry.name, "bold"),
                 ("  " + entry.model, "italic"),
             )

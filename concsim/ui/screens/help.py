@@ -13,7 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from concsim.palette import Cue, Phase, legend
+from concsim import palette
+from concsim.events import Phase
+from concsim.palette import Cue, legend
 from concsim.ui.keymap import APP_BINDINGS, keymap_path, shown_path
 
 
@@ -22,9 +24,9 @@ def help_table(
 ) -> Table:
     """Keys (as remapped, shown as on a keyboard), what they do, and the id to remap them."""
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    table.add_column("keys", style="bold cyan", no_wrap=True)
+    table.add_column("keys", style=palette.TONES["info!"], no_wrap=True)
     table.add_column("action")
-    table.add_column("id", style="grey62", no_wrap=True)
+    table.add_column("id", style=palette.TONES["faint"], no_wrap=True)
     for binding in (*bindings, *APP_BINDINGS):
         keys = keymap.get(binding.id or "", binding.key)
         about = binding.description
@@ -52,14 +54,14 @@ class HelpScreen(ModalScreen[None]):
             help_table(self.bindings, keymap, key_names),
             Text(),
             Text("Lanes", style="bold"),
-            legend(cues=tuple(Cue), phases=tuple(Phase), locks=True),
+            legend(cues=tuple(Cue), phases=tuple(Phase), locks=True, cycle=True),
             Text(),
             Text.assemble(
-                ("Remap any key by its id in ", "grey62"),
+                ("Remap any key by its id in ", palette.TONES["faint"]),
                 (shown_path(keymap_path()), "bold"),
                 (
                     ', e.g. fail = "F". Ctrl+P lists every action; the theme is in there too.',
-                    "grey62",
+                    palette.TONES["faint"],
                 ),
             ),
         )

@@ -38,7 +38,9 @@ from concsim.ui.widgets.faultlist import FaultList
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
-_WIDE = 140  # from this many columns the notes sit beside the lanes by default
+# From this many columns the notes sit beside the lanes, shown unless n hid them; below,
+# n shows them in place of the log, futures and faults, under lanes kept at full width.
+_SIDE = 120
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
 _PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
@@ -212,6 +214,14 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
             self.heap.settle()
         self.show_code()
 
+    def repaint(self) -> None:
+        """Draw everything again in the palette's new colours (the theme changed)."""
+        self.lanes.forget_strips()
+        self.query_one(Legend).forget()
+        self.query_one(FuturesPanel).forget()
+        self.query_one(EventLog).forget()
+        self.update_view([])
+
     def _show_legend(self) -> None:
         self._legend_due = False
         self.query_one(Legend).show(self.lanes.drawn())
@@ -224,8 +234,19 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
         self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
 
     def on_resize(self, event: Resize) -> None:
-        wide = event.size.width >= _WIDE
-        self.set_class(wide if self.notes_choice is None else self.notes_choice, "-notes")
+        beside = event.size.width >= _SIDE
+        self.set_class(not beside, "-narrow")
+        self.set_class(beside if self.notes_choice is None else self.notes_choice, "-notes")
+        self._title_notes()
+
+    def _title_notes(self) -> None:
+        narrow = self.has_class("-narrow")
+        self.query_one(NotesPanel).border_title = "notes · n closes" if narrow else None
+        # 80 columns hold every key the footer shows, or ^p palette (also under ?, Help).
+        footer = self.query_one(Footer)
+        if footer.show_command_palette == narrow:
+            footer.show_command_palette = not narrow
+            footer.refresh(recompose=True)  # the footer lays out its keys when composed
 
     # --- playback ----------------------------------------------------------------------
 
@@ -335,6 +356,7 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
         self.set_class(self.notes_choice, "-notes")
         if self.notes_choice:
             self.hide_code()
+        self._title_notes()
 
     def action_help(self) -> None:
         from concsim.ui.screens.help import HelpScreen

@@ -146,6 +146,12 @@ class EventLog(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._resize()
 
+    def forget(self) -> None:
+        """Wrap every line anew (the palette's colours changed)."""
+        self._wraps.clear()
+        self._frame = None
+        self.refresh()
+
     # --- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
@@ -205,7 +211,8 @@ class EventLog(ScrollView, can_focus=True):
             for n, part in enumerate(body.wrap(console, max(1, width - _TIME))):
                 lead = head if n == 0 else Text(" " * _TIME)
                 segments = [*lead.render(console), *part.render(console)]
-                strips.append(Strip(segments).adjust_cell_length(width))
+                strip = Strip(segments).adjust_cell_length(width)
+                strips.append(strip.apply_style(self.rich_style))  # the theme's, under all
             self._wraps[key] = strips
         return strips
 

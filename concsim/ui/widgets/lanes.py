@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from concsim import palette
 from concsim.ui.cells import Window, drawn_columns
 from concsim.ui.draw import Columns, draw_lane, draw_ruler
 from concsim.ui.ghost import draw_ghost
@@ -88,6 +89,7 @@ class LanesView(ScrollView, can_focus=True):
         if ghost is not self.ghost:
             self.ghost = ghost
             self.show(self.timeline, self.now, self.horizon)
+        self._links: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
     # --- what to draw ------------------------------------------------------------------
 
@@ -170,6 +172,11 @@ class LanesView(ScrollView, can_focus=True):
             self.lit_version += 1
             self.refresh()
 
+    def forget_strips(self) -> None:
+        """Draw every row anew (the palette's colours changed)."""
+        self._cache.clear()
+        self.refresh()
+
     # --- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
@@ -177,7 +184,7 @@ class LanesView(ScrollView, can_focus=True):
         columns = self.columns
         window = self.viewport.window(columns.bar, self.now, self.horizon)
         if y == 0:
-            return Strip(draw_ruler(window, self.now, columns), width)
+            return Strip(draw_ruler(window, self.now, columns), width).apply_style(self.rich_style)
         line = y - 1 + round(self.scroll_y)
         if line >= len(self.lines):
             return Strip.blank(width, self.rich_style)
@@ -206,6 +213,7 @@ class LanesView(ScrollView, can_focus=True):
         track = timeline.rows[index]
         selected = index == self.selected
         waits = None if track.is_gil else timeline.story.waits(timeline, track)
+        link = self.cycle_links().get(track.row_id)
         lit = self.lit.get(track.row_id)
         # A row's picture changes only when its track, the window, the playhead's column, the
         # lights or what it waits for do; while paused or scrolling every line is cached.
@@ -217,6 +225,7 @@ class LanesView(ScrollView, can_focus=True):
             selected,
             columns,
             waits,
+            link,
             self.lit_version if lit else 0,
         )
         found = self._cache.get(key)
@@ -232,11 +241,37 @@ class LanesView(ScrollView, can_focus=True):
                 story=timeline.story,
                 lit=layers,
                 waits=waits,
+                link=link,
                 drawn=drawn,
             )
-            found = (Strip(segments, width), frozenset(drawn))
+            # Under every cell the widget's own colours: a cell with none would show the
+            # terminal's default background, dark under a light theme.
+            strip = Strip(segments, width).apply_style(self.rich_style)
+            found = (strip, frozenset(drawn))
             self._cache[key] = found
         return found
+
+    def cycle_links(self) -> dict[str, str]:
+        """Each row's piece of the deadlock cycle at the playhead: its ends, the rows of the
+        cycle and the rows it passes between them (empty: no cycle)."""
+        timeline = self.timeline
+        key = (id(timeline), timeline.count)
+        if self._links[0] != key:
+            rows = [track.row_id for track in timeline.rows]
+            cycle = timeline.story.deadlock(rows)
+            links: dict[str, str] = {}
+            if cycle:
+                joined = {link.lane for link in cycle}
+                places = [k for k, row in enumerate(rows) if row in joined]
+                top, bottom = places[0], places[-1]
+                first, member, passed, last = palette.CYCLE_GLYPHS
+                for k in range(top, bottom + 1):
+                    inner = member if rows[k] in joined else passed
+                    links[rows[k]] = first if k == top else last if k == bottom else inner
+                if top == bottom:
+                    links[rows[top]] = member  # a lane waiting for a lock it holds itself
+            self._links = (key, links)
+        return self._links[1]
 
     def drawn(self) -> set[Key]:
         """What the rows on screen show, drawn now if not cached: the legend's entries."""

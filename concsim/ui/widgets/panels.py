@@ -36,6 +36,10 @@ class VariantsBar(Static):
 class Legend(Static):
     """Exactly what the lanes on screen show: states, moments, bands, lock spans, GIL holders."""
 
+    def forget(self) -> None:
+        """Show the next legend even if it names the same entries (its colours changed)."""
+        self._shown: frozenset[Key] | None = None
+
     def show(self, drawn: set[Key]) -> None:
         key = frozenset(drawn)
         if key != getattr(self, "_shown", None):
@@ -49,6 +53,10 @@ class FuturesPanel(VerticalScroll):
 
     def compose(self) -> Any:
         yield Static(id="futures-text")
+
+    def forget(self) -> None:
+        """Show the next ledger even if unchanged (the palette's colours changed)."""
+        self._shown: tuple[int, int, str] | None = None
 
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
