@@ -252,8 +252,14 @@ class GilChanged(Event):
     @property
     def why(self) -> str:
         if self.holder is None:
-            return f"The GIL of {self.process} is free: {self.reason}."
-        return f"{self.holder} took the GIL of {self.process}: {self.reason}."
+            gil = _gil_of(self.process)
+            return f"{gil[0].upper()}{gil[1:]} is free: {self.reason}."
+        return f"{self.holder} took {_gil_of(self.process)}: {self.reason}."
+
+
+def _gil_of(process: str) -> str:
+    """``the GIL`` of the main process (the one most programs have), ``process-1's GIL``."""
+    return "the GIL" if process == "main" else f"{process}'s GIL"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

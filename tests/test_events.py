@@ -82,3 +82,14 @@ def test_a_profile_tells_each_event_kinds_construction_apart() -> None:
     labels = {(file, name) for file, _, name in stats if name == "__init__"}
     assert ("<generated TaskEnded.__init__>", "__init__") in labels
     assert ("<generated MainEnded.__init__>", "__init__") in labels
+
+
+def test_the_gil_is_named_for_its_process_not_as_if_main_had_one() -> None:
+    """Each process has its own GIL (CPython: one per interpreter); the main process's is
+    just "the GIL", which no thread called main owns."""
+    from concsim.events import GilChanged
+
+    taken = GilChanged(t=0, seq=0, process="main", holder="thread-1", reason="it was free")
+    assert taken.why == "thread-1 took the GIL: it was free."
+    freed = GilChanged(t=0, seq=0, process="process-1", holder=None, reason="it waits for work")
+    assert freed.why == "Process-1's GIL is free: it waits for work."
