@@ -211,7 +211,7 @@ async def test_b_forks_the_run_and_draws_the_original_under_it(tmp_path: Path) -
             "Faults injected now change only this branch; B lists the branches."
         )
         assert screen.query_one(BranchBar).shown_text == (
-            "⑂ branch 1 · from original at 100ms · vs original: main raised RuntimeError "
+            "branch 1 · from original at 100ms · vs original: main raised RuntimeError "
             "instead of raising ConnectionError; job-1 failed (RuntimeError) instead of ok; "
             "ended 300ms earlier"
         )
@@ -235,7 +235,7 @@ async def test_the_branches_list_switches_and_closes(tmp_path: Path) -> None:
         assert screen.session.injections == ()
         assert screen.session.now == pytest.approx(0.1)
         assert screen.lanes.ghost is None
-        assert screen.query_one(BranchBar).shown_text == "⑂ original · 1 branch · B lists them"
+        assert screen.query_one(BranchBar).shown_text == "original · 1 branch · B lists them"
         await pilot.press("B", "down", "d")  # close branch 1
         await screen.wait_idle()
         assert not screen.session.branches.branched

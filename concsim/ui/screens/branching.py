@@ -147,7 +147,7 @@ class BranchKeys(_Base):
         if key == self._compared:
             return
         self._compared = key
-        bar.show(f"⑂ {current.name} · from {parent.name} at {format_time(current.at)} · comparing…")
+        bar.show(f"{current.name} · from {parent.name} at {format_time(current.at)} · comparing…")
         self._busy_with("compare", True)
         if self._played is None:
             self._played = {}
@@ -170,7 +170,7 @@ class BranchKeys(_Base):
         current = branches.current
         parent = branches.parent_of(current)
         assert parent is not None, "only a branch is compared"
-        head = f"⑂ {current.name} · from {parent.name} at {format_time(current.at)}"
+        head = f"{current.name} · from {parent.name} at {format_time(current.at)}"
         bar = self.query_one(BranchBar)
         if message.error is not None or message.before is None or message.after is None:
             bar.show(f"{head} · could not compare: {message.error}")
@@ -185,7 +185,7 @@ class BranchKeys(_Base):
 def _original(branched: bool, count: int) -> str | None:
     if not branched:
         return None
-    return f"⑂ original · {count - 1} branch{'es' * (count != 2)} · B lists them"
+    return f"original · {count - 1} branch{'es' * (count != 2)} · B lists them"
 
 
 def _compare(

@@ -88,6 +88,7 @@ class LanesView(ScrollView, can_focus=True):
         """Draw ``ghost`` under the lanes (None: no more)."""
         if ghost is not self.ghost:
             self.ghost = ghost
+            self._cache.clear()  # its rows are cached by the ghost's id, which may be reused
             self.show(self.timeline, self.now, self.horizon)
         self._links: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
@@ -201,7 +202,7 @@ class LanesView(ScrollView, can_focus=True):
         found = self._cache.get(key)
         if found is None:
             segments = draw_ghost(track, window, ghost.end, columns, at=ghost.at, name=ghost.name)
-            found = (Strip(segments, width), frozenset())
+            found = (Strip(segments, width).apply_style(self.rich_style), frozenset())
             self._cache[key] = found
         return found[0]
 
