@@ -131,6 +131,8 @@ class BranchKeys(_Base):
         parent = branches.parent_of(current)
         bar = self.query_one(BranchBar)
         if parent is None:
+            if self._compared is not None:
+                self._busy_with("compare", False)  # a comparison still under way is moot
             self._compared = None
             self.lanes.haunt(None)
             bar.show(_original(branches.branched, len(branches.items)))
