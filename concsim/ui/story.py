@@ -102,6 +102,7 @@ class Story:
             phases=_open_copied(self.phases),
             phase_kinds=self.phase_kinds.copy(),
             lock_waits=self.lock_waits.copy(),
+            holding={lane: locks.copy() for lane, locks in self.holding.items()},
             unfinished=self.unfinished.copy(),
             ends=self.ends.copy(),
             main_end=self.main_end,

@@ -78,6 +78,7 @@ class LanesView(ScrollView, can_focus=True):
         self.lines: list[tuple[int, bool]] = []
         self._line_of: dict[int, int] = {}  # a row's line
         self._layout: tuple[list[Track] | None, int, bool] = (None, -1, True)
+        self._links: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
     @property
     def line_count(self) -> int:
@@ -90,7 +91,6 @@ class LanesView(ScrollView, can_focus=True):
             self.ghost = ghost
             self._cache.clear()  # its rows are cached by the ghost's id, which may be reused
             self.show(self.timeline, self.now, self.horizon)
-        self._links: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
     # --- what to draw ------------------------------------------------------------------
 
