@@ -89,7 +89,9 @@ async def settled(pilot: Pilot[int]) -> None:
     panes = [screen.query_one("#log"), screen.query_one("#futures")]
     for _ in range(200):
         await pilot.pause()
-        if all(pane.scroll_y == pane.max_scroll_y for pane in panes):
+        # The legend is drawn again once the lanes have their new size: wait for that too.
+        legend_due = getattr(screen, "_legend_due", False)
+        if all(pane.scroll_y == pane.max_scroll_y for pane in panes) and not legend_due:
             return
     raise AssertionError(
         f"never scrolled to the end: {[(p.scroll_y, p.max_scroll_y) for p in panes]}"

@@ -222,6 +222,9 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
         self.query_one(EventLog).forget()
         self.update_view([])
 
+    def on_lanes_view_resized(self, message: LanesView.Resized) -> None:
+        self.query_one(Legend).show(self.lanes.drawn())
+
     def _show_legend(self) -> None:
         self._legend_due = False
         self.query_one(Legend).show(self.lanes.drawn())

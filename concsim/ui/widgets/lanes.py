@@ -53,6 +53,9 @@ class LanesView(ScrollView, can_focus=True):
             self.t = t
             super().__init__()
 
+    class Resized(Message):
+        """The view took a new size: other rows are on screen (the legend names them)."""
+
     class Pan(Message):
         """The mouse wheel turned over the bars while the time may be panned (paused)."""
 
@@ -297,6 +300,9 @@ class LanesView(ScrollView, can_focus=True):
             return None
         window = self.window
         return max(0.0, window.t0 + col * window.dt)
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
