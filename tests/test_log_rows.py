@@ -175,3 +175,43 @@ def test_the_errors_view_keeps_a_re_raise_and_a_failed_end() -> None:
     assert not errors(ResultReceived(t=0.2, seq=1, task="job-1", value=1, error=None))
     failed = TaskEnded(t=0.2, seq=2, task="job-2", outcome=Outcome.FAILED, error="E")
     assert errors(failed)
+
+
+def _shape(rows: Rows) -> list[object]:
+    """The rows as what they show: an event's index, or a stretch's span and counts."""
+    shown: list[object] = []
+    for row in rows:
+        stretch = rows.stretch(row)
+        shown.append(row if stretch is None else (stretch.first, stretch.last, stretch.counts))
+    return shown
+
+
+@pytest.mark.parametrize("name", ["cpu-threads-gil", "race-lost-update", "process-overhead"])
+def test_a_step_back_cuts_the_rows_it_has_as_a_fresh_fold_would(name: str) -> None:
+    """A step back shows the same history to an earlier event: the rows are cut there, a
+    stretch cut short counted again, never the whole run folded anew."""
+    sim = Simulation(open_scenario(name))
+    events = list(sim.run())
+    for count in sorted({len(events) - 1, len(events) // 2, len(events) // 3, 7, 1}):
+        rows = Rows(fold=True)
+        rows.scan_back(events, len(events), len(events) // 2, None)  # a scan half done
+        rows.scan_back(events, len(events) // 2, 0, None)
+        rows.truncate(events, count, None)
+        assert _shape(rows) == _shape(fold(events[:count])), count
+
+
+def test_a_step_back_in_the_app_does_not_fold_the_run_again(tmp_path: Path) -> None:
+    async def run() -> tuple[bool, int, int]:
+        app = LogApp()
+        async with app.run_test(size=(100, 12)) as pilot:
+            sim = Simulation(open_scenario("cpu-threads-gil"))
+            events = list(sim.run())
+            log = app.query_one(EventLog)
+            log.rebuild(events, len(events), None, fold=True)
+            await pilot.pause()
+            rows = log.rows
+            log.rebuild(events, len(events) - 1, None, fold=True)  # the same list, one less
+            return log.rows is rows and not log.is_scanning, log.known, len(events) - 1
+
+    same, known, expected = asyncio.run(run())
+    assert same and known == expected

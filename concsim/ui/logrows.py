@@ -235,6 +235,27 @@ class Rows(Sequence[int]):
     def stretch(self, row: int) -> Stretch | None:
         return self.stretches[~row] if row < 0 else None
 
+    def truncate(self, events: Sequence[Event], count: int, keep: Keep | None) -> None:
+        """Only the rows of the first ``count`` events (the history shown back to an earlier
+        event); a stretch cut short is counted again over what is left of it."""
+        self.version += 1
+        if self.back:  # one list, oldest first, to cut from its end
+            self.forward[:0] = self.back[::-1]
+            self.back.clear()
+        forward = self.forward
+        while forward and (
+            forward[-1] >= count if forward[-1] >= 0 else self._first(forward[-1]) >= count
+        ):
+            forward.pop()
+        if forward and forward[-1] < 0:
+            stretch = self.stretches[~forward[-1]]
+            if stretch.last >= count:
+                forward.pop()
+                self.feed(events, stretch.first, count, keep)
+
+    def _first(self, row: int) -> int:
+        return self.stretches[~row].first
+
     def feed(self, events: Sequence[Event], start: int, stop: int, keep: Keep | None) -> None:
         """Events ``start`` to ``stop``, newer than every row: those ``keep`` keeps."""
         self.version += 1

@@ -57,6 +57,21 @@ class EventLog(ScrollView, can_focus=True):
         ``keep`` keeps; with ``fold``, the routine between two events told is one line
         (``concsim.ui.logrows``). The same list again (the history shown back to an earlier
         event) keeps the events' wrapped lines: an event's place in it never changes."""
+        rows = self.rows
+        if (
+            events is self.events
+            and rows is not None
+            and not self.is_scanning
+            and keep is self.keep
+            and fold == rows.fold
+            and count <= self.known
+        ):
+            # The same history shown back to an earlier event (a step back): the rows it
+            # already has, cut at that event, never a scan of the whole run again.
+            rows.truncate(events, count, keep)
+            self.known = count
+            self._resize(follow=True)
+            return
         if events is not self.events:
             self._wraps.clear()
         self.events, self.known, self.keep = events, count, keep
