@@ -193,10 +193,6 @@ class Stretch:
             else:
                 few.append(index)
 
-    @property
-    def size(self) -> int:
-        return sum(self.counts.values())
-
     def words(self) -> str:
         """``the GIL changed hands 12 times, 20 lane state changes``."""
         counts = self.counts
@@ -243,9 +239,7 @@ class Rows(Sequence[int]):
             self.forward[:0] = self.back[::-1]
             self.back.clear()
         forward = self.forward
-        while forward and (
-            forward[-1] >= count if forward[-1] >= 0 else self._first(forward[-1]) >= count
-        ):
+        while forward and self._first(forward[-1]) >= count:
             forward.pop()
         if forward and forward[-1] < 0:
             stretch = self.stretches[~forward[-1]]
@@ -254,7 +248,8 @@ class Rows(Sequence[int]):
                 self.feed(events, stretch.first, count, keep)
 
     def _first(self, row: int) -> int:
-        return self.stretches[~row].first
+        """The first event a row shows: its own, or its stretch's."""
+        return row if row >= 0 else self.stretches[~row].first
 
     def feed(self, events: Sequence[Event], start: int, stop: int, keep: Keep | None) -> None:
         """Events ``start`` to ``stop``, newer than every row: those ``keep`` keeps."""
