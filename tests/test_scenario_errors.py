@@ -232,7 +232,7 @@ def test_collect_pattern_that_does_not_fit_the_model() -> None:
 
 def test_unsupported_version() -> None:
     assert lines_of("bad/version.yaml") == [
-        "bad/version.yaml:1:10: version: unsupported version 2; expected 1"
+        "bad/version.yaml:1:10: version: unsupported version 3; expected 1 or 2"
     ]
 
 

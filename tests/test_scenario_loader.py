@@ -286,8 +286,9 @@ def test_damaged_fixtures_raise_only_scenario_error(text: str) -> None:
 def test_schema_describes_the_yaml_form() -> None:
     schema = json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == "urn:concsim:scenario:v1"
-    assert "format version 1" in schema["title"]
+    assert schema["$id"] == "urn:concsim:scenario:v2"
+    assert "format versions 1 to 2" in schema["title"]
+    assert schema["properties"]["version"]["enum"] == [1, 2]
     defs = schema["$defs"]
     assert {"enum": ["submit", "collect", "shutdown", "check_stop", "set_stop"]} in defs["Step"][
         "oneOf"

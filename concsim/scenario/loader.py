@@ -18,6 +18,7 @@ from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.expect_names import check_expect
 from concsim.scenario.messages import translate
 from concsim.scenario.model import Scenario
+from concsim.scenario.versions import check_version
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -58,6 +59,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
         problems += translate(error, doc)
     problems += check_names(doc)
     problems += check_expect(doc)
+    problems += check_version(doc)
     if scenario is not None:
         problems += check_variants(scenario, doc)
         problems += check_collects(scenario, doc)

@@ -128,7 +128,7 @@ def _problems(item: _Placed, doc: Document, root: type[BaseModel]) -> list[Probl
             )
         ]
     if loc == ("version",) and kind == "literal_error":
-        return [doc.problem(loc, f"unsupported version {describe(item.value)}; expected 1")]
+        return [doc.problem(loc, f"unsupported version {describe(item.value)}; expected 1 or 2")]
     value = item.error.get("input") if item.value is _MISSING else item.value
     if item.at_key:
         value = loc[-1] if loc else value

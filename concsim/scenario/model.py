@@ -1,4 +1,5 @@
-"""The scenario format, version 1: validated, frozen models of a scenario file.
+"""The scenario format, versions 1 and 2 (concsim.scenario.versions): validated, frozen
+models of a scenario file.
 
 Durations are held as integer microseconds (the engine's clock unit) and read from YAML
 as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations).
@@ -27,7 +28,8 @@ from pydantic import (
 from concsim.durations import DURATION_PATTERN, format_duration, parse_duration
 from concsim.limits import MAX_DURATION_S, MAX_INT64, MAX_KB, MAX_SEED, MIN_INT64
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest version of the format; every earlier one is read as written."""
 
 Duration = Annotated[
     int,
@@ -686,7 +688,8 @@ class QueueSpec(_Strict):
 
 
 class Scenario(_Strict):
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 1
+    """The format version: 1, or 2 for a file that uses a construct added in version 2."""
     name: Name
     summary: str = ""
     topic: str = "other"

@@ -17,7 +17,7 @@ _DEFS = "#/$defs/"
 
 
 def json_schema() -> dict[str, Any]:
-    """The schema of a version-1 scenario file as written in YAML (durations as text)."""
+    """The schema of a scenario file (every version) as written in YAML (durations as text)."""
     schema = Scenario.model_json_schema(mode="validation")
     defs: dict[str, Any] = schema["$defs"]
     step_refs = {_DEFS + cls.__name__ for cls in STEP_KINDS.values()}
@@ -26,6 +26,8 @@ def json_schema() -> dict[str, Any]:
         # what makes a mapping this step, so it is required.
         step = defs[cls.__name__]
         step["required"] = sorted({*step.get("required", []), "raise" if kind == "raise" else kind})
+        if getattr(cls, "since", 1) > 1:
+            step["since"] = cls.since  # type: ignore[attr-defined]  # the version that added it
     defs["Step"] = {
         "description": "One step: a mapping with exactly one kind key (cpu, io, acquire, ...) "
         "and its options, or a bare word: " + ", ".join(BARE_STEP_FORMS) + ".",
@@ -43,7 +45,7 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": f"concsim scenario (format version {FORMAT_VERSION})",
+        "title": f"concsim scenario (format versions 1 to {FORMAT_VERSION})",
         "description": "A concsim scenario file: a program of tasks on a simulated machine, "
         "with faults and variants. Reference: docs/scenarios.md.",
         **{key: value for key, value in schema.items() if key not in {"title", "description"}},

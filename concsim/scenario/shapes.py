@@ -41,36 +41,63 @@ def model_at(loc: Loc, data: Any, root: type[BaseModel]) -> type[BaseModel] | No
     current: Any = root
     value = data
     for part in loc:
-        current = _unwrap(current, value)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next(
-                (info for name, info in current.model_fields.items() if part in {name, info.alias}),
-                None,
-            )
-            if field is None:
-                return None
-            current = field.annotation
-        elif get_origin(current) in {tuple, list}:
-            current = get_args(current)[0]
-        elif get_origin(current) is dict:
-            current = get_args(current)[1]
-        else:
+        current, value = child_of(current, value, part)
+        if current is None:
             return None
-        value = (
-            value.get(part)
-            if isinstance(value, dict)
-            else (
-                value[part]
-                if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-                else None
-            )
+    return as_model(current, value)
+
+
+def child_of(annotation: Any, value: Any, part: Any) -> tuple[Any, Any]:
+    """The type and value of ``value[part]``, where ``value`` is read as ``annotation``
+    (``None`` for the type when nothing reads it)."""
+    current = _unwrap(annotation, value)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        field = next(
+            (info for name, info in current.model_fields.items() if part in {name, info.alias}),
+            None,
         )
-    current = _unwrap(current, value)
+        if field is None:
+            return None, None
+        current = field.annotation
+    elif get_origin(current) in {tuple, list}:
+        current = get_args(current)[0]
+    elif get_origin(current) is dict:
+        current = get_args(current)[1]
+    else:
+        return None, None
+    child = (
+        value.get(part)
+        if isinstance(value, dict)
+        else (
+            value[part]
+            if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+            else None
+        )
+    )
+    return current, child
+
+
+def as_model(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model class that reads ``value`` as ``annotation``, if one does."""
+    current = _unwrap(annotation, value)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+_UNWRAPPED: dict[tuple[int, str | None], tuple[Any, Any]] = {}
+"""``_unwrap`` by annotation (they live as long as the models) and the value's step kind,
+all it reads of the value: a file's thousands of steps unwrap the union of steps once."""
 
 
 def _unwrap(annotation: Any, value: Any) -> Any:
     """Strip Annotated and Optional; of a union of steps, pick the one ``value`` is."""
+    key = (id(annotation), step_kind_of(value))
+    found = _UNWRAPPED.get(key)
+    if found is None or found[0] is not annotation:  # the id of another, since freed
+        found = _UNWRAPPED[key] = (annotation, _unwrap_uncached(annotation, value))
+    return found[1]
+
+
+def _unwrap_uncached(annotation: Any, value: Any) -> Any:
     while True:
         origin = get_origin(annotation)
         if origin is Annotated:
