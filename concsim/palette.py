@@ -285,9 +285,11 @@ def _gil_legend(holders: Iterable[str] | None) -> list[Text]:
         if not glyph.isdigit() or len(digits) <= _SHOWN_HOLDERS
     ]
     if len(digits) > _SHOWN_HOLDERS:
+        kinds = sorted({holder.split("-", 1)[0] for glyph in digits for holder in names[glyph]})
+        who = "a " + " or ".join(kinds) if set(kinds) <= {"thread", "process"} else "a lane"
         parts.append(
             Text.assemble(
-                (f"{digits[0]}-{digits[-1]}", GIL_HELD), " GIL held by a thread (its last digit)"
+                (f"{digits[0]}-{digits[-1]}", GIL_HELD), f" GIL held by {who} (its last digit)"
             )
         )
     parts.append(Text.assemble((GIL_FREE_GLYPH, GIL_FREE), " GIL free"))

@@ -258,6 +258,9 @@ def test_the_gil_legend_names_each_holder_drawn() -> None:
     )
     many = legend((), holders=["main"] + [f"thread-{n}" for n in range(1, 7)]).plain
     assert many == "m GIL held by main  1-6 GIL held by a thread (its last digit)  · GIL free"
+    # each process has its own GIL, held by the process's main thread, named by the process
+    processes = legend((), holders=[f"process-{n}" for n in range(1, 5)]).plain
+    assert processes == "1-4 GIL held by a process (its last digit)  · GIL free"
     assert legend((), holders=()).plain == ""
 
 

@@ -204,3 +204,14 @@ def test_one_thread_per_task_is_counted_as_threads() -> None:
         "version: 1\nname: t\nprogram: {executor: false}\ntasks: [{name: a, steps: [io: 1ms]}]\n"
     ).program
     assert tasks_noun(program) == "threads"
+
+
+def test_a_task_stopped_at_its_check_is_done_but_stopped_early() -> None:
+    """``if stop.is_set(): return`` returns normally: the thread's work is done (its future,
+    with an executor, holds None), but it stopped early, as its lane's ⊘ says."""
+    scenario = open_scenario("cooperative-thread-cancel")
+    session = Session(scenario, source="cooperative-thread-cancel")
+    session.advance_to(2.0)
+    text = futures_text(session.ledger, tasks_noun(scenario.program)).plain
+    assert "✓ worker-1 stopped early" in text.splitlines()
+    assert "✓ worker-2 stopped early" in text.splitlines()

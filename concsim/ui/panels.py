@@ -146,6 +146,10 @@ def _future_row(text: Text, row: FutureRow) -> None:
     text.append(glyph + " ", style)
     text.append(row.task)
     detail = row.error or row.state.value  # the glyph already says it failed
+    if row.outcome == "cancelled" and row.state is FutureState.DONE:
+        # ``if stop.is_set(): return``: the function returned, so its future is done, but
+        # the task stopped early, as the lanes show it (the glyph still says done)
+        detail = "stopped early"
     if row.cleanup == "skipped":
         detail += ", no finally"
     text.append(f" {detail}\n", style)
