@@ -55,17 +55,26 @@ def screen_of(app: ConcsimApp) -> RunScreen:
 
 @sync
 async def test_arrow_keys_and_clicks_select_lanes(tmp_path: Path) -> None:
-    """↓ moves down a row, ↑ back up; a click on a row selects it."""
+    """↓ moves down a lane, ↑ back up, over the GIL rows (no fault key acts on one); a
+    click on a row selects it, a GIL row too, and ↓ from there goes to the next lane."""
     app = build("io-threads", tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         lanes = screen_of(app).lanes
         rows = [track.row_id for track in lanes.timeline.rows]
+        gil = [track.row_id for track in lanes.timeline.rows if track.is_gil]
+        assert rows[:3] == ["main", gil[0], "thread-1"]
         assert lanes.selected_track.row_id == "main"
         await pilot.press("down", "down")
-        assert lanes.selected_track.row_id == rows[2]
+        assert lanes.selected_track.row_id == "thread-2"
         await pilot.press("up")
-        assert lanes.selected_track.row_id == rows[1]
-        await pilot.click(lanes, offset=(2, 5))  # line 0 is the ruler
+        assert lanes.selected_track.row_id == "thread-1"
+        await pilot.press("up", "up")
+        assert lanes.selected_track.row_id == "main"
+        await pilot.click(lanes, offset=(2, 2))  # line 0 is the ruler
+        assert lanes.selected_track.row_id == gil[0]
+        await pilot.press("down")
+        assert lanes.selected_track.row_id == "thread-1"
+        await pilot.click(lanes, offset=(2, 5))
         assert lanes.selected_track.row_id == lanes.timeline.rows[4].row_id
     assert app._exception is None
 

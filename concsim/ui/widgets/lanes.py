@@ -151,9 +151,16 @@ class LanesView(ScrollView, can_focus=True):
         return False
 
     def move(self, delta: int) -> None:
-        rows = len(self.timeline.rows)
-        if rows:
-            self.selected = max(0, min(rows - 1, self.selected + delta))
+        """Select the lane ``delta`` lanes away: ↑/↓ pass over GIL rows, which no fault key
+        acts on (a click still selects one, to ask why it is held)."""
+        rows = self.timeline.rows
+        lanes = [index for index, track in enumerate(rows) if not track.is_gil]
+        if not lanes:
+            return
+        here = next((k for k, index in enumerate(lanes) if index >= self.selected), len(lanes))
+        if here < len(lanes) and lanes[here] != self.selected and delta > 0:
+            delta -= 1  # on a GIL row: the next lane down is the first step
+        self.selected = lanes[max(0, min(len(lanes) - 1, here + delta))]
 
     def watch_selected(self, old: int, new: int) -> None:
         track = self.selected_track
