@@ -265,3 +265,24 @@ async def test_with_no_branch_B_says_how_to_make_one(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("B")
     assert notes == ["No branches yet: b forks the run at the playhead."]
+
+
+@sync
+async def test_b_at_the_very_end_says_where_to_branch_instead(tmp_path: Path) -> None:
+    """A branch forked after the last event could only replay the same end."""
+    app, notes = build("io-threads", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.run_screen
+        await pilot.press("end")
+        await screen.wait_idle()
+        await pilot.pause()
+        assert screen.session.finished
+        await pilot.press("b")
+        assert not screen.session.branches.branched
+        await pilot.press(",", "b")
+        await screen.wait_idle()
+        assert screen.session.branches.branched
+    assert notes[-2] == (
+        "The run has ended: nothing after the playhead to play otherwise. Step back "
+        "(, or <) or seek (g) to where the branch should part, then b."
+    )

@@ -71,6 +71,13 @@ class BranchKeys(_Base):
         if session.estimator is not session.factory:
             self.say("Branching simulates both timelines; this run is live on CPython.")
             return
+        if session.finished and session.seen == len(session.events):
+            self.say(
+                "The run has ended: nothing after the playhead to play otherwise. Step back "
+                "(, or <) or seek (g) to where the branch should part, then b.",
+                timeout=6,
+            )
+            return
         self.playing = False
         self.cancel_job()
         before = session.injections
