@@ -13,6 +13,7 @@ from concsim.durations import format_time
 from concsim.engine import Injection, Simulation
 from concsim.events import FaultInjected, ResultReceived, SharedWritten
 from concsim.replay import open_scenario
+from concsim.ui.screens.run import RunScreen
 from concsim.ui.screens.seek import SeekScreen
 from concsim.ui.seeking import read_time
 
@@ -267,4 +268,58 @@ async def test_the_wheel_over_the_bars_pans_while_paused(tmp_path: Path) -> None
         await pilot._post_mouse_events([MouseScrollDown], lanes, offset=(2, 2))
         await pilot.pause()
         assert lanes.window.t0 == pytest.approx(before.t0)
+    assert app._exception is None
+
+
+class _Ticking:
+    """A wall clock that moves a second at every look: every budget is spent at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@sync
+async def test_a_far_mark_is_looked_for_frame_by_frame_until_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """> with the next mark beyond what one frame may simulate: the search goes on a frame
+    at a time (keys are answered meanwhile) and lands on the mark; a step ends it."""
+    # The test makes the frames itself: the screen's own timer makes none.
+    tick = RunScreen.tick
+    monkeypatch.setattr(RunScreen, "tick", lambda self: None)
+    path = tmp_path / "far.yaml"
+    path.write_text(
+        "name: far\n"
+        "tasks:\n"
+        "  - {name: spin, steps: [{cpu: 8s}]}\n"
+        "  - {name: late, steps: [{cpu: 4s}, {raise: ValueError, message: late}]}\n"
+    )
+    app, _ = build(str(path), tmp_path)  # a clock that never moves: one search finds it
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(">")
+        raised = app.run_screen.session.seen - 1
+        assert type(app.run_screen.session.events[raised]).__name__ == "ExceptionRaised"
+    app, notes = build(str(path), tmp_path, clock=_Ticking())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        session = screen.session
+        await pilot.press(">")
+        assert notes[-1] == "Looking for the next mark… (any move stops)"
+        assert screen._hunt is not None and session.seen < raised
+        # A move of the playhead ends a search under way.
+        await pilot.press(".")
+        stepped = session.seen
+        tick(screen)
+        assert screen._hunt is None and session.seen == stepped
+        await pilot.press(">")
+        frames = 0
+        while screen._hunt is not None:
+            tick(screen)
+            frames += 1
+        assert frames > 1 and session.seen == raised + 1
+        assert notes[-1].endswith("(w: why)") and "ValueError" in notes[-1]
     assert app._exception is None

@@ -105,7 +105,7 @@ def test_the_real_app_steps_injects_saves_and_quits(terminal: Terminal, tmp_path
     terminal.wait_for("\N{MULTIPLICATION SIGN}1/4")
     terminal.press("[", "[")
     terminal.wait_for("\N{MULTIPLICATION SIGN}1/16")
-    terminal.press("Down", "Down", "f")
+    terminal.press("Down", "f")  # ↓ passes over the GIL row, to thread-1
     terminal.wait_for("Injected fail on request-1")
     terminal.wait_for("faults · del removes")
     terminal.press("s")

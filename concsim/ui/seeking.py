@@ -49,6 +49,7 @@ class Found:
 
     index: int | None
     why: str = ""
+    further: bool = False  # out of budget: a mark may still come, looking on finds it
 
 
 def _marks(run: Run) -> tuple[int, int]:
@@ -60,6 +61,7 @@ def next_mark(run: Run, budget: Callable[[], bool]) -> Found:
     """Show ``run``'s events up to and including the next one that adds a mark, making more
     with the engine as needed, until ``budget()`` says stop (the playhead then stays at the
     last event shown). A stalled run is never ended here: nothing comes by itself."""
+    spent = False
     while True:
         events = run.sim.events
         count, k = len(events), run.seen
@@ -79,12 +81,13 @@ def next_mark(run: Run, budget: Callable[[], bool]) -> Found:
             return Found(None, "no mark to come: nothing can happen by itself any more")
         if not replayable(sim):
             return Found(None, "a live run is shown as its program runs: play it on")
-        if budget():
-            return Found(None, "no mark yet; > looks further")
+        if spent:
+            return Found(None, "no mark yet", further=True)
         for _ in range(_STEPS):
             run.step()
             if sim.finished or sim.stalled:
                 break
+        spent = budget()  # after the steps: each look makes progress, however short
 
 
 def previous_mark(run: Run) -> int | None:

@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-MARK_SECONDS = 0.3
-"""Wall time ``>`` may spend looking for the next mark before it stops and says so."""
+MARK_SECONDS = 0.02
+"""Wall time ``>`` spends looking for the next mark at once; if it is further on, the
+search goes on a frame at a time (``hunt``), so keys are still answered meanwhile."""
+HUNT_SECONDS = 0.01
+"""Wall time each frame spends on a search that goes on."""
 PAN_SHARE = 4  # shift+←/→ pans a quarter of the bar
 
 
@@ -40,6 +43,9 @@ class PlayheadKeys(Background, _Base):
     """. , step one event; > < the next / previous mark; g a time; shift+←/→ pan."""
 
     _playhead: tuple[int, int, float] | None = None  # generation, events shown, now
+    _hunt: tuple[object, int] | None = None
+    """A search for the next mark that goes on: the run searched and the events it showed.
+    Anything else that moves the playhead (a key, playback) ends it."""
 
     if TYPE_CHECKING:  # what RunScreen and MarkKeys provide
         session: Session
@@ -130,6 +136,10 @@ class PlayheadKeys(Background, _Base):
             found = next_mark(session.run, time_budget(MARK_SECONDS, self.clock))
             self.update_view([])
             if found.index is None:
+                if found.further:
+                    self._hunt = (session.run, session.run.seen)
+                    self.say("Looking for the next mark… (any move stops)", timeout=2)
+                    return
                 self.say(found.why[:1].upper() + found.why[1:] + ".", timeout=3)
                 return
             index = found.index
@@ -145,6 +155,21 @@ class PlayheadKeys(Background, _Base):
             session.show_event(index + 1)
             self.update_view([])
         self._landed(index)
+
+    def hunt(self) -> None:
+        """A frame of a search for the next mark that ``>`` started (called by ``tick``)."""
+        session = self.session
+        hunt, self._hunt = self._hunt, None
+        if hunt is None or hunt != (session.run, session.run.seen) or self.job is not None:
+            return  # something else moved the playhead: the search is over
+        found = next_mark(session.run, time_budget(HUNT_SECONDS, self.clock))
+        self.update_view([])
+        if found.index is not None:
+            self._landed(found.index)
+        elif found.further:
+            self._hunt = (session.run, session.run.seen)
+        else:
+            self.say(found.why[:1].upper() + found.why[1:] + ".", timeout=3)
 
     def _landed(self, index: int) -> None:
         """Select the mark told by event ``index`` and say what it was."""

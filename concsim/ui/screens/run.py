@@ -256,6 +256,8 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
     def tick(self) -> None:
         wall = self.clock()
         dt, self._last_wall = wall - self._last_wall, wall
+        if self._hunt is not None and not self.playing:
+            self.hunt()
         if not self.playing or self.job is not None:
             return
         if self.session.finished:
