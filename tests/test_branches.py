@@ -286,3 +286,20 @@ async def test_b_at_the_very_end_says_where_to_branch_instead(tmp_path: Path) ->
         "The run has ended: nothing after the playhead to play otherwise. Step back "
         "(, or <) or seek (g) to where the branch should part, then b."
     )
+
+
+def test_a_branch_in_the_list_is_its_head_then_its_own_faults() -> None:
+    """The list says where a branch came from on one line, its own faults on the next."""
+    from concsim.ui.screens.branches import describe
+
+    original = Branch("original", (Injection(0.1, "fail", "job-1"),))
+    branch = Branch(
+        "branch 1",
+        (Injection(0.1, "fail", "job-1"), Injection(0.3, "kill", "process-2")),
+        parent="original",
+        at=0.3,
+    )
+    assert describe(original, False) == "  original\n  fail job-1 at 100ms"
+    assert (
+        describe(branch, True) == "▶ branch 1 · from original at 300ms\n  kill process-2 at 300ms"
+    )

@@ -73,7 +73,8 @@ class BranchesScreen(ModalScreen[tuple[Choice, int] | None]):
 
 
 def describe(branch: Branch, shown: bool) -> str:
-    """``▶ branch 1 · from original at 300ms · fail job-2 at 300ms``."""
+    """``▶ branch 1 · from original at 300ms`` and, on a line of its own (a long list of
+    faults wraps there, never in the middle of the head), ``fail job-2 at 300ms``."""
     head = f"{'▶' if shown else ' '} {branch.name}"
     if branch.parent is not None:
         head += f" · from {branch.parent} at {format_time(branch.at)}"
@@ -81,4 +82,4 @@ def describe(branch: Branch, shown: bool) -> str:
         [i for i in branch.injections if i.at >= branch.at] if branch.parent else branch.injections
     )
     faults = ", ".join(f"{i.fault} {i.target} at {format_time(i.at)}" for i in own)
-    return f"{head} · {faults or 'no faults of its own'}"
+    return f"{head}\n  {faults or 'no faults of its own'}"
