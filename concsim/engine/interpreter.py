@@ -9,6 +9,7 @@ from typing import Any, assert_never
 from concsim.events import (
     Cleanup,
     CleanupStarted,
+    ExceptionRaised,
     LaneState,
     OutputWritten,
     SharedRead,
@@ -17,6 +18,7 @@ from concsim.events import (
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
+from .flow import BreakLoop, ContinueLoop, Flow, Returned
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.lock import Locks
 from .threads.queue import Queues
@@ -56,7 +58,11 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues):
+MainStep = Callable[[Lane, Any], Actor]
+"""How the main program runs one of its own steps (submit, collect, shutdown)."""
+
+
+class Interpreter(Locks, Queues, Flow):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -71,6 +77,7 @@ class Interpreter(Locks, Queues):
         self._calls: dict[int, StepCall] = {}  # how each step runs, per step object
         self.steps_run = 0
         self.max_steps = DEFAULT_MAX_EVENTS  # the simulation sets its own budget
+        self.main_step: MainStep | None = None  # the model's submit/collect/shutdown
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -83,6 +90,8 @@ class Interpreter(Locks, Queues):
             result.value = consumed if consumed and run.spec.returns is None else run.value
         except Stopped:
             result.stopped = True  # ``if stop.is_set(): return`` -- returns None, no error
+        except Returned as returned:
+            result.value = self.fill_value(lane, run, returned.value)
         except SimError as error:
             if error.error in run.spec.catches:
                 # except (...): pass -- swallowed; the function returns normally
@@ -97,6 +106,9 @@ class Interpreter(Locks, Queues):
             except Stopped:
                 # a return inside finally: returns None and drops any exception in flight
                 result.stopped, result.error, result.value = True, None, None
+            except Returned as returned:
+                result.error = None
+                result.value = self.fill_value(lane, run, returned.value)
             except SimError as error:
                 result.error = error  # an exception in finally replaces the one in flight
             finally:
@@ -166,6 +178,8 @@ class Interpreter(Locks, Queues):
                 return lambda lane, run, _: self.off_the_loop(lane, step.blocking, label, False)
             case m.ToThreadStep():
                 return lambda lane, run, _: self.off_the_loop(lane, step.to_thread, label, True)
+            case m.RaiseStep() if step.from_ is not None or self.fills:
+                return with_gil(lambda lane, run: self.raise_step(lane, run, step, label))
             case m.RaiseStep():
                 return with_gil(
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
@@ -174,12 +188,20 @@ class Interpreter(Locks, Queues):
                 return lambda lane, run, _: self.acquire(lane, step.acquire, label)
             case m.ReleaseStep():
                 return with_gil(lambda lane, run: self.release(lane, step.release))
+            case m.PutStep() if self.fills and isinstance(step.value, str):
+                return lambda lane, run, _: self.put(
+                    lane, step.put, self.fill(lane, run, step.value), label
+                )
             case m.PutStep():
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
                 return lambda lane, run, _: self.get(lane, step.get, label)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
+            case m.PrintStep() if self.fills:
+                return lambda lane, run, _: self.write_output(
+                    lane, run, [self.fill(lane, run, step.print), "\n"], label
+                )
             case m.PrintStep():
                 return lambda lane, run, _: self.write_output(lane, run, [step.print, "\n"], label)
             case m.LogStep():
@@ -191,7 +213,19 @@ class Interpreter(Locks, Queues):
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
-                raise AssertionError(f"step {label!r} belongs to the main program's model")
+                return lambda lane, run, _: self._main_step(lane, step, label)
+            case m.TryStep():
+                return lambda lane, run, consumed: self.try_(lane, run, step, consumed)
+            case m.ReraiseStep():
+                return with_gil(self.reraise)
+            case m.LoopStep():
+                return lambda lane, run, consumed: self.loop(lane, run, step, consumed)
+            case m.BreakStep():
+                return with_gil(_break)
+            case m.ContinueStep():
+                return with_gil(_continue)
+            case m.ReturnStep():
+                return with_gil(lambda lane, run: _return(step.return_))
             case _:
                 assert_never(step)
 
@@ -214,9 +248,40 @@ class Interpreter(Locks, Queues):
         yield from self.world.ensure_gil(lane)
         action(lane, run)
 
-    @staticmethod
-    def _log(lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
-        return f"INFO {run.name if run is not None else lane.id}: {step.log}\n"
+    def _log(self, lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
+        text = self.fill(lane, run, step.log)
+        return f"INFO {run.name if run is not None else lane.id}: {text}\n"
+
+    def _main_step(self, lane: Lane, step: Any, label: str) -> Actor:
+        if self.main_step is None:
+            raise AssertionError(f"step {label!r} belongs to the main program's model")
+        return self.main_step(lane, step)
+
+    # --- what the control flow needs (flow.Flow) ----------------------------------------
+
+    def run_block(
+        self, lane: Lane, run: TaskRun | None, steps: Sequence[Any], consumed: list[Any]
+    ) -> Actor:
+        return self.run_steps(lane, run, steps, consumed)
+
+    def raise_error(self, lane: Lane, run: TaskRun | None, error: SimError, label: str) -> None:
+        self.world.emit(
+            ExceptionRaised,
+            lane=lane.id,
+            task=run.name if run is not None else None,
+            error=error.error,
+            message=error.message,
+            step=label,
+        )
+
+    def stop_is_set(self, run: TaskRun | None) -> bool:
+        return self.stop_set or (run is not None and run.stop_requested)
+
+    def count_round(self) -> None:
+        self._count_step()
+
+    def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
+        return self.fill(lane, run, value) if isinstance(value, str) else value
 
     def _set_stop(self) -> None:
         self.stop_set = True
@@ -252,7 +317,12 @@ class Interpreter(Locks, Queues):
             if item is None:
                 break
             consumed.append(item)
-            yield from self.run_steps(lane, run, step.each, consumed)
+            try:
+                yield from self.run_steps(lane, run, step.each, consumed)
+            except BreakLoop:
+                break
+            except ContinueLoop:
+                continue
 
     def repeat(
         self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
@@ -275,9 +345,14 @@ class Interpreter(Locks, Queues):
         calls = self._calls
         body = step.steps
         for _ in range(step.repeat):
-            for inner in body:
-                self._count_step()
-                yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+            try:
+                for inner in body:
+                    self._count_step()
+                    yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+            except BreakLoop:
+                break
+            except ContinueLoop:
+                continue
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))
@@ -346,3 +421,15 @@ class Interpreter(Locks, Queues):
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
+
+
+def _break(lane: Lane, run: TaskRun | None) -> None:
+    raise BreakLoop()
+
+
+def _continue(lane: Lane, run: TaskRun | None) -> None:
+    raise ContinueLoop()
+
+
+def _return(value: Any) -> None:
+    raise Returned(value)
