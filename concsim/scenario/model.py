@@ -440,6 +440,9 @@ def _loop_label(step: Any) -> str:
 
 _BLOCK_LABELS: dict[str, Any] = {
     "try": lambda step: "try",
+    "reraise": lambda step: "raise",
+    "break": lambda step: "break",
+    "continue": lambda step: "continue",
     "loop": _loop_label,
     "return": lambda step: f"return {step.return_!r}",
 }
