@@ -13,11 +13,12 @@ was leaving; an exception raised inside an ``except`` block gets the handled one
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from concsim.events import ExceptionCaught, ExceptionChained
+from concsim.events import ExceptionCaught, ExceptionChained, ExceptionRaised
 from concsim.scenario import model as m
 
 from .code import Code
@@ -66,7 +67,17 @@ def clause_text(clause: m.ExceptClause) -> str:
 
 
 class Flow(Code):
-    """The steps that shape the program's control flow."""
+    """The steps that shape the program's control flow. The interpreter, which runs every
+    step, is the class that mixes it in."""
+
+    if TYPE_CHECKING:
+        stop_set: bool
+
+        def run_steps(
+            self, lane: Lane, run: TaskRun | None, steps: Sequence[Any], consumed: list[Any]
+        ) -> Actor: ...
+
+        def _count_step(self) -> None: ...
 
     def __init__(self, world: Any) -> None:
         super().__init__(world)
@@ -101,18 +112,23 @@ class Flow(Code):
 
         return _FIELD.sub(one, text)
 
-    # --- try ----------------------------------------------------------------------------
+    @contextmanager
+    def handling(self, lane: Lane, run: TaskRun | None, error: SimError) -> Iterator[None]:
+        """``error`` is being handled (an ``on_error`` block): a bare ``raise`` raises it."""
+        handling = self.scope(lane, run).handling
+        handling.append(error)
+        try:
+            yield
+        finally:
+            handling.pop()
 
-    def run_block(
-        self, lane: Lane, run: TaskRun | None, steps: Sequence[Any], consumed: list[Any]
-    ) -> Actor:
-        raise NotImplementedError  # the interpreter's run_steps
+    # --- try ----------------------------------------------------------------------------
 
     def try_(self, lane: Lane, run: TaskRun | None, step: m.TryStep, consumed: list[Any]) -> Actor:
         """``try: ... except ...: ... else: ... finally: ...``."""
         leaving: Leaving | None = None
         try:
-            yield from self.run_block(lane, run, step.try_, consumed)
+            yield from self.run_steps(lane, run, step.try_, consumed)
         except (BreakLoop, ContinueLoop, Returned) as signal:
             leaving = signal
         except SimError as error:
@@ -180,7 +196,7 @@ class Flow(Code):
     ) -> Actor:
         """Run ``steps``; return what left them early, or None."""
         try:
-            yield from self.run_block(lane, run, steps, consumed)
+            yield from self.run_steps(lane, run, steps, consumed)
         except (SimError, BreakLoop, ContinueLoop, Returned) as leaving:
             return leaving
         return None
@@ -212,7 +228,14 @@ class Flow(Code):
         raise error
 
     def raise_error(self, lane: Lane, run: TaskRun | None, error: SimError, label: str) -> None:
-        raise NotImplementedError  # the interpreter emits ExceptionRaised
+        self.world.emit(
+            ExceptionRaised,
+            lane=lane.id,
+            task=run.name if run is not None else None,
+            error=error.error,
+            message=error.message,
+            step=label,
+        )
 
     def reraise(self, lane: Lane, run: TaskRun | None) -> None:
         """Bare ``raise``: the exception being handled, as it is (its traceback grows)."""
@@ -224,29 +247,43 @@ class Flow(Code):
     # --- loops --------------------------------------------------------------------------
 
     def loop(self, lane: Lane, run: TaskRun | None, step: m.LoopStep, consumed: list[Any]) -> Actor:
-        """``while True:``, ``for attempt in range(1, N + 1):`` or ``while not stop.is_set():``."""
+        """``while True:``, ``for attempt in range(1, N + 1):`` or ``while not stop.is_set():``.
+        ``{attempt}`` names the round inside the loop only, as the generated program's
+        f-strings do (an enclosing loop's round is back in view after it)."""
         names = self.scope(lane, run).names
+        outer = names.get("attempt")
+        try:
+            yield from self._rounds_of(lane, run, step, consumed, names)
+        finally:
+            if step.times is not None:
+                if outer is None:
+                    names.pop("attempt", None)
+                else:
+                    names["attempt"] = outer
+
+    def _rounds_of(
+        self,
+        lane: Lane,
+        run: TaskRun | None,
+        step: m.LoopStep,
+        consumed: list[Any],
+        names: dict[str, Any],
+    ) -> Actor:
         attempt = 0
         while True:
             if step.times is not None and attempt >= step.times:
                 return
             if step.until is not None:
                 yield from self.world.ensure_gil(lane)
-                if self.stop_is_set(run):
+                if self.stop_set or (run is not None and run.stop_requested):
                     return
             attempt += 1
             if step.times is not None:
                 names["attempt"] = attempt
-            self.count_round()
+            self._count_step()
             try:
-                yield from self.run_block(lane, run, step.loop, consumed)
+                yield from self.run_steps(lane, run, step.loop, consumed)
             except BreakLoop:
                 return
             except ContinueLoop:
                 continue
-
-    def stop_is_set(self, run: TaskRun | None) -> bool:
-        raise NotImplementedError  # the interpreter's stop event
-
-    def count_round(self) -> None:
-        raise NotImplementedError  # the interpreter's step budget

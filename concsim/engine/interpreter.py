@@ -9,7 +9,6 @@ from typing import Any, assert_never
 from concsim.events import (
     Cleanup,
     CleanupStarted,
-    ExceptionRaised,
     LaneState,
     OutputWritten,
     SharedRead,
@@ -256,29 +255,6 @@ class Interpreter(Locks, Queues, Flow):
         if self.main_step is None:
             raise AssertionError(f"step {label!r} belongs to the main program's model")
         return self.main_step(lane, step)
-
-    # --- what the control flow needs (flow.Flow) ----------------------------------------
-
-    def run_block(
-        self, lane: Lane, run: TaskRun | None, steps: Sequence[Any], consumed: list[Any]
-    ) -> Actor:
-        return self.run_steps(lane, run, steps, consumed)
-
-    def raise_error(self, lane: Lane, run: TaskRun | None, error: SimError, label: str) -> None:
-        self.world.emit(
-            ExceptionRaised,
-            lane=lane.id,
-            task=run.name if run is not None else None,
-            error=error.error,
-            message=error.message,
-            step=label,
-        )
-
-    def stop_is_set(self, run: TaskRun | None) -> bool:
-        return self.stop_set or (run is not None and run.stop_requested)
-
-    def count_round(self) -> None:
-        self._count_step()
 
     def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
         return self.fill(lane, run, value) if isinstance(value, str) else value

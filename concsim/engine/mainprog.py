@@ -61,9 +61,11 @@ class MainProgram:
         except SimError as exc:
             error = exc
         if error is not None and self.program.on_error:
-            error = yield from self._guard(
-                lane, error, self.runtime.interp.run_steps(lane, None, self.program.on_error, [])
-            )
+            interp = self.runtime.interp
+            with interp.handling(lane, None, error):
+                error = yield from self._guard(
+                    lane, error, interp.run_steps(lane, None, self.program.on_error, [])
+                )
         executor = self.executor
         if executor is not None:
             shutdown = self.program.shutdown

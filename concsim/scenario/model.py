@@ -250,10 +250,10 @@ class TryStep(_Step):
 
     @model_validator(mode="after")
     def _python_syntax(self) -> TryStep:
-        if not self.except_ and not self.finally_:
-            raise ValueError("a `try` needs an `except` or a `finally` (or both)")
         if self.else_ and not self.except_:
             raise ValueError("`else` of a `try` needs an `except` clause")
+        if not self.except_ and "finally_" not in self.model_fields_set:
+            raise ValueError("a `try` needs an `except` or a `finally` (or both)")
         bare = [i for i, clause in enumerate(self.except_) if clause.type is None]
         if bare and bare[0] != len(self.except_) - 1:
             raise ValueError("a bare `except` (no type) must be the last clause")
@@ -268,7 +268,7 @@ class ReraiseStep(_Step):
 
 
 class LoopStep(_Step):
-    """``while True:``; with ``times: N``, ``for attempt in range(N):``; with ``until:
+    """``while True:``; with ``times: N``, ``for attempt in range(1, N + 1):``; with ``until:
     stop``, ``while not stop.is_set():``. ``break`` and ``continue`` work inside."""
 
     since: ClassVar[int] = 2

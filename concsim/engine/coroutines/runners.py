@@ -43,7 +43,8 @@ class AsyncioModel(Collecting):
             error = Interrupted()
         if error is not None and self.program.on_error:
             try:
-                yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
+                with runtime.interp.handling(lane, None, error):
+                    yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
             except SimError as exc:
                 error = exc
         self.in_teardown = True
