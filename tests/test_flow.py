@@ -17,6 +17,7 @@ from concsim.events import (
     Event,
     ExceptionCaught,
     ExceptionChained,
+    LaneStateChanged,
     OutputWritten,
     QueuePut,
     TaskEnded,
@@ -408,3 +409,15 @@ def test_generated_program_agrees() -> None:
     result = check_one(load_scenario_text(AGREES, "flow-agrees.yaml"), None, loose=3.0)
     assert result.error is None, result.error
     assert [str(d) for d in result.disagreements] == []
+
+
+def test_a_label_names_its_copy() -> None:
+    """A step's label may use ``{i}`` and ``{name}``, as the lane shows it."""
+    events, _ = run("""
+        tasks:
+          - name: w
+            repeat: 2
+            steps: [{io: 10ms, label: "requests.get(url_{i})"}]
+        """)
+    labels = {e.step for e in events if isinstance(e, LaneStateChanged) and e.state == "io"}
+    assert labels == {"requests.get(url_1)", "requests.get(url_2)"}

@@ -149,7 +149,25 @@ class Interpreter(Locks, Queues, Flow):
     def _call(self, step: m.Step) -> StepCall:
         """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
         its type once, not at every run of it, keeps a loop of steps cheap."""
-        call = self._calls[id(step)] = self._make_call(step, self._label(step))
+        label = self._label(step)
+        if self.fills and "{" in label:
+            call = self._calls[id(step)] = self._filled(step, label)
+        else:
+            call = self._calls[id(step)] = self._make_call(step, label)
+        return call
+
+    def _filled(self, step: m.Step, label: str) -> StepCall:
+        """A step whose label names ``{i}``, ``{name}`` or a caught exception: made once
+        per label it comes to, as filled where it runs."""
+        made: dict[str, StepCall] = {}
+
+        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
+            text = self.fill(lane, run, label)
+            inner = made.get(text)
+            if inner is None:
+                inner = made[text] = self._make_call(step, text)
+            return inner(lane, run, consumed)
+
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
