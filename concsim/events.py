@@ -278,6 +278,48 @@ class ExceptionRaised(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionCaught(Event):
+    """An ``except`` clause of the program's own ``try`` handled an exception."""
+
+    lane: str
+    task: str | None
+    error: str
+    message: str
+    clause: str  # the clause as written: ``except (KeyError, IndexError) as e``
+
+    @property
+    def why(self) -> str:
+        who = self.task or self.lane
+        return (
+            f"{who} caught {self.error} in `{self.clause}`: its handler runs, "
+            "then the code after the try."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionChained(Event):
+    """``raise X from e``: the new exception's ``__cause__`` is set (``from None``: none)."""
+
+    lane: str
+    task: str | None
+    error: str
+    cause: str | None  # ``ValueError('bad')``, or None for ``from None``
+
+    @property
+    def why(self) -> str:
+        who = self.task or self.lane
+        if self.cause is None:
+            return (
+                f"{who} raised {self.error} from None: the exception it was handling "
+                "is hidden from the traceback."
+            )
+        return (
+            f"{who} raised {self.error} from {self.cause}: "
+            "the traceback shows both, the cause first."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CleanupStarted(Event):
     task: str
     lane: str
@@ -744,6 +786,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WarningIssued,
         MainEnded,
         RunEnded,
+        ExceptionCaught,
+        ExceptionChained,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

@@ -22,6 +22,8 @@ from concsim.events import (
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
+    ExceptionCaught,
+    ExceptionChained,
     ExecutorShutdown,
     GilChanged,
     LaneState,
@@ -93,7 +95,7 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
-    assert yaml.safe_load(path.read_text())["version"] == 1
+    assert yaml.safe_load(path.read_text())["version"] == lesson.version
 
 
 def test_learning_order_is_unambiguous() -> None:
@@ -435,6 +437,55 @@ def test_result_timeout() -> None:
     (shutdown,) = result.of(ExecutorShutdown)
     assert shutdown.t == about(0.7)
     assert result.elapsed == about(2.0)
+
+
+def test_retry_gives_up() -> None:
+    """``except ConnectionError`` catches ConnectionRefusedError (a subclass); each
+    ``future.result()`` re-raises the one stored exception, so retrying the read never
+    reruns the work; ``raise ... from e`` prints the cause first, and ``finally`` runs before
+    the traceback."""
+    result = run("retry-gives-up")
+    assert result.main_outcome == ("raised", "RuntimeError")
+    assert result.task("fetch")["outcome"] == "failed"
+    assert result.task("fetch")["error"] == "ConnectionRefusedError"
+    started = result.of(TaskStarted)
+    assert len(started) == 1  # the work ran once: three reads, one run
+    caught = result.of(ExceptionCaught)
+    assert [(e.t, e.error, e.clause) for e in caught] == [
+        (about(0.3), "ConnectionRefusedError", "except ConnectionError as e"),
+        (about(0.50005), "ConnectionRefusedError", "except ConnectionError as e"),
+        (about(0.7001), "ConnectionRefusedError", "except ConnectionError as e"),
+    ]
+    (chained,) = result.of(ExceptionChained)
+    assert chained.cause == "ConnectionRefusedError('connection refused')"
+    assert result.out["output"] == [
+        "INFO main: attempt 1 failed: connection refused",
+        "INFO main: attempt 2 failed: connection refused",
+        "closing the connection pool",
+        "Traceback (most recent call last):",
+        "  ...",
+        "ConnectionRefusedError: connection refused",
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        "  ...",
+        "RuntimeError: gave up after 3 attempts",
+    ]
+
+
+def test_retry_gives_up_try_this() -> None:
+    """Try this: a RuntimeError from fetch is no ConnectionError; the first result() lets it
+    through, no retry and no chain, and the finally still runs."""
+    result = run("retry-gives-up", None, Injection(0.1, "fail", "fetch"))
+    assert result.main_outcome == ("raised", "RuntimeError")
+    assert result.of(ExceptionCaught) == []
+    assert result.out["output"] == [
+        "closing the connection pool",
+        "Traceback (most recent call last):",
+        "  ...",
+        "RuntimeError: injected",
+    ]
 
 
 def test_result_timeout_explains_itself() -> None:

@@ -190,7 +190,8 @@ def test_step_without_a_kind() -> None:
         "`cpu`?",
         "bad/step-no-kind.yaml:6:9: tasks[0].steps[1]: a step needs a kind; expected one key "
         "of: cpu, native, io, sleep, blocking, to_thread, acquire, release, read, write, put, "
-        "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop",
+        "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
+        "try, reraise, loop, break, continue, return",
     ]
 
 
@@ -206,7 +207,7 @@ def test_bare_steps_that_need_a_value_or_do_not_exist() -> None:
         "s.yaml:4:13: tasks[0].steps[0]: a `cpu` step needs a value; expected `cpu: <value>`",
         "s.yaml:4:18: tasks[0].steps[1]: unknown step `sumbit`; did you mean `submit`?",
         "s.yaml:4:26: tasks[0].steps[2]: expected a step (a mapping such as `cpu: 10ms`, or "
-        "submit, collect, shutdown, check_stop, set_stop), got 5",
+        "submit, collect, shutdown, check_stop, set_stop, reraise, break, continue), got 5",
     ]
 
 

@@ -48,7 +48,8 @@ class AsyncMain:
         self.fns = fns
         self.collect = program.collect
         self.pattern = program.collect.pattern
-        self.frame = Frame("main", True, repr("main"))
+        self.frame = Frame("main", True, repr("main"), fills=res.fills)
+        self.frame.main_step = self._main_step
         self.calls = calls_for(fns)
         self.submitted: set[tuple[str, int | None]] = set()
         steps = program.main_steps
@@ -96,16 +97,19 @@ class AsyncMain:
 
     def _steps(self) -> None:
         for index, step in enumerate(self.program.main_steps):
-            path = ("main", index)
-            if isinstance(step, m.SubmitStep):
-                if self.pattern is m.Pattern.NONE:
-                    self._submit_each(step.submit, path)
-                elif not self.compact:
-                    self._submit(step.submit, path, create_task_expr, "tasks")
-            elif isinstance(step, m.CollectStep):
-                self._collect(path)
-            else:
-                write_step(self.w, self.res, self.frame, step, path)
+            self._main_step(step, ("main", index))
+
+    def _main_step(self, step: Any, path: tuple[Any, ...]) -> None:
+        """One step of main(), nested in a block or not."""
+        if isinstance(step, m.SubmitStep):
+            if self.pattern is m.Pattern.NONE:
+                self._submit_each(step.submit, path)
+            elif not self.compact:
+                self._submit(step.submit, path, create_task_expr, "tasks")
+        elif isinstance(step, m.CollectStep):
+            self._collect(path)
+        else:
+            write_step(self.w, self.res, self.frame, step, path)
 
     def _submit(self, names: Any, path: tuple[Any, ...], expr: Any, var: str) -> None:
         def wanted(spec: str, instance: str) -> bool:

@@ -124,7 +124,7 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
 
 
 def _resources(scenario: m.Scenario) -> Resources:
-    res = Resources(scenario.program.model)
+    res = Resources(scenario.program.model, fills=scenario.version >= 2)
     res.taken |= {"main"}
     program = scenario.program
     steps = [
@@ -152,6 +152,8 @@ def _resources(scenario: m.Scenario) -> Resources:
                 if name not in queues:
                     queues.append(name)
             case m.CheckStopStep() | m.SetStopStep():
+                res.stop = "stop"
+            case m.LoopStep() if step.until is not None:
                 res.stop = "stop"
     for name in shared:
         res.shared[name] = identifier(name, res.taken)

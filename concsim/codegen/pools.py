@@ -34,7 +34,8 @@ class PoolMain:
         self.pattern = program.collect.pattern
         self.pooled = self.model is not m.Model.SEQUENTIAL and program.executor
         self.plain = self.model is not m.Model.SEQUENTIAL and not program.executor
-        self.frame = Frame("main", False, repr("main"), exit_value="")
+        self.frame = Frame("main", False, repr("main"), exit_value="", fills=res.fills)
+        self.frame.main_step = self._main_step
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
@@ -103,20 +104,23 @@ class PoolMain:
 
     def _steps(self) -> None:
         for index, step in enumerate(self.program.main_steps):
-            path = ("main", index)
-            if isinstance(step, m.SubmitStep):
-                self._submit(step.submit, path)
-            elif isinstance(step, m.CollectStep):
-                self._collect(path)
-            elif isinstance(step, m.ShutdownStep):
-                s = step.shutdown
-                self.w.line(
-                    f"executor.shutdown(wait={s.wait}, cancel_futures={s.cancel_futures})",
-                    **self.site(SiteKind.SHUTDOWN, m.step_label(step), path),
-                    comment=step.label,
-                )
-            else:
-                write_step(self.w, self.res, self.frame, step, path)
+            self._main_step(step, ("main", index))
+
+    def _main_step(self, step: Any, path: tuple[Any, ...]) -> None:
+        """One step of main(), nested in a block or not."""
+        if isinstance(step, m.SubmitStep):
+            self._submit(step.submit, path)
+        elif isinstance(step, m.CollectStep):
+            self._collect(path)
+        elif isinstance(step, m.ShutdownStep):
+            s = step.shutdown
+            self.w.line(
+                f"executor.shutdown(wait={s.wait}, cancel_futures={s.cancel_futures})",
+                **self.site(SiteKind.SHUTDOWN, m.step_label(step), path),
+                comment=step.label,
+            )
+        else:
+            write_step(self.w, self.res, self.frame, step, path)
 
     # --- handing work over --------------------------------------------------------------
 

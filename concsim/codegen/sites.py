@@ -48,6 +48,12 @@ class SiteKind(StrEnum):
     """A task's ``except (...):`` (the scenario's ``catches``)."""
     ON_ERROR = "on_error"
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
+    TRY = "try"
+    """A ``try:`` step; its clauses and their steps follow."""
+    RERAISE = "reraise"
+    LOOP = "loop"
+    BREAK = "break"
+    CONTINUE = "continue"
 
 
 Path = tuple[str | int, ...]

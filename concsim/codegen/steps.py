@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
@@ -26,6 +27,7 @@ class Resources:
     errors: dict[str, str] = field(default_factory=dict)  # custom exception classes
     stop: str | None = None
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
+    fills: bool = False  # version 2: strings a step writes fill ``{i}``, ``{name}``, ``{e}``
     taken: set[str] = field(default_factory=set)
 
     @property
@@ -43,6 +45,11 @@ class Frame:
     handled: str | None = None  # the list a consume loop appends to, if the task returns it
     exit_value: str = ""  # what ``return`` returns at a check_stop (main: "results")
     read: set[str] = field(default_factory=set)  # shared names read so far in this function
+    main_step: Callable[[Any, Path], None] | None = None  # main's submit/collect/shutdown
+    fills: bool = False  # version 2: ``{i}``, ``{name}``, ``{e}`` in strings are f-string fields
+    copy: str | None = None  # ``{i}`` as source: ``i`` for copies of a task, ``1`` for one
+    name_text: str | None = None  # ``{name}`` as f-string text: ``fetch`` or ``fetch-{i}``
+    bound: list[str] = field(default_factory=list)  # names bound here: ``as e``, ``attempt``
 
 
 def error_expr(name: str, writer: Writer, res: Resources) -> str:
@@ -74,6 +81,43 @@ def raise_argument(error: str, message: str) -> str:
         if repr(value) == message:
             return literal(value)
     return literal(message)
+
+
+_FIELD = re.compile(r"(\{[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def text_expr(frame: Frame, text: str) -> str:
+    """A string a step writes, as the simulator fills it (``flow.Flow.fill``): an f-string
+    when it names ``{i}``, ``{name}`` or a name bound around it, else a plain literal."""
+    if not frame.fills or "{" not in text:
+        return literal(text)
+    plain: list[str] = []  # the text, for a literal
+    source: list[str] = []  # the f-string's text
+    fields = False
+    for part in _FIELD.split(text):
+        key = part[1:-1] if _FIELD.fullmatch(part) else None
+        if key is not None and key in frame.bound:
+            source.append(part)
+            fields = True
+        elif key == "i" and frame.copy is not None:
+            plain.append(frame.copy)
+            source.append("{i}" if frame.copy == "i" else frame.copy)
+            fields = fields or frame.copy == "i"
+        elif key == "name" and frame.name_text is not None:
+            source.append(frame.name_text)
+            fields = fields or "{i}" in frame.name_text
+            plain.append(frame.name_text)
+        else:
+            plain.append(part)
+            source.append(_escaped(part))
+    if not fields:
+        return literal("".join(plain))
+    return 'f"' + "".join(source) + '"'
+
+
+def _escaped(text: str) -> str:
+    """Text inside an f-string's double quotes."""
+    return literal(text)[1:-1].replace('"', '\\"').replace("{", "{{").replace("}", "}}")
 
 
 def tmp_name(res: Resources, name: str) -> str:
@@ -127,7 +171,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             else:
                 line(f"{target} += {step.add}")
         case SiteKind.PUT:
-            line(f"{aw}{res.queues[step.put]}.put({literal(step.value)})")
+            value = text_expr(frame, step.value) if isinstance(step.value, str) else None
+            line(f"{aw}{res.queues[step.put]}.put({value or literal(step.value)})")
         case SiteKind.GET:
             line(f"{aw}{res.queues[step.get]}.get()")
         case SiteKind.CONSUME:
@@ -145,18 +190,69 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 write_steps(w, res, frame, step.steps, (*path, "steps"))
         case SiteKind.RAISE:
             error = error_expr(step.raise_, w, res)
-            line(f"raise {error}({raise_argument(step.raise_, step.message)})")
+            argument = raise_argument(step.raise_, step.message)
+            if frame.fills and step.message:
+                argument = text_expr(frame, step.message)
+            cause = (
+                ""
+                if step.from_ is None
+                else " from " + ("None" if step.from_ == "none" else step.from_)
+            )
+            line(f"raise {error}({argument}){cause}")
         case SiteKind.PRINT:
-            line(f"print({literal(step.print)})")
+            line(f"print({text_expr(frame, step.print)})")
         case SiteKind.LOG:
             w.need("logging")
-            line(f"logging.getLogger({frame.log_name}).info({literal(step.log)})")
+            line(f"logging.getLogger({frame.log_name}).info({text_expr(frame, step.log)})")
         case SiteKind.CHECK_STOP:
             line(f"if {res.stop}.is_set():")
             with w.indented():
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
+        case SiteKind.SUBMIT | SiteKind.COLLECT | SiteKind.SHUTDOWN if frame.main_step:
+            frame.main_step(step, path)
+        case SiteKind.TRY:
+            line("try:")
+            _block(w, res, frame, step.try_, (*path, "try"))
+            for index, clause in enumerate(step.except_):
+                names = [error_expr(name, w, res) for name in clause.types]
+                caught = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+                head = f"except {caught}".rstrip() if names else "except"
+                if clause.as_:
+                    head += f" as {clause.as_}"
+                    frame.bound.append(clause.as_)
+                w.line(head + ":")
+                _block(w, res, frame, clause.steps, (*path, "except", index, "steps"))
+                if clause.as_:
+                    frame.bound.pop()
+            if step.else_:
+                w.line("else:")
+                _block(w, res, frame, step.else_, (*path, "else"))
+            if step.finally_:
+                w.line("finally:")
+                _block(w, res, frame, step.finally_, (*path, "finally"))
+        case SiteKind.RERAISE:
+            line("raise")
+        case SiteKind.LOOP:
+            if step.times is not None:
+                line(f"for attempt in range(1, {step.times + 1}):")
+                frame.bound.append("attempt")
+            elif step.until is not None:
+                line(f"while not {res.stop}.is_set():")
+            else:
+                line("while True:")
+            _block(w, res, frame, step.loop, (*path, "loop"))
+            if step.times is not None:
+                frame.bound.pop()
+        case SiteKind.BREAK:
+            line("break")
+        case SiteKind.CONTINUE:
+            line("continue")
+        case SiteKind.RETURN if isinstance(step, m.ReturnStep):
+            value = step.return_
+            source = text_expr(frame, value) if isinstance(value, str) else literal(value)
+            line(f"return {source}")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -173,6 +269,15 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             assert_never(kind)
 
 
+def _block(w: Writer, res: Resources, frame: Frame, steps: Sequence[Any], path: Path) -> None:
+    """A block's steps, indented; ``pass`` when it has none."""
+    with w.indented():
+        if steps:
+            write_steps(w, res, frame, steps, path)
+        else:
+            w.line("pass")
+
+
 def walk(steps: Sequence[Any]) -> list[Any]:
     """Every step, nested ones included, in order."""
     found: list[Any] = []
@@ -182,4 +287,11 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)
+        elif isinstance(step, m.TryStep):
+            found += walk(step.try_)
+            for clause in step.except_:
+                found += walk(clause.steps)
+            found += walk(step.else_) + walk(step.finally_)
+        elif isinstance(step, m.LoopStep):
+            found += walk(step.loop)
     return found

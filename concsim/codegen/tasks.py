@@ -56,7 +56,9 @@ def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
     is_async = res.is_async
     consumes = any(isinstance(s, m.ConsumeStep) for s in walk(spec.steps))
     handled = "handled" if consumes and spec.returns is None else None
-    frame = Frame(owner, is_async, name_expr(spec), handled)
+    frame = Frame(owner, is_async, name_expr(spec), handled, fills=res.fills)
+    frame.copy = "i" if spec.repeat > 1 else "1"
+    frame.name_text = spec.name + ("-{i}" if spec.repeat > 1 else "")
     param = "i" if fn.takes_index else ""
     head = f"{'async ' if is_async else ''}def {fn.defined}({param}):"
     w.line(head)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
@@ -62,3 +63,29 @@ def traceback_line(error: str, message: str, *, in_asyncio: bool) -> str:
         module = _MODULES.get(error, "")
     name = f"{module}.{error}" if module else error
     return f"{name}: {message}" if message else name
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def traceback_text(error: Any, *, in_asyncio: bool) -> str:
+    """The traceback CPython prints for an uncaught exception, frames elided: its chain
+    first (``__cause__``, else ``__context__`` unless ``from`` suppressed it), each with
+    the sentence that links it (Lib/traceback.py, TracebackException.format)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        last = traceback_line(current.error, current.message, in_asyncio=in_asyncio)
+        parts.append(f"Traceback (most recent call last):\n  ...\n{last}\n")
+        if current.cause is not None:
+            parts.append(_CAUSE)
+            current = current.cause
+        elif current.context is not None and not current.suppress_context:
+            parts.append(_CONTEXT)
+            current = current.context
+        else:
+            current = None
+    return "".join(reversed(parts))

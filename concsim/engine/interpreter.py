@@ -17,6 +17,7 @@ from concsim.events import (
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
+from .flow import BreakLoop, ContinueLoop, Flow, Returned
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.lock import Locks
 from .threads.queue import Queues
@@ -56,7 +57,11 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues):
+MainStep = Callable[[Lane, Any], Actor]
+"""How the main program runs one of its own steps (submit, collect, shutdown)."""
+
+
+class Interpreter(Locks, Queues, Flow):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -71,6 +76,7 @@ class Interpreter(Locks, Queues):
         self._calls: dict[int, StepCall] = {}  # how each step runs, per step object
         self.steps_run = 0
         self.max_steps = DEFAULT_MAX_EVENTS  # the simulation sets its own budget
+        self.main_step: MainStep | None = None  # the model's submit/collect/shutdown
 
     # --- a task's life ------------------------------------------------------------------
 
@@ -83,6 +89,8 @@ class Interpreter(Locks, Queues):
             result.value = consumed if consumed and run.spec.returns is None else run.value
         except Stopped:
             result.stopped = True  # ``if stop.is_set(): return`` -- returns None, no error
+        except Returned as returned:
+            result.value = self.fill_value(lane, run, returned.value)
         except SimError as error:
             if error.error in run.spec.catches:
                 # except (...): pass -- swallowed; the function returns normally
@@ -97,6 +105,9 @@ class Interpreter(Locks, Queues):
             except Stopped:
                 # a return inside finally: returns None and drops any exception in flight
                 result.stopped, result.error, result.value = True, None, None
+            except Returned as returned:
+                result.error = None
+                result.value = self.fill_value(lane, run, returned.value)
             except SimError as error:
                 result.error = error  # an exception in finally replaces the one in flight
             finally:
@@ -138,7 +149,25 @@ class Interpreter(Locks, Queues):
     def _call(self, step: m.Step) -> StepCall:
         """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
         its type once, not at every run of it, keeps a loop of steps cheap."""
-        call = self._calls[id(step)] = self._make_call(step, self._label(step))
+        label = self._label(step)
+        if self.fills and "{" in label:
+            call = self._calls[id(step)] = self._filled(step, label)
+        else:
+            call = self._calls[id(step)] = self._make_call(step, label)
+        return call
+
+    def _filled(self, step: m.Step, label: str) -> StepCall:
+        """A step whose label names ``{i}``, ``{name}`` or a caught exception: made once
+        per label it comes to, as filled where it runs."""
+        made: dict[str, StepCall] = {}
+
+        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
+            text = self.fill(lane, run, label)
+            inner = made.get(text)
+            if inner is None:
+                inner = made[text] = self._make_call(step, text)
+            return inner(lane, run, consumed)
+
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
@@ -166,6 +195,8 @@ class Interpreter(Locks, Queues):
                 return lambda lane, run, _: self.off_the_loop(lane, step.blocking, label, False)
             case m.ToThreadStep():
                 return lambda lane, run, _: self.off_the_loop(lane, step.to_thread, label, True)
+            case m.RaiseStep() if step.from_ is not None or self.fills:
+                return with_gil(lambda lane, run: self.raise_step(lane, run, step, label))
             case m.RaiseStep():
                 return with_gil(
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
@@ -174,12 +205,20 @@ class Interpreter(Locks, Queues):
                 return lambda lane, run, _: self.acquire(lane, step.acquire, label)
             case m.ReleaseStep():
                 return with_gil(lambda lane, run: self.release(lane, step.release))
+            case m.PutStep() if self.fills and isinstance(step.value, str):
+                return lambda lane, run, _: self.put(
+                    lane, step.put, self.fill(lane, run, step.value), label
+                )
             case m.PutStep():
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
                 return lambda lane, run, _: self.get(lane, step.get, label)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
+            case m.PrintStep() if self.fills:
+                return lambda lane, run, _: self.write_output(
+                    lane, run, [self.fill(lane, run, step.print), "\n"], label
+                )
             case m.PrintStep():
                 return lambda lane, run, _: self.write_output(lane, run, [step.print, "\n"], label)
             case m.LogStep():
@@ -191,7 +230,19 @@ class Interpreter(Locks, Queues):
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
-                raise AssertionError(f"step {label!r} belongs to the main program's model")
+                return lambda lane, run, _: self._main_step(lane, step, label)
+            case m.TryStep():
+                return lambda lane, run, consumed: self.try_(lane, run, step, consumed)
+            case m.ReraiseStep():
+                return with_gil(self.reraise)
+            case m.LoopStep():
+                return lambda lane, run, consumed: self.loop(lane, run, step, consumed)
+            case m.BreakStep():
+                return with_gil(_break)
+            case m.ContinueStep():
+                return with_gil(_continue)
+            case m.ReturnStep():
+                return with_gil(lambda lane, run: _return(step.return_))
             case _:
                 assert_never(step)
 
@@ -214,9 +265,17 @@ class Interpreter(Locks, Queues):
         yield from self.world.ensure_gil(lane)
         action(lane, run)
 
-    @staticmethod
-    def _log(lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
-        return f"INFO {run.name if run is not None else lane.id}: {step.log}\n"
+    def _log(self, lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
+        text = self.fill(lane, run, step.log)
+        return f"INFO {run.name if run is not None else lane.id}: {text}\n"
+
+    def _main_step(self, lane: Lane, step: Any, label: str) -> Actor:
+        if self.main_step is None:
+            raise AssertionError(f"step {label!r} belongs to the main program's model")
+        return self.main_step(lane, step)
+
+    def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
+        return self.fill(lane, run, value) if isinstance(value, str) else value
 
     def _set_stop(self) -> None:
         self.stop_set = True
@@ -252,7 +311,12 @@ class Interpreter(Locks, Queues):
             if item is None:
                 break
             consumed.append(item)
-            yield from self.run_steps(lane, run, step.each, consumed)
+            try:
+                yield from self.run_steps(lane, run, step.each, consumed)
+            except BreakLoop:
+                break
+            except ContinueLoop:
+                continue
 
     def repeat(
         self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
@@ -275,9 +339,14 @@ class Interpreter(Locks, Queues):
         calls = self._calls
         body = step.steps
         for _ in range(step.repeat):
-            for inner in body:
-                self._count_step()
-                yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+            try:
+                for inner in body:
+                    self._count_step()
+                    yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+            except BreakLoop:
+                break
+            except ContinueLoop:
+                continue
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))
@@ -346,3 +415,15 @@ class Interpreter(Locks, Queues):
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
+
+
+def _break(lane: Lane, run: TaskRun | None) -> None:
+    raise BreakLoop()
+
+
+def _continue(lane: Lane, run: TaskRun | None) -> None:
+    raise ContinueLoop()
+
+
+def _return(value: Any) -> None:
+    raise Returned(value)

@@ -21,7 +21,8 @@ from concsim.events import (
 from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
-from .exits import traceback_line
+from .exits import traceback_text
+from .flow import Returned
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .phases import in_phase
@@ -45,6 +46,7 @@ class MainProgram:
             workers = self.program.resolved_max_workers(self.world.machine.cores)
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
             self.executor = pool(runtime, workers)
+        runtime.interp.main_step = self.main_step  # a submit or collect inside a try or loop
 
     # --- main() -------------------------------------------------------------------------
 
@@ -54,12 +56,16 @@ class MainProgram:
         try:
             for step in self.program.main_steps:
                 yield from self.main_step(lane, step)
+        except Returned:
+            pass  # ``return`` ends main() normally
         except SimError as exc:
             error = exc
         if error is not None and self.program.on_error:
-            error = yield from self._guard(
-                lane, error, self.runtime.interp.run_steps(lane, None, self.program.on_error, [])
-            )
+            interp = self.runtime.interp
+            with interp.handling(lane, None, error):
+                error = yield from self._guard(
+                    lane, error, interp.run_steps(lane, None, self.program.on_error, [])
+                )
         executor = self.executor
         if executor is not None:
             shutdown = self.program.shutdown
@@ -175,23 +181,21 @@ class MainProgram:
         if error is not None and self.model is m.Model.THREADS and error.error != "SystemExit":
             # threading.excepthook prints it at once: plain threads have no future. It
             # ignores SystemExit (Lib/threading.py, excepthook).
-            last = traceback_line(error.error, error.message, in_asyncio=False)
             world.emit(
                 OutputWritten,
                 lane=lane.id,
                 task=run.name,
                 text=f"Exception in thread {thread_name(lane.id, run.spec.name)}:\n"
-                f"Traceback (most recent call last):\n  ...\n{last}\n",
+                + traceback_text(error, in_asyncio=False),
             )
         elif error is not None and error.error != "SystemExit":
             # multiprocessing's BaseProcess._bootstrap prints it in the child before exiting
             # with code 1: "Process NAME:" and the traceback (Lib/multiprocessing/process.py).
-            last = traceback_line(error.error, error.message, in_asyncio=False)
             world.emit(
                 OutputWritten,
                 lane=lane.id,
                 task=run.name,
-                text=f"Process {run.name}:\nTraceback (most recent call last):\n  ...\n{last}\n",
+                text=f"Process {run.name}:\n" + traceback_text(error, in_asyncio=False),
             )
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)

@@ -21,6 +21,13 @@ point where it waits)."""
 class SimError(Exception):
     """An exception raised inside the simulated program, named by its CPython type."""
 
+    cause: SimError | None = None
+    """``__cause__``: set by ``raise ... from e``."""
+    context: SimError | None = None
+    """``__context__``: the exception being handled when this one was raised."""
+    suppress_context: bool = False
+    """``raise ... from None`` (or ``from e``): the context is not shown."""
+
     def __init__(self, error: str, message: str = "") -> None:
         super().__init__(error, message)
         self.error = error
@@ -142,6 +149,7 @@ class TaskRun:
     ended: bool = False
     outcome: Outcome | None = None
     stop_requested: bool = False
+    copy: int = 1  # its number among the copies of its task (``{i}``), from 1
 
     def __post_init__(self) -> None:
         self.future = Future(self)

@@ -23,7 +23,7 @@ from concsim.events import (
 )
 from concsim.scenario.model import Model, ReturnWhen, Scenario
 
-from .exits import system_exit_code, traceback_line
+from .exits import system_exit_code, traceback_text
 from .interpreter import Interpreter, TaskResult
 from .runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from .waits import FutureWait, StartWait
@@ -99,7 +99,7 @@ def expand_tasks(scenario: Scenario) -> list[TaskRun]:
                 value = f"{name} done"
             elif isinstance(value, str):
                 value = value.replace("{name}", name).replace("{i}", str(i))
-            runs.append(TaskRun(name=name, index=len(runs), spec=spec, value=value))
+            runs.append(TaskRun(name=name, index=len(runs), spec=spec, value=value, copy=i))
     return runs
 
 
@@ -314,12 +314,11 @@ class Runtime:
         elif error is not None:
             # Uncaught, it reaches the interpreter, which prints it to stderr.
             in_asyncio = self.world.scenario.program.model is Model.ASYNCIO
-            last = traceback_line(error.error, error.message, in_asyncio=in_asyncio)
             self.world.emit(
                 OutputWritten,
                 lane=lane.id,
                 task=None,
-                text=f"Traceback (most recent call last):\n  ...\n{last}\n",
+                text=traceback_text(error, in_asyncio=in_asyncio),
             )
         return final
 

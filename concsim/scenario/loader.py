@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from concsim.files import FileRefused, NotUtf8, decode_utf8, read_small_file
+from concsim.scenario.blocks import check_blocks
 from concsim.scenario.checks import (
     check_collects,
     check_names,
@@ -58,6 +59,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
     except ValidationError as error:
         problems += translate(error, doc)
     problems += check_names(doc)
+    problems += check_blocks(doc)
     problems += check_expect(doc)
     problems += check_version(doc)
     if scenario is not None:

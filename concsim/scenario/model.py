@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -165,10 +165,13 @@ class RepeatStep(_Step):
 
 
 class RaiseStep(_Step):
-    """``raise ErrorType(message)``."""
+    """``raise ErrorType(message)``; with ``from``, ``raise ErrorType(message) from e``."""
 
     raise_: ErrorType = Field(alias="raise")
     message: str = ""
+    from_: Name | None = Field(None, alias="from", json_schema_extra={"since": 2})
+    """``raise ... from e``: the name an enclosing ``except`` bound with ``as``, which becomes
+    the new exception's ``__cause__``; ``none`` is ``raise ... from None``."""
 
 
 class PrintStep(_Step):
@@ -214,6 +217,95 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class ExceptClause(_Strict):
+    """One ``except TYPE as NAME:`` clause of a ``try`` step."""
+
+    type: ErrorType | tuple[ErrorType, ...] | None = None
+    """The exception class caught, or a list of them (``except (A, B):``); none: a bare
+    ``except:``, which catches everything."""
+    as_: Name | None = Field(None, alias="as")
+    """``as NAME``: the exception, as ``{NAME}`` in the clause's strings and ``from: NAME``."""
+    steps: tuple[Step, ...] = ()
+    """The clause's body; empty is ``pass``."""
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The names caught, one or more; empty for a bare ``except:``."""
+        if self.type is None:
+            return ()
+        return (self.type,) if isinstance(self.type, str) else self.type
+
+
+class TryStep(_Step):
+    """``try: ... except ...: ... else: ... finally: ...``."""
+
+    since: ClassVar[int] = 2
+    try_: tuple[Step, ...] = Field(alias="try")
+    except_: tuple[ExceptClause, ...] = Field((), alias="except")
+    """The clauses, tried in order: the first whose type matches handles the exception."""
+    else_: tuple[Step, ...] = Field((), alias="else")
+    """Runs when the ``try`` body raised nothing."""
+    finally_: tuple[Step, ...] = Field((), alias="finally")
+    """Runs on the way out, whatever happened."""
+
+    @model_validator(mode="after")
+    def _python_syntax(self) -> TryStep:
+        if self.else_ and not self.except_:
+            raise ValueError("`else` of a `try` needs an `except` clause")
+        if not self.except_ and "finally_" not in self.model_fields_set:
+            raise ValueError("a `try` needs an `except` or a `finally` (or both)")
+        bare = [i for i, clause in enumerate(self.except_) if clause.type is None]
+        if bare and bare[0] != len(self.except_) - 1:
+            raise ValueError("a bare `except` (no type) must be the last clause")
+        return self
+
+
+class ReraiseStep(_Step):
+    """Bare ``raise`` inside an ``except`` block: the exception being handled, raised again."""
+
+    since: ClassVar[int] = 2
+    reraise: Literal[True] = True
+
+
+class LoopStep(_Step):
+    """``while True:``; with ``times: N``, ``for attempt in range(1, N + 1):``; with ``until:
+    stop``, ``while not stop.is_set():``. ``break`` and ``continue`` work inside."""
+
+    since: ClassVar[int] = 2
+    loop: tuple[Step, ...]
+    times: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
+    """Run the body this many times at most; ``{attempt}`` is the round, from 1."""
+    until: Literal["stop"] | None = None
+    """``stop``: check the program's stop event (``set_stop``) before each round."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> LoopStep:
+        if self.times is not None and self.until is not None:
+            raise ValueError("a `loop` takes `times` or `until`, not both")
+        return self
+
+
+class BreakStep(_Step):
+    """``break``: leave the innermost ``loop``, ``repeat`` or ``consume``."""
+
+    since: ClassVar[int] = 2
+    break_: Literal[True] = Field(True, alias="break")
+
+
+class ContinueStep(_Step):
+    """``continue``: the next round of the innermost ``loop``, ``repeat`` or ``consume``."""
+
+    since: ClassVar[int] = 2
+    continue_: Literal[True] = Field(True, alias="continue")
+
+
+class ReturnStep(_Step):
+    """``return VALUE`` from the task's function (its result) or from main()."""
+
+    since: ClassVar[int] = 2
+    return_: Any = Field(None, alias="return")
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,6 +329,12 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "try": TryStep,
+    "reraise": ReraiseStep,
+    "loop": LoopStep,
+    "break": BreakStep,
+    "continue": ContinueStep,
+    "return": ReturnStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -261,6 +359,9 @@ BARE_STEP_FORMS = {
     "shutdown": {"shutdown": {}},
     "check_stop": {"check_stop": True},
     "set_stop": {"set_stop": True},
+    "reraise": {"reraise": True},
+    "break": {"break": True},
+    "continue": {"continue": True},
 }
 
 
@@ -304,13 +405,22 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[TryStep, Tag("try")]
+    | Annotated[ReraiseStep, Tag("reraise")]
+    | Annotated[LoopStep, Tag("loop")]
+    | Annotated[BreakStep, Tag("break")]
+    | Annotated[ContinueStep, Tag("continue")]
+    | Annotated[ReturnStep, Tag("return")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
 
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
+ExceptClause.model_rebuild()
+TryStep.model_rebuild()
+LoopStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -322,12 +432,30 @@ def step_kind(step: BaseModel) -> str:
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 
 
+def _loop_label(step: Any) -> str:
+    if step.times is not None:
+        return f"loop {step.times} times"
+    return "loop until stop" if step.until else "loop"
+
+
+_BLOCK_LABELS: dict[str, Any] = {
+    "try": lambda step: "try",
+    "reraise": lambda step: "raise",
+    "break": lambda step: "break",
+    "continue": lambda step: "continue",
+    "loop": _loop_label,
+    "return": lambda step: f"return {step.return_!r}",
+}
+
+
 def step_label(step: BaseModel) -> str:
     """How a step is named on a lane: its ``label``, else e.g. ``io 500ms``."""
     label = getattr(step, "label", None)
     if label:
         return str(label)
     kind = step_kind(step)
+    if kind in _BLOCK_LABELS:
+        return str(_BLOCK_LABELS[kind](step))
     value = getattr(step, "raise_" if kind == "raise" else kind)
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"

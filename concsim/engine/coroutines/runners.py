@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concsim.events import LaneState, Phase, PhaseBegan, PhaseEnded
 from concsim.scenario import model as m
 
+from ..flow import Returned
 from ..runtime import Actor, Cancelled, Interrupted, Lane, SimError
 from ..waits import Awaiting
 from .collecting import Collecting
@@ -23,6 +24,7 @@ class AsyncioModel(Collecting):
         world = self.world
         runtime = self.runtime
         error: SimError | None = None
+        runtime.interp.main_step = self._main_step  # a submit or collect inside a try or loop
         try:
             for step in self.program.main_steps:
                 if isinstance(step, m.SubmitStep):
@@ -32,6 +34,8 @@ class AsyncioModel(Collecting):
                     yield from self.collect(lane)
                 else:
                     yield from runtime.interp.step(lane, None, step, [])
+        except Returned:
+            pass  # ``return`` ends main() normally
         except SimError as exc:
             error = exc
         lane.pending_error = None  # main() is over: nothing more can be raised in it
@@ -39,7 +43,8 @@ class AsyncioModel(Collecting):
             error = Interrupted()
         if error is not None and self.program.on_error:
             try:
-                yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
+                with runtime.interp.handling(lane, None, error):
+                    yield from runtime.interp.run_steps(lane, None, self.program.on_error, [])
             except SimError as exc:
                 error = exc
         self.in_teardown = True
@@ -65,6 +70,14 @@ class AsyncioModel(Collecting):
         runtime.unretrieved_warnings(asyncio=True)
         runtime.end_main(lane, error)
         self._park(lane)
+
+    def _main_step(self, lane: Lane, step: m.SubmitStep | m.CollectStep) -> Actor:
+        """A ``submit`` or ``collect`` nested in a block of main()."""
+        if isinstance(step, m.SubmitStep):
+            for run in self._selected(step.submit):
+                self.create_task(run)
+        else:
+            yield from self.collect(lane)
 
     def _stop_loop(self, lane: Lane, label: str) -> Actor:
         """main() is over, but asyncio.run() cancels nothing before the loop stops
