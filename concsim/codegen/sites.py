@@ -48,6 +48,8 @@ class SiteKind(StrEnum):
     """A task's ``except (...):`` (the scenario's ``catches``)."""
     ON_ERROR = "on_error"
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
+    WITH = "with"
+    """``with NAME:`` (``async with``); its steps follow, indented."""
 
 
 Path = tuple[str | int, ...]

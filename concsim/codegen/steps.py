@@ -114,7 +114,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             else:
                 line(f"time.sleep({seconds(step.to_thread)})")
         case SiteKind.ACQUIRE:
-            line(f"{aw}{res.locks[step.acquire]}.acquire()")
+            write_acquire(w, res, frame, step, path, line)
         case SiteKind.RELEASE:
             line(f"{res.locks[step.release]}.release()")
         case SiteKind.READ:
@@ -157,6 +157,12 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
+        case SiteKind.WITH:
+            line(f"{'async ' if frame.is_async else ''}with {res.locks[step.with_]}:")
+            with w.indented():
+                write_steps(w, res, frame, step.steps, (*path, "steps"))
+                if not step.steps:
+                    w.line("pass")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -173,6 +179,35 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             assert_never(kind)
 
 
+def write_acquire(
+    w: Writer, res: Resources, frame: Frame, step: m.AcquireStep, path: Path, line: Any
+) -> None:
+    """``lock.acquire()``; one that may return False is ``if not lock.acquire(...):`` over
+    its ``else`` steps. asyncio's acquire takes no timeout: ``asyncio.timeout`` around it,
+    and ``except TimeoutError`` is the ``else``."""
+    name = res.locks[step.acquire]
+    if not step.can_fail:
+        line(f"{'await ' if frame.is_async else ''}{name}.acquire()")
+        return
+    if frame.is_async:
+        line("try:")
+        with w.indented():
+            w.line(f"async with asyncio.timeout({seconds(step.timeout or 0)}):")
+            with w.indented():
+                w.line(f"await {name}.acquire()")
+        w.line("except TimeoutError:")
+    else:
+        args = "blocking=False" if not step.blocking else f"timeout={seconds(step.timeout or 0)}"
+        if not step.else_:
+            line(f"{name}.acquire({args})")
+            return
+        line(f"if not {name}.acquire({args}):")
+    with w.indented():
+        write_steps(w, res, frame, step.else_, (*path, "else"))
+        if not step.else_:
+            w.line("pass")
+
+
 def walk(steps: Sequence[Any]) -> list[Any]:
     """Every step, nested ones included, in order."""
     found: list[Any] = []
@@ -182,4 +217,8 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)
+        elif isinstance(step, m.WithStep):
+            found += walk(step.steps)
+        elif isinstance(step, m.AcquireStep):
+            found += walk(step.else_)
     return found

@@ -18,7 +18,7 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
-from .threads.lock import Locks
+from .threads.acquiring import Acquiring
 from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
@@ -56,7 +56,7 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues):
+class Interpreter(Acquiring, Queues):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -171,9 +171,17 @@ class Interpreter(Locks, Queues):
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
                 )
             case m.AcquireStep():
+                if (
+                    step.can_fail
+                    or step.acquire in self.semaphores
+                    or step.acquire in (self.world.scenario.locks)
+                ):
+                    return lambda lane, run, consumed: self.try_acquire(
+                        lane, run, step, consumed, label
+                    )
                 return lambda lane, run, _: self.acquire(lane, step.acquire, label)
             case m.ReleaseStep():
-                return with_gil(lambda lane, run: self.release(lane, step.release))
+                return with_gil(lambda lane, run: self.give_back(lane, step.release))
             case m.PutStep():
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
@@ -190,6 +198,8 @@ class Interpreter(Locks, Queues):
                 return with_gil(lambda lane, run: self._set_stop())
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
+            case m.WithStep():
+                return lambda lane, run, consumed: self.with_block(lane, run, step, consumed, label)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:

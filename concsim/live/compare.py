@@ -38,7 +38,7 @@ from concsim.events import (
     SharedWritten,
 )
 from concsim.export.outcome import outcome
-from concsim.scenario.model import CpuStep, NativeStep, Pattern, RepeatStep, Scenario
+from concsim.scenario.model import CpuStep, NativeStep, Pattern, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +86,8 @@ def margin_for(scenario: Scenario) -> Margin:
         step = steps.pop()
         if isinstance(step, CpuStep | NativeStep):
             return CPU_BOUND
-        if isinstance(step, RepeatStep):
-            steps.extend(step.steps)
-        steps.extend(getattr(step, "each", ()))
+        for nested in ("steps", "each", "else_"):  # repeat, with; consume; acquire's else
+            steps.extend(getattr(step, nested, ()))
     return SLEEP_BOUND
 
 

@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -117,7 +117,34 @@ class ToThreadStep(_Step):
 
 
 class AcquireStep(_Step):
+    """``lock.acquire()`` (a lock, an RLock or a semaphore, by the name's family). With
+    ``timeout`` or ``blocking: false`` it may return False: then ``if not
+    lock.acquire(...):`` runs the ``else`` steps, and the steps after it run either way."""
+
     acquire: Name
+    timeout: Duration | None = Field(None, json_schema_extra={"since": 2})
+    """``acquire(timeout=...)``: give up after this long (asyncio: ``asyncio.timeout``)."""
+    blocking: StrictBool = Field(True, json_schema_extra={"since": 2})
+    """False: ``acquire(blocking=False)``, which returns False at once if it is taken."""
+    else_: tuple[Step, ...] = Field((), alias="else", json_schema_extra={"since": 2})
+    """What ``if not lock.acquire(...):`` runs when the acquire gave up."""
+
+    @model_validator(mode="after")
+    def _can_fail(self) -> AcquireStep:
+        if not self.blocking and self.timeout is not None:
+            # threading.Lock.acquire: ValueError("can't specify a timeout for a
+            # non-blocking call"); Semaphore.acquire says it its own way.
+            raise ValueError("`timeout` needs `blocking: true`: a non-blocking acquire never waits")
+        if self.else_ and self.blocking and self.timeout is None:
+            raise ValueError(
+                "`else` runs when acquire returns False; expected `timeout` or `blocking: false`"
+            )
+        return self
+
+    @property
+    def can_fail(self) -> bool:
+        """Whether this acquire may return False."""
+        return not self.blocking or self.timeout is not None
 
 
 class ReleaseStep(_Step):
@@ -214,6 +241,15 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class WithStep(_Step):
+    """``with NAME:`` around ``steps`` (a lock, an RLock or a semaphore; ``async with`` in
+    asyncio): acquired on entry, released on the way out, by an exception too."""
+
+    since: ClassVar[int] = 2
+    with_: Name = Field(alias="with")
+    steps: tuple[Step, ...] = ()
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,8 +273,25 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "with": WithStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
+
+
+def kind_keys(step: dict[Any, Any]) -> list[Any]:
+    """The keys of a step mapping that name a kind. A key that is also an option of another
+    kind key's step is that option: ``{acquire: a, blocking: false}`` is an acquire."""
+    kinds = [key for key in step if key in STEP_KINDS]
+    if len(kinds) > 1:
+        options = {
+            name
+            for kind in kinds
+            for field, info in STEP_KINDS[kind].model_fields.items()
+            for name in (field, info.alias)
+            if name != kind
+        }
+        kinds = [kind for kind in kinds if kind not in options] or kinds
+    return kinds
 
 
 def _step_kind(value: Any) -> str | None:
@@ -250,7 +303,7 @@ def _step_kind(value: Any) -> str | None:
                 return kind
         return None
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         return kinds[0] if len(kinds) == 1 else None
     return None
 
@@ -268,7 +321,7 @@ def _bare_step(value: Any) -> Any:
     if isinstance(value, str) and value in BARE_STEP_FORMS:
         return BARE_STEP_FORMS[value]
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         if not kinds:
             raise ValueError("a step needs exactly one kind key, one of: " + ", ".join(STEP_KINDS))
         if len(kinds) > 1:
@@ -304,13 +357,16 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[WithStep, Tag("with")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
 
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
+AcquireStep.model_rebuild()
+WithStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -318,6 +374,9 @@ def step_kind(step: BaseModel) -> str:
     assert kind is not None
     return kind
 
+
+_ATTRIBUTES = {"raise": "raise_", "with": "with_"}
+"""Step kinds that are Python keywords, and the attribute that holds them."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 
@@ -328,7 +387,7 @@ def step_label(step: BaseModel) -> str:
     if label:
         return str(label)
     kind = step_kind(step)
-    value = getattr(step, "raise_" if kind == "raise" else kind)
+    value = getattr(step, _ATTRIBUTES.get(kind, kind))
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
     if kind in BARE_STEP_FORMS:
@@ -687,6 +746,22 @@ class QueueSpec(_Strict):
     maxsize: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0
 
 
+class LockSpec(_Strict):
+    """A declared lock: ``threading.Lock()``, or ``threading.RLock()`` if reentrant."""
+
+    reentrant: StrictBool = False
+    """``threading.RLock``: its owner may acquire it again; each acquire needs a release."""
+
+
+class SemaphoreSpec(_Strict):
+    """``threading.Semaphore(value)`` or ``BoundedSemaphore(value)`` (asyncio's in asyncio)."""
+
+    value: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 1
+    """How many may hold it at once."""
+    bounded: StrictBool = False
+    """A BoundedSemaphore: a release above ``value`` raises ValueError."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -704,6 +779,9 @@ class Scenario(_Strict):
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
+    locks: dict[Name, LockSpec] = Field({}, json_schema_extra={"since": 2})
+    """Locks declared with options; a lock named only by its steps is a ``threading.Lock``."""
+    semaphores: dict[Name, SemaphoreSpec] = Field({}, json_schema_extra={"since": 2})
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()
