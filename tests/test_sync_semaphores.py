@@ -117,7 +117,7 @@ def test_a_thread_that_releases_and_acquires_again_at_once_keeps_the_place() -> 
 def test_asyncio_semaphore_serves_waiters_first_come_first_served() -> None:
     """asyncio.Semaphore: ``release`` hands the place to the first waiter and ``acquire``
     queues behind any waiter (``locked()``), so the looper's second acquire waits its turn."""
-    events, out = _run(
+    _, out = _run(
         scenario(
             BARGE.replace("{executor: false, collect: join}", "{model: asyncio}").replace(
                 "{cpu: 1ms}", "{io: 1ms}"
