@@ -190,11 +190,11 @@ def write_acquire(
         line(f"{'await ' if frame.is_async else ''}{name}.acquire()")
         return
     if frame.is_async:
-        line("try:")
+        w.line("try:")
         with w.indented():
             w.line(f"async with asyncio.timeout({seconds(step.timeout or 0)}):")
             with w.indented():
-                w.line(f"await {name}.acquire()")
+                line(f"await {name}.acquire()")  # the step's site: where it waits
         w.line("except TimeoutError:")
     else:
         args = "blocking=False" if not step.blocking else f"timeout={seconds(step.timeout or 0)}"
