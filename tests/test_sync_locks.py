@@ -353,3 +353,21 @@ def test_blocking_next_to_acquire_is_its_option_not_a_second_step_kind() -> None
             steps: [{acquire: a, blocking: false}]
         """)
     assert sc.tasks[0].steps[0].blocking is False  # type: ignore[union-attr]
+
+
+def test_asyncio_has_no_rlock_and_no_blocking_false() -> None:
+    """asyncio.Lock is not reentrant and its ``acquire()`` takes no ``blocking``."""
+    assert _error("""
+        version: 2
+        name: s
+        program: {model: asyncio}
+        locks: {r: {reentrant: true}}
+        tasks:
+          - name: t
+            steps: [{acquire: r, blocking: false}]
+        """).splitlines() == [
+        "test.yaml:5:13: locks.r.reentrant: asyncio has no reentrant lock (RLock); expected "
+        "`reentrant: false` or model threads",
+        "test.yaml:8:26: tasks[0].steps[0].blocking: asyncio's acquire() has no `blocking`; "
+        "expected a `timeout`",
+    ]

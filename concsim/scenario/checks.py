@@ -39,8 +39,41 @@ def check_names(doc: Document) -> list[Problem]:
                 doc, ("variants", index, "tasks"), "task", _named(variant, "tasks")
             )
     problems += _families(doc, data)
+    problems += _asyncio_locks(doc, data, tasks)
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
+    return problems
+
+
+def _asyncio_locks(
+    doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
+) -> list[Problem]:
+    """What asyncio's locks do not have: an RLock, and ``acquire(blocking=False)``."""
+    program = data.get("program")
+    if not isinstance(program, dict) or program.get("model") != "asyncio":
+        return []
+    problems: list[Problem] = []
+    locks = data.get("locks")
+    for name, spec in locks.items() if isinstance(locks, dict) else ():
+        if isinstance(spec, dict) and spec.get("reentrant") is True:
+            problems.append(
+                doc.problem(
+                    ("locks", name, "reentrant"),
+                    "asyncio has no reentrant lock (RLock); expected `reentrant: false` or "
+                    "model threads",
+                    at_key=True,
+                )
+            )
+    for loc, step, _, _ in _all_steps(data, tasks):
+        acquire = isinstance(step, dict) and step_kind_of(step) == "acquire"
+        if acquire and step.get("blocking") is False:
+            problems.append(
+                doc.problem(
+                    (*loc, "blocking"),
+                    "asyncio's acquire() has no `blocking`; expected a `timeout`",
+                    at_key=True,
+                )
+            )
     return problems
 
 
