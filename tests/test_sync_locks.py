@@ -23,6 +23,7 @@ from concsim.events import (
 from concsim.export.outcome import outcome
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.model import Scenario
+from concsim.scenario.schema import json_schema
 
 _SYNC = (LockAcquired, LockGaveUp, LockReleased, LockTimedWait, LockWaited, DeadlockDetected)
 
@@ -371,3 +372,21 @@ def test_asyncio_has_no_rlock_and_no_blocking_false() -> None:
         "test.yaml:8:26: tasks[0].steps[0].blocking: asyncio's acquire() has no `blocking`; "
         "expected a `timeout`",
     ]
+
+
+def test_the_json_schema_shows_the_version_2_lock_constructs() -> None:
+    """Editors see the new keys and steps, each marked ``"since": 2``."""
+    schema = json_schema()
+    defs = schema["$defs"]
+    assert (defs["WithStep"]["since"], defs["WithStep"]["required"]) == (2, ["with"])
+    acquire = defs["AcquireStep"]["properties"]
+    assert [acquire[key].get("since") for key in ("acquire", "timeout", "blocking", "else")] == [
+        None,
+        2,
+        2,
+        2,
+    ]
+    assert schema["properties"]["locks"]["since"] == 2
+    assert schema["properties"]["semaphores"]["since"] == 2
+    assert set(defs["SemaphoreSpec"]["properties"]) == {"value", "bounded"}
+    assert set(defs["LockSpec"]["properties"]) == {"reentrant"}
