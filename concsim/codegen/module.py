@@ -147,7 +147,7 @@ def _resources(scenario: m.Scenario) -> Resources:
                 name = getattr(step, {"with": "with_"}.get(m.step_kind(step), m.step_kind(step)))
                 if name not in locks:
                     locks.append(name)
-            case m.PutStep() | m.GetStep() | m.ConsumeStep():
+            case m.PutStep() | m.GetStep() | m.ConsumeStep() | m.TaskDoneStep() | m.JoinStep():
                 name = getattr(step, m.step_kind(step))
                 if name not in queues:
                     queues.append(name)

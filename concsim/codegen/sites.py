@@ -50,6 +50,9 @@ class SiteKind(StrEnum):
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
     WITH = "with"
     """``with NAME:`` (``async with``); its steps follow, indented."""
+    TASK_DONE = "task_done"
+    JOIN = "join"
+    """``q.join()``: waits until every item put has had its ``task_done``."""
 
 
 Path = tuple[str | int, ...]

@@ -163,6 +163,10 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 write_steps(w, res, frame, step.steps, (*path, "steps"))
                 if not step.steps:
                     w.line("pass")
+        case SiteKind.TASK_DONE:
+            line(f"{res.queues[step.task_done]}.task_done()")
+        case SiteKind.JOIN:
+            line(f"{aw}{res.queues[step.join]}.join()")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT

@@ -200,6 +200,10 @@ class Interpreter(Acquiring, Queues):
                 return with_gil(self._check_stop)
             case m.WithStep():
                 return lambda lane, run, consumed: self.with_block(lane, run, step, consumed, label)
+            case m.TaskDoneStep():
+                return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
+            case m.JoinStep():
+                return lambda lane, run, _: self.join(lane, step.join, label)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:

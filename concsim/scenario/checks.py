@@ -39,23 +39,25 @@ def check_names(doc: Document) -> list[Problem]:
                 doc, ("variants", index, "tasks"), "task", _named(variant, "tasks")
             )
     problems += _families(doc, data)
-    problems += _asyncio_locks(doc, data, tasks)
+    problems += _model_limits(doc, data, tasks)
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
     return problems
 
 
-def _asyncio_locks(
+def _model_limits(
     doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
 ) -> list[Problem]:
-    """What asyncio's locks do not have: an RLock, and ``acquire(blocking=False)``."""
+    """What asyncio's locks do not have (an RLock, ``acquire(blocking=False)``), and what
+    multiprocessing.Queue does not (``task_done``, ``join``)."""
     program = data.get("program")
-    if not isinstance(program, dict) or program.get("model") != "asyncio":
+    if not isinstance(program, dict) or program.get("model") not in {"asyncio", "processes"}:
         return []
     problems: list[Problem] = []
     locks = data.get("locks")
     for name, spec in locks.items() if isinstance(locks, dict) else ():
-        if isinstance(spec, dict) and spec.get("reentrant") is True:
+        reentrant = isinstance(spec, dict) and spec.get("reentrant") is True
+        if reentrant and program.get("model") == "asyncio":
             problems.append(
                 doc.problem(
                     ("locks", name, "reentrant"),
@@ -65,7 +67,16 @@ def _asyncio_locks(
                 )
             )
     for loc, step, _, _ in _all_steps(data, tasks):
-        acquire = isinstance(step, dict) and step_kind_of(step) == "acquire"
+        kind = step_kind_of(step)
+        if kind in {"task_done", "join"} and program.get("model") == "processes":
+            problems.append(
+                doc.problem(
+                    (*loc, kind),
+                    f"multiprocessing.Queue has no {kind}(); expected model threads or asyncio",
+                    at_key=True,
+                )
+            )
+        acquire = isinstance(step, dict) and kind == "acquire" and program.get("model") == "asyncio"
         if acquire and step.get("blocking") is False:
             problems.append(
                 doc.problem(
@@ -408,7 +419,11 @@ def _steps(
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
             hint = did_you_mean(name, shared, listing=False) or _declare(name, "shared", shared)
             problems.append(doc.problem(at, f"no shared variable `{name}`; {hint}"))
-        elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
+        elif (
+            kind in {"put", "get", "consume", "task_done", "join"}
+            and isinstance(queues, dict)
+            and name not in queues
+        ):
             hint = did_you_mean(name, queues, listing=False) or _declare(name, "queues", queues)
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
         elif kind in {"acquire", "with"} and name not in declared and declared:

@@ -250,6 +250,21 @@ class WithStep(_Step):
     steps: tuple[Step, ...] = ()
 
 
+class TaskDoneStep(_Step):
+    """``q.task_done()``: one item put on the queue is dealt with; ``join`` waits for all."""
+
+    since: ClassVar[int] = 2
+    task_done: Name
+
+
+class JoinStep(_Step):
+    """``q.join()`` (``await q.join()``): wait until every item put has had its
+    ``task_done``."""
+
+    since: ClassVar[int] = 2
+    join: Name
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -274,6 +289,8 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
     "with": WithStep,
+    "task_done": TaskDoneStep,
+    "join": JoinStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -358,7 +375,9 @@ Step = Annotated[
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
     | Annotated[SetStopStep, Tag("set_stop")]
-    | Annotated[WithStep, Tag("with")],
+    | Annotated[WithStep, Tag("with")]
+    | Annotated[TaskDoneStep, Tag("task_done")]
+    | Annotated[JoinStep, Tag("join")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]

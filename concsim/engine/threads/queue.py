@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.events import (
+    LaneState,
     QueueGot,
     QueuePut,
 )
@@ -37,6 +38,9 @@ class SimQueue:
     items: deque[Any] = field(default_factory=deque)
     getters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
     putters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    unfinished: int = 0  # ``unfinished_tasks``: puts not yet matched by a task_done
+    joiners: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    join_labels: dict[str, str] = field(default_factory=dict)  # a joiner's step, by lane
 
 
 class Queues(Code):
@@ -56,6 +60,7 @@ class Queues(Code):
             yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
             yield from world.ensure_gil(lane)
         world.emit(QueuePut, lane=lane.id, queue=name, value=value)
+        queue.unfinished += 1  # Queue.put: ``self.unfinished_tasks += 1``
         if self._hands(queue):
             getter, wake = queue.getters.popleft()
             world.emit(QueueGot, lane=getter.id, queue=name, value=value)
@@ -91,3 +96,35 @@ class Queues(Code):
             return False
         getter = queue.getters[0][0]
         return getter.thread is not None or self.world.machine.ties is not TieBreak.SEEDED
+
+    # --- task_done and join -------------------------------------------------------------
+
+    def task_done(self, lane: Lane, name: str) -> None:
+        """``Queue.task_done()`` (Lib/queue.py; asyncio.Queue's is the same): one fewer
+        unfinished task; at zero, every ``join`` returns."""
+        queue = self.queues[name]
+        if queue.unfinished <= 0:
+            self.raise_in(lane, lane.task, "ValueError", "task_done() called too many times", None)
+            return
+        queue.unfinished -= 1
+        if not queue.unfinished:  # ``self.all_tasks_done.notify_all()``
+            while queue.joiners:
+                _, wake = queue.joiners.popleft()
+                wake(None)
+            return
+        for joiner, _ in queue.joiners:  # the lanes count down what is left
+            if joiner.state is LaneState.HUNG:
+                continue
+            label = f"{queue.join_labels[joiner.id]} ({queue.unfinished} unfinished)"
+            self.world.set_state(joiner, LaneState.BLOCKED, label)
+
+    def join(self, lane: Lane, name: str, label: str) -> Actor:
+        """``Queue.join()``: wait while ``unfinished_tasks`` is above zero."""
+        world = self.world
+        yield from world.ensure_gil(lane)
+        queue = self.queues[name]
+        queue.join_labels[lane.id] = label
+        while queue.unfinished:
+            shown = f"{label} ({queue.unfinished} unfinished)"
+            yield from self.block(lane, shown, self._register(queue.joiners, lane), QueueWait(name))
+            yield from world.ensure_gil(lane)
