@@ -161,3 +161,135 @@ def test_join_and_task_done_need_version_2() -> None:
         "test.yaml:5:24: tasks[0].steps[0].join: `join` is a version-2 step; expected "
         "`version: 2` at the top of the file"
     )
+
+
+TIMEOUTS = """
+version: 2
+name: qt
+program: {executor: false, collect: join}
+queues: {q: {maxsize: 1}}
+tasks:
+  - name: getter
+    catches: [queue.Empty]
+    steps:
+      - {get: q, timeout: 50ms}
+      - {print: never}
+    cleanup: [{print: getter gave up}]
+  - name: putter
+    catches: [queue.Full]
+    steps:
+      - {sleep: 100ms}
+      - {put: q, value: 1}
+      - {put: q, value: 2, block: false}
+      - {print: never}
+  - name: taker
+    catches: [queue.Empty]
+    steps:
+      - {sleep: 150ms}
+      - {get: q, block: false}
+      - {print: took one}
+      - {get: q, block: false}
+      - {print: never}
+variants:
+  - name: aio
+    program: {model: asyncio, collect: gather}
+    tasks:
+      - name: getter
+        catches: [TimeoutError]
+        steps:
+          - {get: q, timeout: 50ms}
+          - {print: never}
+      - name: putter
+        catches: [asyncio.QueueFull]
+        steps:
+          - {sleep: 100ms}
+          - {put: q, value: 1}
+          - {put: q, value: 2, block: false}
+          - {print: never}
+      - name: taker
+        catches: [asyncio.QueueEmpty]
+        steps:
+          - {sleep: 150ms}
+          - {get: q, block: false}
+          - {get: q, block: false}
+          - {print: never}
+"""
+
+
+def _raised(events: list[Event]) -> list[tuple[float, str, str]]:
+    return [
+        (round(e.t * 1000, 1), e.lane, e.error) for e in events if isinstance(e, ExceptionRaised)
+    ]
+
+
+def test_get_and_put_that_may_not_wait_raise_queue_empty_and_full() -> None:
+    """Queue.get(timeout=0.05) raises queue.Empty once 50 ms pass with nothing put;
+    put(block=False) on a full bounded queue raises queue.Full at once, and
+    get(block=False) on an empty one queue.Empty at once (Lib/queue.py)."""
+    events, out = _run(scenario(TIMEOUTS))
+    assert _raised(events) == [
+        (50.0, "thread-1", "queue.Empty"),
+        (100.0, "thread-2", "queue.Full"),
+        (150.1, "thread-3", "queue.Empty"),
+    ]
+    assert out["output"] == ["getter gave up", "took one"]
+    assert [t["outcome"] for t in out["tasks"]] == ["ok", "ok", "ok"]
+
+
+def test_asyncio_queue_nowait_forms_and_a_timed_get() -> None:
+    """asyncio.Queue: put_nowait on a full queue raises asyncio.QueueFull, get_nowait on an
+    empty one asyncio.QueueEmpty; its get() takes no timeout, and ``asyncio.timeout``
+    around it raises TimeoutError at the deadline."""
+    events, _ = _run(scenario(TIMEOUTS), "aio")
+    assert _raised(events) == [
+        (50.0, "getter", "TimeoutError"),
+        (100.0, "putter", "asyncio.QueueFull"),
+        (150.0, "taker", "asyncio.QueueEmpty"),
+    ]
+
+
+def test_a_timed_get_handed_an_item_before_its_deadline_returns_it() -> None:
+    _, out = _run(
+        scenario("""
+        version: 2
+        name: s
+        program: {executor: false, collect: join}
+        queues: {q: {}}
+        tasks:
+          - {name: getter, steps: [{get: q, timeout: 100ms}, {print: got}]}
+          - {name: putter, steps: [{sleep: 30ms}, {put: q, value: 1}]}
+        """)
+    )
+    assert out["output"] == ["got"]
+    assert out["tasks"][0]["outcome"] == "ok"
+
+
+def test_the_program_writes_timeouts_and_nowait_forms() -> None:
+    threads = program(scenario(TIMEOUTS)).source
+    for line in ("q.get(timeout=0.05)", "q.put(2, block=False)", "q.get(block=False)"):
+        assert f"    {line}\n" in threads
+    aio = program(scenario(TIMEOUTS), "aio").source
+    assert "        async with asyncio.timeout(0.05):\n            await q.get()\n" in aio
+    assert "        q.put_nowait(2)\n" in aio
+    assert "        q.get_nowait()\n" in aio
+
+
+@pytest.mark.parametrize("variant", [None, "aio"])
+def test_timeouts_agree_with_cpython(variant: str | None) -> None:
+    sc = scenario(TIMEOUTS)
+    sim = simulate(sc, variant)
+    ran = run_program(sc, variant, timeout_for(sim))
+    assert disagreements(sc, variant, sim, ran) == [], ran.stderr
+
+
+def test_a_timeout_with_block_false_is_one_positioned_line() -> None:
+    assert _error("""
+        version: 2
+        name: s
+        queues: {q: {}}
+        tasks:
+          - {name: t, steps: [{get: q, block: false, timeout: 1s}]}
+        """) == (
+        "test.yaml:6:23: tasks[0].steps[0]: `timeout` needs `block: true`: with "
+        "`block: false` it is ignored"
+    )

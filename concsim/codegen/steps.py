@@ -127,9 +127,11 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             else:
                 line(f"{target} += {step.add}")
         case SiteKind.PUT:
-            line(f"{aw}{res.queues[step.put]}.put({literal(step.value)})")
+            write_queue_call(
+                w, frame, step, f"{res.queues[step.put]}.put", literal(step.value), line
+            )
         case SiteKind.GET:
-            line(f"{aw}{res.queues[step.get]}.get()")
+            write_queue_call(w, frame, step, f"{res.queues[step.get]}.get", "", line)
         case SiteKind.CONSUME:
             if frame.handled is None:
                 line(f"while {aw}{res.queues[step.consume]}.get() is not None:")
@@ -210,6 +212,27 @@ def write_acquire(
         write_steps(w, res, frame, step.else_, (*path, "else"))
         if not step.else_:
             w.line("pass")
+
+
+def write_queue_call(w: Writer, frame: Frame, step: Any, call: str, value: str, line: Any) -> None:
+    """``q.put(item, timeout=0.1)``, ``q.get(block=False)``; in asyncio ``q.get_nowait()``,
+    or the await under ``asyncio.timeout`` (asyncio.Queue's methods take no timeout)."""
+    args = [value] if value else []
+    if frame.is_async:
+        if not step.block:
+            line(f"{call}_nowait({value})")
+        elif step.timeout is not None:
+            w.line(f"async with asyncio.timeout({seconds(step.timeout)}):")
+            with w.indented():
+                line(f"await {call}({value})")  # the step's site: where it waits
+        else:
+            line(f"await {call}({value})")
+        return
+    if not step.block:
+        args.append("block=False")
+    elif step.timeout is not None:
+        args.append(f"timeout={seconds(step.timeout)}")
+    line(f"{call}({', '.join(args)})")
 
 
 def walk(steps: Sequence[Any]) -> list[Any]:

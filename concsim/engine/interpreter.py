@@ -183,8 +183,16 @@ class Interpreter(Acquiring, Queues):
             case m.ReleaseStep():
                 return with_gil(lambda lane, run: self.give_back(lane, step.release))
             case m.PutStep():
+                if step.timeout is not None or not step.block:
+                    return lambda lane, run, _: self.put(
+                        lane, step.put, step.value, label, step.timeout, step.block
+                    )
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
+                if step.timeout is not None or not step.block:
+                    return lambda lane, run, _: self.get(
+                        lane, step.get, label, step.timeout, step.block
+                    )
                 return lambda lane, run, _: self.get(lane, step.get, label)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)

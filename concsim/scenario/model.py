@@ -164,14 +164,28 @@ class WriteStep(_Step):
     add: Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)] = 1
 
 
-class PutStep(_Step):
+class _QueueWait(_Step):
+    timeout: Duration | None = Field(None, json_schema_extra={"since": 2})
+    """Wait at most this long, then raise ``queue.Full`` / ``queue.Empty`` (asyncio:
+    ``asyncio.timeout`` around the await, which raises ``TimeoutError``)."""
+    block: StrictBool = Field(True, json_schema_extra={"since": 2})
+    """False: do not wait at all (``put(block=False)``, asyncio's ``put_nowait``)."""
+
+    @model_validator(mode="after")
+    def _timeout_blocks(self) -> _QueueWait:
+        if not self.block and self.timeout is not None:
+            raise ValueError("`timeout` needs `block: true`: with `block: false` it is ignored")
+        return self
+
+
+class PutStep(_QueueWait):
     """``queue.put(value)``; blocks while a bounded queue is full. ``null`` is the sentinel."""
 
     put: Name
     value: Any = "item"
 
 
-class GetStep(_Step):
+class GetStep(_QueueWait):
     """``queue.get()``; blocks while the queue is empty."""
 
     get: Name

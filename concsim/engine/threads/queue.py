@@ -26,6 +26,7 @@ from ..code import Code
 from ..runtime import Actor, Lane
 from ..waits import QueueWait
 from ..world import World
+from .timeouts import GAVE_UP, register_until
 
 _NOTIFIED = ("notified", None)
 """What a getter woken by ``not_empty.notify()`` is given: no item, only a turn to look."""
@@ -52,13 +53,25 @@ class Queues(Code):
 
     # --- queues -------------------------------------------------------------------------
 
-    def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor:
+    def put(
+        self,
+        lane: Lane,
+        name: str,
+        value: Any,
+        label: str,
+        timeout: int | None = None,
+        block: bool = True,
+    ) -> Actor:
+        """``Queue.put(item, block, timeout)``: raises ``queue.Full`` when a bounded queue
+        stays full (at once with ``block=False``, else at the deadline)."""
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
+        until = None if timeout is None else world.clock.now + timeout
         while queue.maxsize and len(queue.items) >= queue.maxsize and not self._hands(queue):
-            yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
-            yield from world.ensure_gil(lane)
+            got = yield from self._wait_or_give_up(lane, label, queue.putters, name, until, block)
+            if got is GAVE_UP:
+                self._queue_error(lane, "Full", timed=block)
         world.emit(QueuePut, lane=lane.id, queue=name, value=value)
         queue.unfinished += 1  # Queue.put: ``self.unfinished_tasks += 1``
         if self._hands(queue):
@@ -71,15 +84,19 @@ class Queues(Code):
                 _, wake = queue.getters.popleft()
                 wake(_NOTIFIED)
 
-    def get(self, lane: Lane, name: str, label: str) -> Actor:
+    def get(
+        self, lane: Lane, name: str, label: str, timeout: int | None = None, block: bool = True
+    ) -> Actor:
+        """``Queue.get(block, timeout)``: raises ``queue.Empty`` when the queue stays empty
+        (at once with ``block=False``, else at the deadline)."""
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
+        until = None if timeout is None else world.clock.now + timeout
         while not queue.items:  # Queue.get: ``while not self._qsize(): not_empty.wait()``
-            got = yield from self.block(
-                lane, label, self._register(queue.getters, lane), QueueWait(name)
-            )
-            yield from world.ensure_gil(lane)
+            got = yield from self._wait_or_give_up(lane, label, queue.getters, name, until, block)
+            if got is GAVE_UP:
+                self._queue_error(lane, "Empty", timed=block)
             if got is not _NOTIFIED:
                 return got[1]  # handed straight over by put
         value = queue.items.popleft()
@@ -88,6 +105,38 @@ class Queues(Code):
             _, wake = queue.putters.popleft()
             wake(None)
         return value
+
+    def _wait_or_give_up(
+        self,
+        lane: Lane,
+        label: str,
+        waiters: deque[tuple[Lane, Callable[[Any], None]]],
+        name: str,
+        until: int | None,
+        block: bool,
+    ) -> Actor:
+        """One wait of ``put`` or ``get``: what the waker gave, or ``GAVE_UP`` when it may
+        not wait (``block=False``) or its deadline came (``remaining <= 0``)."""
+        world = self.world
+        if not block or (until is not None and world.clock.now >= until):
+            return GAVE_UP
+        register = (
+            self._register(waiters, lane)
+            if until is None
+            else register_until(world, waiters, lane, until)
+        )
+        got = yield from self.block(lane, label, register, QueueWait(name))
+        yield from world.ensure_gil(lane)
+        return got
+
+    def _queue_error(self, lane: Lane, which: str, *, timed: bool) -> None:
+        """``queue.Full``/``queue.Empty``; in a coroutine ``asyncio.QueueFull``/``QueueEmpty``
+        of the nowait forms, or the ``TimeoutError`` of ``asyncio.timeout`` around the await."""
+        if self.aio is not None and self.aio.is_coroutine(lane):
+            error = "TimeoutError" if timed else f"asyncio.Queue{which}"
+        else:
+            error = f"queue.{which}"
+        self.raise_in(lane, lane.task, error, "", None)
 
     def _hands(self, queue: SimQueue) -> bool:
         """Whether a put hands its item straight to the first getter; else it wakes it to
