@@ -715,6 +715,43 @@ class RunEnded(Event):
         return f"The program exited after {format_time(self.elapsed)} of virtual time."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockGaveUp(Event):
+    """``acquire(timeout=...)`` or ``acquire(blocking=False)`` returned False: a lock, an
+    RLock or a semaphore (``lock`` names it) was not taken."""
+
+    lane: str
+    lock: str
+    timeout: float | None = None  # seconds; None: blocking=False, it never waited
+
+    @property
+    def why(self) -> str:
+        if self.timeout is None:
+            return f"{self.lane} found {self.lock} taken: acquire(blocking=False) returned False."
+        return (
+            f"{self.lane} gave up on {self.lock} after {format_time(self.timeout)}: "
+            "acquire(timeout=...) returned False."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockTimedWait(Event):
+    """``acquire(timeout=...)`` waits for a taken lock, RLock or semaphore: a wait that ends
+    by itself at the deadline, so it is never part of a deadlock."""
+
+    lane: str
+    lock: str
+    holder: str
+    timeout: float  # seconds
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.lane} waits up to {format_time(self.timeout)} for {self.lock}, "
+            f"held by {self.holder}."
+        )
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -788,6 +825,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunEnded,
         ExceptionCaught,
         ExceptionChained,
+        LockGaveUp,
+        LockTimedWait,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

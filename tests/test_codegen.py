@@ -228,7 +228,7 @@ LINE_FRAGMENTS = {
     SiteKind.SLEEP: ("time.sleep(", "await asyncio.sleep("),
     SiteKind.BLOCKING: ("time.sleep(",),
     SiteKind.TO_THREAD: ("await asyncio.to_thread(time.sleep, ", "time.sleep("),
-    SiteKind.ACQUIRE: (".acquire()",),
+    SiteKind.ACQUIRE: (".acquire(",),
     SiteKind.RELEASE: (".release()",),
     SiteKind.READ: ("tmp",),
     SiteKind.WRITE: ("+",),
@@ -241,6 +241,7 @@ LINE_FRAGMENTS = {
     SiteKind.LOG: (".info(",),
     SiteKind.CHECK_STOP: ("if stop.is_set():",),
     SiteKind.SET_STOP: ("stop.set()",),
+    SiteKind.WITH: ("with ",),
 }
 
 
@@ -253,6 +254,10 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.steps, (*path, "steps"))
         elif isinstance(step, m.ConsumeStep):
             found += step_paths(step.each, (*path, "each"))
+        elif isinstance(step, m.WithStep):
+            found += step_paths(step.steps, (*path, "steps"))
+        elif isinstance(step, m.AcquireStep):
+            found += step_paths(step.else_, (*path, "else"))
     return found
 
 

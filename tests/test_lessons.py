@@ -29,7 +29,9 @@ from concsim.events import (
     LaneState,
     LaneStateChanged,
     LockAcquired,
+    LockGaveUp,
     LockReleased,
+    LockTimedWait,
     LockWaited,
     LoopBlocked,
     PicklingFailed,
@@ -328,6 +330,67 @@ def test_deadlock_lock_order() -> None:
     assert deadlock.cycle[0] == deadlock.cycle[-1]
     assert result.main_outcome == ("hung", None)
     assert set(result.outcomes().values()) == {"hung"}
+
+
+def test_lock_timeout_back_off() -> None:
+    """``lock.acquire(timeout=0.1)`` returns False when the lock stays taken, so the
+    opposite-order transfers of deadlock-lock-order no longer wait forever: a-to-b gives up
+    at 150 ms, releases lock_a (b-to-a takes it and finishes), backs off 30 ms and retries.
+    The variant with plain acquire() deadlocks."""
+    result = run("lock-timeout-back-off")
+    assert not result.of(DeadlockDetected)
+    (gave_up,) = result.of(LockGaveUp)
+    assert (gave_up.t, gave_up.lane, gave_up.lock) == (about(0.15), "thread-1", "lock_b")
+    assert [(e.lane, e.lock) for e in result.of(LockTimedWait)] == [
+        ("thread-1", "lock_b"),
+        ("thread-2", "lock_a"),
+    ]
+    assert result.out["output"] == [
+        "a-to-b backs off",
+        "b-to-a moved the money",
+        "a-to-b moved the money",
+    ]
+    assert result.task("b-to-a")["ended"] == about(0.1512)
+    assert result.task("a-to-b")["ended"] == about(0.1812)
+    assert result.main_outcome == ("ok", None)
+    stuck = run("lock-timeout-back-off", "without-timeout")
+    (deadlock,) = stuck.of(DeadlockDetected)
+    assert set(deadlock.cycle) == {"thread-1", "thread-2", "lock_a", "lock_b"}
+    assert stuck.main_outcome == ("hung", None)
+
+
+def test_semaphore_limit() -> None:
+    """threading.Semaphore(2) around the download: at most two threads are inside at once,
+    the other four wait in acquire() (their lanes say ``with slots (2 of 2 taken)``), and
+    six 100 ms downloads take three rounds. asyncio.Semaphore(2) does the same in one
+    thread; without the semaphore all six run at once."""
+    for variant in (None, "asyncio"):
+        result = run("semaphore-limit", variant)
+        inside, most = 0, 0
+        for event in result.events:
+            if isinstance(event, LockAcquired | LockReleased):
+                inside += 1 if isinstance(event, LockAcquired) else -1
+                most = max(most, inside)
+        assert most == 2
+        assert len(result.of(LockWaited)) == 4
+        assert [round(task["ended"], 1) for task in result.out["tasks"]] == [
+            0.1,
+            0.1,
+            0.2,
+            0.2,
+            0.3,
+            0.3,
+        ]
+        assert result.main_outcome == ("ok", None)
+    blocked = {
+        e.step
+        for e in run("semaphore-limit").of(LaneStateChanged)
+        if e.state is LaneState.BLOCKED and e.lane != "main"
+    }
+    assert blocked == {"with slots (2 of 2 taken)"}
+    free = run("semaphore-limit", "no-limit")
+    assert free.elapsed == about(0.106)
+    assert not free.of(LockWaited)
 
 
 def test_pickling_nested_function() -> None:

@@ -135,7 +135,7 @@ def _resources(scenario: m.Scenario) -> Resources:
     for task in scenario.tasks:
         steps += walk(task.steps) + walk(task.cleanup)
     shared = list(scenario.shared)
-    locks: list[str] = []
+    locks: list[str] = [*scenario.locks, *scenario.semaphores]
     queues = list(scenario.queues)
     for step in steps:
         match step:
@@ -143,11 +143,11 @@ def _resources(scenario: m.Scenario) -> Resources:
                 name = step.read if isinstance(step, m.ReadStep) else step.write
                 if name not in shared:
                     shared.append(name)
-            case m.AcquireStep() | m.ReleaseStep():
-                name = step.acquire if isinstance(step, m.AcquireStep) else step.release
+            case m.AcquireStep() | m.ReleaseStep() | m.WithStep():
+                name = getattr(step, {"with": "with_"}.get(m.step_kind(step), m.step_kind(step)))
                 if name not in locks:
                     locks.append(name)
-            case m.PutStep() | m.GetStep() | m.ConsumeStep():
+            case m.PutStep() | m.GetStep() | m.ConsumeStep() | m.TaskDoneStep() | m.JoinStep():
                 name = getattr(step, m.step_kind(step))
                 if name not in queues:
                     queues.append(name)
@@ -234,7 +234,9 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
             "multiprocessing.Event()",
         ),
     }.get(model, ("threading.Lock()", "queue.Queue", "threading.Event()"))
-    lines += [f"{name} = {kit[0]}" for name in res.locks.values()]
+    lines += [
+        f"{python} = {lock_factory(scenario, name, kit[0])}" for name, python in res.locks.items()
+    ]
     for name, python in res.queues.items():
         spec = scenario.queues.get(name)
         size = f"maxsize={spec.maxsize}" if spec is not None and spec.maxsize else ""
@@ -242,6 +244,20 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
     if res.stop:
         lines.append(f"{res.stop} = {kit[2]}")
     return lines
+
+
+def lock_factory(scenario: m.Scenario, name: str, plain: str) -> str:
+    """``threading.Lock()``, ``threading.RLock()``, ``threading.BoundedSemaphore(3)``, ...:
+    the family the name is declared in, from the program's model's module."""
+    module = plain.split(".")[0]
+    semaphore = scenario.semaphores.get(name)
+    if semaphore is not None:
+        kind = "BoundedSemaphore" if semaphore.bounded else "Semaphore"
+        return f"{module}.{kind}({semaphore.value})"
+    lock = scenario.locks.get(name)
+    if lock is not None and lock.reentrant:
+        return f"{module}.RLock()"
+    return plain
 
 
 def _modules(line: str) -> set[str]:

@@ -54,6 +54,11 @@ class SiteKind(StrEnum):
     LOOP = "loop"
     BREAK = "break"
     CONTINUE = "continue"
+    WITH = "with"
+    """``with NAME:`` (``async with``); its steps follow, indented."""
+    TASK_DONE = "task_done"
+    JOIN = "join"
+    """``q.join()``: waits until every item put has had its ``task_done``."""
 
 
 Path = tuple[str | int, ...]

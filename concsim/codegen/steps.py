@@ -158,7 +158,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             else:
                 line(f"time.sleep({seconds(step.to_thread)})")
         case SiteKind.ACQUIRE:
-            line(f"{aw}{res.locks[step.acquire]}.acquire()")
+            write_acquire(w, res, frame, step, path, line)
         case SiteKind.RELEASE:
             line(f"{res.locks[step.release]}.release()")
         case SiteKind.READ:
@@ -172,9 +172,11 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 line(f"{target} += {step.add}")
         case SiteKind.PUT:
             value = text_expr(frame, step.value) if isinstance(step.value, str) else None
-            line(f"{aw}{res.queues[step.put]}.put({value or literal(step.value)})")
+            write_queue_call(
+                w, frame, step, f"{res.queues[step.put]}.put", value or literal(step.value), line
+            )
         case SiteKind.GET:
-            line(f"{aw}{res.queues[step.get]}.get()")
+            write_queue_call(w, frame, step, f"{res.queues[step.get]}.get", "", line)
         case SiteKind.CONSUME:
             if frame.handled is None:
                 line(f"while {aw}{res.queues[step.consume]}.get() is not None:")
@@ -253,6 +255,16 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             value = step.return_
             source = text_expr(frame, value) if isinstance(value, str) else literal(value)
             line(f"return {source}")
+        case SiteKind.WITH:
+            line(f"{'async ' if frame.is_async else ''}with {res.locks[step.with_]}:")
+            with w.indented():
+                write_steps(w, res, frame, step.steps, (*path, "steps"))
+                if not step.steps:
+                    w.line("pass")
+        case SiteKind.TASK_DONE:
+            line(f"{res.queues[step.task_done]}.task_done()")
+        case SiteKind.JOIN:
+            line(f"{aw}{res.queues[step.join]}.join()")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -278,6 +290,56 @@ def _block(w: Writer, res: Resources, frame: Frame, steps: Sequence[Any], path: 
             w.line("pass")
 
 
+def write_acquire(
+    w: Writer, res: Resources, frame: Frame, step: m.AcquireStep, path: Path, line: Any
+) -> None:
+    """``lock.acquire()``; one that may return False is ``if not lock.acquire(...):`` over
+    its ``else`` steps. asyncio's acquire takes no timeout: ``asyncio.timeout`` around it,
+    and ``except TimeoutError`` is the ``else``."""
+    name = res.locks[step.acquire]
+    if not step.can_fail:
+        line(f"{'await ' if frame.is_async else ''}{name}.acquire()")
+        return
+    if frame.is_async:
+        w.line("try:")
+        with w.indented():
+            w.line(f"async with asyncio.timeout({seconds(step.timeout or 0)}):")
+            with w.indented():
+                line(f"await {name}.acquire()")  # the step's site: where it waits
+        w.line("except TimeoutError:")
+    else:
+        args = "blocking=False" if not step.blocking else f"timeout={seconds(step.timeout or 0)}"
+        if not step.else_:
+            line(f"{name}.acquire({args})")
+            return
+        line(f"if not {name}.acquire({args}):")
+    with w.indented():
+        write_steps(w, res, frame, step.else_, (*path, "else"))
+        if not step.else_:
+            w.line("pass")
+
+
+def write_queue_call(w: Writer, frame: Frame, step: Any, call: str, value: str, line: Any) -> None:
+    """``q.put(item, timeout=0.1)``, ``q.get(block=False)``; in asyncio ``q.get_nowait()``,
+    or the await under ``asyncio.timeout`` (asyncio.Queue's methods take no timeout)."""
+    args = [value] if value else []
+    if frame.is_async:
+        if not step.block:
+            line(f"{call}_nowait({value})")
+        elif step.timeout is not None:
+            w.line(f"async with asyncio.timeout({seconds(step.timeout)}):")
+            with w.indented():
+                line(f"await {call}({value})")  # the step's site: where it waits
+        else:
+            line(f"await {call}({value})")
+        return
+    if not step.block:
+        args.append("block=False")
+    elif step.timeout is not None:
+        args.append(f"timeout={seconds(step.timeout)}")
+    line(f"{call}({', '.join(args)})")
+
+
 def walk(steps: Sequence[Any]) -> list[Any]:
     """Every step, nested ones included, in order."""
     found: list[Any] = []
@@ -294,4 +356,8 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.else_) + walk(step.finally_)
         elif isinstance(step, m.LoopStep):
             found += walk(step.loop)
+        elif isinstance(step, m.WithStep):
+            found += walk(step.steps)
+        elif isinstance(step, m.AcquireStep):
+            found += walk(step.else_)
     return found

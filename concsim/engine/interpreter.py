@@ -19,7 +19,7 @@ from concsim.scenario import model as m
 
 from .flow import BreakLoop, ContinueLoop, Flow, Returned
 from .runtime import Actor, Lane, SimError, TaskRun
-from .threads.lock import Locks
+from .threads.acquiring import Acquiring
 from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
@@ -61,7 +61,7 @@ MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Locks, Queues, Flow):
+class Interpreter(Acquiring, Queues, Flow):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -202,16 +202,33 @@ class Interpreter(Locks, Queues, Flow):
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
                 )
             case m.AcquireStep():
+                if (
+                    step.can_fail
+                    or step.acquire in self.semaphores
+                    or step.acquire in (self.world.scenario.locks)
+                ):
+                    return lambda lane, run, consumed: self.try_acquire(
+                        lane, run, step, consumed, label
+                    )
                 return lambda lane, run, _: self.acquire(lane, step.acquire, label)
             case m.ReleaseStep():
-                return with_gil(lambda lane, run: self.release(lane, step.release))
+                return with_gil(lambda lane, run: self.give_back(lane, step.release))
             case m.PutStep() if self.fills and isinstance(step.value, str):
+                text = step.value
                 return lambda lane, run, _: self.put(
-                    lane, step.put, self.fill(lane, run, step.value), label
+                    lane, step.put, self.fill(lane, run, text), label, step.timeout, step.block
                 )
             case m.PutStep():
+                if step.timeout is not None or not step.block:
+                    return lambda lane, run, _: self.put(
+                        lane, step.put, step.value, label, step.timeout, step.block
+                    )
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
+                if step.timeout is not None or not step.block:
+                    return lambda lane, run, _: self.get(
+                        lane, step.get, label, step.timeout, step.block
+                    )
                 return lambda lane, run, _: self.get(lane, step.get, label)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
@@ -229,6 +246,12 @@ class Interpreter(Locks, Queues, Flow):
                 return with_gil(lambda lane, run: self._set_stop())
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
+            case m.WithStep():
+                return lambda lane, run, consumed: self.with_block(lane, run, step, consumed, label)
+            case m.TaskDoneStep():
+                return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
+            case m.JoinStep():
+                return lambda lane, run, _: self.join(lane, step.join, label)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 return lambda lane, run, _: self._main_step(lane, step, label)
             case m.TryStep():

@@ -74,9 +74,12 @@ class CoreWait(NamedTuple):
 
 
 class LockWait(NamedTuple):
-    """``threading.Lock.acquire`` (or ``asyncio.Lock``) blocked on ``lock``."""
+    """``threading.Lock.acquire`` (or ``asyncio.Lock``, an RLock, a semaphore) blocked on
+    ``lock``; with a timeout, it gives up at ``until`` (its waiter list's timer, not the
+    driver's: whoever releases may hand it over first)."""
 
     lock: str
+    until: int | None = None
 
 
 class QueueWait(NamedTuple):

@@ -38,7 +38,7 @@ from concsim.events import (
     SharedWritten,
 )
 from concsim.export.outcome import outcome
-from concsim.scenario.model import CpuStep, NativeStep, Pattern, RepeatStep, Scenario
+from concsim.scenario.model import CpuStep, NativeStep, Pattern, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +86,8 @@ def margin_for(scenario: Scenario) -> Margin:
         step = steps.pop()
         if isinstance(step, CpuStep | NativeStep):
             return CPU_BOUND
-        if isinstance(step, RepeatStep):
-            steps.extend(step.steps)
-        steps.extend(getattr(step, "each", ()))
+        for nested in ("steps", "each", "else_"):  # repeat, with; consume; acquire's else
+            steps.extend(getattr(step, nested, ()))
     return SLEEP_BOUND
 
 
@@ -107,7 +106,7 @@ def compare(
     sim, live = outcome(simulated), outcome(real)
     found: list[Disagreement] = []
     for key in ("outcome", "error"):
-        if sim["main"][key] != live["main"][key]:
+        if _bare(sim["main"][key]) != _bare(live["main"][key]):
             found.append(Disagreement(f"main {key}", sim["main"][key], live["main"][key]))
     found += _results(scenario, sim, live, simulated, real, margin)
     live_tasks = {task["name"]: task for task in live["tasks"]}
@@ -119,7 +118,7 @@ def compare(
             flipped = flipped or other.get("outcome") != task["outcome"]
             continue  # either way is CPython's (see _racing_shutdown)
         for key in ("outcome", "error", "cleanup"):
-            if task[key] != other.get(key):
+            if _bare(task[key]) != _bare(other.get(key)):
                 found.append(Disagreement(f"{task['name']} {key}", task[key], other.get(key)))
         for key in ("started", "ended"):
             a, b = task[key], other.get(key)
@@ -134,6 +133,11 @@ def compare(
         found.append(Disagreement("warnings", sim["warnings"], live["warnings"]))
     found += _shared(scenario, simulated, sim["shared"], live["shared"], open_values or {})
     return found
+
+
+def _bare(value: Any) -> Any:
+    """An exception's name as ``type(e).__name__`` gives it: ``queue.Empty`` is ``Empty``."""
+    return value.rsplit(".", 1)[-1] if isinstance(value, str) else value
 
 
 def _racing_shutdown(simulated: Sequence[Event], sim: dict[str, Any], margin: Margin) -> set[str]:

@@ -38,8 +38,80 @@ def check_names(doc: Document) -> list[Problem]:
             problems += _duplicates(
                 doc, ("variants", index, "tasks"), "task", _named(variant, "tasks")
             )
+    problems += _families(doc, data)
+    problems += _model_limits(doc, data, tasks)
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
+    return problems
+
+
+def _model_limits(
+    doc: Document, data: dict[Any, Any], tasks: list[tuple[int, dict[Any, Any]]]
+) -> list[Problem]:
+    """What asyncio's locks do not have (an RLock, ``acquire(blocking=False)``), and what
+    multiprocessing.Queue does not (``task_done``, ``join``)."""
+    program = data.get("program")
+    if not isinstance(program, dict) or program.get("model") not in {"asyncio", "processes"}:
+        return []
+    problems: list[Problem] = []
+    locks = data.get("locks")
+    for name, spec in locks.items() if isinstance(locks, dict) else ():
+        reentrant = isinstance(spec, dict) and spec.get("reentrant") is True
+        if reentrant and program.get("model") == "asyncio":
+            problems.append(
+                doc.problem(
+                    ("locks", name, "reentrant"),
+                    "asyncio has no reentrant lock (RLock); expected `reentrant: false` or "
+                    "model threads",
+                    at_key=True,
+                )
+            )
+    for loc, step, _, _ in _all_steps(data, tasks):
+        kind = step_kind_of(step)
+        if kind in {"task_done", "join"} and program.get("model") == "processes":
+            problems.append(
+                doc.problem(
+                    (*loc, kind),
+                    f"multiprocessing.Queue has no {kind}(); expected model threads or asyncio",
+                    at_key=True,
+                )
+            )
+        acquire = isinstance(step, dict) and kind == "acquire" and program.get("model") == "asyncio"
+        if acquire and step.get("blocking") is False:
+            problems.append(
+                doc.problem(
+                    (*loc, "blocking"),
+                    "asyncio's acquire() has no `blocking`; expected a `timeout`",
+                    at_key=True,
+                )
+            )
+    return problems
+
+
+_FAMILIES = {"queues": "a queue", "locks": "a lock", "semaphores": "a semaphore"}
+"""Top-level mappings of named primitives: one name, one primitive."""
+
+
+def _families(doc: Document, data: dict[Any, Any]) -> list[Problem]:
+    """A primitive's name is unique across its families (``locks:``, ``semaphores:``, ...)."""
+    problems: list[Problem] = []
+    first: dict[str, str] = {}
+    for family in _FAMILIES:
+        names = data.get(family)
+        for name in names if isinstance(names, dict) else ():
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                problems.append(
+                    doc.problem(
+                        (family, name),
+                        f"`{name}` is already {_FAMILIES[first[name]]} (under `{first[name]}:`); "
+                        "expected one name per primitive",
+                        at_key=True,
+                    )
+                )
+            else:
+                first[name] = family
     return problems
 
 
@@ -310,8 +382,13 @@ def _steps(
     locks = {
         step[kind]
         for _, step, kind, _, _ in steps
-        if kind == "acquire" and isinstance(step, dict) and isinstance(step[kind], str)
+        if kind in {"acquire", "with"} and isinstance(step, dict) and isinstance(step[kind], str)
     }
+    declared: set[Any] = set()
+    for family in ("locks", "semaphores"):
+        names = data.get(family)
+        declared |= set(names) if isinstance(names, dict) else set()
+    locks |= declared
     problems: list[Problem] = []
     for loc, step, kind, in_task, runs in steps:
         if isinstance(step, str) and kind is not None:
@@ -342,9 +419,19 @@ def _steps(
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
             hint = did_you_mean(name, shared, listing=False) or _declare(name, "shared", shared)
             problems.append(doc.problem(at, f"no shared variable `{name}`; {hint}"))
-        elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
+        elif (
+            kind in {"put", "get", "consume", "task_done", "join"}
+            and isinstance(queues, dict)
+            and name not in queues
+        ):
             hint = did_you_mean(name, queues, listing=False) or _declare(name, "queues", queues)
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
+        elif kind in {"acquire", "with"} and name not in declared and declared:
+            # An undeclared name is a threading.Lock; one a letter off a declared name is
+            # surely that one, misspelt.
+            hint = did_you_mean(name, declared, listing=False)
+            if hint:
+                problems.append(doc.problem(at, f"no lock or semaphore `{name}`; {hint}"))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

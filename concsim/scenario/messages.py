@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, describe, did_you_mean
-from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, Scenario
+from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, Scenario, kind_keys
 from concsim.scenario.shapes import is_step_loc, keys_of, model_at, step_kind_of
 
 _NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -169,7 +169,7 @@ def _value_problems(item: _Placed, doc: Document) -> list[Problem]:
 def _step_message(value: Any) -> str:
     bare = ", ".join(BARE_STEP_FORMS)
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         if len(kinds) > 1:
             named = ", ".join(f"`{kind}`" for kind in kinds)
             return f"one step has {len(kinds)} kinds ({named}); expected one kind per step"

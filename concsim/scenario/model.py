@@ -117,7 +117,34 @@ class ToThreadStep(_Step):
 
 
 class AcquireStep(_Step):
+    """``lock.acquire()`` (a lock, an RLock or a semaphore, by the name's family). With
+    ``timeout`` or ``blocking: false`` it may return False: then ``if not
+    lock.acquire(...):`` runs the ``else`` steps, and the steps after it run either way."""
+
     acquire: Name
+    timeout: Duration | None = Field(None, json_schema_extra={"since": 2})
+    """``acquire(timeout=...)``: give up after this long (asyncio: ``asyncio.timeout``)."""
+    blocking: StrictBool = Field(True, json_schema_extra={"since": 2})
+    """False: ``acquire(blocking=False)``, which returns False at once if it is taken."""
+    else_: tuple[Step, ...] = Field((), alias="else", json_schema_extra={"since": 2})
+    """What ``if not lock.acquire(...):`` runs when the acquire gave up."""
+
+    @model_validator(mode="after")
+    def _can_fail(self) -> AcquireStep:
+        if not self.blocking and self.timeout is not None:
+            # threading.Lock.acquire: ValueError("can't specify a timeout for a
+            # non-blocking call"); Semaphore.acquire says it its own way.
+            raise ValueError("`timeout` needs `blocking: true`: a non-blocking acquire never waits")
+        if self.else_ and self.blocking and self.timeout is None:
+            raise ValueError(
+                "`else` runs when acquire returns False; expected `timeout` or `blocking: false`"
+            )
+        return self
+
+    @property
+    def can_fail(self) -> bool:
+        """Whether this acquire may return False."""
+        return not self.blocking or self.timeout is not None
 
 
 class ReleaseStep(_Step):
@@ -137,14 +164,28 @@ class WriteStep(_Step):
     add: Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)] = 1
 
 
-class PutStep(_Step):
+class _QueueWait(_Step):
+    timeout: Duration | None = Field(None, json_schema_extra={"since": 2})
+    """Wait at most this long, then raise ``queue.Full`` / ``queue.Empty`` (asyncio:
+    ``asyncio.timeout`` around the await, which raises ``TimeoutError``)."""
+    block: StrictBool = Field(True, json_schema_extra={"since": 2})
+    """False: do not wait at all (``put(block=False)``, asyncio's ``put_nowait``)."""
+
+    @model_validator(mode="after")
+    def _timeout_blocks(self) -> _QueueWait:
+        if not self.block and self.timeout is not None:
+            raise ValueError("`timeout` needs `block: true`: with `block: false` it is ignored")
+        return self
+
+
+class PutStep(_QueueWait):
     """``queue.put(value)``; blocks while a bounded queue is full. ``null`` is the sentinel."""
 
     put: Name
     value: Any = "item"
 
 
-class GetStep(_Step):
+class GetStep(_QueueWait):
     """``queue.get()``; blocks while the queue is empty."""
 
     get: Name
@@ -306,6 +347,30 @@ class ReturnStep(_Step):
     return_: Any = Field(None, alias="return")
 
 
+class WithStep(_Step):
+    """``with NAME:`` around ``steps`` (a lock, an RLock or a semaphore; ``async with`` in
+    asyncio): acquired on entry, released on the way out, by an exception too."""
+
+    since: ClassVar[int] = 2
+    with_: Name = Field(alias="with")
+    steps: tuple[Step, ...] = ()
+
+
+class TaskDoneStep(_Step):
+    """``q.task_done()``: one item put on the queue is dealt with; ``join`` waits for all."""
+
+    since: ClassVar[int] = 2
+    task_done: Name
+
+
+class JoinStep(_Step):
+    """``q.join()`` (``await q.join()``): wait until every item put has had its
+    ``task_done``."""
+
+    since: ClassVar[int] = 2
+    join: Name
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -335,8 +400,27 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "break": BreakStep,
     "continue": ContinueStep,
     "return": ReturnStep,
+    "with": WithStep,
+    "task_done": TaskDoneStep,
+    "join": JoinStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
+
+
+def kind_keys(step: dict[Any, Any]) -> list[Any]:
+    """The keys of a step mapping that name a kind. A key that is also an option of another
+    kind key's step is that option: ``{acquire: a, blocking: false}`` is an acquire."""
+    kinds = [key for key in step if key in STEP_KINDS]
+    if len(kinds) > 1:
+        options = {
+            name
+            for kind in kinds
+            for field, info in STEP_KINDS[kind].model_fields.items()
+            for name in (field, info.alias)
+            if name != kind
+        }
+        kinds = [kind for kind in kinds if kind not in options] or kinds
+    return kinds
 
 
 def _step_kind(value: Any) -> str | None:
@@ -348,7 +432,7 @@ def _step_kind(value: Any) -> str | None:
                 return kind
         return None
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         return kinds[0] if len(kinds) == 1 else None
     return None
 
@@ -369,7 +453,7 @@ def _bare_step(value: Any) -> Any:
     if isinstance(value, str) and value in BARE_STEP_FORMS:
         return BARE_STEP_FORMS[value]
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         if not kinds:
             raise ValueError("a step needs exactly one kind key, one of: " + ", ".join(STEP_KINDS))
         if len(kinds) > 1:
@@ -411,7 +495,10 @@ Step = Annotated[
     | Annotated[LoopStep, Tag("loop")]
     | Annotated[BreakStep, Tag("break")]
     | Annotated[ContinueStep, Tag("continue")]
-    | Annotated[ReturnStep, Tag("return")],
+    | Annotated[ReturnStep, Tag("return")]
+    | Annotated[WithStep, Tag("with")]
+    | Annotated[TaskDoneStep, Tag("task_done")]
+    | Annotated[JoinStep, Tag("join")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -421,6 +508,8 @@ RepeatStep.model_rebuild()
 ExceptClause.model_rebuild()
 TryStep.model_rebuild()
 LoopStep.model_rebuild()
+AcquireStep.model_rebuild()
+WithStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -428,6 +517,9 @@ def step_kind(step: BaseModel) -> str:
     assert kind is not None
     return kind
 
+
+_ATTRIBUTES = {"raise": "raise_", "with": "with_"}
+"""Step kinds that are Python keywords, and the attribute that holds them."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 
@@ -456,7 +548,7 @@ def step_label(step: BaseModel) -> str:
     kind = step_kind(step)
     if kind in _BLOCK_LABELS:
         return str(_BLOCK_LABELS[kind](step))
-    value = getattr(step, "raise_" if kind == "raise" else kind)
+    value = getattr(step, _ATTRIBUTES.get(kind, kind))
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
     if kind in BARE_STEP_FORMS:
@@ -815,6 +907,22 @@ class QueueSpec(_Strict):
     maxsize: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0
 
 
+class LockSpec(_Strict):
+    """A declared lock: ``threading.Lock()``, or ``threading.RLock()`` if reentrant."""
+
+    reentrant: StrictBool = False
+    """``threading.RLock``: its owner may acquire it again; each acquire needs a release."""
+
+
+class SemaphoreSpec(_Strict):
+    """``threading.Semaphore(value)`` or ``BoundedSemaphore(value)`` (asyncio's in asyncio)."""
+
+    value: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 1
+    """How many may hold it at once."""
+    bounded: StrictBool = False
+    """A BoundedSemaphore: a release above ``value`` raises ValueError."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -832,6 +940,9 @@ class Scenario(_Strict):
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
+    locks: dict[Name, LockSpec] = Field({}, json_schema_extra={"since": 2})
+    """Locks declared with options; a lock named only by its steps is a ``threading.Lock``."""
+    semaphores: dict[Name, SemaphoreSpec] = Field({}, json_schema_extra={"since": 2})
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()

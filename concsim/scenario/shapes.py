@@ -8,7 +8,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from concsim.scenario.document import Loc
-from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS
+from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, kind_keys
 
 STEP_LISTS = frozenset(
     {"main", "on_result", "steps", "cleanup", "each", "try", "else", "finally", "loop"}
@@ -21,7 +21,7 @@ def step_kind_of(value: Any) -> str | None:
     if isinstance(value, str):
         return value if value in BARE_STEP_FORMS else None
     if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
+        kinds = kind_keys(value)
         return kinds[0] if len(kinds) == 1 else None
     return None
 

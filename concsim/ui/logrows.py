@@ -34,7 +34,9 @@ from concsim.events import (
     LaneCreated,
     LaneStateChanged,
     LockAcquired,
+    LockGaveUp,
     LockReleased,
+    LockTimedWait,
     LockWaited,
     LoopBlocked,
     MainEnded,
@@ -155,7 +157,17 @@ _KINDS: dict[LogKind, frozenset[type[Event]]] = {
         {TaskSubmitted, TaskStarted, TaskEnded, FutureChanged, ResultReceived, ExecutorShutdown}
     ),
     LogKind.SYNC: frozenset(
-        {LockAcquired, LockWaited, LockReleased, QueuePut, QueueGot, SharedRead, SharedWritten}
+        {
+            LockAcquired,
+            LockWaited,
+            LockReleased,
+            QueuePut,
+            QueueGot,
+            SharedRead,
+            SharedWritten,
+            LockGaveUp,
+            LockTimedWait,
+        }
     ),
     LogKind.GIL: frozenset({GilChanged}),
     LogKind.STATES: frozenset({LaneCreated, LaneStateChanged}),

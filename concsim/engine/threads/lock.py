@@ -1,5 +1,6 @@
-"""``threading.Lock`` (Modules/_threadmodule.c, lock_PyThread_acquire_lock): acquire,
-release that hands the lock to the first waiter, and deadlock detection."""
+"""``threading.Lock`` and ``threading.RLock`` (Modules/_threadmodule.c,
+lock_PyThread_acquire_lock, rlock_acquire, rlock_release): acquire, with a timeout or not
+blocking at all, release that hands the lock to the first waiter, and deadlock detection."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 from concsim.events import (
     DeadlockDetected,
     LockAcquired,
+    LockGaveUp,
     LockReleased,
+    LockTimedWait,
     LockWaited,
 )
 
@@ -20,11 +23,14 @@ from ..runtime import Actor, Lane
 from ..waits import Hung, LockWait, Wait
 from ..world import World
 from .ties import Contested
+from .timeouts import GAVE_UP, register_until
 
 
 @dataclass(eq=False)
 class SimLock:
     name: str
+    reentrant: bool = False  # an RLock: its owner may take it again
+    count: int = 0  # an RLock's recursion level (rlock_acquire's ``rlock_count``)
     holder: Lane | None = None
     waiters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
 
@@ -34,43 +40,97 @@ class Locks(Code):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.locks: dict[str, SimLock] = {}
+        self.locks: dict[str, SimLock] = {
+            name: SimLock(name, spec.reentrant) for name, spec in world.scenario.locks.items()
+        }
 
     # --- locks --------------------------------------------------------------------------
 
-    def acquire(self, lane: Lane, name: str, label: str) -> Actor:
+    def acquire(
+        self,
+        lane: Lane,
+        name: str,
+        label: str,
+        timeout: int | None = None,
+        blocking: bool = True,
+        shown: bool = False,
+    ) -> Actor:
+        """``lock.acquire(blocking, timeout)``: True once taken, False if it gave up.
+        ``shown``: the blocked lane's label names the holder (version-2 steps)."""
         world = self.world
         yield from world.ensure_gil(lane)
         lock = self.locks.setdefault(name, SimLock(name))
         if lock.holder is None:
-            lock.holder = lane
+            lock.holder, lock.count = lane, 1
             world.emit(LockAcquired, lane=lane.id, lock=name)
-            return
-        world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
-        wait = LockWait(name)
-        self._detect_deadlock(lane, wait)
-        yield from self.block(lane, label, self._register(lock.waiters, lane), wait)
-        # release() handed the lock straight to this lane
+            return True
+        if lock.reentrant and lock.holder is lane:
+            lock.count += 1  # rlock_acquire: the owner takes it again at once
+            world.emit(LockAcquired, lane=lane.id, lock=name)
+            return True
+        if not blocking:
+            world.emit(LockGaveUp, lane=lane.id, lock=name)
+            return False
+        if shown:
+            label = f"{label} (held by {lock.holder.id})"
+        if timeout is None:
+            world.emit(LockWaited, lane=lane.id, lock=name, holder=lock.holder.id)
+            wait = LockWait(name)
+            self._detect_deadlock(lane, wait)
+            register = self._register(lock.waiters, lane)
+        else:
+            world.emit(
+                LockTimedWait,
+                lane=lane.id,
+                lock=name,
+                holder=lock.holder.id,
+                timeout=timeout / 1_000_000,
+            )
+            wait = LockWait(name, world.clock.now + timeout)
+            assert wait.until is not None
+            register = register_until(world, lock.waiters, lane, wait.until)
+        got = yield from self.block(lane, label, register, wait)
+        # release() handed the lock straight to this lane, or the deadline came first
         yield from world.ensure_gil(lane)
+        if got is GAVE_UP:
+            world.emit(LockGaveUp, lane=lane.id, lock=name, timeout=(timeout or 0) / 1_000_000)
+            return False
+        return True
 
     def release(self, lane: Lane, name: str) -> None:
         world = self.world
         lock = self.locks.get(name)
+        if lock is not None and lock.reentrant:
+            if lock.holder is not lane:  # rlock_release: only the owner may release
+                self.raise_in(
+                    lane, lane.task, "RuntimeError", "cannot release un-acquired lock", None
+                )
+                return
+            lock.count -= 1
+            world.emit(LockReleased, lane=lane.id, lock=name)
+            if lock.count:
+                return  # still held: released as often as acquired frees it
+            self._hand_over(lane, lock)
+            return
         if lock is None or lock.holder is None:
             self.raise_in(lane, lane.task, "RuntimeError", "release unlocked lock", None)
             return
         world.emit(LockReleased, lane=lane.id, lock=name)
+        self._hand_over(lane, lock)
+
+    def _hand_over(self, lane: Lane, lock: SimLock) -> None:
+        world = self.world
         if lock.waiters:
             # Which waiter proceeds "is not defined" for threading.Lock (threads/ties.py);
             # asyncio.Lock wakes its first waiter, so a coroutine's turn is never open.
             first = 0
             waiting = [waiter for waiter, _ in lock.waiters]
             if len(waiting) > 1 and all(waiter.thread is None for waiter in waiting):
-                first = world.decide(Contested.LOCK, name, lane, waiting)
+                first = world.decide(Contested.LOCK, lock.name, lane, waiting)
             waiter, wake = lock.waiters[first]
             del lock.waiters[first]
-            lock.holder = waiter
-            world.emit(LockAcquired, lane=waiter.id, lock=name)
+            lock.holder, lock.count = waiter, 1
+            world.emit(LockAcquired, lane=waiter.id, lock=lock.name)
             wake(None)
         else:
             lock.holder = None
@@ -80,7 +140,9 @@ class Locks(Code):
         cycle: list[str] = [start.id]
         seen: set[str] = set()
         while isinstance(wait, LockWait):
-            lock = self.locks[wait.lock]
+            lock = self.locks.get(wait.lock)
+            if lock is None or wait.until is not None:
+                return  # a semaphore (no owner), or a waiter that will give up
             holder = lock.holder
             cycle += [lock.name]
             if holder is None or holder.id in seen:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.events import (
+    LaneState,
     QueueGot,
     QueuePut,
 )
@@ -25,6 +26,7 @@ from ..code import Code
 from ..runtime import Actor, Lane
 from ..waits import QueueWait
 from ..world import World
+from .timeouts import GAVE_UP, register_until
 
 _NOTIFIED = ("notified", None)
 """What a getter woken by ``not_empty.notify()`` is given: no item, only a turn to look."""
@@ -37,6 +39,9 @@ class SimQueue:
     items: deque[Any] = field(default_factory=deque)
     getters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
     putters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    unfinished: int = 0  # ``unfinished_tasks``: puts not yet matched by a task_done
+    joiners: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    join_labels: dict[str, str] = field(default_factory=dict)  # a joiner's step, by lane
 
 
 class Queues(Code):
@@ -48,14 +53,27 @@ class Queues(Code):
 
     # --- queues -------------------------------------------------------------------------
 
-    def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor:
+    def put(
+        self,
+        lane: Lane,
+        name: str,
+        value: Any,
+        label: str,
+        timeout: int | None = None,
+        block: bool = True,
+    ) -> Actor:
+        """``Queue.put(item, block, timeout)``: raises ``queue.Full`` when a bounded queue
+        stays full (at once with ``block=False``, else at the deadline)."""
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
+        until = None if timeout is None else world.clock.now + timeout
         while queue.maxsize and len(queue.items) >= queue.maxsize and not self._hands(queue):
-            yield from self.block(lane, label, self._register(queue.putters, lane), QueueWait(name))
-            yield from world.ensure_gil(lane)
+            got = yield from self._wait_or_give_up(lane, label, queue.putters, name, until, block)
+            if got is GAVE_UP:
+                self._queue_error(lane, "Full", timed=block)
         world.emit(QueuePut, lane=lane.id, queue=name, value=value)
+        queue.unfinished += 1  # Queue.put: ``self.unfinished_tasks += 1``
         if self._hands(queue):
             getter, wake = queue.getters.popleft()
             world.emit(QueueGot, lane=getter.id, queue=name, value=value)
@@ -66,15 +84,19 @@ class Queues(Code):
                 _, wake = queue.getters.popleft()
                 wake(_NOTIFIED)
 
-    def get(self, lane: Lane, name: str, label: str) -> Actor:
+    def get(
+        self, lane: Lane, name: str, label: str, timeout: int | None = None, block: bool = True
+    ) -> Actor:
+        """``Queue.get(block, timeout)``: raises ``queue.Empty`` when the queue stays empty
+        (at once with ``block=False``, else at the deadline)."""
         world = self.world
         yield from world.ensure_gil(lane)
         queue = self.queues[name]
+        until = None if timeout is None else world.clock.now + timeout
         while not queue.items:  # Queue.get: ``while not self._qsize(): not_empty.wait()``
-            got = yield from self.block(
-                lane, label, self._register(queue.getters, lane), QueueWait(name)
-            )
-            yield from world.ensure_gil(lane)
+            got = yield from self._wait_or_give_up(lane, label, queue.getters, name, until, block)
+            if got is GAVE_UP:
+                self._queue_error(lane, "Empty", timed=block)
             if got is not _NOTIFIED:
                 return got[1]  # handed straight over by put
         value = queue.items.popleft()
@@ -84,6 +106,38 @@ class Queues(Code):
             wake(None)
         return value
 
+    def _wait_or_give_up(
+        self,
+        lane: Lane,
+        label: str,
+        waiters: deque[tuple[Lane, Callable[[Any], None]]],
+        name: str,
+        until: int | None,
+        block: bool,
+    ) -> Actor:
+        """One wait of ``put`` or ``get``: what the waker gave, or ``GAVE_UP`` when it may
+        not wait (``block=False``) or its deadline came (``remaining <= 0``)."""
+        world = self.world
+        if not block or (until is not None and world.clock.now >= until):
+            return GAVE_UP
+        register = (
+            self._register(waiters, lane)
+            if until is None
+            else register_until(world, waiters, lane, until)
+        )
+        got = yield from self.block(lane, label, register, QueueWait(name))
+        yield from world.ensure_gil(lane)
+        return got
+
+    def _queue_error(self, lane: Lane, which: str, *, timed: bool) -> None:
+        """``queue.Full``/``queue.Empty``; in a coroutine ``asyncio.QueueFull``/``QueueEmpty``
+        of the nowait forms, or the ``TimeoutError`` of ``asyncio.timeout`` around the await."""
+        if self.aio is not None and self.aio.is_coroutine(lane):
+            error = "TimeoutError" if timed else f"asyncio.Queue{which}"
+        else:
+            error = f"queue.{which}"
+        self.raise_in(lane, lane.task, error, "", None)
+
     def _hands(self, queue: SimQueue) -> bool:
         """Whether a put hands its item straight to the first getter; else it wakes it to
         look for the item, as Lib/queue.py does (threads with ``machine.ties: seeded``)."""
@@ -91,3 +145,35 @@ class Queues(Code):
             return False
         getter = queue.getters[0][0]
         return getter.thread is not None or self.world.machine.ties is not TieBreak.SEEDED
+
+    # --- task_done and join -------------------------------------------------------------
+
+    def task_done(self, lane: Lane, name: str) -> None:
+        """``Queue.task_done()`` (Lib/queue.py; asyncio.Queue's is the same): one fewer
+        unfinished task; at zero, every ``join`` returns."""
+        queue = self.queues[name]
+        if queue.unfinished <= 0:
+            self.raise_in(lane, lane.task, "ValueError", "task_done() called too many times", None)
+            return
+        queue.unfinished -= 1
+        if not queue.unfinished:  # ``self.all_tasks_done.notify_all()``
+            while queue.joiners:
+                _, wake = queue.joiners.popleft()
+                wake(None)
+            return
+        for joiner, _ in queue.joiners:  # the lanes count down what is left
+            if joiner.state is LaneState.HUNG:
+                continue
+            label = f"{queue.join_labels[joiner.id]} ({queue.unfinished} unfinished)"
+            self.world.set_state(joiner, LaneState.BLOCKED, label)
+
+    def join(self, lane: Lane, name: str, label: str) -> Actor:
+        """``Queue.join()``: wait while ``unfinished_tasks`` is above zero."""
+        world = self.world
+        yield from world.ensure_gil(lane)
+        queue = self.queues[name]
+        queue.join_labels[lane.id] = label
+        while queue.unfinished:
+            shown = f"{label} ({queue.unfinished} unfinished)"
+            yield from self.block(lane, shown, self._register(queue.joiners, lane), QueueWait(name))
+            yield from world.ensure_gil(lane)
