@@ -673,6 +673,32 @@ class RunEnded(Event):
         return f"The program exited after {format_time(self.elapsed)} of virtual time."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventSet(Event):
+    """``event.set()`` (threading.Event.set: ``notify_all`` under its condition)."""
+
+    lane: str
+    event: str
+    woke: tuple[str, ...] = ()  # the lanes waiting on it, each now returning True
+
+    @property
+    def why(self) -> str:
+        woke = f", waking {', '.join(self.woke)}" if self.woke else ", with no one waiting"
+        return f"{self.lane} set event {self.event}{woke}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventCleared(Event):
+    """``event.clear()``."""
+
+    lane: str
+    event: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} cleared event {self.event}: a wait on it blocks again."
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -744,6 +770,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WarningIssued,
         MainEnded,
         RunEnded,
+        EventSet,
+        EventCleared,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

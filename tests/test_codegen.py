@@ -241,6 +241,9 @@ LINE_FRAGMENTS = {
     SiteKind.LOG: (".info(",),
     SiteKind.CHECK_STOP: ("if stop.is_set():",),
     SiteKind.SET_STOP: ("stop.set()",),
+    SiteKind.SET: (".set()",),
+    SiteKind.CLEAR: (".clear()",),
+    SiteKind.WAIT: (".wait(",),
 }
 
 
@@ -253,6 +256,8 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.steps, (*path, "steps"))
         elif isinstance(step, m.ConsumeStep):
             found += step_paths(step.each, (*path, "each"))
+        elif isinstance(step, m.WaitStep):
+            found += step_paths(step.else_, (*path, "else"))
     return found
 
 

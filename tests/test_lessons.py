@@ -22,6 +22,7 @@ from concsim.events import (
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
+    EventSet,
     ExecutorShutdown,
     GilChanged,
     LaneState,
@@ -93,7 +94,7 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
-    assert yaml.safe_load(path.read_text())["version"] == 1
+    assert yaml.safe_load(path.read_text())["version"] == lesson.version
 
 
 def test_learning_order_is_unambiguous() -> None:
@@ -543,6 +544,25 @@ def test_cooperative_thread_cancel() -> None:
     steps = {e.step for e in result.of(LaneStateChanged) if e.step}
     assert "process batch 3" in steps and "process batch 4" not in steps
     assert result.main_outcome == ("ok", None)
+
+
+def test_event_wait_stop() -> None:
+    """threading.Event.wait(timeout) is a pause that set() ends: both workers, waiting on
+    stop when main sets it at 1.0 s, return at once; time.sleep cannot be woken."""
+    result = run("event-wait-stop")
+    for name in ("worker-1", "worker-2"):
+        task = result.task(name)
+        assert (task["outcome"], task["cleanup"]) == ("cancelled", "ran")
+        assert task["ended"] == about(1.02)  # woken at 1.0 s, then the finally's 20 ms
+    woken = [e for e in result.of(EventSet) if e.event == "stop"]
+    assert [(e.t, e.lane, e.woke) for e in woken] == [(1.0, "main", ("thread-1", "thread-2"))]
+    assert "wait stop (not set)" in {e.step for e in result.of(LaneStateChanged)}
+    assert result.main_outcome == ("ok", None)
+    slept = run("event-wait-stop", "sleep")
+    assert [slept.task(name)["ended"] for name in ("worker-1", "worker-2")] == [
+        about(1.22),
+        about(1.22),
+    ]
 
 
 # --- observability ------------------------------------------------------------------------

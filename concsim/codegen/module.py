@@ -159,6 +159,12 @@ def _resources(scenario: m.Scenario) -> Resources:
         res.locks[name] = identifier(name, res.taken)
     for name in queues:
         res.queues[name] = identifier(name, res.taken)
+    for name in scenario.events:
+        if name == "stop":
+            # the event check_stop and set_stop use, declared (and written) once
+            res.stop = res.events[name] = name
+        else:
+            res.events[name] = identifier(name, res.taken)
     return res
 
 
@@ -239,6 +245,7 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
         lines.append(f"{python} = {kit[1]}({size})")
     if res.stop:
         lines.append(f"{res.stop} = {kit[2]}")
+    lines += [f"{python} = {kit[2]}" for python in res.events.values() if python != res.stop]
     return lines
 
 

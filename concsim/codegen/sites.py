@@ -48,6 +48,10 @@ class SiteKind(StrEnum):
     """A task's ``except (...):`` (the scenario's ``catches``)."""
     ON_ERROR = "on_error"
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
+    SET = "set"
+    CLEAR = "clear"
+    WAIT = "wait"
+    """``NAME.wait(timeout)``; with ``else`` steps, ``if not NAME.wait(timeout):``."""
 
 
 Path = tuple[str | int, ...]

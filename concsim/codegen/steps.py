@@ -25,6 +25,7 @@ class Resources:
     queues: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # custom exception classes
     stop: str | None = None
+    events: dict[str, str] = field(default_factory=dict)
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
     taken: set[str] = field(default_factory=set)
 
@@ -157,6 +158,12 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
+        case SiteKind.SET:
+            line(f"{res.events[step.set]}.set()")
+        case SiteKind.CLEAR:
+            line(f"{res.events[step.clear]}.clear()")
+        case SiteKind.WAIT:
+            write_wait(w, res, frame, step, path, line)
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -173,6 +180,35 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             assert_never(kind)
 
 
+def write_wait(
+    w: Writer, res: Resources, frame: Frame, step: m.WaitStep, path: Path, line: Any
+) -> None:
+    """``if not event.wait(timeout):`` in a thread; in a coroutine ``await event.wait()``,
+    under ``asyncio.wait_for`` when it has a timeout (TimeoutError is the ``else``)."""
+    event = res.events[step.wait]
+    timeout = "" if step.timeout is None else seconds(step.timeout)
+    if not frame.is_async:
+        if step.else_:
+            line(f"if not {event}.wait({timeout}):")
+            with w.indented():
+                write_steps(w, res, frame, step.else_, (*path, "else"))
+        else:
+            line(f"{event}.wait({timeout})")
+        return
+    if step.timeout is None:
+        line(f"await {event}.wait()")
+        return
+    w.line("try:")
+    with w.indented():
+        line(f"await asyncio.wait_for({event}.wait(), {timeout})")
+    w.line("except TimeoutError:")
+    with w.indented():
+        if step.else_:
+            write_steps(w, res, frame, step.else_, (*path, "else"))
+        else:
+            w.line("pass")
+
+
 def walk(steps: Sequence[Any]) -> list[Any]:
     """Every step, nested ones included, in order."""
     found: list[Any] = []
@@ -182,4 +218,6 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)
+        elif isinstance(step, m.WaitStep):
+            found += walk(step.else_)
     return found

@@ -18,10 +18,15 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
+from .threads.event import Events
 from .threads.lock import Locks
 from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
+
+STOP = "stop"
+"""The event ``check_stop`` reads and ``set_stop`` sets: ``events: {stop: {}}`` declares it
+(and makes it one a ``wait`` can use too); undeclared, it is the program's own."""
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -56,7 +61,7 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues):
+class Interpreter(Locks, Queues, Events):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -187,13 +192,27 @@ class Interpreter(Locks, Queues):
                     lane, run, [self._log(lane, run, step)], label
                 )
             case m.SetStopStep():
-                return with_gil(lambda lane, run: self._set_stop())
+                return with_gil(lambda lane, run: self._set_stop(lane))
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
+            case m.SetStep():
+                return with_gil(lambda lane, run: self.set_event(lane, step.set))
+            case m.ClearStep():
+                return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
+            case m.WaitStep():
+                return lambda lane, run, consumed: self.wait_step(lane, run, step, consumed, label)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
                 assert_never(step)
+
+    def wait_step(
+        self, lane: Lane, run: TaskRun | None, step: m.WaitStep, consumed: list[Any], label: str
+    ) -> Actor:
+        """``if not NAME.wait(timeout): <else>``, dispatched on the primitive's family."""
+        signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
+        if not signaled:
+            yield from self.run_steps(lane, run, step.else_, consumed)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
         """A step of Python code that takes no time: ``action`` runs once the lane's
@@ -218,11 +237,13 @@ class Interpreter(Locks, Queues):
     def _log(lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
         return f"INFO {run.name if run is not None else lane.id}: {step.log}\n"
 
-    def _set_stop(self) -> None:
+    def _set_stop(self, lane: Lane) -> None:
         self.stop_set = True
+        if STOP in self.events:  # a declared event named ``stop`` is the same Event
+            self.set_event(lane, STOP)
 
     def _check_stop(self, lane: Lane, run: TaskRun | None) -> None:
-        if run is not None and (run.stop_requested or self.stop_set):
+        if run is not None and (run.stop_requested or self.stop_set or self.is_set(STOP)):
             raise Stopped()
 
     def sleep(self, lane: Lane, duration: int, label: str) -> Actor:

@@ -21,6 +21,7 @@ from concsim.scenario.model import (
     Task,
 )
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
+from concsim.scenario.waitables import WAITABLE_STEPS, family_clashes, waitable_problem
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
 _COPY = re.compile(r"^(.+)-([1-9][0-9]*)$")
@@ -40,6 +41,7 @@ def check_names(doc: Document) -> list[Problem]:
             )
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
+    problems += family_clashes(doc)
     return problems
 
 
@@ -345,6 +347,8 @@ def _steps(
         elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
             hint = did_you_mean(name, queues, listing=False) or _declare(name, "queues", queues)
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
+        elif kind in WAITABLE_STEPS and (problem := waitable_problem(data, kind, name)):
+            problems.append(doc.problem(at, problem))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -214,6 +214,33 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class SetStep(_Step):
+    """``event.set()`` (threading.Event.set, asyncio.Event.set): every waiter wakes."""
+
+    since: ClassVar[int] = 2
+    set: Name
+
+
+class ClearStep(_Step):
+    """``event.clear()``: later waits block again until the next ``set``."""
+
+    since: ClassVar[int] = 2
+    clear: Name
+
+
+class WaitStep(_Step):
+    """``NAME.wait(timeout)`` on an event (``threading.Event.wait``; in asyncio ``await
+    event.wait()``, under ``asyncio.wait_for`` with a timeout). With a ``timeout``, a wait
+    that times out returns False and runs its ``else`` steps; the steps after it follow."""
+
+    since: ClassVar[int] = 2
+    wait: Name
+    timeout: Duration | None = None
+    """How long to wait at most; none: until the event is set."""
+    else_: tuple[Step, ...] = Field((), alias="else")
+    """``if not NAME.wait(timeout): <steps>``: what runs when the wait timed out."""
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,6 +264,9 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "set": SetStep,
+    "clear": ClearStep,
+    "wait": WaitStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -304,13 +334,17 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[SetStep, Tag("set")]
+    | Annotated[ClearStep, Tag("clear")]
+    | Annotated[WaitStep, Tag("wait")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
 
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
+WaitStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -687,6 +721,10 @@ class QueueSpec(_Strict):
     maxsize: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0
 
 
+class EventSpec(_Strict):
+    """A ``threading.Event()`` (``asyncio.Event()`` in asyncio): starts cleared."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -704,6 +742,8 @@ class Scenario(_Strict):
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
+    events: dict[Name, EventSpec] = Field({}, json_schema_extra={"since": 2})
+    """The program's events, each ``{}``: ``stop = threading.Event()``."""
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()

@@ -1,0 +1,77 @@
+"""Names of the primitives a step waits on or signals (events, conditions, barriers): which
+family a step's name must belong to, and one name per primitive across all families."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concsim.scenario.document import Document
+from concsim.scenario.errors import Problem, did_you_mean
+
+FAMILIES = ("locks", "semaphores", "queues", "events", "conditions", "barriers")
+"""The top-level mappings that declare named primitives; a name is unique across them."""
+
+WAITABLE_STEPS: dict[str, tuple[str, ...]] = {
+    "set": ("events",),
+    "clear": ("events",),
+    "wait": ("events",),
+}
+"""A step kind -> the families its name may come from (``wait`` dispatches on the family)."""
+
+_NOUNS = {"events": "event", "conditions": "condition", "barriers": "barrier"}
+
+
+def declared(data: dict[Any, Any], family: str) -> dict[Any, Any]:
+    found = data.get(family)
+    return found if isinstance(found, dict) else {}
+
+
+def waitable_problem(data: dict[Any, Any], kind: str, name: str) -> str:
+    """What is wrong with ``{kind: name}``, or ``""`` if it names a primitive it applies to."""
+    families = WAITABLE_STEPS[kind]
+    names: dict[Any, Any] = {}
+    for family in families:
+        names |= declared(data, family)
+    if name in names:
+        return ""
+    noun = " or ".join(_NOUNS[family] for family in families)
+    for family in FAMILIES:
+        if name in declared(data, family):
+            return (
+                f"`{kind}` applies to an {noun}, and `{name}` is declared under `{family}:`; "
+                f"expected an {noun}"
+            )
+    hint = did_you_mean(name, names, listing=False)
+    if not hint:
+        sections = " or ".join(f"`{family}:`" for family in families)
+        known = ", ".join(sorted(str(key) for key in names))
+        hint = f"declare it under {sections}" + (f" (declared: {known})" if known else "")
+    return f"no {noun} `{name}`; {hint}"
+
+
+def family_clashes(doc: Document) -> list[Problem]:
+    """A problem at each name declared again in another family (``events: {go: {}}`` and
+    ``barriers: {go: ...}``), at the later of the two: a step names a primitive by name."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    names = [
+        (family, name)
+        for family in FAMILIES
+        for name in declared(data, family)
+        if isinstance(name, str)
+    ]
+    where = {key: doc.problem(key, "", at_key=True) for key in names}
+    first: dict[str, str] = {}
+    problems: list[Problem] = []
+    for family, name in sorted(names, key=lambda key: (where[key].line, where[key].col)):
+        if name in first:
+            problems.append(
+                doc.problem(
+                    (family, name),
+                    f"`{name}` is already declared under `{first[name]}:`; expected one "
+                    "name per primitive",
+                    at_key=True,
+                )
+            )
+        else:
+            first[name] = family
+    return problems
