@@ -244,6 +244,8 @@ LINE_FRAGMENTS = {
     SiteKind.SET: (".set()",),
     SiteKind.CLEAR: (".clear()",),
     SiteKind.WAIT: (".wait(",),
+    SiteKind.ABORT: (".abort()",),
+    SiteKind.RESET: (".reset()",),
 }
 
 

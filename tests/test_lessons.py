@@ -19,6 +19,8 @@ from faultkit import Run
 
 from concsim.engine import Injection, Simulation
 from concsim.events import (
+    BarrierBroken,
+    BarrierPassed,
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
@@ -563,6 +565,25 @@ def test_event_wait_stop() -> None:
         about(1.22),
         about(1.22),
     ]
+
+
+def test_barrier_breaks() -> None:
+    """threading.Barrier: one wait that times out breaks the barrier for every party --
+    the other waiter raises BrokenBarrierError at that instant, a later arrival at once."""
+    result = run("barrier-breaks")
+    ended = {name: result.task(name) for name in ("prices", "stock", "reviews")}
+    assert {name: (t["outcome"], t["error"]) for name, t in ended.items()} == {
+        name: ("failed", "BrokenBarrierError") for name in ended
+    }
+    assert [ended[name]["ended"] for name in ended] == [about(0.7), about(0.7), about(1.0)]
+    broken = [(e.t, e.lane, e.how, e.woke) for e in result.of(BarrierBroken)]
+    assert broken == [(0.7, "thread-1", "timed out", ("thread-2",))]
+    assert "wait ready (2 of 3 arrived)" in {e.step for e in result.of(LaneStateChanged)}
+    assert result.main_outcome == ("raised", "BrokenBarrierError")
+    passed = run("barrier-breaks", "fast-reviews")
+    indexes = {e.lane: e.index for e in passed.of(BarrierPassed)}
+    assert indexes == {"thread-1": 0, "thread-2": 1, "thread-3": 2}  # the arrival order
+    assert passed.main_outcome == ("ok", None)
 
 
 # --- observability ------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_event_steps_read_as_their_models() -> None:
 def test_a_wait_on_an_undeclared_name_suggests_the_near_one() -> None:
     assert (
         _error("{wait: stpo}")
-        == "s.yaml:8:16: tasks[0].steps[0].wait: no event `stpo`; did you mean `stop`?"
+        == "s.yaml:8:16: tasks[0].steps[0].wait: no event or barrier `stpo`; did you mean `stop`?"
     )
 
 
@@ -120,3 +120,54 @@ def test_the_program_waits_with_a_timeout_as_python_does() -> None:
         "    try:\n        await asyncio.wait_for(stop.wait(), 0.5)\n"
         "    except TimeoutError:\n        print('late')\n"
     ) in coroutine
+
+
+BARRIER = BASE.replace(
+    "events: {stop: {}}", "events: {stop: {}}\n    barriers: {gate: {parties: 3}}"
+)
+
+
+def test_barrier_steps_read_as_their_models() -> None:
+    scenario = _load("{wait: gate, timeout: 1s}", BARRIER)
+    assert scenario.barriers["gate"] == m.BarrierSpec(parties=3)
+    assert scenario.tasks[0].steps[0] == m.WaitStep(wait="gate", timeout="1s")
+    assert _load("{abort: gate}", BARRIER).tasks[0].steps[0] == m.AbortStep(abort="gate")
+    assert _load("{reset: gate}", BARRIER).tasks[0].steps[0] == m.ResetStep(reset="gate")
+
+
+def test_a_barrier_wait_has_no_else() -> None:
+    assert _error("{wait: gate, timeout: 1s, else: [{print: late}]}", BARRIER) == (
+        "s.yaml:9:35: tasks[0].steps[0].else: a barrier's wait raises BrokenBarrierError when "
+        "it times out, it never returns False; expected no `else` (catch the error instead)"
+    )
+
+
+def test_abort_names_a_barrier() -> None:
+    assert _error("{abort: stop}", BARRIER) == (
+        "s.yaml:9:17: tasks[0].steps[0].abort: `abort` applies to a barrier, and `stop` is "
+        "declared under `events:`; expected a barrier"
+    )
+
+
+def test_barriers_need_parties() -> None:
+    base = BARRIER.replace("{parties: 3}", "{timeout: 1s}")
+    assert "barriers.gate.parties" in _error("{wait: gate}", base)
+
+
+def test_barriers_are_for_threads() -> None:
+    base = BARRIER.replace("name: s\n", "name: s\n    program: {model: asyncio}\n")
+    assert _error("{wait: gate}", base) == (
+        "s.yaml:5:1: barriers: `barriers` are simulated for model threads, not asyncio; "
+        "expected model: threads"
+    )
+
+
+def test_the_program_declares_a_barrier_as_python_does() -> None:
+    source = program(
+        _load(
+            "{wait: gate, timeout: 1s}",
+            BARRIER.replace("{parties: 3}", "{parties: 3, timeout: 2s}"),
+        )
+    ).source
+    assert "gate = threading.Barrier(3, timeout=2.0)" in source
+    assert "    gate.wait(1.0)\n" in source

@@ -8,7 +8,7 @@ from concsim.durations import format_duration
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
-from .names import identifier
+from .names import identifier, seconds
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
@@ -165,6 +165,8 @@ def _resources(scenario: m.Scenario) -> Resources:
             res.stop = res.events[name] = name
         else:
             res.events[name] = identifier(name, res.taken)
+    for name in scenario.barriers:
+        res.barriers[name] = identifier(name, res.taken)
     return res
 
 
@@ -246,6 +248,10 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
     if res.stop:
         lines.append(f"{res.stop} = {kit[2]}")
     lines += [f"{python} = {kit[2]}" for python in res.events.values() if python != res.stop]
+    for name, python in res.barriers.items():
+        barrier = scenario.barriers[name]
+        timeout = "" if barrier.timeout is None else f", timeout={seconds(barrier.timeout)}"
+        lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
     return lines
 
 

@@ -52,6 +52,8 @@ class SiteKind(StrEnum):
     CLEAR = "clear"
     WAIT = "wait"
     """``NAME.wait(timeout)``; with ``else`` steps, ``if not NAME.wait(timeout):``."""
+    ABORT = "abort"
+    RESET = "reset"
 
 
 Path = tuple[str | int, ...]

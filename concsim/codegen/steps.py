@@ -26,6 +26,7 @@ class Resources:
     errors: dict[str, str] = field(default_factory=dict)  # custom exception classes
     stop: str | None = None
     events: dict[str, str] = field(default_factory=dict)
+    barriers: dict[str, str] = field(default_factory=dict)
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
     taken: set[str] = field(default_factory=set)
 
@@ -162,8 +163,15 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.events[step.set]}.set()")
         case SiteKind.CLEAR:
             line(f"{res.events[step.clear]}.clear()")
+        case SiteKind.WAIT if step.wait in res.barriers:
+            timeout = "" if step.timeout is None else seconds(step.timeout)
+            line(f"{res.barriers[step.wait]}.wait({timeout})")
         case SiteKind.WAIT:
             write_wait(w, res, frame, step, path, line)
+        case SiteKind.ABORT:
+            line(f"{res.barriers[step.abort]}.abort()")
+        case SiteKind.RESET:
+            line(f"{res.barriers[step.reset]}.reset()")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT

@@ -18,6 +18,7 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
+from .threads.barrier import Barriers
 from .threads.event import Events
 from .threads.lock import Locks
 from .threads.queue import Queues
@@ -61,7 +62,7 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues, Events):
+class Interpreter(Locks, Queues, Events, Barriers):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -201,6 +202,10 @@ class Interpreter(Locks, Queues, Events):
                 return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
             case m.WaitStep():
                 return lambda lane, run, consumed: self.wait_step(lane, run, step, consumed, label)
+            case m.AbortStep():
+                return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
+            case m.ResetStep():
+                return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
@@ -210,6 +215,9 @@ class Interpreter(Locks, Queues, Events):
         self, lane: Lane, run: TaskRun | None, step: m.WaitStep, consumed: list[Any], label: str
     ) -> Actor:
         """``if not NAME.wait(timeout): <else>``, dispatched on the primitive's family."""
+        if step.wait in self.barriers:
+            yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
+            return
         signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
         if not signaled:
             yield from self.run_steps(lane, run, step.else_, consumed)

@@ -21,7 +21,13 @@ from concsim.scenario.model import (
     Task,
 )
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
-from concsim.scenario.waitables import WAITABLE_STEPS, family_clashes, waitable_problem
+from concsim.scenario.waitables import (
+    WAITABLE_STEPS,
+    barrier_else_problem,
+    family_clashes,
+    model_problems,
+    waitable_problem,
+)
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
 _COPY = re.compile(r"^(.+)-([1-9][0-9]*)$")
@@ -42,6 +48,7 @@ def check_names(doc: Document) -> list[Problem]:
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
     problems += family_clashes(doc)
+    problems += model_problems(doc)
     return problems
 
 
@@ -349,6 +356,8 @@ def _steps(
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
         elif kind in WAITABLE_STEPS and (problem := waitable_problem(data, kind, name)):
             problems.append(doc.problem(at, problem))
+        elif kind == "wait" and (problem := barrier_else_problem(data, step)):
+            problems.append(doc.problem((*loc, "else"), problem, at_key=True))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

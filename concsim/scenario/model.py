@@ -229,16 +229,32 @@ class ClearStep(_Step):
 
 
 class WaitStep(_Step):
-    """``NAME.wait(timeout)`` on an event (``threading.Event.wait``; in asyncio ``await
-    event.wait()``, under ``asyncio.wait_for`` with a timeout). With a ``timeout``, a wait
-    that times out returns False and runs its ``else`` steps; the steps after it follow."""
+    """``NAME.wait(timeout)`` on an event or a barrier. An event's (``threading.Event.wait``;
+    in asyncio ``await event.wait()``, under ``asyncio.wait_for`` with a timeout) returns
+    False when it times out and runs its ``else`` steps; the steps after it follow. A
+    barrier's (``threading.Barrier.wait``) raises BrokenBarrierError instead."""
 
     since: ClassVar[int] = 2
     wait: Name
     timeout: Duration | None = None
-    """How long to wait at most; none: until the event is set."""
+    """How long to wait at most; none: until the event is set (a barrier: its own timeout)."""
     else_: tuple[Step, ...] = Field((), alias="else")
     """``if not NAME.wait(timeout): <steps>``: what runs when the wait timed out."""
+
+
+class AbortStep(_Step):
+    """``barrier.abort()``: the barrier breaks; every waiter, and every later ``wait``,
+    raises BrokenBarrierError until a ``reset``."""
+
+    since: ClassVar[int] = 2
+    abort: Name
+
+
+class ResetStep(_Step):
+    """``barrier.reset()``: back to empty; threads waiting on it raise BrokenBarrierError."""
+
+    since: ClassVar[int] = 2
+    reset: Name
 
 
 STEP_KINDS: dict[str, type[_Step]] = {
@@ -267,6 +283,8 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "set": SetStep,
     "clear": ClearStep,
     "wait": WaitStep,
+    "abort": AbortStep,
+    "reset": ResetStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -337,7 +355,9 @@ Step = Annotated[
     | Annotated[SetStopStep, Tag("set_stop")]
     | Annotated[SetStep, Tag("set")]
     | Annotated[ClearStep, Tag("clear")]
-    | Annotated[WaitStep, Tag("wait")],
+    | Annotated[WaitStep, Tag("wait")]
+    | Annotated[AbortStep, Tag("abort")]
+    | Annotated[ResetStep, Tag("reset")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -725,6 +745,15 @@ class EventSpec(_Strict):
     """A ``threading.Event()`` (``asyncio.Event()`` in asyncio): starts cleared."""
 
 
+class BarrierSpec(_Strict):
+    """A ``threading.Barrier(parties, timeout=...)``."""
+
+    parties: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    """How many threads must call ``wait`` before all of them pass."""
+    timeout: Duration | None = None
+    """The default timeout of each ``wait``; none: wait for ever."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -744,6 +773,8 @@ class Scenario(_Strict):
     queues: dict[Name, QueueSpec] = {}
     events: dict[Name, EventSpec] = Field({}, json_schema_extra={"since": 2})
     """The program's events, each ``{}``: ``stop = threading.Event()``."""
+    barriers: dict[Name, BarrierSpec] = Field({}, json_schema_extra={"since": 2})
+    """The program's barriers: ``gate: {parties: 3, timeout: 1s}``."""
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()

@@ -69,28 +69,28 @@ class Events(Code):
         if timeout is not None and timeout <= 0:
             return False
         shown = f"wait {name} (not set)"
-        signaled = yield from self.block(
-            lane, shown, self.timed(event.waiters, lane, timeout), PrimitiveWait(name)
-        )
+        register = with_timeout(self.world, self._register(event.waiters, lane), timeout)
+        signaled = yield from self.block(lane, shown, register, PrimitiveWait(name))
         if not signaled:
             world.emit(TimeoutExpired, waiter=lane.id, on=f"event {name}")
         yield from world.ensure_gil(lane)  # the condition's lock, taken again
         return bool(signaled)
 
-    def timed(
-        self, waiters: Waiters, lane: Lane, timeout: int | None
-    ) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
-        """A ``register`` for ``block``: the lane joins ``waiters``; with a ``timeout`` a
-        timer wakes it with False first unless someone else wakes it before (the waker
-        wakes at most once, so the later of the two is ignored)."""
-        register = self._register(waiters, lane)
-        if timeout is None:
-            return register
-        clock = self.world.clock
 
-        def with_timer(wake: Callable[[Any], None]) -> Callable[[], None]:
-            unregister = register(wake)
-            clock.at(clock.now + timeout, wake, False)
-            return unregister
+Register = Callable[[Callable[[Any], None]], Callable[[], None]]
 
-        return with_timer
+
+def with_timeout(world: World, register: Register, timeout: int | None) -> Register:
+    """``register`` (for ``Code.block``), and with a ``timeout`` a timer that wakes the lane
+    with False first unless someone else wakes it before (a waker wakes at most once, so
+    the later of the two is ignored)."""
+    if timeout is None:
+        return register
+    clock = world.clock
+
+    def with_timer(wake: Callable[[Any], None]) -> Callable[[], None]:
+        unregister = register(wake)
+        clock.at(clock.now + timeout, wake, False)
+        return unregister
+
+    return with_timer
