@@ -752,6 +752,62 @@ class LockTimedWait(Event):
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventSet(Event):
+    """``event.set()`` (threading.Event.set: ``notify_all`` under its condition)."""
+
+    lane: str
+    event: str
+    woke: tuple[str, ...] = ()  # the lanes waiting on it, each now returning True
+
+    @property
+    def why(self) -> str:
+        woke = f", waking {', '.join(self.woke)}" if self.woke else ", with no one waiting"
+        return f"{self.lane} set event {self.event}{woke}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventCleared(Event):
+    """``event.clear()``."""
+
+    lane: str
+    event: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} cleared event {self.event}: a wait on it blocks again."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BarrierPassed(Event):
+    """``barrier.wait()`` returned ``index`` (0 for the first to arrive; the last, which
+    trips the barrier, gets ``parties - 1``)."""
+
+    lane: str
+    barrier: str
+    index: int
+
+    @property
+    def why(self) -> str:
+        return f"{self.lane} passed barrier {self.barrier}: wait() returned {self.index}."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BarrierBroken(Event):
+    """The barrier broke (a wait timed out, ``abort()``, or ``reset()`` with waiters):
+    ``woke`` raise BrokenBarrierError, and so does every later ``wait`` until a reset."""
+
+    lane: str
+    barrier: str
+    how: str  # "timed out", "aborted", "reset"
+    woke: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        woke = f"; woken to raise BrokenBarrierError: {', '.join(self.woke)}" if self.woke else ""
+        return f"Barrier {self.barrier} broke: {self.lane} {self.how}{woke}."
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -827,6 +883,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExceptionChained,
         LockGaveUp,
         LockTimedWait,
+        EventSet,
+        EventCleared,
+        BarrierPassed,
+        BarrierBroken,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

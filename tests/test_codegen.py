@@ -242,6 +242,11 @@ LINE_FRAGMENTS = {
     SiteKind.CHECK_STOP: ("if stop.is_set():",),
     SiteKind.SET_STOP: ("stop.set()",),
     SiteKind.WITH: ("with ",),
+    SiteKind.SET: (".set()",),
+    SiteKind.CLEAR: (".clear()",),
+    SiteKind.WAIT: (".wait(",),
+    SiteKind.ABORT: (".abort()",),
+    SiteKind.RESET: (".reset()",),
 }
 
 
@@ -256,7 +261,7 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.each, (*path, "each"))
         elif isinstance(step, m.WithStep):
             found += step_paths(step.steps, (*path, "steps"))
-        elif isinstance(step, m.AcquireStep):
+        elif isinstance(step, m.AcquireStep | m.WaitStep):
             found += step_paths(step.else_, (*path, "else"))
     return found
 

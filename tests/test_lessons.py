@@ -19,9 +19,12 @@ from faultkit import Run
 
 from concsim.engine import Injection, Simulation
 from concsim.events import (
+    BarrierBroken,
+    BarrierPassed,
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
+    EventSet,
     ExceptionCaught,
     ExceptionChained,
     ExecutorShutdown,
@@ -657,6 +660,44 @@ def test_cooperative_thread_cancel() -> None:
     steps = {e.step for e in result.of(LaneStateChanged) if e.step}
     assert "process batch 3" in steps and "process batch 4" not in steps
     assert result.main_outcome == ("ok", None)
+
+
+def test_event_wait_stop() -> None:
+    """threading.Event.wait(timeout) is a pause that set() ends: both workers, waiting on
+    stop when main sets it at 1.0 s, return at once; time.sleep cannot be woken."""
+    result = run("event-wait-stop")
+    for name in ("worker-1", "worker-2"):
+        task = result.task(name)
+        assert (task["outcome"], task["cleanup"]) == ("cancelled", "ran")
+        assert task["ended"] == about(1.02)  # woken at 1.0 s, then the finally's 20 ms
+    woken = [e for e in result.of(EventSet) if e.event == "stop"]
+    assert [(e.t, e.lane, e.woke) for e in woken] == [(1.0, "main", ("thread-1", "thread-2"))]
+    assert "wait stop (not set)" in {e.step for e in result.of(LaneStateChanged)}
+    assert result.main_outcome == ("ok", None)
+    slept = run("event-wait-stop", "sleep")
+    assert [slept.task(name)["ended"] for name in ("worker-1", "worker-2")] == [
+        about(1.22),
+        about(1.22),
+    ]
+
+
+def test_barrier_breaks() -> None:
+    """threading.Barrier: one wait that times out breaks the barrier for every party --
+    the other waiter raises BrokenBarrierError at that instant, a later arrival at once."""
+    result = run("barrier-breaks")
+    ended = {name: result.task(name) for name in ("prices", "stock", "reviews")}
+    assert {name: (t["outcome"], t["error"]) for name, t in ended.items()} == {
+        name: ("failed", "BrokenBarrierError") for name in ended
+    }
+    assert [ended[name]["ended"] for name in ended] == [about(0.7), about(0.7), about(1.0)]
+    broken = [(e.t, e.lane, e.how, e.woke) for e in result.of(BarrierBroken)]
+    assert broken == [(0.7, "thread-1", "timed out", ("thread-2",))]
+    assert "wait ready (2 of 3 arrived)" in {e.step for e in result.of(LaneStateChanged)}
+    assert result.main_outcome == ("raised", "BrokenBarrierError")
+    passed = run("barrier-breaks", "fast-reviews")
+    indexes = {e.lane: e.index for e in passed.of(BarrierPassed)}
+    assert indexes == {"thread-1": 0, "thread-2": 1, "thread-3": 2}  # the arrival order
+    assert passed.main_outcome == ("ok", None)
 
 
 # --- observability ------------------------------------------------------------------------

@@ -290,9 +290,9 @@ def test_schema_describes_the_yaml_form() -> None:
     assert "format versions 1 to 2" in schema["title"]
     assert schema["properties"]["version"]["enum"] == [1, 2]
     defs = schema["$defs"]
-    assert {"enum": ["submit", "collect", "shutdown", "check_stop", "set_stop"]} in defs["Step"][
-        "oneOf"
-    ]
+    bare = ["submit", "collect", "shutdown", "check_stop", "set_stop", "reraise", "break", "continue"]
+    assert {"enum": bare} in defs["Step"]["oneOf"]
+    assert defs["TryStep"]["since"] == 2 and "since" not in defs["CpuStep"]
     assert defs["Machine"]["properties"]["switch_interval"]["default"] == "5ms"
     assert defs["CpuStep"]["required"] == ["cpu"]
     assert defs["RaiseStep"]["required"] == ["raise"]

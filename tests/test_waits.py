@@ -21,6 +21,7 @@ from concsim.engine.waits import (
     LockWait,
     NativeRun,
     Overhead,
+    PrimitiveWait,
     QueueWait,
     StartWait,
     WorkWait,
@@ -31,11 +32,11 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 
 THREAD_WAITS = (
     IoWait, Overhead, NativeRun, CpuRun, GilWait, CoreWait, LockWait, QueueWait, FutureWait,
-    StartWait, WorkWait, Hung,
+    StartWait, WorkWait, Hung, PrimitiveWait,
 )  # fmt: skip
 COROUTINE_WAITS = (
     IoWait, Awaiting, FutureWait, LockWait, QueueWait, BlockingCall, CpuRun, NativeRun,
-    GilWait, CoreWait, Hung,
+    GilWait, CoreWait, Hung, PrimitiveWait,
 )  # fmt: skip
 
 

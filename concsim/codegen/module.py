@@ -8,7 +8,7 @@ from concsim.durations import format_duration
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
-from .names import identifier
+from .names import identifier, seconds
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
@@ -161,6 +161,14 @@ def _resources(scenario: m.Scenario) -> Resources:
         res.locks[name] = identifier(name, res.taken)
     for name in queues:
         res.queues[name] = identifier(name, res.taken)
+    for name in scenario.events:
+        if name == "stop":
+            # the event check_stop and set_stop use, declared (and written) once
+            res.stop = res.events[name] = name
+        else:
+            res.events[name] = identifier(name, res.taken)
+    for name in scenario.barriers:
+        res.barriers[name] = identifier(name, res.taken)
     return res
 
 
@@ -243,6 +251,11 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
         lines.append(f"{python} = {kit[1]}({size})")
     if res.stop:
         lines.append(f"{res.stop} = {kit[2]}")
+    lines += [f"{python} = {kit[2]}" for python in res.events.values() if python != res.stop]
+    for name, python in res.barriers.items():
+        barrier = scenario.barriers[name]
+        timeout = "" if barrier.timeout is None else f", timeout={seconds(barrier.timeout)}"
+        lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
     return lines
 
 

@@ -59,6 +59,12 @@ class SiteKind(StrEnum):
     TASK_DONE = "task_done"
     JOIN = "join"
     """``q.join()``: waits until every item put has had its ``task_done``."""
+    SET = "set"
+    CLEAR = "clear"
+    WAIT = "wait"
+    """``NAME.wait(timeout)``; with ``else`` steps, ``if not NAME.wait(timeout):``."""
+    ABORT = "abort"
+    RESET = "reset"
 
 
 Path = tuple[str | int, ...]

@@ -26,6 +26,8 @@ class Resources:
     queues: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # custom exception classes
     stop: str | None = None
+    events: dict[str, str] = field(default_factory=dict)
+    barriers: dict[str, str] = field(default_factory=dict)
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
     fills: bool = False  # version 2: strings a step writes fill ``{i}``, ``{name}``, ``{e}``
     taken: set[str] = field(default_factory=set)
@@ -265,6 +267,19 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.queues[step.task_done]}.task_done()")
         case SiteKind.JOIN:
             line(f"{aw}{res.queues[step.join]}.join()")
+        case SiteKind.SET:
+            line(f"{res.events[step.set]}.set()")
+        case SiteKind.CLEAR:
+            line(f"{res.events[step.clear]}.clear()")
+        case SiteKind.WAIT if step.wait in res.barriers:
+            timeout = "" if step.timeout is None else seconds(step.timeout)
+            line(f"{res.barriers[step.wait]}.wait({timeout})")
+        case SiteKind.WAIT:
+            write_wait(w, res, frame, step, path, line)
+        case SiteKind.ABORT:
+            line(f"{res.barriers[step.abort]}.abort()")
+        case SiteKind.RESET:
+            line(f"{res.barriers[step.reset]}.reset()")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -340,6 +355,35 @@ def write_queue_call(w: Writer, frame: Frame, step: Any, call: str, value: str, 
     line(f"{call}({', '.join(args)})")
 
 
+def write_wait(
+    w: Writer, res: Resources, frame: Frame, step: m.WaitStep, path: Path, line: Any
+) -> None:
+    """``if not event.wait(timeout):`` in a thread; in a coroutine ``await event.wait()``,
+    under ``asyncio.wait_for`` when it has a timeout (TimeoutError is the ``else``)."""
+    event = res.events[step.wait]
+    timeout = "" if step.timeout is None else seconds(step.timeout)
+    if not frame.is_async:
+        if step.else_:
+            line(f"if not {event}.wait({timeout}):")
+            with w.indented():
+                write_steps(w, res, frame, step.else_, (*path, "else"))
+        else:
+            line(f"{event}.wait({timeout})")
+        return
+    if step.timeout is None:
+        line(f"await {event}.wait()")
+        return
+    w.line("try:")
+    with w.indented():
+        line(f"await asyncio.wait_for({event}.wait(), {timeout})")
+    w.line("except TimeoutError:")
+    with w.indented():
+        if step.else_:
+            write_steps(w, res, frame, step.else_, (*path, "else"))
+        else:
+            w.line("pass")
+
+
 def walk(steps: Sequence[Any]) -> list[Any]:
     """Every step, nested ones included, in order."""
     found: list[Any] = []
@@ -358,6 +402,6 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.loop)
         elif isinstance(step, m.WithStep):
             found += walk(step.steps)
-        elif isinstance(step, m.AcquireStep):
+        elif isinstance(step, m.AcquireStep | m.WaitStep):
             found += walk(step.else_)
     return found

@@ -13,7 +13,7 @@ from concsim.events import (
 )
 
 from .runtime import Actor, Lane, SimError, TaskRun
-from .waits import FutureWait, Hung, LockWait, QueueWait, StartWait
+from .waits import FutureWait, Hung, LockWait, PrimitiveWait, QueueWait, StartWait
 from .world import World
 
 
@@ -38,7 +38,7 @@ class CoroutineSteps(Protocol):
         state: LaneState,
         label: str,
         register: Callable[[Callable[..., None]], Callable[[], None]],
-        wait: LockWait | QueueWait | FutureWait | StartWait,
+        wait: LockWait | QueueWait | FutureWait | StartWait | PrimitiveWait,
     ) -> Actor: ...
 
 
@@ -85,7 +85,7 @@ class Code:
         lane: Lane,
         label: str,
         register: Callable[[Callable[[Any], None]], Callable[[], None]],
-        wait: LockWait | QueueWait | FutureWait | StartWait,
+        wait: LockWait | QueueWait | FutureWait | StartWait | PrimitiveWait,
     ) -> Actor:
         """Wait until the waker handed to ``register`` is called; return what it was given."""
         if self.aio is not None and self.aio.is_coroutine(lane):

@@ -50,6 +50,7 @@ _MODULES = {
     "PicklingError": "_pickle",
     "BrokenProcessPool": "concurrent.futures.process",
     "BrokenExecutor": "concurrent.futures._base",
+    "BrokenBarrierError": "threading",  # Barrier.wait; barriers are simulated for threads
 }
 
 

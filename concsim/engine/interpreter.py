@@ -20,9 +20,15 @@ from concsim.scenario import model as m
 from .flow import BreakLoop, ContinueLoop, Flow, Returned
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.acquiring import Acquiring
+from .threads.barrier import Barriers
+from .threads.event import Events
 from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
+
+STOP = "stop"
+"""The event ``check_stop`` reads and ``set_stop`` sets: ``events: {stop: {}}`` declares it
+(and makes it one a ``wait`` can use too); undeclared, it is the program's own."""
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -61,7 +67,7 @@ MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Acquiring, Queues, Flow):
+class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -243,7 +249,7 @@ class Interpreter(Acquiring, Queues, Flow):
                     lane, run, [self._log(lane, run, step)], label
                 )
             case m.SetStopStep():
-                return with_gil(lambda lane, run: self._set_stop())
+                return with_gil(lambda lane, run: self._set_stop(lane))
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
             case m.WithStep():
@@ -252,6 +258,16 @@ class Interpreter(Acquiring, Queues, Flow):
                 return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
             case m.JoinStep():
                 return lambda lane, run, _: self.join(lane, step.join, label)
+            case m.SetStep():
+                return with_gil(lambda lane, run: self.set_event(lane, step.set))
+            case m.ClearStep():
+                return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
+            case m.WaitStep():
+                return lambda lane, run, consumed: self.wait_step(lane, run, step, consumed, label)
+            case m.AbortStep():
+                return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
+            case m.ResetStep():
+                return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 return lambda lane, run, _: self._main_step(lane, step, label)
             case m.TryStep():
@@ -268,6 +284,17 @@ class Interpreter(Acquiring, Queues, Flow):
                 return with_gil(lambda lane, run: _return(step.return_))
             case _:
                 assert_never(step)
+
+    def wait_step(
+        self, lane: Lane, run: TaskRun | None, step: m.WaitStep, consumed: list[Any], label: str
+    ) -> Actor:
+        """``if not NAME.wait(timeout): <else>``, dispatched on the primitive's family."""
+        if step.wait in self.barriers:
+            yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
+            return
+        signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
+        if not signaled:
+            yield from self.run_steps(lane, run, step.else_, consumed)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
         """A step of Python code that takes no time: ``action`` runs once the lane's
@@ -300,11 +327,13 @@ class Interpreter(Acquiring, Queues, Flow):
     def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
         return self.fill(lane, run, value) if isinstance(value, str) else value
 
-    def _set_stop(self) -> None:
+    def _set_stop(self, lane: Lane) -> None:
         self.stop_set = True
+        if STOP in self.events:  # a declared event named ``stop`` is the same Event
+            self.set_event(lane, STOP)
 
     def _check_stop(self, lane: Lane, run: TaskRun | None) -> None:
-        if run is not None and (run.stop_requested or self.stop_set):
+        if run is not None and (run.stop_requested or self.stop_set or self.is_set(STOP)):
             raise Stopped()
 
     def sleep(self, lane: Lane, duration: int, label: str) -> Actor:

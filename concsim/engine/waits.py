@@ -12,9 +12,10 @@ Invariants (checked by the faults and the GIL model, kept by the driver):
   its actor ended. A lane another lane's code looks at is never running, so its wait
   says exactly where it is parked.
 - A thread (or process) lane holds ``IoWait``, ``Overhead``, ``NativeRun``, ``CpuRun``, ``GilWait``,
-  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait``, ``StartWait`` or ``WorkWait``.
+  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait``, ``StartWait``, ``WorkWait`` or
+  ``PrimitiveWait``.
 - A coroutine lane holds ``IoWait`` (``await asyncio.sleep``, awaited I/O), ``Awaiting``,
-  ``FutureWait`` (main() collecting), ``LockWait``/``QueueWait`` (their asyncio
+  ``FutureWait`` (main() collecting), ``LockWait``/``QueueWait``/``PrimitiveWait`` (their asyncio
   counterparts) while parked, so the loop runs others; and ``BlockingCall``, ``CpuRun``,
   ``NativeRun``, ``GilWait``, ``CoreWait`` while it holds the loop (nothing else runs).
 - ``CpuRun`` is held only by the lane running Python code on its thread, with the GIL
@@ -113,11 +114,19 @@ class Awaiting(NamedTuple):
     label: str
 
 
+class PrimitiveWait(NamedTuple):
+    """``Event.wait``, ``Condition.wait`` or ``Barrier.wait`` (threading or asyncio)
+    blocked on the primitive named ``primitive``, until another lane signals it or its
+    timeout (a timer of its own) ends the wait."""
+
+    primitive: str
+
+
 class Hung(NamedTuple):
     """A wait that a ``hang`` fault froze: it never ends by itself (no timer, no waker);
     only an exception thrown at it (a cancel, Ctrl-C) moves the lane on."""
 
-    of: IoWait | BlockingCall | LockWait | QueueWait | FutureWait | StartWait
+    of: IoWait | BlockingCall | LockWait | QueueWait | FutureWait | StartWait | PrimitiveWait
 
 
 Wait = (
@@ -135,6 +144,7 @@ Wait = (
     | WorkWait
     | Awaiting
     | Hung
+    | PrimitiveWait
 )
 
 Timed = IoWait | BlockingCall | NativeRun | CpuRun | Overhead

@@ -34,6 +34,11 @@ STATE_OF_KIND: dict[str, LaneState] = {
     "collect": LaneState.BLOCKED,
     "result": LaneState.BLOCKED,
     "shutdown": LaneState.BLOCKED,
+    "set": LaneState.RUNNING,
+    "clear": LaneState.RUNNING,
+    "wait": LaneState.BLOCKED,
+    "abort": LaneState.RUNNING,
+    "reset": LaneState.RUNNING,
 }
 """A line's kind (``concsim.codegen.SiteKind``) -> the state its lane enters there. Kinds
 not listed (structure: ``return``, ``executor``, ``catch``) leave the state as it is."""

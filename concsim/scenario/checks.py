@@ -21,6 +21,13 @@ from concsim.scenario.model import (
     Task,
 )
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
+from concsim.scenario.waitables import (
+    WAITABLE_STEPS,
+    barrier_else_problem,
+    family_clashes,
+    model_problems,
+    waitable_problem,
+)
 
 _LANE = re.compile(r"^(?:thread|process)-[1-9][0-9]*$")
 _COPY = re.compile(r"^(.+)-([1-9][0-9]*)$")
@@ -38,10 +45,11 @@ def check_names(doc: Document) -> list[Problem]:
             problems += _duplicates(
                 doc, ("variants", index, "tasks"), "task", _named(variant, "tasks")
             )
-    problems += _families(doc, data)
     problems += _model_limits(doc, data, tasks)
     problems += _steps(doc, data, tasks)
     problems += _faults(doc, data, tasks)
+    problems += family_clashes(doc)
+    problems += model_problems(doc)
     return problems
 
 
@@ -85,33 +93,6 @@ def _model_limits(
                     at_key=True,
                 )
             )
-    return problems
-
-
-_FAMILIES = {"queues": "a queue", "locks": "a lock", "semaphores": "a semaphore"}
-"""Top-level mappings of named primitives: one name, one primitive."""
-
-
-def _families(doc: Document, data: dict[Any, Any]) -> list[Problem]:
-    """A primitive's name is unique across its families (``locks:``, ``semaphores:``, ...)."""
-    problems: list[Problem] = []
-    first: dict[str, str] = {}
-    for family in _FAMILIES:
-        names = data.get(family)
-        for name in names if isinstance(names, dict) else ():
-            if not isinstance(name, str):
-                continue
-            if name in first:
-                problems.append(
-                    doc.problem(
-                        (family, name),
-                        f"`{name}` is already {_FAMILIES[first[name]]} (under `{first[name]}:`); "
-                        "expected one name per primitive",
-                        at_key=True,
-                    )
-                )
-            else:
-                first[name] = family
     return problems
 
 
@@ -432,6 +413,10 @@ def _steps(
             hint = did_you_mean(name, declared, listing=False)
             if hint:
                 problems.append(doc.problem(at, f"no lock or semaphore `{name}`; {hint}"))
+        elif kind in WAITABLE_STEPS and (problem := waitable_problem(data, kind, name)):
+            problems.append(doc.problem(at, problem))
+        elif kind == "wait" and (problem := barrier_else_problem(data, step)):
+            problems.append(doc.problem((*loc, "else"), problem, at_key=True))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

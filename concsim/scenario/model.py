@@ -371,6 +371,49 @@ class JoinStep(_Step):
     join: Name
 
 
+class SetStep(_Step):
+    """``event.set()`` (threading.Event.set, asyncio.Event.set): every waiter wakes."""
+
+    since: ClassVar[int] = 2
+    set: Name
+
+
+class ClearStep(_Step):
+    """``event.clear()``: later waits block again until the next ``set``."""
+
+    since: ClassVar[int] = 2
+    clear: Name
+
+
+class WaitStep(_Step):
+    """``NAME.wait(timeout)`` on an event or a barrier. An event's (``threading.Event.wait``;
+    in asyncio ``await event.wait()``, under ``asyncio.wait_for`` with a timeout) returns
+    False when it times out and runs its ``else`` steps; the steps after it follow. A
+    barrier's (``threading.Barrier.wait``) raises BrokenBarrierError instead."""
+
+    since: ClassVar[int] = 2
+    wait: Name
+    timeout: Duration | None = None
+    """How long to wait at most; none: until the event is set (a barrier: its own timeout)."""
+    else_: tuple[Step, ...] = Field((), alias="else")
+    """``if not NAME.wait(timeout): <steps>``: what runs when the wait timed out."""
+
+
+class AbortStep(_Step):
+    """``barrier.abort()``: the barrier breaks; every waiter, and every later ``wait``,
+    raises BrokenBarrierError until a ``reset``."""
+
+    since: ClassVar[int] = 2
+    abort: Name
+
+
+class ResetStep(_Step):
+    """``barrier.reset()``: back to empty; threads waiting on it raise BrokenBarrierError."""
+
+    since: ClassVar[int] = 2
+    reset: Name
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -403,6 +446,11 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "with": WithStep,
     "task_done": TaskDoneStep,
     "join": JoinStep,
+    "set": SetStep,
+    "clear": ClearStep,
+    "wait": WaitStep,
+    "abort": AbortStep,
+    "reset": ResetStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -498,7 +546,12 @@ Step = Annotated[
     | Annotated[ReturnStep, Tag("return")]
     | Annotated[WithStep, Tag("with")]
     | Annotated[TaskDoneStep, Tag("task_done")]
-    | Annotated[JoinStep, Tag("join")],
+    | Annotated[JoinStep, Tag("join")]
+    | Annotated[SetStep, Tag("set")]
+    | Annotated[ClearStep, Tag("clear")]
+    | Annotated[WaitStep, Tag("wait")]
+    | Annotated[AbortStep, Tag("abort")]
+    | Annotated[ResetStep, Tag("reset")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -510,6 +563,7 @@ TryStep.model_rebuild()
 LoopStep.model_rebuild()
 AcquireStep.model_rebuild()
 WithStep.model_rebuild()
+WaitStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -923,6 +977,19 @@ class SemaphoreSpec(_Strict):
     """A BoundedSemaphore: a release above ``value`` raises ValueError."""
 
 
+class EventSpec(_Strict):
+    """A ``threading.Event()`` (``asyncio.Event()`` in asyncio): starts cleared."""
+
+
+class BarrierSpec(_Strict):
+    """A ``threading.Barrier(parties, timeout=...)``."""
+
+    parties: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    """How many threads must call ``wait`` before all of them pass."""
+    timeout: Duration | None = None
+    """The default timeout of each ``wait``; none: wait for ever."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -943,6 +1010,10 @@ class Scenario(_Strict):
     locks: dict[Name, LockSpec] = Field({}, json_schema_extra={"since": 2})
     """Locks declared with options; a lock named only by its steps is a ``threading.Lock``."""
     semaphores: dict[Name, SemaphoreSpec] = Field({}, json_schema_extra={"since": 2})
+    events: dict[Name, EventSpec] = Field({}, json_schema_extra={"since": 2})
+    """The program's events, each ``{}``: ``stop = threading.Event()``."""
+    barriers: dict[Name, BarrierSpec] = Field({}, json_schema_extra={"since": 2})
+    """The program's barriers: ``gate: {parties: 3, timeout: 1s}``."""
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()

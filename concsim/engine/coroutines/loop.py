@@ -34,6 +34,7 @@ from ..waits import (
     Hung,
     IoWait,
     LockWait,
+    PrimitiveWait,
     QueueWait,
     StartWait,
 )
@@ -186,7 +187,7 @@ class EventLoop:
         state: LaneState,
         label: str,
         register: Register,
-        wait: Awaiting | LockWait | QueueWait | FutureWait | StartWait,
+        wait: Awaiting | LockWait | QueueWait | FutureWait | StartWait | PrimitiveWait,
     ) -> Actor:
         """``await`` something not yet done: park until the waker is called."""
         self._cancel_due(co, label)

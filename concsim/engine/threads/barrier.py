@@ -1,0 +1,149 @@
+"""``threading.Barrier`` (Lib/threading.py, ``Barrier.wait``/``abort``/``reset``).
+
+CPython's barrier is a condition and a state: filling (0), draining (1), resetting (-1),
+broken (-2). ``wait`` first waits while the barrier drains or resets (``_enter``), raises
+BrokenBarrierError if it is broken, takes ``index = self._count`` (its arrival order, from
+0), and either trips the barrier (the last party: draining, ``notify_all``) or waits for
+that with ``wait_for(lambda: self._state != 0, timeout)``. A wait that times out breaks the
+barrier for everyone (``_break``): every waiter, and every later ``wait`` until ``reset()``,
+raises BrokenBarrierError. The last waiter to leave a drained barrier makes it fill again
+(``_exit``)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+from concsim.events import BarrierBroken, BarrierPassed, LaneState, TimeoutExpired
+
+from ..code import Code
+from ..runtime import Actor, Lane, TaskRun
+from ..waits import PrimitiveWait
+from ..world import World
+from .event import Waiters, with_timeout
+
+BROKEN_BARRIER = "BrokenBarrierError"
+
+
+class BarrierState(Enum):
+    """``Barrier._state``."""
+
+    FILLING = 0
+    DRAINING = 1
+    RESETTING = -1
+    BROKEN = -2
+
+
+@dataclass(eq=False)
+class SimBarrier:
+    name: str
+    parties: int
+    timeout: int | None
+    state: BarrierState = BarrierState.FILLING
+    count: int = 0
+    waiters: Waiters = field(default_factory=deque)  # lanes in ``self._cond.wait``
+
+
+class Barriers(Code):
+    """The program's barriers, by name, as the scenario declares them."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.barriers = {
+            name: SimBarrier(name, spec.parties, spec.timeout)
+            for name, spec in world.scenario.barriers.items()
+        }
+
+    def barrier_wait(
+        self, lane: Lane, run: TaskRun | None, name: str, timeout: int | None, label: str
+    ) -> Actor:
+        """``Barrier.wait(timeout)``: returns the arrival index, or raises
+        BrokenBarrierError."""
+        world = self.world
+        barrier = self.barriers[name]
+        if timeout is None:
+            timeout = barrier.timeout
+        yield from world.ensure_gil(lane)
+        while barrier.state in (BarrierState.DRAINING, BarrierState.RESETTING):  # _enter
+            yield from self._cond_wait(lane, barrier, None, f"wait {name} (draining)")
+        if barrier.state is BarrierState.BROKEN:
+            self.raise_in(lane, run, BROKEN_BARRIER, "", label)
+        index = barrier.count
+        barrier.count += 1
+        try:
+            if index + 1 == barrier.parties:  # _release: this one trips it
+                barrier.state = BarrierState.DRAINING
+                self._notify_all(barrier)
+            else:  # _wait
+                self._show_arrivals(barrier)
+                deadline = None if timeout is None else world.clock.now + timeout
+                while barrier.state is BarrierState.FILLING:  # Condition.wait_for
+                    remaining = None if deadline is None else deadline - world.clock.now
+                    if remaining is not None and remaining <= 0:
+                        break
+                    yield from self._cond_wait(lane, barrier, remaining, self._arrivals(barrier))
+                if barrier.state is BarrierState.FILLING:
+                    world.emit(TimeoutExpired, waiter=lane.id, on=f"barrier {name}")
+                    self._break(lane, barrier, "timed out")
+                    self.raise_in(lane, run, BROKEN_BARRIER, "", label)
+                if barrier.state in (BarrierState.BROKEN, BarrierState.RESETTING):
+                    self.raise_in(lane, run, BROKEN_BARRIER, "", label)
+            world.emit(BarrierPassed, lane=lane.id, barrier=name, index=index)
+            return index
+        finally:
+            barrier.count -= 1  # _exit
+            if barrier.count == 0 and barrier.state in (
+                BarrierState.DRAINING,
+                BarrierState.RESETTING,
+            ):
+                barrier.state = BarrierState.FILLING
+                self._notify_all(barrier)
+
+    def barrier_abort(self, lane: Lane, name: str) -> None:
+        """``Barrier.abort``: broken until a reset."""
+        self._break(lane, self.barriers[name], "aborted it")
+
+    def barrier_reset(self, lane: Lane, name: str) -> None:
+        """``Barrier.reset``: empty again; threads waiting raise BrokenBarrierError, and it
+        fills again once the last of them has left."""
+        barrier = self.barriers[name]
+        if barrier.count > 0:
+            if barrier.state in (BarrierState.FILLING, BarrierState.BROKEN):
+                barrier.state = BarrierState.RESETTING
+                woke = tuple(waiter.id for waiter, _ in barrier.waiters)
+                self.world.emit(
+                    BarrierBroken, lane=lane.id, barrier=name, how="reset it", woke=woke
+                )
+        else:
+            barrier.state = BarrierState.FILLING
+        self._notify_all(barrier)
+
+    def _break(self, lane: Lane, barrier: SimBarrier, how: str) -> None:
+        barrier.state = BarrierState.BROKEN
+        woke = tuple(waiter.id for waiter, _ in barrier.waiters)
+        self.world.emit(BarrierBroken, lane=lane.id, barrier=barrier.name, how=how, woke=woke)
+        self._notify_all(barrier)
+
+    def _cond_wait(self, lane: Lane, barrier: SimBarrier, timeout: int | None, label: str) -> Actor:
+        """``self._cond.wait(timeout)``: until a ``notify_all`` or the timeout, then the
+        condition's lock (the GIL here) again."""
+        register = with_timeout(self.world, self._register(barrier.waiters, lane), timeout)
+        yield from self.block(lane, label, register, PrimitiveWait(barrier.name))
+        yield from self.world.ensure_gil(lane)
+
+    @staticmethod
+    def _notify_all(barrier: SimBarrier) -> None:
+        waiters, barrier.waiters = list(barrier.waiters), deque()
+        for _, wake in waiters:
+            wake(True)
+
+    @staticmethod
+    def _arrivals(barrier: SimBarrier) -> str:
+        return f"wait {barrier.name} ({barrier.count} of {barrier.parties} arrived)"
+
+    def _show_arrivals(self, barrier: SimBarrier) -> None:
+        """Each lane already waiting for the barrier to fill says how many have arrived."""
+        label = self._arrivals(barrier)
+        for waiter, _ in barrier.waiters:
+            self.world.set_state(waiter, LaneState.BLOCKED, label)
