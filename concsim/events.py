@@ -704,6 +704,28 @@ def _fast_init(cls: type[Event]) -> None:
     cls.__init__ = init  # type: ignore[method-assign]  # a generated __init__, by design
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessExited(Event):
+    """A ``multiprocessing.Process`` ended: its ``exitcode`` as the parent reads it."""
+
+    lane: str
+    task: str | None
+    exitcode: int
+    signal: str | None = None  # SIGTERM or SIGKILL when a signal ended it
+
+    @property
+    def why(self) -> str:
+        who = f"{self.lane} ({self.task})" if self.task else self.lane
+        if self.signal is not None:
+            return (
+                f"{who} was ended by {self.signal}: exitcode {self.exitcode}; it died where it "
+                "stood, so no finally block of it ran."
+            )
+        if self.exitcode == 0:
+            return f"{who} returned from its target: exitcode 0."
+        return f"{who} exited with exitcode {self.exitcode}."
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -744,6 +766,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WarningIssued,
         MainEnded,
         RunEnded,
+        ProcessExited,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

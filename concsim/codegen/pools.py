@@ -36,6 +36,7 @@ class PoolMain:
         self.plain = self.model is not m.Model.SEQUENTIAL and not program.executor
         self.frame = Frame("main", False, repr("main"), exit_value="")
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
+        self.started: list[tuple[str, str]] = []  # plain: (task, instance) in ``processes``
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
 
@@ -115,8 +116,20 @@ class PoolMain:
                     **self.site(SiteKind.SHUTDOWN, m.step_label(step), path),
                     comment=step.label,
                 )
+            elif isinstance(step, m.TerminateStep | m.KillStep):
+                self._signal(step, path)
             else:
                 write_step(self.w, self.res, self.frame, step, path)
+
+    def _signal(self, step: m.TerminateStep | m.KillStep, path: tuple[Any, ...]) -> None:
+        """``processes[k].terminate()`` (or ``kill()``) for each process running the task."""
+        terminate = isinstance(step, m.TerminateStep)
+        target = step.terminate if isinstance(step, m.TerminateStep) else step.kill
+        kind, method = (SiteKind.TERMINATE, "terminate") if terminate else (SiteKind.KILL, "kill")
+        site = self.site(kind, m.step_label(step), path)
+        for index, (spec, instance) in enumerate(self.started):
+            if target in (spec, instance):
+                self.w.line(f"processes[{index}].{method}()", **site, comment=step.label)
 
     # --- handing work over --------------------------------------------------------------
 
@@ -180,6 +193,7 @@ class PoolMain:
             name = instance_name_expr(fn, arg)
             return f"{cls}(target={fn.function}{args}, name={name}{daemon})"
 
+        self.started = [(c.fn.spec.name, _instance(c)) for c in calls]
         write_list(w, f"{var} = ", calls, make)
         w.line(f"for {each} in {var}:")
         with w.indented():
@@ -272,3 +286,8 @@ def _submit_expr(fn: TaskFn, arg: str | None) -> str:
         if arg is None
         else f"executor.submit({fn.function}, {arg})"
     )
+
+
+def _instance(call: Call) -> str:
+    """The task instance a call runs: ``worker``, or ``worker-2`` for a repeated task."""
+    return call.fn.spec.name if call.index is None else f"{call.fn.spec.name}-{call.index}"

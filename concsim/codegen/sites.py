@@ -48,6 +48,12 @@ class SiteKind(StrEnum):
     """A task's ``except (...):`` (the scenario's ``catches``)."""
     ON_ERROR = "on_error"
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
+    TERMINATE = "terminate"
+    """``processes[k].terminate()``: SIGTERM to a plain process."""
+    KILL = "kill"
+    """``processes[k].kill()``: SIGKILL to a plain process."""
+    EXIT = "exit"
+    """``sys.exit(n)``."""
 
 
 Path = tuple[str | int, ...]

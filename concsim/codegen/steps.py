@@ -157,6 +157,9 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
+        case SiteKind.EXIT:
+            w.need("sys")
+            line(f"sys.exit({step.exit})")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -167,6 +170,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.CLEANUP
             | SiteKind.CATCH
             | SiteKind.ON_ERROR
+            | SiteKind.TERMINATE
+            | SiteKind.KILL
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:

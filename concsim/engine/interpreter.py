@@ -192,6 +192,13 @@ class Interpreter(Locks, Queues):
                 return with_gil(self._check_stop)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
+            case m.TerminateStep() | m.KillStep():
+                raise AssertionError(f"step {label!r} belongs to the main program's model")
+            case m.ExitStep():
+                code = str(step.exit)
+                return with_gil(
+                    lambda lane, run: self.raise_in(lane, run, "SystemExit", code, label)
+                )
             case _:
                 assert_never(step)
 

@@ -25,6 +25,7 @@ from .exits import traceback_line
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
 from .phases import in_phase
+from .process import Processes, Signal
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
 from .waits import Overhead, StartWait
@@ -41,6 +42,7 @@ class MainProgram:
         self.executor: Executor | None = None
         self.plain: list[Lane] = []  # threading.Thread / multiprocessing.Process lanes
         self.began: set[Lane] = set()  # threads that have run their first bytecode
+        self.processes = Processes(runtime)  # plain multiprocessing.Process objects
         if self.model in (m.Model.THREADS, m.Model.PROCESSES) and self.program.executor:
             workers = self.program.resolved_max_workers(self.world.machine.cores)
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
@@ -88,6 +90,11 @@ class MainProgram:
             yield from self.collect(lane)
         elif isinstance(step, m.ShutdownStep):
             yield from self.shutdown(lane, step.shutdown.wait, step.shutdown.cancel_futures)
+        elif isinstance(step, m.TerminateStep):
+            label = m.step_label(step)
+            yield from self.processes.signal(lane, step.terminate, Signal.SIGTERM, label)
+        elif isinstance(step, m.KillStep):
+            yield from self.processes.signal(lane, step.kill, Signal.SIGKILL, m.step_label(step))
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 
@@ -137,6 +144,7 @@ class MainProgram:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)
                 worker = world.new_lane("process", LaneKind.PROCESS, proc)
                 world.emit(TaskSubmitted, task=run.name, how="Process.start")
+                self.processes.started(run, worker)
             else:
                 worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
                 worker.daemon = run.spec.daemon
@@ -183,18 +191,12 @@ class MainProgram:
                 text=f"Exception in thread {thread_name(lane.id, run.spec.name)}:\n"
                 f"Traceback (most recent call last):\n  ...\n{last}\n",
             )
-        elif error is not None and error.error != "SystemExit":
-            # multiprocessing's BaseProcess._bootstrap prints it in the child before exiting
-            # with code 1: "Process NAME:" and the traceback (Lib/multiprocessing/process.py).
-            last = traceback_line(error.error, error.message, in_asyncio=False)
-            world.emit(
-                OutputWritten,
-                lane=lane.id,
-                task=run.name,
-                text=f"Process {run.name}:\nTraceback (most recent call last):\n  ...\n{last}\n",
-            )
+        elif self.model is m.Model.PROCESSES:
+            self.processes.last_words(lane, run, result)
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)
+        if self.model is m.Model.PROCESSES:
+            self.processes.exited(lane, run, result)
         lane.gen = None
         self.runtime.notify()
 

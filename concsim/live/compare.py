@@ -121,6 +121,10 @@ def compare(
         for key in ("outcome", "error", "cleanup"):
             if task[key] != other.get(key):
                 found.append(Disagreement(f"{task['name']} {key}", task[key], other.get(key)))
+        if "exitcode" in task and task["exitcode"] != other.get("exitcode"):
+            found.append(
+                Disagreement(f"{task['name']} exitcode", task["exitcode"], other.get("exitcode"))
+            )
         for key in ("started", "ended"):
             a, b = task[key], other.get(key)
             if (a is None) != (b is None):

@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -214,6 +214,30 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class TerminateStep(_Step):
+    """Main program only: ``process.terminate()`` on the ``multiprocessing.Process`` that runs
+    the task named (every copy of a repeated task, or ``NAME-k`` one): SIGTERM ends the
+    child where it stands, its ``finally`` never runs, its exitcode is -15."""
+
+    since: ClassVar[int] = 2
+    terminate: Name
+
+
+class KillStep(_Step):
+    """Main program only: ``process.kill()`` (SIGKILL) on the task's process: exitcode -9."""
+
+    since: ClassVar[int] = 2
+    kill: Name
+
+
+class ExitStep(_Step):
+    """``sys.exit(n)``: raises ``SystemExit(n)``; a process's exitcode (or the program's exit
+    status) is n."""
+
+    since: ClassVar[int] = 2
+    exit: Annotated[StrictInt, Field(ge=0, le=255)]
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,6 +261,9 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "terminate": TerminateStep,
+    "kill": KillStep,
+    "exit": ExitStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -304,7 +331,10 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[TerminateStep, Tag("terminate")]
+    | Annotated[KillStep, Tag("kill")]
+    | Annotated[ExitStep, Tag("exit")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -318,6 +348,9 @@ def step_kind(step: BaseModel) -> str:
     assert kind is not None
     return kind
 
+
+MAIN_ONLY_STEPS = (SubmitStep, CollectStep, ShutdownStep, TerminateStep, KillStep)
+"""Steps only the main program has: it holds the executor and the Process objects."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 
@@ -484,7 +517,7 @@ class Program(_Strict):
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, MAIN_ONLY_STEPS):
                 raise ValueError(
                     f"'{step_kind(step)}' belongs in program.main, not in a handler "
                     "(on_result, on_error)"
@@ -526,6 +559,12 @@ class Program(_Strict):
             raise ValueError(
                 "a `shutdown` step needs an executor: model threads or processes with "
                 "executor: true"
+            )
+        signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
+        if signals and not (self.model is Model.PROCESSES and not self.executor):
+            raise ValueError(
+                f"a `{step_kind(signals[0])}` step needs plain processes: model processes "
+                "with executor: false"
             )
         return self
 
@@ -572,7 +611,7 @@ class Task(_Strict):
     @classmethod
     def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, MAIN_ONLY_STEPS):
                 raise ValueError(
                     f"'{step_kind(step)}' is a step of the main program (program.main), "
                     "not of a task"
