@@ -32,6 +32,7 @@ from concsim.events import (
     LoopBlocked,
     PicklingFailed,
     PoolBroken,
+    ProcessExited,
     ProcessKilled,
     QueueGot,
     QueuePut,
@@ -93,7 +94,7 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
-    assert yaml.safe_load(path.read_text())["version"] == 1
+    assert yaml.safe_load(path.read_text())["version"] == lesson.version
 
 
 def test_learning_order_is_unambiguous() -> None:
@@ -545,6 +546,24 @@ def test_cooperative_thread_cancel() -> None:
     assert result.main_outcome == ("ok", None)
 
 
+def test_terminate_skips_finally() -> None:
+    """Process.terminate() is SIGTERM: the child dies where it stands, no exception is
+    raised in it, so its finally never runs and its exitcode is -15; a worker that checks
+    a stop event returns at its next check, runs its finally and exits with 0."""
+    result = run("terminate-skips-finally")
+    writer, polite = result.task("writer"), result.task("polite")
+    assert (writer["outcome"], writer["cleanup"], writer["exitcode"]) == ("killed", "skipped", -15)
+    assert writer["ended"] == about(0.5)
+    assert (polite["outcome"], polite["cleanup"], polite["exitcode"]) == ("cancelled", "ran", 0)
+    assert polite["ended"] == about(0.6101)  # its check at 0.41 s came before stop.set()
+    assert result.out["output"] == ["polite: partial file removed"]
+    signals = [(e.task, e.signal) for e in result.of(ProcessExited)]
+    assert signals == [("writer", "SIGTERM"), ("polite", None)]
+    assert result.main_outcome == ("ok", None)
+    killed = run("terminate-skips-finally", "kill").task("writer")
+    assert (killed["cleanup"], killed["exitcode"]) == ("skipped", -9)
+
+
 # --- observability ------------------------------------------------------------------------
 
 
@@ -710,6 +729,14 @@ def test_try_stop_one_worker_early() -> None:
     result = run("cooperative-thread-cancel", None, Injection(0.1, "cancel", "worker-2"))
     assert result.task("worker-2")["ended"] == about(0.32)
     assert result.task("worker-1")["ended"] == about(0.92)
+
+
+def test_try_kill_the_polite_process() -> None:
+    """k on process-2 (polite) before 0.5 s: SIGKILL, exitcode -9, its finally skipped."""
+    result = run("terminate-skips-finally", None, Injection(0.3, "kill", "process-2"))
+    polite = result.task("polite")
+    assert (polite["outcome"], polite["cleanup"], polite["exitcode"]) == ("killed", "skipped", -9)
+    assert result.out["output"] == []
 
 
 def test_try_fail_a_later_map_input() -> None:
