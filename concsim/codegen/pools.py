@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from concsim.engine.atexit import handler_name
 from concsim.scenario import model as m
 
 from .names import seconds
@@ -45,6 +46,15 @@ class PoolMain:
 
     # --- the function -------------------------------------------------------------------
 
+    def write_handlers(self) -> None:
+        """``def at_exit_N():`` for each ``atexit`` step, at module level."""
+        for index, step in enumerate(self.program.atexit):
+            self.w.line(f"def {handler_name(index + 1)}():")
+            with self.w.indented():
+                write_step(self.w, self.res, self.frame, step, ("atexit", index))
+            self.w.blank()
+            self.w.blank()
+
     def write(self) -> None:
         w = self.w
         w.line("def main():")
@@ -53,6 +63,10 @@ class PoolMain:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()
+            if self.program.atexit:
+                w.need("atexit")
+            for index in range(len(self.program.atexit)):
+                w.line(f"atexit.register({handler_name(index + 1)})")
             if self.gets_results:
                 w.line("results = []")
             if self.pooled:

@@ -21,6 +21,7 @@ from concsim.events import (
 from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
+from .atexit import run_handlers
 from .exits import traceback_line
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
@@ -329,7 +330,8 @@ class MainProgram:
 
     def interpreter_exit(self, lane: Lane, final: LaneState) -> Actor:
         """threading._shutdown joins non-daemon threads (pool workers drain their queues via
-        the executors' atexit hook); daemon threads are then stopped where they stand."""
+        the executors' atexit hook); the program's atexit handlers run; daemon threads are
+        then stopped where they stand (Py_FinalizeEx)."""
         world = self.world
         executor = self.executor
         if executor is not None and not executor.is_shutdown:
@@ -346,6 +348,9 @@ class MainProgram:
         # A second Ctrl-C at exit: the process goes, whatever is still running.
         with contextlib.suppress(Interrupted):
             yield from self.runtime.wait_until(lane, others_done, "interpreter exit")
+        if self.program.atexit:  # daemon threads still run meanwhile: finalizing stops them
+            yield from run_handlers(self.runtime.interp, lane, self.program.atexit)
+            world.release_gil(lane, "the atexit handlers ran")
         for worker in [*self.plain, *(executor.workers if executor else [])]:
             run = worker.task
             if worker.gen is not None and run is not None:

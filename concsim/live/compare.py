@@ -228,7 +228,7 @@ def normalise(lines: Iterable[str]) -> list[str]:
             out += [_HEADER, "  ...", _unqualified(top or "")]
             continue
         if not line.startswith((_HEADER, _REMOTE)):
-            out.append(line)
+            out.append(_ADDRESS.sub("at 0x...>", line))  # <function f at 0x7f3e...>
             i += 1
             continue
         last = ""
@@ -252,6 +252,7 @@ def normalise(lines: Iterable[str]) -> list[str]:
 
 
 _HEADER = "Traceback (most recent call last):"
+_ADDRESS = re.compile(r"at 0x[0-9a-f]+>")
 _REMOTE = "concurrent.futures.process._RemoteTraceback"
 
 

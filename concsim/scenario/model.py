@@ -499,6 +499,10 @@ class Program(_Strict):
     on_error: tuple[Step, ...] = ()
     """``except BaseException: <steps>; raise`` around the main steps: what the main program
     does when it raises (KeyboardInterrupt included) before the exception propagates."""
+    atexit: tuple[Step, ...] = Field((), json_schema_extra={"since": 2})
+    """Each step is a handler of its own, ``atexit.register``-ed in this order as main()
+    starts: at a normal interpreter exit (after the non-daemon threads are joined) they run
+    in reverse order, last registered first."""
 
     @model_validator(mode="before")
     @classmethod
@@ -513,14 +517,14 @@ class Program(_Strict):
             data = {**data, "collect": {"pattern": pattern}}
         return data
 
-    @field_validator("on_result", "on_error")
+    @field_validator("on_result", "on_error", "atexit")
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
             if isinstance(step, MAIN_ONLY_STEPS):
                 raise ValueError(
                     f"'{step_kind(step)}' belongs in program.main, not in a handler "
-                    "(on_result, on_error)"
+                    "(on_result, on_error, atexit)"
                 )
         return steps
 
@@ -559,6 +563,10 @@ class Program(_Strict):
             raise ValueError(
                 "a `shutdown` step needs an executor: model threads or processes with "
                 "executor: true"
+            )
+        if self.atexit and self.model is Model.ASYNCIO:
+            raise ValueError(
+                "atexit handlers are modelled for sequential, threads and processes, not asyncio"
             )
         signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
         if signals and not (self.model is Model.PROCESSES and not self.executor):
@@ -699,6 +707,7 @@ class ProgramPatch(_Strict):
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
+    atexit: tuple[Step, ...] | None = Field(None, json_schema_extra={"since": 2})
 
 
 class Variant(_Strict):

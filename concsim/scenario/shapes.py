@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from concsim.scenario.document import Loc
 from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS
 
-STEP_LISTS = frozenset({"main", "on_result", "steps", "cleanup", "each"})
+STEP_LISTS = frozenset({"main", "on_result", "steps", "cleanup", "each", "atexit"})
 """Keys whose value is a list of steps, wherever they appear."""
 
 
