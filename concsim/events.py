@@ -82,6 +82,7 @@ class MainOutcome(StrEnum):
     OK = "ok"
     RAISED = "raised"
     HUNG = "hung"
+    EXITED = "exited"  # os._exit(n): neither returned nor raised; ``message`` is n
 
 
 class FutureState(StrEnum):
@@ -654,6 +655,11 @@ class MainEnded(Event):
             return "The main program returned normally."
         if self.outcome == "hung":
             return "The main program waits forever: nothing left can wake it."
+        if self.outcome == "exited":
+            return (
+                f"The main program called os._exit({self.message}): the process ended at once, "
+                "with no finally block, no atexit handler and no thread joined."
+            )
         text = f"{self.error}: {self.message}" if self.message else f"{self.error}"
         return f"The main program ended with {text}."
 

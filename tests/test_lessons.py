@@ -119,7 +119,7 @@ def test_each_scenario_and_variant_runs_to_the_end(name: str, variant: str | Non
     """Headless, every run ends with the main program's outcome and an elapsed time."""
     result = run(name, variant)
     assert result.out["elapsed"] is not None
-    assert result.out["main"]["outcome"] in {"ok", "raised", "hung"}
+    assert result.out["main"]["outcome"] in {"ok", "raised", "hung", "exited"}
     assert all(task["outcome"] is not None for task in result.out["tasks"])
 
 
@@ -562,6 +562,12 @@ def test_terminate_skips_finally() -> None:
     assert result.main_outcome == ("ok", None)
     killed = run("terminate-skips-finally", "kill").task("writer")
     assert (killed["cleanup"], killed["exitcode"]) == ("skipped", -9)
+    # os._exit(0) in main: every thread dies with the process, nothing cleans up
+    exited = run("terminate-skips-finally", "os-exit")
+    assert exited.main_outcome == ("exited", None)
+    assert exited.outcomes() == {"writer": "killed", "polite": "killed"}
+    assert exited.out["output"] == [] and exited.out["exit_code"] == 0
+    assert exited.elapsed == about(0.5)
 
 
 # --- observability ------------------------------------------------------------------------

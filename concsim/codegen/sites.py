@@ -54,6 +54,8 @@ class SiteKind(StrEnum):
     """``processes[k].kill()``: SIGKILL to a plain process."""
     EXIT = "exit"
     """``sys.exit(n)``."""
+    OS_EXIT = "os_exit"
+    """``os._exit(n)``."""
 
 
 Path = tuple[str | int, ...]

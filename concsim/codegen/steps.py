@@ -160,6 +160,9 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
         case SiteKind.EXIT:
             w.need("sys")
             line(f"sys.exit({step.exit})")
+        case SiteKind.OS_EXIT:
+            w.need("os")
+            line(f"os._exit({step.os_exit})")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT

@@ -192,7 +192,7 @@ class Interpreter(Locks, Queues):
                 return with_gil(self._check_stop)
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
-            case m.TerminateStep() | m.KillStep():
+            case m.TerminateStep() | m.KillStep() | m.OsExitStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case m.ExitStep():
                 code = str(step.exit)

@@ -25,6 +25,7 @@ from .atexit import run_handlers
 from .exits import traceback_line
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
+from .osexit import OsExit, os_exit
 from .phases import in_phase
 from .process import Processes, Signal
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
@@ -57,6 +58,10 @@ class MainProgram:
         try:
             for step in self.program.main_steps:
                 yield from self.main_step(lane, step)
+        except OsExit as exit_now:
+            workers = self.executor.workers if self.executor is not None else []
+            os_exit(self.runtime, lane, [*self.plain, *workers], exit_now.code)
+            return
         except SimError as exc:
             error = exc
         if error is not None and self.program.on_error:
@@ -96,6 +101,9 @@ class MainProgram:
             yield from self.processes.signal(lane, step.terminate, Signal.SIGTERM, label)
         elif isinstance(step, m.KillStep):
             yield from self.processes.signal(lane, step.kill, Signal.SIGKILL, m.step_label(step))
+        elif isinstance(step, m.OsExitStep):
+            yield from self.world.ensure_gil(lane)
+            raise OsExit(step.os_exit)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 

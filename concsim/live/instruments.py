@@ -75,6 +75,7 @@ class Instruments:
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
+        os._exit = self._os_exit(os._exit, os.getpid())
         self.expiry.patch_thread()
         # Replacing a method of a standard class is the point here, hence setattr; each
         # module is patched when the program imports it, not before.
@@ -112,6 +113,20 @@ class Instruments:
         global _real_async_sleep
         _real_async_sleep = vars(module)["sleep"]
         setattr(module, "sleep", self._async_sleep)  # noqa: B010  # asyncio copies it next
+
+    def _os_exit(self, real: Any, main_pid: int) -> Any:
+        """``os._exit(n)`` called by the program's main process: reported first, as
+        nothing else of the process reports after it (a forked child's own exit, from
+        multiprocessing's code, is not the program's)."""
+        instruments = self
+
+        def recorded_os_exit(status: int) -> None:
+            caller = sys._getframe(1).f_code.co_filename
+            if os.getpid() == main_pid and caller == instruments.file:
+                instruments.out.emit("os_exit", code=status)
+            real(status)
+
+        return recorded_os_exit
 
     def _patch_process(self, module: ModuleType) -> None:
         """``Process.join()`` reports the exitcode of a program's process once it is known

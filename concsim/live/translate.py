@@ -391,6 +391,17 @@ class Translator(LaneBook):
             track.killed = True
         self._state(lane, t, LaneState.KILLED, None)
 
+    def _on_os_exit(self, record: Record, t: float) -> None:
+        """main called ``os._exit(n)``: the process ends now, its threads with it."""
+        for track in self.tracks.values():
+            if track.started is not None and not track.ended and track.pid == self.main_pid:
+                track.killed = True
+                self._end(track, t, "killed", None)
+        self.main_reported = True
+        self.exit_t = t
+        self._state("main", t, LaneState.DONE, f"os._exit({record['code']})")
+        self.emit(MainEnded, t, outcome="exited", error=None, message=str(record["code"]))
+
     def _on_exited(self, record: Record, t: float) -> None:
         """The parent joined a ``multiprocessing.Process``: its exitcode. A negative one is
         the signal that ended it; a task it ran that never reported its end was killed."""

@@ -316,7 +316,7 @@ def _steps(
     for loc, step, kind, in_task, runs in steps:
         if isinstance(step, str) and kind is not None:
             step = {kind: kind}  # a bare `submit`: only its kind matters here
-        if kind in {"submit", "collect", "shutdown", "terminate", "kill"} and in_task:
+        if kind in {"submit", "collect", "shutdown", "terminate", "kill", "os_exit"} and in_task:
             problems.append(
                 doc.problem(
                     loc,

@@ -39,6 +39,7 @@ class MainOutcome(StrEnum):
     OK = "ok"
     RAISED = "raised"
     HUNG = "hung"
+    EXITED = "exited"
 
 
 class TaskOutcome(StrEnum):
@@ -160,7 +161,7 @@ class MainCondition(_Condition):
         ]
         | None
     ) = None
-    """ok, raised or hung; a list means any of them."""
+    """ok, raised, hung or exited (os._exit); a list means any of them."""
     error: ErrorType | None = None
     """The type name of the exception that left ``main()``."""
 

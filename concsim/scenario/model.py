@@ -238,6 +238,14 @@ class ExitStep(_Step):
     exit: Annotated[StrictInt, Field(ge=0, le=255)]
 
 
+class OsExitStep(_Step):
+    """Main program only: ``os._exit(n)``: the process ends at once with status n; no
+    ``finally``, no ``atexit`` handler, no thread is joined (they die with it)."""
+
+    since: ClassVar[int] = 2
+    os_exit: Annotated[StrictInt, Field(ge=0, le=255)]
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -264,6 +272,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "terminate": TerminateStep,
     "kill": KillStep,
     "exit": ExitStep,
+    "os_exit": OsExitStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -334,7 +343,8 @@ Step = Annotated[
     | Annotated[SetStopStep, Tag("set_stop")]
     | Annotated[TerminateStep, Tag("terminate")]
     | Annotated[KillStep, Tag("kill")]
-    | Annotated[ExitStep, Tag("exit")],
+    | Annotated[ExitStep, Tag("exit")]
+    | Annotated[OsExitStep, Tag("os_exit")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -349,7 +359,7 @@ def step_kind(step: BaseModel) -> str:
     return kind
 
 
-MAIN_ONLY_STEPS = (SubmitStep, CollectStep, ShutdownStep, TerminateStep, KillStep)
+MAIN_ONLY_STEPS = (SubmitStep, CollectStep, ShutdownStep, TerminateStep, KillStep, OsExitStep)
 """Steps only the main program has: it holds the executor and the Process objects."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
@@ -567,6 +577,13 @@ class Program(_Strict):
         if self.atexit and self.model is Model.ASYNCIO:
             raise ValueError(
                 "atexit handlers are modelled for sequential, threads and processes, not asyncio"
+            )
+        if self.model in (Model.PROCESSES, Model.ASYNCIO) and any(
+            isinstance(step, OsExitStep) for step in self.main
+        ):
+            raise ValueError(
+                "`os_exit` is modelled for sequential and threads: child processes outlive "
+                "the parent, and asyncio.run() is not unwound"
             )
         signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
         if signals and not (self.model is Model.PROCESSES and not self.executor):
