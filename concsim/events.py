@@ -82,6 +82,7 @@ class MainOutcome(StrEnum):
     OK = "ok"
     RAISED = "raised"
     HUNG = "hung"
+    EXITED = "exited"  # os._exit(n): neither returned nor raised; ``message`` is n
 
 
 class FutureState(StrEnum):
@@ -696,6 +697,11 @@ class MainEnded(Event):
             return "The main program returned normally."
         if self.outcome == "hung":
             return "The main program waits forever: nothing left can wake it."
+        if self.outcome == "exited":
+            return (
+                f"The main program called os._exit({self.message}): the process ended at once, "
+                "with no finally block, no atexit handler and no thread joined."
+            )
         text = f"{self.error}: {self.message}" if self.message else f"{self.error}"
         return f"The main program ended with {text}."
 
@@ -839,6 +845,28 @@ def _fast_init(cls: type[Event]) -> None:
     cls.__init__ = init  # type: ignore[method-assign]  # a generated __init__, by design
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessExited(Event):
+    """A ``multiprocessing.Process`` ended: its ``exitcode`` as the parent reads it."""
+
+    lane: str
+    task: str | None
+    exitcode: int
+    signal: str | None = None  # SIGTERM or SIGKILL when a signal ended it
+
+    @property
+    def why(self) -> str:
+        who = f"{self.lane} ({self.task})" if self.task else self.lane
+        if self.signal is not None:
+            return (
+                f"{who} was ended by {self.signal}: exitcode {self.exitcode}; it died where it "
+                "stood, so no finally block of it ran."
+            )
+        if self.exitcode == 0:
+            return f"{who} returned from its target: exitcode 0."
+        return f"{who} exited with exitcode {self.exitcode}."
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -887,6 +915,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EventCleared,
         BarrierPassed,
         BarrierBroken,
+        ProcessExited,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

@@ -401,7 +401,8 @@ def compare(scenario: Scenario, variant: str | None) -> tuple[list[str], dict[st
     ran = run_program(scenario, variant, timeout_for(sim))
     found = disagreements(scenario, variant, sim, ran)
     wall = ran.facts.get("wall")
-    if sim.out["main"]["outcome"] != "hung" and (wall is None or wall < floor(sim)):
+    timed = sim.out["main"]["outcome"] not in ("hung", "exited")  # os._exit: no probe report
+    if timed and (wall is None or wall < floor(sim)):
         # cpu and native are calibrated work: a program is never much faster than the
         # scenario says (it can be slower: fewer cores here, other load, real overheads).
         found.append(f"elapsed: simulator says {sim.out['elapsed']}, CPython took {wall}")

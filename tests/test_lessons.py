@@ -39,6 +39,7 @@ from concsim.events import (
     LoopBlocked,
     PicklingFailed,
     PoolBroken,
+    ProcessExited,
     ProcessKilled,
     QueueGot,
     QueuePut,
@@ -125,7 +126,7 @@ def test_each_scenario_and_variant_runs_to_the_end(name: str, variant: str | Non
     """Headless, every run ends with the main program's outcome and an elapsed time."""
     result = run(name, variant)
     assert result.out["elapsed"] is not None
-    assert result.out["main"]["outcome"] in {"ok", "raised", "hung"}
+    assert result.out["main"]["outcome"] in {"ok", "raised", "hung", "exited"}
     assert all(task["outcome"] is not None for task in result.out["tasks"])
 
 
@@ -700,6 +701,30 @@ def test_barrier_breaks() -> None:
     assert passed.main_outcome == ("ok", None)
 
 
+def test_terminate_skips_finally() -> None:
+    """Process.terminate() is SIGTERM: the child dies where it stands, no exception is
+    raised in it, so its finally never runs and its exitcode is -15; a worker that checks
+    a stop event returns at its next check, runs its finally and exits with 0."""
+    result = run("terminate-skips-finally")
+    writer, polite = result.task("writer"), result.task("polite")
+    assert (writer["outcome"], writer["cleanup"], writer["exitcode"]) == ("killed", "skipped", -15)
+    assert writer["ended"] == about(0.5)
+    assert (polite["outcome"], polite["cleanup"], polite["exitcode"]) == ("cancelled", "ran", 0)
+    assert polite["ended"] == about(0.6101)  # its check at 0.41 s came before stop.set()
+    assert result.out["output"] == ["polite: partial file removed", "main: atexit handler ran"]
+    signals = [(e.task, e.signal) for e in result.of(ProcessExited)]
+    assert signals == [("writer", "SIGTERM"), ("polite", None)]
+    assert result.main_outcome == ("ok", None)
+    killed = run("terminate-skips-finally", "kill").task("writer")
+    assert (killed["cleanup"], killed["exitcode"]) == ("skipped", -9)
+    # os._exit(0) in main: every thread dies with the process, nothing cleans up
+    exited = run("terminate-skips-finally", "os-exit")
+    assert exited.main_outcome == ("exited", None)
+    assert exited.outcomes() == {"writer": "killed", "polite": "killed"}
+    assert exited.out["output"] == [] and exited.out["exit_code"] == 0
+    assert exited.elapsed == about(0.5)
+
+
 # --- observability ------------------------------------------------------------------------
 
 
@@ -865,6 +890,14 @@ def test_try_stop_one_worker_early() -> None:
     result = run("cooperative-thread-cancel", None, Injection(0.1, "cancel", "worker-2"))
     assert result.task("worker-2")["ended"] == about(0.32)
     assert result.task("worker-1")["ended"] == about(0.92)
+
+
+def test_try_kill_the_polite_process() -> None:
+    """k on process-2 (polite) before 0.5 s: SIGKILL, exitcode -9, its finally skipped."""
+    result = run("terminate-skips-finally", None, Injection(0.3, "kill", "process-2"))
+    polite = result.task("polite")
+    assert (polite["outcome"], polite["cleanup"], polite["exitcode"]) == ("killed", "skipped", -9)
+    assert result.out["output"] == ["main: atexit handler ran"]
 
 
 def test_try_fail_a_later_map_input() -> None:

@@ -290,7 +290,16 @@ def test_schema_describes_the_yaml_form() -> None:
     assert "format versions 1 to 2" in schema["title"]
     assert schema["properties"]["version"]["enum"] == [1, 2]
     defs = schema["$defs"]
-    bare = ["submit", "collect", "shutdown", "check_stop", "set_stop", "reraise", "break", "continue"]
+    bare = [
+        "submit",
+        "collect",
+        "shutdown",
+        "check_stop",
+        "set_stop",
+        "reraise",
+        "break",
+        "continue",
+    ]
     assert {"enum": bare} in defs["Step"]["oneOf"]
     assert defs["TryStep"]["since"] == 2 and "since" not in defs["CpuStep"]
     assert defs["Machine"]["properties"]["switch_interval"]["default"] == "5ms"

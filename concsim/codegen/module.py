@@ -99,7 +99,9 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
     if program.model is m.Model.ASYNCIO:
         AsyncMain(main, res, program, fns).write()
     else:
-        PoolMain(main, res, program, fns).write()
+        writer = PoolMain(main, res, program, fns)
+        writer.write_handlers()
+        writer.write()
     body.extend(main)
     body.blank()
     body.blank()
@@ -131,6 +133,7 @@ def _resources(scenario: m.Scenario) -> Resources:
         *walk(program.main_steps),
         *walk(program.on_result),
         *walk(program.on_error),
+        *walk(program.atexit),
     ]
     for task in scenario.tasks:
         steps += walk(task.steps) + walk(task.cleanup)

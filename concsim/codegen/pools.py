@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from concsim.engine.atexit import handler_name
 from concsim.scenario import model as m
 
 from .names import seconds
@@ -37,6 +38,7 @@ class PoolMain:
         self.frame = Frame("main", False, repr("main"), exit_value="", fills=res.fills)
         self.frame.main_step = self._main_step
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
+        self.started: list[tuple[str, str]] = []  # plain: (task, instance) in ``processes``
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
 
@@ -44,6 +46,15 @@ class PoolMain:
         return {"owner": "main", "kind": kind, "label": label, "path": path}
 
     # --- the function -------------------------------------------------------------------
+
+    def write_handlers(self) -> None:
+        """``def at_exit_N():`` for each ``atexit`` step, at module level."""
+        for index, step in enumerate(self.program.atexit):
+            self.w.line(f"def {handler_name(index + 1)}():")
+            with self.w.indented():
+                write_step(self.w, self.res, self.frame, step, ("atexit", index))
+            self.w.blank()
+            self.w.blank()
 
     def write(self) -> None:
         w = self.w
@@ -53,6 +64,10 @@ class PoolMain:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()
+            if self.program.atexit:
+                w.need("atexit")
+            for index in range(len(self.program.atexit)):
+                w.line(f"atexit.register({handler_name(index + 1)})")
             if self.gets_results:
                 w.line("results = []")
             if self.pooled:
@@ -119,8 +134,20 @@ class PoolMain:
                 **self.site(SiteKind.SHUTDOWN, m.step_label(step), path),
                 comment=step.label,
             )
+        elif isinstance(step, m.TerminateStep | m.KillStep):
+            self._signal(step, path)
         else:
             write_step(self.w, self.res, self.frame, step, path)
+
+    def _signal(self, step: m.TerminateStep | m.KillStep, path: tuple[Any, ...]) -> None:
+        """``processes[k].terminate()`` (or ``kill()``) for each process running the task."""
+        terminate = isinstance(step, m.TerminateStep)
+        target = step.terminate if isinstance(step, m.TerminateStep) else step.kill
+        kind, method = (SiteKind.TERMINATE, "terminate") if terminate else (SiteKind.KILL, "kill")
+        site = self.site(kind, m.step_label(step), path)
+        for index, (spec, instance) in enumerate(self.started):
+            if target in (spec, instance):
+                self.w.line(f"processes[{index}].{method}()", **site, comment=step.label)
 
     # --- handing work over --------------------------------------------------------------
 
@@ -184,6 +211,7 @@ class PoolMain:
             name = instance_name_expr(fn, arg)
             return f"{cls}(target={fn.function}{args}, name={name}{daemon})"
 
+        self.started = [(c.fn.spec.name, _instance(c)) for c in calls]
         write_list(w, f"{var} = ", calls, make)
         w.line(f"for {each} in {var}:")
         with w.indented():
@@ -276,3 +304,8 @@ def _submit_expr(fn: TaskFn, arg: str | None) -> str:
         if arg is None
         else f"executor.submit({fn.function}, {arg})"
     )
+
+
+def _instance(call: Call) -> str:
+    """The task instance a call runs: ``worker``, or ``worker-2`` for a repeated task."""
+    return call.fn.spec.name if call.index is None else f"{call.fn.spec.name}-{call.index}"

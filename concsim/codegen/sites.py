@@ -65,6 +65,14 @@ class SiteKind(StrEnum):
     """``NAME.wait(timeout)``; with ``else`` steps, ``if not NAME.wait(timeout):``."""
     ABORT = "abort"
     RESET = "reset"
+    TERMINATE = "terminate"
+    """``processes[k].terminate()``: SIGTERM to a plain process."""
+    KILL = "kill"
+    """``processes[k].kill()``: SIGKILL to a plain process."""
+    EXIT = "exit"
+    """``sys.exit(n)``."""
+    OS_EXIT = "os_exit"
+    """``os._exit(n)``."""
 
 
 Path = tuple[str | int, ...]

@@ -214,7 +214,13 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
-        case SiteKind.SUBMIT | SiteKind.COLLECT | SiteKind.SHUTDOWN if frame.main_step:
+        case (
+            SiteKind.SUBMIT
+            | SiteKind.COLLECT
+            | SiteKind.SHUTDOWN
+            | SiteKind.TERMINATE
+            | SiteKind.KILL
+        ) if frame.main_step:
             frame.main_step(step, path)
         case SiteKind.TRY:
             line("try:")
@@ -280,6 +286,12 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.barriers[step.abort]}.abort()")
         case SiteKind.RESET:
             line(f"{res.barriers[step.reset]}.reset()")
+        case SiteKind.EXIT:
+            w.need("sys")
+            line(f"sys.exit({step.exit})")
+        case SiteKind.OS_EXIT:
+            w.need("os")
+            line(f"os._exit({step.os_exit})")
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -290,6 +302,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.CLEANUP
             | SiteKind.CATCH
             | SiteKind.ON_ERROR
+            | SiteKind.TERMINATE
+            | SiteKind.KILL
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:

@@ -100,7 +100,11 @@ def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
 
 def _always_raises(spec: m.Task) -> bool:
     """The last step raises and nothing catches it: a ``return`` after it would be dead."""
-    return bool(spec.steps) and isinstance(spec.steps[-1], m.RaiseStep) and not spec.catches
+    return (
+        bool(spec.steps)
+        and isinstance(spec.steps[-1], m.RaiseStep | m.ExitStep)
+        and not spec.catches
+    )
 
 
 @dataclass(frozen=True)

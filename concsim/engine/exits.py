@@ -28,6 +28,8 @@ def exit_status(outcome: str, error: str | None, message: str) -> int | None:
     code (which is printed); 1 for any other uncaught exception; None if it never exits."""
     if outcome == "hung":
         return None
+    if outcome == "exited":  # os._exit(n): the status is n
+        return int(message) & 0xFF
     if error is None:
         return 0
     if error == "KeyboardInterrupt":

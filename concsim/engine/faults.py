@@ -263,6 +263,8 @@ class Faults:
             self.runtime.kill_task(
                 run, "Process.terminate()/kill() ends the child without running finally"
             )
+        if self.main is not None:
+            self.main.processes.killed(lane, run)
         self.runtime.notify()
         return None
 

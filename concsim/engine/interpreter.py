@@ -268,7 +268,14 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
             case m.ResetStep():
                 return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
-            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
+            case (
+                m.SubmitStep()
+                | m.CollectStep()
+                | m.ShutdownStep()
+                | m.TerminateStep()
+                | m.KillStep()
+                | m.OsExitStep()
+            ):
                 return lambda lane, run, _: self._main_step(lane, step, label)
             case m.TryStep():
                 return lambda lane, run, consumed: self.try_(lane, run, step, consumed)
@@ -282,6 +289,11 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return with_gil(_continue)
             case m.ReturnStep():
                 return with_gil(lambda lane, run: _return(step.return_))
+            case m.ExitStep():
+                code = str(step.exit)
+                return with_gil(
+                    lambda lane, run: self.raise_in(lane, run, "SystemExit", code, label)
+                )
             case _:
                 assert_never(step)
 

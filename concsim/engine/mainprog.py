@@ -21,11 +21,14 @@ from concsim.events import (
 from concsim.scenario import model as m
 from concsim.scenario.pynames import thread_name
 
+from .atexit import run_handlers
 from .exits import traceback_text
 from .flow import Returned
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .interpreter import TaskResult
+from .osexit import OsExit, os_exit
 from .phases import in_phase
+from .process import Processes, Signal
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
 from .runtime_core import TIMED_OUT, Progress, Runtime
 from .waits import Overhead, StartWait
@@ -42,6 +45,7 @@ class MainProgram:
         self.executor: Executor | None = None
         self.plain: list[Lane] = []  # threading.Thread / multiprocessing.Process lanes
         self.began: set[Lane] = set()  # threads that have run their first bytecode
+        self.processes = Processes(runtime)  # plain multiprocessing.Process objects
         if self.model in (m.Model.THREADS, m.Model.PROCESSES) and self.program.executor:
             workers = self.program.resolved_max_workers(self.world.machine.cores)
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
@@ -58,6 +62,10 @@ class MainProgram:
                 yield from self.main_step(lane, step)
         except Returned:
             pass  # ``return`` ends main() normally
+        except OsExit as exit_now:
+            workers = self.executor.workers if self.executor is not None else []
+            os_exit(self.runtime, lane, [*self.plain, *workers], exit_now.code)
+            return
         except SimError as exc:
             error = exc
         if error is not None and self.program.on_error:
@@ -94,6 +102,14 @@ class MainProgram:
             yield from self.collect(lane)
         elif isinstance(step, m.ShutdownStep):
             yield from self.shutdown(lane, step.shutdown.wait, step.shutdown.cancel_futures)
+        elif isinstance(step, m.TerminateStep):
+            label = m.step_label(step)
+            yield from self.processes.signal(lane, step.terminate, Signal.SIGTERM, label)
+        elif isinstance(step, m.KillStep):
+            yield from self.processes.signal(lane, step.kill, Signal.SIGKILL, m.step_label(step))
+        elif isinstance(step, m.OsExitStep):
+            yield from self.world.ensure_gil(lane)
+            raise OsExit(step.os_exit)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 
@@ -143,6 +159,7 @@ class MainProgram:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)
                 worker = world.new_lane("process", LaneKind.PROCESS, proc)
                 world.emit(TaskSubmitted, task=run.name, how="Process.start")
+                self.processes.started(run, worker)
             else:
                 worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
                 worker.daemon = run.spec.daemon
@@ -188,17 +205,12 @@ class MainProgram:
                 text=f"Exception in thread {thread_name(lane.id, run.spec.name)}:\n"
                 + traceback_text(error, in_asyncio=False),
             )
-        elif error is not None and error.error != "SystemExit":
-            # multiprocessing's BaseProcess._bootstrap prints it in the child before exiting
-            # with code 1: "Process NAME:" and the traceback (Lib/multiprocessing/process.py).
-            world.emit(
-                OutputWritten,
-                lane=lane.id,
-                task=run.name,
-                text=f"Process {run.name}:\n" + traceback_text(error, in_asyncio=False),
-            )
+        elif self.model is m.Model.PROCESSES:
+            self.processes.last_words(lane, run, result)
         world.release_gil(lane, "its thread exited")
         self.runtime.finish(lane, run, result)
+        if self.model is m.Model.PROCESSES:
+            self.processes.exited(lane, run, result)
         lane.gen = None
         self.runtime.notify()
 
@@ -331,7 +343,8 @@ class MainProgram:
 
     def interpreter_exit(self, lane: Lane, final: LaneState) -> Actor:
         """threading._shutdown joins non-daemon threads (pool workers drain their queues via
-        the executors' atexit hook); daemon threads are then stopped where they stand."""
+        the executors' atexit hook); the program's atexit handlers run; daemon threads are
+        then stopped where they stand (Py_FinalizeEx)."""
         world = self.world
         executor = self.executor
         if executor is not None and not executor.is_shutdown:
@@ -348,6 +361,9 @@ class MainProgram:
         # A second Ctrl-C at exit: the process goes, whatever is still running.
         with contextlib.suppress(Interrupted):
             yield from self.runtime.wait_until(lane, others_done, "interpreter exit")
+        if self.program.atexit:  # daemon threads still run meanwhile: finalizing stops them
+            yield from run_handlers(self.runtime.interp, lane, self.program.atexit)
+            world.release_gil(lane, "the atexit handlers ran")
         for worker in [*self.plain, *(executor.workers if executor else [])]:
             run = worker.task
             if worker.gen is not None and run is not None:

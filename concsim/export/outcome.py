@@ -10,6 +10,7 @@ from concsim.events import (
     Event,
     MainEnded,
     OutputWritten,
+    ProcessExited,
     ResultReceived,
     RunEnded,
     RunStarted,
@@ -30,6 +31,7 @@ OUTCOME_EVENTS: frozenset[type[Event]] = frozenset(
         WarningIssued,
         MainEnded,
         RunEnded,
+        ProcessExited,
     }
 )
 """The only events ``outcome`` reads: a run that needs no more than its outcome keeps these
@@ -76,6 +78,9 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             result["exit_code"] = exit_status(event.outcome, event.error, event.message)
         elif isinstance(event, RunEnded):
             result["elapsed"] = event.elapsed
+        elif isinstance(event, ProcessExited):
+            if event.task is not None:  # only a plain multiprocessing.Process has one
+                tasks[event.task]["exitcode"] = event.exitcode
         elif isinstance(event, RunStarted):
             result.update(scenario=event.scenario, variant=event.variant, seed=event.seed)
             result["shared"] = dict(event.shared)

@@ -70,6 +70,8 @@ def summary(result: dict[str, Any]) -> RenderableType:
             when = f" {format_time(task['started'])}→{ended}"
         error = f" {task['error']}" if task["error"] else ""
         cleanup = f" cleanup {task['cleanup']}" if task["cleanup"] != "none" else ""
+        if task.get("exitcode") is not None:
+            cleanup += f" exitcode {task['exitcode']}"
         style = "green" if task["outcome"] == "ok" else "yellow"
         line = Text(f"  {task['name']}: ")
         line.append(f"{task['outcome']}{error}", style=style)

@@ -208,6 +208,11 @@ def _tasks(name: str, condition: TaskCondition, tasks: Sequence[Mapping[str, Any
             return f"{where}.error is {task['error'] or 'none'}, expected {condition.error}"
         if condition.cleanup is not None and task["cleanup"] != condition.cleanup:
             return f"{where}.cleanup is {task['cleanup']}, expected {condition.cleanup.value}"
+        if condition.exitcode is not None and task.get("exitcode") != condition.exitcode:
+            shown = task.get("exitcode")
+            return f"{where}.exitcode is {'none' if shown is None else shown}, expected " + str(
+                condition.exitcode
+            )
         for key in ("started", "ended"):
             span = getattr(condition, key)
             text = None if span is None else _time(f"{where}.{key}", task[key], span)

@@ -120,6 +120,10 @@ def compare(
         for key in ("outcome", "error", "cleanup"):
             if _bare(task[key]) != _bare(other.get(key)):
                 found.append(Disagreement(f"{task['name']} {key}", task[key], other.get(key)))
+        if "exitcode" in task and task["exitcode"] != other.get("exitcode"):
+            found.append(
+                Disagreement(f"{task['name']} exitcode", task["exitcode"], other.get("exitcode"))
+            )
         for key in ("started", "ended"):
             a, b = task[key], other.get(key)
             if (a is None) != (b is None):
@@ -228,7 +232,7 @@ def normalise(lines: Iterable[str]) -> list[str]:
             out += [_HEADER, "  ...", _unqualified(top or "")]
             continue
         if not line.startswith((_HEADER, _REMOTE)):
-            out.append(line)
+            out.append(_ADDRESS.sub("at 0x...>", line))  # <function f at 0x7f3e...>
             i += 1
             continue
         last = ""
@@ -252,6 +256,7 @@ def normalise(lines: Iterable[str]) -> list[str]:
 
 
 _HEADER = "Traceback (most recent call last):"
+_ADDRESS = re.compile(r"at 0x[0-9a-f]+>")
 _REMOTE = "concurrent.futures.process._RemoteTraceback"
 
 

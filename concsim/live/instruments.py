@@ -75,6 +75,7 @@ class Instruments:
         sys.stdout = Tee(sys.stdout, "stdout", self.out)
         sys.stderr = Tee(sys.stderr, "stderr", self.out)
         os.register_at_fork(after_in_child=self._forked)
+        os._exit = self._os_exit(os._exit, os.getpid())
         self.expiry.patch_thread()
         # Replacing a method of a standard class is the point here, hence setattr; each
         # module is patched when the program imports it, not before.
@@ -86,6 +87,7 @@ class Instruments:
                 "asyncio.base_events": self._patch_loop,
                 "asyncio.tasks": self._patch_sleep,
                 "queue": QueueRecorder(self.file, self.out, self.waits).patch,
+                "multiprocessing.process": self._patch_process,
             }
         ).install()
 
@@ -111,6 +113,46 @@ class Instruments:
         global _real_async_sleep
         _real_async_sleep = vars(module)["sleep"]
         setattr(module, "sleep", self._async_sleep)  # noqa: B010  # asyncio copies it next
+
+    def _os_exit(self, real: Any, main_pid: int) -> Any:
+        """``os._exit(n)`` called by the program's main process: reported first, as
+        nothing else of the process reports after it (a forked child's own exit, from
+        multiprocessing's code, is not the program's)."""
+        instruments = self
+
+        def recorded_os_exit(status: int) -> None:
+            caller = sys._getframe(1).f_code.co_filename
+            if os.getpid() == main_pid and caller == instruments.file:
+                instruments.out.emit("os_exit", code=status)
+            real(status)
+
+        return recorded_os_exit
+
+    def _patch_process(self, module: ModuleType) -> None:
+        """``Process.join()`` reports the exitcode of a program's process once it is known
+        (the program joins it, or multiprocessing's atexit hook does). ``start()`` drops
+        the target in the parent, so the task it runs is noted before."""
+        base = module.BaseProcess
+        start, join = base.start, base.join
+        instruments = self
+
+        def recorded_start(process: Any) -> None:
+            target = getattr(process, "_target", None)
+            args = tuple(getattr(process, "_args", ()))
+            process._concsim_task = (
+                None if target is None else instruments.instance_of(target, args)
+            )
+            start(process)
+
+        def recorded_join(process: Any, timeout: float | None = None) -> None:
+            join(process, timeout)
+            code, name = process.exitcode, getattr(process, "_concsim_task", None)
+            if code is not None and name is not None:
+                process._concsim_task = None  # reported once
+                instruments.out.emit("exited", task=name, child=process.pid, exitcode=code)
+
+        setattr(base, "start", recorded_start)  # noqa: B010
+        setattr(base, "join", recorded_join)  # noqa: B010
 
     def _forked(self) -> None:
         # A worker starts untraced; the task wrapper traces each task it runs.

@@ -32,6 +32,7 @@ from concsim.events import (
     LockWaited,
     MainEnded,
     OutputWritten,
+    ProcessExited,
     ProcessKilled,
     QueueGot,
     QueuePut,
@@ -389,6 +390,29 @@ class Translator(LaneBook):
         for track in running:
             track.killed = True
         self._state(lane, t, LaneState.KILLED, None)
+
+    def _on_os_exit(self, record: Record, t: float) -> None:
+        """main called ``os._exit(n)``: the process ends now, its threads with it."""
+        for track in self.tracks.values():
+            if track.started is not None and not track.ended and track.pid == self.main_pid:
+                track.killed = True
+                self._end(track, t, "killed", None)
+        self.main_reported = True
+        self.exit_t = t
+        self._state("main", t, LaneState.DONE, f"os._exit({record['code']})")
+        self.emit(MainEnded, t, outcome="exited", error=None, message=str(record["code"]))
+
+    def _on_exited(self, record: Record, t: float) -> None:
+        """The parent joined a ``multiprocessing.Process``: its exitcode. A negative one is
+        the signal that ended it; a task it ran that never reported its end was killed."""
+        track = self.tracks[record["task"]]
+        code = record["exitcode"]
+        lane = self._process(record["child"], t)
+        if code < 0:
+            track.killed = True
+            self._end(track, t, "killed", None)
+        signal = {-15: "SIGTERM", -9: "SIGKILL"}.get(code)
+        self.emit(ProcessExited, t, lane=lane, task=track.name, exitcode=code, signal=signal)
 
     # --- the end ------------------------------------------------------------------------
 

@@ -374,7 +374,7 @@ def _steps(
     for loc, step, kind, in_task, runs in steps:
         if isinstance(step, str) and kind is not None:
             step = {kind: kind}  # a bare `submit`: only its kind matters here
-        if kind in {"submit", "collect", "shutdown"} and in_task:
+        if kind in {"submit", "collect", "shutdown", "terminate", "kill", "os_exit"} and in_task:
             problems.append(
                 doc.problem(
                     loc,
@@ -417,6 +417,11 @@ def _steps(
             problems.append(doc.problem(at, problem))
         elif kind == "wait" and (problem := barrier_else_problem(data, step)):
             problems.append(doc.problem((*loc, "else"), problem, at_key=True))
+        elif kind in {"terminate", "kill"} and not _is_task(name, runs):
+            names = {task["name"] for _, task in runs}
+            problems.append(
+                doc.problem(at, f"no task named `{name}`; " + did_you_mean(name, names))
+            )
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

@@ -39,6 +39,7 @@ class MainOutcome(StrEnum):
     OK = "ok"
     RAISED = "raised"
     HUNG = "hung"
+    EXITED = "exited"
 
 
 class TaskOutcome(StrEnum):
@@ -160,7 +161,7 @@ class MainCondition(_Condition):
         ]
         | None
     ) = None
-    """ok, raised or hung; a list means any of them."""
+    """ok, raised, hung or exited (os._exit); a list means any of them."""
     error: ErrorType | None = None
     """The type name of the exception that left ``main()``."""
 
@@ -184,6 +185,11 @@ class TaskCondition(_Condition):
     """When it started running: a duration, or a range ``{min: .., max: ..}``."""
     ended: Timing | None = None
     """When it ended: a duration, or a range ``{min: .., max: ..}``."""
+    exitcode: Annotated[StrictInt, Field(ge=-64, le=255)] | None = Field(
+        None, json_schema_extra={"since": 2}
+    )
+    """A plain ``multiprocessing.Process`` task: its process's ``exitcode`` (0 returned, 1
+    an uncaught exception, n ``sys.exit(n)``, -15 ``terminate()``, -9 ``kill()``)."""
 
 
 class ResultsCondition(_Condition):

@@ -414,6 +414,38 @@ class ResetStep(_Step):
     reset: Name
 
 
+class TerminateStep(_Step):
+    """Main program only: ``process.terminate()`` on the ``multiprocessing.Process`` that runs
+    the task named (every copy of a repeated task, or ``NAME-k`` one): SIGTERM ends the
+    child where it stands, its ``finally`` never runs, its exitcode is -15."""
+
+    since: ClassVar[int] = 2
+    terminate: Name
+
+
+class KillStep(_Step):
+    """Main program only: ``process.kill()`` (SIGKILL) on the task's process: exitcode -9."""
+
+    since: ClassVar[int] = 2
+    kill: Name
+
+
+class ExitStep(_Step):
+    """``sys.exit(n)``: raises ``SystemExit(n)``; a process's exitcode (or the program's exit
+    status) is n."""
+
+    since: ClassVar[int] = 2
+    exit: Annotated[StrictInt, Field(ge=0, le=255)]
+
+
+class OsExitStep(_Step):
+    """Main program only: ``os._exit(n)``: the process ends at once with status n; no
+    ``finally``, no ``atexit`` handler, no thread is joined (they die with it)."""
+
+    since: ClassVar[int] = 2
+    os_exit: Annotated[StrictInt, Field(ge=0, le=255)]
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -451,6 +483,10 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "wait": WaitStep,
     "abort": AbortStep,
     "reset": ResetStep,
+    "terminate": TerminateStep,
+    "kill": KillStep,
+    "exit": ExitStep,
+    "os_exit": OsExitStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -551,7 +587,11 @@ Step = Annotated[
     | Annotated[ClearStep, Tag("clear")]
     | Annotated[WaitStep, Tag("wait")]
     | Annotated[AbortStep, Tag("abort")]
-    | Annotated[ResetStep, Tag("reset")],
+    | Annotated[ResetStep, Tag("reset")]
+    | Annotated[TerminateStep, Tag("terminate")]
+    | Annotated[KillStep, Tag("kill")]
+    | Annotated[ExitStep, Tag("exit")]
+    | Annotated[OsExitStep, Tag("os_exit")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -574,6 +614,8 @@ def step_kind(step: BaseModel) -> str:
 
 _ATTRIBUTES = {"raise": "raise_", "with": "with_"}
 """Step kinds that are Python keywords, and the attribute that holds them."""
+MAIN_ONLY_STEPS = (SubmitStep, CollectStep, ShutdownStep, TerminateStep, KillStep, OsExitStep)
+"""Steps only the main program has: it holds the executor and the Process objects."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 
@@ -740,6 +782,10 @@ class Program(_Strict):
     on_error: tuple[Step, ...] = ()
     """``except BaseException: <steps>; raise`` around the main steps: what the main program
     does when it raises (KeyboardInterrupt included) before the exception propagates."""
+    atexit: tuple[Step, ...] = Field((), json_schema_extra={"since": 2})
+    """Each step is a handler of its own, ``atexit.register``-ed in this order as main()
+    starts: at a normal interpreter exit (after the non-daemon threads are joined) they run
+    in reverse order, last registered first."""
 
     @model_validator(mode="before")
     @classmethod
@@ -754,14 +800,14 @@ class Program(_Strict):
             data = {**data, "collect": {"pattern": pattern}}
         return data
 
-    @field_validator("on_result", "on_error")
+    @field_validator("on_result", "on_error", "atexit")
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, MAIN_ONLY_STEPS):
                 raise ValueError(
                     f"'{step_kind(step)}' belongs in program.main, not in a handler "
-                    "(on_result, on_error)"
+                    "(on_result, on_error, atexit)"
                 )
         return steps
 
@@ -800,6 +846,23 @@ class Program(_Strict):
             raise ValueError(
                 "a `shutdown` step needs an executor: model threads or processes with "
                 "executor: true"
+            )
+        if self.atexit and self.model is Model.ASYNCIO:
+            raise ValueError(
+                "atexit handlers are modelled for sequential, threads and processes, not asyncio"
+            )
+        if self.model in (Model.PROCESSES, Model.ASYNCIO) and any(
+            isinstance(step, OsExitStep) for step in self.main
+        ):
+            raise ValueError(
+                "`os_exit` is modelled for sequential and threads: child processes outlive "
+                "the parent, and asyncio.run() is not unwound"
+            )
+        signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
+        if signals and not (self.model is Model.PROCESSES and not self.executor):
+            raise ValueError(
+                f"a `{step_kind(signals[0])}` step needs plain processes: model processes "
+                "with executor: false"
             )
         return self
 
@@ -846,7 +909,7 @@ class Task(_Strict):
     @classmethod
     def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, MAIN_ONLY_STEPS):
                 raise ValueError(
                     f"'{step_kind(step)}' is a step of the main program (program.main), "
                     "not of a task"
@@ -934,6 +997,7 @@ class ProgramPatch(_Strict):
     main: tuple[Step, ...] | None = None
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
+    atexit: tuple[Step, ...] | None = Field(None, json_schema_extra={"since": 2})
 
 
 class Variant(_Strict):

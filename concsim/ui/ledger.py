@@ -11,6 +11,7 @@ from concsim.events import (
     FutureChanged,
     FutureState,
     OutputWritten,
+    ProcessExited,
     ResultReceived,
     RunStarted,
     SharedRead,
@@ -30,6 +31,7 @@ class FutureRow:
     error: str | None = None
     outcome: str | None = None  # TaskEnded.outcome once the task is over
     cleanup: str = "none"
+    exitcode: int | None = None  # a plain multiprocessing.Process's, once it has ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,9 @@ class Ledger:
                     cleanup=event.cleanup,
                     error=row.error or event.error,
                 )
+            elif isinstance(event, ProcessExited) and event.task is not None:
+                row = self._row(event.task)
+                self.futures[row.task] = replace(row, exitcode=event.exitcode)
             elif isinstance(event, ResultReceived):
                 if event.error:
                     self.failed_results.append(len(self.results))

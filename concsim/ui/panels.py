@@ -142,14 +142,18 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
 
 
 def _future_row(text: Text, row: FutureRow) -> None:
-    glyph, style = palette.FUTURE_LOOKS[row.state]
+    # A plain process that died has no future to settle: say so, not "running".
+    killed = row.outcome == "killed" and row.state in (FutureState.PENDING, FutureState.RUNNING)
+    glyph, style = palette.FUTURE_LOOKS[FutureState.FAILED if killed else row.state]
     text.append(glyph + " ", style)
     text.append(row.task)
-    detail = row.error or row.state.value  # the glyph already says it failed
+    detail = "killed" if killed else row.error or row.state.value  # the glyph says it failed
     if row.outcome == "cancelled" and row.state is FutureState.DONE:
         # ``if stop.is_set(): return``: the function returned, so its future is done, but
         # the task stopped early, as the lanes show it (the glyph still says done)
         detail = "stopped early"
+    if row.exitcode is not None:
+        detail += f", exitcode {row.exitcode}"
     if row.cleanup == "skipped":
         detail += ", no finally"
     text.append(f" {detail}\n", style)
