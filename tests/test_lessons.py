@@ -19,6 +19,7 @@ from faultkit import Run
 
 from concsim.engine import Injection, Simulation
 from concsim.events import (
+    CallbackInvoked,
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
@@ -93,7 +94,7 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
-    assert yaml.safe_load(path.read_text())["version"] == 1
+    assert yaml.safe_load(path.read_text())["version"] == lesson.version
 
 
 def test_learning_order_is_unambiguous() -> None:
@@ -578,6 +579,31 @@ def test_structured_logging() -> None:
     assert result.main_outcome == ("raised", "KeyError")
 
 
+def test_done_callbacks() -> None:
+    """Future.add_done_callback: the worker that sets the result calls the callback
+    (ThreadPoolExecutor-0_N); on a future already done it runs at once in the caller
+    (MainThread); an exception in it is logged and ignored."""
+    result = run("done-callbacks")
+    where = [(e.t, e.lane, e.callback, e.thread) for e in result.of(CallbackInvoked)]
+    assert where == [
+        (about(0.1), "thread-1", "quick_done", "ThreadPoolExecutor-0_0"),
+        (about(0.2), "main", "quick_done_2", "MainThread"),
+        (about(0.3), "thread-2", "slow_done", "ThreadPoolExecutor-0_1"),
+    ]
+    assert result.out["output"] == [
+        "quick_done runs in ThreadPoolExecutor-0_0",
+        "late callback runs in MainThread",
+        "slow_done runs in ThreadPoolExecutor-0_1",
+        "exception calling callback for <Future at 0x... state=finished returned str>",
+        "Traceback (most recent call last):",
+        "  ...",
+        "ValueError: bug in a callback",
+    ]
+    assert result.main_outcome == ("ok", None)
+    assert result.out["results"] == ["quick answer", "slow answer"]
+    assert result.out["warnings"] == []
+
+
 # --- "Try this": what the notes promise a key press will do -------------------------------
 
 
@@ -718,3 +744,16 @@ def test_try_fail_a_later_map_input() -> None:
     assert result.main_outcome == ("raised", "KeyError")
     assert result.task("items")["error"] == "RuntimeError"
     assert any("items" in warning for warning in result.out["warnings"])
+
+
+def test_try_fail_slow_in_done_callbacks() -> None:
+    """A future that failed still calls its callbacks in the worker; the logged repr says
+    what it raised."""
+    result = run("done-callbacks", None, Injection(0.15, "fail", "slow"))
+    (slow,) = [e for e in result.of(CallbackInvoked) if e.task == "slow"]
+    assert (slow.t, slow.thread) == (about(0.15), "ThreadPoolExecutor-0_1")
+    assert (
+        "exception calling callback for <Future at 0x... state=finished raised RuntimeError>"
+        in result.out["output"]
+    )
+    assert result.main_outcome == ("raised", "RuntimeError")

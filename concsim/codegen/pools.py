@@ -7,6 +7,7 @@ from typing import Any
 
 from concsim.scenario import model as m
 
+from .callbacks import callbacks_of, write_add, write_callbacks
 from .names import seconds
 from .sites import SiteKind
 from .steps import Frame, Resources, write_step, write_steps
@@ -38,6 +39,8 @@ class PoolMain:
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
+        self.callbacks = {index: name for index, _, name in callbacks_of(program)}
+        self.order: list[str] = []  # the task instance of each future in ``futures``
 
     def site(self, kind: SiteKind, label: str, path: tuple[Any, ...] = ()) -> dict[str, Any]:
         return {"owner": "main", "kind": kind, "label": label, "path": path}
@@ -52,6 +55,7 @@ class PoolMain:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()
+            write_callbacks(w, self.res, self.program)
             if self.gets_results:
                 w.line("results = []")
             if self.pooled:
@@ -108,6 +112,9 @@ class PoolMain:
                 self._submit(step.submit, path)
             elif isinstance(step, m.CollectStep):
                 self._collect(path)
+            elif isinstance(step, m.AddDoneCallbackStep):
+                site = self.site(SiteKind.ADD_DONE_CALLBACK, m.step_label(step), path)
+                write_add(self.w, step, self.callbacks[index], self.order, site)
             elif isinstance(step, m.ShutdownStep):
                 s = step.shutdown
                 self.w.line(
@@ -134,10 +141,11 @@ class PoolMain:
             self._start(calls, site)
         elif self.pattern is m.Pattern.MAP:
             self._map_call(calls, site)
-        elif self.pattern is m.Pattern.NONE:
+        elif self.pattern is m.Pattern.NONE and not self.callbacks:
             write_each(w, calls, _submit_expr, site)  # the futures are not kept: nobody reads them
         else:
             first = len(self.submitted) == len(calls)
+            self.order += [_instance(c) for c in calls]
             write_list(w, "futures = " if first else "futures += ", calls, _submit_expr, **site)
 
     @staticmethod
@@ -272,3 +280,9 @@ def _submit_expr(fn: TaskFn, arg: str | None) -> str:
         if arg is None
         else f"executor.submit({fn.function}, {arg})"
     )
+
+
+def _instance(call: Call) -> str:
+    """The task instance a call runs: ``fetch``, or ``fetch-3`` for a repeated task."""
+    spec = call.fn.spec
+    return spec.name if spec.repeat == 1 else f"{spec.name}-{call.index}"

@@ -48,6 +48,8 @@ class SiteKind(StrEnum):
     """A task's ``except (...):`` (the scenario's ``catches``)."""
     ON_ERROR = "on_error"
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
+    ADD_DONE_CALLBACK = "add_done_callback"
+    """``future.add_done_callback(fn)`` in main; ``fn`` is defined at the top of main()."""
 
 
 Path = tuple[str | int, ...]

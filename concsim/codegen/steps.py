@@ -167,6 +167,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.CLEANUP
             | SiteKind.CATCH
             | SiteKind.ON_ERROR
+            | SiteKind.ADD_DONE_CALLBACK
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:
@@ -182,4 +183,6 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)
+        elif isinstance(step, m.AddDoneCallbackStep):
+            found += walk(step.steps)
     return found

@@ -345,6 +345,9 @@ def _steps(
         elif kind in {"put", "get", "consume"} and isinstance(queues, dict) and name not in queues:
             hint = did_you_mean(name, queues, listing=False) or _declare(name, "queues", queues)
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
+        elif kind == "add_done_callback" and not _is_task(name, runs):
+            names = {task["name"] for _, task in runs}
+            problems.append(doc.problem(at, f"no task named `{name}`; {did_you_mean(name, names)}"))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

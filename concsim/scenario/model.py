@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -214,6 +214,33 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class AddDoneCallbackStep(_Step):
+    """Main program only: ``future.add_done_callback(fn)`` on the future of each copy of a
+    task, where ``fn``'s body is ``steps`` (Lib/concurrent/futures/_base.py,
+    ``Future.add_done_callback``). It runs in the thread that completes the future, after the
+    waiters are woken; on a future already done it runs at once in the caller; an exception
+    in it is logged and ignored."""
+
+    since: ClassVar[int] = 2
+    add_done_callback: Name
+    """The task (or one copy ``NAME-k`` of a repeated task) whose future gets the callback."""
+    steps: tuple[Step, ...] = ()
+    """The callback's body: ``def NAME_done(future): ...``."""
+
+    @field_validator("steps")
+    @classmethod
+    def _callback_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        for step in steps:
+            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
+                raise ValueError(f"'{step_kind(step)}' belongs in program.main, not in a callback")
+            if isinstance(step, LogStep):
+                raise ValueError(
+                    "a callback has no task's logger; expected `print` (it may show "
+                    "{thread}, the name of the thread that runs it)"
+                )
+        return steps
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,6 +264,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "add_done_callback": AddDoneCallbackStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -304,13 +332,15 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[AddDoneCallbackStep, Tag("add_done_callback")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
 
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
+AddDoneCallbackStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -484,7 +514,7 @@ class Program(_Strict):
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
                 raise ValueError(
                     f"'{step_kind(step)}' belongs in program.main, not in a handler "
                     "(on_result, on_error)"
@@ -527,6 +557,7 @@ class Program(_Strict):
                 "a `shutdown` step needs an executor: model threads or processes with "
                 "executor: true"
             )
+        _check_callbacks(self)
         return self
 
     @property
@@ -541,6 +572,36 @@ class Program(_Strict):
         if self.model is Model.PROCESSES:
             return cores
         return min(32, cores + 4)
+
+
+def _check_callbacks(program: Program) -> None:
+    """``future.add_done_callback`` needs the futures of a thread pool, kept in a list, and
+    the task submitted before it."""
+    submitted: set[str] = set()
+    every = False
+    for step in program.main:
+        if isinstance(step, SubmitStep):
+            every = every or step.submit == "all"
+            submitted |= set(step.submit) if step.submit != "all" else set()
+        elif isinstance(step, CollectStep):
+            every = True
+        elif isinstance(step, AddDoneCallbackStep):
+            if not (program.model is Model.THREADS and program.executor):
+                raise ValueError(
+                    "an `add_done_callback` step needs futures of a thread pool: model "
+                    "threads with executor: true"
+                )
+            if program.collect.pattern is Pattern.MAP:
+                raise ValueError(
+                    "an `add_done_callback` step needs futures; collect `map` keeps none "
+                    "(expected as_completed, result, wait or none)"
+                )
+            name = step.add_done_callback
+            if not (every or name in submitted or name.rpartition("-")[0] in submitted):
+                raise ValueError(
+                    f"`add_done_callback: {name}` comes before `{name}` is submitted; expected "
+                    "a `submit` of it earlier in program.main (its future exists from then on)"
+                )
 
 
 # --- tasks, faults, variants -------------------------------------------------------------
@@ -572,7 +633,7 @@ class Task(_Strict):
     @classmethod
     def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep):
+            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
                 raise ValueError(
                     f"'{step_kind(step)}' is a step of the main program (program.main), "
                     "not of a task"
