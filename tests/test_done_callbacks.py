@@ -222,13 +222,13 @@ def test_copies_of_a_task_are_registered_in_one_loop() -> None:
         (
             "    - submit\n    - {add_done_callback: quick}\n",
             HEAD.replace("threads", "processes"),
-            "s.yaml:4:3: program: an `add_done_callback` step needs futures of a thread pool: "
+            "s.yaml:4:3: program: the `add_done_callback` step needs futures of a thread pool: "
             "model threads with executor: true",
         ),
         (
             "    - submit\n    - {add_done_callback: quick}\n",
             HEAD.replace("  main:", "  collect: map\n  main:"),
-            "s.yaml:4:3: program: an `add_done_callback` step needs futures; collect `map` "
+            "s.yaml:4:3: program: the `add_done_callback` step needs futures; collect `map` "
             "keeps none (expected as_completed, result, wait or none)",
         ),
         (

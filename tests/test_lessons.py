@@ -587,10 +587,13 @@ def test_done_callbacks() -> None:
     where = [(e.t, e.lane, e.callback, e.thread) for e in result.of(CallbackInvoked)]
     assert where == [
         (about(0.1), "thread-1", "quick_done", "ThreadPoolExecutor-0_0"),
-        (about(0.2), "main", "quick_done_2", "MainThread"),
+        # main slept 0.2 s after printing two lines (2 x 2 writes of 50 us)
+        (about(0.2002), "main", "quick_done_2", "MainThread"),
         (about(0.3), "thread-2", "slow_done", "ThreadPoolExecutor-0_1"),
     ]
     assert result.out["output"] == [
+        "slow.running() -> True",
+        "slow.cancel() -> False",
         "quick_done runs in ThreadPoolExecutor-0_0",
         "late callback runs in MainThread",
         "slow_done runs in ThreadPoolExecutor-0_1",
@@ -598,6 +601,7 @@ def test_done_callbacks() -> None:
         "Traceback (most recent call last):",
         "  ...",
         "ValueError: bug in a callback",
+        "slow.exception() -> None",
     ]
     assert result.main_outcome == ("ok", None)
     assert result.out["results"] == ["quick answer", "slow answer"]

@@ -8,6 +8,7 @@ from typing import Any
 from concsim.scenario import model as m
 
 from .callbacks import callbacks_of, write_add, write_callbacks
+from .future import write_future_calls
 from .names import seconds
 from .sites import SiteKind
 from .steps import Frame, Resources, write_step, write_steps
@@ -115,6 +116,9 @@ class PoolMain:
             elif isinstance(step, m.AddDoneCallbackStep):
                 site = self.site(SiteKind.ADD_DONE_CALLBACK, m.step_label(step), path)
                 write_add(self.w, step, self.callbacks[index], self.order, site)
+            elif isinstance(step, m.FutureStep):
+                site = self.site(SiteKind.FUTURE, m.step_label(step), path)
+                write_future_calls(self.w, step, self.order, site)
             elif isinstance(step, m.ShutdownStep):
                 s = step.shutdown
                 self.w.line(

@@ -50,6 +50,8 @@ class SiteKind(StrEnum):
     """Main's ``except BaseException:`` (``program.on_error``); its steps follow."""
     ADD_DONE_CALLBACK = "add_done_callback"
     """``future.add_done_callback(fn)`` in main; ``fn`` is defined at the top of main()."""
+    FUTURE = "future"
+    """``print(f"NAME.cancel() -> {futures[k].cancel()}")``: main calls a Future's methods."""
 
 
 Path = tuple[str | int, ...]

@@ -168,6 +168,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.CATCH
             | SiteKind.ON_ERROR
             | SiteKind.ADD_DONE_CALLBACK
+            | SiteKind.FUTURE
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:

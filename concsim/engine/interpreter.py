@@ -190,7 +190,13 @@ class Interpreter(Locks, Queues):
                 return with_gil(lambda lane, run: self._set_stop())
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
-            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep() | m.AddDoneCallbackStep():
+            case (
+                m.SubmitStep()
+                | m.CollectStep()
+                | m.ShutdownStep()
+                | m.AddDoneCallbackStep()
+                | m.FutureStep()
+            ):
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
                 assert_never(step)

@@ -24,6 +24,7 @@ from concsim.scenario.pynames import callback_functions, thread_name
 from .exits import traceback_line
 from .futures import Executor, Job, ProcessPool, ThreadPool
 from .futures.callbacks import Callback, DoneCallbacks, uses_logging
+from .futures.future import FutureCalls
 from .interpreter import TaskResult
 from .phases import in_phase
 from .runtime import Actor, Interrupted, Lane, Proc, SimError, TaskRun
@@ -57,6 +58,7 @@ class MainProgram:
             names = callback_functions([step.add_done_callback for step in added])
             for step, name in zip(added, names, strict=True):
                 self._callbacks[id(step)] = Callback(name, step.steps)
+        self.future_calls = FutureCalls(runtime, self.callbacks)
 
     # --- main() -------------------------------------------------------------------------
 
@@ -104,6 +106,8 @@ class MainProgram:
             assert self.callbacks is not None
             runs = self._selected_all(step.add_done_callback)
             yield from self.callbacks.add(lane, runs, self._callbacks[id(step)])
+        elif isinstance(step, m.FutureStep):
+            yield from self.future_calls.run(lane, step)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 

@@ -231,7 +231,9 @@ class AddDoneCallbackStep(_Step):
     @classmethod
     def _callback_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
+            if isinstance(
+                step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep | FutureStep
+            ):
                 raise ValueError(f"'{step_kind(step)}' belongs in program.main, not in a callback")
             if isinstance(step, LogStep):
                 raise ValueError(
@@ -239,6 +241,35 @@ class AddDoneCallbackStep(_Step):
                     "{thread}, the name of the thread that runs it)"
                 )
         return steps
+
+
+class FutureCall(StrEnum):
+    """A method of ``concurrent.futures.Future`` that main may call and print."""
+
+    CANCEL = "cancel"  # True only while pending (it then never runs), or if already cancelled
+    CANCELLED = "cancelled"
+    RUNNING = "running"
+    DONE = "done"
+    EXCEPTION = "exception"  # waits until done; the exception or None; CancelledError raised
+
+
+class FutureStep(_Step):
+    """Main program only: call methods of one task's future and print what each returns, a
+    line each: ``print(f"slow.cancel() -> {future.cancel()}")`` (Lib/concurrent/futures/
+    _base.py, ``Future``)."""
+
+    since: ClassVar[int] = 2
+    future: Name
+    """One task instance (``slow``, or ``fetch-2`` of a repeated task)."""
+    calls: tuple[FutureCall, ...] = (FutureCall.DONE,)
+    """The methods, called in this order."""
+
+    @field_validator("calls")
+    @classmethod
+    def _some_calls(cls, calls: tuple[FutureCall, ...]) -> tuple[FutureCall, ...]:
+        if not calls:
+            raise ValueError("no method to call; expected one or more, e.g. [running, cancel]")
+        return calls
 
 
 STEP_KINDS: dict[str, type[_Step]] = {
@@ -265,6 +296,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
     "add_done_callback": AddDoneCallbackStep,
+    "future": FutureStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -333,7 +365,8 @@ Step = Annotated[
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
     | Annotated[SetStopStep, Tag("set_stop")]
-    | Annotated[AddDoneCallbackStep, Tag("add_done_callback")],
+    | Annotated[AddDoneCallbackStep, Tag("add_done_callback")]
+    | Annotated[FutureStep, Tag("future")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -514,7 +547,9 @@ class Program(_Strict):
     @classmethod
     def _no_main_only_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
+            if isinstance(
+                step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep | FutureStep
+            ):
                 raise ValueError(
                     f"'{step_kind(step)}' belongs in program.main, not in a handler "
                     "(on_result, on_error)"
@@ -585,21 +620,22 @@ def _check_callbacks(program: Program) -> None:
             submitted |= set(step.submit) if step.submit != "all" else set()
         elif isinstance(step, CollectStep):
             every = True
-        elif isinstance(step, AddDoneCallbackStep):
+        elif isinstance(step, AddDoneCallbackStep | FutureStep):
+            kind = step_kind(step)
             if not (program.model is Model.THREADS and program.executor):
                 raise ValueError(
-                    "an `add_done_callback` step needs futures of a thread pool: model "
+                    f"the `{kind}` step needs futures of a thread pool: model "
                     "threads with executor: true"
                 )
             if program.collect.pattern is Pattern.MAP:
                 raise ValueError(
-                    "an `add_done_callback` step needs futures; collect `map` keeps none "
+                    f"the `{kind}` step needs futures; collect `map` keeps none "
                     "(expected as_completed, result, wait or none)"
                 )
-            name = step.add_done_callback
+            name = step.add_done_callback if isinstance(step, AddDoneCallbackStep) else step.future
             if not (every or name in submitted or name.rpartition("-")[0] in submitted):
                 raise ValueError(
-                    f"`add_done_callback: {name}` comes before `{name}` is submitted; expected "
+                    f"`{kind}: {name}` comes before `{name}` is submitted; expected "
                     "a `submit` of it earlier in program.main (its future exists from then on)"
                 )
 
@@ -633,7 +669,9 @@ class Task(_Strict):
     @classmethod
     def _no_main_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
         for step in steps:
-            if isinstance(step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep):
+            if isinstance(
+                step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep | FutureStep
+            ):
                 raise ValueError(
                     f"'{step_kind(step)}' is a step of the main program (program.main), "
                     "not of a task"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from concsim.events import CallbackInvoked, FutureState, LaneState, OutputWritten
+from concsim.events import CallbackInvoked, FutureState, OutputWritten
 from concsim.scenario import model as m
 from concsim.scenario.pynames import POOL_THREAD
 
@@ -67,7 +67,6 @@ class DoneCallbacks:
         world.emit(
             CallbackInvoked, lane=lane.id, task=run.name, callback=callback.function, thread=thread
         )
-        world.set_state(lane, LaneState.RUNNING, f"{callback.function}(future)")
         steps = [self._fill(step, thread) for step in callback.steps]
         # What a worker writes after its task returned belongs to that task (as live mode
         # counts it); in main, to main.
@@ -102,7 +101,8 @@ class DoneCallbacks:
         filled = self._filled.get(key)
         if filled is None:
             text = step.print.replace(THREAD, thread)
-            filled = self._filled[key] = step.model_copy(update={"print": text})
+            label = m.step_label(step)  # the line's, as the program's sites name it
+            filled = self._filled[key] = step.model_copy(update={"print": text, "label": label})
         return filled
 
 
