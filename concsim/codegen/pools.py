@@ -189,8 +189,12 @@ class PoolMain:
         def make(fn: TaskFn, arg: str | None) -> str:
             args = "" if arg is None else f", args=({arg},)"
             daemon = ", daemon=True" if fn.spec.daemon else ""
-            name = instance_name_expr(fn, arg)
-            return f"{cls}(target={fn.function}{args}, name={name}{daemon})"
+            # A thread keeps the name CPython gives it, ``Thread-N (function)``, as the
+            # simulator shows it (threading.excepthook prints it); a process is named after
+            # its task, ``Process NAME:`` above its traceback.
+            named = self.model is m.Model.PROCESSES
+            name = f", name={instance_name_expr(fn, arg)}" if named else ""
+            return f"{cls}(target={fn.function}{args}{name}{daemon})"
 
         write_list(w, f"{var} = ", calls, make)
         w.line(f"for {each} in {var}:")
