@@ -608,6 +608,14 @@ def test_done_callbacks() -> None:
     assert result.out["warnings"] == []
 
 
+def test_free_threaded_python() -> None:
+    """CPU-bound threads take turns under the GIL on 3.11 and on 3.13's default build; the
+    free-threaded build 3.13t (PEP 703) runs them in parallel on the two cores."""
+    elapsed = {v: run("free-threaded-python", v).elapsed for v in (None, "py313", "py313t")}
+    assert elapsed == {None: about(0.6), "py313": about(0.6), "py313t": about(0.3)}
+    assert run("free-threaded-python", "py313t").of(GilChanged) == []
+
+
 # --- "Try this": what the notes promise a key press will do -------------------------------
 
 

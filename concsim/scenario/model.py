@@ -409,6 +409,35 @@ class TieBreak(StrEnum):
     SEEDED = "seeded"  # the seed picks among them, as CPython leaves it open
 
 
+class Python(StrEnum):
+    """The CPython a program runs on: where versions differ (docs/semantics.md, Python
+    versions), the simulator follows the one named; ``t`` is a free-threaded build."""
+
+    PY311 = "3.11"
+    PY312 = "3.12"
+    PY313 = "3.13"
+    PY314 = "3.14"
+    PY313T = "3.13t"
+    PY314T = "3.14t"
+
+    @property
+    def free_threaded(self) -> bool:
+        """A build without the GIL (PEP 703, ``--disable-gil``)."""
+        return self.value.endswith("t")
+
+    @property
+    def at_least(self) -> tuple[int, int]:
+        major, minor = self.value.rstrip("t").split(".")
+        return int(major), int(minor)
+
+
+def _python_gil(data: Any) -> Any:
+    """A free-threaded build has no GIL unless the file says ``gil: true`` (PYTHON_GIL=1)."""
+    if isinstance(data, dict) and "gil" not in data and str(data.get("python", "")).endswith("t"):
+        return {**data, "gil": False}
+    return data
+
+
 class Machine(_Strict):
     cores: Annotated[StrictInt, Field(ge=1, le=1024)] = 4
     gil: StrictBool = True
@@ -429,6 +458,14 @@ class Machine(_Strict):
     ties: TieBreak = TieBreak.FIFO
     """Who wins when several threads wait for the GIL or a lock: the first waiter (``fifo``),
     or the one the run's seed picks (``seeded``), as CPython promises no order."""
+    python: Python = Field(Python.PY311, json_schema_extra={"since": 2})
+    """The CPython version: ``3.11`` (default), ``3.12``, ``3.13``, ``3.14``, or a
+    free-threaded build ``3.13t`` / ``3.14t`` (no GIL unless ``gil: true``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _free_threaded(cls, data: Any) -> Any:
+        return _python_gil(data)
 
 
 class Model(StrEnum):
@@ -746,6 +783,7 @@ class MachinePatch(_Strict):
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     ties: TieBreak | None = None
+    python: Python | None = Field(None, json_schema_extra={"since": 2})
 
 
 class ProgramPatch(_Strict):
@@ -824,9 +862,16 @@ class Scenario(_Strict):
             return self
         for variant in self.variants:
             if variant.name == name:
-                machine = self.machine.model_copy(
-                    update=variant.machine.model_dump(exclude_none=True, exclude_unset=True)
-                )
+                patched = variant.machine.model_dump(exclude_none=True, exclude_unset=True)
+                was = self.machine
+                # a python of its own brings its build's GIL, unless the file set the GIL
+                if (
+                    "python" in patched
+                    and "gil" not in patched
+                    and was.gil is not (was.python.free_threaded)
+                ):
+                    patched["gil"] = not Python(patched["python"]).free_threaded
+                machine = self.machine.model_copy(update=patched)
                 patch = {
                     key: getattr(variant.program, key)
                     for key in variant.program.model_fields_set
