@@ -814,6 +814,25 @@ class BarrierBroken(Event):
         return f"Barrier {self.barrier} broke: {self.lane} {self.how}{woke}."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackInvoked(Event):
+    """A done-callback runs (``Future._invoke_callbacks`` or ``add_done_callback`` on a done
+    future): ``thread`` is CPython's name of the thread it runs in."""
+
+    lane: str
+    task: str  # whose future it was registered on
+    callback: str  # the function's name
+    thread: str  # threading.current_thread().name inside the callback
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.callback}(future of {self.task}) runs in {self.thread} ({self.lane}): "
+            "a done-callback runs in the thread that completes the future, or at once in "
+            "the thread that adds it to a future already done."
+        )
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -916,6 +935,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BarrierPassed,
         BarrierBroken,
         ProcessExited,
+        CallbackInvoked,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

@@ -178,7 +178,7 @@ def _ok_by(out: dict[str, Any], name: str, t: float) -> bool:
 
 
 def _output(chosen: Scenario, out: dict[str, Any], sim: Simulated, ran: Ran, differ: Any) -> None:
-    lines = list(out["output"])
+    lines, logged = _callback_logs(list(out["output"]))
     traceback: list[str] = []
     if "Traceback (most recent call last):" in lines:
         start = lines.index("Traceback (most recent call last):")
@@ -202,10 +202,29 @@ def _output(chosen: Scenario, out: dict[str, Any], sim: Simulated, ran: Ran, dif
     stderr = [re.sub(r"0x[0-9a-f]+", "0x...", line.strip(" |")) for line in ran.stderr.splitlines()]
     if traceback and traceback[-1] not in stderr:
         differ("traceback", traceback[-1], stderr[-3:])
+    for block in logged:  # logging.lastResort writes the record and its traceback to stderr
+        if block[0] not in stderr or block[-1] not in stderr:
+            differ("logged callback exception", block, stderr)
     for line in excepthook:
         name = line.removeprefix("Exception in thread ").split(":")[0]
         if not any(s.startswith(f"Exception in thread {name}") for s in stderr):
             differ("threading.excepthook", line, stderr[:3])
+
+
+def _callback_logs(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The output without the records ``Future._invoke_callbacks`` logs (``exception
+    calling callback for ...`` and a traceback of three lines), and those records."""
+    kept: list[str] = []
+    logged: list[list[str]] = []
+    index = 0
+    while index < len(lines):
+        if lines[index].startswith("exception calling callback for "):
+            logged.append(lines[index : index + 4])
+            index += 4
+        else:
+            kept.append(lines[index])
+            index += 1
+    return kept, logged
 
 
 def _is_log(line: str) -> bool:

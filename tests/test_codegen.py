@@ -165,7 +165,7 @@ def adder(i):
 
 
 def main():
-    threads = [threading.Thread(target=adder, args=(i,), name=f"adder-{i}") for i in range(1, 5)]
+    threads = [threading.Thread(target=adder, args=(i,)) for i in range(1, 5)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -21,6 +21,7 @@ from concsim.engine import Injection, Simulation
 from concsim.events import (
     BarrierBroken,
     BarrierPassed,
+    CallbackInvoked,
     CancelRequested,
     CleanupSkipped,
     DeadlockDetected,
@@ -758,6 +759,43 @@ def test_structured_logging() -> None:
     assert result.main_outcome == ("raised", "KeyError")
 
 
+def test_done_callbacks() -> None:
+    """Future.add_done_callback: the worker that sets the result calls the callback
+    (ThreadPoolExecutor-0_N); on a future already done it runs at once in the caller
+    (MainThread); an exception in it is logged and ignored."""
+    result = run("done-callbacks")
+    where = [(e.t, e.lane, e.callback, e.thread) for e in result.of(CallbackInvoked)]
+    assert where == [
+        (about(0.1), "thread-1", "quick_done", "ThreadPoolExecutor-0_0"),
+        # main slept 0.2 s after printing two lines (2 x 2 writes of 50 us)
+        (about(0.2002), "main", "quick_done_2", "MainThread"),
+        (about(0.3), "thread-2", "slow_done", "ThreadPoolExecutor-0_1"),
+    ]
+    assert result.out["output"] == [
+        "slow.running() -> True",
+        "slow.cancel() -> False",
+        "quick_done runs in ThreadPoolExecutor-0_0",
+        "late callback runs in MainThread",
+        "slow_done runs in ThreadPoolExecutor-0_1",
+        "exception calling callback for <Future at 0x... state=finished returned str>",
+        "Traceback (most recent call last):",
+        "  ...",
+        "ValueError: bug in a callback",
+        "slow.exception() -> None",
+    ]
+    assert result.main_outcome == ("ok", None)
+    assert result.out["results"] == ["quick answer", "slow answer"]
+    assert result.out["warnings"] == []
+
+
+def test_free_threaded_python() -> None:
+    """CPU-bound threads take turns under the GIL on 3.11 and on 3.13's default build; the
+    free-threaded build 3.13t (PEP 703) runs them in parallel on the two cores."""
+    elapsed = {v: run("free-threaded-python", v).elapsed for v in (None, "py313", "py313t")}
+    assert elapsed == {None: about(0.6), "py313": about(0.6), "py313t": about(0.3)}
+    assert run("free-threaded-python", "py313t").of(GilChanged) == []
+
+
 # --- "Try this": what the notes promise a key press will do -------------------------------
 
 
@@ -906,3 +944,16 @@ def test_try_fail_a_later_map_input() -> None:
     assert result.main_outcome == ("raised", "KeyError")
     assert result.task("items")["error"] == "RuntimeError"
     assert any("items" in warning for warning in result.out["warnings"])
+
+
+def test_try_fail_slow_in_done_callbacks() -> None:
+    """A future that failed still calls its callbacks in the worker; the logged repr says
+    what it raised."""
+    result = run("done-callbacks", None, Injection(0.15, "fail", "slow"))
+    (slow,) = [e for e in result.of(CallbackInvoked) if e.task == "slow"]
+    assert (slow.t, slow.thread) == (about(0.15), "ThreadPoolExecutor-0_1")
+    assert (
+        "exception calling callback for <Future at 0x... state=finished raised RuntimeError>"
+        in result.out["output"]
+    )
+    assert result.main_outcome == ("raised", "RuntimeError")

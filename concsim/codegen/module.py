@@ -193,6 +193,10 @@ def _head(
         for line in textwrap.wrap(f"Variant {variant}: {about or variant}".replace('"""', ""), 96):
             w.line(line)
         w.blank()
+    python = chosen.machine.python
+    if python is not m.Python.PY311:
+        build = " (free-threaded: no GIL)" if python.free_threaded else ""
+        w.line(f"For CPython {python.value}{build}.")
     w.line(f"Written by `{command}`.")
     w.line('"""')
     if scenario.faults:

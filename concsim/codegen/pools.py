@@ -8,6 +8,8 @@ from typing import Any
 from concsim.engine.atexit import handler_name
 from concsim.scenario import model as m
 
+from .callbacks import callbacks_of, write_add, write_callbacks
+from .future import write_future_calls
 from .names import seconds
 from .sites import SiteKind
 from .steps import Frame, Resources, write_step, write_steps
@@ -41,6 +43,8 @@ class PoolMain:
         self.started: list[tuple[str, str]] = []  # plain: (task, instance) in ``processes``
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
+        self.callbacks = {id(step): name for _, step, name in callbacks_of(program)}
+        self.order: list[str] = []  # the task instance of each future in ``futures``
 
     def site(self, kind: SiteKind, label: str, path: tuple[Any, ...] = ()) -> dict[str, Any]:
         return {"owner": "main", "kind": kind, "label": label, "path": path}
@@ -68,6 +72,7 @@ class PoolMain:
                 w.need("atexit")
             for index in range(len(self.program.atexit)):
                 w.line(f"atexit.register({handler_name(index + 1)})")
+            write_callbacks(w, self.res, self.program)
             if self.gets_results:
                 w.line("results = []")
             if self.pooled:
@@ -136,6 +141,12 @@ class PoolMain:
             )
         elif isinstance(step, m.TerminateStep | m.KillStep):
             self._signal(step, path)
+        elif isinstance(step, m.AddDoneCallbackStep):
+            site = self.site(SiteKind.ADD_DONE_CALLBACK, m.step_label(step), path)
+            write_add(self.w, step, self.callbacks[id(step)], self.order, site)
+        elif isinstance(step, m.FutureStep):
+            site = self.site(SiteKind.FUTURE, m.step_label(step), path)
+            write_future_calls(self.w, step, self.order, site)
         else:
             write_step(self.w, self.res, self.frame, step, path)
 
@@ -165,10 +176,11 @@ class PoolMain:
             self._start(calls, site)
         elif self.pattern is m.Pattern.MAP:
             self._map_call(calls, site)
-        elif self.pattern is m.Pattern.NONE:
+        elif self.pattern is m.Pattern.NONE and not self.callbacks:
             write_each(w, calls, _submit_expr, site)  # the futures are not kept: nobody reads them
         else:
             first = len(self.submitted) == len(calls)
+            self.order += [_instance(c) for c in calls]
             write_list(w, "futures = " if first else "futures += ", calls, _submit_expr, **site)
 
     @staticmethod
@@ -208,8 +220,12 @@ class PoolMain:
         def make(fn: TaskFn, arg: str | None) -> str:
             args = "" if arg is None else f", args=({arg},)"
             daemon = ", daemon=True" if fn.spec.daemon else ""
-            name = instance_name_expr(fn, arg)
-            return f"{cls}(target={fn.function}{args}, name={name}{daemon})"
+            # A thread keeps the name CPython gives it, ``Thread-N (function)``, as the
+            # simulator shows it (threading.excepthook prints it); a process is named after
+            # its task, ``Process NAME:`` above its traceback.
+            named = self.model is m.Model.PROCESSES
+            name = f", name={instance_name_expr(fn, arg)}" if named else ""
+            return f"{cls}(target={fn.function}{args}{name}{daemon})"
 
         self.started = [(c.fn.spec.name, _instance(c)) for c in calls]
         write_list(w, f"{var} = ", calls, make)
@@ -307,5 +323,6 @@ def _submit_expr(fn: TaskFn, arg: str | None) -> str:
 
 
 def _instance(call: Call) -> str:
-    """The task instance a call runs: ``worker``, or ``worker-2`` for a repeated task."""
-    return call.fn.spec.name if call.index is None else f"{call.fn.spec.name}-{call.index}"
+    """The task instance a call runs: ``fetch``, or ``fetch-3`` for a repeated task."""
+    spec = call.fn.spec
+    return spec.name if spec.repeat == 1 else f"{spec.name}-{call.index}"

@@ -73,6 +73,10 @@ class SiteKind(StrEnum):
     """``sys.exit(n)``."""
     OS_EXIT = "os_exit"
     """``os._exit(n)``."""
+    ADD_DONE_CALLBACK = "add_done_callback"
+    """``future.add_done_callback(fn)`` in main; ``fn`` is defined at the top of main()."""
+    FUTURE = "future"
+    """``print(f"NAME.cancel() -> {futures[k].cancel()}")``: main calls a Future's methods."""
 
 
 Path = tuple[str | int, ...]

@@ -304,6 +304,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.ON_ERROR
             | SiteKind.TERMINATE
             | SiteKind.KILL
+            | SiteKind.ADD_DONE_CALLBACK
+            | SiteKind.FUTURE
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:
@@ -418,4 +420,6 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.steps)
         elif isinstance(step, m.AcquireStep | m.WaitStep):
             found += walk(step.else_)
+        elif isinstance(step, m.AddDoneCallbackStep):
+            found += walk(step.steps)
     return found

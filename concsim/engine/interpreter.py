@@ -275,6 +275,8 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 | m.TerminateStep()
                 | m.KillStep()
                 | m.OsExitStep()
+                | m.AddDoneCallbackStep()
+                | m.FutureStep()
             ):
                 return lambda lane, run, _: self._main_step(lane, step, label)
             case m.TryStep():

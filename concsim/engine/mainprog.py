@@ -19,12 +19,14 @@ from concsim.events import (
     TaskSubmitted,
 )
 from concsim.scenario import model as m
-from concsim.scenario.pynames import thread_name
+from concsim.scenario.pynames import callback_functions, thread_name
 
 from .atexit import run_handlers
 from .exits import traceback_text
 from .flow import Returned
 from .futures import Executor, Job, ProcessPool, ThreadPool
+from .futures.callbacks import Callback, DoneCallbacks, uses_logging
+from .futures.future import FutureCalls
 from .interpreter import TaskResult
 from .osexit import OsExit, os_exit
 from .phases import in_phase
@@ -51,6 +53,18 @@ class MainProgram:
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
             self.executor = pool(runtime, workers)
         runtime.interp.main_step = self.main_step  # a submit or collect inside a try or loop
+        self.callbacks: DoneCallbacks | None = None
+        self._callbacks: dict[int, Callback] = {}  # per add_done_callback step
+        added = [s for s in self.program.main if isinstance(s, m.AddDoneCallbackStep)]
+        if added and self.executor is not None:
+            self.callbacks = DoneCallbacks(
+                runtime, self.executor, uses_logging(self.world.scenario)
+            )
+            self.executor.after_done = self.callbacks.completed
+            names = callback_functions([step.add_done_callback for step in added])
+            for step, name in zip(added, names, strict=True):
+                self._callbacks[id(step)] = Callback(name, step.steps)
+        self.future_calls = FutureCalls(runtime, self.callbacks)
 
     # --- main() -------------------------------------------------------------------------
 
@@ -110,6 +124,12 @@ class MainProgram:
         elif isinstance(step, m.OsExitStep):
             yield from self.world.ensure_gil(lane)
             raise OsExit(step.os_exit)
+        elif isinstance(step, m.AddDoneCallbackStep):
+            assert self.callbacks is not None
+            runs = self._selected_all(step.add_done_callback)
+            yield from self.callbacks.add(lane, runs, self._callbacks[id(step)])
+        elif isinstance(step, m.FutureStep):
+            yield from self.future_calls.run(lane, step)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 
@@ -122,6 +142,10 @@ class MainProgram:
             for r in self.runtime.tasks
             if (r.name in wanted or r.spec.name in wanted) and not r.submitted
         ]
+
+    def _selected_all(self, name: str) -> list[TaskRun]:
+        """The runs a name stands for, submitted or not: a task's copies, or one copy."""
+        return [r for r in self.runtime.tasks if name in (r.name, r.spec.name)]
 
     # --- handing work over --------------------------------------------------------------
 
@@ -336,7 +360,10 @@ class MainProgram:
         assert executor is not None
         if executor.is_shutdown and not wait:
             return
-        executor.shutdown(wait, cancel_futures)
+        cancelled = executor.shutdown(wait, cancel_futures)
+        if self.callbacks is not None:  # Future.cancel() runs them in the cancelling thread
+            for run in cancelled:
+                yield from self.callbacks.completed(lane, run)
         if wait:
             waiting = self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
             yield from in_phase(self.world, lane, Phase.SHUTDOWN, "shutdown(wait=True)", waiting)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from concsim.durations import format_time
 from concsim.engine import Injection, Simulation
 from concsim.live.compare import SLEEP_BOUND, Disagreement, compare, margin_for
+from concsim.live.interpreters import interpreter_for, this_interpreter
 from concsim.live.open_order import open_shared_values
 from concsim.live.session import LiveSession
 from concsim.scenario.model import Scenario
@@ -36,6 +37,7 @@ class CheckResult:
     facts: int = 0
     error: str | None = None
     note: str = ""  # what was not compared, and why
+    skipped: str = ""  # why it was not run at all (no such CPython here)
 
 
 def on_this_machine(scenario: Scenario, variant: str | None) -> tuple[Scenario, str]:
@@ -46,7 +48,11 @@ def on_this_machine(scenario: Scenario, variant: str | None) -> tuple[Scenario, 
     notes = []
     if cores != applied.machine.cores:
         notes.append(f"{cores} cores as this machine has, not {applied.machine.cores}")
-    gil = applied.machine.gil or sys.version_info < (3, 13) or sys._is_gil_enabled()
+    python = applied.machine.python
+    if python.value == this_interpreter():
+        gil = applied.machine.gil or sys.version_info < (3, 13) or sys._is_gil_enabled()
+    else:  # the program runs on that version: a GIL unless a free-threaded build
+        gil = applied.machine.gil or not python.free_threaded
     if gil != applied.machine.gil:
         notes.append("a GIL, as this interpreter has")
     if not notes:
@@ -67,6 +73,10 @@ def check_one(
     label = scenario.name + (f" --variant {variant}" if variant else "")
     applied, note = on_this_machine(scenario, variant)
     result = CheckResult(scenario, label + note, variant)
+    python = interpreter_for(applied.machine.python)
+    if python is None:
+        result.skipped = f"not run: this machine has no CPython {applied.machine.python.value}"
+        return result
     sim = Simulation(applied, injections=injections)
     simulated = sim.run()
     open_values = open_shared_values(applied, injections, sim)
@@ -80,7 +90,8 @@ def check_one(
     limit = elapsed + 1.0 if hung else elapsed * factor + LIMIT_EXTRA
     for attempt in range(2):
         try:
-            real = LiveSession(applied, injections=injections).run_to_end(limit=limit)
+            session = LiveSession(applied, injections=injections, python=python)
+            real = session.run_to_end(limit=limit)
         except Exception as error:  # a broken program is a finding, not a crash of check
             result.error = f"{type(error).__name__}: {error}"
             return result
@@ -152,6 +163,9 @@ def report(results: Iterable[CheckResult]) -> tuple[list[str], bool]:
     lines: list[str] = []
     ok = True
     for result in results:
+        if result.skipped:
+            lines.append(f"{result.label}: {result.skipped}")
+            continue
         if result.error is not None:
             ok = False
             lines.append(f"{result.label}: could not run live: {result.error}")

@@ -215,9 +215,10 @@ def normalise(lines: Iterable[str]) -> list[str]:
     CPython prints frames, chained exceptions (``raise ... from``, a worker's
     ``_RemoteTraceback``) and each sub-exception of an ``ExceptionGroup``; the simulator
     prints ``Traceback (most recent call last):``, ``  ...`` and the exception that
-    reached the top, without its module prefix. That last line is what is compared.
+    reached the top, without its module prefix. That last line is what is compared. An
+    address in a repr is written ``0x...``, as the simulator writes it.
     """
-    text = list(lines)
+    text = [_ADDRESS.sub(" at 0x...", line) for line in lines]
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -232,7 +233,7 @@ def normalise(lines: Iterable[str]) -> list[str]:
             out += [_HEADER, "  ...", _unqualified(top or "")]
             continue
         if not line.startswith((_HEADER, _REMOTE)):
-            out.append(_ADDRESS.sub("at 0x...>", line))  # <function f at 0x7f3e...>
+            out.append(_ADDRESS.sub(" at 0x...", line))  # <function f at 0x7f3e...>
             i += 1
             continue
         last = ""
@@ -256,7 +257,8 @@ def normalise(lines: Iterable[str]) -> list[str]:
 
 
 _HEADER = "Traceback (most recent call last):"
-_ADDRESS = re.compile(r"at 0x[0-9a-f]+>")
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+"""An object's address in its repr (``<Future at 0x7f...>``): the simulator writes ``0x...``."""
 _REMOTE = "concurrent.futures.process._RemoteTraceback"
 
 

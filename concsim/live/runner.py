@@ -94,6 +94,10 @@ class LiveRun:
         with open(plan_path, "w", encoding="utf-8") as file:
             json.dump(plan, file)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.python != sys.executable:
+            # Another CPython imports the probe (standard library only) from this checkout.
+            here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
         try:
             with open(os.path.join(self._dir, "stderr"), "wb") as stderr:
                 self.process = subprocess.Popen(

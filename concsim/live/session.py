@@ -37,6 +37,7 @@ class LiveSession:
         injections: Iterable[Any] = (),
         on_events: Callable[[list[Event]], None] | None = None,
         program: Any = None,
+        python: str | None = None,
     ) -> None:
         """``program`` is a ``concsim.codegen.Program``; by default, the scenario's own."""
         from concsim.codegen import program as generate
@@ -71,7 +72,10 @@ class LiveSession:
         self.timed.sort(key=lambda item: item[0])
         self.pids: dict[str, int] = {}  # task instance -> the pid it runs in
         self.lock = threading.RLock()
-        self.run = LiveRun(self.plan, on_record=self._record)
+        # ``python``: the interpreter to run the program on (concsim.live.interpreters)
+        self.run = LiveRun(
+            self.plan, on_record=self._record, **({"python": python} if python else {})
+        )
         self.exited = False
         self.finished = False
 

@@ -422,6 +422,11 @@ def _steps(
             problems.append(
                 doc.problem(at, f"no task named `{name}`; " + did_you_mean(name, names))
             )
+        elif kind == "add_done_callback" and not _is_task(name, runs):
+            names = {task["name"] for _, task in runs}
+            problems.append(doc.problem(at, f"no task named `{name}`; {did_you_mean(name, names)}"))
+        elif kind == "future" and not _is_task(name, runs, run=True):
+            problems.append(doc.problem(at, f"no task named `{name}`; {_task_hint(name, runs)}"))
         elif kind == "release" and name not in locks:
             # threading.Lock may be released by another thread, so only a lock that no step
             # ever acquires is surely wrong: CPython raises RuntimeError (release unlocked lock).

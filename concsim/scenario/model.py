@@ -446,6 +446,64 @@ class OsExitStep(_Step):
     os_exit: Annotated[StrictInt, Field(ge=0, le=255)]
 
 
+class AddDoneCallbackStep(_Step):
+    """Main program only: ``future.add_done_callback(fn)`` on the future of each copy of a
+    task, where ``fn``'s body is ``steps`` (Lib/concurrent/futures/_base.py,
+    ``Future.add_done_callback``). It runs in the thread that completes the future, after the
+    waiters are woken; on a future already done it runs at once in the caller; an exception
+    in it is logged and ignored."""
+
+    since: ClassVar[int] = 2
+    add_done_callback: Name
+    """The task (or one copy ``NAME-k`` of a repeated task) whose future gets the callback."""
+    steps: tuple[Step, ...] = ()
+    """The callback's body: ``def NAME_done(future): ...``."""
+
+    @field_validator("steps")
+    @classmethod
+    def _callback_steps(cls, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        for step in steps:
+            if isinstance(
+                step, SubmitStep | CollectStep | ShutdownStep | AddDoneCallbackStep | FutureStep
+            ):
+                raise ValueError(f"'{step_kind(step)}' belongs in program.main, not in a callback")
+            if isinstance(step, LogStep):
+                raise ValueError(
+                    "a callback has no task's logger; expected `print` (it may show "
+                    "{thread}, the name of the thread that runs it)"
+                )
+        return steps
+
+
+class FutureCall(StrEnum):
+    """A method of ``concurrent.futures.Future`` that main may call and print."""
+
+    CANCEL = "cancel"  # True only while pending (it then never runs), or if already cancelled
+    CANCELLED = "cancelled"
+    RUNNING = "running"
+    DONE = "done"
+    EXCEPTION = "exception"  # waits until done; the exception or None; CancelledError raised
+
+
+class FutureStep(_Step):
+    """Main program only: call methods of one task's future and print what each returns, a
+    line each: ``print(f"slow.cancel() -> {future.cancel()}")`` (Lib/concurrent/futures/
+    _base.py, ``Future``)."""
+
+    since: ClassVar[int] = 2
+    future: Name
+    """One task instance (``slow``, or ``fetch-2`` of a repeated task)."""
+    calls: tuple[FutureCall, ...] = (FutureCall.DONE,)
+    """The methods, called in this order."""
+
+    @field_validator("calls")
+    @classmethod
+    def _some_calls(cls, calls: tuple[FutureCall, ...]) -> tuple[FutureCall, ...]:
+        if not calls:
+            raise ValueError("no method to call; expected one or more, e.g. [running, cancel]")
+        return calls
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -487,6 +545,8 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "kill": KillStep,
     "exit": ExitStep,
     "os_exit": OsExitStep,
+    "add_done_callback": AddDoneCallbackStep,
+    "future": FutureStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -591,7 +651,9 @@ Step = Annotated[
     | Annotated[TerminateStep, Tag("terminate")]
     | Annotated[KillStep, Tag("kill")]
     | Annotated[ExitStep, Tag("exit")]
-    | Annotated[OsExitStep, Tag("os_exit")],
+    | Annotated[OsExitStep, Tag("os_exit")]
+    | Annotated[AddDoneCallbackStep, Tag("add_done_callback")]
+    | Annotated[FutureStep, Tag("future")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -604,6 +666,7 @@ LoopStep.model_rebuild()
 AcquireStep.model_rebuild()
 WithStep.model_rebuild()
 WaitStep.model_rebuild()
+AddDoneCallbackStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -614,7 +677,16 @@ def step_kind(step: BaseModel) -> str:
 
 _ATTRIBUTES = {"raise": "raise_", "with": "with_"}
 """Step kinds that are Python keywords, and the attribute that holds them."""
-MAIN_ONLY_STEPS = (SubmitStep, CollectStep, ShutdownStep, TerminateStep, KillStep, OsExitStep)
+MAIN_ONLY_STEPS = (
+    SubmitStep,
+    CollectStep,
+    ShutdownStep,
+    TerminateStep,
+    KillStep,
+    OsExitStep,
+    AddDoneCallbackStep,
+    FutureStep,
+)
 """Steps only the main program has: it holds the executor and the Process objects."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
@@ -662,6 +734,35 @@ class TieBreak(StrEnum):
     SEEDED = "seeded"  # the seed picks among them, as CPython leaves it open
 
 
+class Python(StrEnum):
+    """The CPython a program runs on: where versions differ (docs/semantics.md, Python
+    versions), the simulator follows the one named; ``t`` is a free-threaded build."""
+
+    PY311 = "3.11"
+    PY312 = "3.12"
+    PY313 = "3.13"
+    PY314 = "3.14"
+    PY313T = "3.13t"
+    PY314T = "3.14t"
+
+    @property
+    def free_threaded(self) -> bool:
+        """A build without the GIL (PEP 703, ``--disable-gil``)."""
+        return self.value.endswith("t")
+
+    @property
+    def at_least(self) -> tuple[int, int]:
+        major, minor = self.value.rstrip("t").split(".")
+        return int(major), int(minor)
+
+
+def _python_gil(data: Any) -> Any:
+    """A free-threaded build has no GIL unless the file says ``gil: true`` (PYTHON_GIL=1)."""
+    if isinstance(data, dict) and "gil" not in data and str(data.get("python", "")).endswith("t"):
+        return {**data, "gil": False}
+    return data
+
+
 class Machine(_Strict):
     cores: Annotated[StrictInt, Field(ge=1, le=1024)] = 4
     gil: StrictBool = True
@@ -682,6 +783,14 @@ class Machine(_Strict):
     ties: TieBreak = TieBreak.FIFO
     """Who wins when several threads wait for the GIL or a lock: the first waiter (``fifo``),
     or the one the run's seed picks (``seeded``), as CPython promises no order."""
+    python: Python = Field(Python.PY311, json_schema_extra={"since": 2})
+    """The CPython version: ``3.11`` (default), ``3.12``, ``3.13``, ``3.14``, or a
+    free-threaded build ``3.13t`` / ``3.14t`` (no GIL unless ``gil: true``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _free_threaded(cls, data: Any) -> Any:
+        return _python_gil(data)
 
 
 class Model(StrEnum):
@@ -864,6 +973,7 @@ class Program(_Strict):
                 f"a `{step_kind(signals[0])}` step needs plain processes: model processes "
                 "with executor: false"
             )
+        _check_callbacks(self)
         return self
 
     @property
@@ -878,6 +988,37 @@ class Program(_Strict):
         if self.model is Model.PROCESSES:
             return cores
         return min(32, cores + 4)
+
+
+def _check_callbacks(program: Program) -> None:
+    """``future.add_done_callback`` needs the futures of a thread pool, kept in a list, and
+    the task submitted before it."""
+    submitted: set[str] = set()
+    every = False
+    for step in program.main:
+        if isinstance(step, SubmitStep):
+            every = every or step.submit == "all"
+            submitted |= set(step.submit) if step.submit != "all" else set()
+        elif isinstance(step, CollectStep):
+            every = True
+        elif isinstance(step, AddDoneCallbackStep | FutureStep):
+            kind = step_kind(step)
+            if not (program.model is Model.THREADS and program.executor):
+                raise ValueError(
+                    f"the `{kind}` step needs futures of a thread pool: model "
+                    "threads with executor: true"
+                )
+            if program.collect.pattern is Pattern.MAP:
+                raise ValueError(
+                    f"the `{kind}` step needs futures; collect `map` keeps none "
+                    "(expected as_completed, result, wait or none)"
+                )
+            name = step.add_done_callback if isinstance(step, AddDoneCallbackStep) else step.future
+            if not (every or name in submitted or name.rpartition("-")[0] in submitted):
+                raise ValueError(
+                    f"`{kind}: {name}` comes before `{name}` is submitted; expected "
+                    "a `submit` of it earlier in program.main (its future exists from then on)"
+                )
 
 
 # --- tasks, faults, variants -------------------------------------------------------------
@@ -984,6 +1125,7 @@ class MachinePatch(_Strict):
     jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     ties: TieBreak | None = None
+    python: Python | None = Field(None, json_schema_extra={"since": 2})
 
 
 class ProgramPatch(_Strict):
@@ -1099,9 +1241,16 @@ class Scenario(_Strict):
             return self
         for variant in self.variants:
             if variant.name == name:
-                machine = self.machine.model_copy(
-                    update=variant.machine.model_dump(exclude_none=True, exclude_unset=True)
-                )
+                patched = variant.machine.model_dump(exclude_none=True, exclude_unset=True)
+                was = self.machine
+                # a python of its own brings its build's GIL, unless the file set the GIL
+                if (
+                    "python" in patched
+                    and "gil" not in patched
+                    and was.gil is not (was.python.free_threaded)
+                ):
+                    patched["gil"] = not Python(patched["python"]).free_threaded
+                machine = self.machine.model_copy(update=patched)
                 patch = {
                     key: getattr(variant.program, key)
                     for key in variant.program.model_fields_set

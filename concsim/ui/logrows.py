@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from concsim.events import (
+    CallbackInvoked,
     CancelDelivered,
     CancelRequested,
     CleanupSkipped,
@@ -154,7 +155,15 @@ _KINDS: dict[LogKind, frozenset[type[Event]]] = {
         }
     ),
     LogKind.TASKS: frozenset(
-        {TaskSubmitted, TaskStarted, TaskEnded, FutureChanged, ResultReceived, ExecutorShutdown}
+        {
+            TaskSubmitted,
+            TaskStarted,
+            TaskEnded,
+            FutureChanged,
+            ResultReceived,
+            ExecutorShutdown,
+            CallbackInvoked,
+        }
     ),
     LogKind.SYNC: frozenset(
         {

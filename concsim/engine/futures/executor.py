@@ -43,6 +43,8 @@ class Executor:
     # ThreadPoolExecutor.shutdown(cancel_futures=True) drains its queue, so waiters never
     # hear of those futures; a process pool leaves them for its manager, which notifies.
     _notifies_drained: bool = False
+    # Future._invoke_callbacks in the worker that completed the future (callbacks.py)
+    after_done: Callable[[Lane, TaskRun], Actor] | None = None
 
     @property
     def world(self) -> World:
@@ -127,5 +129,7 @@ class Executor:
                 lane, run, during_shutdown=self.is_shutdown
             )
             runtime.finish(lane, run, result)
+            if self.after_done is not None:
+                yield from self.after_done(lane, run)
             if result.error is not None and len(job.runs) > 1:
                 break  # a chunk is [fn(*args) for args in chunk]: the rest never runs

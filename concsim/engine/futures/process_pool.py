@@ -16,7 +16,7 @@ from concsim.events import (
     PoolBroken,
     ProcessKilled,
 )
-from concsim.scenario.model import Task, Unpicklable
+from concsim.scenario.model import Python, Task, Unpicklable
 from concsim.scenario.pynames import function_name
 
 from ..interpreter import TaskResult
@@ -30,11 +30,13 @@ BROKEN_MESSAGE = (
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
 
 
-def pickling_error(task: Task) -> tuple[str, str]:
+def pickling_error(task: Task, python: Python = Python.PY311) -> tuple[str, str]:
     """What pickling the task's function raises (Modules/_pickle.c, save_global): a
     function defined inside main() has a qualified name with ``<locals>`` and pickle
-    refuses it by name; a lambda at module level is looked up as ``__main__.<lambda>``,
-    which does not exist. CPython's message shows the lambda's address, here ``0x...``."""
+    refuses it by name ("Can't pickle local object"; from 3.13 "Can't get local object",
+    as the lookup that fails is reported); a lambda at module level is looked up as
+    ``__main__.<lambda>``, which does not exist. CPython's message shows the lambda's
+    address, here ``0x...``."""
     match task.unpicklable:
         case Unpicklable.NESTED | None:
             local = function_name(task.name)
@@ -48,7 +50,8 @@ def pickling_error(task: Task) -> tuple[str, str]:
             )
         case unknown:
             assert_never(unknown)
-    return "AttributeError", f"Can't pickle local object 'main.<locals>.{local}'"
+    verb = "get" if python.at_least >= (3, 13) else "pickle"
+    return "AttributeError", f"Can't {verb} local object 'main.<locals>.{local}'"
 
 
 @dataclass(eq=False)
@@ -99,7 +102,7 @@ class ProcessPool(Executor):
             if unpicklable is not None:
                 # The queue feeder thread fails to pickle the call and puts the error in
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.
-                error, message = pickling_error(unpicklable.spec)
+                error, message = pickling_error(unpicklable.spec, world.machine.python)
                 for run in live:
                     world.emit(PicklingFailed, task=run.name, error=error, message=message)
                     self.runtime.settle(run, error=SimError(error, message))
