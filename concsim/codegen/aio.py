@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from concsim.scenario import model as m
+from concsim.scenario.tree import children_of
 
 from .names import seconds
 from .sites import SiteKind
@@ -45,11 +46,13 @@ class AsyncMain:
         self.w = w
         self.res = res
         self.program = program
-        self.fns = fns
+        self.all_fns = fns
+        children = children_of([fn.spec for fn in fns], program.main_steps)
+        self.fns = [fn for fn in fns if fn.spec.name not in children]  # main creates these
         self.collect = program.collect
         self.pattern = program.collect.pattern
         self.frame = Frame("main", True, repr("main"))
-        self.calls = calls_for(fns)
+        self.calls = calls_for(self.fns)
         self.submitted: set[tuple[str, int | None]] = set()
         steps = program.main_steps
         self.compact = (
@@ -67,7 +70,7 @@ class AsyncMain:
         w = self.w
         w.line("async def main():")
         with w.indented():
-            for fn in self.fns:
+            for fn in self.all_fns:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()

@@ -23,6 +23,8 @@ from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
 
+TREE_STEPS = (m.CreateTaskStep, m.AwaitStep, m.GatherStep, m.TaskGroupStep, m.CancelStep)
+
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
 
@@ -146,6 +148,8 @@ class Interpreter(Locks, Queues):
         ``yield from`` out. The commonest kinds come first."""
         world = self.world
         with_gil = self._with_gil
+        if isinstance(step, TREE_STEPS):  # asyncio's task tree: coroutines/children.py
+            return lambda lane, run, _: self._tree(lane, run, step, label)
         match step:
             case m.CpuStep():
                 cpu = step.cpu
@@ -194,6 +198,12 @@ class Interpreter(Locks, Queues):
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
                 assert_never(step)
+
+    def _tree(self, lane: Lane, run: TaskRun | None, step: m.Step, label: str) -> Actor:
+        """A step of the asyncio task tree (coroutines/children.py)."""
+        aio = self.aio
+        assert aio is not None, "the task tree is asyncio's (checked when the file is read)"
+        return aio.tree_step(lane, run, step, label)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
         """A step of Python code that takes no time: ``action`` runs once the lane's

@@ -98,6 +98,7 @@ class Lane:
     waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await
     io_waker: Callable[..., None] | None = None  # asyncio: the waker of all its I/O waits
     pending_error: BaseException | None = None  # asyncio: raised when it next resumes
+    cancel_message: str = ""  # asyncio: the message of the cancel() due (must_cancel)
 
     @property
     def os_thread(self) -> Lane:

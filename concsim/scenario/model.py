@@ -8,7 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -48,6 +48,9 @@ Duration = Annotated[
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
+TaskRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*?(-\{i\})?$")]
+"""A task named by a step: ``NAME`` (every copy of it), ``NAME-2`` (one copy) or ``NAME-{i}``
+(the copy with the running task's own number)."""
 
 
 class _Strict(BaseModel):
@@ -214,6 +217,53 @@ class CheckStopStep(_Step):
     check_stop: Literal[True] = True
 
 
+class CreateTaskStep(_Step):
+    """``asyncio.create_task(NAME(), name=...)`` inside a coroutine: the task (each copy of a
+    repeated task, or the one copy named) starts on the loop as a child of the coroutine
+    that created it; the creator may later ``await`` or ``cancel`` it."""
+
+    since: ClassVar[int] = 2
+    create_task: TaskRef
+
+
+class AwaitStep(_Step):
+    """``await task`` of tasks this coroutine created (each copy in turn): their result, or
+    their exception raised here. Cancelling the awaiting coroutine cancels the awaited task
+    first (``Task.cancel`` passes it on to ``_fut_waiter``)."""
+
+    since: ClassVar[int] = 2
+    await_: TaskRef = Field(alias="await")
+
+
+class GatherStep(_Step):
+    """``await asyncio.gather(a(), b())`` inside a coroutine: the tasks start as its
+    children; the first exception propagates (the others run on); cancelling the
+    coroutine cancels every child."""
+
+    since: ClassVar[int] = 2
+    gather: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+
+
+class TaskGroupStep(_Step):
+    """``async with asyncio.TaskGroup() as tg: tg.create_task(a()) ...`` inside a coroutine:
+    the first failure cancels the other children; leaving the block waits for all of them
+    and raises an ExceptionGroup; a cancel of the coroutine cancels every child and then
+    surfaces as its own CancelledError."""
+
+    since: ClassVar[int] = 2
+    taskgroup: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+
+
+class CancelStep(_Step):
+    """``task.cancel(msg)`` on tasks this coroutine created: CancelledError(msg) at their
+    current await, or at their next one."""
+
+    since: ClassVar[int] = 2
+    cancel: TaskRef
+    msg: str | None = None
+    """``cancel(msg)``: the CancelledError's message, seen by the task and by who awaits it."""
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -237,6 +287,11 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "shutdown": ShutdownStep,
     "check_stop": CheckStopStep,
     "set_stop": SetStopStep,
+    "create_task": CreateTaskStep,
+    "await": AwaitStep,
+    "gather": GatherStep,
+    "taskgroup": TaskGroupStep,
+    "cancel": CancelStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -304,7 +359,12 @@ Step = Annotated[
     | Annotated[CollectStep, Tag("collect")]
     | Annotated[ShutdownStep, Tag("shutdown")]
     | Annotated[CheckStopStep, Tag("check_stop")]
-    | Annotated[SetStopStep, Tag("set_stop")],
+    | Annotated[SetStopStep, Tag("set_stop")]
+    | Annotated[CreateTaskStep, Tag("create_task")]
+    | Annotated[AwaitStep, Tag("await")]
+    | Annotated[GatherStep, Tag("gather")]
+    | Annotated[TaskGroupStep, Tag("taskgroup")]
+    | Annotated[CancelStep, Tag("cancel")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -328,7 +388,9 @@ def step_label(step: BaseModel) -> str:
     if label:
         return str(label)
     kind = step_kind(step)
-    value = getattr(step, "raise_" if kind == "raise" else kind)
+    value = getattr(step, {"raise": "raise_", "await": "await_"}.get(kind, kind))
+    if isinstance(value, tuple):
+        value = ", ".join(value)
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
     if kind in BARE_STEP_FORMS:

@@ -14,6 +14,7 @@ from concsim.events import (
     ResultReceived,
 )
 from concsim.scenario import model as m
+from concsim.scenario.tree import child_tasks
 
 from ..phases import in_phase
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
@@ -26,6 +27,9 @@ class Collecting(Tasks):
 
     def _selected(self, names: Any) -> list[TaskRun]:
         runs = [r for r in self.runtime.tasks if not r.submitted]
+        children = child_tasks(self.world.scenario)
+        if children:  # tasks that other tasks create are not main's to submit
+            runs = [r for r in runs if r.spec.name not in children]
         if names == "all":
             return runs
         return [r for r in runs if r.name in names or r.spec.name in names]
@@ -91,10 +95,13 @@ class Collecting(Tasks):
         for run in runs:
             yield from self._receive(lane, run)
 
-    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+    def _taskgroup(
+        self, lane: Lane, runs: list[TaskRun], deadline: int | None, *, collecting: bool = True
+    ) -> Actor:
         """``async with asyncio.TaskGroup() as tg`` (Lib/asyncio/taskgroups.py): the first
         failure (heard of in ``_on_task_done``) cancels the other children; ``__aexit__``
-        waits for all of them and raises an ExceptionGroup of every failure."""
+        waits for all of them and raises an ExceptionGroup of every failure. ``collecting``:
+        main() then reads each result (``task.result()``); a task's group reads none."""
         state: dict[str, Any] = {"aborting": False}
 
         def abort(reason: str) -> None:
@@ -139,18 +146,10 @@ class Collecting(Tasks):
                 deadline = None
                 abort("asyncio.timeout() expired around the TaskGroup")
         self.world.emit(PhaseEnded, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
-        failed = [r for r in runs if r.future.state is FutureState.FAILED]
-        if failed:
-            count = len(failed)
-            raise SimError(
-                "ExceptionGroup",
-                f"unhandled errors in a TaskGroup ({count} "
-                f"sub-exception{'s' if count > 1 else ''})",
-            )
-        if interrupted is not None:
-            raise interrupted
-        for run in runs:
-            yield from self._receive(lane, run)
+        _raise_group_error(runs, interrupted)
+        if collecting:
+            for run in runs:
+                yield from self._receive(lane, run)
 
     def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         progress = Progress(self.runtime, runs)
@@ -199,3 +198,17 @@ class Collecting(Tasks):
                 yield from self._settle_all(lane, [run], f"wait_for({run.name}) cancelling")
             raise SimError("TimeoutError", "")
         yield from self._receive(lane, run)
+
+
+def _raise_group_error(runs: list[TaskRun], interrupted: SimError | None) -> None:
+    """How ``TaskGroup.__aexit__`` ends once every child is done: an ExceptionGroup of the
+    failures, else the cancellation or timeout that interrupted the wait, else nothing."""
+    failed = [r for r in runs if r.future.state is FutureState.FAILED]
+    if failed:
+        count = len(failed)
+        raise SimError(
+            "ExceptionGroup",
+            f"unhandled errors in a TaskGroup ({count} sub-exception{'s' if count > 1 else ''})",
+        )
+    if interrupted is not None:
+        raise interrupted

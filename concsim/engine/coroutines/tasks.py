@@ -26,21 +26,26 @@ class Tasks(EventLoop):
 
     # --- tasks --------------------------------------------------------------------------
 
-    def create_task(self, run: TaskRun) -> None:
+    def create_task(self, run: TaskRun, parent: str | None = None) -> None:
+        """``asyncio.create_task``; a task created by another task (``parent``) has a lane
+        whose title names its parent."""
         world = self.world
         run.submitted = True
         co = world.new_lane(
             "task",
             LaneKind.COROUTINE,
             world.main_proc,
-            name=run.name,
+            name=run.name if parent is None else f"{run.name} (in {parent})",
             thread=self.loop,
             lane_id=run.name,
         )
         co.task = run
         run.lane = co
-        world.emit(TaskSubmitted, task=run.name, how="asyncio.create_task")
-        world.set_state(co, LaneState.QUEUED, "created")
+        how = "asyncio.create_task" if parent is None else f"asyncio.create_task in {parent}"
+        world.emit(TaskSubmitted, task=run.name, how=how)
+        world.set_state(
+            co, LaneState.QUEUED, "created" if parent is None else f"created by {parent}"
+        )
         co.gen = self._coroutine(co, run)
         self.make_ready(co)
         if run.spec.timeout is not None:
@@ -71,8 +76,9 @@ class Tasks(EventLoop):
             runtime.finish(co, run, result)
         self._park(co)
 
-    def cancel(self, run: TaskRun, reason: str) -> bool:
-        """``task.cancel()``: CancelledError at its current await, or at its next one."""
+    def cancel(self, run: TaskRun, reason: str, msg: str | None = None) -> bool:
+        """``task.cancel(msg)``: CancelledError(msg) at its current await, or at its next
+        one."""
         world = self.world
         if run.future.is_done:
             world.emit(
@@ -83,9 +89,10 @@ class Tasks(EventLoop):
         co = run.lane
         assert co is not None
         if co.waker is not None:
-            co.waker(None, Cancelled())
+            co.waker(None, Cancelled(msg or ""))
         else:
             co.must_cancel = True
+            co.cancel_message = msg or ""
         return True
 
     def cancel_main(self) -> None:

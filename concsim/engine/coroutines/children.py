@@ -1,0 +1,119 @@
+"""Tasks that coroutines create, await, gather, group and cancel (Lib/asyncio/tasks.py:
+``create_task``, ``Task.cancel``, ``gather``; Lib/asyncio/taskgroups.py): the task tree of
+format version 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concsim.scenario import model as m
+from concsim.scenario.tree import child_tasks, resolve
+
+from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..runtime_core import Progress
+from .collecting import Collecting
+
+
+class TaskTree(Collecting):
+    """The steps of a coroutine that start, await and cancel other tasks."""
+
+    def _tree_setup(self) -> None:
+        runs = self.runtime.tasks
+        self.children = child_tasks(self.world.scenario)
+        self.instances: dict[str, list[str]] = {}
+        for run in runs:
+            self.instances.setdefault(run.spec.name, []).append(run.name)
+
+    def tree_step(self, co: Lane, run: TaskRun | None, step: Any, label: str) -> Actor:
+        """One step of the task tree in the coroutine on ``co`` (``run`` None: main())."""
+        if not hasattr(self, "instances"):
+            self._tree_setup()
+        owner = run.name if run is not None else "main"
+        yield from self.world.ensure_gil(co)
+        match step:
+            case m.CreateTaskStep():
+                for child in self._named(run, step.create_task):
+                    self.spawn(child, owner)
+            case m.AwaitStep():
+                for child in self._named(run, step.await_):
+                    yield from self.await_task(co, child, owner)
+            case m.CancelStep():
+                for child in self._named(run, step.cancel):
+                    shown = "" if step.msg is None else repr(step.msg)
+                    self.cancel(child, f"{owner} called {child.name}.cancel({shown})", step.msg)
+            case m.GatherStep():
+                kids = [c for ref in step.gather for c in self._named(run, ref)]
+                for child in kids:
+                    self.spawn(child, owner)
+                yield from self.gather_in(co, kids)
+            case m.TaskGroupStep():
+                kids = [c for ref in step.taskgroup for c in self._named(run, ref)]
+                for child in kids:
+                    self.spawn(child, owner)
+                yield from self._taskgroup(co, kids, None, collecting=False)
+            case _:
+                raise AssertionError(f"{label!r} is not a step of the task tree")
+
+    def _named(self, run: TaskRun | None, ref: str) -> list[TaskRun]:
+        index = None
+        if run is not None and run.spec.repeat > 1:
+            index = int(run.name.rsplit("-", 1)[1])
+        by_name = self.runtime.by_name
+        return [by_name[name] for name in resolve(ref, index, self.instances)]
+
+    def spawn(self, run: TaskRun, parent: str) -> None:
+        """``asyncio.create_task(coro, name=...)`` by ``parent`` (once per task)."""
+        if not run.submitted:
+            self.create_task(run, parent=parent)
+
+    def await_task(self, co: Lane, child: TaskRun, owner: str) -> Actor:
+        """``await task``: its result, or its exception raised here. A cancel of the waiter
+        goes to the awaited task (``Task.cancel``: ``self._fut_waiter.cancel(msg)``) and
+        the waiter wakes only when that task is done: with its CancelledError if it was
+        cancelled, with its result if it swallowed the cancel (3.11)."""
+        label = f"await {child.name}"
+        while not child.future.is_done:
+            try:
+                yield from self.await_until(co, lambda: child.future.is_done, label)
+            except Cancelled as exc:
+                self.cancel(child, f"{owner}, which awaits it, was cancelled", exc.message or None)
+        return _outcome_of(child)
+
+    def gather_in(self, co: Lane, kids: list[TaskRun]) -> Actor:
+        """``await asyncio.gather(...)`` in a coroutine: the first exception propagates at
+        once (the other children run on); a cancel of the waiter cancels every child, and
+        the waiter gets CancelledError once they are all done (``_GatheringFuture``)."""
+        for kid in kids:
+            kid.future.retrieved = True  # gather's _done_callback reads every exception
+        progress = Progress(self.runtime, kids)
+
+        def finished() -> bool:
+            return progress.all_done or progress.errored > 0
+
+        try:
+            yield from self.await_until(co, finished, "await gather(...)")
+        except Cancelled as exc:
+            for kid in kids:
+                if not kid.future.is_done:
+                    self.cancel(
+                        kid, "the gather() it belongs to was cancelled", exc.message or None
+                    )
+            yield from self._settle_all(co, kids, "gather() cancelling its children")
+            raise
+        first = next((r for r in progress.update().order if r.future.error), None)
+        if first is not None:
+            _outcome_of(first)  # raises: the first exception propagates
+        return [_outcome_of(kid) for kid in kids]
+
+
+def _outcome_of(run: TaskRun) -> Any:
+    """``future.result()`` inside a coroutine: the value, or the task's exception raised
+    again. Not a ResultReceived: that event is main's collecting of results."""
+    future = run.future
+    future.retrieved = True
+    error = future.error
+    if error is None:
+        return future.value
+    if isinstance(error, Cancelled):
+        raise Cancelled(error.message)
+    raise SimError(error.error, error.message)
