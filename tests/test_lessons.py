@@ -30,6 +30,7 @@ from concsim.events import (
     LockReleased,
     LockWaited,
     LoopBlocked,
+    MainEnded,
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
@@ -38,6 +39,7 @@ from concsim.events import (
     ResultReceived,
     SharedRead,
     SharedWritten,
+    TaskEnded,
     TaskStarted,
     TimeoutExpired,
 )
@@ -93,7 +95,7 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
-    assert yaml.safe_load(path.read_text())["version"] == 1
+    assert yaml.safe_load(path.read_text())["version"] == lesson.version
 
 
 def test_learning_order_is_unambiguous() -> None:
@@ -718,3 +720,50 @@ def test_try_fail_a_later_map_input() -> None:
     assert result.main_outcome == ("raised", "KeyError")
     assert result.task("items")["error"] == "RuntimeError"
     assert any("items" in warning for warning in result.out["warnings"])
+
+
+def test_task_tree_cancelled() -> None:
+    """Task.cancel(msg) on a task inside TaskGroup.__aexit__: the group cancels its
+    children, each child's cancel goes on to the task it awaits (_fut_waiter), every
+    finally runs bottom-up, and the parent's CancelledError, message and all, is what
+    ``await server`` raises in main (3.11)."""
+    result = run("task-tree-cancelled")
+    tree = ["server", "handler-1", "handler-2", "query-1", "query-2"]
+    assert result.outcomes() == dict.fromkeys(tree, "cancelled")
+    assert all(result.task(name)["cleanup"] == "ran" for name in tree)
+    ended = {e.task: e.t for e in result.of(TaskEnded)}
+    assert [ended[name] for name in ("query-1", "handler-1", "server")] == [
+        about(0.32),
+        about(0.37),
+        about(0.38),
+    ]
+    assert result.of(CancelRequested)[0].reason == "main called server.cancel('shutting down')"
+    assert (result.main["outcome"], result.main["error"]) == ("raised", "CancelledError")
+    assert result.of(MainEnded)[0].message == "shutting down"
+    assert result.elapsed == about(0.38)
+
+
+def test_task_tree_cancelled_swallowed() -> None:
+    """A task that swallows the cancel and returns lets the task awaiting it resume with its
+    value (3.11: the cancel went to ``_fut_waiter``, no ``_must_cancel``), but the
+    TaskGroup still re-raises the CancelledError its own task was sent."""
+    result = run("task-tree-cancelled", "swallowed")
+    assert result.outcomes() == {
+        "server": "cancelled",
+        "handler-1": "ok",
+        "handler-2": "ok",
+        "query-1": "ok",
+        "query-2": "ok",
+    }
+    assert result.of(MainEnded)[0].message == "shutting down"
+    assert result.elapsed == about(0.38)
+
+
+def test_task_tree_cancelled_one_query() -> None:
+    """Try this: cancelling query-1 alone ends only its handler; a TaskGroup ignores a
+    cancelled child (``_on_task_done``: ``if task.cancelled(): return``)."""
+    result = run("task-tree-cancelled", None, Injection(0.2, "cancel", "query-1"))
+    ended = {e.task: e.t for e in result.of(TaskEnded)}
+    assert ended["handler-1"] == about(0.27)
+    assert ended["handler-2"] == about(0.37)
+    assert result.of(MainEnded)[0].message == "shutting down"
