@@ -3,7 +3,9 @@ cancel other tasks, each against the CPython 3.11 behaviour it mirrors."""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from faultkit import Run, scenario
@@ -335,3 +337,16 @@ def test_the_task_tree_steps_are_version_2() -> None:
         "s.yaml:4:24: tasks[0].steps[0].create_task: `create_task` is a version-2 step; "
         "expected `version: 2` at the top of the file",
     ]
+
+
+def test_the_reference_example_runs_as_it_says() -> None:
+    """The example of docs/scenarios.md: main's ``await server`` raises the message."""
+    doc = (Path(__file__).parents[1] / "docs" / "scenarios.md").read_text()
+    section = doc[doc.index("### The asyncio task tree") : doc.index("## `shared` and `queues`")]
+    example = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)[0]
+    sim = Simulation(load_scenario_text("name: example\n" + example, "example.yaml"))
+    sim.run()
+    result = Run(sim, outcome(sim.events))
+    assert result.main_outcome == ("raised", "CancelledError")
+    assert result.of(MainEnded)[0].message == "shutting down"
+    assert set(result.outcomes().values()) == {"cancelled"}
