@@ -69,9 +69,12 @@ class Collecting(Tasks):
             got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
         except Cancelled:
             if not collect.shield:  # cancelling a gather cancels its children, then waits
+                # until it is done: as it would be anyway (``finished``), so without
+                # return_exceptions at the first child that ends cancelled or failed
+                # (tasks.py, gather's ``_done_callback``), the others still cleaning up.
                 self._cancel_all(runs, "the gather() it belongs to was cancelled")
                 label = "gather() cancelling its children"
-                settling = self._settle_all(lane, runs, label)
+                settling = self._settle(lane, finished, label)
                 yield from in_phase(self.world, lane, Phase.CANCELLING, label, settling)
             raise
         if got is TIMED_OUT:
@@ -79,7 +82,7 @@ class Collecting(Tasks):
                 self._cancel_all(
                     runs, "wait_for() timed out and cancelled gather(), which cancels its children"
                 )
-                yield from self._settle_all(lane, runs, "wait_for() waiting for cancellation")
+                yield from self._settle(lane, finished, "wait_for() waiting for cancellation")
             raise SimError("TimeoutError", "")
         if collect.return_exceptions:
             for run in runs:
