@@ -14,6 +14,7 @@ from concsim.engine import Simulation
 from concsim.events import (
     CancelDelivered,
     CancelRequested,
+    FaultRefused,
     LaneCreated,
     MainEnded,
     ResultReceived,
@@ -21,6 +22,7 @@ from concsim.events import (
     TaskSubmitted,
 )
 from concsim.export.outcome import outcome
+from concsim.live.check import check_one
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.loader import load_scenario_text
 
@@ -389,3 +391,72 @@ def test_a_cancelled_gather_with_return_exceptions_waits_for_every_child() -> No
     )
     assert result.main_outcome == ("raised", "TimeoutError")
     assert result.elapsed == pytest.approx(0.25)
+
+
+# --- a cancel fault on main's task or on its gather ---------------------------------------
+
+CANCEL_MAIN = """
+    version: 2
+    name: s
+    program: {model: asyncio, collect: gather}
+    tasks:
+      - {name: fast, steps: [{sleep: 1s}], cleanup: [{io: 50ms}]}
+      - {name: slow, steps: [{sleep: 2s}], cleanup: [{io: 150ms}]}
+    faults:
+      - {fault: cancel, target: main, at: 100ms}
+    """
+
+
+def test_a_cancel_of_mains_task_cancels_the_gather_it_awaits() -> None:
+    """asyncio.run runs main() as a task: its cancel() goes to the gather it awaits
+    (``_fut_waiter``), which cancels each child; main raises CancelledError once the first
+    child is done cancelled (fast's 50 ms finally), and asyncio.run raises it."""
+    result = run(CANCEL_MAIN)
+    asked = result.of(CancelRequested)
+    assert (asked[0].task, asked[0].accepted) == ("main", True)
+    assert [e.task for e in asked[1:3]] == ["fast", "slow"]
+    assert result.main_outcome == ("raised", "CancelledError")
+    assert result.of(MainEnded)[0].t == pytest.approx(0.15)
+
+
+def test_a_cancel_of_the_gather_itself_cancels_its_children() -> None:
+    """``gather(...).cancel()`` cancels every child (_GatheringFuture.cancel); the waiter
+    gets CancelledError at the first child done cancelled."""
+    result = run(CANCEL_MAIN.replace("target: main", "target: gather"))
+    assert [e.task for e in result.of(CancelRequested)][:2] == ["fast", "slow"]
+    assert result.main_outcome == ("raised", "CancelledError")
+    assert result.elapsed == pytest.approx(0.15)
+
+
+def test_a_cancelled_gather_with_return_exceptions_raises_not_returns() -> None:
+    """return_exceptions=True: a gather whose own cancel() was called waits for every child,
+    then raises CancelledError instead of returning the list (``_cancel_requested``)."""
+    text = CANCEL_MAIN.replace("target: main", "target: gather").replace(
+        "collect: gather", "collect: {pattern: gather, return_exceptions: true}"
+    )
+    result = run(text)
+    assert result.main_outcome == ("raised", "CancelledError")
+    assert result.elapsed == pytest.approx(0.25)
+
+
+def test_a_cancel_of_gather_is_refused_when_main_awaits_none() -> None:
+    """A gather exists only while main awaits it: before (or with another collect) the
+    fault does not apply, and says why."""
+    result = run(
+        CANCEL_MAIN.replace("target: main", "target: gather").replace("gather}", "result}")
+    )
+    refused = result.of(FaultRefused)
+    assert [(e.target, e.reason) for e in refused] == [
+        ("gather", "main is not awaiting gather() right now")
+    ]
+
+
+@pytest.mark.parametrize("target", ["main", "gather"])
+def test_cpython_agrees_on_a_cancel_of_main_and_of_its_gather(target: str) -> None:
+    """The same faults on the real program (concsim.live.control): the same outcomes and
+    times."""
+    check = check_one(
+        scenario(CANCEL_MAIN.replace("target: main", f"target: {target}")), None, loose=3.0
+    )
+    assert check.error is None
+    assert [str(d) for d in check.disagreements] == []

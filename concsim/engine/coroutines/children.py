@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from concsim.events import CancelRequested
 from concsim.scenario import model as m
 from concsim.scenario.tree import child_tasks, resolve
 
@@ -53,6 +54,30 @@ class TaskTree(Collecting):
                 yield from self._taskgroup(co, kids, None, collecting=False)
             case _:
                 raise AssertionError(f"{label!r} is not a step of the task tree")
+
+    def cancel_from_outside(self, target: str) -> str | None:
+        """A ``cancel`` fault on ``main`` (the task asyncio.run made of main()) or on the
+        ``gather`` main awaits; the reason it does not apply, or None. A gather's cancel()
+        cancels each child and returns True if any accepted (_GatheringFuture.cancel)."""
+        if self.runtime.main_ended or self.in_teardown:
+            return "main() has already returned"
+        if target == "main":
+            reason = "the task running main() was cancelled: main_task.cancel()"
+            self.world.emit(CancelRequested, task="main", accepted=True, reason=reason)
+            self.cancel_main()
+            return None
+        runs = self.gathering
+        if runs is None:
+            return "main is not awaiting gather() right now"
+        if self.program.collect.timeout is not None or self.program.collect.shield:
+            return "main awaits the gather through wait_for() or shield(); cancel main instead"
+        accepted = [
+            self.cancel(run, "gather.cancel() cancels each of its children")
+            for run in runs
+            if not run.future.is_done
+        ]
+        self.gather_cancelled = any(accepted)
+        return None
 
     def _named(self, run: TaskRun | None, ref: str) -> list[TaskRun]:
         index = None

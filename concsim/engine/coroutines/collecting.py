@@ -25,6 +25,9 @@ from .tasks import Tasks
 class Collecting(Tasks):
     """main()'s ways of waiting for the tasks it created."""
 
+    gathering: list[TaskRun] | None = None  # the children of the gather main awaits now
+    gather_cancelled = False  # that gather's own cancel() was called (a ``cancel`` fault)
+
     def _selected(self, names: Any) -> list[TaskRun]:
         runs = [r for r in self.runtime.tasks if not r.submitted]
         children = child_tasks(self.world.scenario)
@@ -65,6 +68,7 @@ class Collecting(Tasks):
                 return True
             return not collect.return_exceptions and progress.errored > 0
 
+        self.gathering = runs  # what a cancel of the gather itself cancels
         try:
             got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
         except Cancelled:
@@ -77,6 +81,8 @@ class Collecting(Tasks):
                 settling = self._settle(lane, finished, label)
                 yield from in_phase(self.world, lane, Phase.CANCELLING, label, settling)
             raise
+        finally:
+            self.gathering = None
         if got is TIMED_OUT:
             if not collect.shield:
                 self._cancel_all(
@@ -84,6 +90,8 @@ class Collecting(Tasks):
                 )
                 yield from self._settle(lane, finished, "wait_for() waiting for cancellation")
             raise SimError("TimeoutError", "")
+        if collect.return_exceptions and self.gather_cancelled:
+            raise Cancelled()  # _GatheringFuture._cancel_requested: CancelledError, no list
         if collect.return_exceptions:
             for run in runs:
                 error = run.future.error
