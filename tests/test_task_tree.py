@@ -20,6 +20,7 @@ from concsim.events import (
     ResultReceived,
     TaskEnded,
     TaskSubmitted,
+    TimeoutExpired,
 )
 from concsim.export.outcome import outcome
 from concsim.live.check import check_one
@@ -309,7 +310,7 @@ def test_the_task_tree_needs_asyncio_and_a_task_is_created_once() -> None:
         """
     ) == [
         "s.yaml:5:37: tasks[0].steps[0].create_task: a coroutine creates, awaits or cancels "
-        "tasks; expected `model: asyncio`, not `threads`",
+        "tasks, or awaits under asyncio.timeout(); expected `model: asyncio`, not `threads`",
     ]
     assert _error(
         """\
@@ -460,3 +461,60 @@ def test_cpython_agrees_on_a_cancel_of_main_and_of_its_gather(target: str) -> No
     )
     assert check.error is None
     assert [str(d) for d in check.disagreements] == []
+
+
+# --- asyncio.timeout() blocks -------------------------------------------------------------
+
+WITHIN = """
+    version: 2
+    name: s
+    program: {model: asyncio, collect: {pattern: gather, return_exceptions: true}}
+    tasks:
+      - name: inner-expires
+        steps:
+          - within: 1s
+            steps:
+              - within: 200ms
+                steps: [{io: 2s}]
+        cleanup: [{io: 10ms}]
+      - name: outer-expires
+        steps:
+          - within: 200ms
+            steps:
+              - within: 1s
+                steps: [{io: 2s}]
+      - name: swallow
+        steps:
+          - within: 100ms
+            steps: [{create_task: sub}, {await: sub}]
+          - sleep: 50ms
+        returns: went on
+      - name: sub
+        steps: [{io: 1s}]
+        catches: [CancelledError]
+    """
+
+
+def test_nested_timeouts_raise_timeout_error_outside_the_block_that_expired() -> None:
+    """asyncio.timeout (3.11 Timeout.__aexit__): the expiring block turns its own cancel
+    into TimeoutError (``uncancel() <= cancelling()`` at entry); an outer block sees it
+    pass as TimeoutError, an inner block lets the outer one's CancelledError through."""
+    result = run(WITHIN)
+    assert result.task("inner-expires")["error"] == "TimeoutError"
+    assert result.task("inner-expires")["ended"] == pytest.approx(0.21)
+    assert result.task("outer-expires")["error"] == "TimeoutError"
+    assert result.task("outer-expires")["ended"] == pytest.approx(0.2)
+    assert [(e.waiter, e.on) for e in result.of(TimeoutExpired)] == [
+        ("swallow", "asyncio.timeout(0.1)"),
+        ("inner-expires", "asyncio.timeout(0.2)"),
+        ("outer-expires", "asyncio.timeout(0.2)"),
+    ]
+
+
+def test_a_timeout_whose_cancel_was_swallowed_lets_the_block_end_normally() -> None:
+    """If the CancelledError never leaves the block (the awaited task swallowed it and
+    returned), __aexit__ only calls uncancel(): no TimeoutError, the coroutine goes on."""
+    result = run(WITHIN)
+    assert result.task("swallow")["outcome"] == "ok"
+    assert result.task("swallow")["ended"] == pytest.approx(0.15)
+    assert result.task("sub")["outcome"] == "ok"

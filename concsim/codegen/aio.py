@@ -199,7 +199,9 @@ class AsyncMain:
         if self.compact:
             self.submitted |= {_key(c) for c in self.calls}
             items = call_items(self.calls, coroutine_expr)
-            display(w, head + "asyncio.gather(", items, tail + end, brackets="", **site)
+            if collect.return_exceptions:  # an argument like the others, when one a line
+                items.append("return_exceptions=True")
+            display(w, head + "asyncio.gather(", items, ")" + end, brackets="", **site)
         else:
             w.line(head + "asyncio.gather(*tasks" + tail + end, **site)
         if loop:

@@ -4,13 +4,13 @@ coroutine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from concsim.scenario import model as m
 from concsim.scenario.tree import ref_base
 
-from .names import literal
+from .names import literal, seconds
 from .writer import Writer
 
 Line = Callable[[str], None]
@@ -61,9 +61,14 @@ class TaskRef:
 
 
 def write_tree_step(
-    w: Writer, functions: dict[str, tuple[str, int]], step: Any, line: Line
+    w: Writer,
+    functions: dict[str, tuple[str, int]],
+    step: Any,
+    line: Line,
+    body: Callable[[Sequence[Any]], None],
 ) -> None:
-    """One step of the task tree; ``line`` writes the step's own (first) line."""
+    """One step of the task tree; ``line`` writes the step's own (first) line, ``body`` the
+    steps of a block."""
     match step:
         case m.CreateTaskStep():
             ref = TaskRef(step.create_task, functions)
@@ -107,5 +112,9 @@ def write_tree_step(
                             w.line(task)
                     else:
                         w.line(task)
+        case m.WithinStep():
+            line(f"async with asyncio.timeout({seconds(step.within)}):")
+            with w.indented():
+                body(step.steps)
         case _:
             raise AssertionError(f"{step!r} is not a step of the task tree")

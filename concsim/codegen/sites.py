@@ -35,6 +35,7 @@ class SiteKind(StrEnum):
     GATHER = "gather"
     TASKGROUP = "taskgroup"
     CANCEL = "cancel"
+    WITHIN = "within"
     SUBMIT = "submit"
     """Tasks handed over: ``executor.submit``, ``executor.map(...)``, ``thread.start()``,
     ``asyncio.create_task``."""

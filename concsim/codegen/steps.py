@@ -168,8 +168,15 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.GATHER
             | SiteKind.TASKGROUP
             | SiteKind.CANCEL
+            | SiteKind.WITHIN
         ):
-            write_tree_step(w, res.functions, step, line)
+            write_tree_step(
+                w,
+                res.functions,
+                step,
+                line,
+                lambda steps: write_steps(w, res, frame, steps, (*path, "steps")),
+            )
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -191,7 +198,7 @@ def walk(steps: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
     for step in steps:
         found.append(step)
-        if isinstance(step, m.RepeatStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep):
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)

@@ -23,7 +23,14 @@ from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
 
-TREE_STEPS = (m.CreateTaskStep, m.AwaitStep, m.GatherStep, m.TaskGroupStep, m.CancelStep)
+TREE_STEPS = (
+    m.CreateTaskStep,
+    m.AwaitStep,
+    m.GatherStep,
+    m.TaskGroupStep,
+    m.CancelStep,
+    m.WithinStep,
+)
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 

@@ -99,6 +99,7 @@ class Lane:
     io_waker: Callable[..., None] | None = None  # asyncio: the waker of all its I/O waits
     pending_error: BaseException | None = None  # asyncio: raised when it next resumes
     cancel_message: str = ""  # asyncio: the message of the cancel() due (must_cancel)
+    cancel_requests: int = 0  # asyncio: Task.cancelling(), less what uncancel() took back
 
     @property
     def os_thread(self) -> Lane:

@@ -264,6 +264,16 @@ class CancelStep(_Step):
     """``cancel(msg)``: the CancelledError's message, seen by the task and by who awaits it."""
 
 
+class WithinStep(_Step):
+    """``async with asyncio.timeout(d): <steps>`` (Lib/asyncio/timeouts.py): when ``d`` runs
+    out the coroutine is cancelled; CancelledError inside the block, TimeoutError outside it,
+    unless the coroutine was also cancelled from elsewhere (``uncancel()`` counts)."""
+
+    since: ClassVar[int] = 2
+    within: Duration
+    steps: tuple[Step, ...] = ()
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -292,6 +302,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "gather": GatherStep,
     "taskgroup": TaskGroupStep,
     "cancel": CancelStep,
+    "within": WithinStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -364,13 +375,15 @@ Step = Annotated[
     | Annotated[AwaitStep, Tag("await")]
     | Annotated[GatherStep, Tag("gather")]
     | Annotated[TaskGroupStep, Tag("taskgroup")]
-    | Annotated[CancelStep, Tag("cancel")],
+    | Annotated[CancelStep, Tag("cancel")]
+    | Annotated[WithinStep, Tag("within")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
 
 ConsumeStep.model_rebuild()
 RepeatStep.model_rebuild()
+WithinStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -379,7 +392,7 @@ def step_kind(step: BaseModel) -> str:
     return kind
 
 
-_DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
+_DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread", "within"})
 
 
 def step_label(step: BaseModel) -> str:

@@ -16,6 +16,7 @@ from concsim.scenario.model import (
     RepeatStep,
     Scenario,
     Task,
+    WithinStep,
 )
 from concsim.scenario.tree import CREATING, created_refs, ref_base
 
@@ -69,7 +70,7 @@ def _raw(doc: Document, loc: Loc) -> dict[Any, Any]:
 def _nested(loc: Loc, steps: Sequence[Any]) -> Iterator[tuple[Loc, Any]]:
     for index, step in enumerate(steps):
         yield (*loc, index), step
-        if isinstance(step, RepeatStep):
+        if isinstance(step, RepeatStep | WithinStep):
             yield from _nested((*loc, index, "steps"), step.steps)
         elif isinstance(step, ConsumeStep):
             yield from _nested((*loc, index, "each"), step.each)
@@ -80,6 +81,8 @@ def _refs(step: Any) -> list[tuple[Any, str]]:
     kind = next((k for cls, k in _KIND.items() if isinstance(step, cls)), None)
     if kind is not None:
         return [(kind, step.await_ if kind == "await" else step.cancel)]
+    if isinstance(step, WithinStep):
+        return [("within", "")]
     if isinstance(step, CREATING):
         refs = created_refs(step)
         key = next(k for k in ("create_task", "gather", "taskgroup") if hasattr(step, k))
@@ -118,9 +121,11 @@ def _function(
 def _ref_problem(ref: str, tasks: dict[str, int], owner: Task | None, model: Model) -> str | None:
     if model is not Model.ASYNCIO:
         return (
-            "a coroutine creates, awaits or cancels tasks; expected `model: asyncio`, not "
-            f"`{model.value}`"
+            "a coroutine creates, awaits or cancels tasks, or awaits under asyncio.timeout(); "
+            f"expected `model: asyncio`, not `{model.value}`"
         )
+    if not ref:
+        return None  # a `within` block: it names no task
     base = ref if ref in tasks else ref_base(ref)
     if base not in tasks:
         return f"no task named `{base}`; " + did_you_mean(base, tasks)

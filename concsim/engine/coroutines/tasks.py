@@ -88,6 +88,7 @@ class Tasks(EventLoop):
         world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
         co = run.lane
         assert co is not None
+        co.cancel_requests += 1  # Task._num_cancels_requested
         if co.waker is not None:
             co.waker(None, Cancelled(msg or ""))
         else:
@@ -98,6 +99,7 @@ class Tasks(EventLoop):
     def cancel_main(self) -> None:
         main = self.runtime.main_lane
         assert main is not None
+        main.cancel_requests += 1
         if main.waker is not None:
             main.waker(None, Cancelled())
         else:
