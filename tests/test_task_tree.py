@@ -518,3 +518,17 @@ def test_a_timeout_whose_cancel_was_swallowed_lets_the_block_end_normally() -> N
     assert result.task("swallow")["outcome"] == "ok"
     assert result.task("swallow")["ended"] == pytest.approx(0.15)
     assert result.task("sub")["outcome"] == "ok"
+
+
+def test_cpython_agrees_on_nested_timeouts() -> None:
+    check = check_one(scenario(WITHIN), None, loose=3.0)
+    assert check.error is None
+    assert [str(d) for d in check.disagreements] == []
+
+
+def test_an_exception_returned_by_gather_reads_as_cpython_writes_it() -> None:
+    """repr(TimeoutError()) is 'TimeoutError()', with no empty-string argument: gather's
+    return_exceptions list shows it so."""
+    result = run(WITHIN)
+    values = [e.value for e in result.of(ResultReceived)]
+    assert values == ["TimeoutError()", "TimeoutError()", "went on"]

@@ -27,7 +27,8 @@ class SimError(Exception):
         self.message = message
 
     def __repr__(self) -> str:
-        return f"{self.error}({self.message!r})"
+        # As CPython writes it: ``TimeoutError()`` with no argument, ``ValueError('bad')``.
+        return f"{self.error}({self.message!r})" if self.message else f"{self.error}()"
 
 
 class Cancelled(SimError):
