@@ -532,3 +532,40 @@ def test_an_exception_returned_by_gather_reads_as_cpython_writes_it() -> None:
     result = run(WITHIN)
     values = [e.value for e in result.of(ResultReceived)]
     assert values == ["TimeoutError()", "TimeoutError()", "went on"]
+
+
+SHIELDED = """
+    version: 2
+    name: s
+    program:
+      model: asyncio
+      collect: none
+      main:
+        - create_task: parent
+        - sleep: 100ms
+        - {cancel: parent, msg: stop}
+        - sleep: 400ms
+    tasks:
+      - name: parent
+        steps: [{create_task: save}, {shield: save}]
+        cleanup: [{io: 10ms}]
+      - name: save
+        steps: [{io: 300ms}]
+        cleanup: [{io: 10ms}]
+    """
+
+
+def test_a_shielded_task_runs_on_when_its_awaiter_is_cancelled() -> None:
+    """``await asyncio.shield(task)``: the cancel of the awaiter cancels shield's outer
+    future only: CancelledError in the awaiter at once, the task finishes its work."""
+    result = run(SHIELDED)
+    assert result.outcomes() == {"parent": "cancelled", "save": "ok"}
+    assert result.task("parent")["ended"] == pytest.approx(0.11)
+    assert result.task("save")["ended"] == pytest.approx(0.31)
+    assert [e.task for e in result.of(CancelRequested)] == ["parent"]
+
+
+def test_cpython_agrees_on_shield() -> None:
+    check = check_one(scenario(SHIELDED), None, loose=3.0)
+    assert check.error is None
+    assert [str(d) for d in check.disagreements] == []

@@ -85,6 +85,14 @@ def write_tree_step(
                     w.line("await task")
             else:
                 line(f"await {ref.variable}")
+        case m.ShieldStep():
+            ref = TaskRef(step.shield, functions)
+            if ref.every:
+                line(f"for task in {ref.variable}:")
+                with w.indented():
+                    w.line("await asyncio.shield(task)")
+            else:
+                line(f"await asyncio.shield({ref.variable})")
         case m.CancelStep():
             ref = TaskRef(step.cancel, functions)
             msg = "" if step.msg is None else literal(step.msg)

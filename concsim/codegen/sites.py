@@ -36,6 +36,7 @@ class SiteKind(StrEnum):
     TASKGROUP = "taskgroup"
     CANCEL = "cancel"
     WITHIN = "within"
+    SHIELD = "shield"
     SUBMIT = "submit"
     """Tasks handed over: ``executor.submit``, ``executor.map(...)``, ``thread.start()``,
     ``asyncio.create_task``."""

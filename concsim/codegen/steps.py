@@ -169,6 +169,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.TASKGROUP
             | SiteKind.CANCEL
             | SiteKind.WITHIN
+            | SiteKind.SHIELD
         ):
             write_tree_step(
                 w,

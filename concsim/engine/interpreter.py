@@ -30,6 +30,7 @@ TREE_STEPS = (
     m.TaskGroupStep,
     m.CancelStep,
     m.WithinStep,
+    m.ShieldStep,
 )
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output

@@ -264,6 +264,15 @@ class CancelStep(_Step):
     """``cancel(msg)``: the CancelledError's message, seen by the task and by who awaits it."""
 
 
+class ShieldStep(_Step):
+    """``await asyncio.shield(task)`` of a task this coroutine created: a cancel of the
+    awaiting coroutine raises CancelledError in it at once and does not reach the task,
+    which runs on."""
+
+    since: ClassVar[int] = 2
+    shield: TaskRef
+
+
 class WithinStep(_Step):
     """``async with asyncio.timeout(d): <steps>`` (Lib/asyncio/timeouts.py): when ``d`` runs
     out the coroutine is cancelled; CancelledError inside the block, TimeoutError outside it,
@@ -303,6 +312,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "taskgroup": TaskGroupStep,
     "cancel": CancelStep,
     "within": WithinStep,
+    "shield": ShieldStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -376,7 +386,8 @@ Step = Annotated[
     | Annotated[GatherStep, Tag("gather")]
     | Annotated[TaskGroupStep, Tag("taskgroup")]
     | Annotated[CancelStep, Tag("cancel")]
-    | Annotated[WithinStep, Tag("within")],
+    | Annotated[WithinStep, Tag("within")]
+    | Annotated[ShieldStep, Tag("shield")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]

@@ -15,12 +15,13 @@ from concsim.scenario.model import (
     Model,
     RepeatStep,
     Scenario,
+    ShieldStep,
     Task,
     WithinStep,
 )
 from concsim.scenario.tree import CREATING, created_refs, ref_base
 
-_KIND = {AwaitStep: "await", CancelStep: "cancel"}
+_KIND = {AwaitStep: "await", CancelStep: "cancel", ShieldStep: "shield"}
 
 
 def check_tree(scenario: Scenario, doc: Document) -> list[Problem]:
@@ -80,7 +81,7 @@ def _refs(step: Any) -> list[tuple[Any, str]]:
     """(the key, the reference) of each task a step names; a list's items by index."""
     kind = next((k for cls, k in _KIND.items() if isinstance(step, cls)), None)
     if kind is not None:
-        return [(kind, step.await_ if kind == "await" else step.cancel)]
+        return [(kind, getattr(step, {"await": "await_"}.get(kind, kind)))]
     if isinstance(step, WithinStep):
         return [("within", "")]
     if isinstance(step, CREATING):

@@ -52,6 +52,9 @@ class TaskTree(Collecting):
                 for child in kids:
                     self.spawn(child, owner)
                 yield from self._taskgroup(co, kids, None, collecting=False)
+            case m.ShieldStep():
+                for child in self._named(run, step.shield):
+                    yield from self.await_shielded(co, child)
             case m.WithinStep():
                 yield from self.within(co, run, step)
             case _:
@@ -141,6 +144,15 @@ class TaskTree(Collecting):
                 yield from self.await_until(co, lambda: child.future.is_done, label)
             except Cancelled as exc:
                 self.cancel(child, f"{owner}, which awaits it, was cancelled", exc.message or None)
+        return _outcome_of(child)
+
+    def await_shielded(self, co: Lane, child: TaskRun) -> Actor:
+        """``await asyncio.shield(task)``: the awaiter waits on shield's outer future, so a
+        cancel of the awaiter cancels only that (CancelledError here at once); the task is
+        not cancelled and runs on (Lib/asyncio/tasks.py, ``shield``)."""
+        yield from self.await_until(
+            co, lambda: child.future.is_done, f"await asyncio.shield({child.name})"
+        )
         return _outcome_of(child)
 
     def gather_in(self, co: Lane, kids: list[TaskRun]) -> Actor:
