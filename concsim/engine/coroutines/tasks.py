@@ -43,9 +43,7 @@ class Tasks(EventLoop):
         run.lane = co
         how = "asyncio.create_task" if parent is None else f"asyncio.create_task in {parent}"
         world.emit(TaskSubmitted, task=run.name, how=how)
-        world.set_state(
-            co, LaneState.QUEUED, "created" if parent is None else f"created by {parent}"
-        )
+        world.set_state(co, LaneState.QUEUED, "created")
         co.gen = self._coroutine(co, run)
         self.make_ready(co)
         if run.spec.timeout is not None:
