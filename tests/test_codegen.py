@@ -247,6 +247,13 @@ LINE_FRAGMENTS = {
     SiteKind.WAIT: (".wait(",),
     SiteKind.ABORT: (".abort()",),
     SiteKind.RESET: (".reset()",),
+    SiteKind.CREATE_TASK: ("asyncio.create_task(",),
+    SiteKind.AWAIT: ("await ",),
+    SiteKind.GATHER: ("await asyncio.gather(",),
+    SiteKind.TASKGROUP: ("async with asyncio.TaskGroup() as tg:",),
+    SiteKind.CANCEL: (".cancel(",),
+    SiteKind.WITHIN: ("async with asyncio.timeout(",),
+    SiteKind.SHIELD: ("await asyncio.shield(",),
 }
 
 
@@ -255,7 +262,7 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
     for index, step in enumerate(steps):
         path = (*prefix, index)
         found.append((path, step))
-        if isinstance(step, m.RepeatStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep):
             found += step_paths(step.steps, (*path, "steps"))
         elif isinstance(step, m.ConsumeStep):
             found += step_paths(step.each, (*path, "each"))

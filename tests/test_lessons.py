@@ -38,6 +38,7 @@ from concsim.events import (
     LockTimedWait,
     LockWaited,
     LoopBlocked,
+    MainEnded,
     PicklingFailed,
     PoolBroken,
     ProcessExited,
@@ -47,6 +48,7 @@ from concsim.events import (
     ResultReceived,
     SharedRead,
     SharedWritten,
+    TaskEnded,
     TaskStarted,
     TimeoutExpired,
 )
@@ -957,3 +959,50 @@ def test_try_fail_slow_in_done_callbacks() -> None:
         in result.out["output"]
     )
     assert result.main_outcome == ("raised", "RuntimeError")
+
+
+def test_task_tree_cancelled() -> None:
+    """Task.cancel(msg) on a task inside TaskGroup.__aexit__: the group cancels its
+    children, each child's cancel goes on to the task it awaits (_fut_waiter), every
+    finally runs bottom-up, and the parent's CancelledError, message and all, is what
+    ``await server`` raises in main (3.11)."""
+    result = run("task-tree-cancelled")
+    tree = ["server", "handler-1", "handler-2", "query-1", "query-2"]
+    assert result.outcomes() == dict.fromkeys(tree, "cancelled")
+    assert all(result.task(name)["cleanup"] == "ran" for name in tree)
+    ended = {e.task: e.t for e in result.of(TaskEnded)}
+    assert [ended[name] for name in ("query-1", "handler-1", "server")] == [
+        about(0.32),
+        about(0.37),
+        about(0.38),
+    ]
+    assert result.of(CancelRequested)[0].reason == "main called server.cancel('shutting down')"
+    assert (result.main["outcome"], result.main["error"]) == ("raised", "CancelledError")
+    assert result.of(MainEnded)[0].message == "shutting down"
+    assert result.elapsed == about(0.38)
+
+
+def test_task_tree_cancelled_swallowed() -> None:
+    """A task that swallows the cancel and returns lets the task awaiting it resume with its
+    value (3.11: the cancel went to ``_fut_waiter``, no ``_must_cancel``), but the
+    TaskGroup still re-raises the CancelledError its own task was sent."""
+    result = run("task-tree-cancelled", "swallowed")
+    assert result.outcomes() == {
+        "server": "cancelled",
+        "handler-1": "ok",
+        "handler-2": "ok",
+        "query-1": "ok",
+        "query-2": "ok",
+    }
+    assert result.of(MainEnded)[0].message == "shutting down"
+    assert result.elapsed == about(0.38)
+
+
+def test_task_tree_cancelled_one_query() -> None:
+    """Try this: cancelling query-1 alone ends only its handler; a TaskGroup ignores a
+    cancelled child (``_on_task_done``: ``if task.cancelled(): return``)."""
+    result = run("task-tree-cancelled", None, Injection(0.2, "cancel", "query-1"))
+    ended = {e.task: e.t for e in result.of(TaskEnded)}
+    assert ended["handler-1"] == about(0.27)
+    assert ended["handler-2"] == about(0.37)
+    assert result.of(MainEnded)[0].message == "shutting down"

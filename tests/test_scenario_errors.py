@@ -192,7 +192,8 @@ def test_step_without_a_kind() -> None:
         "of: cpu, native, io, sleep, blocking, to_thread, acquire, release, read, write, put, "
         "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
         "try, reraise, loop, break, continue, return, with, task_done, join, set, clear, wait, "
-        "abort, reset, terminate, kill, exit, os_exit, add_done_callback, future",
+        "abort, reset, terminate, kill, exit, os_exit, add_done_callback, future, create_task, "
+        "await, gather, taskgroup, cancel, within, shield",
     ]
 
 

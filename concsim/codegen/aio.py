@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from concsim.scenario import model as m
+from concsim.scenario.tree import children_of
 
 from .names import seconds
 from .sites import SiteKind
@@ -45,12 +46,14 @@ class AsyncMain:
         self.w = w
         self.res = res
         self.program = program
-        self.fns = fns
+        self.all_fns = fns
+        children = children_of([fn.spec for fn in fns], program.main_steps)
+        self.fns = [fn for fn in fns if fn.spec.name not in children]  # main creates these
         self.collect = program.collect
         self.pattern = program.collect.pattern
         self.frame = Frame("main", True, repr("main"), fills=res.fills)
         self.frame.main_step = self._main_step
-        self.calls = calls_for(fns)
+        self.calls = calls_for(self.fns)
         self.submitted: set[tuple[str, int | None]] = set()
         steps = program.main_steps
         self.compact = (
@@ -68,7 +71,7 @@ class AsyncMain:
         w = self.w
         w.line("async def main():")
         with w.indented():
-            for fn in self.fns:
+            for fn in self.all_fns:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()
@@ -200,7 +203,9 @@ class AsyncMain:
         if self.compact:
             self.submitted |= {_key(c) for c in self.calls}
             items = call_items(self.calls, coroutine_expr)
-            display(w, head + "asyncio.gather(", items, tail + end, brackets="", **site)
+            if collect.return_exceptions:  # an argument like the others, when one a line
+                items.append("return_exceptions=True")
+            display(w, head + "asyncio.gather(", items, ")" + end, brackets="", **site)
         else:
             w.line(head + "asyncio.gather(*tasks" + tail + end, **site)
         if loop:

@@ -89,6 +89,7 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
         )
         for spec in chosen.tasks
     ]
+    res.functions = {fn.spec.name: (fn.function, fn.spec.repeat) for fn in fns}
     body = Writer()
     for fn in fns:
         if not fn.nested:

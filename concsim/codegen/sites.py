@@ -30,6 +30,13 @@ class SiteKind(StrEnum):
     LOG = "log"
     CHECK_STOP = "check_stop"
     SET_STOP = "set_stop"
+    CREATE_TASK = "create_task"
+    AWAIT = "await"
+    GATHER = "gather"
+    TASKGROUP = "taskgroup"
+    CANCEL = "cancel"
+    WITHIN = "within"
+    SHIELD = "shield"
     SUBMIT = "submit"
     """Tasks handed over: ``executor.submit``, ``executor.map(...)``, ``thread.start()``,
     ``asyncio.create_task``."""

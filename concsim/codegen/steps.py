@@ -11,6 +11,7 @@ from typing import Any, assert_never
 
 from concsim.scenario import model as m
 
+from .children import write_tree_step
 from .names import literal, seconds
 from .sites import Path, SiteKind
 from .writer import Writer
@@ -31,6 +32,8 @@ class Resources:
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
     fills: bool = False  # version 2: strings a step writes fill ``{i}``, ``{name}``, ``{e}``
     taken: set[str] = field(default_factory=set)
+    functions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Each task's function and copy count, for the steps that create tasks."""
 
     @property
     def is_async(self) -> bool:
@@ -59,6 +62,8 @@ def error_expr(name: str, writer: Writer, res: Resources) -> str:
     if "." in name:
         writer.need(name.split(".")[0])
         return name
+    if name == "CancelledError" and res.is_async:
+        return "asyncio.CancelledError"  # asyncio's own, a BaseException since 3.8
     if isinstance(getattr(builtins, name, None), type):
         return name
     res.errors.setdefault(name, name)
@@ -214,6 +219,22 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 w.line(f"return {frame.exit_value}".rstrip())
         case SiteKind.SET_STOP:
             line(f"{res.stop}.set()")
+        case (
+            SiteKind.CREATE_TASK
+            | SiteKind.AWAIT
+            | SiteKind.GATHER
+            | SiteKind.TASKGROUP
+            | SiteKind.CANCEL
+            | SiteKind.WITHIN
+            | SiteKind.SHIELD
+        ):
+            write_tree_step(
+                w,
+                res.functions,
+                step,
+                line,
+                lambda steps: write_steps(w, res, frame, steps, (*path, "steps")),
+            )
         case (
             SiteKind.SUBMIT
             | SiteKind.COLLECT
@@ -405,7 +426,7 @@ def walk(steps: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
     for step in steps:
         found.append(step)
-        if isinstance(step, m.RepeatStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep):
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)

@@ -32,6 +32,8 @@ class CoroutineSteps(Protocol):
 
     def to_thread(self, co: Lane, duration: int, label: str) -> Actor: ...
 
+    def tree_step(self, co: Lane, run: TaskRun | None, step: Any, label: str) -> Actor: ...
+
     def await_(
         self,
         co: Lane,

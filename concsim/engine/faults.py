@@ -178,6 +178,8 @@ class Faults:
 
     def _cancel(self, injection: Injection) -> str | None:
         world = self.world
+        if self.aio is not None and injection.target in ("main", "gather"):
+            return self.aio.cancel_from_outside(injection.target)
         run = self._task(injection.target)
         if run is None:
             return f"{injection.target} is not a task"

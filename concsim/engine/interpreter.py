@@ -29,6 +29,15 @@ from .world import World
 STOP = "stop"
 """The event ``check_stop`` reads and ``set_stop`` sets: ``events: {stop: {}}`` declares it
 (and makes it one a ``wait`` can use too); undeclared, it is the program's own."""
+TREE_STEPS = (
+    m.CreateTaskStep,
+    m.AwaitStep,
+    m.GatherStep,
+    m.TaskGroupStep,
+    m.CancelStep,
+    m.WithinStep,
+    m.ShieldStep,
+)
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
@@ -181,6 +190,8 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
         ``yield from`` out. The commonest kinds come first."""
         world = self.world
         with_gil = self._with_gil
+        if isinstance(step, TREE_STEPS):  # asyncio's task tree: coroutines/children.py
+            return lambda lane, run, _: self._tree(lane, run, step, label)
         match step:
             case m.CpuStep():
                 cpu = step.cpu
@@ -309,6 +320,12 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
         signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
         if not signaled:
             yield from self.run_steps(lane, run, step.else_, consumed)
+
+    def _tree(self, lane: Lane, run: TaskRun | None, step: m.Step, label: str) -> Actor:
+        """A step of the asyncio task tree (coroutines/children.py)."""
+        aio = self.aio
+        assert aio is not None, "the task tree is asyncio's (checked when the file is read)"
+        return aio.tree_step(lane, run, step, label)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
         """A step of Python code that takes no time: ``action`` runs once the lane's

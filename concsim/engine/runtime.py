@@ -34,7 +34,8 @@ class SimError(Exception):
         self.message = message
 
     def __repr__(self) -> str:
-        return f"{self.error}({self.message!r})"
+        # As CPython writes it: ``TimeoutError()`` with no argument, ``ValueError('bad')``.
+        return f"{self.error}({self.message!r})" if self.message else f"{self.error}()"
 
 
 class Cancelled(SimError):
@@ -105,6 +106,8 @@ class Lane:
     waker: Callable[..., None] | None = None  # asyncio: resumes a coroutine parked at an await
     io_waker: Callable[..., None] | None = None  # asyncio: the waker of all its I/O waits
     pending_error: BaseException | None = None  # asyncio: raised when it next resumes
+    cancel_message: str = ""  # asyncio: the message of the cancel() due (must_cancel)
+    cancel_requests: int = 0  # asyncio: Task.cancelling(), less what uncancel() took back
 
     @property
     def os_thread(self) -> Lane:

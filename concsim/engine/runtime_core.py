@@ -142,7 +142,8 @@ class Runtime:
             return
         if cancelled:
             future.state = FutureState.CANCELLED
-            future.error = Cancelled()
+            # The task's own CancelledError, message and all (3.11: _cancelled_exc).
+            future.error = error if isinstance(error, Cancelled) else Cancelled()
         elif error is not None:
             future.state = FutureState.FAILED
             future.error = error
@@ -228,7 +229,7 @@ class Runtime:
             raise (
                 SimError(error.error, error.message)
                 if not isinstance(error, Cancelled)
-                else Cancelled()
+                else Cancelled(error.message)
             )
         self.world.emit(ResultReceived, task=run.name, value=future.value)
         return future.value
@@ -257,7 +258,7 @@ class Runtime:
         elif isinstance(error, Cancelled):
             outcome, shown, error_name = Outcome.CANCELLED, LaneState.CANCELLED, "CancelledError"
             if settle:
-                self.settle(run, cancelled=True)
+                self.settle(run, cancelled=True, error=error)
         elif error is not None:
             outcome, shown, error_name = Outcome.FAILED, LaneState.FAILED, error.error
             if settle:

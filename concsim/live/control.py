@@ -95,6 +95,9 @@ class Control:
         return None
 
     def _cancel(self, target: str) -> str | None:
+        main_task = self.instruments.expiry.main_task
+        if target in ("main", "gather") and main_task is not None:
+            return self._cancel_main(main_task, target)
         future = self.instruments.futures.get(target)
         if future is None:
             if self.stop is not None and target in self.instruments.tracer.running:
@@ -117,6 +120,34 @@ class Control:
             return None
         self.out.emit("cancel", task=target, accepted=future.cancel())
         return None
+
+    def _cancel_main(self, task: Any, target: str) -> str | None:
+        """``cancel`` of main's task (asyncio.run's), or of the gather it awaits right now
+        (its ``_fut_waiter``, a ``_GatheringFuture``), in the loop's thread."""
+        done = threading.Event()
+        reason: list[str | None] = ["the program's event loop did not answer"]
+
+        def cancel() -> None:
+            try:
+                if task.done():
+                    reason[0] = "main() has already returned"
+                    return
+                if target == "main":
+                    reason[0] = None
+                    self.out.emit("cancel", task="main", accepted=task.cancel())
+                    return
+                waiter: Any = getattr(task, "_fut_waiter", None)
+                if waiter is None or type(waiter).__name__ != "_GatheringFuture":
+                    reason[0] = "main is not awaiting gather() right now"
+                    return
+                reason[0] = None
+                waiter.cancel()
+            finally:
+                done.set()
+
+        task.get_loop().call_soon_threadsafe(cancel)
+        done.wait(5.0)
+        return reason[0]
 
 
 def _never_wake(task: Any) -> None:

@@ -449,6 +449,8 @@ def _faults(
         if not isinstance(fault, dict):
             continue
         target = fault.get("target")
+        if target == "gather" and fault.get("fault") == "cancel":
+            continue  # main's gather itself (asyncio): gather(...).cancel()
         if isinstance(target, str) and not (
             target == "main" or _is_task(target, tasks, run=True) or _LANE.match(target)
         ):
@@ -547,7 +549,7 @@ def injection_problem(scenario: Scenario, target: str, error: str) -> str | None
     """
     if not _ERROR_TYPE.match(error):
         return f"`{error}` is not an exception type name such as ValueError"
-    if target == "main" or _LANE.match(target):
+    if target in ("main", "gather") or _LANE.match(target):
         return None
     names = _run_names(scenario)
     if target in names:

@@ -48,6 +48,9 @@ Duration = Annotated[
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
+TaskRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*?(-\{i\})?$")]
+"""A task named by a step: ``NAME`` (every copy of it), ``NAME-2`` (one copy) or ``NAME-{i}``
+(the copy with the running task's own number)."""
 
 
 class _Strict(BaseModel):
@@ -504,6 +507,72 @@ class FutureStep(_Step):
         return calls
 
 
+class CreateTaskStep(_Step):
+    """``asyncio.create_task(NAME(), name=...)`` inside a coroutine: the task (each copy of a
+    repeated task, or the one copy named) starts on the loop as a child of the coroutine
+    that created it; the creator may later ``await`` or ``cancel`` it."""
+
+    since: ClassVar[int] = 2
+    create_task: TaskRef
+
+
+class AwaitStep(_Step):
+    """``await task`` of tasks this coroutine created (each copy in turn): their result, or
+    their exception raised here. Cancelling the awaiting coroutine cancels the awaited task
+    first (``Task.cancel`` passes it on to ``_fut_waiter``)."""
+
+    since: ClassVar[int] = 2
+    await_: TaskRef = Field(alias="await")
+
+
+class GatherStep(_Step):
+    """``await asyncio.gather(a(), b())`` inside a coroutine: the tasks start as its
+    children; the first exception propagates (the others run on); cancelling the
+    coroutine cancels every child."""
+
+    since: ClassVar[int] = 2
+    gather: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+
+
+class TaskGroupStep(_Step):
+    """``async with asyncio.TaskGroup() as tg: tg.create_task(a()) ...`` inside a coroutine:
+    the first failure cancels the other children; leaving the block waits for all of them
+    and raises an ExceptionGroup; a cancel of the coroutine cancels every child and then
+    surfaces as its own CancelledError."""
+
+    since: ClassVar[int] = 2
+    taskgroup: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+
+
+class CancelStep(_Step):
+    """``task.cancel(msg)`` on tasks this coroutine created: CancelledError(msg) at their
+    current await, or at their next one."""
+
+    since: ClassVar[int] = 2
+    cancel: TaskRef
+    msg: str | None = None
+    """``cancel(msg)``: the CancelledError's message, seen by the task and by who awaits it."""
+
+
+class ShieldStep(_Step):
+    """``await asyncio.shield(task)`` of a task this coroutine created: a cancel of the
+    awaiting coroutine raises CancelledError in it at once and does not reach the task,
+    which runs on."""
+
+    since: ClassVar[int] = 2
+    shield: TaskRef
+
+
+class WithinStep(_Step):
+    """``async with asyncio.timeout(d): <steps>`` (Lib/asyncio/timeouts.py): when ``d`` runs
+    out the coroutine is cancelled; CancelledError inside the block, TimeoutError outside it,
+    unless the coroutine was also cancelled from elsewhere (``uncancel()`` counts)."""
+
+    since: ClassVar[int] = 2
+    within: Duration
+    steps: tuple[Step, ...] = ()
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -547,6 +616,13 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "os_exit": OsExitStep,
     "add_done_callback": AddDoneCallbackStep,
     "future": FutureStep,
+    "create_task": CreateTaskStep,
+    "await": AwaitStep,
+    "gather": GatherStep,
+    "taskgroup": TaskGroupStep,
+    "cancel": CancelStep,
+    "within": WithinStep,
+    "shield": ShieldStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -653,7 +729,14 @@ Step = Annotated[
     | Annotated[ExitStep, Tag("exit")]
     | Annotated[OsExitStep, Tag("os_exit")]
     | Annotated[AddDoneCallbackStep, Tag("add_done_callback")]
-    | Annotated[FutureStep, Tag("future")],
+    | Annotated[FutureStep, Tag("future")]
+    | Annotated[CreateTaskStep, Tag("create_task")]
+    | Annotated[AwaitStep, Tag("await")]
+    | Annotated[GatherStep, Tag("gather")]
+    | Annotated[TaskGroupStep, Tag("taskgroup")]
+    | Annotated[CancelStep, Tag("cancel")]
+    | Annotated[WithinStep, Tag("within")]
+    | Annotated[ShieldStep, Tag("shield")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -667,6 +750,7 @@ AcquireStep.model_rebuild()
 WithStep.model_rebuild()
 WaitStep.model_rebuild()
 AddDoneCallbackStep.model_rebuild()
+WithinStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -690,6 +774,7 @@ MAIN_ONLY_STEPS = (
 """Steps only the main program has: it holds the executor and the Process objects."""
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
+_DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread", "within"})
 
 
 def _loop_label(step: Any) -> str:
@@ -717,6 +802,9 @@ def step_label(step: BaseModel) -> str:
     if kind in _BLOCK_LABELS:
         return str(_BLOCK_LABELS[kind](step))
     value = getattr(step, _ATTRIBUTES.get(kind, kind))
+    value = getattr(step, {"raise": "raise_", "await": "await_"}.get(kind, kind))
+    if isinstance(value, tuple):
+        value = ", ".join(value)
     if kind in _DURATION_KINDS:
         return f"{kind} {format_duration(value)}"
     if kind in BARE_STEP_FORMS:

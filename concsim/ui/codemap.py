@@ -213,6 +213,8 @@ class Whereabouts:
         line = sites.labelled(owner, label, before.anchor if same else None)
         if line is None and step.startswith("finally"):
             line = sites.of_kind(owner, SiteKind.CLEANUP)
+        if line is None and (kind := _tree_wait(label)) is not None:
+            line = sites.of_kind(owner, kind, before.anchor if same else None)
         if line is None and state is LaneState.HUNG and same:
             return before.line
         return line
@@ -235,7 +237,10 @@ class Whereabouts:
         if step.startswith(_COLLECT_WAITS):
             return self._collect()
         if step.endswith(".result()") or step.startswith("await "):
-            return self._result_line()
+            line = self._result_line()
+            if line is not None:
+                return line
+            # no collect: an await of main's own steps (a sleep, a task it created)
         if step == "shutdown(wait=True)":
             return self._shutdown_line()
         if state.is_final and state is not LaneState.HUNG:
@@ -258,6 +263,19 @@ class Whereabouts:
     def _shutdown_line(self) -> int | None:
         sites = self.sites
         return sites.of_kind(MAIN, SiteKind.SHUTDOWN) or sites.of_kind(MAIN, SiteKind.EXECUTOR)
+
+
+def _tree_wait(step: str) -> SiteKind | None:
+    """The line kind a coroutine waits on in the asyncio task tree, from its wait's words."""
+    if step.startswith("TaskGroup."):
+        return SiteKind.TASKGROUP
+    if "gather(" in step:
+        return SiteKind.GATHER
+    if step.startswith("await asyncio.shield("):
+        return SiteKind.SHIELD
+    if step.startswith("await "):
+        return SiteKind.AWAIT
+    return None
 
 
 def _only(lines: Sequence[int]) -> int | None:

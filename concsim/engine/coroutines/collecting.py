@@ -14,6 +14,7 @@ from concsim.events import (
     ResultReceived,
 )
 from concsim.scenario import model as m
+from concsim.scenario.tree import child_tasks
 
 from ..phases import in_phase
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
@@ -24,8 +25,14 @@ from .tasks import Tasks
 class Collecting(Tasks):
     """main()'s ways of waiting for the tasks it created."""
 
+    gathering: list[TaskRun] | None = None  # the children of the gather main awaits now
+    gather_cancelled = False  # that gather's own cancel() was called (a ``cancel`` fault)
+
     def _selected(self, names: Any) -> list[TaskRun]:
         runs = [r for r in self.runtime.tasks if not r.submitted]
+        children = child_tasks(self.world.scenario)
+        if children:  # tasks that other tasks create are not main's to submit
+            runs = [r for r in runs if r.spec.name not in children]
         if names == "all":
             return runs
         return [r for r in runs if r.name in names or r.spec.name in names]
@@ -61,22 +68,30 @@ class Collecting(Tasks):
                 return True
             return not collect.return_exceptions and progress.errored > 0
 
+        self.gathering = runs  # what a cancel of the gather itself cancels
         try:
             got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
         except Cancelled:
             if not collect.shield:  # cancelling a gather cancels its children, then waits
+                # until it is done: as it would be anyway (``finished``), so without
+                # return_exceptions at the first child that ends cancelled or failed
+                # (tasks.py, gather's ``_done_callback``), the others still cleaning up.
                 self._cancel_all(runs, "the gather() it belongs to was cancelled")
                 label = "gather() cancelling its children"
-                settling = self._settle_all(lane, runs, label)
+                settling = self._settle(lane, finished, label)
                 yield from in_phase(self.world, lane, Phase.CANCELLING, label, settling)
             raise
+        finally:
+            self.gathering = None
         if got is TIMED_OUT:
             if not collect.shield:
                 self._cancel_all(
                     runs, "wait_for() timed out and cancelled gather(), which cancels its children"
                 )
-                yield from self._settle_all(lane, runs, "wait_for() waiting for cancellation")
+                yield from self._settle(lane, finished, "wait_for() waiting for cancellation")
             raise SimError("TimeoutError", "")
+        if collect.return_exceptions and self.gather_cancelled:
+            raise Cancelled()  # _GatheringFuture._cancel_requested: CancelledError, no list
         if collect.return_exceptions:
             for run in runs:
                 error = run.future.error
@@ -91,10 +106,13 @@ class Collecting(Tasks):
         for run in runs:
             yield from self._receive(lane, run)
 
-    def _taskgroup(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
+    def _taskgroup(
+        self, lane: Lane, runs: list[TaskRun], deadline: int | None, *, collecting: bool = True
+    ) -> Actor:
         """``async with asyncio.TaskGroup() as tg`` (Lib/asyncio/taskgroups.py): the first
         failure (heard of in ``_on_task_done``) cancels the other children; ``__aexit__``
-        waits for all of them and raises an ExceptionGroup of every failure."""
+        waits for all of them and raises an ExceptionGroup of every failure. ``collecting``:
+        main() then reads each result (``task.result()``); a task's group reads none."""
         state: dict[str, Any] = {"aborting": False}
 
         def abort(reason: str) -> None:
@@ -139,18 +157,10 @@ class Collecting(Tasks):
                 deadline = None
                 abort("asyncio.timeout() expired around the TaskGroup")
         self.world.emit(PhaseEnded, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
-        failed = [r for r in runs if r.future.state is FutureState.FAILED]
-        if failed:
-            count = len(failed)
-            raise SimError(
-                "ExceptionGroup",
-                f"unhandled errors in a TaskGroup ({count} "
-                f"sub-exception{'s' if count > 1 else ''})",
-            )
-        if interrupted is not None:
-            raise interrupted
-        for run in runs:
-            yield from self._receive(lane, run)
+        _raise_group_error(runs, interrupted)
+        if collecting:
+            for run in runs:
+                yield from self._receive(lane, run)
 
     def _as_completed(self, lane: Lane, runs: list[TaskRun], deadline: int | None) -> Actor:
         progress = Progress(self.runtime, runs)
@@ -199,3 +209,17 @@ class Collecting(Tasks):
                 yield from self._settle_all(lane, [run], f"wait_for({run.name}) cancelling")
             raise SimError("TimeoutError", "")
         yield from self._receive(lane, run)
+
+
+def _raise_group_error(runs: list[TaskRun], interrupted: SimError | None) -> None:
+    """How ``TaskGroup.__aexit__`` ends once every child is done: an ExceptionGroup of the
+    failures, else the cancellation or timeout that interrupted the wait, else nothing."""
+    failed = [r for r in runs if r.future.state is FutureState.FAILED]
+    if failed:
+        count = len(failed)
+        raise SimError(
+            "ExceptionGroup",
+            f"unhandled errors in a TaskGroup ({count} sub-exception{'s' if count > 1 else ''})",
+        )
+    if interrupted is not None:
+        raise interrupted

@@ -25,7 +25,7 @@ from concsim.events import (
 
 from ..code import once
 from ..futures import Job, ThreadPool
-from ..runtime import Actor, Cancelled, Lane
+from ..runtime import Actor, Cancelled, Lane, TaskRun
 from ..runtime_core import Runtime
 from ..waits import (
     Awaiting,
@@ -87,6 +87,10 @@ class EventLoop:
 
     def is_coroutine(self, lane: Lane) -> bool:
         return lane.thread is self.loop
+
+    def tree_step(self, co: Lane, run: TaskRun | None, step: Any, label: str) -> Actor:
+        """A step that creates, awaits or cancels tasks: the task tree's (children.py)."""
+        raise NotImplementedError
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -157,7 +161,7 @@ class EventLoop:
             exc, co.pending_error = co.pending_error, None
         if co.must_cancel and exc is None:
             co.must_cancel = False
-            exc = Cancelled()
+            exc, co.cancel_message = Cancelled(co.cancel_message), ""
         if isinstance(exc, Cancelled):
             run = co.task
             self.world.emit(
@@ -179,7 +183,8 @@ class EventLoop:
             self.world.emit(
                 CancelDelivered, task=co.task.name if co.task else co.id, lane=co.id, step=label
             )
-            raise Cancelled()
+            message, co.cancel_message = co.cancel_message, ""
+            raise Cancelled(message)
 
     def await_(
         self,

@@ -11,11 +11,11 @@ from concsim.scenario import model as m
 from ..flow import Returned
 from ..runtime import Actor, Cancelled, Interrupted, Lane, SimError
 from ..waits import Awaiting
-from .collecting import Collecting
+from .children import TaskTree
 from .loop import do_nothing
 
 
-class AsyncioModel(Collecting):
+class AsyncioModel(TaskTree):
     """``asyncio.run(main())``: the loop, its tasks, and main()'s way of collecting them."""
 
     # --- main() -------------------------------------------------------------------------

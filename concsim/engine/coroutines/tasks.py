@@ -26,20 +26,23 @@ class Tasks(EventLoop):
 
     # --- tasks --------------------------------------------------------------------------
 
-    def create_task(self, run: TaskRun) -> None:
+    def create_task(self, run: TaskRun, parent: str | None = None) -> None:
+        """``asyncio.create_task``; a task created by another task (``parent``) has a lane
+        whose title names its parent."""
         world = self.world
         run.submitted = True
         co = world.new_lane(
             "task",
             LaneKind.COROUTINE,
             world.main_proc,
-            name=run.name,
+            name=run.name if parent is None else f"{run.name} (in {parent})",
             thread=self.loop,
             lane_id=run.name,
         )
         co.task = run
         run.lane = co
-        world.emit(TaskSubmitted, task=run.name, how="asyncio.create_task")
+        how = "asyncio.create_task" if parent is None else f"asyncio.create_task in {parent}"
+        world.emit(TaskSubmitted, task=run.name, how=how)
         world.set_state(co, LaneState.QUEUED, "created")
         co.gen = self._coroutine(co, run)
         self.make_ready(co)
@@ -71,8 +74,9 @@ class Tasks(EventLoop):
             runtime.finish(co, run, result)
         self._park(co)
 
-    def cancel(self, run: TaskRun, reason: str) -> bool:
-        """``task.cancel()``: CancelledError at its current await, or at its next one."""
+    def cancel(self, run: TaskRun, reason: str, msg: str | None = None) -> bool:
+        """``task.cancel(msg)``: CancelledError(msg) at its current await, or at its next
+        one."""
         world = self.world
         if run.future.is_done:
             world.emit(
@@ -82,15 +86,18 @@ class Tasks(EventLoop):
         world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
         co = run.lane
         assert co is not None
+        co.cancel_requests += 1  # Task._num_cancels_requested
         if co.waker is not None:
-            co.waker(None, Cancelled())
+            co.waker(None, Cancelled(msg or ""))
         else:
             co.must_cancel = True
+            co.cancel_message = msg or ""
         return True
 
     def cancel_main(self) -> None:
         main = self.runtime.main_lane
         assert main is not None
+        main.cancel_requests += 1
         if main.waker is not None:
             main.waker(None, Cancelled())
         else:

@@ -1,0 +1,195 @@
+"""Tasks that coroutines create, await, gather, group and cancel (Lib/asyncio/tasks.py:
+``create_task``, ``Task.cancel``, ``gather``; Lib/asyncio/taskgroups.py): the task tree of
+format version 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concsim.events import CancelRequested, TimeoutExpired
+from concsim.scenario import model as m
+from concsim.scenario.tree import child_tasks, resolve
+
+from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..runtime_core import Progress
+from .collecting import Collecting
+
+
+class TaskTree(Collecting):
+    """The steps of a coroutine that start, await and cancel other tasks."""
+
+    def _tree_setup(self) -> None:
+        runs = self.runtime.tasks
+        self.children = child_tasks(self.world.scenario)
+        self.instances: dict[str, list[str]] = {}
+        for run in runs:
+            self.instances.setdefault(run.spec.name, []).append(run.name)
+
+    def tree_step(self, co: Lane, run: TaskRun | None, step: Any, label: str) -> Actor:
+        """One step of the task tree in the coroutine on ``co`` (``run`` None: main())."""
+        if not hasattr(self, "instances"):
+            self._tree_setup()
+        owner = run.name if run is not None else "main"
+        yield from self.world.ensure_gil(co)
+        match step:
+            case m.CreateTaskStep():
+                for child in self._named(run, step.create_task):
+                    self.spawn(child, owner)
+            case m.AwaitStep():
+                for child in self._named(run, step.await_):
+                    yield from self.await_task(co, child, owner)
+            case m.CancelStep():
+                for child in self._named(run, step.cancel):
+                    shown = "" if step.msg is None else repr(step.msg)
+                    self.cancel(child, f"{owner} called {child.name}.cancel({shown})", step.msg)
+            case m.GatherStep():
+                kids = [c for ref in step.gather for c in self._named(run, ref)]
+                for child in kids:
+                    self.spawn(child, owner)
+                yield from self.gather_in(co, kids)
+            case m.TaskGroupStep():
+                kids = [c for ref in step.taskgroup for c in self._named(run, ref)]
+                for child in kids:
+                    self.spawn(child, owner)
+                yield from self._taskgroup(co, kids, None, collecting=False)
+            case m.ShieldStep():
+                for child in self._named(run, step.shield):
+                    yield from self.await_shielded(co, child)
+            case m.WithinStep():
+                yield from self.within(co, run, step)
+            case _:
+                raise AssertionError(f"{label!r} is not a step of the task tree")
+
+    def cancel_from_outside(self, target: str) -> str | None:
+        """A ``cancel`` fault on ``main`` (the task asyncio.run made of main()) or on the
+        ``gather`` main awaits; the reason it does not apply, or None. A gather's cancel()
+        cancels each child and returns True if any accepted (_GatheringFuture.cancel)."""
+        if self.runtime.main_ended or self.in_teardown:
+            return "main() has already returned"
+        if target == "main":
+            reason = "the task running main() was cancelled: main_task.cancel()"
+            self.world.emit(CancelRequested, task="main", accepted=True, reason=reason)
+            self.cancel_main()
+            return None
+        runs = self.gathering
+        if runs is None:
+            return "main is not awaiting gather() right now"
+        if self.program.collect.timeout is not None or self.program.collect.shield:
+            return "main awaits the gather through wait_for() or shield(); cancel main instead"
+        accepted = [
+            self.cancel(run, "gather.cancel() cancels each of its children")
+            for run in runs
+            if not run.future.is_done
+        ]
+        self.gather_cancelled = any(accepted)
+        return None
+
+    def within(self, co: Lane, run: TaskRun | None, step: m.WithinStep) -> Actor:
+        """``async with asyncio.timeout(d):`` (Lib/asyncio/timeouts.py, ``Timeout``). At the
+        deadline ``_on_timeout`` cancels the task; ``__aexit__`` then calls ``uncancel()``
+        and turns the CancelledError into TimeoutError only if no other cancel is pending
+        (``uncancel() <= cancelling()`` at entry): an inner block that expires is seen by an
+        outer one as TimeoutError, an outer one that expires passes through the inner."""
+        world = self.world
+        entered = co.cancel_requests
+        state = {"open": True, "expiring": False}
+        deadline = world.clock.now + step.within
+
+        def on_timeout() -> None:
+            if not state["open"]:
+                return  # the block was left first: __aexit__ cancelled the handle
+            state["expiring"] = True
+            who = run.name if run is not None else "main"
+            world.emit(TimeoutExpired, waiter=who, on=f"asyncio.timeout({step.within / 1e6:g})")
+            if run is not None:
+                self.cancel(run, "asyncio.timeout() expired: Timeout._on_timeout cancels the task")
+            else:
+                self.cancel_main()
+
+        world.clock.at(deadline, lambda: self.call_soon(on_timeout))
+        error: SimError | None = None
+        try:
+            yield from self.runtime.interp.run_steps(co, run, step.steps, [])
+        except SimError as exc:
+            error = exc
+        finally:
+            state["open"] = False
+        if state["expiring"]:
+            co.cancel_requests -= 1  # uncancel()
+            if co.cancel_requests <= entered and isinstance(error, Cancelled):
+                raise SimError("TimeoutError", "")
+        if error is not None:
+            raise error
+
+    def _named(self, run: TaskRun | None, ref: str) -> list[TaskRun]:
+        index = None
+        if run is not None and run.spec.repeat > 1:
+            index = int(run.name.rsplit("-", 1)[1])
+        by_name = self.runtime.by_name
+        return [by_name[name] for name in resolve(ref, index, self.instances)]
+
+    def spawn(self, run: TaskRun, parent: str) -> None:
+        """``asyncio.create_task(coro, name=...)`` by ``parent`` (once per task)."""
+        if not run.submitted:
+            self.create_task(run, parent=parent)
+
+    def await_task(self, co: Lane, child: TaskRun, owner: str) -> Actor:
+        """``await task``: its result, or its exception raised here. A cancel of the waiter
+        goes to the awaited task (``Task.cancel``: ``self._fut_waiter.cancel(msg)``) and
+        the waiter wakes only when that task is done: with its CancelledError if it was
+        cancelled, with its result if it swallowed the cancel (3.11)."""
+        label = f"await {child.name}"
+        while not child.future.is_done:
+            try:
+                yield from self.await_until(co, lambda: child.future.is_done, label)
+            except Cancelled as exc:
+                self.cancel(child, f"{owner}, which awaits it, was cancelled", exc.message or None)
+        return _outcome_of(child)
+
+    def await_shielded(self, co: Lane, child: TaskRun) -> Actor:
+        """``await asyncio.shield(task)``: the awaiter waits on shield's outer future, so a
+        cancel of the awaiter cancels only that (CancelledError here at once); the task is
+        not cancelled and runs on (Lib/asyncio/tasks.py, ``shield``)."""
+        yield from self.await_until(
+            co, lambda: child.future.is_done, f"await asyncio.shield({child.name})"
+        )
+        return _outcome_of(child)
+
+    def gather_in(self, co: Lane, kids: list[TaskRun]) -> Actor:
+        """``await asyncio.gather(...)`` in a coroutine: the first exception propagates at
+        once (the other children run on); a cancel of the waiter cancels every child, and
+        the waiter gets CancelledError once they are all done (``_GatheringFuture``)."""
+        for kid in kids:
+            kid.future.retrieved = True  # gather's _done_callback reads every exception
+        progress = Progress(self.runtime, kids)
+
+        def finished() -> bool:
+            return progress.all_done or progress.errored > 0
+
+        try:
+            yield from self.await_until(co, finished, "await gather(...)")
+        except Cancelled as exc:
+            for kid in kids:
+                if not kid.future.is_done:
+                    self.cancel(
+                        kid, "the gather() it belongs to was cancelled", exc.message or None
+                    )
+            yield from self._settle_all(co, kids, "gather() cancelling its children")
+            raise
+        first = next((r for r in progress.update().order if r.future.error), None)
+        if first is not None:
+            _outcome_of(first)  # raises: the first exception propagates
+        return [_outcome_of(kid) for kid in kids]
+
+
+def _outcome_of(run: TaskRun) -> Any:
+    """``future.result()`` inside a coroutine: the value, or the task's exception raised
+    again. Not a ResultReceived: that event is main's collecting of results."""
+    future = run.future
+    future.retrieved = True
+    error = future.error
+    if error is None:
+        return future.value
+    if isinstance(error, Cancelled):
+        raise Cancelled(error.message)
+    raise SimError(error.error, error.message)
