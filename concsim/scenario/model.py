@@ -759,7 +759,7 @@ def step_kind(step: BaseModel) -> str:
     return kind
 
 
-_ATTRIBUTES = {"raise": "raise_", "with": "with_"}
+_ATTRIBUTES = {"raise": "raise_", "with": "with_", "await": "await_"}
 """Step kinds that are Python keywords, and the attribute that holds them."""
 MAIN_ONLY_STEPS = (
     SubmitStep,
@@ -802,7 +802,6 @@ def step_label(step: BaseModel) -> str:
     if kind in _BLOCK_LABELS:
         return str(_BLOCK_LABELS[kind](step))
     value = getattr(step, _ATTRIBUTES.get(kind, kind))
-    value = getattr(step, {"raise": "raise_", "await": "await_"}.get(kind, kind))
     if isinstance(value, tuple):
         value = ", ".join(value)
     if kind in _DURATION_KINDS:
