@@ -45,10 +45,9 @@ def test_an_unnamed_thread_is_thread_n_of_its_function_in_both() -> None:
     source = program(scenario).source
     assert "threading.Thread(target=fetch_page, args=(i,))" in source
     ran = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=30)
-    assert sorted(line for line in ran.stderr.splitlines() if line.startswith("Exception")) == [
-        "Exception in thread Thread-1 (fetch_page):",
-        "Exception in thread Thread-2 (fetch_page):",
-    ]
+    # both threads raise at once: their lines may interleave, each name is there whole
+    assert "Exception in thread Thread-1 (fetch_page):" in ran.stderr
+    assert "Exception in thread Thread-2 (fetch_page):" in ran.stderr
 
 
 def test_the_default_executor_of_to_thread_has_cpus_plus_4_workers() -> None:
