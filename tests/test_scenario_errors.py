@@ -134,8 +134,8 @@ def test_unknown_key_with_a_close_match_suggests_it() -> None:
         "bad/unknown-key.yaml:3:3: program.max_worker: unknown key `max_worker`; did you mean "
         "`max_workers`?",
         "bad/unknown-key.yaml:4:3: program.flavour: unknown key `flavour`; expected one of: "
-        "chunksize, collect, context_manager, executor, main, max_workers, model, on_error, "
-        "on_result, shutdown",
+        "atexit, chunksize, collect, context_manager, executor, main, max_workers, model, "
+        "on_error, on_result, shutdown",
     ]
 
 
@@ -190,7 +190,8 @@ def test_step_without_a_kind() -> None:
         "`cpu`?",
         "bad/step-no-kind.yaml:6:9: tasks[0].steps[1]: a step needs a kind; expected one key "
         "of: cpu, native, io, sleep, blocking, to_thread, acquire, release, read, write, put, "
-        "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop",
+        "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
+        "terminate, kill, exit, os_exit",
     ]
 
 
