@@ -168,7 +168,7 @@ def test_main_only_steps_in_handlers_and_infinite_durations_are_positioned_error
     assert code == 2
     assert err.splitlines() == [
         f"{handler}:3:14: program.on_result: 'collect' belongs in program.main, not in a "
-        "handler (on_result, on_error)",
+        "handler (on_result, on_error, atexit)",
         f"{forever}:3:28: tasks[0].steps[0].io: expected a finite duration such as 250ms or "
         "1.5s, got inf",
     ]

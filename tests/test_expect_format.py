@@ -155,7 +155,8 @@ def test_unknown_key_of_an_expectation() -> None:
 
 def test_an_outcome_that_does_not_exist() -> None:
     assert problems("  - {grade: acceptable, when: {main: {outcome: done}}}") == [
-        "s.yaml:7:48: expect[0].when.main.outcome: expected one of ok, raised, hung, got 'done'"
+        "s.yaml:7:48: expect[0].when.main.outcome: expected one of ok, raised, hung, exited, "
+        "got 'done'"
     ]
     assert problems("  - {grade: acceptable, when: {tasks: {save: {outcome: [ok, done]}}}}") == [
         "s.yaml:7:61: expect[0].when.tasks.save.outcome[1]: expected one of ok, failed, "

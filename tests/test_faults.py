@@ -584,9 +584,9 @@ def test_9_killed_process_skips_finally_a_normal_exit_runs_it() -> None:
     assert r.one(ProcessKilled).lane == "process-1"
     assert r.one(CleanupSkipped, task="A").t == 0.05
     assert r.of(CleanupStarted, task="A") == []
-    assert r.task("A") == record("A", "killed", None, 0.01, 0.05, "skipped")
+    assert r.task("A") == {**record("A", "killed", None, 0.01, 0.05, "skipped"), "exitcode": -9}
     assert r.one(CleanupStarted, task="B").t == 0.11
-    assert r.task("B") == record("B", "ok", None, 0.01, 0.115, "ran")
+    assert r.task("B") == {**record("B", "ok", None, 0.01, 0.115, "ran"), "exitcode": 0}
     assert r.of(PoolBroken) == []  # a plain Process is no pool
     assert r.main == {"outcome": "ok", "error": None}
 
