@@ -290,9 +290,18 @@ def test_schema_describes_the_yaml_form() -> None:
     assert "format versions 1 to 2" in schema["title"]
     assert schema["properties"]["version"]["enum"] == [1, 2]
     defs = schema["$defs"]
-    assert {"enum": ["submit", "collect", "shutdown", "check_stop", "set_stop"]} in defs["Step"][
-        "oneOf"
-    ]
+    assert {
+        "enum": [
+            "submit",
+            "collect",
+            "shutdown",
+            "check_stop",
+            "set_stop",
+            "reraise",
+            "break",
+            "continue",
+        ]
+    } in defs["Step"]["oneOf"]
     assert defs["Machine"]["properties"]["switch_interval"]["default"] == "5ms"
     assert defs["CpuStep"]["required"] == ["cpu"]
     assert defs["RaiseStep"]["required"] == ["raise"]
