@@ -17,7 +17,6 @@ from concsim.events import (
     Event,
     ExceptionCaught,
     ExceptionChained,
-    LaneStateChanged,
     OutputWritten,
     QueuePut,
     TaskEnded,
@@ -143,6 +142,26 @@ def test_asyncio_cancel_caught_by_name_is_swallowed() -> None:
     assert out["tasks"][0]["outcome"] == "ok"
     assert out["results"] == ["finished"]
     assert out["output"] == ["handled"]
+
+
+@pytest.mark.parametrize("model", ["sequential", "threads", "processes", "asyncio"])
+def test_a_fail_fault_is_caught_like_a_raise(model: str) -> None:
+    """A ``fail`` fault raises in the task where it stands: an enclosing ``except`` of the
+    right class handles it, in every model."""
+    events, out = run(
+        f"""
+        program: {{model: {model}}}
+        tasks:
+          - name: job
+            steps:
+              - try: [{{io: 1s}}]
+                except: [{{type: ValueError, as: e, steps: [{{print: "caught {{e}}"}}]}}]
+        """,
+        Injection(0.5, "fail", "job", "ValueError"),
+    )
+    assert caught(events) == [("job", "ValueError", "except ValueError as e")]
+    assert out["tasks"][0]["outcome"] == "ok"
+    assert out["output"] == ["caught injected"]
 
 
 def test_first_matching_clause_handles_it() -> None:
@@ -409,15 +428,3 @@ def test_generated_program_agrees() -> None:
     result = check_one(load_scenario_text(AGREES, "flow-agrees.yaml"), None, loose=3.0)
     assert result.error is None, result.error
     assert [str(d) for d in result.disagreements] == []
-
-
-def test_a_label_names_its_copy() -> None:
-    """A step's label may use ``{i}`` and ``{name}``, as the lane shows it."""
-    events, _ = run("""
-        tasks:
-          - name: w
-            repeat: 2
-            steps: [{io: 10ms, label: "requests.get(url_{i})"}]
-        """)
-    labels = {e.step for e in events if isinstance(e, LaneStateChanged) and e.state == "io"}
-    assert labels == {"requests.get(url_1)", "requests.get(url_2)"}

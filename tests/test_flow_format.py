@@ -125,3 +125,51 @@ def test_the_json_schema_shows_the_steps_since_version_2() -> None:
     assert set(defs["ExceptClause"]["properties"]) == {"type", "as", "steps"}
     assert defs[RaiseStep.__name__]["properties"]["from"]["since"] == 2
     assert "reraise, break, continue" in defs["Step"]["description"]
+
+
+def test_a_sequential_program_collects_once_even_in_blocks() -> None:
+    """``results = [task() for task in tasks]`` calls every task: a second ``collect``, or
+    one that a ``loop`` repeats, would call them again; each task here runs once."""
+    assert lines("""
+        program:
+          model: sequential
+          main:
+            - try: [collect]
+              except: [{type: ValueError, steps: [collect]}]
+            - loop: [collect]
+              times: 2
+        tasks:
+          - name: a
+            steps: [{io: 10ms}]
+        """) == [
+        "f.yaml:8:43: program.main[0].except[0].steps[0]: a second `collect` in a sequential "
+        "program would call every task again; expected one `collect` (each task runs once)",
+        "f.yaml:9:14: program.main[1].loop[0]: a `collect` in a `loop` of a sequential program "
+        "would call every task again at its second round; expected it outside the loop (each "
+        "task runs once)",
+    ]
+
+
+def test_a_taskgroup_collect_stands_once_at_the_top() -> None:
+    """``async with asyncio.TaskGroup()`` wraps main's steps up to ``collect``: a
+    ``collect`` inside a ``try`` or a second one has no block to close."""
+    assert lines("""
+        program:
+          model: asyncio
+          collect: taskgroup
+          main:
+            - submit
+            - try: [collect]
+              except: [{type: Exception}]
+            - collect
+        tasks:
+          - name: a
+            steps: [{io: 10ms}]
+        """) == [
+        "f.yaml:9:13: program.main[1].try[0]: with collect `taskgroup`, `collect` closes `async "
+        "with asyncio.TaskGroup()` around main's steps before it; expected one `collect`, at "
+        "main's top level",
+        "f.yaml:11:7: program.main[2]: with collect `taskgroup`, `collect` closes `async with "
+        "asyncio.TaskGroup()` around main's steps before it; expected one `collect`, at main's "
+        "top level",
+    ]

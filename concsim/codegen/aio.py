@@ -51,7 +51,7 @@ class AsyncMain:
         self.fns = [fn for fn in fns if fn.spec.name not in children]  # main creates these
         self.collect = program.collect
         self.pattern = program.collect.pattern
-        self.frame = Frame("main", True, repr("main"), fills=res.fills)
+        self.frame = Frame("main", True, '"main"', fills=res.fills)
         self.frame.main_step = self._main_step
         self.calls = calls_for(self.fns)
         self.submitted: set[tuple[str, int | None]] = set()

@@ -37,7 +37,7 @@ class PoolMain:
         self.pattern = program.collect.pattern
         self.pooled = self.model is not m.Model.SEQUENTIAL and program.executor
         self.plain = self.model is not m.Model.SEQUENTIAL and not program.executor
-        self.frame = Frame("main", False, repr("main"), exit_value="", fills=res.fills)
+        self.frame = Frame("main", False, '"main"', exit_value="", fills=res.fills)
         self.frame.main_step = self._main_step
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
         self.started: list[tuple[str, str]] = []  # plain: (task, instance) in ``processes``

@@ -13,10 +13,10 @@ was leaving; an exception raised inside an ``except`` block gets the handled one
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from concsim.events import ExceptionCaught, ExceptionChained, ExceptionRaised
 from concsim.scenario import model as m
@@ -24,6 +24,9 @@ from concsim.scenario import model as m
 from .code import Code
 from .exceptions import matches
 from .runtime import Actor, Lane, SimError, TaskRun
+
+StepCall = Callable[[Lane, "TaskRun | None", list[Any]], "Actor | tuple[()]"]
+"""A step made ready to run (interpreter.StepCall)."""
 
 
 class BreakLoop(Exception):
@@ -41,6 +44,30 @@ class Returned(Exception):
         super().__init__(value)
         self.value = value
 
+
+class Stopped(SimError):
+    """A cooperative stop: ``if stop.is_set(): return``. Only the task's own function sees
+    it, as a ``return``: run_task turns it into a normal result, never an exception; no
+    ``except`` catches it."""
+
+    def __init__(self) -> None:
+        super().__init__("Stopped", "the stop event was set")
+
+
+def do_break(lane: Lane, run: TaskRun | None) -> None:
+    raise BreakLoop()
+
+
+def do_continue(lane: Lane, run: TaskRun | None) -> None:
+    raise ContinueLoop()
+
+
+def do_return(value: Any) -> None:
+    raise Returned(value)
+
+
+FLOW_STEPS = (m.TryStep, m.ReraiseStep, m.LoopStep, m.BreakStep, m.ContinueStep, m.ReturnStep)
+"""The steps ``Flow.flow_call`` runs."""
 
 Leaving = SimError | BreakLoop | ContinueLoop | Returned
 """Every way out of a block that a ``finally`` sees."""
@@ -78,6 +105,16 @@ class Flow(Code):
         ) -> Actor: ...
 
         def _count_step(self) -> None: ...
+
+        def _make_call(self, step: Any, label: str) -> StepCall: ...
+
+        def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall: ...
+
+        def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor: ...
+
+        def write_output(
+            self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str
+        ) -> Actor: ...
 
     def __init__(self, world: Any) -> None:
         super().__init__(world)
@@ -122,6 +159,47 @@ class Flow(Code):
         finally:
             handling.pop()
 
+    def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
+        return self.fill(lane, run, value) if isinstance(value, str) else value
+
+    def flow_call(
+        self,
+        step: m.TryStep | m.ReraiseStep | m.LoopStep | m.BreakStep | m.ContinueStep | m.ReturnStep,
+    ) -> StepCall:
+        """How a control-flow step runs (interpreter._make_call)."""
+        with_gil = self._with_gil
+        match step:
+            case m.TryStep():
+                return lambda lane, run, consumed: self.try_(lane, run, step, consumed)
+            case m.ReraiseStep():
+                return with_gil(self.reraise)
+            case m.LoopStep():
+                return lambda lane, run, consumed: self.loop(lane, run, step, consumed)
+            case m.BreakStep():
+                return with_gil(do_break)
+            case m.ContinueStep():
+                return with_gil(do_continue)
+            case m.ReturnStep():
+                return with_gil(lambda lane, run: do_return(step.return_))
+            case _:
+                assert_never(step)
+
+    def filled_call(self, step: m.RaiseStep | m.PutStep | m.PrintStep, label: str) -> StepCall:
+        """A version-2 step that writes a string: filled where it runs."""
+        match step:
+            case m.RaiseStep():
+                return self._with_gil(lambda lane, run: self.raise_step(lane, run, step, label))
+            case m.PutStep():
+                return lambda lane, run, _: self.put(
+                    lane, step.put, self.fill_value(lane, run, step.value), label
+                )
+            case m.PrintStep():
+                return lambda lane, run, _: self.write_output(
+                    lane, run, [self.fill(lane, run, step.print), "\n"], label
+                )
+            case _:
+                assert_never(step)
+
     # --- try ----------------------------------------------------------------------------
 
     def try_(self, lane: Lane, run: TaskRun | None, step: m.TryStep, consumed: list[Any]) -> Actor:
@@ -150,8 +228,6 @@ class Flow(Code):
             raise leaving
 
     def _handler(self, step: m.TryStep, error: SimError) -> m.ExceptClause | None:
-        from .interpreter import Stopped  # a cooperative stop is a ``return``, never caught
-
         if isinstance(error, Stopped):
             return None
         for clause in step.except_:

@@ -17,7 +17,7 @@ from concsim.events import (
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
-from .flow import BreakLoop, ContinueLoop, Flow, Returned
+from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.acquiring import Acquiring
 from .threads.barrier import Barriers
@@ -40,14 +40,6 @@ TREE_STEPS = (
 )
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
-
-
-class Stopped(SimError):
-    """A cooperative stop: ``if stop.is_set(): return``. Only the task's own function sees
-    it, as a ``return``: run_task turns it into a normal result, never an exception."""
-
-    def __init__(self) -> None:
-        super().__init__("Stopped", "the stop event was set")
 
 
 @dataclass
@@ -164,25 +156,7 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
     def _call(self, step: m.Step) -> StepCall:
         """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
         its type once, not at every run of it, keeps a loop of steps cheap."""
-        label = self._label(step)
-        if self.fills and "{" in label:
-            call = self._calls[id(step)] = self._filled(step, label)
-        else:
-            call = self._calls[id(step)] = self._make_call(step, label)
-        return call
-
-    def _filled(self, step: m.Step, label: str) -> StepCall:
-        """A step whose label names ``{i}``, ``{name}`` or a caught exception: made once
-        per label it comes to, as filled where it runs."""
-        made: dict[str, StepCall] = {}
-
-        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
-            text = self.fill(lane, run, label)
-            inner = made.get(text)
-            if inner is None:
-                inner = made[text] = self._make_call(step, text)
-            return inner(lane, run, consumed)
-
+        call = self._calls[id(step)] = self._make_call(step, self._label(step))
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
@@ -192,6 +166,10 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
         with_gil = self._with_gil
         if isinstance(step, TREE_STEPS):  # asyncio's task tree: coroutines/children.py
             return lambda lane, run, _: self._tree(lane, run, step, label)
+        if self.fills and isinstance(step, m.RaiseStep | m.PutStep | m.PrintStep):
+            return self.filled_call(step, label)  # version 2: {i}, {name}, {e} filled
+        if isinstance(step, FLOW_STEPS):
+            return self.flow_call(step)
         match step:
             case m.CpuStep():
                 cpu = step.cpu
@@ -212,8 +190,6 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return lambda lane, run, _: self.off_the_loop(lane, step.blocking, label, False)
             case m.ToThreadStep():
                 return lambda lane, run, _: self.off_the_loop(lane, step.to_thread, label, True)
-            case m.RaiseStep() if step.from_ is not None or self.fills:
-                return with_gil(lambda lane, run: self.raise_step(lane, run, step, label))
             case m.RaiseStep():
                 return with_gil(
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
@@ -230,11 +206,6 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return lambda lane, run, _: self.acquire(lane, step.acquire, label)
             case m.ReleaseStep():
                 return with_gil(lambda lane, run: self.give_back(lane, step.release))
-            case m.PutStep() if self.fills and isinstance(step.value, str):
-                text = step.value
-                return lambda lane, run, _: self.put(
-                    lane, step.put, self.fill(lane, run, text), label, step.timeout, step.block
-                )
             case m.PutStep():
                 if step.timeout is not None or not step.block:
                     return lambda lane, run, _: self.put(
@@ -249,10 +220,6 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return lambda lane, run, _: self.get(lane, step.get, label)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
-            case m.PrintStep() if self.fills:
-                return lambda lane, run, _: self.write_output(
-                    lane, run, [self.fill(lane, run, step.print), "\n"], label
-                )
             case m.PrintStep():
                 return lambda lane, run, _: self.write_output(lane, run, [step.print, "\n"], label)
             case m.LogStep():
@@ -290,18 +257,6 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 | m.FutureStep()
             ):
                 return lambda lane, run, _: self._main_step(lane, step, label)
-            case m.TryStep():
-                return lambda lane, run, consumed: self.try_(lane, run, step, consumed)
-            case m.ReraiseStep():
-                return with_gil(self.reraise)
-            case m.LoopStep():
-                return lambda lane, run, consumed: self.loop(lane, run, step, consumed)
-            case m.BreakStep():
-                return with_gil(_break)
-            case m.ContinueStep():
-                return with_gil(_continue)
-            case m.ReturnStep():
-                return with_gil(lambda lane, run: _return(step.return_))
             case m.ExitStep():
                 code = str(step.exit)
                 return with_gil(
@@ -354,9 +309,6 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
         if self.main_step is None:
             raise AssertionError(f"step {label!r} belongs to the main program's model")
         return self.main_step(lane, step)
-
-    def fill_value(self, lane: Lane, run: TaskRun | None, value: Any) -> Any:
-        return self.fill(lane, run, value) if isinstance(value, str) else value
 
     def _set_stop(self, lane: Lane) -> None:
         self.stop_set = True
@@ -498,15 +450,3 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
         for piece in pieces:
             yield from world.cpu(lane, WRITE_COST, label)
             world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)
-
-
-def _break(lane: Lane, run: TaskRun | None) -> None:
-    raise BreakLoop()
-
-
-def _continue(lane: Lane, run: TaskRun | None) -> None:
-    raise ContinueLoop()
-
-
-def _return(value: Any) -> None:
-    raise Returned(value)

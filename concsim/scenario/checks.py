@@ -13,12 +13,14 @@ from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
 from concsim.scenario.model import (
     CollectStep,
+    LoopStep,
     Model,
     Pattern,
     Program,
     Scenario,
     SubmitStep,
     Task,
+    TryStep,
 )
 from concsim.scenario.shapes import STEP_LISTS, step_kind_of
 from concsim.scenario.waitables import (
@@ -108,6 +110,8 @@ def check_collects(scenario: Scenario, doc: Document) -> list[Problem]:
     problems: list[Problem] = []
     if scenario.program.model is Model.SEQUENTIAL:
         problems += _collects(doc, ("program", "main"), scenario.program.main, "")
+    if scenario.program.collect.pattern is Pattern.TASKGROUP:
+        problems += _group_collects(doc, ("program", "main"), scenario.program.main)
     for index, variant in enumerate(scenario.variants):
         try:
             applied = scenario.variant(variant.name).program
@@ -126,12 +130,56 @@ def check_collects(scenario: Scenario, doc: Document) -> list[Problem]:
     return problems
 
 
-def _collect_indices(steps: tuple[Any, ...]) -> list[int]:
-    return [i for i, step in enumerate(steps) if isinstance(step, CollectStep)]
+_LOOPED_COLLECT = (
+    "a `collect` in a `loop` of a sequential program would call every task again at its "
+    "second round; expected it outside the loop (each task runs once)"
+)
+
+
+def _collect_indices(steps: tuple[Any, ...]) -> list[Loc]:
+    """Where each ``collect`` is, nested ones (in a ``try`` or ``loop``) included."""
+    return [loc for loc, _ in _nested_collects(steps, ())]
+
+
+def _nested_collects(steps: tuple[Any, ...], loc: Loc) -> list[tuple[Loc, bool]]:
+    found: list[tuple[Loc, bool]] = []
+    for i, step in enumerate(steps):
+        if isinstance(step, CollectStep):
+            found.append(((*loc, i), False))
+        elif isinstance(step, TryStep):
+            found += _nested_collects(step.try_, (*loc, i, "try"))
+            for number, clause in enumerate(step.except_):
+                found += _nested_collects(clause.steps, (*loc, i, "except", number, "steps"))
+            found += _nested_collects(step.else_, (*loc, i, "else"))
+            found += _nested_collects(step.finally_, (*loc, i, "finally"))
+        elif isinstance(step, LoopStep):
+            found += [(at, True) for at, _ in _nested_collects(step.loop, (*loc, i, "loop"))]
+    return found
+
+
+_GROUP_COLLECT = (
+    "with collect `taskgroup`, `collect` closes `async with asyncio.TaskGroup()` around "
+    "main's steps before it; expected one `collect`, at main's top level"
+)
+
+
+def _group_collects(doc: Document, loc: Loc, steps: tuple[Any, ...]) -> list[Problem]:
+    """A TaskGroup is a block around main's steps up to ``collect``: one, at the top."""
+    return [
+        doc.problem((*loc, *at), _GROUP_COLLECT)
+        for number, at in enumerate(_collect_indices(steps))
+        if number or len(at) > 1
+    ]
 
 
 def _collects(doc: Document, loc: Loc, steps: tuple[Any, ...], prefix: str) -> list[Problem]:
-    return [doc.problem((*loc, i), prefix + _SECOND_COLLECT) for i in _collect_indices(steps)[1:]]
+    problems = []
+    for number, (at, looped) in enumerate(_nested_collects(steps, ())):
+        if looped:
+            problems.append(doc.problem((*loc, *at), prefix + _LOOPED_COLLECT))
+        elif number:
+            problems.append(doc.problem((*loc, *at), prefix + _SECOND_COLLECT))
+    return problems
 
 
 def check_variants(scenario: Scenario, doc: Document) -> list[Problem]:

@@ -14,7 +14,7 @@ from concsim.scenario import model as m
 from concsim.scenario.pynames import POOL_THREAD
 
 from ..exits import traceback_line
-from ..interpreter import Stopped
+from ..flow import Stopped
 from ..runtime import Actor, Future, Lane, SimError, TaskRun
 from ..runtime_core import Runtime
 from .executor import Executor
