@@ -74,7 +74,7 @@ class Faults:
         self.handlers: dict[m.FaultKind, Callable[[Injection], str | None]] = {
             m.FaultKind.FAIL: self._fail,
             m.FaultKind.TIMEOUT: self._timeout,
-            m.FaultKind.CANCEL: self._cancel,
+            m.FaultKind.CANCEL: self._cancel_any,
             m.FaultKind.KILL: self._kill,
             m.FaultKind.INTERRUPT: self._interrupt,
             m.FaultKind.HANG: self._hang,
@@ -176,10 +176,14 @@ class Faults:
             world.resume(main, TIMED_OUT)
         return None
 
-    def _cancel(self, injection: Injection) -> str | None:
-        world = self.world
+    def _cancel_any(self, injection: Injection) -> str | None:
+        """``cancel``; in asyncio also of main's task or of the gather main awaits."""
         if self.aio is not None and injection.target in ("main", "gather"):
             return self.aio.cancel_from_outside(injection.target)
+        return self._cancel(injection)
+
+    def _cancel(self, injection: Injection) -> str | None:
+        world = self.world
         run = self._task(injection.target)
         if run is None:
             return f"{injection.target} is not a task"
