@@ -195,29 +195,13 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
                 )
             case m.AcquireStep():
-                if (
-                    step.can_fail
-                    or step.acquire in self.semaphores
-                    or step.acquire in (self.world.scenario.locks)
-                ):
-                    return lambda lane, run, consumed: self.try_acquire(
-                        lane, run, step, consumed, label
-                    )
-                return lambda lane, run, _: self.acquire(lane, step.acquire, label)
+                return self.acquire_call(step, label)
             case m.ReleaseStep():
                 return with_gil(lambda lane, run: self.give_back(lane, step.release))
             case m.PutStep():
-                if step.timeout is not None or not step.block:
-                    return lambda lane, run, _: self.put(
-                        lane, step.put, step.value, label, step.timeout, step.block
-                    )
-                return lambda lane, run, _: self.put(lane, step.put, step.value, label)
+                return lambda lane, run, _: self.put(lane, step.put, step.value, label, *step.waits)
             case m.GetStep():
-                if step.timeout is not None or not step.block:
-                    return lambda lane, run, _: self.get(
-                        lane, step.get, label, step.timeout, step.block
-                    )
-                return lambda lane, run, _: self.get(lane, step.get, label)
+                return lambda lane, run, _: self.get(lane, step.get, label, *step.waits)
             case m.ConsumeStep():
                 return lambda lane, run, consumed: self.consume(lane, run, step, consumed, label)
             case m.PrintStep():
@@ -231,7 +215,7 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
             case m.WithStep():
-                return lambda lane, run, consumed: self.with_block(lane, run, step, consumed, label)
+                return self.with_call(step, label)
             case m.TaskDoneStep():
                 return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
             case m.JoinStep():

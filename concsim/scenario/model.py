@@ -174,6 +174,11 @@ class _QueueWait(_Step):
     block: StrictBool = Field(True, json_schema_extra={"since": 2})
     """False: do not wait at all (``put(block=False)``, asyncio's ``put_nowait``)."""
 
+    @property
+    def waits(self) -> tuple[int | None, bool]:
+        """``(timeout, block)``, as ``Queue.put`` and ``Queue.get`` take them."""
+        return self.timeout, self.block
+
     @model_validator(mode="after")
     def _timeout_blocks(self) -> _QueueWait:
         if not self.block and self.timeout is not None:

@@ -211,6 +211,9 @@ class Whereabouts:
             return before.line  # the same step, in another state (GIL wait, ready, running)
         label = step[len(_FINALLY) :] if step.startswith(_FINALLY) else step
         line = sites.labelled(owner, label, before.anchor if same else None)
+        if line is None and label.endswith(")") and " (" in label:
+            # a blocked lane's label says what it waits on: ``with slots (2 of 2 taken)``
+            line = sites.labelled(owner, label.rsplit(" (", 1)[0], before.anchor if same else None)
         if line is None and step.startswith("finally"):
             line = sites.of_kind(owner, SiteKind.CLEANUP)
         if line is None and (kind := _tree_wait(label)) is not None:

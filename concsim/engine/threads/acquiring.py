@@ -6,7 +6,7 @@ too (``Lock.__exit__``, ``Semaphore.__exit__``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from concsim.scenario import model as m
@@ -29,6 +29,18 @@ class Acquiring(Locks, Semaphores):
         top: bool = False,
     ) -> Actor:
         raise NotImplementedError  # the interpreter's
+
+    def acquire_call(self, step: m.AcquireStep, label: str) -> Callable[..., Actor]:
+        """How an ``acquire`` step runs: a version-1 acquire of a plain lock as before, any
+        other (a timeout, not blocking, a declared lock or a semaphore) by ``try_acquire``."""
+        name = step.acquire
+        if step.can_fail or name in self.semaphores or name in self.world.scenario.locks:
+            return lambda lane, run, consumed: self.try_acquire(lane, run, step, consumed, label)
+        return lambda lane, run, _: self.acquire(lane, name, label)
+
+    def with_call(self, step: m.WithStep, label: str) -> Callable[..., Actor]:
+        """How a ``with`` step runs."""
+        return lambda lane, run, consumed: self.with_block(lane, run, step, consumed, label)
 
     def take(
         self,
