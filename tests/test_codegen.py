@@ -246,6 +246,9 @@ LINE_FRAGMENTS = {
     SiteKind.WAIT: (".wait(",),
     SiteKind.ABORT: (".abort()",),
     SiteKind.RESET: (".reset()",),
+    SiteKind.WAIT_FOR: (".wait_for(lambda: ",),
+    SiteKind.NOTIFY: (".notify(",),
+    SiteKind.NOTIFY_ALL: (".notify_all()",),
 }
 
 
@@ -258,7 +261,7 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.steps, (*path, "steps"))
         elif isinstance(step, m.ConsumeStep):
             found += step_paths(step.each, (*path, "each"))
-        elif isinstance(step, m.WaitStep):
+        elif isinstance(step, m.WaitStep | m.WaitForStep):
             found += step_paths(step.else_, (*path, "else"))
     return found
 

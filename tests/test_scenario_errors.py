@@ -191,7 +191,7 @@ def test_step_without_a_kind() -> None:
         "bad/step-no-kind.yaml:6:9: tasks[0].steps[1]: a step needs a kind; expected one key "
         "of: cpu, native, io, sleep, blocking, to_thread, acquire, release, read, write, put, "
         "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
-        "set, clear, wait",
+        "set, clear, wait, abort, reset, wait_for, notify, notify_all",
     ]
 
 

@@ -145,7 +145,7 @@ def _resources(scenario: m.Scenario) -> Resources:
                     shared.append(name)
             case m.AcquireStep() | m.ReleaseStep():
                 name = step.acquire if isinstance(step, m.AcquireStep) else step.release
-                if name not in locks:
+                if name not in locks and name not in scenario.conditions:
                     locks.append(name)
             case m.PutStep() | m.GetStep() | m.ConsumeStep():
                 name = getattr(step, m.step_kind(step))
@@ -155,6 +155,9 @@ def _resources(scenario: m.Scenario) -> Resources:
                 res.stop = "stop"
     for name in shared:
         res.shared[name] = identifier(name, res.taken)
+    for spec in scenario.conditions.values():
+        if spec.lock is not None and spec.lock not in locks:
+            locks.append(spec.lock)
     for name in locks:
         res.locks[name] = identifier(name, res.taken)
     for name in queues:
@@ -167,6 +170,9 @@ def _resources(scenario: m.Scenario) -> Resources:
             res.events[name] = identifier(name, res.taken)
     for name in scenario.barriers:
         res.barriers[name] = identifier(name, res.taken)
+    for name in scenario.conditions:
+        # ``cv.acquire()`` takes the condition's lock, as ``acquire: cv`` does
+        res.conditions[name] = res.locks[name] = identifier(name, res.taken)
     return res
 
 
@@ -240,7 +246,8 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
             "multiprocessing.Event()",
         ),
     }.get(model, ("threading.Lock()", "queue.Queue", "threading.Event()"))
-    lines += [f"{name} = {kit[0]}" for name in res.locks.values()]
+    conditions = set(res.conditions.values())
+    lines += [f"{name} = {kit[0]}" for name in res.locks.values() if name not in conditions]
     for name, python in res.queues.items():
         spec = scenario.queues.get(name)
         size = f"maxsize={spec.maxsize}" if spec is not None and spec.maxsize else ""
@@ -252,6 +259,9 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
         barrier = scenario.barriers[name]
         timeout = "" if barrier.timeout is None else f", timeout={seconds(barrier.timeout)}"
         lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
+    for name, python in res.conditions.items():
+        lock = scenario.conditions[name].lock
+        lines.append(f"{python} = threading.Condition({res.locks[lock] if lock else ''})")
     return lines
 
 

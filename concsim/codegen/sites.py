@@ -54,6 +54,9 @@ class SiteKind(StrEnum):
     """``NAME.wait(timeout)``; with ``else`` steps, ``if not NAME.wait(timeout):``."""
     ABORT = "abort"
     RESET = "reset"
+    WAIT_FOR = "wait_for"
+    NOTIFY = "notify"
+    NOTIFY_ALL = "notify_all"
 
 
 Path = tuple[str | int, ...]

@@ -19,8 +19,8 @@ from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.barrier import Barriers
+from .threads.condition import Conditions
 from .threads.event import Events
-from .threads.lock import Locks
 from .threads.queue import Queues
 from .waits import Hung, IoWait
 from .world import World
@@ -62,7 +62,7 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Locks, Queues, Events, Barriers):
+class Interpreter(Conditions, Queues, Events, Barriers):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -177,9 +177,11 @@ class Interpreter(Locks, Queues, Events, Barriers):
                     lambda lane, run: self.raise_in(lane, run, step.raise_, step.message, label)
                 )
             case m.AcquireStep():
-                return lambda lane, run, _: self.acquire(lane, step.acquire, label)
+                lock = self.lock_name(step.acquire)  # a condition's name takes its lock
+                return lambda lane, run, _: self.acquire(lane, lock, label)
             case m.ReleaseStep():
-                return with_gil(lambda lane, run: self.release(lane, step.release))
+                freed = self.lock_name(step.release)
+                return with_gil(lambda lane, run: self.release(lane, freed))
             case m.PutStep():
                 return lambda lane, run, _: self.put(lane, step.put, step.value, label)
             case m.GetStep():
@@ -206,6 +208,18 @@ class Interpreter(Locks, Queues, Events, Barriers):
                 return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
             case m.ResetStep():
                 return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
+            case m.WaitForStep():
+                return lambda lane, run, consumed: self.wait_for_step(
+                    lane, run, step, consumed, label
+                )
+            case m.NotifyStep():
+                return with_gil(
+                    lambda lane, run: self.cond_notify(lane, run, step.notify, step.n, label)
+                )
+            case m.NotifyAllStep():
+                return with_gil(
+                    lambda lane, run: self.cond_notify(lane, run, step.notify_all, None, label)
+                )
             case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
                 raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
@@ -218,8 +232,24 @@ class Interpreter(Locks, Queues, Events, Barriers):
         if step.wait in self.barriers:
             yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
             return
-        signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
+        if step.wait in self.conditions:
+            signaled = yield from self.cond_wait(lane, run, step.wait, step.timeout, label)
+        else:
+            signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
         if not signaled:
+            yield from self.run_steps(lane, run, step.else_, consumed)
+
+    def wait_for_step(
+        self, lane: Lane, run: TaskRun | None, step: m.WaitForStep, consumed: list[Any], label: str
+    ) -> Actor:
+        """``if not cv.wait_for(lambda: NAME >= N, timeout): <else>``."""
+        until = step.until
+
+        def holds() -> bool:
+            return self.shared.get(until.shared, 0) >= until.at_least
+
+        result = yield from self.cond_wait_for(lane, run, step.wait_for, holds, step.timeout, label)
+        if not result:
             yield from self.run_steps(lane, run, step.else_, consumed)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:

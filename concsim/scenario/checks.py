@@ -26,6 +26,7 @@ from concsim.scenario.waitables import (
     barrier_else_problem,
     family_clashes,
     model_problems,
+    until_problem,
     waitable_problem,
 )
 
@@ -356,6 +357,8 @@ def _steps(
             problems.append(doc.problem(at, f"no queue `{name}`; {hint}"))
         elif kind in WAITABLE_STEPS and (problem := waitable_problem(data, kind, name)):
             problems.append(doc.problem(at, problem))
+        elif kind == "wait_for" and (problem := until_problem(data, step)):
+            problems.append(doc.problem((*loc, "until", "shared"), problem))
         elif kind == "wait" and (problem := barrier_else_problem(data, step)):
             problems.append(doc.problem((*loc, "else"), problem, at_key=True))
         elif kind == "release" and name not in locks:
