@@ -18,10 +18,8 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .runtime import Actor, Lane, SimError, TaskRun
-from .threads.barrier import Barriers
-from .threads.condition import Conditions
-from .threads.event import Events
 from .threads.queue import Queues
+from .threads.waiting import PrimitiveStep, Waiting
 from .waits import Hung, IoWait
 from .world import World
 
@@ -62,7 +60,7 @@ class BudgetSpent(Exception):
     """The run used up its budget of events or steps; ``args[0]`` says which."""
 
 
-class Interpreter(Conditions, Queues, Events, Barriers):
+class Interpreter(Waiting, Queues):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -198,19 +196,34 @@ class Interpreter(Conditions, Queues, Events, Barriers):
                 return with_gil(lambda lane, run: self._set_stop(lane))
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
+            case m.SetStep() | m.ClearStep() | m.WaitStep() | m.WaitForStep():
+                return self._primitive_call(step, label)
+            case m.AbortStep() | m.ResetStep() | m.NotifyStep() | m.NotifyAllStep():
+                return self._primitive_call(step, label)
+            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
+                raise AssertionError(f"step {label!r} belongs to the main program's model")
+            case _:
+                assert_never(step)
+
+    def _primitive_call(self, step: PrimitiveStep, label: str) -> StepCall:
+        """How a step on an event, a barrier or a condition runs (``_make_call``)."""
+        with_gil = self._with_gil
+        match step:
             case m.SetStep():
                 return with_gil(lambda lane, run: self.set_event(lane, step.set))
             case m.ClearStep():
                 return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
             case m.WaitStep():
-                return lambda lane, run, consumed: self.wait_step(lane, run, step, consumed, label)
+                return lambda lane, run, consumed: self._unless(
+                    lane, run, self.wait_on(lane, run, step, label), step.else_, consumed
+                )
             case m.AbortStep():
                 return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
             case m.ResetStep():
                 return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
             case m.WaitForStep():
-                return lambda lane, run, consumed: self.wait_for_step(
-                    lane, run, step, consumed, label
+                return lambda lane, run, consumed: self._unless(
+                    lane, run, self.wait_for_on(lane, run, step, label), step.else_, consumed
                 )
             case m.NotifyStep():
                 return with_gil(
@@ -220,37 +233,15 @@ class Interpreter(Conditions, Queues, Events, Barriers):
                 return with_gil(
                     lambda lane, run: self.cond_notify(lane, run, step.notify_all, None, label)
                 )
-            case m.SubmitStep() | m.CollectStep() | m.ShutdownStep():
-                raise AssertionError(f"step {label!r} belongs to the main program's model")
             case _:
                 assert_never(step)
 
-    def wait_step(
-        self, lane: Lane, run: TaskRun | None, step: m.WaitStep, consumed: list[Any], label: str
+    def _unless(
+        self, lane: Lane, run: TaskRun | None, wait: Actor, steps: Any, consumed: list[Any]
     ) -> Actor:
-        """``if not NAME.wait(timeout): <else>``, dispatched on the primitive's family."""
-        if step.wait in self.barriers:
-            yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
-            return
-        if step.wait in self.conditions:
-            signaled = yield from self.cond_wait(lane, run, step.wait, step.timeout, label)
-        else:
-            signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
-        if not signaled:
-            yield from self.run_steps(lane, run, step.else_, consumed)
-
-    def wait_for_step(
-        self, lane: Lane, run: TaskRun | None, step: m.WaitForStep, consumed: list[Any], label: str
-    ) -> Actor:
-        """``if not cv.wait_for(lambda: NAME >= N, timeout): <else>``."""
-        until = step.until
-
-        def holds() -> bool:
-            return self.shared.get(until.shared, 0) >= until.at_least
-
-        result = yield from self.cond_wait_for(lane, run, step.wait_for, holds, step.timeout, label)
-        if not result:
-            yield from self.run_steps(lane, run, step.else_, consumed)
+        """``if not <wait>: <steps>`` (a wait's ``else``)."""
+        if not (yield from wait):
+            yield from self.run_steps(lane, run, steps, consumed)
 
     def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
         """A step of Python code that takes no time: ``action`` runs once the lane's

@@ -211,6 +211,8 @@ class Whereabouts:
             return before.line  # the same step, in another state (GIL wait, ready, running)
         label = step[len(_FINALLY) :] if step.startswith(_FINALLY) else step
         line = sites.labelled(owner, label, before.anchor if same else None)
+        if line is None and label.endswith(")"):  # ``wait gate (2 of 3 arrived)``
+            line = sites.labelled(owner, label.rsplit(" (", 1)[0], before.anchor if same else None)
         if line is None and step.startswith("finally"):
             line = sites.of_kind(owner, SiteKind.CLEANUP)
         if line is None and state is LaneState.HUNG and same:
@@ -242,7 +244,10 @@ class Whereabouts:
             return None
         if step == before.label and before.line is not None:
             return before.line
-        return sites.labelled(MAIN, step, before.anchor)
+        line = sites.labelled(MAIN, step, before.anchor)
+        if line is None and step.endswith(")"):  # ``wait stop (not set)``
+            line = sites.labelled(MAIN, step.rsplit(" (", 1)[0], before.anchor)
+        return line
 
     def _collect(self) -> int | None:
         return self.sites.of_kind(MAIN, SiteKind.COLLECT)

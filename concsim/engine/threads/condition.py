@@ -19,7 +19,7 @@ from concsim.events import ConditionNotified, TimeoutExpired
 from ..runtime import Actor, Lane, TaskRun
 from ..waits import PrimitiveWait
 from ..world import World
-from .event import Waiters, with_timeout
+from .event import Waiters, waiting, with_timeout
 from .lock import Locks
 
 
@@ -55,7 +55,7 @@ class Conditions(Locks):
         self._owned(lane, run, condition, "wait", label)
         self.release(lane, condition.lock)  # _release_save
         register = with_timeout(world, self._register(condition.waiters, lane), timeout)
-        shown = f"wait {name} (released {condition.lock})"
+        shown = waiting(label, name, f"released {condition.lock}")
         notified = yield from self.block(lane, shown, register, PrimitiveWait(name))
         if not notified:
             world.emit(TimeoutExpired, waiter=lane.id, on=f"condition {name}")
