@@ -833,6 +833,20 @@ class CallbackInvoked(Event):
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionNotified(Event):
+    """``cv.notify(n)`` or ``cv.notify_all()``: ``woke`` take the lock again, in turn."""
+
+    lane: str
+    condition: str
+    woke: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        woke = f", waking {', '.join(self.woke)}" if self.woke else ", with no one waiting"
+        return f"{self.lane} notified condition {self.condition}{woke}."
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -936,6 +950,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BarrierBroken,
         ProcessExited,
         CallbackInvoked,
+        ConditionNotified,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

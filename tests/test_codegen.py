@@ -254,6 +254,9 @@ LINE_FRAGMENTS = {
     SiteKind.CANCEL: (".cancel(",),
     SiteKind.WITHIN: ("async with asyncio.timeout(",),
     SiteKind.SHIELD: ("await asyncio.shield(",),
+    SiteKind.WAIT_FOR: (".wait_for(lambda: ",),
+    SiteKind.NOTIFY: (".notify(",),
+    SiteKind.NOTIFY_ALL: (".notify_all()",),
 }
 
 
@@ -268,7 +271,7 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.each, (*path, "each"))
         elif isinstance(step, m.WithStep):
             found += step_paths(step.steps, (*path, "steps"))
-        elif isinstance(step, m.AcquireStep | m.WaitStep):
+        elif isinstance(step, m.AcquireStep | m.WaitStep | m.WaitForStep):
             found += step_paths(step.else_, (*path, "else"))
     return found
 

@@ -15,7 +15,9 @@ from concsim.events import (
     TimeoutExpired,
 )
 from concsim.export.outcome import outcome
+from concsim.live.check import check_one
 from concsim.scenario.loader import load_scenario_text
+from concsim.scenario.model import Scenario
 
 
 def _run(text: str) -> Simulation:
@@ -158,3 +160,41 @@ def test_check_stop_reads_a_declared_stop_event() -> None:
     )
     (task,) = outcome(sim.events)["tasks"]
     assert (task["outcome"], task["ended"]) == ("cancelled", 0.2)
+
+
+def test_the_asyncio_program_agrees_with_the_simulator_on_cpython() -> None:
+    """asyncio.Event under asyncio.wait_for, run for real: one task times out at 0.1 s and
+    takes its else path, the other is woken by set() at 0.3 s (their end times agree)."""
+    scenario = load_scenario_text(
+        textwrap.dedent(
+            """\
+            version: 2
+            name: s
+            events: {go: {}}
+            program:
+              model: asyncio
+              main: [submit, {sleep: 300ms}, {set: go}, collect]
+            tasks:
+              - name: early
+                steps:
+                  - {wait: go, timeout: 100ms, else: [{io: 50ms, label: late path}]}
+                  - {io: 20ms}
+              - name: patient
+                steps:
+                  - {wait: go, timeout: 1s, else: [{io: 500ms, label: late path}]}
+                  - {io: 20ms}
+            """
+        ),
+        "s.yaml",
+    )
+    ended = {t["name"]: t["ended"] for t in outcome(_run_scenario(scenario).events)["tasks"]}
+    assert ended == {"early": 0.17, "patient": 0.32}
+    result = check_one(scenario, None, loose=3.0)
+    assert result.error is None
+    assert [str(d) for d in result.disagreements] == []
+
+
+def _run_scenario(scenario: Scenario) -> Simulation:
+    sim = Simulation(scenario)
+    sim.run()
+    return sim

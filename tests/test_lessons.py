@@ -676,7 +676,7 @@ def test_event_wait_stop() -> None:
         assert task["ended"] == about(1.02)  # woken at 1.0 s, then the finally's 20 ms
     woken = [e for e in result.of(EventSet) if e.event == "stop"]
     assert [(e.t, e.lane, e.woke) for e in woken] == [(1.0, "main", ("thread-1", "thread-2"))]
-    assert "wait stop (not set)" in {e.step for e in result.of(LaneStateChanged)}
+    assert "pause 0.5 s (stop: not set)" in {e.step for e in result.of(LaneStateChanged)}
     assert result.main_outcome == ("ok", None)
     slept = run("event-wait-stop", "sleep")
     assert [slept.task(name)["ended"] for name in ("worker-1", "worker-2")] == [

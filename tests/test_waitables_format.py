@@ -57,7 +57,8 @@ def test_event_steps_read_as_their_models() -> None:
 def test_a_wait_on_an_undeclared_name_suggests_the_near_one() -> None:
     assert (
         _error("{wait: stpo}")
-        == "s.yaml:8:16: tasks[0].steps[0].wait: no event or barrier `stpo`; did you mean `stop`?"
+        == "s.yaml:8:16: tasks[0].steps[0].wait: no event, barrier or condition `stpo`; "
+        "did you mean `stop`?"
     )
 
 

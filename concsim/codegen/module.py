@@ -149,7 +149,7 @@ def _resources(scenario: m.Scenario) -> Resources:
                     shared.append(name)
             case m.AcquireStep() | m.ReleaseStep() | m.WithStep():
                 name = getattr(step, {"with": "with_"}.get(m.step_kind(step), m.step_kind(step)))
-                if name not in locks:
+                if name not in locks and name not in scenario.conditions:
                     locks.append(name)
             case m.PutStep() | m.GetStep() | m.ConsumeStep() | m.TaskDoneStep() | m.JoinStep():
                 name = getattr(step, m.step_kind(step))
@@ -161,6 +161,9 @@ def _resources(scenario: m.Scenario) -> Resources:
                 res.stop = "stop"
     for name in shared:
         res.shared[name] = identifier(name, res.taken)
+    for spec in scenario.conditions.values():
+        if spec.lock is not None and spec.lock not in locks:
+            locks.append(spec.lock)
     for name in locks:
         res.locks[name] = identifier(name, res.taken)
     for name in queues:
@@ -173,6 +176,9 @@ def _resources(scenario: m.Scenario) -> Resources:
             res.events[name] = identifier(name, res.taken)
     for name in scenario.barriers:
         res.barriers[name] = identifier(name, res.taken)
+    for name in scenario.conditions:
+        # ``cv.acquire()`` takes the condition's lock, as ``acquire: cv`` does
+        res.conditions[name] = res.locks[name] = identifier(name, res.taken)
     return res
 
 
@@ -250,8 +256,11 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
             "multiprocessing.Event()",
         ),
     }.get(model, ("threading.Lock()", "queue.Queue", "threading.Event()"))
+    conditions = set(res.conditions.values())
     lines += [
-        f"{python} = {lock_factory(scenario, name, kit[0])}" for name, python in res.locks.items()
+        f"{python} = {lock_factory(scenario, name, kit[0])}"
+        for name, python in res.locks.items()
+        if python not in conditions
     ]
     for name, python in res.queues.items():
         spec = scenario.queues.get(name)
@@ -264,6 +273,9 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
         barrier = scenario.barriers[name]
         timeout = "" if barrier.timeout is None else f", timeout={seconds(barrier.timeout)}"
         lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
+    for name, python in res.conditions.items():
+        lock = scenario.conditions[name].lock
+        lines.append(f"{python} = threading.Condition({res.locks[lock] if lock else ''})")
     return lines
 
 

@@ -84,6 +84,9 @@ class SiteKind(StrEnum):
     """``future.add_done_callback(fn)`` in main; ``fn`` is defined at the top of main()."""
     FUTURE = "future"
     """``print(f"NAME.cancel() -> {futures[k].cancel()}")``: main calls a Future's methods."""
+    WAIT_FOR = "wait_for"
+    NOTIFY = "notify"
+    NOTIFY_ALL = "notify_all"
 
 
 Path = tuple[str | int, ...]

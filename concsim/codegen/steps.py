@@ -29,6 +29,7 @@ class Resources:
     stop: str | None = None
     events: dict[str, str] = field(default_factory=dict)
     barriers: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, str] = field(default_factory=dict)
     uses_call: bool = False  # ``executor.map(call, [...])`` needs the ``call`` helper
     fills: bool = False  # version 2: strings a step writes fill ``{i}``, ``{name}``, ``{e}``
     taken: set[str] = field(default_factory=set)
@@ -303,6 +304,23 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.barriers[step.wait]}.wait({timeout})")
         case SiteKind.WAIT:
             write_wait(w, res, frame, step, path, line)
+        case SiteKind.WAIT_FOR:
+            until = step.until
+            timeout = "" if step.timeout is None else f", {seconds(step.timeout)}"
+            call = (
+                f"{res.conditions[step.wait_for]}.wait_for("
+                f"lambda: {res.shared[until.shared]} >= {until.at_least}{timeout})"
+            )
+            if step.else_:
+                line(f"if not {call}:")
+                with w.indented():
+                    write_steps(w, res, frame, step.else_, (*path, "else"))
+            else:
+                line(call)
+        case SiteKind.NOTIFY:
+            line(f"{res.conditions[step.notify]}.notify({'' if step.n == 1 else step.n})")
+        case SiteKind.NOTIFY_ALL:
+            line(f"{res.conditions[step.notify_all]}.notify_all()")
         case SiteKind.ABORT:
             line(f"{res.barriers[step.abort]}.abort()")
         case SiteKind.RESET:
@@ -397,7 +415,7 @@ def write_wait(
 ) -> None:
     """``if not event.wait(timeout):`` in a thread; in a coroutine ``await event.wait()``,
     under ``asyncio.wait_for`` when it has a timeout (TimeoutError is the ``else``)."""
-    event = res.events[step.wait]
+    event = res.events.get(step.wait) or res.conditions[step.wait]
     timeout = "" if step.timeout is None else seconds(step.timeout)
     if not frame.is_async:
         if step.else_:
@@ -439,7 +457,7 @@ def walk(steps: Sequence[Any]) -> list[Any]:
             found += walk(step.loop)
         elif isinstance(step, m.WithStep):
             found += walk(step.steps)
-        elif isinstance(step, m.AcquireStep | m.WaitStep):
+        elif isinstance(step, m.AcquireStep | m.WaitStep | m.WaitForStep):
             found += walk(step.else_)
         elif isinstance(step, m.AddDoneCallbackStep):
             found += walk(step.steps)

@@ -20,9 +20,8 @@ from concsim.scenario import model as m
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
 from .runtime import Actor, Lane, SimError, TaskRun
 from .threads.acquiring import Acquiring
-from .threads.barrier import Barriers
-from .threads.event import Events
 from .threads.queue import Queues
+from .threads.waiting import PrimitiveStep, Waiting
 from .waits import Hung, IoWait
 from .world import World
 
@@ -68,7 +67,7 @@ MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
+class Interpreter(Waiting, Acquiring, Queues, Flow):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -220,16 +219,10 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
                 return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
             case m.JoinStep():
                 return lambda lane, run, _: self.join(lane, step.join, label)
-            case m.SetStep():
-                return with_gil(lambda lane, run: self.set_event(lane, step.set))
-            case m.ClearStep():
-                return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
-            case m.WaitStep():
-                return lambda lane, run, consumed: self.wait_step(lane, run, step, consumed, label)
-            case m.AbortStep():
-                return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
-            case m.ResetStep():
-                return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
+            case m.SetStep() | m.ClearStep() | m.WaitStep() | m.WaitForStep():
+                return self._primitive_call(step, label)
+            case m.AbortStep() | m.ResetStep() | m.NotifyStep() | m.NotifyAllStep():
+                return self._primitive_call(step, label)
             case (
                 m.SubmitStep()
                 | m.CollectStep()
@@ -249,16 +242,43 @@ class Interpreter(Acquiring, Queues, Flow, Events, Barriers):
             case _:
                 assert_never(step)
 
-    def wait_step(
-        self, lane: Lane, run: TaskRun | None, step: m.WaitStep, consumed: list[Any], label: str
+    def _primitive_call(self, step: PrimitiveStep, label: str) -> StepCall:
+        """How a step on an event, a barrier or a condition runs (``_make_call``)."""
+        with_gil = self._with_gil
+        match step:
+            case m.SetStep():
+                return with_gil(lambda lane, run: self.set_event(lane, step.set))
+            case m.ClearStep():
+                return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
+            case m.WaitStep():
+                return lambda lane, run, consumed: self._unless(
+                    lane, run, self.wait_on(lane, run, step, label), step.else_, consumed
+                )
+            case m.AbortStep():
+                return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
+            case m.ResetStep():
+                return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
+            case m.WaitForStep():
+                return lambda lane, run, consumed: self._unless(
+                    lane, run, self.wait_for_on(lane, run, step, label), step.else_, consumed
+                )
+            case m.NotifyStep():
+                return with_gil(
+                    lambda lane, run: self.cond_notify(lane, run, step.notify, step.n, label)
+                )
+            case m.NotifyAllStep():
+                return with_gil(
+                    lambda lane, run: self.cond_notify(lane, run, step.notify_all, None, label)
+                )
+            case _:
+                assert_never(step)
+
+    def _unless(
+        self, lane: Lane, run: TaskRun | None, wait: Actor, steps: Any, consumed: list[Any]
     ) -> Actor:
-        """``if not NAME.wait(timeout): <else>``, dispatched on the primitive's family."""
-        if step.wait in self.barriers:
-            yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
-            return
-        signaled = yield from self.wait_event(lane, step.wait, step.timeout, label)
-        if not signaled:
-            yield from self.run_steps(lane, run, step.else_, consumed)
+        """``if not <wait>: <steps>`` (a wait's ``else``)."""
+        if not (yield from wait):
+            yield from self.run_steps(lane, run, steps, consumed)
 
     def _tree(self, lane: Lane, run: TaskRun | None, step: m.Step, label: str) -> Actor:
         """A step of the asyncio task tree (coroutines/children.py)."""

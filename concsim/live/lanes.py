@@ -39,6 +39,9 @@ STATE_OF_KIND: dict[str, LaneState] = {
     "wait": LaneState.BLOCKED,
     "abort": LaneState.RUNNING,
     "reset": LaneState.RUNNING,
+    "wait_for": LaneState.BLOCKED,
+    "notify": LaneState.RUNNING,
+    "notify_all": LaneState.RUNNING,
 }
 """A line's kind (``concsim.codegen.SiteKind``) -> the state its lane enters there. Kinds
 not listed (structure: ``return``, ``executor``, ``catch``) leave the state as it is."""

@@ -28,6 +28,7 @@ from concsim.scenario.waitables import (
     barrier_else_problem,
     family_clashes,
     model_problems,
+    until_problem,
     waitable_problem,
 )
 
@@ -463,6 +464,8 @@ def _steps(
                 problems.append(doc.problem(at, f"no lock or semaphore `{name}`; {hint}"))
         elif kind in WAITABLE_STEPS and (problem := waitable_problem(data, kind, name)):
             problems.append(doc.problem(at, problem))
+        elif kind == "wait_for" and (problem := until_problem(data, step)):
+            problems.append(doc.problem((*loc, "until", "shared"), problem))
         elif kind == "wait" and (problem := barrier_else_problem(data, step)):
             problems.append(doc.problem((*loc, "else"), problem, at_key=True))
         elif kind in {"terminate", "kill"} and not _is_task(name, runs):

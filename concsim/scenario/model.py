@@ -578,6 +578,43 @@ class WithinStep(_Step):
     steps: tuple[Step, ...] = ()
 
 
+class SharedAtLeast(_Strict):
+    """A predicate on a shared variable: ``shared[NAME] >= at_least``."""
+
+    shared: Name
+    at_least: Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)] = 1
+
+
+class WaitForStep(_Step):
+    """``cv.wait_for(lambda: NAME >= N, timeout)`` (threading.Condition.wait_for): waits,
+    woken by each ``notify``, until the predicate holds; with a ``timeout``, a predicate
+    still false at the timeout returns False and runs the ``else`` steps."""
+
+    since: ClassVar[int] = 2
+    wait_for: Name
+    until: SharedAtLeast
+    """What to wait for: ``{shared: items, at_least: 1}`` is ``lambda: items >= 1``."""
+    timeout: Duration | None = None
+    else_: tuple[Step, ...] = Field((), alias="else")
+    """``if not cv.wait_for(...): <steps>``: what runs when the predicate was still false."""
+
+
+class NotifyStep(_Step):
+    """``cv.notify(n)``: wakes the first ``n`` threads waiting on the condition; the lock
+    must be held (else RuntimeError('cannot notify on un-acquired lock'))."""
+
+    since: ClassVar[int] = 2
+    notify: Name
+    n: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 1
+
+
+class NotifyAllStep(_Step):
+    """``cv.notify_all()``: wakes every thread waiting on the condition."""
+
+    since: ClassVar[int] = 2
+    notify_all: Name
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -628,6 +665,9 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "cancel": CancelStep,
     "within": WithinStep,
     "shield": ShieldStep,
+    "wait_for": WaitForStep,
+    "notify": NotifyStep,
+    "notify_all": NotifyAllStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -741,7 +781,10 @@ Step = Annotated[
     | Annotated[TaskGroupStep, Tag("taskgroup")]
     | Annotated[CancelStep, Tag("cancel")]
     | Annotated[WithinStep, Tag("within")]
-    | Annotated[ShieldStep, Tag("shield")],
+    | Annotated[ShieldStep, Tag("shield")]
+    | Annotated[WaitForStep, Tag("wait_for")]
+    | Annotated[NotifyStep, Tag("notify")]
+    | Annotated[NotifyAllStep, Tag("notify_all")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -756,6 +799,7 @@ WithStep.model_rebuild()
 WaitStep.model_rebuild()
 AddDoneCallbackStep.model_rebuild()
 WithinStep.model_rebuild()
+WaitForStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -1288,6 +1332,13 @@ class BarrierSpec(_Strict):
     """The default timeout of each ``wait``; none: wait for ever."""
 
 
+class ConditionSpec(_Strict):
+    """A ``threading.Condition(lock)``: ``acquire``/``release`` of its name take its lock."""
+
+    lock: Name | None = None
+    """The lock it uses (a lock the steps acquire by name); none: a lock of its own."""
+
+
 class Scenario(_Strict):
     version: Literal[1, 2] = 1
     """The format version: 1, or 2 for a file that uses a construct added in version 2."""
@@ -1312,6 +1363,8 @@ class Scenario(_Strict):
     """The program's events, each ``{}``: ``stop = threading.Event()``."""
     barriers: dict[Name, BarrierSpec] = Field({}, json_schema_extra={"since": 2})
     """The program's barriers: ``gate: {parties: 3, timeout: 1s}``."""
+    conditions: dict[Name, ConditionSpec] = Field({}, json_schema_extra={"since": 2})
+    """The program's conditions: ``cv: {}`` or ``cv: {lock: a}``."""
     variants: tuple[Variant, ...] = ()
     faults: tuple[Fault, ...] = ()
     expect: tuple[_expect.Expectation, ...] = ()

@@ -23,7 +23,10 @@ _DECLARED_AS = {
 WAITABLE_STEPS: dict[str, tuple[str, ...]] = {
     "set": ("events",),
     "clear": ("events",),
-    "wait": ("events", "barriers"),
+    "wait": ("events", "barriers", "conditions"),
+    "wait_for": ("conditions",),
+    "notify": ("conditions",),
+    "notify_all": ("conditions",),
     "abort": ("barriers",),
     "reset": ("barriers",),
 }
@@ -45,7 +48,8 @@ def waitable_problem(data: dict[Any, Any], kind: str, name: str) -> str:
         names |= declared(data, family)
     if name in names:
         return ""
-    noun = " or ".join(_NOUNS[family] for family in families)
+    nouns = [_NOUNS[family] for family in families]
+    noun = ", ".join(nouns[:-1]) + " or " + nouns[-1] if len(nouns) > 1 else nouns[0]
     noun = ("an " if noun[0] in "aeiou" else "a ") + noun
     for family in FAMILIES:
         if name in declared(data, family):
@@ -69,6 +73,18 @@ def barrier_else_problem(data: dict[Any, Any], step: dict[Any, Any]) -> str:
             "False; expected no `else` (catch the error instead)"
         )
     return ""
+
+
+def until_problem(data: dict[Any, Any], step: dict[Any, Any]) -> str:
+    """``wait_for``'s predicate must read a declared shared variable."""
+    until = step.get("until")
+    name = until.get("shared") if isinstance(until, dict) else None
+    shared = data.get("shared")
+    shared = shared if isinstance(shared, dict) else {}
+    if not isinstance(name, str) or name in shared:
+        return ""
+    hint = did_you_mean(name, shared, listing=False) or "declare it under `shared:`"
+    return f"no shared variable `{name}`; {hint}"
 
 
 def family_clashes(doc: Document) -> list[Problem]:
@@ -99,7 +115,11 @@ def family_clashes(doc: Document) -> list[Problem]:
     return problems
 
 
-_MODELS = {"events": ("threads", "asyncio"), "barriers": ("threads",)}
+_MODELS = {
+    "events": ("threads", "asyncio"),
+    "barriers": ("threads",),
+    "conditions": ("threads",),
+}
 """The models each family is simulated for: ``threading.Event``/``asyncio.Event``, and
 ``threading.Barrier``."""
 

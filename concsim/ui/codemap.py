@@ -212,7 +212,8 @@ class Whereabouts:
         label = step[len(_FINALLY) :] if step.startswith(_FINALLY) else step
         line = sites.labelled(owner, label, before.anchor if same else None)
         if line is None and label.endswith(")") and " (" in label:
-            # a blocked lane's label says what it waits on: ``with slots (2 of 2 taken)``
+            # a blocked lane's label says what it waits on: ``with slots (2 of 2 taken)``,
+            # ``wait gate (2 of 3 arrived)``
             line = sites.labelled(owner, label.rsplit(" (", 1)[0], before.anchor if same else None)
         if line is None and step.startswith("finally"):
             line = sites.of_kind(owner, SiteKind.CLEANUP)
@@ -250,7 +251,10 @@ class Whereabouts:
             return None
         if step == before.label and before.line is not None:
             return before.line
-        return sites.labelled(MAIN, step, before.anchor)
+        line = sites.labelled(MAIN, step, before.anchor)
+        if line is None and step.endswith(")"):  # ``wait stop (not set)``
+            line = sites.labelled(MAIN, step.rsplit(" (", 1)[0], before.anchor)
+        return line
 
     def _collect(self) -> int | None:
         return self.sites.of_kind(MAIN, SiteKind.COLLECT)

@@ -11,6 +11,7 @@ from typing import Any
 
 from concsim.scenario import model as m
 
+from ..flow import BreakLoop, ContinueLoop, Returned
 from ..runtime import Actor, Lane, SimError, TaskRun
 from .lock import Locks
 from .semaphore import Semaphores
@@ -30,10 +31,15 @@ class Acquiring(Locks, Semaphores):
     ) -> Actor:
         raise NotImplementedError  # the interpreter's
 
+    def lock_name(self, name: str) -> str:
+        """The lock ``acquire: NAME`` takes: ``NAME`` (a condition's, its own lock:
+        ``Conditions.lock_name``, first in the interpreter's order)."""
+        return name
+
     def acquire_call(self, step: m.AcquireStep, label: str) -> Callable[..., Actor]:
         """How an ``acquire`` step runs: a version-1 acquire of a plain lock as before, any
         other (a timeout, not blocking, a declared lock or a semaphore) by ``try_acquire``."""
-        name = step.acquire
+        name = self.lock_name(step.acquire)
         if step.can_fail or name in self.semaphores or name in self.world.scenario.locks:
             return lambda lane, run, consumed: self.try_acquire(lane, run, step, consumed, label)
         return lambda lane, run, _: self.acquire(lane, name, label)
@@ -51,6 +57,7 @@ class Acquiring(Locks, Semaphores):
         blocking: bool = True,
     ) -> Actor:
         """``NAME.acquire(blocking, timeout)`` on whatever ``NAME`` is: True or False."""
+        name = self.lock_name(name)
         if name in self.semaphores:
             got = yield from self.sem_acquire(lane, name, label, timeout, blocking)
         else:
@@ -59,6 +66,7 @@ class Acquiring(Locks, Semaphores):
 
     def give_back(self, lane: Lane, name: str) -> None:
         """``NAME.release()`` on whatever ``NAME`` is."""
+        name = self.lock_name(name)
         if name in self.semaphores:
             self.sem_release(lane, name)
         else:
@@ -79,9 +87,9 @@ class Acquiring(Locks, Semaphores):
         yield from self.take(lane, step.with_, label)
         try:
             yield from self.run_steps(lane, run, step.steps, consumed)
-        except SimError:
+        except (SimError, BreakLoop, ContinueLoop, Returned):
             # __exit__ runs on the way out of an exception too (a return at a stop check
-            # is one here), then the exception goes on.
+            # is one here), and of a break, continue or return; then it goes on.
             yield from self.world.ensure_gil(lane)
             self.give_back(lane, step.with_)
             raise

@@ -21,7 +21,7 @@ from ..code import Code
 from ..runtime import Actor, Lane, TaskRun
 from ..waits import PrimitiveWait
 from ..world import World
-from .event import Waiters, with_timeout
+from .event import Waiters, waiting, with_timeout
 
 BROKEN_BARRIER = "BrokenBarrierError"
 
@@ -66,7 +66,7 @@ class Barriers(Code):
             timeout = barrier.timeout
         yield from world.ensure_gil(lane)
         while barrier.state in (BarrierState.DRAINING, BarrierState.RESETTING):  # _enter
-            yield from self._cond_wait(lane, barrier, None, f"wait {name} (draining)")
+            yield from self._cond_wait(lane, barrier, None, waiting(label, name, "draining"))
         if barrier.state is BarrierState.BROKEN:
             self.raise_in(lane, run, BROKEN_BARRIER, "", label)
         index = barrier.count
@@ -76,13 +76,14 @@ class Barriers(Code):
                 barrier.state = BarrierState.DRAINING
                 self._notify_all(barrier)
             else:  # _wait
-                self._show_arrivals(barrier)
+                self._show_arrivals(barrier, label)
                 deadline = None if timeout is None else world.clock.now + timeout
                 while barrier.state is BarrierState.FILLING:  # Condition.wait_for
                     remaining = None if deadline is None else deadline - world.clock.now
                     if remaining is not None and remaining <= 0:
                         break
-                    yield from self._cond_wait(lane, barrier, remaining, self._arrivals(barrier))
+                    shown = self._arrivals(barrier, label)
+                    yield from self._cond_wait(lane, barrier, remaining, shown)
                 if barrier.state is BarrierState.FILLING:
                     world.emit(TimeoutExpired, waiter=lane.id, on=f"barrier {name}")
                     self._break(lane, barrier, "timed out")
@@ -139,11 +140,11 @@ class Barriers(Code):
             wake(True)
 
     @staticmethod
-    def _arrivals(barrier: SimBarrier) -> str:
-        return f"wait {barrier.name} ({barrier.count} of {barrier.parties} arrived)"
+    def _arrivals(barrier: SimBarrier, label: str) -> str:
+        return waiting(label, barrier.name, f"{barrier.count} of {barrier.parties} arrived")
 
-    def _show_arrivals(self, barrier: SimBarrier) -> None:
+    def _show_arrivals(self, barrier: SimBarrier, label: str) -> None:
         """Each lane already waiting for the barrier to fill says how many have arrived."""
-        label = self._arrivals(barrier)
         for waiter, _ in barrier.waiters:
-            self.world.set_state(waiter, LaneState.BLOCKED, label)
+            step = (waiter.step or label).rsplit(" (", 1)[0]
+            self.world.set_state(waiter, LaneState.BLOCKED, self._arrivals(barrier, step))

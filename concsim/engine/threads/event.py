@@ -68,7 +68,7 @@ class Events(Code):
             return True
         if timeout is not None and timeout <= 0:
             return False
-        shown = f"wait {name} (not set)"
+        shown = waiting(label, name, "not set")
         register = with_timeout(self.world, self._register(event.waiters, lane), timeout)
         signaled = yield from self.block(lane, shown, register, PrimitiveWait(name))
         if not signaled:
@@ -78,6 +78,15 @@ class Events(Code):
 
 
 Register = Callable[[Callable[[Any], None]], Callable[[], None]]
+
+
+def waiting(label: str, name: str, detail: str) -> str:
+    """What a lane blocked on ``name`` shows: its step's label and what it waits for,
+    ``wait gate (2 of 3 arrived)``, or ``sync (gate: 2 of 3 arrived)`` for a labelled step
+    (the code view finds the step's line by the label before the parenthesis)."""
+    if label == f"wait {name}" or label == f"wait_for {name}":
+        return f"{label} ({detail})"
+    return f"{label} ({name}: {detail})"
 
 
 def with_timeout(world: World, register: Register, timeout: int | None) -> Register:

@@ -1,0 +1,110 @@
+"""``threading.Condition`` (Lib/threading.py, ``Condition.wait``/``wait_for``/``notify``/
+``notify_all``) over the program's locks (threads/lock.py).
+
+``wait`` needs the lock held (``RuntimeError('cannot wait on un-acquired lock')``), queues
+the thread, releases the lock, blocks until a ``notify`` picks it (first come, first
+notified) or its timeout, then takes the lock again before it returns True (notified) or
+False (timed out). ``wait_for`` re-checks its predicate after each wake-up until it holds or
+the time left runs out. ``notify(n)`` wakes the first ``n`` waiters, ``notify_all`` all;
+both need the lock held (``'cannot notify on un-acquired lock'``)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from concsim.events import ConditionNotified, TimeoutExpired
+
+from ..runtime import Actor, Lane, TaskRun
+from ..waits import PrimitiveWait
+from ..world import World
+from .event import Waiters, waiting, with_timeout
+from .lock import Locks
+
+
+@dataclass(eq=False)
+class SimCondition:
+    name: str
+    lock: str  # the name of the lock it uses
+    waiters: Waiters = field(default_factory=deque)
+
+
+class Conditions(Locks):
+    """The program's conditions, by name, as the scenario declares them."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.conditions = {
+            name: SimCondition(name, spec.lock or name)
+            for name, spec in world.scenario.conditions.items()
+        }
+
+    def lock_name(self, name: str) -> str:
+        """The lock ``acquire: NAME`` takes: a condition's own lock, else ``NAME``."""
+        condition = self.conditions.get(name)
+        return condition.lock if condition is not None else name
+
+    def cond_wait(
+        self, lane: Lane, run: TaskRun | None, name: str, timeout: int | None, label: str
+    ) -> Actor:
+        """``Condition.wait(timeout)``: True if notified, False if it timed out."""
+        world = self.world
+        condition = self.conditions[name]
+        yield from world.ensure_gil(lane)
+        self._owned(lane, run, condition, "wait", label)
+        self.release(lane, condition.lock)  # _release_save
+        register = with_timeout(world, self._register(condition.waiters, lane), timeout)
+        shown = waiting(label, name, f"released {condition.lock}")
+        notified = yield from self.block(lane, shown, register, PrimitiveWait(name))
+        if not notified:
+            world.emit(TimeoutExpired, waiter=lane.id, on=f"condition {name}")
+        yield from self.acquire(lane, condition.lock, label)  # _acquire_restore
+        return bool(notified)
+
+    def cond_wait_for(
+        self,
+        lane: Lane,
+        run: TaskRun | None,
+        name: str,
+        holds: Callable[[], bool],
+        timeout: int | None,
+        label: str,
+    ) -> Actor:
+        """``Condition.wait_for(predicate, timeout)``: the predicate's last value."""
+        world = self.world
+        yield from world.ensure_gil(lane)
+        end = None if timeout is None else world.clock.now + timeout
+        result = holds()
+        while not result:
+            left = None if end is None else end - world.clock.now
+            if left is not None and left <= 0:
+                break
+            yield from self.cond_wait(lane, run, name, left, label)
+            result = holds()
+        return result
+
+    def cond_notify(
+        self, lane: Lane, run: TaskRun | None, name: str, n: int | None, label: str
+    ) -> None:
+        """``Condition.notify(n)`` (``n`` None: ``notify_all``)."""
+        condition = self.conditions[name]
+        self._owned(lane, run, condition, "notify", label)
+        count = len(condition.waiters) if n is None else min(n, len(condition.waiters))
+        woken = [condition.waiters.popleft() for _ in range(count)]
+        self.world.emit(
+            ConditionNotified,
+            lane=lane.id,
+            condition=name,
+            woke=tuple(waiter.id for waiter, _ in woken),
+        )
+        for _, wake in woken:
+            wake(True)
+
+    def _owned(
+        self, lane: Lane, run: TaskRun | None, condition: SimCondition, what: str, label: str
+    ) -> None:
+        """``if not self._is_owned(): raise RuntimeError(...)``."""
+        lock = self.locks.get(condition.lock)
+        if lock is None or lock.holder is not lane:
+            self.raise_in(lane, run, "RuntimeError", f"cannot {what} on un-acquired lock", label)
