@@ -84,7 +84,7 @@ def test_notify_wakes_the_first_waiter_and_the_other_times_out() -> None:
     assert [(e.waiter, e.on) for e in sim.events if isinstance(e, TimeoutExpired)] == [
         ("thread-2", "condition ready")
     ]
-    assert _said(sim) == ["timed out {i}"]
+    assert _said(sim) == ["timed out 2"]  # version 2 fills {i}: the copy that timed out
 
 
 def test_notify_n_and_notify_all_wake_that_many() -> None:

@@ -110,7 +110,15 @@ class Flow(Code):
 
         def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall: ...
 
-        def put(self, lane: Lane, name: str, value: Any, label: str) -> Actor: ...
+        def put(
+            self,
+            lane: Lane,
+            name: str,
+            value: Any,
+            label: str,
+            timeout: int | None = None,
+            block: bool = True,
+        ) -> Actor: ...
 
         def write_output(
             self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str
@@ -191,7 +199,7 @@ class Flow(Code):
                 return self._with_gil(lambda lane, run: self.raise_step(lane, run, step, label))
             case m.PutStep():
                 return lambda lane, run, _: self.put(
-                    lane, step.put, self.fill_value(lane, run, step.value), label
+                    lane, step.put, self.fill_value(lane, run, step.value), label, *step.waits
                 )
             case m.PrintStep():
                 return lambda lane, run, _: self.write_output(

@@ -11,14 +11,13 @@ from concsim.events import (
     CleanupStarted,
     LaneState,
     OutputWritten,
-    SharedRead,
-    SharedWritten,
 )
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
 from .runtime import Actor, Lane, SimError, TaskRun
+from .shared import SharedVariables
 from .threads.acquiring import Acquiring
 from .threads.queue import Queues
 from .threads.waiting import PrimitiveStep, Waiting
@@ -67,7 +66,7 @@ MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Waiting, Acquiring, Queues, Flow):
+class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -159,8 +158,7 @@ class Interpreter(Waiting, Acquiring, Queues, Flow):
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
-        """How ``step`` runs, as a ``StepCall``: ``(lane, run, consumed)`` in, what to
-        ``yield from`` out. The commonest kinds come first."""
+        """``step`` as a ``StepCall``: ``(lane, run, consumed)`` in, what to ``yield from`` out."""
         world = self.world
         with_gil = self._with_gil
         if isinstance(step, TREE_STEPS):  # asyncio's task tree: coroutines/children.py
@@ -169,6 +167,12 @@ class Interpreter(Waiting, Acquiring, Queues, Flow):
             return self.filled_call(step, label)  # version 2: {i}, {name}, {e} filled
         if isinstance(step, FLOW_STEPS):
             return self.flow_call(step)
+        if isinstance(step, PrimitiveStep):  # an event, a barrier or a condition
+            return self.primitive_call(step, label)
+        if isinstance(step, m.MAIN_ONLY_STEPS):  # the model's own: in a block of main
+            return lambda lane, run, _: self._main_step(lane, step, label)
+        if isinstance(step, m.WithStep | m.TaskDoneStep | m.JoinStep | m.ExitStep):
+            return self._more_call(step, label)
         match step:
             case m.CpuStep():
                 cpu = step.cpu
@@ -206,79 +210,32 @@ class Interpreter(Waiting, Acquiring, Queues, Flow):
             case m.PrintStep():
                 return lambda lane, run, _: self.write_output(lane, run, [step.print, "\n"], label)
             case m.LogStep():
-                return lambda lane, run, _: self.write_output(
-                    lane, run, [self._log(lane, run, step)], label
-                )
+                return lambda lane, run, _: self.write_log(lane, run, step, label)
             case m.SetStopStep():
                 return with_gil(lambda lane, run: self._set_stop(lane))
             case m.CheckStopStep():
                 return with_gil(self._check_stop)
+            case _:
+                assert_never(step)
+
+    def _more_call(
+        self, step: m.WithStep | m.TaskDoneStep | m.JoinStep | m.ExitStep, label: str
+    ) -> StepCall:
+        """How a ``with`` block, a queue's ``task_done`` or ``join``, or ``sys.exit`` runs."""
+        match step:
             case m.WithStep():
                 return self.with_call(step, label)
             case m.TaskDoneStep():
-                return with_gil(lambda lane, run: self.task_done(lane, step.task_done))
+                return self._with_gil(lambda lane, run: self.task_done(lane, step.task_done))
             case m.JoinStep():
                 return lambda lane, run, _: self.join(lane, step.join, label)
-            case m.SetStep() | m.ClearStep() | m.WaitStep() | m.WaitForStep():
-                return self._primitive_call(step, label)
-            case m.AbortStep() | m.ResetStep() | m.NotifyStep() | m.NotifyAllStep():
-                return self._primitive_call(step, label)
-            case (
-                m.SubmitStep()
-                | m.CollectStep()
-                | m.ShutdownStep()
-                | m.TerminateStep()
-                | m.KillStep()
-                | m.OsExitStep()
-                | m.AddDoneCallbackStep()
-                | m.FutureStep()
-            ):
-                return lambda lane, run, _: self._main_step(lane, step, label)
             case m.ExitStep():
                 code = str(step.exit)
-                return with_gil(
+                return self._with_gil(
                     lambda lane, run: self.raise_in(lane, run, "SystemExit", code, label)
                 )
             case _:
                 assert_never(step)
-
-    def _primitive_call(self, step: PrimitiveStep, label: str) -> StepCall:
-        """How a step on an event, a barrier or a condition runs (``_make_call``)."""
-        with_gil = self._with_gil
-        match step:
-            case m.SetStep():
-                return with_gil(lambda lane, run: self.set_event(lane, step.set))
-            case m.ClearStep():
-                return with_gil(lambda lane, run: self.clear_event(lane, step.clear))
-            case m.WaitStep():
-                return lambda lane, run, consumed: self._unless(
-                    lane, run, self.wait_on(lane, run, step, label), step.else_, consumed
-                )
-            case m.AbortStep():
-                return with_gil(lambda lane, run: self.barrier_abort(lane, step.abort))
-            case m.ResetStep():
-                return with_gil(lambda lane, run: self.barrier_reset(lane, step.reset))
-            case m.WaitForStep():
-                return lambda lane, run, consumed: self._unless(
-                    lane, run, self.wait_for_on(lane, run, step, label), step.else_, consumed
-                )
-            case m.NotifyStep():
-                return with_gil(
-                    lambda lane, run: self.cond_notify(lane, run, step.notify, step.n, label)
-                )
-            case m.NotifyAllStep():
-                return with_gil(
-                    lambda lane, run: self.cond_notify(lane, run, step.notify_all, None, label)
-                )
-            case _:
-                assert_never(step)
-
-    def _unless(
-        self, lane: Lane, run: TaskRun | None, wait: Actor, steps: Any, consumed: list[Any]
-    ) -> Actor:
-        """``if not <wait>: <steps>`` (a wait's ``else``)."""
-        if not (yield from wait):
-            yield from self.run_steps(lane, run, steps, consumed)
 
     def _tree(self, lane: Lane, run: TaskRun | None, step: m.Step, label: str) -> Actor:
         """A step of the asyncio task tree (coroutines/children.py)."""
@@ -304,6 +261,10 @@ class Interpreter(Waiting, Acquiring, Queues, Flow):
     ) -> Actor:
         yield from self.world.ensure_gil(lane)
         action(lane, run)
+
+    def write_log(self, lane: Lane, run: TaskRun | None, step: m.LogStep, label: str) -> Actor:
+        """``logging.info(text)``: one record, written as one piece."""
+        return self.write_output(lane, run, [self._log(lane, run, step)], label)
 
     def _log(self, lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
         text = self.fill(lane, run, step.log)
@@ -419,32 +380,6 @@ class Interpreter(Waiting, Acquiring, Queues, Flow):
             yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
         finally:
             lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-
-    # --- shared variables ---------------------------------------------------------------
-
-    def read(self, lane: Lane, run: TaskRun | None, name: str) -> None:
-        value = self.shared.get(name, 0)
-        self.locals[(lane.id, name)] = value
-        self.world.emit(
-            SharedRead, lane=lane.id, task=run.name if run else None, name=name, value=value
-        )
-
-    def write(self, lane: Lane, run: TaskRun | None, name: str, add: int) -> None:
-        before = self.shared.get(name, 0)
-        local = self.locals.pop((lane.id, name), before)
-        value = local + add
-        self.shared[name] = value
-        self.world.emit(
-            SharedWritten,
-            lane=lane.id,
-            task=run.name if run else None,
-            name=name,
-            value=value,
-            # What others added since this lane read, now erased. A stale write that is
-            # itself overwritten is counted again by the write that erases it, so the sum
-            # over a run can exceed (initial + all adds) - final (ui/ledger.py counts that).
-            lost=max(0, before - local),
-        )
 
     # --- output -------------------------------------------------------------------------
 

@@ -19,13 +19,13 @@ from concsim.events import (
     TaskSubmitted,
 )
 from concsim.scenario import model as m
-from concsim.scenario.pynames import callback_functions, thread_name
+from concsim.scenario.pynames import thread_name
 
 from .atexit import run_handlers
 from .exits import traceback_text
 from .flow import Returned
 from .futures import Executor, Job, ProcessPool, ThreadPool
-from .futures.callbacks import Callback, DoneCallbacks, uses_logging
+from .futures.callbacks import done_callbacks
 from .futures.future import FutureCalls
 from .interpreter import TaskResult
 from .osexit import OsExit, os_exit
@@ -53,17 +53,7 @@ class MainProgram:
             pool = ProcessPool if self.model is m.Model.PROCESSES else ThreadPool
             self.executor = pool(runtime, workers)
         runtime.interp.main_step = self.main_step  # a submit or collect inside a try or loop
-        self.callbacks: DoneCallbacks | None = None
-        self._callbacks: dict[int, Callback] = {}  # per add_done_callback step
-        added = [s for s in self.program.main if isinstance(s, m.AddDoneCallbackStep)]
-        if added and self.executor is not None:
-            self.callbacks = DoneCallbacks(
-                runtime, self.executor, uses_logging(self.world.scenario)
-            )
-            self.executor.after_done = self.callbacks.completed
-            names = callback_functions([step.add_done_callback for step in added])
-            for step, name in zip(added, names, strict=True):
-                self._callbacks[id(step)] = Callback(name, step.steps)
+        self.callbacks = done_callbacks(runtime, self.executor)
         self.future_calls = FutureCalls(runtime, self.callbacks)
 
     # --- main() -------------------------------------------------------------------------
@@ -127,7 +117,7 @@ class MainProgram:
         elif isinstance(step, m.AddDoneCallbackStep):
             assert self.callbacks is not None
             runs = self._selected_all(step.add_done_callback)
-            yield from self.callbacks.add(lane, runs, self._callbacks[id(step)])
+            yield from self.callbacks.add(lane, runs, self.callbacks.of(step))
         elif isinstance(step, m.FutureStep):
             yield from self.future_calls.run(lane, step)
         else:

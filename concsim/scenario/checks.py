@@ -62,7 +62,7 @@ def _model_limits(
     """What asyncio's locks do not have (an RLock, ``acquire(blocking=False)``), and what
     multiprocessing.Queue does not (``task_done``, ``join``)."""
     program = data.get("program")
-    if not isinstance(program, dict) or program.get("model") not in {"asyncio", "processes"}:
+    if not isinstance(program, dict) or program.get("model") not in ("asyncio", "processes"):
         return []
     problems: list[Problem] = []
     locks = data.get("locks")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from concsim.events import CallbackInvoked, FutureState, OutputWritten
 from concsim.scenario import model as m
-from concsim.scenario.pynames import POOL_THREAD
+from concsim.scenario.pynames import POOL_THREAD, callback_functions
 
 from ..exits import traceback_line
 from ..flow import Stopped
@@ -39,7 +39,12 @@ class DoneCallbacks:
     executor: Executor
     logging_configured: bool  # logging.basicConfig ran: the log record goes to stdout
     registered: dict[TaskRun, list[Callback]] = field(default_factory=dict)
+    by_step: dict[int, Callback] = field(default_factory=dict)  # per add_done_callback step
     _filled: dict[tuple[int, str], m.Step] = field(default_factory=dict)
+
+    def of(self, step: m.AddDoneCallbackStep) -> Callback:
+        """The callback an ``add_done_callback`` step of main adds."""
+        return self.by_step[id(step)]
 
     def add(self, lane: Lane, runs: Sequence[TaskRun], callback: Callback) -> Actor:
         """``future.add_done_callback(fn)`` for each run in turn: kept while the future is
@@ -104,6 +109,21 @@ class DoneCallbacks:
             label = m.step_label(step)  # the line's, as the program's sites name it
             filled = self._filled[key] = step.model_copy(update={"print": text, "label": label})
         return filled
+
+
+def done_callbacks(runtime: Runtime, executor: Executor | None) -> DoneCallbacks | None:
+    """The program's done-callbacks, each named as ``def NAME(future):`` in main(), and
+    hooked on the executor that completes the futures (None: main adds none)."""
+    program = runtime.world.program
+    added = [s for s in program.main if isinstance(s, m.AddDoneCallbackStep)]
+    if not added or executor is None:
+        return None
+    callbacks = DoneCallbacks(runtime, executor, uses_logging(runtime.world.scenario))
+    executor.after_done = callbacks.completed
+    names = callback_functions([step.add_done_callback for step in added])
+    for step, name in zip(added, names, strict=True):
+        callbacks.by_step[id(step)] = Callback(name, step.steps)
+    return callbacks
 
 
 def future_repr(future: Future) -> str:
