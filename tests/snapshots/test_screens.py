@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -17,6 +18,7 @@ from concsim.engine import Simulation
 from concsim.replay import open_scenario
 from concsim.scenario.library import bundled_scenarios
 from concsim.ui.app import ConcsimApp, make_app
+from concsim.ui.widgets.code import CodeView
 
 SMALL, LARGE = (80, 24), (160, 48)
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ui"
@@ -91,11 +93,23 @@ async def settled(pilot: Pilot[int]) -> None:
         await pilot.pause()
         # The legend is drawn again once the lanes have their new size: wait for that too.
         legend_due = getattr(screen, "_legend_due", False)
-        if all(pane.scroll_y == pane.max_scroll_y for pane in panes) and not legend_due:
+        at_end = all(pane.scroll_y == pane.max_scroll_y for pane in panes)
+        if at_end and not legend_due and _code_in_view(screen):
             return
     raise AssertionError(
         f"never scrolled to the end: {[(p.scroll_y, p.max_scroll_y) for p in panes]}"
     )
+
+
+def _code_in_view(screen: Any) -> bool:
+    """The code view, when shown, has scrolled to the selected lane's line (it scrolls
+    after a repaint, once it knows its size: a busy machine can be a frame late)."""
+    code = next(iter(screen.query(CodeView)), None)
+    if code is None or not code.display or code.size.height <= 0:
+        return True
+    line = code.line_of(code.selected)
+    top, height = round(code.scroll_y), code.scrollable_content_region.height
+    return line is None or (code._reveal is None and top <= line - 1 < top + height)
 
 
 @pytest.mark.parametrize("phase", ["start", "mid", "finished"])
