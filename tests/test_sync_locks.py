@@ -258,6 +258,35 @@ def test_with_a_lock_releases_it_when_the_block_raises() -> None:
     assert out["output"][-1] == "next has it"  # after the thread's traceback
 
 
+@pytest.mark.parametrize(
+    ("leave", "rounds", "after"),
+    [("break", 1, True), ("continue", 2, True), ("{return: done}", 1, False)],
+)
+def test_with_a_lock_releases_it_on_break_continue_and_return(
+    leave: str, rounds: int, after: bool
+) -> None:
+    """``with lock:`` calls ``__exit__`` on every way out of its block (the compiler puts
+    the exit in each ``break``, ``continue`` and ``return`` path): after leaving, the lock
+    is free, so ``acquire(blocking=False)`` takes it."""
+    events, out = _run(
+        scenario(f"""
+        version: 2
+        name: s
+        program: {{executor: false, collect: join}}
+        tasks:
+          - name: t
+            steps:
+              - loop: [{{with: a, steps: [{leave}]}}]
+                times: 2
+              - {{acquire: a, blocking: false, else: [{{print: still held}}]}}
+        """)
+    )
+    taken = ["LockAcquired", "LockReleased"] * rounds + ["LockAcquired"] * after
+    assert [row[1] for row in _sync(events)] == taken
+    assert "still held" not in out["output"]
+    assert [(t["name"], t["outcome"]) for t in out["tasks"]] == [("t", "ok")]
+
+
 def test_a_blocked_lane_names_the_holder_of_the_lock() -> None:
     """The lane of a version-2 acquire that waits reads ``acquire b (held by thread-2)``."""
     sim = Simulation(scenario(BACK_OFF), seed=0)
