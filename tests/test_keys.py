@@ -40,6 +40,8 @@ SEQUENCES = {
     "home": "\x1b[H",
     "end": "\x1b[F",
     "delete": "\x1b[3~",
+    "pageup": "\x1b[5~",
+    "pagedown": "\x1b[6~",
     "backspace": "\x7f",
     "ctrl+c": "\x03",
 }

@@ -323,3 +323,26 @@ async def test_a_far_mark_is_looked_for_frame_by_frame_until_found(
         assert frames > 1 and session.seen == raised + 1
         assert notes[-1].endswith("(w: why)") and "ValueError" in notes[-1]
     assert app._exception is None
+
+
+@sync
+async def test_page_down_and_up_scroll_the_notes_to_try_this(tmp_path: Path) -> None:
+    """A lesson's "Try this" is often below the notes' fold: PgDn (what a terminal sends
+    as ``pagedown``) scrolls the notes a page on, PgUp back; with the notes hidden it says
+    how to show them."""
+    from concsim.ui.widgets.panels import NotesPanel
+
+    app, notes = build("lock-timeout-back-off", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.run_screen.query_one(NotesPanel)
+        await pilot.pause()
+        assert panel.max_scroll_y > 0 and panel.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert panel.scroll_y > 0
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert panel.scroll_y == 0
+        await pilot.press("o", "pagedown")  # the code in the notes' place
+        assert notes[-1] == "The notes are not shown: n shows them."
+    assert app._exception is None

@@ -180,6 +180,15 @@ RUN_BINDINGS: list[Binding] = [
     ),
     Binding("n", "toggle_notes", "Notes", id="notes", tooltip="the scenario's notes and lesson"),
     Binding(
+        "pagedown",
+        "notes_page(1)",
+        "Notes down",
+        show=False,
+        id="notes_down",
+        tooltip="scroll the notes a page down (to Try this)",
+    ),
+    Binding("pageup", "notes_page(-1)", "Notes up", show=False, id="notes_up", tooltip="a page up"),
+    Binding(
         "o",
         "toggle_code",
         "Code",

@@ -363,6 +363,17 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
             self.hide_code()
         self._title_notes()
 
+    def action_notes_page(self, pages: int) -> None:
+        """PgDn / PgUp: the notes a page on or back (their "Try this" is often below)."""
+        notes = self.query_one(NotesPanel)
+        if not notes.display or notes.size.height <= 0:
+            self.say("The notes are not shown: n shows them.", timeout=2)
+            return
+        if pages > 0:
+            notes.scroll_page_down(animate=False)
+        else:
+            notes.scroll_page_up(animate=False)
+
     def action_help(self) -> None:
         from concsim.ui.screens.help import HelpScreen
 
