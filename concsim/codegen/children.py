@@ -78,21 +78,9 @@ def write_tree_step(
             else:
                 line(f"{ref.variable} = {task}")
         case m.AwaitStep():
-            ref = TaskRef(step.await_, functions)
-            if ref.every:
-                line(f"for task in {ref.variable}:")
-                with w.indented():
-                    w.line("await task")
-            else:
-                line(f"await {ref.variable}")
+            _await_each(w, line, TaskRef(step.await_, functions), "{}")
         case m.ShieldStep():
-            ref = TaskRef(step.shield, functions)
-            if ref.every:
-                line(f"for task in {ref.variable}:")
-                with w.indented():
-                    w.line("await asyncio.shield(task)")
-            else:
-                line(f"await asyncio.shield({ref.variable})")
+            _await_each(w, line, TaskRef(step.shield, functions), "asyncio.shield({})")
         case m.CancelStep():
             ref = TaskRef(step.cancel, functions)
             msg = "" if step.msg is None else literal(step.msg)
@@ -126,3 +114,14 @@ def write_tree_step(
                 body(step.steps)
         case _:
             raise AssertionError(f"{step!r} is not a step of the task tree")
+
+
+def _await_each(w: Writer, line: Line, ref: TaskRef, wrap: str) -> None:
+    """``await TASK`` (``wrap`` around it, e.g. ``asyncio.shield``), or for every copy of a
+    repeated task, ``for task in TASKS: await task``."""
+    if ref.every:
+        line(f"for task in {ref.variable}:")
+        with w.indented():
+            w.line(f"await {wrap.format('task')}")
+    else:
+        line(f"await {wrap.format(ref.variable)}")
