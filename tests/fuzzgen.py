@@ -10,9 +10,11 @@ Used by tests/fuzzkit.py's runs: the short test and scripts/fuzz.py.
 
 from __future__ import annotations
 
+import copy
 import json
 import string
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -219,6 +221,94 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+# --- version 2: the bundled lessons' constructs, recombined -----------------------------------
+
+# Keys under which a version-2 file holds a list of steps (a task's, main's, or a block's).
+STEP_LISTS = ("steps", "cleanup", "main", "finally", "else", "each", "try", "loop", "callbacks")
+DECLARATIONS = ("shared", "queues", "locks", "semaphores", "events", "barriers", "conditions")
+PYTHONS = ["3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t"]
+
+
+def _bundled_version_2() -> list[dict[str, Any]]:
+    """Every bundled scenario written in version 2, as data."""
+    from concsim.scenario.library import bundled_scenarios
+
+    files = [yaml.safe_load(Path(path).read_text()) for path in bundled_scenarios()]
+    return [data for data in files if isinstance(data, dict) and data.get("version") == 2]
+
+
+def _steps_in(value: Any, key: str = "") -> Iterator[Any]:
+    """Every step found anywhere in ``value``: the items of the lists held under STEP_LISTS."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _steps_in(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            if key in STEP_LISTS and isinstance(item, (dict, str)):
+                yield item
+            yield from _steps_in(item, key)
+
+
+VERSION_2 = _bundled_version_2()
+V2_STEPS = [
+    step for data in VERSION_2 for step in _steps_in(data) if step not in ("submit", "collect")
+]
+V2_DECLARED: dict[str, dict[str, Any]] = {}
+for _data in VERSION_2:
+    for _key in DECLARATIONS:
+        V2_DECLARED.setdefault(_key, {}).update(_data.get(_key) or {})
+
+
+def _v2_step(depth: int) -> st.SearchStrategy[Any]:
+    """A step of the bundled lessons, a version-1 step, or either inside ``try``/``loop``."""
+    leaf = st.one_of(st.sampled_from(V2_STEPS).map(copy.deepcopy), _step(0))
+    if depth <= 0:
+        return leaf
+    inner = st.lists(_v2_step(depth - 1), min_size=1, max_size=3)
+    return st.one_of(
+        leaf,
+        leaf,
+        st.builds(
+            lambda body, caught, handler, last: {
+                "try": body,
+                "except": [{"type": caught, "as": "e", "steps": handler}],
+                "finally": last,
+            },
+            inner,
+            st.sampled_from(["Exception", "ValueError", "TimeoutError", "CancelledError"]),
+            st.lists(_v2_step(depth - 1), max_size=2),
+            st.lists(_v2_step(depth - 1), max_size=2),
+        ),
+        st.builds(lambda body, times: {"loop": body, "times": times}, inner, st.integers(0, 3)),
+    )
+
+
+@st.composite
+def v2_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """A bundled version-2 lesson with its tasks' and main's steps recombined from all of them:
+    often valid, and exercising every version-2 construct the lessons use."""
+    data = copy.deepcopy(draw(st.sampled_from(VERSION_2)))
+    for key in ("notes", "expect", "variants", "order", "topic") if draw(st.booleans()) else ():
+        data.pop(key, None)
+    for key, declared in V2_DECLARED.items():
+        if draw(st.booleans()):
+            data[key] = {**declared, **(data.get(key) or {})}
+    for task in data.get("tasks") or []:
+        if isinstance(task, dict) and draw(st.booleans()):
+            task["steps"] = draw(st.lists(_v2_step(2), max_size=4))
+    program = data.get("program")
+    if isinstance(program, dict):
+        if draw(st.integers(0, 3)) == 0:
+            program["model"] = draw(st.sampled_from(MODELS))
+        main = program.get("main")
+        if isinstance(main, list) and draw(st.booleans()):
+            at = draw(st.integers(0, len(main)))
+            main[at:at] = draw(st.lists(_v2_step(1), max_size=2))
+    if draw(st.integers(0, 3)) == 0:
+        data.setdefault("machine", {})["python"] = draw(st.sampled_from(PYTHONS))
+    return data
+
+
 # --- breaking a scenario --------------------------------------------------------------------
 
 
@@ -388,6 +478,8 @@ scenario_texts = st.one_of(
     st.builds(dump_yaml, scenarios()),
     st.builds(dump_yaml, broken(scenarios())),
     hostile_yaml(),
+    st.builds(dump_yaml, v2_scenarios()),
+    st.builds(dump_yaml, broken(v2_scenarios())),
 )
 
 # --- replay files ---------------------------------------------------------------------------

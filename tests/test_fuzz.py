@@ -7,9 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fuzzgen import replay_files, scenario_texts
+from fuzzgen import broken, dump_yaml, replay_files, scenario_texts, v2_scenarios
 from fuzzkit import check_replay_text, check_scenario_text
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SHORT = settings(
     max_examples=40,
@@ -35,4 +36,14 @@ def test_replay_files_give_exit_0_or_positioned_lines(file: tuple[str, str]) -> 
     suffix, text = file
     with tempfile.TemporaryDirectory() as folder:
         for verdict in check_replay_text(suffix, text, Path(folder), SCENARIO):
+            assert verdict.problem is None, (verdict.command, verdict.problem, verdict.output)
+
+
+@SHORT
+@given(st.one_of(v2_scenarios(), broken(v2_scenarios())).map(dump_yaml))
+def test_version_2_files_give_exit_0_or_positioned_lines(text: str) -> None:
+    """The bundled version-2 lessons' constructs recombined (try, loop, semaphores, events,
+    barriers, the asyncio task tree, process exits): run or refused in one line each."""
+    with tempfile.TemporaryDirectory() as folder:
+        for verdict in check_scenario_text(text, Path(folder)):
             assert verdict.problem is None, (verdict.command, verdict.problem, verdict.output)
