@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from fuzzgen import broken, dump_yaml, replay_files, scenario_texts, v2_scenarios
-from fuzzkit import check_replay_text, check_scenario_text
+from fuzzkit import check_replay_text, check_scenario_text, judge
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,3 +47,17 @@ def test_version_2_files_give_exit_0_or_positioned_lines(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for verdict in check_scenario_text(text, Path(folder)):
             assert verdict.problem is None, (verdict.command, verdict.problem, verdict.output)
+
+
+def test_exit_1_is_allowed_only_for_a_forbidden_expectation_that_matched() -> None:
+    """``run --headless`` exits 1 when the file's own `expect:` grades the outcome forbidden;
+    the harness takes that as the contract, not as a failure."""
+    text = (
+        "name: f\ntasks: [{name: a, steps: [{io: 10ms}]}]\n"
+        "expect: [{grade: forbidden, when: {main: {outcome: ok}}, why: main must fail}]\n"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        validate, run = check_scenario_text(text, Path(folder))
+    assert (validate.exit_code, validate.problem) == (0, None)
+    assert (run.exit_code, run.problem) == (1, None)
+    assert judge(1, "") == "exit 1"
