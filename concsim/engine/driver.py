@@ -14,7 +14,7 @@ waits, which is exactly where CPython raises them.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any, cast
+from typing import Any
 
 from concsim.events import (
     Event,
@@ -28,7 +28,7 @@ from concsim.scenario.model import Scenario
 from .clock import Scheduler
 from .recording import EventLog
 from .runtime import Actor, Gil, Lane, Proc
-from .waits import TIMED, IoWait, Timed
+from .waits import TIMED, IoWait
 
 _TIMED = frozenset(TIMED)  # looked up by the wait's type: no chain of isinstance calls
 
@@ -201,7 +201,9 @@ class Driver:
         # (``Hung``) and the waits that others end have none.
         kind = type(wait)
         if kind in _TIMED and (kind is not IoWait or lane.thread is None):
-            self.clock.at(cast(Timed, wait).until, self.wake, lane, lane.epoch)
+            # A Timed wait (its type was just checked): read without a cast() call.
+            until: int = wait.until  # type: ignore[union-attr,assignment]
+            self.clock.at(until, self.wake, lane, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
         if lane.epoch == epoch:
