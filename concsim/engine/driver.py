@@ -107,7 +107,11 @@ class Driver:
         self.emitted = seq + 1
         keep = self.keep
         if keep is None or cls in keep:
-            self._rows.append(cls(t=self._seconds(), seq=seq, **fields))
+            now = self.clock.now  # _seconds(), inline: a call less per event
+            if now != self._stamp_us:
+                self._stamp_us = now
+                self._stamp = now / 1_000_000
+            self._rows.append(cls(t=self._stamp, seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
