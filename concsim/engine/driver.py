@@ -186,12 +186,19 @@ class Driver:
         lane.gen = actor
         self.clock.soon(self.wake, lane, lane.epoch)
 
-    def resume(self, lane: Lane, value: Any = None, exc: BaseException | None = None) -> None:
+    def resume(
+        self,
+        lane: Lane,
+        value: Any = None,
+        exc: BaseException | None = None,
+        epoch: int | None = None,
+    ) -> None:
         """The driver: run ``lane`` until it yields its next wait, record it as ``lane.wait``
         and start its timer if it is a timed wait of a thread (a coroutine's timers are the
-        event loop's, see ``AsyncioModel.await_io``)."""
+        event loop's, see ``AsyncioModel.await_io``). With ``epoch``, only if the lane still
+        waits where it did then (``wake``; a timer calls this directly, a call less)."""
         gen = lane.gen
-        if gen is None or lane.ended:
+        if gen is None or lane.ended or (epoch is not None and epoch != lane.epoch):
             return
         lane.epoch += 1
         lane.wait = None
@@ -207,11 +214,11 @@ class Driver:
         if kind in _TIMED and (kind is not IoWait or lane.thread is None):
             # A Timed wait (its type was just checked): read without a cast() call.
             until: int = wait.until  # type: ignore[union-attr,assignment]
-            self.clock.at(until, self.wake, lane, lane.epoch)
+            self.clock.at(until, self.resume, lane, None, None, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
-        if lane.epoch == epoch:
-            self.resume(lane, value)
+        """Resume ``lane`` with ``value`` if it still waits where it did at ``epoch``."""
+        self.resume(lane, value, None, epoch)
 
     def waker(self, lane: Lane) -> Callable[[Any], None]:
         """A callable that wakes ``lane`` from its current wait, at most once, soon."""

@@ -342,16 +342,16 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
         self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
     ) -> Actor:
         """The rounds of a ``repeat``, each inner step run in this one generator."""
-        calls = self._calls
-        body = step.steps
-        max_steps = self.max_steps
+        body = [self._calls.get(id(inner)) or self._call(inner) for inner in step.steps]
         for _ in range(step.repeat):
             try:
-                for inner in body:
+                for call in body:
                     self.steps_run += 1  # _count_step, inline: the innermost loop of most runs
-                    if self.steps_run > max_steps:
-                        raise BudgetSpent(f"{max_steps} steps")
-                    yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+                    if self.steps_run > self.max_steps:
+                        raise BudgetSpent(f"{self.max_steps} steps")
+                    got = call(lane, run, consumed)
+                    if got is not DONE:  # a step that ran at once has nothing to wait for
+                        yield from got
             except BreakLoop:
                 break
             except ContinueLoop:
