@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 NORMAL = 1
@@ -54,7 +54,7 @@ class Scheduler:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = deque()
-            heapq.heappush(self.keys, key)
+            heappush(self.keys, key)
         bucket.append((fn, args))
 
     def soon(self, fn: Callable[..., None], *args: Any) -> None:
@@ -63,7 +63,7 @@ class Scheduler:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = deque()
-            heapq.heappush(self.keys, key)
+            heappush(self.keys, key)
         bucket.append((fn, args))
 
     def next_time(self) -> int | None:
@@ -75,7 +75,7 @@ class Scheduler:
         fn, args = bucket.popleft()
         if not bucket:
             # Dropped before ``fn`` runs: work it adds at this key starts a fresh bucket.
-            heapq.heappop(self.keys)
+            heappop(self.keys)
             del self._buckets[key]
         self.now = key[0]
         fn(*args)

@@ -13,7 +13,7 @@ from concsim.scenario.model import Scenario
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
 from .threads.gil import GilModel
 from .threads.ties import Chance
-from .waits import CORE_WAIT, CpuRun, NativeRun
+from .waits import CORE_WAIT, NativeRun, new_cpu_run
 
 OS_TIMESLICE = 3_000
 """Microseconds a thread runs on a core before the OS gives the core to a thread waiting
@@ -106,7 +106,7 @@ class Cores(GilModel):
             self.set_state(lane, LaneState.RUNNING, label)
             started = self.clock.now
             try:
-                signal = yield CpuRun(started + remaining)
+                signal = yield new_cpu_run((started + remaining,))  # CpuRun(started + ...)
             finally:
                 remaining -= self.clock.now - started
                 self._release_core(lane)
@@ -141,9 +141,12 @@ class Cores(GilModel):
         return self._varied(duration, jitter) if jitter and duration else duration
 
     def cpu_varied(self, duration: int) -> int:
-        """A CPU step's duration, varied by ``machine.cpu_jitter``."""
+        """A CPU step's duration, varied by ``machine.cpu_jitter`` (``_varied``, inline: it
+        runs for every stretch of Python code)."""
         jitter = self.machine.cpu_jitter
-        return self._varied(duration, jitter) if jitter and duration else duration
+        if jitter and duration:
+            return round(duration * (1 + self.rng.uniform(-jitter, jitter)))
+        return duration
 
     def _varied(self, duration: int, jitter: float) -> int:
         if not jitter or not duration:

@@ -14,7 +14,7 @@ waits, which is exactly where CPython raises them.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any, cast
+from typing import Any
 
 from concsim.events import (
     Event,
@@ -28,7 +28,7 @@ from concsim.scenario.model import Scenario
 from .clock import Scheduler
 from .recording import EventLog
 from .runtime import Actor, Gil, Lane, Proc
-from .waits import TIMED, IoWait, Timed
+from .waits import TIMED, IoWait
 
 _TIMED = frozenset(TIMED)  # looked up by the wait's type: no chain of isinstance calls
 
@@ -107,7 +107,11 @@ class Driver:
         self.emitted = seq + 1
         keep = self.keep
         if keep is None or cls in keep:
-            self._rows.append(cls(t=self._seconds(), seq=seq, **fields))
+            now = self.clock.now  # _seconds(), inline: a call less per event
+            if now != self._stamp_us:
+                self._stamp_us = now
+                self._stamp = now / 1_000_000
+            self._rows.append(cls(t=self._stamp, seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -182,12 +186,19 @@ class Driver:
         lane.gen = actor
         self.clock.soon(self.wake, lane, lane.epoch)
 
-    def resume(self, lane: Lane, value: Any = None, exc: BaseException | None = None) -> None:
+    def resume(
+        self,
+        lane: Lane,
+        value: Any = None,
+        exc: BaseException | None = None,
+        epoch: int | None = None,
+    ) -> None:
         """The driver: run ``lane`` until it yields its next wait, record it as ``lane.wait``
         and start its timer if it is a timed wait of a thread (a coroutine's timers are the
-        event loop's, see ``AsyncioModel.await_io``)."""
+        event loop's, see ``AsyncioModel.await_io``). With ``epoch``, only if the lane still
+        waits where it did then (``wake``; a timer calls this directly, a call less)."""
         gen = lane.gen
-        if gen is None or lane.ended:
+        if gen is None or lane.ended or (epoch is not None and epoch != lane.epoch):
             return
         lane.epoch += 1
         lane.wait = None
@@ -201,11 +212,13 @@ class Driver:
         # (``Hung``) and the waits that others end have none.
         kind = type(wait)
         if kind in _TIMED and (kind is not IoWait or lane.thread is None):
-            self.clock.at(cast(Timed, wait).until, self.wake, lane, lane.epoch)
+            # A Timed wait (its type was just checked): read without a cast() call.
+            until: int = wait.until  # type: ignore[union-attr,assignment]
+            self.clock.at(until, self.resume, lane, None, None, lane.epoch)
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
-        if lane.epoch == epoch:
-            self.resume(lane, value)
+        """Resume ``lane`` with ``value`` if it still waits where it did at ``epoch``."""
+        self.resume(lane, value, None, epoch)
 
     def waker(self, lane: Lane) -> Callable[[Any], None]:
         """A callable that wakes ``lane`` from its current wait, at most once, soon."""

@@ -175,12 +175,11 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
             return self._more_call(step, label)
         match step:
             case m.CpuStep():
-                cpu = step.cpu
-                return lambda lane, run, _: world.cpu(lane, world.cpu_varied(cpu), label)
+                return self._cpu_call(step.cpu, label)
             case m.ReadStep():
-                return with_gil(lambda lane, run: self.read(lane, run, step.read))
+                return with_gil(self.read, step.read)
             case m.WriteStep():
-                return with_gil(lambda lane, run: self.write(lane, run, step.write, step.add))
+                return with_gil(self.write, step.write, step.add)
             case m.RepeatStep():
                 return lambda lane, run, consumed: self.repeat(lane, run, step, consumed)
             case m.SleepStep():
@@ -218,6 +217,13 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
             case _:
                 assert_never(step)
 
+    def _cpu_call(self, cpu: int, label: str) -> StepCall:
+        """A ``cpu`` step: Python code for ``cpu`` us, varied by ``machine.cpu_jitter``."""
+        run_cpu, varied = self.world.cpu, self.world.cpu_varied
+        if not self.world.machine.cpu_jitter:  # the same duration every time: no draw
+            return lambda lane, run, _: run_cpu(lane, cpu, label)
+        return lambda lane, run, _: run_cpu(lane, varied(cpu), label)
+
     def _more_call(
         self, step: m.WithStep | m.TaskDoneStep | m.JoinStep | m.ExitStep, label: str
     ) -> StepCall:
@@ -243,24 +249,24 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
         assert aio is not None, "the task tree is asyncio's (checked when the file is read)"
         return aio.tree_step(lane, run, step, label)
 
-    def _with_gil(self, action: Callable[[Lane, TaskRun | None], None]) -> StepCall:
-        """A step of Python code that takes no time: ``action`` runs once the lane's
-        thread holds the GIL, at once (no generator) when it already does."""
+    def _with_gil(self, action: Callable[..., None], *args: Any) -> StepCall:
+        """A step of Python code that takes no time: ``action(lane, run, *args)`` runs once
+        the lane's thread holds the GIL, at once (no generator) when it already does."""
         gil_ready = self.world.gil_ready
 
         def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
             if gil_ready(lane):
-                action(lane, run)
+                action(lane, run, *args)
                 return DONE
-            return self._after_gil(lane, run, action)
+            return self._after_gil(lane, run, action, args)
 
         return call
 
     def _after_gil(
-        self, lane: Lane, run: TaskRun | None, action: Callable[[Lane, TaskRun | None], None]
+        self, lane: Lane, run: TaskRun | None, action: Callable[..., None], args: tuple[Any, ...]
     ) -> Actor:
         yield from self.world.ensure_gil(lane)
-        action(lane, run)
+        action(lane, run, *args)
 
     def write_log(self, lane: Lane, run: TaskRun | None, step: m.LogStep, label: str) -> Actor:
         """``logging.info(text)``: one record, written as one piece."""
@@ -336,13 +342,16 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
         self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
     ) -> Actor:
         """The rounds of a ``repeat``, each inner step run in this one generator."""
-        calls = self._calls
-        body = step.steps
+        body = [self._calls.get(id(inner)) or self._call(inner) for inner in step.steps]
         for _ in range(step.repeat):
             try:
-                for inner in body:
-                    self._count_step()
-                    yield from (calls.get(id(inner)) or self._call(inner))(lane, run, consumed)
+                for call in body:
+                    self.steps_run += 1  # _count_step, inline: the innermost loop of most runs
+                    if self.steps_run > self.max_steps:
+                        raise BudgetSpent(f"{self.max_steps} steps")
+                    got = call(lane, run, consumed)
+                    if got is not DONE:  # a step that ran at once has nothing to wait for
+                        yield from got
             except BreakLoop:
                 break
             except ContinueLoop:

@@ -226,22 +226,22 @@ class Simulation:
         ends first. One loop for ``run()`` and the one-at-a-time callers alike."""
         world = self.world
         clock = world.clock
+        keys, pop_and_run, max_events = clock.keys, clock.pop_and_run, self.max_events
         main = self.runtime.main_lane
         assert main is not None
-        while units and not self.finished:
-            units -= 1
-            if not clock.keys:
-                self._finish()
-                return
-            try:
-                clock.pop_and_run()
-            except BudgetSpent as spent:
-                self._stop(spent.args[0])
-                return
-            if main.gen is None:
-                self._finish()
-            elif world.emitted > self.max_events:
-                self._stop(f"{self.max_events} events")
+        try:
+            while units and not self.finished:
+                units -= 1
+                if not keys:
+                    self._finish()
+                    return
+                pop_and_run()
+                if main.gen is None:
+                    self._finish()
+                elif world.emitted > max_events:
+                    self._stop(f"{max_events} events")
+        except BudgetSpent as spent:
+            self._stop(spent.args[0])
 
     def _stop(self, spent: str) -> None:
         """The budget is spent: end the run here, as a program that was still running."""

@@ -28,6 +28,7 @@ Invariants (checked by the faults and the GIL model, kept by the driver):
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 # NamedTuples rather than dataclasses: one is made for every wait, and a tuple is built
@@ -154,3 +155,10 @@ TIMED = (IoWait, BlockingCall, NativeRun, CpuRun, Overhead)
 GIL_WAIT = GilWait()
 CORE_WAIT = CoreWait()
 WORK_WAIT = WorkWait()
+
+# ``IoWait(until)`` calls the ``__new__`` that ``NamedTuple`` generates, a Python function;
+# on the hot paths (every simulated sleep, every stretch of Python code) the waits are
+# built by ``tuple.__new__`` directly, the same object without that frame:
+# ``new_io_wait((until,))`` is ``IoWait(until)``.
+new_io_wait = partial(tuple.__new__, IoWait)
+new_cpu_run = partial(tuple.__new__, CpuRun)

@@ -37,7 +37,12 @@ from ..waits import (
     PrimitiveWait,
     QueueWait,
     StartWait,
+    new_io_wait,
 )
+
+IO = LaneState.IO
+RUNNING = LaneState.RUNNING
+
 
 Register = Callable[[Callable[..., None]], Callable[[], None]]
 
@@ -110,12 +115,19 @@ class EventLoop:
         ready = self.ready
         self.running = True
         try:
+            step, resume, set_state, loop = self._step, world.resume, world.set_state, self.loop
             while world.loop_current is None and ready:
                 co, value, exc = ready.popleft()
                 if co is None:
                     value()
+                elif not (exc or co.ended or co.gen is None or co.must_cancel or co.pending_error):
+                    # The common case of ``_step``, inline: a coroutine back from an await
+                    # that completed, with nothing to deliver.
+                    world.loop_current = co
+                    set_state(loop, RUNNING, co.id)
+                    resume(co, value)
                 else:
-                    self._step(co, value, exc)
+                    step(co, value, exc)
         finally:
             self.running = False
         if world.loop_current is None and not ready:
@@ -218,6 +230,7 @@ class EventLoop:
         world = self.world
         clock = world.clock
         jitter = world.machine.jitter
+        io_done = self._io_done
         for _ in range(times):
             for duration, label in waits:
                 if jitter:
@@ -234,24 +247,32 @@ class EventLoop:
                     waker = co.io_waker = Waker(self, co)
                 co.waker = waker
                 until = clock.now + duration
-                clock.at(until, self._io_done, co, co.epoch)
-                world.set_state(co, LaneState.IO, label)
-                self._park(co)
+                clock.at(until, io_done, co, co.epoch)
+                if co.state is not IO or co.step != label or co.in_cleanup:
+                    world.set_state(co, IO, label)  # the second await on is already shown
+                if world.loop_current is co:  # _park, inline
+                    world.loop_current = None
+                if not self.running:
+                    self._kick()
                 try:
-                    yield IoWait(until)
+                    yield new_io_wait((until,))
                 finally:
                     co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
                     if co.waker is waker:
                         co.waker = None
 
-    @staticmethod
-    def _io_done(co: Lane, epoch: int) -> None:
+    def _io_done(self, co: Lane, epoch: int) -> None:
         # Only the wait it was set for: the lane's epoch changes at every resume. A hang
-        # injected meanwhile freezes the wait for good.
-        if co.epoch == epoch and not co.hung_io:
-            waker = co.waker
-            if waker is not None:
-                waker()
+        # injected meanwhile freezes the wait for good. The waker's call, inline: the
+        # wait's waker is the lane's ``io_waker``, and calling it clears it and makes the
+        # coroutine ready.
+        if co.epoch == epoch and not co.hung_io and co.waker is not None:
+            co.waker = None
+            if self.world.loop_current is not None:  # make_ready, inline
+                self.world.set_state(co, LaneState.READY, co.step)
+            self.ready.append((co, None, None))
+            if not self.scheduled:
+                self._kick()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""

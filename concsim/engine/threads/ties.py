@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import assert_never
+from typing import NamedTuple, assert_never
 
 from concsim.events import Event
 from concsim.scenario.model import Scenario, TieBreak
@@ -78,9 +77,12 @@ class Chance(random.Random):
         return pick(self.random(), count)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One decision point of a run: who was waiting, who went first, and who decided."""
+class Decision(NamedTuple):
+    """One decision point of a run: who was waiting, who went first, and who decided.
+
+    A NamedTuple, not a frozen dataclass: every hand-off of the GIL among several waiters
+    records one, and a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, several times the cost of building a tuple."""
 
     number: int
     """Its place among the run's decision points (``choices`` are keyed by it)."""

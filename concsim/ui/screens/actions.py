@@ -7,7 +7,6 @@ screen's ``session``, ``lanes``, ``say`` and ``update_view``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,7 +148,7 @@ class SessionActions(Background, Screen[None]):
         self.playing = False
         self.cancel_job()
         at = decision.at / 1_000_000
-        mine = replace(decision, chosen=decision.waiting.index(lane))
+        mine = decision._replace(chosen=decision.waiting.index(lane))
         note = f"{format_time(at)}: {lane} {mine.took}."
         make = partial(session.fresh, session.injections)
         self.resimulate(JobKind.CHOICE, make, max(at, session.now), note)
