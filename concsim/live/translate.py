@@ -297,6 +297,10 @@ class Translator(LaneBook):
         self.emit(kind, t, lane=lane, queue=record["queue"], value=record["value"])
 
     def _on_out(self, record: Record, t: float) -> None:
+        coro = self.coroutines.get(record.get("coro") or "")
+        if coro is not None:  # printed by a task's coroutine (asyncio.current_task())
+            self.emit(OutputWritten, t, lane=coro, task=coro, text=record["text"])
+            return
         lane = self.lane_of(record, t)
         task = self.lane_task.get(lane)
         if task is None and lane.startswith(("thread-", "process-")):
