@@ -2,7 +2,9 @@
 
 The program is written to a temporary directory and run as ``python -m concsim.live.probe
 PLAN`` in a session of its own, so that every process it starts (pool workers included) can
-be ended at once with one ``killpg``. Records arrive on a pipe, read by a thread; faults go
+be ended at once with one ``killpg``. Records arrive in shared memory
+(``concsim.live.sharedlog``), read by a thread that also watches a pipe every process of
+the program holds open, so that it knows when they have all ended; faults go
 in on a second pipe (``fail``, ``hang``, ``timeout``, ``cancel``), as an order file and
 ``SIGUSR1`` for a task in a worker process (``concsim.live.orders``), or as signals
 (``kill``: SIGKILL to the worker process; ``interrupt``: SIGINT to the program's main
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -28,8 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.live.orders import ORDER_SIGNAL, write_order
+from concsim.live.sharedlog import SharedLogReader
 
 Record = dict[str, Any]
+
+POLL = 0.005
+"""Seconds between two looks at the shared logs while the program runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +127,48 @@ class LiveRun:
         self._reader.start()
 
     def _read(self, fd: int) -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            for line in pipe:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if record.get("k") == "main_begin" and self.t0 is None:
-                    self.t0 = record["t"]  # time 0: main() starts, as in the simulator
-                    self._started.set()
-                with self._lock:
-                    self.records.append(record)
-                if self.on_record is not None:
-                    self.on_record(record)
+        """Read the records as they come: the processes' shared logs, polled every
+        ``POLL`` seconds, and the pipe (a new log's announcement, a full log's overflow),
+        until every process of the program has closed the pipe, i.e. ended; then what is
+        left."""
+        assert self._dir is not None
+        logs = SharedLogReader(self._dir)
+        pending = b""
+        try:
+            with os.fdopen(fd, "rb", buffering=0) as pipe:
+                ended = False
+                while not ended:
+                    ready, _, _ = select.select([pipe], [], [], POLL)
+                    lines: list[bytes] = []
+                    if ready:
+                        data = pipe.read(65536)
+                        ended = not data
+                        pending += data or b""
+                        *complete, pending = pending.split(b"\n")
+                        lines += complete
+                    lines += logs.read(discover=bool(ready))
+                    self._deliver(lines)
+        finally:
+            logs.close()
         self._started.set()
+
+    def _deliver(self, lines: list[bytes]) -> None:
+        """Records from several processes, in the order of their times."""
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+        records.sort(key=lambda record: record.get("t", 0.0))
+        for record in records:
+            if record.get("k") == "main_begin" and self.t0 is None:
+                self.t0 = record["t"]  # time 0: main() starts, as in the simulator
+                self._started.set()
+            with self._lock:
+                self.records.append(record)
+            if self.on_record is not None:
+                self.on_record(record)
 
     def wait(self, limit: float) -> bool:
         """Wait until the program exits or ``limit`` seconds pass; True if it exited."""
