@@ -280,6 +280,7 @@ def run(plan_path: str) -> None:
 
     def at_exit() -> None:  # registered first, so it runs after every other exit handler
         instruments.unread()
+        instruments.phases.exited()
         out.emit("exit")
 
     atexit.register(at_exit)

@@ -32,6 +32,9 @@ from concsim.events import (
     LockWaited,
     MainEnded,
     OutputWritten,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
     ProcessExited,
     ProcessKilled,
     QueueGot,
@@ -342,6 +345,16 @@ class Translator(LaneBook):
             message=f"exception in task {record['task']} was never retrieved: "
             f"{record['error']}{note}",
         )
+
+    def _on_phase(self, record: Record, t: float) -> None:
+        """A wind-down call began or ended (concsim.live.phases). The simulator tells no
+        interpreter exit after ``asyncio.run()``, so neither does this."""
+        phase = Phase(record["phase"])
+        if phase is Phase.EXIT and self.asyncio:
+            return
+        lane = self.coroutines.get(record.get("coro") or "") or "main"
+        kind = PhaseBegan if record["op"] == "begin" else PhaseEnded
+        self.emit(kind, t, lane=lane, phase=phase, step=record["step"])
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t
