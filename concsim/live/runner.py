@@ -69,6 +69,7 @@ class LiveRun:
         self.process: subprocess.Popen[bytes] | None = None
         self.t0: float | None = None
         self._dir: str | None = None
+        self._logs: str | None = None  # the shared logs' directory, in memory if it can be
         self._reader: threading.Thread | None = None
         self._control: int | None = None
         self._started = threading.Event()
@@ -80,6 +81,7 @@ class LiveRun:
 
     def start(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="concsim-live-")
+        self._logs = _memory_dir() or self._dir
         program = os.path.join(self._dir, "program.py")
         with open(program, "w", encoding="utf-8") as file:
             file.write(self.plan.source)
@@ -96,6 +98,7 @@ class LiveRun:
             "out": write_end,
             "control": control_read,
             "dir": self._dir,
+            "logs": self._logs,
         }
         plan_path = os.path.join(self._dir, "plan.json")
         with open(plan_path, "w", encoding="utf-8") as file:
@@ -131,8 +134,8 @@ class LiveRun:
         ``POLL`` seconds, and the pipe (a new log's announcement, a full log's overflow),
         until every process of the program has closed the pipe, i.e. ended; then what is
         left."""
-        assert self._dir is not None
-        logs = SharedLogReader(self._dir)
+        assert self._logs is not None
+        logs = SharedLogReader(self._logs)
         pending = b""
         try:
             with os.fdopen(fd, "rb", buffering=0) as pipe:
@@ -257,6 +260,9 @@ class LiveRun:
             self._control = None
         if self._reader is not None:
             self._reader.join(timeout=5.0)
+        if self._logs is not None and self._logs != self._dir:
+            shutil.rmtree(self._logs, ignore_errors=True)
+        self._logs = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -266,3 +272,16 @@ class LiveRun:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _memory_dir() -> str | None:
+    """A directory of its own in ``/dev/shm`` (tmpfs): a shared log there is memory alone.
+    On a file system on disk a first write to each page of a log can wait for the journal
+    (a page fault in ``ext4_page_mkwrite``): measured on a busy machine, a forked
+    process's task then started 30-45 ms after main asked, against 10 ms with the pipe."""
+    if not os.path.isdir("/dev/shm"):
+        return None
+    try:
+        return tempfile.mkdtemp(prefix="concsim-live-", dir="/dev/shm")
+    except OSError:
+        return None
