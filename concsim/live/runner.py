@@ -35,6 +35,9 @@ from concsim.live.sharedlog import SharedLogReader
 
 Record = dict[str, Any]
 
+MEMORY_DIR = "/dev/shm"
+"""Where the shared logs go when it exists (tmpfs: memory alone)."""
+
 POLL = 0.005
 """Seconds between two looks at the shared logs while the program runs."""
 
@@ -279,9 +282,9 @@ def _memory_dir() -> str | None:
     On a file system on disk a first write to each page of a log can wait for the journal
     (a page fault in ``ext4_page_mkwrite``): measured on a busy machine, a forked
     process's task then started 30-45 ms after main asked, against 10 ms with the pipe."""
-    if not os.path.isdir("/dev/shm"):
+    if not os.path.isdir(MEMORY_DIR):
         return None
     try:
-        return tempfile.mkdtemp(prefix="concsim-live-", dir="/dev/shm")
+        return tempfile.mkdtemp(prefix="concsim-live-", dir=MEMORY_DIR)
     except OSError:
         return None
