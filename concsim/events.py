@@ -587,7 +587,7 @@ _PHASE_WHY: dict[Phase, str] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseBegan(Event):
-    """A lane began winding the program down (simulator only: live runs do not observe it)."""
+    """A lane began winding the program down (live runs observe it too: concsim.live.phases)."""
 
     lane: str
     phase: Phase

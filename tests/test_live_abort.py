@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from concsim.live import runner
 from concsim.live.session import LiveSession
 from concsim.scenario.loader import load_scenario_text
 
@@ -50,7 +51,10 @@ def _group(pgid: int) -> list[int]:
 
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory, and the shared logs' one (``/dev/shm``) inside it."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "shm").mkdir()
+    monkeypatch.setattr(runner, "MEMORY_DIR", str(tmp_path / "shm"))
     return tmp_path
 
 
@@ -78,5 +82,6 @@ def test_abort_at_random_instants_leaves_nothing(private_tmp: Path) -> None:
         list(pool.map(abort_at, instants))
     assert [pid for pgid in groups for pid in _group(pgid)] == []
     assert [t.name for t in threading.enumerate() if t.name.startswith("concsim-live")] == []
-    assert list(private_tmp.iterdir()) == []
+    assert list((private_tmp / "shm").iterdir()) == []
+    assert [p.name for p in private_tmp.iterdir()] == ["shm"]
     assert len(groups) == INSTANTS

@@ -6,6 +6,11 @@ values. What CPython itself leaves open is compared as a set or a range, never s
 
 - the order of results that the simulator received within one time margin of each other
   (``as_completed`` among equal finishers, ``wait``'s done set) — compared as a set;
+- the order in which ``as_completed`` yields the futures already finished when it is called:
+  CPython puts them in a set (Lib/concurrent/futures/_base.py, ``as_completed``:
+  ``finished = set(f for f in fs if f._state in [CANCELLED_AND_NOTIFIED, FINISHED])``) and
+  yields them in that set's order, which follows the objects' addresses — compared as a set,
+  before every later result;
 - how output from several tasks interleaves — each task's own output is compared in order,
   the interleaving is the scheduler's;
 - a shared variable that the simulator shows losing updates (a race) — the real value must
@@ -185,13 +190,36 @@ def _results(
             if all(task in done for task in received):
                 return []
         return [Disagreement("results", values, live)]
-    # Order matters only between results the simulator received more than a margin apart.
+    # Order matters only between results the simulator received more than a margin apart,
+    # and not among the futures as_completed found finished.
     position = {repr(value): i for i, value in enumerate(live)}
+    tasks = [e.task for e in simulated if isinstance(e, ResultReceived) and e.error is None]
+    already = _finished_before_as_completed(scenario, sim_outcome, simulated)
     for i, (t1, a) in enumerate(sim):
-        for t2, b in sim[i + 1 :]:
+        for j, (t2, b) in enumerate(sim[i + 1 :], i + 1):
+            if tasks[i] in already and tasks[j] in already:
+                continue
             if not margin.allows(t1, t2) and position[repr(a)] > position[repr(b)]:
                 return [Disagreement("results order", values, live)]
     return []
+
+
+def _finished_before_as_completed(
+    scenario: Scenario, sim: dict[str, Any], simulated: Sequence[Event]
+) -> set[str]:
+    """The tasks whose futures were already finished when main called ``as_completed``
+    (in the simulation): those that ended by the first result it yielded. CPython yields
+    them first, in set order."""
+    if scenario.program.collect.pattern is not Pattern.AS_COMPLETED:
+        return set()
+    first = next((e.t for e in simulated if isinstance(e, ResultReceived)), None)
+    if first is None:
+        return set()
+    return {
+        task["name"]
+        for task in sim["tasks"]
+        if task["ended"] is not None and task["ended"] <= first
+    }
 
 
 def _cut_short(scenario: Scenario, sim: dict[str, Any], live: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.orders import Orders
+from concsim.live.phases import PhaseRecorder
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
@@ -41,6 +42,7 @@ class Instruments:
         # an asyncio task -> what its program-level asyncio.sleep waits for, and its timer
         self.async_waits: dict[Any, tuple[Any, Any]] = {}
         self.expiry = Expiry(out, self.futures, self.names)
+        self.phases = PhaseRecorder(out)
 
     def instances_of(self, fn: Any, args: tuple[Any, ...]) -> list[str]:
         """The task instances one submitted call runs: ``request(3)`` is ``request-3``; a
@@ -77,6 +79,7 @@ class Instruments:
         os.register_at_fork(after_in_child=self._forked)
         os._exit = self._os_exit(os._exit, os.getpid())
         self.expiry.patch_thread()
+        self.phases.patch_threading()
         # Replacing a method of a standard class is the point here, hence setattr; each
         # module is patched when the program imports it, not before.
         AfterImport(
@@ -88,6 +91,8 @@ class Instruments:
                 "asyncio.tasks": self._patch_sleep,
                 "queue": QueueRecorder(self.file, self.out, self.waits).patch,
                 "multiprocessing.process": self._patch_process,
+                "asyncio.taskgroups": self.phases.patch_taskgroups,
+                "asyncio.runners": self.phases.patch_runners,
             }
         ).install()
 
@@ -103,6 +108,8 @@ class Instruments:
             own = isinstance(cls, type) and cls.__module__ == module.__name__
             if own and "submit" in cls.__dict__ and cls.__name__.endswith("Executor"):
                 setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
+                if "shutdown" in cls.__dict__:
+                    self.phases.patch_executor(cls)
 
     def _patch_loop(self, module: ModuleType) -> None:
         loop = module.BaseEventLoop

@@ -12,10 +12,12 @@ equivalent of ``runpy.run_path``):
   the program's own calls only (the caller's file is the program's);
 - ``os.register_at_fork`` makes each worker process report too.
 
-Each record is one JSON line written with a single ``os.write`` to an inherited pipe: writes
-of at most ``PIPE_BUF`` bytes are atomic, so threads and processes never mix their lines, and
-nothing waits in a buffer (a process killed by SIGKILL has reported everything up to its
-death). Times are ``time.monotonic()``, one clock for every process of the machine.
+Each record is one JSON line copied into the process's own shared-memory file
+(``concsim.live.sharedlog``): no system call, so the GIL is not released and the program's
+threads switch where they would unobserved; nothing waits in a buffer (a process killed by
+SIGKILL has reported everything up to its death). An inherited pipe stays open in every
+process of the program: the reader knows the program has ended when it closes. Times are
+``time.monotonic()``, one clock for every process of the machine.
 
 This module imports only the standard library: it runs inside the program's interpreter.
 """
@@ -31,15 +33,19 @@ import threading
 import time
 from typing import Any
 
+from concsim.live.sharedlog import SharedLog
+
 _MAX_RECORD = 3800  # below PIPE_BUF (4096) with room for the envelope
 _CO_COROUTINE = 0x80
 
 
 class Reporter:
-    """Writes one record per ``os.write``: atomic between threads and processes."""
+    """Writes one record at a time to the process's shared log (``concsim.live.sharedlog``),
+    or, without a directory, with one ``os.write`` to the pipe (atomic up to PIPE_BUF)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, directory: str | None = None) -> None:
         self.fd = fd
+        self.log = None if directory is None else SharedLog(directory, fd)
 
     def emit(self, kind: str, **fields: Any) -> None:
         record = {"k": kind, "t": time.monotonic(), "pid": os.getpid()}
@@ -52,6 +58,9 @@ class Reporter:
                 if isinstance(value, str):
                     record[key] = value[:1000] + "…"
             line = _encode(record)[:_MAX_RECORD]
+        if self.log is not None:
+            self.log.write(line.encode() + b"\n")
+            return
         with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
             os.write(self.fd, line.encode() + b"\n")
 
@@ -265,12 +274,13 @@ def run(plan_path: str) -> None:
 
     with open(plan_path, encoding="utf-8") as file:
         plan = json.load(file)
-    out = Reporter(plan["out"])
+    out = Reporter(plan["out"], plan.get("logs") or plan.get("dir"))
     tracer = Tracer(plan, out)
     instruments = Instruments(plan, out, tracer)
 
     def at_exit() -> None:  # registered first, so it runs after every other exit handler
         instruments.unread()
+        instruments.phases.exited()
         out.emit("exit")
 
     atexit.register(at_exit)

@@ -104,7 +104,11 @@ class Tee:
         written = self._stream.write(text)
         self._stream.flush()
         if text:
-            self._out.emit("out", stream=self._name, text=text)
+            coro = _current_task_name()
+            if coro is None:
+                self._out.emit("out", stream=self._name, text=text)
+            else:
+                self._out.emit("out", stream=self._name, text=text, coro=coro)
         return int(written)
 
     def _is_probe_frame(self, text: str) -> bool:
@@ -123,3 +127,16 @@ class Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _current_task_name() -> str | None:
+    """The name of the asyncio task running in this thread (``asyncio.current_task()``), if
+    any: what a coroutine prints is the task's, though its thread is main's."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    loop = asyncio.events._get_running_loop()
+    if loop is None:
+        return None
+    task = asyncio.current_task(loop)
+    return None if task is None else str(task.get_name())

@@ -32,6 +32,9 @@ from concsim.events import (
     LockWaited,
     MainEnded,
     OutputWritten,
+    Phase,
+    PhaseBegan,
+    PhaseEnded,
     ProcessExited,
     ProcessKilled,
     QueueGot,
@@ -297,6 +300,10 @@ class Translator(LaneBook):
         self.emit(kind, t, lane=lane, queue=record["queue"], value=record["value"])
 
     def _on_out(self, record: Record, t: float) -> None:
+        coro = self.coroutines.get(record.get("coro") or "")
+        if coro is not None:  # printed by a task's coroutine (asyncio.current_task())
+            self.emit(OutputWritten, t, lane=coro, task=coro, text=record["text"])
+            return
         lane = self.lane_of(record, t)
         task = self.lane_task.get(lane)
         if task is None and lane.startswith(("thread-", "process-")):
@@ -338,6 +345,16 @@ class Translator(LaneBook):
             message=f"exception in task {record['task']} was never retrieved: "
             f"{record['error']}{note}",
         )
+
+    def _on_phase(self, record: Record, t: float) -> None:
+        """A wind-down call began or ended (concsim.live.phases). The simulator tells no
+        interpreter exit after ``asyncio.run()``, so neither does this."""
+        phase = Phase(record["phase"])
+        if phase is Phase.EXIT and self.asyncio:
+            return
+        lane = self.coroutines.get(record.get("coro") or "") or "main"
+        kind = PhaseBegan if record["op"] == "begin" else PhaseEnded
+        self.emit(kind, t, lane=lane, phase=phase, step=record["step"])
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t

@@ -1,6 +1,15 @@
 """``threading.Lock`` and ``threading.RLock`` (Modules/_threadmodule.c,
 lock_PyThread_acquire_lock, rlock_acquire, rlock_release): acquire, with a timeout or not
-blocking at all, release that hands the lock to the first waiter, and deadlock detection."""
+blocking at all, release that frees the lock and wakes one waiter, and deadlock detection.
+
+A thread's lock is a POSIX semaphore (Python/thread_pthread.h, USE_SEMAPHORES):
+``release()`` is ``sem_post``, which frees the lock at once and wakes one sleeping waiter;
+the woken thread takes the semaphore in ``sem_wait`` -- without the GIL -- only when the OS
+runs it. Until then the lock is free, and the releasing thread, which still holds the GIL,
+takes it again if it acquires it first (``acquire_timed`` tries
+``sem_trywait`` before it releases the GIL): the woken waiter then finds it taken and
+sleeps again (benchmarks/cpython_facts/lock_barging.py). asyncio.Lock hands it to its first
+waiter."""
 
 from __future__ import annotations
 
@@ -25,6 +34,12 @@ from ..world import World
 from .ties import Contested
 from .timeouts import GAVE_UP, register_until
 
+WAKE_UP = 0
+"""Microseconds from ``sem_post`` to the woken waiter running ``sem_wait`` again. Measured:
+tens of microseconds when a core is free, milliseconds on a busy machine. concsim charges
+nothing for it, as for a GIL hand-off: the woken waiter runs after everything else due at
+that instant, so a releaser that acquires again at the same instant takes the lock first."""
+
 
 @dataclass(eq=False)
 class SimLock:
@@ -33,6 +48,8 @@ class SimLock:
     count: int = 0  # an RLock's recursion level (rlock_acquire's ``rlock_count``)
     holder: Lane | None = None
     waiters: deque[tuple[Lane, Callable[[Any], None]]] = field(default_factory=deque)
+    waking: set[Lane] = field(default_factory=set)
+    """Waiting threads a release has woken, not yet run: each finds the lock free or not."""
 
 
 class Locks(Code):
@@ -90,7 +107,7 @@ class Locks(Code):
             assert wait.until is not None
             register = register_until(world, lock.waiters, lane, wait.until)
         got = yield from self.block(lane, label, register, wait)
-        # release() handed the lock straight to this lane, or the deadline came first
+        # the lane took the lock once woken (or was handed it, a coroutine), or gave up
         yield from world.ensure_gil(lane)
         if got is GAVE_UP:
             world.emit(LockGaveUp, lane=lane.id, lock=name, timeout=(timeout or 0) / 1_000_000)
@@ -119,21 +136,50 @@ class Locks(Code):
         self._hand_over(lane, lock)
 
     def _hand_over(self, lane: Lane, lock: SimLock) -> None:
-        world = self.world
-        if lock.waiters:
-            # Which waiter proceeds "is not defined" for threading.Lock (threads/ties.py);
+        lock.holder = None
+        if not lock.waiters:
+            return
+        if any(waiter.thread is not None for waiter, _ in lock.waiters):
             # asyncio.Lock wakes its first waiter, so a coroutine's turn is never open.
-            first = 0
-            waiting = [waiter for waiter, _ in lock.waiters]
-            if len(waiting) > 1 and all(waiter.thread is None for waiter in waiting):
-                first = world.decide(Contested.LOCK, lock.name, lane, waiting)
-            waiter, wake = lock.waiters[first]
-            del lock.waiters[first]
+            waiter, wake = lock.waiters.popleft()
             lock.holder, lock.count = waiter, 1
-            world.emit(LockAcquired, lane=waiter.id, lock=lock.name)
+            self.world.emit(LockAcquired, lane=waiter.id, lock=lock.name)
             wake(None)
-        else:
-            lock.holder = None
+            return
+        self._wake_one(lane, lock)
+
+    def _wake_one(self, lane: Lane | None, lock: SimLock) -> None:
+        """``sem_post``: wake one sleeping waiter. Which one is "not defined" for
+        threading.Lock (threads/ties.py): the first by default, else the seed or a choice."""
+        world = self.world
+        asleep = [waiter for waiter, _ in lock.waiters if waiter not in lock.waking]
+        if not asleep:
+            return
+        first = 0
+        if len(asleep) > 1:
+            first = world.decide(Contested.LOCK, lock.name, lane, asleep)
+        woken = asleep[first]
+        lock.waking.add(woken)
+        world.clock.at(world.clock.now + WAKE_UP, self._woken, lock, woken)
+
+    def _woken(self, lock: SimLock, lane: Lane) -> None:
+        """The woken thread runs ``sem_wait`` again: it takes the lock if it is still free
+        (and then waits for the GIL like any thread back from a blocking call); else another
+        thread took it first and it sleeps again, still a waiter."""
+        lock.waking.discard(lane)
+        entry = next((entry for entry in lock.waiters if entry[0] is lane), None)
+        if entry is None:
+            # It stopped waiting meanwhile (gave up, or a fault): the wake-up goes unused,
+            # but the lock stays free for whoever comes, so another sleeper is woken.
+            if lock.holder is None:
+                self._wake_one(None, lock)
+            return
+        if lock.holder is not None:
+            return
+        lock.waiters.remove(entry)
+        lock.holder, lock.count = lane, 1
+        self.world.emit(LockAcquired, lane=lane.id, lock=lock.name)
+        entry[1](None)
 
     def _detect_deadlock(self, start: Lane, wait: Wait | None) -> None:
         """Follow lock -> holder -> the lock it waits for, back to ``start``?"""

@@ -8,7 +8,9 @@ Where CPython leaves the order open, the run decides, and every such decision is
   first, takes the GIL in ``take_gil``. No waiter is promised to be first.
 - **threading.Lock** (Doc/library/threading.rst, Lock objects): "which one of the waiting
   threads proceeds is not defined, and may vary across implementations". CPython's lock
-  is a semaphore (Python/thread_pthread.h, ``USE_SEMAPHORES``), with no queue of waiters.
+  is a semaphore (Python/thread_pthread.h, ``USE_SEMAPHORES``), with no queue of waiters:
+  ``release`` wakes one of them, which takes the lock only if nobody took it first
+  (threads/lock.py).
 - **queue.Queue** (Lib/queue.py): ``put`` calls ``not_empty.notify()``, which wakes the
   *first* waiter of the Condition (Lib/threading.py, ``Condition.notify``: ``waiters[0]``),
   but the woken thread must then take the queue's mutex again, and so the GIL, before it
