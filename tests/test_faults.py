@@ -867,8 +867,7 @@ def test_14_gather_return_exceptions_writes_a_cancelled_child_with_its_message()
     fut._cancel_message is None else fut._cancel_message)`` in place of a cancelled child:
     always with its argument, ``CancelledError('')`` for a plain ``task.cancel()``."""
     r = run(
-        GATHER.replace("RETURN", "true")
-        + "faults:\n  - {fault: cancel, target: j3, at: 120ms}\n"
+        GATHER.replace("RETURN", "true") + "faults:\n  - {fault: cancel, target: j3, at: 120ms}\n"
     )
     assert r.out["results"] == ["a", "ValueError('v5')", "CancelledError('')"]
 

@@ -24,6 +24,7 @@ from concsim.events import (
     CallbackInvoked,
     CancelRequested,
     CleanupSkipped,
+    ConditionNotified,
     DeadlockDetected,
     EventSet,
     ExceptionCaught,
@@ -447,6 +448,40 @@ def test_to_thread_fix() -> None:
     assert not result.of(LoopBlocked)
     assert result.task("heartbeat")["ended"] == about(0.5)
     assert result.out["results"] == ["5 beats", "fetch-1 done", "fetch-2 done", "fetch-3 done"]
+
+
+def test_asyncio_condition() -> None:
+    """asyncio.Condition: notify() wakes the first waiter, which must take the lock back
+    from the notifier; a waiter cancelled meanwhile raises only once it holds the lock
+    again (``wait``'s ``finally`` re-acquires). notify_all() wakes every waiter; wait_for
+    sends back to waiting those that find its predicate still false."""
+    result = run("asyncio-condition")
+    assert [(e.t, e.woke) for e in result.of(ConditionNotified)] == [
+        (0.2, ("packer-1",)),
+        (0.5, ("packer-2",)),
+    ]
+    assert {name: result.task(name)["ended"] for name in result.outcomes()} == {
+        "packer-1": about(0.4),
+        "packer-2": about(0.6),
+        "packer-3": about(0.3),
+        "shop": about(0.5),
+    }
+    assert result.outcomes()["packer-3"] == "cancelled"
+    assert result.out["results"] == [
+        "packer-1 packed",
+        "packer-2 packed",
+        "CancelledError('')",
+        "two orders in",
+    ]
+    took = [e.lane for e in result.of(LockAcquired) if e.t == about(0.3)]
+    assert took == ["packer-1", "packer-3"]  # the lock's queue; then packer-3 raises
+    assert "wait_for ready (held by shop)" in {e.step for e in result.of(LaneStateChanged)}
+    every = run("asyncio-condition", "notify-all")
+    woken = [e.woke for e in every.of(ConditionNotified)]
+    assert woken[0] == ("packer-1", "packer-2", "packer-3")
+    back = [(e.t, e.lane, e.step) for e in every.of(LaneStateChanged) if e.lane == "packer-2"]
+    assert (0.3, "packer-2", "wait_for ready (released ready)") in back  # waits again
+    assert every.out["results"] == result.out["results"]
 
 
 # --- failure, timeouts, cancellation, shutdown ---------------------------------------------

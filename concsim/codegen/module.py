@@ -275,7 +275,8 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
         lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
     for name, python in res.conditions.items():
         lock = scenario.conditions[name].lock
-        lines.append(f"{python} = threading.Condition({res.locks[lock] if lock else ''})")
+        module = "asyncio" if model is m.Model.ASYNCIO else "threading"
+        lines.append(f"{python} = {module}.Condition({res.locks[lock] if lock else ''})")
     return lines
 
 

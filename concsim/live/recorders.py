@@ -104,7 +104,11 @@ class Tee:
         written = self._stream.write(text)
         self._stream.flush()
         if text:
-            self._out.emit("out", stream=self._name, text=text)
+            task = _running_task()
+            if task is None:
+                self._out.emit("out", stream=self._name, text=text)
+            else:  # a coroutine's output belongs to its task, not to the loop's thread
+                self._out.emit("out", stream=self._name, text=text, coro=task.get_name())
         return int(written)
 
     def _is_probe_frame(self, text: str) -> bool:
@@ -123,3 +127,12 @@ class Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _running_task() -> Any:
+    """The asyncio task running on this thread, if any (``asyncio.current_task`` without
+    the RuntimeError it raises where no loop runs)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None or asyncio.events._get_running_loop() is None:
+        return None
+    return asyncio.current_task()

@@ -297,8 +297,9 @@ class Translator(LaneBook):
         self.emit(kind, t, lane=lane, queue=record["queue"], value=record["value"])
 
     def _on_out(self, record: Record, t: float) -> None:
-        lane = self.lane_of(record, t)
-        task = self.lane_task.get(lane)
+        coroutine = self.coroutines.get(record.get("coro") or "")
+        lane = coroutine or self.lane_of(record, t)
+        task = coroutine or self.lane_task.get(lane)
         if task is None and lane.startswith(("thread-", "process-")):
             # What a thread or process prints as it exits (threading.excepthook,
             # multiprocessing's traceback) belongs to the last task it ran.

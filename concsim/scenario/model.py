@@ -1333,7 +1333,8 @@ class BarrierSpec(_Strict):
 
 
 class ConditionSpec(_Strict):
-    """A ``threading.Condition(lock)``: ``acquire``/``release`` of its name take its lock."""
+    """A ``threading.Condition(lock)`` (``asyncio.Condition(lock)`` in asyncio):
+    ``acquire``/``release`` of its name take its lock."""
 
     lock: Name | None = None
     """The lock it uses (a lock the steps acquire by name); none: a lock of its own."""

@@ -118,10 +118,10 @@ def family_clashes(doc: Document) -> list[Problem]:
 _MODELS = {
     "events": ("threads", "asyncio"),
     "barriers": ("threads",),
-    "conditions": ("threads",),
+    "conditions": ("threads", "asyncio"),
 }
-"""The models each family is simulated for: ``threading.Event``/``asyncio.Event``, and
-``threading.Barrier``."""
+"""The models each family is simulated for: ``threading.Event``/``asyncio.Event``,
+``threading.Barrier``, and ``threading.Condition``/``asyncio.Condition``."""
 
 
 def model_problems(doc: Document) -> list[Problem]:
