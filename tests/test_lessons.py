@@ -399,6 +399,29 @@ def test_semaphore_limit() -> None:
     free = run("semaphore-limit", "no-limit")
     assert free.elapsed == about(0.106)
     assert not free.of(LockWaited)
+    # asyncio.Semaphore.acquire: a place handed to a coroutine cancelled before it runs
+    # is passed on (``except CancelledError: ... self._wake_up_next()``)
+    cancelled = run("semaphore-limit", "asyncio-cancel")
+    assert {t["name"]: round(t["ended"], 1) for t in cancelled.out["tasks"]} == {
+        "fetch-1": 0.1,
+        "fetch-2": 0.2,
+        "fetch-3": 0.2,
+        "fetch-4": 0.3,
+    }
+    assert cancelled.outcomes()["fetch-1"] == "cancelled"
+    took = [
+        (e.lane, type(e).__name__)
+        for e in cancelled.events
+        if isinstance(e, LockAcquired | LockReleased) and e.t == about(0.1)
+    ]
+    assert took == [
+        ("main", "LockReleased"),
+        ("fetch-1", "LockAcquired"),  # handed the place
+        ("main", "LockReleased"),
+        ("fetch-2", "LockAcquired"),
+        ("fetch-1", "LockReleased"),  # cancelled before it ran: passed on
+        ("fetch-3", "LockAcquired"),
+    ]
 
 
 def test_pickling_nested_function() -> None:
