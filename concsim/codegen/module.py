@@ -157,7 +157,7 @@ def _resources(scenario: m.Scenario) -> Resources:
                     queues.append(name)
             case m.CheckStopStep() | m.SetStopStep():
                 res.stop = "stop"
-            case m.LoopStep() if step.until is not None:
+            case m.LoopStep() if step.until == "stop":
                 res.stop = "stop"
     for name in shared:
         res.shared[name] = identifier(name, res.taken)

@@ -271,7 +271,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 line(f"for attempt in range(1, {step.times + 1}):")
                 frame.bound.append("attempt")
             elif step.until is not None:
-                line(f"while not {res.stop}.is_set():")
+                event = res.stop if step.until == "stop" else res.events[step.until]
+                line(f"while not {event}.is_set():")
             else:
                 line("while True:")
             _block(w, res, frame, step.loop, (*path, "loop"))

@@ -27,6 +27,7 @@ from concsim.scenario.waitables import (
     WAITABLE_STEPS,
     barrier_else_problem,
     family_clashes,
+    loop_until_problem,
     model_problems,
     until_problem,
     waitable_problem,
@@ -444,6 +445,8 @@ def _steps(
                             (*at, index), f"no task named `{task}`; " + did_you_mean(task, names)
                         )
                     )
+        if kind == "loop" and (problem := loop_until_problem(data, step)):
+            problems.append(doc.problem((*loc, "until"), problem))
         if not isinstance(name, str):
             continue  # a list or a number where a name belongs: the types say so
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:
