@@ -424,6 +424,35 @@ def test_semaphore_limit() -> None:
     ]
 
 
+def test_barrier_rounds() -> None:
+    """threading.Barrier(3, action=merge): the last party to arrive (slow, thread-3) runs
+    the action each round before any party is released; ``while not done.is_set():``
+    sees main's ``done.set()`` at 300ms at the same check in all three. An exception in
+    the action breaks the barrier: that party raises it, the others BrokenBarrierError."""
+    result = run("barrier-rounds")
+    passed = result.of(BarrierPassed)
+    assert sorted({round(e.t, 3) for e in passed}) == [0.13, 0.26, 0.39]
+    assert {e.lane for e in passed if e.index == 2} == {"thread-3"}
+    assert result.out["shared"] == {"rounds": 3}
+    assert {name: result.task(name)["ended"] for name in ("fast", "medium", "slow")} == {
+        "fast": about(0.39),
+        "medium": about(0.39),
+        "slow": about(0.39),
+    }
+    assert result.main_outcome == ("ok", None)
+    failed = run("barrier-rounds", None, Injection(0.1, "fail", "thread-3"))
+    assert {
+        name: (t["outcome"], t["error"])
+        for name, t in {t["name"]: t for t in failed.out["tasks"]}.items()
+    } == {
+        "fast": ("failed", "BrokenBarrierError"),
+        "medium": ("failed", "BrokenBarrierError"),
+        "slow": ("failed", "RuntimeError"),
+    }
+    (broken,) = failed.of(BarrierBroken)
+    assert (broken.t, broken.how) == (0.1, "its action raised RuntimeError")
+
+
 def test_pickling_nested_function() -> None:
     """A process pool pickles the function by name; a nested function has none, so pickling
     fails with AttributeError: Can't pickle local object. The error is stored in the future

@@ -380,6 +380,9 @@ def _all_steps(
     items = data.get("tasks")
     for index, item in enumerate(items if isinstance(items, list) else []):
         roots.append((("tasks", index), item, True, tasks))
+    barriers = data.get("barriers")
+    for name, spec in barriers.items() if isinstance(barriers, dict) else ():
+        roots.append((("barriers", name), spec, True, tasks))  # an action runs in a thread
     variants = data.get("variants")
     for index, variant in enumerate(variants if isinstance(variants, list) else []):
         if not isinstance(variant, dict):

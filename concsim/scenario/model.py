@@ -1325,12 +1325,15 @@ class EventSpec(_Strict):
 
 
 class BarrierSpec(_Strict):
-    """A ``threading.Barrier(parties, timeout=...)``."""
+    """A ``threading.Barrier(parties, timeout=..., action=...)``."""
 
     parties: Annotated[StrictInt, Field(ge=1, le=100_000)]
     """How many threads must call ``wait`` before all of them pass."""
     timeout: Duration | None = None
     """The default timeout of each ``wait``; none: wait for ever."""
+    action: tuple[Step, ...] = ()
+    """``Barrier(parties, action=fn)``: ``fn``'s steps, run by the last thread to arrive
+    before any is released; an exception in them breaks the barrier."""
 
 
 class ConditionSpec(_Strict):
