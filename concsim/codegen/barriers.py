@@ -9,6 +9,9 @@ from .names import seconds
 from .steps import Frame, Resources, walk, write_steps
 from .writer import Writer
 
+ACTION_OWNER = "barrier action"
+"""The owner of an action's sites: it runs in whichever task's thread trips the barrier."""
+
 
 def acting_barriers(scenario: m.Scenario) -> list[str]:
     """The barriers that have an action: made in the body, after their action's ``def``."""
@@ -33,7 +36,7 @@ def write_actions(w: Writer, res: Resources, scenario: m.Scenario) -> None:
         spec = scenario.barriers[name]
         function = f"{res.barriers[name]}_action"
         res.taken.add(function)
-        frame = Frame("main", False, '"main"', fills=res.fills)
+        frame = Frame(ACTION_OWNER, False, '"main"', fills=res.fills)
         w.line(f"def {function}():")
         with w.indented():
             written = sorted(
