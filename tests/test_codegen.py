@@ -257,6 +257,7 @@ LINE_FRAGMENTS = {
     SiteKind.WAIT_FOR: (".wait_for(lambda: ",),
     SiteKind.NOTIFY: (".notify(",),
     SiteKind.NOTIFY_ALL: (".notify_all()",),
+    SiteKind.LOOP: ("while ", "for attempt in range("),
 }
 
 
@@ -271,6 +272,8 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
             found += step_paths(step.each, (*path, "each"))
         elif isinstance(step, m.WithStep):
             found += step_paths(step.steps, (*path, "steps"))
+        elif isinstance(step, m.LoopStep):
+            found += step_paths(step.loop, (*path, "loop"))
         elif isinstance(step, m.AcquireStep | m.WaitStep | m.WaitForStep):
             found += step_paths(step.else_, (*path, "else"))
     return found

@@ -862,6 +862,16 @@ def test_14_the_other_children_keep_running_while_the_caller_handles_the_error()
     assert (ended.t, ended.error) == (0.25, "ValueError")
 
 
+def test_14_gather_return_exceptions_writes_a_cancelled_child_with_its_message() -> None:
+    """CPython 3.11 gather's ``_done_callback`` puts ``CancelledError('' if
+    fut._cancel_message is None else fut._cancel_message)`` in place of a cancelled child:
+    always with its argument, ``CancelledError('')`` for a plain ``task.cancel()``."""
+    r = run(
+        GATHER.replace("RETURN", "true") + "faults:\n  - {fault: cancel, target: j3, at: 120ms}\n"
+    )
+    assert r.out["results"] == ["a", "ValueError('v5')", "CancelledError('')"]
+
+
 def test_14_gather_return_exceptions_puts_them_in_place_in_input_order() -> None:
     """CPython: gather(..., return_exceptions=True) returns results in input order with
     the exception objects in place (fact 13: [ValueError('v5'), 6, 's'])."""

@@ -95,7 +95,8 @@ def test_try_shapes_python_refuses() -> None:
         "f.yaml:7:7: program.main[1]: `else` of a `try` needs an `except` clause",
         "f.yaml:8:7: program.main[2]: a bare `except` (no type) must be the last clause",
         "f.yaml:9:7: program.main[3]: a `loop` takes `times` or `until`, not both",
-        "f.yaml:10:35: program.main[4].until: expected `stop`, got 'go'",
+        "f.yaml:10:35: program.main[4].until: no event `go`; "
+        "declare it under `events:` (or use `stop`)",
         "f.yaml:11:39: program.main[5].except[0].type: expected text or a list, got 3",
     ]
 

@@ -24,6 +24,7 @@ from concsim.events import (
     CallbackInvoked,
     CancelRequested,
     CleanupSkipped,
+    ConditionNotified,
     DeadlockDetected,
     EventSet,
     ExceptionCaught,
@@ -398,6 +399,58 @@ def test_semaphore_limit() -> None:
     free = run("semaphore-limit", "no-limit")
     assert free.elapsed == about(0.106)
     assert not free.of(LockWaited)
+    # asyncio.Semaphore.acquire: a place handed to a coroutine cancelled before it runs
+    # is passed on (``except CancelledError: ... self._wake_up_next()``)
+    cancelled = run("semaphore-limit", "asyncio-cancel")
+    assert {t["name"]: round(t["ended"], 1) for t in cancelled.out["tasks"]} == {
+        "fetch-1": 0.1,
+        "fetch-2": 0.2,
+        "fetch-3": 0.2,
+        "fetch-4": 0.3,
+    }
+    assert cancelled.outcomes()["fetch-1"] == "cancelled"
+    took = [
+        (e.lane, type(e).__name__)
+        for e in cancelled.events
+        if isinstance(e, LockAcquired | LockReleased) and e.t == about(0.1)
+    ]
+    assert took == [
+        ("main", "LockReleased"),
+        ("fetch-1", "LockAcquired"),  # handed the place
+        ("main", "LockReleased"),
+        ("fetch-2", "LockAcquired"),
+        ("fetch-1", "LockReleased"),  # cancelled before it ran: passed on
+        ("fetch-3", "LockAcquired"),
+    ]
+
+
+def test_barrier_rounds() -> None:
+    """threading.Barrier(3, action=merge): the last party to arrive (slow, thread-3) runs
+    the action each round before any party is released; ``while not done.is_set():``
+    sees main's ``done.set()`` at 300ms at the same check in all three. An exception in
+    the action breaks the barrier: that party raises it, the others BrokenBarrierError."""
+    result = run("barrier-rounds")
+    passed = result.of(BarrierPassed)
+    assert sorted({round(e.t, 3) for e in passed}) == [0.13, 0.26, 0.39]
+    assert {e.lane for e in passed if e.index == 2} == {"thread-3"}
+    assert result.out["shared"] == {"rounds": 3}
+    assert {name: result.task(name)["ended"] for name in ("fast", "medium", "slow")} == {
+        "fast": about(0.39),
+        "medium": about(0.39),
+        "slow": about(0.39),
+    }
+    assert result.main_outcome == ("ok", None)
+    failed = run("barrier-rounds", None, Injection(0.1, "fail", "thread-3"))
+    assert {
+        name: (t["outcome"], t["error"])
+        for name, t in {t["name"]: t for t in failed.out["tasks"]}.items()
+    } == {
+        "fast": ("failed", "BrokenBarrierError"),
+        "medium": ("failed", "BrokenBarrierError"),
+        "slow": ("failed", "RuntimeError"),
+    }
+    (broken,) = failed.of(BarrierBroken)
+    assert (broken.t, broken.how) == (0.1, "its action raised RuntimeError")
 
 
 def test_pickling_nested_function() -> None:
@@ -447,6 +500,40 @@ def test_to_thread_fix() -> None:
     assert not result.of(LoopBlocked)
     assert result.task("heartbeat")["ended"] == about(0.5)
     assert result.out["results"] == ["5 beats", "fetch-1 done", "fetch-2 done", "fetch-3 done"]
+
+
+def test_asyncio_condition() -> None:
+    """asyncio.Condition: notify() wakes the first waiter, which must take the lock back
+    from the notifier; a waiter cancelled meanwhile raises only once it holds the lock
+    again (``wait``'s ``finally`` re-acquires). notify_all() wakes every waiter; wait_for
+    sends back to waiting those that find its predicate still false."""
+    result = run("asyncio-condition")
+    assert [(e.t, e.woke) for e in result.of(ConditionNotified)] == [
+        (0.2, ("packer-1",)),
+        (0.5, ("packer-2",)),
+    ]
+    assert {name: result.task(name)["ended"] for name in result.outcomes()} == {
+        "packer-1": about(0.4),
+        "packer-2": about(0.6),
+        "packer-3": about(0.3),
+        "shop": about(0.5),
+    }
+    assert result.outcomes()["packer-3"] == "cancelled"
+    assert result.out["results"] == [
+        "packer-1 packed",
+        "packer-2 packed",
+        "CancelledError('')",
+        "two orders in",
+    ]
+    took = [e.lane for e in result.of(LockAcquired) if e.t == about(0.3)]
+    assert took == ["packer-1", "packer-3"]  # the lock's queue; then packer-3 raises
+    assert "wait_for ready (held by shop)" in {e.step for e in result.of(LaneStateChanged)}
+    every = run("asyncio-condition", "notify-all")
+    woken = [e.woke for e in every.of(ConditionNotified)]
+    assert woken[0] == ("packer-1", "packer-2", "packer-3")
+    back = [(e.t, e.lane, e.step) for e in every.of(LaneStateChanged) if e.lane == "packer-2"]
+    assert (0.3, "packer-2", "wait_for ready (released ready)") in back  # waits again
+    assert every.out["results"] == result.out["results"]
 
 
 # --- failure, timeouts, cancellation, shutdown ---------------------------------------------

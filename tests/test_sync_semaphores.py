@@ -217,3 +217,55 @@ def test_a_misspelt_semaphore_name_gets_a_did_you_mean() -> None:
     assert str(caught.value) == (
         "test.yaml:6:30: tasks[0].steps[0].with: no lock or semaphore `pol`; did you mean `pool`?"
     )
+
+
+HANDED = """
+version: 2
+name: handed
+program: {model: asyncio, collect: {pattern: gather, return_exceptions: true}}
+semaphores: {pool: {value: 1}}
+faults:
+  - {fault: cancel, target: b, when: {task: a, step: 1}}
+tasks:
+  - name: a
+    steps:
+      - with: pool
+        steps: [{sleep: 100ms}]
+      - {print: released}
+  - name: b
+    steps: [{with: pool, steps: [{print: b}]}]
+  - name: c
+    steps: [{with: pool, steps: [{print: c}]}]
+"""
+
+
+def test_an_asyncio_place_handed_to_a_task_cancelled_before_it_runs_goes_to_the_next() -> None:
+    """CPython 3.11 asyncio.Semaphore: ``release`` -> ``_wake_up_next`` gives ``b`` the
+    place (``self._value -= 1; fut.set_result(True)``); ``b`` is cancelled before it runs,
+    and its ``acquire`` (``except CancelledError: if not fut.cancelled(): self._value += 1;
+    self._wake_up_next()``) passes the place to ``c`` instead of losing it."""
+    events, out = _run(scenario(HANDED))
+    assert {t["name"]: t["outcome"] for t in out["tasks"]} == {
+        "a": "ok",
+        "b": "cancelled",
+        "c": "ok",
+    }
+    assert [line for line in out["output"] if line] == ["released", "c"]
+    # a's release hands the place to b at 100ms; b gives it on as it raises (100.1)
+    assert _holding(events, "pool") == [
+        (0.0, 1),
+        (100.0, 0),
+        (100.0, 1),
+        (100.1, 0),
+        (100.1, 1),
+        (100.2, 0),
+    ]
+    moves = [
+        (type(e).__name__, e.lane) for e in events if isinstance(e, LockAcquired | LockReleased)
+    ]
+    assert moves[1:5] == [
+        ("LockReleased", "a"),
+        ("LockAcquired", "b"),
+        ("LockReleased", "b"),
+        ("LockAcquired", "c"),
+    ]

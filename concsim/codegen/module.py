@@ -8,7 +8,8 @@ from concsim.durations import format_duration
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
-from .names import identifier, seconds
+from .barriers import acting_barriers, barrier_line, write_actions
+from .names import identifier
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
@@ -91,6 +92,7 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
     ]
     res.functions = {fn.spec.name: (fn.function, fn.spec.repeat) for fn in fns}
     body = Writer()
+    write_actions(body, res, chosen)
     for fn in fns:
         if not fn.nested:
             write_task(body, res, fn)
@@ -123,7 +125,8 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
             index = i if fn.takes_index else None
             tasks[name] = TaskSite(fn.spec.name, fn.defined, index, fn.nested)
     helpers = frozenset(h for h in ("spin", "crunch", "call") if f"def {h}(" in source)
-    return Program(source, sites, tasks, helpers, res.stop, dict(res.shared))
+    actions = frozenset(f"{res.barriers[name]}_action" for name in acting_barriers(chosen))
+    return Program(source, sites, tasks, helpers, res.stop, dict(res.shared), actions)
 
 
 def _resources(scenario: m.Scenario) -> Resources:
@@ -138,6 +141,8 @@ def _resources(scenario: m.Scenario) -> Resources:
     ]
     for task in scenario.tasks:
         steps += walk(task.steps) + walk(task.cleanup)
+    for barrier in scenario.barriers.values():
+        steps += walk(barrier.action)
     shared = list(scenario.shared)
     locks: list[str] = [*scenario.locks, *scenario.semaphores]
     queues = list(scenario.queues)
@@ -157,7 +162,7 @@ def _resources(scenario: m.Scenario) -> Resources:
                     queues.append(name)
             case m.CheckStopStep() | m.SetStopStep():
                 res.stop = "stop"
-            case m.LoopStep() if step.until is not None:
+            case m.LoopStep() if step.until == "stop":
                 res.stop = "stop"
     for name in shared:
         res.shared[name] = identifier(name, res.taken)
@@ -269,13 +274,12 @@ def _state(res: Resources, scenario: m.Scenario) -> list[str]:
     if res.stop:
         lines.append(f"{res.stop} = {kit[2]}")
     lines += [f"{python} = {kit[2]}" for python in res.events.values() if python != res.stop]
-    for name, python in res.barriers.items():
-        barrier = scenario.barriers[name]
-        timeout = "" if barrier.timeout is None else f", timeout={seconds(barrier.timeout)}"
-        lines.append(f"{python} = threading.Barrier({barrier.parties}{timeout})")
+    acting = acting_barriers(scenario)
+    lines += [barrier_line(scenario, res, name) for name in res.barriers if name not in acting]
     for name, python in res.conditions.items():
         lock = scenario.conditions[name].lock
-        lines.append(f"{python} = threading.Condition({res.locks[lock] if lock else ''})")
+        module = "asyncio" if model is m.Model.ASYNCIO else "threading"
+        lines.append(f"{python} = {module}.Condition({res.locks[lock] if lock else ''})")
     return lines
 
 

@@ -135,3 +135,5 @@ class Program:
     """The module-level ``threading.Event`` that ``check_stop`` reads, if any."""
     shared: Mapping[str, str] = field(default_factory=dict)
     """Scenario shared variable -> its module-level global in the program."""
+    actions: frozenset[str] = frozenset()
+    """Barrier actions: functions that run inside whichever task trips the barrier."""

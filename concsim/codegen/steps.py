@@ -271,7 +271,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
                 line(f"for attempt in range(1, {step.times + 1}):")
                 frame.bound.append("attempt")
             elif step.until is not None:
-                line(f"while not {res.stop}.is_set():")
+                event = res.stop if step.until == "stop" else res.events[step.until]
+                line(f"while not {event}.is_set():")
             else:
                 line("while True:")
             _block(w, res, frame, step.loop, (*path, "loop"))
@@ -304,6 +305,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.barriers[step.wait]}.wait({timeout})")
         case SiteKind.WAIT:
             write_wait(w, res, frame, step, path, line)
+        case SiteKind.WAIT_FOR if frame.is_async:
+            write_async_wait_for(w, res, frame, step, path, line)
         case SiteKind.WAIT_FOR:
             until = step.until
             timeout = "" if step.timeout is None else f", {seconds(step.timeout)}"
@@ -431,6 +434,30 @@ def write_wait(
     w.line("try:")
     with w.indented():
         line(f"await asyncio.wait_for({event}.wait(), {timeout})")
+    w.line("except TimeoutError:")
+    with w.indented():
+        if step.else_:
+            write_steps(w, res, frame, step.else_, (*path, "else"))
+        else:
+            w.line("pass")
+
+
+def write_async_wait_for(
+    w: Writer, res: Resources, frame: Frame, step: m.WaitForStep, path: Path, line: Any
+) -> None:
+    """``await cv.wait_for(lambda: ...)``; asyncio's takes no timeout: ``asyncio.wait_for``
+    around it, whose TimeoutError is the ``else``."""
+    until = step.until
+    call = (
+        f"{res.conditions[step.wait_for]}.wait_for("
+        f"lambda: {res.shared[until.shared]} >= {until.at_least})"
+    )
+    if step.timeout is None:
+        line(f"await {call}")
+        return
+    w.line("try:")
+    with w.indented():
+        line(f"await asyncio.wait_for({call}, {seconds(step.timeout)})")
     w.line("except TimeoutError:")
     with w.indented():
         if step.else_:

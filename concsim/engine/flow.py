@@ -100,6 +100,8 @@ class Flow(Code):
     if TYPE_CHECKING:
         stop_set: bool
 
+        def is_set(self, name: str) -> bool: ...
+
         def run_steps(
             self, lane: Lane, run: TaskRun | None, steps: Sequence[Any], consumed: list[Any]
         ) -> Actor: ...
@@ -345,6 +347,14 @@ class Flow(Code):
                 else:
                     names["attempt"] = outer
 
+    def _until_set(self, until: str, run: TaskRun | None) -> bool:
+        """``EVENT.is_set()`` before a round of ``loop: ... until: EVENT``. The program's
+        ``stop`` event is set by ``set_stop`` and a cancel of the task too, as well as by
+        ``set: stop`` when it is declared."""
+        if until == "stop" and (self.stop_set or (run is not None and run.stop_requested)):
+            return True
+        return self.is_set(until)
+
     def _rounds_of(
         self,
         lane: Lane,
@@ -359,7 +369,7 @@ class Flow(Code):
                 return
             if step.until is not None:
                 yield from self.world.ensure_gil(lane)
-                if self.stop_set or (run is not None and run.stop_requested):
+                if self._until_set(step.until, run):
                     return
             attempt += 1
             if step.times is not None:

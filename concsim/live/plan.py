@@ -22,6 +22,7 @@ def plan_of(program: Any, scenario: Scenario) -> Plan:
         lines=tuple(sorted(program.sites)),
         writes=writes,
         helpers=tuple(sorted(program.helpers)),
+        actions=tuple(sorted(getattr(program, "actions", ()))),
         stop_event=program.stop_event,
     )
 
@@ -31,7 +32,11 @@ def step_at(scenario: Scenario, owner: str, path: tuple[str | int, ...]) -> Any:
     if not path:
         return None
     node: Any
-    if owner == "main":
+    if path[0] == "barriers" and len(path) >= 3:  # a barrier's action
+        spec = scenario.barriers.get(str(path[1]))
+        node = getattr(spec, str(path[2]), None)
+        path = path[2:]
+    elif owner == "main":
         program = scenario.program
         node = {"main": program.main_steps, "on_result": program.on_result}.get(
             str(path[0]), getattr(program, str(path[0]), None)

@@ -92,6 +92,7 @@ class Tracer:
         self.file = plan["program"]
         self.main = plan.get("main_function", "main")
         self.helpers = frozenset(plan.get("helpers", ()))
+        self.actions = frozenset(plan.get("actions", ()))
         self.lines = frozenset(plan.get("lines", ()))
         self.writes: dict[int, str] = {int(k): v for k, v in plan.get("writes", {}).items()}
         # function name -> {copy index (None: no argument) -> task instance name}
@@ -111,6 +112,8 @@ class Tracer:
                 role = "main"
             elif code.co_name in self.instances:
                 role = "task"
+            elif code.co_name in self.actions:
+                role = "action"
         self.roles[code] = role
         return role
 
@@ -129,6 +132,14 @@ class Tracer:
         if role is None:
             return None
         state = self.frames.get(frame)
+        if state is None and role == "action":
+            # a barrier's action: its lines belong to the task whose thread trips it
+            tid = threading.get_ident()
+            name = next((task for task, ident in self.running.items() if ident == tid), None)
+            if name is None:
+                return None
+            self.frames[frame] = {"task": name, "exc": None, "pending": None, "action": True}
+            return self.local
         if state is None:
             name = "main" if role == "main" else self.instance(frame)
             if name is None:
@@ -168,6 +179,13 @@ class Tracer:
                     state["pending"] = line
                 if state["task"] == "main":
                     self._results(frame, state)
+        elif event == "exception" and "action" in state:
+            return self.local  # the task's own frame reports what it raises
+        elif event == "return" and "action" in state:
+            if state["pending"] is not None:
+                name = self.writes[state["pending"]]
+                self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
+            del self.frames[frame]
         elif event == "exception":
             error = arg[1]
             if isinstance(error, _PLUMBING):

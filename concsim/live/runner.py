@@ -51,6 +51,7 @@ class Plan:
     lines: tuple[int, ...] = ()  # lines that stand for a step
     writes: Mapping[int, str] = field(default_factory=dict)  # line -> shared variable
     helpers: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()  # functions traced as part of the task that calls them
     stop_event: str | None = None
     main_function: str = "main"
 
@@ -97,6 +98,7 @@ class LiveRun:
             "lines": list(self.plan.lines),
             "writes": {str(line): name for line, name in self.plan.writes.items()},
             "helpers": list(self.plan.helpers),
+            "actions": list(self.plan.actions),
             "stop_event": self.plan.stop_event,
             "out": write_end,
             "control": control_read,

@@ -27,6 +27,7 @@ from concsim.scenario.waitables import (
     WAITABLE_STEPS,
     barrier_else_problem,
     family_clashes,
+    loop_until_problem,
     model_problems,
     until_problem,
     waitable_problem,
@@ -379,6 +380,9 @@ def _all_steps(
     items = data.get("tasks")
     for index, item in enumerate(items if isinstance(items, list) else []):
         roots.append((("tasks", index), item, True, tasks))
+    barriers = data.get("barriers")
+    for name, spec in barriers.items() if isinstance(barriers, dict) else ():
+        roots.append((("barriers", name), spec, True, tasks))  # an action runs in a thread
     variants = data.get("variants")
     for index, variant in enumerate(variants if isinstance(variants, list) else []):
         if not isinstance(variant, dict):
@@ -444,6 +448,8 @@ def _steps(
                             (*at, index), f"no task named `{task}`; " + did_you_mean(task, names)
                         )
                     )
+        if kind == "loop" and (problem := loop_until_problem(data, step)):
+            problems.append(doc.problem((*loc, "until"), problem))
         if not isinstance(name, str):
             continue  # a list or a number where a name belongs: the types say so
         if kind in {"read", "write"} and isinstance(shared, dict) and name not in shared:

@@ -318,14 +318,15 @@ class ReraiseStep(_Step):
 
 class LoopStep(_Step):
     """``while True:``; with ``times: N``, ``for attempt in range(1, N + 1):``; with ``until:
-    stop``, ``while not stop.is_set():``. ``break`` and ``continue`` work inside."""
+    EVENT``, ``while not EVENT.is_set():``. ``break`` and ``continue`` work inside."""
 
     since: ClassVar[int] = 2
     loop: tuple[Step, ...]
     times: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     """Run the body this many times at most; ``{attempt}`` is the round, from 1."""
-    until: Literal["stop"] | None = None
-    """``stop``: check the program's stop event (``set_stop``) before each round."""
+    until: Name | None = None
+    """An event checked before each round: ``stop`` (the program's stop event, which
+    ``set_stop`` sets) or any event declared under ``events:``."""
 
     @model_validator(mode="after")
     def _one_bound(self) -> LoopStep:
@@ -829,7 +830,7 @@ _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thr
 def _loop_label(step: Any) -> str:
     if step.times is not None:
         return f"loop {step.times} times"
-    return "loop until stop" if step.until else "loop"
+    return f"loop until {step.until}" if step.until else "loop"
 
 
 _BLOCK_LABELS: dict[str, Any] = {
@@ -1324,16 +1325,20 @@ class EventSpec(_Strict):
 
 
 class BarrierSpec(_Strict):
-    """A ``threading.Barrier(parties, timeout=...)``."""
+    """A ``threading.Barrier(parties, timeout=..., action=...)``."""
 
     parties: Annotated[StrictInt, Field(ge=1, le=100_000)]
     """How many threads must call ``wait`` before all of them pass."""
     timeout: Duration | None = None
     """The default timeout of each ``wait``; none: wait for ever."""
+    action: tuple[Step, ...] = ()
+    """``Barrier(parties, action=fn)``: ``fn``'s steps, run by the last thread to arrive
+    before any is released; an exception in them breaks the barrier."""
 
 
 class ConditionSpec(_Strict):
-    """A ``threading.Condition(lock)``: ``acquire``/``release`` of its name take its lock."""
+    """A ``threading.Condition(lock)`` (``asyncio.Condition(lock)`` in asyncio):
+    ``acquire``/``release`` of its name take its lock."""
 
     lock: Name | None = None
     """The lock it uses (a lock the steps acquire by name); none: a lock of its own."""

@@ -11,7 +11,19 @@ from concsim.scenario.document import Loc
 from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, kind_keys
 
 STEP_LISTS = frozenset(
-    {"main", "on_result", "steps", "cleanup", "each", "try", "else", "finally", "loop", "atexit"}
+    {
+        "main",
+        "on_result",
+        "steps",
+        "cleanup",
+        "each",
+        "try",
+        "else",
+        "finally",
+        "loop",
+        "atexit",
+        "action",
+    }
 )
 """Keys whose value is a list of steps, wherever they appear."""
 

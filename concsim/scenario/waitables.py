@@ -87,6 +87,22 @@ def until_problem(data: dict[Any, Any], step: dict[Any, Any]) -> str:
     return f"no shared variable `{name}`; {hint}"
 
 
+def loop_until_problem(data: dict[Any, Any], step: dict[Any, Any]) -> str:
+    """``loop``'s ``until`` names the program's ``stop`` event or a declared event."""
+    name = step.get("until")
+    events = declared(data, "events")
+    if not isinstance(name, str) or name == "stop" or name in events:
+        return ""
+    for family in FAMILIES:
+        if name in declared(data, family):
+            return (
+                f"`until` reads an event's is_set(), and `{name}` is declared under "
+                f"`{family}:`; expected an event (or `stop`)"
+            )
+    hint = did_you_mean(name, [*events, "stop"], listing=False)
+    return f"no event `{name}`; " + (hint or "declare it under `events:` (or use `stop`)")
+
+
 def family_clashes(doc: Document) -> list[Problem]:
     """A problem at each name declared again in another family (``events: {go: {}}`` and
     ``barriers: {go: ...}``), at the later of the two: a step names a primitive by name."""
@@ -118,10 +134,10 @@ def family_clashes(doc: Document) -> list[Problem]:
 _MODELS = {
     "events": ("threads", "asyncio"),
     "barriers": ("threads",),
-    "conditions": ("threads",),
+    "conditions": ("threads", "asyncio"),
 }
-"""The models each family is simulated for: ``threading.Event``/``asyncio.Event``, and
-``threading.Barrier``."""
+"""The models each family is simulated for: ``threading.Event``/``asyncio.Event``,
+``threading.Barrier``, and ``threading.Condition``/``asyncio.Condition``."""
 
 
 def model_problems(doc: Document) -> list[Problem]:

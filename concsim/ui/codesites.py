@@ -7,6 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from concsim.codegen import Program, SiteKind
+from concsim.codegen.barriers import ACTION_OWNER
 
 
 class SiteIndex:
@@ -30,8 +31,10 @@ class SiteIndex:
         return self.owners.get(task, task)
 
     def labelled(self, owner: str, label: str, after: int | None) -> int | None:
-        """The first line of ``owner`` with ``label`` after line ``after`` (else its first)."""
-        return _next(self.labels.get((owner, label), ()), after, strict=True)
+        """The first line of ``owner`` with ``label`` after line ``after`` (else its first);
+        else a barrier action's line with that label (it runs in the task that trips it)."""
+        lines = self.labels.get((owner, label)) or self.labels.get((ACTION_OWNER, label)) or []
+        return _next(lines, after, strict=True)
 
     def of_kind(self, owner: str, kind: SiteKind, at: int | None = None) -> int | None:
         """The first line of ``owner`` of ``kind`` at or after ``at`` (else its first)."""

@@ -96,6 +96,10 @@ class Collecting(Tasks):
             for run in runs:
                 error = run.future.error
                 value = run.future.value if error is None else repr(error)
+                if isinstance(error, Cancelled):
+                    # gather's _done_callback: ``CancelledError('' if fut._cancel_message
+                    # is None else fut._cancel_message)``, always with its argument
+                    value = f"CancelledError({error.message!r})"
                 self.world.emit(ResultReceived, task=run.name, value=value)
                 for step in self.program.on_result:
                     yield from self.runtime.interp.step(lane, None, step, [])

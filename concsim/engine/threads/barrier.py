@@ -7,18 +7,27 @@ BrokenBarrierError if it is broken, takes ``index = self._count`` (its arrival o
 that with ``wait_for(lambda: self._state != 0, timeout)``. A wait that times out breaks the
 barrier for everyone (``_break``): every waiter, and every later ``wait`` until ``reset()``,
 raises BrokenBarrierError. The last waiter to leave a drained barrier makes it fill again
-(``_exit``)."""
+(``_exit``).
+
+With ``action``, the party that trips the barrier runs it first (``_release``: ``if
+self._action: self._action()``), holding the barrier's lock, so that no one is released
+and no one new gets in before it ends; a waiter whose timeout expires meanwhile cannot
+return before it has the lock back, and then finds the barrier tripped. An exception in the
+action breaks the barrier (``except: self._break(); raise``): the others raise
+BrokenBarrierError, the party that ran it the exception itself."""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from concsim.events import BarrierBroken, BarrierPassed, LaneState, TimeoutExpired
 
 from ..code import Code
-from ..runtime import Actor, Lane, TaskRun
+from ..runtime import Actor, Lane, SimError, TaskRun
 from ..waits import PrimitiveWait
 from ..world import World
 from .event import Waiters, waiting, with_timeout
@@ -40,18 +49,32 @@ class SimBarrier:
     name: str
     parties: int
     timeout: int | None
+    action: tuple[Any, ...] = ()  # the steps of ``action``
     state: BarrierState = BarrierState.FILLING
     count: int = 0
     waiters: Waiters = field(default_factory=deque)  # lanes in ``self._cond.wait``
+    acting: bool = False  # a party runs the action, holding the barrier's lock
 
 
 class Barriers(Code):
     """The program's barriers, by name, as the scenario declares them."""
 
+    if TYPE_CHECKING:  # the interpreter's
+
+        def run_steps(
+            self,
+            lane: Lane,
+            run: TaskRun | None,
+            steps: Sequence[Any],
+            consumed: list[Any],
+            *,
+            top: bool = False,
+        ) -> Actor: ...
+
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.barriers = {
-            name: SimBarrier(name, spec.parties, spec.timeout)
+            name: SimBarrier(name, spec.parties, spec.timeout, spec.action)
             for name, spec in world.scenario.barriers.items()
         }
 
@@ -65,6 +88,8 @@ class Barriers(Code):
         if timeout is None:
             timeout = barrier.timeout
         yield from world.ensure_gil(lane)
+        while barrier.acting:  # ``with self._cond:``: the action holds the lock
+            yield from self._cond_wait(lane, barrier, None, waiting(label, name, "action runs"))
         while barrier.state in (BarrierState.DRAINING, BarrierState.RESETTING):  # _enter
             yield from self._cond_wait(lane, barrier, None, waiting(label, name, "draining"))
         if barrier.state is BarrierState.BROKEN:
@@ -73,6 +98,8 @@ class Barriers(Code):
         barrier.count += 1
         try:
             if index + 1 == barrier.parties:  # _release: this one trips it
+                if barrier.action:
+                    yield from self._act(lane, run, barrier)
                 barrier.state = BarrierState.DRAINING
                 self._notify_all(barrier)
             else:  # _wait
@@ -81,7 +108,9 @@ class Barriers(Code):
                 while barrier.state is BarrierState.FILLING:  # Condition.wait_for
                     remaining = None if deadline is None else deadline - world.clock.now
                     if remaining is not None and remaining <= 0:
-                        break
+                        if not barrier.acting:
+                            break
+                        remaining = None  # Condition.wait returns only with the lock back
                     shown = self._arrivals(barrier, label)
                     yield from self._cond_wait(lane, barrier, remaining, shown)
                 if barrier.state is BarrierState.FILLING:
@@ -100,6 +129,21 @@ class Barriers(Code):
             ):
                 barrier.state = BarrierState.FILLING
                 self._notify_all(barrier)
+
+    def _act(self, lane: Lane, run: TaskRun | None, barrier: SimBarrier) -> Actor:
+        """``self._action()`` in the party that trips the barrier; an exception in it
+        breaks the barrier and goes on in this party."""
+        barrier.acting = True
+        try:
+            yield from self.run_steps(lane, run, barrier.action, [])
+        except SimError as error:
+            barrier.acting = False
+            yield from self.world.ensure_gil(lane)
+            self._break(lane, barrier, f"its action raised {error.error}")
+            raise
+        finally:
+            barrier.acting = False
+        yield from self.world.ensure_gil(lane)
 
     def barrier_abort(self, lane: Lane, name: str) -> None:
         """``Barrier.abort``: broken until a reset."""

@@ -28,9 +28,10 @@ from concsim.events import (
 )
 
 from ..code import Code
-from ..runtime import Actor, Lane
+from ..runtime import Actor, Cancelled, Lane
 from ..waits import Hung, LockWait, Wait
 from ..world import World
+from .deadline import Expired
 from .ties import Contested
 from .timeouts import GAVE_UP, register_until
 
@@ -106,7 +107,16 @@ class Locks(Code):
             wait = LockWait(name, world.clock.now + timeout)
             assert wait.until is not None
             register = register_until(world, lock.waiters, lane, wait.until)
-        got = yield from self.block(lane, label, register, wait)
+        try:
+            got = yield from self.block(lane, label, register, wait)
+        except (Cancelled, Expired):
+            if lock.holder is lane:
+                # asyncio.Lock.acquire: handed the lock but cancelled before it ran, it
+                # gives it on (``except CancelledError: if not self._locked:
+                # self._wake_up_first()``)
+                world.emit(LockReleased, lane=lane.id, lock=name)
+                self._hand_over(lane, lock)
+            raise
         # the lane took the lock once woken (or was handed it, a coroutine), or gave up
         yield from world.ensure_gil(lane)
         if got is GAVE_UP:

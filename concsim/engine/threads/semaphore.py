@@ -28,10 +28,11 @@ from typing import Any
 from concsim.events import LockAcquired, LockGaveUp, LockReleased, LockTimedWait, LockWaited
 
 from ..code import Code
-from ..runtime import Actor, Lane
+from ..runtime import Actor, Cancelled, Lane
 from ..waits import LockWait
 from ..world import World
-from .timeouts import GAVE_UP, register_until
+from .deadline import Expired
+from .timeouts import GAVE_UP, Register, register_until
 
 
 class _Woken:
@@ -101,9 +102,18 @@ class Semaphores(Code):
                     if until is None
                     else register_until(world, sem.waiters, lane, until)
                 )
-                got = yield from self.block(
-                    lane, f"{label} ({sem.taken()})", register, LockWait(name, until)
-                )
+                handed: list[bool] = []
+                try:
+                    got = yield from self.block(
+                        lane,
+                        f"{label} ({sem.taken()})",
+                        _noting(register, handed),
+                        LockWait(name, until),
+                    )
+                except (Cancelled, Expired):
+                    if handed:
+                        self._pass_on(lane, sem)
+                    raise
                 yield from world.ensure_gil(lane)
             if got is GAVE_UP:
                 seconds = (timeout or 0) / 1_000_000
@@ -127,6 +137,21 @@ class Semaphores(Code):
         elif sem.holders:
             del sem.holders[0]  # released on another's behalf: anyone may release
         world.emit(LockReleased, lane=lane.id, lock=name)
+        self._wake_up_next(sem)
+
+    def _pass_on(self, lane: Lane, sem: SimSemaphore) -> None:
+        """asyncio's ``Semaphore.acquire``, handed a place but cancelled before it ran:
+        ``except CancelledError: if not fut.cancelled(): self._value += 1;
+        self._wake_up_next()`` -- the place goes to the next waiter."""
+        sem.holders.remove(lane)
+        self.world.emit(LockReleased, lane=lane.id, lock=sem.name)
+        self._wake_up_next(sem)
+
+    def _wake_up_next(self, sem: SimSemaphore) -> None:
+        """The place ``release`` frees: to the first waiter (see the module), or back to
+        the value."""
+        world = self.world
+        name = sem.name
         if not sem.waiters:
             sem.value += 1
             return
@@ -138,3 +163,17 @@ class Semaphores(Code):
         else:
             sem.value += 1
             wake(NOTIFIED)
+
+
+def _noting(register: Register, handed: list[bool]) -> Register:
+    """``register``, noting in ``handed`` whether ``release`` handed the lane its place."""
+
+    def noted(wake: Callable[[Any], None]) -> Callable[[], None]:
+        def woken(value: Any) -> None:
+            if value == HANDED:
+                handed.append(True)
+            wake(value)
+
+        return register(woken)
+
+    return noted
