@@ -416,6 +416,26 @@ def test_pickling_nested_function() -> None:
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
 
 
+def test_unpicklable_values() -> None:
+    """A lock passed as an argument: submit() returns, the queue feeder thread fails to
+    pickle the call and the future holds TypeError: cannot pickle '_thread.lock' object;
+    as_completed hands main that future first, but the error leaves main() only after the
+    with block waited for the squares, which ran normally."""
+    result = run("unpicklable-values")
+    (failed,) = result.of(PicklingFailed)
+    assert (failed.task, failed.error, failed.message) == (
+        "save",
+        "TypeError",
+        "cannot pickle '_thread.lock' object",
+    )
+    (raised,) = [e for e in result.of(ResultReceived) if e.error]
+    assert (raised.task, raised.t) == ("save", failed.t)
+    assert result.task("save")["outcome"] == "never_started"
+    assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+    assert result.main_outcome == ("raised", "TypeError")
+    assert result.elapsed == pytest.approx(0.21, abs=0.005)
+
+
 # --- asyncio ------------------------------------------------------------------------------
 
 

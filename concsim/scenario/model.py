@@ -1175,6 +1175,13 @@ class Task(_Strict):
     picklable: Annotated[StrictBool | Unpicklable, BeforeValidator(_picklable)] = True
     """False (or ``nested``): a function defined inside main(); ``lambda``: a lambda inside
     main(); ``module-lambda``: a lambda at module level. A process pool cannot send any."""
+    unpicklable_arg: Unsendable | None = Field(None, json_schema_extra={"since": 2})
+    """Main passes the function one more argument that pickle refuses (``lock``: a
+    ``threading.Lock()``, ``lambda``: a lambda made in main(), ``generator``); a process
+    pool's queue feeder thread fails to send the call and the future gets the error."""
+    unpicklable_result: Unsendable | None = Field(None, json_schema_extra={"since": 2})
+    """The function returns a value pickle refuses instead of ``returns``: the worker cannot
+    send it back, and the future gets the pickling error; the pool goes on."""
     arg_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     result_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     daemon: StrictBool = False
@@ -1211,6 +1218,14 @@ class Unpicklable(StrEnum):
     NESTED = "nested"  # def NAME(): ... inside main()
     LAMBDA = "lambda"  # NAME = lambda: ... inside main()
     MODULE_LAMBDA = "module-lambda"  # NAME = lambda: ... at module level
+
+
+class Unsendable(StrEnum):
+    """A value pickle refuses (Modules/_pickle.c): passed to a task or returned by one."""
+
+    LOCK = "lock"  # threading.Lock(): TypeError: cannot pickle '_thread.lock' object
+    LAMBDA = "lambda"  # AttributeError: Can't pickle local object 'FN.<locals>.<lambda>'
+    GENERATOR = "generator"  # TypeError: cannot pickle 'generator' object
 
 
 def _picklable(value: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import assert_never
 
 from concsim.events import (
     Cleanup,
@@ -16,42 +15,17 @@ from concsim.events import (
     PoolBroken,
     ProcessKilled,
 )
-from concsim.scenario.model import Python, Task, Unpicklable
-from concsim.scenario.pynames import function_name
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
+from .pickling import cannot_send_call, pickling_error
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
-
-
-def pickling_error(task: Task, python: Python = Python.PY311) -> tuple[str, str]:
-    """What pickling the task's function raises (Modules/_pickle.c, save_global): a
-    function defined inside main() has a qualified name with ``<locals>`` and pickle
-    refuses it by name ("Can't pickle local object"; from 3.13 "Can't get local object",
-    as the lookup that fails is reported); a lambda at module level is looked up as
-    ``__main__.<lambda>``, which does not exist. CPython's message shows the lambda's
-    address, here ``0x...``."""
-    match task.unpicklable:
-        case Unpicklable.NESTED | None:
-            local = function_name(task.name)
-        case Unpicklable.LAMBDA:
-            local = "<lambda>"
-        case Unpicklable.MODULE_LAMBDA:
-            return (
-                "PicklingError",
-                "Can't pickle <function <lambda> at 0x...>: "
-                "attribute lookup <lambda> on __main__ failed",
-            )
-        case unknown:
-            assert_never(unknown)
-    verb = "get" if python.at_least >= (3, 13) else "pickle"
-    return "AttributeError", f"Can't {verb} local object 'main.<locals>.{local}'"
 
 
 @dataclass(eq=False)
@@ -98,7 +72,7 @@ class ProcessPool(Executor):
                     self.runtime.release_cancelled(run)
             if not live:
                 continue
-            unpicklable = next((run for run in live if run.spec.unpicklable), None)
+            unpicklable = next((run for run in live if cannot_send_call(run.spec)), None)
             if unpicklable is not None:
                 # The queue feeder thread fails to pickle the call and puts the error in
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.

@@ -1,0 +1,146 @@
+"""What a process pool cannot pickle (format version 2): an argument and a result, each in
+the format, the simulator (CPython 3.11's Lib/concurrent/futures/process.py), and the
+generated program run on this interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from faultkit import run, scenario
+
+from concsim.codegen import program
+from concsim.events import PicklingFailed, PoolBroken, ResultReceived
+from concsim.scenario.errors import ScenarioError
+from concsim.scenario.schema import json_schema
+
+HEAD = """version: 2
+name: pool
+machine: {cores: 2, process_start: 10ms, pickle_overhead: 0}
+program: {model: processes, max_workers: 2, collect: COLLECT}
+tasks:
+"""
+
+
+def pool(tasks: str, collect: str = "wait") -> str:
+    return HEAD.replace("COLLECT", collect) + tasks
+
+
+ARGS = pool(
+    """  - {name: save, unpicklable_arg: lock, steps: [{cpu: 10ms}]}
+  - {name: square, repeat: 2, unpicklable_arg: lambda, steps: [{cpu: 10ms}]}
+  - {name: rows, unpicklable_arg: generator, steps: [{cpu: 10ms}]}
+  - {name: ok, steps: [{cpu: 10ms}], returns: 5}
+"""
+)
+
+
+def test_an_unpicklable_argument_fails_its_future_from_the_feeder_thread() -> None:
+    """CPython 3.11: submit() returns normally; the queue feeder thread fails to pickle the
+    call item (_SafeQueue._on_queue_feeder_error) and the future gets pickle's error:
+    TypeError "cannot pickle '_thread.lock' object" for a lock, AttributeError "Can't pickle
+    local object 'main.<locals>.<lambda>'" for a lambda made in main(), TypeError "cannot
+    pickle 'generator' object"; the task never starts, the pool stays usable."""
+    r = run(ARGS)
+    failed = {e.task: (e.error, e.message) for e in r.of(PicklingFailed)}
+    assert failed == {
+        "save": ("TypeError", "cannot pickle '_thread.lock' object"),
+        "square-1": ("AttributeError", "Can't pickle local object 'main.<locals>.<lambda>'"),
+        "square-2": ("AttributeError", "Can't pickle local object 'main.<locals>.<lambda>'"),
+        "rows": ("TypeError", "cannot pickle 'generator' object"),
+    }
+    assert {n: r.task(n)["error"] for n in ("save", "square-1", "square-2", "rows", "ok")} == {
+        "save": "TypeError",
+        "square-1": "AttributeError",
+        "square-2": "AttributeError",
+        "rows": "TypeError",
+        "ok": None,
+    }
+    assert r.one(ResultReceived).error == "TypeError"  # wait, then save's result() raises
+    assert [r.task(n)["outcome"] for n in ("save", "square-1", "rows")] == ["never_started"] * 3
+    assert r.task("ok")["outcome"] == "ok"
+    assert r.of(PoolBroken) == []
+
+
+def test_the_function_is_pickled_before_its_arguments() -> None:
+    """_CallItem(work_id, fn, args, kwargs) is pickled field by field: a nested function's
+    error wins over an unpicklable argument's."""
+    r = run(pool("  - {name: job, picklable: false, unpicklable_arg: lock, steps: [{cpu: 1ms}]}\n"))
+    assert r.one(PicklingFailed).message == "Can't pickle local object 'main.<locals>.job'"
+
+
+def test_from_3_13_a_local_lambda_argument_is_reported_by_the_lookup_that_fails() -> None:
+    """3.13 (gh-122213-era pickle messages): "Can't get local object" instead of "pickle"."""
+    text = ARGS.replace("pickle_overhead: 0}", "pickle_overhead: 0, python: '3.13'}")
+    assert run(text).one(PicklingFailed, task="square-1").message == (
+        "Can't get local object 'main.<locals>.<lambda>'"
+    )
+
+
+def test_the_program_passes_the_argument_and_fails_as_the_simulator_says() -> None:
+    """The generated program hands each call its extra argument; on this interpreter each
+    future fails with the simulator's error and message."""
+    source = program(scenario(ARGS)).source
+    assert "def save(lock):" in source
+    assert "def square(i, callback):" in source
+    assert "executor.submit(save, threading.Lock())" in source
+    assert "executor.submit(square, i, on_done)" in source
+    assert "        on_done = lambda: None\n" in source
+    assert "executor.submit(rows, (n for n in range(3)))" in source
+    assert "def rows(items):" in source
+    wait = "        done, not_done = wait(futures)\n"
+    show = (
+        "        for f in futures:\n"
+        "            print(type(f.exception()).__name__, f.exception())\n"
+    )
+    probe = source.replace(wait, wait + show)
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert ran.stdout.splitlines() == [
+        "TypeError cannot pickle '_thread.lock' object",
+        "AttributeError Can't pickle local object 'main.<locals>.<lambda>'",
+        "AttributeError Can't pickle local object 'main.<locals>.<lambda>'",
+        "TypeError cannot pickle 'generator' object",
+        "NoneType None",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            pool("  - {name: a, unpicklable_arg: lock}\n").replace("processes,", "threads,"),
+            "s.yaml:6:15: tasks[0].unpicklable_arg: `unpicklable_arg` is a value a process pool "
+            "cannot pickle; expected model processes with executor: true (a thread pool or a "
+            "forked Process sends no pickle)",
+        ),
+        (
+            pool("  - {name: a, unpicklable_arg: lock}\n", collect="map"),
+            "s.yaml:6:15: tasks[0].unpicklable_arg: `unpicklable_arg` is passed with "
+            "executor.submit; expected a collect other than map (as_completed, result, wait "
+            "or none)",
+        ),
+        (
+            pool("  - {name: a, unpicklable_arg: socket}\n"),
+            "s.yaml:6:32: tasks[0].unpicklable_arg: expected one of lock, lambda, generator, "
+            "got 'socket'; did you mean `lock`?",
+        ),
+        (
+            pool("  - {name: a, unpicklable_arg: lock}\n").replace("version: 2", "version: 1"),
+            "s.yaml:6:15: tasks[0].unpicklable_arg: `unpicklable_arg` is a version-2 key; "
+            "expected `version: 2` at the top of the file",
+        ),
+    ],
+)
+def test_each_mistake_is_one_positioned_line(text: str, message: str) -> None:
+    from concsim.scenario.loader import load_scenario_text
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "s.yaml")
+    assert str(caught.value).splitlines() == [message]
+
+
+def test_the_schema_shows_the_keys_as_version_2() -> None:
+    task = json_schema()["$defs"]["Task"]["properties"]
+    assert task["unpicklable_arg"]["since"] == 2
+    assert "lock" in str(json_schema()["$defs"]["Unsendable"])
