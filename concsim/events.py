@@ -847,6 +847,24 @@ class ConditionNotified(Event):
         return f"{self.lane} notified condition {self.condition}{woke}."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultPicklingFailed(Event):
+    """A worker process could not pickle a task's return value (3.11: ``_sendback_result``
+    sends the pickling error instead, as ``_ExceptionWithTraceback``)."""
+
+    lane: str
+    task: str
+    error: str
+    message: str
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.lane} could not pickle the value {self.task} returned ({self.error}: "
+            f"{self.message}); it sends that error back instead, and the pool goes on."
+        )
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -951,6 +969,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProcessExited,
         CallbackInvoked,
         ConditionNotified,
+        ResultPicklingFailed,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

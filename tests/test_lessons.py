@@ -45,6 +45,7 @@ from concsim.events import (
     ProcessKilled,
     QueueGot,
     QueuePut,
+    ResultPicklingFailed,
     ResultReceived,
     SharedRead,
     SharedWritten,
@@ -434,6 +435,19 @@ def test_unpicklable_values() -> None:
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
     assert result.main_outcome == ("raised", "TypeError")
     assert result.elapsed == pytest.approx(0.21, abs=0.005)
+
+
+def test_unpicklable_values_result() -> None:
+    """connect() runs to its end, but _sendback_result cannot pickle the lock it returns:
+    its future fails with TypeError, and process-1 lives on to take the next square."""
+    result = run("unpicklable-values", "unpicklable-result")
+    (failed,) = result.of(ResultPicklingFailed)
+    assert (failed.lane, failed.task, failed.error) == ("process-1", "connect", "TypeError")
+    assert failed.t == about(0.0602)
+    assert result.task("connect")["outcome"] == "ok"
+    assert result.one(TaskStarted, task="square-2").lane == "process-1"
+    assert result.main_outcome == ("raised", "TypeError")
+    assert not result.of(PicklingFailed)
 
 
 # --- asyncio ------------------------------------------------------------------------------

@@ -11,7 +11,15 @@ import pytest
 from faultkit import run, scenario
 
 from concsim.codegen import program
-from concsim.events import PicklingFailed, PoolBroken, ResultReceived
+from concsim.events import (
+    FutureChanged,
+    FutureState,
+    PicklingFailed,
+    PoolBroken,
+    ResultPicklingFailed,
+    ResultReceived,
+    TaskStarted,
+)
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.schema import json_schema
 
@@ -144,3 +152,90 @@ def test_the_schema_shows_the_keys_as_version_2() -> None:
     task = json_schema()["$defs"]["Task"]["properties"]
     assert task["unpicklable_arg"]["since"] == 2
     assert "lock" in str(json_schema()["$defs"]["Unsendable"])
+
+
+RESULTS = pool(
+    """  - {name: open_db, unpicklable_result: lock, steps: [{cpu: 10ms}]}
+  - {name: make-key, unpicklable_result: lambda, steps: [{cpu: 10ms}]}
+  - {name: rows, unpicklable_result: generator, steps: [{cpu: 10ms}]}
+  - {name: ok, steps: [{cpu: 10ms}], returns: 5}
+"""
+)
+
+
+def test_an_unpicklable_result_fails_its_future_and_the_pool_goes_on() -> None:
+    """CPython 3.11: the function runs to its end in the worker; _sendback_result fails to
+    pickle the value and sends the pickling error instead (_ExceptionWithTraceback), so
+    the future raises TypeError "cannot pickle '_thread.lock' object" (a lambda made in
+    the function: AttributeError "Can't pickle local object 'make_key.<locals>.<lambda>'");
+    the worker lives on and takes the next task."""
+    r = run(RESULTS)
+    failed = {e.task: (e.lane, e.error, e.message) for e in r.of(ResultPicklingFailed)}
+    assert failed == {
+        "open_db": ("process-1", "TypeError", "cannot pickle '_thread.lock' object"),
+        "make-key": (
+            "process-2",
+            "AttributeError",
+            "Can't pickle local object 'make_key.<locals>.<lambda>'",
+        ),
+        "rows": ("process-1", "TypeError", "cannot pickle 'generator' object"),
+    }
+    errors = {e.task: e.error for e in r.of(FutureChanged) if e.state is FutureState.FAILED}
+    assert errors == {"open_db": "TypeError", "make-key": "AttributeError", "rows": "TypeError"}
+    assert [r.task(n)["outcome"] for n in ("open_db", "make-key", "rows", "ok")] == ["ok"] * 4
+    assert r.one(TaskStarted, task="rows").lane == "process-1"  # the same worker goes on
+    assert r.of(PoolBroken) == []
+
+
+def test_a_chunk_fails_together_when_one_result_cannot_be_pickled() -> None:
+    """map(chunksize=2): _process_chunk returns the chunk's results as one list, which is
+    pickled as one; both futures of the chunk get the error."""
+    text = pool(
+        "  - {name: a, unpicklable_result: lock, steps: [{cpu: 10ms}]}\n"
+        "  - {name: b, steps: [{cpu: 10ms}]}\n",
+        collect="map",
+    ).replace("collect: map}", "collect: map, chunksize: 2}")
+    r = run(text)
+    assert [e.task for e in r.of(ResultPicklingFailed)] == ["a"]
+    failed = [e.task for e in r.of(FutureChanged) if e.state is FutureState.FAILED]
+    assert failed == ["a", "b"]
+
+
+def test_the_program_returns_the_value_and_fails_as_the_simulator_says() -> None:
+    source = program(scenario(RESULTS)).source
+    assert "    return threading.Lock()\n" in source
+    assert "    return lambda: None\n" in source
+    assert "    return (n for n in range(3))\n" in source
+    wait = "        done, not_done = wait(futures)\n"
+    show = (
+        "        for f in futures:\n"
+        "            print(type(f.exception()).__name__, f.exception())\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", source.replace(wait, wait + show)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.stdout.splitlines() == [
+        "TypeError cannot pickle '_thread.lock' object",
+        "AttributeError Can't pickle local object 'make_key.<locals>.<lambda>'",
+        "TypeError cannot pickle 'generator' object",
+        "NoneType None",
+    ]
+
+
+def test_an_unpicklable_result_needs_a_process_pool() -> None:
+    from concsim.scenario.loader import load_scenario_text
+
+    text = pool("  - {name: a, unpicklable_result: lock}\n")
+    text = text.replace("max_workers: 2,", "max_workers: 2, executor: false,").replace(
+        "collect: wait", "collect: join"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "s.yaml")
+    assert str(caught.value).splitlines() == [
+        "s.yaml:6:15: tasks[0].unpicklable_result: `unpicklable_result` is a value a process "
+        "pool cannot pickle; expected model processes with executor: true (a thread pool or "
+        "a forked Process sends no pickle)"
+    ]

@@ -49,3 +49,11 @@ def with_arg(spec: m.Task, args: str, w: Writer) -> str:
         return args
     extra = unsendable_expr(spec.unpicklable_arg, w)
     return f"{args}, {extra}" if args else extra
+
+
+def result_expr(value: m.Unsendable, w: Writer) -> str:
+    """What the task returns in place of its result: made in the task's function (a lambda
+    there is ``FN.<locals>.<lambda>``)."""
+    if value is m.Unsendable.LAMBDA:
+        return "lambda: None"
+    return unsendable_expr(value, w)

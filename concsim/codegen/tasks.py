@@ -10,7 +10,7 @@ from typing import Any
 from concsim.scenario import model as m
 
 from .names import literal, name_expr, returns_expr
-from .pickling import arg_param
+from .pickling import arg_param, result_expr
 from .sites import SiteKind
 from .steps import Frame, Resources, error_expr, walk, write_steps
 from .writer import INDENT, Writer, display
@@ -102,6 +102,8 @@ def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
             value = returns_expr(spec)
             if handled:
                 value = f"{handled} or {value}"
+            if spec.unpicklable_result is not None:
+                value = result_expr(spec.unpicklable_result, w)
             w.line(f"return {value}", owner=owner, kind=SiteKind.RETURN, label="return")
 
 

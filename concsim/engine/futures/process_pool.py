@@ -14,13 +14,14 @@ from concsim.events import (
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
+    ResultPicklingFailed,
 )
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
-from .pickling import cannot_send_call, pickling_error
+from .pickling import cannot_send_call, pickling_error, result_error
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -113,10 +114,29 @@ class ProcessPool(Executor):
                 self.runtime.finish(lane, run, result, settle=False)
                 if result.error is not None:
                     break
+            results = self._pickle_results(lane, results)
             yield from self._transfer(
                 lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
             )
             self._settle_chunk(job, results)
+
+    def _pickle_results(
+        self, lane: Lane, results: list[tuple[TaskRun, TaskResult]]
+    ) -> list[tuple[TaskRun, TaskResult]]:
+        """``_sendback_result`` pickles the chunk's return values together; the first one
+        pickle refuses is the error the worker sends back instead."""
+        if any(res.error is not None for _, res in results):
+            return results
+        for run, _ in results:
+            refused = result_error(run.spec, self.world.machine.python)
+            if refused is not None:
+                error, message = refused
+                self.world.emit(
+                    ResultPicklingFailed, lane=lane.id, task=run.name, error=error, message=message
+                )
+                failed = TaskResult(error=SimError(error, message))
+                return [(r, failed) for r, _ in results]
+        return results
 
     def _settle_chunk(self, job: Job, results: list[tuple[TaskRun, TaskResult]]) -> None:
         """A chunk's results travel back together; an error fails the whole chunk."""
