@@ -47,6 +47,7 @@ from concsim.events import (
     QueuePut,
     ResultPicklingFailed,
     ResultReceived,
+    ResultUnpicklingFailed,
     SharedRead,
     SharedWritten,
     TaskEnded,
@@ -448,6 +449,19 @@ def test_unpicklable_values_result() -> None:
     assert result.one(TaskStarted, task="square-2").lane == "process-1"
     assert result.main_outcome == ("raised", "TypeError")
     assert not result.of(PicklingFailed)
+
+
+def test_unpicklable_values_exception_breaks_pool() -> None:
+    """charge raises QuotaError, whose __init__ needs a code that pickle does not keep: the
+    parent cannot unpickle it, so the pool breaks; every future, charge's included, fails
+    with BrokenProcessPool, and the squares' processes are terminated mid-run."""
+    result = run("unpicklable-values", "exception-breaks-pool")
+    (broken,) = result.of(ResultUnpicklingFailed)
+    assert (broken.task, broken.error) == ("charge", "TypeError")
+    assert broken.failed == ("charge", "square-1", "square-2")
+    assert result.task("charge")["error"] == "QuotaError"
+    assert [result.task(f"square-{i}")["outcome"] for i in (1, 2)] == ["killed", "killed"]
+    assert result.main_outcome == ("raised", "BrokenProcessPool")
 
 
 # --- asyncio ------------------------------------------------------------------------------

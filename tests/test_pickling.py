@@ -18,6 +18,7 @@ from concsim.events import (
     PoolBroken,
     ResultPicklingFailed,
     ResultReceived,
+    ResultUnpicklingFailed,
     TaskStarted,
 )
 from concsim.scenario.errors import ScenarioError
@@ -238,4 +239,76 @@ def test_an_unpicklable_result_needs_a_process_pool() -> None:
         "s.yaml:6:15: tasks[0].unpicklable_result: `unpicklable_result` is a value a process "
         "pool cannot pickle; expected model processes with executor: true (a thread pool or "
         "a forked Process sends no pickle)"
+    ]
+
+
+BREAKS = """version: 2
+name: pool
+machine: {cores: 4, process_start: 10ms, pickle_overhead: 0}
+program: {model: processes, max_workers: 3, collect: as_completed}
+tasks:
+  - name: charge
+    steps:
+      - {cpu: 50ms}
+      - {raise: QuotaError, message: over quota, unpicklable: true}
+  - {name: square, repeat: 2, steps: [{cpu: 100ms}]}
+  - {name: late, steps: [{cpu: 10ms}]}
+"""
+
+
+def test_an_exception_the_parent_cannot_unpickle_breaks_the_pool() -> None:
+    """CPython 3.11: the worker pickles QuotaError('over quota') fine, but the manager
+    thread's unpickling calls QuotaError('over quota') and raises TypeError "QuotaError.
+    __init__() missing 1 required positional argument: 'code'"; wait_result_broken_or_
+    wakeup marks the pool broken and terminate_broken fails every pending future, the
+    sender's included, with BrokenProcessPool and terminates every worker."""
+    r = run(BREAKS)
+    (broken,) = r.of(ResultUnpicklingFailed)
+    assert (broken.lane, broken.task, broken.error, broken.message) == (
+        "process-1",
+        "charge",
+        "TypeError",
+        "QuotaError.__init__() missing 1 required positional argument: 'code'",
+    )
+    assert broken.failed == ("charge", "square-1", "square-2", "late")
+    assert broken.t == pytest.approx(0.06)  # 10 ms start, 50 ms of work, no pickling cost
+    errors = {e.task: e.error for e in r.of(FutureChanged) if e.state is FutureState.FAILED}
+    assert errors == dict.fromkeys(("charge", "square-1", "square-2", "late"), "BrokenProcessPool")
+    assert (r.task("charge")["outcome"], r.task("charge")["error"]) == ("failed", "QuotaError")
+    assert r.task("square-1")["outcome"] == "killed"
+    assert r.task("late")["outcome"] == "never_started"
+    assert r.main == {"outcome": "raised", "error": "BrokenProcessPool"}
+    assert r.of(PoolBroken) == []
+
+
+def test_the_program_defines_the_class_with_a_second_required_argument() -> None:
+    source = program(scenario(BREAKS)).source
+    assert (
+        "class QuotaError(Exception):\n"
+        '    """The scenario\'s QuotaError: pickle keeps only the message, so a process\n'
+        '    pool\'s parent cannot rebuild it (__init__ needs the code too)."""\n\n'
+        "    def __init__(self, message, code):\n"
+        "        super().__init__(message)\n"
+        "        self.code = code\n"
+    ) in source
+    assert '    raise QuotaError("over quota", 1)\n' in source
+    ran = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=60)
+    assert ran.stderr.splitlines()[-1] == (
+        "concurrent.futures.process.BrokenProcessPool: A process in the process pool was "
+        "terminated abruptly while the future was running or pending."
+    )
+    assert "TypeError: QuotaError.__init__() missing 1 required positional argument: 'code'" in (
+        ran.stderr
+    )
+
+
+def test_unpicklable_needs_a_class_of_the_programs_own() -> None:
+    from concsim.scenario.loader import load_scenario_text
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(BREAKS.replace("QuotaError", "ValueError"), "s.yaml")
+    assert str(caught.value).splitlines() == [
+        "s.yaml:9:9: tasks[0].steps[1]: `unpicklable` needs an exception class of the "
+        "program's own; `ValueError` is not one (it pickles as it is); expected a new name "
+        "such as QuotaError"
     ]

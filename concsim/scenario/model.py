@@ -7,6 +7,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 
 from __future__ import annotations
 
+import builtins
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -221,6 +222,20 @@ class RaiseStep(_Step):
     from_: Name | None = Field(None, alias="from", json_schema_extra={"since": 2})
     """``raise ... from e``: the name an enclosing ``except`` bound with ``as``, which becomes
     the new exception's ``__cause__``; ``none`` is ``raise ... from None``."""
+    unpicklable: StrictBool = Field(False, json_schema_extra={"since": 2})
+    """The class (one of the program's own) takes a second required argument, ``def
+    __init__(self, message, code)``, that ``BaseException.__reduce__`` does not keep: a
+    process pool's parent cannot unpickle it, and the pool breaks."""
+
+    @model_validator(mode="after")
+    def _own_class(self) -> RaiseStep:
+        if self.unpicklable and ("." in self.raise_ or hasattr(builtins, self.raise_)):
+            raise ValueError(
+                f"`unpicklable` needs an exception class of the program's own; "
+                f"`{self.raise_}` is not one (it pickles as it is); expected a new name "
+                "such as QuotaError"
+            )
+        return self
 
 
 class PrintStep(_Step):

@@ -4,9 +4,12 @@ for a lock or a generator), as ``concurrent.futures.process`` reports it in the 
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Iterator
+from typing import Any, assert_never
 
-from concsim.scenario.model import Python, Task, Unpicklable, Unsendable
+from pydantic import BaseModel
+
+from concsim.scenario.model import Python, RaiseStep, Scenario, Task, Unpicklable, Unsendable
 from concsim.scenario.pynames import function_name
 
 
@@ -68,3 +71,27 @@ def result_error(task: Task, python: Python) -> tuple[str, str] | None:
     if task.unpicklable_result is None:
         return None
     return unsendable_error(task.unpicklable_result, function_name(task.name), python)
+
+
+def unpicklable_errors(scenario: Scenario) -> frozenset[str]:
+    """The exception classes a process pool's parent cannot unpickle: raised somewhere with
+    ``unpicklable: true``, so defined with ``def __init__(self, message, code)``."""
+    return frozenset(step.raise_ for step in _raises(scenario.tasks) if step.unpicklable)
+
+
+def _raises(value: Any) -> Iterator[RaiseStep]:
+    """Every ``raise`` step in a value of the scenario's models, however deeply nested."""
+    if isinstance(value, RaiseStep):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _raises(getattr(value, name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _raises(item)
+
+
+def unpickling_error(error: str) -> tuple[str, str]:
+    """What ``_ForkingPickler.loads`` raises in the parent for such a class: pickle calls
+    ``error(*args)`` with the one argument ``Exception.__init__`` kept."""
+    return "TypeError", f"{error}.__init__() missing 1 required positional argument: 'code'"

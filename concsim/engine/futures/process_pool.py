@@ -15,13 +15,20 @@ from concsim.events import (
     PoolBroken,
     ProcessKilled,
     ResultPicklingFailed,
+    ResultUnpicklingFailed,
 )
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
-from .pickling import cannot_send_call, pickling_error, result_error
+from .pickling import (
+    cannot_send_call,
+    pickling_error,
+    result_error,
+    unpicklable_errors,
+    unpickling_error,
+)
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -42,6 +49,7 @@ class ProcessPool(Executor):
     _notifies_drained: bool = True
     call_queue: deque[Job] = field(default_factory=deque)
     broken: bool = False
+    _cannot_unpickle: frozenset[str] | None = None
     started: bool = False
 
     def submit(self, job: Job) -> None:
@@ -118,7 +126,39 @@ class ProcessPool(Executor):
             yield from self._transfer(
                 lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
             )
+            refused = self._unpicklable(results)
+            if refused is not None:
+                self._break_on_result(lane, *refused)
+                return
             self._settle_chunk(job, results)
+
+    def _unpicklable(self, results: list[tuple[TaskRun, TaskResult]]) -> tuple[str, str] | None:
+        """The task and exception class of a result the parent cannot unpickle, if any."""
+        if self._cannot_unpickle is None:
+            self._cannot_unpickle = unpicklable_errors(self.world.scenario)
+        for run, res in results:
+            if res.error is not None and res.error.error in self._cannot_unpickle:
+                return run.name, res.error.error
+        return None
+
+    def _break_on_result(self, lane: Lane, task: str, error: str) -> None:
+        """3.11, ``_ExecutorManagerThread.wait_result_broken_or_wakeup``: unpickling the
+        result raises, so the manager marks the pool broken and ``terminate_broken``
+        fails every pending future (the sender's too) and terminates every worker."""
+        world = self.world
+        kind, message = unpickling_error(error)
+        failed = self._break(lane, cause=SimError(kind, message))
+        world.release_gil(lane, "its process was terminated")
+        world.set_state(lane, LaneState.KILLED, None)
+        lane.gen = None
+        world.emit(
+            ResultUnpicklingFailed,
+            lane=lane.id,
+            task=task,
+            error=kind,
+            message=message,
+            failed=tuple(r.name for r in failed),
+        )
 
     def _pickle_results(
         self, lane: Lane, results: list[tuple[TaskRun, TaskResult]]
@@ -157,13 +197,15 @@ class ProcessPool(Executor):
         if run is not None:
             self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
         world.set_state(lane, LaneState.KILLED, run.name if run else None)
-        self._break(lane)
+        failed = self._break(lane)
+        world.emit(PoolBroken, lane=lane.id, failed=tuple(r.name for r in failed))
 
-    def _break(self, dead: Lane) -> None:
+    def _break(self, dead: Lane, cause: SimError | None = None) -> list[TaskRun]:
         world = self.world
         self.broken = True
         failed: list[TaskRun] = []
         error = SimError("BrokenProcessPool", BROKEN_MESSAGE)
+        error.cause = cause  # the manager's _RemoteTraceback: what it could not unpickle
         # terminate_broken(): every other worker is terminated; their tasks die with them.
         for lane in self.workers:
             if lane is dead or lane.ended:
@@ -183,7 +225,7 @@ class ProcessPool(Executor):
                     self.runtime.end(run, Outcome.NEVER_STARTED, "BrokenProcessPool", Cleanup.NONE)
         self.queue.clear()
         self.call_queue.clear()
-        world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))
+        return failed
 
     def finished(self) -> bool:
         return self.broken or super().finished()
