@@ -847,6 +847,45 @@ class ConditionNotified(Event):
         return f"{self.lane} notified condition {self.condition}{woke}."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultPicklingFailed(Event):
+    """A worker process could not pickle a task's return value (3.11: ``_sendback_result``
+    sends the pickling error instead, as ``_ExceptionWithTraceback``)."""
+
+    lane: str
+    task: str
+    error: str
+    message: str
+
+    @property
+    def why(self) -> str:
+        return (
+            f"{self.lane} could not pickle the value {self.task} returned ({self.error}: "
+            f"{self.message}); it sends that error back instead, and the pool goes on."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultUnpicklingFailed(Event):
+    """The pool's manager thread could not unpickle a result (an exception class whose
+    ``__init__`` needs more than the arguments it keeps): the pool is broken (3.11,
+    ``wait_result_broken_or_wakeup`` then ``terminate_broken``)."""
+
+    lane: str
+    task: str
+    error: str
+    message: str
+    failed: tuple[str, ...]
+
+    @property
+    def why(self) -> str:
+        return (
+            f"The pool could not unpickle what {self.task} raised in {self.lane} "
+            f"({self.error}: {self.message}), so it is broken: every running and pending "
+            "future fails with BrokenProcessPool and the workers are terminated."
+        )
+
+
 def _fast_init(cls: type[Event]) -> None:
     """Give a frozen event class a quicker ``__init__`` with the same signature.
 
@@ -951,6 +990,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProcessExited,
         CallbackInvoked,
         ConditionNotified,
+        ResultPicklingFailed,
+        ResultUnpicklingFailed,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

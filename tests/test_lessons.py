@@ -46,7 +46,9 @@ from concsim.events import (
     ProcessKilled,
     QueueGot,
     QueuePut,
+    ResultPicklingFailed,
     ResultReceived,
+    ResultUnpicklingFailed,
     SharedRead,
     SharedWritten,
     TaskEnded,
@@ -467,6 +469,52 @@ def test_pickling_nested_function() -> None:
     assert result.main_outcome == ("raised", "AttributeError")
     assert result.task("helper")["error"] == "AttributeError"
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+
+
+def test_unpicklable_values() -> None:
+    """A lock passed as an argument: submit() returns, the queue feeder thread fails to
+    pickle the call and the future holds TypeError: cannot pickle '_thread.lock' object;
+    as_completed hands main that future first, but the error leaves main() only after the
+    with block waited for the squares, which ran normally."""
+    result = run("unpicklable-values")
+    (failed,) = result.of(PicklingFailed)
+    assert (failed.task, failed.error, failed.message) == (
+        "save",
+        "TypeError",
+        "cannot pickle '_thread.lock' object",
+    )
+    (raised,) = [e for e in result.of(ResultReceived) if e.error]
+    assert (raised.task, raised.t) == ("save", failed.t)
+    assert result.task("save")["outcome"] == "never_started"
+    assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+    assert result.main_outcome == ("raised", "TypeError")
+    assert result.elapsed == pytest.approx(0.21, abs=0.005)
+
+
+def test_unpicklable_values_result() -> None:
+    """connect() runs to its end, but _sendback_result cannot pickle the lock it returns:
+    its future fails with TypeError, and process-1 lives on to take the next square."""
+    result = run("unpicklable-values", "unpicklable-result")
+    (failed,) = result.of(ResultPicklingFailed)
+    assert (failed.lane, failed.task, failed.error) == ("process-1", "connect", "TypeError")
+    assert failed.t == about(0.0602)
+    assert result.task("connect")["outcome"] == "ok"
+    assert result.one(TaskStarted, task="square-2").lane == "process-1"
+    assert result.main_outcome == ("raised", "TypeError")
+    assert not result.of(PicklingFailed)
+
+
+def test_unpicklable_values_exception_breaks_pool() -> None:
+    """charge raises QuotaError, whose __init__ needs a code that pickle does not keep: the
+    parent cannot unpickle it, so the pool breaks; every future, charge's included, fails
+    with BrokenProcessPool, and the squares' processes are terminated mid-run."""
+    result = run("unpicklable-values", "exception-breaks-pool")
+    (broken,) = result.of(ResultUnpicklingFailed)
+    assert (broken.task, broken.error) == ("charge", "TypeError")
+    assert broken.failed == ("charge", "square-1", "square-2")
+    assert result.task("charge")["error"] == "QuotaError"
+    assert [result.task(f"square-{i}")["outcome"] for i in (1, 2)] == ["killed", "killed"]
+    assert result.main_outcome == ("raised", "BrokenProcessPool")
 
 
 # --- asyncio ------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ async def test_a_letter_on_the_list_starts_the_filter_and_words_narrow_it(tmp_pa
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("p", "r", "o", "c", "e", "s", "s", "e", "s", "space", "p", "i", "c", "k")
         assert app.screen.query_one(Input).value == "processes pick"
-        assert _shown(app) == ["pickling-nested-function"]
+        assert _shown(app) == ["pickling-nested-function", "unpicklable-values"]
         await pilot.press(*"zzz")
         assert _shown(app) == []
         options = app.screen.query_one(OptionList).options

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from concsim.durations import format_duration
+from concsim.engine.futures.pickling import unpicklable_errors
 from concsim.scenario import model as m
 
 from .aio import AsyncMain
@@ -131,6 +132,7 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
 
 def _resources(scenario: m.Scenario) -> Resources:
     res = Resources(scenario.program.model, fills=scenario.version >= 2)
+    res.unpicklable |= unpicklable_errors(scenario)
     res.taken |= {"main"}
     program = scenario.program
     steps = [
@@ -237,7 +239,15 @@ def _head(
         w.blank()
         w.blank()
         w.line(f"class {name}(Exception):")
-        w.line(f'    """The scenario\'s {name}."""')
+        if name in res.unpicklable:
+            w.line(f'    """The scenario\'s {name}: pickle keeps only the message, so a process')
+            w.line('    pool\'s parent cannot rebuild it (__init__ needs the code too)."""')
+            w.blank()
+            w.line("    def __init__(self, message, code):")
+            w.line("        super().__init__(message)")
+            w.line("        self.code = code")
+        else:
+            w.line(f'    """The scenario\'s {name}."""')
     if state:
         w.blank()
         w.lines.extend(state)

@@ -11,6 +11,7 @@ from concsim.scenario import model as m
 from .callbacks import callbacks_of, write_add, write_callbacks
 from .future import write_future_calls
 from .names import seconds
+from .pickling import LAMBDA_ARG, with_arg
 from .sites import SiteKind
 from .steps import Frame, Resources, write_step, write_steps
 from .tasks import (
@@ -40,6 +41,7 @@ class PoolMain:
         self.frame = Frame("main", False, '"main"', exit_value="", fills=res.fills)
         self.frame.main_step = self._main_step
         self.submitted: set[tuple[str, int | None]] = set()  # the calls handed over so far
+        self.lambda_arg = False  # the lambda passed as an unpicklable argument is defined
         self.started: list[tuple[str, str]] = []  # plain: (task, instance) in ``processes``
         self.calls = calls_for(fns)
         self.gets_results = self.pattern not in (m.Pattern.NONE, m.Pattern.JOIN)
@@ -174,14 +176,27 @@ class PoolMain:
         site = self.site(SiteKind.SUBMIT, "submit", path)
         if self.plain:
             self._start(calls, site)
-        elif self.pattern is m.Pattern.MAP:
+            return
+        if self.pattern is m.Pattern.MAP:
             self._map_call(calls, site)
-        elif self.pattern is m.Pattern.NONE and not self.callbacks:
-            write_each(w, calls, _submit_expr, site)  # the futures are not kept: nobody reads them
+            return
+
+        if not self.lambda_arg and any(
+            c.fn.spec.unpicklable_arg is m.Unsendable.LAMBDA for c in calls
+        ):  # made here, in main(), not in a comprehension: its name is main.<locals>.<lambda>
+            self.lambda_arg = True
+            w.line(f"{LAMBDA_ARG} = lambda: None")
+
+        def submit(fn: TaskFn, arg: str | None) -> str:
+            args = fn.function if arg is None else f"{fn.function}, {arg}"
+            return f"executor.submit({with_arg(fn.spec, args, w)})"
+
+        if self.pattern is m.Pattern.NONE and not self.callbacks:
+            write_each(w, calls, submit, site)  # the futures are not kept: nobody reads them
         else:
             first = len(self.submitted) == len(calls)
             self.order += [_instance(c) for c in calls]
-            write_list(w, "futures = " if first else "futures += ", calls, _submit_expr, **site)
+            write_list(w, "futures = " if first else "futures += ", calls, submit, **site)
 
     @staticmethod
     def _key(call: Call) -> tuple[str, int | None]:
@@ -312,14 +327,6 @@ class PoolMain:
 
     def _on_result(self) -> None:
         write_steps(self.w, self.res, self.frame, self.program.on_result, ("on_result",))
-
-
-def _submit_expr(fn: TaskFn, arg: str | None) -> str:
-    return (
-        f"executor.submit({fn.function})"
-        if arg is None
-        else f"executor.submit({fn.function}, {arg})"
-    )
 
 
 def _instance(call: Call) -> str:

@@ -35,6 +35,8 @@ class Resources:
     taken: set[str] = field(default_factory=set)
     functions: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Each task's function and copy count, for the steps that create tasks."""
+    unpicklable: set[str] = field(default_factory=set)
+    """Exception classes defined with ``__init__(self, message, code)``: not unpicklable."""
 
     @property
     def is_async(self) -> bool:
@@ -203,6 +205,10 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             argument = raise_argument(step.raise_, step.message)
             if frame.fills and step.message:
                 argument = text_expr(frame, step.message)
+            if step.unpicklable or step.raise_ in res.unpicklable:
+                # the class takes a second argument, which pickle does not keep
+                res.unpicklable.add(step.raise_)
+                argument = f"{argument or literal('')}, 1"
             cause = (
                 ""
                 if step.from_ is None

@@ -10,6 +10,7 @@ from typing import Any
 from concsim.scenario import model as m
 
 from .names import literal, name_expr, returns_expr
+from .pickling import arg_param, result_expr
 from .sites import SiteKind
 from .steps import Frame, Resources, error_expr, walk, write_steps
 from .writer import INDENT, Writer, display
@@ -37,6 +38,13 @@ class TaskFn:
         return self.spec.unpicklable in (m.Unpicklable.LAMBDA, m.Unpicklable.MODULE_LAMBDA)
 
     @property
+    def params(self) -> str:
+        """The function's parameters: the copy number, the unpicklable argument."""
+        names = ["i"] if self.takes_index else []
+        extra = arg_param(self.spec)
+        return ", ".join(names + ([extra] if extra else []))
+
+    @property
     def defined(self) -> str:
         """The ``def`` that does the steps (behind the lambda, when main hands over one)."""
         return f"{self.function}_body" if self.is_lambda else self.function
@@ -45,7 +53,7 @@ class TaskFn:
 def write_task(w: Writer, res: Resources, fn: TaskFn) -> None:
     _write_def(w, res, fn)
     if fn.is_lambda:  # what a process pool is handed: a lambda, which pickle cannot send
-        param = "i" if fn.takes_index else ""
+        param = fn.params
         head = f"lambda {param}: " if param else "lambda: "
         w.line(f"{fn.function} = {head}{fn.defined}({param})")
 
@@ -59,8 +67,7 @@ def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
     frame = Frame(owner, is_async, name_expr(spec), handled, fills=res.fills)
     frame.copy = "i" if spec.repeat > 1 else "1"
     frame.name_text = spec.name + ("-{i}" if spec.repeat > 1 else "")
-    param = "i" if fn.takes_index else ""
-    head = f"{'async ' if is_async else ''}def {fn.defined}({param}):"
+    head = f"{'async ' if is_async else ''}def {fn.defined}({fn.params}):"
     w.line(head)
     with w.indented():
         written = sorted(
@@ -95,6 +102,8 @@ def _write_def(w: Writer, res: Resources, fn: TaskFn) -> None:
             value = returns_expr(spec)
             if handled:
                 value = f"{handled} or {value}"
+            if spec.unpicklable_result is not None:
+                value = result_expr(spec.unpicklable_result, w)
             w.line(f"return {value}", owner=owner, kind=SiteKind.RETURN, label="return")
 
 

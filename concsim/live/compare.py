@@ -269,13 +269,13 @@ def normalise(lines: Iterable[str]) -> list[str]:
         while i < len(text):
             line = text[i]
             i += 1
-            if not line or line[0] == " " or line == '"""' or line.startswith(_HEADER):
+            if not line or line[0] == " " or line in _QUOTES or line.startswith(_HEADER):
                 continue
             if line in _CHAINS or line.startswith(_REMOTE):
                 continue
             last = line  # an exception's own line; a chain may still follow
             ahead = i
-            while ahead < len(text) and text[ahead] in ("", '"""'):
+            while ahead < len(text) and text[ahead] in ("", *_QUOTES):
                 ahead += 1
             if ahead < len(text) and text[ahead] in _CHAINS:
                 continue
@@ -285,6 +285,9 @@ def normalise(lines: Iterable[str]) -> list[str]:
 
 
 _HEADER = "Traceback (most recent call last):"
+_QUOTES = ('"""', "'''")
+"""What a ``_RemoteTraceback`` wraps the worker's traceback in: ``\"\"\"`` for an error the
+worker sent, ``'''`` for the cause of a broken pool (``terminate_broken``)."""
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 """An object's address in its repr (``<Future at 0x7f...>``): the simulator writes ``0x...``."""
 _REMOTE = "concurrent.futures.process._RemoteTraceback"

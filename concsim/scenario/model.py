@@ -7,6 +7,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 
 from __future__ import annotations
 
+import builtins
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -221,6 +222,20 @@ class RaiseStep(_Step):
     from_: Name | None = Field(None, alias="from", json_schema_extra={"since": 2})
     """``raise ... from e``: the name an enclosing ``except`` bound with ``as``, which becomes
     the new exception's ``__cause__``; ``none`` is ``raise ... from None``."""
+    unpicklable: StrictBool = Field(False, json_schema_extra={"since": 2})
+    """The class (one of the program's own) takes a second required argument, ``def
+    __init__(self, message, code)``, that ``BaseException.__reduce__`` does not keep: a
+    process pool's parent cannot unpickle it, and the pool breaks."""
+
+    @model_validator(mode="after")
+    def _own_class(self) -> RaiseStep:
+        if self.unpicklable and ("." in self.raise_ or hasattr(builtins, self.raise_)):
+            raise ValueError(
+                f"`unpicklable` needs an exception class of the program's own; "
+                f"`{self.raise_}` is not one (it pickles as it is); expected a new name "
+                "such as QuotaError"
+            )
+        return self
 
 
 class PrintStep(_Step):
@@ -1176,6 +1191,13 @@ class Task(_Strict):
     picklable: Annotated[StrictBool | Unpicklable, BeforeValidator(_picklable)] = True
     """False (or ``nested``): a function defined inside main(); ``lambda``: a lambda inside
     main(); ``module-lambda``: a lambda at module level. A process pool cannot send any."""
+    unpicklable_arg: Unsendable | None = Field(None, json_schema_extra={"since": 2})
+    """Main passes the function one more argument that pickle refuses (``lock``: a
+    ``threading.Lock()``, ``lambda``: a lambda made in main(), ``generator``); a process
+    pool's queue feeder thread fails to send the call and the future gets the error."""
+    unpicklable_result: Unsendable | None = Field(None, json_schema_extra={"since": 2})
+    """The function returns a value pickle refuses instead of ``returns``: the worker cannot
+    send it back, and the future gets the pickling error; the pool goes on."""
     arg_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     result_kb: Annotated[StrictFloat, Field(ge=0, le=MAX_KB)] = 0.0
     daemon: StrictBool = False
@@ -1212,6 +1234,14 @@ class Unpicklable(StrEnum):
     NESTED = "nested"  # def NAME(): ... inside main()
     LAMBDA = "lambda"  # NAME = lambda: ... inside main()
     MODULE_LAMBDA = "module-lambda"  # NAME = lambda: ... at module level
+
+
+class Unsendable(StrEnum):
+    """A value pickle refuses (Modules/_pickle.c): passed to a task or returned by one."""
+
+    LOCK = "lock"  # threading.Lock(): TypeError: cannot pickle '_thread.lock' object
+    LAMBDA = "lambda"  # AttributeError: Can't pickle local object 'FN.<locals>.<lambda>'
+    GENERATOR = "generator"  # TypeError: cannot pickle 'generator' object
 
 
 def _picklable(value: Any) -> Any:

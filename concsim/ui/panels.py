@@ -24,6 +24,7 @@ from concsim.events import (
     PoolBroken,
     ProcessKilled,
     ResultReceived,
+    ResultUnpicklingFailed,
     TimeoutExpired,
     WarningIssued,
 )
@@ -224,6 +225,7 @@ _EVENT_TONES: dict[type[Event], str] = {  # the palette's tones (palette.TONES)
     FaultRefused: "warning",
     ProcessKilled: "error!",
     PoolBroken: "error!",
+    ResultUnpicklingFailed: "error!",
     DeadlockDetected: "error!",
     TimeoutExpired: "warning!",
     CleanupStarted: "warning",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import assert_never
 
 from concsim.events import (
     Cleanup,
@@ -15,43 +14,26 @@ from concsim.events import (
     PicklingFailed,
     PoolBroken,
     ProcessKilled,
+    ResultPicklingFailed,
+    ResultUnpicklingFailed,
 )
-from concsim.scenario.model import Python, Task, Unpicklable
-from concsim.scenario.pynames import function_name
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
+from .pickling import (
+    cannot_send_call,
+    pickling_error,
+    result_error,
+    unpicklable_errors,
+    unpickling_error,
+)
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
 )
 BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not usable anymore"
-
-
-def pickling_error(task: Task, python: Python = Python.PY311) -> tuple[str, str]:
-    """What pickling the task's function raises (Modules/_pickle.c, save_global): a
-    function defined inside main() has a qualified name with ``<locals>`` and pickle
-    refuses it by name ("Can't pickle local object"; from 3.13 "Can't get local object",
-    as the lookup that fails is reported); a lambda at module level is looked up as
-    ``__main__.<lambda>``, which does not exist. CPython's message shows the lambda's
-    address, here ``0x...``."""
-    match task.unpicklable:
-        case Unpicklable.NESTED | None:
-            local = function_name(task.name)
-        case Unpicklable.LAMBDA:
-            local = "<lambda>"
-        case Unpicklable.MODULE_LAMBDA:
-            return (
-                "PicklingError",
-                "Can't pickle <function <lambda> at 0x...>: "
-                "attribute lookup <lambda> on __main__ failed",
-            )
-        case unknown:
-            assert_never(unknown)
-    verb = "get" if python.at_least >= (3, 13) else "pickle"
-    return "AttributeError", f"Can't {verb} local object 'main.<locals>.{local}'"
 
 
 @dataclass(eq=False)
@@ -67,6 +49,7 @@ class ProcessPool(Executor):
     _notifies_drained: bool = True
     call_queue: deque[Job] = field(default_factory=deque)
     broken: bool = False
+    _cannot_unpickle: frozenset[str] | None = None
     started: bool = False
 
     def submit(self, job: Job) -> None:
@@ -98,7 +81,7 @@ class ProcessPool(Executor):
                     self.runtime.release_cancelled(run)
             if not live:
                 continue
-            unpicklable = next((run for run in live if run.spec.unpicklable), None)
+            unpicklable = next((run for run in live if cannot_send_call(run.spec)), None)
             if unpicklable is not None:
                 # The queue feeder thread fails to pickle the call and puts the error in
                 # the future (3.11: _on_queue_feeder_error); the pool stays usable.
@@ -139,10 +122,61 @@ class ProcessPool(Executor):
                 self.runtime.finish(lane, run, result, settle=False)
                 if result.error is not None:
                     break
+            results = self._pickle_results(lane, results)
             yield from self._transfer(
                 lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
             )
+            refused = self._unpicklable(results)
+            if refused is not None:
+                self._break_on_result(lane, *refused)
+                return
             self._settle_chunk(job, results)
+
+    def _unpicklable(self, results: list[tuple[TaskRun, TaskResult]]) -> tuple[str, str] | None:
+        """The task and exception class of a result the parent cannot unpickle, if any."""
+        if self._cannot_unpickle is None:
+            self._cannot_unpickle = unpicklable_errors(self.world.scenario)
+        for run, res in results:
+            if res.error is not None and res.error.error in self._cannot_unpickle:
+                return run.name, res.error.error
+        return None
+
+    def _break_on_result(self, lane: Lane, task: str, error: str) -> None:
+        """3.11, ``_ExecutorManagerThread.wait_result_broken_or_wakeup``: unpickling the
+        result raises, so the manager marks the pool broken and ``terminate_broken``
+        fails every pending future (the sender's too) and terminates every worker."""
+        world = self.world
+        kind, message = unpickling_error(error)
+        failed = self._break(lane, cause=SimError(kind, message))
+        world.release_gil(lane, "its process was terminated")
+        world.set_state(lane, LaneState.KILLED, None)
+        lane.gen = None
+        world.emit(
+            ResultUnpicklingFailed,
+            lane=lane.id,
+            task=task,
+            error=kind,
+            message=message,
+            failed=tuple(r.name for r in failed),
+        )
+
+    def _pickle_results(
+        self, lane: Lane, results: list[tuple[TaskRun, TaskResult]]
+    ) -> list[tuple[TaskRun, TaskResult]]:
+        """``_sendback_result`` pickles the chunk's return values together; the first one
+        pickle refuses is the error the worker sends back instead."""
+        if any(res.error is not None for _, res in results):
+            return results
+        for run, _ in results:
+            refused = result_error(run.spec, self.world.machine.python)
+            if refused is not None:
+                error, message = refused
+                self.world.emit(
+                    ResultPicklingFailed, lane=lane.id, task=run.name, error=error, message=message
+                )
+                failed = TaskResult(error=SimError(error, message))
+                return [(r, failed) for r, _ in results]
+        return results
 
     def _settle_chunk(self, job: Job, results: list[tuple[TaskRun, TaskResult]]) -> None:
         """A chunk's results travel back together; an error fails the whole chunk."""
@@ -163,13 +197,15 @@ class ProcessPool(Executor):
         if run is not None:
             self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
         world.set_state(lane, LaneState.KILLED, run.name if run else None)
-        self._break(lane)
+        failed = self._break(lane)
+        world.emit(PoolBroken, lane=lane.id, failed=tuple(r.name for r in failed))
 
-    def _break(self, dead: Lane) -> None:
+    def _break(self, dead: Lane, cause: SimError | None = None) -> list[TaskRun]:
         world = self.world
         self.broken = True
         failed: list[TaskRun] = []
         error = SimError("BrokenProcessPool", BROKEN_MESSAGE)
+        error.cause = cause  # the manager's _RemoteTraceback: what it could not unpickle
         # terminate_broken(): every other worker is terminated; their tasks die with them.
         for lane in self.workers:
             if lane is dead or lane.ended:
@@ -189,7 +225,7 @@ class ProcessPool(Executor):
                     self.runtime.end(run, Outcome.NEVER_STARTED, "BrokenProcessPool", Cleanup.NONE)
         self.queue.clear()
         self.call_queue.clear()
-        world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))
+        return failed
 
     def finished(self) -> bool:
         return self.broken or super().finished()
