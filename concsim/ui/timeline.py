@@ -225,7 +225,7 @@ class Timeline:
             track = self.tracks[event.lane]
         code = CODE[event.state]
         story = self.story
-        if story.lock_waits:
+        if story.lock_waits or story.timed_waits:
             story.state(event, self.count - 1)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
