@@ -225,8 +225,20 @@ def legend(
     locks: bool = False,
     cycle: bool = False,
 ) -> Text:
+    """The entries of ``legend_entries`` in one line, two spaces apart."""
+    return Text("  ").join(legend_entries(states, holders, cues, phases, locks, cycle))
+
+
+def legend_entries(
+    states: Iterable[LaneState] | None = None,
+    holders: Iterable[str] | None = None,
+    cues: Iterable[Cue] = (),
+    phases: Iterable[Phase] = (),
+    locks: bool = False,
+    cycle: bool = False,
+) -> list[Text]:
     """The glyph and name of each state given (all by default), the moments, bands and lock
-    spans drawn, then the GIL row's glyphs.
+    spans drawn, then the GIL row's glyphs: one entry each.
 
     ``holders`` are the GIL holders drawn (None: explain the GIL row in general; empty: no GIL
     row). Each letter is listed with the lane it stands for; digits, the last digit of a
@@ -256,7 +268,7 @@ def legend(
         ends = CYCLE_GLYPHS[0] + CYCLE_GLYPHS[-1]
         parts.append(Text.assemble((ends, CYCLE), " ", CYCLE_WORDS))
     parts.extend(_gil_legend(holders))
-    return Text("  ").join(parts)
+    return parts
 
 
 def gil_free_entry() -> Text:
