@@ -44,6 +44,7 @@ class LaneState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    STOPPED = "stopped"  # returned early at a stop check: ``if stop.is_set(): return``
     KILLED = "killed"
     HUNG = "hung"  # will never finish (deadlock, a hung I/O)
 
@@ -53,7 +54,14 @@ class LaneState(StrEnum):
 
 
 _FINAL_STATES = frozenset(
-    {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG}
+    {
+        LaneState.DONE,
+        LaneState.FAILED,
+        LaneState.CANCELLED,
+        LaneState.STOPPED,
+        LaneState.KILLED,
+        LaneState.HUNG,
+    }
 )
 
 
@@ -194,6 +202,7 @@ _STATE_WORDS = {
     LaneState.DONE: "done",
     LaneState.FAILED: "failed",
     LaneState.CANCELLED: "cancelled",
+    LaneState.STOPPED: "stopped early",
     LaneState.KILLED: "killed",
     LaneState.HUNG: "hung and will never finish",
 }
@@ -202,6 +211,7 @@ _ENDING_WORDS = {
     LaneState.DONE: "finished",
     LaneState.FAILED: "failed",
     LaneState.CANCELLED: "was cancelled",
+    LaneState.STOPPED: "stopped early",
     LaneState.KILLED: "was killed",
     LaneState.HUNG: "hung: it will never finish",
 }
@@ -362,6 +372,9 @@ class TaskEnded(Event):
             return f"{self.task} finished normally."
         if self.outcome == "never_started":
             return f"{self.task} never started."
+        if self.outcome == "cancelled" and self.error is None:
+            # A cooperative stop: the function returned; only a cancel raises CancelledError.
+            return f"{self.task} stopped early: it returned at its stop check."
         detail = f" with {self.error}" if self.error else ""
         return f"{self.task} ended {self.outcome}{detail}."
 

@@ -28,7 +28,9 @@ from concsim.ui.changelog import BLANK as BLANK  # re-exported: the code every v
 from concsim.ui.changelog import ChangeLog
 from concsim.ui.story import HANDLERS, Story
 
-_ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
+_ENDINGS = frozenset(
+    {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.STOPPED, LaneState.KILLED}
+)
 
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
