@@ -44,6 +44,7 @@ class LaneState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    STOPPED = "stopped"  # returned early at a stop check: ``if stop.is_set(): return``
     KILLED = "killed"
     HUNG = "hung"  # will never finish (deadlock, a hung I/O)
 
@@ -53,7 +54,14 @@ class LaneState(StrEnum):
 
 
 _FINAL_STATES = frozenset(
-    {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED, LaneState.HUNG}
+    {
+        LaneState.DONE,
+        LaneState.FAILED,
+        LaneState.CANCELLED,
+        LaneState.STOPPED,
+        LaneState.KILLED,
+        LaneState.HUNG,
+    }
 )
 
 
@@ -83,6 +91,15 @@ class MainOutcome(StrEnum):
     RAISED = "raised"
     HUNG = "hung"
     EXITED = "exited"  # os._exit(n): neither returned nor raised; ``message`` is n
+
+
+class LockKind(StrEnum):
+    """What a lock event is about: a lock (``threading.Lock``, ``RLock``, ``asyncio.Lock``)
+    with one owner, or a semaphore (``threading.Semaphore``, ``asyncio.Semaphore``), a
+    counter of places that several holders share."""
+
+    LOCK = "lock"
+    SEMAPHORE = "semaphore"
 
 
 class FutureState(StrEnum):
@@ -185,6 +202,7 @@ _STATE_WORDS = {
     LaneState.DONE: "done",
     LaneState.FAILED: "failed",
     LaneState.CANCELLED: "cancelled",
+    LaneState.STOPPED: "stopped early",
     LaneState.KILLED: "killed",
     LaneState.HUNG: "hung and will never finish",
 }
@@ -193,6 +211,7 @@ _ENDING_WORDS = {
     LaneState.DONE: "finished",
     LaneState.FAILED: "failed",
     LaneState.CANCELLED: "was cancelled",
+    LaneState.STOPPED: "stopped early",
     LaneState.KILLED: "was killed",
     LaneState.HUNG: "hung: it will never finish",
 }
@@ -353,6 +372,9 @@ class TaskEnded(Event):
             return f"{self.task} finished normally."
         if self.outcome == "never_started":
             return f"{self.task} never started."
+        if self.outcome == "cancelled" and self.error is None:
+            # A cooperative stop: the function returned; only a cancel raises CancelledError.
+            return f"{self.task} stopped early: it returned at its stop check."
         detail = f" with {self.error}" if self.error else ""
         return f"{self.task} ended {self.outcome}{detail}."
 
@@ -484,31 +506,47 @@ class SharedWritten(Event):
 class LockAcquired(Event):
     lane: str
     lock: str
+    kind: LockKind = LockKind.LOCK
 
     @property
     def why(self) -> str:
-        return f"{self.lane} acquired lock {self.lock}."
+        return f"{self.lane} acquired {self.kind} {self.lock}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockWaited(Event):
+    """A lane waits for a lock (``holder`` owns it) or a semaphore (``holder`` lists who took
+    its places, ``taken`` says how many of how many: ``2 of 2 taken``)."""
+
     lane: str
     lock: str
     holder: str
+    kind: LockKind = LockKind.LOCK
+    taken: str | None = None
 
     @property
     def why(self) -> str:
-        return f"{self.lane} waits for lock {self.lock}, held by {self.holder}."
+        return f"{self.lane} waits for {_held(self.kind, self.lock, self.holder, self.taken)}."
+
+
+def _held(kind: LockKind, lock: str, holder: str, taken: str | None) -> str:
+    """``lock lock_a, held by thread-1`` or ``semaphore slots: 2 of 2 taken by thread-1,
+    thread-2``: what a waiting lane waits for, and who has it."""
+    if kind is LockKind.LOCK:
+        return f"lock {lock}, held by {holder}"
+    by = f" by {holder}" if holder != "nobody" else ""
+    return f"semaphore {lock}: {taken}{by}" if taken else f"semaphore {lock}{by}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockReleased(Event):
     lane: str
     lock: str
+    kind: LockKind = LockKind.LOCK
 
     @property
     def why(self) -> str:
-        return f"{self.lane} released lock {self.lock}."
+        return f"{self.lane} released {self.kind} {self.lock}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -729,13 +767,15 @@ class LockGaveUp(Event):
     lane: str
     lock: str
     timeout: float | None = None  # seconds; None: blocking=False, it never waited
+    kind: LockKind = LockKind.LOCK
 
     @property
     def why(self) -> str:
+        what = f"semaphore {self.lock}" if self.kind is LockKind.SEMAPHORE else self.lock
         if self.timeout is None:
-            return f"{self.lane} found {self.lock} taken: acquire(blocking=False) returned False."
+            return f"{self.lane} found {what} taken: acquire(blocking=False) returned False."
         return (
-            f"{self.lane} gave up on {self.lock} after {format_time(self.timeout)}: "
+            f"{self.lane} gave up on {what} after {format_time(self.timeout)}: "
             "acquire(timeout=...) returned False."
         )
 
@@ -749,13 +789,16 @@ class LockTimedWait(Event):
     lock: str
     holder: str
     timeout: float  # seconds
+    kind: LockKind = LockKind.LOCK
+    taken: str | None = None  # a semaphore's places: ``2 of 2 taken``
 
     @property
     def why(self) -> str:
-        return (
-            f"{self.lane} waits up to {format_time(self.timeout)} for {self.lock}, "
-            f"held by {self.holder}."
-        )
+        if self.kind is LockKind.LOCK:
+            held = f"{self.lock}, held by {self.holder}"
+        else:
+            held = _held(self.kind, self.lock, self.holder, self.taken)
+        return f"{self.lane} waits up to {format_time(self.timeout)} for {held}."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,6 +58,8 @@ LOOKS: dict[LaneState, Look] = {
     LaneState.DONE: _look(" ", Ink(S, bold=True), "done", mark="✓"),
     LaneState.FAILED: _look(" ", Ink(bg=E, bold=True), "failed", mark="✗"),
     LaneState.CANCELLED: _look(" ", Ink(bg=C, bold=True), "cancelled", mark="⊘"),
+    # Returned at a stop check: its future is done, but the task did not finish its work.
+    LaneState.STOPPED: _look(" ", Ink(bg=S, bold=True), "stopped early", mark="∎"),
     LaneState.KILLED: _look(" ", Ink(bg=E), "killed", mark="†"),
     LaneState.HUNG: _look("?", Ink(E), "hung forever"),
 }
@@ -70,6 +72,7 @@ MARKED: frozenset[LaneState] = frozenset(
         LaneState.DONE,
         LaneState.FAILED,
         LaneState.CANCELLED,
+        LaneState.STOPPED,
         LaneState.KILLED,
         LaneState.HUNG,
     }
@@ -105,16 +108,17 @@ MARK_RANK: dict[LaneState | Cue, int] = {
     LaneState.DONE: 1,
     Cue.RESULT: 2,
     LaneState.CLEANUP: 3,
-    Cue.CANCEL_ASKED: 4,
-    LaneState.CANCELLED: 5,
-    Cue.CANCEL_DELIVERED: 6,
-    Cue.LOST_UPDATE: 7,
-    LaneState.HUNG: 8,
-    Cue.RAISED: 9,
-    LaneState.FAILED: 10,
-    Cue.RERAISED: 11,
-    Cue.FAULT: 12,
-    LaneState.KILLED: 13,
+    LaneState.STOPPED: 4,
+    Cue.CANCEL_ASKED: 5,
+    LaneState.CANCELLED: 6,
+    Cue.CANCEL_DELIVERED: 7,
+    Cue.LOST_UPDATE: 8,
+    LaneState.HUNG: 9,
+    Cue.RAISED: 10,
+    LaneState.FAILED: 11,
+    Cue.RERAISED: 12,
+    Cue.FAULT: 13,
+    LaneState.KILLED: 14,
 }
 
 
@@ -225,8 +229,20 @@ def legend(
     locks: bool = False,
     cycle: bool = False,
 ) -> Text:
+    """The entries of ``legend_entries`` in one line, two spaces apart."""
+    return Text("  ").join(legend_entries(states, holders, cues, phases, locks, cycle))
+
+
+def legend_entries(
+    states: Iterable[LaneState] | None = None,
+    holders: Iterable[str] | None = None,
+    cues: Iterable[Cue] = (),
+    phases: Iterable[Phase] = (),
+    locks: bool = False,
+    cycle: bool = False,
+) -> list[Text]:
     """The glyph and name of each state given (all by default), the moments, bands and lock
-    spans drawn, then the GIL row's glyphs.
+    spans drawn, then the GIL row's glyphs: one entry each.
 
     ``holders`` are the GIL holders drawn (None: explain the GIL row in general; empty: no GIL
     row). Each letter is listed with the lane it stands for; digits, the last digit of a
@@ -256,7 +272,7 @@ def legend(
         ends = CYCLE_GLYPHS[0] + CYCLE_GLYPHS[-1]
         parts.append(Text.assemble((ends, CYCLE), " ", CYCLE_WORDS))
     parts.extend(_gil_legend(holders))
-    return Text("  ").join(parts)
+    return parts
 
 
 def gil_free_entry() -> Text:

@@ -154,6 +154,7 @@ _WORKING = frozenset(LaneState) - {
     LaneState.DONE,
     LaneState.FAILED,
     LaneState.CANCELLED,
+    LaneState.STOPPED,
     LaneState.KILLED,
 }
 _MACHINERY = ("created", "shutdown_default_executor()", "main() ended")

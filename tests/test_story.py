@@ -89,8 +89,17 @@ def test_the_why_chain_runs_from_the_raise_to_main_s_end() -> None:
         "1.5 main: The main program ended with ConnectionError: server closed the connection.",
         "1.5 main: Interpreter exit: threading._shutdown joins every non-daemon thread.",
     ]
-    # The same chain from the other end: selecting main's re-raise finds its cause.
-    assert sentences(events, timeline, 1) == sentences(events, timeline, 0)
+
+
+def test_the_why_of_main_s_re_raise_is_its_cause_not_what_followed() -> None:
+    """w on main's re-raise answers why it re-raised: job-2 raised. Leaving the with block
+    and the jobs it waited for came after; they are the raise's story, not the re-raise's
+    causes."""
+    timeline, events = folded("failure-during-as-completed")
+    assert sentences(events, timeline, 1) == [
+        "0.2 thread-2: ConnectionError was raised in job-2 at raise ConnectionError.",
+        "0.2 main: Reading the result of job-2 re-raised its ConnectionError in the caller.",
+    ]
 
 
 def test_lost_updates_derived_from_reads_and_writes_match_the_engine_s_count() -> None:
@@ -212,6 +221,12 @@ def test_a_taskgroup_re_raises_its_child_s_error_where_main_ends() -> None:
     timeline, events = folded("taskgroup-cancels-siblings")
     assert moments(timeline)[-1] == (0.35, "main", Cue.RERAISED, None, 0)
     assert sentences(events, timeline, len(timeline.story.moments) - 1) == [
+        "0.3 fails: ValueError was raised in fails at raise ValueError.",
+        "0.35 main: The main program ended with ExceptionGroup: unhandled errors in a TaskGroup "
+        "(1 sub-exception).",
+    ]
+    # From the raise, a first cause: the siblings it had cancelled, and main's way out.
+    assert sentences(events, timeline, 0) == [
         "0.3 fails: ValueError was raised in fails at raise ValueError.",
         "0.3 fast: cancel() on fast returned True: TaskGroup cancels the other tasks "
         "because fails raised ValueError.",

@@ -82,6 +82,48 @@ def test_a_blocked_lane_counts_the_places_taken() -> None:
     assert (waited.lane, waited.holder) == ("thread-3", "thread-1, thread-2")
 
 
+def test_the_events_of_a_semaphore_call_it_a_semaphore_and_count_its_places() -> None:
+    """A semaphore is no lock: its events say ``semaphore``, and a waiter's says how many
+    of its places are taken and by whom (a lock has one holder, a semaphore several)."""
+    events, _ = _run(scenario(POOL))
+    said = [
+        (round(e.t, 3), type(e).__name__, e.kind.value, e.why)
+        for e in events
+        if isinstance(e, LockAcquired | LockWaited | LockReleased)
+    ]
+    assert said[:6] == [
+        (0.0, "LockAcquired", "semaphore", "thread-1 acquired semaphore pool."),
+        (0.0, "LockAcquired", "semaphore", "thread-2 acquired semaphore pool."),
+        (
+            0.0,
+            "LockWaited",
+            "semaphore",
+            "thread-3 waits for semaphore pool: 2 of 2 taken by thread-1, thread-2.",
+        ),
+        (
+            0.0,
+            "LockWaited",
+            "semaphore",
+            "thread-4 waits for semaphore pool: 2 of 2 taken by thread-1, thread-2.",
+        ),
+        (0.1, "LockReleased", "semaphore", "thread-1 released semaphore pool."),
+        (0.1, "LockReleased", "semaphore", "thread-2 released semaphore pool."),
+    ]
+    waited = next(e for e in events if isinstance(e, LockWaited))
+    assert waited.taken == "2 of 2 taken"
+
+
+def test_a_timed_wait_and_giving_up_on_a_semaphore_say_semaphore() -> None:
+    """``acquire(timeout=...)`` on a semaphore: the wait and the give-up name it so."""
+    events, _ = _run(scenario(TIMED))
+    timed = next(e for e in events if isinstance(e, LockTimedWait))
+    gave_up = next(e for e in events if isinstance(e, LockGaveUp))
+    assert timed.why == "thread-2 waits up to 50ms for semaphore pool: 1 of 1 taken by thread-1."
+    assert gave_up.why == (
+        "thread-2 gave up on semaphore pool after 50ms: acquire(timeout=...) returned False."
+    )
+
+
 BARGE = """
 version: 2
 name: barge
@@ -167,23 +209,24 @@ def test_a_plain_semaphore_released_more_than_acquired_just_counts_up() -> None:
     assert not any(isinstance(e, ExceptionRaised) for e in events)
 
 
+TIMED = """
+version: 2
+name: s
+program: {executor: false, collect: join}
+semaphores: {pool: {value: 1}}
+tasks:
+  - {name: holder, steps: [{acquire: pool}, {sleep: 200ms}, {release: pool}]}
+  - name: impatient
+    steps:
+      - {sleep: 1ms}
+      - {acquire: pool, timeout: 50ms, else: [{print: no place}]}
+"""
+
+
 def test_a_semaphore_acquire_with_a_timeout_gives_up_and_runs_else() -> None:
     """Semaphore.acquire(timeout=0.05) returns False at the deadline (``endtime``) while
     both places stay taken."""
-    events, out = _run(
-        scenario("""
-        version: 2
-        name: s
-        program: {executor: false, collect: join}
-        semaphores: {pool: {value: 1}}
-        tasks:
-          - {name: holder, steps: [{acquire: pool}, {sleep: 200ms}, {release: pool}]}
-          - name: impatient
-            steps:
-              - {sleep: 1ms}
-              - {acquire: pool, timeout: 50ms, else: [{print: no place}]}
-        """)
-    )
+    events, out = _run(scenario(TIMED))
     timed = next(e for e in events if isinstance(e, LockTimedWait))
     gave_up = next(e for e in events if isinstance(e, LockGaveUp))
     assert (timed.lane, timed.holder, timed.timeout) == ("thread-2", "thread-1", 0.05)

@@ -207,11 +207,24 @@ def test_one_thread_per_task_is_counted_as_threads() -> None:
 
 
 def test_a_task_stopped_at_its_check_is_done_but_stopped_early() -> None:
-    """``if stop.is_set(): return`` returns normally: the thread's work is done (its future,
-    with an executor, holds None), but it stopped early, as its lane's ⊘ says."""
+    """``if stop.is_set(): return`` returns normally (its future, with an executor, holds
+    None), but it stopped early: the panel says so with its lane's glyph and word."""
     scenario = open_scenario("cooperative-thread-cancel")
     session = Session(scenario, source="cooperative-thread-cancel")
     session.advance_to(2.0)
     text = futures_text(session.ledger, tasks_noun(scenario.program)).plain
-    assert "✓ worker-1 stopped early" in text.splitlines()
-    assert "✓ worker-2 stopped early" in text.splitlines()
+    assert "∎ worker-1 stopped early" in text.splitlines()
+    assert "∎ worker-2 stopped early" in text.splitlines()
+
+
+def test_a_process_that_died_is_killed_in_the_panel_as_on_its_lane() -> None:
+    """terminate-skips-finally: writer's row has its lane's † (killed), not ✗ (raised);
+    polite, which returned at its check, its lane's ∎ (stopped early)."""
+    scenario = open_scenario("terminate-skips-finally")
+    session = Session(scenario, source="terminate-skips-finally")
+    session.advance_to(2.0)
+    text = futures_text(session.ledger, tasks_noun(scenario.program)).plain
+    assert text.splitlines()[:2] == [
+        "† writer killed, exitcode -15, no finally",
+        "∎ polite stopped early, exitcode 0",
+    ]

@@ -72,6 +72,7 @@ async def test_the_legend_is_what_the_lanes_on_screen_show(tmp_path: Path) -> No
         app.advance_to(0.03)
         await pilot.pause()
         await pilot.pause()
-        assert str(legend.render()) == legend_of(screen.lanes.drawn()).plain
+        width = legend.content_size.width
+        assert str(legend.render()) == legend_of(screen.lanes.drawn(), width).plain
         assert f"{lost.mark} {lost.words}" in str(legend.render())
     assert app._exception is None

@@ -252,7 +252,7 @@ class Runtime:
         """The task returned or raised: settle its future, end it, free its lane."""
         error = result.error
         if result.stopped:  # it returned None early: a cooperative cancellation
-            outcome, shown, error_name = Outcome.CANCELLED, LaneState.CANCELLED, None
+            outcome, shown, error_name = Outcome.CANCELLED, LaneState.STOPPED, None
             if settle:
                 self.settle(run, value=None)
         elif isinstance(error, Cancelled):

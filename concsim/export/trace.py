@@ -46,7 +46,14 @@ SLIVER = 1.0  # µs: the length of the slices that anchor an exception's flow ar
 # A lane in one of these states is not doing anything worth a slice: it has not started, sits
 # idle in a pool, or has ended (its ending is an instant event or a mark of its own).
 _NO_SLICE = frozenset(
-    {LaneState.IDLE, LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED}
+    {
+        LaneState.IDLE,
+        LaneState.DONE,
+        LaneState.FAILED,
+        LaneState.CANCELLED,
+        LaneState.STOPPED,
+        LaneState.KILLED,
+    }
 )
 
 

@@ -214,6 +214,8 @@ class Translator(LaneBook):
                 "killed": LaneState.KILLED,
                 "hung": LaneState.HUNG,
             }.get(outcome)
+            if outcome == "cancelled" and error is None:
+                final = LaneState.STOPPED  # returned at its stop check, as the simulator says
             if final is not None:
                 self._state(lane, t, final, track.name)
         self.emit(TaskEnded, t, task=track.name, outcome=outcome, error=error, cleanup=cleanup)

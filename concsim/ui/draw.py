@@ -102,9 +102,14 @@ def bar_segments(
     return list(map(getitem, map(_RUNS.__getitem__, firsts), lengths))
 
 
-def lane_label(track: Track, waits: str | None = None) -> tuple[str, Style, str]:
+def lane_label(
+    track: Track, waits: str | None = None, room: int | None = None
+) -> tuple[str, Style, str]:
     """What the lane is doing now: the state's glyph and style, then the step or state name,
-    or what it waits for (``waits``, from the story) while it waits."""
+    or what it waits for (``waits``, from the story) while it waits. With ``room`` (the
+    characters the status column has), a step too long to follow its task's name is shown
+    alone: the words a lesson points to (``pause 0.5 s (stop: not set)``) matter more than
+    the task, which the tasks panel names."""
     if track.is_gil:
         holder = track.gil_holder
         if holder is None:
@@ -119,7 +124,8 @@ def lane_label(track: Track, waits: str | None = None) -> tuple[str, Style, str]
         # What it waits for says more than its task's name; the glyph says it waits.
         return (look.mark if final else look.fill), look.style, waits
     if track.task and track.task != track.name:
-        doing = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
+        told = f"{track.task} {doing}" if final else f"{track.task}: {doing}"
+        doing = told if room is None or len(told) <= room or final else doing
     return (look.mark if final else look.fill), look.style, doing
 
 
@@ -148,7 +154,9 @@ class Columns:
     def for_width(cls, width: int, longest_name: int = 12) -> Columns:
         # Narrow (the notes open beside an 80-column terminal): names and bars before labels.
         name = max(6, min(longest_name + 1, 18, width * 2 // 5))
-        label = 0 if width < 64 else max(12, min(36, (width - name) // 4))
+        # The status takes three sevenths of what the name leaves (rounded up), up to 40:
+        # from 80 columns a step a lesson quotes fits whole without its task's name.
+        label = 0 if width < 64 else max(12, min(40, -(-(width - name) * 3 // 7)))
         bar = max(1, width - name - label - (1 if label else 0))
         return cls(name, bar, label)
 
@@ -186,7 +194,7 @@ def draw_lane(
     if drawn is not None:
         drawn.update(key for (_, key), shows in zip(told, seen, strict=False) if shows)
     if columns.label:
-        glyph, style, doing = lane_label(track, waits)
+        glyph, style, doing = lane_label(track, waits, room=columns.label - 2)
         segments += [
             Segment(" "),
             Segment(glyph, style),

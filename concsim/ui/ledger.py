@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.events import (
@@ -66,46 +66,69 @@ class Ledger:
     _read: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def feed(self, events: Sequence[Event]) -> None:
+        takes = _TAKES
         for event in events:
-            if isinstance(event, TaskSubmitted):
-                self._row(event.task)
-            elif isinstance(event, FutureChanged):
-                row = self._row(event.task)
-                del self.by_state[row.state][row.task]
-                self.by_state[event.state][row.task] = None
-                self.recent.pop(row.task, None)
-                self.recent[row.task] = None
-                self.futures[row.task] = replace(row, state=event.state, error=event.error)
-            elif isinstance(event, TaskEnded):
-                row = self._row(event.task)
-                self.futures[row.task] = replace(
-                    row,
-                    outcome=event.outcome,
-                    cleanup=event.cleanup,
-                    error=row.error or event.error,
-                )
-            elif isinstance(event, ProcessExited) and event.task is not None:
-                row = self._row(event.task)
-                self.futures[row.task] = replace(row, exitcode=event.exitcode)
-            elif isinstance(event, ResultReceived):
-                if event.error:
-                    self.failed_results.append(len(self.results))
-                self.results.append(Received(event.task, event.value, event.error))
-            elif isinstance(event, SharedRead):
-                self._read[event.lane, event.name] = event.value
+            # By exact type (events are never subclassed): the lane and GIL changes that
+            # make most of a run cost one lookup, which matters to a step back that feeds
+            # a checkpoint's copy a few thousand events.
+            kind = type(event)
+            if kind is SharedRead:
+                self._read[event.lane, event.name] = event.value  # type: ignore[attr-defined]
                 continue
-            elif isinstance(event, SharedWritten):
-                self._written(event)
-            elif isinstance(event, OutputWritten):
-                # Only the tail is ever shown; keeping all of a long run's output is waste.
-                self.output = (self.output + event.text)[-4000:]
-            elif isinstance(event, RunStarted):
-                self.shared = {name: (value, 0) for name, value in event.shared}
-                self._started = dict(event.shared)
-                self._added = dict.fromkeys(self._started, 0)
-            else:
-                continue
-            self.version += 1
+            take = takes.get(kind)
+            if take is not None and take(self, event):
+                self.version += 1
+
+    def _submitted(self, event: TaskSubmitted) -> bool:
+        self._row(event.task)
+        return True
+
+    def _future(self, event: FutureChanged) -> bool:
+        row = self._row(event.task)
+        task = row.task
+        del self.by_state[row.state][task]
+        self.by_state[event.state][task] = None
+        self.recent.pop(task, None)
+        self.recent[task] = None
+        # Built whole, not with dataclasses.replace, which reads the fields on every call.
+        self.futures[task] = FutureRow(
+            task, event.state, event.error, row.outcome, row.cleanup, row.exitcode
+        )
+        return True
+
+    def _ended(self, event: TaskEnded) -> bool:
+        row = self._row(event.task)
+        error = row.error or event.error
+        self.futures[row.task] = FutureRow(
+            row.task, row.state, error, event.outcome, event.cleanup, row.exitcode
+        )
+        return True
+
+    def _exited(self, event: ProcessExited) -> bool:
+        if event.task is None:
+            return False
+        row = self._row(event.task)
+        self.futures[row.task] = FutureRow(
+            row.task, row.state, row.error, row.outcome, row.cleanup, event.exitcode
+        )
+        return True
+
+    def _received(self, event: ResultReceived) -> bool:
+        if event.error:
+            self.failed_results.append(len(self.results))
+        self.results.append(Received(event.task, event.value, event.error))
+        return True
+
+    def _output(self, event: OutputWritten) -> bool:
+        # Only the tail is ever shown; keeping all of a long run's output is waste.
+        self.output = (self.output + event.text)[-4000:]
+        return True
+
+    def _started_run(self, event: RunStarted) -> bool:
+        self.shared = {name: (value, 0) for name, value in event.shared}
+        self._started = dict(event.shared)
+        self._added = dict.fromkeys(self._started, 0)
+        return True
 
     def copy(self) -> Ledger:
         """A copy to feed on its own (rows are shared: they are never changed in place)."""
@@ -123,7 +146,7 @@ class Ledger:
             _read=self._read.copy(),
         )
 
-    def _written(self, event: SharedWritten) -> None:
+    def _written(self, event: SharedWritten) -> bool:
         """``shared[name] = local + add``: ``local`` is what the lane read (or, with no read
         first, the value then). A write's own ``lost`` says what it erased; summed, those
         overcount when a stale write is itself overwritten, so the total is counted here."""
@@ -136,6 +159,7 @@ class Ledger:
         except TypeError:  # not a number: no count of updates
             lost = 0
         self.shared[name] = (event.value, lost)
+        return True
 
     def _row(self, task: str) -> FutureRow:
         row = self.futures.get(task)
@@ -143,3 +167,16 @@ class Ledger:
             row = self.futures[task] = FutureRow(task)
             self.by_state[row.state][task] = None
         return row
+
+
+_TAKES: dict[type[Event], Callable[[Ledger, Any], bool]] = {
+    TaskSubmitted: Ledger._submitted,
+    FutureChanged: Ledger._future,
+    TaskEnded: Ledger._ended,
+    ProcessExited: Ledger._exited,
+    ResultReceived: Ledger._received,
+    SharedWritten: Ledger._written,
+    OutputWritten: Ledger._output,
+    RunStarted: Ledger._started_run,
+}
+"""What each kind of event changes in the ledger; every other kind changes nothing."""

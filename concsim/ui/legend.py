@@ -49,11 +49,17 @@ _NO_GIL = Track("", "thread", "", "")
 _KEYS = _Keys()
 
 
-def legend_of(drawn: Iterable[Key]) -> Text:
-    """The legend of exactly what was drawn: each state, moment, band and GIL holder shown."""
+def legend_of(drawn: Iterable[Key], width: int | None = None) -> Text:
+    """The legend of exactly what was drawn: each state, moment, band and GIL holder shown;
+    with a ``width``, in lines no wider, an entry never split between two."""
+    return pack(legend_entries_of(drawn), width)
+
+
+def legend_entries_of(drawn: Iterable[Key]) -> list[Text]:
+    """One entry per state, moment, band, lock span, cycle and GIL holder drawn."""
     keys = set(drawn)
     holders = sorted(k[4:] for k in keys if isinstance(k, str) and k.startswith("gil:") and k[4:])
-    text = palette.legend(
+    entries = palette.legend_entries(
         [state for state in LaneState if state in keys],
         holders,
         cues=[cue for cue in Cue if cue in keys],
@@ -62,9 +68,26 @@ def legend_of(drawn: Iterable[Key]) -> Text:
         cycle=CYCLE in keys,
     )
     if not holders and "gil:" in keys:
-        free = palette.gil_free_entry()
-        text = Text("  ").join([text, free]) if text else free
-    return text
+        entries.append(palette.gil_free_entry())
+    return entries
+
+
+def pack(entries: list[Text], width: int | None) -> Text:
+    """The entries two spaces apart, a new line wherever the next would not fit in
+    ``width`` (None: one line): ``┐┘ deadlock: each waits for the next's lock`` stays one
+    piece, its glyphs never left at the end of a line without their words."""
+    if width is None or width <= 0:
+        return Text("  ").join(entries)
+    lines: list[list[Text]] = [[]]
+    used = 0
+    for entry in entries:
+        size = entry.cell_len
+        if lines[-1] and used + 2 + size > width:
+            lines.append([])
+            used = 0
+        used += size + (2 if lines[-1] else 0)
+        lines[-1].append(entry)
+    return Text("\n").join(Text("  ").join(line) for line in lines)
 
 
 def keys_of(cells: list[int], track: Track) -> set[Key]:

@@ -20,6 +20,7 @@ from concsim.events import (
     FaultRefused,
     FutureState,
     GilChanged,
+    LaneState,
     LaneStateChanged,
     PoolBroken,
     ProcessKilled,
@@ -145,14 +146,18 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
 def _future_row(text: Text, row: FutureRow) -> None:
     # A plain process that died has no future to settle: say so, not "running".
     killed = row.outcome == "killed" and row.state in (FutureState.PENDING, FutureState.RUNNING)
-    glyph, style = palette.FUTURE_LOOKS[FutureState.FAILED if killed else row.state]
-    text.append(glyph + " ", style)
-    text.append(row.task)
-    detail = "killed" if killed else row.error or row.state.value  # the glyph says it failed
+    glyph, style = palette.FUTURE_LOOKS[row.state]
+    detail = row.error or row.state.value  # the glyph says it failed
+    if killed:
+        look = palette.LOOKS[LaneState.KILLED]  # as its lane shows it: †, not ✗ (it raised)
+        glyph, style, detail = look.mark, look.style, look.words
     if row.outcome == "cancelled" and row.state is FutureState.DONE:
         # ``if stop.is_set(): return``: the function returned, so its future is done, but
-        # the task stopped early, as the lanes show it (the glyph still says done)
-        detail = "stopped early"
+        # the task stopped early: the lane's glyph and word, not a tick that says it finished
+        look = palette.LOOKS[LaneState.STOPPED]
+        glyph, style, detail = look.mark, look.style, look.words
+    text.append(glyph + " ", style)
+    text.append(row.task)
     if row.exitcode is not None:
         detail += f", exitcode {row.exitcode}"
     if row.cleanup == "skipped":

@@ -27,7 +27,9 @@ from concsim.events import (
     LaneState,
     LaneStateChanged,
     LockAcquired,
+    LockKind,
     LockReleased,
+    LockTimedWait,
     LockWaited,
     MainEnded,
     Phase,
@@ -81,6 +83,8 @@ class Story:
     phases: list[Span] = field(default_factory=list)  # the main program's, in order
     phase_kinds: list[Phase] = field(default_factory=list)
     lock_waits: dict[str, tuple[str, str]] = field(default_factory=dict)  # lane: lock, holder
+    # acquire(timeout=...) on a lock: shown like a wait, never part of a deadlock cycle
+    timed_waits: dict[str, tuple[str, str]] = field(default_factory=dict)
     holding: dict[str, dict[str, None]] = field(default_factory=dict)  # lane: locks held now
     unfinished: dict[str, None] = field(default_factory=dict)  # tasks submitted, not ended
     ends: dict[str, int] = field(default_factory=dict)  # task: index of its TaskEnded
@@ -102,6 +106,7 @@ class Story:
             phases=_open_copied(self.phases),
             phase_kinds=self.phase_kinds.copy(),
             lock_waits=self.lock_waits.copy(),
+            timed_waits=self.timed_waits.copy(),
             holding={lane: locks.copy() for lane, locks in self.holding.items()},
             unfinished=self.unfinished.copy(),
             ends=self.ends.copy(),
@@ -199,6 +204,7 @@ class Story:
         self.locks.setdefault(event.lane, []).append(Span(event.lock, event.t, index))
         self.holding.setdefault(event.lane, {})[event.lock] = None
         self.lock_waits.pop(event.lane, None)
+        self.timed_waits.pop(event.lane, None)
         timeline.touch(event.lane)
 
     def _released(self, timeline: Timeline, event: LockReleased, index: int) -> None:
@@ -210,15 +216,19 @@ class Story:
                 break
         timeline.touch(event.lane)
 
-    def _waited(self, timeline: Timeline, event: LockWaited, index: int) -> None:
-        self.lock_waits[event.lane] = (event.lock, event.holder)
+    def _waited(self, timeline: Timeline, event: LockWaited | LockTimedWait, index: int) -> None:
+        if event.kind is LockKind.SEMAPHORE:
+            return  # its lane's step says it: ``with slots (2 of 2 taken)``
+        waits = self.lock_waits if isinstance(event, LockWaited) else self.timed_waits
+        waits[event.lane] = (event.lock, event.holder)
         timeline.touch(event.lane)
 
     def state(self, event: LaneStateChanged, index: int) -> None:
         """A lane changed state (the timeline calls this only while some lane waits for a
         lock: the most frequent event of all costs nothing more)."""
-        if self.lock_waits and event.state not in (LaneState.BLOCKED, LaneState.HUNG):
+        if event.state not in (LaneState.BLOCKED, LaneState.HUNG):
             self.lock_waits.pop(event.lane, None)
+            self.timed_waits.pop(event.lane, None)
 
     def _phase_began(self, timeline: Timeline, event: PhaseBegan, index: int) -> None:
         if event.lane != MAIN:
@@ -284,9 +294,10 @@ class Story:
     def waits(self, timeline: Timeline, track: Track) -> str | None:
         """What a lane waits for at the latest instant, in a few words (None: not waiting)."""
         state = track.state
-        if track.row_id in self.lock_waits and state in (LaneState.BLOCKED, LaneState.HUNG):
-            lock, holder = self.lock_waits[track.row_id]
-            return f"{lock} held by {holder}"
+        if state in (LaneState.BLOCKED, LaneState.HUNG):
+            held = self.lock_waits.get(track.row_id) or self.timed_waits.get(track.row_id)
+            if held is not None:
+                return f"{held[0]} held by {held[1]}"
         if state is LaneState.GIL_WAIT:
             gil = timeline.tracks.get(f"gil:{track.process}")
             owner = gil.gil_holder if gil is not None else None
@@ -328,6 +339,7 @@ HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     LockAcquired: Story._acquired,  # type: ignore[dict-item]
     LockReleased: Story._released,  # type: ignore[dict-item]
     LockWaited: Story._waited,  # type: ignore[dict-item]
+    LockTimedWait: Story._waited,  # type: ignore[dict-item]
     TaskSubmitted: Story._submitted,  # type: ignore[dict-item]
     TaskEnded: Story._ended,  # type: ignore[dict-item]
     PhaseBegan: Story._phase_began,  # type: ignore[dict-item]

@@ -28,7 +28,9 @@ from concsim.ui.changelog import BLANK as BLANK  # re-exported: the code every v
 from concsim.ui.changelog import ChangeLog
 from concsim.ui.story import HANDLERS, Story
 
-_ENDINGS = frozenset({LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.KILLED})
+_ENDINGS = frozenset(
+    {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.STOPPED, LaneState.KILLED}
+)
 
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
@@ -225,7 +227,7 @@ class Timeline:
             track = self.tracks[event.lane]
         code = CODE[event.state]
         story = self.story
-        if story.lock_waits:
+        if story.lock_waits or story.timed_waits:
             story.state(event, self.count - 1)
         track.enter(event.t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's

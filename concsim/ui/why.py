@@ -1,10 +1,14 @@
-"""Why chains: from one moment of a run, the causes before it and what followed from it.
+"""Why chains: from one moment of a run, the causes that led to it; from a first cause, all
+that followed from it.
 
 A chain is read from the story (``concsim.ui.story``): each moment's recorded cause back to
-the first, the moments that followed from any of them, then, once the chain reaches the main
-program, the phases main went through after it (leaving a ``with`` block, ``asyncio.run``'s
-teardown, interpreter exit), the tasks each phase waited for, and how main ended. Each link
-names the event that tells it, so the event log shows the same chain as sentences.
+the first. A moment that something caused (main's ``result()`` re-raising job-2's error)
+answers "why?" with those causes alone, never with what came after it. A first cause (job-2's
+raise, a fault) has none: its chain is the story it starts, the moments that followed from
+it, then, once that reaches the main program, the phases main went through after it (leaving
+a ``with`` block, ``asyncio.run``'s teardown, interpreter exit), the tasks each phase waited
+for, and how main ended. Each link names the event that tells it, so the event log shows the
+same chain as sentences.
 """
 
 from __future__ import annotations
@@ -28,27 +32,29 @@ class Link:
 
 
 def why_chain(story: Story, timeline: Timeline, events: Sequence[Event], number: int) -> list[Link]:
-    """The chain through moment ``number`` of ``story``: its causes back to the first, and
-    all that followed from that first cause, in the order it happened."""
+    """The chain of moment ``number`` of ``story``, in the order it happened: its causes
+    back to the first; for a first cause, everything that followed from it."""
     moments = story.moments
     members: set[int] = set()
     k: int | None = number
     while k is not None and k not in members:
         members.add(k)
         k = moments[k].cause
-    # Everything that followed from the first cause, not only from the selected moment: the
-    # siblings a TaskGroup cancelled belong to the story of the raise that made it cancel.
-    for later in range(min(members) + 1, len(moments)):
-        cause = moments[later].cause
-        if cause is not None and cause in members and later not in members:
-            members.add(later)
+    first = moments[number].cause is None
+    if first:
+        # Everything that followed from it: the siblings a TaskGroup cancelled belong to the
+        # story of the raise that made it cancel.
+        for later in range(number + 1, len(moments)):
+            cause = moments[later].cause
+            if cause is not None and cause in members and later not in members:
+                members.add(later)
     links = [Link(moments[k].row, moments[k].t, moments[k].t, moments[k].index) for k in members]
     for k in members:
         read = story.read_before.get(k, -1)
-        if read >= 0:
+        if read >= 0:  # a lost update: the stale read it wrote back is one of its causes
             links.append(Link(moments[k].row, events[read].t, events[read].t, read))
     on_main = [moments[k].t for k in members if moments[k].row == MAIN]
-    if on_main:
+    if first and on_main:
         links += _wind_down(story, timeline, events, min(on_main))
     return sorted(set(links), key=lambda link: link.index)
 

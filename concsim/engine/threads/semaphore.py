@@ -25,7 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from concsim.events import LockAcquired, LockGaveUp, LockReleased, LockTimedWait, LockWaited
+from concsim.events import (
+    LockAcquired,
+    LockGaveUp,
+    LockKind,
+    LockReleased,
+    LockTimedWait,
+    LockWaited,
+)
 
 from ..code import Code
 from ..runtime import Actor, Cancelled, Lane
@@ -33,6 +40,8 @@ from ..waits import LockWait
 from ..world import World
 from .deadline import Expired
 from .timeouts import GAVE_UP, Register, register_until
+
+SEMAPHORE = LockKind.SEMAPHORE
 
 
 class _Woken:
@@ -83,20 +92,21 @@ class Semaphores(Code):
             if sem.value > 0 and not (coroutine and sem.waiters):
                 sem.value -= 1
                 sem.holders.append(lane)
-                world.emit(LockAcquired, lane=lane.id, lock=name)
+                world.emit(LockAcquired, lane=lane.id, lock=name, kind=SEMAPHORE)
                 return True
             if not blocking:
-                world.emit(LockGaveUp, lane=lane.id, lock=name)
+                world.emit(LockGaveUp, lane=lane.id, lock=name, kind=SEMAPHORE)
                 return False
             if until is not None and world.clock.now >= until:
                 got: Any = GAVE_UP  # woken, beaten to the place, and out of time
             else:
                 holders = ", ".join(holder.id for holder in sem.holders) or "nobody"
+                said = {"lane": lane.id, "lock": name, "holder": holders, "taken": sem.taken()}
                 if until is None:
-                    world.emit(LockWaited, lane=lane.id, lock=name, holder=holders)
+                    world.emit(LockWaited, kind=SEMAPHORE, **said)
                 else:
                     left = (until - world.clock.now) / 1_000_000
-                    world.emit(LockTimedWait, lane=lane.id, lock=name, holder=holders, timeout=left)
+                    world.emit(LockTimedWait, kind=SEMAPHORE, timeout=left, **said)
                 register = (
                     self._register(sem.waiters, lane)
                     if until is None
@@ -117,7 +127,7 @@ class Semaphores(Code):
                 yield from world.ensure_gil(lane)
             if got is GAVE_UP:
                 seconds = (timeout or 0) / 1_000_000
-                world.emit(LockGaveUp, lane=lane.id, lock=name, timeout=seconds)
+                world.emit(LockGaveUp, lane=lane.id, lock=name, timeout=seconds, kind=SEMAPHORE)
                 return False
             if got == HANDED:
                 return True  # release() took the place for this lane
@@ -136,7 +146,7 @@ class Semaphores(Code):
             sem.holders.remove(lane)
         elif sem.holders:
             del sem.holders[0]  # released on another's behalf: anyone may release
-        world.emit(LockReleased, lane=lane.id, lock=name)
+        world.emit(LockReleased, lane=lane.id, lock=name, kind=SEMAPHORE)
         self._wake_up_next(sem)
 
     def _pass_on(self, lane: Lane, sem: SimSemaphore) -> None:
@@ -144,7 +154,7 @@ class Semaphores(Code):
         ``except CancelledError: if not fut.cancelled(): self._value += 1;
         self._wake_up_next()`` -- the place goes to the next waiter."""
         sem.holders.remove(lane)
-        self.world.emit(LockReleased, lane=lane.id, lock=sem.name)
+        self.world.emit(LockReleased, lane=lane.id, lock=sem.name, kind=SEMAPHORE)
         self._wake_up_next(sem)
 
     def _wake_up_next(self, sem: SimSemaphore) -> None:
@@ -158,7 +168,7 @@ class Semaphores(Code):
         waiter, wake = sem.waiters.popleft()
         if waiter.thread is not None:  # a coroutine: _wake_up_next hands it the place
             sem.holders.append(waiter)
-            world.emit(LockAcquired, lane=waiter.id, lock=name)
+            world.emit(LockAcquired, lane=waiter.id, lock=name, kind=SEMAPHORE)
             wake(HANDED)
         else:
             sem.value += 1

@@ -26,6 +26,7 @@ from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED, tasks_noun
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.screens.branching import BranchKeys
 from concsim.ui.screens.code import CodeKeys
+from concsim.ui.screens.footing import Footing
 from concsim.ui.screens.logview import LogKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.screens.moves import PlayheadKeys
@@ -53,7 +54,7 @@ def auto_speed(length: float) -> float:
     return float(2.0 ** max(-6, min(6, exponent)))
 
 
-class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionActions):
+class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionActions):
     """One scenario playing: press keys to step, rewind, and inject faults."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS]
@@ -241,15 +242,11 @@ class RunScreen(CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionAc
         self.set_class(not beside, "-narrow")
         self.set_class(beside if self.notes_choice is None else self.notes_choice, "-notes")
         self._title_notes()
+        self.lay_out_footer(event.size.width)
 
     def _title_notes(self) -> None:
         narrow = self.has_class("-narrow")
         self.query_one(NotesPanel).border_title = "notes · n closes" if narrow else None
-        # 80 columns hold every key the footer shows, or ^p palette (also under ?, Help).
-        footer = self.query_one(Footer)
-        if footer.show_command_palette == narrow:
-            footer.show_command_palette = not narrow
-            footer.refresh(recompose=True)  # the footer lays out its keys when composed
 
     # --- playback ----------------------------------------------------------------------
 

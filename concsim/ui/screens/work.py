@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from concsim.events import Event
+from concsim.ui.heap import Heap
 from concsim.ui.history import Run, replayable
 from concsim.ui.jobs import (
     INLINE,
@@ -49,6 +50,7 @@ class Background(_Base):
 
     session: Session
     elapsed: dict[str | None, float | None]
+    heap: Heap
 
     def choose_speed(self) -> None:
         """Set by the run screen: pick a speed once the run's length is known."""
@@ -220,12 +222,14 @@ class Background(_Base):
         elif job.error is None and job.run is not None and job.then is not None:
             self._finish()
             job.then(job.run)
+            self.heap.sweep()  # what the job left, paid for now, not by the next key
             return
         elif job.error is None and job.run is not None:
             self.session.adopt(job.run)
             if job.note:
                 self.notify(job.note, timeout=2, markup=False)
         self._finish()
+        self.heap.sweep()
 
     def on_variants_measured(self, message: VariantsMeasured) -> None:
         if message.seed == self.session.seed:

@@ -38,13 +38,19 @@ class Legend(Static):
 
     def forget(self) -> None:
         """Show the next legend even if it names the same entries (its colours changed)."""
-        self._shown: frozenset[Key] | None = None
+        self._shown: tuple[frozenset[Key], int | None] | None = None
+
+    def on_resize(self) -> None:
+        self.show(getattr(self, "_drawn", set()))
 
     def show(self, drawn: set[Key]) -> None:
-        key = frozenset(drawn)
+        self._drawn = drawn
+        width = self.content_size.width or None
+        key = (frozenset(drawn), width)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            self.update(legend_of(drawn))
+            # Lines packed here, entry by entry: wrapped by words, an entry could be split.
+            self.update(legend_of(drawn, width))
 
 
 class FuturesPanel(VerticalScroll):
