@@ -120,6 +120,9 @@ class MainProgram:
             yield from self.callbacks.add(lane, runs, self.callbacks.of(step))
         elif isinstance(step, m.FutureStep):
             yield from self.future_calls.run(lane, step)
+        elif isinstance(step, m.JoinProcessStep):
+            label = m.step_label(step)
+            yield from self.processes.join(lane, step.join_process, step.timeout, label)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 

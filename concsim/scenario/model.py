@@ -615,6 +615,19 @@ class NotifyAllStep(_Step):
     notify_all: Name
 
 
+class JoinProcessStep(_Step):
+    """Main program only: ``process.join(timeout)`` on the ``multiprocessing.Process`` that
+    runs the task named (each copy of a repeated task in turn, or ``NAME-k`` one)
+    (Lib/multiprocessing/process.py, ``BaseProcess.join``). It returns when the process
+    has ended or after ``timeout``, with the process still running (``is_alive()`` true,
+    ``exitcode`` None): ``join`` never raises on a timeout."""
+
+    since: ClassVar[int] = 2
+    join_process: Name
+    timeout: Duration | None = None
+    """How long to wait at most; none: until the process has ended."""
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -668,6 +681,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "wait_for": WaitForStep,
     "notify": NotifyStep,
     "notify_all": NotifyAllStep,
+    "join_process": JoinProcessStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -784,7 +798,8 @@ Step = Annotated[
     | Annotated[ShieldStep, Tag("shield")]
     | Annotated[WaitForStep, Tag("wait_for")]
     | Annotated[NotifyStep, Tag("notify")]
-    | Annotated[NotifyAllStep, Tag("notify_all")],
+    | Annotated[NotifyAllStep, Tag("notify_all")]
+    | Annotated[JoinProcessStep, Tag("join_process")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -819,6 +834,7 @@ MAIN_ONLY_STEPS = (
     OsExitStep,
     AddDoneCallbackStep,
     FutureStep,
+    JoinProcessStep,
 )
 """Steps only the main program has: it holds the executor and the Process objects."""
 
@@ -839,6 +855,9 @@ _BLOCK_LABELS: dict[str, Any] = {
     "continue": lambda step: "continue",
     "loop": _loop_label,
     "return": lambda step: f"return {step.return_!r}",
+    "join_process": lambda step: (
+        f"{step.join_process}.join({'' if step.timeout is None else f'{step.timeout / 1e6:g}'})"
+    ),
 }
 
 
@@ -1103,7 +1122,9 @@ class Program(_Strict):
                 "`os_exit` is modelled for sequential and threads: child processes outlive "
                 "the parent, and asyncio.run() is not unwound"
             )
-        signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
+        signals = [
+            s for s in self.main if isinstance(s, TerminateStep | KillStep | JoinProcessStep)
+        ]
         if signals and not (self.model is Model.PROCESSES and not self.executor):
             raise ValueError(
                 f"a `{step_kind(signals[0])}` step needs plain processes: model processes "
