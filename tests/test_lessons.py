@@ -720,6 +720,12 @@ def test_terminate_skips_finally() -> None:
     assert result.main_outcome == ("ok", None)
     killed = run("terminate-skips-finally", "kill").task("writer")
     assert (killed["cleanup"], killed["exitcode"]) == ("skipped", -9)
+    # writer.join(0.5) returns at 0.5 s with the writer alive; terminate() then ends it
+    joined = run("terminate-skips-finally", "join-timeout")
+    assert [(e.on, e.t) for e in joined.of(TimeoutExpired)] == [("writer.join(0.5)", about(0.5))]
+    writer = joined.task("writer")
+    assert (writer["outcome"], writer["cleanup"], writer["exitcode"]) == ("killed", "skipped", -15)
+    assert writer["ended"] == about(0.5)
     # os._exit(0) in main: every thread dies with the process, nothing cleans up
     exited = run("terminate-skips-finally", "os-exit")
     assert exited.main_outcome == ("exited", None)
