@@ -171,6 +171,8 @@ class MainProgram:
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
         # CPython names Thread-N; the task it runs is shown on the row.
         for run in runs:
+            if self.model is m.Model.PROCESSES:
+                yield from self.processes.pickle_target(lane, run)
             run.submitted = True
             if self.model is m.Model.PROCESSES:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)

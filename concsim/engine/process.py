@@ -8,8 +8,10 @@ from enum import IntEnum
 from functools import partial
 
 from concsim.events import OutputWritten, ProcessExited
+from concsim.scenario.model import StartMethod
 
 from .exits import system_exit_code, traceback_text
+from .futures.process_pool import pickling_error
 from .interpreter import TaskResult
 from .runtime import Actor, Lane, TaskRun
 from .runtime_core import Runtime
@@ -55,6 +57,19 @@ class Processes:
     def started(self, run: TaskRun, lane: Lane) -> None:
         """``Process.start()`` was called for ``run``."""
         self.lanes[run.name] = lane
+
+    def pickle_target(self, lane: Lane, run: TaskRun) -> Actor:
+        """``Process.start()`` under ``spawn`` or ``forkserver`` pickles the Process object,
+        its target with it, before any child exists (Lib/multiprocessing/popen_spawn_posix.py,
+        ``Popen._launch``): a function defined inside ``main()`` cannot be pickled, and
+        ``start()`` raises in the parent. Under ``fork`` the child inherits the function
+        and nothing is pickled."""
+        machine = self.world.machine
+        if machine.resolved_start_method is StartMethod.FORK or run.spec.unpicklable is None:
+            return
+        yield from self.world.ensure_gil(lane)
+        error, message = pickling_error(run.spec, machine.python)
+        self.runtime.interp.raise_in(lane, None, error, message, "Process.start()")
 
     def last_words(self, lane: Lane, run: TaskRun, result: TaskResult) -> None:
         """What the child's ``_bootstrap`` writes to stderr before it exits: "Process NAME:"

@@ -139,9 +139,13 @@ class Instruments:
         def recorded_start(process: Any) -> None:
             target = getattr(process, "_target", None)
             args = tuple(getattr(process, "_args", ()))
-            process._concsim_task = (
-                None if target is None else instruments.instance_of(target, args)
-            )
+            name = None if target is None else instruments.instance_of(target, args)
+            process._concsim_task = name
+            method = process._start_method or sys.modules["multiprocessing"].get_start_method()
+            if name is not None and method == "fork" and not hasattr(target, "__wrapped__"):
+                # a function defined inside main() is no module global the scope wrapped;
+                # a forked child inherits it as it is, so it is traced from here
+                process._target = instruments.traced(target)
             start(process)
 
         def recorded_join(process: Any, timeout: float | None = None) -> None:
@@ -153,6 +157,20 @@ class Instruments:
 
         setattr(base, "start", recorded_start)  # noqa: B010
         setattr(base, "join", recorded_join)  # noqa: B010
+
+    def traced(self, function: Any) -> Any:
+        """``function`` run with the tracer on, as the scope's wrappers run the globals."""
+        trace = self.tracer.call
+
+        @functools.wraps(function)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            sys.settrace(trace)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                sys.settrace(None)
+
+        return traced
 
     def _forked(self) -> None:
         # A worker starts untraced; the task wrapper traces each task it runs.

@@ -7,6 +7,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -911,6 +912,41 @@ class Python(StrEnum):
         return int(major), int(minor)
 
 
+class StartMethod(StrEnum):
+    """How ``multiprocessing`` starts a child (``multiprocessing.set_start_method``)."""
+
+    FORK = "fork"  # os.fork(): the child is a copy of the parent, nothing re-imported
+    SPAWN = "spawn"  # a new interpreter: the main module imported again, the target pickled
+    FORKSERVER = "forkserver"  # forked by a server process started once: as spawn for the program
+
+    @property
+    def process_start(self) -> int:
+        """``Process.start()`` until the child's first line, in µs, measured on the
+        development machine (benchmarks/start_method.py; docs/semantics.md)."""
+        return START_COSTS[self]
+
+
+START_COSTS = {StartMethod.FORK: 10_000, StartMethod.FORKSERVER: 40_000, StartMethod.SPAWN: 130_000}
+
+
+def default_start_method(python: Python) -> StartMethod:
+    """Linux's default: ``fork`` up to 3.13, ``forkserver`` from 3.14 (gh-84559)."""
+    return StartMethod.FORKSERVER if python.at_least >= (3, 14) else StartMethod.FORK
+
+
+def _start_cost(data: Any) -> Any:
+    """A start method of its own brings its cost, unless the file set ``process_start``."""
+    if not isinstance(data, dict) or "process_start" in data:
+        return data
+    method = data.get("start_method")
+    if method is None and "python" in data:
+        with contextlib.suppress(ValueError):
+            method = default_start_method(Python(str(data["python"])))
+    if method is None or method not in set(StartMethod):
+        return data
+    return {**data, "process_start": f"{StartMethod(method).process_start}us"}
+
+
 def _python_gil(data: Any) -> Any:
     """A free-threaded build has no GIL unless the file says ``gil: true`` (PYTHON_GIL=1)."""
     if isinstance(data, dict) and "gil" not in data and str(data.get("python", "")).endswith("t"):
@@ -941,11 +977,18 @@ class Machine(_Strict):
     python: Python = Field(Python.PY311, json_schema_extra={"since": 2})
     """The CPython version: ``3.11`` (default), ``3.12``, ``3.13``, ``3.14``, or a
     free-threaded build ``3.13t`` / ``3.14t`` (no GIL unless ``gil: true``)."""
+    start_method: StartMethod | None = Field(None, json_schema_extra={"since": 2})
+    """``multiprocessing.set_start_method``: ``fork``, ``spawn`` or ``forkserver``; none:
+    the default of ``python`` on Linux (``fork``, from 3.14 ``forkserver``)."""
 
     @model_validator(mode="before")
     @classmethod
     def _free_threaded(cls, data: Any) -> Any:
-        return _python_gil(data)
+        return _start_cost(_python_gil(data))
+
+    @property
+    def resolved_start_method(self) -> StartMethod:
+        return self.start_method or default_start_method(self.python)
 
 
 class Model(StrEnum):
@@ -1283,6 +1326,7 @@ class MachinePatch(_Strict):
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     ties: TieBreak | None = None
     python: Python | None = Field(None, json_schema_extra={"since": 2})
+    start_method: StartMethod | None = Field(None, json_schema_extra={"since": 2})
 
 
 class ProgramPatch(_Strict):
@@ -1417,6 +1461,13 @@ class Scenario(_Strict):
                 ):
                     patched["gil"] = not Python(patched["python"]).free_threaded
                 machine = self.machine.model_copy(update=patched)
+                if (  # a start method of its own brings its cost, as in a file
+                    "process_start" not in patched
+                    and machine.resolved_start_method is not was.resolved_start_method
+                    and was.process_start == was.resolved_start_method.process_start
+                ):
+                    cost = machine.resolved_start_method.process_start
+                    machine = machine.model_copy(update={"process_start": cost})
                 patch = {
                     key: getattr(variant.program, key)
                     for key in variant.program.model_fields_set
