@@ -414,6 +414,17 @@ def test_pickling_nested_function() -> None:
     assert result.main_outcome == ("raised", "AttributeError")
     assert result.task("helper")["error"] == "AttributeError"
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+    # A Process target: fork inherits the nested function; spawn pickles it in start()
+    forked = run("pickling-nested-function", "process-fork")
+    assert forked.main_outcome == ("ok", None)
+    assert (forked.task("helper")["outcome"], forked.task("helper")["exitcode"]) == ("ok", 0)
+    spawned = run("pickling-nested-function", "process-spawn")
+    assert spawned.main_outcome == ("raised", "AttributeError")
+    assert spawned.out["output"][-1] == (
+        "AttributeError: Can't pickle local object 'main.<locals>.helper'"
+    )
+    assert spawned.task("helper")["outcome"] == "never_started"
+    assert spawned.elapsed == about(0.0)  # start() failed before any child existed
 
 
 # --- asyncio ------------------------------------------------------------------------------
