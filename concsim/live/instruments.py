@@ -22,6 +22,7 @@ from concsim.live.orders import Orders
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
+from concsim.live.spawned import follow_spawned
 from concsim.live.waits import Waits
 
 
@@ -33,6 +34,7 @@ class Instruments:
         self.tracer = tracer
         self.file = plan["program"]
         self.directory: str | None = plan.get("dir")  # where orders for workers are written
+        self.plan_path: str | None = plan.get("path")  # read again by a spawned child
         self.helpers = frozenset(plan.get("helpers", ()))
         self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
         self.names: dict[int, list[str]] = {}  # id of a concurrent Future -> its instances
@@ -88,6 +90,7 @@ class Instruments:
                 "asyncio.tasks": self._patch_sleep,
                 "queue": QueueRecorder(self.file, self.out, self.waits).patch,
                 "multiprocessing.process": self._patch_process,
+                "multiprocessing.util": self._follow_spawned,
             }
         ).install()
 
@@ -157,6 +160,12 @@ class Instruments:
 
         setattr(base, "start", recorded_start)  # noqa: B010
         setattr(base, "join", recorded_join)  # noqa: B010
+
+    def _follow_spawned(self, module: ModuleType) -> None:
+        """A child that ``spawn`` or ``forkserver`` starts reports too (live/spawned.py)."""
+        path = self.plan_path
+        if path is not None:
+            follow_spawned(module, path, self.out.fd)
 
     def traced(self, function: Any) -> Any:
         """``function`` run with the tracer on, as the scope's wrappers run the globals."""
