@@ -425,6 +425,9 @@ def test_pickling_nested_function() -> None:
     )
     assert spawned.task("helper")["outcome"] == "never_started"
     assert spawned.elapsed == about(0.0)  # start() failed before any child existed
+    fixed = run("pickling-nested-function", "process-spawn-fixed")
+    assert fixed.main_outcome == ("ok", None)
+    assert fixed.task("helper")["started"] == about(0.13)  # spawn: a new interpreter
 
 
 # --- asyncio ------------------------------------------------------------------------------
