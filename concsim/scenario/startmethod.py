@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .document import Document, Loc
 from .errors import Problem
@@ -24,7 +24,10 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
         loc: Loc = ("variants", index, "machine", "start_method")
         if variant.machine.start_method is None:
             loc = ("machine", "start_method")
-        cases.append((loc, scenario.variant(variant.name)))
+        try:
+            cases.append((loc, scenario.variant(variant.name)))
+        except ValidationError:
+            continue  # a variant that breaks the program: check_variants says how
     seen: set[tuple[Loc, str]] = set()
     for loc, applied in cases:
         method = applied.machine.start_method
