@@ -469,6 +469,20 @@ def test_pickling_nested_function() -> None:
     assert result.main_outcome == ("raised", "AttributeError")
     assert result.task("helper")["error"] == "AttributeError"
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
+    # A Process target: fork inherits the nested function; spawn pickles it in start()
+    forked = run("pickling-nested-function", "process-fork")
+    assert forked.main_outcome == ("ok", None)
+    assert (forked.task("helper")["outcome"], forked.task("helper")["exitcode"]) == ("ok", 0)
+    spawned = run("pickling-nested-function", "process-spawn")
+    assert spawned.main_outcome == ("raised", "AttributeError")
+    assert spawned.out["output"][-1] == (
+        "AttributeError: Can't pickle local object 'main.<locals>.helper'"
+    )
+    assert spawned.task("helper")["outcome"] == "never_started"
+    assert spawned.elapsed == about(0.0)  # start() failed before any child existed
+    fixed = run("pickling-nested-function", "process-spawn-fixed")
+    assert fixed.main_outcome == ("ok", None)
+    assert fixed.task("helper")["started"] == about(0.13)  # spawn: a new interpreter
 
 
 def test_unpicklable_values() -> None:
@@ -855,6 +869,12 @@ def test_terminate_skips_finally() -> None:
     assert result.main_outcome == ("ok", None)
     killed = run("terminate-skips-finally", "kill").task("writer")
     assert (killed["cleanup"], killed["exitcode"]) == ("skipped", -9)
+    # writer.join(0.5) returns at 0.5 s with the writer alive; terminate() then ends it
+    joined = run("terminate-skips-finally", "join-timeout")
+    assert [(e.on, e.t) for e in joined.of(TimeoutExpired)] == [("writer.join(0.5)", about(0.5))]
+    writer = joined.task("writer")
+    assert (writer["outcome"], writer["cleanup"], writer["exitcode"]) == ("killed", "skipped", -15)
+    assert writer["ended"] == about(0.5)
     # os._exit(0) in main: every thread dies with the process, nothing cleans up
     exited = run("terminate-skips-finally", "os-exit")
     assert exited.main_outcome == ("exited", None)

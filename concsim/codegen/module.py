@@ -114,6 +114,10 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
         if "logging" in body.imports:
             for line in LOGGING:
                 body.line(line)
+        method = chosen.machine.start_method
+        if method is not None and program.model is m.Model.PROCESSES:
+            body.need("multiprocessing")
+            body.line(f'multiprocessing.set_start_method("{method}")')
         body.line("asyncio.run(main())" if program.model is m.Model.ASYNCIO else "main()")
     head = _head(scenario, chosen, variant, res, body)
     offset = len(head)

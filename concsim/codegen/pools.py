@@ -149,6 +149,8 @@ class PoolMain:
         elif isinstance(step, m.FutureStep):
             site = self.site(SiteKind.FUTURE, m.step_label(step), path)
             write_future_calls(self.w, step, self.order, site)
+        elif isinstance(step, m.JoinProcessStep):
+            self._join(step, path)
         else:
             write_step(self.w, self.res, self.frame, step, path)
 
@@ -161,6 +163,14 @@ class PoolMain:
         for index, (spec, instance) in enumerate(self.started):
             if target in (spec, instance):
                 self.w.line(f"processes[{index}].{method}()", **site, comment=step.label)
+
+    def _join(self, step: m.JoinProcessStep, path: tuple[Any, ...]) -> None:
+        """``processes[k].join(timeout)`` for each process running the task, in turn."""
+        site = self.site(SiteKind.JOIN_PROCESS, m.step_label(step), path)
+        timeout = "" if step.timeout is None else seconds(step.timeout)
+        for index, (spec, instance) in enumerate(self.started):
+            if step.join_process in (spec, instance):
+                self.w.line(f"processes[{index}].join({timeout})", **site, comment=step.label)
 
     # --- handing work over --------------------------------------------------------------
 

@@ -87,6 +87,8 @@ class SiteKind(StrEnum):
     WAIT_FOR = "wait_for"
     NOTIFY = "notify"
     NOTIFY_ALL = "notify_all"
+    JOIN_PROCESS = "join_process"
+    """``processes[k].join(timeout)``: main waits for a plain process, at most ``timeout``."""
 
 
 Path = tuple[str | int, ...]

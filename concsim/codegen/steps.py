@@ -248,6 +248,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.SHUTDOWN
             | SiteKind.TERMINATE
             | SiteKind.KILL
+            | SiteKind.JOIN_PROCESS
         ) if frame.main_step:
             frame.main_step(step, path)
         case SiteKind.TRY:
@@ -354,6 +355,7 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.KILL
             | SiteKind.ADD_DONE_CALLBACK
             | SiteKind.FUTURE
+            | SiteKind.JOIN_PROCESS
         ):
             raise AssertionError(f"{kind} is written by the main program's writer")
         case _:

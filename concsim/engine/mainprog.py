@@ -120,6 +120,9 @@ class MainProgram:
             yield from self.callbacks.add(lane, runs, self.callbacks.of(step))
         elif isinstance(step, m.FutureStep):
             yield from self.future_calls.run(lane, step)
+        elif isinstance(step, m.JoinProcessStep):
+            label = m.step_label(step)
+            yield from self.processes.join(lane, step.join_process, step.timeout, label)
         else:
             yield from self.runtime.interp.step(lane, None, step, [])
 
@@ -168,6 +171,8 @@ class MainProgram:
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
         # CPython names Thread-N; the task it runs is shown on the row.
         for run in runs:
+            if self.model is m.Model.PROCESSES:
+                yield from self.processes.pickle_target(lane, run)
             run.submitted = True
             if self.model is m.Model.PROCESSES:
                 proc = Proc(f"process-{len(self.plain) + 1}", None)

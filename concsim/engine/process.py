@@ -5,13 +5,20 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import partial
 
 from concsim.events import OutputWritten, ProcessExited
+from concsim.scenario.model import StartMethod
 
 from .exits import system_exit_code, traceback_text
+from .futures.process_pool import pickling_error
 from .interpreter import TaskResult
 from .runtime import Actor, Lane, TaskRun
 from .runtime_core import Runtime
+
+
+def _ended(run: TaskRun) -> bool:
+    return run.ended
 
 
 class Signal(IntEnum):
@@ -50,6 +57,19 @@ class Processes:
     def started(self, run: TaskRun, lane: Lane) -> None:
         """``Process.start()`` was called for ``run``."""
         self.lanes[run.name] = lane
+
+    def pickle_target(self, lane: Lane, run: TaskRun) -> Actor:
+        """``Process.start()`` under ``spawn`` or ``forkserver`` pickles the Process object,
+        its target with it, before any child exists (Lib/multiprocessing/popen_spawn_posix.py,
+        ``Popen._launch``): a function defined inside ``main()`` cannot be pickled, and
+        ``start()`` raises in the parent. Under ``fork`` the child inherits the function
+        and nothing is pickled."""
+        machine = self.world.machine
+        if machine.resolved_start_method is StartMethod.FORK or run.spec.unpicklable is None:
+            return
+        yield from self.world.ensure_gil(lane)
+        error, message = pickling_error(run.spec, machine.python)
+        self.runtime.interp.raise_in(lane, None, error, message, "Process.start()")
 
     def last_words(self, lane: Lane, run: TaskRun, result: TaskResult) -> None:
         """What the child's ``_bootstrap`` writes to stderr before it exits: "Process NAME:"
@@ -98,6 +118,27 @@ class Processes:
                 ProcessExited, lane=child.id, task=run.name, exitcode=-signal, signal=signal.name
             )
         self.runtime.notify()
+
+    def join(self, lane: Lane, target: str, timeout: int | None, label: str) -> Actor:
+        """``process.join(timeout)`` from main, for each process running ``target`` in
+        turn (Lib/multiprocessing/process.py, ``BaseProcess.join``): ``Popen.wait``
+        returns when the child has exited or after ``timeout``; a timed-out join returns
+        None like any other, the child still running (``exitcode`` None). A process whose
+        ``start()`` was never called fails the assert ``self._popen is not None``:
+        AssertionError('can only join a started process')."""
+        world = self.world
+        yield from world.ensure_gil(lane)
+        for run in self.runtime.tasks:
+            if target not in (run.name, run.spec.name):
+                continue
+            if run.name not in self.lanes:
+                message = "can only join a started process"
+                self.runtime.interp.raise_in(lane, None, "AssertionError", message, label)
+                return  # raise_in raised
+            deadline = None if timeout is None else world.clock.now + timeout
+            # The lane says the step as written (``writer.join(0.5)``): the code view finds
+            # its line by it (a wait ``join NAME`` is the collect's).
+            yield from self.runtime.wait_until(lane, partial(_ended, run), label, deadline)
 
     def killed(self, lane: Lane, run: TaskRun | None) -> None:
         """A ``kill`` fault ended a plain process: exitcode -9, as ``kill()`` gives."""

@@ -14,7 +14,7 @@ from concsim.live.compare import SLEEP_BOUND, Disagreement, compare, margin_for
 from concsim.live.interpreters import interpreter_for, this_interpreter
 from concsim.live.open_order import open_shared_values
 from concsim.live.session import LiveSession
-from concsim.scenario.model import Scenario
+from concsim.scenario.model import Model, Scenario, StartMethod
 
 LIMIT_FACTOR = 3.0
 """A live run may last this many times the simulated run (plus ``LIMIT_EXTRA``) before it
@@ -112,12 +112,28 @@ def check_one(
                 f"CPU-bound times not compared: load average {busy:.1f} on "
                 f"{os.cpu_count()} cores (the work needs the cores it is timed on)"
             )
+        if spawns_children(applied):
+            found = [d for d in found if not d.timing]
+            result.note = (
+                f"times not compared under {applied.machine.resolved_start_method}: the "
+                "probe's start in each new interpreter (its imports) outweighs the start it "
+                "would time"
+            )
         result.disagreements = found
         result.facts = _facts(applied)
         if attempt == 0 and found and all(d.timing for d in found):
             continue  # a busy machine can be late once; a second miss counts
         break
     return result
+
+
+def spawns_children(scenario: Scenario) -> bool:
+    """Plain processes started by ``spawn`` or ``forkserver``: each child is a new
+    interpreter, which imports the probe before the program (live/spawned.py)."""
+    return (
+        scenario.program.model is Model.PROCESSES
+        and scenario.machine.resolved_start_method is not StartMethod.FORK
+    )
 
 
 def _facts(scenario: Scenario) -> int:

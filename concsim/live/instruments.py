@@ -23,6 +23,7 @@ from concsim.live.phases import PhaseRecorder
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
+from concsim.live.spawned import follow_spawned
 from concsim.live.waits import Waits
 
 
@@ -34,6 +35,7 @@ class Instruments:
         self.tracer = tracer
         self.file = plan["program"]
         self.directory: str | None = plan.get("dir")  # where orders for workers are written
+        self.plan_path: str | None = plan.get("path")  # read again by a spawned child
         self.helpers = frozenset(plan.get("helpers", ()))
         self.futures: dict[str, Any] = {}  # task instance -> its Future or asyncio.Task
         self.names: dict[int, list[str]] = {}  # id of a concurrent Future -> its instances
@@ -93,6 +95,7 @@ class Instruments:
                 "multiprocessing.process": self._patch_process,
                 "asyncio.taskgroups": self.phases.patch_taskgroups,
                 "asyncio.runners": self.phases.patch_runners,
+                "multiprocessing.util": self._follow_spawned,
             }
         ).install()
 
@@ -146,9 +149,13 @@ class Instruments:
         def recorded_start(process: Any) -> None:
             target = getattr(process, "_target", None)
             args = tuple(getattr(process, "_args", ()))
-            process._concsim_task = (
-                None if target is None else instruments.instance_of(target, args)
-            )
+            name = None if target is None else instruments.instance_of(target, args)
+            process._concsim_task = name
+            method = process._start_method or sys.modules["multiprocessing"].get_start_method()
+            if name is not None and method == "fork" and not hasattr(target, "__wrapped__"):
+                # a function defined inside main() is no module global the scope wrapped;
+                # a forked child inherits it as it is, so it is traced from here
+                process._target = instruments.traced(target)
             start(process)
 
         def recorded_join(process: Any, timeout: float | None = None) -> None:
@@ -160,6 +167,26 @@ class Instruments:
 
         setattr(base, "start", recorded_start)  # noqa: B010
         setattr(base, "join", recorded_join)  # noqa: B010
+
+    def _follow_spawned(self, module: ModuleType) -> None:
+        """A child that ``spawn`` or ``forkserver`` starts reports too (live/spawned.py)."""
+        path = self.plan_path
+        if path is not None:
+            follow_spawned(module, path, self.out.fd)
+
+    def traced(self, function: Any) -> Any:
+        """``function`` run with the tracer on, as the scope's wrappers run the globals."""
+        trace = self.tracer.call
+
+        @functools.wraps(function)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            sys.settrace(trace)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                sys.settrace(None)
+
+        return traced
 
     def _forked(self) -> None:
         # A worker starts untraced; the task wrapper traces each task it runs.

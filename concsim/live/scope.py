@@ -85,21 +85,23 @@ class Scope:
         return untraced
 
 
-def run_program(path: str, scope: Scope) -> None:
+def run_program(path: str, scope: Scope, name: str = "__main__") -> types.ModuleType:
     """Run ``path`` as ``__main__``, as ``python PATH`` does (``runpy.run_path``), with the
-    scope's wrappers installed between the module's code and its ``__main__`` block."""
+    scope's wrappers installed between the module's code and its ``__main__`` block. A
+    spawned child imports it as ``__mp_main__`` (``multiprocessing.spawn``), whose
+    ``__main__`` block does not run."""
     with open(path, encoding="utf-8") as file:
         source = file.read()
     tree = ast.parse(source, path)
     split = len(tree.body)
     while split > 0 and _is_main_guard(tree.body[split - 1]):
         split -= 1
-    module = types.ModuleType("__main__", ast.get_docstring(tree))
+    module = types.ModuleType(name, ast.get_docstring(tree))
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
     module.__loader__ = None
     module.__spec__ = None
-    sys.modules["__main__"] = module
+    sys.modules[name] = module
     namespace = module.__dict__
     head = ast.Module(body=tree.body[:split], type_ignores=[])
     exec(compile(head, path, "exec", dont_inherit=True), namespace)
@@ -111,6 +113,7 @@ def run_program(path: str, scope: Scope) -> None:
                 flags |= getattr(__future__, alias.name).compiler_flag
     tail = ast.Module(body=tree.body[split:], type_ignores=[])
     exec(compile(tail, path, "exec", flags=flags, dont_inherit=True), namespace)
+    return module
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

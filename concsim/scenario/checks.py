@@ -427,7 +427,7 @@ def _steps(
     for loc, step, kind, in_task, runs in steps:
         if isinstance(step, str) and kind is not None:
             step = {kind: kind}  # a bare `submit`: only its kind matters here
-        if kind in {"submit", "collect", "shutdown", "terminate", "kill", "os_exit"} and in_task:
+        if kind in MAIN_ONLY_KINDS and in_task:
             problems.append(
                 doc.problem(
                     loc,
@@ -474,7 +474,7 @@ def _steps(
             problems.append(doc.problem((*loc, "until", "shared"), problem))
         elif kind == "wait" and (problem := barrier_else_problem(data, step)):
             problems.append(doc.problem((*loc, "else"), problem, at_key=True))
-        elif kind in {"terminate", "kill"} and not _is_task(name, runs):
+        elif kind in {"terminate", "kill", "join_process"} and not _is_task(name, runs):
             names = {task["name"] for _, task in runs}
             problems.append(
                 doc.problem(at, f"no task named `{name}`; " + did_you_mean(name, names))
@@ -490,6 +490,12 @@ def _steps(
             hint = did_you_mean(name, locks, listing=False) or "expected an `acquire` of it first"
             problems.append(doc.problem(at, f"lock `{name}` is never acquired; {hint}"))
     return problems
+
+
+MAIN_ONLY_KINDS = frozenset(
+    {"submit", "collect", "shutdown", "terminate", "kill", "os_exit", "join_process"}
+)
+"""Steps that need what only main holds: the executor, the Process objects."""
 
 
 def _declare(name: str, section: str, declared: dict[Any, Any]) -> str:

@@ -8,6 +8,7 @@ as ``250ms``, ``1.5s``, ``20us`` or a bare number of seconds (concsim.durations)
 from __future__ import annotations
 
 import builtins
+import contextlib
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -631,6 +632,19 @@ class NotifyAllStep(_Step):
     notify_all: Name
 
 
+class JoinProcessStep(_Step):
+    """Main program only: ``process.join(timeout)`` on the ``multiprocessing.Process`` that
+    runs the task named (each copy of a repeated task in turn, or ``NAME-k`` one)
+    (Lib/multiprocessing/process.py, ``BaseProcess.join``). It returns when the process
+    has ended or after ``timeout``, with the process still running (``is_alive()`` true,
+    ``exitcode`` None): ``join`` never raises on a timeout."""
+
+    since: ClassVar[int] = 2
+    join_process: Name
+    timeout: Duration | None = None
+    """How long to wait at most; none: until the process has ended."""
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -684,6 +698,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "wait_for": WaitForStep,
     "notify": NotifyStep,
     "notify_all": NotifyAllStep,
+    "join_process": JoinProcessStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -800,7 +815,8 @@ Step = Annotated[
     | Annotated[ShieldStep, Tag("shield")]
     | Annotated[WaitForStep, Tag("wait_for")]
     | Annotated[NotifyStep, Tag("notify")]
-    | Annotated[NotifyAllStep, Tag("notify_all")],
+    | Annotated[NotifyAllStep, Tag("notify_all")]
+    | Annotated[JoinProcessStep, Tag("join_process")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -835,6 +851,7 @@ MAIN_ONLY_STEPS = (
     OsExitStep,
     AddDoneCallbackStep,
     FutureStep,
+    JoinProcessStep,
 )
 """Steps only the main program has: it holds the executor and the Process objects."""
 
@@ -855,6 +872,9 @@ _BLOCK_LABELS: dict[str, Any] = {
     "continue": lambda step: "continue",
     "loop": _loop_label,
     "return": lambda step: f"return {step.return_!r}",
+    "join_process": lambda step: (
+        f"{step.join_process}.join({'' if step.timeout is None else f'{step.timeout / 1e6:g}'})"
+    ),
 }
 
 
@@ -908,6 +928,41 @@ class Python(StrEnum):
         return int(major), int(minor)
 
 
+class StartMethod(StrEnum):
+    """How ``multiprocessing`` starts a child (``multiprocessing.set_start_method``)."""
+
+    FORK = "fork"  # os.fork(): the child is a copy of the parent, nothing re-imported
+    SPAWN = "spawn"  # a new interpreter: the main module imported again, the target pickled
+    FORKSERVER = "forkserver"  # forked by a server process started once: as spawn for the program
+
+    @property
+    def process_start(self) -> int:
+        """``Process.start()`` until the child's first line, in µs, measured on the
+        development machine (benchmarks/start_method.py; docs/semantics.md)."""
+        return START_COSTS[self]
+
+
+START_COSTS = {StartMethod.FORK: 10_000, StartMethod.FORKSERVER: 40_000, StartMethod.SPAWN: 130_000}
+
+
+def default_start_method(python: Python) -> StartMethod:
+    """Linux's default: ``fork`` up to 3.13, ``forkserver`` from 3.14 (gh-84559)."""
+    return StartMethod.FORKSERVER if python.at_least >= (3, 14) else StartMethod.FORK
+
+
+def _start_cost(data: Any) -> Any:
+    """A start method of its own brings its cost, unless the file set ``process_start``."""
+    if not isinstance(data, dict) or "process_start" in data:
+        return data
+    method = data.get("start_method")
+    if method is None and "python" in data:
+        with contextlib.suppress(ValueError):
+            method = default_start_method(Python(str(data["python"])))
+    if method is None or method not in set(StartMethod):
+        return data
+    return {**data, "process_start": f"{StartMethod(method).process_start}us"}
+
+
 def _python_gil(data: Any) -> Any:
     """A free-threaded build has no GIL unless the file says ``gil: true`` (PYTHON_GIL=1)."""
     if isinstance(data, dict) and "gil" not in data and str(data.get("python", "")).endswith("t"):
@@ -938,11 +993,18 @@ class Machine(_Strict):
     python: Python = Field(Python.PY311, json_schema_extra={"since": 2})
     """The CPython version: ``3.11`` (default), ``3.12``, ``3.13``, ``3.14``, or a
     free-threaded build ``3.13t`` / ``3.14t`` (no GIL unless ``gil: true``)."""
+    start_method: StartMethod | None = Field(None, json_schema_extra={"since": 2})
+    """``multiprocessing.set_start_method``: ``fork``, ``spawn`` or ``forkserver``; none:
+    the default of ``python`` on Linux (``fork``, from 3.14 ``forkserver``)."""
 
     @model_validator(mode="before")
     @classmethod
     def _free_threaded(cls, data: Any) -> Any:
-        return _python_gil(data)
+        return _start_cost(_python_gil(data))
+
+    @property
+    def resolved_start_method(self) -> StartMethod:
+        return self.start_method or default_start_method(self.python)
 
 
 class Model(StrEnum):
@@ -1119,7 +1181,9 @@ class Program(_Strict):
                 "`os_exit` is modelled for sequential and threads: child processes outlive "
                 "the parent, and asyncio.run() is not unwound"
             )
-        signals = [s for s in self.main if isinstance(s, TerminateStep | KillStep)]
+        signals = [
+            s for s in self.main if isinstance(s, TerminateStep | KillStep | JoinProcessStep)
+        ]
         if signals and not (self.model is Model.PROCESSES and not self.executor):
             raise ValueError(
                 f"a `{step_kind(signals[0])}` step needs plain processes: model processes "
@@ -1293,6 +1357,7 @@ class MachinePatch(_Strict):
     cpu_jitter: Annotated[StrictFloat, Field(ge=0, lt=1)] | None = None
     ties: TieBreak | None = None
     python: Python | None = Field(None, json_schema_extra={"since": 2})
+    start_method: StartMethod | None = Field(None, json_schema_extra={"since": 2})
 
 
 class ProgramPatch(_Strict):
@@ -1431,6 +1496,13 @@ class Scenario(_Strict):
                 ):
                     patched["gil"] = not Python(patched["python"]).free_threaded
                 machine = self.machine.model_copy(update=patched)
+                if (  # a start method of its own brings its cost, as in a file
+                    "process_start" not in patched
+                    and machine.resolved_start_method is not was.resolved_start_method
+                    and was.process_start == was.resolved_start_method.process_start
+                ):
+                    cost = machine.resolved_start_method.process_start
+                    machine = machine.model_copy(update={"process_start": cost})
                 patch = {
                     key: getattr(variant.program, key)
                     for key in variant.program.model_fields_set
