@@ -49,7 +49,7 @@ def install(plan_path: str) -> None:
     with open(plan_path, encoding="utf-8") as file:
         plan = json.load(file)
     plan["path"] = plan_path
-    out = Reporter(plan["out"])
+    out = Reporter(plan["out"], plan.get("logs") or plan.get("dir"))
     tracer = Tracer(plan, out)
     instruments = Instruments(plan, out, tracer)
     instruments.install()
