@@ -11,7 +11,7 @@ from concsim.events import OutputWritten, ProcessExited
 from concsim.scenario.model import StartMethod
 
 from .exits import system_exit_code, traceback_text
-from .futures.process_pool import pickling_error
+from .futures.pickling import pickling_error
 from .interpreter import TaskResult
 from .runtime import Actor, Lane, TaskRun
 from .runtime_core import Runtime
