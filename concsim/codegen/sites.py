@@ -87,6 +87,8 @@ class SiteKind(StrEnum):
     WAIT_FOR = "wait_for"
     NOTIFY = "notify"
     NOTIFY_ALL = "notify_all"
+    RESCHEDULE = "reschedule"
+    """``cm.reschedule(...)`` of the ``async with asyncio.timeout(...) as cm:`` around it."""
 
 
 Path = tuple[str | int, ...]

@@ -35,6 +35,7 @@ TREE_STEPS = (
     m.CancelStep,
     m.WithinStep,
     m.ShieldStep,
+    m.RescheduleStep,
 )
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output

@@ -615,6 +615,45 @@ class NotifyAllStep(_Step):
     notify_all: Name
 
 
+def _parse_deadline(value: Any) -> int | None:
+    """``none`` (or null) -> None, else a duration (``parse_duration``)."""
+    if value is None or value == "none":
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"{error}, or `none` for no deadline") from None
+
+
+Deadline = Annotated[
+    int | None,
+    BeforeValidator(_parse_deadline),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN.pattern},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
+                {"const": "none"},
+            ],
+            "description": "A duration from now (250ms, 1.5s, or a number of seconds), or "
+            "`none` for no deadline.",
+        }
+    ),
+]
+"""Microseconds from now, or None: ``cm.reschedule(None)``."""
+
+
+class RescheduleStep(_Step):
+    """``cm.reschedule(loop.time() + d)`` inside ``async with asyncio.timeout(...) as cm:``
+    (Lib/asyncio/timeouts.py, ``Timeout.reschedule``): the innermost enclosing ``within``
+    block's deadline moves to ``d`` from now; ``none`` is ``cm.reschedule(None)``, no
+    deadline. Once the block has expired, RuntimeError('Cannot change state of expiring
+    Timeout')."""
+
+    since: ClassVar[int] = 2
+    reschedule: Deadline
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "cpu": CpuStep,
     "native": NativeStep,
@@ -668,6 +707,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "wait_for": WaitForStep,
     "notify": NotifyStep,
     "notify_all": NotifyAllStep,
+    "reschedule": RescheduleStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -784,7 +824,8 @@ Step = Annotated[
     | Annotated[ShieldStep, Tag("shield")]
     | Annotated[WaitForStep, Tag("wait_for")]
     | Annotated[NotifyStep, Tag("notify")]
-    | Annotated[NotifyAllStep, Tag("notify_all")],
+    | Annotated[NotifyAllStep, Tag("notify_all")]
+    | Annotated[RescheduleStep, Tag("reschedule")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -839,6 +880,11 @@ _BLOCK_LABELS: dict[str, Any] = {
     "continue": lambda step: "continue",
     "loop": _loop_label,
     "return": lambda step: f"return {step.return_!r}",
+    "reschedule": lambda step: (
+        "reschedule none"
+        if step.reschedule is None
+        else f"reschedule {format_duration(step.reschedule)}"
+    ),
 }
 
 
