@@ -1006,3 +1006,40 @@ def test_task_tree_cancelled_one_query() -> None:
     assert ended["handler-1"] == about(0.27)
     assert ended["handler-2"] == about(0.37)
     assert result.of(MainEnded)[0].message == "shutting down"
+
+
+def test_idle_timeout() -> None:
+    """Timeout.reschedule(loop.time() + 0.5) after each chunk cancels the old timer and
+    arms a new one (Lib/asyncio/timeouts.py): the steady stream outlives the first 0.5 s
+    deadline, the stalled one times out 0.5 s after its last chunk, and outside the block
+    the expired timeout is TimeoutError (``__aexit__``)."""
+    result = run("idle-timeout")
+    assert [(t["name"], t["outcome"], t["error"]) for t in result.out["tasks"]] == [
+        ("steady", "ok", None),
+        ("stalled", "failed", "TimeoutError"),
+    ]
+    assert result.task("steady")["ended"] == about(1.5)
+    assert result.task("stalled")["ended"] == about(1.1)
+    assert [(e.t, e.waiter) for e in result.of(TimeoutExpired)] == [(about(1.1), "stalled")]
+    assert result.out["results"] == ["5 chunks", "TimeoutError()"]
+
+
+def test_idle_timeout_fixed() -> None:
+    """A deadline never moved: asyncio.timeout(0.5) fires at 0.5 s in both streams."""
+    result = run("idle-timeout", "fixed")
+    assert [(t["name"], t["error"], t["ended"]) for t in result.out["tasks"]] == [
+        ("steady", "TimeoutError", about(0.5)),
+        ("stalled", "TimeoutError", about(0.5)),
+    ]
+
+
+def test_idle_timeout_cancelled_from_outside() -> None:
+    """Try this: a cancel of steady at 0.2 s stays CancelledError: Timeout.__aexit__ turns
+    the CancelledError into TimeoutError only when its own _on_timeout sent it."""
+    result = run("idle-timeout", None, Injection(0.2, "cancel", "steady"))
+    assert (result.task("steady")["outcome"], result.task("steady")["ended"]) == (
+        "cancelled",
+        about(0.2),
+    )
+    assert result.task("stalled")["error"] == "TimeoutError"
+

@@ -4,7 +4,9 @@ against Lib/asyncio/timeouts.py of CPython 3.11."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from faultkit import Run, scenario
@@ -222,3 +224,16 @@ def test_cpython_agrees_on_rescheduled_timeouts(text: str) -> None:
     check = check_one(scenario(text), None, loose=3.0)
     assert check.error is None
     assert [str(d) for d in check.disagreements] == []
+
+
+def test_the_reference_example_runs_as_it_says() -> None:
+    """docs/scenarios.md's idle timeout: five chunks 0.3 s apart under a 0.5 s deadline that
+    each chunk moves on: the download returns at 1.5 s."""
+    doc = (Path(__file__).parents[1] / "docs" / "scenarios.md").read_text()
+    section = doc[doc.index("An idle timeout moves") : doc.index("## `shared` and `queues`")]
+    example = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)[0]
+    result = run("name: example\n" + example)
+    assert (result.task("download")["outcome"], result.task("download")["ended"]) == (
+        "ok",
+        pytest.approx(1.5),
+    )
