@@ -257,6 +257,7 @@ LINE_FRAGMENTS = {
     SiteKind.WAIT_FOR: (".wait_for(lambda: ",),
     SiteKind.NOTIFY: (".notify(",),
     SiteKind.NOTIFY_ALL: (".notify_all()",),
+    SiteKind.RESCHEDULE: (".reschedule(",),
 }
 
 

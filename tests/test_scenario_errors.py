@@ -193,7 +193,8 @@ def test_step_without_a_kind() -> None:
         "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
         "try, reraise, loop, break, continue, return, with, task_done, join, set, clear, wait, "
         "abort, reset, terminate, kill, exit, os_exit, add_done_callback, future, create_task, "
-        "await, gather, taskgroup, cancel, within, shield, wait_for, notify, notify_all",
+        "await, gather, taskgroup, cancel, within, shield, wait_for, notify, notify_all, "
+        "reschedule",
     ]
 
 
