@@ -1043,3 +1043,25 @@ def test_idle_timeout_cancelled_from_outside() -> None:
     )
     assert result.task("stalled")["error"] == "TimeoutError"
 
+
+def test_task_tree_cancelled_child_fails() -> None:
+    """A child that fails while the group's ``async with`` body awaits: _on_task_done
+    aborts the group and calls _parent_task.cancel(), so the body's await raises
+    CancelledError at 0.2 s; __aexit__ uncancel()s it, waits for the children's finally
+    blocks (queries 0.22 s, handlers 0.27 s) and raises ExceptionGroup([ConnectionError]);
+    the server's own finally ends it at 0.28 s (3.11 Lib/asyncio/taskgroups.py)."""
+    result = run("task-tree-cancelled", "child-fails")
+    ended = {e.task: (e.outcome.value, e.error, e.t) for e in result.of(TaskEnded)}
+    assert ended == {
+        "watchdog": ("failed", "ConnectionError", about(0.2)),
+        "query-1": ("cancelled", "CancelledError", about(0.22)),
+        "query-2": ("cancelled", "CancelledError", about(0.22)),
+        "handler-1": ("cancelled", "CancelledError", about(0.27)),
+        "handler-2": ("cancelled", "CancelledError", about(0.27)),
+        "server": ("failed", "ExceptionGroup", about(0.28)),
+    }
+    assert [e.reason for e in result.of(CancelRequested) if e.task == "server"] == [
+        "TaskGroup cancels server, whose async with body runs, because watchdog raised "
+        "ConnectionError"
+    ]
+    assert (result.main["outcome"], result.main["error"]) == ("raised", "ExceptionGroup")

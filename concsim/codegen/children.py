@@ -108,6 +108,7 @@ def write_tree_step(
                             w.line(task)
                     else:
                         w.line(task)
+                body(step.steps)
         case _:
             raise AssertionError(f"{step!r} is not a step of the task tree")
 

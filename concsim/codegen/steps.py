@@ -450,7 +450,7 @@ def walk(steps: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
     for step in steps:
         found.append(step)
-        if isinstance(step, m.RepeatStep | m.WithinStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep | m.TaskGroupStep):
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)

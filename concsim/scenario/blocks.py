@@ -129,6 +129,6 @@ def _step(doc: Document, loc: Loc, step: Any, context: Context) -> list[Problem]
         case "within":
             timed = replace(context, in_timeout=True)
             problems += _steps(doc, (*loc, "steps"), step.get("steps"), timed)
-        case "with":
+        case "with" | "taskgroup":
             problems += _steps(doc, (*loc, "steps"), step.get("steps"), context)
     return problems

@@ -547,6 +547,10 @@ class TaskGroupStep(_Step):
 
     since: ClassVar[int] = 2
     taskgroup: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+    steps: tuple[Step, ...] = ()
+    """The ``async with`` body after the ``tg.create_task`` lines, run by this coroutine while
+    the children run: a child that fails meanwhile cancels it at its current await
+    (``_on_task_done``: ``_parent_task.cancel()``), and the group raises the ExceptionGroup."""
 
 
 class CancelStep(_Step):
@@ -840,6 +844,7 @@ WithStep.model_rebuild()
 WaitStep.model_rebuild()
 AddDoneCallbackStep.model_rebuild()
 WithinStep.model_rebuild()
+TaskGroupStep.model_rebuild()
 WaitForStep.model_rebuild()
 
 

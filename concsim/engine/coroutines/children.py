@@ -12,10 +12,10 @@ from concsim.scenario.tree import child_tasks, resolve
 
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from ..runtime_core import Progress
-from .timeouts import Timeouts
+from .taskgroups import TaskGroups
 
 
-class TaskTree(Timeouts):
+class TaskTree(TaskGroups):
     """The steps of a coroutine that start, await and cancel other tasks."""
 
     def _tree_setup(self) -> None:
@@ -51,7 +51,10 @@ class TaskTree(Timeouts):
                 kids = [c for ref in step.taskgroup for c in self._named(run, ref)]
                 for child in kids:
                     self.spawn(child, owner)
-                yield from self._taskgroup(co, kids, None, collecting=False)
+                if step.steps:
+                    yield from self.taskgroup_body(co, run, kids, step.steps)
+                else:
+                    yield from self._taskgroup(co, kids, None, collecting=False)
             case m.ShieldStep():
                 for child in self._named(run, step.shield):
                     yield from self.await_shielded(co, child)
