@@ -192,10 +192,12 @@ class Tracer:
         name = state["task"]
         if name == "main":
             self._results(frame, state)
+            cause = getattr(error, "__cause__", None)
             self.out.emit(
                 "main_end",
                 error=type(error).__name__ if error is not None else None,
                 message=str(error) if error is not None else "",
+                cause=repr(cause) if cause is not None else None,
             )
             return
         self.running.pop(name, None)
