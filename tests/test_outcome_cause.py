@@ -11,7 +11,9 @@ from faultkit import scenario
 
 from concsim.cli import main as cli
 from concsim.engine import Simulation
+from concsim.events import ExceptionChained
 from concsim.export.outcome import outcome
+from concsim.live.compare import compare
 from concsim.live.interpreters import interpreter_for
 from concsim.live.session import LiveSession
 from concsim.replay import open_scenario
@@ -92,3 +94,17 @@ def test_cpython_reports_the_same_cause() -> None:
     lesson = open_scenario("retry-gives-up")
     real = LiveSession(lesson).run_to_end(limit=20.0)
     assert outcome(real)["main"]["cause"] == "ConnectionRefusedError('connection refused')"
+
+
+def test_check_reports_a_cause_the_real_program_does_not_have() -> None:
+    """compare(): the simulator's cause against the real one; a real run whose main() ends
+    with no cause disagrees on it. A cause only CPython has (set by its library) is not
+    compared: the simulator does not model it."""
+    lesson = open_scenario("retry-gives-up")
+    sim = Simulation(lesson)
+    simulated = sim.run()
+    without = [e for e in simulated if not isinstance(e, ExceptionChained)]
+    assert [str(d) for d in compare(lesson, simulated, without) if "cause" in str(d)] == [
+        "main cause: simulator says ConnectionRefusedError('connection refused'), CPython did None"
+    ]
+    assert [str(d) for d in compare(lesson, without, simulated) if "cause" in str(d)] == []
