@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, assert_never
 
 from concsim.events import (
@@ -16,7 +17,7 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
-from .labels import fill_label, names_its_run
+from .labels import names_its_run, per_run
 from .runtime import Actor, Lane, SimError, TaskRun
 from .shared import SharedVariables
 from .threads.acquiring import Acquiring
@@ -156,25 +157,10 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
     def _call(self, step: m.Step) -> StepCall:
         """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
         its type once, not at every run of it, keeps a loop of steps cheap."""
-        label = self._label(step)
-        if self.fills and names_its_run(step.label):
-            call = self._calls[id(step)] = self._per_run_call(step, label)
-        else:
-            call = self._calls[id(step)] = self._make_call(step, label)
-        return call
-
-    def _per_run_call(self, step: m.Step, label: str) -> StepCall:
-        """A step whose ``label`` names ``{i}`` or ``{name}``: made once per task instance,
-        with its label filled (labels.py)."""
-        calls: dict[str | None, StepCall] = {}
-
-        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
-            key = run.name if run is not None else None
-            made = calls.get(key)
-            if made is None:
-                made = calls[key] = self._make_call(step, fill_label(label, run))
-            return made(lane, run, consumed)
-
+        label, make = self._label(step), partial(self._make_call, step)
+        per_task = self.fills and names_its_run(step.label)  # {i}, {name}: labels.py
+        call: StepCall = per_run(make, label) if per_task else make(label)
+        self._calls[id(step)] = call
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
@@ -380,9 +366,6 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
         if waits is None:
             found: list[tuple[int, str]] = []
             for inner in repeat.steps:
-                if self.fills and names_its_run(inner.label):
-                    found.clear()  # its label differs per task instance: see _per_run_call
-                    break
                 if type(inner) is m.SleepStep:
                     found.append((inner.sleep, self._label(inner)))
                 elif type(inner) is m.IoStep:
@@ -390,6 +373,8 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
                 else:
                     found.clear()
                     break
+            if self.fills and any(names_its_run(inner.label) for inner in repeat.steps):
+                found.clear()  # a label filled per task instance: each inner step's own call
             waits = self._waits[id(repeat)] = tuple(found)
         return waits
 

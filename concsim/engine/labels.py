@@ -4,6 +4,8 @@ the lane of ``fetch-2`` reads ``download part 2``, as the program's own f-string
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from .runtime import TaskRun
 
@@ -30,3 +32,18 @@ def fill_for(label: str, copy: int, name: str) -> str:
         return str(copy) if found.group(1) == "i" else name
 
     return _RUN_FIELD.sub(one, label)
+
+
+def per_run(make: Callable[[str], Any], label: str) -> Any:
+    """A step call (``Interpreter._make_call``) made once per task instance, by ``make``
+    from the label filled for it: ``(lane, run, consumed)`` in, what to ``yield from`` out."""
+    calls: dict[str | None, Any] = {}
+
+    def call(lane: Any, run: TaskRun | None, consumed: list[Any]) -> Any:
+        key = run.name if run is not None else None
+        made = calls.get(key)
+        if made is None:
+            made = calls[key] = make(fill_label(label, run))
+        return made(lane, run, consumed)
+
+    return call

@@ -51,16 +51,12 @@ class TaskGroups(Timeouts):
             if future.state is not FutureState.FAILED:
                 return
             why = f"{future.task.name} raised {future.error.error}"
-            if not group.in_body:
-                abort(f"TaskGroup cancels the other tasks because {why}")
-            elif not group.aborting and not group.parent_cancel_requested:
-                abort(f"TaskGroup cancels the other tasks because {why}")
+            first = not group.aborting  # in the body, only this aborts the group
+            abort(f"TaskGroup cancels the other tasks because {why}")
+            if first and group.in_body:
                 group.parent_cancel_requested = True
                 reason = f"TaskGroup cancels {owner}, whose async with body runs, because {why}"
-                if run is not None:
-                    self.cancel(run, reason)
-                else:
-                    self.cancel_main()
+                self.cancel(run, reason) if run is not None else self.cancel_main()
 
         for kid in kids:
             kid.future.retrieved = True  # the group collects every child's exception
