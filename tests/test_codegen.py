@@ -258,6 +258,7 @@ LINE_FRAGMENTS = {
     SiteKind.NOTIFY: (".notify(",),
     SiteKind.NOTIFY_ALL: (".notify_all()",),
     SiteKind.LOOP: ("while ", "for attempt in range("),
+    SiteKind.RESCHEDULE: (".reschedule(",),
 }
 
 
@@ -266,7 +267,7 @@ def step_paths(steps: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...
     for index, step in enumerate(steps):
         path = (*prefix, index)
         found.append((path, step))
-        if isinstance(step, m.RepeatStep | m.WithinStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep | m.TaskGroupStep):
             found += step_paths(step.steps, (*path, "steps"))
         elif isinstance(step, m.ConsumeStep):
             found += step_paths(step.each, (*path, "each"))

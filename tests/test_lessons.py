@@ -1161,3 +1161,62 @@ def test_task_tree_cancelled_one_query() -> None:
     assert ended["handler-1"] == about(0.27)
     assert ended["handler-2"] == about(0.37)
     assert result.of(MainEnded)[0].message == "shutting down"
+
+
+def test_idle_timeout() -> None:
+    """Timeout.reschedule(loop.time() + 0.5) after each chunk cancels the old timer and
+    arms a new one (Lib/asyncio/timeouts.py): the steady stream outlives the first 0.5 s
+    deadline, the stalled one times out 0.5 s after its last chunk, and outside the block
+    the expired timeout is TimeoutError (``__aexit__``)."""
+    result = run("idle-timeout")
+    assert [(t["name"], t["outcome"], t["error"]) for t in result.out["tasks"]] == [
+        ("steady", "ok", None),
+        ("stalled", "failed", "TimeoutError"),
+    ]
+    assert result.task("steady")["ended"] == about(1.5)
+    assert result.task("stalled")["ended"] == about(1.1)
+    assert [(e.t, e.waiter) for e in result.of(TimeoutExpired)] == [(about(1.1), "stalled")]
+    assert result.out["results"] == ["5 chunks", "TimeoutError()"]
+
+
+def test_idle_timeout_fixed() -> None:
+    """A deadline never moved: asyncio.timeout(0.5) fires at 0.5 s in both streams."""
+    result = run("idle-timeout", "fixed")
+    assert [(t["name"], t["error"], t["ended"]) for t in result.out["tasks"]] == [
+        ("steady", "TimeoutError", about(0.5)),
+        ("stalled", "TimeoutError", about(0.5)),
+    ]
+
+
+def test_idle_timeout_cancelled_from_outside() -> None:
+    """Try this: a cancel of steady at 0.2 s stays CancelledError: Timeout.__aexit__ turns
+    the CancelledError into TimeoutError only when its own _on_timeout sent it."""
+    result = run("idle-timeout", None, Injection(0.2, "cancel", "steady"))
+    assert (result.task("steady")["outcome"], result.task("steady")["ended"]) == (
+        "cancelled",
+        about(0.2),
+    )
+    assert result.task("stalled")["error"] == "TimeoutError"
+
+
+def test_task_tree_cancelled_child_fails() -> None:
+    """A child that fails while the group's ``async with`` body awaits: _on_task_done
+    aborts the group and calls _parent_task.cancel(), so the body's await raises
+    CancelledError at 0.2 s; __aexit__ uncancel()s it, waits for the children's finally
+    blocks (queries 0.22 s, handlers 0.27 s) and raises ExceptionGroup([ConnectionError]);
+    the server's own finally ends it at 0.28 s (3.11 Lib/asyncio/taskgroups.py)."""
+    result = run("task-tree-cancelled", "child-fails")
+    ended = {e.task: (e.outcome.value, e.error, e.t) for e in result.of(TaskEnded)}
+    assert ended == {
+        "watchdog": ("failed", "ConnectionError", about(0.2)),
+        "query-1": ("cancelled", "CancelledError", about(0.22)),
+        "query-2": ("cancelled", "CancelledError", about(0.22)),
+        "handler-1": ("cancelled", "CancelledError", about(0.27)),
+        "handler-2": ("cancelled", "CancelledError", about(0.27)),
+        "server": ("failed", "ExceptionGroup", about(0.28)),
+    }
+    assert [e.reason for e in result.of(CancelRequested) if e.task == "server"] == [
+        "TaskGroup cancels server, whose async with body runs, because watchdog raised "
+        "ConnectionError"
+    ]
+    assert (result.main["outcome"], result.main["error"]) == ("raised", "ExceptionGroup")

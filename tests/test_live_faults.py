@@ -236,7 +236,12 @@ def test_timeout_expires_wait_for_on_the_task_named() -> None:
     expired = [e for e in events if isinstance(e, TimeoutExpired)]
     assert [(e.waiter, e.on) for e in expired] == [("wait_for(query)", "query")]
     result = outcome(events)
-    assert result["main"] == {"outcome": "raised", "error": "TimeoutError"}
+    # wait_for raises TimeoutError from the task's CancelledError (its __cause__)
+    assert result["main"] == {
+        "outcome": "raised",
+        "error": "TimeoutError",
+        "cause": "CancelledError()",
+    }
     (query,) = result["tasks"]
     assert (query["outcome"], query["error"], query["cleanup"]) == (
         "cancelled",

@@ -194,7 +194,7 @@ def test_step_without_a_kind() -> None:
         "try, reraise, loop, break, continue, return, with, task_done, join, set, clear, wait, "
         "abort, reset, terminate, kill, exit, os_exit, add_done_callback, future, create_task, "
         "await, gather, taskgroup, cancel, within, shield, wait_for, notify, notify_all, "
-        "join_process",
+        "join_process, reschedule",
     ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from concsim.scenario import model as m
 from concsim.scenario.tree import ref_base
 
-from .names import literal, seconds
+from .names import literal
 from .writer import Writer
 
 Line = Callable[[str], None]
@@ -108,9 +108,6 @@ def write_tree_step(
                             w.line(task)
                     else:
                         w.line(task)
-        case m.WithinStep():
-            line(f"async with asyncio.timeout({seconds(step.within)}):")
-            with w.indented():
                 body(step.steps)
         case _:
             raise AssertionError(f"{step!r} is not a step of the task tree")

@@ -89,6 +89,8 @@ class SiteKind(StrEnum):
     NOTIFY_ALL = "notify_all"
     JOIN_PROCESS = "join_process"
     """``processes[k].join(timeout)``: main waits for a plain process, at most ``timeout``."""
+    RESCHEDULE = "reschedule"
+    """``cm.reschedule(...)`` of the ``async with asyncio.timeout(...) as cm:`` around it."""
 
 
 Path = tuple[str | int, ...]

@@ -14,6 +14,7 @@ from concsim.scenario import model as m
 from .children import write_tree_step
 from .names import literal, seconds
 from .sites import Path, SiteKind
+from .timeouts import write_reschedule, write_within
 from .writer import Writer
 
 
@@ -58,6 +59,7 @@ class Frame:
     copy: str | None = None  # ``{i}`` as source: ``i`` for copies of a task, ``1`` for one
     name_text: str | None = None  # ``{name}`` as f-string text: ``fetch`` or ``fetch-{i}``
     bound: list[str] = field(default_factory=list)  # names bound here: ``as e``, ``attempt``
+    timeouts: list[str | None] = field(default_factory=list)  # enclosing ``within`` blocks' cm
 
 
 def error_expr(name: str, writer: Writer, res: Resources) -> str:
@@ -232,7 +234,6 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             | SiteKind.GATHER
             | SiteKind.TASKGROUP
             | SiteKind.CANCEL
-            | SiteKind.WITHIN
             | SiteKind.SHIELD
         ):
             write_tree_step(
@@ -331,6 +332,11 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.conditions[step.notify]}.notify({'' if step.n == 1 else step.n})")
         case SiteKind.NOTIFY_ALL:
             line(f"{res.conditions[step.notify_all]}.notify_all()")
+        case SiteKind.WITHIN:
+            body = lambda steps: write_steps(w, res, frame, steps, (*path, "steps"))  # noqa: E731
+            write_within(w, frame.timeouts, step, line, body)
+        case SiteKind.RESCHEDULE:
+            write_reschedule(frame.timeouts, step, line)
         case SiteKind.ABORT:
             line(f"{res.barriers[step.abort]}.abort()")
         case SiteKind.RESET:
@@ -479,7 +485,7 @@ def walk(steps: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
     for step in steps:
         found.append(step)
-        if isinstance(step, m.RepeatStep | m.WithinStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep | m.TaskGroupStep):
             found += walk(step.steps)
         elif isinstance(step, m.ConsumeStep):
             found += walk(step.each)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, assert_never
 
 from concsim.events import (
@@ -16,6 +17,7 @@ from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
+from .labels import names_its_run, per_run
 from .runtime import Actor, Lane, SimError, TaskRun
 from .shared import SharedVariables
 from .threads.acquiring import Acquiring
@@ -35,6 +37,7 @@ TREE_STEPS = (
     m.CancelStep,
     m.WithinStep,
     m.ShieldStep,
+    m.RescheduleStep,
 )
 
 WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
@@ -154,7 +157,10 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
     def _call(self, step: m.Step) -> StepCall:
         """How ``step`` runs (calls.py), made once per step of the scenario: dispatching on
         its type once, not at every run of it, keeps a loop of steps cheap."""
-        call = self._calls[id(step)] = self._make_call(step, self._label(step))
+        label, make = self._label(step), partial(self._make_call, step)
+        per_task = self.fills and names_its_run(step.label)  # {i}, {name}: labels.py
+        call: StepCall = per_run(make, label) if per_task else make(label)
+        self._calls[id(step)] = call
         return call
 
     def _make_call(self, step: m.Step, label: str) -> StepCall:
@@ -376,6 +382,8 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
                 else:
                     found.clear()
                     break
+            if self.fills and any(names_its_run(inner.label) for inner in repeat.steps):
+                found.clear()  # a label filled per task instance: each inner step's own call
             waits = self._waits[id(repeat)] = tuple(found)
         return waits
 

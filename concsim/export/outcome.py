@@ -19,6 +19,7 @@ from concsim.events import (
     TaskStarted,
     WarningIssued,
 )
+from concsim.export.causes import CAUSE_EVENTS, MAIN, Causes
 
 OUTCOME_EVENTS: frozenset[type[Event]] = frozenset(
     {
@@ -32,6 +33,7 @@ OUTCOME_EVENTS: frozenset[type[Event]] = frozenset(
         MainEnded,
         RunEnded,
         ProcessExited,
+        *CAUSE_EVENTS,
     }
 )
 """The only events ``outcome`` reads: a run that needs no more than its outcome keeps these
@@ -55,12 +57,16 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
     }
     tasks: dict[str, dict[str, Any]] = {}
     text: list[str] = []
+    causes = Causes()
     for event in events:
+        causes.feed(event)
         if isinstance(event, TaskStarted):
             tasks[event.task]["started"] = event.t
         elif isinstance(event, TaskEnded):
             record = tasks[event.task]
             record.update(outcome=event.outcome, error=event.error, cleanup=event.cleanup)
+            if (cause := causes.of(event.task, event.error)) is not None:
+                record["cause"] = cause  # raise ... from e: its __cause__
             # A task that never started, or never finished (hung), has no end time.
             if record["started"] is not None and event.outcome != "hung":
                 record["ended"] = event.t
@@ -75,6 +81,8 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             result["warnings"].append(event.message)
         elif isinstance(event, MainEnded):
             result["main"] = {"outcome": event.outcome, "error": event.error}
+            if (cause := causes.of(MAIN, event.error)) is not None:
+                result["main"]["cause"] = cause  # raise ... from e: its __cause__
             result["exit_code"] = exit_status(event.outcome, event.error, event.message)
         elif isinstance(event, RunEnded):
             result["elapsed"] = event.elapsed

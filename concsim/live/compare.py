@@ -113,6 +113,11 @@ def compare(
     for key in ("outcome", "error"):
         if _bare(sim["main"][key]) != _bare(live["main"][key]):
             found.append(Disagreement(f"main {key}", sim["main"][key], live["main"][key]))
+    # The cause of a ``raise ... from e`` the program wrote, as written (a repr). A cause
+    # CPython's library sets (wait_for's TimeoutError from CancelledError, a process pool's
+    # _RemoteTraceback) is not simulated: compared only where the simulator has one.
+    if "cause" in sim["main"] and sim["main"]["cause"] != live["main"].get("cause"):
+        found.append(Disagreement("main cause", sim["main"]["cause"], live["main"].get("cause")))
     found += _results(scenario, sim, live, simulated, real, margin)
     live_tasks = {task["name"]: task for task in live["tasks"]}
     racing = _racing_shutdown(simulated, sim, margin)

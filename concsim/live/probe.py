@@ -219,10 +219,12 @@ class Tracer:
         name = state["task"]
         if name == "main":
             self._results(frame, state)
+            cause = getattr(error, "__cause__", None)
             self.out.emit(
                 "main_end",
                 error=type(error).__name__ if error is not None else None,
                 message=str(error) if error is not None else "",
+                cause=repr(cause) if cause is not None else None,
             )
             return
         self.running.pop(name, None)
@@ -260,17 +262,21 @@ _UNKNOWN = object()
 
 def _exit_kind(frame: Any) -> str:
     """What a ``return`` trace event means, from the last instruction the frame ran
-    (CPython 3.11): RETURN_VALUE returned, YIELD_VALUE suspended a coroutine at ``await``,
-    anything else (RAISE_VARARGS, RERAISE, a call that raised) lets an exception out."""
+    (CPython 3.11): RETURN_VALUE (3.12: or RETURN_CONST) returned, YIELD_VALUE suspended a
+    coroutine at ``await``, anything else (RAISE_VARARGS, RERAISE, a call that raised) lets
+    an exception out."""
     op = frame.f_code.co_code[frame.f_lasti]
-    if op == _RETURN_VALUE:
+    if op in _RETURNS:
         return "returned"
     if op == _YIELD_VALUE:
         return "suspended"
     return "raised"
 
 
-_RETURN_VALUE = opcode.opmap["RETURN_VALUE"]
+_RETURNS = frozenset(
+    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
+)
+"""3.12 returns a constant with RETURN_CONST (``return "done"``, and ``None`` at the end)."""
 _YIELD_VALUE = opcode.opmap["YIELD_VALUE"]
 
 

@@ -20,6 +20,7 @@ from concsim.events import (
     CancelRequested,
     CleanupStarted,
     Event,
+    ExceptionChained,
     ExceptionRaised,
     FaultInjected,
     FaultRefused,
@@ -316,6 +317,15 @@ class Translator(LaneBook):
 
     def _on_main_end(self, record: Record, t: float) -> None:
         self.main_end = {**record, "at": t}
+        if record.get("cause") is not None:  # raise ... from e: what the outcome's cause reads
+            self.emit(
+                ExceptionChained,
+                t,
+                lane="main",
+                task=None,
+                error=record["error"],
+                cause=record["cause"],
+            )
         if not (self.asyncio and record["error"] == "CancelledError"):
             self._main_ended(t, record["error"], record["message"])
 

@@ -1,11 +1,12 @@
 """Checks of the program's control flow that field validation cannot make, as CPython's
 compiler makes them (Python/compile.c): ``break`` and ``continue`` only inside a loop, a bare
 ``raise`` only where an exception is being handled, ``raise ... from NAME`` only with a name
-an enclosing ``except ... as NAME`` binds."""
+an enclosing ``except ... as NAME`` binds; ``reschedule`` (``cm.reschedule``) only inside an
+``async with asyncio.timeout(...) as cm:`` block."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from concsim.scenario.document import Document, Loc
@@ -24,10 +25,12 @@ class Context:
     in_loop: bool = False
     in_except: bool = False
     bound: tuple[str, ...] = ()
+    in_timeout: bool = False
 
 
 def check_blocks(doc: Document) -> list[Problem]:
-    """One positioned problem per misplaced ``break``/``continue``/``reraise``/``from``."""
+    """One positioned problem per misplaced ``break``/``continue``/``reraise``/``from``/
+    ``reschedule``."""
     data = doc.data if isinstance(doc.data, dict) else {}
     problems: list[Problem] = []
     for loc, owner in _owners(data):
@@ -79,6 +82,14 @@ def _step(doc: Document, loc: Loc, step: Any, context: Context) -> list[Problem]
                 "steps of an `except` clause",
             )
         ]
+    if kind == "reschedule" and not context.in_timeout:
+        return [
+            doc.problem(
+                loc,
+                "`reschedule` outside a `within` block; expected it in the steps of a "
+                "`within` (async with asyncio.timeout(...) as cm), whose deadline it moves",
+            )
+        ]
     if not isinstance(step, dict):
         return []
     problems: list[Problem] = []
@@ -94,7 +105,7 @@ def _step(doc: Document, loc: Loc, step: Any, context: Context) -> list[Problem]
         problems.append(
             doc.problem((*loc, "from"), f"`from: {cause}` names no caught exception; {expected}")
         )
-    looping = Context(True, context.in_except, context.bound)
+    looping = replace(context, in_loop=True)
     match kind:
         case "loop":
             problems += _steps(doc, (*loc, "loop"), step.get("loop"), looping)
@@ -111,8 +122,13 @@ def _step(doc: Document, loc: Loc, step: Any, context: Context) -> list[Problem]
                     continue
                 name = clause.get("as")
                 names = (*context.bound, name) if isinstance(name, str) else context.bound
-                inner = Context(context.in_loop, True, names)
+                inner = replace(context, in_except=True, bound=names)
                 problems += _steps(
                     doc, (*loc, "except", number, "steps"), clause.get("steps"), inner
                 )
+        case "within":
+            timed = replace(context, in_timeout=True)
+            problems += _steps(doc, (*loc, "steps"), step.get("steps"), timed)
+        case "with" | "taskgroup":
+            problems += _steps(doc, (*loc, "steps"), step.get("steps"), context)
     return problems

@@ -564,6 +564,10 @@ class TaskGroupStep(_Step):
 
     since: ClassVar[int] = 2
     taskgroup: Annotated[tuple[TaskRef, ...], Field(min_length=1)]
+    steps: tuple[Step, ...] = ()
+    """The ``async with`` body after the ``tg.create_task`` lines, run by this coroutine while
+    the children run: a child that fails meanwhile cancels it at its current await
+    (``_on_task_done``: ``_parent_task.cancel()``), and the group raises the ExceptionGroup."""
 
 
 class CancelStep(_Step):
@@ -643,6 +647,43 @@ class JoinProcessStep(_Step):
     join_process: Name
     timeout: Duration | None = None
     """How long to wait at most; none: until the process has ended."""
+def _parse_deadline(value: Any) -> int | None:
+    """``none`` (or null) -> None, else a duration (``parse_duration``)."""
+    if value is None or value == "none":
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"{error}, or `none` for no deadline") from None
+
+
+Deadline = Annotated[
+    int | None,
+    BeforeValidator(_parse_deadline),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN.pattern},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
+                {"const": "none"},
+            ],
+            "description": "A duration from now (250ms, 1.5s, or a number of seconds), or "
+            "`none` for no deadline.",
+        }
+    ),
+]
+"""Microseconds from now, or None: ``cm.reschedule(None)``."""
+
+
+class RescheduleStep(_Step):
+    """``cm.reschedule(loop.time() + d)`` inside ``async with asyncio.timeout(...) as cm:``
+    (Lib/asyncio/timeouts.py, ``Timeout.reschedule``): the innermost enclosing ``within``
+    block's deadline moves to ``d`` from now; ``none`` is ``cm.reschedule(None)``, no
+    deadline. Once the block has expired, RuntimeError('Cannot change state of expiring
+    Timeout')."""
+
+    since: ClassVar[int] = 2
+    reschedule: Deadline
 
 
 STEP_KINDS: dict[str, type[_Step]] = {
@@ -699,6 +740,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "notify": NotifyStep,
     "notify_all": NotifyAllStep,
     "join_process": JoinProcessStep,
+    "reschedule": RescheduleStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
 
@@ -816,7 +858,8 @@ Step = Annotated[
     | Annotated[WaitForStep, Tag("wait_for")]
     | Annotated[NotifyStep, Tag("notify")]
     | Annotated[NotifyAllStep, Tag("notify_all")]
-    | Annotated[JoinProcessStep, Tag("join_process")],
+    | Annotated[JoinProcessStep, Tag("join_process")]
+    | Annotated[RescheduleStep, Tag("reschedule")],
     Discriminator(_step_kind),
     BeforeValidator(_bare_step),
 ]
@@ -831,6 +874,7 @@ WithStep.model_rebuild()
 WaitStep.model_rebuild()
 AddDoneCallbackStep.model_rebuild()
 WithinStep.model_rebuild()
+TaskGroupStep.model_rebuild()
 WaitForStep.model_rebuild()
 
 
@@ -855,7 +899,6 @@ MAIN_ONLY_STEPS = (
 )
 """Steps only the main program has: it holds the executor and the Process objects."""
 
-_DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread"})
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread", "within"})
 
 
@@ -874,6 +917,11 @@ _BLOCK_LABELS: dict[str, Any] = {
     "return": lambda step: f"return {step.return_!r}",
     "join_process": lambda step: (
         f"{step.join_process}.join({'' if step.timeout is None else f'{step.timeout / 1e6:g}'})"
+    ),
+    "reschedule": lambda step: (
+        "reschedule none"
+        if step.reschedule is None
+        else f"reschedule {format_duration(step.reschedule)}"
     ),
 }
 

@@ -19,7 +19,7 @@ def nested(steps: Sequence[Any]) -> Iterator[Any]:
     """Every step of ``steps``, the steps inside a ``repeat`` or ``consume`` included."""
     for step in steps:
         yield step
-        if isinstance(step, m.RepeatStep | m.WithinStep):
+        if isinstance(step, m.RepeatStep | m.WithinStep | m.TaskGroupStep):
             yield from nested(step.steps)
         elif isinstance(step, m.ConsumeStep):
             yield from nested(step.each)

@@ -17,6 +17,7 @@ from concsim.scenario.model import (
     Scenario,
     ShieldStep,
     Task,
+    TaskGroupStep,
     WithinStep,
 )
 from concsim.scenario.tree import CREATING, created_refs, ref_base
@@ -71,7 +72,7 @@ def _raw(doc: Document, loc: Loc) -> dict[Any, Any]:
 def _nested(loc: Loc, steps: Sequence[Any]) -> Iterator[tuple[Loc, Any]]:
     for index, step in enumerate(steps):
         yield (*loc, index), step
-        if isinstance(step, RepeatStep | WithinStep):
+        if isinstance(step, RepeatStep | WithinStep | TaskGroupStep):
             yield from _nested((*loc, index, "steps"), step.steps)
         elif isinstance(step, ConsumeStep):
             yield from _nested((*loc, index, "each"), step.each)

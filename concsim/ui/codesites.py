@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from concsim.codegen import Program, SiteKind
 from concsim.codegen.barriers import ACTION_OWNER
+from concsim.engine.labels import fill_for, names_its_run
 
 
 class SiteIndex:
@@ -18,9 +19,17 @@ class SiteIndex:
         self.labels: dict[tuple[str, str], list[int]] = {}
         self.kinds: dict[tuple[str, SiteKind], list[int]] = {}
         self.anywhere: dict[str, list[int]] = {}
+        instances: dict[str, list[tuple[int, str]]] = {}
+        for name, task in program.tasks.items():
+            copy = task.index if isinstance(task.index, int) else 1
+            instances.setdefault(task.spec, []).append((copy, name))
         for line in sorted(program.sites):
             site = program.sites[line]
             self.labels.setdefault((site.owner, site.label), []).append(line)
+            if names_its_run(site.label):  # version 2: the lane shows it filled per copy
+                for filled in {fill_for(site.label, *one) for one in instances.get(site.owner, [])}:
+                    if filled != site.label:
+                        self.labels.setdefault((site.owner, filled), []).append(line)
             self.kinds.setdefault((site.owner, site.kind), []).append(line)
             self.anywhere.setdefault(site.label, []).append(line)
         self.owners = {name: task.spec for name, task in program.tasks.items()}

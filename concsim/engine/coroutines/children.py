@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from concsim.events import CancelRequested, TimeoutExpired
+from concsim.events import CancelRequested
 from concsim.scenario import model as m
 from concsim.scenario.tree import child_tasks, resolve
 
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from ..runtime_core import Progress
-from .collecting import Collecting
+from .taskgroups import TaskGroups
 
 
-class TaskTree(Collecting):
+class TaskTree(TaskGroups):
     """The steps of a coroutine that start, await and cancel other tasks."""
 
     def _tree_setup(self) -> None:
@@ -51,12 +51,17 @@ class TaskTree(Collecting):
                 kids = [c for ref in step.taskgroup for c in self._named(run, ref)]
                 for child in kids:
                     self.spawn(child, owner)
-                yield from self._taskgroup(co, kids, None, collecting=False)
+                if step.steps:
+                    yield from self.taskgroup_body(co, run, kids, step.steps)
+                else:
+                    yield from self._taskgroup(co, kids, None, collecting=False)
             case m.ShieldStep():
                 for child in self._named(run, step.shield):
                     yield from self.await_shielded(co, child)
             case m.WithinStep():
                 yield from self.within(co, run, step)
+            case m.RescheduleStep():
+                self.reschedule(co, step)
             case _:
                 raise AssertionError(f"{label!r} is not a step of the task tree")
 
@@ -83,43 +88,6 @@ class TaskTree(Collecting):
         ]
         self.gather_cancelled = any(accepted)
         return None
-
-    def within(self, co: Lane, run: TaskRun | None, step: m.WithinStep) -> Actor:
-        """``async with asyncio.timeout(d):`` (Lib/asyncio/timeouts.py, ``Timeout``). At the
-        deadline ``_on_timeout`` cancels the task; ``__aexit__`` then calls ``uncancel()``
-        and turns the CancelledError into TimeoutError only if no other cancel is pending
-        (``uncancel() <= cancelling()`` at entry): an inner block that expires is seen by an
-        outer one as TimeoutError, an outer one that expires passes through the inner."""
-        world = self.world
-        entered = co.cancel_requests
-        state = {"open": True, "expiring": False}
-        deadline = world.clock.now + step.within
-
-        def on_timeout() -> None:
-            if not state["open"]:
-                return  # the block was left first: __aexit__ cancelled the handle
-            state["expiring"] = True
-            who = run.name if run is not None else "main"
-            world.emit(TimeoutExpired, waiter=who, on=f"asyncio.timeout({step.within / 1e6:g})")
-            if run is not None:
-                self.cancel(run, "asyncio.timeout() expired: Timeout._on_timeout cancels the task")
-            else:
-                self.cancel_main()
-
-        world.clock.at(deadline, lambda: self.call_soon(on_timeout))
-        error: SimError | None = None
-        try:
-            yield from self.runtime.interp.run_steps(co, run, step.steps, [])
-        except SimError as exc:
-            error = exc
-        finally:
-            state["open"] = False
-        if state["expiring"]:
-            co.cancel_requests -= 1  # uncancel()
-            if co.cancel_requests <= entered and isinstance(error, Cancelled):
-                raise SimError("TimeoutError", "")
-        if error is not None:
-            raise error
 
     def _named(self, run: TaskRun | None, ref: str) -> list[TaskRun]:
         index = None
