@@ -11,13 +11,13 @@ from concsim.events import (
     Cleanup,
     CleanupStarted,
     LaneState,
-    OutputWritten,
 )
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
 
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
 from .labels import names_its_run, per_run
+from .output import Output
 from .runtime import Actor, Lane, SimError, TaskRun
 from .shared import SharedVariables
 from .threads.acquiring import Acquiring
@@ -39,8 +39,6 @@ TREE_STEPS = (
     m.ShieldStep,
     m.RescheduleStep,
 )
-
-WRITE_COST = 50  # microseconds of Python code to format and write one piece of output
 
 
 @dataclass
@@ -69,7 +67,7 @@ MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
+class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables, Output):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -274,14 +272,6 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
         yield from self.world.ensure_gil(lane)
         action(lane, run, *args)
 
-    def write_log(self, lane: Lane, run: TaskRun | None, step: m.LogStep, label: str) -> Actor:
-        """``logging.info(text)``: one record, written as one piece."""
-        return self.write_output(lane, run, [self._log(lane, run, step)], label)
-
-    def _log(self, lane: Lane, run: TaskRun | None, step: m.LogStep) -> str:
-        text = self.fill(lane, run, step.log)
-        return f"INFO {run.name if run is not None else lane.id}: {text}\n"
-
     def _main_step(self, lane: Lane, step: Any, label: str) -> Actor:
         if self.main_step is None:
             raise AssertionError(f"step {label!r} belongs to the main program's model")
@@ -397,12 +387,3 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables):
             yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
         finally:
             lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-
-    # --- output -------------------------------------------------------------------------
-
-    def write_output(self, lane: Lane, run: TaskRun | None, pieces: list[str], label: str) -> Actor:
-        """Each piece is formatted by Python code (a preemption point) and then written."""
-        world = self.world
-        for piece in pieces:
-            yield from world.cpu(lane, WRITE_COST, label)
-            world.emit(OutputWritten, lane=lane.id, task=run.name if run else None, text=piece)

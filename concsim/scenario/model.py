@@ -647,6 +647,8 @@ class JoinProcessStep(_Step):
     join_process: Name
     timeout: Duration | None = None
     """How long to wait at most; none: until the process has ended."""
+
+
 def _parse_deadline(value: Any) -> int | None:
     """``none`` (or null) -> None, else a duration (``parse_duration``)."""
     if value is None or value == "none":
