@@ -137,6 +137,8 @@ PHASE_WORDS: dict[Phase, str] = {
 }
 
 LOCK_WORDS = "lock held (underlined)"
+SEMAPHORE_WORDS = "semaphore place held (underlined)"
+LOCK_OR_SEMAPHORE_WORDS = "lock or semaphore place held (underlined)"
 # A deadlock cycle, drawn beside the bars at the playhead across the rows it joins: the top
 # row's end, the rows between, the bottom row's end; each row's label names its lock.
 CYCLE_GLYPHS = ("┐", "┤", "│", "┘")  # top, a row of the cycle, a row it passes, bottom
@@ -228,9 +230,10 @@ def legend(
     phases: Iterable[Phase] = (),
     locks: bool = False,
     cycle: bool = False,
+    semaphores: bool = False,
 ) -> Text:
     """The entries of ``legend_entries`` in one line, two spaces apart."""
-    return Text("  ").join(legend_entries(states, holders, cues, phases, locks, cycle))
+    return Text("  ").join(legend_entries(states, holders, cues, phases, locks, cycle, semaphores))
 
 
 def legend_entries(
@@ -240,6 +243,7 @@ def legend_entries(
     phases: Iterable[Phase] = (),
     locks: bool = False,
     cycle: bool = False,
+    semaphores: bool = False,
 ) -> list[Text]:
     """The glyph and name of each state given (all by default), the moments, bands and lock
     spans drawn, then the GIL row's glyphs: one entry each.
@@ -266,8 +270,11 @@ def legend_entries(
         for phase, style in PHASE_STYLES.items()
         if phase in bands
     ]
-    if locks:
-        parts.append(Text.assemble(("ab", LOCK_HELD), " ", LOCK_WORDS))
+    if locks or semaphores:
+        words = LOCK_WORDS if not semaphores else SEMAPHORE_WORDS
+        if locks and semaphores:
+            words = LOCK_OR_SEMAPHORE_WORDS
+        parts.append(Text.assemble(("ab", LOCK_HELD), " ", words))
     if cycle:
         ends = CYCLE_GLYPHS[0] + CYCLE_GLYPHS[-1]
         parts.append(Text.assemble((ends, CYCLE), " ", CYCLE_WORDS))

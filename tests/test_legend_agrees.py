@@ -61,4 +61,21 @@ def test_every_glyph_and_band_drawn_is_in_the_legend_and_nothing_else(
         assert (f"{look.mark} {look.words}" in legend) == (look.mark in glyphs), (cue, legend)
     for phase, style in palette.PHASE_STYLES.items():
         assert (palette.PHASE_WORDS[phase] in legend) == (style.bgcolor in backgrounds), phase
-    assert (palette.LOCK_WORDS in legend) == underlined
+    spans = (palette.LOCK_WORDS, palette.SEMAPHORE_WORDS, palette.LOCK_OR_SEMAPHORE_WORDS)
+    assert any(f"ab {words}" in legend for words in spans) == underlined
+
+
+@pytest.mark.parametrize(
+    ("stem", "words"),
+    [
+        ("race-with-lock", palette.LOCK_WORDS),
+        ("semaphore-limit", palette.SEMAPHORE_WORDS),
+    ],
+)
+def test_the_legend_names_what_the_underlined_span_holds(stem: str, words: str) -> None:
+    """A semaphore has several holders, each with a place: its spans are not called a lock."""
+    path = next(path for path in SCENARIOS if path.stem == stem)
+    _, legend = _drawn(path, 0.5, 1.0)
+    assert f"ab {words}" in legend, legend
+    others = {palette.LOCK_WORDS, palette.SEMAPHORE_WORDS} - {words}
+    assert not any(f"ab {other}" in legend for other in others), legend

@@ -14,8 +14,9 @@ from rich.segment import Segment
 from rich.style import Style
 
 from concsim import palette
+from concsim.events import LockKind
 from concsim.ui.cells import Window
-from concsim.ui.legend import LOCKS, Key
+from concsim.ui.legend import LOCKS, SEMAPHORES, Key
 from concsim.ui.timeline import Track
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def story_layers(track: Track, story: Story, window: Window, now: float) -> list
     for span in story.locks_between(track.row_id, window.t0, window.t1, now):
         cols = _columns(window, span.t0, now if span.t1 is None else span.t1, count)
         if cols is not None:
-            layers.append(((*cols, palette.LOCK_HELD), LOCKS))
+            key = SEMAPHORES if span.kind is LockKind.SEMAPHORE else LOCKS
+            layers.append(((*cols, palette.LOCK_HELD), key))
     return layers
 
 

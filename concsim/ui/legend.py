@@ -17,6 +17,7 @@ from concsim.ui.cells import GIL_BASE, MARK
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 
 LOCKS = "lock"  # the legend key of a lock span
+SEMAPHORES = "semaphore"  # the legend key of a semaphore place held
 CYCLE = "cycle"  # the legend key of a deadlock cycle's connector
 Key = LaneState | Cue | Phase | str  # what a legend explains: GIL holders are "gil:<name>"
 
@@ -66,6 +67,7 @@ def legend_entries_of(drawn: Iterable[Key]) -> list[Text]:
         phases=[phase for phase in Phase if phase in keys],
         locks=LOCKS in keys,
         cycle=CYCLE in keys,
+        semaphores=SEMAPHORES in keys,
     )
     if not holders and "gil:" in keys:
         entries.append(palette.gil_free_entry())

@@ -70,6 +70,7 @@ class Span:
     index: int  # the event that opened it
     t1: float | None = None
     waits_for: tuple[str, ...] = ()  # a phase: the tasks unfinished when it began
+    kind: LockKind = LockKind.LOCK  # a lock span: a lock's, or a semaphore place's
 
 
 @dataclass(slots=True)
@@ -201,7 +202,9 @@ class Story:
     # --- spans and waits ----------------------------------------------------------------
 
     def _acquired(self, timeline: Timeline, event: LockAcquired, index: int) -> None:
-        self.locks.setdefault(event.lane, []).append(Span(event.lock, event.t, index))
+        self.locks.setdefault(event.lane, []).append(
+            Span(event.lock, event.t, index, kind=event.kind)
+        )
         self.holding.setdefault(event.lane, {})[event.lock] = None
         self.lock_waits.pop(event.lane, None)
         self.timed_waits.pop(event.lane, None)

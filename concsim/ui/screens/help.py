@@ -54,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
             help_table(self.bindings, keymap, key_names),
             Text(),
             Text("Lanes", style="bold"),
-            legend(cues=tuple(Cue), phases=tuple(Phase), locks=True, cycle=True),
+            legend(cues=tuple(Cue), phases=tuple(Phase), locks=True, cycle=True, semaphores=True),
             Text(),
             Text.assemble(
                 ("Remap any key by its id in ", palette.TONES["faint"]),
