@@ -7,6 +7,7 @@ bisect per visible column plus one per mark in view, never a walk over the run's
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import getitem, sub
@@ -130,10 +131,18 @@ def lane_label(
 
 
 def row_name(track: Track, width: int) -> str:
+    """The row's title, indented: a thread or coroutine under its process or loop, a task
+    made by a task one more step under the task that made it."""
     indent = "  " if track.is_gil or track.kind in ("thread", "coroutine") else ""
     if track.kind == "process" or track.row_id == "main":
         indent = ""
-    return _fit(indent + track.name, width)
+    return _fit(indent + "  " * track.depth + (track.title or track.name), width)
+
+
+def longest_title(tracks: Iterable[Track]) -> int:
+    """What the name column would need for every title whole: the longest title with its
+    indent, and two columns more (a thread's indent) for those drawn flush left."""
+    return max((len(t.title or t.name) + 2 * (t.depth + 1) for t in tracks), default=8)
 
 
 def _fit(text: str, width: int) -> str:

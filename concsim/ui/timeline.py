@@ -7,6 +7,7 @@ however long the run has been, and feeding an event costs O(1).
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -27,6 +28,9 @@ from concsim.palette import MARKED, Cue
 from concsim.ui.changelog import BLANK as BLANK  # re-exported: the code every view reads
 from concsim.ui.changelog import ChangeLog
 from concsim.ui.story import HANDLERS, Story
+
+MADE_IN = re.compile(r"(?P<name>.+) \(in (?P<parent>[^()]+)\)")
+"""The name of a task's lane when another task created it (engine/coroutines/tasks.py)."""
 
 _ENDINGS = frozenset(
     {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.STOPPED, LaneState.KILLED}
@@ -71,6 +75,8 @@ class Track:
     version: int = 0  # bumped on every change; the lanes view caches strips by it
     task: str | None = None
     step: str | None = None
+    title: str = ""  # the name shown: a task made by a task drops its "(in PARENT)"
+    depth: int = 0  # a coroutine lane: how many tasks up the task that made it is
 
     @property
     def is_gil(self) -> bool:
@@ -201,7 +207,14 @@ class Timeline:
         if event.lane in self.tracks:
             return
         group = event.lane if event.lane_kind is LaneKind.PROCESS else event.process
-        track = Track(event.lane, event.lane_kind.value, event.name, group)
+        track = Track(event.lane, event.lane_kind.value, event.name, group, title=event.name)
+        made_in = MADE_IN.fullmatch(event.name)
+        parent = None if made_in is None else self.tracks.get(made_in["parent"])
+        if made_in is not None and parent is not None:
+            # A task created by a task: drawn one step in under it, as a tree, named alone
+            # (one created by main's own coroutine is a top-level task, under main()).
+            track.title = made_in["name"]
+            track.depth = parent.depth + 1 if parent.kind == track.kind else 0
         track.log, track.slot = self.log, self.log.add_slot()
         self.tracks[event.lane] = track
         self._groups.setdefault(group, []).append(track)

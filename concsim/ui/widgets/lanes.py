@@ -14,7 +14,7 @@ from textual.strip import Strip
 
 from concsim import palette
 from concsim.ui.cells import Window, drawn_columns
-from concsim.ui.draw import Columns, draw_lane, draw_ruler
+from concsim.ui.draw import Columns, draw_lane, draw_ruler, longest_title
 from concsim.ui.ghost import draw_ghost
 from concsim.ui.layers import moment_layers
 from concsim.ui.legend import Key
@@ -130,7 +130,7 @@ class LanesView(ScrollView, can_focus=True):
 
     @property
     def columns(self) -> Columns:
-        longest = max((len(t.name) + 2 for t in self.timeline.rows), default=8)
+        longest = longest_title(self.timeline.rows)
         return Columns.for_width(self.scrollable_content_region.width, longest)
 
     @property
