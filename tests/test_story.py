@@ -9,6 +9,7 @@ import pytest
 from concsim.engine import Injection, Simulation
 from concsim.events import (
     Event,
+    GilChanged,
     LaneCreated,
     LaneKind,
     LaneState,
@@ -195,6 +196,25 @@ def test_a_lane_waiting_for_the_gil_names_the_holder() -> None:
     assert waiting and holder
     for track in waiting:
         assert timeline.story.waits(timeline, track) == f"GIL held by {holder}"
+
+
+def test_a_lane_handed_the_gil_is_not_said_to_wait_for_itself() -> None:
+    """semaphore-limit at 102 ms, event by event: thread-3 is handed the GIL (GilChanged)
+    before its own state changes; between the two its status says it took the GIL, never
+    'GIL held by thread-3' on thread-3's own row."""
+    sim = Simulation(open_scenario("semaphore-limit"))
+    sim.run()
+    events = list(sim.events)
+    handed = next(
+        k
+        for k, e in enumerate(events)
+        if isinstance(e, GilChanged) and e.holder == "thread-3" and e.t > 0.1
+    )
+    timeline = Timeline()
+    timeline.feed(events[: handed + 1])
+    thread_3 = timeline.tracks["thread-3"]
+    assert thread_3.state is LaneState.GIL_WAIT
+    assert timeline.story.waits(timeline, thread_3) == "took the GIL"
 
 
 @pytest.mark.parametrize("dt", [0.0005, 0.002, 0.01, 0.05])

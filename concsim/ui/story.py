@@ -304,6 +304,9 @@ class Story:
         if state is LaneState.GIL_WAIT:
             gil = timeline.tracks.get(f"gil:{track.process}")
             owner = gil.gil_holder if gil is not None else None
+            if owner == track.row_id:
+                # Handed the GIL this instant; its next state comes with its next event.
+                return "took the GIL"
             return f"GIL held by {owner}" if owner else None
         if state is LaneState.READY and track.kind != "loop":
             loop = next((t for t in timeline.rows if t.kind == "loop"), None)
