@@ -124,6 +124,8 @@ class Track:
             version=self.version,
             task=self.task,
             step=self.step,
+            title=self.title,
+            depth=self.depth,
         )
 
     def code_at(self, t: float) -> int:
