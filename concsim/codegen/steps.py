@@ -445,15 +445,7 @@ def write_wait(
     if step.timeout is None:
         line(f"await {event}.wait()")
         return
-    w.line("try:")
-    with w.indented():
-        line(f"await asyncio.wait_for({event}.wait(), {timeout})")
-    w.line("except TimeoutError:")
-    with w.indented():
-        if step.else_:
-            write_steps(w, res, frame, step.else_, (*path, "else"))
-        else:
-            w.line("pass")
+    _write_wait_for(w, res, frame, f"{event}.wait()", timeout, step.else_, path, line)
 
 
 def write_async_wait_for(
@@ -469,13 +461,28 @@ def write_async_wait_for(
     if step.timeout is None:
         line(f"await {call}")
         return
+    _write_wait_for(w, res, frame, call, seconds(step.timeout), step.else_, path, line)
+
+
+def _write_wait_for(
+    w: Writer,
+    res: Resources,
+    frame: Frame,
+    awaited: str,
+    timeout: str,
+    else_: Sequence[m.Step],
+    path: Path,
+    line: Any,
+) -> None:
+    """``await asyncio.wait_for(awaited, timeout)`` whose TimeoutError runs the ``else``
+    steps (or ``pass``): an asyncio wait that takes no timeout of its own."""
     w.line("try:")
     with w.indented():
-        line(f"await asyncio.wait_for({call}, {seconds(step.timeout)})")
+        line(f"await asyncio.wait_for({awaited}, {timeout})")
     w.line("except TimeoutError:")
     with w.indented():
-        if step.else_:
-            write_steps(w, res, frame, step.else_, (*path, "else"))
+        if else_:
+            write_steps(w, res, frame, else_, (*path, "else"))
         else:
             w.line("pass")
 
