@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -50,7 +51,22 @@ class Legend(Static):
         if key != getattr(self, "_shown", None):
             self._shown = key
             # Lines packed here, entry by entry: wrapped by words, an entry could be split.
-            self.update(legend_of(drawn, width))
+            # A new layout of the whole screen only when the legend's height may change: a
+            # glyph appearing while a big run plays must not cost a frame of its own.
+            text = legend_of(drawn, width)
+            rows = (_rows_of(text, width), width)
+            layout = rows != getattr(self, "_rows", None)
+            self._rows = rows
+            self.update(text, layout=layout)
+
+
+def _rows_of(text: Text, width: int | None) -> int:
+    """The rows ``text`` takes at ``width`` (None: one per line), a line too long for it
+    folded."""
+    lines = text.split()
+    if width is None:
+        return len(lines)
+    return sum(max(1, -(-line.cell_len // width)) for line in lines)
 
 
 class FuturesPanel(VerticalScroll):
