@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -25,6 +26,7 @@ from concsim.ui.panels import event_line
 Keep = Callable[[Event], bool]
 _TIME = 8  # cells of the time column; a wrapped sentence continues under its first word
 _SCAN = 4_000  # events a filter looks at per turn of the event loop (about 20 ms)
+_FIRST = 1_000  # in a longer log, those looked at by the key itself: a screen's worth, mostly
 
 
 class EventLog(ScrollView, can_focus=True):
@@ -80,7 +82,7 @@ class EventLog(ScrollView, can_focus=True):
         self.scanned = count
         self._resize(follow=True)
         if self.rows is not None:
-            self._scan(self._token)
+            self._scan(self._token, _FIRST if count > _SCAN else _SCAN)
 
     def feed(self, count: int) -> None:
         """The first ``count`` events are now the log's to show (appended to the same list)."""
@@ -98,13 +100,13 @@ class EventLog(ScrollView, can_focus=True):
     def is_scanning(self) -> bool:
         return self.rows is not None and self.scanned > 0
 
-    def _scan(self, token: int) -> None:
-        """Look at the next ``_SCAN`` events below those already scanned, newest first; the
+    def _scan(self, token: int, size: int = _SCAN) -> None:
+        """Look at the next ``size`` events below those already scanned, newest first; the
         rest waits for the next turn of the event loop, so keys are answered meanwhile."""
         rows = self.rows
         if token != self._token or rows is None:
             return
-        before, stop = len(rows.back), max(0, self.scanned - _SCAN)
+        before, stop = len(rows.back), max(0, self.scanned - size)
         rows.scan_back(self.events, self.scanned, stop, self.keep)
         back = rows.back
         self.scanned = stop
@@ -185,32 +187,35 @@ class EventLog(ScrollView, can_focus=True):
         if self._frame is not None and self._frame[0] == key:
             return self._frame[1]
         lines: list[Strip] = []
+        style = self.rich_style  # the theme's, under every line: looked up once a frame
         if at_end:
             k = len(entries) - 1
             while k >= 0 and len(lines) < height:
-                lines[:0] = self._wrap(entries[k], width)
+                lines[:0] = self._wrap(entries[k], width, style)
                 k -= 1
             lines = lines[-height:] if height > 0 else []
         else:
             k = top
             while k < len(entries) and len(lines) < height:
-                lines.extend(self._wrap(entries[k], width))
+                lines.extend(self._wrap(entries[k], width, style))
                 k += 1
             lines = lines[:height]
         self._frame = (key, lines)
         return lines
 
-    def _wrap(self, row: int, width: int) -> list[Strip]:
+    def _wrap(self, row: int, width: int, style: Style) -> list[Strip]:
         """One row's lines at ``width``: an event's time, then its sentence wrapped under
         itself; a stretch's line, or the few events it holds one after the other."""
         stretch = None if self.rows is None else self.rows.stretch(row)
         if stretch is None:
-            return self._wrapped(row, width, None)
+            return self._wrapped(row, width, style)
         if stretch.few is not None:
-            return [strip for index in stretch.few for strip in self._wrapped(index, width)]
-        return self._wrapped(row, width, stretch)
+            return [strip for index in stretch.few for strip in self._wrapped(index, width, style)]
+        return self._wrapped(row, width, style, stretch)
 
-    def _wrapped(self, row: int, width: int, stretch: Stretch | None = None) -> list[Strip]:
+    def _wrapped(
+        self, row: int, width: int, style: Style, stretch: Stretch | None = None
+    ) -> list[Strip]:
         # A stretch's number is its place in this view's rows only (a rebuild numbers anew):
         # its lines are known by its events and the filter that kept them.
         key: tuple[Any, ...] = (
@@ -222,12 +227,16 @@ class EventLog(ScrollView, can_focus=True):
             console = self.app.console
             line = event_line(self.events[row]) if stretch is None else self._folded(stretch)
             head, body = line.divide([_TIME])
+            room = max(1, width - _TIME)
+            # Most sentences fit on their line: no wrapping to pay for.
+            plain = body.plain
+            fits = body.cell_len <= room and "\n" not in plain and "\t" not in plain
             strips = []
-            for n, part in enumerate(body.wrap(console, max(1, width - _TIME))):
+            for n, part in enumerate([body] if fits else body.wrap(console, room)):
                 lead = head if n == 0 else Text(" " * _TIME)
                 segments = [*lead.render(console), *part.render(console)]
                 strip = Strip(segments).adjust_cell_length(width)
-                strips.append(strip.apply_style(self.rich_style))  # the theme's, under all
+                strips.append(strip.apply_style(style))  # the theme's, under all
             self._wraps[key] = strips
         return strips
 
