@@ -44,7 +44,8 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 _SIDE = 120
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
-_PANELS = 0.1  # wall seconds between two redraws of the log and futures while playing
+_CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
+_PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
 
 
@@ -82,9 +83,12 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.notes_choice: bool | None = None  # None: decided by the terminal's width
         self.elapsed: dict[str | None, float | None] = {}
         self._last_wall = clock()
+        self._owed: dict[tuple[int, int], float] = {}  # virtual time the last frame fell short
+        self._skipped = False  # the last playback frame fell short and drew nothing
         self._generation = -1
         self._engine: object = None  # the engine of the history shown
         self._panels_at = clock()
+        self._log_turn = False  # which panel the next playback frame that draws one draws
         self.heap = Heap()
         self._legend_due = False
 
@@ -163,8 +167,10 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             return STALLED
         return PLAYING if self.playing else PAUSED
 
-    def update_view(self, new: Sequence[Event]) -> None:
-        """Redraw from the session; a new generation (rewind, seed, variant) rebuilds all."""
+    def update_view(self, new: Sequence[Event], *, frame: bool = False) -> None:
+        """Redraw from the session; a new generation (rewind, seed, variant) rebuilds all.
+        ``frame``: called by a playback frame (the only caller that redraws the log and the
+        futures while the run plays)."""
         session = self.session
         rebuilt = session.generation != self._generation
         if rebuilt and self._generation >= 0:
@@ -203,13 +209,26 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         if rebuilt:
             self.show_log()
         # While a run plays, the lanes and the clock move every frame; the text panels,
-        # which cost more to draw than the rest together, follow a few times a second.
+        # which cost more to draw than the rest together, follow a few times a second, in
+        # playback frames only: a key pressed meanwhile (a speed, a lane, a zoom) is
+        # answered with a frame that draws what it changed, not the log's backlog.
+        # Those frames draw one of the two panels each, in turn, so that no frame draws
+        # both: a key pressed during a frame waits for less.
         wall = self.clock()
-        if not (self.playing and new) or wall - self._panels_at >= _PANELS or rebuilt:
+        futures = self.query_one(FuturesPanel)
+        noun = tasks_noun(session.scenario.variant(session.variant).program)
+        both = not self.playing or rebuilt
+        if both or (frame and (not new or wall - self._panels_at >= _PANELS)):
             self._panels_at = wall
-            program = session.scenario.variant(session.variant).program
-            self.query_one(FuturesPanel).show(session.ledger, tasks_noun(program))
-            if log.known != session.seen:
+            log_behind = log.known != session.seen
+            if both:
+                futures.show(session.ledger, noun)
+            elif futures.behind(session.ledger, noun) and not (self._log_turn and log_behind):
+                futures.show(session.ledger, noun)
+                self._log_turn, log_behind = True, False
+            else:
+                self._log_turn = False
+            if log_behind:
                 log.feed(session.seen)
         if new or rebuilt:
             self.heap.settle()
@@ -272,23 +291,38 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             )
             return
         # A stalled frame (a slow terminal, a suspended process) must not leap ahead, and
-        # a frame spends at most _TICK_WORK on the engine: a run too busy to simulate at
-        # this speed plays slower rather than leave keys unanswered.
+        # a frame spends at most _TICK_WORK on the engine and the views; what it could not
+        # reach is owed to the next frames (up to _CATCH_UP of wall time), so that a busy
+        # run keeps the speed by drawing fewer frames, not by losing virtual time.
         deadline = wall + _TICK_WORK
         self.turns.claim(FRAME_TURN)
-        target = self.session.now + self.speed * min(dt, 0.25)
-        budget = lambda: self.clock() > deadline  # noqa: E731
         session = self.session
+        owed = self._owed.pop((session.generation, session.seen), 0.0)
+        target = session.now + self.speed * min(dt, _CATCH_UP) + owed
+        budget = lambda: self.clock() > deadline  # noqa: E731
         ahead = self.ahead if self.look_ahead() else None
         if ahead is not None and (session.made(target) or not ahead.done.is_set()):
             # A worker runs the engine ahead: only the playhead moves, over events made
             # (should the engine lag behind, the playback waits for it).
-            self.update_view(session.show_made(target, budget))
+            new = session.show_made(target, budget)
         elif self.ahead is not None and self.ahead.error is not None:
             self.playing = False
             self.say(f"The simulation failed: {self.ahead.error}", severity="error")
+            return
         else:
-            self.update_view(session.advance_to(target, budget))
+            new = session.advance_to(target, budget)
+        short = self.playing and not session.finished and session.now < target
+        if short:
+            # Owed only if nothing else moves the playhead first (a key, a job).
+            owed = min(target - session.now, self.speed * _CATCH_UP)
+            self._owed = {(session.generation, session.seen): owed}
+        if short and new and not self._skipped:
+            # Behind: this frame's time goes to catching up, the next one draws (every
+            # other frame at least is drawn, so the screen still moves).
+            self._skipped = True
+            return
+        self._skipped = False
+        self.update_view(new, frame=True)
 
     def advance_to(self, t: float) -> None:
         """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
@@ -296,6 +330,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def watch_playing(self, playing: bool) -> None:
         self._last_wall = self.clock()
+        self._owed = {}
         self.lanes.pannable = not playing  # paused: the mouse wheel over the bars pans
         if playing:
             self.lanes.viewport.follow()
@@ -338,6 +373,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
     def action_speed(self, factor: float) -> None:
         self.auto_speed = False
         self.speed = min(64.0, max(1 / 64, self.speed * factor))
+        self._owed = {}  # owed at the old speed
         self.update_view([])
 
     def action_zoom(self, how: str) -> None:

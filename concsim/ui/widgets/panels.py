@@ -80,6 +80,10 @@ class FuturesPanel(VerticalScroll):
         """Show the next ledger even if unchanged (the palette's colours changed)."""
         self._shown: tuple[int, int, str] | None = None
 
+    def behind(self, ledger: Ledger, noun: str = "futures") -> bool:
+        """Whether ``show`` would draw anything new."""
+        return (id(ledger), ledger.version, noun) != getattr(self, "_shown", None)
+
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
         self.border_title = noun

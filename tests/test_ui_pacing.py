@@ -1,0 +1,108 @@
+"""Playback keeps its speed by drawing less, and keys pressed while a run plays draw what
+they changed, not the panels' backlog: the work per frame and per key follows what is on
+screen, counted here in events fed to the log and panels drawn, not in wall time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from appkit import Clock, build, sync
+
+from concsim.ui.widgets.eventlog import EventLog
+from concsim.ui.widgets.panels import FuturesPanel
+
+
+class SlowFrames(Clock):
+    """A wall clock on which, while ``late``, every look after the first of a frame is a
+    second later: the frame's budget runs out after its first slice of events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.late = False
+        self._looks = 0
+
+    def __call__(self) -> float:
+        self._looks += 1
+        return self.now + (1.0 if self.late and self._looks > 1 else 0.0)
+
+    def frame(self, at: float, *, late: bool = False) -> None:
+        self.now, self.late, self._looks = at, late, 0
+
+
+@sync
+async def test_a_frame_out_of_time_owes_the_rest_to_the_next(tmp_path: Path) -> None:
+    """A frame whose budget ran out stops the playhead short of where the speed would have
+    it; the next frame makes up for it, so the speed is kept over the two."""
+    clock = SlowFrames()
+    app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        await pilot.press("space")
+        clock.frame(0.02, late=True)
+        screen.tick()
+        short = screen.session.now
+        assert 0 < short < 0.02  # one slice of events fed, the playhead waits at its last
+        clock.frame(0.04)
+        screen.tick()
+        assert screen.session.now == pytest.approx(0.04)  # 0.02 for this frame, and the rest
+        clock.frame(0.06)
+        screen.tick()
+        assert screen.session.now == pytest.approx(0.06)  # nothing owed any more
+    assert app._exception is None
+
+
+@sync
+async def test_a_key_moving_the_playhead_cancels_what_was_owed(tmp_path: Path) -> None:
+    """Owed time belongs to where the short frame left the playhead: a step back (or any
+    move) since makes the next frame play on from the new place at the speed alone."""
+    clock = SlowFrames()
+    app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        await pilot.press("space")
+        clock.frame(0.02, late=True)
+        screen.tick()
+        clock.frame(0.02)
+        await pilot.press(",")  # pauses and steps back one event
+        back = screen.session.now
+        await pilot.press("space")
+        clock.frame(0.04)
+        screen.tick()
+        assert screen.session.now == pytest.approx(back + 0.02)
+    assert app._exception is None
+
+
+@sync
+async def test_keys_while_playing_leave_the_panels_to_the_frames(tmp_path: Path) -> None:
+    """While the run plays, a speed, a zoom or a lane changes draw nothing in the log or the
+    futures panel: the next frame due draws one of the two, the one after the other; a
+    pause draws both up to the playhead."""
+    clock = Clock()
+    app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1 / 8)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        log, futures = screen.query_one(EventLog), screen.query_one(FuturesPanel)
+        await pilot.press("space")
+        # Called directly, with no await between: no timer tick of the app's own runs.
+        clock.now += 0.2
+        screen.tick()  # plays 25 ms: events to show
+        shown = (log.known, futures._shown)
+        clock.now += 0.01  # a frame with events, before a panel is due
+        screen.tick()
+        assert (log.known, futures._shown) == shown
+        assert screen.session.seen > log.known
+        screen.action_speed(2.0)
+        screen.action_zoom("in")
+        screen.action_select(1)
+        assert (log.known, futures._shown) == shown
+        clock.now += 0.2
+        screen.tick()  # due: one panel of the two
+        assert (log.known != shown[0]) != (futures._shown != shown[1])
+        clock.now += 0.2
+        screen.tick()  # due again: the other (with what the first drew, if it is behind)
+        assert log.known != shown[0] and futures._shown != shown[1]
+        await pilot.press("space")  # paused: both, up to the playhead
+        assert log.known == screen.session.seen
+        assert not futures.behind(screen.session.ledger, "threads")
+    assert app._exception is None
