@@ -4,11 +4,17 @@ screen, counted here in events fed to the log and panels drawn, not in wall time
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from appkit import Clock, build, sync
 
+from concsim.scenario.model import Scenario
+from concsim.ui.jobs import INLINE
+from concsim.ui.session import SimulationLike, engine_factory
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.panels import FuturesPanel
 
@@ -105,4 +111,36 @@ async def test_keys_while_playing_leave_the_panels_to_the_frames(tmp_path: Path)
         await pilot.press("space")  # paused: both, up to the playhead
         assert log.known == screen.session.seen
         assert not futures.behind(screen.session.ledger, "threads")
+    assert app._exception is None
+
+
+@sync
+async def test_a_new_seed_on_a_big_run_builds_no_engine_on_the_view_thread(
+    tmp_path: Path,
+) -> None:
+    """N on process-overhead past its first thousand events: the new run and each variant's
+    length are made on workers (a big scenario's engine takes tens of milliseconds to build);
+    the variants bar says … until they are measured."""
+    threads: list[str] = []
+
+    def factory(
+        scenario: Scenario, variant: str | None, seed: int | None, injections: Sequence[Any]
+    ) -> SimulationLike:
+        threads.append(threading.current_thread().name)
+        return engine_factory(scenario, variant, seed, injections)
+
+    app, _ = build("process-overhead", tmp_path, factory=factory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.run_screen
+        await screen.wait_idle()
+        app.advance_to(0.05)
+        assert screen.session.seen > INLINE
+        del threads[:]
+        await pilot.press("N")
+        assert screen.session.seed == 1
+        assert threading.main_thread().name not in threads
+        assert screen.elapsed == {None: None, "sequential": None, "chunked": None}
+        await screen.wait_idle()
+        assert threads and threading.main_thread().name not in threads
+        assert screen.session.now == 0.0
     assert app._exception is None

@@ -47,7 +47,7 @@ class SessionActions(Background, Screen[None]):
         def lanes(self) -> LanesView: ...
         def say(self, message: str, **options: Any) -> None: ...
         def update_view(self, new: Sequence[Event]) -> None: ...
-        def _measure_variants(self) -> None: ...
+        def _measure_variants(self, *, key: bool = False) -> None: ...
 
     def action_fault(self, fault: str) -> None:
         session = self.session
@@ -179,7 +179,7 @@ class SessionActions(Background, Screen[None]):
         session = self.session
         session.seed = seed
         session.forget_schedule()
-        self._measure_variants()
+        self._measure_variants(key=True)
         kept = session.injections if keep_faults else ()
         note = f"Restarted with seed {seed}" + ("." if keep_faults else "; injections cleared.")
         self.resimulate(JobKind.SEED, partial(session.fresh, kept), 0.0, note)

@@ -130,10 +130,16 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             self.auto_speed = False
             self.speed = auto_speed(expected)
 
-    def _measure_variants(self) -> None:
+    def _measure_variants(self, *, key: bool = False) -> None:
         """Each variant's length for the variants bar: here if that is quick, else on a
-        worker thread (the bar shows … until it is done)."""
+        worker thread (the bar shows … until it is done). For a ``key`` (``N``) on a run
+        past ``INLINE`` events, on the worker at once: building a big scenario's engines
+        alone takes tens of milliseconds a variant, more than a key may take."""
         session = self.session
+        if key and session.seen > INLINE:
+            self.elapsed = dict.fromkeys((None, *session.scenario.variant_names))
+            self.measure_variants()
+            return
         share = INLINE // (1 + len(session.scenario.variant_names))
         self.elapsed = elapsed_by_variant(session.scenario, session.seed, session.estimator, share)
         self.choose_speed()
