@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-MARK_SECONDS = 0.02
+MARK_SECONDS = 0.01
 """Wall time ``>`` spends looking for the next mark at once; if it is further on, the
 search goes on a frame at a time (``hunt``), so keys are still answered meanwhile."""
 HUNT_SECONDS = 0.01
