@@ -43,7 +43,7 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 # n shows them in place of the log, futures and faults, under lanes kept at full width.
 _SIDE = 120
 _FRAME = 1 / 30
-_TICK_WORK = 0.01  # wall seconds of engine work a playback frame may spend at most
+_TICK_WORK = 0.01  # wall seconds a playback frame may spend on the engine and the views
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
@@ -300,11 +300,12 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         # a frame spends at most _TICK_WORK on the engine and the views; what it could not
         # reach is owed to the next frames (up to _CATCH_UP of wall time), so that a busy
         # run keeps the speed by drawing fewer frames, not by losing virtual time.
-        deadline = wall + _TICK_WORK
-        self.turns.claim(FRAME_TURN)
         session = self.session
         owed = self._owed.pop((session.generation, session.seen), 0.0)
         target = session.now + self.speed * min(dt, _CATCH_UP) + owed
+        # A frame catching up may take twice the time: one of two such frames draws nothing.
+        deadline = wall + (2 * _TICK_WORK if owed else _TICK_WORK)
+        self.turns.claim(FRAME_TURN)
         budget = lambda: self.clock() > deadline  # noqa: E731
         ahead = self.ahead if self.look_ahead() else None
         if ahead is not None and (session.made(target) or not ahead.done.is_set()):
