@@ -153,6 +153,12 @@ class Simulation:
         return self.world.events
 
     @property
+    def shared(self) -> dict[str, int]:
+        """The program's shared variables as they stand: the values the file starts them
+        at, with every ``SharedWritten`` so far applied."""
+        return dict(self.runtime.interp.shared)
+
+    @property
     def injections(self) -> tuple[Injection, ...]:
         return tuple(self._injections)
 
