@@ -129,14 +129,15 @@ class Driver:
         lane.step = step
         seq = self.emitted
         self.emitted = seq + 1
-        task = lane.task.name if lane.task is not None else None
-        if self.keep is None:  # a row; its typed event is built when read (recording.py)
+        keep = self.keep
+        if keep is None:  # a row; its typed event is built when read (recording.py)
             now = self.clock.now  # _seconds(), inline: a call less per event
             if now != self._stamp_us:
                 self._stamp_us = now
                 self._stamp = now / 1_000_000
+            task = lane.task.name if lane.task is not None else None
             self._rows.append((self._stamp, lane.id, state._value_, task, step))
-        elif LaneStateChanged in self.keep:
+        elif LaneStateChanged in keep:
             event = _new(LaneStateChanged)
             _init_state_changed(
                 event,
@@ -144,7 +145,7 @@ class Driver:
                 seq=seq,
                 lane=lane.id,
                 state=state,
-                task=task,
+                task=lane.task.name if lane.task is not None else None,
                 step=step,
             )
             self._rows.append(event)
