@@ -213,7 +213,10 @@ class Simulation:
         typed as it is read. Steps of Python code that nothing can interrupt run ahead of
         the clock (engine/ahead.py): the same events, in fewer pieces of clock work."""
         self.world.ahead = True
-        self._work(-1)
+        try:
+            self._work(-1)
+        finally:
+            self.world.ahead = False
         return self.events
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:
