@@ -30,8 +30,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from concsim.live.bytecode import write_probe
 from concsim.live.orders import ORDER_SIGNAL, write_order
 from concsim.live.sharedlog import SharedLogReader
+from concsim.live.split import main_guard
 
 Record = dict[str, Any]
 
@@ -100,6 +102,7 @@ class LiveRun:
             "helpers": list(self.plan.helpers),
             "actions": list(self.plan.actions),
             "stop_event": self.plan.stop_event,
+            "guard": list(main_guard(self.plan.source)),
             "out": write_end,
             "control": control_read,
             "dir": self._dir,
@@ -109,7 +112,9 @@ class LiveRun:
         with open(plan_path, "w", encoding="utf-8") as file:
             json.dump(plan, file)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        if self.python != sys.executable:
+        if self.python == sys.executable:
+            write_probe(self._dir)  # imported from there, already compiled
+        else:
             # Another CPython imports the probe (standard library only) from this checkout.
             here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
