@@ -22,6 +22,7 @@ from concsim.live.phases import PhaseRecorder
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
+from concsim.live.scope import untraced
 from concsim.live.spawned import follow_spawned
 from concsim.live.waits import Waits
 
@@ -107,13 +108,16 @@ class Instruments:
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
         self.expiry.patch_base(module)
+        for name in ("result", "exception"):  # the waits of a traced main, untraced
+            setattr(future, name, untraced(getattr(future, name)))
         self._patch_executor(module)
 
     def _patch_executor(self, module: ModuleType) -> None:
         for cls in vars(module).values():
             own = isinstance(cls, type) and cls.__module__ == module.__name__
             if own and "submit" in cls.__dict__ and cls.__name__.endswith("Executor"):
-                setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
+                submit = untraced(self._submit(cls.__dict__["submit"]))
+                setattr(cls, "submit", submit)  # noqa: B010
                 if "shutdown" in cls.__dict__:
                     self.phases.patch_executor(cls)
 

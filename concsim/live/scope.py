@@ -45,7 +45,7 @@ class Scope:
             if not isinstance(value, types.FunctionType) or value.__code__.co_filename != self.file:
                 continue
             if name in self.helpers:
-                namespace[name] = self._untraced(value)
+                namespace[name] = untraced(value)
             elif name in self.traced:
                 namespace[name] = self._traced(value)
 
@@ -71,19 +71,25 @@ class Scope:
 
         return traced
 
-    def _untraced(self, function: Any) -> Any:
-        @functools.wraps(function)
-        def untraced(*args: Any, **kwargs: Any) -> Any:
-            before = sys.gettrace()
-            if before is None:
-                return function(*args, **kwargs)
-            sys.settrace(None)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                sys.settrace(before)  # the caller's frame keeps its own line tracing
 
-        return untraced
+def untraced(function: Any) -> Any:
+    """``function`` run with the thread's trace function off, put back after it. For the
+    program's ``cpu`` helpers, and for the standard library's calls that the probe wraps
+    anyway (``Executor.submit``, ``Future.result``): traced, CPython would run all their
+    code on its slower tracing path and call the trace function at each of their calls."""
+
+    @functools.wraps(function)
+    def untraced(*args: Any, **kwargs: Any) -> Any:
+        before = sys.gettrace()
+        if before is None:
+            return function(*args, **kwargs)
+        sys.settrace(None)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.settrace(before)  # the caller's frame keeps its own line tracing
+
+    return untraced
 
 
 def run_program(
