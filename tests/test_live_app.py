@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from concsim.events import FaultInjected, FaultRefused, LaneCreated, RunEnded, TimeoutExpired
+from concsim.events import (
+    FaultInjected,
+    FaultRefused,
+    LaneCreated,
+    LaneState,
+    LaneStateChanged,
+    RunEnded,
+    TimeoutExpired,
+)
 from concsim.export.outcome import outcome
 from concsim.live.app import live_factory
 from concsim.ui.app import make_app
@@ -81,11 +89,11 @@ async def _press_timeout(tmp_path: Path) -> list:
     )
     async with app.run_test(size=(120, 40)) as pilot:
         session = app.run_screen.session
-        live = session.sim.session
-        for _ in range(500):  # until main waits in slow.result() (main is selected)
+        for _ in range(1500):  # until main waits in slow.result() (main is selected)
             await pilot.pause(0.02)
-            if live.run.t0 is not None:
+            if any(_main_waits(e) for e in list(session.events)):
                 break
+        await pilot.pause(0.1)  # from the line of the wait into the wait itself
         await pilot.press("t")
         for _ in range(600):
             await pilot.pause(0.02)
@@ -93,6 +101,15 @@ async def _press_timeout(tmp_path: Path) -> list:
                 break
         await pilot.pause()
         return list(session.events)
+
+
+def _main_waits(event: object) -> bool:
+    """main is blocked in its collect step: it has reached ``slow.result(timeout=...)``."""
+    return (
+        isinstance(event, LaneStateChanged)
+        and event.lane == "main"
+        and event.state is LaneState.BLOCKED
+    )
 
 
 def test_the_timeout_key_ends_mains_wait_in_the_real_program(tmp_path: Path) -> None:
