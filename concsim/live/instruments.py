@@ -17,13 +17,10 @@ from types import ModuleType
 
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
-from concsim.live.orders import Orders
 from concsim.live.phases import PhaseRecorder
 from concsim.live.probe import Reporter, Tracer, _jsonable
-from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
 from concsim.live.scope import untraced
-from concsim.live.spawned import follow_spawned
 from concsim.live.waits import Waits
 
 TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
@@ -95,7 +92,7 @@ class Instruments:
                 "concurrent.futures.process": self._patch_executor,
                 "asyncio.base_events": self._patch_loop,
                 "asyncio.tasks": self._patch_sleep,
-                "queue": QueueRecorder(self.file, self.out, self.waits).patch,
+                "queue": self._patch_queue,
                 "multiprocessing.process": self._patch_process,
                 "asyncio.taskgroups": self.phases.patch_taskgroups,
                 "asyncio.runners": self.phases.patch_runners,
@@ -175,10 +172,17 @@ class Instruments:
         setattr(base, "start", recorded_start)  # noqa: B010
         setattr(base, "join", recorded_join)  # noqa: B010
 
+    def _patch_queue(self, module: ModuleType) -> None:
+        from concsim.live.queues import QueueRecorder  # only if the program uses queues
+
+        QueueRecorder(self.file, self.out, self.waits).patch(module)
+
     def _follow_spawned(self, module: ModuleType) -> None:
         """A child that ``spawn`` or ``forkserver`` starts reports too (live/spawned.py)."""
         path = self.plan_path
         if path is not None:
+            from concsim.live.spawned import follow_spawned  # only with multiprocessing
+
             follow_spawned(module, path, self.out.fd)
 
     def traced(self, function: Any) -> Any:
@@ -200,6 +204,8 @@ class Instruments:
         sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
         if self.directory is not None:
+            from concsim.live.orders import Orders  # in a worker process only
+
             Orders(self.directory, self.tracer.running, self.out).install()
 
     def _sleep(self, seconds: float) -> None:
