@@ -30,8 +30,9 @@ REPORT = textwrap.dedent(
 )
 
 
-def _report() -> tuple[str, dict[str, object]]:
-    with LiveRun(Plan(source=REPORT, tasks=())) as run:
+def _report(imports: str = "") -> tuple[str, dict[str, object]]:
+    source = REPORT.replace("import sys\n", f"import sys\n{imports}", 1)
+    with LiveRun(Plan(source=source, tasks=())) as run:
         run.start()
         assert run.wait(60.0), run.stderr
         directory = run._dir
@@ -40,13 +41,24 @@ def _report() -> tuple[str, dict[str, object]]:
     return directory, json.loads(text)
 
 
+def _modules(*names: str) -> list[str]:
+    return sorted(f"concsim.{name}".replace("/", ".").removesuffix(".__init__") for name in names)
+
+
+OPTIONAL = ("live/orders", "live/queues", "live/spawned")  # a worker, queues, multiprocessing
+CORE = [name for name in PROBE_MODULES if name not in OPTIONAL]
+
+
 def test_the_probe_imports_the_standard_library_and_its_own_bytecode_only() -> None:
     directory, report = _report()
     assert report["probe"] == f"{directory}/concsim/live/probe.pyc"
-    modules = {"concsim." + name.replace("/", ".") for name in PROBE_MODULES}
-    expected = {name.removesuffix(".__init__") for name in modules}
-    assert report["own"] == sorted(expected)
+    assert report["own"] == _modules(*CORE)
     assert report["heavy"] == []
+
+
+def test_the_probe_imports_what_queues_and_processes_need_when_the_program_does() -> None:
+    _, report = _report("import multiprocessing.util\nimport queue\n")
+    assert report["own"] == _modules(*CORE, "live/queues", "live/spawned")
 
 
 def test_the_parent_finds_the_main_block_and_the_future_flags() -> None:
