@@ -83,6 +83,43 @@ def test_race_lost_update_shows_several_counts_each_graded() -> None:
     assert found.histogram.varying() == ["shared.counter"]
 
 
+# race-lost-update, seeds 0-299: (counter, runs, smallest seeds) per bar, as explored by
+# every version of the engine since seeds varied the CPU steps. A faster engine must find
+# exactly these.
+RACE_LOST_UPDATE_0_299 = [
+    (231, 47, [0, 6, 16, 22, 29]),
+    (216, 46, [3, 4, 7, 9, 10]),
+    (215, 45, [24, 36, 71, 72, 74]),
+    (232, 39, [8, 13, 17, 19, 37]),
+    (247, 25, [2, 26, 41, 49, 70]),
+    (199, 21, [14, 38, 50, 54, 56]),
+    (200, 15, [20, 27, 39, 46, 66]),
+    (183, 14, [1, 11, 18, 40, 131]),
+    (214, 11, [34, 68, 75, 171, 196]),
+    (248, 9, [28, 35, 44, 45, 58]),
+    (182, 8, [5, 30, 53, 157, 166]),
+    (198, 5, [63, 117, 212, 233, 267]),
+    (167, 4, [12, 33, 144, 251]),
+    (230, 3, [150, 180, 258]),
+    (249, 2, [103, 242]),
+    (264, 2, [109, 191]),
+    (217, 2, [139, 170]),
+    (263, 1, [15]),
+    (233, 1, [256]),
+]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_race_lost_update_histogram_of_seeds_0_to_299_is_pinned(jobs: int) -> None:
+    found = explore(load_scenario(find_scenario("race-lost-update")), runs=300, jobs=jobs)
+    bars = found.histogram.bars
+    shape = [(int(dict(bar.facets)["shared.counter"]), bar.count, bar.seeds) for bar in bars]
+    assert shape == RACE_LOST_UPDATE_0_299
+    assert {bar.verdict for bar in bars} == {Verdict.INTERESTING}
+    assert (bars[0].shortest, bars[0].longest) == (0.119772, 0.120415)
+    assert (bars[-1].shortest, bars[-1].longest) == (0.119877, 0.119877)
+
+
 def test_the_histogram_is_the_same_on_one_job_or_two(race: Path) -> None:
     """Chunks are judged in seed order, so parallel runs change nothing but the time."""
     sc = load_scenario(race)

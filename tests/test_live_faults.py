@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -16,6 +17,7 @@ from concsim.events import (
     ProcessKilled,
     QueueGot,
     QueuePut,
+    TaskStarted,
     TimeoutExpired,
 )
 from concsim.export.outcome import outcome
@@ -164,11 +166,48 @@ def test_a_fault_lands_on_cpython_as_in_the_simulator(
     assert [str(d) for d in result.disagreements if not d.timing] == []
 
 
+# The same pool with downloads of 5 s: a kill sent once process-1 has started its task
+# lands mid-task however long the machine takes to get there.
+LONG_DOWNLOADS = load_scenario_text(
+    textwrap.dedent(
+        """
+        version: 1
+        name: long-downloads
+        program: {model: processes, max_workers: 2, collect: as_completed}
+        tasks:
+          - name: fetch
+            repeat: 4
+            steps:
+              - {io: 5s, label: download}
+            returns: "file {i}"
+        """
+    )
+)
+
+
+def _until(session: LiveSession, test: Callable[[Event], bool], limit: float = 60.0) -> bool:
+    """Wait until one of the session's events passes ``test``; False after ``limit`` s."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        with session.lock:
+            if any(test(event) for event in session.events):
+                return True
+        time.sleep(0.01)
+    return False
+
+
 def test_kill_sends_sigkill_to_the_worker_and_breaks_the_pool() -> None:
     """process-1 dies mid-task: ProcessKilled, its task killed, the others BrokenProcessPool."""
-    events = LiveSession(
-        WAITING_PROCESSES, injections=[_injection("0.15s:kill:process-1")]
-    ).run_to_end(limit=20)
+    session = LiveSession(LONG_DOWNLOADS)
+    session.start()
+    try:
+        started = _until(session, lambda e: isinstance(e, TaskStarted) and e.lane == "process-1")
+        assert started, session.run.stderr
+        session.inject("kill", "process-1")
+        assert session.run.wait(60.0)
+    finally:
+        session.close()
+    events = session.events
     killed = [e for e in events if isinstance(e, ProcessKilled)]
     # Which of the two workers takes fetch-1 first is the OS scheduler's choice.
     assert [e.lane for e in killed] == ["process-1"]

@@ -1,5 +1,6 @@
-"""A run that keeps only the events its outcome reads (``keep=OUTCOME_EVENTS``, as explore
-runs its seeds) keeps exactly those events of the full stream, so its outcome is the same."""
+"""A run that keeps only the events its outcome reads (``keep=OUTCOME_EVENTS``) keeps exactly
+those events of the full stream, so its outcome is the same; and so is the outcome of a run
+that keeps no history at all, as explore runs its seeds (``run_outcome``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from concsim.engine import Injection, Simulation
 from concsim.events import LaneStateChanged, SharedWritten
+from concsim.explore.samples import KEPT, run_outcome
 from concsim.export.outcome import OUTCOME_EVENTS, outcome
 from concsim.scenario.loader import load_scenario
 from concsim.scenario.model import FaultKind, Scenario
@@ -39,6 +41,13 @@ def _both(
     return run(None), run(OUTCOME_EVENTS)
 
 
+def _assert_same_outcome_only(
+    scenario: Scenario, variant: str | None, seed: int, injections: tuple[Injection, ...] = ()
+) -> None:
+    full = Simulation(scenario, variant=variant, seed=seed, injections=injections)
+    assert run_outcome(scenario, variant, injections, seed) == outcome(full.run())
+
+
 def _assert_same_outcome(full: Simulation, kept: Simulation) -> None:
     wanted = [event for event in full.events if type(event) in OUTCOME_EVENTS]
     assert [e.to_dict() for e in kept.events] == [e.to_dict() for e in wanted]
@@ -53,6 +62,7 @@ def test_every_bundled_scenario_variant_and_seed_has_the_same_outcome(path: Path
     for variant in [None, *scenario.variant_names]:
         for seed in range(6):
             _assert_same_outcome(*_both(scenario, variant, seed))
+            _assert_same_outcome_only(scenario, variant, seed)
 
 
 @pytest.mark.parametrize("kind", list(FaultKind), ids=lambda kind: kind.value)
@@ -63,6 +73,7 @@ def test_injected_faults_give_the_same_outcome(kind: FaultKind) -> None:
         for at in (0.0, 0.01, 0.3):
             injection = Injection(at, kind.value, target, "ValueError")
             _assert_same_outcome(*_both(scenario, None, 3, (injection,)))
+            _assert_same_outcome_only(scenario, None, 3, (injection,))
 
 
 def test_a_run_stopped_by_its_budget_stops_at_the_same_event() -> None:
@@ -84,3 +95,14 @@ def test_only_the_kept_kinds_are_built() -> None:
 def _first_task(scenario: Scenario) -> str:
     task = scenario.tasks[0]
     return task.name if task.repeat == 1 else f"{task.name}-1"
+
+
+def test_an_outcome_only_run_keeps_no_write_and_no_state_change() -> None:
+    """The final shared values come from the run, not from one event per write."""
+    scenario = load_scenario(ROOT / "scenarios" / "race-lost-update.yaml")
+    sim = Simulation(scenario, seed=0, keep=KEPT)
+    sim.run()
+    kinds = {type(event) for event in sim.events}
+    assert SharedWritten not in kinds and LaneStateChanged not in kinds
+    assert sim.world.emitted > 1_700 and len(sim.events) < 30
+    assert run_outcome(scenario, None, (), 0)["shared"] == sim.shared

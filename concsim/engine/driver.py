@@ -87,6 +87,12 @@ class Driver:
         self._stamp_us = 0  # the instant of the last event, and its time in seconds:
         self._stamp = 0.0  # the events of one instant share one float (24 B each)
         self._mirrored: dict[tuple[str, str | None], str] = {}  # the loop's label per step
+        # A run to its end (``Simulation.run``) lets a lane that a timer or a wake-up
+        # resumed run its ``cpu`` steps ahead when nothing can interrupt them (ahead.py):
+        # ``ahead`` says the run may, ``alone`` is the lane whose timer or wake-up is the
+        # piece of clock work now running.
+        self.ahead = False
+        self.alone: Lane | None = None
 
     # --- events -------------------------------------------------------------------------
 
@@ -123,14 +129,15 @@ class Driver:
         lane.step = step
         seq = self.emitted
         self.emitted = seq + 1
-        task = lane.task.name if lane.task is not None else None
-        if self.keep is None:  # a row; its typed event is built when read (recording.py)
+        keep = self.keep
+        if keep is None:  # a row; its typed event is built when read (recording.py)
             now = self.clock.now  # _seconds(), inline: a call less per event
             if now != self._stamp_us:
                 self._stamp_us = now
                 self._stamp = now / 1_000_000
+            task = lane.task.name if lane.task is not None else None
             self._rows.append((self._stamp, lane.id, state._value_, task, step))
-        elif LaneStateChanged in self.keep:
+        elif LaneStateChanged in keep:
             event = _new(LaneStateChanged)
             _init_state_changed(
                 event,
@@ -138,7 +145,7 @@ class Driver:
                 seq=seq,
                 lane=lane.id,
                 state=state,
-                task=task,
+                task=lane.task.name if lane.task is not None else None,
                 step=step,
             )
             self._rows.append(event)
@@ -214,11 +221,30 @@ class Driver:
         if kind in _TIMED and (kind is not IoWait or lane.thread is None):
             # A Timed wait (its type was just checked): read without a cast() call.
             until: int = wait.until  # type: ignore[union-attr,assignment]
-            self.clock.at(until, self.resume, lane, None, None, lane.epoch)
+            fire = self._ran_alone if self.ahead else self.resume
+            self.clock.at(until, fire, lane, None, None, lane.epoch)
+
+    def _ran_alone(
+        self, lane: Lane, value: Any, exc: BaseException | None, epoch: int | None
+    ) -> None:
+        """A timer or a wake-up of ``lane`` in a run to its end: ``resume``, the lane marked
+        as the one running alone in this piece of clock work (ahead.py)."""
+        # Only while the run goes to its end: a timer set then could fire after an
+        # exception left run() and the run was stepped on piece by piece.
+        self.alone = lane if self.ahead else None
+        try:
+            self.resume(lane, value, exc, epoch)
+        finally:
+            self.alone = None
 
     def wake(self, lane: Lane, epoch: int, value: Any = None) -> None:
-        """Resume ``lane`` with ``value`` if it still waits where it did at ``epoch``."""
-        self.resume(lane, value, None, epoch)
+        """Resume ``lane`` with ``value`` if it still waits where it did at ``epoch``.
+        Only ever called as a piece of clock work of its own (``clock.soon``), so in a run
+        to its end the lane runs alone in it (ahead.py)."""
+        if self.ahead:
+            self._ran_alone(lane, value, None, epoch)
+        else:
+            self.resume(lane, value, None, epoch)
 
     def waker(self, lane: Lane) -> Callable[[Any], None]:
         """A callable that wakes ``lane`` from its current wait, at most once, soon."""

@@ -223,10 +223,17 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables, Output):
 
     def _cpu_call(self, cpu: int, label: str) -> StepCall:
         """A ``cpu`` step: Python code for ``cpu`` us, varied by ``machine.cpu_jitter``."""
-        run_cpu, varied = self.world.cpu, self.world.cpu_varied
-        if not self.world.machine.cpu_jitter:  # the same duration every time: no draw
-            return lambda lane, run, _: run_cpu(lane, cpu, label)
-        return lambda lane, run, _: run_cpu(lane, varied(cpu), label)
+        world = self.world
+        run_cpu, varied, at_once = world.cpu, world.cpu_varied, world.cpu_at_once
+        jitter = bool(world.machine.cpu_jitter)  # without, the same duration every time
+
+        def call(lane: Lane, run: TaskRun | None, consumed: list[Any]) -> Actor | Done:
+            duration = varied(cpu) if jitter else cpu
+            if at_once(lane, duration, label):  # nothing can interrupt it: done (ahead.py)
+                return DONE
+            return run_cpu(lane, duration, label)
+
+        return call
 
     def _more_call(
         self, step: m.WithStep | m.TaskDoneStep | m.JoinStep | m.ExitStep, label: str

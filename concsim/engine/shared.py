@@ -36,5 +36,5 @@ class SharedVariables(Code):
             # What others added since this lane read, now erased. A stale write that is
             # itself overwritten is counted again by the write that erases it, so the sum
             # over a run can exceed (initial + all adds) - final (ui/ledger.py counts that).
-            lost=max(0, before - local),
+            lost=before - local if before > local else 0,
         )

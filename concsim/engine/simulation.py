@@ -67,7 +67,7 @@ class Simulation:
         if choices:
             world.choices.update(choices)
         runtime = self.runtime = Runtime(world, Interpreter(world))
-        runtime.interp.max_steps = max_events
+        runtime.interp.max_steps = world.max_events = max_events
         program = self.scenario.program
         world.emit(
             RunStarted,
@@ -153,6 +153,12 @@ class Simulation:
         return self.world.events
 
     @property
+    def shared(self) -> dict[str, int]:
+        """The program's shared variables as they stand: the values the file starts them
+        at, with every ``SharedWritten`` so far applied."""
+        return dict(self.runtime.interp.shared)
+
+    @property
     def injections(self) -> tuple[Injection, ...]:
         return tuple(self._injections)
 
@@ -204,8 +210,13 @@ class Simulation:
 
     def run(self) -> EventLog:
         """Run to the end; returns the whole event stream (so outcome(sim.run()) works),
-        typed as it is read."""
-        self._work(-1)
+        typed as it is read. Steps of Python code that nothing can interrupt run ahead of
+        the clock (engine/ahead.py): the same events, in fewer pieces of clock work."""
+        self.world.ahead = True
+        try:
+            self._work(-1)
+        finally:
+            self.world.ahead = False
         return self.events
 
     def inject(self, fault: str, target: str, error: str = "RuntimeError") -> list[Event]:

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from .cores import Cores
+from .ahead import RunAhead
 from .runtime import Lane
 
 
-class World(Cores):
+class World(RunAhead):
     """Clock, event log, lanes and the shared hardware (GILs and cores) of one run."""
 
     def kill(self, lane: Lane) -> None:

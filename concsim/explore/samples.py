@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from concsim.engine import Injection, Simulation
+from concsim.events import Event, SharedWritten
 from concsim.export.outcome import OUTCOME_EVENTS, outcome
 from concsim.export.verdicts import Verdict as ExpectVerdict
 from concsim.export.verdicts import failure, verdicts_for
@@ -91,13 +92,27 @@ def judged(verdicts: Sequence[ExpectVerdict] | None) -> tuple[Verdict, str]:
     return Verdict.UNEXPECTED, problem
 
 
+KEPT: frozenset[type[Event]] = OUTCOME_EVENTS - {SharedWritten}
+"""What a run kept only for its outcome records: the outcome's events but one
+``SharedWritten`` per write (the commonest event of a race), whose last values the run
+itself holds (``Simulation.shared``)."""
+
+
+def run_outcome(
+    scenario: Scenario, variant: str | None, injections: Sequence[Injection], seed: int
+) -> dict[str, Any]:
+    """One seed's outcome (``concsim.export.outcome``), from a run that keeps no history:
+    equal to ``outcome(events)`` of the same run with every event kept."""
+    sim = Simulation(scenario, variant=variant, seed=seed, injections=injections, keep=KEPT)
+    result = outcome(sim.run())
+    result["shared"] = sim.shared
+    return result
+
+
 def run_seed(
     scenario: Scenario, variant: str | None, injections: Sequence[Injection], seed: int
 ) -> Sample:
     """Simulate one seed to the end and reduce it to a sample."""
-    sim = Simulation(
-        scenario, variant=variant, seed=seed, injections=injections, keep=OUTCOME_EVENTS
-    )
-    result = outcome(sim.run())
+    result = run_outcome(scenario, variant, injections, seed)
     verdict, why = judged(verdicts_for(scenario, variant, result))
     return Sample(seed, facets(result), verdict, why, result["elapsed"])

@@ -14,17 +14,18 @@ import sys
 import threading
 import time
 from types import ModuleType
-from typing import Any
 
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
-from concsim.live.orders import Orders
 from concsim.live.phases import PhaseRecorder
 from concsim.live.probe import Reporter, Tracer, _jsonable
-from concsim.live.queues import QueueRecorder
 from concsim.live.recorders import RecordingLock, Tee
-from concsim.live.spawned import follow_spawned
+from concsim.live.scope import untraced
 from concsim.live.waits import Waits
+
+TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Instruments:
@@ -91,7 +92,7 @@ class Instruments:
                 "concurrent.futures.process": self._patch_executor,
                 "asyncio.base_events": self._patch_loop,
                 "asyncio.tasks": self._patch_sleep,
-                "queue": QueueRecorder(self.file, self.out, self.waits).patch,
+                "queue": self._patch_queue,
                 "multiprocessing.process": self._patch_process,
                 "asyncio.taskgroups": self.phases.patch_taskgroups,
                 "asyncio.runners": self.phases.patch_runners,
@@ -104,13 +105,16 @@ class Instruments:
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
         self.expiry.patch_base(module)
+        for name in ("result", "exception"):  # the waits of a traced main, untraced
+            setattr(future, name, untraced(getattr(future, name)))
         self._patch_executor(module)
 
     def _patch_executor(self, module: ModuleType) -> None:
         for cls in vars(module).values():
             own = isinstance(cls, type) and cls.__module__ == module.__name__
             if own and "submit" in cls.__dict__ and cls.__name__.endswith("Executor"):
-                setattr(cls, "submit", self._submit(cls.__dict__["submit"]))  # noqa: B010
+                submit = untraced(self._submit(cls.__dict__["submit"]))
+                setattr(cls, "submit", submit)  # noqa: B010
                 if "shutdown" in cls.__dict__:
                     self.phases.patch_executor(cls)
 
@@ -168,10 +172,17 @@ class Instruments:
         setattr(base, "start", recorded_start)  # noqa: B010
         setattr(base, "join", recorded_join)  # noqa: B010
 
+    def _patch_queue(self, module: ModuleType) -> None:
+        from concsim.live.queues import QueueRecorder  # only if the program uses queues
+
+        QueueRecorder(self.file, self.out, self.waits).patch(module)
+
     def _follow_spawned(self, module: ModuleType) -> None:
         """A child that ``spawn`` or ``forkserver`` starts reports too (live/spawned.py)."""
         path = self.plan_path
         if path is not None:
+            from concsim.live.spawned import follow_spawned  # only with multiprocessing
+
             follow_spawned(module, path, self.out.fd)
 
     def traced(self, function: Any) -> Any:
@@ -193,6 +204,8 @@ class Instruments:
         sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
         if self.directory is not None:
+            from concsim.live.orders import Orders  # in a worker process only
+
             Orders(self.directory, self.tracer.running, self.out).install()
 
     def _sleep(self, seconds: float) -> None:

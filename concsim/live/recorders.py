@@ -9,12 +9,16 @@ import os
 import sys
 import threading
 import time
-from typing import Any
 
 from concsim.live.probe import Reporter
 
+TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
+if TYPE_CHECKING:
+    from typing import Any
+
 _SLICE = 0.05  # a lock wait checks for a hang this often
-_PROBE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PROBE_DIR = os.path.dirname(sys._getframe().f_code.co_filename)
+"""The probe's source folder (its code's file names: its ``__file__`` may be a copy)."""
 
 
 class RecordingLock:

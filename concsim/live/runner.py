@@ -30,8 +30,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from concsim.live.bytecode import write_probe
 from concsim.live.orders import ORDER_SIGNAL, write_order
 from concsim.live.sharedlog import SharedLogReader
+from concsim.live.split import main_guard
 
 Record = dict[str, Any]
 
@@ -100,6 +102,7 @@ class LiveRun:
             "helpers": list(self.plan.helpers),
             "actions": list(self.plan.actions),
             "stop_event": self.plan.stop_event,
+            "guard": list(main_guard(self.plan.source)),
             "out": write_end,
             "control": control_read,
             "dir": self._dir,
@@ -109,7 +112,9 @@ class LiveRun:
         with open(plan_path, "w", encoding="utf-8") as file:
             json.dump(plan, file)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        if self.python != sys.executable:
+        if self.python == sys.executable:
+            write_probe(self._dir)  # imported from there, already compiled
+        else:
             # Another CPython imports the probe (standard library only) from this checkout.
             here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
@@ -162,12 +167,7 @@ class LiveRun:
 
     def _deliver(self, lines: list[bytes]) -> None:
         """Records from several processes, in the order of their times."""
-        records = []
-        for line in lines:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
+        records = _parse([line for line in lines if line.strip()])
         records.sort(key=lambda record: record.get("t", 0.0))
         for record in records:
             if record.get("k") == "main_begin" and self.t0 is None:
@@ -277,6 +277,29 @@ class LiveRun:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _parse(lines: list[bytes]) -> list[Record]:
+    """The records of some JSON lines, in one ``json.loads`` of them all (a call per line
+    costs the reader more than the decoding); line by line if one of them is not a
+    record (a log cut short by a killed process), leaving it out."""
+    if not lines:
+        return []
+    try:
+        records: list[Record] = json.loads(b"[" + b",".join(lines) + b"]")
+        if all(isinstance(record, dict) for record in records):
+            return records
+    except ValueError:
+        pass
+    records = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
 
 
 def _memory_dir() -> str | None:

@@ -16,17 +16,18 @@ Coroutine functions are not wrapped: the event loop's thread is traced from the 
 """
 
 from __future__ import annotations
-import __future__
 
-import ast
 import builtins
 import functools
 import sys
 import types
-from collections.abc import Callable
-from typing import Any
 
-Trace = Callable[..., Any]
+TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Trace = Callable[..., Any]
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect (about 10 ms)
 
 
@@ -44,7 +45,7 @@ class Scope:
             if not isinstance(value, types.FunctionType) or value.__code__.co_filename != self.file:
                 continue
             if name in self.helpers:
-                namespace[name] = self._untraced(value)
+                namespace[name] = untraced(value)
             elif name in self.traced:
                 namespace[name] = self._traced(value)
 
@@ -70,61 +71,50 @@ class Scope:
 
         return traced
 
-    def _untraced(self, function: Any) -> Any:
-        @functools.wraps(function)
-        def untraced(*args: Any, **kwargs: Any) -> Any:
-            before = sys.gettrace()
-            if before is None:
-                return function(*args, **kwargs)
-            sys.settrace(None)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                sys.settrace(before)  # the caller's frame keeps its own line tracing
 
-        return untraced
+def untraced(function: Any) -> Any:
+    """``function`` run with the thread's trace function off, put back after it. For the
+    program's ``cpu`` helpers, and for the standard library's calls that the probe wraps
+    anyway (``Executor.submit``, ``Future.result``): traced, CPython would run all their
+    code on its slower tracing path and call the trace function at each of their calls."""
+
+    @functools.wraps(function)
+    def untraced(*args: Any, **kwargs: Any) -> Any:
+        before = sys.gettrace()
+        if before is None:
+            return function(*args, **kwargs)
+        sys.settrace(None)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.settrace(before)  # the caller's frame keeps its own line tracing
+
+    return untraced
 
 
-def run_program(path: str, scope: Scope, name: str = "__main__") -> types.ModuleType:
+def run_program(
+    path: str, scope: Scope, guard: list[int], name: str = "__main__"
+) -> types.ModuleType:
     """Run ``path`` as ``__main__``, as ``python PATH`` does (``runpy.run_path``), with the
-    scope's wrappers installed between the module's code and its ``__main__`` block. A
-    spawned child imports it as ``__mp_main__`` (``multiprocessing.spawn``), whose
-    ``__main__`` block does not run."""
+    scope's wrappers installed between the module's code and its ``__main__`` block.
+    ``guard`` is where that block starts and the module's ``__future__`` flags
+    (``concsim.live.split.main_guard``, worked out by the parent). A spawned child imports
+    it as ``__mp_main__`` (``multiprocessing.spawn``), whose ``__main__`` block does not
+    run."""
     with open(path, encoding="utf-8") as file:
-        source = file.read()
-    tree = ast.parse(source, path)
-    split = len(tree.body)
-    while split > 0 and _is_main_guard(tree.body[split - 1]):
-        split -= 1
-    module = types.ModuleType(name, ast.get_docstring(tree))
+        lines = file.read().splitlines(keepends=True)
+    line, flags = guard
+    split = line - 1 if line > 0 else len(lines)
+    module = types.ModuleType(name)
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
     module.__loader__ = None
     module.__spec__ = None
     sys.modules[name] = module
     namespace = module.__dict__
-    head = ast.Module(body=tree.body[:split], type_ignores=[])
-    exec(compile(head, path, "exec", dont_inherit=True), namespace)
+    exec(compile("".join(lines[:split]), path, "exec", dont_inherit=True), namespace)
     scope.wrap_all(namespace)
-    flags = 0
-    for node in tree.body[:split]:
-        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-            for alias in node.names:
-                flags |= getattr(__future__, alias.name).compiler_flag
-    tail = ast.Module(body=tree.body[split:], type_ignores=[])
+    # the block compiled on its own lines: its tracebacks and line events say the same
+    tail = "\n" * split + "".join(lines[split:])
     exec(compile(tail, path, "exec", flags=flags, dont_inherit=True), namespace)
     return module
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    """``if __name__ == "__main__":``."""
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    test = node.test
-    return (
-        isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and len(test.comparators) == 1
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == "__main__"
-    )

@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
+if TYPE_CHECKING:
+    from typing import Any
 
 SPAWNED = "--multiprocessing-fork"
 """The flag a spawned child's command line ends with (``spawn.get_command_line``)."""
@@ -67,7 +70,7 @@ def install(plan_path: str) -> None:
         if main_path != program or getattr(sys.modules["__main__"], "__file__", None) == program:
             real(main_path)
             return
-        module = run_program(program, scope, "__mp_main__")
+        module = run_program(program, scope, plan["guard"], "__mp_main__")
         sys.modules["__main__"] = module
 
     setattr(spawn, "_fixup_main_from_path", fixup_main_from_path)  # noqa: B010

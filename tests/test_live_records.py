@@ -1,0 +1,54 @@
+"""The probe's records: formatted cheaply in the program's process, read in batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from concsim.live.probe import Reporter
+from concsim.live.runner import _parse
+
+
+def _written(tmp_path: Path) -> tuple[Reporter, list[bytes]]:
+    out = Reporter(2, str(tmp_path))
+    lines: list[bytes] = []
+    out._write = lines.append  # type: ignore[method-assign]
+    return out, lines
+
+
+def test_a_record_is_the_json_of_its_fields_after_kind_time_pid_and_thread(
+    tmp_path: Path,
+) -> None:
+    out, lines = _written(tmp_path)
+    out.emit("end", task="fetch-1", error=None, message='é "quoted"\n', value=[1, (2, 3), 2.5])
+    out.emit("exit")
+    out.line("fetch-é", 12)
+    records = [json.loads(line) for line in lines]
+    assert [list(record) for record in records] == [
+        ["k", "t", "pid", "tid", "task", "error", "message", "value"],
+        ["k", "t", "pid", "tid"],
+        ["k", "t", "pid", "tid", "task", "line"],
+    ]
+    assert records[0]["message"] == 'é "quoted"\n'
+    assert records[0]["value"] == [1, [2, 3], 2.5]
+    assert records[2]["task"] == "fetch-é" and records[2]["line"] == 12
+    for line, record in zip(lines, records, strict=True):  # as json.dumps writes them
+        assert line == json.dumps(record).encode() + b"\n"
+
+
+def test_a_value_json_cannot_write_is_its_repr(tmp_path: Path) -> None:
+    out, lines = _written(tmp_path)
+    out.emit("received", value=ValueError("bad"))
+    assert json.loads(lines[0])["value"] == "ValueError('bad')"
+
+
+def test_a_record_too_long_is_cut_to_a_thousand_characters(tmp_path: Path) -> None:
+    out, lines = _written(tmp_path)
+    out.emit("out", stream="stdout", text="x" * 5000)
+    assert json.loads(lines[0])["text"] == "x" * 1000 + "…"
+
+
+def test_the_reader_parses_lines_in_one_batch_and_skips_a_broken_one() -> None:
+    assert _parse([b'{"k": "a"}', b'{"k": "b"}']) == [{"k": "a"}, {"k": "b"}]
+    assert _parse([b'{"k": "a"}', b'{"k": ', b"3", b'{"k": "b"}']) == [{"k": "a"}, {"k": "b"}]
+    assert _parse([]) == []
