@@ -13,6 +13,13 @@ from ..waits import GIL_WAIT, CpuRun
 from .ties import Contested, Decisions
 
 
+def wait_interval(switch_interval: int) -> int:
+    """How long a waiter's timed wait lasts, in microseconds: the switch interval, but at
+    least 1 (take_gil: ``interval = (gil->interval >= 1 ? gil->interval : 1)``), so that
+    an interval below a microsecond (stored as 0) still lets the holder run."""
+    return max(1, switch_interval)
+
+
 class GilModel(Decisions):
     """Each process's GIL: taken, waited for with a timeout of one switch interval, dropped
     on request, released around I/O and native code."""
@@ -69,7 +76,7 @@ class GilModel(Decisions):
     def _wait_interval(self, gil: Gil, thread: Lane, wait: int) -> None:
         """One ``COND_TIMED_WAIT(gil->cond, ..., interval)`` of a waiting thread."""
         self.clock.at(
-            self.clock.now + self.machine.switch_interval,
+            self.clock.now + wait_interval(self.machine.switch_interval),
             self._interval_expired,
             gil,
             thread,
