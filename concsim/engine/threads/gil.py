@@ -48,7 +48,8 @@ class GilModel(Decisions):
         gil.waiters.append(thread)
         gil.waiting_since[thread] = (self.clock.now, gil.switches)
         self.set_state(lane, LaneState.GIL_WAIT, lane.step)
-        self._arm_drop_timer(gil)
+        if not gil.timer.running:  # else the drop timer's callback re-arms it when done
+            self._arm_drop_timer(gil)
         try:
             while gil.holder is not thread:
                 yield GIL_WAIT
@@ -70,7 +71,8 @@ class GilModel(Decisions):
         self._switched(gil)
         gil.drop_requested = False
         self.emit(GilChanged, process=thread.proc.id, holder=thread.id, reason=reason)
-        if gil.waiting_since or gil.timer.at >= 0:
+        timer = gil.timer
+        if (gil.waiting_since or timer.at >= 0) and not timer.running:
             self._arm_drop_timer(gil)
 
     def _switched(self, gil: Gil) -> None:
@@ -154,7 +156,8 @@ class GilModel(Decisions):
             del gil.waiters[first]
             del gil.waiting_since[nxt]
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
-            self.clock.soon(self.wake, self._running_on(nxt), self._running_on(nxt).epoch)
+            woken = self._running_on(nxt)
+            self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
         else:
             self._switched(gil)
             self.emit(GilChanged, process=thread.proc.id, holder=None, reason=reason)

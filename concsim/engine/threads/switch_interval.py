@@ -53,7 +53,10 @@ def next_drop(gil: Gil, interval: int, after: int) -> int:
         if seen == switches:
             due = since + interval
         else:
-            stale = first_timeout_after(since, switched_at, interval)
+            # first_timeout_after(since, switched_at, interval), inline: one per waiter
+            stale = since + interval
+            if stale < switched_at:
+                stale += -(-(switched_at - stale) // interval) * interval
             if stale == switched_at and gil.waits_ended_first:
                 stale += interval
             due = stale + interval
