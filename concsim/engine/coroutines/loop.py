@@ -39,6 +39,7 @@ from ..waits import (
     StartWait,
     new_io_wait,
 )
+from .timers import TimerBatch
 
 IO = LaneState.IO
 RUNNING = LaneState.RUNNING
@@ -88,6 +89,7 @@ class EventLoop:
         self.in_teardown = False  # main() returned; asyncio.run() is cleaning up
         self.interrupted_again = False
         self.timed_out: set[str] = set()
+        self.timers = TimerBatch(world.clock, self._io_done)
         runtime.interp.aio = self
 
     def is_coroutine(self, lane: Lane) -> bool:
@@ -230,7 +232,7 @@ class EventLoop:
         world = self.world
         clock = world.clock
         jitter = world.machine.jitter
-        io_done = self._io_done
+        add_timer = self.timers.add
         for _ in range(times):
             for duration, label in waits:
                 if jitter:
@@ -247,7 +249,7 @@ class EventLoop:
                     waker = co.io_waker = Waker(self, co)
                 co.waker = waker
                 until = clock.now + duration
-                clock.at(until, io_done, co, co.epoch)
+                add_timer(until, co)  # clock.at(until, self._io_done, co, co.epoch)
                 if co.state is not IO or co.step != label or co.in_cleanup:
                     world.set_state(co, IO, label)  # the second await on is already shown
                 if world.loop_current is co:  # _park, inline
