@@ -10,8 +10,8 @@ from ..runtime import Lane
 
 
 class TimerBatch:
-    """``clock.at(until, done, co, co.epoch)`` for each coroutine's I/O wait, scheduled as
-    one clock callback for a run of such timers.
+    """A timer per coroutine's I/O wait (``done([(co, co.epoch)])`` at ``until``),
+    scheduled as one clock callback, ``done(batch)``, for a run of such timers.
 
     Invariant: a timer joins the pending batch only if that batch is due at the same
     instant and nothing else has been scheduled on the clock since the batch's last
@@ -22,9 +22,9 @@ class TimerBatch:
 
     __slots__ = ("_at", "_batch", "_clock", "_done", "_mark")
 
-    def __init__(self, clock: Scheduler, done: Callable[[Lane, int], None]) -> None:
+    def __init__(self, clock: Scheduler, done: Callable[[list[tuple[Lane, int]]], None]) -> None:
         self._clock = clock
-        self._done = done  # what each timer calls: EventLoop._io_done(co, epoch)
+        self._done = done  # called with the batch's (co, epoch) pairs: EventLoop._io_done
         self._batch: list[tuple[Lane, int]] | None = None  # the pending batch, if any
         self._at = -1  # when it is due
         self._mark = -1  # clock.scheduled just after its last timer joined it
@@ -43,6 +43,4 @@ class TimerBatch:
     def _run(self, batch: list[tuple[Lane, int]]) -> None:
         if batch is self._batch:
             self._batch = None  # due now: later timers start a batch of their own
-        done = self._done
-        for co, epoch in batch:
-            done(co, epoch)
+        self._done(batch)
