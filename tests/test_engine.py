@@ -82,6 +82,36 @@ def test_switch_interval_is_configurable() -> None:
     assert sum(1 for h in gil_holders(sim) if h and h.startswith("thread")) >= 35
 
 
+def test_a_zero_switch_interval_still_lets_each_holder_run_a_microsecond() -> None:
+    """take_gil (Python/ceval_gil.c) waits ``gil->interval >= 1 ? gil->interval : 1``
+    microseconds: an interval below 1 us, which CPython stores as 0, still lets the holder
+    run 1 us before a waiter asks for the GIL, so the run moves on in time instead of
+    handing the GIL round at one instant for ever."""
+    sim, result = run(
+        CPU_THREADS.replace("name: cpu", "name: cpu\nmachine: {switch_interval: 0s}"),
+        max_events=5_000,
+    )
+    handoffs = [e for e in sim.events if isinstance(e, GilChanged) and e.holder]
+    thread_times = [round(e.t * 1e6) for e in handoffs if e.holder.startswith("thread")]
+    # The two threads alternate every microsecond once both are started.
+    assert thread_times[-3:] == [thread_times[-1] - 2, thread_times[-1] - 1, thread_times[-1]]
+    assert result["elapsed"] > 0
+
+
+def test_cpython_stores_a_switch_interval_below_a_microsecond_as_zero() -> None:
+    """The CPython fact behind the 1 us floor: ``sys.setswitchinterval`` keeps whole
+    microseconds (``(unsigned long)(1e6 * interval)``), so 1 ns reads back as 0.0, and
+    take_gil's timed wait then uses its floor of 1 us."""
+    import sys
+
+    saved = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(1e-9)
+        assert sys.getswitchinterval() == 0.0
+    finally:
+        sys.setswitchinterval(saved)
+
+
 def test_without_gil_cpu_threads_run_in_parallel_up_to_the_cores() -> None:
     """A free-threaded build (PEP 703) runs Python code on several cores at once."""
     _, free = run(CPU_THREADS.replace("name: cpu", "name: cpu\nmachine: {gil: false}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from concsim.events import FutureState, LaneKind, LaneState, Outcome
@@ -66,12 +67,37 @@ class Descheduled:
 DESCHEDULED = Descheduled()
 
 
+class TimerStage(Enum):
+    """What the GIL's one drop timer stands for (threads/switch_interval.py)."""
+
+    DROP = "drop"  # the timed wait that times out with no switch: it sets the drop request
+    WAIT_AGAIN = "wait again"  # the one before it, which saw a switch and waits again
+
+
+@dataclass(eq=False)
+class DropTimer:
+    """The GIL's one pending timer, in place of a timer per waiting thread."""
+
+    number: int = 0  # bumped when it is re-armed: a callback with an older number is stale
+    at: int = -1  # when its callback runs (-1: none pending)
+    stage: TimerStage = TimerStage.DROP
+    fired_at: int = -1  # the last instant a drop request was made
+    running: bool = False  # its callback is running: re-armed once, when it is done
+
+
 @dataclass(eq=False)
 class Gil:
+    """One interpreter's GIL (Python/ceval_gil.c, ``struct _gil_runtime_state``)."""
+
     holder: Lane | None = None
     waiters: deque[Lane] = field(default_factory=deque)
-    switches: int = 0
+    switches: int = 0  # gil->switch_number
     drop_requested: bool = False  # honoured by the holder at its next eval-breaker check
+    # Each waiter's timed wait: when it began waiting, and the switch number it saw then.
+    waiting_since: dict[Lane, tuple[int, int]] = field(default_factory=dict)
+    switched_at: int = 0  # virtual microseconds of the last switch
+    waits_ended_first: bool = False  # waits timing out at that instant did so before it
+    timer: DropTimer = field(default_factory=DropTimer)
 
 
 @dataclass(eq=False)
@@ -96,7 +122,6 @@ class Lane:
     state: LaneState = LaneState.IDLE
     task: TaskRun | None = None
     step: str | None = None
-    gil_wait: int = 0  # numbers this thread's waits for the GIL; a timer of an old one is stale
     daemon: bool = False
     ended: bool = False
     hung_io: bool = False  # the current (or next) wait never completes (I/O, lock, queue, ...)

@@ -39,6 +39,7 @@ from ..waits import (
     StartWait,
     new_io_wait,
 )
+from .timers import TimerBatch
 
 IO = LaneState.IO
 RUNNING = LaneState.RUNNING
@@ -88,6 +89,7 @@ class EventLoop:
         self.in_teardown = False  # main() returned; asyncio.run() is cleaning up
         self.interrupted_again = False
         self.timed_out: set[str] = set()
+        self.timers = TimerBatch(world.clock, self._io_done)
         runtime.interp.aio = self
 
     def is_coroutine(self, lane: Lane) -> bool:
@@ -230,7 +232,7 @@ class EventLoop:
         world = self.world
         clock = world.clock
         jitter = world.machine.jitter
-        io_done = self._io_done
+        add_timer = self.timers.add
         for _ in range(times):
             for duration, label in waits:
                 if jitter:
@@ -247,7 +249,7 @@ class EventLoop:
                     waker = co.io_waker = Waker(self, co)
                 co.waker = waker
                 until = clock.now + duration
-                clock.at(until, io_done, co, co.epoch)
+                add_timer(until, co)  # clock.at(until, self._io_done, [(co, co.epoch)])
                 if co.state is not IO or co.step != label or co.in_cleanup:
                     world.set_state(co, IO, label)  # the second await on is already shown
                 if world.loop_current is co:  # _park, inline
@@ -261,18 +263,21 @@ class EventLoop:
                     if co.waker is waker:
                         co.waker = None
 
-    def _io_done(self, co: Lane, epoch: int) -> None:
-        # Only the wait it was set for: the lane's epoch changes at every resume. A hang
+    def _io_done(self, timers: list[tuple[Lane, int]]) -> None:
+        """I/O timers due now (a batch of them, coroutines/timers.py), each in turn."""
+        # Only the wait each was set for: the lane's epoch changes at every resume. A hang
         # injected meanwhile freezes the wait for good. The waker's call, inline: the
         # wait's waker is the lane's ``io_waker``, and calling it clears it and makes the
         # coroutine ready.
-        if co.epoch == epoch and not co.hung_io and co.waker is not None:
-            co.waker = None
-            if self.world.loop_current is not None:  # make_ready, inline
-                self.world.set_state(co, LaneState.READY, co.step)
-            self.ready.append((co, None, None))
-            if not self.scheduled:
-                self._kick()
+        world, ready = self.world, self.ready
+        for co, epoch in timers:
+            if co.epoch == epoch and not co.hung_io and co.waker is not None:
+                co.waker = None
+                if world.loop_current is not None:  # make_ready, inline
+                    world.set_state(co, LaneState.READY, co.step)
+                ready.append((co, None, None))
+                if not self.scheduled:
+                    self._kick()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""

@@ -8,8 +8,9 @@ from concsim.events import (
     LaneState,
 )
 
-from ..runtime import PREEMPTED, Actor, Gil, Lane
+from ..runtime import PREEMPTED, Actor, Gil, Lane, TimerStage
 from ..waits import GIL_WAIT, CpuRun
+from .switch_interval import next_drop, timer_for, wait_interval
 from .ties import Contested, Decisions
 
 
@@ -26,8 +27,10 @@ class GilModel(Decisions):
     # holder releases the GIL at its next eval-breaker check. With FORCE_SWITCHING the
     # dropping thread then waits until another thread has taken it, so waiters are served
     # in turn. I/O and native code release the GIL voluntarily and the next waiter takes it
-    # at once. So every waiter has its own timer: a thread back from I/O beside a CPU-bound
-    # thread gets the GIL one interval after it asked, however long the holder has held it.
+    # at once. So a thread back from I/O beside a CPU-bound thread gets the GIL one
+    # interval after it asked, however long the holder has held it. The waiters' timed
+    # waits are one timer per GIL, due at the first of them that requests the drop
+    # (threads/switch_interval.py).
 
     def ensure_gil(self, lane: Lane) -> Actor:
         thread = lane.os_thread
@@ -43,15 +46,18 @@ class GilModel(Decisions):
             self._take_gil(gil, thread, "it was free")
             return
         gil.waiters.append(thread)
+        gil.waiting_since[thread] = (self.clock.now, gil.switches)
         self.set_state(lane, LaneState.GIL_WAIT, lane.step)
-        thread.gil_wait += 1
-        self._wait_interval(gil, thread, thread.gil_wait)
+        if not gil.timer.running:  # else the drop timer's callback re-arms it when done
+            self._arm_drop_timer(gil)
         try:
             while gil.holder is not thread:
                 yield GIL_WAIT
         finally:
-            if thread in gil.waiters:
+            if thread in gil.waiters:  # it gave up waiting (a fault): one waiter fewer
                 gil.waiters.remove(thread)
+                del gil.waiting_since[thread]
+                self._arm_drop_timer(gil)
 
     def gil_ready(self, lane: Lane) -> bool:
         """Whether ``ensure_gil(lane)`` would return at once and change nothing: the build
@@ -62,35 +68,71 @@ class GilModel(Decisions):
 
     def _take_gil(self, gil: Gil, thread: Lane, reason: str) -> None:
         gil.holder = thread
-        gil.switches += 1
+        self._switched(gil)
         gil.drop_requested = False
         self.emit(GilChanged, process=thread.proc.id, holder=thread.id, reason=reason)
+        timer = gil.timer
+        if (gil.waiting_since or timer.at >= 0) and not timer.running:
+            self._arm_drop_timer(gil)
 
-    def _wait_interval(self, gil: Gil, thread: Lane, wait: int) -> None:
-        """One ``COND_TIMED_WAIT(gil->cond, ..., interval)`` of a waiting thread."""
-        self.clock.at(
-            self.clock.now + self.machine.switch_interval,
-            self._interval_expired,
-            gil,
-            thread,
-            wait,
-            gil.switches,
-        )
+    def _switched(self, gil: Gil) -> None:
+        """``++gil->switch_number``: waiters' timeouts from now on wait again first.
+        Invariant: timeouts due at this very instant ran before the switch unless the drop
+        timer's callback made it or is still due now (it stands for the first of them)."""
+        gil.switches += 1
+        now = self.clock.now
+        timer = gil.timer
+        gil.waits_ended_first = not timer.running and timer.at != now
+        gil.switched_at = now
 
-    def _interval_expired(self, gil: Gil, thread: Lane, wait: int, switches: int) -> None:
-        if thread.gil_wait != wait or gil.holder is thread or thread not in gil.waiters:
-            return  # that wait is over: the thread has the GIL or gave up waiting
-        holder = gil.holder
-        if holder is None:
-            return  # never so: a released GIL passes straight to the first waiter
-        if gil.switches == switches:
-            gil.drop_requested = True
-            running = self._running_on(holder)
-            if type(running.wait) is CpuRun:
-                # The holder is mid-way through Python code: it stops at the next check.
-                self.resume(running, PREEMPTED)
-        if gil.holder is not thread and thread in gil.waiters:
-            self._wait_interval(gil, thread, wait)  # still waiting: another interval
+    def _arm_drop_timer(self, gil: Gil) -> None:
+        """(Re)arm the GIL's drop timer for the first waiter's timeout that will find no
+        switch since its wait began (``switch_interval.next_drop``); none without waiters."""
+        timer = gil.timer
+        if timer.running:
+            return  # the callback re-arms it once it is done
+        if not gil.waiting_since:
+            if timer.at >= 0:
+                timer.number += 1
+                timer.at = -1
+            return
+        now, interval = self.clock.now, wait_interval(self.machine.switch_interval)
+        after = now + 1 if timer.fired_at == now else now
+        at, stage = timer_for(next_drop(gil, interval, after), interval, now)
+        if timer.at == at and timer.stage is stage:
+            return  # already armed
+        if (
+            stage is TimerStage.WAIT_AGAIN
+            and timer.stage is TimerStage.DROP
+            and timer.at == at + interval
+        ):
+            return  # the same drop request, armed by an earlier wait: it stays first
+        timer.number += 1
+        timer.at, timer.stage = at, stage
+        self.clock.at(at, self._drop_timer_expired, gil, timer.number)
+
+    def _drop_timer_expired(self, gil: Gil, number: int) -> None:
+        """The first waiter's ``COND_TIMED_WAIT`` timed out: with the switch number
+        unchanged, ``SET_GIL_DROP_REQUEST``; the holder, if mid-way through Python code,
+        stops at its next eval-breaker check."""
+        timer = gil.timer
+        if number != timer.number:
+            return  # re-armed since
+        timer.at = -1
+        if timer.stage is TimerStage.DROP:
+            timer.fired_at = self.clock.now
+            holder = gil.holder
+            if holder is not None and gil.waiters:
+                gil.drop_requested = True
+                running = self._running_on(holder)
+                if type(running.wait) is CpuRun:
+                    # Mid-way through Python code: it stops at the next check.
+                    timer.running = True
+                    try:
+                        self.resume(running, PREEMPTED)
+                    finally:
+                        timer.running = False
+        self._arm_drop_timer(gil)
 
     def _running_on(self, thread: Lane) -> Lane:
         if thread.kind is LaneKind.LOOP and self.loop_current is not None:
@@ -112,8 +154,10 @@ class GilModel(Decisions):
                 first = self.decide(Contested.GIL, where, thread, list(gil.waiters))
             nxt = gil.waiters[first]
             del gil.waiters[first]
+            del gil.waiting_since[nxt]
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
-            self.clock.soon(self.wake, self._running_on(nxt), self._running_on(nxt).epoch)
+            woken = self._running_on(nxt)
+            self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
         else:
-            gil.switches += 1
+            self._switched(gil)
             self.emit(GilChanged, process=thread.proc.id, holder=None, reason=reason)

@@ -32,6 +32,8 @@ from __future__ import annotations
 import random
 from collections.abc import Collection
 from enum import StrEnum
+from functools import partial
+from operator import attrgetter
 from typing import NamedTuple, assert_never
 
 from concsim.events import Event
@@ -131,6 +133,13 @@ class Decision(NamedTuple):
         return text
 
 
+new_decision = partial(tuple.__new__, Decision)
+"""``Decision(*fields)`` without the NamedTuple's ``__new__`` (a Python function): a GIL
+hand-off among several waiters makes one. Takes the fields as one tuple, in order."""
+
+lane_id = attrgetter("id")
+
+
 class Decisions(Driver):
     """The run's decision points, and what decides each (a choice, the seed, or FIFO)."""
 
@@ -149,7 +158,7 @@ class Decisions(Driver):
     ) -> int:
         """Which of ``waiting`` (in the order they began to wait, two or more) goes first."""
         number = len(self.decisions)
-        ids = tuple(lane.id for lane in waiting)
+        ids = tuple(map(lane_id, waiting))
         chosen, maker = 0, Maker.FIFO
         if self.machine.ties is TieBreak.SEEDED:
             # Drawn even when a choice overrides it, so that the draws after it (durations,
@@ -159,16 +168,18 @@ class Decisions(Driver):
         if forced is not None and forced in ids:
             chosen, maker = ids.index(forced), Maker.CHOSEN
         self.decisions.append(
-            Decision(
-                number,
-                self.clock.now,
-                contested,
-                resource,
-                holder.id if holder is not None else None,
-                ids,
-                chosen,
-                maker,
-                len(self.events),
+            new_decision(
+                (
+                    number,
+                    self.clock.now,
+                    contested,
+                    resource,
+                    holder.id if holder is not None else None,
+                    ids,
+                    chosen,
+                    maker,
+                    len(self._rows),  # len(self.events), without EventLog.__len__'s call
+                )
             )
         )
         return chosen

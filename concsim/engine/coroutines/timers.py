@@ -1,0 +1,46 @@
+"""The event loop's I/O timers, batched: consecutive timers for one instant share one
+clock callback (a speed device, not part of the model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..clock import Scheduler
+from ..runtime import Lane
+
+
+class TimerBatch:
+    """A timer per coroutine's I/O wait (``done([(co, co.epoch)])`` at ``until``),
+    scheduled as one clock callback, ``done(batch)``, for a run of such timers.
+
+    Invariant: a timer joins the pending batch only if that batch is due at the same
+    instant and nothing else has been scheduled on the clock since the batch's last
+    timer. Its own callback would then have come right after that timer's in the FIFO of
+    its instant (clock.py: work at one key runs in the order it was scheduled), so running
+    the batch's timers one after another is the same order, and a thousand coroutines
+    whose sleeps end together cost one callback instead of a thousand."""
+
+    __slots__ = ("_at", "_batch", "_clock", "_done", "_mark")
+
+    def __init__(self, clock: Scheduler, done: Callable[[list[tuple[Lane, int]]], None]) -> None:
+        self._clock = clock
+        self._done = done  # called with the batch's (co, epoch) pairs: EventLoop._io_done
+        self._batch: list[tuple[Lane, int]] | None = None  # the pending batch, if any
+        self._at = -1  # when it is due
+        self._mark = -1  # clock.scheduled just after its last timer joined it
+
+    def add(self, until: int, co: Lane) -> None:
+        clock = self._clock
+        batch = self._batch
+        if batch is not None and until == self._at and clock.scheduled == self._mark:
+            batch.append((co, co.epoch))
+            return
+        batch = self._batch = [(co, co.epoch)]
+        self._at = until
+        clock.at(until, self._run, batch)
+        self._mark = clock.scheduled
+
+    def _run(self, batch: list[tuple[Lane, int]]) -> None:
+        if batch is self._batch:
+            self._batch = None  # due now: later timers start a batch of their own
+        self._done(batch)
