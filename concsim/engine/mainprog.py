@@ -166,6 +166,9 @@ class MainProgram:
                 if isinstance(executor, ThreadPool) and len(executor.workers) > workers:
                     # _adjust_thread_count() started a worker: Thread.start() waits for it
                     yield from self.thread_start(lane, executor.workers[-1], executor.began)
+                elif isinstance(executor, ProcessPool) and executor.starting is not None:
+                    # the first submit started the manager thread: Thread.start() waits
+                    yield from self.thread_start(lane, executor.starting, executor.began)
             return
         # Plain threads / processes: one each, started in turn. A lane is called by its id
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
@@ -356,7 +359,9 @@ class MainProgram:
         if executor.is_shutdown and not wait:
             return
         cancelled = executor.shutdown(wait, cancel_futures)
-        if self.callbacks is not None:  # Future.cancel() runs them in the cancelling thread
+        if self.callbacks is not None and not isinstance(executor, ProcessPool):
+            # Future.cancel() runs them in the cancelling thread: here, main; a process
+            # pool's manager thread cancels its queued futures itself (ProcessPool)
             for run in cancelled:
                 yield from self.callbacks.completed(lane, run)
         if wait:
@@ -369,10 +374,8 @@ class MainProgram:
         then stopped where they stand (Py_FinalizeEx)."""
         world = self.world
         executor = self.executor
-        if executor is not None and not executor.is_shutdown:
-            executor.is_shutdown = True
-            while executor._wake_idle():
-                pass
+        if executor is not None:
+            executor.at_exit()
 
         def others_done() -> bool:
             plain = all(t.gen is None or t.daemon for t in self.plain)

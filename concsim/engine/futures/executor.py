@@ -12,6 +12,7 @@ from concsim.events import (
     LaneState,
     TaskSubmitted,
 )
+from concsim.scenario.pynames import POOL_THREAD
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Lane, SimError, TaskRun
@@ -86,9 +87,24 @@ class Executor:
             cancelled=tuple(r.name for r in cancelled),
         )
         self.is_shutdown = True
+        self._on_shutdown()
+        return cancelled
+
+    def _on_shutdown(self) -> None:
+        """Idle workers wake to see the shutdown (a thread pool puts ``None`` for each)."""
         while self._wake_idle():
             pass
-        return cancelled
+
+    def at_exit(self) -> None:
+        """The interpreter exits with the executor never shut down: its exit hook
+        (``_python_exit``) wakes the workers, which finish the queue and exit."""
+        if not self.is_shutdown:
+            self.is_shutdown = True
+            self._on_shutdown()
+
+    def thread_name(self, lane: Lane) -> str:
+        """``threading.current_thread().name`` on one of the executor's lanes."""
+        return POOL_THREAD.format(self.workers.index(lane))
 
     def _queued_jobs(self) -> list[Job]:
         return list(self.queue)
