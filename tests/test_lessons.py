@@ -948,6 +948,25 @@ def test_done_callbacks() -> None:
     assert result.out["warnings"] == []
 
 
+def test_done_callbacks_process_pool() -> None:
+    """ProcessPoolExecutor: the manager thread (_ExecutorManagerThread, Thread-1) sets each
+    result in the parent (process_result_item), so the callbacks run there, not in a
+    worker process; one added to a future already done runs at once in MainThread."""
+    result = run("done-callbacks", "process-pool")
+    where = [(e.t, e.lane, e.callback, e.thread) for e in result.of(CallbackInvoked)]
+    assert where == [
+        (about(0.1104), "thread-1", "quick_done", "Thread-1"),  # start, pickling both ways
+        (about(0.2), "main", "quick_done_2", "MainThread"),
+        (about(0.3104), "thread-1", "slow_done", "Thread-1"),
+    ]
+    assert result.out["output"] == [
+        "quick_done runs in Thread-1",
+        "late callback runs in MainThread",
+        "slow_done runs in Thread-1",
+    ]
+    assert result.out["results"] == ["quick answer", "slow answer"]
+
+
 def test_free_threaded_python() -> None:
     """CPU-bound threads take turns under the GIL on 3.11 and on 3.13's default build; the
     free-threaded build 3.13t (PEP 703) runs them in parallel on the two cores."""
