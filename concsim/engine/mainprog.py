@@ -163,12 +163,9 @@ class MainProgram:
                         step="submit",
                     )
                     raise
-                if isinstance(executor, ThreadPool) and len(executor.workers) > workers:
-                    # _adjust_thread_count() started a worker: Thread.start() waits for it
-                    yield from self.thread_start(lane, executor.workers[-1], executor.began)
-                elif isinstance(executor, ProcessPool) and executor.starting is not None:
-                    # the first submit started the manager thread: Thread.start() waits
-                    yield from self.thread_start(lane, executor.starting, executor.began)
+                started = executor.started_thread(workers)
+                if started is not None:  # Thread.start() waits for the new thread to run
+                    yield from self.thread_start(lane, started, executor.began)
             return
         # Plain threads / processes: one each, started in turn. A lane is called by its id
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
@@ -359,10 +356,8 @@ class MainProgram:
         if executor.is_shutdown and not wait:
             return
         cancelled = executor.shutdown(wait, cancel_futures)
-        if self.callbacks is not None and not isinstance(executor, ProcessPool):
-            # Future.cancel() runs them in the cancelling thread: here, main; a process
-            # pool's manager thread cancels its queued futures itself (ProcessPool)
-            for run in cancelled:
+        if self.callbacks is not None and executor.cancels_in_caller:
+            for run in cancelled:  # Future.cancel() runs them in the cancelling thread
                 yield from self.callbacks.completed(lane, run)
         if wait:
             waiting = self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")

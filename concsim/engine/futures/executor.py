@@ -46,6 +46,10 @@ class Executor:
     _notifies_drained: bool = False
     # Future._invoke_callbacks in the worker that completed the future (callbacks.py)
     after_done: Callable[[Lane, TaskRun], Actor] | None = None
+    # shutdown(cancel_futures=True) cancels queued futures in the calling thread, which
+    # runs their callbacks; a process pool's manager thread does it itself
+    cancels_in_caller: bool = True
+    began: set[Lane] = field(default_factory=set)  # threads that have run their first bytecode
 
     @property
     def world(self) -> World:
@@ -61,6 +65,11 @@ class Executor:
 
     def _enqueue(self, job: Job) -> None:
         raise NotImplementedError
+
+    def started_thread(self, workers: int) -> Lane | None:
+        """The thread the last submit started (``workers``: how many there were before),
+        whose ``Thread.start()`` the submitting thread waits for; None if none."""
+        return None
 
     def _wake_idle(self) -> bool:
         if not self.idle:

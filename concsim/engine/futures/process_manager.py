@@ -5,19 +5,19 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from concsim.events import LaneKind, LaneState, PicklingFailed
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Lane, SimError, TaskRun
+from ..runtime_core import Runtime
 from ..waits import WORK_WAIT, Overhead
+from ..world import World
 from .executor import Job
 from .pickling import cannot_send_call, pickling_error
-
-if TYPE_CHECKING:
-    from .process_pool import ProcessPool
 
 EXTRA_QUEUED_CALLS = 1
 """Calls queued beyond the processes (``EXTRA_QUEUED_CALLS``): the call queue holds
@@ -30,6 +30,31 @@ other threads are the main thread and the feeder, which is named."""
 
 FEEDER_THREAD = "QueueFeederThread"
 """The call queue's feeder thread (``Queue._start_thread`` names it)."""
+
+
+class Pool(Protocol):
+    """What the manager reads and calls of its ``ProcessPoolExecutor`` (process_pool.py)."""
+
+    runtime: Runtime
+    max_workers: int
+    queue: deque[Job]  # work_ids_queue: submitted, not yet in the call queue
+    call_queue: deque[Job]  # pickled calls in the pipe
+    is_shutdown: bool
+    began: set[Lane]
+    after_done: Callable[[Lane, TaskRun], Actor] | None
+
+    @property
+    def world(self) -> World: ...
+
+    def wake_idle_worker(self) -> bool: ...
+
+    def terminate_broken(self, dead: Lane, refused: tuple[str, str] | None) -> None: ...
+
+    def flag_shutting_down(self, lane: Lane) -> Actor: ...
+
+    def pending(self) -> bool: ...
+
+    def workers_gone(self) -> bool: ...
 
 
 @dataclass(eq=False)
@@ -53,7 +78,7 @@ class ManagerThread:
     RUNNING as it goes in. The feeder pickles the calls put when the manager blocks
     again; it is not drawn: its work shows on the manager's lane."""
 
-    pool: ProcessPool
+    pool: Pool
     lane: Lane | None = None
     results: deque[Returned] = field(default_factory=deque)
     wakeup: bool = False

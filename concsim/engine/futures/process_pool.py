@@ -46,7 +46,7 @@ class ProcessPool(Executor):
     broken: bool = False
     _cannot_unpickle: frozenset[str] | None = None
     manager: ManagerThread = field(init=False)
-    began: set[Lane] = field(default_factory=set)  # the manager, once it runs
+    cancels_in_caller: bool = False  # flag_executor_shutting_down, in the manager
 
     def __post_init__(self) -> None:
         self.manager = ManagerThread(self)
@@ -74,8 +74,7 @@ class ProcessPool(Executor):
             world.start(lane, self._worker(lane))
         self.manager.start()
 
-    @property
-    def starting(self) -> Lane | None:
+    def started_thread(self, workers: int) -> Lane | None:
         """The manager's lane while ``Thread.start()`` waits for it to run."""
         lane = self.manager.lane
         return lane if lane is not None and lane not in self.began else None
