@@ -684,8 +684,9 @@ class PicklingFailed(Event):
     @property
     def why(self) -> str:
         return (
-            f"{self.task} could not be sent to a worker process ({self.error}: {self.message}); "
-            "the error waits in its future."
+            f"The pool's queue feeder thread could not pickle the call of {self.task} "
+            f"({self.error}: {self.message}), so no worker process will run it; the error "
+            "waits in its future."
         )
 
 

@@ -101,3 +101,20 @@ def test_exit_status_and_stderr_by_ending() -> None:
         "raise ValueError('bad') | exit 1 | traceback True | last 'ValueError: bad'",
         "raise KeyboardInterrupt | exit -2 | traceback True | last 'KeyboardInterrupt'",
     ]
+
+
+def test_process_pool_manager_moves_calls_and_runs_callbacks() -> None:
+    """ProcessPoolExecutor: the manager thread (Thread-1) runs the done-callbacks; with one
+    worker only max_workers + 1 = 2 calls are RUNNING 50 ms on (the worker took the first
+    long before, but that does not wake the manager), so cancel() succeeds for the other
+    three; an unpicklable argument fails its own future in QueueFeederThread, after the
+    next submit, and the pool goes on."""
+    assert run_fact("process_manager.py").splitlines() == [
+        "callbacks ran in ['Thread-1']",
+        "states ['RUNNING', 'RUNNING', 'PENDING', 'PENDING', 'PENDING']",
+        "cancel [False, False, True, True, True]",
+        "after submit: RUNNING",
+        "submitted the next call",
+        "failed in QueueFeederThread: TypeError(\"cannot pickle '_thread.lock' object\")",
+        "next call: 0",
+    ]

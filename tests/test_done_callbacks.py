@@ -221,9 +221,9 @@ def test_copies_of_a_task_are_registered_in_one_loop() -> None:
         ),
         (
             "    - submit\n    - {add_done_callback: quick}\n",
-            HEAD.replace("threads", "processes"),
-            "s.yaml:4:3: program: the `add_done_callback` step needs futures of a thread pool: "
-            "model threads with executor: true",
+            HEAD.replace("threads", "sequential"),
+            "s.yaml:4:3: program: the `add_done_callback` step needs futures of a pool: "
+            "model threads or processes with executor: true",
         ),
         (
             "    - submit\n    - {add_done_callback: quick}\n",

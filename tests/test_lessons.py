@@ -466,6 +466,9 @@ def test_pickling_nested_function() -> None:
     raised = [e for e in result.of(ResultReceived) if e.error]
     assert [(e.task, e.error) for e in raised] == [("helper", "AttributeError")]
     assert raised[0].t >= 0.3 > failed.t  # main hears of it only after its own work
+    # The 4th call enters the call queue (3 places) when square-1's result wakes the
+    # manager thread, which waits one switch interval for the GIL main's work holds.
+    assert failed.t == about(0.1154)
     assert result.main_outcome == ("raised", "AttributeError")
     assert result.task("helper")["error"] == "AttributeError"
     assert all(result.task(f"square-{i}")["outcome"] == "ok" for i in (1, 2, 3))
@@ -943,6 +946,25 @@ def test_done_callbacks() -> None:
     assert result.main_outcome == ("ok", None)
     assert result.out["results"] == ["quick answer", "slow answer"]
     assert result.out["warnings"] == []
+
+
+def test_done_callbacks_process_pool() -> None:
+    """ProcessPoolExecutor: the manager thread (_ExecutorManagerThread, Thread-1) sets each
+    result in the parent (process_result_item), so the callbacks run there, not in a
+    worker process; one added to a future already done runs at once in MainThread."""
+    result = run("done-callbacks", "process-pool")
+    where = [(e.t, e.lane, e.callback, e.thread) for e in result.of(CallbackInvoked)]
+    assert where == [
+        (about(0.1104), "thread-1", "quick_done", "Thread-1"),  # start, pickling both ways
+        (about(0.2), "main", "quick_done_2", "MainThread"),
+        (about(0.3104), "thread-1", "slow_done", "Thread-1"),
+    ]
+    assert result.out["output"] == [
+        "quick_done runs in Thread-1",
+        "late callback runs in MainThread",
+        "slow_done runs in Thread-1",
+    ]
+    assert result.out["results"] == ["quick answer", "slow answer"]
 
 
 def test_free_threaded_python() -> None:

@@ -261,7 +261,11 @@ def test_an_exception_the_parent_cannot_unpickle_breaks_the_pool() -> None:
     thread's unpickling calls QuotaError('over quota') and raises TypeError "QuotaError.
     __init__() missing 1 required positional argument: 'code'"; wait_result_broken_or_
     wakeup marks the pool broken and terminate_broken fails every pending future, the
-    sender's included, with BrokenProcessPool and terminates every worker."""
+    sender's included, with BrokenProcessPool and terminates every worker. ``late`` was
+    already in the call queue (max_workers + 1 calls): process-1 takes it as soon as it
+    has sent charge's result, and it dies running it when the pool breaks. (CPython
+    races the worker's get against the manager's unpickling: late started in 3 of 5
+    runs, benchmarks/cpython_facts/process_manager.py.)"""
     r = run(BREAKS)
     (broken,) = r.of(ResultUnpicklingFailed)
     assert (broken.lane, broken.task, broken.error, broken.message) == (
@@ -276,7 +280,7 @@ def test_an_exception_the_parent_cannot_unpickle_breaks_the_pool() -> None:
     assert errors == dict.fromkeys(("charge", "square-1", "square-2", "late"), "BrokenProcessPool")
     assert (r.task("charge")["outcome"], r.task("charge")["error"]) == ("failed", "QuotaError")
     assert r.task("square-1")["outcome"] == "killed"
-    assert r.task("late")["outcome"] == "never_started"
+    assert r.task("late")["outcome"] == "killed"
     assert r.main == {"outcome": "raised", "error": "BrokenProcessPool"}
     assert r.of(PoolBroken) == []
 

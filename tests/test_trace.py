@@ -230,7 +230,13 @@ def test_each_worker_process_is_a_trace_process_with_its_own_gil() -> None:
     check_format(trace)
     processes = [e["args"]["name"] for e in find(trace, name="process_name")]
     assert processes == ["main process", "process-1", "process-2", "process-3", "process-4"]
-    assert tracks(trace)[:4] == [(1, "main thread"), (1, "GIL"), (2, "process-1"), (2, "GIL")]
+    assert tracks(trace)[:5] == [
+        (1, "main thread"),
+        (1, "GIL"),
+        (1, "Thread-1"),  # the pool's manager thread, in the parent
+        (2, "process-1"),
+        (2, "GIL"),
+    ]
 
 
 def test_an_unfinished_run_ends_at_now() -> None:

@@ -163,9 +163,9 @@ class MainProgram:
                         step="submit",
                     )
                     raise
-                if isinstance(executor, ThreadPool) and len(executor.workers) > workers:
-                    # _adjust_thread_count() started a worker: Thread.start() waits for it
-                    yield from self.thread_start(lane, executor.workers[-1], executor.began)
+                started = executor.started_thread(workers)
+                if started is not None:  # Thread.start() waits for the new thread to run
+                    yield from self.thread_start(lane, started, executor.began)
             return
         # Plain threads / processes: one each, started in turn. A lane is called by its id
         # everywhere (its row, its events, the GIL row's holder): thread-N is the thread
@@ -356,8 +356,8 @@ class MainProgram:
         if executor.is_shutdown and not wait:
             return
         cancelled = executor.shutdown(wait, cancel_futures)
-        if self.callbacks is not None:  # Future.cancel() runs them in the cancelling thread
-            for run in cancelled:
+        if self.callbacks is not None and executor.cancels_in_caller:
+            for run in cancelled:  # Future.cancel() runs them in the cancelling thread
                 yield from self.callbacks.completed(lane, run)
         if wait:
             waiting = self.runtime.wait_until(lane, executor.finished, "shutdown(wait=True)")
@@ -369,10 +369,8 @@ class MainProgram:
         then stopped where they stand (Py_FinalizeEx)."""
         world = self.world
         executor = self.executor
-        if executor is not None and not executor.is_shutdown:
-            executor.is_shutdown = True
-            while executor._wake_idle():
-                pass
+        if executor is not None:
+            executor.at_exit()
 
         def others_done() -> bool:
             plain = all(t.gen is None or t.daemon for t in self.plain)

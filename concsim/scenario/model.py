@@ -475,8 +475,8 @@ class AddDoneCallbackStep(_Step):
     """Main program only: ``future.add_done_callback(fn)`` on the future of each copy of a
     task, where ``fn``'s body is ``steps`` (Lib/concurrent/futures/_base.py,
     ``Future.add_done_callback``). It runs in the thread that completes the future, after the
-    waiters are woken; on a future already done it runs at once in the caller; an exception
-    in it is logged and ignored."""
+    waiters are woken (a process pool's manager thread for its futures); on a future already
+    done it runs at once in the caller; an exception in it is logged and ignored."""
 
     since: ClassVar[int] = 2
     add_done_callback: Name
@@ -1257,7 +1257,7 @@ class Program(_Strict):
 
 
 def _check_callbacks(program: Program) -> None:
-    """``future.add_done_callback`` needs the futures of a thread pool, kept in a list, and
+    """``future.add_done_callback`` needs the futures of a pool, kept in a list, and
     the task submitted before it."""
     submitted: set[str] = set()
     every = False
@@ -1269,10 +1269,10 @@ def _check_callbacks(program: Program) -> None:
             every = True
         elif isinstance(step, AddDoneCallbackStep | FutureStep):
             kind = step_kind(step)
-            if not (program.model is Model.THREADS and program.executor):
+            if not (program.model in (Model.THREADS, Model.PROCESSES) and program.executor):
                 raise ValueError(
-                    f"the `{kind}` step needs futures of a thread pool: model "
-                    "threads with executor: true"
+                    f"the `{kind}` step needs futures of a pool: model threads or "
+                    "processes with executor: true"
                 )
             if program.collect.pattern is Pattern.MAP:
                 raise ValueError(

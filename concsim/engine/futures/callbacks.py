@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from concsim.events import CallbackInvoked, FutureState, OutputWritten
 from concsim.scenario import model as m
-from concsim.scenario.pynames import POOL_THREAD, callback_functions
+from concsim.scenario.pynames import callback_functions
 
 from ..exits import traceback_line
 from ..flow import Stopped
@@ -68,14 +68,14 @@ class DoneCallbacks:
         world = self.runtime.world
         yield from world.ensure_gil(lane)
         thread = self.thread_name(lane)
-        in_main = lane is self.runtime.main_lane
         world.emit(
             CallbackInvoked, lane=lane.id, task=run.name, callback=callback.function, thread=thread
         )
         steps = [self._fill(step, thread) for step in callback.steps]
-        # What a worker writes after its task returned belongs to that task (as live mode
-        # counts it); in main, to main.
-        owner = None if in_main else run
+        # What a thread pool's worker writes after its task returned belongs to that task
+        # (as live mode counts it); in main, or in a process pool's manager thread (a
+        # thread of the parent, running no task), to main.
+        owner = run if lane in self.executor.workers else None
         try:
             yield from self.runtime.interp.run_steps(lane, owner, steps, [])
         except Stopped:
@@ -86,7 +86,7 @@ class DoneCallbacks:
             world.emit(
                 OutputWritten,
                 lane=lane.id,
-                task=None if in_main else run.name,
+                task=None if owner is None else run.name,
                 text=f"{prefix}exception calling callback for {future_repr(run.future)}\n"
                 f"Traceback (most recent call last):\n  ...\n{last}\n",
             )
@@ -95,7 +95,7 @@ class DoneCallbacks:
         """``threading.current_thread().name`` on ``lane``."""
         if lane is self.runtime.main_lane:
             return "MainThread"
-        return POOL_THREAD.format(self.executor.workers.index(lane))
+        return self.executor.thread_name(lane)
 
     def _fill(self, step: m.Step, thread: str) -> m.Step:
         """The step with ``{thread}`` filled in; one copy per step and thread, kept for the

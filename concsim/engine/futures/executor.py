@@ -12,6 +12,7 @@ from concsim.events import (
     LaneState,
     TaskSubmitted,
 )
+from concsim.scenario.pynames import POOL_THREAD
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Lane, SimError, TaskRun
@@ -45,6 +46,10 @@ class Executor:
     _notifies_drained: bool = False
     # Future._invoke_callbacks in the worker that completed the future (callbacks.py)
     after_done: Callable[[Lane, TaskRun], Actor] | None = None
+    # shutdown(cancel_futures=True) cancels queued futures in the calling thread, which
+    # runs their callbacks; a process pool's manager thread does it itself
+    cancels_in_caller: bool = True
+    began: set[Lane] = field(default_factory=set)  # threads that have run their first bytecode
 
     @property
     def world(self) -> World:
@@ -60,6 +65,11 @@ class Executor:
 
     def _enqueue(self, job: Job) -> None:
         raise NotImplementedError
+
+    def started_thread(self, workers: int) -> Lane | None:
+        """The thread the last submit started (``workers``: how many there were before),
+        whose ``Thread.start()`` the submitting thread waits for; None if none."""
+        return None
 
     def _wake_idle(self) -> bool:
         if not self.idle:
@@ -86,9 +96,24 @@ class Executor:
             cancelled=tuple(r.name for r in cancelled),
         )
         self.is_shutdown = True
+        self._on_shutdown()
+        return cancelled
+
+    def _on_shutdown(self) -> None:
+        """Idle workers wake to see the shutdown (a thread pool puts ``None`` for each)."""
         while self._wake_idle():
             pass
-        return cancelled
+
+    def at_exit(self) -> None:
+        """The interpreter exits with the executor never shut down: its exit hook
+        (``_python_exit``) wakes the workers, which finish the queue and exit."""
+        if not self.is_shutdown:
+            self.is_shutdown = True
+            self._on_shutdown()
+
+    def thread_name(self, lane: Lane) -> str:
+        """``threading.current_thread().name`` on one of the executor's lanes."""
+        return POOL_THREAD.format(self.workers.index(lane))
 
     def _queued_jobs(self) -> list[Job]:
         return list(self.queue)

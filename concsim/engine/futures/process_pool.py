@@ -11,7 +11,6 @@ from concsim.events import (
     LaneKind,
     LaneState,
     Outcome,
-    PicklingFailed,
     PoolBroken,
     ProcessKilled,
     ResultPicklingFailed,
@@ -22,13 +21,8 @@ from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
-from .pickling import (
-    cannot_send_call,
-    pickling_error,
-    result_error,
-    unpicklable_errors,
-    unpickling_error,
-)
+from .pickling import result_error, unpicklable_errors, unpickling_error
+from .process_manager import FEEDER_THREAD, MANAGER_THREAD, ManagerThread, Returned
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -38,19 +32,24 @@ BROKEN_SUBMIT = "A child process terminated abruptly, the process pool is not us
 
 @dataclass(eq=False)
 class ProcessPool(Executor):
-    """CPython 3.11 on Linux forks all max_workers processes at the first submit. Work moves
-    from the pending queue to a call queue of max_workers + 1 items, and a future becomes
-    RUNNING (so ``cancel()`` fails) as it enters the call queue, before any process takes
-    it. Arguments are pickled on the way in and results on the way out. A process that
-    dies breaks the pool: every running and pending future fails with BrokenProcessPool
-    and the other workers are terminated."""
+    """CPython 3.11 on Linux forks all max_workers processes at the first submit, then
+    starts the manager thread (process_manager.py), which moves work from the pending
+    queue into a call queue of max_workers + 1 items when it wakes, pickles nothing
+    itself (the queue's feeder thread does) and completes every future. Arguments are
+    unpickled by the worker and results pickled on the way out. A process that dies
+    breaks the pool: every running and pending future fails with BrokenProcessPool and
+    the other workers are terminated."""
 
     how: str = "executor.submit (to a process)"
     _notifies_drained: bool = True
-    call_queue: deque[Job] = field(default_factory=deque)
+    call_queue: deque[Job] = field(default_factory=deque)  # pickled, in the pipe
     broken: bool = False
     _cannot_unpickle: frozenset[str] | None = None
-    started: bool = False
+    manager: ManagerThread = field(init=False)
+    cancels_in_caller: bool = False  # flag_executor_shutting_down, in the manager
+
+    def __post_init__(self) -> None:
+        self.manager = ManagerThread(self)
 
     def submit(self, job: Job) -> None:
         if self.broken:
@@ -58,40 +57,62 @@ class ProcessPool(Executor):
         super().submit(job)
 
     def _enqueue(self, job: Job) -> None:
-        if not self.started:
-            self.started = True
-            world = self.world
-            for _ in range(self.max_workers):
-                gil = Gil() if world.machine.gil else None
-                number = len(self.workers) + 1
-                proc = Proc(f"process-{number}", gil)
-                lane = world.new_lane("process", LaneKind.PROCESS, proc)
-                self.workers.append(lane)
-                world.start(lane, self._worker(lane))
+        """``ProcessPoolExecutor.submit``: the work item is queued and the manager woken
+        (the wakeup pipe); the first submit forks the processes and starts the manager."""
         self.queue.append(job)
-        self._fill_call_queue()
-
-    def _fill_call_queue(self) -> None:
+        self.manager.wakeup = True
+        if self.manager.lane is not None:
+            self.manager.wake()
+            return
         world = self.world
-        while self.queue and len(self.call_queue) < self.max_workers + 1:
-            job = self.queue.popleft()
-            live = [run for run in job.runs if self.runtime.set_running(run)]
-            for run in job.runs:
-                if run not in live:
-                    self.runtime.release_cancelled(run)
-            if not live:
-                continue
-            unpicklable = next((run for run in live if cannot_send_call(run.spec)), None)
-            if unpicklable is not None:
-                # The queue feeder thread fails to pickle the call and puts the error in
-                # the future (3.11: _on_queue_feeder_error); the pool stays usable.
-                error, message = pickling_error(unpicklable.spec, world.machine.python)
-                for run in live:
-                    world.emit(PicklingFailed, task=run.name, error=error, message=message)
-                    self.runtime.settle(run, error=SimError(error, message))
-                continue
-            self.call_queue.append(job)
-            self._wake_idle()
+        for _ in range(self.max_workers):
+            gil = Gil() if world.machine.gil else None
+            number = len(self.workers) + 1
+            proc = Proc(f"process-{number}", gil)
+            lane = world.new_lane("process", LaneKind.PROCESS, proc)
+            self.workers.append(lane)
+            world.start(lane, self._worker(lane))
+        self.manager.start()
+
+    def started_thread(self, workers: int) -> Lane | None:
+        """The manager's lane while ``Thread.start()`` waits for it to run."""
+        lane = self.manager.lane
+        return lane if lane is not None and lane not in self.began else None
+
+    def wake_idle_worker(self) -> bool:
+        return self._wake_idle()
+
+    def _on_shutdown(self) -> None:
+        """``shutdown()`` and the interpreter's exit wake the manager (the wakeup pipe)."""
+        self.manager.wakeup = True
+        self.manager.wake()
+
+    def shutdown(self, wait: bool, cancel_futures: bool) -> list[TaskRun]:
+        cancelled = super().shutdown(wait, cancel_futures)
+        self.manager.cancelled += cancelled
+        return cancelled
+
+    def flag_shutting_down(self, lane: Lane) -> Actor:
+        """``flag_executor_shutting_down``: with ``cancel_futures=True`` the manager
+        calls ``future.cancel()`` on each queued future, so their done-callbacks run in
+        the manager thread. (The futures are shown cancelled from the ``shutdown()``
+        call on, as Executor.shutdown does it.)"""
+        cancelled, self.manager.cancelled = self.manager.cancelled, []
+        if self.after_done is not None:
+            for run in cancelled:
+                yield from self.after_done(lane, run)
+
+    def pending(self) -> bool:
+        """Whether ``pending_work_items`` still holds a future not done."""
+        return any(run.submitted and not run.future.is_done for run in self.runtime.tasks)
+
+    def workers_gone(self) -> bool:
+        return all(lane.ended or lane.gen is None for lane in self.workers)
+
+    def thread_name(self, lane: Lane) -> str:
+        if lane is self.manager.lane:
+            return FEEDER_THREAD if self.manager.in_feeder else MANAGER_THREAD
+        return super().thread_name(lane)
 
     def _transfer(self, lane: Lane, kb: float, label: str) -> Actor:
         machine = self.world.machine
@@ -101,17 +122,18 @@ class ProcessPool(Executor):
             yield Overhead(self.world.clock.now + cost)
 
     def _worker(self, lane: Lane) -> Actor:
+        """``_process_worker``: take a call, run it, put the result in the result queue
+        (which wakes the manager); a ``None`` sentinel ends it."""
         world = self.world
         world.set_state(lane, LaneState.STARTING, "process start")
         yield Overhead(world.clock.now + world.machine.process_start)
         while True:
             while not self.call_queue:
-                if self.is_shutdown and not self.queue:
+                if self.manager.sentinels:
                     self._exit(lane)
                     return
                 yield from self._wait_for_work(lane)
             job = self.call_queue.popleft()
-            self._fill_call_queue()
             yield from self._transfer(lane, sum(r.spec.arg_kb for r in job.runs), "unpickle args")
             results: list[tuple[TaskRun, TaskResult]] = []
             for run in job.runs:
@@ -126,11 +148,8 @@ class ProcessPool(Executor):
             yield from self._transfer(
                 lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
             )
-            refused = self._unpicklable(results)
-            if refused is not None:
-                self._break_on_result(lane, *refused)
-                return
-            self._settle_chunk(job, results)
+            self.manager.results.append(Returned(lane, job, results, self._unpicklable(results)))
+            self.manager.wake()
 
     def _unpicklable(self, results: list[tuple[TaskRun, TaskResult]]) -> tuple[str, str] | None:
         """The task and exception class of a result the parent cannot unpickle, if any."""
@@ -140,25 +159,6 @@ class ProcessPool(Executor):
             if res.error is not None and res.error.error in self._cannot_unpickle:
                 return run.name, res.error.error
         return None
-
-    def _break_on_result(self, lane: Lane, task: str, error: str) -> None:
-        """3.11, ``_ExecutorManagerThread.wait_result_broken_or_wakeup``: unpickling the
-        result raises, so the manager marks the pool broken and ``terminate_broken``
-        fails every pending future (the sender's too) and terminates every worker."""
-        world = self.world
-        kind, message = unpickling_error(error)
-        failed = self._break(lane, cause=SimError(kind, message))
-        world.release_gil(lane, "its process was terminated")
-        world.set_state(lane, LaneState.KILLED, None)
-        lane.gen = None
-        world.emit(
-            ResultUnpicklingFailed,
-            lane=lane.id,
-            task=task,
-            error=kind,
-            message=message,
-            failed=tuple(r.name for r in failed),
-        )
 
     def _pickle_results(
         self, lane: Lane, results: list[tuple[TaskRun, TaskResult]]
@@ -178,18 +178,9 @@ class ProcessPool(Executor):
                 return [(r, failed) for r, _ in results]
         return results
 
-    def _settle_chunk(self, job: Job, results: list[tuple[TaskRun, TaskResult]]) -> None:
-        """A chunk's results travel back together; an error fails the whole chunk."""
-        error = next((res.error for _, res in results if res.error is not None), None)
-        for run in job.runs:
-            if error is not None:
-                self.runtime.settle(run, error=error)
-            else:
-                value = next(res.value for r, res in results if r is run)
-                self.runtime.settle(run, value=value)
-
     def kill(self, lane: Lane) -> None:
-        """SIGKILL of one worker: it dies at once, and the pool breaks."""
+        """SIGKILL of one worker: it dies at once; the manager sees its sentinel and
+        breaks the pool when it next runs."""
         world = self.world
         run = lane.task
         world.emit(ProcessKilled, lane=lane.id, task=run.name if run else None)
@@ -197,18 +188,39 @@ class ProcessPool(Executor):
         if run is not None:
             self.runtime.kill_task(run, "its process was killed", "BrokenProcessPool")
         world.set_state(lane, LaneState.KILLED, run.name if run else None)
-        failed = self._break(lane)
-        world.emit(PoolBroken, lane=lane.id, failed=tuple(r.name for r in failed))
+        self.manager.dead.append(lane)
+        self.manager.wake()
 
-    def _break(self, dead: Lane, cause: SimError | None = None) -> list[TaskRun]:
+    def terminate_broken(self, dead: Lane, refused: tuple[str, str] | None) -> None:
+        """``terminate_broken``: the pool is marked broken, every pending future fails
+        with BrokenProcessPool and every process still alive is terminated. ``refused``:
+        the manager could not unpickle what that task raised (``cause``)."""
+        world = self.world
+        if refused is None:
+            failed = self._break()
+            world.emit(PoolBroken, lane=dead.id, failed=tuple(r.name for r in failed))
+            return
+        task, error = refused
+        kind, message = unpickling_error(error)
+        failed = self._break(cause=SimError(kind, message))
+        world.emit(
+            ResultUnpicklingFailed,
+            lane=dead.id,
+            task=task,
+            error=kind,
+            message=message,
+            failed=tuple(r.name for r in failed),
+        )
+
+    def _break(self, cause: SimError | None = None) -> list[TaskRun]:
         world = self.world
         self.broken = True
         failed: list[TaskRun] = []
         error = SimError("BrokenProcessPool", BROKEN_MESSAGE)
         error.cause = cause  # the manager's _RemoteTraceback: what it could not unpickle
-        # terminate_broken(): every other worker is terminated; their tasks die with them.
+        # p.terminate() for every process still alive: their tasks die with them.
         for lane in self.workers:
-            if lane is dead or lane.ended:
+            if lane.ended or lane.gen is None:
                 continue
             run = lane.task
             world.kill(lane)
@@ -217,6 +229,7 @@ class ProcessPool(Executor):
                     run, "the broken pool terminated its process", "BrokenProcessPool"
                 )
             world.set_state(lane, LaneState.KILLED, None)
+        # every future still in pending_work_items fails
         for run in self.runtime.tasks:
             if run.submitted and not run.future.is_done:
                 failed.append(run)
@@ -225,7 +238,12 @@ class ProcessPool(Executor):
                     self.runtime.end(run, Outcome.NEVER_STARTED, "BrokenProcessPool", Cleanup.NONE)
         self.queue.clear()
         self.call_queue.clear()
+        self.manager.feeding.clear()
         return failed
 
     def finished(self) -> bool:
-        return self.broken or super().finished()
+        """The manager thread has exited (``shutdown(wait=True)`` joins it), and so has
+        every process."""
+        lane = self.manager.lane
+        manager_gone = lane is None or lane.ended or lane.gen is None
+        return manager_gone and (self.broken or self.workers_gone())

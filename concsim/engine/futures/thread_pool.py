@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from concsim.events import LaneKind
 
@@ -24,7 +24,6 @@ class ThreadPool(Executor):
     benchmarks/cpython_facts/pool_startup_cancel.py)."""
 
     prefix: str = "thread"
-    began: set[Lane] = field(default_factory=set)  # workers that have run their first bytecode
 
     def _enqueue(self, job: Job) -> None:
         self.queue.append(job)
@@ -35,6 +34,10 @@ class ThreadPool(Executor):
             lane = world.new_lane(self.prefix, LaneKind.THREAD, world.main_proc)
             self.workers.append(lane)
             world.start(lane, self._worker(lane, self.queue.popleft()))
+
+    def started_thread(self, workers: int) -> Lane | None:
+        """``_adjust_thread_count()`` started a worker."""
+        return self.workers[-1] if len(self.workers) > workers else None
 
     def _worker(self, lane: Lane, first: Job | None = None) -> Actor:
         yield from self.world.ensure_gil(lane)  # Thread._bootstrap runs Python code
