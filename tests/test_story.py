@@ -254,7 +254,8 @@ def test_a_taskgroup_re_raises_its_child_s_error_where_main_ends() -> None:
         "because fails raised ValueError.",
         "0.3 fast: CancelledError was delivered at await download() in fast.",
         "0.3 slow: CancelledError was delivered at await download() in slow.",
-        "0.35 main: main() returned: asyncio.run() cancels the tasks still pending and waits.",
+        "0.35 main: main() is over: asyncio.run() cancels the pending tasks and waits for "
+        "them, shuts the default executor down, then returns or raises what main() did.",
         "0.35 main: The main program ended with ExceptionGroup: unhandled errors in a TaskGroup "
         "(1 sub-exception).",
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from concsim.durations import DURATION_PATTERN, parse_seconds
 from concsim.events import (
+    AwaitReraised,
     CancelDelivered,
     CancelRequested,
     Event,
@@ -30,6 +31,7 @@ MARKING: frozenset[type[Event]] = frozenset(
     {
         ExceptionRaised,
         ResultReceived,
+        AwaitReraised,
         FaultInjected,
         CancelRequested,
         CancelDelivered,

@@ -1,8 +1,9 @@
 """The story of a run: moments marked on the lanes, locks held, wind-down phases, waits.
 
 Folded from the event stream beside the timeline, one dispatch per event, from events that
-exist already: ``ExceptionRaised`` (raised), ``ResultReceived`` with an error (re-raised by
-the reader: ``Future.result``, ``gather``, ``TaskGroup``), ``FaultInjected`` (a fault
+exist already: ``ExceptionRaised`` (raised), ``ResultReceived`` with an error and
+``AwaitReraised`` (re-raised by the reader: ``Future.result``, ``await task``, ``gather``,
+``TaskGroup``), ``FaultInjected`` (a fault
 landed), ``CancelRequested`` / ``CancelDelivered``, ``SharedRead`` / ``SharedWritten`` (a
 lost update: a write made after others wrote since this lane's read, the read-modify-write
 race of ``counter += 1``), ``LockAcquired`` / ``LockWaited`` / ``LockReleased`` (spans and
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from concsim.deadlock import Link, find_cycle
 from concsim.events import (
+    AwaitReraised,
     CancelDelivered,
     CancelRequested,
     Event,
@@ -168,6 +170,14 @@ class Story:
             return
         cause = self._cause(event.task, Cue.RAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
         self._mark(timeline, event, index, MAIN, Cue.RERAISED, event.task, cause)
+
+    def _await_reraised(self, timeline: Timeline, event: AwaitReraised, index: int) -> None:
+        # ``await task`` reads the task's future like ``result()``: the same re-raise, in
+        # the awaiting coroutine, linked to where the awaited task's exception came from.
+        cues = (Cue.RAISED, Cue.RERAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cause = self._cause(event.awaited, *cues)
+        task = event.task or event.lane
+        self._mark(timeline, event, index, event.lane, Cue.RERAISED, task, cause)
 
     def _fault(self, timeline: Timeline, event: FaultInjected, index: int) -> None:
         self._mark(timeline, event, index, event.target, Cue.FAULT, event.target)
@@ -337,6 +347,7 @@ def _open_copied(spans: list[Span]) -> list[Span]:
 HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     ExceptionRaised: Story._raised,  # type: ignore[dict-item]  # each takes its own type
     ResultReceived: Story._result,  # type: ignore[dict-item]
+    AwaitReraised: Story._await_reraised,  # type: ignore[dict-item]
     FaultInjected: Story._fault,  # type: ignore[dict-item]
     CancelRequested: Story._cancel_asked,  # type: ignore[dict-item]
     CancelDelivered: Story._cancel_delivered,  # type: ignore[dict-item]
