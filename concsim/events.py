@@ -441,9 +441,13 @@ class FaultRefused(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelRequested(Event):
+    """``Task.cancel()`` or ``Future.cancel()`` was called on ``task``; ``by`` is the lane
+    that called it (None: a fault, a key pressed)."""
+
     task: str
     accepted: bool
     reason: str
+    by: str | None = None
 
     @property
     def why(self) -> str:

@@ -101,7 +101,7 @@ def test_an_await_re_raise_is_marked_on_the_awaiting_lane_and_linked_to_its_caus
     chain = why_chain(timeline.story, timeline, events, last)
     told = [f"{events[link.index].t:g} {link.row}: {events[link.index].why}" for link in chain]
     assert told == [
-        "0.3 server: cancel() on server returned True: main called server.cancel('shutting down').",
+        "0.3 main: cancel() on server returned True: main called server.cancel('shutting down').",
         "0.3 server: CancelledError was delivered at the await of TaskGroup.__aexit__ in server.",
         "0.38 main: await server in main() re-raised CancelledError: shutting down, "
         "which server ended with.",

@@ -320,6 +320,7 @@ class MainProgram:
                             if accepted
                             else "it is already running"
                         ),
+                        by=lane.id,
                     )
                     if accepted:
                         self.runtime.cancel_pending(run, notified=False)

@@ -189,7 +189,12 @@ class Story:
             cause = self._cause(event.task, Cue.FAULT)
             if cause is None:
                 cause = self._origin
-            self._mark(timeline, event, index, event.task, Cue.CANCEL_ASKED, event.task, cause)
+            # Drawn where cancel() was called: on the caller's row (main calling
+            # server.cancel(), the TaskGroup's owner, the loop running a timeout's callback),
+            # so that it is not hidden under the delivery (⊗) on the target's row at the
+            # same instant; a fault's cancel has no caller, its ⚑ is on the target.
+            row = event.task if event.by is None else event.by
+            self._mark(timeline, event, index, row, Cue.CANCEL_ASKED, event.task, cause)
 
     def _cancel_delivered(self, timeline: Timeline, event: CancelDelivered, index: int) -> None:
         cause = self._cause(event.task, Cue.CANCEL_ASKED, Cue.FAULT)

@@ -41,7 +41,8 @@ class TaskTree(TaskGroups):
             case m.CancelStep():
                 for child in self._named(run, step.cancel):
                     shown = "" if step.msg is None else repr(step.msg)
-                    self.cancel(child, f"{owner} called {child.name}.cancel({shown})", step.msg)
+                    why = f"{owner} called {child.name}.cancel({shown})"
+                    self.cancel(child, why, step.msg, by=co.id)
             case m.GatherStep():
                 kids = [c for ref in step.gather for c in self._named(run, ref)]
                 for child in kids:
@@ -111,7 +112,8 @@ class TaskTree(TaskGroups):
             try:
                 yield from self.await_until(co, lambda: child.future.is_done, label)
             except Cancelled as exc:
-                self.cancel(child, f"{owner}, which awaits it, was cancelled", exc.message or None)
+                why = f"{owner}, which awaits it, was cancelled"
+                self.cancel(child, why, exc.message or None, by=co.id)
         return self._outcome_in(co, child, label)
 
     def await_shielded(self, co: Lane, child: TaskRun) -> Actor:
@@ -138,9 +140,8 @@ class TaskTree(TaskGroups):
         except Cancelled as exc:
             for kid in kids:
                 if not kid.future.is_done:
-                    self.cancel(
-                        kid, "the gather() it belongs to was cancelled", exc.message or None
-                    )
+                    why = "the gather() it belongs to was cancelled"
+                    self.cancel(kid, why, exc.message or None, by=co.id)
             yield from self._settle_all(co, kids, "gather() cancelling its children")
             raise
         first = next((r for r in progress.update().order if r.future.error), None)
