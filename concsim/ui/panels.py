@@ -24,12 +24,13 @@ from concsim.events import (
     LaneStateChanged,
     PoolBroken,
     ProcessKilled,
+    ResultPicklingFailed,
     ResultReceived,
     ResultUnpicklingFailed,
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.scenario.model import Model, Program
+from concsim.scenario.model import Model, Program, Scenario
 from concsim.ui.ledger import FutureRow, Ledger
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
@@ -101,6 +102,18 @@ _ORDER = (
     FutureState.PENDING,
     FutureState.DONE,
 )
+
+
+def notes_markdown(scenario: Scenario, variant: str | None) -> str:
+    """The notes panel's Markdown: the scenario's name and summary, the notes of
+    ``variant`` (None: as written) if it has any, then the scenario's own notes."""
+    notes = scenario.notes or "*This scenario has no notes.*"
+    head = f"# {scenario.name}\n\n*{scenario.summary}*\n\n"
+    chosen = next((v for v in scenario.variants if v.name == variant), None)
+    if chosen is None or not chosen.notes:
+        return head + notes
+    summary = f"*{chosen.summary}*\n\n" if chosen.summary else ""
+    return f"{head}## Variant `{chosen.name}`\n\n{summary}{chosen.notes.strip()}\n\n{notes}"
 
 
 def tasks_noun(program: Program) -> str:
@@ -218,8 +231,12 @@ def _results(text: Text, ledger: Ledger) -> None:
         previous = k
         received = results[k]
         if received.error:
-            line = f"{k + 1}. {received.task} raised {received.error}\n"
-            text.append(line, palette.TONES["error"])
+            # The failed future's glyph too: the futures above may be scrolled out of view
+            # (the panel keeps its end in view), and this is the failure main read.
+            glyph, style = palette.FUTURE_LOOKS[FutureState.FAILED]
+            text.append(f"{k + 1}. ")
+            text.append(glyph, style)
+            text.append(f" {received.task} raised {received.error}\n", palette.TONES["error"])
         else:
             text.append(f"{k + 1}. {received.value!r}\n")
 
@@ -231,6 +248,7 @@ _EVENT_TONES: dict[type[Event], str] = {  # the palette's tones (palette.TONES)
     ProcessKilled: "error!",
     PoolBroken: "error!",
     ResultUnpicklingFailed: "error!",
+    ResultPicklingFailed: "error!",
     DeadlockDetected: "error!",
     TimeoutExpired: "warning!",
     CleanupStarted: "warning",

@@ -18,12 +18,15 @@ from concsim.events import (
     AwaitReraised,
     CancelDelivered,
     CancelRequested,
+    ConditionNotified,
     Event,
     ExceptionRaised,
     FaultInjected,
     MainEnded,
+    ResultPicklingFailed,
     ResultReceived,
     SharedWritten,
+    TimeoutExpired,
 )
 from concsim.ui.history import Run, replayable
 
@@ -37,6 +40,9 @@ MARKING: frozenset[type[Event]] = frozenset(
         CancelDelivered,
         SharedWritten,
         MainEnded,
+        ConditionNotified,
+        TimeoutExpired,
+        ResultPicklingFailed,
     }
 )
 """The events that may add a mark (the story decides whether they do)."""

@@ -23,6 +23,7 @@ from concsim.events import (
     AwaitReraised,
     CancelDelivered,
     CancelRequested,
+    ConditionNotified,
     Event,
     ExceptionRaised,
     FaultInjected,
@@ -37,11 +38,13 @@ from concsim.events import (
     Phase,
     PhaseBegan,
     PhaseEnded,
+    ResultPicklingFailed,
     ResultReceived,
     SharedRead,
     SharedWritten,
     TaskEnded,
     TaskSubmitted,
+    TimeoutExpired,
 )
 from concsim.palette import Cue
 
@@ -168,7 +171,8 @@ class Story:
             if track is not None:
                 timeline.add_cue(track, event.t, Cue.RESULT)
             return
-        cause = self._cause(event.task, Cue.RAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cues = (Cue.RAISED, Cue.UNSENT, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cause = self._cause(event.task, *cues)
         self._mark(timeline, event, index, MAIN, Cue.RERAISED, event.task, cause)
 
     def _await_reraised(self, timeline: Timeline, event: AwaitReraised, index: int) -> None:
@@ -178,6 +182,12 @@ class Story:
         cause = self._cause(event.awaited, *cues)
         task = event.task or event.lane
         self._mark(timeline, event, index, event.lane, Cue.RERAISED, task, cause)
+
+    def _unsent(self, timeline: Timeline, event: ResultPicklingFailed, index: int) -> None:
+        # The function returned in the worker, then pickling its value failed: the worker
+        # sends the error back instead (3.11 ``_sendback_result``) and the future fails. The
+        # lane's end is that failure, not the tick of a task done.
+        self._mark(timeline, event, index, event.lane, Cue.UNSENT, event.task)
 
     def _fault(self, timeline: Timeline, event: FaultInjected, index: int) -> None:
         self._mark(timeline, event, index, event.target, Cue.FAULT, event.target)
@@ -199,6 +209,17 @@ class Story:
     def _cancel_delivered(self, timeline: Timeline, event: CancelDelivered, index: int) -> None:
         cause = self._cause(event.task, Cue.CANCEL_ASKED, Cue.FAULT)
         self._mark(timeline, event, index, event.lane, Cue.CANCEL_DELIVERED, event.task, cause)
+
+    def _notified(self, timeline: Timeline, event: ConditionNotified, index: int) -> None:
+        # notify(n) and notify_all() differ only in how many waiters they wake: each woken
+        # lane is marked where the notify reached it, the notifier's moment its cause.
+        for lane in event.woke:
+            self._mark(timeline, event, index, lane, Cue.WOKEN, lane)
+
+    def _timed_out(self, timeline: Timeline, event: TimeoutExpired, index: int) -> None:
+        # A wait given a timeout that ran out and returned (``join(0.5)``, ``wait(1.0)``,
+        # ``acquire(timeout=...)``): marked on the waiting lane, where there is one.
+        self._mark(timeline, event, index, event.waiter, Cue.TIMED_OUT, event.waiter)
 
     def _read(self, timeline: Timeline, event: SharedRead, index: int) -> None:
         self._reads[event.lane, event.name] = (self._writes.get(event.name, 0), index)
@@ -353,9 +374,12 @@ HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     ExceptionRaised: Story._raised,  # type: ignore[dict-item]  # each takes its own type
     ResultReceived: Story._result,  # type: ignore[dict-item]
     AwaitReraised: Story._await_reraised,  # type: ignore[dict-item]
+    ResultPicklingFailed: Story._unsent,  # type: ignore[dict-item]
     FaultInjected: Story._fault,  # type: ignore[dict-item]
     CancelRequested: Story._cancel_asked,  # type: ignore[dict-item]
     CancelDelivered: Story._cancel_delivered,  # type: ignore[dict-item]
+    ConditionNotified: Story._notified,  # type: ignore[dict-item]
+    TimeoutExpired: Story._timed_out,  # type: ignore[dict-item]
     SharedRead: Story._read,  # type: ignore[dict-item]
     SharedWritten: Story._written,  # type: ignore[dict-item]
     LockAcquired: Story._acquired,  # type: ignore[dict-item]
