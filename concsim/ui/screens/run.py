@@ -101,7 +101,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
                     yield FuturesPanel(id="futures")
                     yield FaultList(id="faults")
             yield CodeView(id="code")
-            yield NotesPanel(self.session.scenario, id="notes")
+            yield NotesPanel(self.session.scenario, self.session.variant, id="notes")
         yield Footer(compact=True)
 
     def say(self, message: str, **options: Any) -> None:

@@ -10,7 +10,13 @@ from textual.widgets import Static
 from concsim.scenario.model import Scenario
 from concsim.ui.ledger import Ledger
 from concsim.ui.legend import Key, legend_of
-from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
+from concsim.ui.panels import (
+    SUMMARY_FROM,
+    futures_text,
+    notes_markdown,
+    status_text,
+    variants_text,
+)
 
 
 class StatusBar(Static):
@@ -90,11 +96,13 @@ class FuturesPanel(VerticalScroll):
 
 
 class NotesPanel(VerticalScroll):
-    """The scenario's Markdown notes: what you are looking at, what to notice, try this."""
+    """The scenario's Markdown notes: what you are looking at, what to notice, try this;
+    above them, the notes of the variant running, if it has any."""
 
-    def __init__(self, scenario: Scenario, **kwargs: Any) -> None:
+    def __init__(self, scenario: Scenario, variant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.variant = variant
 
     def on_show(self) -> None:
         # Built the first time the panel is shown: narrow terminals never pay for the
@@ -102,6 +110,15 @@ class NotesPanel(VerticalScroll):
         if not self.children:
             from textual.widgets import Markdown
 
-            scenario = self.scenario
-            notes = scenario.notes or "*This scenario has no notes.*"
-            self.mount(Markdown(f"# {scenario.name}\n\n*{scenario.summary}*\n\n{notes}"))
+            self.mount(Markdown(notes_markdown(self.scenario, self.variant)))
+
+    def show_variant(self, variant: str | None) -> None:
+        """The notes of ``variant`` (None: as written), now if built, else when shown."""
+        if variant == self.variant:
+            return
+        self.variant = variant
+        if self.children:
+            from textual.widgets import Markdown
+
+            self.query_one(Markdown).update(notes_markdown(self.scenario, variant))
+            self.scroll_home(animate=False)
