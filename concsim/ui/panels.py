@@ -32,6 +32,7 @@ from concsim.events import (
 )
 from concsim.scenario.model import Model, Program, Scenario
 from concsim.ui.ledger import FutureRow, Ledger
+from concsim.ui.wrapping import wrap_words
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
@@ -127,10 +128,11 @@ def tasks_noun(program: Program) -> str:
     return "futures"
 
 
-def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
+def futures_text(ledger: Ledger, noun: str = "futures", width: int | None = None) -> Text:
     """One line per future (a big run: counts by state, then the rows that matter), then
     shared state, printed output, and the results in order. ``noun`` names the tasks as
-    the program holds them (``tasks_noun``)."""
+    the program holds them (``tasks_noun``); with a ``width``, the output is wrapped to it
+    at word boundaries (``wrap_words``)."""
     text = Text()
     if not ledger.futures:
         text.append(f"no {noun} yet", palette.TONES["faint"])
@@ -149,7 +151,8 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
     if ledger.output:
         text.append("output:\n", "bold")
         for line in ledger.output.splitlines()[-_OUTPUT_LINES:]:
-            text.append(line + "\n", "italic")
+            for piece in wrap_words(line, width) if width else [line]:
+                text.append(piece + "\n", "italic")
     if ledger.results:
         _results(text, ledger)
     text.rstrip()

@@ -68,18 +68,20 @@ class FuturesPanel(VerticalScroll):
 
     def forget(self) -> None:
         """Show the next ledger even if unchanged (the palette's colours changed)."""
-        self._shown: tuple[int, int, str] | None = None
+        self._shown: tuple[int, int, str, int] | None = None
 
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
         self.border_title = noun
-        key = (id(ledger), ledger.version, noun)
+        self._ledger = (ledger, noun)
+        width = max(1, self.scrollable_content_region.width)
+        key = (id(ledger), ledger.version, noun, width)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            text = futures_text(ledger, noun)
+            # Printed output wrapped here at its words: the panel would fold a word anywhere.
+            text = futures_text(ledger, noun, width)
             # A new layout (of the whole screen) only when the panel's height may change:
             # while a big run plays, the summary changes every frame but keeps its lines.
-            width = max(1, self.scrollable_content_region.width)
             shape = (len(text.wrap(self.app.console, width)), width)
             layout = shape != getattr(self, "_shape", None)
             self._shape = shape
@@ -88,6 +90,11 @@ class FuturesPanel(VerticalScroll):
                 self.scroll_home(animate=False)
             else:
                 self.scroll_end(animate=False)
+
+    def on_resize(self) -> None:
+        shown = getattr(self, "_ledger", None)
+        if shown is not None:
+            self.show(*shown)
 
     def watch_virtual_size(self) -> None:
         # The latest results stay in view when the panel or its text changes size (notes
