@@ -395,6 +395,27 @@ class ResultReceived(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitReraised(Event):
+    """An ``await`` in a coroutine raised again the exception a task it awaited ended with:
+    ``Future.__await__`` returns ``self.result()``, which raises what the task stored
+    (Lib/asyncio/futures.py), a ``CancelledError`` if it was cancelled."""
+
+    lane: str  # the awaiting coroutine's lane
+    task: str | None  # the awaiting coroutine's task (None: main())
+    awaited: str  # the task whose exception it is
+    step: str  # the await as written: ``await server``, ``await gather(...)``
+    error: str
+    message: str = ""
+
+    @property
+    def why(self) -> str:
+        who = self.task or "main()"
+        text = f": {self.message}" if self.message else ""
+        error = f"{self.error}{text}"
+        return f"{self.step} in {who} re-raised {error}, which {self.awaited} ended with."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FaultInjected(Event):
     fault: str  # "fail" | "timeout" | "cancel" | "kill" | "interrupt" | "hang"
     target: str
@@ -420,9 +441,13 @@ class FaultRefused(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelRequested(Event):
+    """``Task.cancel()`` or ``Future.cancel()`` was called on ``task``; ``by`` is the lane
+    that called it (None: a fault, a key pressed)."""
+
     task: str
     accepted: bool
     reason: str
+    by: str | None = None
 
     @property
     def why(self) -> str:
@@ -618,7 +643,10 @@ class Phase(StrEnum):
 _PHASE_WHY: dict[Phase, str] = {
     Phase.SHUTDOWN: "{lane} called {step}: it waits until every task it started has finished.",
     Phase.CANCELLING: "{lane} awaits a {step}: it waits until every child has finished.",
-    Phase.TEARDOWN: "main() returned: asyncio.run() cancels the tasks still pending and waits.",
+    Phase.TEARDOWN: (
+        "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
+        "the default executor down, then returns or raises what main() did."
+    ),
     Phase.EXIT: "Interpreter exit: threading._shutdown joins every non-daemon thread.",
 }
 
@@ -998,6 +1026,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CleanupSkipped,
         TaskEnded,
         ResultReceived,
+        AwaitReraised,
         FaultInjected,
         FaultRefused,
         CancelRequested,

@@ -89,6 +89,9 @@ class Cue(StrEnum):
     CANCEL_DELIVERED = "cancel_delivered"  # CancelledError arrived in the lane's task
     LOST_UPDATE = "lost_update"  # a write that erased what others wrote since its read
     RESULT = "result"  # the main program received a task's result
+    WOKEN = "woken"  # a notify() of a condition woke the lane's wait
+    TIMED_OUT = "timed_out"  # the lane's wait with a timeout gave up (join(0.5), wait(1.0))
+    UNSENT = "unsent"  # a worker process's task returned, but its result could not be pickled
 
 
 CUE_LOOKS: dict[Cue, Look] = {
@@ -99,6 +102,9 @@ CUE_LOOKS: dict[Cue, Look] = {
     Cue.CANCEL_DELIVERED: _look("⊗", Ink(C, bold=True), "cancel delivered"),
     Cue.LOST_UPDATE: _look("≠", Ink(bg=W, bold=True), "lost update"),
     Cue.RESULT: _look("◆", Ink(S, bold=True), "result received"),
+    Cue.WOKEN: _look("↑", Ink(P, bold=True), "woken by notify"),
+    Cue.TIMED_OUT: _look("◷", Ink(W, bold=True), "wait timed out"),
+    Cue.UNSENT: _look("↛", Ink(E, bold=True), "returned, result not sent"),
 }
 
 # When marks of states and moments share a column, the highest rank is drawn: what went wrong
@@ -107,18 +113,21 @@ CUE_LOOKS: dict[Cue, Look] = {
 MARK_RANK: dict[LaneState | Cue, int] = {
     LaneState.DONE: 1,
     Cue.RESULT: 2,
-    LaneState.CLEANUP: 3,
-    LaneState.STOPPED: 4,
-    Cue.CANCEL_ASKED: 5,
-    LaneState.CANCELLED: 6,
-    Cue.CANCEL_DELIVERED: 7,
-    Cue.LOST_UPDATE: 8,
-    LaneState.HUNG: 9,
-    Cue.RAISED: 10,
-    LaneState.FAILED: 11,
-    Cue.RERAISED: 12,
-    Cue.FAULT: 13,
-    LaneState.KILLED: 14,
+    Cue.WOKEN: 3,
+    LaneState.CLEANUP: 4,
+    Cue.TIMED_OUT: 5,
+    LaneState.STOPPED: 6,
+    Cue.CANCEL_ASKED: 7,
+    LaneState.CANCELLED: 8,
+    Cue.CANCEL_DELIVERED: 9,
+    Cue.LOST_UPDATE: 10,
+    LaneState.HUNG: 11,
+    Cue.RAISED: 12,
+    Cue.UNSENT: 13,
+    LaneState.FAILED: 14,
+    Cue.RERAISED: 15,
+    Cue.FAULT: 16,
+    LaneState.KILLED: 17,
 }
 
 

@@ -79,3 +79,56 @@ def test_the_legend_names_what_the_underlined_span_holds(stem: str, words: str) 
     assert f"ab {words}" in legend, legend
     others = {palette.LOCK_WORDS, palette.SEMAPHORE_WORDS} - {words}
     assert not any(f"ab {other}" in legend for other in others), legend
+
+
+LABELLED = Columns(name=16, bar=60, label=30)
+VARIANTS = [
+    (path, variant) for path in SCENARIOS for variant in (None, *load_scenario(path).variant_names)
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "variant"), VARIANTS, ids=[f"{p.stem}-{v or 'as-written'}" for p, v in VARIANTS]
+)
+def test_every_glyph_drawn_anywhere_on_a_row_is_in_the_legend(
+    path: Path, variant: str | None
+) -> None:
+    """Bars, the status label's glyph at the playhead (a lane pickling for 0.2 ms shows ``≈``
+    there, never in its bar) and the GIL rows: at ten playheads of every variant, each
+    glyph a row draws is named by the legend made from what was drawn."""
+    sim = Simulation(load_scenario(path).variant(variant))
+    sim.run()
+    events, end = list(sim.events), sim.now
+    fed = 0
+    timeline = Timeline()
+    for k in range(1, 11):
+        now = end * k / 10
+        stop = next((i for i, e in enumerate(events) if e.t > now), len(events))
+        timeline.feed(events[fed:stop])
+        fed = stop
+        window = Window(0.0, max(end / LABELLED.bar, 1e-6), LABELLED.bar)
+        drawn: set[Key] = set()
+        for track in timeline.rows:
+            row = draw_lane(track, window, now, LABELLED, story=timeline.story, drawn=drawn)
+            legend = legend_of(drawn).plain
+            text = "".join(segment.text for segment in row)
+            start = LABELLED.name
+            bar = text[start : start + LABELLED.bar]
+            label = text[start + LABELLED.bar + 1]  # the status label's glyph
+            entries = legend.split("  ")
+            if track.is_gil:
+                for glyph in {*bar, label} - {" "}:
+                    assert any(_names_holder(entry, glyph) for entry in entries), (now, glyph)
+                continue
+            for glyph in {*bar, label} - {" "}:
+                named = [entry.startswith(f"{glyph} ") for entry in entries]
+                assert any(named), (now, track.name, glyph, legend)
+
+
+def _names_holder(entry: str, glyph: str) -> bool:
+    """``1 GIL held by thread-1``, ``· GIL free``, or a range: ``1-4 GIL held by a thread``."""
+    shown, _, words = entry.partition(" ")
+    if not words.startswith("GIL"):
+        return False
+    low, dash, high = shown.partition("-")
+    return shown == glyph or (bool(dash) and glyph.isdigit() and low <= glyph <= high)

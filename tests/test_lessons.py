@@ -106,6 +106,8 @@ def test_each_scenario_is_a_well_formed_lesson(path: Path) -> None:
     assert -1 not in positions and positions == sorted(positions)
     too_wide = [line for line in lesson.notes.splitlines() if len(line) > NOTES_WIDTH]
     assert too_wide == []
+    for variant in lesson.variants:  # shown above the lesson's notes while it runs
+        assert [line for line in variant.notes.splitlines() if len(line) > NOTES_WIDTH] == []
     # a raw parse agrees with the model: nothing in the file is silently dropped
     assert yaml.safe_load(path.read_text())["version"] == lesson.version
 

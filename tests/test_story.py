@@ -142,9 +142,8 @@ def test_ctrl_c_lands_on_main_and_cancels_the_downloads_through_gather() -> None
     ]
     asked = [m for m in marks if m[2] is Cue.CANCEL_ASKED]
     delivered = [m for m in marks[2:] if m[2] is Cue.CANCEL_DELIVERED]
-    assert asked == [
-        (0.5, f"download-{n}", Cue.CANCEL_ASKED, f"download-{n}", 1) for n in (1, 2, 3)
-    ]
+    # gather, cancelled in main, asks each child's cancel there (_GatheringFuture.cancel)
+    assert asked == [(0.5, "main", Cue.CANCEL_ASKED, f"download-{n}", 1) for n in (1, 2, 3)]
     assert [(m[1], m[4]) for m in delivered] == [
         ("download-1", 2),
         ("download-2", 3),
@@ -248,13 +247,14 @@ def test_a_taskgroup_re_raises_its_child_s_error_where_main_ends() -> None:
     # From the raise, a first cause: the siblings it had cancelled, and main's way out.
     assert sentences(events, timeline, 0) == [
         "0.3 fails: ValueError was raised in fails at raise ValueError.",
-        "0.3 fast: cancel() on fast returned True: TaskGroup cancels the other tasks "
+        "0.3 main: cancel() on fast returned True: TaskGroup cancels the other tasks "
         "because fails raised ValueError.",
-        "0.3 slow: cancel() on slow returned True: TaskGroup cancels the other tasks "
+        "0.3 main: cancel() on slow returned True: TaskGroup cancels the other tasks "
         "because fails raised ValueError.",
         "0.3 fast: CancelledError was delivered at await download() in fast.",
         "0.3 slow: CancelledError was delivered at await download() in slow.",
-        "0.35 main: main() returned: asyncio.run() cancels the tasks still pending and waits.",
+        "0.35 main: main() is over: asyncio.run() cancels the pending tasks and waits for "
+        "them, shuts the default executor down, then returns or raises what main() did.",
         "0.35 main: The main program ended with ExceptionGroup: unhandled errors in a TaskGroup "
         "(1 sub-exception).",
     ]

@@ -310,16 +310,14 @@ class MainProgram:
             for run in runs:
                 if not run.future.is_done:
                     accepted = run.future.state is FutureState.PENDING
+                    reason = (
+                        "Executor.map cancels the futures it has not returned yet when it "
+                        "stops early"
+                        if accepted
+                        else "it is already running"
+                    )
                     self.world.emit(
-                        CancelRequested,
-                        task=run.name,
-                        accepted=accepted,
-                        reason=(
-                            "Executor.map cancels the futures it has not returned yet "
-                            "when it stops early"
-                            if accepted
-                            else "it is already running"
-                        ),
+                        CancelRequested, task=run.name, accepted=accepted, reason=reason, by=lane.id
                     )
                     if accepted:
                         self.runtime.cancel_pending(run, notified=False)

@@ -20,6 +20,7 @@ from typing import Any
 
 from concsim.durations import MICROSECONDS, format_duration
 from concsim.events import (
+    AwaitReraised,
     CancelDelivered,
     CancelRequested,
     DeadlockDetected,
@@ -271,6 +272,8 @@ def _instant_of(event: Event) -> tuple[str, str, str | None, str | None] | None:
             return f"{event.fault} refused", "fault", event.target, event.target
         case ExceptionRaised():
             return f"raise {event.error}", "exception", event.lane, None
+        case AwaitReraised():
+            return f"{event.step} re-raised {event.error}", "exception", event.lane, None
         case CancelRequested():
             return f"cancel() → {event.accepted}", "cancel", None, event.task
         case CancelDelivered():

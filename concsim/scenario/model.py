@@ -1430,6 +1430,9 @@ class Variant(_Strict):
 
     name: Name
     summary: str = ""
+    notes: str = Field("", json_schema_extra={"since": 2})
+    """Markdown the notes panel shows above the scenario's notes while this variant runs:
+    what this variant changes in the story."""
     machine: MachinePatch = MachinePatch()
     program: ProgramPatch = ProgramPatch()
     tasks: tuple[Task, ...] | None = None

@@ -21,7 +21,7 @@ from concsim.durations import format_time
 from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
 from concsim.ui.layers import Layer, lay, story_layers
-from concsim.ui.legend import CYCLE, Key, keys_of
+from concsim.ui.legend import CYCLE, Key, keys_of, label_key
 from concsim.ui.timeline import BLANK, CUE_BASE, CUES, GIL_FREE, STATES, Track
 
 if TYPE_CHECKING:
@@ -204,6 +204,8 @@ def draw_lane(
         drawn.update(key for (_, key), shows in zip(told, seen, strict=False) if shows)
     if columns.label:
         glyph, style, doing = lane_label(track, waits, room=columns.label - 2)
+        if drawn is not None and (key := label_key(track)) is not None:
+            drawn.add(key)  # the label's glyph is drawn too: a legend must name it
         segments += [
             Segment(" "),
             Segment(glyph, style),

@@ -38,6 +38,15 @@ def cell_key(cell: int, track: Track) -> Key | None:
     return None if palette.LOOKS[state].fill == " " else state
 
 
+def label_key(track: Track) -> Key | None:
+    """What a legend must explain for the glyph of the row's status label at the playhead
+    (``lane_label``): the lane's state, or the GIL's holder (None: nothing drawn)."""
+    if track.is_gil:
+        holder = track.gil_holder
+        return "gil:" if holder is None else f"gil:{holder}"
+    return track.state
+
+
 class _Keys(dict[int, "Key | None"]):
     """The legend entry of each lane cell, found once (a GIL cell's depends on its row)."""
 

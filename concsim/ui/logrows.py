@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from concsim.events import (
+    AwaitReraised,
     CallbackInvoked,
     CancelDelivered,
     CancelRequested,
@@ -139,6 +140,7 @@ _KINDS: dict[LogKind, frozenset[type[Event]]] = {
     LogKind.ERRORS: frozenset(
         {
             ExceptionRaised,
+            AwaitReraised,
             FaultInjected,
             FaultRefused,
             CancelRequested,

@@ -24,13 +24,15 @@ from concsim.events import (
     LaneStateChanged,
     PoolBroken,
     ProcessKilled,
+    ResultPicklingFailed,
     ResultReceived,
     ResultUnpicklingFailed,
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.scenario.model import Model, Program
+from concsim.scenario.model import Model, Program, Scenario
 from concsim.ui.ledger import FutureRow, Ledger
+from concsim.ui.wrapping import wrap_words
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
@@ -103,6 +105,18 @@ _ORDER = (
 )
 
 
+def notes_markdown(scenario: Scenario, variant: str | None) -> str:
+    """The notes panel's Markdown: the scenario's name and summary, the notes of
+    ``variant`` (None: as written) if it has any, then the scenario's own notes."""
+    notes = scenario.notes or "*This scenario has no notes.*"
+    head = f"# {scenario.name}\n\n*{scenario.summary}*\n\n"
+    chosen = next((v for v in scenario.variants if v.name == variant), None)
+    if chosen is None or not chosen.notes:
+        return head + notes
+    summary = f"*{chosen.summary}*\n\n" if chosen.summary else ""
+    return f"{head}## Variant `{chosen.name}`\n\n{summary}{chosen.notes.strip()}\n\n{notes}"
+
+
 def tasks_noun(program: Program) -> str:
     """What the program's tasks are, as its code holds them: ``futures`` (an executor's,
     or asyncio Tasks, which are futures), ``threads`` or ``processes`` (one
@@ -114,10 +128,11 @@ def tasks_noun(program: Program) -> str:
     return "futures"
 
 
-def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
+def futures_text(ledger: Ledger, noun: str = "futures", width: int | None = None) -> Text:
     """One line per future (a big run: counts by state, then the rows that matter), then
     shared state, printed output, and the results in order. ``noun`` names the tasks as
-    the program holds them (``tasks_noun``)."""
+    the program holds them (``tasks_noun``); with a ``width``, the output is wrapped to it
+    at word boundaries (``wrap_words``)."""
     text = Text()
     if not ledger.futures:
         text.append(f"no {noun} yet", palette.TONES["faint"])
@@ -136,7 +151,8 @@ def futures_text(ledger: Ledger, noun: str = "futures") -> Text:
     if ledger.output:
         text.append("output:\n", "bold")
         for line in ledger.output.splitlines()[-_OUTPUT_LINES:]:
-            text.append(line + "\n", "italic")
+            for piece in wrap_words(line, width) if width else [line]:
+                text.append(piece + "\n", "italic")
     if ledger.results:
         _results(text, ledger)
     text.rstrip()
@@ -218,8 +234,12 @@ def _results(text: Text, ledger: Ledger) -> None:
         previous = k
         received = results[k]
         if received.error:
-            line = f"{k + 1}. {received.task} raised {received.error}\n"
-            text.append(line, palette.TONES["error"])
+            # The failed future's glyph too: the futures above may be scrolled out of view
+            # (the panel keeps its end in view), and this is the failure main read.
+            glyph, style = palette.FUTURE_LOOKS[FutureState.FAILED]
+            text.append(f"{k + 1}. ")
+            text.append(glyph, style)
+            text.append(f" {received.task} raised {received.error}\n", palette.TONES["error"])
         else:
             text.append(f"{k + 1}. {received.value!r}\n")
 
@@ -231,6 +251,7 @@ _EVENT_TONES: dict[type[Event], str] = {  # the palette's tones (palette.TONES)
     ProcessKilled: "error!",
     PoolBroken: "error!",
     ResultUnpicklingFailed: "error!",
+    ResultPicklingFailed: "error!",
     DeadlockDetected: "error!",
     TimeoutExpired: "warning!",
     CleanupStarted: "warning",

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 
 from concsim.durations import DURATION_PATTERN, parse_seconds
 from concsim.events import (
+    AwaitReraised,
     CancelDelivered,
     CancelRequested,
+    ConditionNotified,
     Event,
     ExceptionRaised,
     FaultInjected,
     MainEnded,
+    ResultPicklingFailed,
     ResultReceived,
     SharedWritten,
+    TimeoutExpired,
 )
 from concsim.ui.history import Run, replayable
 
@@ -30,11 +34,15 @@ MARKING: frozenset[type[Event]] = frozenset(
     {
         ExceptionRaised,
         ResultReceived,
+        AwaitReraised,
         FaultInjected,
         CancelRequested,
         CancelDelivered,
         SharedWritten,
         MainEnded,
+        ConditionNotified,
+        TimeoutExpired,
+        ResultPicklingFailed,
     }
 )
 """The events that may add a mark (the story decides whether they do)."""

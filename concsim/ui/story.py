@@ -1,8 +1,9 @@
 """The story of a run: moments marked on the lanes, locks held, wind-down phases, waits.
 
 Folded from the event stream beside the timeline, one dispatch per event, from events that
-exist already: ``ExceptionRaised`` (raised), ``ResultReceived`` with an error (re-raised by
-the reader: ``Future.result``, ``gather``, ``TaskGroup``), ``FaultInjected`` (a fault
+exist already: ``ExceptionRaised`` (raised), ``ResultReceived`` with an error and
+``AwaitReraised`` (re-raised by the reader: ``Future.result``, ``await task``, ``gather``,
+``TaskGroup``), ``FaultInjected`` (a fault
 landed), ``CancelRequested`` / ``CancelDelivered``, ``SharedRead`` / ``SharedWritten`` (a
 lost update: a write made after others wrote since this lane's read, the read-modify-write
 race of ``counter += 1``), ``LockAcquired`` / ``LockWaited`` / ``LockReleased`` (spans and
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from concsim.deadlock import Link, find_cycle
 from concsim.events import (
+    AwaitReraised,
     CancelDelivered,
     CancelRequested,
+    ConditionNotified,
     Event,
     ExceptionRaised,
     FaultInjected,
@@ -35,11 +38,13 @@ from concsim.events import (
     Phase,
     PhaseBegan,
     PhaseEnded,
+    ResultPicklingFailed,
     ResultReceived,
     SharedRead,
     SharedWritten,
     TaskEnded,
     TaskSubmitted,
+    TimeoutExpired,
 )
 from concsim.palette import Cue
 
@@ -166,8 +171,23 @@ class Story:
             if track is not None:
                 timeline.add_cue(track, event.t, Cue.RESULT)
             return
-        cause = self._cause(event.task, Cue.RAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cues = (Cue.RAISED, Cue.UNSENT, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cause = self._cause(event.task, *cues)
         self._mark(timeline, event, index, MAIN, Cue.RERAISED, event.task, cause)
+
+    def _await_reraised(self, timeline: Timeline, event: AwaitReraised, index: int) -> None:
+        # ``await task`` reads the task's future like ``result()``: the same re-raise, in
+        # the awaiting coroutine, linked to where the awaited task's exception came from.
+        cues = (Cue.RAISED, Cue.RERAISED, Cue.FAULT, Cue.CANCEL_DELIVERED)
+        cause = self._cause(event.awaited, *cues)
+        task = event.task or event.lane
+        self._mark(timeline, event, index, event.lane, Cue.RERAISED, task, cause)
+
+    def _unsent(self, timeline: Timeline, event: ResultPicklingFailed, index: int) -> None:
+        # The function returned in the worker, then pickling its value failed: the worker
+        # sends the error back instead (3.11 ``_sendback_result``) and the future fails. The
+        # lane's end is that failure, not the tick of a task done.
+        self._mark(timeline, event, index, event.lane, Cue.UNSENT, event.task)
 
     def _fault(self, timeline: Timeline, event: FaultInjected, index: int) -> None:
         self._mark(timeline, event, index, event.target, Cue.FAULT, event.target)
@@ -179,11 +199,27 @@ class Story:
             cause = self._cause(event.task, Cue.FAULT)
             if cause is None:
                 cause = self._origin
-            self._mark(timeline, event, index, event.task, Cue.CANCEL_ASKED, event.task, cause)
+            # Drawn where cancel() was called: on the caller's row (main calling
+            # server.cancel(), the TaskGroup's owner, the loop running a timeout's callback),
+            # so that it is not hidden under the delivery (⊗) on the target's row at the
+            # same instant; a fault's cancel has no caller, its ⚑ is on the target.
+            row = event.task if event.by is None else event.by
+            self._mark(timeline, event, index, row, Cue.CANCEL_ASKED, event.task, cause)
 
     def _cancel_delivered(self, timeline: Timeline, event: CancelDelivered, index: int) -> None:
         cause = self._cause(event.task, Cue.CANCEL_ASKED, Cue.FAULT)
         self._mark(timeline, event, index, event.lane, Cue.CANCEL_DELIVERED, event.task, cause)
+
+    def _notified(self, timeline: Timeline, event: ConditionNotified, index: int) -> None:
+        # notify(n) and notify_all() differ only in how many waiters they wake: each woken
+        # lane is marked where the notify reached it, the notifier's moment its cause.
+        for lane in event.woke:
+            self._mark(timeline, event, index, lane, Cue.WOKEN, lane)
+
+    def _timed_out(self, timeline: Timeline, event: TimeoutExpired, index: int) -> None:
+        # A wait given a timeout that ran out and returned (``join(0.5)``, ``wait(1.0)``,
+        # ``acquire(timeout=...)``): marked on the waiting lane, where there is one.
+        self._mark(timeline, event, index, event.waiter, Cue.TIMED_OUT, event.waiter)
 
     def _read(self, timeline: Timeline, event: SharedRead, index: int) -> None:
         self._reads[event.lane, event.name] = (self._writes.get(event.name, 0), index)
@@ -337,9 +373,13 @@ def _open_copied(spans: list[Span]) -> list[Span]:
 HANDLERS: dict[type[Event], Callable[[Story, Timeline, Event, int], None]] = {
     ExceptionRaised: Story._raised,  # type: ignore[dict-item]  # each takes its own type
     ResultReceived: Story._result,  # type: ignore[dict-item]
+    AwaitReraised: Story._await_reraised,  # type: ignore[dict-item]
+    ResultPicklingFailed: Story._unsent,  # type: ignore[dict-item]
     FaultInjected: Story._fault,  # type: ignore[dict-item]
     CancelRequested: Story._cancel_asked,  # type: ignore[dict-item]
     CancelDelivered: Story._cancel_delivered,  # type: ignore[dict-item]
+    ConditionNotified: Story._notified,  # type: ignore[dict-item]
+    TimeoutExpired: Story._timed_out,  # type: ignore[dict-item]
     SharedRead: Story._read,  # type: ignore[dict-item]
     SharedWritten: Story._written,  # type: ignore[dict-item]
     LockAcquired: Story._acquired,  # type: ignore[dict-item]

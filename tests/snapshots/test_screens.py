@@ -316,3 +316,25 @@ def test_code_view_mid_run(snap_compare: Snap, name: str, t: float, size: tuple[
     """o mid-run: the program beside the lanes (in the log's place at 80x24), each lane on
     its line in its colour, the selected lane's line in view."""
     check(snap_compare, build(name), size, at(t, keys=("o",)))
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("asyncio-condition", ("v", "end")),
+        ("terminate-skips-finally", ("v", "v", "end")),
+        ("unpicklable-values", ("v", "end")),
+    ],
+    ids=["notify-all-woken", "join-timeout-timed-out", "unpicklable-result-not-sent"],
+)
+def test_a_variant_s_story_on_its_lanes_and_in_its_notes(
+    snap_compare: Snap, name: str, keys: tuple[str, ...]
+) -> None:
+    """At 120x36, a variant run to its end: its marks (↑ woken by notify, ◷ wait timed
+    out, ↛ result not sent) on the lanes, and its own notes first in the notes beside."""
+    check(snap_compare, build(name), MID, at(0.0, keys=keys))
+
+
+def test_the_footer_while_playing(snap_compare: Snap) -> None:
+    """space at 80x24: the run plays and the footer's play key says Pause."""
+    check(snap_compare, build("io-threads"), SMALL, at(0.0, keys=("space",)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from concsim.events import CancelRequested
+from concsim.events import AwaitReraised, CancelRequested
 from concsim.scenario import model as m
 from concsim.scenario.tree import child_tasks, resolve
 
@@ -41,7 +41,8 @@ class TaskTree(TaskGroups):
             case m.CancelStep():
                 for child in self._named(run, step.cancel):
                     shown = "" if step.msg is None else repr(step.msg)
-                    self.cancel(child, f"{owner} called {child.name}.cancel({shown})", step.msg)
+                    why = f"{owner} called {child.name}.cancel({shown})"
+                    self.cancel(child, why, step.msg, by=co.id)
             case m.GatherStep():
                 kids = [c for ref in step.gather for c in self._named(run, ref)]
                 for child in kids:
@@ -111,17 +112,17 @@ class TaskTree(TaskGroups):
             try:
                 yield from self.await_until(co, lambda: child.future.is_done, label)
             except Cancelled as exc:
-                self.cancel(child, f"{owner}, which awaits it, was cancelled", exc.message or None)
-        return _outcome_of(child)
+                why = f"{owner}, which awaits it, was cancelled"
+                self.cancel(child, why, exc.message or None, by=co.id)
+        return self._outcome_in(co, child, label)
 
     def await_shielded(self, co: Lane, child: TaskRun) -> Actor:
         """``await asyncio.shield(task)``: the awaiter waits on shield's outer future, so a
         cancel of the awaiter cancels only that (CancelledError here at once); the task is
         not cancelled and runs on (Lib/asyncio/tasks.py, ``shield``)."""
-        yield from self.await_until(
-            co, lambda: child.future.is_done, f"await asyncio.shield({child.name})"
-        )
-        return _outcome_of(child)
+        label = f"await asyncio.shield({child.name})"
+        yield from self.await_until(co, lambda: child.future.is_done, label)
+        return self._outcome_in(co, child, label)
 
     def gather_in(self, co: Lane, kids: list[TaskRun]) -> Actor:
         """``await asyncio.gather(...)`` in a coroutine: the first exception propagates at
@@ -139,15 +140,31 @@ class TaskTree(TaskGroups):
         except Cancelled as exc:
             for kid in kids:
                 if not kid.future.is_done:
-                    self.cancel(
-                        kid, "the gather() it belongs to was cancelled", exc.message or None
-                    )
+                    why = "the gather() it belongs to was cancelled"
+                    self.cancel(kid, why, exc.message or None, by=co.id)
             yield from self._settle_all(co, kids, "gather() cancelling its children")
             raise
         first = next((r for r in progress.update().order if r.future.error), None)
         if first is not None:
-            _outcome_of(first)  # raises: the first exception propagates
-        return [_outcome_of(kid) for kid in kids]
+            self._outcome_in(co, first, "await gather(...)")  # the first exception propagates
+        return [self._outcome_in(co, kid, "await gather(...)") for kid in kids]
+
+    def _outcome_in(self, co: Lane, run: TaskRun, step: str) -> Any:
+        """What ``step`` in the coroutine on ``co`` gets of ``run``: its value, or its
+        exception raised again there, told by an ``AwaitReraised``."""
+        try:
+            return _outcome_of(run)
+        except SimError as exc:
+            self.world.emit(
+                AwaitReraised,
+                lane=co.id,
+                task=co.task.name if co.task is not None else None,
+                awaited=run.name,
+                step=step,
+                error=exc.error,
+                message=exc.message,
+            )
+            raise
 
 
 def _outcome_of(run: TaskRun) -> Any:

@@ -76,7 +76,7 @@ class Collecting(Tasks):
                 # until it is done: as it would be anyway (``finished``), so without
                 # return_exceptions at the first child that ends cancelled or failed
                 # (tasks.py, gather's ``_done_callback``), the others still cleaning up.
-                self._cancel_all(runs, "the gather() it belongs to was cancelled")
+                self._cancel_all(runs, "the gather() it belongs to was cancelled", lane.id)
                 label = "gather() cancelling its children"
                 settling = self._settle(lane, finished, label)
                 yield from in_phase(self.world, lane, Phase.CANCELLING, label, settling)
@@ -85,9 +85,8 @@ class Collecting(Tasks):
             self.gathering = None
         if got is TIMED_OUT:
             if not collect.shield:
-                self._cancel_all(
-                    runs, "wait_for() timed out and cancelled gather(), which cancels its children"
-                )
+                why = "wait_for() timed out and cancelled gather(), which cancels its children"
+                self._cancel_all(runs, why, lane.id)
                 yield from self._settle(lane, finished, "wait_for() waiting for cancellation")
             raise SimError("TimeoutError", "")
         if collect.return_exceptions and self.gather_cancelled:
@@ -122,7 +121,7 @@ class Collecting(Tasks):
         def abort(reason: str) -> None:
             if not state["aborting"]:
                 state["aborting"] = True
-                self._cancel_all(runs, reason)
+                self._cancel_all(runs, reason, lane.id)
 
         def on_done(future: Any) -> None:
             if future.state is FutureState.FAILED:
@@ -204,12 +203,13 @@ class Collecting(Tasks):
             )
         except Cancelled:
             if not collect.shield:
-                self.cancel(run, "the coroutine awaiting it was cancelled")
+                self.cancel(run, "the coroutine awaiting it was cancelled", by=lane.id)
                 yield from self._settle_all(lane, [run], f"await {run.name}")
             raise
         if got is TIMED_OUT:
             if not collect.shield:
-                self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+                why = "asyncio.wait_for() timed out and cancels the task it waits for"
+                self.cancel(run, why, by=lane.id)
                 yield from self._settle_all(lane, [run], f"wait_for({run.name}) cancelling")
             raise SimError("TimeoutError", "")
         yield from self._receive(lane, run)

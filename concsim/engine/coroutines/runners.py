@@ -58,7 +58,8 @@ class AsyncioModel(TaskTree):
         # creation order), run the loop until they finish, then wait for to_thread workers.
         left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
         for run in left:
-            self.cancel(run, "asyncio.run() cancels the tasks still pending when main() ends")
+            why = "asyncio.run() cancels the tasks still pending when main() ends"
+            self.cancel(run, why, by=lane.id)
         yield from self._settle_all(lane, left, "asyncio.run(): cancelling remaining tasks")
         if self.interrupted_again:
             error = Interrupted()

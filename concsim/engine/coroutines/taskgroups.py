@@ -45,7 +45,7 @@ class TaskGroups(Timeouts):
         def abort(reason: str) -> None:
             if not group.aborting:
                 group.aborting = True
-                self._cancel_all(kids, reason)
+                self._cancel_all(kids, reason, co.id)
 
         def on_done(future: Any) -> None:
             if future.state is not FutureState.FAILED:
@@ -56,7 +56,7 @@ class TaskGroups(Timeouts):
             if first and group.in_body:
                 group.parent_cancel_requested = True
                 reason = f"TaskGroup cancels {owner}, whose async with body runs, because {why}"
-                self.cancel(run, reason) if run is not None else self.cancel_main()
+                self.cancel(run, reason, by=co.id) if run is not None else self.cancel_main()
 
         for kid in kids:
             kid.future.retrieved = True  # the group collects every child's exception

@@ -62,7 +62,9 @@ class Tasks(EventLoop):
             late_by=(world.clock.now - deadline) / 1_000_000,
         )
         self.timed_out.add(run.name)
-        self.cancel(run, "asyncio.wait_for() timed out and cancels the task it waits for")
+        # 3.11: wait_for itself, in main() awaiting it, cancels the task
+        why = "asyncio.wait_for() timed out and cancels the task it waits for"
+        self.cancel(run, why, by=self.runtime.main_lane.id if self.runtime.main_lane else None)
 
     def _coroutine(self, co: Lane, run: TaskRun) -> Actor:
         runtime = self.runtime
@@ -74,16 +76,17 @@ class Tasks(EventLoop):
             runtime.finish(co, run, result)
         self._park(co)
 
-    def cancel(self, run: TaskRun, reason: str, msg: str | None = None) -> bool:
-        """``task.cancel(msg)``: CancelledError(msg) at its current await, or at its next
-        one."""
+    def cancel(
+        self, run: TaskRun, reason: str, msg: str | None = None, *, by: str | None = None
+    ) -> bool:
+        """``task.cancel(msg)``, called on the lane ``by`` (None: a fault): CancelledError(msg)
+        at its current await, or at its next one."""
         world = self.world
         if run.future.is_done:
-            world.emit(
-                CancelRequested, task=run.name, accepted=False, reason="the task is already done"
-            )
+            reason = "the task is already done"
+            world.emit(CancelRequested, task=run.name, accepted=False, reason=reason, by=by)
             return False
-        world.emit(CancelRequested, task=run.name, accepted=True, reason=reason)
+        world.emit(CancelRequested, task=run.name, accepted=True, reason=reason, by=by)
         co = run.lane
         assert co is not None
         co.cancel_requests += 1  # Task._num_cancels_requested
@@ -115,7 +118,8 @@ class Tasks(EventLoop):
             self.interrupted_again = True
             for run in self.runtime.tasks:
                 if run.submitted and not run.future.is_done:
-                    self.cancel(run, "a second Ctrl-C: Runner.close() cancels the tasks again")
+                    why = "a second Ctrl-C: Runner.close() cancels the tasks again"
+                    self.cancel(run, why, by=main.id)
             return
         self.interrupted = True
         self.cancel_main()
@@ -152,10 +156,10 @@ class Tasks(EventLoop):
         progress = Progress(self.runtime, runs)
         yield from self._settle(co, lambda: progress.all_done, label)
 
-    def _cancel_all(self, runs: list[TaskRun], reason: str) -> None:
+    def _cancel_all(self, runs: list[TaskRun], reason: str, by: str | None) -> None:
         for run in runs:
             if not run.future.is_done:
-                self.cancel(run, reason)
+                self.cancel(run, reason, by=by)
 
     def _receive(self, lane: Lane, run: TaskRun) -> Actor:
         self.runtime.receive(run)

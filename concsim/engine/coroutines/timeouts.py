@@ -107,6 +107,8 @@ class Timeouts(Collecting):
         who = run.name if run is not None else "main"
         self.world.emit(TimeoutExpired, waiter=who, on=timeout.shown)
         if run is not None:
-            self.cancel(run, "asyncio.timeout() expired: Timeout._on_timeout cancels the task")
+            # a callback the event loop runs (loop.call_at): the loop asks the cancel
+            why = "asyncio.timeout() expired: Timeout._on_timeout cancels the task"
+            self.cancel(run, why, by="loop")
         else:
             self.cancel_main()

@@ -72,19 +72,19 @@ class FutureCalls:
         world = self.runtime.world
         state = run.future.state
         if state is FutureState.CANCELLED:
-            world.emit(
-                CancelRequested, task=run.name, accepted=True, reason="it is already cancelled"
-            )
+            reason = "it is already cancelled"
+            world.emit(CancelRequested, task=run.name, accepted=True, reason=reason, by=lane.id)
             return "True"
         if state is not FutureState.PENDING:
             reason = "it is running" if state is FutureState.RUNNING else "it is done"
-            world.emit(CancelRequested, task=run.name, accepted=False, reason=reason)
+            world.emit(CancelRequested, task=run.name, accepted=False, reason=reason, by=lane.id)
             return "False"
         world.emit(
             CancelRequested,
             task=run.name,
             accepted=True,
             reason="it had not started, so it never will",
+            by=lane.id,
         )
         self.runtime.cancel_pending(run, notified=False)
         if self.callbacks is not None:

@@ -24,6 +24,7 @@ from concsim.ui.saving import save_session, save_svg, trace_writer
 from concsim.ui.screens.work import Background
 from concsim.ui.session import is_refused
 from concsim.ui.widgets.faultlist import FaultList
+from concsim.ui.widgets.panels import NotesPanel
 
 if TYPE_CHECKING:
     from concsim.engine.threads.ties import Decision
@@ -163,6 +164,7 @@ class SessionActions(Background, Screen[None]):
         self.cancel_job()
         faults = len(self.session.injections)
         self.session.variant = names[index]
+        self.query_one(NotesPanel).show_variant(names[index])
         self.session.forget_schedule()
         note = f"Variant {names[index] or 'as written'}" + (
             f"; {faults} injected fault{'s' * (faults != 1)} cleared." if faults else "."

@@ -19,20 +19,35 @@ EVERY_KEY = 90
 """From this many columns the footer shows every key it has and ``^p palette``."""
 
 
+PLAY, PAUSE = "play", "Pause"
+"""The play/pause binding's id, and its word in the footer while the run plays."""
+
+
 class Footing(Screen[None]):
-    """Below ``EVERY_KEY`` columns (``-tight``) the footer leaves ``WIDE_ONLY`` out."""
+    """Below ``EVERY_KEY`` columns (``-tight``) the footer leaves ``WIDE_ONLY`` out; while
+    the run plays, the play/pause key says what it does now: ``Pause``."""
+
+    @property
+    def is_playing(self) -> bool:
+        """Whether the run plays now (the run screen's ``playing``)."""
+        return False
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         found = super().active_bindings
-        if not self.has_class("-tight"):
+        tight = self.has_class("-tight")
+        playing = self.is_playing
+        if not tight and not playing:
             return found
-        return {
-            key: active._replace(binding=replace(active.binding, show=False))
-            if active.binding.id in WIDE_ONLY
-            else active
-            for key, active in found.items()
-        }
+        shown: dict[str, ActiveBinding] = {}
+        for key, active in found.items():
+            binding = active.binding
+            if tight and binding.id in WIDE_ONLY:
+                binding = replace(binding, show=False)
+            if playing and binding.id == PLAY:
+                binding = replace(binding, description=PAUSE)
+            shown[key] = active if binding is active.binding else active._replace(binding=binding)
+        return shown
 
     def lay_out_footer(self, width: int) -> None:
         """The footer composed anew for this width (it lays out its keys when composed)."""

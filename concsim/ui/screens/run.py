@@ -105,7 +105,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
                     yield FuturesPanel(id="futures")
                     yield FaultList(id="faults")
             yield CodeView(id="code")
-            yield NotesPanel(self.session.scenario, id="notes")
+            yield NotesPanel(self.session.scenario, self.session.variant, id="notes")
         yield Footer(compact=True)
 
     def say(self, message: str, **options: Any) -> None:
@@ -335,7 +335,12 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         """Run virtual time forward to ``t`` (tests call this instead of waiting)."""
         self.update_view(self.session.advance_to(t))
 
+    @property
+    def is_playing(self) -> bool:
+        return self.playing
+
     def watch_playing(self, playing: bool) -> None:
+        self.refresh_bindings()  # the footer's play key: Play, or Pause while playing
         self._last_wall = self.clock()
         self._owed = {}
         self.lanes.pannable = not playing  # paused: the mouse wheel over the bars pans

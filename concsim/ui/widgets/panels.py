@@ -11,7 +11,13 @@ from textual.widgets import Static
 from concsim.scenario.model import Scenario
 from concsim.ui.ledger import Ledger
 from concsim.ui.legend import Key, legend_of
-from concsim.ui.panels import SUMMARY_FROM, futures_text, status_text, variants_text
+from concsim.ui.panels import (
+    SUMMARY_FROM,
+    futures_text,
+    notes_markdown,
+    status_text,
+    variants_text,
+)
 
 
 class StatusBar(Static):
@@ -78,7 +84,7 @@ class FuturesPanel(VerticalScroll):
 
     def forget(self) -> None:
         """Show the next ledger even if unchanged (the palette's colours changed)."""
-        self._shown: tuple[int, int, str] | None = None
+        self._shown: tuple[int, int, str, int] | None = None
 
     def behind(self, ledger: Ledger, noun: str = "futures") -> bool:
         """Whether ``show`` would draw anything new."""
@@ -87,13 +93,15 @@ class FuturesPanel(VerticalScroll):
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
         self.border_title = noun
-        key = (id(ledger), ledger.version, noun)
+        self._ledger = (ledger, noun)
+        width = max(1, self.scrollable_content_region.width)
+        key = (id(ledger), ledger.version, noun, width)
         if key != getattr(self, "_shown", None):
             self._shown = key
-            text = futures_text(ledger, noun)
+            # Printed output wrapped here at its words: the panel would fold a word anywhere.
+            text = futures_text(ledger, noun, width)
             # A new layout (of the whole screen) only when the panel's height may change:
             # while a big run plays, the summary changes every frame but keeps its lines.
-            width = max(1, self.scrollable_content_region.width)
             shape = (len(text.wrap(self.app.console, width)), width)
             layout = shape != getattr(self, "_shape", None)
             self._shape = shape
@@ -103,6 +111,11 @@ class FuturesPanel(VerticalScroll):
             else:
                 self.scroll_end(animate=False)
 
+    def on_resize(self) -> None:
+        shown = getattr(self, "_ledger", None)
+        if shown is not None:
+            self.show(*shown)
+
     def watch_virtual_size(self) -> None:
         # The latest results stay in view when the panel or its text changes size (notes
         # narrow it, rows wrap), as in the log.
@@ -110,11 +123,13 @@ class FuturesPanel(VerticalScroll):
 
 
 class NotesPanel(VerticalScroll):
-    """The scenario's Markdown notes: what you are looking at, what to notice, try this."""
+    """The scenario's Markdown notes: what you are looking at, what to notice, try this;
+    above them, the notes of the variant running, if it has any."""
 
-    def __init__(self, scenario: Scenario, **kwargs: Any) -> None:
+    def __init__(self, scenario: Scenario, variant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.variant = variant
 
     def on_show(self) -> None:
         # Built the first time the panel is shown: narrow terminals never pay for the
@@ -122,6 +137,15 @@ class NotesPanel(VerticalScroll):
         if not self.children:
             from textual.widgets import Markdown
 
-            scenario = self.scenario
-            notes = scenario.notes or "*This scenario has no notes.*"
-            self.mount(Markdown(f"# {scenario.name}\n\n*{scenario.summary}*\n\n{notes}"))
+            self.mount(Markdown(notes_markdown(self.scenario, self.variant)))
+
+    def show_variant(self, variant: str | None) -> None:
+        """The notes of ``variant`` (None: as written), now if built, else when shown."""
+        if variant == self.variant:
+            return
+        self.variant = variant
+        if self.children:
+            from textual.widgets import Markdown
+
+            self.query_one(Markdown).update(notes_markdown(self.scenario, variant))
+            self.scroll_home(animate=False)
