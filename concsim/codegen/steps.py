@@ -205,8 +205,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
         case SiteKind.RAISE:
             error = error_expr(step.raise_, w, res)
             argument = raise_argument(step.raise_, step.message)
-            if frame.fills and step.message:
-                argument = text_expr(frame, step.message)
+            if frame.fills and step.message and argument == literal(step.message):
+                argument = text_expr(frame, step.message)  # not KeyError's quoted argument
             if step.unpicklable or step.raise_ in res.unpicklable:
                 # the class takes a second argument, which pickle does not keep
                 res.unpicklable.add(step.raise_)

@@ -17,7 +17,8 @@ from concsim.scenario import model as m
 from concsim.scenario.tree import child_tasks
 
 from ..phases import in_phase
-from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..reprs import TASKGROUP_MESSAGE
+from ..runtime import Actor, Cancelled, GroupError, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
 from .tasks import Tasks
 
@@ -118,6 +119,7 @@ class Collecting(Tasks):
         waits for all of them and raises an ExceptionGroup of every failure. ``collecting``:
         main() then reads each result (``task.result()``); a task's group reads none."""
         state: dict[str, Any] = {"aborting": False}
+        errors: list[SimError] = []  # ``self._errors``, in the order the group heard of them
 
         def abort(reason: str) -> None:
             if not state["aborting"]:
@@ -126,6 +128,7 @@ class Collecting(Tasks):
 
         def on_done(future: Any) -> None:
             if future.state is FutureState.FAILED:
+                errors.append(future.error)
                 abort(
                     f"TaskGroup cancels the other tasks because {future.task.name} raised "
                     f"{future.error.error}"
@@ -161,7 +164,7 @@ class Collecting(Tasks):
                 deadline = None
                 abort("asyncio.timeout() expired around the TaskGroup")
         self.world.emit(PhaseEnded, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
-        _raise_group_error(runs, interrupted)
+        _raise_group_error(runs, errors, interrupted)
         if collecting:
             for run in runs:
                 yield from self._receive(lane, run)
@@ -215,15 +218,25 @@ class Collecting(Tasks):
         yield from self._receive(lane, run)
 
 
-def _raise_group_error(runs: list[TaskRun], interrupted: SimError | None) -> None:
+def _raise_group_error(
+    runs: list[TaskRun], errors: list[SimError], interrupted: SimError | None
+) -> None:
     """How ``TaskGroup.__aexit__`` ends once every child is done: an ExceptionGroup of the
-    failures, else the cancellation or timeout that interrupted the wait, else nothing."""
-    failed = [r for r in runs if r.future.state is FutureState.FAILED]
-    if failed:
-        count = len(failed)
-        raise SimError(
-            "ExceptionGroup",
-            f"unhandled errors in a TaskGroup ({count} sub-exception{'s' if count > 1 else ''})",
-        )
+    failures (in the order the group heard of them), else the cancellation or timeout that
+    interrupted the wait, else nothing."""
+    errors = heard_of_all(errors, runs)
+    if errors:
+        raise GroupError(TASKGROUP_MESSAGE, errors)
     if interrupted is not None:
         raise interrupted
+
+
+def heard_of_all(errors: list[SimError], runs: list[TaskRun]) -> list[SimError]:
+    """``self._errors`` once ``__aexit__`` goes on: every child's ``_on_task_done`` has run
+    by then, so each failed child's exception is in it, in the order they were heard of."""
+    errors = list(errors)
+    for run in runs:
+        error = run.future.error
+        if run.future.state is FutureState.FAILED and error is not None and error not in errors:
+            errors.append(error)
+    return errors
