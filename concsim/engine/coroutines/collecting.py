@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from concsim.events import (
+    CancelRequested,
     FutureState,
     Phase,
     PhaseBegan,
@@ -111,6 +112,30 @@ class Collecting(Tasks):
         for run in runs:
             yield from self._receive(lane, run)
 
+    def late_cancel(self, co: Lane, future: Any) -> None:
+        """``_on_task_done`` of the first child to fail once ``__aexit__`` runs (the body
+        has ended): ``self._parent_task.cancel()`` as in the body, but the
+        ``uncancel()`` that balances it came earlier in ``__aexit__``, so on 3.11 and 3.12
+        the parent's ``cancelling()`` stays one up for good (fixed in 3.13, gh-116720,
+        where ``__aexit__`` uncancels after its wait). The CancelledError lands on
+        ``__aexit__``'s own wait, which drops it (``if not self._aborting``): what is left
+        is the count, which an enclosing ``asyncio.timeout()`` reads -- it no longer turns
+        its cancel into TimeoutError."""
+        if self.world.machine.python.at_least >= (3, 13):
+            return
+        co.cancel_requests += 1  # Task._num_cancels_requested, never taken back
+        owner = co.task.name if co.task is not None else "main"
+        self.world.emit(
+            CancelRequested,
+            task=owner,
+            accepted=True,
+            reason=(
+                f"TaskGroup cancels {owner}, whose async with body has ended, because "
+                f"{future.task.name} raised {future.error.error}; __aexit__ drops the "
+                "CancelledError but never uncancels it"
+            ),
+        )
+
     def _taskgroup(
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, *, collecting: bool = True
     ) -> Actor:
@@ -129,10 +154,13 @@ class Collecting(Tasks):
         def on_done(future: Any) -> None:
             if future.state is FutureState.FAILED:
                 errors.append(future.error)
+                first = not state["aborting"]
                 abort(
                     f"TaskGroup cancels the other tasks because {future.task.name} raised "
                     f"{future.error.error}"
                 )
+                if first:  # _abort(), then self._parent_task.cancel()
+                    self.late_cancel(lane, future)
 
         def schedule_on_done(future: Any) -> None:
             # Future.__schedule_callbacks: done-callbacks go through loop.call_soon, so a

@@ -61,6 +61,8 @@ class TaskGroups(Timeouts):
                 group.parent_cancel_requested = True
                 reason = f"TaskGroup cancels {owner}, whose async with body runs, because {why}"
                 self.cancel(run, reason) if run is not None else self.cancel_main()
+            elif first:
+                self.late_cancel(co, future)
 
         for kid in kids:
             kid.future.retrieved = True  # the group collects every child's exception
