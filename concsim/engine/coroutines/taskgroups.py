@@ -85,13 +85,7 @@ class TaskGroups(Timeouts):
             abort(f"the async with body of the TaskGroup in {owner} raised {error.error}")
         cancelled = yield from self._group_exit(co, kids, group, abort)
         propagate = cancelled or propagate
-        errors = heard_of_all(errors, kids)
-        if propagate is not None and not errors:
-            raise propagate
-        if error is not None and not isinstance(error, Cancelled):
-            errors.append(error)  # the body's own exception joins the group, last
-        if errors:
-            raise GroupError(TASKGROUP_MESSAGE, errors)
+        _raise_at_exit(heard_of_all(errors, kids), propagate, error)
         if flow is not None:
             raise flow
 
@@ -110,3 +104,14 @@ class TaskGroups(Timeouts):
                     abort("the task running the TaskGroup was cancelled")
         self.world.emit(PhaseEnded, lane=co.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
         return cancelled
+
+
+def _raise_at_exit(errors: list[SimError], propagate: SimError | None, error: Any) -> None:
+    """The end of ``__aexit__``: the cancel to propagate if no child failed, else the
+    ExceptionGroup of the failures, the body's own exception (not a cancel) last."""
+    if propagate is not None and not errors:
+        raise propagate
+    if error is not None and not isinstance(error, Cancelled):
+        errors.append(error)
+    if errors:
+        raise GroupError(TASKGROUP_MESSAGE, errors)
