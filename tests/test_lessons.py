@@ -603,6 +603,37 @@ def test_asyncio_condition() -> None:
     assert every.out["results"] == result.out["results"]
 
 
+def test_asyncio_barrier() -> None:
+    """asyncio.Barrier: the third coroutine to arrive trips it and all three go on at once,
+    wait() returning each one's arrival index. A wait that asyncio.wait_for cancels only
+    leaves the barrier (it does not break, unlike threading's): waiting again, prices gets
+    index 1 like stock, and the barrier still trips when reviews arrives."""
+    result = run("asyncio-barrier")
+    assert [(e.t, e.lane, e.index) for e in result.of(BarrierPassed)] == [
+        (0.4, "reviews", 2),
+        (0.4, "prices", 0),
+        (0.4, "stock", 1),
+    ]
+    assert "wait ready (2 of 3 arrived)" in {e.step for e in result.of(LaneStateChanged)}
+    assert {name: result.task(name)["ended"] for name in result.outcomes()} == {
+        "prices": about(0.5),
+        "stock": about(0.5),
+        "reviews": about(0.5),
+    }
+    timed = run("asyncio-barrier", "timeout")
+    assert [(e.t, e.waiter, e.on) for e in timed.of(TimeoutExpired)] == [
+        (0.25, "prices", "barrier ready")
+    ]
+    assert not timed.of(BarrierBroken)
+    assert [(e.lane, e.index) for e in timed.of(BarrierPassed)] == [
+        ("reviews", 2),
+        ("stock", 1),
+        ("prices", 1),
+    ]
+    assert timed.out["output"] == ["prices waits again"]
+    assert set(timed.outcomes().values()) == {"ok"}
+
+
 # --- failure, timeouts, cancellation, shutdown ---------------------------------------------
 
 

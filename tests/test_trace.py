@@ -206,6 +206,7 @@ def test_cancels_are_instants_on_the_cancelled_lanes() -> None:
     assert cancels == [
         ("cancel() → True", 300_000.0, tids["fast"]),
         ("cancel() → True", 300_000.0, tids["slow"]),
+        ("cancel() → True", 300_000.0, 0),  # the group's late cancel of main, on no lane
         ("CancelledError delivered", 300_000.0, tids["fast"]),
         ("CancelledError delivered", 300_000.0, tids["slow"]),
     ]

@@ -155,11 +155,11 @@ def test_barriers_need_parties() -> None:
     assert "barriers.gate.parties" in _error("{wait: gate}", base)
 
 
-def test_barriers_are_for_threads() -> None:
-    base = BARRIER.replace("name: s\n", "name: s\n    program: {model: asyncio}\n")
-    assert _error("{wait: gate}", base) == (
-        "s.yaml:5:1: barriers: `barriers` are simulated for model threads, not asyncio; "
-        "expected model: threads"
+def test_barriers_are_for_threads_and_asyncio() -> None:
+    base = BARRIER.replace("name: s\n", "name: s\n    program: {model: processes}\n")
+    assert _error("{wait: gate}", base).splitlines()[-1] == (
+        "s.yaml:5:1: barriers: `barriers` are simulated for model threads and asyncio, not "
+        "processes; expected model: threads"
     )
 
 

@@ -19,8 +19,11 @@ def acting_barriers(scenario: m.Scenario) -> list[str]:
 
 
 def barrier_line(scenario: m.Scenario, res: Resources, name: str, action: str = "") -> str:
-    """``gate = threading.Barrier(3, timeout=0.5, action=gate_action)``."""
+    """``gate = threading.Barrier(3, timeout=0.5, action=gate_action)``; in asyncio
+    ``gate = asyncio.Barrier(3)``, which takes nothing else."""
     spec = scenario.barriers[name]
+    if scenario.program.model is m.Model.ASYNCIO:
+        return f"{res.barriers[name]} = asyncio.Barrier({spec.parties})"
     args = [str(spec.parties)]
     if spec.timeout is not None:
         args.append(f"timeout={seconds(spec.timeout)}")

@@ -205,8 +205,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
         case SiteKind.RAISE:
             error = error_expr(step.raise_, w, res)
             argument = raise_argument(step.raise_, step.message)
-            if frame.fills and step.message:
-                argument = text_expr(frame, step.message)
+            if frame.fills and step.message and argument == literal(step.message):
+                argument = text_expr(frame, step.message)  # not KeyError's quoted argument
             if step.unpicklable or step.raise_ in res.unpicklable:
                 # the class takes a second argument, which pickle does not keep
                 res.unpicklable.add(step.raise_)
@@ -308,6 +308,8 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
             line(f"{res.events[step.set]}.set()")
         case SiteKind.CLEAR:
             line(f"{res.events[step.clear]}.clear()")
+        case SiteKind.WAIT if step.wait in res.barriers and frame.is_async:
+            write_async_barrier_wait(w, res, frame, step, path, line)
         case SiteKind.WAIT if step.wait in res.barriers:
             timeout = "" if step.timeout is None else seconds(step.timeout)
             line(f"{res.barriers[step.wait]}.wait({timeout})")
@@ -338,9 +340,9 @@ def write_step(w: Writer, res: Resources, frame: Frame, step: Any, path: Path) -
         case SiteKind.RESCHEDULE:
             write_reschedule(frame.timeouts, step, line)
         case SiteKind.ABORT:
-            line(f"{res.barriers[step.abort]}.abort()")
+            line(f"{aw}{res.barriers[step.abort]}.abort()")
         case SiteKind.RESET:
-            line(f"{res.barriers[step.reset]}.reset()")
+            line(f"{aw}{res.barriers[step.reset]}.reset()")
         case SiteKind.EXIT:
             w.need("sys")
             line(f"sys.exit({step.exit})")
@@ -462,6 +464,18 @@ def write_async_wait_for(
         line(f"await {call}")
         return
     _write_wait_for(w, res, frame, call, seconds(step.timeout), step.else_, path, line)
+
+
+def write_async_barrier_wait(
+    w: Writer, res: Resources, frame: Frame, step: m.WaitStep, path: Path, line: Any
+) -> None:
+    """``await barrier.wait()``; asyncio.Barrier.wait takes no timeout: ``asyncio.wait_for``
+    around it, whose TimeoutError is the ``else``."""
+    awaited = f"{res.barriers[step.wait]}.wait()"
+    if step.timeout is None:
+        line(f"await {awaited}")
+        return
+    _write_wait_for(w, res, frame, awaited, seconds(step.timeout), step.else_, path, line)
 
 
 def _write_wait_for(

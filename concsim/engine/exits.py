@@ -52,16 +52,24 @@ _MODULES = {
     "PicklingError": "_pickle",
     "BrokenProcessPool": "concurrent.futures.process",
     "BrokenExecutor": "concurrent.futures._base",
-    "BrokenBarrierError": "threading",  # Barrier.wait; barriers are simulated for threads
+    "BrokenBarrierError": "threading",  # threading.Barrier.wait
+}
+_ASYNCIO_MODULES = {
+    "CancelledError": "asyncio.exceptions",
+    "BrokenBarrierError": "asyncio.exceptions",  # asyncio.Barrier.wait: a class of its own
 }
 
 
 def traceback_line(error: str, message: str, *, in_asyncio: bool) -> str:
     """The last line of the traceback CPython prints for this exception, e.g.
     ``_pickle.PicklingError: Can't pickle ...``. CancelledError is asyncio's own class in a
-    coroutine and concurrent.futures' when a future's ``result()`` raises it."""
-    if error == "CancelledError":
-        module = "asyncio.exceptions" if in_asyncio else "concurrent.futures._base"
+    coroutine and concurrent.futures' when a future's ``result()`` raises it;
+    BrokenBarrierError is asyncio's own (``asyncio.BrokenBarrierError is not
+    threading.BrokenBarrierError``) where a coroutine waits on the barrier."""
+    if error == "CancelledError" and not in_asyncio:
+        module = "concurrent.futures._base"
+    elif in_asyncio and error in _ASYNCIO_MODULES:
+        module = _ASYNCIO_MODULES[error]
     else:
         module = _MODULES.get(error, "")
     name = f"{module}.{error}" if module else error

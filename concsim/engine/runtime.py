@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from concsim.events import FutureState, LaneKind, LaneState, Outcome
 from concsim.scenario.model import Task
 
+from .reprs import exception_repr, group_repr, group_str, key_error_str
 from .waits import Wait
 
 Actor = Generator[Wait, Any, Any]
@@ -30,13 +31,28 @@ class SimError(Exception):
     """``raise ... from None`` (or ``from e``): the context is not shown."""
 
     def __init__(self, error: str, message: str = "") -> None:
+        if message and error.rpartition(".")[2] == "KeyError":
+            message = key_error_str(message)  # str(KeyError('id')) is "'id'"
         super().__init__(error, message)
         self.error = error
-        self.message = message
+        self.message = message  # ``str(exception)``
 
     def __repr__(self) -> str:
         # As CPython writes it: ``TimeoutError()`` with no argument, ``ValueError('bad')``.
-        return f"{self.error}({self.message!r})" if self.message else f"{self.error}()"
+        return exception_repr(self.error, self.message)
+
+
+class GroupError(SimError):
+    """``ExceptionGroup(message, exceptions)``, as ``TaskGroup.__aexit__`` raises it: its
+    ``str`` counts the exceptions, its ``repr`` lists them."""
+
+    def __init__(self, message: str, exceptions: Sequence[SimError]) -> None:
+        super().__init__("ExceptionGroup", group_str(message, len(exceptions)))
+        self.group_message = message
+        self.exceptions = tuple(exceptions)
+
+    def __repr__(self) -> str:
+        return group_repr(self.error, self.group_message, self.exceptions)
 
 
 class Cancelled(SimError):

@@ -414,7 +414,9 @@ class WaitStep(_Step):
     """``NAME.wait(timeout)`` on an event or a barrier. An event's (``threading.Event.wait``;
     in asyncio ``await event.wait()``, under ``asyncio.wait_for`` with a timeout) returns
     False when it times out and runs its ``else`` steps; the steps after it follow. A
-    barrier's (``threading.Barrier.wait``) raises BrokenBarrierError instead."""
+    barrier's (``threading.Barrier.wait``) raises BrokenBarrierError instead; asyncio's
+    (``await barrier.wait()``) takes no timeout: under ``asyncio.wait_for``, whose
+    TimeoutError runs the ``else`` steps, and the barrier does not break."""
 
     since: ClassVar[int] = 2
     wait: Name
@@ -1473,7 +1475,8 @@ class EventSpec(_Strict):
 
 
 class BarrierSpec(_Strict):
-    """A ``threading.Barrier(parties, timeout=..., action=...)``."""
+    """A ``threading.Barrier(parties, timeout=..., action=...)``; in asyncio an
+    ``asyncio.Barrier(parties)``, which has neither a timeout nor an action."""
 
     parties: Annotated[StrictInt, Field(ge=1, le=100_000)]
     """How many threads must call ``wait`` before all of them pass."""

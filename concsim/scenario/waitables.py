@@ -66,8 +66,13 @@ def waitable_problem(data: dict[Any, Any], kind: str, name: str) -> str:
 
 
 def barrier_else_problem(data: dict[Any, Any], step: dict[Any, Any]) -> str:
-    """``else`` on a barrier's ``wait``: Barrier.wait raises, it never returns False."""
-    if "else" in step and step.get("wait") in declared(data, "barriers"):
+    """``else`` on a barrier's ``wait`` in threads: threading.Barrier.wait raises, it never
+    returns False (asyncio's ``else`` is the TimeoutError of the wait_for around it)."""
+    if (
+        "else" in step
+        and step.get("wait") in declared(data, "barriers")
+        and "asyncio" not in _models(data)
+    ):
         return (
             "a barrier's wait raises BrokenBarrierError when it times out, it never returns "
             "False; expected no `else` (catch the error instead)"
@@ -133,17 +138,15 @@ def family_clashes(doc: Document) -> list[Problem]:
 
 _MODELS = {
     "events": ("threads", "asyncio"),
-    "barriers": ("threads",),
+    "barriers": ("threads", "asyncio"),
     "conditions": ("threads", "asyncio"),
 }
 """The models each family is simulated for: ``threading.Event``/``asyncio.Event``,
-``threading.Barrier``, and ``threading.Condition``/``asyncio.Condition``."""
+``threading.Barrier``/``asyncio.Barrier``, and ``threading.Condition``/``asyncio.Condition``."""
 
 
-def model_problems(doc: Document) -> list[Problem]:
-    """A problem at ``events``/``barriers`` when the program (or a variant) runs a model
-    they are not simulated for."""
-    data = doc.data if isinstance(doc.data, dict) else {}
+def _models(data: dict[Any, Any]) -> set[str]:
+    """The models the program and its variants run."""
     programs = [data.get("program")]
     variants = data.get("variants")
     programs += (
@@ -151,11 +154,36 @@ def model_problems(doc: Document) -> list[Problem]:
         if isinstance(variants, list)
         else []
     )
-    models = {
+    return {
         str(program.get("model", "threads")) if isinstance(program, dict) else "threads"
         for program in programs
     }
+
+
+_NOT_IN_ASYNCIO = {
+    "timeout": "expected it on each `wait` step (asyncio.wait_for around wait())",
+    "action": "expected no `action` in model asyncio",
+}
+"""What ``asyncio.Barrier(parties)`` has no parameter for, and what to write instead."""
+
+
+def model_problems(doc: Document) -> list[Problem]:
+    """A problem at ``events``/``barriers`` when the program (or a variant) runs a model
+    they are not simulated for, and at a barrier's ``timeout`` or ``action`` in asyncio."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    models = _models(data)
     problems: list[Problem] = []
+    if "asyncio" in models:
+        for name, spec in declared(data, "barriers").items():
+            for key, instead in _NOT_IN_ASYNCIO.items():
+                if isinstance(spec, dict) and key in spec:
+                    problems.append(
+                        doc.problem(
+                            ("barriers", name, key),
+                            f"asyncio.Barrier(parties) takes no {key}; {instead}",
+                            at_key=True,
+                        )
+                    )
     for family, allowed in _MODELS.items():
         wrong = sorted(model for model in models if model not in allowed)
         if declared(data, family) and wrong:

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from concsim.events import (
+    CancelRequested,
     FutureState,
     Phase,
     PhaseBegan,
@@ -17,7 +18,8 @@ from concsim.scenario import model as m
 from concsim.scenario.tree import child_tasks
 
 from ..phases import in_phase
-from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..reprs import TASKGROUP_MESSAGE
+from ..runtime import Actor, Cancelled, GroupError, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
 from .tasks import Tasks
 
@@ -109,6 +111,31 @@ class Collecting(Tasks):
         for run in runs:
             yield from self._receive(lane, run)
 
+    def late_cancel(self, co: Lane, future: Any) -> None:
+        """``_on_task_done`` of the first child to fail once ``__aexit__`` runs (the body
+        has ended): ``self._parent_task.cancel()`` as in the body, but the
+        ``uncancel()`` that balances it came earlier in ``__aexit__``, so on 3.11 and 3.12
+        the parent's ``cancelling()`` stays one up for good (fixed in 3.13, gh-116720,
+        where ``__aexit__`` uncancels after its wait). The CancelledError lands on
+        ``__aexit__``'s own wait, which drops it (``if not self._aborting``): what is left
+        is the count, which an enclosing ``asyncio.timeout()`` reads -- it no longer turns
+        its cancel into TimeoutError."""
+        if self.world.machine.python.at_least >= (3, 13):
+            return
+        co.cancel_requests += 1  # Task._num_cancels_requested, never taken back
+        owner = co.task.name if co.task is not None else "main"
+        self.world.emit(
+            CancelRequested,
+            task=owner,
+            accepted=True,
+            by=co.id,
+            reason=(
+                f"TaskGroup cancels {owner}, whose async with body has ended, because "
+                f"{future.task.name} raised {future.error.error}; __aexit__ drops the "
+                "CancelledError but never uncancels it"
+            ),
+        )
+
     def _taskgroup(
         self, lane: Lane, runs: list[TaskRun], deadline: int | None, *, collecting: bool = True
     ) -> Actor:
@@ -117,6 +144,7 @@ class Collecting(Tasks):
         waits for all of them and raises an ExceptionGroup of every failure. ``collecting``:
         main() then reads each result (``task.result()``); a task's group reads none."""
         state: dict[str, Any] = {"aborting": False}
+        errors: list[SimError] = []  # ``self._errors``, in the order the group heard of them
 
         def abort(reason: str) -> None:
             if not state["aborting"]:
@@ -125,10 +153,14 @@ class Collecting(Tasks):
 
         def on_done(future: Any) -> None:
             if future.state is FutureState.FAILED:
+                errors.append(future.error)
+                first = not state["aborting"]
                 abort(
                     f"TaskGroup cancels the other tasks because {future.task.name} raised "
                     f"{future.error.error}"
                 )
+                if first:  # _abort(), then self._parent_task.cancel()
+                    self.late_cancel(lane, future)
 
         def schedule_on_done(future: Any) -> None:
             # Future.__schedule_callbacks: done-callbacks go through loop.call_soon, so a
@@ -160,7 +192,7 @@ class Collecting(Tasks):
                 deadline = None
                 abort("asyncio.timeout() expired around the TaskGroup")
         self.world.emit(PhaseEnded, lane=lane.id, phase=Phase.SHUTDOWN, step="TaskGroup.__aexit__")
-        _raise_group_error(runs, interrupted)
+        _raise_group_error(runs, errors, interrupted)
         if collecting:
             for run in runs:
                 yield from self._receive(lane, run)
@@ -215,15 +247,25 @@ class Collecting(Tasks):
         yield from self._receive(lane, run)
 
 
-def _raise_group_error(runs: list[TaskRun], interrupted: SimError | None) -> None:
+def _raise_group_error(
+    runs: list[TaskRun], errors: list[SimError], interrupted: SimError | None
+) -> None:
     """How ``TaskGroup.__aexit__`` ends once every child is done: an ExceptionGroup of the
-    failures, else the cancellation or timeout that interrupted the wait, else nothing."""
-    failed = [r for r in runs if r.future.state is FutureState.FAILED]
-    if failed:
-        count = len(failed)
-        raise SimError(
-            "ExceptionGroup",
-            f"unhandled errors in a TaskGroup ({count} sub-exception{'s' if count > 1 else ''})",
-        )
+    failures (in the order the group heard of them), else the cancellation or timeout that
+    interrupted the wait, else nothing."""
+    errors = heard_of_all(errors, runs)
+    if errors:
+        raise GroupError(TASKGROUP_MESSAGE, errors)
     if interrupted is not None:
         raise interrupted
+
+
+def heard_of_all(errors: list[SimError], runs: list[TaskRun]) -> list[SimError]:
+    """``self._errors`` once ``__aexit__`` goes on: every child's ``_on_task_done`` has run
+    by then, so each failed child's exception is in it, in the order they were heard of."""
+    errors = list(errors)
+    for run in runs:
+        error = run.future.error
+        if run.future.state is FutureState.FAILED and error is not None and error not in errors:
+            errors.append(error)
+    return errors

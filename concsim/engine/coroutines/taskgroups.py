@@ -11,8 +11,10 @@ from typing import Any
 from concsim.events import FutureState, Phase, PhaseBegan, PhaseEnded
 
 from ..flow import BreakLoop, ContinueLoop, Returned, Stopped
-from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
+from ..reprs import TASKGROUP_MESSAGE
+from ..runtime import Actor, Cancelled, GroupError, Lane, SimError, TaskRun
 from ..runtime_core import Progress
+from .collecting import heard_of_all
 from .timeouts import Timeouts
 
 
@@ -41,6 +43,7 @@ class TaskGroups(Timeouts):
         CancelledError). A cancel from elsewhere with no failure is re-raised as is."""
         group = _Group()
         owner = run.name if run is not None else "main"
+        errors: list[SimError] = []  # ``self._errors``, in the order the group heard of them
 
         def abort(reason: str) -> None:
             if not group.aborting:
@@ -50,6 +53,7 @@ class TaskGroups(Timeouts):
         def on_done(future: Any) -> None:
             if future.state is not FutureState.FAILED:
                 return
+            errors.append(future.error)
             why = f"{future.task.name} raised {future.error.error}"
             first = not group.aborting  # in the body, only this aborts the group
             abort(f"TaskGroup cancels the other tasks because {why}")
@@ -57,6 +61,8 @@ class TaskGroups(Timeouts):
                 group.parent_cancel_requested = True
                 reason = f"TaskGroup cancels {owner}, whose async with body runs, because {why}"
                 self.cancel(run, reason, by=co.id) if run is not None else self.cancel_main()
+            elif first:
+                self.late_cancel(co, future)
 
         for kid in kids:
             kid.future.retrieved = True  # the group collects every child's exception
@@ -79,13 +85,7 @@ class TaskGroups(Timeouts):
             abort(f"the async with body of the TaskGroup in {owner} raised {error.error}")
         cancelled = yield from self._group_exit(co, kids, group, abort)
         propagate = cancelled or propagate
-        failed = sum(1 for kid in kids if kid.future.state is FutureState.FAILED)
-        if propagate is not None and not failed:
-            raise propagate
-        if error is not None and not isinstance(error, Cancelled):
-            failed += 1  # the body's own exception joins the group
-        if failed:
-            raise SimError("ExceptionGroup", group_message(failed))
+        _raise_at_exit(heard_of_all(errors, kids), propagate, error)
         if flow is not None:
             raise flow
 
@@ -106,6 +106,12 @@ class TaskGroups(Timeouts):
         return cancelled
 
 
-def group_message(count: int) -> str:
-    """``str()`` of the ExceptionGroup ``TaskGroup.__aexit__`` raises."""
-    return f"unhandled errors in a TaskGroup ({count} sub-exception{'s' if count > 1 else ''})"
+def _raise_at_exit(errors: list[SimError], propagate: SimError | None, error: Any) -> None:
+    """The end of ``__aexit__``: the cancel to propagate if no child failed, else the
+    ExceptionGroup of the failures, the body's own exception (not a cancel) last."""
+    if propagate is not None and not errors:
+        raise propagate
+    if error is not None and not isinstance(error, Cancelled):
+        errors.append(error)
+    if errors:
+        raise GroupError(TASKGROUP_MESSAGE, errors)

@@ -93,6 +93,6 @@ class FutureCalls:
 
 
 def exception_repr(error: SimError) -> str:
-    """``repr(exception)``: the class's own name and its message, ``ValueError('bad')``."""
-    name = error.error.rpartition(".")[2]
-    return f"{name}({error.message!r})" if error.message else f"{name}()"
+    """``repr(exception)``: the class's own name and its argument, ``ValueError('bad')``
+    (engine/reprs.py)."""
+    return repr(error)

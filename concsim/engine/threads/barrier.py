@@ -156,19 +156,20 @@ class Barriers(Code):
         if barrier.count > 0:
             if barrier.state in (BarrierState.FILLING, BarrierState.BROKEN):
                 barrier.state = BarrierState.RESETTING
-                woke = tuple(waiter.id for waiter, _ in barrier.waiters)
-                self.world.emit(
-                    BarrierBroken, lane=lane.id, barrier=name, how="reset it", woke=woke
-                )
+                self._broke(lane, barrier, "reset it")
         else:
             barrier.state = BarrierState.FILLING
         self._notify_all(barrier)
 
     def _break(self, lane: Lane, barrier: SimBarrier, how: str) -> None:
         barrier.state = BarrierState.BROKEN
+        self._broke(lane, barrier, how)
+        self._notify_all(barrier)
+
+    def _broke(self, lane: Lane, barrier: SimBarrier, how: str) -> None:
+        """Who broke or reset it, and the lanes waiting in it, about to raise."""
         woke = tuple(waiter.id for waiter, _ in barrier.waiters)
         self.world.emit(BarrierBroken, lane=lane.id, barrier=barrier.name, how=how, woke=woke)
-        self._notify_all(barrier)
 
     def _cond_wait(self, lane: Lane, barrier: SimBarrier, timeout: int | None, label: str) -> Actor:
         """``self._cond.wait(timeout)``: until a ``notify_all`` or the timeout, then the

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 from concsim.scenario import model as m
 
 from ..runtime import Actor, Lane, TaskRun
-from .barrier import Barriers
+from .aio_barrier import AsyncioBarriers
 from .condition import Conditions
 from .event import Events
 
@@ -27,7 +27,7 @@ PrimitiveStep = (
 """A step on an event, a barrier or a condition."""
 
 
-class Waiting(Conditions, Events, Barriers):
+class Waiting(Conditions, Events, AsyncioBarriers):
     """The waits of the program's primitives, each returning what CPython's returns."""
 
     shared: dict[str, int]  # the program's shared variables (the interpreter's)
@@ -89,10 +89,10 @@ class Waiting(Conditions, Events, Barriers):
 
     def wait_on(self, lane: Lane, run: TaskRun | None, step: m.WaitStep, label: str) -> Actor:
         """``NAME.wait(timeout)``: an event's or a condition's flag (False: timed out); a
-        barrier's wait returns its index or raises, so it counts as True here."""
+        barrier's returns its index or raises, so it counts as True (in asyncio, False when
+        the ``asyncio.wait_for`` around it timed out)."""
         if step.wait in self.barriers:
-            yield from self.barrier_wait(lane, run, step.wait, step.timeout, label)
-            return True
+            return (yield from self.barrier_step(lane, run, step.wait, step.timeout, label))
         if step.wait in self.conditions:
             return (yield from self.cond_wait(lane, run, step.wait, step.timeout, label))
         return (yield from self.wait_event(lane, step.wait, step.timeout, label))
