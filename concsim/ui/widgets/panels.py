@@ -88,7 +88,8 @@ class FuturesPanel(VerticalScroll):
 
     def behind(self, ledger: Ledger, noun: str = "futures") -> bool:
         """Whether ``show`` would draw anything new."""
-        return (id(ledger), ledger.version, noun) != getattr(self, "_shown", None)
+        width = max(1, self.scrollable_content_region.width)
+        return (id(ledger), ledger.version, noun, width) != getattr(self, "_shown", None)
 
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
@@ -106,10 +107,16 @@ class FuturesPanel(VerticalScroll):
             layout = shape != getattr(self, "_shape", None)
             self._shape = shape
             self.query_one("#futures-text", Static).update(text, layout=layout)
-            if len(ledger.futures) >= SUMMARY_FROM:
-                self.scroll_home(animate=False)
-            else:
-                self.scroll_end(animate=False)
+            self._rest()
+
+    def _rest(self) -> None:
+        """A big run's summary is read from its top (the counts); a list from its end (the
+        latest results)."""
+        shown = getattr(self, "_ledger", None)
+        if shown is not None and len(shown[0].futures) >= SUMMARY_FROM:
+            self.scroll_home(animate=False)
+        else:
+            self.scroll_end(animate=False)
 
     def on_resize(self) -> None:
         shown = getattr(self, "_ledger", None)
@@ -117,9 +124,9 @@ class FuturesPanel(VerticalScroll):
             self.show(*shown)
 
     def watch_virtual_size(self) -> None:
-        # The latest results stay in view when the panel or its text changes size (notes
-        # narrow it, rows wrap), as in the log.
-        self.scroll_end(animate=False)
+        # The latest results (or a summary's counts) stay in view when the panel or its
+        # text changes size (notes narrow it, rows wrap), as in the log.
+        self._rest()
 
 
 class NotesPanel(VerticalScroll):
