@@ -9,8 +9,9 @@ pickles each call when it runs; a call that cannot be pickled fails its own futu
 (_SafeQueue._on_queue_feeder_error), after the submits, and the pool goes on.
 
 Prints, for max_workers=1 and five 0.3 s calls: the futures' states 50 ms after the
-submits (the worker has taken the first call long before) and what cancel() returns for
-each; the thread of each done-callback; what an unpicklable argument does.
+submits and what cancel() returns for each: 2 RUNNING when the manager's last wake-up came
+before the worker took the first call, 3 when after (both happen, run to run); the thread
+of each done-callback; what an unpicklable argument does.
 """
 
 from __future__ import annotations
