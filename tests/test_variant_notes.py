@@ -89,6 +89,7 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
         if variant.notes
     }
     assert noted == {
+        ("asyncio-barrier", "timeout"),
         ("asyncio-condition", "notify-all"),
         ("barrier-breaks", "fast-reviews"),
         ("event-wait-stop", "sleep"),
