@@ -86,19 +86,22 @@ class FuturesPanel(VerticalScroll):
         """Show the next ledger even if unchanged (the palette's colours changed)."""
         self._shown: tuple[int, int, str, int] | None = None
 
+    def _drawn_as(self, ledger: Ledger, noun: str) -> tuple[int, int, str, int]:
+        """What the panel's text depends on: the ledger, its version, the noun, the width."""
+        return (id(ledger), ledger.version, noun, max(1, self.scrollable_content_region.width))
+
     def behind(self, ledger: Ledger, noun: str = "futures") -> bool:
         """Whether ``show`` would draw anything new."""
-        width = max(1, self.scrollable_content_region.width)
-        return (id(ledger), ledger.version, noun, width) != getattr(self, "_shown", None)
+        return self._drawn_as(ledger, noun) != getattr(self, "_shown", None)
 
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
         self.border_title = noun
         self._ledger = (ledger, noun)
-        width = max(1, self.scrollable_content_region.width)
-        key = (id(ledger), ledger.version, noun, width)
+        key = self._drawn_as(ledger, noun)
         if key != getattr(self, "_shown", None):
             self._shown = key
+            width = key[3]
             # Printed output wrapped here at its words: the panel would fold a word anywhere.
             text = futures_text(ledger, noun, width)
             # A new layout (of the whole screen) only when the panel's height may change:
