@@ -123,7 +123,8 @@ def _ms(values: list[float]) -> str:
 
 
 def main() -> None:
-    print(f"CPython {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    load = os.getloadavg()[0]
+    print(f"CPython {sys.version.split()[0]}, {os.cpu_count()} cores, load {load:.1f}")
     for method in METHODS:
         print(f"{method:10} start() -> first line   {_ms(first_line(method))}")
         print(f"{method:10} start() + join()        {_ms(start_join(method))}")
