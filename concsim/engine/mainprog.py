@@ -354,7 +354,7 @@ class MainProgram:
         if executor.is_shutdown and not wait:
             return
         cancelled = executor.shutdown(wait, cancel_futures)
-        if self.callbacks is not None and executor.cancels_in_caller:
+        if self.callbacks is not None:
             for run in cancelled:  # Future.cancel() runs them in the cancelling thread
                 yield from self.callbacks.completed(lane, run)
         if wait:

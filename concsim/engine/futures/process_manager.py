@@ -88,7 +88,6 @@ class ManagerThread:
     in_feeder: bool = False  # the feeder's work runs now (callbacks print its name)
     sentinels: bool = False  # shutdown_workers(): every idle worker exits
     waiting: bool = False
-    cancelled: list[TaskRun] = field(default_factory=list)  # by shutdown(cancel_futures)
 
     def start(self) -> Lane:
         """``_start_executor_manager_thread()``: the thread starts after the processes."""

@@ -1,0 +1,103 @@
+"""``ProcessPoolExecutor.shutdown(cancel_futures=True)`` as CPython 3.11 runs it
+(Lib/concurrent/futures/process.py, ``shutdown`` and ``flag_executor_shutting_down``;
+Lib/concurrent/futures/_base.py, ``Future.cancel``), measured by
+benchmarks/cpython_facts/process_shutdown_cancel.py: the call only sets flags and wakes
+the manager thread; the manager cancels the pending futures when it runs, their
+done-callbacks run there, and no ``wait()`` or ``as_completed()`` waiter hears of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concsim.engine import Simulation
+from concsim.events import (
+    CallbackInvoked,
+    CancelRequested,
+    ExecutorShutdown,
+    FutureChanged,
+    FutureState,
+    MainEnded,
+    ResultReceived,
+    TimeoutExpired,
+)
+from concsim.scenario.loader import load_scenario_text
+
+SCENARIO = """\
+version: 2
+name: pool-cancel
+program:
+  model: processes
+  max_workers: 1
+  context_manager: false
+  collect: {{pattern: {pattern}, timeout: 1s}}
+  main:
+    - submit
+    - {{add_done_callback: jobs, steps: [{{print: "{{thread}}"}}]}}
+    - {{sleep: 50ms}}
+    - {{shutdown: {{wait: false, cancel_futures: true}}}}
+    - collect
+tasks:
+  - {{name: jobs, repeat: 5, steps: [{{io: 200ms}}], returns: "{{i}}"}}
+"""
+
+
+def simulate(pattern: str) -> list[Any]:
+    sim = Simulation(load_scenario_text(SCENARIO.format(pattern=pattern), "s.yaml"))
+    sim.run()
+    return list(sim.events)
+
+
+def test_the_manager_thread_cancels_the_pending_futures_when_it_wakes() -> None:
+    """shutdown() cancels nothing itself: the manager, woken by it, calls future.cancel()
+    on jobs-3..5 (jobs-1 runs, jobs-2 sits in the call queue, RUNNING) and runs each
+    one's done-callback in its own thread, Thread-1."""
+    events = simulate("wait")
+    shutdown = next(e for e in events if isinstance(e, ExecutorShutdown))
+    assert (shutdown.t, shutdown.cancelled) == (0.05, ())
+    cancels = [e for e in events if isinstance(e, CancelRequested)]
+    assert [(e.task, e.accepted, e.by) for e in cancels] == [
+        ("jobs-3", True, "thread-1"),
+        ("jobs-4", True, "thread-1"),
+        ("jobs-5", True, "thread-1"),
+    ]
+    assert all(e.seq > shutdown.seq for e in cancels)
+    cancelled = [
+        e.task
+        for e in events
+        if isinstance(e, FutureChanged)
+        and e.state is FutureState.CANCELLED
+        and e.seq > shutdown.seq
+    ]
+    assert cancelled == ["jobs-3", "jobs-4", "jobs-5"]
+    assert [
+        (e.task, e.lane, e.thread)
+        for e in events
+        if isinstance(e, CallbackInvoked) and e.task in cancelled
+    ] == [
+        ("jobs-3", "thread-1", "Thread-1"),
+        ("jobs-4", "thread-1", "Thread-1"),
+        ("jobs-5", "thread-1", "Thread-1"),
+    ]
+
+
+def test_wait_never_hears_of_the_futures_the_manager_cancelled() -> None:
+    """Future.cancel() notifies no wait() waiter: wait(timeout=1) returns at its timeout,
+    1.05 s, with the two that ran done."""
+    events = simulate("wait")
+    assert [(e.t, e.on) for e in events if isinstance(e, TimeoutExpired)] == [
+        (1.05, "wait(ALL_COMPLETED)")
+    ]
+    assert [e.task for e in events if isinstance(e, ResultReceived)] == ["jobs-1", "jobs-2"]
+    assert [(e.t, e.outcome.value) for e in events if isinstance(e, MainEnded)] == [(1.05, "ok")]
+
+
+def test_as_completed_times_out_on_the_futures_the_manager_cancelled() -> None:
+    """as_completed(timeout=1) yields the two that ran, then raises TimeoutError naming
+    the three cancelled futures it was never told of."""
+    events = simulate("as_completed")
+    ended = next(e for e in events if isinstance(e, MainEnded))
+    assert (ended.t, ended.error, ended.message) == (
+        1.05,
+        "TimeoutError",
+        "3 (of 5) futures unfinished",
+    )
