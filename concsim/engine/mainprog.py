@@ -181,6 +181,7 @@ class MainProgram:
                 self.processes.started(run, worker)
             else:
                 worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
+                world.unnamed_thread()  # Thread-N (function), as its lane thread-N says
                 worker.daemon = run.spec.daemon
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)

@@ -25,7 +25,7 @@ from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
 from .pickling import result_error, unpicklable_errors, unpickling_error
-from .process_manager import FEEDER_THREAD, MANAGER_THREAD, ManagerThread, Returned
+from .process_manager import FEEDER_THREAD, ManagerThread, Returned
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -135,7 +135,7 @@ class ProcessPool(Executor):
 
     def thread_name(self, lane: Lane) -> str:
         if lane is self.manager.lane:
-            return FEEDER_THREAD if self.manager.in_feeder else MANAGER_THREAD
+            return FEEDER_THREAD if self.manager.in_feeder else self.manager.name
         return super().thread_name(lane)
 
     def _transfer(self, lane: Lane, kb: float, label: str) -> Actor:

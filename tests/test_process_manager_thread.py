@@ -1,9 +1,10 @@
-"""``ProcessPoolExecutor.shutdown(cancel_futures=True)`` as CPython 3.11 runs it
-(Lib/concurrent/futures/process.py, ``shutdown`` and ``flag_executor_shutting_down``;
-Lib/concurrent/futures/_base.py, ``Future.cancel``), measured by
-benchmarks/cpython_facts/process_shutdown_cancel.py: the call only sets flags and wakes
-the manager thread; the manager cancels the pending futures when it runs, their
-done-callbacks run there, and no ``wait()`` or ``as_completed()`` waiter hears of them."""
+"""A process pool's manager thread as CPython 3.11 runs it (Lib/concurrent/futures/process.py,
+``_ExecutorManagerThread``, ``shutdown`` and ``flag_executor_shutting_down``;
+Lib/concurrent/futures/_base.py, ``Future.cancel``; Lib/threading.py, ``_newname``), measured
+by benchmarks/cpython_facts/process_shutdown_cancel.py: the manager is named by the counter
+every unnamed thread shares; ``shutdown(cancel_futures=True)`` only sets flags and wakes it;
+it cancels the pending futures when it runs, their done-callbacks run there, and no
+``wait()`` or ``as_completed()`` waiter hears of them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from concsim.events import (
     ExecutorShutdown,
     FutureChanged,
     FutureState,
+    LaneCreated,
     MainEnded,
     ResultReceived,
     TimeoutExpired,
@@ -41,10 +43,23 @@ tasks:
 """
 
 
-def simulate(pattern: str) -> list[Any]:
+def simulate(pattern: str, threads_before: int = 0) -> list[Any]:
     sim = Simulation(load_scenario_text(SCENARIO.format(pattern=pattern), "s.yaml"))
+    for _ in range(threads_before):  # unnamed threads the program started before the pool
+        sim.world.unnamed_thread()
     sim.run()
     return list(sim.events)
+
+
+def test_the_manager_takes_the_next_number_unnamed_threads_share() -> None:
+    """_ExecutorManagerThread is created without a name: Thread-N, N the next number of
+    threading._counter; Thread-1 in a program with no other unnamed thread, Thread-3 after
+    two (the format cannot yet start one beside a pool: the counter is advanced here)."""
+    for before, name in ((0, "Thread-1"), (2, "Thread-3")):
+        events = simulate("wait", threads_before=before)
+        threads = [(e.lane, e.name) for e in events if isinstance(e, LaneCreated)]
+        assert threads == [("main", "main thread"), ("process-1", "process-1"), ("thread-1", name)]
+        assert {e.thread for e in events if isinstance(e, CallbackInvoked)} == {name}
 
 
 def test_the_manager_thread_cancels_the_pending_futures_when_it_wakes() -> None:
@@ -101,3 +116,16 @@ def test_as_completed_times_out_on_the_futures_the_manager_cancelled() -> None:
         "TimeoutError",
         "3 (of 5) futures unfinished",
     )
+
+
+def test_plain_threads_take_their_numbers_from_the_same_counter() -> None:
+    """threading.Thread(target=f) is Thread-N (f), N from the same counter: after three
+    plain threads, the next unnamed thread would be Thread-4."""
+    text = (
+        "name: plain\nprogram: {model: threads, executor: false}\n"
+        "tasks:\n  - {name: job, repeat: 3, steps: [{io: 10ms}]}\n"
+    )
+    sim = Simulation(load_scenario_text(text, "s.yaml"))
+    sim.run()
+    assert sim.world.unnamed_threads == 3
+    assert sim.world.unnamed_thread() == "Thread-4"
