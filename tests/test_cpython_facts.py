@@ -123,3 +123,26 @@ def test_process_pool_manager_moves_calls_and_runs_callbacks() -> None:
         "failed in QueueFeederThread: TypeError(\"cannot pickle '_thread.lock' object\")",
         "next call: 0",
     ]
+
+
+def test_manager_thread_numbering_and_cancel_at_shutdown_notifying_no_waiter() -> None:
+    """The process pool's manager thread takes the next number of threading._counter, which
+    unnamed threads share; shutdown(cancel_futures=True) leaves the cancelling to the
+    manager (the callbacks run there), and Future.cancel() wakes result() but no wait() or
+    as_completed() waiter: a wait returns at its timeout with the cancelled futures not
+    done."""
+    lines = run_fact("process_shutdown_cancel.py").splitlines()
+    # 2 or 3 calls are in the call queue (RUNNING) by then, as in process_manager.py
+    ran = next(k for k in (2, 3) if lines[4].startswith(f"wait: {k} done, {5 - k} not done"))
+    assert lines == [
+        "unnamed thread: Thread-1 (nothing)",
+        "first pool's manager: Thread-2",
+        "second pool's manager: Thread-3",
+        "next unnamed thread: Thread-4 (nothing)",
+        f"wait: {ran} done, {5 - ran} not done, returned at its timeout: True",
+        f"states: {['FINISHED'] * ran + ['CANCELLED'] * (5 - ran)}",
+        "done(): [True, True, True, True, True]",
+        "cancelled callbacks ran in: ['CANCELLED in Thread-5']",
+        f"as_completed: {5 - ran} (of 5) futures unfinished",
+        "result(): CancelledError at once",
+    ]

@@ -84,6 +84,7 @@ class Driver:
         self.loop_lane: Lane | None = None  # set by the asyncio model
         self.loop_current: Lane | None = None  # the coroutine the event loop is running
         self._counters: dict[str, int] = {}
+        self.unnamed_threads = 0  # threading._counter: the last Thread-N given
         self._stamp_us = 0  # the instant of the last event, and its time in seconds:
         self._stamp = 0.0  # the events of one instant share one float (24 B each)
         self._mirrored: dict[tuple[str, str | None], str] = {}  # the loop's label per step
@@ -187,6 +188,13 @@ class Driver:
         self.lanes[lane_id] = lane
         self.emit(LaneCreated, lane=lane_id, lane_kind=kind, name=name or lane_id, process=proc.id)
         return lane
+
+    def unnamed_thread(self) -> str:
+        """The name ``Thread.__init__`` gives a thread created without one (Lib/threading.py,
+        ``_newname``): ``Thread-N``, N the next of ``threading._counter``, one counter for
+        every unnamed thread of the program (a plain thread adds `` (function)``)."""
+        self.unnamed_threads += 1
+        return f"Thread-{self.unnamed_threads}"
 
     def start(self, lane: Lane, actor: Actor) -> None:
         """Give ``lane`` its behaviour; it first runs at the current instant."""

@@ -181,6 +181,7 @@ class MainProgram:
                 self.processes.started(run, worker)
             else:
                 worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
+                world.unnamed_thread()  # Thread-N (function), as its lane thread-N says
                 worker.daemon = run.spec.daemon
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)
@@ -354,7 +355,7 @@ class MainProgram:
         if executor.is_shutdown and not wait:
             return
         cancelled = executor.shutdown(wait, cancel_futures)
-        if self.callbacks is not None and executor.cancels_in_caller:
+        if self.callbacks is not None:
             for run in cancelled:  # Future.cancel() runs them in the cancelling thread
                 yield from self.callbacks.completed(lane, run)
         if wait:

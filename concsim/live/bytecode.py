@@ -29,6 +29,7 @@ PROBE_MODULES = (
     "live/instruments",
     "live/orders",
     "live/phases",
+    "live/pool_threads",
     "live/probe",
     "live/queues",
     "live/recorders",

@@ -137,9 +137,12 @@ def spawns_children(scenario: Scenario) -> bool:
 
 
 def _facts(scenario: Scenario) -> int:
-    """How many facts a comparison covers: main (2), per task 5, elapsed, output, warnings."""
+    """How many facts a comparison covers: main (2), per task 5, elapsed, output, warnings,
+    the done-callbacks, and a process pool's manager thread."""
     tasks = sum(task.repeat for task in scenario.tasks)
-    return 2 + 5 * tasks + 3 + len(scenario.shared) + 1
+    program = scenario.program
+    pool = program.model is Model.PROCESSES and program.executor
+    return 2 + 5 * tasks + 3 + len(scenario.shared) + 1 + 1 + int(pool)
 
 
 def variants_of(scenario: Scenario, only: str | None) -> list[str | None]:

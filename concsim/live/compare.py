@@ -43,6 +43,7 @@ from concsim.events import (
     SharedWritten,
 )
 from concsim.export.outcome import outcome
+from concsim.live.compare_pools import pool_threads
 from concsim.scenario.model import CpuStep, NativeStep, Pattern, Scenario
 
 
@@ -143,6 +144,7 @@ def compare(
     if not flipped and not margin.allows(sim["elapsed"], live["elapsed"]):
         found.append(Disagreement(f"elapsed ({margin.why})", sim["elapsed"], live["elapsed"], True))
     found += _output(simulated, real)
+    found += [Disagreement(*fact) for fact in pool_threads(scenario, simulated, real)]
     if Counter(sim["warnings"]) != Counter(live["warnings"]):
         found.append(Disagreement("warnings", sim["warnings"], live["warnings"]))
     found += _shared(scenario, simulated, sim["shared"], live["shared"], open_values or {})

@@ -170,24 +170,61 @@ def _never_wake(task: Any) -> None:
 
 
 def _error(name: str) -> BaseException:
-    """``ValueError("injected")``: the type by name (the program's own or a builtin)."""
+    """``ValueError("injected")``: the type by name (the program's own or a builtin). A class
+    of the program's whose ``__init__`` takes more (``def __init__(self, message, code)``)
+    is made as ``BaseException.__new__`` makes it, ``args == ("injected",)``, its
+    ``__init__`` not called: it pickles as any of its instances does (``__reduce__``: the
+    class and ``args``), so a process pool's parent fails to unpickle it just the same."""
     kind = _lookup(name)
-    return kind("injected")
+    try:
+        return kind("injected")
+    except TypeError:
+        error = kind.__new__(kind, "injected")
+        error.args = ("injected",)
+        return error
 
 
 def _lookup(name: str) -> type[BaseException]:
-    short = name.rsplit(".", 1)[-1]
-    found = getattr(sys.modules.get("__main__"), short, None) or getattr(builtins, short, None)
-    if isinstance(found, type) and issubclass(found, BaseException):
-        return found
-    return type(short, (Exception,), {})
+    """The class named: the program's own, a builtin, ``module.Name`` of an imported module,
+    or else a new ``Exception`` subclass of that name (``_made``)."""
+    module, _, short = name.rpartition(".")
+    places = [sys.modules.get(module)] if module else [sys.modules.get("__main__"), builtins]
+    for place in places:
+        found = getattr(place, short, None)
+        if isinstance(found, type) and issubclass(found, BaseException):
+            return found
+    return _made(short)
+
+
+_MADE: dict[str, type[BaseException]] = {}
+
+
+def _made(name: str) -> type[BaseException]:
+    """An ``Exception`` subclass called ``name``, one per process, that pickles by name
+    (``_rebuild``), so a worker process can send it back and the parent rebuild it."""
+    kind = _MADE.get(name)
+    if kind is None:
+        kind = _MADE[name] = type(name, (Exception,), {"__reduce__": _reduce})
+    return kind
+
+
+def _reduce(error: BaseException) -> tuple[Any, tuple[Any, ...]]:
+    return _rebuild, (type(error).__name__, error.args)
+
+
+def _rebuild(name: str, args: tuple[Any, ...]) -> BaseException:
+    return _made(name)(*args)
 
 
 def _injected_type(kind: type[BaseException]) -> type[BaseException]:
     """An asynchronous exception is raised from its type alone; this subclass, of the same
-    name, carries the message ``injected``."""
+    name, carries the message ``injected`` (set as ``BaseException`` sets it when the class's
+    own ``__init__`` wants other arguments)."""
 
     def __init__(self: BaseException, *args: object) -> None:
-        kind.__init__(self, "injected")
+        try:
+            kind.__init__(self, "injected")
+        except TypeError:
+            BaseException.__init__(self, "injected")
 
     return type(kind.__name__, (kind,), {"__init__": __init__, "__module__": kind.__module__})

@@ -18,6 +18,7 @@ from types import ModuleType
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.phases import PhaseRecorder
+from concsim.live.pool_threads import patch_future, patch_manager
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.recorders import RecordingLock, Tee
 from concsim.live.scope import untraced
@@ -105,11 +106,14 @@ class Instruments:
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
         self.expiry.patch_base(module)
+        patch_future(future, self.file, self.names, self.out)
         for name in ("result", "exception"):  # the waits of a traced main, untraced
             setattr(future, name, untraced(getattr(future, name)))
         self._patch_executor(module)
 
     def _patch_executor(self, module: ModuleType) -> None:
+        if module.__name__ == "concurrent.futures.process":
+            patch_manager(module, self.out)
         for cls in vars(module).values():
             own = isinstance(cls, type) and cls.__module__ == module.__name__
             if own and "submit" in cls.__dict__ and cls.__name__.endswith("Executor"):

@@ -124,7 +124,7 @@ class LaneBook:
         elif record["tid"] == self.main_tid:
             lane = "main"
         else:
-            lane = _thread_lane(record.get("thread"))
+            lane = thread_lane(record.get("thread"))
             taken = set(self.lanes.values())
             if lane is None or lane in taken:
                 lane = next(f"thread-{n}" for n in count(1) if f"thread-{n}" not in taken)
@@ -144,7 +144,7 @@ class LaneBook:
 _NUMBERED = re.compile(r"^Thread-(\d+)\b|_(\d+)$")
 
 
-def _thread_lane(name: object) -> str | None:
+def thread_lane(name: object) -> str | None:
     """``thread-N`` for the thread CPython named: ``Thread-3 (producer)`` is thread-3 and a
     pool's ``ThreadPoolExecutor-0_2`` (or asyncio's ``asyncio_2``) thread-3, numbered as
     they were created, whichever of them is first heard from."""

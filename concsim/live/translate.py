@@ -50,11 +50,12 @@ from concsim.events import (
     TimeoutExpired,
     WarningIssued,
 )
-from concsim.live.lanes import STATE_OF_KIND, LaneBook, Record, TaskTrack
+from concsim.live.lanes import STATE_OF_KIND, Record, TaskTrack
+from concsim.live.pool_records import PoolRecords
 from concsim.scenario.model import Model, Scenario
 
 
-class Translator(LaneBook):
+class Translator(PoolRecords):
     """Folds records, in arrival order, into events with non-decreasing ``t``."""
 
     def __init__(

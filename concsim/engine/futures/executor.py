@@ -41,14 +41,8 @@ class Executor:
     idle: deque[Lane] = field(default_factory=deque)
     is_shutdown: bool = False
     how: str = "executor.submit"
-    # ThreadPoolExecutor.shutdown(cancel_futures=True) drains its queue, so waiters never
-    # hear of those futures; a process pool leaves them for its manager, which notifies.
-    _notifies_drained: bool = False
     # Future._invoke_callbacks in the worker that completed the future (callbacks.py)
     after_done: Callable[[Lane, TaskRun], Actor] | None = None
-    # shutdown(cancel_futures=True) cancels queued futures in the calling thread, which
-    # runs their callbacks; a process pool's manager thread does it itself
-    cancels_in_caller: bool = True
     began: set[Lane] = field(default_factory=set)  # threads that have run their first bytecode
 
     @property
@@ -79,16 +73,18 @@ class Executor:
         return True
 
     def shutdown(self, wait: bool, cancel_futures: bool) -> list[TaskRun]:
-        """Mark shut down, cancel queued work if asked; returns the cancelled runs."""
+        """``ThreadPoolExecutor.shutdown``: mark shut down and, if asked, drain the queue
+        and ``cancel()`` each future in it, here in the calling thread (which runs their
+        callbacks); returns the cancelled runs. ``Future.cancel()`` notifies no ``wait()``
+        or ``as_completed()`` waiter, and no worker will ever dequeue (notify) them."""
         cancelled: list[TaskRun] = []
         if cancel_futures:
             for job in self._queued_jobs():
                 for run in job.runs:
                     if not run.future.is_done and not run.started:
-                        self.runtime.cancel_pending(run, notified=self._notifies_drained)
+                        self.runtime.cancel_pending(run, notified=False)
                         cancelled.append(run)
-            if not self._notifies_drained:
-                self.queue.clear()  # drained: no worker will ever dequeue (notify) them
+            self.queue.clear()
         self.world.emit(
             ExecutorShutdown,
             wait=wait,

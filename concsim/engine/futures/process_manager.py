@@ -23,11 +23,6 @@ EXTRA_QUEUED_CALLS = 1
 """Calls queued beyond the processes (``EXTRA_QUEUED_CALLS``): the call queue holds
 ``max_workers + 1`` items, and a future in it cannot be cancelled."""
 
-MANAGER_THREAD = "Thread-1"
-"""``threading.current_thread().name`` in the manager: ``_ExecutorManagerThread`` calls
-``Thread.__init__()`` without a name, so it gets the next ``Thread-N``; the program's only
-other threads are the main thread and the feeder, which is named."""
-
 FEEDER_THREAD = "QueueFeederThread"
 """The call queue's feeder thread (``Queue._start_thread`` names it)."""
 
@@ -88,12 +83,16 @@ class ManagerThread:
     in_feeder: bool = False  # the feeder's work runs now (callbacks print its name)
     sentinels: bool = False  # shutdown_workers(): every idle worker exits
     waiting: bool = False
-    cancelled: list[TaskRun] = field(default_factory=list)  # by shutdown(cancel_futures)
+    name: str = ""  # threading.current_thread().name, once started
 
     def start(self) -> Lane:
-        """``_start_executor_manager_thread()``: the thread starts after the processes."""
+        """``_start_executor_manager_thread()``: the thread starts after the processes.
+        ``_ExecutorManagerThread`` calls ``Thread.__init__()`` without a name, so it is
+        ``Thread-N``, N the next number of the counter every unnamed thread shares
+        (benchmarks/cpython_facts/process_shutdown_cancel.py); the feeder is named."""
         world = self.pool.world
-        lane = world.new_lane("thread", LaneKind.THREAD, world.main_proc, name=MANAGER_THREAD)
+        self.name = world.unnamed_thread()
+        lane = world.new_lane("thread", LaneKind.THREAD, world.main_proc, name=self.name)
         self.lane = lane
         world.start(lane, self.run(lane))
         return lane

@@ -7,7 +7,10 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from concsim.events import (
+    CancelRequested,
     Cleanup,
+    ExecutorShutdown,
+    FutureState,
     LaneKind,
     LaneState,
     Outcome,
@@ -22,7 +25,7 @@ from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
 from .pickling import result_error, unpicklable_errors, unpickling_error
-from .process_manager import FEEDER_THREAD, MANAGER_THREAD, ManagerThread, Returned
+from .process_manager import FEEDER_THREAD, ManagerThread, Returned
 
 BROKEN_MESSAGE = (
     "A process in the process pool was terminated abruptly while the future was running or pending."
@@ -41,12 +44,11 @@ class ProcessPool(Executor):
     the other workers are terminated."""
 
     how: str = "executor.submit (to a process)"
-    _notifies_drained: bool = True
     call_queue: deque[Job] = field(default_factory=deque)  # pickled, in the pipe
     broken: bool = False
     _cannot_unpickle: frozenset[str] | None = None
     manager: ManagerThread = field(init=False)
-    cancels_in_caller: bool = False  # flag_executor_shutting_down, in the manager
+    cancel_pending_futures: bool = False  # _cancel_pending_futures, read by the manager
 
     def __post_init__(self) -> None:
         self.manager = ManagerThread(self)
@@ -88,19 +90,41 @@ class ProcessPool(Executor):
         self.manager.wake()
 
     def shutdown(self, wait: bool, cancel_futures: bool) -> list[TaskRun]:
-        cancelled = super().shutdown(wait, cancel_futures)
-        self.manager.cancelled += cancelled
-        return cancelled
+        """``ProcessPoolExecutor.shutdown``: it sets ``_cancel_pending_futures`` and
+        ``_shutdown_thread`` and wakes the manager; it cancels nothing itself (the manager
+        does, when it runs: ``flag_shutting_down``)."""
+        self.cancel_pending_futures = cancel_futures
+        self.world.emit(ExecutorShutdown, wait=wait, cancel_futures=cancel_futures)
+        self.is_shutdown = True
+        self._on_shutdown()
+        return []
 
     def flag_shutting_down(self, lane: Lane) -> Actor:
-        """``flag_executor_shutting_down``: with ``cancel_futures=True`` the manager
-        calls ``future.cancel()`` on each queued future, so their done-callbacks run in
-        the manager thread. (The futures are shown cancelled from the ``shutdown()``
-        call on, as Executor.shutdown does it.)"""
-        cancelled, self.manager.cancelled = self.manager.cancelled, []
-        if self.after_done is not None:
-            for run in cancelled:
-                yield from self.after_done(lane, run)
+        """``flag_executor_shutting_down``, in the manager thread: with
+        ``_cancel_pending_futures`` it calls ``future.cancel()`` on every pending work
+        item (the RUNNING ones, in the call queue, refuse) and drains the work-id queue,
+        once. ``Future.cancel()`` notifies no ``wait()`` or ``as_completed()`` waiter and
+        nobody will call ``set_running_or_notify_cancel()`` on them: those waiters never
+        hear of these futures. Their done-callbacks run here, in the manager."""
+        if not self.cancel_pending_futures:
+            return
+        self.cancel_pending_futures = False
+        queued, self.queue = list(self.queue), deque()
+        for job in queued:
+            for run in job.runs:
+                if run.future.state is not FutureState.PENDING:
+                    continue
+                self.world.emit(
+                    CancelRequested,
+                    task=run.name,
+                    accepted=True,
+                    reason="shutdown(cancel_futures=True): the pool's manager thread cancels "
+                    "the futures still pending when it wakes",
+                    by=lane.id,
+                )
+                self.runtime.cancel_pending(run, notified=False)
+                if self.after_done is not None:
+                    yield from self.after_done(lane, run)
 
     def pending(self) -> bool:
         """Whether ``pending_work_items`` still holds a future not done."""
@@ -111,7 +135,7 @@ class ProcessPool(Executor):
 
     def thread_name(self, lane: Lane) -> str:
         if lane is self.manager.lane:
-            return FEEDER_THREAD if self.manager.in_feeder else MANAGER_THREAD
+            return FEEDER_THREAD if self.manager.in_feeder else self.manager.name
         return super().thread_name(lane)
 
     def _transfer(self, lane: Lane, kb: float, label: str) -> Actor:
