@@ -239,8 +239,8 @@ class TaskStarted(Event):
     def why(self) -> str:
         if self.during_shutdown:
             return (
-                f"Queued task {self.task} started on {self.lane} during shutdown(wait=True): "
-                "shutdown waits for every queued task unless cancel_futures=True."
+                f"Queued task {self.task} started on {self.lane} after shutdown() was called: "
+                "shutdown cancels no queued task unless cancel_futures=True."
             )
         if self.lane == self.task:  # a coroutine is its own lane
             return f"{self.task} started running."
@@ -626,8 +626,11 @@ class ExecutorShutdown(Event):
         text = f"shutdown(wait={self.wait}, cancel_futures={self.cancel_futures}) was called"
         if self.cancelled:
             text += f"; queued futures cancelled: {', '.join(self.cancelled)}"
-        elif self.wait:
-            text += "; it waits for running and queued tasks"
+        elif self.cancel_futures:  # a process pool's manager thread cancels them when it wakes
+            text += "; the queued futures are to be cancelled, not run"
+        if self.wait:
+            queued = "" if self.cancel_futures else " and queued"
+            text += f"; it waits for running{queued} tasks"
         return text + "."
 
 

@@ -93,3 +93,37 @@ def test_the_gil_is_named_for_its_process_not_as_if_main_had_one() -> None:
     assert taken.why == "thread-1 took the GIL: it was free."
     freed = GilChanged(t=0, seq=0, process="process-1", holder=None, reason="it waits for work")
     assert freed.why == "Process-1's GIL is free: it waits for work."
+
+
+@pytest.mark.parametrize(
+    ("wait", "cancel_futures", "cancelled", "why"),
+    [
+        (True, False, (), "; it waits for running and queued tasks."),
+        (True, True, ("job-3",), "; queued futures cancelled: job-3; it waits for running tasks."),
+        # A process pool's manager thread cancels the queued futures when it next wakes
+        # (CPython 3.11 flag_executor_shutting_down), so none is named at the call.
+        (
+            True,
+            True,
+            (),
+            "; the queued futures are to be cancelled, not run; it waits for running tasks.",
+        ),
+        (False, False, (), "."),
+    ],
+)
+def test_shutdown_says_what_it_waits_for_and_what_it_cancels(
+    wait: bool, cancel_futures: bool, cancelled: tuple[str, ...], why: str
+) -> None:
+    event = events.ExecutorShutdown(
+        seq=0, t=0, wait=wait, cancel_futures=cancel_futures, cancelled=cancelled
+    )
+    assert event.why == f"shutdown(wait={wait}, cancel_futures={cancel_futures}) was called{why}"
+
+
+def test_a_queued_task_started_after_shutdown_is_not_said_to_be_waited_for() -> None:
+    """shutdown(wait=False) cancels no queued task either: it still runs."""
+    event = events.TaskStarted(seq=0, t=0, task="job-4", lane="worker-1", during_shutdown=True)
+    assert event.why == (
+        "Queued task job-4 started on worker-1 after shutdown() was called: "
+        "shutdown cancels no queued task unless cancel_futures=True."
+    )
