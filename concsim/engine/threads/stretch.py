@@ -48,6 +48,7 @@ Op = tuple[Plain, Any, int, str, bool]
 whether the label is filled per task instance)."""
 
 _RUNNING = LaneState.RUNNING
+_CPU, _READ = Plain.CPU, Plain.READ  # module constants: no attribute lookup per step
 
 
 class Stretches(Code):
@@ -143,7 +144,7 @@ class Stretches(Code):
                 self.steps_run += 1
                 if self.steps_run > max_steps:
                     raise BudgetSpent(f"{max_steps} steps")
-                if kind is Plain.CPU:
+                if kind is _CPU:
                     if random is not None:  # Cores.cpu_varied, inline (_cpu_draw)
                         duration = round(arg * (1 + (low + span * random()))) if arg else arg
                     else:
@@ -173,7 +174,7 @@ class Stretches(Code):
                     yield from world.ensure_gil(lane)
                 # SharedVariables.read and .write, inline when the run keeps not their
                 # events (concsim explore): the values, and the event's number.
-                if kind is Plain.READ:
+                if kind is _READ:
                     if quiet_reads:
                         values[(lane.id, arg)] = shared.get(arg, 0)
                         world.emitted += 1
