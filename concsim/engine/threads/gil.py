@@ -46,7 +46,7 @@ class GilModel(Decisions):
         self._interval = wait_interval(self.machine.switch_interval)
 
     def ensure_gil(self, lane: Lane) -> Actor:
-        thread = lane.os_thread
+        thread = lane.thread or lane  # lane.os_thread, without the property's call
         gil = thread.proc.gil
         if gil is None:
             return
@@ -153,7 +153,7 @@ class GilModel(Decisions):
         return thread
 
     def release_gil(self, lane: Lane, reason: str) -> None:
-        thread = lane.os_thread
+        thread = lane.thread or lane  # lane.os_thread, without the property's call
         gil = thread.proc.gil
         if gil is None or gil.holder is not thread:
             return
