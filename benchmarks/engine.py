@@ -44,7 +44,9 @@ class Sample:
     wall: float  # time.perf_counter seconds
     cpu: float  # time.process_time seconds: unaffected by other programs taking the cores
     events: int  # concsim: events emitted; SimPy: events scheduled on its heap
-    work: int = 0  # concsim only: callbacks scheduled on its clock (the analogue of SimPy's)
+    # concsim only: callbacks scheduled on its clock (the analogue of SimPy's); a thread's
+    # steps run ahead of the clock (engine/ahead.py) never were, and are not counted.
+    work: int = 0
     tenths: tuple[float, ...] = ()  # cpu us/event in each tenth of the run's virtual time
 
 

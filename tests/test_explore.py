@@ -284,6 +284,28 @@ def test_a_seed_shrinks_to_the_fewest_deviations_that_still_give_its_outcome(rac
     assert any("than written" in line for line in shrunk.words)
 
 
+def test_shrinking_tries_each_schedule_with_a_run_that_keeps_no_history(
+    race: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the outcome of a trial counts: its runs are outcome-only, as explore's are."""
+    from concsim.explore import samples
+    from concsim.explore.samples import KEPT
+    from concsim.explore.schedule import Draws, shrink_seed
+
+    made: list[tuple[object, type]] = []
+
+    class Recorded(Simulation):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            made.append((kwargs.get("keep"), type(kwargs.get("rng"))))
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(samples, "Simulation", Recorded)
+    sc = load_scenario(race)
+    shrunk = shrink_seed(sc, None, (), 3)
+    assert len(made) == shrunk.runs > 0
+    assert made == [(KEPT, Draws)] * shrunk.runs
+
+
 def test_a_recorded_seed_replays_byte_for_byte() -> None:
     """The draws recorded from a seed, replayed as a schedule, give the seed's own run."""
     from concsim.explore.schedule import deviations, simulate

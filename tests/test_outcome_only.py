@@ -106,3 +106,24 @@ def test_an_outcome_only_run_keeps_no_write_and_no_state_change() -> None:
     assert SharedWritten not in kinds and LaneStateChanged not in kinds
     assert sim.world.emitted > 1_700 and len(sim.events) < 30
     assert run_outcome(scenario, None, (), 0)["shared"] == sim.shared
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda path: path.stem)
+def test_a_run_keeping_no_history_counts_every_event_and_ends_in_the_same_states(
+    path: Path,
+) -> None:
+    """Events a run does not keep are still counted, and the lanes go through the same
+    states: the run is the same, only its record is smaller."""
+    scenario = load_scenario(path)
+    for variant in [None, *scenario.variant_names]:
+        for seed in (0, 4):
+            full = Simulation(scenario, variant=variant, seed=seed)
+            full.run()
+            kept = Simulation(scenario, variant=variant, seed=seed, keep=KEPT)
+            kept.run()
+            assert kept.world.emitted == len(full.events)
+            assert kept.shared == full.shared
+            assert kept.world.rng.getstate() == full.world.rng.getstate()
+            assert [(lane.id, lane.state, lane.step) for lane in kept.world.lanes.values()] == [
+                (lane.id, lane.state, lane.step) for lane in full.world.lanes.values()
+            ]

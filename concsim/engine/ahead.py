@@ -25,6 +25,9 @@ from .clock import NORMAL
 from .cores import Cores
 from .runtime import Lane
 
+_NEVER = 1 << 62
+"""An instant after every run's end: no work is due."""
+
 
 class RunAhead(Cores):
     """Skips the clock's round trip of a ``cpu`` step that nothing can interrupt."""
@@ -34,6 +37,9 @@ class RunAhead(Cores):
     ) -> None:
         super().__init__(scenario, seed, keep)
         self.max_events = DEFAULT_MAX_EVENTS  # the simulation sets its own budget
+        # Steps done at once: each would have been a timer on the clock. Counted apart
+        # from the clock's own work (``clock.scheduled``), which they never were.
+        self.steps_ahead = 0
 
     def cpu_at_once(self, lane: Lane, duration: int, label: str) -> bool:
         """Do ``cpu(lane, duration, label)`` (cores.py) at once if it would run to its end
@@ -64,14 +70,26 @@ class RunAhead(Cores):
             return False
         clock = self.clock
         until = clock.now + duration
-        keys = clock.keys
-        if keys and keys[0] <= (until, NORMAL):
+        if until > self.horizon():
             return False
         # What the round trip does: the core taken and given back (no waiter to hand it to),
-        # the state recorded, the timer scheduled and fired (a sequence number used, the
-        # lane's epoch bumped by its resume), the clock at the step's end.
+        # the state recorded, the timer fired (the lane's epoch bumped by its resume), the
+        # clock at the step's end. The timer is never put on the clock: it is not counted
+        # as the clock's work (``steps_ahead`` counts it).
         self.set_state(lane, LaneState.RUNNING, label)
-        clock.scheduled += 1
         clock.now = until
         lane.epoch += 1
+        self.steps_ahead += 1
         return True
+
+    def horizon(self) -> int:
+        """The last instant at which a step run ahead now may end: its timer would run at
+        ``(until, NORMAL)``, after all work already there, so it must end before the first
+        work due, or at its instant if that is a fault (which runs after normal work).
+        While the lane runs alone and schedules nothing, this does not change
+        (threads/stretch.py reads it once for a stretch of steps)."""
+        keys = self.clock.keys
+        if not keys:
+            return _NEVER
+        when, priority = keys[0]
+        return when if priority > NORMAL else when - 1

@@ -237,6 +237,8 @@ class Driver:
     ) -> None:
         """A timer or a wake-up of ``lane`` in a run to its end: ``resume``, the lane marked
         as the one running alone in this piece of clock work (ahead.py)."""
+        if epoch is not None and epoch != lane.epoch:
+            return  # stale (a step preempted since): dropped before any bookkeeping
         # Only while the run goes to its end: a timer set then could fire after an
         # exception left run() and the run was stepped on piece by piece.
         self.alone = lane if self.ahead else None

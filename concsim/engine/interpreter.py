@@ -18,10 +18,11 @@ from concsim.scenario import model as m
 from .flow import FLOW_STEPS, BreakLoop, ContinueLoop, Flow, Returned, Stopped
 from .labels import names_its_run, per_run
 from .output import Output
-from .runtime import Actor, Lane, SimError, TaskRun
+from .runtime import Actor, BudgetSpent, Lane, SimError, TaskRun
 from .shared import SharedVariables
 from .threads.acquiring import Acquiring
 from .threads.queue import Queues
+from .threads.stretch import Stretches
 from .threads.waiting import PrimitiveStep, Waiting
 from .waits import Hung, IoWait
 from .world import World
@@ -59,15 +60,11 @@ called with the lane, its task run and the items consumed so far, it returns wha
 ``yield from``: the step's generator, or ``DONE`` when it ran at once."""
 
 
-class BudgetSpent(Exception):
-    """The run used up its budget of events or steps; ``args[0]`` says which."""
-
-
 MainStep = Callable[[Lane, Any], Actor]
 """How the main program runs one of its own steps (submit, collect, shutdown)."""
 
 
-class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables, Output):
+class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, Output):
     """Runs steps; owns the program's shared variables, locks, queues and output."""
 
     def __init__(self, world: World) -> None:
@@ -340,25 +337,6 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, SharedVariables, Output):
             # changes (no step hooks run inside a repeat), so the events are the same.
             return aio.await_io(lane, waits, step.repeat)
         return self._rounds(lane, run, step, consumed)
-
-    def _rounds(
-        self, lane: Lane, run: TaskRun | None, step: m.RepeatStep, consumed: list[Any]
-    ) -> Actor:
-        """The rounds of a ``repeat``, each inner step run in this one generator."""
-        body = [self._calls.get(id(inner)) or self._call(inner) for inner in step.steps]
-        for _ in range(step.repeat):
-            try:
-                for call in body:
-                    self.steps_run += 1  # _count_step, inline: the innermost loop of most runs
-                    if self.steps_run > self.max_steps:
-                        raise BudgetSpent(f"{self.max_steps} steps")
-                    got = call(lane, run, consumed)
-                    if got is not DONE:  # a step that ran at once has nothing to wait for
-                        yield from got
-            except BreakLoop:
-                break
-            except ContinueLoop:
-                continue
 
     def _label(self, step: Any) -> str:
         label = self._labels.get(id(step))

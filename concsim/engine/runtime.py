@@ -20,6 +20,10 @@ waits.py) and is resumed with ``send`` (a value) or ``throw`` (an exception rais
 point where it waits)."""
 
 
+class BudgetSpent(Exception):
+    """The run used up its budget of events or steps; ``args[0]`` says which."""
+
+
 class SimError(Exception):
     """An exception raised inside the simulated program, named by its CPython type."""
 

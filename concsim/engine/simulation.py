@@ -22,9 +22,10 @@ from concsim.scenario.model import Model, Scenario
 from .clock import FAULT
 from .coroutines import AsyncioModel
 from .faults import Faults, Injection
-from .interpreter import BudgetSpent, Interpreter
+from .interpreter import Interpreter
 from .mainprog import MainProgram
 from .recording import EventLog
+from .runtime import BudgetSpent
 from .runtime_core import Runtime
 from .threads.ties import Chance
 from .world import World

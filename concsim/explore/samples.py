@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from concsim.engine import Injection, Simulation
+from concsim.engine.threads.ties import Chance
 from concsim.events import Event, SharedWritten
 from concsim.export.outcome import OUTCOME_EVENTS, outcome
 from concsim.export.verdicts import Verdict as ExpectVerdict
@@ -99,11 +100,18 @@ itself holds (``Simulation.shared``)."""
 
 
 def run_outcome(
-    scenario: Scenario, variant: str | None, injections: Sequence[Injection], seed: int
+    scenario: Scenario,
+    variant: str | None,
+    injections: Sequence[Injection],
+    seed: int,
+    rng: Chance | None = None,
 ) -> dict[str, Any]:
     """One seed's outcome (``concsim.export.outcome``), from a run that keeps no history:
-    equal to ``outcome(events)`` of the same run with every event kept."""
-    sim = Simulation(scenario, variant=variant, seed=seed, injections=injections, keep=KEPT)
+    equal to ``outcome(events)`` of the same run with every event kept. ``rng``: the run's
+    random numbers instead of the seed's (a schedule being shrunk, explore/schedule.py)."""
+    sim = Simulation(
+        scenario, variant=variant, seed=seed, injections=injections, keep=KEPT, rng=rng
+    )
     result = outcome(sim.run())
     result["shared"] = sim.shared
     return result

@@ -168,7 +168,7 @@ def shrink_seed(
 ) -> ShrunkRun:
     """The seed's run, shrunk: the fewest of its deviations with which the same outcome
     (the same facets: main, results, tasks, shared values, output) still comes."""
-    from concsim.explore.samples import facets
+    from concsim.explore.samples import facets, run_outcome
     from concsim.explore.shrink import shrink
     from concsim.export.outcome import outcome
 
@@ -176,8 +176,9 @@ def shrink_seed(
     target = facets(outcome(first.events))
 
     def produces(schedule: Mapping[int, float]) -> bool:
-        run = simulate(scenario, variant, injections, seed, schedule)
-        return facets(outcome(run.events)) == target
+        # Only the outcome counts here: the run keeps no history, as explore's runs do.
+        result = run_outcome(scenario, variant, injections, seed, Draws(seed, schedule))
+        return facets(result) == target
 
     found = shrink(deviations(first.drawn), produces, budget=budget)
     kept = simulate(scenario, variant, injections, seed, found.schedule)

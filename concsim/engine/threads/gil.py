@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from concsim.events import (
+    Event,
     GilChanged,
     LaneKind,
     LaneState,
 )
+from concsim.scenario.model import Scenario
 
 from ..runtime import PREEMPTED, Actor, Gil, Lane, TimerStage
 from ..waits import GIL_WAIT, CpuRun
 from .switch_interval import next_drop, timer_for, wait_interval
 from .ties import Contested, Decisions
+
+_LOOP = LaneKind.LOOP  # a thread running an event loop: its coroutine is what runs
 
 
 class GilModel(Decisions):
@@ -32,8 +38,15 @@ class GilModel(Decisions):
     # waits are one timer per GIL, due at the first of them that requests the drop
     # (threads/switch_interval.py).
 
+    def __init__(
+        self, scenario: Scenario, seed: int, keep: Collection[type[Event]] | None = None
+    ) -> None:
+        super().__init__(scenario, seed, keep)
+        # How long take_gil's timed wait lasts: the machine's, fixed for the run.
+        self._interval = wait_interval(self.machine.switch_interval)
+
     def ensure_gil(self, lane: Lane) -> Actor:
-        thread = lane.os_thread
+        thread = lane.thread or lane  # lane.os_thread, without the property's call
         gil = thread.proc.gil
         if gil is None:
             return
@@ -96,7 +109,7 @@ class GilModel(Decisions):
                 timer.number += 1
                 timer.at = -1
             return
-        now, interval = self.clock.now, wait_interval(self.machine.switch_interval)
+        now, interval = self.clock.now, self._interval
         after = now + 1 if timer.fired_at == now else now
         at, stage = timer_for(next_drop(gil, interval, after), interval, now)
         if timer.at == at and timer.stage is stage:
@@ -124,7 +137,7 @@ class GilModel(Decisions):
             holder = gil.holder
             if holder is not None and gil.waiters:
                 gil.drop_requested = True
-                running = self._running_on(holder)
+                running = holder if holder.kind is not _LOOP else self._running_on(holder)
                 if type(running.wait) is CpuRun:
                     # Mid-way through Python code: it stops at the next check.
                     timer.running = True
@@ -140,7 +153,7 @@ class GilModel(Decisions):
         return thread
 
     def release_gil(self, lane: Lane, reason: str) -> None:
-        thread = lane.os_thread
+        thread = lane.thread or lane  # lane.os_thread, without the property's call
         gil = thread.proc.gil
         if gil is None or gil.holder is not thread:
             return
@@ -156,7 +169,7 @@ class GilModel(Decisions):
             del gil.waiters[first]
             del gil.waiting_since[nxt]
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
-            woken = self._running_on(nxt)
+            woken = nxt if nxt.kind is not _LOOP else self._running_on(nxt)
             self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
         else:
             self._switched(gil)
