@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Key, Resize
-from textual.widgets import Footer
 
 from concsim.events import Event
 from concsim.ui.heap import Heap
@@ -36,6 +35,7 @@ from concsim.ui.widgets.branchbar import BranchBar
 from concsim.ui.widgets.code import CodeView
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
+from concsim.ui.widgets.footer import KeysFooter
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
@@ -106,7 +106,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
                     yield FaultList(id="faults")
             yield CodeView(id="code")
             yield NotesPanel(self.session.scenario, self.session.variant, id="notes")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def say(self, message: str, **options: Any) -> None:
         """A notification in plain text: engine reasons and paths may hold brackets."""
