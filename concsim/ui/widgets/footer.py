@@ -47,9 +47,12 @@ class KeysFooter(Footer):
         for old, new in zip(_leaves(shown), _leaves(wanted), strict=True):
             if isinstance(old, FooterKey) and isinstance(new, FooterKey):
                 _copy_key(old, new)
-            elif isinstance(old, FooterLabel) and isinstance(new, FooterLabel):
-                if old.content != new.content:
-                    old.update(new.content)
+            elif (
+                isinstance(old, FooterLabel)
+                and isinstance(new, FooterLabel)
+                and old.content != new.content
+            ):
+                old.update(new.content)
 
 
 def _leaves(nodes: list[Widget]) -> list[Widget]:
