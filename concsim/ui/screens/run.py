@@ -44,6 +44,8 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 _SIDE = 120
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds a playback frame may spend on the engine and the views
+_TICK_MOST = 0.02  # ... at most, however late it comes (a key pressed meanwhile waits)
+_TICK_CATCHING_UP = 0.03  # ... at most, a frame catching up
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
@@ -53,6 +55,16 @@ def auto_speed(length: float) -> float:
     """The power of two nearest to ``length / AUTO_SECONDS``, from 1/64 to 64."""
     exponent = round(math.log2(max(length, 1e-9) / AUTO_SECONDS))
     return float(2.0 ** max(-6, min(6, exponent)))
+
+
+def frame_work(dt: float, owed: bool) -> float:
+    """Wall seconds a playback frame ``dt`` after the last may spend on the engine and the
+    views: ``_TICK_WORK`` a frame at 30 frames a second, more for a frame that comes later
+    (a busy machine draws fewer frames: each feeds what the wall time it covers needs, up
+    to ``_TICK_MOST``), twice that for a frame catching up (``owed``), up to
+    ``_TICK_CATCHING_UP``."""
+    work = min(_TICK_MOST, _TICK_WORK * max(1.0, dt / _FRAME))
+    return min(_TICK_CATCHING_UP, 2 * work) if owed else work
 
 
 class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionActions):
@@ -304,8 +316,9 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         owed = self._owed.pop((session.generation, session.seen), 0.0)
         target = session.now + self.speed * min(dt, _CATCH_UP) + owed
         # A frame catching up may take twice the time: one of two such frames draws nothing.
-        deadline = wall + (2 * _TICK_WORK if owed else _TICK_WORK)
-        self.turns.claim(FRAME_TURN)
+        work = frame_work(dt, bool(owed))
+        deadline = wall + work
+        self.turns.claim(max(FRAME_TURN, work + _TICK_WORK / 2))
         budget = lambda: self.clock() > deadline  # noqa: E731
         ahead = self.ahead if self.look_ahead() else None
         if ahead is not None and (session.made(target) or not ahead.done.is_set()):
