@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
 from concsim.ui.jobs import INLINE, JobKind
+from concsim.ui.screens.help import HelpScreen
 from concsim.ui.session import Session
 from concsim.ui.widgets.footer import KeysFooter
 
@@ -97,4 +98,25 @@ async def test_a_refused_fault_on_a_big_run_is_taken_back_off_the_ui_thread(
             assert [event.to_dict() for event in session.events[: session.seen]] == before
     finally:
         Session.fresh = original  # type: ignore[method-assign]
+    assert app._exception is None
+
+
+@sync
+async def test_help_is_built_once_and_again_after_a_new_theme(tmp_path: Path) -> None:
+    """? twice shows the same help screen (its table measured and drawn once); a new theme
+    drops it: the next ? builds one in the new colours."""
+    app, _ = build("io-threads", tmp_path, clock=Clock())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("?")
+        first = app.screen
+        assert isinstance(first, HelpScreen)
+        await pilot.press("escape", "?")
+        assert app.screen is first
+        await pilot.press("escape")
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("?")
+        assert isinstance(app.screen, HelpScreen) and app.screen is not first
+        await pilot.press("escape")
+        assert app.screen is app.run_screen
     assert app._exception is None

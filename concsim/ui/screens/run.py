@@ -433,9 +433,9 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             notes.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
-        from concsim.ui.screens.help import HelpScreen
+        from concsim.ui.screens.help import show_help
 
-        self.app.push_screen(HelpScreen(RUN_BINDINGS))
+        show_help(self.app, RUN_BINDINGS, "run")
 
     def action_back(self) -> None:
         if self.from_browser:
