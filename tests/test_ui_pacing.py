@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from appkit import Clock, build, sync
+from textual.events import Key
 
 from concsim.scenario.model import Scenario
 from concsim.ui.jobs import INLINE
@@ -215,4 +216,27 @@ async def test_a_new_seed_on_a_big_run_builds_no_engine_on_the_view_thread(
         await screen.wait_idle()
         assert threads and threading.main_thread().name not in threads
         assert screen.session.now == 0.0
+    assert app._exception is None
+
+
+@sync
+async def test_a_playback_frame_waits_for_the_frame_of_a_key(tmp_path: Path) -> None:
+    """A key pressed while the run plays is answered first: a playback frame that comes
+    before the key's frame is drawn feeds nothing; the next one plays the wall time of
+    both, so the speed is kept."""
+    clock = Clock()
+    app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        await pilot.press("space")
+        session = screen.session
+        screen.on_key(Key("+", "+"))  # as Textual calls it: its frame is drawn after
+        clock.now = 0.02
+        seen = session.seen
+        screen.tick()
+        assert session.seen == seen and session.now == 0.0 and screen.answering == 1
+        await pilot.pause()
+        assert screen.answering == 0
+        screen.tick()
+        assert session.now == pytest.approx(0.02)
     assert app._exception is None

@@ -103,6 +103,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self._log_turn = False  # which panel the next playback frame that draws one draws
         self.heap = Heap()
         self._legend_due = False
+        self.answering = 0  # keys whose frame is not drawn yet: playback frames wait
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -273,6 +274,13 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def on_key(self, event: Key) -> None:
         self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
+        # Playback frames stand aside too, until the key's own frame is drawn: a frame of
+        # a big run feeding the views in between would delay it by as much.
+        self.answering += 1
+        self.call_after_refresh(self._answered)
+
+    def _answered(self) -> None:
+        self.answering = max(0, self.answering - 1)
 
     def on_resize(self, event: Resize) -> None:
         beside = event.size.width >= _SIDE
@@ -288,6 +296,8 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
     # --- playback ----------------------------------------------------------------------
 
     def tick(self) -> None:
+        if self.answering and self.playing:
+            return  # the wall time since the last frame is played by the next one
         wall = self.clock()
         dt, self._last_wall = wall - self._last_wall, wall
         if self._hunt is not None and not self.playing:
