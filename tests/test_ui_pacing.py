@@ -222,8 +222,8 @@ async def test_a_new_seed_on_a_big_run_builds_no_engine_on_the_view_thread(
 @sync
 async def test_a_playback_frame_waits_for_the_frame_of_a_key(tmp_path: Path) -> None:
     """A key pressed while the run plays is answered first: a playback frame that comes
-    before the key's frame is drawn feeds nothing; the next one plays the wall time of
-    both, so the speed is kept."""
+    before the key's frame is drawn feeds nothing (for 60 ms at most); the next one plays
+    the wall time of both, so the speed is kept."""
     clock = Clock()
     app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1.0)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -235,8 +235,15 @@ async def test_a_playback_frame_waits_for_the_frame_of_a_key(tmp_path: Path) -> 
         seen = session.seen
         screen.tick()
         assert session.seen == seen and session.now == 0.0 and screen.answering == 1
+        clock.now = 0.07  # 60 ms on at most: a frame never waits longer for a key's
+        screen.tick()
+        assert session.now == pytest.approx(0.07)
+        screen.on_key(Key("+", "+"))
+        clock.now = 0.09
+        screen.tick()
+        assert session.now == pytest.approx(0.07)
         await pilot.pause()
         assert screen.answering == 0
         screen.tick()
-        assert session.now == pytest.approx(0.02)
+        assert session.now == pytest.approx(0.09)
     assert app._exception is None

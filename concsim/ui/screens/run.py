@@ -104,6 +104,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.heap = Heap()
         self._legend_due = False
         self.answering = 0  # keys whose frame is not drawn yet: playback frames wait
+        self._answer_by = 0.0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -277,6 +278,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         # Playback frames stand aside too, until the key's own frame is drawn: a frame of
         # a big run feeding the views in between would delay it by as much.
         self.answering += 1
+        self._answer_by = self.clock() + KEY_TURN  # at the latest: a frame never waits longer
         self.call_after_refresh(self._answered)
 
     def _answered(self) -> None:
@@ -296,7 +298,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
     # --- playback ----------------------------------------------------------------------
 
     def tick(self) -> None:
-        if self.answering and self.playing:
+        if self.answering and self.playing and self.clock() < self._answer_by:
             return  # the wall time since the last frame is played by the next one
         wall = self.clock()
         dt, self._last_wall = wall - self._last_wall, wall
