@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from appkit import Clock, build, sync
+from textual.events import Key
 
 from concsim.scenario.model import Scenario
 from concsim.ui.jobs import INLINE
+from concsim.ui.screens.run import frame_work
 from concsim.ui.session import SimulationLike, engine_factory
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.panels import FuturesPanel
@@ -79,27 +81,56 @@ class SteppingClock(Clock):
 
 @sync
 async def test_a_frame_catching_up_feeds_twice_as_long(tmp_path: Path) -> None:
-    """On a clock where each look at it comes 6 ms after the last, a frame feeds the views
-    for its 10 ms, falls short and draws nothing (the next has the time); the next, owing
-    time, feeds for 20 ms and is drawn: never two frames in a row undrawn."""
+    """On a clock where each look at it comes 6 ms after the last, over a history made
+    already (end, then r: the frames only feed the views), a frame at 30 frames a second
+    feeds the views for its 10 ms, falls short and draws nothing (the next has the time);
+    the next, owing time, feeds for 20 ms and is drawn: never two frames in a row undrawn."""
     clock = SteppingClock(0.006)
     app, _ = build("race-with-lock", tmp_path, clock=clock, speed=1.0)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.run_screen
-        screen.look_ahead = lambda: False  # type: ignore[method-assign]  # the engine here
-        await pilot.press("space")
+        await pilot.press("end", "r", "space")
         lanes, session = screen.lanes, screen.session
+        start = session.seen
+        clock.frame(1 / 30)
+        screen.tick()
+        first = session.seen - start
+        assert 0 < session.now < 1 / 30 and lanes.now == 0.0  # short, not drawn
+        clock.frame(2 / 30)
+        screen.tick()
+        second = session.seen - start - first
+        assert second > 1.5 * first  # twice the time: 1,040 events fed, after 518
+        assert session.now < 2 / 30 and lanes.now == session.now  # short again, and drawn
+    assert app._exception is None
+
+
+@sync
+async def test_a_late_frame_feeds_for_the_wall_time_it_covers(tmp_path: Path) -> None:
+    """A busy machine draws fewer frames: a frame 100 ms after the last (three frames' wall
+    time) feeds the views for 20 ms, not 10, so fewer frames still keep the speed."""
+    clock = SteppingClock(0.006)
+    app, _ = build("race-with-lock", tmp_path, clock=clock, speed=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        await pilot.press("end", "r", "space")
+        session = screen.session
         start = session.seen
         clock.frame(0.1)
         screen.tick()
-        first = session.seen - start
-        assert 0 < session.now < 0.1 and lanes.now == 0.0  # short, not drawn
-        clock.frame(0.2)
-        screen.tick()
-        second = session.seen - start - first
-        assert second > 1.5 * first  # twice the time: 1,705 events fed, after 968
-        assert session.now < 0.2 and lanes.now == session.now  # short again, and drawn
+        late = session.seen - start
+        assert late > 1.5 * 518  # 1,038 events fed: twice a frame at 30 frames a second
     assert app._exception is None
+
+
+def test_the_work_of_a_frame_follows_the_wall_time_it_covers() -> None:
+    """10 ms a frame at 30 frames a second, more for a later frame up to 20 ms; a frame
+    catching up twice that, up to 30 ms (a key pressed meanwhile waits for the frame)."""
+    assert frame_work(1 / 30, False) == pytest.approx(0.01)
+    assert frame_work(0.0, False) == pytest.approx(0.01)
+    assert frame_work(0.05, False) == pytest.approx(0.015)
+    assert frame_work(0.5, False) == pytest.approx(0.02)
+    assert frame_work(1 / 30, True) == pytest.approx(0.02)
+    assert frame_work(0.5, True) == pytest.approx(0.03)
 
 
 @sync
@@ -185,4 +216,34 @@ async def test_a_new_seed_on_a_big_run_builds_no_engine_on_the_view_thread(
         await screen.wait_idle()
         assert threads and threading.main_thread().name not in threads
         assert screen.session.now == 0.0
+    assert app._exception is None
+
+
+@sync
+async def test_a_playback_frame_waits_for_the_frame_of_a_key(tmp_path: Path) -> None:
+    """A key pressed while the run plays is answered first: a playback frame that comes
+    before the key's frame is drawn feeds nothing (for 60 ms at most); the next one plays
+    the wall time of both, so the speed is kept."""
+    clock = Clock()
+    app, _ = build("race-lost-update", tmp_path, clock=clock, speed=1.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        await pilot.press("space")
+        session = screen.session
+        screen.on_key(Key("+", "+"))  # as Textual calls it: its frame is drawn after
+        clock.now = 0.02
+        seen = session.seen
+        screen.tick()
+        assert session.seen == seen and session.now == 0.0 and screen.answering == 1
+        clock.now = 0.07  # 60 ms on at most: a frame never waits longer for a key's
+        screen.tick()
+        assert session.now == pytest.approx(0.07)
+        screen.on_key(Key("+", "+"))
+        clock.now = 0.09
+        screen.tick()
+        assert session.now == pytest.approx(0.07)
+        await pilot.pause()
+        assert screen.answering == 0
+        screen.tick()
+        assert session.now == pytest.approx(0.09)
     assert app._exception is None

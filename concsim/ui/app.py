@@ -105,6 +105,9 @@ class ConcsimApp(App[int]):
 
         palette.use_theme(self.get_css_variables())
         forget_styles()
+        from concsim.ui.screens.help import forget_help
+
+        forget_help(self)  # kept help screens are drawn in the old colours
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen):
                 screen.repaint()

@@ -48,6 +48,7 @@ class JobKind(Enum):
     VARIANT = "switching variant"
     SEED = "restarting"
     FAULT = "running again up to the fault"
+    REFUSED = "taking the refused fault back out"
     BRANCH = "switching branch"
     CHOICE = "running again with your choice"
 

@@ -328,14 +328,23 @@ class Session:
         self.adopt(run)
 
     def inject(
-        self, fault: str, target: str, error: str = "RuntimeError", into: Run | None = None
+        self,
+        fault: str,
+        target: str,
+        error: str = "RuntimeError",
+        into: Run | None = None,
+        *,
+        redo: Callable[[tuple[Any, ...], float], None] | None = None,
     ) -> list[Event]:
         """Inject now; a refused fault is taken back out (so neither the history nor a saved
         replay holds it) and the refusal is returned for the view to show.
 
         The fault goes into ``into`` (a run of this history made again up to now, which
         becomes the session's run) or the session's run; an engine that ran past now is
-        first run again up to now here."""
+        first run again up to now here. A fault refused by the session's own engine is
+        taken back out by simulating the history again without it, up to now: by
+        ``redo(injections, now)`` if given (the view does it off its thread for a big run),
+        else here."""
         kept, run = self.injections, into or self.run
         with run.lock:
             if run.ahead():
@@ -347,7 +356,7 @@ class Session:
         new = run.sync()
         if is_refused(new, fault, target):
             if run is self.run:
-                self._resimulate(kept, self.now)
+                (redo or self._resimulate)(kept, self.now)
             return new  # a run made for the fault is dropped: the history stays as it was
         if run is not self.run:
             self.adopt(run)

@@ -77,7 +77,7 @@ class SessionActions(Background, Screen[None]):
     def _inject(self, fault: str, target: str, into: Run | None = None) -> None:
         session = self.session
         try:
-            new = session.inject(fault, target, into=into)
+            new = session.inject(fault, target, into=into, redo=self._take_back)
         except Exception as error:  # an engine error must not take the app down with it
             self.log.error(f"inject {fault} {target}: {error!r}")
             self.say(f"{fault} on {target} failed: {error}", severity="error")
@@ -94,6 +94,11 @@ class SessionActions(Background, Screen[None]):
             injected = [event for event in new if isinstance(event, FaultInjected)]
             self.say(injected[0].why if injected else f"{fault} on {target} is queued.", timeout=3)
         self.update_view(new)
+
+    def _take_back(self, kept: tuple[Any, ...], now: float) -> None:
+        """A fault the session's engine refused: the history made again without it, up to
+        ``now``; a big run's on a worker (the refusal is said at once, meanwhile)."""
+        self.resimulate(JobKind.REFUSED, partial(self.session.fresh, kept), now)
 
     def action_remove_fault(self) -> None:
         session, faults = self.session, self.query_one(FaultList)

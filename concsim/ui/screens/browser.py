@@ -205,6 +205,6 @@ class BrowserScreen(Screen[None]):
         self.open_entry(entry)
 
     def action_help(self) -> None:
-        from concsim.ui.screens.help import HelpScreen
+        from concsim.ui.screens.help import show_help
 
-        self.app.push_screen(HelpScreen(BROWSER_BINDINGS))
+        show_help(self.app, BROWSER_BINDINGS, "browser")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -71,3 +72,21 @@ class HelpScreen(ModalScreen[None]):
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
+
+
+def show_help(app: App[Any], bindings: Sequence[Binding], name: str) -> None:
+    """Show the help for ``bindings``: one screen per ``name``, built the first time and
+    kept (installed), so that pressing ``?`` again costs what showing it costs, not its
+    table measured and drawn anew. A new theme drops the kept ones (``forget_help``)."""
+    key = f"help-{name}"
+    if not app.is_screen_installed(key):
+        app.install_screen(HelpScreen(bindings), key)
+    app.push_screen(key)
+
+
+def forget_help(app: App[Any]) -> None:
+    """Drop the help screens kept (and not shown): their colours are the old theme's."""
+    for key in list(app._installed_screens):
+        screen = app._installed_screens[key]
+        if key.startswith("help-") and screen not in app.screen_stack:
+            app.uninstall_screen(key)

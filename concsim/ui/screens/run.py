@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Key, Resize
-from textual.widgets import Footer
 
 from concsim.events import Event
 from concsim.ui.heap import Heap
@@ -36,6 +35,7 @@ from concsim.ui.widgets.branchbar import BranchBar
 from concsim.ui.widgets.code import CodeView
 from concsim.ui.widgets.eventlog import EventLog
 from concsim.ui.widgets.faultlist import FaultList
+from concsim.ui.widgets.footer import KeysFooter
 from concsim.ui.widgets.lanes import LanesView
 from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBar, VariantsBar
 
@@ -44,6 +44,8 @@ from concsim.ui.widgets.panels import FuturesPanel, Legend, NotesPanel, StatusBa
 _SIDE = 120
 _FRAME = 1 / 30
 _TICK_WORK = 0.01  # wall seconds a playback frame may spend on the engine and the views
+_TICK_MOST = 0.02  # ... at most, however late it comes (a key pressed meanwhile waits)
+_TICK_CATCHING_UP = 0.03  # ... at most, a frame catching up
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
@@ -53,6 +55,16 @@ def auto_speed(length: float) -> float:
     """The power of two nearest to ``length / AUTO_SECONDS``, from 1/64 to 64."""
     exponent = round(math.log2(max(length, 1e-9) / AUTO_SECONDS))
     return float(2.0 ** max(-6, min(6, exponent)))
+
+
+def frame_work(dt: float, owed: bool) -> float:
+    """Wall seconds a playback frame ``dt`` after the last may spend on the engine and the
+    views: ``_TICK_WORK`` a frame at 30 frames a second, more for a frame that comes later
+    (a busy machine draws fewer frames: each feeds what the wall time it covers needs, up
+    to ``_TICK_MOST``), twice that for a frame catching up (``owed``), up to
+    ``_TICK_CATCHING_UP``."""
+    work = min(_TICK_MOST, _TICK_WORK * max(1.0, dt / _FRAME))
+    return min(_TICK_CATCHING_UP, 2 * work) if owed else work
 
 
 class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, SessionActions):
@@ -91,6 +103,8 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self._log_turn = False  # which panel the next playback frame that draws one draws
         self.heap = Heap()
         self._legend_due = False
+        self.answering = 0  # keys whose frame is not drawn yet: playback frames wait
+        self._answer_by = 0.0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -106,7 +120,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
                     yield FaultList(id="faults")
             yield CodeView(id="code")
             yield NotesPanel(self.session.scenario, self.session.variant, id="notes")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def say(self, message: str, **options: Any) -> None:
         """A notification in plain text: engine reasons and paths may hold brackets."""
@@ -261,6 +275,14 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def on_key(self, event: Key) -> None:
         self.turns.claim(KEY_TURN)  # workers stand aside while the key is answered
+        # Playback frames stand aside too, until the key's own frame is drawn: a frame of
+        # a big run feeding the views in between would delay it by as much.
+        self.answering += 1
+        self._answer_by = self.clock() + KEY_TURN  # at the latest: a frame never waits longer
+        self.call_after_refresh(self._answered)
+
+    def _answered(self) -> None:
+        self.answering = max(0, self.answering - 1)
 
     def on_resize(self, event: Resize) -> None:
         beside = event.size.width >= _SIDE
@@ -276,6 +298,8 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
     # --- playback ----------------------------------------------------------------------
 
     def tick(self) -> None:
+        if self.answering and self.playing and self.clock() < self._answer_by:
+            return  # the wall time since the last frame is played by the next one
         wall = self.clock()
         dt, self._last_wall = wall - self._last_wall, wall
         if self._hunt is not None and not self.playing:
@@ -304,8 +328,9 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         owed = self._owed.pop((session.generation, session.seen), 0.0)
         target = session.now + self.speed * min(dt, _CATCH_UP) + owed
         # A frame catching up may take twice the time: one of two such frames draws nothing.
-        deadline = wall + (2 * _TICK_WORK if owed else _TICK_WORK)
-        self.turns.claim(FRAME_TURN)
+        work = frame_work(dt, bool(owed))
+        deadline = wall + work
+        self.turns.claim(max(FRAME_TURN, work + _TICK_WORK / 2))
         budget = lambda: self.clock() > deadline  # noqa: E731
         ahead = self.ahead if self.look_ahead() else None
         if ahead is not None and (session.made(target) or not ahead.done.is_set()):
@@ -420,9 +445,9 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             notes.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
-        from concsim.ui.screens.help import HelpScreen
+        from concsim.ui.screens.help import show_help
 
-        self.app.push_screen(HelpScreen(RUN_BINDINGS))
+        show_help(self.app, RUN_BINDINGS, "run")
 
     def action_back(self) -> None:
         if self.from_browser:

@@ -1,0 +1,103 @@
+"""The footer of keys, changed in place: a key whose word or state changed is redrawn alone.
+
+Textual's ``Footer`` composes itself anew (every key removed, every key mounted and styled
+again, then the whole screen laid out) each time the screen's bindings may have changed:
+each time the run is played or paused (the play key says ``Play`` or ``Pause``), a
+screen is pushed or popped, the focus moves. Here the keys it would compose are compared
+with those it shows: if they are the same keys in the same places, only the words,
+tooltips and states that differ are copied over, and only a key whose width changed asks
+for a new layout (of a footer one line high). Anything else is composed anew, as before.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.compose import compose
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey, FooterLabel
+
+
+class KeysFooter(Footer):
+    """``Footer``, whose keys change in place when only their words or states changed."""
+
+    recomposed = 0
+    """Times the footer was composed anew (every key remounted), for the tests."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._update_keys)
+
+    async def recompose(self) -> None:
+        self.recomposed += 1
+        await super().recompose()
+
+    async def _update_keys(self) -> None:
+        if not self.is_attached or self._pruning:
+            return
+        wanted = compose(self)
+        shown = list(self.query_children("*").exclude(".-textual-system"))
+        if not _same_places(shown, wanted):
+            await self.recompose()
+            return
+        for old, new in zip(_leaves(shown), _leaves(wanted), strict=True):
+            if isinstance(old, FooterKey) and isinstance(new, FooterKey):
+                _copy_key(old, new)
+            elif (
+                isinstance(old, FooterLabel)
+                and isinstance(new, FooterLabel)
+                and old.content != new.content
+            ):
+                old.update(new.content)
+
+
+def _leaves(nodes: list[Widget]) -> list[Widget]:
+    """The keys and labels, in order, of ``nodes`` (a group's from its children, composed
+    or mounted)."""
+    found: list[Widget] = []
+    for node in nodes:
+        children = list(node.children) or list(node._pending_children)
+        if isinstance(node, FooterKey | FooterLabel) or not children:
+            found.append(node)
+        else:
+            found.extend(_leaves(children))
+    return found
+
+
+def _same_places(shown: list[Widget], wanted: list[Widget]) -> bool:
+    """Whether ``wanted`` (composed, not mounted) are the keys ``shown``, in the same groups
+    and places, with the same classes (so the same styles)."""
+    if len(shown) != len(wanted):
+        return False
+    for old, new in zip(shown, wanted, strict=True):
+        if type(old) is not type(new):
+            return False
+        if isinstance(old, FooterKey) and isinstance(new, FooterKey):
+            if (old.key, old.key_display, old.action) != (new.key, new.key_display, new.action):
+                return False
+            if (old.classes - {"-disabled", "-compact"}) != (
+                new.classes - {"-disabled", "-compact"}
+            ):
+                return False
+        elif not isinstance(old, FooterLabel) and not _same_places(
+            list(old.children), list(new._pending_children)
+        ):
+            return False
+    return True
+
+
+def _copy_key(old: FooterKey, new: FooterKey) -> None:
+    """``new``'s word, tooltip and state on ``old``; a new layout only if its width changed."""
+    if old.tooltip != new.tooltip:
+        old.tooltip = new.tooltip
+    if old._disabled != new._disabled:
+        old._disabled = new._disabled
+        old.set_class(new._disabled, "-disabled")
+    if old.description != new.description:
+        wider = cell_len(old.description) != cell_len(new.description)
+        old.description = new.description
+        old.refresh(layout=wider)
