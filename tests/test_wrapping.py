@@ -49,3 +49,29 @@ def test_the_futures_panel_wraps_the_traceback_at_its_words() -> None:
         "CancelledError:",
         "shutting down",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "width", "lines"),
+    [
+        # A number stays with its unit: the break goes before the number.
+        ("the loop waited 0.5 s before it ran", 18, ["the loop waited", "0.5 s before it", "ran"]),
+        ("every call takes 5 ms, then it ends", 20, ["every call takes", "5 ms, then it ends"]),
+        ("held (for 20 us) first", 14, ["held (for", "20 us) first"]),
+        # A no-break space joins what it stands between.
+        ("waits 5\u00a0ms here", 8, ["waits", "5\u00a0ms", "here"]),
+        # A unit word is glued only to a number, and a word that starts like one is no unit.
+        ("it has 3 steps", 8, ["it has 3", "steps"]),
+        # A long word breaks at its dots and dashes, never inside a number nor before a
+        # name's number.
+        ("python3.11.thing", 12, ["python3.11.", "thing"]),
+        ("concsim.engine.job-2.result", 12, ["concsim.", "engine.", "job-2.result"]),
+        ("speed \u00d71 at 3.11", 9, ["speed \u00d71", "at 3.11"]),
+        # Folded where a word has no part that fits, the cut moved back before the number.
+        ("x" * 19 + "3.11", 20, ["x" * 19, "3.11"]),
+        ("abcdefghijklmnopq-job-2", 20, ["abcdefghijklmnopq-", "job-2"]),
+    ],
+)
+def test_a_quantity_is_never_broken(line: str, width: int, lines: list[str]) -> None:
+    assert wrap_words(line, width) == lines
+    assert all(len(piece) <= width for piece in lines)
