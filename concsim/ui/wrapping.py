@@ -25,6 +25,31 @@ _BREAK_AFTER = frozenset("./_:-")
 number (see ``_breaks``)."""
 
 
+_QUANTITY = re.compile(r"(?<![\w.])(\d[\d.,]*) ((?:s|ms|us|µs|ns|min|h|%)(?!\w))")
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)
+_NO_BREAK_WORD = re.compile(
+    r"[^\S\u00a0\u202f\u2007]*[\S\u00a0\u202f\u2007]+[^\S\u00a0\u202f\u2007]*"
+)
+
+
+def glue_quantities(markdown: str) -> str:
+    """``markdown`` with each number joined to its unit by a no-break space (``0.5 s``,
+    ``5 ms``), outside code, where a space is the program's own."""
+    parts = _CODE.split(markdown)
+    return "".join(
+        part if k % 2 else _QUANTITY.sub("\\1\u00a0\\2", part) for k, part in enumerate(parts)
+    )
+
+
+def honour_no_break_spaces() -> None:
+    """Make Rich's line breaking (which Textual's Markdown wraps with) keep a no-break space
+    whole: its words are runs of ``\\S``, and in Python a no-break space is ``\\s``, so it
+    breaks there (Textualize/rich#4196). Text with no such space wraps as before."""
+    import rich._wrap
+
+    rich._wrap.re_word = _NO_BREAK_WORD
+
+
 def wrap_words(line: str, width: int) -> list[str]:
     """``line`` as lines no wider than ``width`` cells: broken at spaces (the spaces that
     lead a line are kept, a traceback's indent), never between a number and its unit; a
