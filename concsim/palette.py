@@ -130,6 +130,15 @@ MARK_RANK: dict[LaneState | Cue, int] = {
     LaneState.KILLED: 17,
 }
 
+# A moment hidden under a higher-ranked mark moves to a free column beside it (see
+# ui/cells.py), unless the mark drawn is the state it ends in, which tells it already.
+TOLD_BY: dict[Cue, LaneState] = {
+    Cue.RAISED: LaneState.FAILED,
+    Cue.UNSENT: LaneState.FAILED,
+    Cue.CANCEL_DELIVERED: LaneState.CANCELLED,
+    Cue.FAULT: LaneState.KILLED,
+}
+
 
 PHASE_INKS: dict[Phase, Ink] = {
     Phase.SHUTDOWN: Ink(tint=F),

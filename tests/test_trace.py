@@ -206,10 +206,36 @@ def test_cancels_are_instants_on_the_cancelled_lanes() -> None:
     assert cancels == [
         ("cancel() → True", 300_000.0, tids["fast"]),
         ("cancel() → True", 300_000.0, tids["slow"]),
-        ("cancel() → True", 300_000.0, 0),  # the group's late cancel of main, on no lane
+        ("cancel() → True", 300_000.0, tids["main()"]),  # the group's late cancel of main
         ("CancelledError delivered", 300_000.0, tids["fast"]),
         ("CancelledError delivered", 300_000.0, tids["slow"]),
     ]
+
+
+def test_a_taskgroup_s_late_cancel_of_main_lands_on_main_s_lane() -> None:
+    """3.11: _on_task_done of the first failed child, once __aexit__ runs, calls
+    main_task.cancel(); no TaskSubmitted names the task asyncio.run made of main(), and its
+    instant is still on main's thread, never run-wide on tid 0."""
+    trace = chrome_trace(run("taskgroup-cancels-siblings"))
+    tids = {e["args"]["name"]: e["tid"] for e in find(trace, name="thread_name")}
+    late = [e for e in find(trace, ph="i", cat="cancel") if "on main" in e["args"]["why"]]
+    assert late == [
+        {
+            "name": "cancel() → True",
+            "cat": "cancel",
+            "ph": "i",
+            "ts": 300_000.0,
+            "args": {
+                "why": "cancel() on main returned True: TaskGroup cancels main, whose async "
+                "with body has ended, because fails raised ValueError; __aexit__ drops the "
+                "CancelledError but never uncancels it."
+            },
+            "s": "t",
+            "pid": 1,
+            "tid": 3,
+        }
+    ]
+    assert tids["main()"] == 3
 
 
 def test_the_gil_is_a_track_of_slices_named_by_their_holder() -> None:

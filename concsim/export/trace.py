@@ -302,8 +302,10 @@ def _instants(
         name, cat, lane, task = found
         place = places.get(lane or "")
         if place is None and task is not None:
+            # The lane the task last ran on; the task asyncio.run made of main() runs on
+            # main's own row, which no TaskSubmitted names.
             lanes = timeline.task_lanes.get(task)
-            place = places.get(lanes[-1]) if lanes else None
+            place = places.get(lanes[-1]) if lanes else places.get(task)
         record: dict[str, Any] = {
             "name": name,
             "cat": cat,

@@ -22,6 +22,7 @@ from concsim.ui.keymap import APP_BINDINGS, load_keymap
 from concsim.ui.screens.run import RunScreen
 from concsim.ui.session import Session, SimulationFactory, engine_factory
 from concsim.ui.turns import Turns
+from concsim.ui.wrapping import honour_no_break_spaces
 
 
 class ConcsimApp(App[int]):
@@ -60,6 +61,7 @@ class ConcsimApp(App[int]):
         self.keymap_problem = keymap_problem
         self.replay_dir = replay_dir
         self.turns = Turns()  # the view's claims on the interpreter, honoured by workers
+        honour_no_break_spaces()  # the notes keep a number with its unit on one line
         if theme and theme in self.available_themes:
             self.theme = theme
 

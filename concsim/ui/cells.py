@@ -60,7 +60,10 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
     col0 = round(first)
     if count == 0 or abs(first - col0) > 1e-6:
         # A window off the column grid (only while panning) is drawn without the memo.
-        return sample_cells(track, window.t0, window.dt, count, now) + pad
+        cells = sample_cells(track, window.t0, window.dt, count, now)
+        if track.mark_times:
+            _show_hidden(cells, track, window.t0, window.dt)
+        return cells + pad
     dt = window.dt
     memo = track.memo.get(dt)
     known: list[int] = []
@@ -81,6 +84,10 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
         if len(track.memo) >= _MEMO_ZOOMS and dt not in track.memo:
             track.memo.clear()
         track.memo[dt] = (start, kept)
+    if track.mark_times:
+        # Not final: a neighbour of a column may gain a mark later (kept out of the memo).
+        cells = cells[:]
+        _show_hidden(cells, track, col0 * dt, dt)
     return cells + pad if pad else cells
 
 
@@ -234,6 +241,52 @@ _RANK = {
     for kind, rank in palette.MARK_RANK.items()
 }
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
+
+_MOVED = frozenset(CUE_CODE[cue] for cue in Cue if cue is not Cue.RESULT)
+"""The marks that move aside rather than vanish under another: the story's moments."""
+_TOLD_BY = {CUE_CODE[cue]: CODE[state] for cue, state in palette.TOLD_BY.items()}
+_REACH = 2  # columns a hidden moment may move to be seen
+
+
+def _show_hidden(cells: list[int], track: Track, t0: float, dt: float) -> None:
+    """Draw each moment hidden under a higher-ranked mark of its column in the nearest
+    column of the row with no mark, up to two away, on the side of the order they came in
+    (a cancel requested before its delivery, to its left; a raise a fault caused, to its
+    right), unless the mark drawn already tells it (a raise that ends its task, under its
+    ✗). Its time stays its own: ``m`` and ``>`` select it there. A moment whose side has no
+    free column yet (the playhead's column) shows once the playhead moves on; one never
+    passes over the mark of another column, nor takes a column on a row crowded with marks
+    (more than columns)."""
+    times, codes = track.mark_times, track.mark_codes
+    count = len(cells)
+    first, last = _span(times, t0, dt, count)
+    if last - first < 2 or last - first > count:
+        return
+    origin = t0 - 1e-9 * dt  # Window.column's rule, as in _overlay_marks
+    cols = [
+        min(count - 1, max(0, math.floor((times[k] - origin) / dt))) for k in range(first, last)
+    ]
+    winner: dict[int, int] = {}  # column: the place of its drawn mark among the marks
+    for k, col in enumerate(cols):
+        if codes[first + k] == cells[col] - MARK:
+            winner.setdefault(col, k)
+    hidden: dict[tuple[int, int, int], None] = {}
+    for k, col in enumerate(cols):
+        code, shown = codes[first + k], cells[col] - MARK
+        if code in _MOVED and shown != code and _TOLD_BY.get(code) != shown:
+            hidden[col, code, -1 if k < winner.get(col, k) else 1] = None
+    # The nearest column goes to the moment nearest in order: the left side from the last.
+    # None passes over a mark of another column, which would tell the order wrong.
+    order = [h for h in reversed(hidden) if h[2] < 0] + [h for h in hidden if h[2] > 0]
+    moved: set[int] = set()
+    for col, code, side in order:
+        for place in range(col + side, col + side * (_REACH + 1), side):
+            if not 0 <= place < count or (cells[place] >= MARK and place not in moved):
+                break
+            if cells[place] < MARK:
+                cells[place] = MARK + code
+                moved.add(place)
+                break
 
 
 def run_starts(cells: list[int]) -> list[int]:

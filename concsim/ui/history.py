@@ -56,16 +56,13 @@ class Run:
         checkpoints = self.made.checkpoints
         while (place := checkpoints.next_place(self.seen, end)) is not None:
             # Fed in two parts, copies of the models kept between (once per history).
-            part = events[self.seen : place]
-            self.timeline.feed(part)
-            self.ledger.feed(part)
+            self._fold(events[self.seen : place])
             self.seen = place
             if not checkpoints.has(place):
                 checkpoints.add(place, events[place - 1].t, self.timeline, self.ledger)
         rest = events[self.seen : end] if self.seen > start else new
+        self._fold(rest)
         self.seen = max(self.seen, end)
-        self.timeline.feed(rest)
-        self.ledger.feed(rest)
         if upto is None:
             sim = self.sim
             self.now, self.finished, self.stalled = sim.now, sim.finished, sim.stalled
@@ -73,6 +70,16 @@ class Run:
             self.now = max(self.now, new[-1].t)
         self.timeline.now = max(self.timeline.now, self.now)
         return new
+
+    def _fold(self, part: Sequence[Event]) -> None:
+        """Feed ``part`` (the events from ``seen`` on) to the views' models; the marks it
+        adds go into the history's index if no run folded them before."""
+        story = self.timeline.story
+        moments = len(story.moments)
+        self.timeline.feed(part)
+        self.ledger.feed(part)
+        if part:
+            self.made.marks.take(self.seen, part, story.moments[moments:])
 
     def feed(self, budget: Callable[[], bool]) -> bool:
         """Feed the views (of a run off screen) every event the engine made, until

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from concsim.ui.checkpoints import Checkpoints
+from concsim.ui.markindex import MarkIndex
 
 if TYPE_CHECKING:
     from concsim.ui.session import SimulationLike
@@ -32,6 +33,8 @@ class Made:
         self.lock = threading.RLock()
         # The views' models every few thousand events of this history (``ui.checkpoints``).
         self.checkpoints = Checkpoints()
+        # The marks of this history by their event's index, whoever folded them first.
+        self.marks = MarkIndex()
 
     def advance(self, to: float, budget: Callable[[], bool] | None = None) -> bool:
         """Run the engine towards ``to`` until ``budget()`` says stop; True once there (at

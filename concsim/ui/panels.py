@@ -32,7 +32,7 @@ from concsim.events import (
 )
 from concsim.scenario.model import Model, Program, Scenario
 from concsim.ui.ledger import FutureRow, Ledger
-from concsim.ui.wrapping import wrap_words
+from concsim.ui.wrapping import glue_quantities, wrap_words
 
 PLAYING, PAUSED, STALLED, FINISHED = "playing", "paused", "stalled", "finished"
 
@@ -107,14 +107,16 @@ _ORDER = (
 
 def notes_markdown(scenario: Scenario, variant: str | None) -> str:
     """The notes panel's Markdown: the scenario's name and summary, the notes of
-    ``variant`` (None: as written) if it has any, then the scenario's own notes."""
+    ``variant`` (None: as written) if it has any, then the scenario's own notes; each
+    number joined to its unit by a no-break space (``glue_quantities``)."""
     notes = scenario.notes or "*This scenario has no notes.*"
     head = f"# {scenario.name}\n\n*{scenario.summary}*\n\n"
     chosen = next((v for v in scenario.variants if v.name == variant), None)
     if chosen is None or not chosen.notes:
-        return head + notes
+        return glue_quantities(head + notes)
     summary = f"*{chosen.summary}*\n\n" if chosen.summary else ""
-    return f"{head}## Variant `{chosen.name}`\n\n{summary}{chosen.notes.strip()}\n\n{notes}"
+    text = f"{head}## Variant `{chosen.name}`\n\n{summary}{chosen.notes.strip()}\n\n{notes}"
+    return glue_quantities(text)  # a number never wrapped apart from its unit
 
 
 def tasks_noun(program: Program) -> str:

@@ -2,10 +2,12 @@
 
 A mark is a moment of the story (``concsim.ui.story``): an exception raised, one re-raised by
 its reader, a fault landed, a cancel requested or delivered, a lost update, and a result
-main received. The next one is found by showing the events one at a time from the playhead
-(the engine makes more as needed) until one adds a mark: which events do is only known once
-the story has folded them in (a write is a lost update only after others wrote since its
-read). The previous one is read from what is shown already.
+main received. Which events add one is only known once the story has folded them in (a write
+is a lost update only after others wrote since its read), and every history keeps an index of
+the marks folded so far (``concsim.ui.markindex``): a mark it holds is found by bisection
+and shown from the nearest checkpoint, whatever the length of the run. Past what was ever
+folded, the next one is found by showing the events one at a time from the playhead (the
+engine makes more as needed) until one adds a mark.
 """
 
 from __future__ import annotations
@@ -65,10 +67,30 @@ def _marks(run: Run) -> tuple[int, int]:
     return len(run.timeline.story.moments), len(run.ledger.results)
 
 
+def known_next(run: Run) -> int | None:
+    """The index of the next mark's event at or after the playhead, if the history's index
+    holds it (it was folded before: shown, then stepped back from, or fed ahead)."""
+    return run.made.marks.after(run.seen)
+
+
+def far(run: Run, index: int) -> bool:
+    """Whether showing the first ``index + 1`` events is shorter from a checkpoint than by
+    feeding ``run`` on from its playhead."""
+    if not replayable(run.sim):
+        return False
+    checkpoint = run.made.checkpoints.before(index + 1)
+    return checkpoint is not None and checkpoint.seen > run.seen
+
+
 def next_mark(run: Run, budget: Callable[[], bool]) -> Found:
     """Show ``run``'s events up to and including the next one that adds a mark, making more
     with the engine as needed, until ``budget()`` says stop (the playhead then stays at the
-    last event shown). A stalled run is never ended here: nothing comes by itself."""
+    last event shown). A stalled run is never ended here: nothing comes by itself. A mark
+    the history's index holds is shown at once (see ``known_next`` for one far ahead)."""
+    known = known_next(run)
+    if known is not None:
+        run.show_upto(known + 1)
+        return Found(known)
     spent = False
     while True:
         events = run.sim.events
@@ -99,19 +121,9 @@ def next_mark(run: Run, budget: Callable[[], bool]) -> Found:
 
 
 def previous_mark(run: Run) -> int | None:
-    """The index of the latest mark's event before the last event shown, if any."""
-    events, limit = run.sim.events, run.seen - 1
-    moments = run.timeline.story.moments
-    best = -1
-    for moment in reversed(moments):
-        if moment.index < limit:
-            best = moment.index
-            break
-    # Results main received are ticks, not moments: found among the events themselves.
-    for k in range(limit - 1, best, -1):
-        if type(events[k]) is ResultReceived:
-            return k
-    return best if best >= 0 else None
+    """The index of the latest mark's event before the last event shown, if any: from the
+    history's index, which holds every event any run over this engine has shown."""
+    return run.made.marks.before(run.seen - 1)
 
 
 def read_time(text: str) -> float:

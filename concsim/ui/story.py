@@ -14,6 +14,7 @@ non-daemon threads at interpreter exit).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -123,6 +124,13 @@ class Story:
             _last=self._last.copy(),
             _origin=self._origin,
         )
+
+    def moment_at(self, index: int) -> int | None:
+        """The number of the first moment told by event ``index``, if any (moments come in
+        the order of their events: found by bisection)."""
+        moments = self.moments
+        k = bisect_left(moments, index, key=_event_index)
+        return k if k < len(moments) and moments[k].index == index else None
 
     def take(self, timeline: Timeline, event: Event, index: int) -> None:
         """Fold one event in; marks go onto the timeline's rows as they are found."""
@@ -363,6 +371,10 @@ _ORIGINS = frozenset({Cue.CANCEL_DELIVERED, Cue.FAULT, Cue.RAISED})
 _GROUPS = frozenset({"ExceptionGroup", "BaseExceptionGroup"})
 
 _WAITS_FOR_ALL = frozenset({"as_completed()", "await gather(...)", "wait()"})
+
+
+def _event_index(moment: Moment) -> int:
+    return moment.index
 
 
 def _open_copied(spans: list[Span]) -> list[Span]:

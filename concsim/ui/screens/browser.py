@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from concsim import palette
 from concsim.ui.catalog import Entry
 from concsim.ui.keymap import BROWSER_BINDINGS
+from concsim.ui.wrapping import glue_quantities
 
 _NARROW = 60  # below this many columns the preview is hidden and the list takes the width
 _MOVES = {"up": "up", "down": "down", "pageup": "page_up", "pagedown": "page_down"}
@@ -173,7 +174,7 @@ class BrowserScreen(Screen[None]):
             head = f"**{scenario.name}** · {scenario.program.model.value}"
             if scenario.variants:
                 head += " · variants: " + ", ".join(scenario.variant_names)
-            notes.update(f"{head}\n\n{scenario.notes or scenario.summary}")
+            notes.update(glue_quantities(f"{head}\n\n{scenario.notes or scenario.summary}"))
             self.query_one("#preview").border_title = "notes"
 
     def _entry(self, option: Option) -> Entry | None:

@@ -18,7 +18,7 @@ from concsim.events import Event
 from concsim.ui.history import replayable, time_budget
 from concsim.ui.jobs import JobKind
 from concsim.ui.screens.work import Background
-from concsim.ui.seeking import next_mark, previous_mark
+from concsim.ui.seeking import Found, far, known_next, next_mark, previous_mark
 from concsim.ui.widgets.lanes import LanesView
 
 if TYPE_CHECKING:
@@ -133,7 +133,12 @@ class PlayheadKeys(Background, _Base):
             if session.finished:
                 self.say("The run has finished: < goes back to the previous mark.", timeout=3)
                 return
-            found = next_mark(session.run, time_budget(MARK_SECONDS, self.clock))
+            known = known_next(session.run)
+            if known is not None and far(session.run, known):
+                session.show_event(known + 1)  # from the nearest checkpoint
+                found = Found(known)
+            else:
+                found = next_mark(session.run, time_budget(MARK_SECONDS, self.clock))
             self.update_view([])
             if found.index is None:
                 if found.further:
@@ -175,7 +180,7 @@ class PlayheadKeys(Background, _Base):
         """Select the mark told by event ``index`` and say what it was."""
         session = self.session
         story, event = session.timeline.story, session.events[index]
-        number = next((k for k, m in enumerate(story.moments) if m.index == index), None)
+        number = story.moment_at(index)
         if number is None:  # a result main received: a tick on main's row
             self.lanes.select_row("main")
             self.say(f"{format_time(event.t)}: {event.why}", timeout=6)

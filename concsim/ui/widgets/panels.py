@@ -85,6 +85,7 @@ class FuturesPanel(VerticalScroll):
     def forget(self) -> None:
         """Show the next ledger even if unchanged (the palette's colours changed)."""
         self._shown: tuple[int, int, str, int] | None = None
+        self._text: Text | None = None
 
     def _drawn_as(self, ledger: Ledger, noun: str) -> tuple[int, int, str, int]:
         """What the panel's text depends on: the ledger, its version, the noun, the width."""
@@ -96,7 +97,8 @@ class FuturesPanel(VerticalScroll):
 
     def show(self, ledger: Ledger, noun: str = "futures") -> None:
         """``noun``: what the program's tasks are (``concsim.ui.panels.tasks_noun``)."""
-        self.border_title = noun
+        if self.border_title != noun:
+            self.border_title = noun  # set again, it would draw the panel again
         self._ledger = (ledger, noun)
         key = self._drawn_as(ledger, noun)
         if key != getattr(self, "_shown", None):
@@ -104,6 +106,9 @@ class FuturesPanel(VerticalScroll):
             width = key[3]
             # Printed output wrapped here at its words: the panel would fold a word anywhere.
             text = futures_text(ledger, noun, width)
+            if text == getattr(self, "_text", None):
+                return  # another ledger that says the same (the run shown one event back)
+            self._text = text
             # A new layout (of the whole screen) only when the panel's height may change:
             # while a big run plays, the summary changes every frame but keeps its lines.
             shape = (len(text.wrap(self.app.console, width)), width)
