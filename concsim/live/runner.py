@@ -181,9 +181,7 @@ class LiveRun:
     def wait(self, limit: float) -> bool:
         """Wait until the program exits or ``limit`` seconds pass; True if it exited."""
         assert self.process is not None
-        try:
-            self.process.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
+        if not _exited(self.process, limit):
             return False
         assert self._reader is not None
         self._reader.join(timeout=5.0)  # pool workers that outlive main keep the pipe open
@@ -277,6 +275,31 @@ class LiveRun:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _exited(process: subprocess.Popen[bytes], limit: float) -> bool:
+    """Wait until ``process`` exits or ``limit`` seconds pass; True if it exited (and is
+    reaped). ``Popen.wait(timeout)`` polls with sleeps that double up to 50 ms, so it sees
+    an exit up to 50 ms late; a pidfd (Linux 5.3, ``os.pidfd_open``) becomes readable the
+    moment the process ends."""
+    if process.returncode is not None:
+        return True
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
+        try:
+            process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        ready, _, _ = select.select([pidfd], [], [], limit)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        return False
+    process.wait()  # it has exited: waitpid returns at once
+    return True
 
 
 def _parse(lines: list[bytes]) -> list[Record]:
