@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import ast
 import textwrap
 
 from concsim.live.bytecode import PROBE_MODULES
@@ -11,17 +11,16 @@ from concsim.live.split import main_guard
 
 REPORT = textwrap.dedent(
     """\
-    import json
     import sys
 
-    HEAVY = ("typing", "ast", "inspect", "yaml", "pydantic")
+    HEAVY = ("typing", "ast", "inspect", "yaml", "pydantic", "json", "opcode")
 
 
     def main():
         probe = sys.modules["concsim.live.probe"].__file__
         own = sorted(name for name in sys.modules if name.startswith("concsim"))
         heavy = [name for name in HEAVY if name in sys.modules]
-        print(json.dumps({"probe": probe, "own": own, "heavy": heavy}))
+        print(repr({"probe": probe, "own": own, "heavy": heavy}))
 
 
     if __name__ == "__main__":
@@ -38,7 +37,7 @@ def _report(imports: str = "") -> tuple[str, dict[str, object]]:
         directory = run._dir
         text = "".join(record["text"] for record in run.records if record["k"] == "out")
     assert directory is not None
-    return directory, json.loads(text)
+    return directory, ast.literal_eval(text)
 
 
 def _modules(*names: str) -> list[str]:

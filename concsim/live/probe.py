@@ -25,8 +25,7 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import contextlib
-import json
-import opcode
+import marshal
 import os
 import sys
 import threading
@@ -92,8 +91,6 @@ class Reporter:
 
 _monotonic = time.monotonic
 _ident = threading.get_ident
-_quote = json.encoder.encode_basestring_ascii
-"""A string as the record encoder writes it (``ensure_ascii``, the default)."""
 
 
 def _text(value: Any) -> Any:
@@ -103,23 +100,30 @@ def _text(value: Any) -> Any:
     return repr(value)
 
 
-def _encoder() -> Any:
-    """One encoder for every record. ``JSONEncoder.encode`` builds a new C encoder
-    (``_json.make_encoder``) at each call, most of its cost: this one is built once, with
-    ``JSONEncoder``'s defaults and no check for circular values (``markers``: a record's
-    values are the program's results, never circular)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # an interpreter without the C accelerator
-        return json.JSONEncoder(default=_text).encode
-    chunks = make(None, _text, _quote, None, ": ", ", ", False, False, True)
+def _encoder() -> tuple[Any, Any]:
+    """The string quoter and one encoder for every record, from ``_json``, the C half of
+    ``json``: the ``json`` package itself imports ``re`` and compiles four patterns, a few
+    milliseconds of start-up the probe does not need. ``JSONEncoder.encode`` builds a new
+    C encoder (``_json.make_encoder``) at each call, most of its cost: this one is built
+    once, with ``JSONEncoder``'s defaults and no check for circular values (``markers``: a
+    record's values are the program's results, never circular)."""
+    try:
+        from _json import encode_basestring_ascii as quote
+        from _json import make_encoder
+    except ImportError:  # an interpreter without the C accelerator
+        import json
+
+        return json.encoder.encode_basestring_ascii, json.JSONEncoder(default=_text).encode
+    chunks = make_encoder(None, _text, quote, None, ": ", ", ", False, False, True)
 
     def encode(value: Any) -> str:
         return "".join(chunks(value, 0))
 
-    return encode
+    return quote, encode
 
 
-_encode = _encoder()
+_quote, _encode = _encoder()
+"""``_quote``: a string as the record encoder writes it (``ensure_ascii``, the default)."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -150,6 +154,9 @@ class Tracer:
         self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
         self.main_frame: Any = None
         self.stop: str | None = plan.get("stop_event")
+        returns, yield_value = plan.get("opcodes") or opcodes()
+        self.returns = frozenset(returns)
+        self.yield_value: int = yield_value
 
     def _role(self, code: Any) -> str | None:
         role: str | None = None
@@ -246,7 +253,7 @@ class Tracer:
                     line=frame.f_lineno,
                 )
         elif event == "return":
-            how = _exit_kind(frame)
+            how = _exit_kind(frame, self.returns, self.yield_value)
             if how == "suspended":
                 return self.local  # a coroutine suspended at an await
             if how == "returned":
@@ -306,24 +313,30 @@ _PLUMBING = (StopIteration, StopAsyncIteration, GeneratorExit)
 _UNKNOWN = object()
 
 
-def _exit_kind(frame: Any) -> str:
+def _exit_kind(frame: Any, returns: frozenset[int], yield_value: int) -> str:
     """What a ``return`` trace event means, from the last instruction the frame ran
     (CPython 3.11): RETURN_VALUE (3.12: or RETURN_CONST) returned, YIELD_VALUE suspended a
     coroutine at ``await``, anything else (RAISE_VARARGS, RERAISE, a call that raised) lets
     an exception out."""
     op = frame.f_code.co_code[frame.f_lasti]
-    if op in _RETURNS:
+    if op in returns:
         return "returned"
-    if op == _YIELD_VALUE:
+    if op == yield_value:
         return "suspended"
     return "raised"
 
 
-_RETURNS = frozenset(
-    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
-)
-"""3.12 returns a constant with RETURN_CONST (``return "done"``, and ``None`` at the end)."""
-_YIELD_VALUE = opcode.opmap["YIELD_VALUE"]
+def opcodes() -> tuple[list[int], int]:
+    """This interpreter's RETURN_VALUE and RETURN_CONST (3.12 returns a constant with it:
+    ``return "done"``, and ``None`` at the end), and YIELD_VALUE: worked out by the parent
+    for the plan (``plan["opcodes"]``), as the ``opcode`` module costs the program's process
+    a millisecond to import; here when the plan does not say (another interpreter)."""
+    import opcode
+
+    returns = [
+        opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
+    ]
+    return returns, opcode.opmap["YIELD_VALUE"]
 
 
 def _current_task() -> Any:
@@ -334,6 +347,15 @@ def _current_task() -> Any:
         return None
 
 
+def load_plan(path: str) -> dict[str, Any]:
+    """The plan the parent wrote (``concsim.live.runner``): a dict in ``marshal``'s format,
+    built into the interpreter, where ``json`` would cost an import."""
+    with open(path, "rb") as file:
+        plan: dict[str, Any] = marshal.load(file)
+    plan["path"] = path
+    return plan
+
+
 def run(plan_path: str) -> None:
     """Install the instruments, then run the program as ``python PROGRAM`` would."""
     import atexit
@@ -342,9 +364,7 @@ def run(plan_path: str) -> None:
     from concsim.live.instruments import Instruments
     from concsim.live.scope import Scope, run_program
 
-    with open(plan_path, encoding="utf-8") as file:
-        plan = json.load(file)
-    plan["path"] = plan_path
+    plan = load_plan(plan_path)
     out = Reporter(plan["out"], plan.get("logs") or plan.get("dir"))
     tracer = Tracer(plan, out)
     instruments = Instruments(plan, out, tracer)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import select
 import shutil
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.live.bytecode import write_probe
+from concsim.live.control import command_line
 from concsim.live.orders import ORDER_SIGNAL, write_order
+from concsim.live.probe import opcodes
 from concsim.live.sharedlog import SharedLogReader
 from concsim.live.split import main_guard
 
@@ -93,12 +96,12 @@ class LiveRun:
             file.write(self.plan.source)
         read_end, write_end = os.pipe()
         control_read, control_write = os.pipe()
-        plan = {
+        plan: dict[str, Any] = {
             "program": program,
             "main_function": self.plan.main_function,
             "tasks": [list(task) for task in self.plan.tasks],
             "lines": list(self.plan.lines),
-            "writes": {str(line): name for line, name in self.plan.writes.items()},
+            "writes": dict(self.plan.writes),
             "helpers": list(self.plan.helpers),
             "actions": list(self.plan.actions),
             "stop_event": self.plan.stop_event,
@@ -108,16 +111,17 @@ class LiveRun:
             "dir": self._dir,
             "logs": self._logs,
         }
-        plan_path = os.path.join(self._dir, "plan.json")
-        with open(plan_path, "w", encoding="utf-8") as file:
-            json.dump(plan, file)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if self.python == sys.executable:
             write_probe(self._dir)  # imported from there, already compiled
+            plan["opcodes"] = opcodes()  # the same interpreter: the same numbers
         else:
             # Another CPython imports the probe (standard library only) from this checkout.
             here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+        plan_path = os.path.join(self._dir, "plan")
+        with open(plan_path, "wb") as file:
+            marshal.dump(plan, file)  # concsim.live.probe.load_plan
         try:
             with open(os.path.join(self._dir, "stderr"), "wb") as stderr:
                 self.process = subprocess.Popen(
@@ -212,10 +216,9 @@ class LiveRun:
         if self._control is None:
             return -1
         self._command_id += 1
-        line = json.dumps({"id": self._command_id, "fault": fault, "target": target})
-        line = line[:-1] + f', "error": {json.dumps(error)}}}\n'
+        command = {"id": self._command_id, "fault": fault, "target": target, "error": error}
         try:
-            os.write(self._control, line.encode())
+            os.write(self._control, command_line(command))
         except OSError:
             return -1
         return self._command_id
