@@ -29,6 +29,7 @@ def test_a_record_is_the_json_of_its_fields_after_kind_time_pid_and_thread(
         ["k", "t", "pid", "tid"],
         ["k", "t", "pid", "tid", "task", "line"],
     ]
+    assert all(isinstance(record["t"], int) for record in records)  # time.monotonic_ns()
     assert records[0]["message"] == 'é "quoted"\n'
     assert records[0]["value"] == [1, [2, 3], 2.5]
     assert records[2]["task"] == "fetch-é" and records[2]["line"] == 12
@@ -52,3 +53,11 @@ def test_the_reader_parses_lines_in_one_batch_and_skips_a_broken_one() -> None:
     assert _parse([b'{"k": "a"}', b'{"k": "b"}']) == [{"k": "a"}, {"k": "b"}]
     assert _parse([b'{"k": "a"}', b'{"k": ', b"3", b'{"k": "b"}']) == [{"k": "a"}, {"k": "b"}]
     assert _parse([]) == []
+
+
+def test_the_reader_gives_times_in_seconds_as_time_monotonic_does() -> None:
+    """Written in nanoseconds; read as the float ``time.monotonic()`` returns for the same
+    clock reading (CPython divides the nanoseconds by 1e9)."""
+    records = _parse([b'{"k": "a", "t": 59322022175523}', b'{"k": "b", "t": 59323000000000}'])
+    assert [record["t"] for record in records] == [59322.022175523, 59323.0]
+    assert all(type(record["t"]) is float for record in records)

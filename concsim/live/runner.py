@@ -308,13 +308,15 @@ def _exited(process: subprocess.Popen[bytes], limit: float) -> bool:
 def _parse(lines: list[bytes]) -> list[Record]:
     """The records of some JSON lines, in one ``json.loads`` of them all (a call per line
     costs the reader more than the decoding); line by line if one of them is not a
-    record (a log cut short by a killed process), leaving it out."""
+    record (a log cut short by a killed process), leaving it out. Their times, written
+    in nanoseconds (``time.monotonic_ns()``), in seconds as ``time.monotonic()`` gives
+    them."""
     if not lines:
         return []
     try:
         records: list[Record] = json.loads(b"[" + b",".join(lines) + b"]")
         if all(isinstance(record, dict) for record in records):
-            return records
+            return _seconds(records)
     except ValueError:
         pass
     records = []
@@ -325,6 +327,14 @@ def _parse(lines: list[bytes]) -> list[Record]:
             continue
         if isinstance(record, dict):
             records.append(record)
+    return _seconds(records)
+
+
+def _seconds(records: list[Record]) -> list[Record]:
+    for record in records:
+        t = record.get("t")
+        if isinstance(t, int):
+            record["t"] = t / 1e9  # the float time.monotonic() rounds to (_PyTime_AsSecondsDouble)
     return records
 
 
