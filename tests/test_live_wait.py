@@ -29,3 +29,11 @@ def test_an_exit_is_seen_and_reaped_with_its_code() -> None:
     assert _exited(process, 60.0) is True
     assert process.returncode == 3
     assert _exited(process, 0.0) is True  # reaped already: known at once
+
+
+def test_a_wait_without_limit_waits_for_the_exit() -> None:
+    process = _child("import sys; sys.stdin.read(); sys.exit(4)")
+    assert process.stdin is not None
+    process.stdin.close()
+    assert _exited(process, float("inf")) is True
+    assert process.returncode == 4

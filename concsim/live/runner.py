@@ -151,34 +151,40 @@ class LiveRun:
         assert self._logs is not None
         logs = SharedLogReader(self._logs)
         pending = b""
+        poller = select.poll()  # registered once: a look costs one system call, no lists
+        poller.register(fd, select.POLLIN)
+        timeout = round(POLL * 1000)
         try:
-            with os.fdopen(fd, "rb", buffering=0) as pipe:
-                ended = False
-                while not ended:
-                    ready, _, _ = select.select([pipe], [], [], POLL)
-                    lines: list[bytes] = []
-                    if ready:
-                        data = pipe.read(65536)
-                        ended = not data
-                        pending += data or b""
-                        *complete, pending = pending.split(b"\n")
-                        lines += complete
-                    lines += logs.read(discover=bool(ready))
+            ended = False
+            while not ended:
+                ready = poller.poll(timeout)
+                lines: list[bytes] = []
+                if ready:
+                    data = os.read(fd, 65536)
+                    ended = not data
+                    pending += data
+                    *complete, pending = pending.split(b"\n")
+                    lines += complete
+                lines += logs.read(discover=bool(ready))
+                if lines:
                     self._deliver(lines)
         finally:
+            os.close(fd)
             logs.close()
         self._started.set()
 
     def _deliver(self, lines: list[bytes]) -> None:
         """Records from several processes, in the order of their times."""
-        records = _parse([line for line in lines if line.strip()])
+        records = _parse([line for line in lines if line])  # b"": a new log's announcement
+        if not records:
+            return
         records.sort(key=lambda record: record.get("t", 0.0))
+        with self._lock:
+            self.records.extend(records)
         for record in records:
-            if record.get("k") == "main_begin" and self.t0 is None:
+            if self.t0 is None and record.get("k") == "main_begin":
                 self.t0 = record["t"]  # time 0: main() starts, as in the simulator
                 self._started.set()
-            with self._lock:
-                self.records.append(record)
             if self.on_record is not None:
                 self.on_record(record)
 
@@ -295,8 +301,8 @@ def _exited(process: subprocess.Popen[bytes], limit: float) -> bool:
         except subprocess.TimeoutExpired:
             return False
         return True
-    try:
-        ready, _, _ = select.select([pidfd], [], [], limit)
+    try:  # no limit (inf, as the app waits) is no timeout: select takes none that long
+        ready, _, _ = select.select([pidfd], [], [], limit if limit < 1e9 else None)
     finally:
         os.close(pidfd)
     if not ready:

@@ -91,7 +91,7 @@ class SharedLogReader:
         line)."""
         if discover or not self._files:
             self._discover()
-        for name, (mapped, done) in list(self._files.items()):
+        for name, (mapped, done) in self._files.items():  # values replaced, never added
             end = mapped.find(b"\0", done)
             chunk = mapped[done:] if end < 0 else mapped[done:end]
             complete = chunk.rfind(b"\n") + 1  # a record being written ends the chunk
