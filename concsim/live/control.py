@@ -11,6 +11,7 @@ sends SIGKILL or SIGINT itself. Standard library only.
 
 from __future__ import annotations
 
+import _thread
 import builtins
 import marshal
 import os
@@ -44,7 +45,11 @@ class Control:
         self.loop: Any = None
 
     def start(self) -> None:
-        threading.Thread(target=self._serve, name="concsim-probe", daemon=True).start()
+        """A thread of the interpreter's own (``_thread.start_new_thread``), not a
+        ``threading.Thread``: the program's ``threading.enumerate()`` does not list it, and
+        starting it does not wait until it runs (``Thread.start`` waits for the new
+        thread's first steps, which on a busy machine can take milliseconds)."""
+        _thread.start_new_thread(self._serve, ())
 
     def _serve(self) -> None:
         with os.fdopen(self.fd, "r", encoding="utf-8") as commands:
