@@ -17,7 +17,7 @@ Each record is one JSON line copied into the process's own shared-memory file
 threads switch where they would unobserved; nothing waits in a buffer (a process killed by
 SIGKILL has reported everything up to its death). An inherited pipe stays open in every
 process of the program: the reader knows the program has ended when it closes. Times are
-``time.monotonic()``, one clock for every process of the machine.
+``time.monotonic_ns()``, one clock for every process of the machine.
 
 This module imports only the standard library: it runs inside the program's interpreter.
 """
