@@ -87,3 +87,48 @@ def test_a_record_does_not_release_the_gil(tmp_path: Path) -> None:
         os.close(read_end)
         os.close(write_end)
     assert seen == [300]
+
+
+def test_a_record_being_copied_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    """The reader stops at the first zero byte and at the last newline before it: a record
+    half copied (its end there, a gap of zeros inside) is left for the next look."""
+    path = tmp_path / "records-1"
+    first, second = b'{"k": "a"}\n', b'{"k": "b", "i": 12345}\n'
+    path.write_bytes(first + second[:5] + bytes(6) + second[11:] + bytes(64))
+    reader = SharedLogReader(str(tmp_path))
+    try:
+        assert list(reader.read()) == [b'{"k": "a"}']
+        with open(path, "r+b") as file:  # the copy goes on
+            file.seek(len(first) + 5)
+            file.write(second[5:11])
+        assert list(reader.read()) == [b'{"k": "b", "i": 12345}']
+        assert list(reader.read()) == []
+    finally:
+        reader.close()
+
+
+def test_threads_switching_at_every_chance_never_mix_their_records(tmp_path: Path) -> None:
+    """No lock: each record is one ``mmap.write``, a C call no other thread can enter."""
+    read_end, write_end = os.pipe()
+    out = Reporter(write_end, str(tmp_path))
+
+    def write(n: int) -> None:
+        for i in range(2000):
+            out.emit("x", n=n, i=i, text="y" * (i % 50))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        os.close(read_end)
+        os.close(write_end)
+    records = _records(tmp_path)
+    assert len(records) == 8000
+    for n in range(4):
+        assert [r["i"] for r in records if r["n"] == n] == list(range(2000))

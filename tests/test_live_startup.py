@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import ast
 import textwrap
 
 from concsim.live.bytecode import PROBE_MODULES
@@ -11,17 +11,18 @@ from concsim.live.split import main_guard
 
 REPORT = textwrap.dedent(
     """\
-    import json
     import sys
+    import threading
 
-    HEAVY = ("typing", "ast", "inspect", "yaml", "pydantic")
+    HEAVY = ("typing", "ast", "inspect", "yaml", "pydantic", "json", "opcode")
 
 
     def main():
         probe = sys.modules["concsim.live.probe"].__file__
         own = sorted(name for name in sys.modules if name.startswith("concsim"))
         heavy = [name for name in HEAVY if name in sys.modules]
-        print(json.dumps({"probe": probe, "own": own, "heavy": heavy}))
+        threads = [thread.name for thread in threading.enumerate()]
+        print(repr({"probe": probe, "own": own, "heavy": heavy, "threads": threads}))
 
 
     if __name__ == "__main__":
@@ -38,14 +39,14 @@ def _report(imports: str = "") -> tuple[str, dict[str, object]]:
         directory = run._dir
         text = "".join(record["text"] for record in run.records if record["k"] == "out")
     assert directory is not None
-    return directory, json.loads(text)
+    return directory, ast.literal_eval(text)
 
 
 def _modules(*names: str) -> list[str]:
     return sorted(f"concsim.{name}".replace("/", ".").removesuffix(".__init__") for name in names)
 
 
-OPTIONAL = ("live/orders", "live/queues", "live/spawned")  # a worker, queues, multiprocessing
+OPTIONAL = ("live/orders", "live/queues", "live/spawned")  # processes, queues, multiprocessing
 CORE = [name for name in PROBE_MODULES if name not in OPTIONAL]
 
 
@@ -54,11 +55,12 @@ def test_the_probe_imports_the_standard_library_and_its_own_bytecode_only() -> N
     assert report["probe"] == f"{directory}/concsim/live/probe.pyc"
     assert report["own"] == _modules(*CORE)
     assert report["heavy"] == []
+    assert report["threads"] == ["MainThread"]  # the probe's own thread is not the program's
 
 
 def test_the_probe_imports_what_queues_and_processes_need_when_the_program_does() -> None:
     _, report = _report("import multiprocessing.util\nimport queue\n")
-    assert report["own"] == _modules(*CORE, "live/queues", "live/spawned")
+    assert report["own"] == _modules(*CORE, "live/orders", "live/queues", "live/spawned")
 
 
 def test_the_parent_finds_the_main_block_and_the_future_flags() -> None:

@@ -1,27 +1,37 @@
 """Faults delivered inside the running program, on the parent's command.
 
-A daemon thread, started before the program and never traced, reads one JSON command per
-line from a pipe and acts on the program's own objects: ``fail`` raises in the target where
-it stands, ``hang`` makes its wait endless, ``timeout`` makes a timed wait run out now
-(``concsim.live.expiry``), ``cancel`` calls ``Future.cancel()`` /
-``Task.cancel()`` or sets the program's stop event. ``kill`` and ``interrupt`` need no help
-from inside: the parent sends SIGKILL or SIGINT itself. Standard library only.
+A daemon thread, started before the program and never traced, reads one command per line
+from a pipe (a dict in ``marshal``'s format, in hexadecimal: ``command_line``) and acts
+on the program's own objects: ``fail`` raises in the target where it stands, ``hang``
+makes its wait endless, ``timeout`` makes a timed wait run out now
+(``concsim.live.expiry``), ``cancel`` calls ``Future.cancel()`` / ``Task.cancel()`` or sets
+the program's stop event. ``kill`` and ``interrupt`` need no help from inside: the parent
+sends SIGKILL or SIGINT itself. Standard library only.
 """
 
 from __future__ import annotations
 
+import _thread
 import builtins
-import json
+import marshal
 import os
 import sys
 import threading
 
-from concsim.live.instruments import Instruments
 from concsim.live.probe import Reporter
 
 TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
 if TYPE_CHECKING:
     from typing import Any
+
+    from concsim.live.instruments import Instruments
+
+
+def command_line(command: dict[str, Any]) -> bytes:
+    """One command as the parent writes it to the pipe: ``marshal``, built into the
+    interpreter (``json`` would cost the program's process an import), in hexadecimal so
+    that a line is a command."""
+    return marshal.dumps(command).hex().encode() + b"\n"
 
 
 class Control:
@@ -35,12 +45,16 @@ class Control:
         self.loop: Any = None
 
     def start(self) -> None:
-        threading.Thread(target=self._serve, name="concsim-probe", daemon=True).start()
+        """A thread of the interpreter's own (``_thread.start_new_thread``), not a
+        ``threading.Thread``: the program's ``threading.enumerate()`` does not list it, and
+        starting it does not wait until it runs (``Thread.start`` waits for the new
+        thread's first steps, which on a busy machine can take milliseconds)."""
+        _thread.start_new_thread(self._serve, ())
 
     def _serve(self) -> None:
         with os.fdopen(self.fd, "r", encoding="utf-8") as commands:
             for line in commands:
-                command = json.loads(line)
+                command = marshal.loads(bytes.fromhex(line))
                 try:
                     reason = self.apply(command)
                 except Exception as error:  # report, never break the program

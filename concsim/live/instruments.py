@@ -150,6 +150,8 @@ class Instruments:
         """``Process.join()`` reports the exitcode of a program's process once it is known
         (the program joins it, or multiprocessing's atexit hook does). ``start()`` drops
         the target in the parent, so the task it runs is noted before."""
+        import concsim.live.orders  # noqa: F401  # here once, not in each forked worker
+
         base = module.BaseProcess
         start, join = base.start, base.join
         instruments = self
@@ -208,7 +210,7 @@ class Instruments:
         sys.settrace(None)
         self.out.emit("fork", ppid=os.getppid())
         if self.directory is not None:
-            from concsim.live.orders import Orders  # in a worker process only
+            from concsim.live.orders import Orders  # the parent's, when it has imported it
 
             Orders(self.directory, self.tracer.running, self.out).install()
 

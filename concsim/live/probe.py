@@ -17,7 +17,7 @@ Each record is one JSON line copied into the process's own shared-memory file
 threads switch where they would unobserved; nothing waits in a buffer (a process killed by
 SIGKILL has reported everything up to its death). An inherited pipe stays open in every
 process of the program: the reader knows the program has ended when it closes. Times are
-``time.monotonic()``, one clock for every process of the machine.
+``time.monotonic_ns()``, one clock for every process of the machine.
 
 This module imports only the standard library: it runs inside the program's interpreter.
 """
@@ -25,8 +25,7 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import contextlib
-import json
-import opcode
+import marshal
 import os
 import sys
 import threading
@@ -49,20 +48,25 @@ class Reporter:
     A record is one JSON line, ``{"k": kind, "t": time, "pid": ..., "tid": ..., fields}``:
     its head is formatted directly and only its fields go through the JSON encoder (the
     bytes are the same as encoding the whole dict, at a third of the cost); a step's line,
-    the commonest record, is formatted whole (:meth:`line`)."""
+    the commonest record, is formatted whole (:meth:`line`). The time is
+    ``time.monotonic_ns()``, an integer: writing a float costs four times as much
+    (``float.__repr__`` finds its shortest digits); the reader divides it by 1e9, which gives
+    the very float ``time.monotonic()`` would have (``_PyTime_AsSecondsDouble``)."""
 
     def __init__(self, fd: int, directory: str | None = None) -> None:
         self.fd = fd
         self.pid = os.getpid()
         os.register_at_fork(after_in_child=self._forked)  # before the log's: ready for it
         self.log = None if directory is None else SharedLog(directory, fd)
+        if self.log is not None:
+            self._write = self.log.write  # type: ignore[method-assign,assignment]  # one call less
 
     def _forked(self) -> None:
         self.pid = os.getpid()
 
     def emit(self, kind: str, **fields: Any) -> None:
-        t, tid = _monotonic(), _ident()
-        head = f'{{"k": "{kind}", "t": {t!r}, "pid": {self.pid}, "tid": {tid}'
+        t, tid = _monotonic_ns(), _ident()
+        head = f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}'
         line = f"{head}, {_encode(fields)[1:]}" if fields else head + "}"
         if len(line) > _MAX_RECORD:
             record = {"k": kind, "t": t, "pid": self.pid, "tid": tid, **fields}
@@ -76,7 +80,7 @@ class Reporter:
     def line(self, task: str, line: int) -> None:
         """``emit("line", task=task, line=line)``: the program reached a step's line."""
         self._write(
-            f'{{"k": "line", "t": {_monotonic()!r}, "pid": {self.pid}, "tid": {_ident()},'
+            f'{{"k": "line", "t": {_monotonic_ns()}, "pid": {self.pid}, "tid": {_ident()},'
             f' "task": {_quote(task)}, "line": {line}}}\n'.encode()
         )
 
@@ -88,10 +92,8 @@ class Reporter:
             os.write(self.fd, data)
 
 
-_monotonic = time.monotonic
+_monotonic_ns = time.monotonic_ns
 _ident = threading.get_ident
-_quote = json.encoder.encode_basestring_ascii
-"""A string as the record encoder writes it (``ensure_ascii``, the default)."""
 
 
 def _text(value: Any) -> Any:
@@ -101,23 +103,30 @@ def _text(value: Any) -> Any:
     return repr(value)
 
 
-def _encoder() -> Any:
-    """One encoder for every record. ``JSONEncoder.encode`` builds a new C encoder
-    (``_json.make_encoder``) at each call, most of its cost: this one is built once, with
-    ``JSONEncoder``'s defaults and no check for circular values (``markers``: a record's
-    values are the program's results, never circular)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # an interpreter without the C accelerator
-        return json.JSONEncoder(default=_text).encode
-    chunks = make(None, _text, _quote, None, ": ", ", ", False, False, True)
+def _encoder() -> tuple[Any, Any]:
+    """The string quoter and one encoder for every record, from ``_json``, the C half of
+    ``json``: the ``json`` package itself imports ``re`` and compiles four patterns, a few
+    milliseconds of start-up the probe does not need. ``JSONEncoder.encode`` builds a new
+    C encoder (``_json.make_encoder``) at each call, most of its cost: this one is built
+    once, with ``JSONEncoder``'s defaults and no check for circular values (``markers``: a
+    record's values are the program's results, never circular)."""
+    try:
+        from _json import encode_basestring_ascii as quote
+        from _json import make_encoder
+    except ImportError:  # an interpreter without the C accelerator
+        import json
+
+        return json.encoder.encode_basestring_ascii, json.JSONEncoder(default=_text).encode
+    chunks = make_encoder(None, _text, quote, None, ": ", ", ", False, False, True)
 
     def encode(value: Any) -> str:
         return "".join(chunks(value, 0))
 
-    return encode
+    return quote, encode
 
 
-_encode = _encoder()
+_quote, _encode = _encoder()
+"""``_quote``: a string as the record encoder writes it (``ensure_ascii``, the default)."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -148,6 +157,9 @@ class Tracer:
         self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
         self.main_frame: Any = None
         self.stop: str | None = plan.get("stop_event")
+        returns, yield_value = plan.get("opcodes") or opcodes()
+        self.returns = frozenset(returns)
+        self.yield_value: int = yield_value
 
     def _role(self, code: Any) -> str | None:
         role: str | None = None
@@ -244,7 +256,7 @@ class Tracer:
                     line=frame.f_lineno,
                 )
         elif event == "return":
-            how = _exit_kind(frame)
+            how = _exit_kind(frame, self.returns, self.yield_value)
             if how == "suspended":
                 return self.local  # a coroutine suspended at an await
             if how == "returned":
@@ -304,24 +316,30 @@ _PLUMBING = (StopIteration, StopAsyncIteration, GeneratorExit)
 _UNKNOWN = object()
 
 
-def _exit_kind(frame: Any) -> str:
+def _exit_kind(frame: Any, returns: frozenset[int], yield_value: int) -> str:
     """What a ``return`` trace event means, from the last instruction the frame ran
     (CPython 3.11): RETURN_VALUE (3.12: or RETURN_CONST) returned, YIELD_VALUE suspended a
     coroutine at ``await``, anything else (RAISE_VARARGS, RERAISE, a call that raised) lets
     an exception out."""
     op = frame.f_code.co_code[frame.f_lasti]
-    if op in _RETURNS:
+    if op in returns:
         return "returned"
-    if op == _YIELD_VALUE:
+    if op == yield_value:
         return "suspended"
     return "raised"
 
 
-_RETURNS = frozenset(
-    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
-)
-"""3.12 returns a constant with RETURN_CONST (``return "done"``, and ``None`` at the end)."""
-_YIELD_VALUE = opcode.opmap["YIELD_VALUE"]
+def opcodes() -> tuple[list[int], int]:
+    """This interpreter's RETURN_VALUE and RETURN_CONST (3.12 returns a constant with it:
+    ``return "done"``, and ``None`` at the end), and YIELD_VALUE: worked out by the parent
+    for the plan (``plan["opcodes"]``), as the ``opcode`` module costs the program's process
+    a millisecond to import; here when the plan does not say (another interpreter)."""
+    import opcode
+
+    returns = [
+        opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
+    ]
+    return returns, opcode.opmap["YIELD_VALUE"]
 
 
 def _current_task() -> Any:
@@ -332,6 +350,15 @@ def _current_task() -> Any:
         return None
 
 
+def load_plan(path: str) -> dict[str, Any]:
+    """The plan the parent wrote (``concsim.live.runner``): a dict in ``marshal``'s format,
+    built into the interpreter, where ``json`` would cost an import."""
+    with open(path, "rb") as file:
+        plan: dict[str, Any] = marshal.load(file)
+    plan["path"] = path
+    return plan
+
+
 def run(plan_path: str) -> None:
     """Install the instruments, then run the program as ``python PROGRAM`` would."""
     import atexit
@@ -340,9 +367,7 @@ def run(plan_path: str) -> None:
     from concsim.live.instruments import Instruments
     from concsim.live.scope import Scope, run_program
 
-    with open(plan_path, encoding="utf-8") as file:
-        plan = json.load(file)
-    plan["path"] = plan_path
+    plan = load_plan(plan_path)
     out = Reporter(plan["out"], plan.get("logs") or plan.get("dir"))
     tracer = Tracer(plan, out)
     instruments = Instruments(plan, out, tracer)

@@ -82,13 +82,17 @@ class RecordingLock:
 
 
 class Tee:
-    """A standard stream that also reports what is written to it."""
+    """A standard stream that also reports what is written to it. A stream that goes to
+    ``/dev/null`` (live mode's standard output: what the program prints arrives as
+    records) is not written at all: each write to it would be a system call that releases
+    the GIL, letting another thread run where ``python program.py`` would not switch."""
 
     def __init__(self, stream: Any, name: str, out: Reporter) -> None:
         self._stream = stream
         self._name = name
         self._out = out
         self._hiding = threading.local()
+        self._echo = not _is_devnull(stream)
 
     def write(self, text: str) -> int:
         # CPython's own traceback printer writes a frame's line in pieces: gather it first.
@@ -105,8 +109,10 @@ class Tee:
             return len(text)
         if self._is_probe_frame(text):
             return len(text)
-        written = self._stream.write(text)
-        self._stream.flush()
+        written = len(text)
+        if self._echo:
+            written = self._stream.write(text)
+            self._stream.flush()
         if text:
             coro = _current_task_name()
             if coro is None:
@@ -131,6 +137,15 @@ class Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _is_devnull(stream: Any) -> bool:
+    """Whether ``stream`` writes to ``/dev/null`` (the same device and inode)."""
+    try:
+        own, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+    except (AttributeError, OSError, ValueError):  # no file descriptor: a stream in memory
+        return False
+    return (own.st_dev, own.st_ino) == (null.st_dev, null.st_ino)
 
 
 def _current_task_name() -> str | None:

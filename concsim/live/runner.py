@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import select
 import shutil
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concsim.live.bytecode import write_probe
+from concsim.live.control import command_line
 from concsim.live.orders import ORDER_SIGNAL, write_order
+from concsim.live.probe import opcodes
 from concsim.live.sharedlog import SharedLogReader
 from concsim.live.split import main_guard
 
@@ -93,12 +96,12 @@ class LiveRun:
             file.write(self.plan.source)
         read_end, write_end = os.pipe()
         control_read, control_write = os.pipe()
-        plan = {
+        plan: dict[str, Any] = {
             "program": program,
             "main_function": self.plan.main_function,
             "tasks": [list(task) for task in self.plan.tasks],
             "lines": list(self.plan.lines),
-            "writes": {str(line): name for line, name in self.plan.writes.items()},
+            "writes": dict(self.plan.writes),
             "helpers": list(self.plan.helpers),
             "actions": list(self.plan.actions),
             "stop_event": self.plan.stop_event,
@@ -108,16 +111,17 @@ class LiveRun:
             "dir": self._dir,
             "logs": self._logs,
         }
-        plan_path = os.path.join(self._dir, "plan.json")
-        with open(plan_path, "w", encoding="utf-8") as file:
-            json.dump(plan, file)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if self.python == sys.executable:
             write_probe(self._dir)  # imported from there, already compiled
+            plan["opcodes"] = opcodes()  # the same interpreter: the same numbers
         else:
             # Another CPython imports the probe (standard library only) from this checkout.
             here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+        plan_path = os.path.join(self._dir, "plan")
+        with open(plan_path, "wb") as file:
+            marshal.dump(plan, file)  # concsim.live.probe.load_plan
         try:
             with open(os.path.join(self._dir, "stderr"), "wb") as stderr:
                 self.process = subprocess.Popen(
@@ -147,43 +151,47 @@ class LiveRun:
         assert self._logs is not None
         logs = SharedLogReader(self._logs)
         pending = b""
+        poller = select.poll()  # registered once: a look costs one system call, no lists
+        poller.register(fd, select.POLLIN)
+        timeout = round(POLL * 1000)
         try:
-            with os.fdopen(fd, "rb", buffering=0) as pipe:
-                ended = False
-                while not ended:
-                    ready, _, _ = select.select([pipe], [], [], POLL)
-                    lines: list[bytes] = []
-                    if ready:
-                        data = pipe.read(65536)
-                        ended = not data
-                        pending += data or b""
-                        *complete, pending = pending.split(b"\n")
-                        lines += complete
-                    lines += logs.read(discover=bool(ready))
+            ended = False
+            while not ended:
+                ready = poller.poll(timeout)
+                lines: list[bytes] = []
+                if ready:
+                    data = os.read(fd, 65536)
+                    ended = not data
+                    pending += data
+                    *complete, pending = pending.split(b"\n")
+                    lines += complete
+                lines += logs.read(discover=bool(ready))
+                if lines:
                     self._deliver(lines)
         finally:
+            os.close(fd)
             logs.close()
         self._started.set()
 
     def _deliver(self, lines: list[bytes]) -> None:
         """Records from several processes, in the order of their times."""
-        records = _parse([line for line in lines if line.strip()])
+        records = _parse([line for line in lines if line])  # b"": a new log's announcement
+        if not records:
+            return
         records.sort(key=lambda record: record.get("t", 0.0))
+        with self._lock:
+            self.records.extend(records)
         for record in records:
-            if record.get("k") == "main_begin" and self.t0 is None:
+            if self.t0 is None and record.get("k") == "main_begin":
                 self.t0 = record["t"]  # time 0: main() starts, as in the simulator
                 self._started.set()
-            with self._lock:
-                self.records.append(record)
             if self.on_record is not None:
                 self.on_record(record)
 
     def wait(self, limit: float) -> bool:
         """Wait until the program exits or ``limit`` seconds pass; True if it exited."""
         assert self.process is not None
-        try:
-            self.process.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
+        if not _exited(self.process, limit):
             return False
         assert self._reader is not None
         self._reader.join(timeout=5.0)  # pool workers that outlive main keep the pipe open
@@ -214,10 +222,9 @@ class LiveRun:
         if self._control is None:
             return -1
         self._command_id += 1
-        line = json.dumps({"id": self._command_id, "fault": fault, "target": target})
-        line = line[:-1] + f', "error": {json.dumps(error)}}}\n'
+        command = {"id": self._command_id, "fault": fault, "target": target, "error": error}
         try:
-            os.write(self._control, line.encode())
+            os.write(self._control, command_line(command))
         except OSError:
             return -1
         return self._command_id
@@ -279,16 +286,43 @@ class LiveRun:
         self.close()
 
 
+def _exited(process: subprocess.Popen[bytes], limit: float) -> bool:
+    """Wait until ``process`` exits or ``limit`` seconds pass; True if it exited (and is
+    reaped). ``Popen.wait(timeout)`` polls with sleeps that double up to 50 ms, so it sees
+    an exit up to 50 ms late; a pidfd (Linux 5.3, ``os.pidfd_open``) becomes readable the
+    moment the process ends."""
+    if process.returncode is not None:
+        return True
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
+        try:
+            process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:  # no limit (inf, as the app waits) is no timeout: select takes none that long
+        ready, _, _ = select.select([pidfd], [], [], limit if limit < 1e9 else None)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        return False
+    process.wait()  # it has exited: waitpid returns at once
+    return True
+
+
 def _parse(lines: list[bytes]) -> list[Record]:
     """The records of some JSON lines, in one ``json.loads`` of them all (a call per line
     costs the reader more than the decoding); line by line if one of them is not a
-    record (a log cut short by a killed process), leaving it out."""
+    record (a log cut short by a killed process), leaving it out. Their times, written
+    in nanoseconds (``time.monotonic_ns()``), in seconds as ``time.monotonic()`` gives
+    them."""
     if not lines:
         return []
     try:
         records: list[Record] = json.loads(b"[" + b",".join(lines) + b"]")
         if all(isinstance(record, dict) for record in records):
-            return records
+            return _seconds(records)
     except ValueError:
         pass
     records = []
@@ -299,6 +333,14 @@ def _parse(lines: list[bytes]) -> list[Record]:
             continue
         if isinstance(record, dict):
             records.append(record)
+    return _seconds(records)
+
+
+def _seconds(records: list[Record]) -> list[Record]:
+    for record in records:
+        t = record.get("t")
+        if isinstance(t, int):
+            record["t"] = t / 1e9  # the float time.monotonic() rounds to (_PyTime_AsSecondsDouble)
     return records
 
 

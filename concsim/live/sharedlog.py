@@ -10,20 +10,24 @@ more updates probed than plain). A record copied into a ``MAP_SHARED`` mapping i
 cache as soon as they are copied, so a process killed by SIGKILL has still reported
 everything up to its death, as with the pipe.
 
-Layout of a file: 8 bytes, the length of the records committed so far (little-endian),
-then the records, JSON lines. A writer copies a line after the committed ones, then stores
-the new length: a reader that sees the length sees the bytes before it (x86-64 keeps stores
-in order). Each process writes its own file (``records-PID``; a forked child opens its own
-at fork, and says so with an empty line on the pipe: one system call per process) under a
-lock of its own, so threads never interleave. When a file is full the writer falls back to
-the pipe.
+Layout of a file: the records, JSON lines, one after the other from its start; the rest of
+the file is zeros (it is created empty). A writer appends a record with one
+``mmap.write``: a single C call, done whole while the writing thread holds the GIL, so no
+other thread of the process writes between its first byte and its last, and no lock is
+needed (a lock let threads queue on it: a thread preempted inside the write made the next
+writer wait for the lock and switch, where the program run plainly would have gone on). The
+reader takes what lies before the first zero byte, up to its last newline: a record being
+copied right now has a zero byte or no newline yet, and is read at the next look (JSON
+lines hold no zero byte: the encoder escapes control characters). Each process writes its
+own file (``records-PID``; a forked child opens its own at fork, and says so with an empty
+line on the pipe: one system call per process). When a file is full the writer falls back
+to the pipe.
 
 This module imports only the standard library: it runs inside the program's interpreter.
 """
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import mmap
 import os
@@ -31,7 +35,6 @@ from collections.abc import Iterator
 
 SIZE = 256 << 20
 """Bytes of one process's file: sparse, so only what is written takes memory."""
-_HEADER = 8
 _PREFIX = "records-"
 
 
@@ -46,8 +49,6 @@ class SharedLog:
 
     def _open(self) -> None:
         """A file of this process's own: a forked child must not share its parent's."""
-        self._lock = _thread.allocate_lock()  # the real lock, never a recording one
-        self._length = 0
         self._map: mmap.mmap | None = None  # none (the directory is gone): the pipe
         path = os.path.join(self.directory, f"{_PREFIX}{os.getpid()}")
         try:
@@ -66,16 +67,15 @@ class SharedLog:
 
     def write(self, line: bytes) -> None:
         """Append one record, a JSON line ending in ``\\n``."""
-        with self._lock:
-            start = _HEADER + self._length
-            end = start + len(line)
-            if self._map is None or end > SIZE:
-                with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
-                    os.write(self.fallback, line)
+        mapped = self._map
+        if mapped is not None:
+            try:
+                mapped.write(line)  # at the map's position, which it moves past the line
                 return
-            self._map[start:end] = line
-            self._length += len(line)
-            self._map[0:_HEADER] = self._length.to_bytes(_HEADER, "little")
+            except ValueError:  # no room left for it in the file: the pipe takes it
+                pass
+        with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
+            os.write(self.fallback, line)
 
 
 class SharedLogReader:
@@ -91,13 +91,13 @@ class SharedLogReader:
         line)."""
         if discover or not self._files:
             self._discover()
-        for name, (mapped, done) in list(self._files.items()):
-            length = int.from_bytes(mapped[0:_HEADER], "little")
-            if length <= done:
-                continue
-            chunk = mapped[_HEADER + done : _HEADER + length]
-            self._files[name] = (mapped, length)
-            yield from chunk.splitlines()
+        for name, (mapped, done) in self._files.items():  # values replaced, never added
+            end = mapped.find(b"\0", done)
+            chunk = mapped[done:] if end < 0 else mapped[done:end]
+            complete = chunk.rfind(b"\n") + 1  # a record being written ends the chunk
+            if complete:
+                self._files[name] = (mapped, done + complete)
+                yield from chunk[:complete].splitlines()
 
     def _discover(self) -> None:
         try:

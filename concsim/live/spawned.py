@@ -14,7 +14,6 @@ Standard library only, besides the probe's own modules: it runs in the child's i
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -46,12 +45,10 @@ def follow_spawned(util: Any, plan_path: str, out_fd: int) -> None:
 def install(plan_path: str) -> None:
     """In a new interpreter: report on the probe's pipe, trace the program's tasks."""
     from concsim.live.instruments import Instruments
-    from concsim.live.probe import Reporter, Tracer
+    from concsim.live.probe import Reporter, Tracer, load_plan
     from concsim.live.scope import Scope, run_program
 
-    with open(plan_path, encoding="utf-8") as file:
-        plan = json.load(file)
-    plan["path"] = plan_path
+    plan = load_plan(plan_path)
     out = Reporter(plan["out"], plan.get("logs") or plan.get("dir"))
     tracer = Tracer(plan, out)
     instruments = Instruments(plan, out, tracer)
