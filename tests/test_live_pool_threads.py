@@ -121,3 +121,47 @@ def test_check_names_a_manager_thread_the_simulator_misnamed() -> None:
     assert found == [
         "the process pool's manager thread: simulator says ['Thread-1'], CPython did ['Thread-2']"
     ]
+
+
+def test_a_cancel_from_the_probes_own_thread_adds_no_thread_to_the_program() -> None:
+    """The control thread is a bare ``_thread``: asking ``threading.current_thread()`` there
+    would register a ``_DummyThread`` the program sees, numbered from its own Thread-N
+    counter. The recorded ``cancel`` and callbacks never ask it."""
+    import _thread
+    import threading
+    from concurrent.futures import Future
+
+    from concsim.live import pool_threads
+
+    emitted: list[tuple[str, dict[str, Any]]] = []
+
+    class Out:
+        def emit(self, kind: str, **fields: Any) -> None:
+            emitted.append((kind, fields))
+
+    class Patched(Future):  # type: ignore[type-arg]
+        pass
+
+    future = Patched()
+    names = {id(future): ["job-1"]}
+    pool_threads.patch_future(Patched, __file__, names, Out())  # type: ignore[arg-type]
+
+    def on_done(f: Any) -> None:
+        pass
+
+    future.add_done_callback(on_done)
+    before = set(threading._active)  # type: ignore[attr-defined]
+    done = threading.Event()
+    results: list[bool] = []
+
+    def control() -> None:
+        results.append(future.cancel())
+        done.set()
+
+    _thread.start_new_thread(control, ())
+    assert done.wait(10)
+    assert results == [True]
+    assert set(threading._active) == before  # type: ignore[attr-defined]
+    assert emitted == [
+        ("callback", {"task": "job-1", "callback": "on_done", "thread": "concsim-probe"})
+    ]

@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 PROBE_THREAD = "concsim-probe"
-"""The control thread (control.py): a fault's ``cancel`` is reported by the fault itself."""
+"""What the probe's control thread (control.py) is called here: a fault's ``cancel`` is
+reported by the fault itself, and callbacks that cancel runs are credited to this name."""
+
+
+def _thread_name() -> str:
+    """The calling thread's name. The control thread is a bare ``_thread``, not in
+    ``threading._active``: ``threading.current_thread()`` there would make a
+    ``_DummyThread``, which the program's ``threading.enumerate()`` lists and which takes a
+    number of the counter the program's unnamed threads share (``Thread-N``)."""
+    thread = threading._active.get(threading.get_ident())  # type: ignore[attr-defined]
+    return PROBE_THREAD if thread is None else thread.name
 
 
 def patch_manager(module: ModuleType, out: Reporter) -> None:
@@ -57,7 +67,7 @@ def patch_future(future: type, file: str, names: dict[int, list[str]], out: Repo
 
     def recorded_cancel(self: Any) -> bool:
         tasks = names.get(id(self))
-        if not tasks or threading.current_thread().name == PROBE_THREAD:
+        if not tasks or _thread_name() == PROBE_THREAD:
             return bool(cancel(self))
         caller = sys._getframe(1).f_code
         done = self.done()
@@ -84,7 +94,7 @@ def _announced(fn: Any, task: str, out: Reporter) -> Any:
     """``fn`` reporting each call, in the thread that makes it, before it runs."""
 
     def announced(future: Any) -> Any:
-        thread = threading.current_thread().name
+        thread = _thread_name()
         out.emit("callback", task=task, callback=fn.__name__, thread=thread)
         return fn(future)
 
