@@ -32,12 +32,30 @@ class KeysFooter(Footer):
         if self.is_attached and screen is self.screen:
             self.call_after_refresh(self._update_keys)
 
+    _composing = False
+    """A recompose is under way: its keys are being removed and mounted."""
+
     async def recompose(self) -> None:
         self.recomposed += 1
-        await super().recompose()
+        # A narrower screen asks twice (the footer's own reactive, and the bindings):
+        # whichever comes first composes the keys, the other has nothing left to do.
+        self._recompose_required = False
+        self._composing, self._asked = True, False
+        try:
+            await super().recompose()
+        finally:
+            self._composing = False
+        if self._asked:  # the bindings changed while the keys were mounted: compare again
+            self.call_after_refresh(self._update_keys)
+
+    _asked = False
+    """The bindings changed during a recompose."""
 
     async def _update_keys(self) -> None:
-        if not self.is_attached or self._pruning:
+        if self._composing:
+            self._asked = True
+            return
+        if not self.is_attached or self._pruning or self._recompose_required:
             return
         wanted = compose(self)
         shown = list(self.query_children("*").exclude(".-textual-system"))
