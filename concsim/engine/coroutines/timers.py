@@ -25,15 +25,14 @@ class TimerBatch:
     def __init__(self, clock: Scheduler, done: Callable[[list[tuple[Lane, int]]], None]) -> None:
         self._clock = clock
         self._done = done  # called with the batch's (co, epoch) pairs: EventLoop._io_done
-        self._batch: list[tuple[Lane, int]] | None = None  # the pending batch, if any
-        self._at = -1  # when it is due
+        self._batch: list[tuple[Lane, int]] = []  # the pending batch, if ``_at`` >= 0
+        self._at = -1  # when it is due; -1: no batch pending (no time is negative)
         self._mark = -1  # clock.scheduled just after its last timer joined it
 
     def add(self, until: int, co: Lane) -> None:
         clock = self._clock
-        batch = self._batch
-        if batch is not None and until == self._at and clock.scheduled == self._mark:
-            batch.append((co, co.epoch))
+        if until == self._at and clock.scheduled == self._mark:
+            self._batch.append((co, co.epoch))
             return
         batch = self._batch = [(co, co.epoch)]
         self._at = until
@@ -42,5 +41,5 @@ class TimerBatch:
 
     def _run(self, batch: list[tuple[Lane, int]]) -> None:
         if batch is self._batch:
-            self._batch = None  # due now: later timers start a batch of their own
+            self._at = -1  # due now: later timers start a batch of their own
         self._done(batch)
