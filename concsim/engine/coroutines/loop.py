@@ -37,7 +37,6 @@ from ..waits import (
     PrimitiveWait,
     QueueWait,
     StartWait,
-    new_io_wait,
 )
 from .timers import TimerBatch
 
@@ -264,8 +263,8 @@ class EventLoop:
                 if co.must_cancel:
                     self._cancel_due(co, label)
                 co.waker = waker
-                until = clock.now + duration
-                add_timer(until, co)  # clock.at(until, self._io_done, [(co, co.epoch)])
+                # clock.at(until, self._io_done, [(co, co.epoch)]), batched: timers.py
+                wait = add_timer(clock.now + duration, co)
                 if co.state is not IO or co.step != label or co.in_cleanup:
                     world.set_state(co, IO, label)  # the second await on is already shown
                 if world.loop_current is co:  # _park, inline
@@ -273,7 +272,7 @@ class EventLoop:
                 if not self.running:
                     self._kick()
                 try:
-                    yield new_io_wait((until,))
+                    yield wait
                 finally:
                     co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
                     if co.waker is waker:
@@ -286,14 +285,17 @@ class EventLoop:
         # wait's waker is the lane's ``io_waker``, and calling it clears it and makes the
         # coroutine ready.
         world, append = self.world, self.ready.append
+        busy = world.loop_current is not None  # as it stays: nothing here runs a coroutine
+        woken = False
         for co, epoch in timers:
             if co.epoch == epoch and not co.hung_io and co.waker is not None:
                 co.waker = None
-                if world.loop_current is not None:  # make_ready, inline
+                if busy:  # make_ready, inline
                     world.set_state(co, LaneState.READY, co.step)
                 append((co, None, None))
-                if not self.scheduled:
-                    self._kick()
+                woken = True
+        if woken and not self.scheduled:  # one wake-up of the loop serves them all
+            self._kick()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""

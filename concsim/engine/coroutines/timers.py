@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..clock import Scheduler
 from ..runtime import Lane
+from ..waits import IoWait, new_io_wait
 
 
 class TimerBatch:
@@ -18,9 +19,10 @@ class TimerBatch:
     timer. Its own callback would then have come right after that timer's in the FIFO of
     its instant (clock.py: work at one key runs in the order it was scheduled), so running
     the batch's timers one after another is the same order, and a thousand coroutines
-    whose sleeps end together cost one callback instead of a thousand."""
+    whose sleeps end together cost one callback instead of a thousand. The waits of one
+    batch end at one instant, so they share one ``IoWait`` (an immutable value)."""
 
-    __slots__ = ("_at", "_batch", "_clock", "_done", "_mark")
+    __slots__ = ("_at", "_batch", "_clock", "_done", "_mark", "_wait")
 
     def __init__(self, clock: Scheduler, done: Callable[[list[tuple[Lane, int]]], None]) -> None:
         self._clock = clock
@@ -28,16 +30,20 @@ class TimerBatch:
         self._batch: list[tuple[Lane, int]] = []  # the pending batch, if ``_at`` >= 0
         self._at = -1  # when it is due; -1: no batch pending (no time is negative)
         self._mark = -1  # clock.scheduled just after its last timer joined it
+        self._wait = IoWait(-1)  # the wait of the batch's coroutines: IoWait(_at)
 
-    def add(self, until: int, co: Lane) -> None:
+    def add(self, until: int, co: Lane) -> IoWait:
+        """A timer that wakes ``co`` at ``until``; returns the wait it ends, to yield."""
         clock = self._clock
         if until == self._at and clock.scheduled == self._mark:
             self._batch.append((co, co.epoch))
-            return
+            return self._wait
         batch = self._batch = [(co, co.epoch)]
         self._at = until
+        self._wait = new_io_wait((until,))
         clock.at(until, self._run, batch)
         self._mark = clock.scheduled
+        return self._wait
 
     def _run(self, batch: list[tuple[Lane, int]]) -> None:
         if batch is self._batch:
