@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 from concsim.events import (
@@ -124,8 +125,8 @@ class EventLoop:
                 co, value, exc = popleft()
                 if co is None:
                     value()
-                elif exc or co.ended or co.gen is None or co.must_cancel or co.pending_error:
-                    step(co, value, exc)
+                elif exc or co.gen is None or co.must_cancel or co.pending_error:
+                    step(co, value, exc)  # (an ended lane has no actor: World.kill)
                 else:
                     # ``_step``'s common case, in this loop: a coroutine back from an await
                     # that completed, with nothing to deliver.
@@ -256,27 +257,28 @@ class EventLoop:
         waker = co.io_waker
         if waker is None:
             waker = co.io_waker = Waker(self, co)
-        for _ in range(times):
-            for duration, label in waits:
-                if jitter:
-                    duration = world.jittered(duration)
-                if co.must_cancel:
-                    self._cancel_due(co, label)
-                co.waker = waker
-                # clock.at(until, self._io_done, [(co, co.epoch)]), batched: timers.py
-                wait = add_timer(clock.now + duration, co)
-                if co.state is not IO or co.step != label or co.in_cleanup:
-                    world.set_state(co, IO, label)  # the second await on is already shown
-                if world.loop_current is co:  # _park, inline
-                    world.loop_current = None
-                if not self.running:
-                    self._kick()
-                try:
-                    yield wait
-                finally:
-                    co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-                    if co.waker is waker:
-                        co.waker = None
+        # ``for _ in range(times): for duration, label in waits:``, as one flat loop that
+        # C code iterates: the hot path of every simulated sleep.
+        for duration, label in chain.from_iterable(repeat(waits, times)):
+            if jitter:
+                duration = world.jittered(duration)
+            if co.must_cancel:
+                self._cancel_due(co, label)
+            co.waker = waker
+            # clock.at(until, self._io_done, [(co, co.epoch)]), batched: timers.py
+            wait = add_timer(clock.now + duration, co)
+            if co.state is not IO or co.step != label or co.in_cleanup:
+                world.set_state(co, IO, label)  # the second await on is already shown
+            if world.loop_current is co:  # _park, inline
+                world.loop_current = None
+            if not self.running:
+                self._kick()
+            try:
+                yield wait
+            finally:
+                co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
+                if co.waker is waker:
+                    co.waker = None
 
     def _io_done(self, timers: list[tuple[Lane, int]]) -> None:
         """I/O timers due now (a batch of them, coroutines/timers.py), each in turn."""
