@@ -28,6 +28,7 @@ from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
 from .recording import EventLog
+from .rows import row_maker
 from .runtime import Actor, Gil, Lane, Proc
 from .waits import TIMED, IoWait
 
@@ -118,7 +119,10 @@ class Driver:
             if now != self._stamp_us:
                 self._stamp_us = now
                 self._stamp = now / 1_000_000
-            self._rows.append(cls(t=self._stamp, seq=seq, **fields))
+            if keep is None:  # a row; its typed event is built when read (rows.py)
+                self._rows.append(row_maker(cls)(self._stamp, **fields))
+            else:
+                self._rows.append(cls(t=self._stamp, seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -233,7 +237,7 @@ class Driver:
         except StopIteration as stop:
             lane.gen = None
             if lane.returned is not None:  # an asyncio task's coroutine returned
-                lane.returned(stop.value)
+                lane.returned(lane, stop.value)
             return
         lane.wait = wait
         # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait

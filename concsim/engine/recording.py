@@ -21,6 +21,8 @@ from typing import Any, overload
 
 from concsim.events import Event, LaneState, LaneStateChanged
 
+from .rows import EventRow, typed_event
+
 StateRow = tuple[float, str, str, str | None, str | None]
 """A ``LaneStateChanged`` as recorded: t, lane, the state's value, task, step."""
 
@@ -38,8 +40,8 @@ class EventLog(Sequence[Event]):
     __slots__ = ("rows", "typed_to")
 
     def __init__(self) -> None:
-        self.rows: list[Event | StateRow] = []
-        """What the driver appends to: typed events, and state changes as rows."""
+        self.rows: list[Event | StateRow | EventRow] = []
+        """What the driver appends to: rows (rows.py), and typed events (``keep``)."""
         self.typed_to = 0
         """Every row before this index is typed: a reader that reads on from where it
         stopped (the app does) pays for each row once."""
@@ -100,12 +102,15 @@ class EventLog(Sequence[Event]):
         if start <= typed_to < stop:
             self.typed_to = stop
 
-    def _typed(self, index: int, row: Any) -> LaneStateChanged:
-        t, lane, state, task, step = row
-        event = _new(LaneStateChanged)
-        _init_state_changed(
-            event, t=t, seq=index, lane=lane, state=_STATES[state], task=task, step=step
-        )
+    def _typed(self, index: int, row: Any) -> Event:
+        if type(row[1]) is int:  # any other event's row: (t, code, fields...)
+            event = typed_event(row, index)
+        else:
+            t, lane, state, task, step = row
+            event = _new(LaneStateChanged)
+            _init_state_changed(
+                event, t=t, seq=index, lane=lane, state=_STATES[state], task=task, step=step
+            )
         rows = self.rows
         if rows[index] is not row:  # typed meanwhile by another reader (the app's threads)
             return rows[index]  # type: ignore[return-value]  # typed
