@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from itertools import chain, repeat
 from typing import Any
 
 from concsim.events import (
@@ -141,7 +140,7 @@ class EventLoop:
                     except StopIteration as stop:
                         co.gen = None
                         if co.returned is not None:  # a task's coroutine returned
-                            co.returned(stop.value)
+                            co.returned(co, stop.value)
                         continue
                     co.wait = wait
                     if type(wait) is not IoWait:  # a coroutine's I/O timer is the loop's
@@ -248,7 +247,7 @@ class EventLoop:
         world = self.world
         clock = world.clock
         jitter = world.machine.jitter
-        add_timer = self.timers.add
+        timers = self.timers  # (not its bound ``add``: an object kept per sleeping lane)
         # The lane's own waker, the same for every I/O wait: nothing but the timer outlives
         # a wait, and the timer carries the lane's epoch (bumped at every resume), so an
         # earlier wait's timer cannot wake a later wait. ``await_`` makes a fresh waker per
@@ -257,30 +256,29 @@ class EventLoop:
         waker = co.io_waker
         if waker is None:
             waker = co.io_waker = Waker(self, co)
-        # ``for _ in range(times): for duration, label in waits:``, as one flat loop that
-        # C code iterates: the hot path of every simulated sleep.
-        for duration, label in chain.from_iterable(repeat(waits, times)):
-            if jitter:
-                duration = world.jittered(duration)
-            if co.must_cancel:
-                self._cancel_due(co, label)
-            co.waker = waker
-            # clock.at(until, self._io_done, [(co, co.epoch)]), batched: timers.py
-            wait = add_timer(clock.now + duration, co)
-            if co.state is not IO or co.step != label or co.in_cleanup:
-                world.set_state(co, IO, label)  # the second await on is already shown
-            if world.loop_current is co:  # _park, inline
-                world.loop_current = None
-            if not self.running:
-                self._kick()
-            try:
-                yield wait
-            finally:
-                co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
-                if co.waker is waker:
-                    co.waker = None
+        for _ in range(times):
+            for duration, label in waits:
+                if jitter:
+                    duration = world.jittered(duration)
+                if co.must_cancel:
+                    self._cancel_due(co, label)
+                co.waker = waker
+                # clock.at(until, self._io_done, [co], [co.epoch]), batched: timers.py
+                wait = timers.add(clock.now + duration, co)
+                if co.state is not IO or co.step != label or co.in_cleanup:
+                    world.set_state(co, IO, label)  # the second await on is already shown
+                if world.loop_current is co:  # _park, inline
+                    world.loop_current = None
+                if not self.running:
+                    self._kick()
+                try:
+                    yield wait
+                finally:
+                    co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
+                    if co.waker is waker:
+                        co.waker = None
 
-    def _io_done(self, timers: list[tuple[Lane, int]]) -> None:
+    def _io_done(self, lanes: list[Lane], epochs: list[int]) -> None:
         """I/O timers due now (a batch of them, coroutines/timers.py), each in turn."""
         # Only the wait each was set for: the lane's epoch changes at every resume. A hang
         # injected meanwhile freezes the wait for good. The waker's call, inline: the
@@ -289,7 +287,7 @@ class EventLoop:
         world, append = self.world, self.ready.append
         busy = world.loop_current is not None  # as it stays: nothing here runs a coroutine
         woken = False
-        for co, epoch in timers:
+        for co, epoch in zip(lanes, epochs, strict=True):
             if co.epoch == epoch and not co.hung_io and co.waker is not None:
                 co.waker = None
                 if busy:  # make_ready, inline

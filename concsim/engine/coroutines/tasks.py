@@ -79,13 +79,17 @@ class Tasks(EventLoop):
         world.loop_current = co
         world.set_state(self.loop, LaneState.RUNNING, co.id)
         co.gen = self.runtime.execute(co, run)
-        co.returned = partial(self._returned, co, run)
+        co.returned = self._returned  # one bound method for every task: fewer objects
         world.resume(co)
 
-    def _returned(self, co: Lane, run: TaskRun, result: TaskResult) -> None:
+    def _returned(self, co: Lane, result: TaskResult) -> None:
         """The task's coroutine returned (``Task.__step``: ``StopIteration`` sets the
         task's result): settle the task, and the loop moves on."""
+        # Nothing the ended lane keeps refers back to it: no cycle left to the collector.
+        co.returned = co.io_waker = None
         runtime = self.runtime
+        run = co.task
+        assert run is not None  # until ``finish`` below
         if run.name in self.timed_out and isinstance(result.error, Cancelled):
             runtime.finish(co, run, result, settle=False)
             runtime.settle(run, error=SimError("TimeoutError", ""))
