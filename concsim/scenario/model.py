@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -53,6 +53,16 @@ ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
 TaskRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*?(-\{i\})?$")]
 """A task named by a step: ``NAME`` (every copy of it), ``NAME-2`` (one copy) or ``NAME-{i}``
 (the copy with the running task's own number)."""
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _unvalidated(cls: type[_M]) -> _M:
+    """The all-defaults instance of ``cls`` as a field's default, equal to ``cls()`` but
+    built without validating: ``cls()`` in a class body would build its validator at
+    import (``defer_build`` defers it to the first file read), slowing every start."""
+    return cls.model_construct()
 
 
 class _Strict(BaseModel):
@@ -273,7 +283,7 @@ class ShutdownStep(_Step):
     """Main program only: ``executor.shutdown(wait=..., cancel_futures=...)`` at this point;
     a later ``submit`` raises RuntimeError('cannot schedule new futures after shutdown')."""
 
-    shutdown: Shutdown = Shutdown()
+    shutdown: Shutdown = _unvalidated(Shutdown)
 
 
 class CheckStopStep(_Step):
@@ -868,18 +878,10 @@ Step = Annotated[
     BeforeValidator(_bare_step),
 ]
 
-ConsumeStep.model_rebuild()
-RepeatStep.model_rebuild()
-ExceptClause.model_rebuild()
-TryStep.model_rebuild()
-LoopStep.model_rebuild()
-AcquireStep.model_rebuild()
-WithStep.model_rebuild()
-WaitStep.model_rebuild()
-AddDoneCallbackStep.model_rebuild()
-WithinStep.model_rebuild()
-TaskGroupStep.model_rebuild()
-WaitForStep.model_rebuild()
+# The step classes that refer to ``Step`` (defined just above) complete their schema
+# when first used, with ``defer_build``: rebuilding each here, at import, would build a
+# validator per class that reading a file does not need (pydantic resolves ``Step``
+# from this module then).
 
 
 def step_kind(step: BaseModel) -> str:
@@ -1147,7 +1149,7 @@ class Program(_Strict):
     context_manager: StrictBool = True
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
-    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
+    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = _unvalidated(Collect)
     chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
@@ -1435,8 +1437,8 @@ class Variant(_Strict):
     notes: str = Field("", json_schema_extra={"since": 2})
     """Markdown the notes panel shows above the scenario's notes while this variant runs:
     what this variant changes in the story."""
-    machine: MachinePatch = MachinePatch()
-    program: ProgramPatch = ProgramPatch()
+    machine: MachinePatch = _unvalidated(MachinePatch)
+    program: ProgramPatch = _unvalidated(ProgramPatch)
     tasks: tuple[Task, ...] | None = None
     """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
     expect: tuple[_expect.Expectation, ...] | None = None
@@ -1507,7 +1509,7 @@ class Scenario(_Strict):
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
     seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
-    machine: Machine = Machine()
+    machine: Machine = _unvalidated(Machine)
     program: Program = Program()
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
