@@ -878,10 +878,18 @@ Step = Annotated[
     BeforeValidator(_bare_step),
 ]
 
-# The step classes that refer to ``Step`` (defined just above) complete their schema
-# when first used, with ``defer_build``: rebuilding each here, at import, would build a
-# validator per class that reading a file does not need (pydantic resolves ``Step``
-# from this module then).
+ConsumeStep.model_rebuild()
+RepeatStep.model_rebuild()
+ExceptClause.model_rebuild()
+TryStep.model_rebuild()
+LoopStep.model_rebuild()
+AcquireStep.model_rebuild()
+WithStep.model_rebuild()
+WaitStep.model_rebuild()
+AddDoneCallbackStep.model_rebuild()
+WithinStep.model_rebuild()
+TaskGroupStep.model_rebuild()
+WaitForStep.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
