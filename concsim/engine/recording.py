@@ -6,11 +6,11 @@ call), memory (the object, and a fresh ``int`` for its ``seq``) and garbage-coll
 (every object with slots is tracked and walked again by each older generation's pass). So
 the log keeps a state change as a plain tuple, ``(t, lane, state value, task, step)``: its
 ``seq`` is its place in the log, and a tuple of strings, floats and ``None`` is untracked by
-the collector after its first pass. Every other kind of event is kept as the typed event
-itself.
+the collector after its first pass. Every other kind of event is kept as a row too, with its
+class's code in second place (rows.py); a run with ``keep`` records typed events.
 
-Readers see only typed events: indexing, slicing and iterating build the ``LaneStateChanged``
-of a row the first time it is read and put it in the row's place, so reading the same event
+Readers see only typed events: indexing, slicing and iterating build the typed event of a
+row the first time it is read and put it in the row's place, so reading the same event
 twice gives the same object, and a log read in full holds what a list of events would.
 """
 
