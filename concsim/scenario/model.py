@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -53,16 +53,6 @@ ErrorType = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
 TaskRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*?(-\{i\})?$")]
 """A task named by a step: ``NAME`` (every copy of it), ``NAME-2`` (one copy) or ``NAME-{i}``
 (the copy with the running task's own number)."""
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _unvalidated(cls: type[_M]) -> _M:
-    """The all-defaults instance of ``cls`` as a field's default, equal to ``cls()`` but
-    built without validating: ``cls()`` in a class body would build its validator at
-    import (``defer_build`` defers it to the first file read), slowing every start."""
-    return cls.model_construct()
 
 
 class _Strict(BaseModel):
@@ -283,7 +273,7 @@ class ShutdownStep(_Step):
     """Main program only: ``executor.shutdown(wait=..., cancel_futures=...)`` at this point;
     a later ``submit`` raises RuntimeError('cannot schedule new futures after shutdown')."""
 
-    shutdown: Shutdown = _unvalidated(Shutdown)
+    shutdown: Shutdown = Shutdown()
 
 
 class CheckStopStep(_Step):
@@ -1157,7 +1147,7 @@ class Program(_Strict):
     context_manager: StrictBool = True
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
-    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = _unvalidated(Collect)
+    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
     chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
@@ -1445,8 +1435,8 @@ class Variant(_Strict):
     notes: str = Field("", json_schema_extra={"since": 2})
     """Markdown the notes panel shows above the scenario's notes while this variant runs:
     what this variant changes in the story."""
-    machine: MachinePatch = _unvalidated(MachinePatch)
-    program: ProgramPatch = _unvalidated(ProgramPatch)
+    machine: MachinePatch = MachinePatch()
+    program: ProgramPatch = ProgramPatch()
     tasks: tuple[Task, ...] | None = None
     """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
     expect: tuple[_expect.Expectation, ...] | None = None
@@ -1517,7 +1507,7 @@ class Scenario(_Strict):
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
     seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
-    machine: Machine = _unvalidated(Machine)
+    machine: Machine = Machine()
     program: Program = Program()
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
