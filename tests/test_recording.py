@@ -7,7 +7,16 @@ import gc
 
 from concsim.engine import Simulation
 from concsim.engine.recording import EventLog
-from concsim.events import LaneState, LaneStateChanged, RunStarted
+from concsim.engine.rows import row_maker, typed_event
+from concsim.events import (
+    Cleanup,
+    LaneCreated,
+    LaneState,
+    LaneStateChanged,
+    Outcome,
+    RunStarted,
+    TaskEnded,
+)
 from concsim.scenario.model import Scenario
 
 
@@ -25,8 +34,10 @@ def test_a_state_change_is_kept_as_a_row_until_read() -> None:
     sim = Simulation(_scenario())
     sim.run()
     rows = sim.events.rows
-    states = [i for i, row in enumerate(rows) if type(row) is tuple]
-    assert states and all(type(rows[i]) is tuple for i in states)
+    # A state change's row: (t, lane, state value, task, step); any other event's row has
+    # its class's code in second place (rows.py).
+    states = [i for i, row in enumerate(rows) if type(row) is tuple and type(row[1]) is str]
+    assert states and all(len(rows[i]) == 5 for i in states)
     first = states[0]
     event = sim.events[first]
     assert type(event) is LaneStateChanged and event.seq == first
@@ -69,5 +80,36 @@ def test_rows_are_not_tracked_by_the_garbage_collector() -> None:
     sim = Simulation(_scenario())
     sim.run()
     gc.collect()
+    gc.collect()  # a row holding a tuple (the run's task names) is untracked after it
     rows = [row for row in sim.events.rows if type(row) is tuple]
-    assert rows and not any(gc.is_tracked(row) for row in rows)
+    assert len(rows) == len(sim.events) and not any(gc.is_tracked(row) for row in rows)
+
+
+def test_every_event_is_kept_as_a_row_and_typed_as_it_was_emitted() -> None:
+    """Each kind of event round-trips through its row: the events read from a run's rows
+    are those a run that builds every event at once (``keep``) records."""
+    sim = Simulation(_scenario())
+    log = sim.run()
+    assert all(type(row) is tuple for row in log.rows)
+    kinds = {type(event) for event in Simulation(_scenario()).run()}
+    typed_at_once = Simulation(_scenario(), keep=kinds).run()
+    assert all(not isinstance(row, tuple) for row in typed_at_once.rows)
+    assert [event.to_dict() for event in log] == [event.to_dict() for event in typed_at_once]
+    assert log == typed_at_once and len(kinds) >= 8
+
+
+def test_an_event_row_holds_enums_as_their_values_and_types_them_back() -> None:
+    make = row_maker(TaskEnded)
+    row = make(0.5, task="co-1", outcome=Outcome.FAILED, error="ValueError")
+    assert row[0] == 0.5 and row[2:] == ("co-1", "failed", "ValueError", "none")
+    gc.collect()
+    assert not gc.is_tracked(row)
+    assert typed_event(row, 7) == TaskEnded(
+        t=0.5, seq=7, task="co-1", outcome=Outcome.FAILED, error="ValueError"
+    )
+    assert typed_event(row, 7).cleanup is Cleanup.NONE
+
+
+def test_each_kind_of_row_is_made_by_code_a_profile_names() -> None:
+    assert row_maker(TaskEnded).__code__.co_filename == "<row TaskEnded>"
+    assert row_maker(LaneCreated).__code__.co_filename == "<row LaneCreated>"

@@ -20,7 +20,11 @@ def test_timers_for_one_instant_in_a_row_share_one_callback_in_order() -> None:
     clock callback runs all three, in the order they were set."""
     clock = Scheduler()
     fired: list[str] = []
-    timers = TimerBatch(clock, lambda batch: fired.extend(f"{co.id}@{e}" for co, e in batch))
+
+    def done(cos: list[Lane], epochs: list[int]) -> None:
+        fired.extend(f"{co.id}@{e}" for co, e in zip(cos, epochs, strict=True))
+
+    timers = TimerBatch(clock, done)
     a, b, c = lanes("a", "b", "c")
     b.epoch = 4
     for co in (a, b, c):
@@ -36,7 +40,7 @@ def test_other_work_scheduled_between_two_timers_keeps_its_place() -> None:
     in that order: the second timer starts a batch of its own after the other work."""
     clock = Scheduler()
     order: list[str] = []
-    timers = TimerBatch(clock, lambda batch: order.extend(co.id for co, _ in batch))
+    timers = TimerBatch(clock, lambda cos, _: order.extend(co.id for co in cos))
     a, b, c = lanes("a", "b", "c")
     timers.add(10_000, a)
     clock.at(10_000, order.append, "other")
@@ -53,7 +57,7 @@ def test_a_batch_that_has_run_takes_no_more_timers() -> None:
     would join a list nobody reads again)."""
     clock = Scheduler()
     order: list[str] = []
-    timers = TimerBatch(clock, lambda batch: order.extend(co.id for co, _ in batch))
+    timers = TimerBatch(clock, lambda cos, _: order.extend(co.id for co in cos))
     a, b = lanes("a", "b")
     timers.add(0, a)
     clock.pop_and_run()

@@ -13,7 +13,7 @@ from concsim.events import (
 )
 
 from .runtime import Actor, Lane, SimError, TaskRun
-from .waits import FutureWait, Hung, LockWait, PrimitiveWait, QueueWait, StartWait
+from .waits import FutureWait, Hung, IoWait, LockWait, PrimitiveWait, QueueWait, StartWait
 from .world import World
 
 
@@ -105,6 +105,35 @@ class Code:
             lane.unblock = None
             unregister()
         return value
+
+    def sleep(self, lane: Lane, duration: int, label: str) -> Actor:
+        """``time.sleep`` or blocking I/O; in a coroutine, ``await asyncio.sleep`` or I/O."""
+        aio = self.aio
+        if aio is not None and lane.thread is aio.loop:
+            return aio.await_io(lane, ((duration, label),))
+        return self.wait_io(lane, duration, label)
+
+    def off_the_loop(self, lane: Lane, duration: int, label: str, to_thread: bool) -> Actor:
+        """A blocking call, or ``asyncio.to_thread``: in a coroutine they differ, in a
+        thread both are plain blocking I/O."""
+        aio = self.aio
+        if aio is not None and aio.is_coroutine(lane):
+            jittered = self.world.jittered(duration)
+            if to_thread:
+                return aio.to_thread(lane, jittered, label)
+            return aio.blocking(lane, jittered, label)
+        return self.wait_io(lane, duration, label)
+
+    def wait_io(self, lane: Lane, duration: int, label: str) -> Actor:
+        world = self.world
+        duration = world.jittered(duration)
+        world.release_gil(lane, "it started blocking I/O")
+        world.set_state(lane, LaneState.IO, label)
+        wait = IoWait(world.clock.now + duration)
+        try:
+            yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
+        finally:
+            lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it
 
 
 def once(undo: Callable[[], None]) -> Callable[[], None]:

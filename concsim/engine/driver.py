@@ -14,6 +14,7 @@ waits, which is exactly where CPython raises them.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 from concsim.events import (
@@ -27,6 +28,7 @@ from concsim.scenario.model import Scenario
 
 from .clock import Scheduler
 from .recording import EventLog
+from .rows import row_maker
 from .runtime import Actor, Gil, Lane, Proc
 from .waits import TIMED, IoWait
 
@@ -118,7 +120,10 @@ class Driver:
             if now != self._stamp_us:
                 self._stamp_us = now
                 self._stamp = now / 1_000_000
-            self._rows.append(cls(t=self._stamp, seq=seq, **fields))
+            if keep is None:  # a row; its typed event is built when read (rows.py)
+                self._rows.append(row_maker(cls)(self._stamp, **fields))
+            else:
+                self._rows.append(cls(t=self._stamp, seq=seq, **fields))
 
     def set_state(self, lane: Lane, state: LaneState, step: str | None = None) -> None:
         if lane.in_cleanup and state in _CLEANUP_SHOWN:
@@ -158,6 +163,24 @@ class Driver:
             and state in _LOOP_MIRRORED
         ):
             self.set_state(loop, state, self._loop_label(lane, step))
+
+    def state_shown(self, lane: Lane, state: LaneState) -> Callable[[str], None]:
+        """``shown(step)`` is ``set_state(lane, state, step)`` for a lane that is never in
+        cleanup and shows no other lane's state (the event loop's own), at the current
+        instant: made once for a run of changes at one instant, it records the row without
+        the checks and look-ups ``set_state`` makes for any lane (the loop's lane changes
+        at every await of every coroutine)."""
+        if self.keep is not None or lane.task is not None or lane.thread is not None:
+            return partial(self.set_state, lane, state)
+        rows, t, lane_id, value = self._rows, self._seconds(), lane.id, state._value_
+
+        def shown(step: str) -> None:
+            lane.state = state
+            lane.step = step
+            self.emitted += 1
+            rows.append((t, lane_id, value, None, step))
+
+        return shown
 
     def _loop_label(self, lane: Lane, step: str | None) -> str:
         """``co-3: sleep 10ms``: what the loop's lane shows of a coroutine's step, one
@@ -219,8 +242,10 @@ class Driver:
         lane.wait = None
         try:
             wait = gen.send(value) if exc is None else gen.throw(exc)
-        except StopIteration:
+        except StopIteration as stop:
             lane.gen = None
+            if lane.returned is not None:  # an asyncio task's coroutine returned
+                lane.returned(lane, stop.value)
             return
         lane.wait = wait
         # A coroutine's I/O timer is the event loop's (AsyncioModel.await_io); a hung wait
@@ -231,6 +256,15 @@ class Driver:
             until: int = wait.until  # type: ignore[union-attr,assignment]
             fire = self._ran_alone if self.ahead else self.resume
             self.clock.at(until, fire, lane, None, None, lane.epoch)
+
+    def start_timer(self, lane: Lane, wait: Any) -> None:
+        """What ``resume`` does once the actor yielded ``wait`` (recorded as ``lane.wait``):
+        start its timer if it is a timed wait of a thread. For the event loop, which steps
+        its coroutines itself (coroutines/loop.py, ``_run_ready``)."""
+        kind = type(wait)
+        if kind in _TIMED and (kind is not IoWait or lane.thread is None):
+            fire = self._ran_alone if self.ahead else self.resume
+            self.clock.at(wait.until, fire, lane, None, None, lane.epoch)
 
     def _ran_alone(
         self, lane: Lane, value: Any, exc: BaseException | None, epoch: int | None

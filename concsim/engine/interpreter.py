@@ -10,7 +10,6 @@ from typing import Any, assert_never
 from concsim.events import (
     Cleanup,
     CleanupStarted,
-    LaneState,
 )
 from concsim.limits import DEFAULT_MAX_EVENTS
 from concsim.scenario import model as m
@@ -24,7 +23,6 @@ from .threads.acquiring import Acquiring
 from .threads.queue import Queues
 from .threads.stretch import Stretches
 from .threads.waiting import PrimitiveStep, Waiting
-from .waits import Hung, IoWait
 from .world import World
 
 STOP = "stop"
@@ -88,7 +86,7 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, 
         result = TaskResult()
         consumed: list[Any] = []
         try:
-            yield from self.run_steps(lane, run, run.spec.steps, consumed, top=True)
+            yield from self.run_body(lane, run, run.spec.steps, consumed, True)
             result.value = consumed if consumed and run.spec.returns is None else run.value
         except Stopped:
             result.stopped = True  # ``if stop.is_set(): return`` -- returns None, no error
@@ -104,7 +102,7 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, 
             self.world.emit(CleanupStarted, task=run.name, lane=lane.id)
             lane.in_cleanup = True
             try:
-                yield from self.run_steps(lane, run, run.spec.cleanup, consumed)
+                yield from self.run_body(lane, run, run.spec.cleanup, consumed, False)
             except Stopped:
                 # a return inside finally: returns None and drops any exception in flight
                 result.stopped, result.error, result.value = True, None, None
@@ -117,6 +115,16 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, 
                 lane.in_cleanup = False
             result.cleanup = Cleanup.RAN
         return result
+
+    def run_body(
+        self, lane: Lane, run: TaskRun, steps: Sequence[Any], consumed: list[Any], top: bool
+    ) -> Actor | Done:
+        """``run_steps``, yielded from at once: a block of one step (and no step hooks) is
+        that step's own actor, so a function of one statement resumes through a frame less."""
+        if len(steps) != 1 or (top and self.step_hooks):
+            return self.run_steps(lane, run, steps, consumed, top=top)
+        self._count_step()
+        return (self._calls.get(id(steps[0])) or self._call(steps[0]))(lane, run, consumed)
 
     def run_steps(
         self,
@@ -290,24 +298,6 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, 
         if run is not None and (run.stop_requested or self.stop_set or self.is_set(STOP)):
             raise Stopped()
 
-    def sleep(self, lane: Lane, duration: int, label: str) -> Actor:
-        """``time.sleep`` or blocking I/O; in a coroutine, ``await asyncio.sleep`` or I/O."""
-        aio = self.aio
-        if aio is not None and lane.thread is aio.loop:
-            return aio.await_io(lane, ((duration, label),))
-        return self.wait_io(lane, duration, label)
-
-    def off_the_loop(self, lane: Lane, duration: int, label: str, to_thread: bool) -> Actor:
-        """A blocking call, or ``asyncio.to_thread``: in a coroutine they differ, in a
-        thread both are plain blocking I/O."""
-        aio = self.aio
-        if aio is not None and aio.is_coroutine(lane):
-            jittered = self.world.jittered(duration)
-            if to_thread:
-                return aio.to_thread(lane, jittered, label)
-            return aio.blocking(lane, jittered, label)
-        return self.wait_io(lane, duration, label)
-
     def consume(
         self, lane: Lane, run: TaskRun | None, step: m.ConsumeStep, consumed: list[Any], label: str
     ) -> Actor:
@@ -361,14 +351,3 @@ class Interpreter(Waiting, Acquiring, Queues, Flow, Stretches, SharedVariables, 
                 found.clear()  # a label filled per task instance: each inner step's own call
             waits = self._waits[id(repeat)] = tuple(found)
         return waits
-
-    def wait_io(self, lane: Lane, duration: int, label: str) -> Actor:
-        world = self.world
-        duration = world.jittered(duration)
-        world.release_gil(lane, "it started blocking I/O")
-        world.set_state(lane, LaneState.IO, label)
-        wait = IoWait(world.clock.now + duration)
-        try:
-            yield Hung(wait) if lane.hung_io else wait  # a hung wait has no timer
-        finally:
-            lane.hung_io = False  # a hang freezes one I/O wait, not the ones after it

@@ -6,11 +6,11 @@ call), memory (the object, and a fresh ``int`` for its ``seq``) and garbage-coll
 (every object with slots is tracked and walked again by each older generation's pass). So
 the log keeps a state change as a plain tuple, ``(t, lane, state value, task, step)``: its
 ``seq`` is its place in the log, and a tuple of strings, floats and ``None`` is untracked by
-the collector after its first pass. Every other kind of event is kept as the typed event
-itself.
+the collector after its first pass. Every other kind of event is kept as a row too, with its
+class's code in second place (rows.py); a run with ``keep`` records typed events.
 
-Readers see only typed events: indexing, slicing and iterating build the ``LaneStateChanged``
-of a row the first time it is read and put it in the row's place, so reading the same event
+Readers see only typed events: indexing, slicing and iterating build the typed event of a
+row the first time it is read and put it in the row's place, so reading the same event
 twice gives the same object, and a log read in full holds what a list of events would.
 """
 
@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from concsim.events import Event, LaneState, LaneStateChanged
+
+from .rows import EventRow, typed_event
 
 StateRow = tuple[float, str, str, str | None, str | None]
 """A ``LaneStateChanged`` as recorded: t, lane, the state's value, task, step."""
@@ -38,8 +40,8 @@ class EventLog(Sequence[Event]):
     __slots__ = ("rows", "typed_to")
 
     def __init__(self) -> None:
-        self.rows: list[Event | StateRow] = []
-        """What the driver appends to: typed events, and state changes as rows."""
+        self.rows: list[Event | StateRow | EventRow] = []
+        """What the driver appends to: rows (rows.py), and typed events (``keep``)."""
         self.typed_to = 0
         """Every row before this index is typed: a reader that reads on from where it
         stopped (the app does) pays for each row once."""
@@ -100,12 +102,15 @@ class EventLog(Sequence[Event]):
         if start <= typed_to < stop:
             self.typed_to = stop
 
-    def _typed(self, index: int, row: Any) -> LaneStateChanged:
-        t, lane, state, task, step = row
-        event = _new(LaneStateChanged)
-        _init_state_changed(
-            event, t=t, seq=index, lane=lane, state=_STATES[state], task=task, step=step
-        )
+    def _typed(self, index: int, row: Any) -> Event:
+        if type(row[1]) is int:  # any other event's row: (t, code, fields...)
+            event = typed_event(row, index)
+        else:
+            t, lane, state, task, step = row
+            event = _new(LaneStateChanged)
+            _init_state_changed(
+                event, t=t, seq=index, lane=lane, state=_STATES[state], task=task, step=step
+            )
         rows = self.rows
         if rows[index] is not row:  # typed meanwhile by another reader (the app's threads)
             return rows[index]  # type: ignore[return-value]  # typed

@@ -153,6 +153,9 @@ class Lane:
     pending_error: BaseException | None = None  # asyncio: raised when it next resumes
     cancel_message: str = ""  # asyncio: the message of the cancel() due (must_cancel)
     cancel_requests: int = 0  # asyncio: Task.cancelling(), less what uncancel() took back
+    # asyncio: takes the value its actor returns, as ``Task.__step`` takes a coroutine's
+    # StopIteration (``set_result``); called with the lane once its actor has ended.
+    returned: Callable[[Lane, Any], None] | None = None
 
     @property
     def os_thread(self) -> Lane:

@@ -238,15 +238,18 @@ class Runtime:
 
     def execute(self, lane: Lane, run: TaskRun, *, during_shutdown: bool = False) -> Actor:
         """Run ``run`` on ``lane`` from start to end; returns its TaskResult."""
-        world = self.world
-        run.started = True
-        run.lane = lane
-        lane.task = run
-        world.emit(TaskStarted, task=run.name, lane=lane.id, during_shutdown=during_shutdown)
-        self.set_running(run)
+        self.start(lane, run, during_shutdown=during_shutdown)
         # The task's own generator, not one that delegates to it: one frame less to pass
         # through at every resume. ``yield from`` calls this at the same moment either way.
         return self.interp.run_task(lane, run)
+
+    def start(self, lane: Lane, run: TaskRun, *, during_shutdown: bool = False) -> None:
+        """The task's function is called on ``lane``: it is running."""
+        run.started = True
+        run.lane = lane
+        lane.task = run
+        self.world.emit(TaskStarted, task=run.name, lane=lane.id, during_shutdown=during_shutdown)
+        self.set_running(run)
 
     def finish(self, lane: Lane, run: TaskRun, result: TaskResult, *, settle: bool = True) -> None:
         """The task returned or raised: settle its future, end it, free its lane."""

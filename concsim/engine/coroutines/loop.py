@@ -37,7 +37,6 @@ from ..waits import (
     PrimitiveWait,
     QueueWait,
     StartWait,
-    new_io_wait,
 )
 from .timers import TimerBatch
 
@@ -112,24 +111,40 @@ class EventLoop:
             self.world.clock.soon(self._run_ready)
 
     def _run_ready(self) -> None:
+        """``BaseEventLoop._run_once``, its second half: run the callbacks ready now, in
+        order, until one of them holds the loop (a coroutine that does not await)."""
         self.scheduled = False
         world = self.world
         ready = self.ready
         self.running = True
         try:
-            step, resume, set_state, loop = self._step, world.resume, world.set_state, self.loop
+            popleft, step, loop = ready.popleft, self._step, self.loop
+            shown = world.state_shown(loop, RUNNING)
             while world.loop_current is None and ready:
-                co, value, exc = ready.popleft()
+                co, value, exc = popleft()
                 if co is None:
                     value()
-                elif not (exc or co.ended or co.gen is None or co.must_cancel or co.pending_error):
-                    # The common case of ``_step``, inline: a coroutine back from an await
+                elif exc or co.gen is None or co.must_cancel or co.pending_error:
+                    step(co, value, exc)  # (an ended lane has no actor: World.kill)
+                else:
+                    # ``_step``'s common case, in this loop: a coroutine back from an await
                     # that completed, with nothing to deliver.
                     world.loop_current = co
-                    set_state(loop, RUNNING, co.id)
-                    resume(co, value)
-                else:
-                    step(co, value, exc)
+                    if loop.step != co.id or loop.state is not RUNNING:
+                        shown(co.id)
+                    gen = co.gen
+                    co.epoch += 1  # world.resume(co, value), inline: the hot path
+                    co.wait = None
+                    try:
+                        wait = gen.send(value)
+                    except StopIteration as stop:
+                        co.gen = None
+                        if co.returned is not None:  # a task's coroutine returned
+                            co.returned(co, stop.value)
+                        continue
+                    co.wait = wait
+                    if type(wait) is not IoWait:  # a coroutine's I/O timer is the loop's
+                        world.start_timer(co, wait)
         finally:
             self.running = False
         if world.loop_current is None and not ready:
@@ -232,24 +247,24 @@ class EventLoop:
         world = self.world
         clock = world.clock
         jitter = world.machine.jitter
-        add_timer = self.timers.add
+        timers = self.timers  # (not its bound ``add``: an object kept per sleeping lane)
+        # The lane's own waker, the same for every I/O wait: nothing but the timer outlives
+        # a wait, and the timer carries the lane's epoch (bumped at every resume), so an
+        # earlier wait's timer cannot wake a later wait. ``await_`` makes a fresh waker per
+        # await instead, because the callbacks it registers (a deadline's timer) are told
+        # apart by the waker's identity.
+        waker = co.io_waker
+        if waker is None:
+            waker = co.io_waker = Waker(self, co)
         for _ in range(times):
             for duration, label in waits:
                 if jitter:
                     duration = world.jittered(duration)
                 if co.must_cancel:
                     self._cancel_due(co, label)
-                # The lane's own waker, reused from one I/O wait to the next: nothing but
-                # the timer outlives a wait, and the timer carries the lane's epoch (bumped
-                # at every resume), so an earlier wait's timer cannot wake a later wait.
-                # ``await_`` makes a fresh waker per await instead, because the callbacks
-                # it registers (a deadline's timer) are told apart by the waker's identity.
-                waker = co.io_waker
-                if waker is None:
-                    waker = co.io_waker = Waker(self, co)
                 co.waker = waker
-                until = clock.now + duration
-                add_timer(until, co)  # clock.at(until, self._io_done, [(co, co.epoch)])
+                # clock.at(until, self._io_done, [co], [co.epoch]), batched: timers.py
+                wait = timers.add(clock.now + duration, co)
                 if co.state is not IO or co.step != label or co.in_cleanup:
                     world.set_state(co, IO, label)  # the second await on is already shown
                 if world.loop_current is co:  # _park, inline
@@ -257,27 +272,30 @@ class EventLoop:
                 if not self.running:
                     self._kick()
                 try:
-                    yield new_io_wait((until,))
+                    yield wait
                 finally:
                     co.hung_io = False  # a hang freezes one I/O wait, not the ones after it
                     if co.waker is waker:
                         co.waker = None
 
-    def _io_done(self, timers: list[tuple[Lane, int]]) -> None:
+    def _io_done(self, lanes: list[Lane], epochs: list[int]) -> None:
         """I/O timers due now (a batch of them, coroutines/timers.py), each in turn."""
         # Only the wait each was set for: the lane's epoch changes at every resume. A hang
         # injected meanwhile freezes the wait for good. The waker's call, inline: the
         # wait's waker is the lane's ``io_waker``, and calling it clears it and makes the
         # coroutine ready.
-        world, ready = self.world, self.ready
-        for co, epoch in timers:
+        world, append = self.world, self.ready.append
+        busy = world.loop_current is not None  # as it stays: nothing here runs a coroutine
+        woken = False
+        for co, epoch in zip(lanes, epochs, strict=True):
             if co.epoch == epoch and not co.hung_io and co.waker is not None:
                 co.waker = None
-                if world.loop_current is not None:  # make_ready, inline
+                if busy:  # make_ready, inline
                     world.set_state(co, LaneState.READY, co.step)
-                ready.append((co, None, None))
-                if not self.scheduled:
-                    self._kick()
+                append((co, None, None))
+                woken = True
+        if woken and not self.scheduled:  # one wake-up of the loop serves them all
+            self._kick()
 
     def blocking(self, co: Lane, duration: int, label: str) -> Actor:
         """``time.sleep`` inside ``async def``: the loop itself is stuck until it returns."""

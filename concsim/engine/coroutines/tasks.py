@@ -4,6 +4,7 @@ cancellation, Ctrl-C in ``asyncio.run``, and awaiting tasks to settle."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from concsim.events import (
     CancelRequested,
@@ -44,8 +45,10 @@ class Tasks(EventLoop):
         how = "asyncio.create_task" if parent is None else f"asyncio.create_task in {parent}"
         world.emit(TaskSubmitted, task=run.name, how=how)
         world.set_state(co, LaneState.QUEUED, "created")
-        co.gen = self._coroutine(co, run)
-        self.make_ready(co)
+        # Task.__init__: ``loop.call_soon(self.__step)``; the coroutine starts at that step.
+        if world.loop_current is not None:  # as make_ready shows a task that waits its turn
+            world.set_state(co, LaneState.READY, co.step)
+        self.call_soon(partial(self._first_step, co, run))
         if run.spec.timeout is not None:
             deadline = world.clock.now + run.spec.timeout
             world.clock.at(deadline, lambda: self.call_soon(lambda: self._expire(run, deadline)))
@@ -66,9 +69,27 @@ class Tasks(EventLoop):
         why = "asyncio.wait_for() timed out and cancels the task it waits for"
         self.cancel(run, why, by=self.runtime.main_lane.id if self.runtime.main_lane else None)
 
-    def _coroutine(self, co: Lane, run: TaskRun) -> Actor:
+    def _first_step(self, co: Lane, run: TaskRun) -> None:
+        """``Task.__step``'s first call: the task's coroutine starts, unless a cancel()
+        came first (then its body never runs). From then on the coroutine (``run_task``)
+        is the lane's actor itself, and ``_returned`` takes what it returns."""
+        if co.ended or self._cancelled_before_start(co):
+            return
+        world = self.world
+        world.loop_current = co
+        world.set_state(self.loop, LaneState.RUNNING, co.id)
+        co.gen = self.runtime.execute(co, run)
+        co.returned = self._returned  # one bound method for every task: fewer objects
+        world.resume(co)
+
+    def _returned(self, co: Lane, result: TaskResult) -> None:
+        """The task's coroutine returned (``Task.__step``: ``StopIteration`` sets the
+        task's result): settle the task, and the loop moves on."""
+        # Nothing the ended lane keeps refers back to it: no cycle left to the collector.
+        co.returned = co.io_waker = None
         runtime = self.runtime
-        result: TaskResult = yield from runtime.execute(co, run)
+        run = co.task
+        assert run is not None  # until ``finish`` below
         if run.name in self.timed_out and isinstance(result.error, Cancelled):
             runtime.finish(co, run, result, settle=False)
             runtime.settle(run, error=SimError("TimeoutError", ""))
