@@ -29,7 +29,7 @@ class AsyncioModel(TaskTree):
             for step in self.program.main_steps:
                 if isinstance(step, m.SubmitStep):
                     for run in self._selected(step.submit):
-                        self.create_task(run)
+                        yield from self.start_task(lane, run)
                 elif isinstance(step, m.CollectStep):
                     yield from self.collect(lane)
                 else:
@@ -76,7 +76,7 @@ class AsyncioModel(TaskTree):
         """A ``submit`` or ``collect`` nested in a block of main()."""
         if isinstance(step, m.SubmitStep):
             for run in self._selected(step.submit):
-                self.create_task(run)
+                yield from self.start_task(lane, run)
         else:
             yield from self.collect(lane)
 

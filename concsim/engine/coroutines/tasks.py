@@ -13,11 +13,12 @@ from concsim.events import (
     TaskSubmitted,
     TimeoutExpired,
 )
+from concsim.scenario import model as m
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
-from ..waits import FutureWait
+from ..waits import Awaiting, FutureWait
 from .loop import EventLoop
 
 
@@ -26,7 +27,26 @@ class Tasks(EventLoop):
 
     # --- tasks --------------------------------------------------------------------------
 
-    def create_task(self, run: TaskRun, parent: str | None = None) -> None:
+    def start_task(self, co: Lane, run: TaskRun, parent: str | None = None) -> Actor:
+        """``create_task`` by the coroutine on ``co``. Under ``asyncio.eager_task_factory``
+        (3.12+, ``Task.__eager_start`` in Lib/asyncio/tasks.py) the new task runs at once,
+        inside ``create_task``, up to its first real suspension; a task that ends without
+        suspending is never scheduled. Only then does ``co`` go on."""
+        if run.submitted:
+            return
+        eager = self.program.task_factory is m.TaskFactory.EAGER
+        self.create_task(run, parent, eager=eager)
+        if not eager:
+            return
+        # The new task is first in the ready queue, ``co`` right behind it: nothing else
+        # runs in between, as both run in one call of CPython's.
+        label = f"create_task({run.name}): it runs first, eagerly"
+        self.ready.insert(1, (co, None, None))
+        self.world.set_state(co, LaneState.READY, label)
+        self._park(co)
+        yield Awaiting(label)
+
+    def create_task(self, run: TaskRun, parent: str | None = None, *, eager: bool = False) -> None:
         """``asyncio.create_task``; a task created by another task (``parent``) has a lane
         whose title names its parent."""
         world = self.world
@@ -45,7 +65,10 @@ class Tasks(EventLoop):
         world.emit(TaskSubmitted, task=run.name, how=how)
         world.set_state(co, LaneState.QUEUED, "created")
         co.gen = self._coroutine(co, run)
-        self.make_ready(co)
+        if eager:
+            self.ready.appendleft((co, None, None))
+        else:
+            self.make_ready(co)
         if run.spec.timeout is not None:
             deadline = world.clock.now + run.spec.timeout
             world.clock.at(deadline, lambda: self.call_soon(lambda: self._expire(run, deadline)))
