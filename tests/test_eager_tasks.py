@@ -15,7 +15,16 @@ from faultkit import scenario
 
 from concsim.codegen import program
 from concsim.engine import Simulation
-from concsim.events import Event, OutputWritten, TaskEnded, TaskStarted, TaskSubmitted
+from concsim.engine.faults import Injection
+from concsim.events import (
+    Event,
+    FaultRefused,
+    Outcome,
+    OutputWritten,
+    TaskEnded,
+    TaskStarted,
+    TaskSubmitted,
+)
 from concsim.live.check import check_one
 from concsim.live.interpreters import interpreter_for
 from concsim.scenario.errors import ScenarioError
@@ -226,3 +235,13 @@ def test_cpython_agrees_on_eager_tasks(variant: str | None) -> None:
     assert check.error is None
     assert not check.skipped
     assert [str(d) for d in check.disagreements] == []
+
+
+def test_a_cancel_fault_on_a_task_not_yet_created_is_refused() -> None:
+    """Before main's ``create_task`` there is no Task to call ``cancel()`` on."""
+    sim = Simulation(scenario(CREATED), injections=[Injection(0.0, "cancel", "cached")])
+    sim.run()
+    (refused,) = [e for e in sim.events if isinstance(e, FaultRefused)]
+    assert refused.reason == "cached has not been created yet"
+    ended = {e.task: e.outcome for e in sim.events if isinstance(e, TaskEnded)}
+    assert ended == {"fetch": Outcome.OK, "cached": Outcome.OK}

@@ -169,6 +169,34 @@ def test_asyncio_gather() -> None:
     assert run("asyncio-gather", "sequential").elapsed == about(0.6)
 
 
+def test_asyncio_gather_eager_tasks() -> None:
+    """3.12's eager_task_factory (Task.__eager_start): create_task runs the task at once up
+    to its first await, so each task's first line comes before main's next; by default
+    create_task only schedules it and main prints first. long, which never awaits, ends
+    inside create_task, before main's next line."""
+    lazy = run("asyncio-gather", "create-task")
+    assert lazy.out["output"] == [
+        "main created short",
+        "main created medium",
+        "main created long",
+        "short starts",
+        "medium starts",
+        "long starts",
+    ]
+    eager = run("asyncio-gather", "eager-tasks")
+    assert eager.out["output"] == [
+        "short starts",
+        "main created short",
+        "medium starts",
+        "main created medium",
+        "long starts",
+        "main created long",
+    ]
+    ends = {task["name"]: (task["started"], task["ended"]) for task in eager.out["tasks"]}
+    assert ends["long"] == (about(0.0004), about(0.0005))
+    assert (eager.elapsed, lazy.elapsed) == (about(0.2003), about(0.2005))
+
+
 def test_process_divisors() -> None:
     """Each worker process has its own GIL, so CPU-bound work runs on several cores;
     ProcessPoolExecutor.map yields results in input order, after paying process start-up."""

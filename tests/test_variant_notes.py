@@ -90,6 +90,8 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
     }
     assert noted == {
         ("asyncio-barrier", "timeout"),
+        ("asyncio-gather", "create-task"),
+        ("asyncio-gather", "eager-tasks"),
         ("asyncio-condition", "notify-all"),
         ("barrier-breaks", "fast-reviews"),
         ("event-wait-stop", "sleep"),

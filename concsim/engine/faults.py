@@ -188,6 +188,8 @@ class Faults:
         if run is None:
             return f"{injection.target} is not a task"
         if self.aio is not None:
+            if run.lane is None:  # no create_task yet: there is no Task to cancel
+                return f"{run.name} has not been created yet"
             self.aio.cancel(run, "task.cancel() was called")
             return None
         model = world.program.model
