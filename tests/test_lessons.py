@@ -631,6 +631,24 @@ def test_asyncio_condition() -> None:
     assert every.out["results"] == result.out["results"]
 
 
+def test_asyncio_condition_cancel_after_notify() -> None:
+    """notify(3) wakes packer-3 too; cancelled before it has the lock back, it raises at
+    0.3 s. 3.11: the wake-up it took is lost and packer-4 waits beside an order until the
+    notify() at 0.5 s. 3.13 (gh-112202): wait() calls _notify(1) as it raises, so packer-4
+    wakes at 0.3 s and is done at 0.4 s."""
+    lost = run("asyncio-condition", "cancel-after-notify")
+    passed = run("asyncio-condition", "cancel-after-notify-3.13")
+    assert [(e.t, e.lane, e.woke) for e in passed.of(ConditionNotified)][1] == (
+        about(0.3),
+        "packer-3",
+        ("packer-4",),
+    )
+    assert [e.lane for e in lost.of(ConditionNotified)] == ["shop", "shop"]
+    assert lost.task("packer-4")["ended"] == about(0.6)
+    assert passed.task("packer-4")["ended"] == about(0.4)
+    assert lost.outcomes()["packer-3"] == passed.outcomes()["packer-3"] == "cancelled"
+
+
 def test_asyncio_barrier() -> None:
     """asyncio.Barrier: the third coroutine to arrive trips it and all three go on at once,
     wait() returning each one's arrival index. A wait that asyncio.wait_for cancels only

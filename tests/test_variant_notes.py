@@ -93,6 +93,8 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
         ("asyncio-gather", "create-task"),
         ("asyncio-gather", "eager-tasks"),
         ("asyncio-condition", "notify-all"),
+        ("asyncio-condition", "cancel-after-notify"),
+        ("asyncio-condition", "cancel-after-notify-3.13"),
         ("barrier-breaks", "fast-reviews"),
         ("event-wait-stop", "sleep"),
         ("idle-timeout", "fixed"),

@@ -309,11 +309,14 @@ def _exit_kind(frame: Any) -> str:
     (CPython 3.11): RETURN_VALUE (3.12: or RETURN_CONST) returned, YIELD_VALUE suspended a
     coroutine at ``await``, anything else (RAISE_VARARGS, RERAISE, a call that raised) lets
     an exception out."""
-    op = frame.f_code.co_code[frame.f_lasti]
+    code, lasti = frame.f_code.co_code, frame.f_lasti
+    op = code[lasti]
     if op in _RETURNS:
         return "returned"
     if op == _YIELD_VALUE:
         return "suspended"
+    if op == _RESUME and lasti >= 2 and code[lasti - 2] == _YIELD_VALUE:
+        return "suspended"  # 3.13 reports the RESUME after the YIELD_VALUE
     return "raised"
 
 
@@ -322,6 +325,7 @@ _RETURNS = frozenset(
 )
 """3.12 returns a constant with RETURN_CONST (``return "done"``, and ``None`` at the end)."""
 _YIELD_VALUE = opcode.opmap["YIELD_VALUE"]
+_RESUME = opcode.opmap["RESUME"]
 
 
 def _current_task() -> Any:
