@@ -869,6 +869,25 @@ def test_ctrl_c_shutdown(variant: str, elapsed: float, task_outcome: str, cleanu
     assert bool(result.of(CleanupSkipped)) == (cleanup == "skipped")
 
 
+@pytest.mark.parametrize(
+    ("variant", "error"),
+    [("late-group-failure", "CancelledError"), ("late-group-failure-3.13", "KeyboardInterrupt")],
+)
+def test_ctrl_c_after_a_late_group_failure(variant: str, error: str) -> None:
+    """The health check fails after the TaskGroup body: on 3.11 the group's cancel() of
+    main is never taken back (gh-116720), so after Ctrl-C ``Runner.run``'s ``uncancel()``
+    returns 1 and main ends with CancelledError; 3.13 uncancels it: KeyboardInterrupt.
+    The downloads are cancelled and clean up either way."""
+    calm = run("ctrl-c-shutdown", variant)
+    assert calm.main_outcome == ("ok", None)
+    assert calm.out["output"] == ["health check failed, downloading anyway"]
+    result = run("ctrl-c-shutdown", variant, CTRL_C)
+    assert result.main_outcome == ("raised", error)
+    assert result.elapsed == about(0.55)
+    downloads = [t for t in result.out["tasks"] if t["name"].startswith("download")]
+    assert {(t["outcome"], t["cleanup"]) for t in downloads} == {("cancelled", "ran")}
+
+
 def test_broken_process_pool() -> None:
     """When a worker process dies abruptly the pool is broken: every running and pending
     future fails with BrokenProcessPool and no finally runs in the killed process."""

@@ -96,6 +96,8 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
         ("asyncio-condition", "cancel-after-notify"),
         ("asyncio-condition", "cancel-after-notify-3.13"),
         ("barrier-breaks", "fast-reviews"),
+        ("ctrl-c-shutdown", "late-group-failure"),
+        ("ctrl-c-shutdown", "late-group-failure-3.13"),
         ("event-wait-stop", "sleep"),
         ("idle-timeout", "fixed"),
         ("lock-timeout-back-off", "without-timeout"),
