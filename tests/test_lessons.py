@@ -31,6 +31,8 @@ from concsim.events import (
     ExceptionChained,
     ExecutorShutdown,
     GilChanged,
+    LaneCreated,
+    LaneKind,
     LaneState,
     LaneStateChanged,
     LockAcquired,
@@ -516,6 +518,12 @@ def test_pickling_nested_function() -> None:
     fixed = run("pickling-nested-function", "process-spawn-fixed")
     assert fixed.main_outcome == ("ok", None)
     assert fixed.task("helper")["started"] == about(0.13)  # spawn: a new interpreter
+    # A pool under spawn starts a worker per submit (_adjust_process_count), not all eight
+    pooled = run("pickling-nested-function", "pool-spawn")
+    workers = {e.lane for e in pooled.of(LaneCreated) if e.lane_kind is LaneKind.PROCESS}
+    assert workers == {"process-1", "process-2", "process-3", "process-4"}
+    assert [pooled.task(f"square-{i}")["started"] for i in (1, 2, 3)] == [about(0.1302)] * 3
+    assert pooled.task("helper")["error"] == "AttributeError"
 
 
 def test_unpicklable_values() -> None:
