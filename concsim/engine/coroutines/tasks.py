@@ -40,11 +40,10 @@ class Tasks(EventLoop):
             return
         # The new task is first in the ready queue, ``co`` right behind it: nothing else
         # runs in between, as both run in one call of CPython's.
-        label = f"create_task({run.name}): it runs first, eagerly"
         self.ready.insert(1, (co, None, None))
-        self.world.set_state(co, LaneState.READY, label)
+        self.world.set_state(co, LaneState.READY, co.step)  # still on its create_task line
         self._park(co)
-        yield Awaiting(label)
+        yield Awaiting(f"create_task({run.name}) runs it eagerly")
 
     def create_task(self, run: TaskRun, parent: str | None = None, *, eager: bool = False) -> None:
         """``asyncio.create_task``; a task created by another task (``parent``) has a lane
