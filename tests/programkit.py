@@ -20,6 +20,7 @@ from concsim.engine import Simulation
 from concsim.engine.runtime_core import expand_tasks
 from concsim.events import OutputWritten, ResultReceived
 from concsim.export.outcome import outcome
+from concsim.live.interpreters import interpreter_for
 from concsim.scenario import model as m
 from concsim.scenario.model import Scenario
 
@@ -53,13 +54,15 @@ def simulate(scenario: Scenario, variant: str | None) -> Simulated:
 
 
 def run_program(scenario: Scenario, variant: str | None, timeout: float) -> Ran:
-    """``python PROGRAM`` under the probe; killed after ``timeout`` seconds."""
+    """``python PROGRAM`` under the probe, on the CPython the scenario names if this machine
+    has it (else this one); killed after ``timeout`` seconds."""
     prog = program(scenario, variant)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "program.py")
         path.write_text(prog.source)
         facts_path = Path(tmp, "facts.json")
-        command = [sys.executable, str(PROBE), str(path), str(facts_path), *prog.shared.values()]
+        python = interpreter_for(scenario.variant(variant).machine.python) or sys.executable
+        command = [python, str(PROBE), str(path), str(facts_path), *prog.shared.values()]
         # Its own session: at the timeout the whole group goes, pool workers included (an
         # orphaned worker would hold the pipes open and communicate() would wait forever).
         with subprocess.Popen(

@@ -31,6 +31,8 @@ from concsim.events import (
     ExceptionChained,
     ExecutorShutdown,
     GilChanged,
+    LaneCreated,
+    LaneKind,
     LaneState,
     LaneStateChanged,
     LockAcquired,
@@ -167,6 +169,34 @@ def test_asyncio_gather() -> None:
     assert result.out["results"] == ["short waited 0.1", "medium waited 0.2", "long waited 0.3"]
     assert result.elapsed == about(0.3)
     assert run("asyncio-gather", "sequential").elapsed == about(0.6)
+
+
+def test_asyncio_gather_eager_tasks() -> None:
+    """3.12's eager_task_factory (Task.__eager_start): create_task runs the task at once up
+    to its first await, so each task's first line comes before main's next; by default
+    create_task only schedules it and main prints first. long, which never awaits, ends
+    inside create_task, before main's next line."""
+    lazy = run("asyncio-gather", "create-task")
+    assert lazy.out["output"] == [
+        "main created short",
+        "main created medium",
+        "main created long",
+        "short starts",
+        "medium starts",
+        "long starts",
+    ]
+    eager = run("asyncio-gather", "eager-tasks")
+    assert eager.out["output"] == [
+        "short starts",
+        "main created short",
+        "medium starts",
+        "main created medium",
+        "long starts",
+        "main created long",
+    ]
+    ends = {task["name"]: (task["started"], task["ended"]) for task in eager.out["tasks"]}
+    assert ends["long"] == (about(0.0004), about(0.0005))
+    assert (eager.elapsed, lazy.elapsed) == (about(0.2003), about(0.2005))
 
 
 def test_process_divisors() -> None:
@@ -488,6 +518,12 @@ def test_pickling_nested_function() -> None:
     fixed = run("pickling-nested-function", "process-spawn-fixed")
     assert fixed.main_outcome == ("ok", None)
     assert fixed.task("helper")["started"] == about(0.13)  # spawn: a new interpreter
+    # A pool under spawn starts a worker per submit (_adjust_process_count), not all eight
+    pooled = run("pickling-nested-function", "pool-spawn")
+    workers = {e.lane for e in pooled.of(LaneCreated) if e.lane_kind is LaneKind.PROCESS}
+    assert workers == {"process-1", "process-2", "process-3", "process-4"}
+    assert [pooled.task(f"square-{i}")["started"] for i in (1, 2, 3)] == [about(0.1302)] * 3
+    assert pooled.task("helper")["error"] == "AttributeError"
 
 
 def test_unpicklable_values() -> None:
@@ -601,6 +637,24 @@ def test_asyncio_condition() -> None:
     back = [(e.t, e.lane, e.step) for e in every.of(LaneStateChanged) if e.lane == "packer-2"]
     assert (0.3, "packer-2", "wait_for ready (released ready)") in back  # waits again
     assert every.out["results"] == result.out["results"]
+
+
+def test_asyncio_condition_cancel_after_notify() -> None:
+    """notify(3) wakes packer-3 too; cancelled before it has the lock back, it raises at
+    0.3 s. 3.11: the wake-up it took is lost and packer-4 waits beside an order until the
+    notify() at 0.5 s. 3.13 (gh-112202): wait() calls _notify(1) as it raises, so packer-4
+    wakes at 0.3 s and is done at 0.4 s."""
+    lost = run("asyncio-condition", "cancel-after-notify")
+    passed = run("asyncio-condition", "cancel-after-notify-3.13")
+    assert [(e.t, e.lane, e.woke) for e in passed.of(ConditionNotified)][1] == (
+        about(0.3),
+        "packer-3",
+        ("packer-4",),
+    )
+    assert [e.lane for e in lost.of(ConditionNotified)] == ["shop", "shop"]
+    assert lost.task("packer-4")["ended"] == about(0.6)
+    assert passed.task("packer-4")["ended"] == about(0.4)
+    assert lost.outcomes()["packer-3"] == passed.outcomes()["packer-3"] == "cancelled"
 
 
 def test_asyncio_barrier() -> None:
@@ -821,6 +875,25 @@ def test_ctrl_c_shutdown(variant: str, elapsed: float, task_outcome: str, cleanu
     for task in result.out["tasks"]:
         assert (task["outcome"], task["cleanup"]) == (task_outcome, cleanup)
     assert bool(result.of(CleanupSkipped)) == (cleanup == "skipped")
+
+
+@pytest.mark.parametrize(
+    ("variant", "error"),
+    [("late-group-failure", "CancelledError"), ("late-group-failure-3.13", "KeyboardInterrupt")],
+)
+def test_ctrl_c_after_a_late_group_failure(variant: str, error: str) -> None:
+    """The health check fails after the TaskGroup body: on 3.11 the group's cancel() of
+    main is never taken back (gh-116720), so after Ctrl-C ``Runner.run``'s ``uncancel()``
+    returns 1 and main ends with CancelledError; 3.13 uncancels it: KeyboardInterrupt.
+    The downloads are cancelled and clean up either way."""
+    calm = run("ctrl-c-shutdown", variant)
+    assert calm.main_outcome == ("ok", None)
+    assert calm.out["output"] == ["health check failed, downloading anyway"]
+    result = run("ctrl-c-shutdown", variant, CTRL_C)
+    assert result.main_outcome == ("raised", error)
+    assert result.elapsed == about(0.55)
+    downloads = [t for t in result.out["tasks"] if t["name"].startswith("download")]
+    assert {(t["outcome"], t["cleanup"]) for t in downloads} == {("cancelled", "ran")}
 
 
 def test_broken_process_pool() -> None:

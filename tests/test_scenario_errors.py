@@ -135,7 +135,7 @@ def test_unknown_key_with_a_close_match_suggests_it() -> None:
         "`max_workers`?",
         "bad/unknown-key.yaml:4:3: program.flavour: unknown key `flavour`; expected one of: "
         "atexit, chunksize, collect, context_manager, executor, main, max_workers, model, "
-        "on_error, on_result, shutdown",
+        "on_error, on_result, shutdown, task_factory",
     ]
 
 

@@ -152,19 +152,6 @@ def test_start_method_is_version_2() -> None:
     )
 
 
-def test_spawn_with_a_process_pool_is_refused() -> None:
-    """ProcessPoolExecutor starts its workers one per submit when the start method is not
-    fork (Lib/concurrent/futures/process.py, ``_adjust_process_count``): not modelled."""
-    source = text("{start_method: spawn}", picklable="true").replace(
-        "executor: false\n  collect: join", "executor: true"
-    )
-    assert _error(source) == (
-        "t.yaml:4:25: machine.start_method: `spawn` is modelled for plain processes: a "
-        "ProcessPoolExecutor under spawn starts its workers one per submit, which concsim "
-        "does not model; expected fork, or executor: false"
-    )
-
-
 def test_spawn_with_the_program_stop_event_is_refused_in_a_variant() -> None:
     """A module-level multiprocessing.Event() is made again by each spawned child that
     imports the program: stop.set() in main would not reach it."""

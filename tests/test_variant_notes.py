@@ -90,11 +90,18 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
     }
     assert noted == {
         ("asyncio-barrier", "timeout"),
+        ("asyncio-gather", "create-task"),
+        ("asyncio-gather", "eager-tasks"),
         ("asyncio-condition", "notify-all"),
+        ("asyncio-condition", "cancel-after-notify"),
+        ("asyncio-condition", "cancel-after-notify-3.13"),
         ("barrier-breaks", "fast-reviews"),
+        ("ctrl-c-shutdown", "late-group-failure"),
+        ("ctrl-c-shutdown", "late-group-failure-3.13"),
         ("event-wait-stop", "sleep"),
         ("idle-timeout", "fixed"),
         ("lock-timeout-back-off", "without-timeout"),
+        ("pickling-nested-function", "pool-spawn"),
         ("semaphore-limit", "asyncio-cancel"),
         ("task-tree-cancelled", "swallowed"),
         ("task-tree-cancelled", "child-fails"),

@@ -75,6 +75,8 @@ class AsyncMain:
                 if fn.nested:
                     write_task(w, self.res, fn)
                     w.blank()
+            if self.program.task_factory is m.TaskFactory.EAGER:
+                w.line("asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)")
             keeps = self.pattern is not m.Pattern.NONE
             if keeps and not (self.compact and not self.program.on_result):
                 w.line("results = []")

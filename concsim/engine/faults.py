@@ -182,14 +182,21 @@ class Faults:
             return self.aio.cancel_from_outside(injection.target)
         return self._cancel(injection)
 
+    def _cancel_coroutine(self, run: TaskRun) -> str | None:
+        """``task.cancel()``; before main's ``create_task`` there is no Task to cancel."""
+        if run.lane is None:
+            return f"{run.name} has not been created yet"
+        assert self.aio is not None
+        self.aio.cancel(run, "task.cancel() was called")
+        return None
+
     def _cancel(self, injection: Injection) -> str | None:
         world = self.world
         run = self._task(injection.target)
         if run is None:
             return f"{injection.target} is not a task"
         if self.aio is not None:
-            self.aio.cancel(run, "task.cancel() was called")
-            return None
+            return self._cancel_coroutine(run)
         model = world.program.model
         if model is m.Model.SEQUENTIAL:
             return "a plain function call cannot be cancelled"

@@ -157,9 +157,10 @@ class Tracer:
         self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
         self.main_frame: Any = None
         self.stop: str | None = plan.get("stop_event")
-        returns, yield_value = plan.get("opcodes") or opcodes()
+        returns, yield_value, resume = plan.get("opcodes") or opcodes()
         self.returns = frozenset(returns)
         self.yield_value: int = yield_value
+        self.resume: int = resume
 
     def _role(self, code: Any) -> str | None:
         role: str | None = None
@@ -256,7 +257,7 @@ class Tracer:
                     line=frame.f_lineno,
                 )
         elif event == "return":
-            how = _exit_kind(frame, self.returns, self.yield_value)
+            how = _exit_kind(frame, self.returns, self.yield_value, self.resume)
             if how == "suspended":
                 return self.local  # a coroutine suspended at an await
             if how == "returned":
@@ -316,30 +317,33 @@ _PLUMBING = (StopIteration, StopAsyncIteration, GeneratorExit)
 _UNKNOWN = object()
 
 
-def _exit_kind(frame: Any, returns: frozenset[int], yield_value: int) -> str:
+def _exit_kind(frame: Any, returns: frozenset[int], yield_value: int, resume: int) -> str:
     """What a ``return`` trace event means, from the last instruction the frame ran
     (CPython 3.11): RETURN_VALUE (3.12: or RETURN_CONST) returned, YIELD_VALUE suspended a
     coroutine at ``await``, anything else (RAISE_VARARGS, RERAISE, a call that raised) lets
     an exception out."""
-    op = frame.f_code.co_code[frame.f_lasti]
+    code, lasti = frame.f_code.co_code, frame.f_lasti
+    op = code[lasti]
     if op in returns:
         return "returned"
     if op == yield_value:
         return "suspended"
+    if op == resume and lasti >= 2 and code[lasti - 2] == yield_value:
+        return "suspended"  # 3.13 reports the RESUME after the YIELD_VALUE
     return "raised"
 
 
-def opcodes() -> tuple[list[int], int]:
+def opcodes() -> tuple[list[int], int, int]:
     """This interpreter's RETURN_VALUE and RETURN_CONST (3.12 returns a constant with it:
-    ``return "done"``, and ``None`` at the end), and YIELD_VALUE: worked out by the parent
-    for the plan (``plan["opcodes"]``), as the ``opcode`` module costs the program's process
-    a millisecond to import; here when the plan does not say (another interpreter)."""
+    ``return "done"``, and ``None`` at the end), YIELD_VALUE and RESUME: worked out by the
+    parent for the plan (``plan["opcodes"]``), as the ``opcode`` module costs the program's
+    process a millisecond to import; here when the plan does not say (another interpreter)."""
     import opcode
 
     returns = [
         opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
     ]
-    return returns, opcode.opmap["YIELD_VALUE"]
+    return returns, opcode.opmap["YIELD_VALUE"], opcode.opmap["RESUME"]
 
 
 def _current_task() -> Any:

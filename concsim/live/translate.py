@@ -121,6 +121,9 @@ class Translator(PoolRecords):
         self.emit(FutureChanged, t, task=task, state=FutureState.PENDING)
         if record.get("coro"):
             self.coroutines[record["coro"]] = task
+            # asyncio.create_task(coro, name=...) names the task only once the loop has
+            # made it (Lib/asyncio/tasks.py): from then on it prints under that name
+            self.coroutines[task] = task
             self._lane(task, t, LaneKind.COROUTINE, task, "main")
             self.lane_task[task] = task
             self._state(task, t, LaneState.QUEUED, "created")
@@ -129,6 +132,9 @@ class Translator(PoolRecords):
         task = record["task"]
         track = self.tracks[task]
         if record.get("coro"):
+            # an eager task (3.12's eager_task_factory) begins inside create_task, before
+            # its submit is recorded: what it prints then is the task's
+            self.coroutines.setdefault(record["coro"], task)
             lane = self._lane(task, t, LaneKind.COROUTINE, task, "main")
         else:
             lane = self.lane_of(record, t)

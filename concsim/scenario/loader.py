@@ -21,6 +21,7 @@ from concsim.scenario.messages import translate
 from concsim.scenario.model import Scenario
 from concsim.scenario.pickling import check_pickling
 from concsim.scenario.startmethod import start_method_problems
+from concsim.scenario.taskfactory import task_factory_problems
 from concsim.scenario.treechecks import check_tree
 from concsim.scenario.versions import check_version
 
@@ -71,6 +72,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
         problems += check_tree(scenario, doc)
         problems += check_pickling(scenario, doc)
         problems += start_method_problems(scenario, doc)
+        problems += task_factory_problems(scenario, doc)
     # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that
     # value, so it is the one line shown for it.
     trapped = {(p.line, p.col, p.dotted) for p in doc.problems}

@@ -1059,6 +1059,12 @@ class Machine(_Strict):
         return self.start_method or default_start_method(self.python)
 
 
+class TaskFactory(StrEnum):
+    """``loop.set_task_factory(...)`` as main() starts (Lib/asyncio/base_events.py)."""
+
+    EAGER = "eager"  # asyncio.eager_task_factory (3.12+): a task starts inside create_task
+
+
 class Model(StrEnum):
     SEQUENTIAL = "sequential"
     THREADS = "threads"
@@ -1161,6 +1167,9 @@ class Program(_Strict):
     """Each step is a handler of its own, ``atexit.register``-ed in this order as main()
     starts: at a normal interpreter exit (after the non-daemon threads are joined) they run
     in reverse order, last registered first."""
+    task_factory: TaskFactory | None = Field(None, json_schema_extra={"since": 2})
+    """asyncio, Python 3.12+: ``eager`` sets ``asyncio.eager_task_factory`` as main() starts,
+    so each task runs at once inside ``create_task`` up to its first real suspension."""
 
     @model_validator(mode="before")
     @classmethod
@@ -1424,6 +1433,7 @@ class ProgramPatch(_Strict):
     on_result: tuple[Step, ...] | None = None
     on_error: tuple[Step, ...] | None = None
     atexit: tuple[Step, ...] | None = Field(None, json_schema_extra={"since": 2})
+    task_factory: TaskFactory | None = Field(None, json_schema_extra={"since": 2})
 
 
 class Variant(_Strict):

@@ -14,10 +14,9 @@ from .model import STEP_KINDS, Model, Scenario, StartMethod
 
 
 def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
-    """Under ``spawn`` or ``forkserver``: no process pool (it starts its workers one per
-    submit, Lib/concurrent/futures/process.py ``_adjust_process_count``, not modelled), and
-    no lock, queue or event the processes share (each is a module-level object, made again
-    by each child that imports the program: ``stop.set()`` would not reach it)."""
+    """Under ``spawn`` or ``forkserver``: no lock, queue or event the processes share (each
+    is a module-level object, made again by each child that imports the program:
+    ``stop.set()`` would not reach it), in plain processes and pools alike."""
     problems: list[Problem] = []
     cases: list[tuple[Loc, Scenario]] = [(("machine", "start_method"), scenario)]
     for index, variant in enumerate(scenario.variants):
@@ -37,13 +36,7 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
         if program.model is not Model.PROCESSES:
             continue
         text: str | None = None
-        if program.executor:
-            text = (
-                f"`{method}` is modelled for plain processes: a ProcessPoolExecutor under "
-                f"{method} starts its workers one per submit, which concsim does not model; "
-                "expected fork, or executor: false"
-            )
-        elif (shared := _shared_object(applied)) is not None:
+        if (shared := _shared_object(applied)) is not None:
             text = (
                 f"under `{method}` each child imports the program again and makes its own "
                 f"{shared}, so the processes would not share it; expected fork"

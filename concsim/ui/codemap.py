@@ -239,7 +239,10 @@ class Whereabouts:
         if step == "Thread.start()" or step == "submit":
             return sites.of_kind(MAIN, SiteKind.SUBMIT, before.anchor) or self._collect()
         if step.startswith(_COLLECT_WAITS):
-            return self._collect()
+            line = self._collect()
+            if line is not None or (kind := _tree_wait(step)) is None:
+                return line
+            return sites.of_kind(MAIN, kind, before.anchor)  # a taskgroup step of main's
         if step.endswith(".result()") or step.startswith("await "):
             line = self._result_line()
             if line is not None:

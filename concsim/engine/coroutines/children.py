@@ -34,7 +34,7 @@ class TaskTree(TaskGroups):
         match step:
             case m.CreateTaskStep():
                 for child in self._named(run, step.create_task):
-                    self.spawn(child, owner)
+                    yield from self.start_task(co, child, owner)
             case m.AwaitStep():
                 for child in self._named(run, step.await_):
                     yield from self.await_task(co, child, owner)
@@ -46,12 +46,12 @@ class TaskTree(TaskGroups):
             case m.GatherStep():
                 kids = [c for ref in step.gather for c in self._named(run, ref)]
                 for child in kids:
-                    self.spawn(child, owner)
+                    yield from self.start_task(co, child, owner)
                 yield from self.gather_in(co, kids)
             case m.TaskGroupStep():
                 kids = [c for ref in step.taskgroup for c in self._named(run, ref)]
                 for child in kids:
-                    self.spawn(child, owner)
+                    yield from self.start_task(co, child, owner)
                 if step.steps:
                     yield from self.taskgroup_body(co, run, kids, step.steps)
                 else:
@@ -96,11 +96,6 @@ class TaskTree(TaskGroups):
             index = int(run.name.rsplit("-", 1)[1])
         by_name = self.runtime.by_name
         return [by_name[name] for name in resolve(ref, index, self.instances)]
-
-    def spawn(self, run: TaskRun, parent: str) -> None:
-        """``asyncio.create_task(coro, name=...)`` by ``parent`` (once per task)."""
-        if not run.submitted:
-            self.create_task(run, parent=parent)
 
     def await_task(self, co: Lane, child: TaskRun, owner: str) -> Actor:
         """``await task``: its result, or its exception raised here. A cancel of the waiter

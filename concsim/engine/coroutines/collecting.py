@@ -42,7 +42,7 @@ class Collecting(Tasks):
     def collect(self, lane: Lane) -> Actor:
         collect = self.program.collect
         for run in self._selected("all"):
-            self.create_task(run)
+            yield from self.start_task(lane, run)
         runs = [r for r in self.runtime.tasks if r.submitted]
         deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
         pattern = collect.pattern

@@ -29,7 +29,7 @@ class AsyncioModel(TaskTree):
             for step in self.program.main_steps:
                 if isinstance(step, m.SubmitStep):
                     for run in self._selected(step.submit):
-                        self.create_task(run)
+                        yield from self.start_task(lane, run)
                 elif isinstance(step, m.CollectStep):
                     yield from self.collect(lane)
                 else:
@@ -40,7 +40,7 @@ class AsyncioModel(TaskTree):
             error = exc
         lane.pending_error = None  # main() is over: nothing more can be raised in it
         if self.interrupted and isinstance(error, Cancelled):
-            error = Interrupted()
+            error = self._after_interrupt(lane, error)
         if error is not None and self.program.on_error:
             try:
                 with runtime.interp.handling(lane, None, error):
@@ -72,11 +72,21 @@ class AsyncioModel(TaskTree):
         runtime.end_main(lane, error)
         self._park(lane)
 
+    @staticmethod
+    def _after_interrupt(lane: Lane, error: Cancelled) -> SimError:
+        """``Runner.run`` (Lib/asyncio/runners.py, 3.11 to 3.13) after Ctrl-C, when the
+        main task ends with CancelledError: ``if task.uncancel() == 0: raise
+        KeyboardInterrupt()``, else the CancelledError goes on. So a cancel request left
+        over in the main task -- a TaskGroup child that failed after the body on 3.11 and
+        3.12 (gh-116720) -- makes Ctrl-C end the program with CancelledError."""
+        lane.cancel_requests -= 1  # uncancel()
+        return Interrupted() if lane.cancel_requests <= 0 else error
+
     def _main_step(self, lane: Lane, step: m.SubmitStep | m.CollectStep) -> Actor:
         """A ``submit`` or ``collect`` nested in a block of main()."""
         if isinstance(step, m.SubmitStep):
             for run in self._selected(step.submit):
-                self.create_task(run)
+                yield from self.start_task(lane, run)
         else:
             yield from self.collect(lane)
 

@@ -14,11 +14,12 @@ from concsim.events import (
     TaskSubmitted,
     TimeoutExpired,
 )
+from concsim.scenario import model as m
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
-from ..waits import FutureWait
+from ..waits import Awaiting, FutureWait
 from .loop import EventLoop
 
 
@@ -27,7 +28,25 @@ class Tasks(EventLoop):
 
     # --- tasks --------------------------------------------------------------------------
 
-    def create_task(self, run: TaskRun, parent: str | None = None) -> None:
+    def start_task(self, co: Lane, run: TaskRun, parent: str | None = None) -> Actor:
+        """``create_task`` by the coroutine on ``co``. Under ``asyncio.eager_task_factory``
+        (3.12+, ``Task.__eager_start`` in Lib/asyncio/tasks.py) the new task runs at once,
+        inside ``create_task``, up to its first real suspension; a task that ends without
+        suspending is never scheduled. Only then does ``co`` go on."""
+        if run.submitted:
+            return
+        eager = self.program.task_factory is m.TaskFactory.EAGER
+        self.create_task(run, parent, eager=eager)
+        if not eager:
+            return
+        # The new task is first in the ready queue, ``co`` right behind it: nothing else
+        # runs in between, as both run in one call of CPython's.
+        self.ready.insert(1, (co, None, None))
+        self.world.set_state(co, LaneState.READY, co.step)  # still on its create_task line
+        self._park(co)
+        yield Awaiting(f"create_task({run.name}) runs it eagerly")
+
+    def create_task(self, run: TaskRun, parent: str | None = None, *, eager: bool = False) -> None:
         """``asyncio.create_task``; a task created by another task (``parent``) has a lane
         whose title names its parent."""
         world = self.world
@@ -46,9 +65,15 @@ class Tasks(EventLoop):
         world.emit(TaskSubmitted, task=run.name, how=how)
         world.set_state(co, LaneState.QUEUED, "created")
         # Task.__init__: ``loop.call_soon(self.__step)``; the coroutine starts at that step.
-        if world.loop_current is not None:  # as make_ready shows a task that waits its turn
-            world.set_state(co, LaneState.READY, co.step)
-        self.call_soon(partial(self._first_step, co, run))
+        # Under the eager factory that step is taken now, inside create_task: it goes
+        # first in the ready queue, where start_task puts the creator right behind it.
+        first = partial(self._first_step, co, run)
+        if eager:
+            self.ready.appendleft((None, first, None))
+        else:
+            if world.loop_current is not None:  # as make_ready shows a task that waits
+                world.set_state(co, LaneState.READY, co.step)
+            self.call_soon(first)
         if run.spec.timeout is not None:
             deadline = world.clock.now + run.spec.timeout
             world.clock.at(deadline, lambda: self.call_soon(lambda: self._expire(run, deadline)))

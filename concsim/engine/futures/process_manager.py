@@ -51,6 +51,8 @@ class Pool(Protocol):
 
     def workers_gone(self) -> bool: ...
 
+    def worker_went_idle(self) -> None: ...
+
 
 @dataclass(eq=False)
 class Returned:
@@ -218,6 +220,7 @@ class ManagerThread:
         if pool.after_done is not None:
             for run in job.runs:
                 yield from pool.after_done(lane, run)
+        pool.worker_went_idle()
 
     def join_executor_internals(self, lane: Lane) -> Actor:
         """``shutdown_workers()`` puts one ``None`` per process: each exits once the call

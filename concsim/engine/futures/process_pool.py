@@ -19,6 +19,7 @@ from concsim.events import (
     ResultPicklingFailed,
     ResultUnpicklingFailed,
 )
+from concsim.scenario.model import StartMethod
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
@@ -49,6 +50,7 @@ class ProcessPool(Executor):
     _cannot_unpickle: frozenset[str] | None = None
     manager: ManagerThread = field(init=False)
     cancel_pending_futures: bool = False  # _cancel_pending_futures, read by the manager
+    idle_workers: int = 0  # _idle_worker_semaphore: results since the last submits
 
     def __post_init__(self) -> None:
         self.manager = ManagerThread(self)
@@ -63,18 +65,40 @@ class ProcessPool(Executor):
         (the wakeup pipe); the first submit forks the processes and starts the manager."""
         self.queue.append(job)
         self.manager.wakeup = True
+        dynamic = self.world.machine.resolved_start_method is not StartMethod.FORK
+        if dynamic:
+            self._adjust_process_count()
         if self.manager.lane is not None:
             self.manager.wake()
             return
-        world = self.world
-        for _ in range(self.max_workers):
-            gil = Gil() if world.machine.gil else None
-            number = len(self.workers) + 1
-            proc = Proc(f"process-{number}", gil)
-            lane = world.new_lane("process", LaneKind.PROCESS, proc)
-            self.workers.append(lane)
-            world.start(lane, self._worker(lane))
+        if not dynamic:
+            for _ in range(self.max_workers):
+                self._spawn_process()
         self.manager.start()
+
+    def _spawn_process(self) -> None:
+        """``_spawn_process``: one worker process, started (it pays ``process_start``)."""
+        world = self.world
+        gil = Gil() if world.machine.gil else None
+        proc = Proc(f"process-{len(self.workers) + 1}", gil)
+        lane = world.new_lane("process", LaneKind.PROCESS, proc)
+        self.workers.append(lane)
+        world.start(lane, self._worker(lane))
+
+    def _adjust_process_count(self) -> None:
+        """Under ``spawn`` and ``forkserver`` (``_safe_to_dynamically_spawn_children``,
+        Lib/concurrent/futures/process.py, 3.11) each ``submit`` calls
+        ``_adjust_process_count``: an idle worker (``_idle_worker_semaphore``, released by
+        the manager after each result) is used up, else one more process is started while
+        there are fewer than ``max_workers``. Under ``fork`` all start at the first submit."""
+        if self.idle_workers:
+            self.idle_workers -= 1
+        elif len(self.workers) < self.max_workers:
+            self._spawn_process()
+
+    def worker_went_idle(self) -> None:
+        """``executor._idle_worker_semaphore.release()`` after each result."""
+        self.idle_workers += 1
 
     def started_thread(self, workers: int) -> Lane | None:
         """The manager's lane while ``Thread.start()`` waits for it to run."""

@@ -15,7 +15,8 @@ CancelledError: cancelled = True``) and only then raises; ``notify`` skips a wai
 future is already done (cancelled). A timeout is ``asyncio.wait_for`` around the wait
 (threads/deadline.py): at the deadline the wait is cancelled, takes the lock back, and
 raises TimeoutError -- even if it was notified and only waited for the lock, and without
-looking at ``wait_for``'s predicate again."""
+looking at ``wait_for``'s predicate again. From 3.13 a wait that raises notifies one other
+waiter first (gh-112202), so a notification a cancelled waiter took is not lost."""
 
 from __future__ import annotations
 
@@ -169,9 +170,26 @@ class Conditions(Locks):
                 break
             except (Cancelled, Expired) as exc:
                 error = exc if isinstance(exc, Expired) else Cancelled()
+        if error is not None and self.world.machine.python.at_least >= (3, 13):
+            self._cond_pass_on(lane, condition)
         if isinstance(error, Cancelled):
             raise error
         return not (deadline.expired or error is not None)
+
+    def _cond_pass_on(self, lane: Lane, condition: SimCondition) -> None:
+        """3.13 (gh-112202): ``Condition.wait`` that leaves with an exception (a cancel, a
+        ``wait_for`` timeout) calls ``self._notify(1)`` once it holds the lock again, in case
+        it had been notified: the next waiter wakes instead -- spuriously, if it had not
+        been. 3.11 and 3.12 do nothing, and a notification taken by a cancelled waiter is
+        lost."""
+        pending = [entry for entry in condition.waiters if entry[0].waker is entry[1]]
+        if not pending:
+            return
+        condition.waiters.remove(pending[0])
+        self.world.emit(
+            ConditionNotified, lane=lane.id, condition=condition.name, woke=(pending[0][0].id,)
+        )
+        pending[0][1](True)
 
     def _aio_wait_for(
         self,
