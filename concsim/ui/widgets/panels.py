@@ -63,6 +63,11 @@ class Legend(Static):
             rows = (_rows_of(text, width), width)
             layout = rows != getattr(self, "_rows", None)
             self._rows = rows
+            if layout:
+                # Textual keeps the legend's box model keyed by its layout count, which a
+                # layout requested while another is pending does not move on: dropped here,
+                # so that the new height is measured.
+                self._box_model_cache.clear()
             self.update(text, layout=layout)
 
 
