@@ -105,6 +105,9 @@ class Session:
         self.draws: dict[int, float] | None = None if draws is None else dict(draws)
         """The run's draws as a schedule (a shrunk run), else None: the seed's own."""
         self.generation = 0  # bumped whenever the history is rebuilt (rewind, variant, seed)
+        self._refused: tuple[object, tuple[Any, ...]] | None = None
+        """An engine still holding a refused fault, and the injections kept without it,
+        while the history is made again without it (on a worker, for a big run)."""
         self.run = self.fresh(tuple(injections))
         self.run.reach(0.0)  # what happens at t = 0 (lanes created, tasks submitted)
         self.adopt(self.run)
@@ -146,6 +149,8 @@ class Session:
         its views fed up to where it stands (``Run.reach``)."""
         if run is not self.run:
             self.close()  # the run it replaces may hold a live program
+        if self._refused is not None and self._refused[0] is not run.sim:
+            self._refused = None
         self.run = run
         self.generation += 1
 
@@ -197,6 +202,20 @@ class Session:
     @property
     def injections(self) -> tuple[Any, ...]:
         return tuple(self.sim.injections)
+
+    @property
+    def kept(self) -> tuple[Any, ...]:
+        """The injections the history keeps: those of the engine, less a refused fault it
+        still holds while the history is made again without it."""
+        refused = self._refused
+        if refused is not None and refused[0] is self.sim:
+            return refused[1]
+        return self.injections
+
+    @property
+    def taking_back(self) -> bool:
+        """Whether the engine still holds a refused fault being taken back out."""
+        return self._refused is not None and self._refused[0] is self.sim
 
     @property
     def stalled(self) -> bool:
@@ -301,9 +320,9 @@ class Session:
     def again(self) -> Run:
         """A new run of this history from the start (same injections): over the same
         engine when it is a pure simulation (nothing to run again), else a fresh one."""
-        if replayable(self.sim):
+        if replayable(self.sim) and not self.taking_back:
             return self.run.replay_from_start()
-        return self.fresh(self.injections)
+        return self.fresh(self.kept)
 
     def rewind(self) -> None:
         """Back to t = 0, keeping the injections: playing again repeats them."""
@@ -345,7 +364,7 @@ class Session:
         taken back out by simulating the history again without it, up to now: by
         ``redo(injections, now)`` if given (the view does it off its thread for a big run),
         else here."""
-        kept, run = self.injections, into or self.run
+        kept, run = self.kept, into or self.run
         with run.lock:
             if run.ahead():
                 run = self.fresh(kept)  # the engine is past now: run it again up to now
@@ -356,6 +375,7 @@ class Session:
         new = run.sync()
         if is_refused(new, fault, target):
             if run is self.run:
+                self._refused = (run.sim, kept)
                 (redo or self._resimulate)(kept, self.now)
             return new  # a run made for the fault is dropped: the history stays as it was
         if run is not self.run:
@@ -373,12 +393,13 @@ class Session:
 
     def replay(self) -> Replay:
         branches = self.branches
-        branches.keep(self.injections)
+        kept = self.kept
+        branches.keep(kept)
         return Replay(
             self.source,
             self.seed,
             self.variant,
-            self.injections,
+            kept,
             ended_at=self.ended_at,
             branches=tuple(branches.items) if branches.branched else (),
             branch=branches.current.name if branches.branched else None,

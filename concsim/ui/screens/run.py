@@ -401,7 +401,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             note = (
                 f"Rewound to 0; the {they} again as it plays (delete removes the highlighted one)."
             )
-        again = replayable(session.sim)
+        again = replayable(session.sim) and not session.taking_back
         self.resimulate(JobKind.REWIND, session.again, 0.0, note, builds=not again)
 
     def action_select(self, delta: int) -> None:
