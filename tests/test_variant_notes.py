@@ -15,6 +15,7 @@ from concsim.scenario.loader import load_scenario, load_scenario_text
 from concsim.scenario.schema import json_schema
 from concsim.ui.app import ConcsimApp, make_app
 from concsim.ui.panels import notes_markdown
+from concsim.ui.widgets.panels import NotesPanel
 
 FILE = """\
 version: {version}
@@ -135,14 +136,17 @@ async def test_switching_variant_switches_the_notes(tmp_path: Path) -> None:
         from textual.widgets import Markdown
 
         await pilot.pause()
-        notes = app.run_screen.query_one("#notes")
+        notes = app.run_screen.query_one(NotesPanel)
         assert notes.display
         await pilot.press("v")
         await app.run_screen.wait_idle()
         await pilot.pause()
-        source = notes.query_one(Markdown).source
-        assert "## Variant `notify-all`" in source
+        shown = notes.shown
+        assert isinstance(shown, Markdown) and shown.display
+        assert "## Variant `notify-all`" in shown.source
         await pilot.press("V")
         await app.run_screen.wait_idle()
         await pilot.pause()
-        assert "## Variant" not in notes.query_one(Markdown).source
+        again = notes.shown
+        assert isinstance(again, Markdown) and again.display and not shown.display
+        assert "## Variant" not in again.source

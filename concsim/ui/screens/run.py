@@ -25,7 +25,7 @@ from concsim.ui.panels import FINISHED, PAUSED, PLAYING, STALLED, tasks_noun
 from concsim.ui.screens.actions import SessionActions
 from concsim.ui.screens.branching import BranchKeys
 from concsim.ui.screens.code import CodeKeys
-from concsim.ui.screens.footing import Footing
+from concsim.ui.screens.footing import PAUSE, PLAY, Footing
 from concsim.ui.screens.logview import LogKeys
 from concsim.ui.screens.marks import MarkKeys
 from concsim.ui.screens.moves import PlayheadKeys
@@ -120,7 +120,8 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
                     yield FaultList(id="faults")
             yield CodeView(id="code")
             yield NotesPanel(self.session.scenario, self.session.variant, id="notes")
-        yield KeysFooter(compact=True)
+        play = next(binding for binding in RUN_BINDINGS if binding.id == PLAY)
+        yield KeysFooter(compact=True, steady={play.action: (play.description, PAUSE)})
 
     def say(self, message: str, **options: Any) -> None:
         """A notification in plain text: engine reasons and paths may hold brackets."""

@@ -7,11 +7,17 @@ screen is pushed or popped, the focus moves. Here the keys it would compose are 
 with those it shows: if they are the same keys in the same places, only the words,
 tooltips and states that differ are copied over, and only a key whose width changed asks
 for a new layout (of a footer one line high). Anything else is composed anew, as before.
+A key whose word alternates (``Play``, ``Pause``) is as wide as its widest word
+(``SteadyKey``): changing it never asks for a layout.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from rich.cells import cell_len
+from rich.text import Text
+from textual.app import ComposeResult
 from textual.compose import compose
 from textual.screen import Screen
 from textual.widget import Widget
@@ -19,8 +25,51 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
 
 
+class SteadyKey(FooterKey):
+    """A footer key as wide as the widest of its words: its word changes in place."""
+
+    def __init__(self, *args: object, widest: int, **options: object) -> None:
+        super().__init__(*args, **options)  # type: ignore[arg-type]
+        self.widest = widest
+
+    def render(self) -> Text:
+        text = super().render()
+        spare = self.widest - cell_len(self.description)
+        if self.description and spare > 0:
+            style = self.rich_style + self.get_component_rich_style("footer-key--description")
+            text.append(" " * spare, style)
+        return text
+
+
+def _steady(key: FooterKey, words: Iterable[str]) -> SteadyKey:
+    """``key`` as a ``SteadyKey`` as wide as the widest of ``words`` (and its own)."""
+    steady = SteadyKey(
+        key.key,
+        key.key_display,
+        key.description,
+        key.action,
+        disabled=key._disabled,
+        tooltip=str(key.tooltip or ""),
+        classes=" ".join(key.classes),
+        widest=max(cell_len(word) for word in (*words, key.description)),
+    )
+    return steady.data_bind(compact=Footer.compact)
+
+
 class KeysFooter(Footer):
-    """``Footer``, whose keys change in place when only their words or states changed."""
+    """``Footer``, whose keys change in place when only their words or states changed;
+    ``steady`` names the actions whose key alternates between words, and the words."""
+
+    def __init__(self, *, steady: Mapping[str, Iterable[str]] | None = None, **options: bool):
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.steady = {action: tuple(words) for action, words in (steady or {}).items()}
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.action in self.steady:
+                yield _steady(widget, self.steady[widget.action])
+            else:
+                yield widget
 
     recomposed = 0
     """Times the footer was composed anew (every key remounted), for the tests."""
@@ -116,6 +165,12 @@ def _copy_key(old: FooterKey, new: FooterKey) -> None:
         old._disabled = new._disabled
         old.set_class(new._disabled, "-disabled")
     if old.description != new.description:
-        wider = cell_len(old.description) != cell_len(new.description)
+        wider = _width(old) != _width(new)
         old.description = new.description
         old.refresh(layout=wider)
+
+
+def _width(key: FooterKey) -> int:
+    """The cells ``key``'s word takes (a steady key's: at least its widest word's)."""
+    width = cell_len(key.description)
+    return max(width, key.widest) if isinstance(key, SteadyKey) else width

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from concsim.scenario.model import Scenario
@@ -144,28 +145,43 @@ class FuturesPanel(VerticalScroll):
 
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this;
-    above them, the notes of the variant running, if it has any."""
+    above them, the notes of the variant running, if it has any. Each variant's notes are
+    built the first time they are shown and kept: switching back and forth shows the ones
+    built, never parses and mounts them again."""
 
     def __init__(self, scenario: Scenario, variant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
         self.variant = variant
+        self._built: dict[str | None, Widget] = {}
+
+    @property
+    def shown(self) -> Widget | None:
+        """The notes of the variant running, if built."""
+        return self._built.get(self.variant)
 
     def on_show(self) -> None:
         # Built the first time the panel is shown: narrow terminals never pay for the
         # Markdown renderer on the way to the first frame.
-        if not self.children:
-            from textual.widgets import Markdown
+        if not self._built:
+            self._build(self.variant)
 
-            self.mount(Markdown(notes_markdown(self.scenario, self.variant)))
+    def _build(self, variant: str | None) -> None:
+        from textual.widgets import Markdown
+
+        notes = self._built[variant] = Markdown(notes_markdown(self.scenario, variant))
+        self.mount(notes)
 
     def show_variant(self, variant: str | None) -> None:
-        """The notes of ``variant`` (None: as written), now if built, else when shown."""
+        """The notes of ``variant`` (None: as written), now if the panel was shown, else
+        when it is."""
         if variant == self.variant:
             return
         self.variant = variant
-        if self.children:
-            from textual.widgets import Markdown
-
-            self.query_one(Markdown).update(notes_markdown(self.scenario, variant))
-            self.scroll_home(animate=False)
+        if not self._built:
+            return
+        for name, notes in self._built.items():
+            notes.display = name == variant
+        if variant not in self._built:
+            self._build(variant)
+        self.scroll_home(animate=False)
