@@ -246,6 +246,7 @@ async def measure(
     target: str, label: str, speeds: tuple[float, ...], slow: float, rounds: int, folder: Path
 ) -> list[str]:
     app = make_app(run=target, paused=True, keymap={}, theme="textual-dark", replay_dir=folder)
+    app.prefetch = True  # as the command line's app
     lines = [f"{label}:"]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -359,6 +360,7 @@ def _elapsed(session: Any) -> float:
 async def moving(target: str, label: str, presses: int, folder: Path) -> list[str]:
     """Key to screen for , . < > on a big run played to its end, at three places."""
     app = make_app(run=target, paused=True, keymap={}, theme="textual-dark", replay_dir=folder)
+    app.prefetch = True  # as the command line's app
     lines = [f"{label}, moving in time:"]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

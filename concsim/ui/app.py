@@ -32,6 +32,10 @@ class ConcsimApp(App[int]):
     TITLE = "concsim"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
 
+    prefetch = False
+    """Whether a big run's engine runs ahead on a worker from the moment its screen opens,
+    paused or not (the command line's app does; tests drive the engine themselves)."""
+
     def __init__(
         self,
         *,
@@ -130,6 +134,7 @@ class ConcsimApp(App[int]):
             clock=self.clock,
             from_browser=from_browser,
             replay_dir=self.replay_dir,
+            prefetch=self.prefetch,
         )
 
     def open_entry(self, entry: Entry) -> None:

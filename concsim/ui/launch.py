@@ -68,6 +68,7 @@ def launch(
         # another driver talks to it: textual-serve's web driver speaks over the pipes).
         print(NO_TERMINAL, file=sys.stderr)
         return 2
+    app.prefetch = True  # a big run's history is made while the person reads the screen
     try:
         code = app.run()
     finally:

@@ -81,8 +81,10 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         clock: Callable[[], float],
         from_browser: bool = False,
         replay_dir: Path | None = None,
+        prefetch: bool = False,
     ) -> None:
         super().__init__()
+        self.prefetch = prefetch
         self.session = session
         # None: a speed that plays the run in about ``AUTO_SECONDS``, chosen once its length
         # is known (a 120 ms race would be over in half a second at any one fixed speed).
@@ -132,6 +134,10 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.query_one("#faults").border_title = "faults · del removes"
         self.query_one("#code").border_title = "code · click a line"
         self._measure_variants()
+        if self.prefetch and self.expected is None:
+            # Too long to measure here: a worker makes the history from now on, so that
+            # playback (even at once, even at x1) moves the playhead over events made.
+            self.look_ahead(big=True)
         self.update_view([])
         self.query_one(LanesView).focus()
         self.set_interval(_FRAME, self.tick)

@@ -140,15 +140,16 @@ class Background(_Base):
         self._busy_with("variants", True)
         self.run_worker(work, thread=True, group="variants")
 
-    def look_ahead(self) -> bool:
+    def look_ahead(self, *, big: bool = False) -> bool:
         """Keep a worker running the session's engine ahead of the playhead, for a big run
-        (past ``INLINE`` events) of a pure simulation; True while one does."""
+        (past ``INLINE`` events, or known to be ``big``) of a pure simulation; True while
+        one does."""
         run = self.session.run
         ahead = self.ahead
         if ahead is not None and ahead.run is run:
             return True
         self.stop_looking_ahead()
-        if self.job is not None or run.finished or run.seen <= INLINE:
+        if self.job is not None or run.finished or (run.seen <= INLINE and not big):
             return False
         if not replayable(run.sim):
             return False
