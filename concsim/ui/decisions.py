@@ -3,7 +3,7 @@ its choices in words (no Textual here; the screen is concsim.ui.screens.choose).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
@@ -14,6 +14,8 @@ from concsim.ui.session import Session
 
 PROBE_EVENTS = 500_000
 """How far past the playhead the next decision point is looked for."""
+PAUSE_EVERY = 500
+"""Engine steps between two pauses of a probe made on a worker."""
 
 NOT_OFFERED = (
     "Only what CPython and the OS could do is offered: which waiting thread the OS wakes "
@@ -35,20 +37,27 @@ class Choice:
     """``first in line``, ``the run's choice``, or empty."""
 
 
-def next_decision(session: Session) -> tuple[Decision, Sequence[Event]] | None:
+def next_decision(
+    session: Session, pause: Callable[[], None] | None = None
+) -> tuple[Decision, Sequence[Event]] | None:
     """The first decision point the run makes after what the views have shown, and the
-    events made up to it; None if the run makes none (within ``PROBE_EVENTS`` more)."""
+    events made up to it; None if the run makes none (within ``PROBE_EVENTS`` more).
+    ``pause``, if given, is called every ``PAUSE_EVERY`` steps (a worker giving way)."""
     sim = session.fresh(session.injections).sim
     world = getattr(sim, "world", None)
     if world is None:
         return None
     shown = session.seen
     limit = shown + PROBE_EVENTS
+    steps = 0
     while not sim.finished and len(sim.events) < limit:
         found = [d for d in world.decisions if d.events_before >= shown]
         if found:
             return found[0], sim.events
         sim.step()
+        steps += 1
+        if pause is not None and steps % PAUSE_EVERY == 0:
+            pause()
     found = [d for d in world.decisions if d.events_before >= shown]
     return (found[0], sim.events) if found else None
 

@@ -118,9 +118,10 @@ class SessionActions(Background, Screen[None]):
 
     def action_schedule(self) -> None:
         """The evil scheduler: list the threads waiting at the next decision point; the
-        one picked goes first, recorded in the session (and its replay file)."""
-        from concsim.ui.decisions import choices, next_decision
-        from concsim.ui.screens.choose import ChoiceScreen
+        one picked goes first, recorded in the session (and its replay file). The point is
+        found by running the history again from the start: past ``INLINE`` events shown,
+        on a worker (the choice opens when it is found, if the run has not moved)."""
+        from concsim.ui.decisions import next_decision
 
         session = self.session
         if self.busy():
@@ -129,7 +130,33 @@ class SessionActions(Background, Screen[None]):
             self.say("Choices are the simulator's; this run is live on CPython.")
             return
         self.stop_looking_ahead()
-        found = next_decision(session)
+        if session.seen <= INLINE:
+            self._offer(next_decision(session))
+            return
+        self.playing = False
+        self.say("Looking for the next decision point…", timeout=2)
+        where = (session.generation, session.seen)
+        turns = self.turns
+
+        def probe() -> None:
+            found = next_decision(session, turns.give_way)
+            self.app.call_from_thread(self._offer, found, where)
+
+        self.run_worker(probe, thread=True, group="schedule", exclusive=True)
+
+    def _offer(
+        self,
+        found: tuple[Decision, Sequence[Event]] | None,
+        where: tuple[int, int] | None = None,
+    ) -> None:
+        """The choice screen for the decision ``found`` (looked for at ``where``)."""
+        from concsim.ui.decisions import choices
+        from concsim.ui.screens.choose import ChoiceScreen
+
+        session = self.session
+        if where is not None and where != (session.generation, session.seen):
+            self.say("The run moved on while the next decision point was looked for: x again.")
+            return
         if found is None:
             self.say(
                 "No decision point ahead: from here on no two threads wait for the GIL or a "
