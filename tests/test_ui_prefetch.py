@@ -80,3 +80,44 @@ async def test_a_small_run_is_not_made_ahead(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.run_screen.ahead is None
     assert app._exception is None
+
+
+@sync
+async def test_a_frame_waiting_for_a_core_still_plays_its_share(tmp_path: Path) -> None:
+    """On the real clock a frame's budget is the UI thread's CPU time: a frame whose wall
+    time runs out (a loaded machine: every look at the wall clock a second later) while it
+    has hardly worked still plays the 20 ms its wall time asks for, where a wall-clock
+    budget would stop after its first slice of events."""
+    import time
+
+    from concsim.ui.app import make_app
+
+    app = make_app(run="race-lost-update", paused=True, keymap={}, theme="textual-dark")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.run_screen
+        assert screen.work_clock is time.thread_time
+        wall = _LateWall()
+        screen.clock = wall
+        await pilot.press("space")
+        await pilot.pause()
+        wall.frame(0.02, late=True)
+        screen.tick()
+        assert screen.session.now == 0.02
+    assert app._exception is None
+
+
+class _LateWall(Clock):
+    """A wall clock on which, while ``late``, every look after the first of a frame is a
+    second later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.late = False
+        self._looks = 0
+
+    def __call__(self) -> float:
+        self._looks += 1
+        return self.now + (1.0 if self.late and self._looks > 1 else 0.0)
+
+    def frame(self, at: float, *, late: bool = False) -> None:
+        self.now, self.late, self._looks = at, late, 0

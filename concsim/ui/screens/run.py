@@ -7,6 +7,7 @@ Playback belongs to the view: a wall-clock timer only *requests* virtual-time ad
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -92,6 +93,11 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.speed = 0.25 if speed is None else speed
         self.start_paused = paused
         self.clock = clock
+        # What a playback frame's work is counted in: the UI thread's own CPU time on the
+        # real clock (on a loaded machine a frame waits for a core as long again as it
+        # works, and a wall-clock budget would give that wait away as virtual time not
+        # played); a clock of the caller's (tests) counts both.
+        self.work_clock = time.thread_time if clock is time.monotonic else clock
         self.from_browser = from_browser
         self.replay_dir = replay_dir or Path.cwd()
         self.notes_choice: bool | None = None  # None: decided by the terminal's width
@@ -336,9 +342,9 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         target = session.now + self.speed * min(dt, _CATCH_UP) + owed
         # A frame catching up may take twice the time: one of two such frames draws nothing.
         work = frame_work(dt, bool(owed))
-        deadline = wall + work
+        deadline = (wall if self.work_clock is self.clock else self.work_clock()) + work
         self.turns.claim(max(FRAME_TURN, work + _TICK_WORK / 2))
-        budget = lambda: self.clock() > deadline  # noqa: E731
+        budget = lambda: self.work_clock() > deadline  # noqa: E731
         ahead = self.ahead if self.look_ahead() else None
         if ahead is not None and (session.made(target) or not ahead.done.is_set()):
             # A worker runs the engine ahead: only the playhead moves, over events made
