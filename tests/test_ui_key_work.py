@@ -113,3 +113,27 @@ async def test_variants_notes_are_mounted_once_each(tmp_path: Path) -> None:
             assert [m for m in notes.query(Markdown) if m.parent is notes and m.display] == [shown]
         assert mounted == [["Markdown"], [], [], []]
     assert app._exception is None
+
+
+@sync
+async def test_notes_toggle_mounts_nothing_and_keeps_the_lanes_rows(tmp_path: Path) -> None:
+    """n, n, n, n on process-overhead at 160 columns (notes shown beside the lanes): no
+    widget is mounted (the notes built once stay, hidden or shown), and the lanes never ask
+    for a layout of their own (their rows do not change, only the width they are given)."""
+    app, _ = build("process-overhead", tmp_path, clock=Clock())
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.run_screen
+        app.advance_to(0.04)
+        notes = screen.query_one(NotesPanel)
+        while notes.shown is None:
+            await pilot.pause()
+        await pilot.pause()
+        for shown in (False, True, False, True):
+            with counted() as work:
+                await pilot.press("n")
+                await pilot.pause()
+                await pilot.pause()
+            assert notes.display is shown
+            assert work.mounted == []
+            assert "LanesView#lanes" not in work.layouts
+    assert app._exception is None
