@@ -154,6 +154,8 @@ class SessionActions(Background, Screen[None]):
         from concsim.ui.screens.choose import ChoiceScreen
 
         session = self.session
+        if where is not None and not self.is_current:
+            return  # the run's screen was left meanwhile
         if where is not None and where != (session.generation, session.seen):
             self.say("The run moved on while the next decision point was looked for: x again.")
             return
