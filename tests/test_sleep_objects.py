@@ -50,7 +50,8 @@ def _tracked_mid_run() -> Counter[str]:
 def test_a_sleeping_coroutine_keeps_its_lane_frames_and_task_but_no_spare_objects() -> None:
     added = _tracked_mid_run()
     # Its lane and I/O waker, its task and future, its two generator frames (the task's
-    # function and the loop of awaits) and the list of values it consumes: 7 a coroutine, and the run's own few.
+    # function and the loop of awaits) and the list of values it consumes: 7 a coroutine,
+    # and the run's own few.
     for kind in ("Lane", "Waker", "TaskRun", "Future"):
         assert COROUTINES <= added[kind] <= COROUTINES + 5, (kind, added[kind])
     assert 2 * COROUTINES <= added["generator"] <= 2 * COROUTINES + 10
