@@ -88,7 +88,10 @@ class RunAhead(Cores):
         work due, or at its instant if that is a fault (which runs after normal work).
         While the lane runs alone and schedules nothing, this does not change
         (threads/stretch.py reads it once for a stretch of steps)."""
-        keys = self.clock.keys
+        clock = self.clock
+        if clock.head is not None:
+            return clock.now - 1  # work is due now: nothing may run ahead
+        keys = clock.keys
         if not keys:
             return _NEVER
         when, priority = keys[0]

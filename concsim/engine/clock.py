@@ -36,15 +36,21 @@ class Scheduler:
     work scheduled by a fault at the same instant) is a new heap minimum and runs next, as
     it would in the single heap. Each ``pop_and_run`` looks at the heap afresh, so nothing
     depends on runs of work at one key being drained together.
+
+    One piece of work is kept outside the heap: the first ``soon`` of an instant at which
+    nothing else is due at normal priority (``head``, see ``soon``). It is the smallest
+    (time, priority, sequence) there can be, so it runs next; ``next_time``, ``bool`` and
+    ``pop_and_run`` read it first.
     """
 
-    __slots__ = ("_buckets", "keys", "now", "scheduled")
+    __slots__ = ("_buckets", "head", "keys", "now", "scheduled")
 
     def __init__(self) -> None:
         self.keys: list[Key] = []  # a heap; each key has a non-empty bucket: empty, no work
         self._buckets: dict[Key, deque[Work]] = {}
         self.scheduled = 0  # callbacks scheduled so far (the sequence number of the last)
         self.now = 0
+        self.head: Work | None = None  # the next work, due now, kept off the heap (soon)
 
     def at(self, when: int, fn: Callable[..., None], *args: Any, priority: int = NORMAL) -> None:
         if when < self.now:
@@ -58,18 +64,33 @@ class Scheduler:
         bucket.append((fn, args))
 
     def soon(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` now, after the work already due now at normal priority.
+
+        Most ``soon`` calls (a GIL hand-off, a wake-up) are the only work due at their
+        instant: such work is the heap's next minimum, so it is kept in ``head`` rather
+        than pushed and popped again (a bucket, a heap entry and a dict entry fewer)."""
         self.scheduled += 1
         key = (self.now, NORMAL)
         bucket = self._buckets.get(key)
+        if bucket is None and self.head is None:
+            self.head = (fn, args)
+            return
         if bucket is None:
             bucket = self._buckets[key] = deque()
             heappush(self.keys, key)
         bucket.append((fn, args))
 
     def next_time(self) -> int | None:
+        if self.head is not None:
+            return self.now
         return self.keys[0][0] if self.keys else None
 
     def pop_and_run(self) -> None:
+        head = self.head
+        if head is not None:  # due now, before everything on the heap (soon)
+            self.head = None
+            head[0](*head[1])
+            return
         key = self.keys[0]
         bucket = self._buckets[key]
         fn, args = bucket.popleft()
@@ -81,4 +102,4 @@ class Scheduler:
         fn(*args)
 
     def __bool__(self) -> bool:
-        return bool(self.keys)
+        return self.head is not None or bool(self.keys)

@@ -94,9 +94,10 @@ class Cores(GilModel):
         """Pure-Python work: holds the GIL and a core; a waiting thread preempts it, and
         the OS shares the cores in time slices when more threads want one."""
         remaining = duration
+        # The common case first, without a generator: the GIL held, a core free.
+        ready = self.gil_ready(lane)
         while True:
-            # The common case first, without a generator: the GIL held, a core free.
-            if not self.gil_ready(lane):
+            if not ready:
                 yield from self.ensure_gil(lane)
             if self.cores_free > 0 and not self.core_waiters:
                 self.cores_free -= 1
@@ -111,10 +112,13 @@ class Cores(GilModel):
                 remaining -= self.clock.now - started
                 self._release_core(lane)
             if signal is PREEMPTED and remaining > 0:
+                # drop_gil, then take_gil again: a waiter was there to ask for the drop.
                 self.release_gil(lane, "the switch interval expired")
+                ready = False
                 continue
             if signal is DESCHEDULED and remaining > 0:
-                continue  # off its core, still holding the GIL
+                ready = self.gil_ready(lane)  # off its core, still holding the GIL
+                continue
             return
 
     def native(self, lane: Lane, duration: int, label: str) -> Actor:

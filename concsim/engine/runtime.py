@@ -172,7 +172,9 @@ class Future:
     error: SimError | None = None
     retrieved: bool = False
     notified: bool = True  # False: CANCELLED, but waiters hear of it only when dequeued
-    callbacks: list[Callable[[Future], None]] = field(default_factory=list)
+    # Made at the first callback: most futures get none, and an empty list would be one
+    # more object per task for the garbage collector to track.
+    callbacks: list[Callable[[Future], None]] | None = None
 
     @property
     def is_done(self) -> bool:
@@ -181,6 +183,8 @@ class Future:
     def add_done_callback(self, fn: Callable[[Future], None]) -> None:
         if self.is_done:
             fn(self)
+        elif self.callbacks is None:
+            self.callbacks = [fn]
         else:
             self.callbacks.append(fn)
 

@@ -159,8 +159,8 @@ class Runtime:
         future.notified = notified
         if notified:
             self.completed.append(run)
-        callbacks, future.callbacks = future.callbacks, []
-        for callback in callbacks:
+        callbacks, future.callbacks = future.callbacks, None
+        for callback in callbacks or ():
             callback(future)
         self.notify()
 

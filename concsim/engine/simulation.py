@@ -244,7 +244,7 @@ class Simulation:
         try:
             while units and not self.finished:
                 units -= 1
-                if not keys:
+                if not keys and not clock:  # the heap empty, and no work due now (clock.head)
                     self._finish()
                     return
                 pop_and_run()

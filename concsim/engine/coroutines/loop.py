@@ -78,8 +78,10 @@ class EventLoop:
             "loop", LaneKind.LOOP, world.main_proc, lane_id="loop", name="event loop"
         )
         world.loop_lane = self.loop
-        # Ready callbacks: (coroutine, value, exception) to resume one, or (None, fn, None).
-        self.ready: deque[tuple[Lane | None, Any, BaseException | None]] = deque()
+        # Ready callbacks: (coroutine, value, exception) to resume one, or (None, fn, None);
+        # a coroutine alone stands for (coroutine, None, None), the wake-up of a sleep: no
+        # tuple that holds a lane, an object the collector would track, per sleep.
+        self.ready: deque[Lane | tuple[Lane | None, Any, BaseException | None]] = deque()
         self.scheduled = False  # a _run_ready is due at this instant
         self.running = False  # _run_ready is draining the queue right now
         workers = min(32, world.machine.cores + 4)
@@ -121,7 +123,13 @@ class EventLoop:
             popleft, step, loop = ready.popleft, self._step, self.loop
             shown = world.state_shown(loop, RUNNING)
             while world.loop_current is None and ready:
-                co, value, exc = popleft()
+                entry = popleft()
+                co: Lane | None
+                value: Any
+                if isinstance(entry, Lane):
+                    co, value, exc = entry, None, None
+                else:
+                    co, value, exc = entry
                 if co is None:
                     value()
                 elif exc or co.gen is None or co.must_cancel or co.pending_error:
@@ -256,8 +264,12 @@ class EventLoop:
         waker = co.io_waker
         if waker is None:
             waker = co.io_waker = Waker(self, co)
+        last = len(waits)
         for _ in range(times):
-            for duration, label in waits:
+            # By index: a range's iterator is not an object the collector tracks, a tuple's
+            # is, and it lives as long as the sleep (one per sleeping coroutine).
+            for index in range(last):
+                duration, label = waits[index]
                 if jitter:
                     duration = world.jittered(duration)
                 if co.must_cancel:
@@ -292,7 +304,7 @@ class EventLoop:
                 co.waker = None
                 if busy:  # make_ready, inline
                     world.set_state(co, LaneState.READY, co.step)
-                append((co, None, None))
+                append(co)  # (co, None, None): see ``ready``
                 woken = True
         if woken and not self.scheduled:  # one wake-up of the loop serves them all
             self._kick()

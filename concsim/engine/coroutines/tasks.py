@@ -18,13 +18,20 @@ from concsim.scenario import model as m
 
 from ..interpreter import TaskResult
 from ..runtime import Actor, Cancelled, Lane, SimError, TaskRun
-from ..runtime_core import TIMED_OUT, Progress
+from ..runtime_core import TIMED_OUT, Progress, Runtime
 from ..waits import Awaiting, FutureWait
 from .loop import EventLoop
 
 
 class Tasks(EventLoop):
     """The loop's tasks: created, cancelled, awaited."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        # What every task's lane calls when its coroutine returns, read once: each read of
+        # ``self._returned`` makes a new bound method, an object per task that the garbage
+        # collector tracks for the task's whole life.
+        self._on_returned = self._returned
 
     # --- tasks --------------------------------------------------------------------------
 
@@ -104,7 +111,7 @@ class Tasks(EventLoop):
         world.loop_current = co
         world.set_state(self.loop, LaneState.RUNNING, co.id)
         co.gen = self.runtime.execute(co, run)
-        co.returned = self._returned  # one bound method for every task: fewer objects
+        co.returned = self._on_returned  # one bound method for every task: fewer objects
         world.resume(co)
 
     def _returned(self, co: Lane, result: TaskResult) -> None:

@@ -12,12 +12,14 @@ from concsim.events import (
 )
 from concsim.scenario.model import Scenario
 
+from ..rows import row_maker
 from ..runtime import PREEMPTED, Actor, Gil, Lane, TimerStage
 from ..waits import GIL_WAIT, CpuRun
 from .switch_interval import next_drop, timer_for, wait_interval
 from .ties import Contested, Decisions
 
 _LOOP = LaneKind.LOOP  # a thread running an event loop: its coroutine is what runs
+_gil_row = row_maker(GilChanged)  # made once: the row of every hand-off (_gil_changed)
 
 
 class GilModel(Decisions):
@@ -83,10 +85,23 @@ class GilModel(Decisions):
         gil.holder = thread
         self._switched(gil)
         gil.drop_requested = False
-        self.emit(GilChanged, process=thread.proc.id, holder=thread.id, reason=reason)
+        self._gil_changed(thread.proc.id, thread.id, reason)
         timer = gil.timer
         if (gil.waiting_since or timer.at >= 0) and not timer.running:
             self._arm_drop_timer(gil)
+
+    def _gil_changed(self, process: str, holder: str | None, reason: str) -> None:
+        """``emit(GilChanged, ...)``, its row made straight away when the run keeps every
+        event: one per GIL hand-off, so without ``emit``'s keywords packed and unpacked."""
+        if self.keep is not None:
+            self.emit(GilChanged, process=process, holder=holder, reason=reason)
+            return
+        self.emitted += 1
+        now = self.clock.now  # Driver._seconds(), inline
+        if now != self._stamp_us:
+            self._stamp_us = now
+            self._stamp = now / 1_000_000
+        self._rows.append(_gil_row(self._stamp, process=process, holder=holder, reason=reason))
 
     def _switched(self, gil: Gil) -> None:
         """``++gil->switch_number``: waiters' timeouts from now on wait again first.
@@ -164,7 +179,7 @@ class GilModel(Decisions):
             first = 0
             if len(gil.waiters) > 1:
                 where = "GIL" if thread.proc.id == "main" else f"GIL of {thread.proc.id}"
-                first = self.decide(Contested.GIL, where, thread, list(gil.waiters))
+                first = self.decide(Contested.GIL, where, thread, gil.waiters)
             nxt = gil.waiters[first]
             del gil.waiters[first]
             del gil.waiting_since[nxt]
@@ -173,4 +188,4 @@ class GilModel(Decisions):
             self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
         else:
             self._switched(gil)
-            self.emit(GilChanged, process=thread.proc.id, holder=None, reason=reason)
+            self._gil_changed(thread.proc.id, None, reason)

@@ -30,7 +30,7 @@ numbers stay exact).
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 from functools import partial
 from operator import attrgetter
@@ -154,7 +154,7 @@ class Decisions(Driver):
         """Who goes first at a decision point, by its number: a thread's lane id."""
 
     def decide(
-        self, contested: Contested, resource: str, holder: Lane | None, waiting: list[Lane]
+        self, contested: Contested, resource: str, holder: Lane | None, waiting: Sequence[Lane]
     ) -> int:
         """Which of ``waiting`` (in the order they began to wait, two or more) goes first."""
         number = len(self.decisions)
