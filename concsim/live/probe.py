@@ -47,8 +47,9 @@ class Reporter:
 
     A record is one JSON line, ``{"k": kind, "t": time, "pid": ..., "tid": ..., fields}``:
     its head is formatted directly and only its fields go through the JSON encoder (the
-    bytes are the same as encoding the whole dict, at a third of the cost); a step's line,
-    the commonest record, is formatted whole (:meth:`line`). The time is
+    bytes are the same as encoding the whole dict, at a third of the cost); a record
+    written again and again with the same fields (a step's line, the commonest, or a lock's
+    acquire) is encoded once as a template and then only stamped (:meth:`row`). The time is
     ``time.monotonic_ns()``, an integer: writing a float costs four times as much
     (``float.__repr__`` finds its shortest digits); the reader divides it by 1e9, which gives
     the very float ``time.monotonic()`` would have (``_PyTime_AsSecondsDouble``)."""
@@ -58,6 +59,7 @@ class Reporter:
         self.pid = os.getpid()
         os.register_at_fork(after_in_child=self._forked)  # before the log's: ready for it
         self.log = None if directory is None else SharedLog(directory, fd)
+        self._lines: dict[tuple[str, int], bytes] = {}  # (task, line) -> its template
         if self.log is not None:
             self._write = self.log.write  # type: ignore[method-assign,assignment]  # one call less
 
@@ -77,12 +79,25 @@ class Reporter:
             line = _encode(record)[:_MAX_RECORD]
         self._write(line.encode() + b"\n")
 
+    def template(self, kind: str, **fields: Any) -> bytes:
+        """The bytes of a record whose time, process and thread are left open (three
+        ``%d``), for :meth:`row`: a record written again and again with the same fields (a
+        step's line, a lock's acquire) is encoded once."""
+        tail = ", " + _encode(fields)[1:].replace("%", "%%") if fields else "}"
+        return f'{{"k": "{kind}", "t": %d, "pid": %d, "tid": %d{tail}\n'.encode()
+
+    def row(self, template: bytes) -> None:
+        """Write the record of a :meth:`template`, stamped now: one ``bytes % (t, pid,
+        tid)``, a quarter of what :meth:`emit` costs."""
+        self._write(template % (_monotonic_ns(), self.pid, _ident()))
+
     def line(self, task: str, line: int) -> None:
-        """``emit("line", task=task, line=line)``: the program reached a step's line."""
-        self._write(
-            f'{{"k": "line", "t": {_monotonic_ns()}, "pid": {self.pid}, "tid": {_ident()},'
-            f' "task": {_quote(task)}, "line": {line}}}\n'.encode()
-        )
+        """``emit("line", task=task, line=line)``: the program reached a step's line (the
+        commonest record: its template is made once per task and line)."""
+        template = self._lines.get((task, line))
+        if template is None:
+            template = self._lines[(task, line)] = self.template("line", task=task, line=line)
+        self._write(template % (_monotonic_ns(), self.pid, _ident()))
 
     def _write(self, data: bytes) -> None:
         if self.log is not None:
