@@ -60,11 +60,18 @@ class Reporter:
         os.register_at_fork(after_in_child=self._forked)  # before the log's: ready for it
         self.log = None if directory is None else SharedLog(directory, fd)
         self._lines: dict[tuple[str, int], bytes] = {}  # (task, line) -> its template
-        if self.log is not None:
-            self._write = self.log.write  # type: ignore[method-assign,assignment]  # one call less
+        self._bind()
+        os.register_at_fork(after_in_child=self._bind)  # after the log's: its own new file
 
     def _forked(self) -> None:
         self.pid = os.getpid()
+
+    def _bind(self) -> None:
+        """``_write``: the mapped file's own ``write``, a C method (no Python frame between
+        a record and its copy, and none for a trace function to be called on when a wrapper
+        in a traced thread writes); the pipe without one."""
+        mapped = None if self.log is None else self.log.mapped
+        self._write = self._spill if mapped is None else mapped.write
 
     def emit(self, kind: str, **fields: Any) -> None:
         t, tid = _monotonic_ns(), _ident()
@@ -77,7 +84,11 @@ class Reporter:
                 if isinstance(value, str):
                     record[key] = value[:1000] + "…"
             line = _encode(record)[:_MAX_RECORD]
-        self._write(line.encode() + b"\n")
+        data = line.encode() + b"\n"
+        try:
+            self._write(data)
+        except ValueError:  # the mapped file is full: the pipe takes the rest
+            self._spill(data)
 
     def template(self, kind: str, **fields: Any) -> bytes:
         """The bytes of a record whose time, process and thread are left open (three
@@ -89,7 +100,11 @@ class Reporter:
     def row(self, template: bytes) -> None:
         """Write the record of a :meth:`template`, stamped now: one ``bytes % (t, pid,
         tid)``, a quarter of what :meth:`emit` costs."""
-        self._write(template % (_monotonic_ns(), self.pid, _ident()))
+        data = template % (_monotonic_ns(), self.pid, _ident())
+        try:
+            self._write(data)
+        except ValueError:  # the mapped file is full
+            self._spill(data)
 
     def line(self, task: str, line: int) -> None:
         """``emit("line", task=task, line=line)``: the program reached a step's line (the
@@ -97,11 +112,16 @@ class Reporter:
         template = self._lines.get((task, line))
         if template is None:
             template = self._lines[(task, line)] = self.template("line", task=task, line=line)
-        self._write(template % (_monotonic_ns(), self.pid, _ident()))
+        data = template % (_monotonic_ns(), self.pid, _ident())
+        try:
+            self._write(data)
+        except ValueError:  # the mapped file is full
+            self._spill(data)
 
-    def _write(self, data: bytes) -> None:
+    def _spill(self, data: bytes) -> None:
+        """A record that no mapped file takes: to the pipe, one ``os.write``."""
         if self.log is not None:
-            self.log.write(data)
+            self.log.write(data)  # the map if it has room after all, else the pipe
             return
         with contextlib.suppress(OSError):  # the reader is gone: the run was aborted
             os.write(self.fd, data)
