@@ -427,7 +427,7 @@ def run(plan_path: str) -> None:
     traced = frozenset({tracer.main, *tracer.instances})
     scope = Scope(program, traced, tracer.helpers, tracer.call)
     try:
-        run_program(program, scope, plan["guard"])
+        run_program(program, scope, plan["guard"], code=plan.get("code"))
     except SystemExit as error:
         out.emit("uncaught", error="SystemExit", message=str(error.code))
         raise
