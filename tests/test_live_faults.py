@@ -146,6 +146,7 @@ CASES = [
     pytest.param("to-thread-fix", None, "0.1s:hang:fetch-1", id="hang-in-await-to-thread"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
+    pytest.param("lock", None, "0.1s:timeout:main", id="timeout-join"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
 ]
 
