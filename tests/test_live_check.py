@@ -5,7 +5,9 @@ concsim/live/compare.py). Times are gated with a loose margin (three times the c
 for work that waits; CPU-bound times depend on what else the test machine runs, so here
 they are reported, not gated (``concsim check`` itself gates them). A disagreement known
 to come from the simulator is listed below with its reason, and must still occur: when it
-is fixed, its entry goes.
+is fixed, its entry goes. A program that starts worker processes is timed like CPU-bound
+work here: each worker's start (a fork and the worker's own start-up) is CPU work of the
+machine, which on a busy one took 75-97 ms where the simulator's fork takes 10 ms.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from concsim.live.check import check_one, variants_of
 from concsim.live.compare import SLEEP_BOUND, margin_for
 from concsim.scenario.library import find_scenario, scenario_index
 from concsim.scenario.loader import load_scenario
+from concsim.scenario.model import Model
 
 LOOSE = 3.0
 
@@ -61,7 +64,7 @@ def test_simulator_agrees_with_cpython(name: str, variant: str | None) -> None:
         pytest.skip(result.skipped)
     assert result.error is None, result.error
     known = KNOWN.get((name, variant), {})
-    sleep_bound = not cpu_bound
+    sleep_bound = not cpu_bound and scenario.variant(variant).program.model is not Model.PROCESSES
     unexpected = [
         str(d)
         for d in result.disagreements

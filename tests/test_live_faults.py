@@ -67,6 +67,8 @@ WAITING_PROCESS_OBJECTS = load_scenario_text(
     )
 )
 # A consumer waits at get() on an empty queue; a lock waiter waits behind a slow holder.
+# The item comes at 1 s, so that a hang sent at 0.1 s reaches the waiting get first even
+# on a machine so busy that the program's control thread waits most of a second for a core.
 WAITING_GETTER = load_scenario_text(
     textwrap.dedent(
         """
@@ -78,7 +80,7 @@ WAITING_GETTER = load_scenario_text(
         tasks:
           - name: producer
             steps:
-              - {io: 300ms, label: fetch}
+              - {io: 1s, label: fetch}
               - {put: jobs, value: job 1}
             returns: queued
           - name: consumer
@@ -146,6 +148,7 @@ CASES = [
     pytest.param("to-thread-fix", None, "0.1s:hang:fetch-1", id="hang-in-await-to-thread"),
     pytest.param("result-timeout", None, "0.1s:timeout:main", id="timeout-result"),
     pytest.param("io-threads", None, "0.1s:timeout:main", id="timeout-as-completed"),
+    pytest.param("lock", None, "0.1s:timeout:main", id="timeout-join"),
     pytest.param("wait-for-cleanup", None, "0.2s:timeout:query", id="timeout-wait-for"),
 ]
 
@@ -353,7 +356,7 @@ def test_cancel_delivered_in_coroutines_as_in_the_simulator() -> None:
 
 
 def test_a_hung_queue_get_never_takes_the_item() -> None:
-    """hang at q.get(): the item put at 0.3 s stays in the queue (no QueueGot), the consumer
+    """hang at q.get(): the item put at 1 s stays in the queue (no QueueGot), the consumer
     is hung, and so is main, which joins it."""
     events = LiveSession(WAITING_GETTER, injections=[_injection("0.1s:hang:consumer")]).run_to_end(
         limit=3

@@ -21,8 +21,8 @@ raises ``TimeoutError`` now. Live, the same happens to CPython's own code:
   ``TimeoutError`` when woken unfinished; ``wait`` and ``as_completed`` wait on a waiter's
   event and then compare ``time.monotonic()`` with their deadline. Expiring sets the clock
   that ``concurrent.futures._base`` reads far ahead (only while that one wait lasts), then
-  wakes the condition and the waiters; ``Thread.join(timeout)`` waits in slices of 10 ms
-  and reads the same clock.
+  wakes the condition and the waiters; ``Thread.join(timeout)`` reads the same clock and
+  waits on a condition that a thread's end and the expiry both notify.
 
 A real timeout that runs out is reported too (``TimeoutExpired``). Standard library only.
 """
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 _FAR = 1e9  # seconds added to concurrent.futures' clock: every deadline has passed
 _UNTIMED = 1e8  # the timeout given for "no timeout": never reached, but it can be expired
 _TIMER_CALLBACKS = frozenset({"_release_waiter", "_on_timeout"})
-_JOIN_SLICE = 0.01
+_JOIN_SLICE = 1.0  # a join looks at its thread this often, whatever wakes it
 
 
 class SkewedTime:
@@ -68,6 +68,7 @@ class Expiry:
         self.futures = futures  # task instance -> its Future (shared with the instruments)
         self.names = names  # id of a concurrent Future -> its task instances
         self.lock = threading.Lock()
+        self.joins = threading.Condition(threading.Lock())  # a thread's run ended; expired
         self.skew = 0.0
         self.timed: list[str] = []  # main's timed waits in progress (labels), innermost last
         self.ended = 0  # how many timed waits of main have ended: a wake-up landed
@@ -91,8 +92,23 @@ class Expiry:
         setattr(module.Future, "result", self._timed_result(result))  # noqa: B010
 
     def patch_thread(self) -> None:
+        """``Thread.join`` in the main thread waits on ``joins``, a condition notified when
+        a thread's run is over (``Thread._bootstrap_inner`` returns) and when the fault
+        expires the join; then joins the thread, which is going. A join that woke every few
+        milliseconds to look would take the GIL from the CPU-bound threads it waits for,
+        forcing switches that ``python program.py`` does not make. It still looks once a
+        second (``_JOIN_SLICE``), in case a thread ends some other way."""
         join = threading.Thread.join
+        bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
         expiry = self
+
+        def bootstrap_inner(thread: Any) -> None:
+            try:
+                bootstrap(thread)
+            finally:
+                with expiry.joins:
+                    thread._concsim_ran = True
+                    expiry.joins.notify_all()
 
         def timed_join(thread: Any, timeout: float | None = None) -> None:
             if not _in_main_thread() or not thread._started.is_set():
@@ -105,9 +121,15 @@ class Expiry:
                     if remaining <= 0:
                         expiry.out.emit("timed_out", waiter="main", on=label)
                         return None
-                    join(thread, min(remaining, _JOIN_SLICE))
+                    with expiry.joins:
+                        ran = getattr(thread, "_concsim_ran", False)
+                        if not ran:
+                            expiry.joins.wait(min(remaining, _JOIN_SLICE))
+                    if ran:
+                        join(thread, remaining)
             return None
 
+        setattr(threading.Thread, "_bootstrap_inner", bootstrap_inner)  # noqa: B010
         setattr(threading.Thread, "join", timed_join)  # noqa: B010
 
     def _timed_result(self, result: Any) -> Any:
@@ -221,6 +243,8 @@ class Expiry:
         return None
 
     def _wake(self) -> None:
+        with self.joins:
+            self.joins.notify_all()
         for future in list(self.futures.values()):
             if hasattr(future, "get_loop"):
                 continue

@@ -297,11 +297,10 @@ class Instruments:
                         instruments.out.emit("read", task=name, error=type(error).__name__)
                 raise
             instruments.read.update(names)
-            stored = value if isinstance(value, BaseException) else None
-            for name in names:
-                kind = type(stored).__name__ if stored is not None else None
-                instruments.out.emit("read", task=name, error=kind)
-            return value
+            if isinstance(value, BaseException):  # exception(): an error received
+                for name in names:
+                    instruments.out.emit("read", task=name, error=type(value).__name__)
+            return value  # a value received is reported by the results list (``received``)
 
         return recorded
 

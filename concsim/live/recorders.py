@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _SLICE = 0.05  # a lock wait checks for a hang this often
+_OPS = ("acquired", "waited", "released")
 _PROBE_DIR = os.path.dirname(sys._getframe().f_code.co_filename)
 """The probe's source folder (its code's file names: its ``__file__`` may be a copy)."""
 
@@ -31,6 +32,16 @@ class RecordingLock:
         self._out = out
         self._waits = waits  # concsim.live.instruments.Waits: which threads are hung
         self.name = ""
+        self._rows: tuple[bytes, bytes, bytes] | None = None  # acquired, waited, released
+
+    def _made(self) -> tuple[bytes, bytes, bytes]:
+        """The templates of its records (``Reporter.template``), made once it has a name:
+        an acquire costs the program's thread one stamp, not an encoding."""
+        name = self._named()
+        rows = tuple(self._out.template("lock", op=op, lock=name) for op in _OPS)
+        if name:
+            self._rows = rows  # type: ignore[assignment]
+        return rows  # type: ignore[return-value]
 
     def _named(self) -> str:
         if not self.name:
@@ -42,14 +53,14 @@ class RecordingLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._lock.acquire(False):
-            self._out.emit("lock", op="acquired", lock=self._named())
+            self._out.row((self._rows or self._made())[0])
             return True
         if not blocking:
             return False
-        self._out.emit("lock", op="waited", lock=self._named())
+        self._out.row((self._rows or self._made())[1])
         got = self._wait(timeout)
         if got:
-            self._out.emit("lock", op="acquired", lock=self._named())
+            self._out.row((self._rows or self._made())[0])
         return got
 
     def _wait(self, timeout: float) -> bool:
@@ -69,7 +80,7 @@ class RecordingLock:
 
     def release(self) -> None:
         self._lock.release()
-        self._out.emit("lock", op="released", lock=self._named())
+        self._out.row((self._rows or self._made())[2])
 
     def locked(self) -> bool:
         return bool(self._lock.locked())

@@ -35,6 +35,7 @@ from concsim.live.bytecode import write_probe
 from concsim.live.control import command_line
 from concsim.live.orders import ORDER_SIGNAL, write_order
 from concsim.live.probe import opcodes
+from concsim.live.scope import program_code
 from concsim.live.sharedlog import SharedLogReader
 from concsim.live.split import main_guard
 
@@ -115,6 +116,7 @@ class LiveRun:
         if self.python == sys.executable:
             write_probe(self._dir)  # imported from there, already compiled
             plan["opcodes"] = opcodes()  # the same interpreter: the same numbers
+            plan["code"] = program_code(program, self.plan.source, plan["guard"])
         else:
             # Another CPython imports the probe (standard library only) from this checkout.
             here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

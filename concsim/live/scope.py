@@ -24,7 +24,7 @@ import types
 
 TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
     Trace = Callable[..., Any]
@@ -92,19 +92,38 @@ def untraced(function: Any) -> Any:
     return untraced
 
 
-def run_program(
-    path: str, scope: Scope, guard: list[int], name: str = "__main__"
-) -> types.ModuleType:
-    """Run ``path`` as ``__main__``, as ``python PATH`` does (``runpy.run_path``), with the
-    scope's wrappers installed between the module's code and its ``__main__`` block.
-    ``guard`` is where that block starts and the module's ``__future__`` flags
-    (``concsim.live.split.main_guard``, worked out by the parent). A spawned child imports
-    it as ``__mp_main__`` (``multiprocessing.spawn``), whose ``__main__`` block does not
-    run."""
-    with open(path, encoding="utf-8") as file:
-        lines = file.read().splitlines(keepends=True)
+def program_code(path: str, source: str, guard: Sequence[int]) -> tuple[Any, Any]:
+    """The program's two code objects: its definitions and module-level code, then its
+    ``__main__`` block compiled on its own lines (its tracebacks and line events say the
+    same). ``guard`` is where that block starts and the module's ``__future__`` flags
+    (``concsim.live.split.main_guard``)."""
+    lines = source.splitlines(keepends=True)
     line, flags = guard
     split = line - 1 if line > 0 else len(lines)
+    head = compile("".join(lines[:split]), path, "exec", dont_inherit=True)
+    tail = "\n" * split + "".join(lines[split:])
+    return head, compile(tail, path, "exec", flags=flags, dont_inherit=True)
+
+
+def run_program(
+    path: str,
+    scope: Scope,
+    guard: Sequence[int],
+    name: str = "__main__",
+    code: tuple[Any, Any] | None = None,
+) -> types.ModuleType:
+    """Run ``path`` as ``__main__``, as ``python PATH`` does (``runpy.run_path``), with the
+    scope's wrappers installed between the module's code and its ``__main__`` block. ``code``
+    is ``program_code``'s, compiled by the parent when the program runs on its own
+    interpreter: ``compile()`` here would first make the ``ast`` module's node classes
+    (``PyAST_Check`` initialises them, about a hundred types), a few milliseconds that
+    ``python PATH`` never spends (it compiles its script without them). A spawned child
+    imports it as ``__mp_main__`` (``multiprocessing.spawn``), whose ``__main__`` block does
+    not run."""
+    if code is None:  # another interpreter: its own bytecode
+        with open(path, encoding="utf-8") as file:
+            code = program_code(path, file.read(), guard)
+    head, tail = code
     module = types.ModuleType(name)
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
@@ -112,9 +131,7 @@ def run_program(
     module.__spec__ = None
     sys.modules[name] = module
     namespace = module.__dict__
-    exec(compile("".join(lines[:split]), path, "exec", dont_inherit=True), namespace)
+    exec(head, namespace)
     scope.wrap_all(namespace)
-    # the block compiled on its own lines: its tracebacks and line events say the same
-    tail = "\n" * split + "".join(lines[split:])
-    exec(compile(tail, path, "exec", flags=flags, dont_inherit=True), namespace)
+    exec(tail, namespace)
     return module

@@ -65,6 +65,12 @@ class SharedLog:
         with contextlib.suppress(OSError):  # the reader looks for new files when told
             os.write(self.fallback, b"\n")
 
+    @property
+    def mapped(self) -> mmap.mmap | None:
+        """This process's mapped file (None: there is none, records go to the pipe). Its
+        ``write`` appends a record, and raises ``ValueError`` when the file is full."""
+        return self._map
+
     def write(self, line: bytes) -> None:
         """Append one record, a JSON line ending in ``\\n``."""
         mapped = self._map

@@ -67,7 +67,7 @@ def install(plan_path: str) -> None:
         if main_path != program or getattr(sys.modules["__main__"], "__file__", None) == program:
             real(main_path)
             return
-        module = run_program(program, scope, plan["guard"], "__mp_main__")
+        module = run_program(program, scope, plan["guard"], "__mp_main__", plan.get("code"))
         sys.modules["__main__"] = module
 
     setattr(spawn, "_fixup_main_from_path", fixup_main_from_path)  # noqa: B010
