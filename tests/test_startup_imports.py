@@ -33,6 +33,7 @@ NOT_AT_START = (
     "hypothesis",
     "pygments",
     "textual.highlight",
+    "tomllib",  # read only when there is a keymap or settings file
 )
 
 REPORT = """
