@@ -46,6 +46,32 @@ def test_find_scenario_by_declared_name_or_file_stem(tmp_path: Path) -> None:
     assert find_scenario("broken", tmp_path) == tmp_path / "broken.yaml"
 
 
+def test_find_scenario_parses_only_the_files_that_may_declare_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "alpha.yaml").write_text("name: alpha\nsummary: the first\n")
+    (tmp_path / "beta.yaml").write_text("name: beta\n")
+    (tmp_path / "gamma.yaml").write_text("name: renamed-gamma\n")
+    (tmp_path / "quoted.yaml").write_text('name: "es\\x63aped"\n')  # a backslash: parsed
+    parsed: list[str] = []
+    load = library.yaml.load
+
+    def counting(stream: str, Loader: object) -> object:  # yaml's own keyword
+        parsed.append(stream.split("\n")[0])
+        return load(stream, Loader=Loader)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library.yaml, "load", counting)
+    monkeypatch.setattr(library, "_NAMES", {})
+    assert find_scenario("beta", tmp_path) == tmp_path / "beta.yaml"
+    assert parsed == ["name: beta", 'name: "es\\x63aped"']
+    parsed.clear()
+    # The name a file declares wins over another file's stem, as with every file parsed.
+    (tmp_path / "renamed-gamma.yaml").write_text("name: delta\n")
+    assert find_scenario("renamed-gamma", tmp_path) == tmp_path / "gamma.yaml"
+    assert find_scenario("escaped", tmp_path) == tmp_path / "quoted.yaml"
+    assert find_scenario("gamma", tmp_path) == tmp_path / "gamma.yaml"  # its stem still
+
+
 def test_find_scenario_unknown_name_suggests_a_close_one() -> None:
     with pytest.raises(ScenarioError) as caught:
         find_scenario("plain-thread", GOOD)

@@ -111,9 +111,10 @@ class ConcsimApp(App[int]):
 
         palette.use_theme(self.get_css_variables())
         forget_styles()
-        from concsim.ui.screens.help import forget_help
+        if any(key.startswith("help-") for key in self._installed_screens):
+            from concsim.ui.screens.help import forget_help  # once help was shown, not at start
 
-        forget_help(self)  # kept help screens are drawn in the old colours
+            forget_help(self)  # kept help screens are drawn in the old colours
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen):
                 screen.repaint()

@@ -13,7 +13,6 @@ binding to change, several keys separated by commas, each a character or a key's
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -271,6 +270,8 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     path = path or keymap_path()
     if not path.exists():
         return {}, None
+    import tomllib  # only with a file to read: importing it costs a start without one ~8 ms
+
     try:
         data = tomllib.loads(read_small_file(path, KEYMAP_LIMIT).decode("utf-8"))
     except FileRefused as error:

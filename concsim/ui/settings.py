@@ -6,7 +6,6 @@ a theme given. A file that cannot be read is ignored: the default theme is used.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from concsim.files import FileRefused, read_small_file
@@ -24,8 +23,14 @@ def load_theme(path: Path | None = None) -> str | None:
     """The theme saved last, or None (no file, not readable, no theme in it)."""
     path = path or settings_path()
     try:
-        data = tomllib.loads(read_small_file(path, SETTINGS_LIMIT).decode("utf-8"))
-    except (FileRefused, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raw = read_small_file(path, SETTINGS_LIMIT)
+    except (FileRefused, OSError):
+        return None
+    import tomllib  # only with a file to read: importing it costs a start without one ~8 ms
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     theme = data.get("theme")
     return theme if isinstance(theme, str) and theme else None

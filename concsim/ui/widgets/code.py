@@ -14,19 +14,18 @@ from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.events import Click
 from textual.geometry import Region, Size
-from textual.highlight import highlight
 from textual.markup import parse_style
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 
-from concsim.codegen import Program, program
-from concsim.ui.codecursor import CodeCursor
 from concsim.ui.codedraw import Here, draw_code_line, gutter_width
-from concsim.ui.codemap import SiteIndex, Whereabouts
 
 if TYPE_CHECKING:
+    from concsim.codegen import Program
+    from concsim.ui.codecursor import CodeCursor
+    from concsim.ui.codemap import Whereabouts
     from concsim.ui.session import Session
 
 SLICE = 20_000
@@ -145,6 +144,12 @@ class CodeView(ScrollView, can_focus=False):
         self._shown = None
         self.fold = None
         self.picked = None
+        # The code generator, the fold and the highlighter are imported when the view is
+        # first shown: the run screen opens with it hidden, and they cost its start.
+        from concsim.codegen import program
+        from concsim.ui.codecursor import CodeCursor
+        from concsim.ui.codemap import SiteIndex
+
         try:
             self.program = program(session.scenario, session.variant)
         except Exception as error:  # a program that cannot be written is said, not raised
@@ -207,6 +212,8 @@ class CodeView(ScrollView, can_focus=False):
             if found is None:
                 found = cache[style] = parse_style(style, variables)
             return found
+
+        from textual.highlight import highlight  # pygments: only once the view is shown
 
         content = highlight(source, language="python")
         return [
