@@ -90,6 +90,9 @@ class PoolMain:
         pool = "ThreadPoolExecutor" if self.model is m.Model.THREADS else "ProcessPoolExecutor"
         w.need("concurrent.futures", pool)
         args = "" if program.max_workers is None else f"max_workers={program.max_workers}"
+        if program.max_tasks_per_child is not None and self.model is m.Model.PROCESSES:
+            limit = f"max_tasks_per_child={program.max_tasks_per_child}"
+            args = f"{args}, {limit}" if args else limit
         site = self.site(SiteKind.EXECUTOR, pool)
         if program.context_manager:
             w.line(f"with {pool}({args}) as executor:", **site)
