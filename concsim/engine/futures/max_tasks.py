@@ -8,14 +8,41 @@ program hangs in ``result()``; ``max_tasks_per_child=1`` runs all six."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import Protocol
 
 from concsim.events import WorkerRetired
 from concsim.scenario.model import Machine, StartMethod
 
-if TYPE_CHECKING:
-    from ..runtime import Lane
-    from .process_pool import ProcessPool
+from ..runtime import Lane
+from ..world import World
+from .executor import Job
+
+
+class _Manager(Protocol):
+    feeding: deque[Job]
+
+
+class ProcessPool(Protocol):
+    """What these functions read and call of the pool (process_pool.py)."""
+
+    max_workers: int
+    max_tasks: int | None
+    retired: int
+    idle_workers: int
+    broken: bool
+    queue: deque[Job]
+    call_queue: deque[Job]
+
+    @property
+    def manager(self) -> _Manager: ...
+
+    @property
+    def world(self) -> World: ...
+
+    def alive(self) -> int: ...
+
+    def spawn_process(self) -> str: ...
 
 
 def pool_start_method(machine: Machine, max_tasks: int | None) -> StartMethod:
