@@ -1014,6 +1014,27 @@ class ProcessExited(Event):
         return f"{who} exited with exitcode {self.exitcode}."
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerRetired(Event):
+    """A process pool's worker exited after ``max_tasks_per_child`` calls and the manager
+    thread ran ``_adjust_process_count()``: it started ``replacement``, or (None) it took an
+    idle-worker token an earlier result had left and started none (gh-115634)."""
+
+    lane: str
+    calls: int
+    replacement: str | None
+
+    @property
+    def why(self) -> str:
+        head = f"{self.lane} exited after {self.calls} calls (max_tasks_per_child)"
+        if self.replacement is not None:
+            return f"{head}; the manager thread started {self.replacement} in its place."
+        return (
+            f"{head}; the manager thread took an idle-worker token an earlier result left "
+            "and started no process in its place (CPython gh-115634)."
+        )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -1068,6 +1089,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConditionNotified,
         ResultPicklingFailed,
         ResultUnpicklingFailed,
+        WorkerRetired,
     )
 }
 """The closed vocabulary, by type name (the ``type`` field of ``--events`` JSON lines)."""

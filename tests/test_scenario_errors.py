@@ -134,8 +134,8 @@ def test_unknown_key_with_a_close_match_suggests_it() -> None:
         "bad/unknown-key.yaml:3:3: program.max_worker: unknown key `max_worker`; did you mean "
         "`max_workers`?",
         "bad/unknown-key.yaml:4:3: program.flavour: unknown key `flavour`; expected one of: "
-        "atexit, chunksize, collect, context_manager, executor, main, max_workers, model, "
-        "on_error, on_result, shutdown, task_factory",
+        "atexit, chunksize, collect, context_manager, executor, main, max_tasks_per_child, "
+        "max_workers, model, on_error, on_result, shutdown, task_factory",
     ]
 
 

@@ -109,8 +109,10 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
         ("terminate-skips-finally", "kill"),
         ("terminate-skips-finally", "join-timeout"),
         ("terminate-skips-finally", "os-exit"),
+        ("terminate-skips-finally", "spawn"),
         ("unpicklable-values", "unpicklable-result"),
         ("unpicklable-values", "exception-breaks-pool"),
+        ("worker-recycling", "one-task-each"),
     }
 
 

@@ -11,6 +11,7 @@ from concsim.scenario import model as m
 from .aio import AsyncMain
 from .barriers import acting_barriers, barrier_line, write_actions
 from .names import identifier
+from .passed import main_made, passed_by_task
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
@@ -84,13 +85,16 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
     chosen = scenario.variant(variant)
     program = chosen.program
     res = _resources(chosen)
+    passed = passed_by_task(chosen, res)
     fns = [
         TaskFn(
             spec,
             identifier(spec.name, res.taken),
+            passed.get(spec.name, ()),
         )
         for spec in chosen.tasks
     ]
+    res.main_made = main_made(_state(res, chosen), res, passed)
     res.functions = {fn.spec.name: (fn.function, fn.spec.repeat) for fn in fns}
     body = Writer()
     write_actions(body, res, chosen)
@@ -231,7 +235,7 @@ def _head(
         needs.add("time")
     if any(text is CRUNCH for text in helpers):
         needs |= {"time", "hashlib"}
-    state = _state(res, chosen)
+    state = [line for line in _state(res, chosen) if line not in res.main_made]
     for line in state:
         needs.update(_modules(line))
     w.blank()

@@ -75,6 +75,8 @@ class PoolMain:
             for index in range(len(self.program.atexit)):
                 w.line(f"atexit.register({handler_name(index + 1)})")
             write_callbacks(w, self.res, self.program)
+            for line in self.res.main_made:
+                w.line(line)
             if self.gets_results:
                 w.line("results = []")
             if self.pooled:
@@ -90,6 +92,9 @@ class PoolMain:
         pool = "ThreadPoolExecutor" if self.model is m.Model.THREADS else "ProcessPoolExecutor"
         w.need("concurrent.futures", pool)
         args = "" if program.max_workers is None else f"max_workers={program.max_workers}"
+        if program.max_tasks_per_child is not None and self.model is m.Model.PROCESSES:
+            limit = f"max_tasks_per_child={program.max_tasks_per_child}"
+            args = f"{args}, {limit}" if args else limit
         site = self.site(SiteKind.EXECUTOR, pool)
         if program.context_manager:
             w.line(f"with {pool}({args}) as executor:", **site)
@@ -243,7 +248,9 @@ class PoolMain:
             cls, var, each = "threading.Thread", "threads", "thread"
 
         def make(fn: TaskFn, arg: str | None) -> str:
-            args = "" if arg is None else f", args=({arg},)"
+            given = ([] if arg is None else [arg]) + list(fn.passes)
+            items = ", ".join(given) + ("," if len(given) == 1 else "")
+            args = f", args=({items})" if given else ""
             daemon = ", daemon=True" if fn.spec.daemon else ""
             # A thread keeps the name CPython gives it, ``Thread-N (function)``, as the
             # simulator shows it (threading.excepthook prints it); a process is named after

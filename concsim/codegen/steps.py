@@ -38,6 +38,8 @@ class Resources:
     """Each task's function and copy count, for the steps that create tasks."""
     unpicklable: set[str] = field(default_factory=set)
     """Exception classes defined with ``__init__(self, message, code)``: not unpicklable."""
+    main_made: list[str] = field(default_factory=list)
+    """Lines that make the primitives main passes to spawned processes (passed.py)."""
 
     @property
     def is_async(self) -> bool:

@@ -23,6 +23,8 @@ class TaskFn:
     spec: m.Task
     function: str
     """The name main hands to the executor: the ``def``, or the lambda that calls it."""
+    passes: tuple[str, ...] = ()
+    """The locks, queues and events a spawned process is given as arguments (passed.py)."""
 
     @property
     def takes_index(self) -> bool:
@@ -42,7 +44,7 @@ class TaskFn:
         """The function's parameters: the copy number, the unpicklable argument."""
         names = ["i"] if self.takes_index else []
         extra = arg_param(self.spec)
-        return ", ".join(names + ([extra] if extra else []))
+        return ", ".join(names + ([extra] if extra else []) + list(self.passes))
 
     @property
     def defined(self) -> str:

@@ -327,7 +327,10 @@ class Tracer:
                 "end", task=name, error=type(error).__name__, message=str(error), value=None
             )
         else:
-            stop = frame.f_globals.get(self.stop) if self.stop else None
+            # a module-level event, or (spawn) the one main passed in as an argument
+            stop = None
+            if self.stop:
+                stop = frame.f_locals.get(self.stop, frame.f_globals.get(self.stop))
             self.out.emit(
                 "end",
                 task=name,

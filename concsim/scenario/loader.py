@@ -17,6 +17,7 @@ from concsim.scenario.checks import (
 from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.expect_names import check_expect
+from concsim.scenario.maxtasks import max_tasks_problems
 from concsim.scenario.messages import translate
 from concsim.scenario.model import Scenario
 from concsim.scenario.pickling import check_pickling
@@ -73,6 +74,7 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
         problems += check_pickling(scenario, doc)
         problems += start_method_problems(scenario, doc)
         problems += task_factory_problems(scenario, doc)
+        problems += max_tasks_problems(scenario, doc)
     # A YAML 1.1 trap (`gil: yes`) is the real cause of any other complaint about that
     # value, so it is the one line shown for it.
     trapped = {(p.line, p.col, p.dotted) for p in doc.problems}

@@ -1189,6 +1189,12 @@ class Program(_Strict):
     task_factory: TaskFactory | None = Field(None, json_schema_extra={"since": 2})
     """asyncio, Python 3.12+: ``eager`` sets ``asyncio.eager_task_factory`` as main() starts,
     so each task runs at once inside ``create_task`` up to its first real suspension."""
+    max_tasks_per_child: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
+        None, json_schema_extra={"since": 2}
+    )
+    """``ProcessPoolExecutor(max_tasks_per_child=N)``: each worker process exits after N
+    calls and the manager thread starts another in its place; the pool then starts its
+    processes with ``spawn`` (Lib/concurrent/futures/process.py, 3.11+)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -1453,6 +1459,9 @@ class ProgramPatch(_Strict):
     on_error: tuple[Step, ...] | None = None
     atexit: tuple[Step, ...] | None = Field(None, json_schema_extra={"since": 2})
     task_factory: TaskFactory | None = Field(None, json_schema_extra={"since": 2})
+    max_tasks_per_child: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
+        None, json_schema_extra={"since": 2}
+    )
 
 
 class Variant(_Strict):

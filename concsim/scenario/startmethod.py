@@ -14,9 +14,12 @@ from .model import STEP_KINDS, Model, Scenario, StartMethod
 
 
 def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
-    """Under ``spawn`` or ``forkserver``: no lock, queue or event the processes share (each
-    is a module-level object, made again by each child that imports the program:
-    ``stop.set()`` would not reach it), in plain processes and pools alike."""
+    """Under ``spawn`` or ``forkserver`` a module-level lock, queue or event would be made
+    again by each child that imports the program (``stop.set()`` would not reach it). Plain
+    processes are given theirs by main, as ``Process`` arguments (codegen/passed.py): a lock,
+    semaphore, queue or the stop event is allowed there, unless an ``atexit`` handler, which
+    has no such argument, uses it. Refused: a pool sharing any (``submit`` cannot pickle a
+    ``SemLock``: it may be shared only through inheritance)."""
     problems: list[Problem] = []
     cases: list[tuple[Loc, Scenario]] = [(("machine", "start_method"), scenario)]
     for index, variant in enumerate(scenario.variants):
@@ -36,7 +39,9 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
         if program.model is not Model.PROCESSES:
             continue
         text: str | None = None
-        if (shared := _shared_object(applied)) is not None:
+        plain = not applied.program.executor
+        shared = _unpassable(applied) if plain else _shared_object(applied)
+        if shared is not None:
             text = (
                 f"under `{method}` each child imports the program again and makes its own "
                 f"{shared}, so the processes would not share it; expected fork"
@@ -45,6 +50,23 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
             seen.add((loc, text))
             problems.append(doc.problem(loc, text))
     return problems
+
+
+def passes_primitives(scenario: Scenario) -> bool:
+    """Plain processes under ``spawn`` or ``forkserver``: main makes the locks, queues and
+    events and passes them to the processes."""
+    program = scenario.program
+    return (
+        program.model is Model.PROCESSES
+        and not program.executor
+        and scenario.machine.resolved_start_method is not StartMethod.FORK
+    )
+
+
+def _unpassable(scenario: Scenario) -> str | None:
+    """What main cannot pass to plain processes under spawn: a lock, queue or the stop event
+    an ``atexit`` handler uses (a module-level function: main's local is not in its scope)."""
+    return _shared_in(list(scenario.program.atexit))
 
 
 _QUEUE_STEPS = frozenset({"put", "get", "consume", "task_done", "join"})
@@ -57,10 +79,15 @@ _PRIMITIVE_STEPS = frozenset(
 def _shared_object(scenario: Scenario) -> str | None:
     """The first module-level object the processes would share under fork (a lock, a
     queue, an event, the stop event), named as the refusal says it."""
-    stack: list[Any] = [*scenario.program.main, *scenario.program.on_error]
+    steps: list[Any] = [*scenario.program.main, *scenario.program.on_error]
     for task in scenario.tasks:
-        stack += [*task.steps, *task.cleanup]
-    stack.reverse()
+        steps += [*task.steps, *task.cleanup]
+    return _shared_in(steps)
+
+
+def _shared_in(steps: list[Any]) -> str | None:
+    """The first lock, queue, event or stop event these steps (or steps nested in them) use."""
+    stack = list(reversed(steps))
     while stack:
         step = stack.pop()
         kind = next((k for k, cls in STEP_KINDS.items() if type(step) is cls), "")

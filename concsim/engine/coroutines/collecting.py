@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from concsim.events import (
     CancelRequested,
     FutureState,
+    LaneState,
     Phase,
     PhaseBegan,
     PhaseEnded,
@@ -21,6 +23,7 @@ from ..phases import in_phase
 from ..reprs import TASKGROUP_MESSAGE
 from ..runtime import Actor, Cancelled, GroupError, Lane, SimError, TaskRun
 from ..runtime_core import TIMED_OUT, Progress
+from ..waits import FutureWait
 from .tasks import Tasks
 
 
@@ -43,7 +46,10 @@ class Collecting(Tasks):
         collect = self.program.collect
         for run in self._selected("all"):
             yield from self.start_task(lane, run)
-        runs = [r for r in self.runtime.tasks if r.submitted]
+        # gather(*tasks): the tasks main's submit made, not those a create_task, gather or
+        # taskgroup step made (the program names those on their own: NAME_task)
+        children = child_tasks(self.world.scenario)
+        runs = [r for r in self.runtime.tasks if r.submitted and r.spec.name not in children]
         deadline = None if collect.timeout is None else self.world.clock.now + collect.timeout
         pattern = collect.pattern
         if pattern is m.Pattern.GATHER:
@@ -72,6 +78,8 @@ class Collecting(Tasks):
 
         self.gathering = runs  # what a cancel of the gather itself cancels
         try:
+            if finished() and self.world.machine.python.at_least < (3, 12):
+                yield from self._done_callbacks_soon(lane)
             got = yield from self.await_until(lane, finished, "await gather(...)", deadline)
         except Cancelled:
             if not collect.shield:  # cancelling a gather cancels its children, then waits
@@ -110,6 +118,19 @@ class Collecting(Tasks):
             self.runtime.receive(first)  # raises: the first exception propagates
         for run in runs:
             yield from self._receive(lane, run)
+
+    def _done_callbacks_soon(self, co: Lane) -> Actor:
+        """3.11's ``gather`` adds ``_done_callback`` to each child even when it is already
+        done, and ``Future.add_done_callback`` schedules it with ``call_soon``: the outer
+        future is done only once those run, so ``await gather(...)`` of finished tasks
+        still suspends, and the tasks ready before it run first. 3.12 calls it at once for
+        a child already done (``done_futs``, for the eager task factory): no suspension."""
+        label = "await gather(...)"
+        yield from self.await_(co, LaneState.BLOCKED, label, self._soon, FutureWait(label))
+
+    def _soon(self, wake: Callable[..., None]) -> Callable[[], None]:
+        self.call_soon(wake)
+        return lambda: None
 
     def late_cancel(self, co: Lane, future: Any) -> None:
         """``_on_task_done`` of the first child to fail once ``__aexit__`` runs (the body

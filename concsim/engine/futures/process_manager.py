@@ -51,7 +51,9 @@ class Pool(Protocol):
 
     def workers_gone(self) -> bool: ...
 
-    def worker_went_idle(self) -> None: ...
+    def result_processed(self, returned: Returned) -> None: ...
+
+    def stranded(self) -> int: ...
 
 
 @dataclass(eq=False)
@@ -62,6 +64,7 @@ class Returned:
     job: Job
     results: list[tuple[TaskRun, TaskResult]]
     refused: tuple[str, str] | None = None  # (task, exception class) the parent cannot unpickle
+    calls: int | None = None  # exit_pid set: the worker's last call (max_tasks_per_child)
 
 
 @dataclass(eq=False)
@@ -170,7 +173,14 @@ class ManagerThread:
         yield from self.feed(lane)
         while not (self.results or self.wakeup or self.dead):
             world.release_gil(lane, "it waits for results")
-            world.set_state(lane, LaneState.IDLE, "waiting for results")
+            stranded = self.pool.stranded()
+            detail = "waiting for results"
+            if stranded:
+                detail = (
+                    f"waiting for results: {stranded} calls queued and no worker process "
+                    "left to run them (gh-115634)"
+                )
+            world.set_state(lane, LaneState.IDLE, detail)
             self.waiting = True
             try:
                 yield WORK_WAIT
@@ -220,7 +230,7 @@ class ManagerThread:
         if pool.after_done is not None:
             for run in job.runs:
                 yield from pool.after_done(lane, run)
-        pool.worker_went_idle()
+        pool.result_processed(returned)
 
     def join_executor_internals(self, lane: Lane) -> Actor:
         """``shutdown_workers()`` puts one ``None`` per process: each exits once the call

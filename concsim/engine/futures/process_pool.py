@@ -25,6 +25,7 @@ from ..interpreter import TaskResult
 from ..runtime import Actor, Gil, Lane, Proc, SimError, TaskRun
 from ..waits import Overhead
 from .executor import Executor, Job
+from .max_tasks import after_exit, pool_process_start, pool_start_method, stranded
 from .pickling import result_error, unpicklable_errors, unpickling_error
 from .process_manager import FEEDER_THREAD, ManagerThread, Returned
 
@@ -51,9 +52,12 @@ class ProcessPool(Executor):
     manager: ManagerThread = field(init=False)
     cancel_pending_futures: bool = False  # _cancel_pending_futures, read by the manager
     idle_workers: int = 0  # _idle_worker_semaphore: results since the last submits
+    max_tasks: int | None = field(init=False)  # max_tasks_per_child
+    retired: int = 0  # workers that exited after max_tasks_per_child calls
 
     def __post_init__(self) -> None:
         self.manager = ManagerThread(self)
+        self.max_tasks = self.world.program.max_tasks_per_child
 
     def submit(self, job: Job) -> None:
         if self.broken:
@@ -65,7 +69,8 @@ class ProcessPool(Executor):
         (the wakeup pipe); the first submit forks the processes and starts the manager."""
         self.queue.append(job)
         self.manager.wakeup = True
-        dynamic = self.world.machine.resolved_start_method is not StartMethod.FORK
+        method = pool_start_method(self.world.machine, self.max_tasks)
+        dynamic = method is not StartMethod.FORK
         if dynamic:
             self._adjust_process_count()
         if self.manager.lane is not None:
@@ -73,10 +78,10 @@ class ProcessPool(Executor):
             return
         if not dynamic:
             for _ in range(self.max_workers):
-                self._spawn_process()
+                self.spawn_process()
         self.manager.start()
 
-    def _spawn_process(self) -> None:
+    def spawn_process(self) -> str:
         """``_spawn_process``: one worker process, started (it pays ``process_start``)."""
         world = self.world
         gil = Gil() if world.machine.gil else None
@@ -84,6 +89,11 @@ class ProcessPool(Executor):
         lane = world.new_lane("process", LaneKind.PROCESS, proc)
         self.workers.append(lane)
         world.start(lane, self._worker(lane))
+        return lane.id
+
+    def alive(self) -> int:
+        """``len(self._processes)``: the workers started and not retired."""
+        return len(self.workers) - self.retired
 
     def _adjust_process_count(self) -> None:
         """Under ``spawn`` and ``forkserver`` (``_safe_to_dynamically_spawn_children``,
@@ -93,12 +103,19 @@ class ProcessPool(Executor):
         there are fewer than ``max_workers``. Under ``fork`` all start at the first submit."""
         if self.idle_workers:
             self.idle_workers -= 1
-        elif len(self.workers) < self.max_workers:
-            self._spawn_process()
+        elif self.alive() < self.max_workers:
+            self.spawn_process()
 
-    def worker_went_idle(self) -> None:
-        """``executor._idle_worker_semaphore.release()`` after each result."""
-        self.idle_workers += 1
+    def stranded(self) -> int:
+        return stranded(self)
+
+    def result_processed(self, returned: Returned) -> None:
+        """After each result: ``executor._idle_worker_semaphore.release()``, or, when the
+        worker exited after its last call (``max_tasks_per_child``), ``_adjust_process_count``."""
+        if returned.calls is None:
+            self.idle_workers += 1
+        else:
+            after_exit(self, returned.worker, returned.calls)
 
     def started_thread(self, workers: int) -> Lane | None:
         """The manager's lane while ``Thread.start()`` waits for it to run."""
@@ -174,7 +191,8 @@ class ProcessPool(Executor):
         (which wakes the manager); a ``None`` sentinel ends it."""
         world = self.world
         world.set_state(lane, LaneState.STARTING, "process start")
-        yield Overhead(world.clock.now + world.machine.process_start)
+        yield Overhead(world.clock.now + pool_process_start(world.machine, self.max_tasks))
+        calls = 0
         while True:
             while not self.call_queue:
                 if self.manager.sentinels:
@@ -182,6 +200,7 @@ class ProcessPool(Executor):
                     return
                 yield from self._wait_for_work(lane)
             job = self.call_queue.popleft()
+            calls += 1
             yield from self._transfer(lane, sum(r.spec.arg_kb for r in job.runs), "unpickle args")
             results: list[tuple[TaskRun, TaskResult]] = []
             for run in job.runs:
@@ -196,8 +215,18 @@ class ProcessPool(Executor):
             yield from self._transfer(
                 lane, sum(r.spec.result_kb for r, _ in results), "pickle result"
             )
-            self.manager.results.append(Returned(lane, job, results, self._unpicklable(results)))
+            last = self.max_tasks is not None and calls >= self.max_tasks
+            refused = self._unpicklable(results)
+            self.manager.results.append(
+                Returned(lane, job, results, refused, calls if last else None)
+            )
             self.manager.wake()
+            if last:  # exit_pid was set: the worker returns once its result is sent
+                world.release_gil(lane, "its process exited")
+                world.set_state(lane, LaneState.DONE, f"exited after {calls} calls")
+                lane.gen = None
+                self.runtime.notify()
+                return
 
     def _unpicklable(self, results: list[tuple[TaskRun, TaskResult]]) -> tuple[str, str] | None:
         """The task and exception class of a result the parent cannot unpickle, if any."""

@@ -169,12 +169,19 @@ class Conditions(Locks):
                 yield from self.acquire(lane, condition.lock, label, shown=True)
                 break
             except (Cancelled, Expired) as exc:
-                error = exc if isinstance(exc, Expired) else Cancelled()
+                error = exc if isinstance(exc, Expired) else self._cancel_after_acquire(exc)
         if error is not None and self.world.machine.python.at_least >= (3, 13):
             self._cond_pass_on(lane, condition)
         if isinstance(error, Cancelled):
             raise error
         return not (deadline.expired or error is not None)
+
+    def _cancel_after_acquire(self, exc: Cancelled) -> Cancelled:
+        """A cancel while ``wait`` takes the lock back: 3.11 and 3.12 note it and then
+        ``raise exceptions.CancelledError`` -- a new one, without the ``cancel(msg)``
+        message; 3.13 keeps the instance (``err = e`` ... ``raise err``, gh-112202) and
+        its message."""
+        return exc if self.world.machine.python.at_least >= (3, 13) else Cancelled()
 
     def _cond_pass_on(self, lane: Lane, condition: SimCondition) -> None:
         """3.13 (gh-112202): ``Condition.wait`` that leaves with an exception (a cancel, a
