@@ -144,7 +144,7 @@ class FuturesPanel(VerticalScroll):
 
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this;
-    above them, the notes of the variant running, if it has any."""
+    above them, the variant running and what it changes (``notes_markdown``)."""
 
     def __init__(self, scenario: Scenario, variant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -155,9 +155,9 @@ class NotesPanel(VerticalScroll):
         # Built the first time the panel is shown: narrow terminals never pay for the
         # Markdown renderer on the way to the first frame.
         if not self.children:
-            from textual.widgets import Markdown
+            from concsim.ui.widgets.notesmarkdown import NotesMarkdown
 
-            self.mount(Markdown(notes_markdown(self.scenario, self.variant)))
+            self.mount(NotesMarkdown(notes_markdown(self.scenario, self.variant)))
 
     def show_variant(self, variant: str | None) -> None:
         """The notes of ``variant`` (None: as written), now if built, else when shown."""
