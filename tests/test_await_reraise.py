@@ -9,6 +9,7 @@ from faultkit import run
 from concsim.engine import Simulation
 from concsim.events import (
     AwaitReraised,
+    CancelRequested,
     Event,
     LaneState,
     LaneStateChanged,
@@ -76,6 +77,48 @@ def test_asyncio_run_tears_down_after_main_raised_and_only_then_raises() -> None
         "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
         "the default executor down, then returns or raises what main() did."
     )
+
+
+LEAVES_A_TASK = """
+    version: 2
+    name: leaves-a-task
+    summary: main returns while a task still sleeps.
+    program:
+      model: asyncio
+      collect: none
+      main:
+        - create_task: job
+        - sleep: 10ms
+    tasks:
+      - name: job
+        steps:
+          - io: 1s
+"""
+
+
+def _teardown_steps(scenario: str) -> list[str]:
+    """What main's lane says it waits in between the teardown's begin and end."""
+    events = run(scenario).events
+    begin = _index(events, PhaseBegan, phase=Phase.TEARDOWN)
+    return [
+        e.why
+        for e in events[begin:]
+        if isinstance(e, LaneStateChanged) and e.lane == "main" and e.state is LaneState.BLOCKED
+    ]
+
+
+def test_the_teardown_says_whether_a_task_was_left_to_cancel() -> None:
+    """``Runner.close`` calls ``_cancel_all_tasks``, which returns at once when no task is
+    pending (Lib/asyncio/runners.py): after ``await job`` raised, nothing is left, and the
+    lane does not say it cancels; when main() returns with job asleep, job is cancelled."""
+    assert _teardown_steps(AWAITS_A_FAILED_TASK) == [
+        "main is blocked (asyncio.run(): closing the loop, no task left to cancel)."
+    ]
+    assert _teardown_steps(LEAVES_A_TASK) == [
+        "main is blocked (asyncio.run(): cancelling remaining tasks)."
+    ]
+    [cancelled] = run(LEAVES_A_TASK).of(CancelRequested)
+    assert cancelled.why.endswith("asyncio.run() cancels the tasks still pending when main() ends.")
 
 
 def _folded(name: str) -> tuple[Timeline, list[Event]]:
