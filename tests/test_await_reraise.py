@@ -16,6 +16,7 @@ from concsim.events import (
     MainEnded,
     Phase,
     PhaseBegan,
+    PhaseEnded,
 )
 from concsim.palette import Cue
 from concsim.replay import open_scenario
@@ -77,6 +78,40 @@ def test_asyncio_run_tears_down_after_main_raised_and_only_then_raises() -> None
         "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
         "the default executor down, then returns or raises what main() did."
     )
+    assert events[failed].why == "main failed (asyncio.run() raised)."
+
+
+def test_the_log_tells_the_end_of_main_in_cpython_s_order() -> None:
+    """task-tree-cancelled: main's lines from its re-raise to the traceback, as the log
+    shows them (other lanes' lines apart): main() raised, asyncio.run() closes the loop
+    with nothing left to cancel, then raises; uncaught, the interpreter prints it."""
+    events = run(open_scenario("task-tree-cancelled")).events
+    start = _index(events, AwaitReraised, lane="main")
+    said = [
+        e.why
+        for e in events[start:]
+        if getattr(e, "lane", None) == "main" or isinstance(e, MainEnded)
+    ]
+    assert said[:7] == [
+        "await server in main() re-raised CancelledError: shutting down, which server ended with.",
+        "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
+        "the default executor down, then returns or raises what main() did.",
+        "main is blocked (asyncio.run(): closing the loop, no task left to cancel).",
+        "main is done with asyncio.run() teardown.",
+        "main failed (asyncio.run() raised).",
+        "The main program ended with CancelledError: shutting down.",
+        "main raised asyncio.exceptions.CancelledError: shutting down uncaught: the "
+        "interpreter printed a traceback.",
+    ]
+
+
+def test_asyncio_run_returns_after_its_teardown() -> None:
+    """main() returned: the lane's last words are asyncio.run()'s return, after Runner.close."""
+    events = run(LEAVES_A_TASK).events
+    ended = _index(events, PhaseEnded, phase=Phase.TEARDOWN)
+    done = _index(events, LaneStateChanged, lane="main", state=LaneState.DONE)
+    assert ended < done
+    assert events[done].why == "main finished (asyncio.run() returned)."
 
 
 LEAVES_A_TASK = """

@@ -73,7 +73,9 @@ class AsyncioModel(TaskTree):
             yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
         world.emit(PhaseEnded, lane=lane.id, phase=Phase.TEARDOWN, step="asyncio.run() teardown")
         runtime.unretrieved_warnings(asyncio=True)
-        runtime.end_main(lane, error)
+        # Runner.run took main()'s outcome before the teardown; asyncio.run() returns or
+        # raises it only now, after Runner.close: the lane's last words say so.
+        runtime.end_main(lane, error, "asyncio.run() raised" if error else "asyncio.run() returned")
         self._park(lane)
 
     @staticmethod
