@@ -9,12 +9,14 @@ from faultkit import run
 from concsim.engine import Simulation
 from concsim.events import (
     AwaitReraised,
+    CancelRequested,
     Event,
     LaneState,
     LaneStateChanged,
     MainEnded,
     Phase,
     PhaseBegan,
+    PhaseEnded,
 )
 from concsim.palette import Cue
 from concsim.replay import open_scenario
@@ -76,6 +78,82 @@ def test_asyncio_run_tears_down_after_main_raised_and_only_then_raises() -> None
         "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
         "the default executor down, then returns or raises what main() did."
     )
+    assert events[failed].why == "main failed (asyncio.run() raised)."
+
+
+def test_the_log_tells_the_end_of_main_in_cpython_s_order() -> None:
+    """task-tree-cancelled: main's lines from its re-raise to the traceback, as the log
+    shows them (other lanes' lines apart): main() raised, asyncio.run() closes the loop
+    with nothing left to cancel, then raises; uncaught, the interpreter prints it."""
+    events = run(open_scenario("task-tree-cancelled")).events
+    start = _index(events, AwaitReraised, lane="main")
+    said = [
+        e.why
+        for e in events[start:]
+        if getattr(e, "lane", None) == "main" or isinstance(e, MainEnded)
+    ]
+    assert said[:7] == [
+        "await server in main() re-raised CancelledError: shutting down, which server ended with.",
+        "main() is over: asyncio.run() cancels the pending tasks and waits for them, shuts "
+        "the default executor down, then returns or raises what main() did.",
+        "main is blocked (asyncio.run(): closing the loop, no task left to cancel).",
+        "main is done with asyncio.run() teardown.",
+        "main failed (asyncio.run() raised).",
+        "The main program ended with CancelledError: shutting down.",
+        "main raised asyncio.exceptions.CancelledError: shutting down uncaught: the "
+        "interpreter printed a traceback.",
+    ]
+
+
+def test_asyncio_run_returns_after_its_teardown() -> None:
+    """main() returned: the lane's last words are asyncio.run()'s return, after Runner.close."""
+    events = run(LEAVES_A_TASK).events
+    ended = _index(events, PhaseEnded, phase=Phase.TEARDOWN)
+    done = _index(events, LaneStateChanged, lane="main", state=LaneState.DONE)
+    assert ended < done
+    assert events[done].why == "main finished (asyncio.run() returned)."
+
+
+LEAVES_A_TASK = """
+    version: 2
+    name: leaves-a-task
+    summary: main returns while a task still sleeps.
+    program:
+      model: asyncio
+      collect: none
+      main:
+        - create_task: job
+        - sleep: 10ms
+    tasks:
+      - name: job
+        steps:
+          - io: 1s
+"""
+
+
+def _teardown_steps(scenario: str) -> list[str]:
+    """What main's lane says it waits in between the teardown's begin and end."""
+    events = run(scenario).events
+    begin = _index(events, PhaseBegan, phase=Phase.TEARDOWN)
+    return [
+        e.why
+        for e in events[begin:]
+        if isinstance(e, LaneStateChanged) and e.lane == "main" and e.state is LaneState.BLOCKED
+    ]
+
+
+def test_the_teardown_says_whether_a_task_was_left_to_cancel() -> None:
+    """``Runner.close`` calls ``_cancel_all_tasks``, which returns at once when no task is
+    pending (Lib/asyncio/runners.py): after ``await job`` raised, nothing is left, and the
+    lane does not say it cancels; when main() returns with job asleep, job is cancelled."""
+    assert _teardown_steps(AWAITS_A_FAILED_TASK) == [
+        "main is blocked (asyncio.run(): closing the loop, no task left to cancel)."
+    ]
+    assert _teardown_steps(LEAVES_A_TASK) == [
+        "main is blocked (asyncio.run(): cancelling remaining tasks)."
+    ]
+    [cancelled] = run(LEAVES_A_TASK).of(CancelRequested)
+    assert cancelled.why.endswith("asyncio.run() cancels the tasks still pending when main() ends.")
 
 
 def _folded(name: str) -> tuple[Timeline, list[Event]]:

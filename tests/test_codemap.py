@@ -157,7 +157,13 @@ _WORKING = frozenset(LaneState) - {
     LaneState.STOPPED,
     LaneState.KILLED,
 }
-_MACHINERY = ("created", "shutdown_default_executor()", "main() ended")
+_MACHINERY = (
+    "created",
+    "shutdown_default_executor()",
+    "main() ended",
+    "asyncio.run() returned",
+    "asyncio.run() raised",
+)
 
 
 def _programs() -> list[tuple[str, str | None]]:

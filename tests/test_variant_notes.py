@@ -63,7 +63,20 @@ def test_a_variant_carries_notes_of_its_own() -> None:
     )
     as_written = "# noted\n\n*One download.*\n\n**What you are looking at**\n\nOne download.\n"
     assert notes_markdown(scenario, None) == as_written  # type: ignore[arg-type]
-    assert notes_markdown(scenario, "plain") == as_written  # type: ignore[arg-type]
+
+
+def test_a_variant_without_notes_is_named_with_what_it_changes() -> None:
+    """Chosen with ``v``, a variant with only a summary shows its name and summary above
+    the scenario's notes; one with neither, its name: the notes never read as written."""
+    text = FILE.format(version=2, notes="Twice.").replace(
+        "  - name: plain\n", "  - name: plain\n  - name: summed\n    summary: Three downloads.\n"
+    )
+    scenario = load_scenario_text(text, "noted.yaml")
+    notes = "**What you are looking at**\n\nOne download.\n"
+    head = "# noted\n\n*One download.*\n\n"
+    summed = f"{head}## Variant `summed`\n\n*Three downloads.*\n\n{notes}"
+    assert notes_markdown(scenario, "summed") == summed
+    assert notes_markdown(scenario, "plain") == f"{head}## Variant `plain`\n\n{notes}"
 
 
 def test_variant_notes_are_a_version_2_key_and_text() -> None:

@@ -299,11 +299,12 @@ class Runtime:
 
     # --- the end of the run -------------------------------------------------------------
 
-    def end_main(self, lane: Lane, error: SimError | None) -> LaneState:
-        """``main()`` returned or raised; returns the state its lane ends in."""
+    def end_main(self, lane: Lane, error: SimError | None, step: str = "main() ended") -> LaneState:
+        """``main()`` returned or raised (``step``: the call that did, as the lane says it);
+        returns the state its lane ends in."""
         self.main_ended = True
         final = LaneState.FAILED if error else LaneState.DONE
-        self.world.set_state(lane, final, "main() ended")
+        self.world.set_state(lane, final, step)
         self.world.emit(
             MainEnded,
             outcome=MainOutcome.RAISED if error else MainOutcome.OK,

@@ -44,6 +44,8 @@ _LEAVING = _NOT_STARTED | {state for state in LaneState if state.is_final} - {La
 _COLLECT_WAITS = ("as_completed()", "wait(", "join ", "await gather(", "TaskGroup.__aexit__")
 # Past main(): asyncio.run's teardown and interpreter exit, in the guard's call of main().
 _EXIT_WAITS = ("interpreter exit", "asyncio.run()", "shutdown_default_executor()")
+# main() over: threads' main(), or asyncio.run(main()) after its teardown (runners.py).
+_MAIN_ENDED = frozenset({"main() ended", "asyncio.run() returned", "asyncio.run() raised"})
 
 
 class Where(NamedTuple):
@@ -228,7 +230,7 @@ class Whereabouts:
         sites = self.sites
         if step is None:
             return None
-        if step == "main() ended":
+        if step in _MAIN_ENDED:
             # Returned (its ``return``), or an exception leaves main() for the guard's call.
             done = state is LaneState.DONE
             return (sites.of_kind(MAIN, SiteKind.RETURN) if done else None) or sites.guard

@@ -106,16 +106,18 @@ _ORDER = (
 
 
 def notes_markdown(scenario: Scenario, variant: str | None) -> str:
-    """The notes panel's Markdown: the scenario's name and summary, the notes of
-    ``variant`` (None: as written) if it has any, then the scenario's own notes; each
-    number joined to its unit by a no-break space (``glue_quantities``)."""
+    """The notes panel's Markdown: the scenario's name and summary; with a ``variant``
+    chosen (None: as written), its name, its summary (what it changes) and its own notes,
+    if it has them; then the scenario's own notes. Each number joined to its unit by a
+    no-break space (``glue_quantities``)."""
     notes = scenario.notes or "*This scenario has no notes.*"
     head = f"# {scenario.name}\n\n*{scenario.summary}*\n\n"
     chosen = next((v for v in scenario.variants if v.name == variant), None)
-    if chosen is None or not chosen.notes:
+    if chosen is None:
         return glue_quantities(head + notes)
     summary = f"*{chosen.summary}*\n\n" if chosen.summary else ""
-    text = f"{head}## Variant `{chosen.name}`\n\n{summary}{chosen.notes.strip()}\n\n{notes}"
+    own = f"{chosen.notes.strip()}\n\n" if chosen.notes else ""
+    text = f"{head}## Variant `{chosen.name}`\n\n{summary}{own}{notes}"
     return glue_quantities(text)  # a number never wrapped apart from its unit
 
 

@@ -14,6 +14,9 @@ from ..waits import Awaiting
 from .children import TaskTree
 from .loop import do_nothing
 
+_NOTHING_LEFT = "asyncio.run(): closing the loop, no task left to cancel"
+"""``Runner.close`` when main() leaves no task pending: ``_cancel_all_tasks`` finds none."""
+
 
 class AsyncioModel(TaskTree):
     """``asyncio.run(main())``: the loop, its tasks, and main()'s way of collecting them."""
@@ -53,10 +56,11 @@ class AsyncioModel(TaskTree):
         left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
         if left:
             yield from self._stop_loop(lane, label)
-        world.set_state(lane, LaneState.BLOCKED, label)
         # asyncio.run(): cancel what is still pending (CPython iterates a set; concsim uses
         # creation order), run the loop until they finish, then wait for to_thread workers.
+        # With nothing pending, _cancel_all_tasks returns at once: the lane says so.
         left = [r for r in runtime.tasks if r.submitted and not r.future.is_done]
+        world.set_state(lane, LaneState.BLOCKED, label if left else _NOTHING_LEFT)
         for run in left:
             why = "asyncio.run() cancels the tasks still pending when main() ends"
             self.cancel(run, why, by=lane.id)
@@ -69,7 +73,9 @@ class AsyncioModel(TaskTree):
             yield from self._settle(lane, pool.finished, "shutdown_default_executor()")
         world.emit(PhaseEnded, lane=lane.id, phase=Phase.TEARDOWN, step="asyncio.run() teardown")
         runtime.unretrieved_warnings(asyncio=True)
-        runtime.end_main(lane, error)
+        # Runner.run took main()'s outcome before the teardown; asyncio.run() returns or
+        # raises it only now, after Runner.close: the lane's last words say so.
+        runtime.end_main(lane, error, "asyncio.run() raised" if error else "asyncio.run() returned")
         self._park(lane)
 
     @staticmethod

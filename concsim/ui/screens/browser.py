@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from concsim import palette
 from concsim.ui.catalog import Entry
 from concsim.ui.keymap import BROWSER_BINDINGS
+from concsim.ui.widgets.notesmarkdown import NotesMarkdown
 from concsim.ui.wrapping import glue_quantities
 
 _NARROW = 60  # below this many columns the preview is hidden and the list takes the width
@@ -69,7 +70,7 @@ class BrowserScreen(Screen[None]):
                 )
                 yield OptionList(*self._options(), id="catalog")
             with VerticalScroll(id="preview"):
-                yield Markdown(id="preview-notes")
+                yield NotesMarkdown(id="preview-notes")
                 yield Static(id="preview-errors")
         yield Footer(compact=True)
 

@@ -145,9 +145,9 @@ class FuturesPanel(VerticalScroll):
 
 class NotesPanel(VerticalScroll):
     """The scenario's Markdown notes: what you are looking at, what to notice, try this;
-    above them, the notes of the variant running, if it has any. Each variant's notes are
-    built the first time they are shown and kept: switching back and forth shows the ones
-    built, never parses and mounts them again."""
+    above them, the variant running and what it changes (``notes_markdown``). Each
+    variant's notes are built the first time they are shown and kept: switching back and
+    forth shows the ones built, never parses and mounts them again."""
 
     def __init__(self, scenario: Scenario, variant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -167,9 +167,9 @@ class NotesPanel(VerticalScroll):
             self._build(self.variant)
 
     def _build(self, variant: str | None) -> None:
-        from textual.widgets import Markdown
+        from concsim.ui.widgets.notesmarkdown import NotesMarkdown
 
-        notes = self._built[variant] = Markdown(notes_markdown(self.scenario, variant))
+        notes = self._built[variant] = NotesMarkdown(notes_markdown(self.scenario, variant))
         self.mount(notes)
 
     def show_variant(self, variant: str | None) -> None:
