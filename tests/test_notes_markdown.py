@@ -12,6 +12,7 @@ from textual.widgets import Markdown
 
 from concsim.ui.app import ConcsimApp, make_app
 from concsim.ui.widgets.notesmarkdown import NotesMarkdown, NotesParagraph
+from concsim.ui.widgets.panels import NotesPanel
 from concsim.ui.wrapping import glue_quantities, honour_no_break_spaces
 
 NOTES = glue_quantities(
@@ -80,8 +81,8 @@ async def test_the_notes_panel_keeps_a_variant_s_quantities_whole(tmp_path: Path
         await pilot.press("v")
         await app.run_screen.wait_idle()
         await pilot.pause()
-        notes = app.run_screen.query_one("#notes").query_one(Markdown)
-        assert isinstance(notes, NotesMarkdown)
+        notes = app.run_screen.query_one(NotesPanel).shown
+        assert isinstance(notes, NotesMarkdown) and notes.display
         texts = [str(block._content) for block in notes.query(NotesParagraph)]
         said = next(text for text in texts if text.startswith("connect() runs"))
         assert "at 60\u00a0ms, but" in said

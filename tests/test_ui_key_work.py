@@ -105,13 +105,13 @@ async def test_variants_notes_are_mounted_once_each(tmp_path: Path) -> None:
                 await pilot.press(key)
                 await screen.wait_idle()
                 await pilot.pause()
-            mounted.append([name for name in work.mounted if name == "Markdown"])
+            mounted.append([name for name in work.mounted if name == "NotesMarkdown"])
             shown = notes.shown
             assert isinstance(shown, Markdown) and shown.display
             session = screen.session
             assert shown.source == notes_markdown(session.scenario, session.variant)
             assert [m for m in notes.query(Markdown) if m.parent is notes and m.display] == [shown]
-        assert mounted == [["Markdown"], [], [], []]
+        assert mounted == [["NotesMarkdown"], [], [], []]
     assert app._exception is None
 
 
