@@ -160,3 +160,37 @@ def test_a_frame_during_playback_places_only_the_columns_near_its_edges(
         frames.append(sum(placed))
     # At most two stretches of a few columns each (the new final column, the playhead's).
     assert 0 < max(frames) <= 2 * (2 * aside.SETTLED + 2), frames
+
+
+@pytest.mark.parametrize("name", ["task-tree-cancelled", "failure-during-as-completed"])
+def test_the_columns_carried_over_a_step_back_or_a_jump_are_those_drawn_afresh(
+    name: str, checked: list[int]
+) -> None:
+    """Stepping back (or jumping on) over one history gives the new timeline's rows the old
+    ones' final columns at the new playhead: every frame equals the row drawn afresh."""
+    from concsim.replay import open_scenario
+    from concsim.ui.session import Session
+
+    session = Session(open_scenario(name), source=name)
+    window = Window(0.0, 0.01, 120)
+    while not session.finished:
+        session.step()
+        for track in session.timeline.rows:
+            lane_cells(track, window, session.now)
+    moves = [session.step_back] * 40 + [lambda: session.show_event(session.seen + 25)] * 2
+    carried = 0
+    for move in moves + [session.step_back] * 30:
+        old = session.timeline
+        move()
+        new = session.timeline
+        assert new is not old
+        for row_id, track in new.tracks.items():
+            if row_id in old.tracks:
+                cells_module.carry_memo(old.tracks[row_id], track, session.now)
+                carried += bool(track.memo)
+        for track in new.rows:
+            drawn = lane_cells(track, window, session.now)
+            memo, track.memo = track.memo, {}
+            assert drawn == lane_cells(track, window, session.now), (track.row_id, session.now)
+            track.memo = memo
+    assert carried > 0 and checked

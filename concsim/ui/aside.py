@@ -61,6 +61,10 @@ class Placed:
             del self.cells[: start - self.start]
             self.start = start
 
+    def cut(self, end: int) -> None:
+        """Forget the columns from ``end`` on (their neighbours are no longer final)."""
+        del self.cells[max(0, end - self.start) :]
+
     def extend(self, track: Track, dt: float, start: int, kept: list[int]) -> None:
         """Place the final columns ``kept`` (from absolute column ``start``) has gained
         since, up to SETTLED columns from its end (those may still gain a neighbour)."""
@@ -109,11 +113,16 @@ def _marks(
 
 
 def show_hidden(
-    cells: list[int], track: Track, t0: float, dt: float, placed: Placed | None = None
+    cells: list[int],
+    track: Track,
+    t0: float,
+    dt: float,
+    memo: tuple[int, list[int], Placed] | None = None,
 ) -> list[int]:
     """The window's cells (from ``t0``) with each hidden moment moved aside, as
-    ``move_aside`` places them over the whole window; the columns ``placed`` holds, away
-    from the window's edges, are taken from it (a window on the column grid only)."""
+    ``move_aside`` places them over the whole window; the columns placed in the row's
+    ``memo`` of this zoom (a window on the column grid only), away from the window's edges,
+    are taken from it."""
     count = len(cells)
     col0 = round(t0 / dt)
     first, last = span(track.mark_times, t0, dt, count)
@@ -121,13 +130,16 @@ def show_hidden(
         # One mark has nothing to share its column with; a row crowded with marks (more
         # than columns) has no free column to spare.
         return cells
-    if placed is None:
+    if memo is None:
+        placed = None
         if not any(map(_MOVED.__contains__, islice(track.mark_codes, first, last))):
             return cells
         lo = hi = 0
     else:
+        start, kept, placed = memo
         if not placed.can_move(track.mark_codes):
             return cells
+        placed.extend(track, dt, start, kept)
         # The window's columns [lo, hi) are placed already, far enough from both its edges
         # and from the edge the placement was made with (unless the two are one).
         cut = placed.start if placed.edge == col0 else max(placed.edge, col0) + SETTLED

@@ -20,8 +20,9 @@ from operator import eq, lt, ne, sub, truediv
 from concsim import palette
 from concsim.events import LaneState
 from concsim.palette import Cue
-from concsim.ui.aside import Placed, show_hidden, span
-from concsim.ui.timeline import BLANK, CODE, CUE_CODE, MARK, Track
+from concsim.ui.aside import SETTLED, Placed, show_hidden, span
+from concsim.ui.timeline import BLANK, CODE, CUE_CODE, Track
+from concsim.ui.timeline import MARK as MARK  # re-exported: the code drawing reads
 
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
 _GIL_HELD = 2
@@ -88,10 +89,23 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
     if track.mark_times:
         # Marks moved aside are placed once a column and its neighbours are final (a
         # neighbour may gain a mark until then); a frame places those near its edges.
-        if memo is not None:
-            memo[2].extend(track, dt, memo[0], memo[1])
-        cells = show_hidden(cells, track, col0 * dt, dt, memo and memo[2])
+        cells = show_hidden(cells, track, col0 * dt, dt, memo)
     return cells + pad if pad else cells
+
+
+def carry_memo(old: Track, new: Track, now: float) -> None:
+    """Give ``new``, the same row of the same history fed to ``now`` (a step back, a jump),
+    the columns ``old`` keeps that are final at ``now``: the past is the same whoever folded
+    it. ``old`` gives its memo up (its timeline is no longer drawn)."""
+    if new.memo or not old.memo:
+        return
+    for dt, (start, kept, placed) in old.memo.items():
+        final = math.floor(now / dt + 1e-9) - start
+        if final > 0:
+            del kept[final:]
+            placed.cut(start + final - SETTLED)
+            new.memo[dt] = (start, kept, placed)
+    old.memo = {}
 
 
 def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> list[int]:
