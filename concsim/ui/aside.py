@@ -51,7 +51,7 @@ class Placed:
     def can_move(self, codes: Sequence[int]) -> bool:
         """Whether the row has a moment that can move at all (most rows never have)."""
         if len(codes) > self.scanned and not self.movable:
-            self.movable = any(map(_MOVED.__contains__, islice(codes, self.scanned, None)))
+            self.movable = not _MOVED.isdisjoint(islice(codes, self.scanned, None))
             self.scanned = len(codes)
         return self.movable
 
@@ -123,6 +123,8 @@ def show_hidden(
     ``move_aside`` places them over the whole window; the columns placed in the row's
     ``memo`` of this zoom (a window on the column grid only), away from the window's edges,
     are taken from it."""
+    if memo is not None and not memo[2].can_move(track.mark_codes):
+        return cells  # the row has no moment that can move: most rows, at once
     count = len(cells)
     col0 = round(t0 / dt)
     first, last = span(track.mark_times, t0, dt, count)
@@ -132,13 +134,11 @@ def show_hidden(
         return cells
     if memo is None:
         placed = None
-        if not any(map(_MOVED.__contains__, islice(track.mark_codes, first, last))):
+        if _MOVED.isdisjoint(islice(track.mark_codes, first, last)):
             return cells
         lo = hi = 0
     else:
         start, kept, placed = memo
-        if not placed.can_move(track.mark_codes):
-            return cells
         placed.extend(track, dt, start, kept)
         # The window's columns [lo, hi) are placed already, far enough from both its edges
         # and from the edge the placement was made with (unless the two are one).
