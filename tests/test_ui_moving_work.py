@@ -12,9 +12,11 @@ from appkit import build, sync
 
 from concsim.events import Event, ResultReceived
 from concsim.scenario.library import bundled_scenarios
-from concsim.ui.checkpoints import SPACING
+from concsim.ui import cells
+from concsim.ui.checkpoints import SPACING, Checkpoint
 from concsim.ui.markindex import MarkIndex
-from concsim.ui.timeline import Timeline
+from concsim.ui.timeline import Timeline, Track
+from concsim.ui.widgets import lanes
 
 
 @pytest.fixture(autouse=True)
@@ -34,24 +36,47 @@ def generated(tasks: int, folder: Path) -> str:
 
 
 class Work:
-    """Events fed to the views' timelines, and events read by a walk of the run."""
+    """Events fed to the views' timelines, checkpoints restored, lanes drawn and the
+    columns of them sampled (not taken from a row's memo of final columns)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.fed = 0
-        feed = Timeline.feed
+        self.fed = self.restored = self.rows = self.columns = 0
+        feed, restore, sample = Timeline.feed, Checkpoint.restore, cells.sample_cells
+        draw = lanes.draw_lane
 
         def counted(timeline: Timeline, events: Any) -> None:
             self.fed += len(events)
             feed(timeline, events)
 
+        def restored(checkpoint: Checkpoint) -> Any:
+            self.restored += 1
+            return restore(checkpoint)
+
+        def drawn(*args: Any, **options: Any) -> Any:
+            self.rows += 1
+            return draw(*args, **options)
+
+        def sampled(track: Track, t0: float, dt: float, count: int, now: float) -> list[int]:
+            self.columns += max(0, count)
+            return sample(track, t0, dt, count, now)
+
         monkeypatch.setattr(Timeline, "feed", counted)
+        monkeypatch.setattr(Checkpoint, "restore", restored)
+        monkeypatch.setattr(lanes, "draw_lane", drawn)
+        monkeypatch.setattr(cells, "sample_cells", sampled)
+
+    def counts(self) -> tuple[int, int, int, int]:
+        return self.fed, self.restored, self.rows, self.columns
 
 
-async def per_key(tasks: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """The most events any press of , . < > fed, at the end and in the middle of the run."""
+async def per_key(
+    tasks: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, tuple[int, ...]]:
+    """The most events any press of , . < > fed, checkpoints it restored, lanes it drew and
+    columns it sampled, at the end and in the middle of the run; then the lanes on screen."""
     app, _ = build(generated(tasks, tmp_path), tmp_path)
     work = Work(monkeypatch)
-    most: dict[str, int] = {}
+    most: dict[str, tuple[int, ...]] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.run_screen
         await pilot.press("end")
@@ -66,15 +91,18 @@ async def per_key(tasks: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
                 screen.seek_to(session.now * share)
                 await screen.wait_idle()
             for key in (",", ",", ".", ".", "<", "<", ">", ">", ">"):
-                before, seen = work.fed, session.seen
+                before, seen = work.counts(), session.seen
                 await pilot.press(key)
-                most[key] = max(most.get(key, 0), work.fed - before)
+                await pilot.pause()  # the frame after it drawn
+                taken = [after - was for after, was in zip(work.counts(), before, strict=True)]
+                most[key] = tuple(map(max, most.get(key, taken), taken))
                 if key in "<>" and session.seen < len(session.events):
                     # Landed on a mark of the index, the one next to where it was.
                     index = session.seen - 1
                     assert index in set(marks.indices)
                     between = range(index + 1, seen - 1) if key == "<" else range(seen, index)
                     assert not any(k in between for k in marks.indices)
+        most["on screen"] = (screen.lanes.scrollable_content_region.height - 1,)
     assert app._exception is None
     return most
 
@@ -84,12 +112,22 @@ async def test_moving_keys_feed_no_more_on_a_long_run_than_on_a_short_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """process-overhead with 1,000 tasks (about 11,000 events) and 4,000 (about 45,000):
-    . feeds one event, and , < > at most the events between two checkpoints, on both."""
+    . feeds one event, and , < > at most the events between two checkpoints, from one
+    checkpoint at most, on both; each draws no more lanes than the screen shows, and , . <
+    sample a few columns of each (a step back keeps the rows' final columns and strips:
+    one history, shown to an earlier event)."""
     short = await per_key(1_000, tmp_path / "short", monkeypatch)
     long = await per_key(4_000, tmp_path / "long", monkeypatch)
     for most in (short, long):
-        assert most["."] == 1
-        assert all(most[key] <= SPACING for key in ",<>"), most
+        (shown,) = most["on screen"]
+        assert most["."][:2] == (1, 0), most
+        for key in ",<>":
+            fed, restored = most[key][:2]
+            assert fed <= SPACING and restored <= 1, most
+        for key in ",.<>":
+            assert most[key][2] <= shown, most
+        for key in ",.<":
+            assert most[key][3] <= 2 * shown, most
 
 
 def test_the_index_takes_each_mark_once_whoever_folds_it() -> None:

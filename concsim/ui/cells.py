@@ -20,9 +20,10 @@ from operator import eq, lt, ne, sub, truediv
 from concsim import palette
 from concsim.events import LaneState
 from concsim.palette import Cue
+from concsim.ui.aside import SETTLED, Placed, show_hidden, span
 from concsim.ui.timeline import BLANK, CODE, CUE_CODE, Track
+from concsim.ui.timeline import MARK as MARK  # re-exported: the code drawing reads
 
-MARK = 1000  # cells at or above MARK draw the mark of lane code ``cell - MARK``
 GIL_BASE = 2000  # GIL cells: GIL_BASE + index of the holder in ``track.holders``
 _GIL_HELD = 2
 _MEMO_ZOOMS = 8  # zoom levels remembered per row
@@ -62,7 +63,7 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
         # A window off the column grid (only while panning) is drawn without the memo.
         cells = sample_cells(track, window.t0, window.dt, count, now)
         if track.mark_times:
-            _show_hidden(cells, track, window.t0, window.dt)
+            cells = show_hidden(cells, track, window.t0, window.dt)
         return cells + pad
     dt = window.dt
     memo = track.memo.get(dt)
@@ -74,21 +75,37 @@ def lane_cells(track: Track, window: Window, now: float) -> list[int]:
     final = min(count, math.floor(now / dt + 1e-9) - col0)
     if final > len(known):
         if memo is not None and known and memo[0] + len(memo[1]) == col0 + len(known):
-            start, kept = memo
+            start, kept, placed = memo
             kept += fresh[: final - len(known)]  # in place: playback adds a column at a time
         else:
-            start, kept = col0, cells[:final]
+            start, kept, placed = col0, cells[:final], Placed(col0, col0)
         limit = _MEMO_SCREENS * window.width
         if len(kept) > 2 * limit:  # trimmed now and then, not on every frame
             start, kept = start + len(kept) - limit, kept[-limit:]
+            placed.trim(start)
         if len(track.memo) >= _MEMO_ZOOMS and dt not in track.memo:
             track.memo.clear()
-        track.memo[dt] = (start, kept)
+        memo = track.memo[dt] = (start, kept, placed)
     if track.mark_times:
-        # Not final: a neighbour of a column may gain a mark later (kept out of the memo).
-        cells = cells[:]
-        _show_hidden(cells, track, col0 * dt, dt)
+        # Marks moved aside are placed once a column and its neighbours are final (a
+        # neighbour may gain a mark until then); a frame places those near its edges.
+        cells = show_hidden(cells, track, col0 * dt, dt, memo)
     return cells + pad if pad else cells
+
+
+def carry_memo(old: Track, new: Track, now: float) -> None:
+    """Give ``new``, the same row of the same history fed to ``now`` (a step back, a jump),
+    the columns ``old`` keeps that are final at ``now``: the past is the same whoever folded
+    it. ``old`` gives its memo up (its timeline is no longer drawn)."""
+    if new.memo or not old.memo:
+        return
+    for dt, (start, kept, placed) in old.memo.items():
+        final = math.floor(now / dt + 1e-9) - start
+        if final > 0:
+            del kept[final:]
+            placed.cut(start + final - SETTLED)
+            new.memo[dt] = (start, kept, placed)
+    old.memo = {}
 
 
 def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> list[int]:
@@ -132,14 +149,6 @@ def sample_cells(track: Track, t0: float, dt: float, count: int, now: float) -> 
     return cells
 
 
-def _span(times: Sequence[float], t0: float, dt: float, count: int) -> tuple[int, int]:
-    """The indices of ``times`` that fall in ``count`` columns from ``t0``, by
-    ``Window.column``'s rule (``floor(t / dt + 1e-9)``): a slice of a row drawn from a
-    later column (``t0 = 35 * 0.02``, 0.7000000000000001) still holds a tick at 0.7."""
-    slack = 1e-9 * dt
-    return bisect_left(times, t0 - slack), bisect_left(times, t0 + count * dt - slack)
-
-
 _DONE = MARK + CODE[LaneState.DONE]
 _RESULT = MARK + CUE_CODE[Cue.RESULT]
 
@@ -158,7 +167,7 @@ def _overlay_done(
     column during playback looks the same as one drawn whole.
     """
     count = len(cells)
-    first, last = _span(times, t0, dt, count)
+    first, last = span(times, t0, dt, count)
     if last - first > _CROWD * count:
         return  # so crowded that no tick could stand clear: the cost stays with the columns
     for k in range(first, last):
@@ -203,7 +212,7 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
     """Put the most alarming mark that falls in each column over its sampled cell."""
     count = len(cells)
     times, codes = track.mark_times, track.mark_codes
-    first, last = _span(times, t0, dt, count)
+    first, last = span(times, t0, dt, count)
     if first == last:
         return
     if last - first <= count:
@@ -241,52 +250,6 @@ _RANK = {
     for kind, rank in palette.MARK_RANK.items()
 }
 _CODE_OF_RANK = {rank: code for code, rank in _RANK.items()}
-
-_MOVED = frozenset(CUE_CODE[cue] for cue in Cue if cue is not Cue.RESULT)
-"""The marks that move aside rather than vanish under another: the story's moments."""
-_TOLD_BY = {CUE_CODE[cue]: CODE[state] for cue, state in palette.TOLD_BY.items()}
-_REACH = 2  # columns a hidden moment may move to be seen
-
-
-def _show_hidden(cells: list[int], track: Track, t0: float, dt: float) -> None:
-    """Draw each moment hidden under a higher-ranked mark of its column in the nearest
-    column of the row with no mark, up to two away, on the side of the order they came in
-    (a cancel requested before its delivery, to its left; a raise a fault caused, to its
-    right), unless the mark drawn already tells it (a raise that ends its task, under its
-    ✗). Its time stays its own: ``m`` and ``>`` select it there. A moment whose side has no
-    free column yet (the playhead's column) shows once the playhead moves on; one never
-    passes over the mark of another column, nor takes a column on a row crowded with marks
-    (more than columns)."""
-    times, codes = track.mark_times, track.mark_codes
-    count = len(cells)
-    first, last = _span(times, t0, dt, count)
-    if last - first < 2 or last - first > count:
-        return
-    origin = t0 - 1e-9 * dt  # Window.column's rule, as in _overlay_marks
-    cols = [
-        min(count - 1, max(0, math.floor((times[k] - origin) / dt))) for k in range(first, last)
-    ]
-    winner: dict[int, int] = {}  # column: the place of its drawn mark among the marks
-    for k, col in enumerate(cols):
-        if codes[first + k] == cells[col] - MARK:
-            winner.setdefault(col, k)
-    hidden: dict[tuple[int, int, int], None] = {}
-    for k, col in enumerate(cols):
-        code, shown = codes[first + k], cells[col] - MARK
-        if code in _MOVED and shown != code and _TOLD_BY.get(code) != shown:
-            hidden[col, code, -1 if k < winner.get(col, k) else 1] = None
-    # The nearest column goes to the moment nearest in order: the left side from the last.
-    # None passes over a mark of another column, which would tell the order wrong.
-    order = [h for h in reversed(hidden) if h[2] < 0] + [h for h in hidden if h[2] > 0]
-    moved: set[int] = set()
-    for col, code, side in order:
-        for place in range(col + side, col + side * (_REACH + 1), side):
-            if not 0 <= place < count or (cells[place] >= MARK and place not in moved):
-                break
-            if cells[place] < MARK:
-                cells[place] = MARK + code
-                moved.add(place)
-                break
 
 
 def run_starts(cells: list[int]) -> list[int]:

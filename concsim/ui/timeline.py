@@ -12,6 +12,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from concsim.events import (
     Event,
@@ -29,6 +30,9 @@ from concsim.ui.changelog import BLANK as BLANK  # re-exported: the code every v
 from concsim.ui.changelog import ChangeLog
 from concsim.ui.story import HANDLERS, Story
 
+if TYPE_CHECKING:
+    from concsim.ui.aside import Placed
+
 MADE_IN = re.compile(r"(?P<name>.+) \(in (?P<parent>[^()]+)\)")
 """The name of a task's lane when another task created it (engine/coroutines/tasks.py)."""
 
@@ -42,6 +46,7 @@ CODE: dict[LaneState, int] = {state: i + 1 for i, state in enumerate(STATES)}
 CUES: tuple[Cue, ...] = tuple(Cue)
 CUE_BASE = 100  # mark codes from here are moments: code ``CUE_BASE + i`` is ``CUES[i]``
 CUE_CODE: dict[Cue, int] = {cue: CUE_BASE + i for i, cue in enumerate(CUES)}
+MARK = 1000  # drawn cells at or above MARK show the mark of lane code ``cell - MARK``
 GIL_FREE = 1  # GIL codes: 0 nothing yet, 1 free, 2 + i held by ``holders[i]``
 
 GIL_KIND = "gil"
@@ -67,7 +72,7 @@ class Track:
     # ticks must never hide a failure (see cells._overlay_marks).
     done_times: array[float] = field(default_factory=lambda: array("d"))
     result_times: array[float] = field(default_factory=lambda: array("d"))  # main's results
-    memo: dict[float, tuple[int, list[int]]] = field(default_factory=dict)  # see ui/cells.py
+    memo: dict[float, tuple[int, list[int], Placed]] = field(default_factory=dict)  # ui/cells.py
     holders: list[str] = field(default_factory=list)  # GIL rows: who held it, by code - 2
     log: ChangeLog | None = None  # the timeline's log of all rows, if the row has a timeline
     slot: int = 0  # this row's place in the log's arrays

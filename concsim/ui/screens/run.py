@@ -217,7 +217,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.follow_branches()
         lanes = self.lanes
         self.playhead_moved()
-        lanes.show(session.timeline, session.now, self.horizon)
+        lanes.show(session.timeline, session.now, self.horizon, session.run.made)
         lanes.styles.height = lanes.line_count + 1  # capped by max-height
         self.query_one(StatusBar).show(
             scenario=session.scenario.name,

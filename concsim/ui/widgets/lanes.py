@@ -13,7 +13,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from concsim import palette
-from concsim.ui.cells import Window, drawn_columns
+from concsim.ui.cells import Window, carry_memo, drawn_columns
 from concsim.ui.draw import Columns, draw_lane, draw_ruler, longest_title
 from concsim.ui.ghost import draw_ghost
 from concsim.ui.layers import moment_layers
@@ -66,6 +66,7 @@ class LanesView(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timeline = Timeline()
+        self.history: object | None = None  # what the timeline folds (see ``show``)
         self.viewport = Viewport()
         self.now = 0.0
         self.horizon = 1.0
@@ -97,11 +98,21 @@ class LanesView(ScrollView, can_focus=True):
 
     # --- what to draw ------------------------------------------------------------------
 
-    def show(self, timeline: Timeline, now: float, horizon: float) -> None:
-        """Draw this timeline up to ``now``; ``horizon`` is the expected length of the run."""
+    def show(
+        self, timeline: Timeline, now: float, horizon: float, history: object | None = None
+    ) -> None:
+        """Draw this timeline up to ``now``; ``horizon`` is the expected length of the run.
+        Timelines of one ``history`` (the same events, fed to another point: a step back, a
+        jump) share what is drawn: a row's strip by its version, its final columns."""
         if timeline is not self.timeline:
-            self._cache.clear()
-            self.timeline = timeline
+            if history is None or history is not self.history:
+                self._cache.clear()
+            else:
+                for row_id, row in timeline.tracks.items():
+                    old = self.timeline.tracks.get(row_id)
+                    if old is not None:
+                        carry_memo(old, row, now)
+            self.timeline, self.history = timeline, history
             self.light({})
         self.now = now
         ghost = self.ghost
