@@ -7,7 +7,7 @@ at a fixed zoom (the same picture whatever the run's length, so only history len
 plus the wall time from starting ``python -m concsim run`` to its first frame and the CPU
 time the app's process spent by then (on a shared machine the CPU time moves less with the
 load than the wall time). Targets: frames <= 5 ms and flat in run length, first frame
-<= 0.6 s.
+<= 0.5 s.
 
     python benchmarks/render.py
 """
@@ -169,7 +169,7 @@ def main() -> None:
     )
     wall, cpu = first_frame()
     spent = "" if cpu is None else f", cpu {cpu:.2f} s"
-    print(f"process start to first frame (target <= 0.6 s): {wall:.2f} s{spent}")
+    print(f"process start to first frame (target <= 0.5 s): {wall:.2f} s{spent}")
 
 
 if __name__ == "__main__":
