@@ -78,18 +78,56 @@ def status_text(
 
 
 def variants_text(
-    current: str | None, elapsed: dict[str | None, float | None], key: str = "v"
+    current: str | None,
+    elapsed: dict[str | None, float | None],
+    key: str = "v",
+    width: int | None = None,
 ) -> Text:
-    """Each variant with its elapsed time; the one shown is highlighted."""
+    """Each variant with its elapsed time; the one shown is highlighted. Too wide for
+    ``width``, only the one shown keeps its time; still too wide, the line is cut at
+    either end (``…``) around the one shown, which stays whole in view."""
+    line, _ = _variants_line(current, elapsed, key, all_times=True)
+    if width is None or line.cell_len <= width:
+        return line
+    line, where = _variants_line(current, elapsed, key, all_times=False)
+    if line.cell_len <= width:
+        return line
+    return _around(line, where, len(key) + 1, width)
+
+
+def _variants_line(
+    current: str | None, elapsed: dict[str | None, float | None], key: str, *, all_times: bool
+) -> tuple[Text, tuple[int, int]]:
+    """The bar's line, and where in it the variant shown is (start, end)."""
     text = Text.assemble((key, palette.TONES["info!"]), " ")
+    where = (len(text), len(text))
     for name, seconds in elapsed.items():
-        took = format_time(seconds) if seconds is not None else "…"
-        label = Text.assemble((name or "as written", "bold"), " ", (took, "italic"))
+        label = Text.assemble((name or "as written", "bold"))
+        if all_times or name == current:
+            took = format_time(seconds) if seconds is not None else "…"
+            label.append_text(Text.assemble(" ", (took, "italic")))
         label.pad(1)
         if name == current:
             label.stylize("reverse")
+            where = (len(text), len(text) + len(label))
         text.append_text(label)
     text.rstrip()
+    return text, where
+
+
+def _around(line: Text, where: tuple[int, int], head: int, width: int) -> Text:
+    """``line`` in ``width`` cells: its first ``head`` characters (the key), then a window
+    of the rest holding ``where``, with ``…`` where the line was cut."""
+    room = max(1, width - head - 2)
+    start = max(head, min(where[0], where[1] - room))
+    end = min(len(line), start + room)
+    start = max(head, end - room)
+    faint = palette.TONES["faint"]
+    text = line[:head]
+    text.append("…" if start > head else " ", faint)
+    text.append_text(line[start:end])
+    if end < len(line):
+        text.append("…", faint)
     return text
 
 

@@ -34,8 +34,13 @@ class StatusBar(Static):
 class VariantsBar(Static):
     """Every variant with its elapsed time; the current one highlighted."""
 
+    def on_resize(self) -> None:
+        if (shown := getattr(self, "_asked", None)) is not None:
+            self.show(*shown)
+
     def show(self, current: str | None, elapsed: dict[str | None, float | None], key: str) -> None:
-        text = variants_text(current, elapsed, key)
+        self._asked = (current, dict(elapsed), key)
+        text = variants_text(current, elapsed, key, self.content_size.width or None)
         if text != getattr(self, "_shown", None):
             self._shown = text
             self.update(text, layout=False)  # one line, whatever it says (concsim.tcss)
