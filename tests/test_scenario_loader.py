@@ -349,3 +349,52 @@ def test_schema_rejects_bad_steps(step: Any) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     data = {"name": "x", "tasks": [{"name": "a", "steps": [step]}]}
     assert not jsonschema.Draft202012Validator(json_schema()).is_valid(data)
+
+
+def test_every_main_only_step_is_refused_in_a_task_in_one_line() -> None:
+    """``add_done_callback`` and ``future`` act on main's futures, as ``submit`` does: in a
+    task each is one positioned line (they were refused with no line at all)."""
+    text = """\
+version: 2
+name: x
+program:
+  model: threads
+  main: [submit, collect]
+tasks:
+  - name: a
+    steps:
+      - add_done_callback: a
+        steps: [{print: hi}]
+  - name: b
+    steps:
+      - {future: a, calls: [running]}
+"""
+    assert problems(text) == [
+        "s.yaml:9:9: tasks[0].steps[0]: `add_done_callback` is a step of the main program; "
+        "expected it under program.main, not in a task",
+        "s.yaml:13:9: tasks[1].steps[0]: `future` is a step of the main program; "
+        "expected it under program.main, not in a task",
+    ]
+
+
+def test_main_only_kinds_are_the_model_s_main_only_steps() -> None:
+    from concsim.scenario.checks import MAIN_ONLY_KINDS
+
+    assert {model.STEP_KINDS[kind] for kind in MAIN_ONLY_KINDS} == set(model.MAIN_ONLY_STEPS)
+
+
+def test_a_file_the_model_refuses_is_never_refused_in_silence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should no message translate a validator's error, its own words are the line."""
+    import concsim.scenario.checks as checks
+    import concsim.scenario.loader as loader
+
+    monkeypatch.setattr(loader, "translate", lambda error, doc: [])
+    monkeypatch.setattr(checks, "MAIN_ONLY_KINDS", frozenset())
+    text = "version: 2\nname: x\nprogram: {main: [submit, collect]}\ntasks:\n  - name: a\n"
+    text += "    steps: [{future: a, calls: [running]}]\n"
+    assert problems(text) == [
+        "s.yaml:6:12: tasks[0].steps: 'future' is a step of the main program (program.main), "
+        "not of a task",
+    ]

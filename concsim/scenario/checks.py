@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from concsim.scenario.document import Document, Loc
 from concsim.scenario.errors import Problem, did_you_mean
 from concsim.scenario.model import (
+    MAIN_ONLY_STEPS,
+    STEP_KINDS,
     CollectStep,
     LoopStep,
     Model,
@@ -493,9 +495,10 @@ def _steps(
 
 
 MAIN_ONLY_KINDS = frozenset(
-    {"submit", "collect", "shutdown", "terminate", "kill", "os_exit", "join_process"}
+    kind for kind, step in STEP_KINDS.items() if issubclass(step, MAIN_ONLY_STEPS)
 )
-"""Steps that need what only main holds: the executor, the Process objects."""
+"""Steps that need what only main holds: the executor, its futures, the Process objects
+(the model's ``MAIN_ONLY_STEPS``, by kind)."""
 
 
 def _declare(name: str, section: str, declared: dict[Any, Any]) -> str:

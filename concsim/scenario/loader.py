@@ -18,7 +18,7 @@ from concsim.scenario.document import Document, read_document
 from concsim.scenario.errors import FILE, Problem, ScenarioError, describe
 from concsim.scenario.expect_names import check_expect
 from concsim.scenario.maxtasks import max_tasks_problems
-from concsim.scenario.messages import translate
+from concsim.scenario.messages import as_said, translate
 from concsim.scenario.model import Scenario
 from concsim.scenario.pickling import check_pickling
 from concsim.scenario.startmethod import start_method_problems
@@ -59,9 +59,11 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
         )
     problems: list[Problem] = list(doc.problems)
     scenario: Scenario | None = None
+    refused: ValidationError | None = None
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as error:
+        refused = error
         problems += translate(error, doc)
     problems += check_names(doc)
     problems += check_blocks(doc)
@@ -81,6 +83,8 @@ def _load(text: str, path: str) -> tuple[Scenario, Document]:
     problems = [
         p for p in problems if p in doc.problems or (p.line, p.col, p.dotted) not in trapped
     ]
+    if scenario is None and not problems and refused is not None:
+        problems = as_said(refused, doc)  # a validator no check above words better
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario, doc

@@ -43,6 +43,15 @@ def translate(
     return problems
 
 
+def as_said(error: ValidationError, doc: Document) -> list[Problem]:
+    """Every error of ``error`` in the validator's own words, placed: for a file refused
+    with no other problem to show, so that it is never refused in silence."""
+    return [
+        doc.problem(item.loc, str(item.error["msg"]).removeprefix("Value error, "))
+        for item in (_place(details, doc.data) for details in error.errors())
+    ]
+
+
 def child_of(value: Any, part: Any) -> tuple[bool, Any]:
     """``value[part]`` of a mapping or a list, and whether it is there."""
     if isinstance(value, dict) and part in value:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from concsim.events import LaneState
 from concsim.ui.timeline import Track
 
-FAULTS = ("fail", "timeout", "cancel", "kill", "interrupt", "hang")
-
 
 def fault_target(track: Track | None, fault: str) -> tuple[str | None, str | None]:
     """``(target, None)`` to inject, or ``(None, why not)`` when the row cannot take it.
