@@ -164,24 +164,7 @@ def run_floor(coroutines: int, sleeps: int) -> Sample:
 
 def best_of(repeats: int, run: Callable[[], Sample], *, gc_on: bool) -> Sample:
     """The fastest of ``repeats`` runs (wall and CPU each at its minimum)."""
-    samples = []
-    for _ in range(repeats):
-        gc.collect()
-        if not gc_on:
-            gc.disable()
-        try:
-            samples.append(run())
-        finally:
-            gc.enable()
-        gc.collect()
-    first = samples[0]
-    return Sample(
-        min(s.wall for s in samples),
-        min(s.cpu for s in samples),
-        first.events,
-        first.work,
-        first.tenths,
-    )
+    return fastest([settled(run, gc_on=gc_on) for _ in range(repeats)])
 
 
 def settled(run: Callable[[], Sample], *, gc_on: bool) -> Sample:

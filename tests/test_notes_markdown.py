@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appkit import Clock, sync
+from appkit import build, sync
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
-from concsim.ui.app import ConcsimApp, make_app
 from concsim.ui.widgets.notesmarkdown import NotesMarkdown, NotesParagraph
 from concsim.ui.widgets.panels import NotesPanel
 from concsim.ui.wrapping import glue_quantities, honour_no_break_spaces
@@ -67,15 +66,7 @@ async def test_a_number_is_never_wrapped_apart_from_its_unit_in_the_notes() -> N
 async def test_the_notes_panel_keeps_a_variant_s_quantities_whole(tmp_path: Path) -> None:
     """unpicklable-values, ``v``: the variant's note "runs to its end at 60 ms" is a
     paragraph of the notes' own Markdown, and 60 ms stays joined in it."""
-    app = make_app(
-        run="unpicklable-values",
-        paused=True,
-        keymap={},
-        theme="textual-dark",
-        replay_dir=tmp_path,
-        clock=Clock(),
-    )
-    assert isinstance(app, ConcsimApp)
+    app, _ = build("unpicklable-values", tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         await pilot.press("v")
