@@ -333,14 +333,19 @@ class Translator(PoolRecords):
                 error=record["error"],
                 cause=record["cause"],
             )
-        if not (self.asyncio and record["error"] == "CancelledError"):
+        if not self.asyncio:
             self._main_ended(t, record["error"], record["message"])
+        # asyncio: Runner.run takes main()'s outcome, and asyncio.run() returns or raises
+        # it only after Runner.close, the teardown (Lib/asyncio/runners.py): told at its end.
 
     def _main_ended(self, t: float, error: str | None, message: str) -> None:
         if self.main_reported:
             return
         self.main_reported = True
-        self._state("main", t, LaneState.FAILED if error else LaneState.DONE, "main() ended")
+        step = "main() ended"
+        if self.asyncio:
+            step = "asyncio.run() raised" if error else "asyncio.run() returned"
+        self._state("main", t, LaneState.FAILED if error else LaneState.DONE, step)
         self.emit(MainEnded, t, outcome="raised" if error else "ok", error=error, message=message)
 
     def _on_uncaught(self, record: Record, t: float) -> None:
@@ -374,6 +379,13 @@ class Translator(PoolRecords):
         lane = self.coroutines.get(record.get("coro") or "") or "main"
         kind = PhaseBegan if record["op"] == "begin" else PhaseEnded
         self.emit(kind, t, lane=lane, phase=phase, step=record["step"])
+        end = self.main_end
+        # After Ctrl-C, Runner.run turns main's CancelledError into KeyboardInterrupt: what
+        # asyncio.run() raised is then told by the uncaught record.
+        told = end is not None and end["error"] != "CancelledError"
+        if phase is Phase.TEARDOWN and kind is PhaseEnded and told:
+            assert end is not None
+            self._main_ended(t, end["error"], end["message"])
 
     def _on_exit(self, record: Record, t: float) -> None:
         self.exit_t = t
