@@ -8,9 +8,12 @@ from typing import Any
 from concsim.engine.exits import exit_status
 from concsim.events import (
     Event,
+    FutureChanged,
+    FutureState,
     MainEnded,
     OutputWritten,
     ProcessExited,
+    ResultPicklingFailed,
     ResultReceived,
     RunEnded,
     RunStarted,
@@ -33,6 +36,8 @@ OUTCOME_EVENTS: frozenset[type[Event]] = frozenset(
         MainEnded,
         RunEnded,
         ProcessExited,
+        ResultPicklingFailed,
+        FutureChanged,
         *CAUSE_EVENTS,
     }
 )
@@ -58,6 +63,7 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
     tasks: dict[str, dict[str, Any]] = {}
     text: list[str] = []
     causes = Causes()
+    unsent: dict[str, str] = {}  # a result's pickling error -> its message
     for event in events:
         causes.feed(event)
         if isinstance(event, TaskStarted):
@@ -86,6 +92,16 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
             result["exit_code"] = exit_status(event.outcome, event.error, event.message)
         elif isinstance(event, RunEnded):
             result["elapsed"] = event.elapsed
+        elif isinstance(event, ResultPicklingFailed):
+            unsent[event.error] = event.message
+        elif isinstance(event, FutureChanged):
+            # The task returned, but its worker could not pickle the value (or, in a
+            # chunk of map(), another's): CPython's _sendback_result sends the pickling
+            # error instead, and the future holds it.
+            record = tasks[event.task]
+            failed = event.state is FutureState.FAILED and record["outcome"] == "ok"
+            if failed and event.error in unsent:
+                record["future"] = future_failed(event.error, unsent[event.error])
         elif isinstance(event, ProcessExited):
             if event.task is not None:  # only a plain multiprocessing.Process has one
                 tasks[event.task]["exitcode"] = event.exitcode
@@ -104,3 +120,10 @@ def outcome(events: Iterable[Event]) -> dict[str, Any]:
     result["tasks"] = list(tasks.values())
     result["output"] = "".join(text).splitlines()
     return result
+
+
+def future_failed(error: str, message: str) -> dict[str, str]:
+    """``tasks[].future`` of a task whose future failed after the task itself returned:
+    the exception as CPython's ``repr`` shows an exception of one argument, the message
+    (``TypeError("cannot pickle '_thread.lock' object")``)."""
+    return {"outcome": "failed", "error": error, "repr": f"{error}({message!r})"}

@@ -76,6 +76,8 @@ def summary(result: dict[str, Any]) -> RenderableType:
         line = Text(f"  {task['name']}: ")
         line.append(f"{task['outcome']}{error}", style=style)
         line.append(f"{when}{cleanup}", style="dim")
+        if (future := task.get("future")) is not None:
+            line.append(f"; its future {future['outcome']}: {future['repr']}", style="yellow")
         lines.append(line)
     if result["shared"]:
         shared = ", ".join(f"{k} = {v}" for k, v in result["shared"].items())

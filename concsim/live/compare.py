@@ -131,6 +131,8 @@ def compare(
         for key in ("outcome", "error", "cleanup"):
             if _bare(task[key]) != _bare(other.get(key)):
                 found.append(Disagreement(f"{task['name']} {key}", task[key], other.get(key)))
+        if task.get("future") != other.get("future"):  # it returned, its future failed
+            found.append(Disagreement(f"{task['name']} future", _future(task), _future(other)))
         if "exitcode" in task and task["exitcode"] != other.get("exitcode"):
             found.append(
                 Disagreement(f"{task['name']} exitcode", task["exitcode"], other.get("exitcode"))
@@ -149,6 +151,15 @@ def compare(
         found.append(Disagreement("warnings", sim["warnings"], live["warnings"]))
     found += _shared(scenario, simulated, sim["shared"], live["shared"], open_values or {})
     return found
+
+
+def _future(task: Mapping[str, Any]) -> str:
+    """A task's future, where it can end otherwise than the task: failed with the
+    exception (its ``repr``), or as the task itself ended."""
+    future = task.get("future")
+    if future is None:
+        return f"as the task ended ({task.get('outcome')})"
+    return f"{future['outcome']}: {future['repr']}"
 
 
 def _bare(value: Any) -> Any:

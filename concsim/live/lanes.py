@@ -57,6 +57,7 @@ class TaskTrack:
     pid: int | None = None
     started: float | None = None
     ended: bool = False
+    outcome: str | None = None  # how it ended (the outcome's word), once it has
     killed: bool = False
     cleanup: bool = False  # its finally block began
     last_kind: str | None = None  # the kind of the last step line it ran

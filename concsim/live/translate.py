@@ -40,6 +40,7 @@ from concsim.events import (
     ProcessKilled,
     QueueGot,
     QueuePut,
+    ResultPicklingFailed,
     ResultReceived,
     RunEnded,
     RunStarted,
@@ -209,7 +210,7 @@ class Translator(PoolRecords):
     def _end(self, track: TaskTrack, t: float, outcome: str, error: str | None) -> None:
         if track.ended:
             return
-        track.ended = True
+        track.ended, track.outcome = True, outcome
         cleanup = "ran" if track.cleanup else "none"
         if outcome == "killed" and self._has_cleanup(track.name):
             cleanup = "skipped"
@@ -242,6 +243,15 @@ class Translator(PoolRecords):
     def _on_future(self, record: Record, t: float) -> None:
         track = self.tracks[record["task"]]
         state = FutureState(record["state"])
+        if self._unsent(track, state, record["error"]):
+            self.emit(
+                ResultPicklingFailed,
+                t,
+                lane=track.lane,
+                task=track.name,
+                error=record["error"],
+                message=record["message"],
+            )
         self.emit(FutureChanged, t, task=track.name, state=state, error=record["error"])
         if track.ended:
             return
@@ -256,6 +266,19 @@ class Translator(PoolRecords):
                 self._end(track, t, "cancelled", "CancelledError")
             else:
                 self._end(track, t, "never_started", record["error"])
+
+    def _unsent(self, track: TaskTrack, state: FutureState, error: str | None) -> bool:
+        """A task that returned in a worker process, whose future failed all the same: the
+        worker could not pickle the value and sent the pickling error instead (CPython
+        3.11-3.13, ``_sendback_result``: ``_ExceptionWithTraceback``); the pool goes on. A
+        pool that broke (``BrokenProcessPool``) is told otherwise."""
+        in_worker = track.pid is not None and track.pid != self.main_pid
+        return (
+            in_worker
+            and track.outcome == "ok"
+            and state is FutureState.FAILED
+            and error not in (None, "BrokenProcessPool")
+        )
 
     def _on_received(self, record: Record, t: float) -> None:
         value = record["value"]
