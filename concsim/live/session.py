@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from concsim.engine import Injection
 from concsim.events import Event
+from concsim.live.anchors import CATCH_UP, KillAnchor, kill_anchors, take_anchor
 from concsim.live.plan import plan_of
 from concsim.live.runner import LiveRun, Record
 from concsim.live.translate import Translator
@@ -57,6 +59,7 @@ class LiveSession:
             seed=self.seed,
             tasks={name: site.spec for name, site in self.program.tasks.items()},
         )
+        self.injections = list(injections)
         self.timed: list[tuple[float, str, str, str]] = []
         self.hooks: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
         for fault in self.scenario.faults:
@@ -67,11 +70,12 @@ class LiveSession:
                 self.hooks.setdefault(key, []).append(
                     (fault.fault.value, fault.target, fault.error)
                 )
-        for injection in injections:
+        for injection in self.injections:
             self.timed.append((injection.at, injection.fault, injection.target, injection.error))
         self.timed.sort(key=lambda item: item[0])
         self.pids: dict[str, int] = {}  # task instance -> the pid it runs in
         self.lock = threading.RLock()
+        self.caught_up = threading.Condition(self.lock)  # notified at each record
         # ``python``: the interpreter to run the program on (concsim.live.interpreters)
         self.run = LiveRun(
             self.plan, on_record=self._record, **({"python": python} if python else {})
@@ -93,6 +97,7 @@ class LiveSession:
             elif kind == "line":
                 self._step_hooks(record)
             new = self.translator.feed(record)
+            self.caught_up.notify_all()
         if new and self.on_events is not None:
             self.on_events(new)
 
@@ -105,8 +110,12 @@ class LiveSession:
 
     # --- faults -------------------------------------------------------------------------
 
-    def inject(self, fault: str, target: str, error: str = "RuntimeError") -> None:
-        """Apply a fault to the running program now."""
+    def inject(
+        self, fault: str, target: str, error: str = "RuntimeError", *, running: str | None = None
+    ) -> None:
+        """Apply a fault to the running program now. ``running``: for ``kill``, the task
+        whose process dies, where the simulator has it running in the target
+        (``concsim.live.anchors``)."""
         if self.run.closed or self.run.process is None:
             return
         now = time.monotonic()
@@ -117,7 +126,9 @@ class LiveSession:
             if fault == "interrupt":
                 self.run.interrupt()
             elif fault == "kill":
-                pid = self._pid_of(target, task)
+                pid = self.pids.get(running) if running is not None else None
+                if pid is None or pid == self.translator.main_pid:
+                    pid = self._pid_of(target, task)
                 if pid is None:
                     record["reason"] = self._kill_refusal(target, task)
                 else:
@@ -173,12 +184,40 @@ class LiveSession:
         ``limit`` seconds after it started (``exited`` says which)."""
         if not self.run.wait_started(timeout=30.0):
             raise RuntimeError(f"the program did not start:\n{self.run.stderr}")
+        anchors = self._kill_anchors()
         for at, fault, target, error in self.timed:
             delay = at - self.run.now
             if delay > 0 and self.run.wait(delay):
                 break
-            self.inject(fault, target, error)
+            anchor = take_anchor(anchors, at, target) if fault == "kill" else None
+            if anchor is not None:
+                self._catch_up(anchor)
+            self.inject(fault, target, error, running=anchor.task if anchor else None)
         self.exited = self.run.wait(max(0.0, limit - self.run.now))
+
+    def _kill_anchors(self) -> list[KillAnchor]:
+        """What the simulator's timed kills land on (none to ask about: no simulation)."""
+        if not any(fault == "kill" for _, fault, _, _ in self.timed):
+            return []
+        injections = [Injection(i.at, i.fault, i.target, i.error) for i in self.injections]
+        return kill_anchors(self.scenario, self.seed, injections)
+
+    def _catch_up(self, anchor: KillAnchor) -> None:
+        """Wait (at most ``CATCH_UP`` s) until the program has started every task the
+        simulator had started when its kill landed, or has exited."""
+        tracks = self.translator.tracks
+
+        def reached() -> bool:
+            if self.run.closed or self.translator.exit_t is not None:
+                return True
+            return all(
+                tracks[task].started is not None or tracks[task].ended
+                for task in anchor.started
+                if task in tracks
+            )
+
+        with self.caught_up:
+            self.caught_up.wait_for(reached, timeout=CATCH_UP)
 
     def close(self) -> None:
         """Stop the program (if still running), then close the event stream."""
