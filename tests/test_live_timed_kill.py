@@ -28,6 +28,20 @@ EARLY = textwrap.dedent(
 )
 
 
+LATE = textwrap.dedent(
+    """\
+    version: 1
+    name: late-kill
+    summary: A worker process dies in its second task, after its first one returned.
+    program: {model: processes, max_workers: 2, collect: as_completed}
+    tasks:
+      - {name: chunk, repeat: 4, steps: [{cpu: 100ms}], returns: "chunk-{i} done"}
+    faults:
+      - {fault: kill, target: process-1, at: 150ms}
+    """
+)
+
+
 def _outcomes(events: list[Event]) -> dict[str, tuple[str, str | None]]:
     return {task["name"]: (task["outcome"], task["error"]) for task in outcome(events)["tasks"]}
 
@@ -75,6 +89,33 @@ def test_a_timed_kill_waits_for_the_worker_to_run_the_simulators_task() -> None:
             "chunk-2": ("killed", "BrokenProcessPool"),
             "chunk-3": ("never_started", "BrokenProcessPool"),
             "chunk-4": ("never_started", "BrokenProcessPool"),
+        }
+    )
+    assert [str(d) for d in compare(scenario, simulated, live) if not d.timing] == []
+
+
+def test_a_timed_kill_waits_for_the_tasks_the_simulator_has_finished_by_then() -> None:
+    """CPython: a worker's results already sent before it dies are delivered (the manager
+    thread reads the result pipe before it looks at the workers' sentinels,
+    ``wait_result_broken_or_wakeup``). At 150 ms the simulator has chunk-1 and chunk-2
+    done and received, and process-1 in chunk-3; on a busy machine the real chunks end
+    later, so the kill waits for their ends as well, then kills the process running
+    chunk-3."""
+    scenario = load_scenario_text(LATE, "s.yaml")
+    (anchor,) = kill_anchors(scenario, scenario.seed, [])
+    assert (anchor.task, anchor.ended) == ("chunk-3", frozenset({"chunk-1", "chunk-2"}))
+    simulated = Simulation(scenario).run()
+    live = LiveSession(scenario).run_to_end(limit=30)
+    (killed,) = [e for e in live if isinstance(e, ProcessKilled)]
+    assert killed.task == "chunk-3"
+    assert (
+        _outcomes(live)
+        == _outcomes(simulated)
+        == {
+            "chunk-1": ("ok", None),
+            "chunk-2": ("ok", None),
+            "chunk-3": ("killed", "BrokenProcessPool"),
+            "chunk-4": ("killed", "BrokenProcessPool"),
         }
     )
     assert [str(d) for d in compare(scenario, simulated, live) if not d.timing] == []

@@ -7,9 +7,10 @@ task tens of milliseconds later than simulated, so a SIGKILL sent by the clock a
 land before the worker has begun the task the simulator has it running, and the two runs
 then tell different stories (a task ``never_started`` live that the simulator has
 ``killed``, or a worker not yet known and the kill refused). So the simulator is asked what
-the kill lands on — the task the target's worker runs (``ProcessKilled.task``) and every
-task started by then — and the live kill waits, at most ``CATCH_UP`` seconds, until the real
-program has started them too, then kills the process running that same task.
+the kill lands on — the task the target's worker runs (``ProcessKilled.task``), every task
+started by then and every task ended by then — and the live kill waits, at most
+``CATCH_UP`` seconds, until the real program has started and ended them too, then kills the
+process running that same task.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from concsim.engine import Injection, Simulation
-from concsim.events import FaultInjected, ProcessKilled, TaskStarted
+from concsim.events import FaultInjected, ProcessKilled, TaskEnded, TaskStarted
 from concsim.scenario.model import Scenario
 
 CATCH_UP = 10.0
@@ -37,6 +38,7 @@ class KillAnchor:
     target: str
     task: str | None  # the task its worker runs when it dies (None: idle, or refused)
     started: frozenset[str]  # every task started before it
+    ended: frozenset[str] = frozenset()  # every task ended before it
 
 
 def kill_anchors(
@@ -48,22 +50,29 @@ def kill_anchors(
         scenario,
         seed=seed,
         injections=injections,
-        keep=(TaskStarted, FaultInjected, ProcessKilled),
+        keep=(TaskStarted, TaskEnded, FaultInjected, ProcessKilled),
     )
     anchors: list[KillAnchor] = []
     started: set[str] = set()
+    ended: set[str] = set()
     pending: FaultInjected | None = None
     for event in sim.run():
         if pending is not None:
             task = event.task if isinstance(event, ProcessKilled) else None
-            anchors.append(KillAnchor(pending.t, pending.target, task, frozenset(started)))
+            anchors.append(
+                KillAnchor(pending.t, pending.target, task, frozenset(started), frozenset(ended))
+            )
             pending = None
         if isinstance(event, TaskStarted):
             started.add(event.task)
+        elif isinstance(event, TaskEnded):
+            ended.add(event.task)
         elif isinstance(event, FaultInjected) and event.fault == "kill":
             pending = event
     if pending is not None:
-        anchors.append(KillAnchor(pending.t, pending.target, None, frozenset(started)))
+        anchors.append(
+            KillAnchor(pending.t, pending.target, None, frozenset(started), frozenset(ended))
+        )
     return anchors
 
 

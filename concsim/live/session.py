@@ -203,18 +203,19 @@ class LiveSession:
         return kill_anchors(self.scenario, self.seed, injections)
 
     def _catch_up(self, anchor: KillAnchor) -> None:
-        """Wait (at most ``CATCH_UP`` s) until the program has started every task the
-        simulator had started when its kill landed, or has exited."""
+        """Wait (at most ``CATCH_UP`` s) until the program has started and ended every
+        task the simulator had started and ended when its kill landed, or has exited."""
         tracks = self.translator.tracks
 
         def reached() -> bool:
             if self.run.closed or self.translator.exit_t is not None:
                 return True
-            return all(
+            started = all(
                 tracks[task].started is not None or tracks[task].ended
                 for task in anchor.started
                 if task in tracks
             )
+            return started and all(tracks[task].ended for task in anchor.ended if task in tracks)
 
         with self.caught_up:
             self.caught_up.wait_for(reached, timeout=CATCH_UP)
