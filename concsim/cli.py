@@ -565,9 +565,14 @@ def _headless(
         sim: Any
         try:
             if live:
+                from concsim.live.interpreters import NoInterpreter
                 from concsim.live.session import LiveSession
 
-                sim = LiveSession(scenario, variant=name, seed=seed, injections=injections)
+                try:
+                    sim = LiveSession(scenario, variant=name, seed=seed, injections=injections)
+                except NoInterpreter as error:  # the message names the scenario
+                    click.echo(str(error), err=True)
+                    return EXIT_INVALID
             else:
                 sim = Simulation(
                     scenario,

@@ -47,6 +47,21 @@ def interpreter_for(python: Python) -> str | None:
     return None
 
 
+class NoInterpreter(Exception):
+    """The program must run on a CPython this machine does not have."""
+
+
+def require(python: Python, label: str) -> str:
+    """The interpreter for ``python``; raises NoInterpreter, in one line, if there is none."""
+    found = interpreter_for(python)
+    if found is None:
+        raise NoInterpreter(
+            f"{label} runs on CPython {python.value}, which this machine does not have"
+            f" (looked for python{python.value} on the PATH and in pyenv)"
+        )
+    return found
+
+
 def _is(path: str, python: Python) -> bool:
     try:
         ran = subprocess.run(

@@ -18,6 +18,7 @@ from typing import Any
 from concsim.engine import Injection
 from concsim.events import Event
 from concsim.live.anchors import CATCH_UP, KillAnchor, kill_anchors, take_anchor
+from concsim.live.interpreters import require
 from concsim.live.plan import plan_of
 from concsim.live.runner import LiveRun, Record
 from concsim.live.translate import Translator
@@ -76,10 +77,12 @@ class LiveSession:
         self.pids: dict[str, int] = {}  # task instance -> the pid it runs in
         self.lock = threading.RLock()
         self.caught_up = threading.Condition(self.lock)  # notified at each record
-        # ``python``: the interpreter to run the program on (concsim.live.interpreters)
-        self.run = LiveRun(
-            self.plan, on_record=self._record, **({"python": python} if python else {})
-        )
+        # ``python``: the interpreter to run the program on, by default the CPython the
+        # scenario's machine.python names (a 3.12 variant never runs on 3.11)
+        if python is None:
+            label = scenario.name + (f" --variant {variant}" if variant else "")
+            python = require(self.scenario.machine.python, label)
+        self.run = LiveRun(self.plan, on_record=self._record, python=python)
         self.exited = False
         self.finished = False
 

@@ -38,10 +38,13 @@ def launch(
     from concsim.ui.session import budgeted_factory, engine_factory
 
     factory = engine_factory if max_events is None else budgeted_factory(max_events)
+    unavailable: tuple[type[Exception], ...] = ()
     if live:  # the app driven by the real program: its events arrive in real time (speed 1)
         from concsim.live.app import live_factory
+        from concsim.live.interpreters import NoInterpreter
 
         factory = live_factory
+        unavailable = (NoInterpreter,)  # the CPython the scenario names is not here
     try:
         app = make_app(
             targets,
@@ -62,6 +65,9 @@ def launch(
         return 2
     except KeyError as error:  # an unknown variant: the message names the known ones
         print(error.args[0] if error.args else error, file=sys.stderr)
+        return 2
+    except unavailable as error:
+        print(error, file=sys.stderr)
         return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
         # Without a terminal the app would wait forever for keys nobody can press (unless

@@ -336,6 +336,19 @@ class Session:
         self.forget_schedule()
         self._start(())
 
+    def cannot_run(self, variant: str | None) -> str:
+        """Why ``variant`` cannot run here ("" if it can): a live run needs the CPython its
+        machine.python names (a simulation runs any version)."""
+        if self.estimator is self.factory:
+            return ""
+        from concsim.live.interpreters import interpreter_for
+
+        python = self.scenario.variant(variant).machine.python
+        if interpreter_for(python) is not None:
+            return ""
+        shown = variant or "as written"
+        return f"Skipped variant {shown}: it runs on CPython {python.value}, not on this machine."
+
     def switch_variant(self, variant: str | None) -> None:
         self.variant = variant
         self.forget_schedule()

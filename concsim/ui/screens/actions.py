@@ -194,6 +194,14 @@ class SessionActions(Background, Screen[None]):
             self.say("This scenario has no variants.", timeout=2)
             return
         index = (names.index(self.session.variant) + delta) % len(names)
+        skipped: list[str] = []
+        while (reason := self.session.cannot_run(names[index])) and len(skipped) < len(names):
+            skipped.append(reason)
+            index = (index + delta) % len(names)
+        if skipped:
+            self.say(skipped[0], timeout=4)
+        if names[index] == self.session.variant:
+            return
         self.playing = False
         self.cancel_job()
         faults = len(self.session.injections)
