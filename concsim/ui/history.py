@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from concsim.events import Event
+from concsim.ui import fold
+from concsim.ui.fold import Fed
 from concsim.ui.ledger import Ledger
 from concsim.ui.made import SLICE, Made
 from concsim.ui.timeline import Timeline
@@ -46,40 +48,38 @@ class Run:
         # only the session knows: a saved replay records it (Replay.ended_at).
         self.ended_at: float | None = None
 
-    def sync(self, upto: int | None = None) -> list[Event]:
+    def sync(self, upto: int | None = None) -> Fed:
         """Feed events ``seen`` to ``upto`` (default: all, and the engine's state) to the
-        views' models; returns them."""
+        views' models; returns them (typed when read)."""
         events = self.sim.events
         end = len(events) if upto is None else min(upto, len(events))
         start = self.seen
-        new = list(events[start:end])
         checkpoints = self.made.checkpoints
         while (place := checkpoints.next_place(self.seen, end)) is not None:
             # Fed in two parts, copies of the models kept between (once per history).
-            self._fold(events[self.seen : place])
-            self.seen = place
+            self._fold(place)
             if not checkpoints.has(place):
                 checkpoints.add(place, events[place - 1].t, self.timeline, self.ledger)
-        rest = events[self.seen : end] if self.seen > start else new
-        self._fold(rest)
-        self.seen = max(self.seen, end)
+        self._fold(end)
         if upto is None:
             sim = self.sim
             self.now, self.finished, self.stalled = sim.now, sim.finished, sim.stalled
-        elif new:
-            self.now = max(self.now, new[-1].t)
+        elif end > start:
+            self.now = max(self.now, events[end - 1].t)
         self.timeline.now = max(self.timeline.now, self.now)
-        return new
+        return Fed(events, start, end)
 
-    def _fold(self, part: Sequence[Event]) -> None:
-        """Feed ``part`` (the events from ``seen`` on) to the views' models; the marks it
-        adds go into the history's index if no run folded them before."""
+    def _fold(self, end: int) -> None:
+        """Feed the views' models the events from ``seen`` to ``end``; the marks they add
+        go into the history's index if no run folded them before."""
+        start = self.seen
+        if end <= start:
+            return
         story = self.timeline.story
         moments = len(story.moments)
-        self.timeline.feed(part)
-        self.ledger.feed(part)
-        if part:
-            self.made.marks.take(self.seen, part, story.moments[moments:])
+        results = fold.feed(self.timeline, self.ledger, self.sim.events, start, end)
+        self.seen = end
+        self.made.marks.take(start, end, [m.index for m in story.moments[moments:]], results)
 
     def feed(self, budget: Callable[[], bool]) -> bool:
         """Feed the views (of a run off screen) every event the engine made, until
@@ -116,7 +116,7 @@ class Run:
 
     def show(
         self, t: float, budget: Callable[[], bool] | None = None, *, whole: bool = True
-    ) -> list[Event]:
+    ) -> Sequence[Event]:
         """Feed the views every event up to ``t`` (the engine has made them all: it stands
         past ``t``, or has stopped) and put the playhead at ``t``; under ``budget``, feed
         whole instants (or, for a run not on screen yet, any slice: ``whole=False``) until
@@ -135,20 +135,20 @@ class Run:
                     break
             if upto < end:  # out of budget: the playhead waits at the last instant fed
                 self.timeline.now = max(self.timeline.now, self.now)
-                return list(events[start:upto])
+                return Fed(events, start, upto)
         return self._show_upto(start, end, count, t)
 
-    def show_upto(self, upto: int) -> list[Event]:
+    def show_upto(self, upto: int) -> Sequence[Event]:
         """Feed the views the engine's events up to ``upto`` (made already); the playhead
         goes to the last one's time."""
         events = self.sim.events
         count = len(events)
         end = max(self.seen, min(upto, count))
         if end == self.seen:
-            return self.sync() if end == count else []  # the engine's state: it may have ended
+            return self.sync() if end == count else Fed(events, end, end)  # its state: ended?
         return self._show_upto(self.seen, end, count, events[end - 1].t)
 
-    def _show_upto(self, start: int, end: int, count: int, t: float) -> list[Event]:
+    def _show_upto(self, start: int, end: int, count: int, t: float) -> Sequence[Event]:
         """Events ``start`` (fed already from there) to ``end`` fed, the playhead at ``t``."""
         sim = self.sim
         self.sync(end)
@@ -158,7 +158,7 @@ class Run:
         # A finished run ends where its engine stopped; a stalled one lets time pass.
         self.now = max(self.now, sim.now if sim.finished and done else t)
         self.timeline.now = max(self.timeline.now, self.now)
-        return list(sim.events[start:end])
+        return Fed(sim.events, start, end)
 
     def _instant_end(self, upto: int, end: int) -> int:
         """``upto`` moved on to the end of the instant of event ``upto - 1`` (at most ``end``)."""

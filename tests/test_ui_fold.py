@@ -1,0 +1,93 @@
+"""The views' fold reads the engine's rows: the timeline (with its story), the ledger and the
+marks it makes from a run's rows are those made from its typed events, field for field,
+whichever rows were typed before and however the run is cut into parts."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from test_ui_checkpoints import state
+
+from concsim.engine import Simulation
+from concsim.engine.recording import EventLog
+from concsim.events import Event, ResultReceived
+from concsim.replay import open_scenario
+from concsim.scenario.library import bundled_scenarios
+from concsim.ui import fold
+from concsim.ui.ledger import Ledger
+from concsim.ui.timeline import Timeline
+
+NAMES = sorted(path.stem for path in bundled_scenarios())
+
+
+def recorded(name: str, variant: str | None = None) -> EventLog:
+    """A finished run's log, its rows untyped (as the engine recorded them)."""
+    sim = Simulation(open_scenario(name), variant=variant)
+    sim.run()
+    events = sim.events
+    assert isinstance(events, EventLog)
+    return events
+
+
+def typed_fold(events: list[Event]) -> tuple[Any, Any]:
+    timeline, ledger = Timeline(), Ledger()
+    timeline.feed(events)
+    ledger.feed(events)
+    return state(timeline), state(ledger)
+
+
+def row_fold(log: EventLog, cuts: list[int]) -> tuple[Any, Any, list[int]]:
+    timeline, ledger = Timeline(), Ledger()
+    results: list[int] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        results += fold.feed(timeline, ledger, log, start, end)
+    return state(timeline), state(ledger), results
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_fold_of_the_rows_is_the_fold_of_the_typed_events(name: str) -> None:
+    """Every bundled scenario, its main program and each variant: fed all at once, then in
+    random parts with a random third of the rows typed first, the models equal those fed
+    the typed events, and the results found are exactly the ``ResultReceived`` events."""
+    scenario = open_scenario(name)
+    for variant in (None, *scenario.variant_names):
+        log = recorded(name, variant)
+        count = len(log)
+        untyped = sum(type(row) is tuple for row in log.rows)
+        whole = row_fold(log, [0, count])
+        rng = random.Random(count)
+        for index in rng.sample(range(count), count // 3):
+            log[index]  # typed in its place, as a reader leaves it
+        cuts = sorted({0, count, *rng.sample(range(count), min(count, 7))})
+        parts = row_fold(log, cuts)
+        typed = list(log)
+        expected = typed_fold(typed)
+        results = [k for k, event in enumerate(typed) if type(event) is ResultReceived]
+        assert untyped > count // 2, (name, variant)  # the rows were there to read
+        assert whole == parts == (*expected, results), (name, variant)
+
+
+def test_a_live_runs_list_of_typed_events_folds_as_typed() -> None:
+    """A list of typed events (a live run's) takes the typed fold."""
+    log = recorded("race-lost-update")
+    typed = list(log)
+    assert row_fold(log, [0, len(typed)])[:2] == typed_fold(typed)
+    timeline, ledger = Timeline(), Ledger()
+    fold.feed(timeline, ledger, typed, 0, len(typed))
+    assert (state(timeline), state(ledger)) == typed_fold(typed)
+
+
+def test_what_was_fed_is_typed_only_when_read() -> None:
+    """``Fed`` stands for events start to end: its length costs nothing; reading an event
+    types that row alone; it equals the list of those events."""
+    log = recorded("process-overhead")
+    fed = fold.Fed(log, 100, 110)
+    assert len(fed) == 10 and fed and not fold.Fed(log, 5, 5)
+    assert sum(type(row) is not tuple for row in log.rows[100:110]) < 10
+    event = fed[3]
+    assert event is log.rows[103] and fed[-1] is log[109]
+    assert fed == log[100:110] and list(fed) == log[100:110] and fed[2:4] == log[102:104]
+    with pytest.raises(IndexError):
+        fed[10]
