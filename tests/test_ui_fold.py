@@ -17,6 +17,7 @@ from concsim.replay import open_scenario
 from concsim.scenario.library import bundled_scenarios
 from concsim.ui import fold
 from concsim.ui.ledger import Ledger
+from concsim.ui.logrows import Rows
 from concsim.ui.timeline import Timeline
 
 NAMES = sorted(path.stem for path in bundled_scenarios())
@@ -91,3 +92,21 @@ def test_what_was_fed_is_typed_only_when_read() -> None:
     assert fed == log[100:110] and list(fed) == log[100:110] and fed[2:4] == log[102:104]
     with pytest.raises(IndexError):
         fed[10]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_logs_rows_of_the_engines_rows_are_those_of_the_typed_events(name: str) -> None:
+    """The event log's folded rows, fed on and scanned back, from the engine's rows (left
+    untyped) are those made from the typed events: the same events told, the same
+    stretches with the same counts."""
+    log, typed = recorded(name), list(recorded(name))
+    count = len(typed)
+    for start in (0, count // 2):
+        made = []
+        for events in (log, typed):
+            rows = Rows(fold=True)
+            rows.scan_back(events, start, 0, None)
+            rows.feed(events, start, count, None)
+            made.append((list(rows), rows.stretches))
+        assert made[0] == made[1], name
+    assert sum(type(row) is tuple for row in log.rows) > count // 2  # read, never typed
