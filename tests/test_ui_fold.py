@@ -18,6 +18,7 @@ from concsim.scenario.library import bundled_scenarios
 from concsim.ui import fold
 from concsim.ui.ledger import Ledger
 from concsim.ui.logrows import Rows
+from concsim.ui.session import Session
 from concsim.ui.timeline import Timeline
 
 NAMES = sorted(path.stem for path in bundled_scenarios())
@@ -110,3 +111,19 @@ def test_the_logs_rows_of_the_engines_rows_are_those_of_the_typed_events(name: s
             made.append((list(rows), rows.stretches))
         assert made[0] == made[1], name
     assert sum(type(row) is tuple for row in log.rows) > count // 2  # read, never typed
+
+
+def test_the_engines_work_for_the_views_leaves_its_events_as_rows() -> None:
+    """A session played on, stepped and run to its end never types the events it feeds
+    its views: the engine's log still holds rows (the fold read them), and the engine
+    made the events ``Simulation.advance`` makes."""
+    name = "process-overhead"
+    session = Session(open_scenario(name), source=name)
+    session.advance_to(0.02)
+    session.step()
+    session.run_to_end()
+    log = session.events
+    assert isinstance(log, EventLog) and session.finished
+    untyped = sum(type(row) is tuple for row in log.rows)
+    assert untyped > len(log) * 9 // 10
+    assert list(log) == list(recorded(name))

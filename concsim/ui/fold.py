@@ -24,6 +24,7 @@ from concsim.events import (
     FutureState,
     GilChanged,
     LaneState,
+    LaneStateChanged,
     Outcome,
     ResultReceived,
     TaskEnded,
@@ -170,6 +171,18 @@ def feed(
         else:
             event = row
             t = event.t
+            cls = type(event)
+            # The frequent kinds typed already (read by another view, or a live run's).
+            if cls is LaneStateChanged:
+                state_of(t, event.lane, event.state, event.task, event.step, index)
+                continue
+            if cls is GilChanged:
+                gil_of(t, event.process, event.holder, event.reason)
+                continue
+            if cls is FutureChanged:
+                ledger.future_of(event.task, event.state, event.error)
+                changes += 1
+                continue
         if type(event) is ResultReceived:
             results.append(index)
         # The rare kinds, and rows typed already: the models' own folds, one event.
