@@ -195,6 +195,15 @@ def feed(
     return results
 
 
+def time_of(events: Sequence[Event], index: int) -> float:
+    """The time of event ``index``, read from its row if it is one (never typing it)."""
+    rows: list[Any] | None = getattr(events, "rows", None)
+    if rows is None:
+        return events[index].t
+    row = rows[index]
+    return row[0] if type(row) is tuple else row.t  # type: ignore[no-any-return]
+
+
 class Fed(Sequence[Event]):
     """Events ``start`` to ``end`` of a run's log, typed only when read: what a move of the
     playhead fed to the views, for a caller that may look at them (most only ask whether

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from concsim.events import Event
 from concsim.ui import fold
-from concsim.ui.fold import Fed
+from concsim.ui.fold import Fed, time_of
 from concsim.ui.ledger import Ledger
 from concsim.ui.made import SLICE, Made
 from concsim.ui.timeline import Timeline
@@ -59,13 +59,13 @@ class Run:
             # Fed in two parts, copies of the models kept between (once per history).
             self._fold(place)
             if not checkpoints.has(place):
-                checkpoints.add(place, events[place - 1].t, self.timeline, self.ledger)
+                checkpoints.add(place, time_of(events, place - 1), self.timeline, self.ledger)
         self._fold(end)
         if upto is None:
             sim = self.sim
             self.now, self.finished, self.stalled = sim.now, sim.finished, sim.stalled
         elif end > start:
-            self.now = max(self.now, events[end - 1].t)
+            self.now = max(self.now, time_of(events, end - 1))
         self.timeline.now = max(self.timeline.now, self.now)
         return Fed(events, start, end)
 
@@ -100,15 +100,15 @@ class Run:
         upto = min(upto, len(events))
         if upto <= self.seen:
             return self.seen
-        last = events[upto - 1].t
+        last = time_of(events, upto - 1)
         if finished:
-            while upto < len(events) and events[upto].t == last:
+            while upto < len(events) and time_of(events, upto) == last:
                 upto += 1
             return upto
         lo, hi = self.seen, upto - 1
         while lo < hi:  # the first event at ``last``, by bisection
             mid = (lo + hi) // 2
-            if events[mid].t < last:
+            if time_of(events, mid) < last:
                 lo = mid + 1
             else:
                 hi = mid
@@ -146,7 +146,7 @@ class Run:
         end = max(self.seen, min(upto, count))
         if end == self.seen:
             return self.sync() if end == count else Fed(events, end, end)  # its state: ended?
-        return self._show_upto(self.seen, end, count, events[end - 1].t)
+        return self._show_upto(self.seen, end, count, time_of(events, end - 1))
 
     def _show_upto(self, start: int, end: int, count: int, t: float) -> Sequence[Event]:
         """Events ``start`` (fed already from there) to ``end`` fed, the playhead at ``t``."""
@@ -163,8 +163,8 @@ class Run:
     def _instant_end(self, upto: int, end: int) -> int:
         """``upto`` moved on to the end of the instant of event ``upto - 1`` (at most ``end``)."""
         events = self.sim.events
-        last = events[upto - 1].t
-        while upto < end and events[upto].t == last:
+        last = time_of(events, upto - 1)
+        while upto < end and time_of(events, upto) == last:
             upto += 1
         return upto
 
@@ -187,7 +187,7 @@ class Run:
         if checkpoint is not None:
             run.timeline, run.ledger = checkpoint.restore()
             run.seen, run.now = checkpoint.seen, checkpoint.now
-        when = t if t is not None else (events[upto - 1].t if upto else 0.0)
+        when = t if t is not None else (time_of(events, upto - 1) if upto else 0.0)
         run._show_upto(run.seen, upto, len(events), when)
         return run
 
@@ -218,7 +218,7 @@ class Run:
             return False
         self.show(to, budget, whole=False)  # a run being made, not on screen yet
         events = self.sim.events
-        return self.seen == len(events) or events[self.seen].t > to
+        return self.seen == len(events) or time_of(events, self.seen) > to
 
     def run_on(self, budget: Callable[[], bool] | None = None) -> bool:
         """Run the engine towards the end until ``budget()`` says stop; True once finished.
@@ -265,7 +265,7 @@ class Times(Sequence[float]):
         return len(self.events) if self.size is None else self.size
 
     def __getitem__(self, index: Any) -> Any:
-        return self.events[index].t
+        return time_of(self.events, index)
 
 
 def replayable(sim: SimulationLike) -> bool:
