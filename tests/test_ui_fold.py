@@ -5,6 +5,7 @@ whichever rows were typed before and however the run is cut into parts."""
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -43,7 +44,7 @@ def typed_fold(events: list[Event]) -> tuple[Any, Any]:
 def row_fold(log: EventLog, cuts: list[int]) -> tuple[Any, Any, list[int]]:
     timeline, ledger = Timeline(), Ledger()
     results: list[int] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in pairwise(cuts):
         results += fold.feed(timeline, ledger, log, start, end)
     return state(timeline), state(ledger), results
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from concsim.events import Event
+from concsim.ui import checkpoints as kept
 from concsim.ui import fold
 from concsim.ui.fold import Fed, time_of
 from concsim.ui.ledger import Ledger
@@ -183,10 +184,16 @@ class Run:
         events = self.sim.events
         upto = max(0, min(upto, len(events)))
         run = Run(self.sim, self.made)
-        checkpoint = self.made.checkpoints.before(upto)
+        checkpoints = self.made.checkpoints
+        checkpoint = checkpoints.before(upto)
         if checkpoint is not None:
             run.timeline, run.ledger = checkpoint.restore()
             run.seen, run.now = checkpoint.seen, checkpoint.now
+        spacing = kept.SPACING
+        near = (upto - 1) // spacing * spacing  # where the next step back finds one
+        if near > run.seen and upto - run.seen > spacing:
+            run.sync(near)
+            checkpoints.add_near(near, time_of(events, near - 1), run.timeline, run.ledger)
         when = t if t is not None else (time_of(events, upto - 1) if upto else 0.0)
         run._show_upto(run.seen, upto, len(events), when)
         return run
