@@ -14,6 +14,7 @@ first ``n`` events are the same either way (``tests/test_ui_fold.py``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from enum import Enum
 from typing import Any, overload
 
 from concsim.engine.rows import row_class, row_classes, row_field
@@ -42,14 +43,19 @@ _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 _CLEANUPS = {cleanup.value: cleanup for cleanup in Cleanup}
 
 
-class Kind:
+class Kind(Enum):
     """What the fold does with a row of each class (by the class's row code)."""
 
-    GIL, FUTURE, SUBMITTED, STARTED, ENDED, RESULT = range(6)
-    TYPED = -1  # typed on demand, then folded as a typed event
+    GIL = "gil"
+    FUTURE = "future"
+    SUBMITTED = "submitted"
+    STARTED = "started"
+    ENDED = "ended"
+    RESULT = "result"
+    TYPED = "typed"  # typed on demand, then folded as a typed event
 
 
-_KINDS: dict[type[Event], int] = {
+_KINDS: dict[type[Event], Kind] = {
     GilChanged: Kind.GIL,
     FutureChanged: Kind.FUTURE,
     TaskSubmitted: Kind.SUBMITTED,
@@ -57,11 +63,11 @@ _KINDS: dict[type[Event], int] = {
     TaskEnded: Kind.ENDED,
     ResultReceived: Kind.RESULT,
 }
-_BY_CODE: list[int] = []
+_BY_CODE: list[Kind] = []
 """``_KINDS`` by row code, grown as the engine makes the rows of new classes."""
 
 
-def _kinds() -> list[int]:
+def _kinds() -> list[Kind]:
     """``_KINDS`` by row code, for every class the engine has made rows of so far (a row
     read was made before the fold began: its class's code is in the list)."""
     for code in range(len(_BY_CODE), row_classes()):
@@ -69,18 +75,14 @@ def _kinds() -> list[int]:
     return _BY_CODE
 
 
-# Where each field read stands in its class's row.
-_GIL_PROCESS = row_field(GilChanged, "process")
-_FUTURE_TASK = row_field(FutureChanged, "task")
-_SUBMITTED_TASK = row_field(TaskSubmitted, "task")
-_STARTED_TASK = row_field(TaskStarted, "task")
-_ENDED_TASK = row_field(TaskEnded, "task")
-_RESULT_TASK = row_field(ResultReceived, "task")
-assert row_field(GilChanged, "reason") == _GIL_PROCESS + 2
-assert row_field(FutureChanged, "error") == _FUTURE_TASK + 2
-assert row_field(TaskStarted, "lane") == _STARTED_TASK + 1
-assert row_field(TaskEnded, "cleanup") == _ENDED_TASK + 3
-assert row_field(ResultReceived, "error") == _RESULT_TASK + 2
+# The fields the fold reads, where it reads them: (t, code, then the class's own fields).
+assert [row_field(GilChanged, name) for name in ("process", "holder", "reason")] == [2, 3, 4]
+assert [row_field(FutureChanged, name) for name in ("task", "state", "error")] == [2, 3, 4]
+assert row_field(TaskSubmitted, "task") == 2
+assert [row_field(TaskStarted, name) for name in ("task", "lane")] == [2, 3]
+_ENDED_FIELDS = ("task", "outcome", "error", "cleanup")
+assert [row_field(TaskEnded, name) for name in _ENDED_FIELDS] == [2, 3, 4, 5]
+assert [row_field(ResultReceived, name) for name in ("task", "value", "error")] == [2, 3, 4]
 
 
 def feed(
@@ -104,6 +106,8 @@ def feed(
     unfinished, ends = story.unfinished, story.ends
     lock_waits, timed_waits = story.lock_waits, story.timed_waits
     done, marked, endings = LaneState.DONE, MARKED, ENDED_STATES
+    gil, future, started, submitted = Kind.GIL, Kind.FUTURE, Kind.STARTED, Kind.SUBMITTED
+    ended, result = Kind.ENDED, Kind.RESULT
     base = timeline.count - start  # the timeline's count at each index: base + index
     changes = 0  # the ledger's changes, counted once at the end
     t = timeline.now
@@ -136,29 +140,29 @@ def feed(
                 continue
             kind = by_code[second]
             t = row[0]
-            if kind == Kind.GIL:
+            if kind is gil:
                 gil_of(t, row[2], row[3], row[4])
                 continue
-            if kind == Kind.FUTURE:
+            if kind is future:
                 ledger.future_of(row[2], futures[row[3]], row[4])
                 changes += 1
                 continue
-            if kind == Kind.STARTED:
+            if kind is started:
                 runs(row[2], row[3])
                 continue
-            if kind == Kind.SUBMITTED:
+            if kind is submitted:
                 unfinished[row[2]] = None
                 ledger.submitted_of(row[2])
                 changes += 1
                 continue
-            if kind == Kind.ENDED:
+            if kind is ended:
                 task = row[2]
                 unfinished.pop(task, None)
                 ends[task] = index
                 ledger.ended_of(task, outcomes[row[3]], row[4], cleanups[row[5]])
                 changes += 1
                 continue
-            if kind == Kind.RESULT and row[4] is None:
+            if kind is result and row[4] is None:
                 # A tick on main's row (Story._result), not a moment of the story.
                 main = tracks.get(MAIN)
                 if main is not None:
