@@ -76,6 +76,10 @@ class Routine(Enum):
     GET = "{n} queue get{s}"
     RELEASE = "the GIL released {n} time{s}"
 
+    # Members are compared by identity: hashed by it too, in C, not by ``Enum.__hash__``
+    # (a Python call for each routine event a stretch counts).
+    __hash__ = object.__hash__
+
 
 _ROUTINE: dict[type[Event], Routine] = {
     GilChanged: Routine.GIL,  # a GIL freed is told apart below
