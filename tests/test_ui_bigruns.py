@@ -143,10 +143,18 @@ class GatedSimulation:
         self._gate = gate
 
     def step(self) -> list[Event]:
+        self._hold()
+        return self._sim.step()
+
+    def step_count(self) -> int:
+        """``step`` as the app drives it (its events left as rows), held alike."""
+        self._hold()
+        return self._sim.step_count()  # type: ignore[attr-defined, no-any-return]
+
+    def _hold(self) -> None:
         if self._gate.armed.is_set() and threading.current_thread() is not threading.main_thread():
             self._gate.waiting.set()
             self._gate.open.wait(timeout=60)
-        return self._sim.step()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sim, name)

@@ -12,7 +12,7 @@ import pytest
 
 from concsim.engine import Simulation
 from concsim.replay import open_scenario
-from concsim.ui import checkpoints
+from concsim.ui import checkpoints, fold
 from concsim.ui.ledger import Ledger
 from concsim.ui.session import Session
 from concsim.ui.timeline import Timeline
@@ -113,3 +113,52 @@ def test_seek_moves_the_playhead_back_and_on_to_the_time_given() -> None:
             direct_events = [e.to_dict() for e in direct.events if e.t <= t]
         assert session.now == t and session.sim is engine
         assert [e.to_dict() for e in session.events[: session.seen]] == direct_events
+
+
+def steps_back_fed(events_wanted: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
+    """process-overhead run to its end with checkpoints every 64 events and at most 8 kept
+    (the spacing grows with the history, as past a million events at the real sizes): the
+    events the first step back feeds, and the most each of the next 200 feeds."""
+    monkeypatch.setattr(checkpoints, "SPACING", 64)
+    monkeypatch.setattr(checkpoints, "MOST", 8)
+    session = Session(open_scenario("process-overhead"), source="process-overhead")
+    session.run_to_end()
+    assert len(session.events) > events_wanted
+    session.show_event(events_wanted)
+    fed_now: list[int] = []
+    feed = fold.feed
+
+    def counted(timeline: Any, ledger: Any, events: Any, start: int, end: int) -> Any:
+        fed_now.append(max(0, end - start))
+        return feed(timeline, ledger, events, start, end)
+
+    monkeypatch.setattr(fold, "feed", counted)
+    per_step = []
+    for _ in range(201):
+        fed_now.clear()
+        assert session.step_back()
+        per_step.append(sum(fed_now))
+    monkeypatch.setattr(fold, "feed", feed)
+    assert session.seen == events_wanted - 201
+    assert len(session.run.made.checkpoints.near) <= checkpoints.NEAR
+    return session.run.made.checkpoints.spacing, per_step
+
+
+def test_steps_back_feed_the_spacing_but_once_in_every_spacing_however_long_the_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 2,000 and at 10,000 events of the history (the checkpoints kept 16 times the
+    first spacing apart by then): a step back from a place no checkpoint is near feeds at
+    most what lies between two checkpoints kept, and leaves one near the playhead; of the
+    200 steps back after it, each feeds at most SPACING events, but the one in every
+    SPACING that passes below the checkpoint near the playhead (it leaves the next one)."""
+    for place in (2_000, 10_000):
+        spacing, per_step = steps_back_fed(place, monkeypatch)
+        assert spacing >= 16 * 64
+        assert per_step[0] <= spacing
+        far = [k for k, fed in enumerate(per_step) if fed > 64]
+        assert all(per_step[k] <= spacing for k in far)
+        # Where the playhead passed below a multiple of SPACING, never elsewhere.
+        crossed = [k for k in range(1, 201) if (place - k - 1) % 64 == 63]
+        assert set(far) - {0} <= set(crossed), (place, per_step)
+        assert len(crossed) <= 4

@@ -12,7 +12,7 @@ from appkit import build, sync
 
 from concsim.events import Event, ResultReceived
 from concsim.scenario.library import bundled_scenarios
-from concsim.ui import cells
+from concsim.ui import cells, fold
 from concsim.ui.checkpoints import SPACING, Checkpoint
 from concsim.ui.markindex import MarkIndex
 from concsim.ui.timeline import Timeline, Track
@@ -41,12 +41,12 @@ class Work:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.fed = self.restored = self.rows = self.columns = 0
-        feed, restore, sample = Timeline.feed, Checkpoint.restore, cells.sample_cells
+        feed, restore, sample = fold.feed, Checkpoint.restore, cells.sample_cells
         draw = lanes.draw_lane
 
-        def counted(timeline: Timeline, events: Any) -> None:
-            self.fed += len(events)
-            feed(timeline, events)
+        def counted(timeline: Timeline, ledger: Any, events: Any, start: int, end: int) -> Any:
+            self.fed += max(0, end - start)
+            return feed(timeline, ledger, events, start, end)
 
         def restored(checkpoint: Checkpoint) -> Any:
             self.restored += 1
@@ -60,7 +60,7 @@ class Work:
             self.columns += max(0, count)
             return sample(track, t0, dt, count, now)
 
-        monkeypatch.setattr(Timeline, "feed", counted)
+        monkeypatch.setattr(fold, "feed", counted)
         monkeypatch.setattr(Checkpoint, "restore", restored)
         monkeypatch.setattr(lanes, "draw_lane", drawn)
         monkeypatch.setattr(cells, "sample_cells", sampled)
@@ -138,9 +138,10 @@ def test_the_index_takes_each_mark_once_whoever_folds_it() -> None:
         ResultReceived(seq=0, t=0.1, task="a", value="1"),
         ResultReceived(seq=1, t=0.2, task="b", value="2"),
     ]
-    index.take(0, events[:1], [])
-    index.take(0, events[:1], [])  # again, from the start
-    index.take(1, events[1:], [])
+    results = [k for k, event in enumerate(events) if isinstance(event, ResultReceived)]
+    index.take(0, 1, [], results[:1])
+    index.take(0, 1, [], results[:1])  # again, from the start
+    index.take(1, 2, [], results[1:])
     assert list(index.indices) == [0, 1] and index.known == 2
     assert index.after(1) == 1 and index.after(2) is None
     assert index.before(1) == 0 and index.before(0) is None

@@ -35,6 +35,7 @@ TypeRow = Callable[[EventRow, int], Event]
 
 _MAKERS: dict[type[Event], MakeRow] = {}
 _TYPERS: list[TypeRow] = []  # by code
+_CLASSES: list[type[Event]] = []  # by code
 
 
 def row_maker(cls: type[Event]) -> MakeRow:
@@ -43,6 +44,22 @@ def row_maker(cls: type[Event]) -> MakeRow:
     if maker is None:
         maker = _MAKERS[cls] = _generate(cls)
     return maker
+
+
+def row_class(code: int) -> type[Event]:
+    """The class of the events whose rows carry ``code``."""
+    return _CLASSES[code]
+
+
+def row_classes() -> int:
+    """How many classes have row codes so far (codes ``0`` to this, excluded)."""
+    return len(_CLASSES)
+
+
+def row_field(cls: type[Event], name: str) -> int:
+    """Where field ``name`` of a ``cls`` event stands in its row (an enum as its value)."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in ("t", "seq")]
+    return 2 + names.index(name)
 
 
 def typed_event(row: EventRow, seq: int) -> Event:
@@ -99,4 +116,5 @@ def _generate(cls: type[Event]) -> MakeRow:
     )
     exec(compile(source, f"<row {cls.__name__}>", "exec"), space)
     _TYPERS.append(space["typed"])
+    _CLASSES.append(cls)
     return space["make"]  # type: ignore[no-any-return]

@@ -170,9 +170,16 @@ class Simulation:
     def step(self) -> list[Event]:
         """Process work until at least one new event appears, or the run ends."""
         start = len(self.events)
+        self.step_count()
+        return self.events[start:]
+
+    def step_count(self) -> int:
+        """``step()``, returning how many events it made rather than the events: they stay
+        rows until read (``recording.EventLog``)."""
+        start = len(self.events)
         while not self.finished and len(self.events) == start:
             self._run_one()
-        return self.events[start:]
+        return len(self.events) - start
 
     @property
     def stalled(self) -> bool:
@@ -194,6 +201,13 @@ class Simulation:
         split of the same advance runs the same callbacks in the same order.
         """
         start = len(self.events)
+        self.advance_count(to, work)
+        return self.events[start:]
+
+    def advance_count(self, to: float, work: int | None = None) -> int:
+        """``advance(to, work)``, returning how many events it made rather than the events:
+        they stay rows until read (``recording.EventLog``)."""
+        start = len(self.events)
         limit = _us(to)
         clock = self.world.clock
         left = -1 if work is None else work
@@ -202,12 +216,12 @@ class Simulation:
             if when is None or when > limit:
                 break
             if left == 0:
-                return self.events[start:]
+                return len(self.events) - start
             left -= 1
             self._run_one()
         if not self.finished and clock.now < limit:
             clock.now = limit
-        return self.events[start:]
+        return len(self.events) - start
 
     def run(self) -> EventLog:
         """Run to the end; returns the whole event stream (so outcome(sim.run()) works),

@@ -25,6 +25,11 @@ SPACING = 2048
 MOST = 64
 """Checkpoints kept at most: past that, every other one goes and the spacing doubles (a
 copy of a long run's models is megabytes; a run of 130,000 events keeps every 2,048th)."""
+NEAR = 2
+"""Checkpoints kept near the playhead besides, at most: one is made where a move back
+lands further than ``SPACING`` from every checkpoint, at the last multiple of ``SPACING``
+before it, so that the steps back that follow feed ``SPACING`` events at most however
+far apart the others have grown; the oldest goes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class Checkpoints:
         self.seens: list[int] = []
         self.kept: list[Checkpoint] = []
         self.spacing = SPACING
+        self.near: list[Checkpoint] = []  # near the playhead, the newest last
 
     def __len__(self) -> int:
         return len(self.kept)
@@ -80,13 +86,27 @@ class Checkpoints:
                 self.seens = [self.seens[k] for k in kept]
                 self.kept = [self.kept[k] for k in kept]
 
+    def add_near(self, seen: int, now: float, timeline: Timeline, ledger: Ledger) -> None:
+        """Keep copies of the models after ``seen`` events near the playhead (``NEAR``)."""
+        if self.has(seen):
+            return
+        checkpoint = Checkpoint(seen, now, timeline.copy(), ledger.copy())
+        with self.lock:
+            self.near = [*self.near, checkpoint][-NEAR:]
+
     def has(self, seen: int) -> bool:
         with self.lock:
             k = bisect_right(self.seens, seen)
-            return bool(k) and self.seens[k - 1] == seen
+            return (bool(k) and self.seens[k - 1] == seen) or any(
+                near.seen == seen for near in self.near
+            )
 
     def before(self, upto: int) -> Checkpoint | None:
         """The latest checkpoint holding ``upto`` events or fewer."""
         with self.lock:
             k = bisect_right(self.seens, upto)
-            return self.kept[k - 1] if k else None
+            found = self.kept[k - 1] if k else None
+            for near in self.near:
+                if near.seen <= upto and (found is None or near.seen > found.seen):
+                    found = near
+            return found

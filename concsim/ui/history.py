@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from concsim.events import Event
+from concsim.ui import checkpoints as kept
+from concsim.ui import fold
+from concsim.ui.fold import Fed, time_of
 from concsim.ui.ledger import Ledger
 from concsim.ui.made import SLICE, Made
 from concsim.ui.timeline import Timeline
@@ -46,40 +49,38 @@ class Run:
         # only the session knows: a saved replay records it (Replay.ended_at).
         self.ended_at: float | None = None
 
-    def sync(self, upto: int | None = None) -> list[Event]:
+    def sync(self, upto: int | None = None) -> Fed:
         """Feed events ``seen`` to ``upto`` (default: all, and the engine's state) to the
-        views' models; returns them."""
+        views' models; returns them (typed when read)."""
         events = self.sim.events
         end = len(events) if upto is None else min(upto, len(events))
         start = self.seen
-        new = list(events[start:end])
         checkpoints = self.made.checkpoints
         while (place := checkpoints.next_place(self.seen, end)) is not None:
             # Fed in two parts, copies of the models kept between (once per history).
-            self._fold(events[self.seen : place])
-            self.seen = place
+            self._fold(place)
             if not checkpoints.has(place):
-                checkpoints.add(place, events[place - 1].t, self.timeline, self.ledger)
-        rest = events[self.seen : end] if self.seen > start else new
-        self._fold(rest)
-        self.seen = max(self.seen, end)
+                checkpoints.add(place, time_of(events, place - 1), self.timeline, self.ledger)
+        self._fold(end)
         if upto is None:
             sim = self.sim
             self.now, self.finished, self.stalled = sim.now, sim.finished, sim.stalled
-        elif new:
-            self.now = max(self.now, new[-1].t)
+        elif end > start:
+            self.now = max(self.now, time_of(events, end - 1))
         self.timeline.now = max(self.timeline.now, self.now)
-        return new
+        return Fed(events, start, end)
 
-    def _fold(self, part: Sequence[Event]) -> None:
-        """Feed ``part`` (the events from ``seen`` on) to the views' models; the marks it
-        adds go into the history's index if no run folded them before."""
+    def _fold(self, end: int) -> None:
+        """Feed the views' models the events from ``seen`` to ``end``; the marks they add
+        go into the history's index if no run folded them before."""
+        start = self.seen
+        if end <= start:
+            return
         story = self.timeline.story
         moments = len(story.moments)
-        self.timeline.feed(part)
-        self.ledger.feed(part)
-        if part:
-            self.made.marks.take(self.seen, part, story.moments[moments:])
+        results = fold.feed(self.timeline, self.ledger, self.sim.events, start, end)
+        self.seen = end
+        self.made.marks.take(start, end, [m.index for m in story.moments[moments:]], results)
 
     def feed(self, budget: Callable[[], bool]) -> bool:
         """Feed the views (of a run off screen) every event the engine made, until
@@ -100,15 +101,15 @@ class Run:
         upto = min(upto, len(events))
         if upto <= self.seen:
             return self.seen
-        last = events[upto - 1].t
+        last = time_of(events, upto - 1)
         if finished:
-            while upto < len(events) and events[upto].t == last:
+            while upto < len(events) and time_of(events, upto) == last:
                 upto += 1
             return upto
         lo, hi = self.seen, upto - 1
         while lo < hi:  # the first event at ``last``, by bisection
             mid = (lo + hi) // 2
-            if events[mid].t < last:
+            if time_of(events, mid) < last:
                 lo = mid + 1
             else:
                 hi = mid
@@ -116,7 +117,7 @@ class Run:
 
     def show(
         self, t: float, budget: Callable[[], bool] | None = None, *, whole: bool = True
-    ) -> list[Event]:
+    ) -> Sequence[Event]:
         """Feed the views every event up to ``t`` (the engine has made them all: it stands
         past ``t``, or has stopped) and put the playhead at ``t``; under ``budget``, feed
         whole instants (or, for a run not on screen yet, any slice: ``whole=False``) until
@@ -135,20 +136,20 @@ class Run:
                     break
             if upto < end:  # out of budget: the playhead waits at the last instant fed
                 self.timeline.now = max(self.timeline.now, self.now)
-                return list(events[start:upto])
+                return Fed(events, start, upto)
         return self._show_upto(start, end, count, t)
 
-    def show_upto(self, upto: int) -> list[Event]:
+    def show_upto(self, upto: int) -> Sequence[Event]:
         """Feed the views the engine's events up to ``upto`` (made already); the playhead
         goes to the last one's time."""
         events = self.sim.events
         count = len(events)
         end = max(self.seen, min(upto, count))
         if end == self.seen:
-            return self.sync() if end == count else []  # the engine's state: it may have ended
-        return self._show_upto(self.seen, end, count, events[end - 1].t)
+            return self.sync() if end == count else Fed(events, end, end)  # its state: ended?
+        return self._show_upto(self.seen, end, count, time_of(events, end - 1))
 
-    def _show_upto(self, start: int, end: int, count: int, t: float) -> list[Event]:
+    def _show_upto(self, start: int, end: int, count: int, t: float) -> Sequence[Event]:
         """Events ``start`` (fed already from there) to ``end`` fed, the playhead at ``t``."""
         sim = self.sim
         self.sync(end)
@@ -158,13 +159,13 @@ class Run:
         # A finished run ends where its engine stopped; a stalled one lets time pass.
         self.now = max(self.now, sim.now if sim.finished and done else t)
         self.timeline.now = max(self.timeline.now, self.now)
-        return list(sim.events[start:end])
+        return Fed(sim.events, start, end)
 
     def _instant_end(self, upto: int, end: int) -> int:
         """``upto`` moved on to the end of the instant of event ``upto - 1`` (at most ``end``)."""
         events = self.sim.events
-        last = events[upto - 1].t
-        while upto < end and events[upto].t == last:
+        last = time_of(events, upto - 1)
+        while upto < end and time_of(events, upto) == last:
             upto += 1
         return upto
 
@@ -183,11 +184,17 @@ class Run:
         events = self.sim.events
         upto = max(0, min(upto, len(events)))
         run = Run(self.sim, self.made)
-        checkpoint = self.made.checkpoints.before(upto)
+        checkpoints = self.made.checkpoints
+        checkpoint = checkpoints.before(upto)
         if checkpoint is not None:
             run.timeline, run.ledger = checkpoint.restore()
             run.seen, run.now = checkpoint.seen, checkpoint.now
-        when = t if t is not None else (events[upto - 1].t if upto else 0.0)
+        spacing = kept.SPACING
+        near = (upto - 1) // spacing * spacing  # where the next step back finds one
+        if near > run.seen and upto - run.seen > spacing:
+            run.sync(near)
+            checkpoints.add_near(near, time_of(events, near - 1), run.timeline, run.ledger)
+        when = t if t is not None else (time_of(events, upto - 1) if upto else 0.0)
         run._show_upto(run.seen, upto, len(events), when)
         return run
 
@@ -218,7 +225,7 @@ class Run:
             return False
         self.show(to, budget, whole=False)  # a run being made, not on screen yet
         events = self.sim.events
-        return self.seen == len(events) or events[self.seen].t > to
+        return self.seen == len(events) or time_of(events, self.seen) > to
 
     def run_on(self, budget: Callable[[], bool] | None = None) -> bool:
         """Run the engine towards the end until ``budget()`` says stop; True once finished.
@@ -265,7 +272,7 @@ class Times(Sequence[float]):
         return len(self.events) if self.size is None else self.size
 
     def __getitem__(self, index: Any) -> Any:
-        return self.events[index].t
+        return time_of(self.events, index)
 
 
 def replayable(sim: SimulationLike) -> bool:

@@ -21,10 +21,12 @@ from concsim.events import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FutureRow:
     """One task's future as the panel shows it; replaced on a change, never changed in place,
-    so a copy of the ledger (``Ledger.copy``) shares the rows."""
+    so a copy of the ledger (``Ledger.copy``) shares the rows. Not frozen: a frozen class's
+    ``__init__`` sets each field through ``object.__setattr__``, four times the cost, and a
+    big run makes one for each change of each future."""
 
     task: str
     state: FutureState = FutureState.PENDING
@@ -34,9 +36,10 @@ class FutureRow:
     exitcode: int | None = None  # a plain multiprocessing.Process's, once it has ended
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Received:
-    """One result read by the main program: a value, or an exception re-raised in main."""
+    """One result read by the main program: a value, or an exception re-raised in main;
+    never changed once made (not frozen, as ``FutureRow``)."""
 
     task: str
     value: Any
@@ -80,29 +83,40 @@ class Ledger:
                 self.version += 1
 
     def _submitted(self, event: TaskSubmitted) -> bool:
-        self._row(event.task)
+        self.submitted_of(event.task)
         return True
 
+    def submitted_of(self, task: str) -> None:
+        """A task is handed over (a ``TaskSubmitted``, typed or a row's fields); the
+        caller counts the change in ``version``, as for every ``*_of``."""
+        self._row(task)
+
     def _future(self, event: FutureChanged) -> bool:
-        row = self._row(event.task)
+        self.future_of(event.task, event.state, event.error)
+        return True
+
+    def future_of(self, task: str, state: FutureState, error: str | None) -> None:
+        """A task's future changes state (a ``FutureChanged``, typed or a row's fields)."""
+        row = self._row(task)
         task = row.task
         del self.by_state[row.state][task]
-        self.by_state[event.state][task] = None
+        self.by_state[state][task] = None
         self.recent.pop(task, None)
         self.recent[task] = None
         # Built whole, not with dataclasses.replace, which reads the fields on every call.
-        self.futures[task] = FutureRow(
-            task, event.state, event.error, row.outcome, row.cleanup, row.exitcode
-        )
-        return True
+        self.futures[task] = FutureRow(task, state, error, row.outcome, row.cleanup, row.exitcode)
 
     def _ended(self, event: TaskEnded) -> bool:
-        row = self._row(event.task)
-        error = row.error or event.error
-        self.futures[row.task] = FutureRow(
-            row.task, row.state, error, event.outcome, event.cleanup, row.exitcode
-        )
+        self.ended_of(event.task, event.outcome, event.error, event.cleanup)
         return True
+
+    def ended_of(self, task: str, outcome: str, error: str | None, cleanup: str) -> None:
+        """A task ends (a ``TaskEnded``, typed or a row's fields)."""
+        row = self._row(task)
+        error = row.error or error
+        self.futures[row.task] = FutureRow(
+            row.task, row.state, error, outcome, cleanup, row.exitcode
+        )
 
     def _exited(self, event: ProcessExited) -> bool:
         if event.task is None:
@@ -114,10 +128,14 @@ class Ledger:
         return True
 
     def _received(self, event: ResultReceived) -> bool:
-        if event.error:
-            self.failed_results.append(len(self.results))
-        self.results.append(Received(event.task, event.value, event.error))
+        self.received_of(event.task, event.value, event.error)
         return True
+
+    def received_of(self, task: str, value: Any, error: str | None) -> None:
+        """Main reads a result (a ``ResultReceived``, typed or a row's fields)."""
+        if error:
+            self.failed_results.append(len(self.results))
+        self.results.append(Received(task, value, error))
 
     def _output(self, event: OutputWritten) -> bool:
         # Only the tail is ever shown; keeping all of a long run's output is waste.

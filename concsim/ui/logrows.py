@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from concsim.engine.rows import row_class, row_field
 from concsim.events import (
     AwaitReraised,
     CallbackInvoked,
@@ -75,6 +76,10 @@ class Routine(Enum):
     GET = "{n} queue get{s}"
     RELEASE = "the GIL released {n} time{s}"
 
+    # Members are compared by identity: hashed by it too, in C, not by ``Enum.__hash__``
+    # (a Python call for each routine event a stretch counts).
+    __hash__ = object.__hash__
+
 
 _ROUTINE: dict[type[Event], Routine] = {
     GilChanged: Routine.GIL,  # a GIL freed is told apart below
@@ -86,6 +91,32 @@ _ROUTINE: dict[type[Event], Routine] = {
     QueueGot: Routine.GET,
 }
 _routine = _ROUTINE.get
+
+
+_GIL_HOLDER = row_field(GilChanged, "holder")
+_WRITE_LOST = row_field(SharedWritten, "lost")
+_BY_CODE: list[Routine | None] = []
+"""``_ROUTINE`` by the engine's row code of each class (``concsim.engine.rows``)."""
+
+
+def row_routine(row: Any) -> Routine | None:
+    """``routine`` of an event as the engine recorded it: a row, read without typing it
+    (a lane's state ``(t, lane, state, ...)``, any other ``(t, code, fields...)``), or a
+    typed event."""
+    if type(row) is not tuple:
+        return routine(row)
+    code = row[1]
+    if type(code) is str:
+        return Routine.STATE
+    if code >= len(_BY_CODE):
+        for known in range(len(_BY_CODE), code + 1):
+            _BY_CODE.append(_routine(row_class(known)))
+    kind = _BY_CODE[code]
+    if kind is Routine.GIL and row[_GIL_HOLDER] is None:
+        return Routine.RELEASE
+    if kind is Routine.WRITE and row[_WRITE_LOST]:
+        return None
+    return kind
 
 
 def routine(event: Event) -> Routine | None:
@@ -279,25 +310,34 @@ class Rows(Sequence[int]):
         return row if row >= 0 else self.stretches[~row].first
 
     def feed(self, events: Sequence[Event], start: int, stop: int, keep: Keep | None) -> None:
-        """Events ``start`` to ``stop``, newer than every row: those ``keep`` keeps."""
+        """Events ``start`` to ``stop``, newer than every row: those ``keep`` keeps. With no
+        filter, the engine's rows are sorted as they are, never typed for it."""
         self.version += 1
-        forward, fold = self.forward, self.fold
+        forward, fold, stretches = self.forward, self.fold, self.stretches
+        rows: list[Any] | None = getattr(events, "rows", None)
+        plain = rows is not None and keep is None
         for index in range(start, stop):
-            event = events[index]
-            if keep is not None and not keep(event):
-                continue
-            kind = routine(event) if fold else None
+            if plain:
+                kind = row_routine(rows[index]) if fold else None  # type: ignore[index]
+            else:
+                event = events[index]
+                if keep is not None and not keep(event):
+                    continue
+                kind = routine(event) if fold else None
             if kind is None:
                 forward.append(index)
                 continue
             last = forward[-1] if forward else (self.back[0] if self.back else 0)
             if last < 0:
-                found = self.stretches[~last]
+                found = stretches[~last]
                 found.last = index
+                if found.few is None:  # the common case, inline: one more counted
+                    found.counts[kind] = found.counts.get(kind, 0) + 1
+                    continue
             else:
                 found = Stretch(index, index, few=[])
-                self.stretches.append(found)
-                forward.append(~(len(self.stretches) - 1))
+                stretches.append(found)
+                forward.append(~(len(stretches) - 1))
             found.count(index, kind)
 
     def scan_back(self, events: Sequence[Event], start: int, stop: int, keep: Keep | None) -> None:
@@ -305,11 +345,16 @@ class Rows(Sequence[int]):
         keeps (a scan going back)."""
         self.version += 1
         back, fold, stretches = self.back, self.fold, self.stretches
+        rows: list[Any] | None = getattr(events, "rows", None)
+        plain = rows is not None and keep is None
         for index in range(start - 1, stop - 1, -1):
-            event = events[index]
-            if keep is not None and not keep(event):
-                continue
-            kind = routine(event) if fold else None
+            if plain:
+                kind = row_routine(rows[index]) if fold else None  # type: ignore[index]
+            else:
+                event = events[index]
+                if keep is not None and not keep(event):
+                    continue
+                kind = routine(event) if fold else None
             if kind is None:
                 back.append(index)
                 continue

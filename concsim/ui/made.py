@@ -29,6 +29,12 @@ class Made:
 
     def __init__(self, sim: SimulationLike) -> None:
         self.sim = sim
+        # The engine's work without reading what it made (left as rows for the views'
+        # fold, concsim.ui.fold), where the engine offers it; a live run's, as it is.
+        self._advance: Callable[[float, int | None], object] = getattr(
+            sim, "advance_count", sim.advance
+        )
+        self._step: Callable[[], object] = getattr(sim, "step_count", sim.step)
         # Held by whoever drives the engine: the view's thread or a worker.
         self.lock = threading.RLock()
         # The views' models every few thousand events of this history (``ui.checkpoints``).
@@ -45,16 +51,16 @@ class Made:
             with self.lock:
                 for _ in range(SLICE):
                     if not sim.due(to):
-                        sim.advance(to)  # nothing left up to ``to``: the clock reads it
+                        self._advance(to, None)  # nothing left up to ``to``: the clock reads it
                         return True
-                    sim.advance(to, work=1)
+                    self._advance(to, 1)
             if budget is not None and budget():
                 return False
 
     def step(self) -> None:
         """``sim.step()``: work until at least one new event appears (or the run ends)."""
         with self.lock:
-            self.sim.step()
+            self._step()
 
     def inject(self, fault: str, target: str, error: str) -> None:
         with self.lock:
@@ -74,5 +80,5 @@ class Made:
                     return False
                 if limit():
                     return True
-                sim.advance(when, work=1)
+                self._advance(when, 1)
             return True

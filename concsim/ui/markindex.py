@@ -15,9 +15,6 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from concsim.events import Event, ResultReceived
-from concsim.ui.story import Moment
-
 
 class MarkIndex:
     """The stream indices of the events that added a mark, in order, for the first
@@ -32,20 +29,16 @@ class MarkIndex:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def take(self, start: int, part: Sequence[Event], moments: Sequence[Moment]) -> None:
-        """A run folded ``part`` (the events from index ``start`` on) and its story added
-        ``moments``: the marks among them that are new to the index go in."""
-        end = start + len(part)
+    def take(self, start: int, end: int, moments: Sequence[int], results: Sequence[int]) -> None:
+        """A run folded events ``start`` to ``end``: its story added moments told by the
+        events at ``moments``, and main received results at ``results`` (both ascending);
+        the marks among them that are new to the index go in."""
         with self.lock:
             known = self.known
             if not start <= known < end:
                 return  # folded already (a run shown again), or a gap: it waits its turn
-            found = {m.index for m in moments if m.index >= known}
-            found.update(
-                start + k
-                for k in range(known - start, len(part))
-                if type(part[k]) is ResultReceived
-            )
+            found = {index for index in moments if index >= known}
+            found.update(index for index in results if index >= known)
             self.indices.extend(sorted(found))
             self.known = end
 

@@ -166,7 +166,7 @@ class Session:
         if close is not None:
             close()
 
-    def sync(self) -> list[Event]:
+    def sync(self) -> Sequence[Event]:
         """Feed the events the simulation produced since the last call to the views' models."""
         return self.run.sync()
 
@@ -226,7 +226,7 @@ class Session:
     def elapsed(self) -> float | None:
         return self.timeline.elapsed
 
-    def advance_to(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+    def advance_to(self, t: float, budget: Callable[[], bool] | None = None) -> Sequence[Event]:
         """Towards ``t``, stopping early (short of ``t``) when ``budget()`` says so. An
         engine that ran ahead only has its events shown."""
         if self.finished or t <= self.now:
@@ -241,7 +241,7 @@ class Session:
         sim = self.sim
         return sim.finished or sim.now > t
 
-    def show_made(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+    def show_made(self, t: float, budget: Callable[[], bool] | None = None) -> Sequence[Event]:
         """Towards ``t`` over the events the engine has made so far (a worker runs it
         ahead): the playhead stops short of the instant the engine is working on."""
         sim = self.sim
@@ -251,7 +251,7 @@ class Session:
             return []
         return self.run.show(t, budget)
 
-    def step(self) -> list[Event]:
+    def step(self) -> Sequence[Event]:
         """One event on: the next event the engine made (ahead, or shown again), or its
         next step made now and its first event shown; a stalled run is ended as hung."""
         if self.finished:
@@ -266,7 +266,7 @@ class Session:
                 return self.sync()
         return run.show_upto(run.seen + 1)
 
-    def run_to_end(self) -> list[Event]:
+    def run_to_end(self) -> Sequence[Event]:
         """Everything that is left; a stalled program is ended as hung, as ``run()`` does."""
         if self.finished:
             return []
@@ -309,7 +309,7 @@ class Session:
         the last one's time): from the nearest checkpoint, never from the start."""
         self.adopt(self.run.replay_to(upto, t))
 
-    def seek(self, t: float, budget: Callable[[], bool] | None = None) -> list[Event]:
+    def seek(self, t: float, budget: Callable[[], bool] | None = None) -> Sequence[Event]:
         """The playhead to ``t``: back over the history made (at once, from a checkpoint),
         or on, as far as ``budget`` allows. A live run cannot be shown back in time."""
         if t >= self.now or not replayable(self.sim):
@@ -367,7 +367,7 @@ class Session:
         into: Run | None = None,
         *,
         redo: Callable[[tuple[Any, ...], float], None] | None = None,
-    ) -> list[Event]:
+    ) -> Sequence[Event]:
         """Inject now; a refused fault is taken back out (so neither the history nor a saved
         replay holds it) and the refusal is returned for the view to show.
 
@@ -445,8 +445,9 @@ def elapsed_by_variant(
     found: dict[str | None, float | None] = {}
     for name in (None, *scenario.variant_names):
         sim = factory(scenario, name, seed, ())
+        step = getattr(sim, "step_count", sim.step)  # the engine's: its events left as rows
         while not sim.finished and len(sim.events) < budget:
-            sim.step()
+            step()
         ends = [event for event in sim.events[-3:] if isinstance(event, RunEnded)]
         found[name] = ends[-1].elapsed if ends else None
     return found

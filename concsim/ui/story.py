@@ -29,7 +29,6 @@ from concsim.events import (
     ExceptionRaised,
     FaultInjected,
     LaneState,
-    LaneStateChanged,
     LockAcquired,
     LockKind,
     LockReleased,
@@ -270,12 +269,12 @@ class Story:
         waits[event.lane] = (event.lock, event.holder)
         timeline.touch(event.lane)
 
-    def state(self, event: LaneStateChanged, index: int) -> None:
+    def state(self, lane: str, state: LaneState) -> None:
         """A lane changed state (the timeline calls this only while some lane waits for a
         lock: the most frequent event of all costs nothing more)."""
-        if event.state not in (LaneState.BLOCKED, LaneState.HUNG):
-            self.lock_waits.pop(event.lane, None)
-            self.timed_waits.pop(event.lane, None)
+        if state not in (LaneState.BLOCKED, LaneState.HUNG):
+            self.lock_waits.pop(lane, None)
+            self.timed_waits.pop(lane, None)
 
     def _phase_began(self, timeline: Timeline, event: PhaseBegan, index: int) -> None:
         if event.lane != MAIN:

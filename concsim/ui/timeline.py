@@ -36,10 +36,11 @@ if TYPE_CHECKING:
 MADE_IN = re.compile(r"(?P<name>.+) \(in (?P<parent>[^()]+)\)")
 """The name of a task's lane when another task created it (engine/coroutines/tasks.py)."""
 
-_ENDINGS = frozenset(
+ENDED_STATES = frozenset(
     {LaneState.DONE, LaneState.FAILED, LaneState.CANCELLED, LaneState.STOPPED, LaneState.KILLED}
 )
 
+LOOP_KIND = LaneKind.LOOP.value
 STATES: tuple[LaneState, ...] = tuple(LaneState)
 """Lane codes: 0 is "nothing yet", code ``i + 1`` is ``STATES[i]``."""
 CODE: dict[LaneState, int] = {state: i + 1 for i, state in enumerate(STATES)}
@@ -204,7 +205,7 @@ class Timeline:
             if isinstance(event, LaneCreated):
                 self._lane(event)
             elif isinstance(event, TaskStarted):
-                self._runs(event.task, event.lane)
+                self.runs(event.task, event.lane)
             elif isinstance(event, RunStarted):
                 self.gil = event.gil
             elif isinstance(event, RunEnded):
@@ -231,40 +232,47 @@ class Timeline:
             self._gil_row(group).enter(event.t, GIL_FREE)
 
     def _state(self, event: LaneStateChanged) -> None:
-        track = self.tracks.get(event.lane)
+        self.state_of(event.t, event.lane, event.state, event.task, event.step, event.seq)
+
+    def state_of(
+        self,
+        t: float,
+        lane: str,
+        state: LaneState,
+        task: str | None,
+        step: str | None,
+        seq: int,
+    ) -> None:
+        """A lane enters ``state`` at ``t`` (a ``LaneStateChanged``, typed or a row's fields)."""
+        track = self.tracks.get(lane)
         if track is None:
             # A lane the engine never announced still gets a row rather than vanishing.
             self._lane(
                 LaneCreated(
-                    t=event.t,
-                    seq=event.seq,
-                    lane=event.lane,
-                    lane_kind=LaneKind.THREAD,
-                    name=event.lane,
-                    process="main",
+                    t=t, seq=seq, lane=lane, lane_kind=LaneKind.THREAD, name=lane, process="main"
                 )
             )
-            track = self.tracks[event.lane]
-        code = CODE[event.state]
+            track = self.tracks[lane]
+        code = CODE[state]
         story = self.story
         if story.lock_waits or story.timed_waits:
-            story.state(event, self.count - 1)
-        track.enter(event.t, code)
+            story.state(lane, state)
+        track.enter(t, code)
         # The event loop's lane takes the state of the coroutine it runs; that coroutine's
         # ending is marked on its own lane, so on the loop a mark would only repeat it.
-        borrowed = track.kind == LaneKind.LOOP.value and event.state in _ENDINGS
-        if event.state is not track.state and not borrowed:
-            if event.state is LaneState.DONE:
-                track.done_times.append(event.t)
-            elif event.state in MARKED:
-                track.mark_times.append(event.t)
+        borrowed = track.kind == LOOP_KIND and state in ENDED_STATES
+        if state is not track.state and not borrowed:
+            if state is LaneState.DONE:
+                track.done_times.append(t)
+            elif state in MARKED:
+                track.mark_times.append(t)
                 track.mark_codes.append(code)
-        track.state = event.state
+        track.state = state
         track.version += 1
-        track.task = event.task
-        track.step = event.step
-        if event.task:
-            self._runs(event.task, event.lane)
+        track.task = task
+        track.step = step
+        if task:
+            self.runs(task, lane)
 
     def row_for(self, name: str) -> Track | None:
         """The row of a lane, or of the lane a task last ran on; main's if it never ran."""
@@ -292,17 +300,21 @@ class Timeline:
         track.version += 1
 
     def _gil(self, event: GilChanged) -> None:
+        self.gil_of(event.t, event.process, event.holder, event.reason)
+
+    def gil_of(self, t: float, process: str, holder: str | None, reason: str) -> None:
+        """A process's GIL changes hands (a ``GilChanged``, typed or a row's fields)."""
         if not self.gil:
             return
-        track = self._gil_row(event.process)
-        if event.holder is None:
+        track = self._gil_row(process)
+        if holder is None:
             code = GIL_FREE
         else:
-            if event.holder not in track.holders:
-                track.holders.append(event.holder)
-            code = track.holders.index(event.holder) + 2
-        track.enter(event.t, code)
-        track.step = event.reason
+            if holder not in track.holders:
+                track.holders.append(holder)
+            code = track.holders.index(holder) + 2
+        track.enter(t, code)
+        track.step = reason
 
     def _gil_row(self, process: str) -> Track:
         row_id = f"gil:{process}"
@@ -316,7 +328,8 @@ class Timeline:
             self._rows = None
         return track
 
-    def _runs(self, task: str, lane: str) -> None:
+    def runs(self, task: str, lane: str) -> None:
+        """``task`` ran on ``lane`` (a lane a task ran on is its row in the event log's filter)."""
         lanes = self.task_lanes.get(task, ())
         if lane not in lanes:
             self.task_lanes[task] = (*lanes, lane)
