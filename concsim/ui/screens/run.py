@@ -299,14 +299,18 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def on_resize(self, event: Resize) -> None:
         beside = event.size.width >= _SIDE
-        self.set_class(not beside, "-narrow")
-        self.set_class(beside if self.notes_choice is None else self.notes_choice, "-notes")
+        self.narrow = not beside
+        self.set_class(self.narrow, "-narrow")  # a resize restyles all anyway
+        self.notes_on = beside if self.notes_choice is None else self.notes_choice
+        self.place()
         self._title_notes()
         self.lay_out_footer(event.size.width)
 
     def _title_notes(self) -> None:
-        narrow = self.has_class("-narrow")
-        self.query_one(NotesPanel).border_title = "notes · n closes" if narrow else None
+        title = "notes · n closes" if self.narrow else None
+        notes = self.query_one(NotesPanel)
+        if notes.border_title != title:
+            notes.border_title = title  # set again, it would draw the panel again
 
     # --- playback ----------------------------------------------------------------------
 
@@ -440,10 +444,10 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def action_toggle_notes(self) -> None:
         # Beside the lanes the notes and the code take turns: n brings the notes back.
-        self.notes_choice = not self.has_class("-notes") or self.has_class("-code")
-        self.set_class(self.notes_choice, "-notes")
+        self.notes_choice = self.notes_on = not self.notes_on or self.code_on
         if self.notes_choice:
-            self.hide_code()
+            self.code_on = False
+        self.place()
         self._title_notes()
 
     def action_notes_page(self, pages: int) -> None:
