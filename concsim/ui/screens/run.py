@@ -50,6 +50,7 @@ _TICK_CATCHING_UP = 0.03  # ... at most, a frame catching up
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
+AHEAD = 0.5  # wall seconds after the first frame: what a first key would build is built
 
 
 def auto_speed(length: float) -> float:
@@ -147,7 +148,18 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.update_view([])
         self.query_one(LanesView).focus()
         self.set_interval(_FRAME, self.tick)
+        self.set_timer(AHEAD, self._ahead_of_keys)
         self.playing = not self.start_paused and not self.session.finished
+
+    def _ahead_of_keys(self) -> None:
+        """Once the first frame is drawn and the screen is still: the help laid out (on a
+        worker) and every variant's notes built (hidden), so that the first ``?`` and the
+        first ``v`` show what is built rather than build it."""
+        from concsim.ui.screens.help import prepare_help  # not on the way to the first frame
+
+        if not self.app.is_screen_installed("help-run"):
+            prepare_help(self.app, RUN_BINDINGS, "run")
+        self.query_one(NotesPanel).build_ahead()
 
     def choose_speed(self) -> None:
         """Once, when the run's length is first known: the speed that plays it in about
@@ -462,7 +474,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             notes.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
-        from concsim.ui.screens.help import show_help
+        from concsim.ui.screens.help import show_help  # laid out ahead (_ahead_of_keys)
 
         show_help(self.app, RUN_BINDINGS, "run")
 
