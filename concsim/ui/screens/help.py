@@ -81,10 +81,10 @@ class Laid:
         return Measurement(1, options.max_width)  # it fills the width it is given
 
 
-HELP_WIDTH, HELP_MOST, HELP_HEIGHT = 0.9, 100, 0.9
-"""The help's box: a share of the screen's width, at most so many columns, a share of its
-height (``#help`` in ``concsim.tcss``)."""
-_FRAME = 4  # the box's border and padding, in columns (its border, in rows: 2)
+HELP_WIDTH, HELP_MOST = 0.9, 100
+"""The help's box: a share of the screen's width, at most so many columns (``#help`` in
+``concsim.tcss``)."""
+_FRAME = 4  # the box's border and padding, in columns
 
 
 def help_widths(size: Size) -> tuple[int, ...]:
