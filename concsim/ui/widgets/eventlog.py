@@ -26,6 +26,7 @@ from concsim.ui.panels import event_line
 Keep = Callable[[Event], bool]
 _TIME = 8  # cells of the time column; a wrapped sentence continues under its first word
 _SCAN = 2_000  # events a filter looks at per frame drawn (about 10 ms)
+_WHOLE = 4_000  # a log this long or shorter is looked at whole by the key (about 20 ms)
 _FIRST = 1_000  # in a longer log, those looked at by the key itself: a screen's worth, mostly
 
 
@@ -82,7 +83,7 @@ class EventLog(ScrollView, can_focus=True):
         self.scanned = count
         self._resize(follow=True)
         if self.rows is not None:
-            self._scan(self._token, _FIRST if count > _SCAN else _SCAN)
+            self._scan(self._token, _FIRST if count > _WHOLE else _WHOLE)
 
     def feed(self, count: int) -> None:
         """The first ``count`` events are now the log's to show (appended to the same list)."""
