@@ -50,7 +50,7 @@ _TICK_CATCHING_UP = 0.03  # ... at most, a frame catching up
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
-AHEAD = 0.5  # wall seconds after the first frame: what a first key would build is built
+AHEAD = 1.0  # wall seconds after the first frame: what a first key would build is built
 
 
 def auto_speed(length: float) -> float:
@@ -148,7 +148,8 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.update_view([])
         self.query_one(LanesView).focus()
         self.set_interval(_FRAME, self.tick)
-        self.set_timer(AHEAD, self._ahead_of_keys)
+        # Counted from the first frame drawn: on a busy machine that frame comes late.
+        self.call_after_refresh(self.set_timer, AHEAD, self._ahead_of_keys)
         self.playing = not self.start_paused and not self.session.finished
 
     def _ahead_of_keys(self) -> None:
