@@ -264,25 +264,25 @@ async def test_notes_follow_the_width_and_the_n_key(tmp_path: Path) -> None:
     app = build("io-threads", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = screen_of(app)
-        assert not screen.has_class("-notes")
+        assert not screen.notes_shown and not screen.query_one("#notes").display
         assert not screen.query("NotesPanel Markdown")  # not built while hidden
         await pilot.press("n")
         await pilot.pause()
         notes, lanes = screen.query_one("#notes"), screen.query_one("#lanes")
-        assert screen.has_class("-notes", "-narrow")
+        assert screen.notes_shown and screen.has_class("-narrow")
         assert not screen.query_one("#bottom").display  # the log's place is the notes'
         assert lanes.region.width == 80 and notes.region.width == 80
         assert notes.region.y > lanes.region.bottom and notes.region.height >= 8
         assert notes.border_title == "notes · n closes"
         await pilot.resize_terminal(120, 36)
         await pilot.pause()
-        assert screen.has_class("-notes") and not screen.has_class("-narrow")
+        assert screen.notes_shown and not screen.has_class("-narrow")
         assert screen.query_one("#bottom").display
         assert lanes.region.width >= 80 and notes.region.x >= lanes.region.right
         assert notes.region.width >= 30
         assert screen.query("NotesPanel Markdown")
         await pilot.press("n")
-        assert not screen.has_class("-notes")
+        assert not screen.notes_shown and not notes.display
     assert app._exception is None
 
 

@@ -41,7 +41,7 @@ async def test_o_shows_the_program_with_each_lane_on_its_line(tmp_path: Path) ->
         assert not code.display and code.cursor is None  # hidden: nothing folded
         await pilot.press("o")
         await pilot.pause()
-        assert app.run_screen.has_class("-code") and code.display
+        assert app.run_screen.code_on and code.display
         assert code.lanes_on(11) == THREADS
         assert code.line_of("main") == 19
         assert row_text(code, 10).startswith("11 ▶     time.sleep(0.5)")

@@ -118,6 +118,7 @@ def drive(job: Job, post: Callable[[Message], object]) -> None:
     try:
         if job.run is None:
             assert job.make is not None
+            job.turns.give_way()  # the key that started the job is answered first
             job.run = job.make()
         run = job.run
         while not job.cancelled.is_set():

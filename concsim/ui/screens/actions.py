@@ -206,7 +206,9 @@ class SessionActions(Background, Screen[None]):
         self.cancel_job()
         faults = len(self.session.injections)
         self.session.variant = names[index]
-        self.query_one(NotesPanel).show_variant(names[index])
+        # The notes change in the frame after the key's: the key is answered with the
+        # status (and the run made again), then the notes it names are drawn.
+        self.call_after_refresh(self.query_one(NotesPanel).show_variant, names[index])
         self.session.forget_schedule()
         note = f"Variant {names[index] or 'as written'}" + (
             f"; {faults} injected fault{'s' * (faults != 1)} cleared." if faults else "."

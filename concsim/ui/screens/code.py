@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.events import Resize
-from textual.screen import Screen
 
 from concsim.durations import format_time
+from concsim.ui.screens.places import Placing
 from concsim.ui.widgets.code import CodeView
 from concsim.ui.widgets.lanes import LanesView
 
@@ -24,7 +24,7 @@ CODE_BESIDE = 100
 """From this many columns the code view sits beside the lanes; below, in the log's place."""
 
 
-class CodeKeys(Screen[None]):
+class CodeKeys(Placing):
     """o shows or hides the program, each lane's line marked; a click on a line lights the
     lanes on it and selects the first."""
 
@@ -49,17 +49,20 @@ class CodeKeys(Screen[None]):
         self.code.follow(self.session, track.row_id if track is not None else None)
 
     def action_toggle_code(self) -> None:
-        shown = not self.has_class("-code")
-        self.set_class(shown, "-code")
-        if shown:
+        self.code_on = not self.code_on
+        self.place()
+        if self.code_on:
             self.call_after_refresh(self.show_code)  # once laid out: the view knows its size
 
     def hide_code(self) -> None:
-        self.set_class(False, "-code")
+        self.code_on = False
+        self.place()
 
     @on(Resize)
     def _place_code(self, event: Resize) -> None:
-        self.set_class(event.size.width < CODE_BESIDE, "-code-below")
+        self.code_below = event.size.width < CODE_BESIDE
+        self.set_class(self.code_below, "-code-below")  # a resize restyles all anyway
+        self.place()
 
     @on(LanesView.Selected)
     def _follow_selection(self, message: LanesView.Selected) -> None:

@@ -50,6 +50,7 @@ _TICK_CATCHING_UP = 0.03  # ... at most, a frame catching up
 _CATCH_UP = 0.25  # wall seconds of virtual time a frame may make up for at most
 _PANELS = 0.05  # wall seconds between two redraws of the log or the futures while playing
 AUTO_SECONDS = 5.0  # wall seconds a run plays in at the speed chosen for it
+AHEAD = 1.0  # wall seconds after the first frame: what a first key would build is built
 
 
 def auto_speed(length: float) -> float:
@@ -147,7 +148,19 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
         self.update_view([])
         self.query_one(LanesView).focus()
         self.set_interval(_FRAME, self.tick)
+        # Counted from the first frame drawn: on a busy machine that frame comes late.
+        self.call_after_refresh(self.set_timer, AHEAD, self._ahead_of_keys)
         self.playing = not self.start_paused and not self.session.finished
+
+    def _ahead_of_keys(self) -> None:
+        """Once the first frame is drawn and the screen is still: the help laid out (on a
+        worker) and every variant's notes built (hidden), so that the first ``?`` and the
+        first ``v`` show what is built rather than build it."""
+        from concsim.ui.screens.help import prepare_help  # not on the way to the first frame
+
+        if not self.app.is_screen_installed("help-run"):
+            prepare_help(self.app, RUN_BINDINGS, "run")
+        self.query_one(NotesPanel).build_ahead()
 
     def choose_speed(self) -> None:
         """Once, when the run's length is first known: the speed that plays it in about
@@ -299,14 +312,18 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def on_resize(self, event: Resize) -> None:
         beside = event.size.width >= _SIDE
-        self.set_class(not beside, "-narrow")
-        self.set_class(beside if self.notes_choice is None else self.notes_choice, "-notes")
+        self.narrow = not beside
+        self.set_class(self.narrow, "-narrow")  # a resize restyles all anyway
+        self.notes_on = beside if self.notes_choice is None else self.notes_choice
+        self.place()
         self._title_notes()
         self.lay_out_footer(event.size.width)
 
     def _title_notes(self) -> None:
-        narrow = self.has_class("-narrow")
-        self.query_one(NotesPanel).border_title = "notes · n closes" if narrow else None
+        title = "notes · n closes" if self.narrow else None
+        notes = self.query_one(NotesPanel)
+        if notes.border_title != title:
+            notes.border_title = title  # set again, it would draw the panel again
 
     # --- playback ----------------------------------------------------------------------
 
@@ -440,10 +457,10 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
 
     def action_toggle_notes(self) -> None:
         # Beside the lanes the notes and the code take turns: n brings the notes back.
-        self.notes_choice = not self.has_class("-notes") or self.has_class("-code")
-        self.set_class(self.notes_choice, "-notes")
+        self.notes_choice = self.notes_on = not self.notes_on or self.code_on
         if self.notes_choice:
-            self.hide_code()
+            self.code_on = False
+        self.place()
         self._title_notes()
 
     def action_notes_page(self, pages: int) -> None:
@@ -458,7 +475,7 @@ class RunScreen(Footing, CodeKeys, LogKeys, BranchKeys, MarkKeys, PlayheadKeys, 
             notes.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
-        from concsim.ui.screens.help import show_help
+        from concsim.ui.screens.help import show_help  # laid out ahead (_ahead_of_keys)
 
         show_help(self.app, RUN_BINDINGS, "run")
 

@@ -137,8 +137,14 @@ class Background(_Base):
         work = partial(
             measure, session.scenario, session.seed, session.estimator, self.post_message
         )
+        turns = self.turns
+
+        def after_the_key() -> None:
+            turns.give_way()  # the key that asked (N) is answered first
+            work()
+
         self._busy_with("variants", True)
-        self.run_worker(work, thread=True, group="variants")
+        self.run_worker(after_the_key, thread=True, group="variants")
 
     def look_ahead(self, *, big: bool = False) -> bool:
         """Keep a worker running the session's engine ahead of the playhead, for a big run

@@ -25,7 +25,8 @@ from concsim.ui.panels import event_line
 
 Keep = Callable[[Event], bool]
 _TIME = 8  # cells of the time column; a wrapped sentence continues under its first word
-_SCAN = 4_000  # events a filter looks at per turn of the event loop (about 20 ms)
+_SCAN = 2_000  # events a filter looks at per frame drawn (about 10 ms)
+_WHOLE = 4_000  # a log this long or shorter is looked at whole by the key (about 20 ms)
 _FIRST = 1_000  # in a longer log, those looked at by the key itself: a screen's worth, mostly
 
 
@@ -82,7 +83,7 @@ class EventLog(ScrollView, can_focus=True):
         self.scanned = count
         self._resize(follow=True)
         if self.rows is not None:
-            self._scan(self._token, _FIRST if count > _SCAN else _SCAN)
+            self._scan(self._token, _FIRST if count > _WHOLE else _WHOLE)
 
     def feed(self, count: int) -> None:
         """The first ``count`` events are now the log's to show (appended to the same list)."""
@@ -102,7 +103,9 @@ class EventLog(ScrollView, can_focus=True):
 
     def _scan(self, token: int, size: int = _SCAN) -> None:
         """Look at the next ``size`` events below those already scanned, newest first; the
-        rest waits for the next turn of the event loop, so keys are answered meanwhile."""
+        rest waits for the next frame to be drawn, so that the key that asked for the scan
+        is answered with a frame after one slice, whatever the run's length, and keys are
+        answered meanwhile."""
         rows = self.rows
         if token != self._token or rows is None:
             return
@@ -116,7 +119,7 @@ class EventLog(ScrollView, can_focus=True):
             self._scroll(self.scroll_y + len(back) - before)
         self._resize()
         if stop > 0:
-            self.call_later(self._scan, token)
+            self.call_after_refresh(self._scan, token)
 
     def _resize(self, *, follow: bool = False) -> None:
         self.follow = self.follow or follow

@@ -161,6 +161,11 @@ class NotesPanel(VerticalScroll):
         self._built: dict[str | None, Widget] = {}
 
     @property
+    def built(self) -> tuple[str | None, ...]:
+        """The variants whose notes are built (None: as written)."""
+        return tuple(self._built)
+
+    @property
     def shown(self) -> Widget | None:
         """The notes of the variant running, if built."""
         return self._built.get(self.variant)
@@ -170,12 +175,26 @@ class NotesPanel(VerticalScroll):
         # Markdown renderer on the way to the first frame.
         if not self._built:
             self._build(self.variant)
+            self.call_after_refresh(self.build_ahead)  # the other variants', once drawn
 
     def _build(self, variant: str | None) -> None:
         from concsim.ui.widgets.notesmarkdown import NotesMarkdown
 
         notes = self._built[variant] = NotesMarkdown(notes_markdown(self.scenario, variant))
+        notes.display = variant == self.variant
         self.mount(notes)
+
+    def build_ahead(self) -> None:
+        """Build the notes of the next variant not built yet, hidden, then (at the next
+        idle moment) the next one: ``v`` then shows notes built, never mounts them. Only
+        once the panel was shown: notes never shown are never built."""
+        if not self._built:
+            return
+        names = (None, *self.scenario.variant_names)
+        missing = [name for name in names if name not in self._built]
+        if missing:
+            self._build(missing[0])
+            self.call_after_refresh(self.build_ahead)
 
     def show_variant(self, variant: str | None) -> None:
         """The notes of ``variant`` (None: as written), now if the panel was shown, else
