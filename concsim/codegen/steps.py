@@ -40,6 +40,10 @@ class Resources:
     """Exception classes defined with ``__init__(self, message, code)``: not unpicklable."""
     main_made: list[str] = field(default_factory=list)
     """Lines that make the primitives main passes to spawned processes (passed.py)."""
+    pool_shared: tuple[str, ...] = ()
+    """The primitives a process pool's initializer gives each worker (passed.py)."""
+    initializer: str = ""
+    """The pool's initializer function, when it has primitives to give."""
 
     @property
     def is_async(self) -> bool:

@@ -15,11 +15,10 @@ from .model import STEP_KINDS, Model, Scenario, StartMethod
 
 def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
     """Under ``spawn`` or ``forkserver`` a module-level lock, queue or event would be made
-    again by each child that imports the program (``stop.set()`` would not reach it). Plain
-    processes are given theirs by main, as ``Process`` arguments (codegen/passed.py): a lock,
-    semaphore, queue or the stop event is allowed there, unless an ``atexit`` handler, which
-    has no such argument, uses it. Refused: a pool sharing any (``submit`` cannot pickle a
-    ``SemLock``: it may be shared only through inheritance)."""
+    again by each child that imports the program (``stop.set()`` would not reach it). Main
+    makes them and hands them over (codegen/passed.py): plain processes as ``Process``
+    arguments, a pool's workers through its ``initializer``. Refused: one an ``atexit``
+    handler uses (a module-level function: main's local is not in its scope)."""
     problems: list[Problem] = []
     cases: list[tuple[Loc, Scenario]] = [(("machine", "start_method"), scenario)]
     for index, variant in enumerate(scenario.variants):
@@ -39,8 +38,7 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
         if program.model is not Model.PROCESSES:
             continue
         text: str | None = None
-        plain = not applied.program.executor
-        shared = _unpassable(applied) if plain else _shared_object(applied)
+        shared = _unpassable(applied)
         if shared is not None:
             text = (
                 f"under `{method}` each child imports the program again and makes its own "
@@ -53,14 +51,18 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
 
 
 def passes_primitives(scenario: Scenario) -> bool:
-    """Plain processes under ``spawn`` or ``forkserver``: main makes the locks, queues and
-    events and passes them to the processes."""
-    program = scenario.program
-    return (
-        program.model is Model.PROCESSES
-        and not program.executor
-        and scenario.machine.resolved_start_method is not StartMethod.FORK
-    )
+    """Processes under ``spawn`` or ``forkserver``, or under a ``fork`` the program sets:
+    main makes the locks, queues and events and hands them to the processes. A module-level
+    ``multiprocessing.Lock()`` would fix the default context as the program is imported, and
+    ``set_start_method`` would then raise RuntimeError('context has already been set'), even
+    for the method already in use; under fork an ``atexit`` handler's primitive stays at
+    module level (its handler has no argument to be given it by)."""
+    machine = scenario.machine
+    if scenario.program.model is not Model.PROCESSES:
+        return False
+    if machine.resolved_start_method is not StartMethod.FORK:
+        return True
+    return machine.start_method is StartMethod.FORK and _unpassable(scenario) is None
 
 
 def _unpassable(scenario: Scenario) -> str | None:
@@ -74,15 +76,6 @@ _LOCK_STEPS = frozenset({"acquire", "release", "with"})
 _PRIMITIVE_STEPS = frozenset(
     {"set", "clear", "wait", "wait_for", "notify", "notify_all", "abort", "reset"}
 )
-
-
-def _shared_object(scenario: Scenario) -> str | None:
-    """The first module-level object the processes would share under fork (a lock, a
-    queue, an event, the stop event), named as the refusal says it."""
-    steps: list[Any] = [*scenario.program.main, *scenario.program.on_error]
-    for task in scenario.tasks:
-        steps += [*task.steps, *task.cleanup]
-    return _shared_in(steps)
 
 
 def _shared_in(steps: list[Any]) -> str | None:
