@@ -75,6 +75,10 @@ def error_expr(name: str, writer: Writer, res: Resources) -> str:
         return name
     if name == "CancelledError" and res.is_async:
         return "asyncio.CancelledError"  # asyncio's own, a BaseException since 3.8
+    if name == "BrokenBarrierError":  # asyncio's is its own class, not threading's
+        module = "asyncio" if res.is_async else "threading"
+        writer.need(module)
+        return f"{module}.{name}"
     if isinstance(getattr(builtins, name, None), type):
         return name
     res.errors.setdefault(name, name)
