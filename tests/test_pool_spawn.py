@@ -127,16 +127,26 @@ def test_cpython_starts_pool_workers_on_demand_unless_forking(tmp_path: object) 
     assert done.stdout.splitlines() == ["spawn 2 2", "forkserver 2 2", "fork 4 4"]
 
 
-SHARED = POOL.replace("steps: [{{cpu: 50ms}}]", "steps: [{{with: db, steps: [{{io: 5ms}}]}}]")
+SHARED = """
+version: 2
+name: pool
+machine: {{cores: 2, start_method: {method}}}
+program: {{model: processes, max_workers: 4}}
+tasks:
+  - name: first
+    steps: [{{with: db, steps: [{{io: 150ms}}]}}]
+  - name: second
+    steps: [{{io: 80ms}}, {{with: db, steps: [{{io: 150ms}}]}}]
+"""
 
 
 def test_a_pool_sharing_a_lock_under_spawn_is_accepted() -> None:
     """No refusal: main makes the lock and the pool's initializer hands it over. Each
     write waits for the other's: the lock is one lock in both workers."""
     sim = run(SHARED.format(method="spawn"))
-    assert started(sim) == {"work-1": 0.1302, "work-2": 0.1302}
+    assert started(sim) == {"first": 0.1302, "second": 0.1302}
     ended = {e.task: round(e.t, 4) for e in sim.events if isinstance(e, TaskEnded)}
-    assert ended == {"work-1": 0.1352, "work-2": 0.1402}
+    assert ended == {"first": 0.2802, "second": 0.4302}  # second waits 70 ms for the lock
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
@@ -172,8 +182,10 @@ def test_a_pool_forking_by_default_keeps_its_module_level_lock() -> None:
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
 def test_cpython_agrees_on_a_pool_sharing_a_lock(method: str) -> None:
-    """``concsim check`` runs the program under each start method and agrees."""
-    check = check_one(load(SHARED.format(method=method)), None, loose=3.0)
+    """``concsim check`` runs the program under each start method and agrees: who takes the
+    lock first, results in order. Only fork's times are compared, and its workers' start,
+    10 ms in the simulator, takes far longer on a loaded machine: wide margins."""
+    check = check_one(load(SHARED.format(method=method)), None, loose=10.0)
     assert check.error is None
     assert [str(d) for d in check.disagreements] == []
 
