@@ -4,12 +4,13 @@ not model."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from pydantic import BaseModel, ValidationError
 
 from .document import Document, Loc
 from .errors import Problem
+from .kinds import STEP_KIND_NAMES, Shared, shared_by
 from .model import STEP_KINDS, Model, Scenario, StartMethod
 
 
@@ -71,28 +72,28 @@ def _unpassable(scenario: Scenario) -> str | None:
     return _shared_in(list(scenario.program.atexit))
 
 
-_QUEUE_STEPS = frozenset({"put", "get", "consume", "task_done", "join"})
-_LOCK_STEPS = frozenset({"acquire", "release", "with"})
-_PRIMITIVE_STEPS = frozenset(
-    {"set", "clear", "wait", "wait_for", "notify", "notify_all", "abort", "reset"}
-)
-
-
 def _shared_in(steps: list[Any]) -> str | None:
     """The first lock, queue, event or stop event these steps (or steps nested in them) use."""
     stack = list(reversed(steps))
     while stack:
         step = stack.pop()
-        kind = next((k for k, cls in STEP_KINDS.items() if type(step) is cls), "")
-        name = getattr(step, _ATTRIBUTE.get(kind, kind), None) if kind else None
-        if kind in {"check_stop", "set_stop"}:
-            return "stop event"
-        if kind in _QUEUE_STEPS:
-            return f"queue `{name}`"
-        if kind in _LOCK_STEPS:
-            return f"lock `{name}`"
-        if kind in _PRIMITIVE_STEPS:
-            return f"`{name}`"
+        kinds = zip(STEP_KIND_NAMES, STEP_KINDS.values(), strict=True)
+        kind = next((k for k, cls in kinds if type(step) is cls), None)
+        shared = shared_by(kind) if kind is not None else None
+        name = getattr(step, _ATTRIBUTE.get(kind, kind), None) if kind is not None else None
+        match shared:
+            case Shared.STOP:
+                return "stop event"
+            case Shared.QUEUE:
+                return f"queue `{name}`"
+            case Shared.LOCK:
+                return f"lock `{name}`"
+            case Shared.PRIMITIVE:
+                return f"`{name}`"
+            case None:
+                pass
+            case _:
+                assert_never(shared)
         nested = [
             item
             for value in (vars(step).values() if isinstance(step, BaseModel) else ())
