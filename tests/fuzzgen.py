@@ -20,12 +20,14 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from concsim.scenario.model import FaultKind
+
 # --- the parts of a scenario ----------------------------------------------------------------
 
 NAMES = ["a", "b", "job", "fetch", "worker_2", "db.pool", "main", "x-1"]
 MODELS = ["sequential", "threads", "processes", "asyncio"]
 PATTERNS = ["as_completed", "map", "result", "wait", "gather", "taskgroup", "join", "none"]
-FAULT_KINDS = ["fail", "timeout", "cancel", "kill", "interrupt", "hang"]
+FAULT_KINDS = [kind.value for kind in FaultKind]
 
 durations = st.one_of(
     st.sampled_from(["0s", "1us", "20us", "1ms", "10ms", "250ms", "1.5s", "2m"]),

@@ -524,6 +524,14 @@ def test_pickling_nested_function() -> None:
     assert workers == {"process-1", "process-2", "process-3", "process-4"}
     assert [pooled.task(f"square-{i}")["started"] for i in (1, 2, 3)] == [about(0.1302)] * 3
     assert pooled.task("helper")["error"] == "AttributeError"
+    # A lock the squares share under spawn: main makes it, the initializer hands it over
+    locked = run("pickling-nested-function", "pool-spawn-lock")
+    assert locked.main_outcome == ("ok", None)
+    assert [locked.task(f"square-{i}")["ended"] for i in (1, 2, 3)] == [
+        about(0.2503),
+        about(0.2704),
+        about(0.2905),
+    ]  # the writes take turns, 20 ms each
 
 
 def test_unpicklable_values() -> None:

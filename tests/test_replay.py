@@ -16,6 +16,7 @@ from concsim.replay import (
     save_replay,
 )
 from concsim.scenario.library import find_scenario
+from concsim.scenario.model import FaultKind
 from concsim.ui.session import Session
 
 INJECTIONS = (
@@ -105,8 +106,9 @@ HEADER = "format: concsim-replay/1\nscenario: io-threads\n"
             HEADER + "seed: 0\ninjections:\n- {at: -1, fault: boom, target: 7, error: ''}\n- {}\n",
             [
                 "r.yaml:5:8: injections[0].at: expected a time in seconds, 0 to 1000000, got -1",
-                "r.yaml:5:19: injections[0].fault: expected one of fail, timeout, cancel, kill, "
-                "interrupt, hang, got 'boom'",
+                "r.yaml:5:19: injections[0].fault: expected one of "
+                + ", ".join(FaultKind)
+                + ", got 'boom'",
                 "r.yaml:5:33: injections[0].target: expected text, got 7",
                 "r.yaml:5:43: injections[0].error: expected text, got ''",
                 "r.yaml:6:3: injections[1].at: required key is missing",

@@ -8,6 +8,7 @@ import pytest
 
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.loader import load_scenario, load_scenario_text
+from concsim.scenario.model import STEP_KINDS, FaultKind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 
@@ -189,12 +190,7 @@ def test_step_without_a_kind() -> None:
         "bad/step-no-kind.yaml:5:9: tasks[0].steps[0]: unknown step kind `cpus`; did you mean "
         "`cpu`?",
         "bad/step-no-kind.yaml:6:9: tasks[0].steps[1]: a step needs a kind; expected one key "
-        "of: cpu, native, io, sleep, blocking, to_thread, acquire, release, read, write, put, "
-        "get, consume, repeat, raise, print, log, submit, collect, shutdown, check_stop, set_stop, "
-        "try, reraise, loop, break, continue, return, with, task_done, join, set, clear, wait, "
-        "abort, reset, terminate, kill, exit, os_exit, add_done_callback, future, create_task, "
-        "await, gather, taskgroup, cancel, within, shield, wait_for, notify, notify_all, "
-        "join_process, reschedule",
+        "of: " + ", ".join(STEP_KINDS),
     ]
 
 
@@ -370,8 +366,9 @@ def test_all_problems_of_a_file_sorted_by_position() -> None:
         "it under `shared:`",
         "bad/many-problems.yaml:12:14: tasks[0].steps[1].add: expected an integer, got 'lots'",
         "bad/many-problems.yaml:13:11: tasks[1].name: task name `a` is used twice (first at 8:11)",
-        "bad/many-problems.yaml:15:13: faults[0].fault: expected one of fail, timeout, cancel, "
-        "kill, interrupt, hang, got 'fial'; did you mean `fail`?",
+        "bad/many-problems.yaml:15:13: faults[0].fault: expected one of "
+        + ", ".join(FaultKind)
+        + ", got 'fial'; did you mean `fail`?",
         "bad/many-problems.yaml:15:35: faults[0].target: no task or lane named `b`; expected "
         "main, a, thread-N or process-N",
     ]

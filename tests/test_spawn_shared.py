@@ -72,8 +72,18 @@ def test_main_makes_the_primitives_and_passes_each_to_the_processes(method: str)
     assert "\ndb = " not in source and "\nstop = " not in source  # nothing at module level
 
 
-def test_under_fork_they_stay_at_module_level() -> None:
+def test_under_a_fork_the_program_sets_main_makes_them_too() -> None:
+    """A module-level ``multiprocessing.Lock()`` fixes the default context as the program is
+    imported, so ``set_start_method("fork")`` would raise RuntimeError('context has already
+    been set') (tests/test_pool_spawn.py measures it)."""
     source = program(scenario(shared("fork"))).source
+    assert "def saver(i, db, results_, stop):\n" in source
+    assert "\ndb = " not in source and "\nstop = " not in source
+
+
+def test_under_the_default_fork_they_stay_at_module_level() -> None:
+    """No ``set_start_method``: the children fork and inherit them."""
+    source = program(scenario(shared("fork").replace("machine: {start_method: fork}", ""))).source
     assert "\ndb = multiprocessing.Lock()\n" in source
     assert "def saver(i):\n" in source
 

@@ -116,6 +116,7 @@ def test_the_bundled_variants_whose_story_differs_say_how() -> None:
         ("idle-timeout", "fixed"),
         ("lock-timeout-back-off", "without-timeout"),
         ("pickling-nested-function", "pool-spawn"),
+        ("pickling-nested-function", "pool-spawn-lock"),
         ("semaphore-limit", "asyncio-cancel"),
         ("task-tree-cancelled", "swallowed"),
         ("task-tree-cancelled", "child-fails"),

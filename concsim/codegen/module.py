@@ -11,7 +11,7 @@ from concsim.scenario import model as m
 from .aio import AsyncMain
 from .barriers import acting_barriers, barrier_line, write_actions
 from .names import identifier
-from .passed import main_made, passed_by_task
+from .passed import main_made, passed_by_task, pool_shared, write_initializer
 from .pools import PoolMain
 from .sites import Program, TaskSite
 from .steps import Resources, walk
@@ -94,7 +94,11 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
         )
         for spec in chosen.tasks
     ]
-    res.main_made = main_made(_state(res, chosen), res, passed)
+    res.pool_shared = pool_shared(chosen, res)
+    if res.pool_shared:
+        res.initializer = identifier("init_worker", res.taken)
+    made = {name for names in passed.values() for name in names} | set(res.pool_shared)
+    res.main_made = main_made(_state(res, chosen), res, made)
     res.functions = {fn.spec.name: (fn.function, fn.spec.repeat) for fn in fns}
     body = Writer()
     write_actions(body, res, chosen)
@@ -103,6 +107,8 @@ def build(scenario: m.Scenario, variant: str | None) -> Program:
             write_task(body, res, fn)
             body.blank()
             body.blank()
+    if res.pool_shared:
+        write_initializer(body, res.initializer, res.pool_shared)
     main = Writer()
     if program.model is m.Model.ASYNCIO:
         AsyncMain(main, res, program, fns).write()

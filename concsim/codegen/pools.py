@@ -95,6 +95,11 @@ class PoolMain:
         if program.max_tasks_per_child is not None and self.model is m.Model.PROCESSES:
             limit = f"max_tasks_per_child={program.max_tasks_per_child}"
             args = f"{args}, {limit}" if args else limit
+        if self.res.pool_shared and self.model is m.Model.PROCESSES:
+            shared = self.res.pool_shared
+            given = ", ".join(shared) + ("," if len(shared) == 1 else "")
+            share = f"initializer={self.res.initializer}, initargs=({given})"
+            args = f"{args}, {share}" if args else share
         site = self.site(SiteKind.EXECUTOR, pool)
         if program.context_manager:
             w.line(f"with {pool}({args}) as executor:", **site)

@@ -40,6 +40,10 @@ class Resources:
     """Exception classes defined with ``__init__(self, message, code)``: not unpicklable."""
     main_made: list[str] = field(default_factory=list)
     """Lines that make the primitives main passes to spawned processes (passed.py)."""
+    pool_shared: tuple[str, ...] = ()
+    """The primitives a process pool's initializer gives each worker (passed.py)."""
+    initializer: str = ""
+    """The pool's initializer function, when it has primitives to give."""
 
     @property
     def is_async(self) -> bool:
@@ -71,6 +75,10 @@ def error_expr(name: str, writer: Writer, res: Resources) -> str:
         return name
     if name == "CancelledError" and res.is_async:
         return "asyncio.CancelledError"  # asyncio's own, a BaseException since 3.8
+    if name == "BrokenBarrierError":  # asyncio's is its own class, not threading's
+        module = "asyncio" if res.is_async else "threading"
+        writer.need(module)
+        return f"{module}.{name}"
     if isinstance(getattr(builtins, name, None), type):
         return name
     res.errors.setdefault(name, name)

@@ -5,46 +5,56 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
+from typing import Any, assert_never
 
+from concsim.codegen.sites import SiteKind
 from concsim.events import Event, LaneCreated, LaneKind, LaneState, LaneStateChanged
 
 Record = dict[str, Any]
 
+
+def state_of_kind(kind: SiteKind) -> LaneState | None:
+    """The state a lane enters at a line of this kind; None leaves it as it is (structure,
+    or a line whose wait a record tells: ``LockWaited`` turns an ``acquire`` blocked)."""
+    match kind:
+        case SiteKind.CPU:
+            return LaneState.RUNNING
+        case SiteKind.NATIVE:
+            return LaneState.NATIVE
+        case SiteKind.IO | SiteKind.SLEEP | SiteKind.BLOCKING | SiteKind.TO_THREAD:
+            return LaneState.IO
+        case (
+            SiteKind.ACQUIRE | SiteKind.RELEASE | SiteKind.READ | SiteKind.WRITE
+            | SiteKind.RAISE | SiteKind.PRINT | SiteKind.LOG | SiteKind.CHECK_STOP
+            | SiteKind.SET_STOP | SiteKind.SUBMIT | SiteKind.SET | SiteKind.CLEAR
+            | SiteKind.ABORT | SiteKind.RESET | SiteKind.NOTIFY | SiteKind.NOTIFY_ALL
+        ):  # fmt: skip
+            return LaneState.RUNNING
+        case (
+            SiteKind.PUT | SiteKind.GET | SiteKind.CONSUME | SiteKind.COLLECT | SiteKind.RESULT
+            | SiteKind.SHUTDOWN | SiteKind.WAIT | SiteKind.WAIT_FOR
+        ):  # fmt: skip
+            return LaneState.BLOCKED
+        case (
+            SiteKind.REPEAT | SiteKind.CREATE_TASK | SiteKind.AWAIT | SiteKind.GATHER
+            | SiteKind.TASKGROUP | SiteKind.CANCEL | SiteKind.WITHIN | SiteKind.SHIELD
+            | SiteKind.EXECUTOR | SiteKind.RETURN | SiteKind.CLEANUP | SiteKind.CATCH
+            | SiteKind.ON_ERROR | SiteKind.TRY | SiteKind.RERAISE | SiteKind.LOOP
+            | SiteKind.BREAK | SiteKind.CONTINUE | SiteKind.WITH | SiteKind.TASK_DONE
+            | SiteKind.JOIN | SiteKind.TERMINATE | SiteKind.KILL | SiteKind.EXIT
+            | SiteKind.OS_EXIT | SiteKind.ADD_DONE_CALLBACK | SiteKind.FUTURE
+            | SiteKind.JOIN_PROCESS | SiteKind.RESCHEDULE
+        ):  # fmt: skip
+            return None
+        case _:
+            assert_never(kind)
+
+
 STATE_OF_KIND: dict[str, LaneState] = {
-    "cpu": LaneState.RUNNING,
-    "native": LaneState.NATIVE,
-    "io": LaneState.IO,
-    "sleep": LaneState.IO,
-    "blocking": LaneState.IO,
-    "to_thread": LaneState.IO,
-    "acquire": LaneState.RUNNING,  # a LockWaited record turns it to blocked if it must wait
-    "release": LaneState.RUNNING,
-    "read": LaneState.RUNNING,
-    "write": LaneState.RUNNING,
-    "put": LaneState.BLOCKED,
-    "get": LaneState.BLOCKED,
-    "consume": LaneState.BLOCKED,
-    "raise": LaneState.RUNNING,
-    "print": LaneState.RUNNING,
-    "log": LaneState.RUNNING,
-    "check_stop": LaneState.RUNNING,
-    "set_stop": LaneState.RUNNING,
-    "submit": LaneState.RUNNING,
-    "collect": LaneState.BLOCKED,
-    "result": LaneState.BLOCKED,
-    "shutdown": LaneState.BLOCKED,
-    "set": LaneState.RUNNING,
-    "clear": LaneState.RUNNING,
-    "wait": LaneState.BLOCKED,
-    "abort": LaneState.RUNNING,
-    "reset": LaneState.RUNNING,
-    "wait_for": LaneState.BLOCKED,
-    "notify": LaneState.RUNNING,
-    "notify_all": LaneState.RUNNING,
+    kind.value: state for kind in SiteKind if (state := state_of_kind(kind)) is not None
 }
-"""A line's kind (``concsim.codegen.SiteKind``) -> the state its lane enters there. Kinds
-not listed (structure: ``return``, ``executor``, ``catch``) leave the state as it is."""
+"""A line's kind (``concsim.codegen.SiteKind``) -> the state its lane enters there
+(``state_of_kind``, which decides each kind)."""
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ from pydantic import (
 from concsim.durations import DURATION_PATTERN, format_duration, parse_duration
 from concsim.limits import MAX_DURATION_S, MAX_INT64, MAX_KB, MAX_SEED, MIN_INT64
 from concsim.scenario.fielddocs import describe_fields
+from concsim.scenario.kinds import STEP_KIND_NAMES, main_only
 
 FORMAT_VERSION = 2
 """The newest version of the format; every earlier one is read as written."""
@@ -753,6 +754,10 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "reschedule": RescheduleStep,
 }
 """Each step is a mapping with exactly one of these keys (its kind) plus options."""
+if tuple(STEP_KINDS) != STEP_KIND_NAMES:  # each kind's decisions are in kinds.py
+    raise AssertionError(
+        f"kinds.StepKind and STEP_KINDS differ: {set(STEP_KINDS) ^ set(STEP_KIND_NAMES)}"
+    )
 
 
 def kind_keys(step: dict[Any, Any]) -> list[Any]:
@@ -920,7 +925,11 @@ MAIN_ONLY_STEPS = (
     FutureStep,
     JoinProcessStep,
 )
-"""Steps only the main program has: it holds the executor and the Process objects."""
+"""Steps only the main program has: it holds the executor and the Process objects. Written
+out for mypy (the interpreter narrows by it); ``kinds.main_only`` decides each kind."""
+_DECIDED = zip(STEP_KIND_NAMES, STEP_KINDS.values(), strict=True)
+if {step for kind, step in _DECIDED if main_only(kind)} != set(MAIN_ONLY_STEPS):
+    raise AssertionError("MAIN_ONLY_STEPS differs from kinds.main_only")
 
 _DURATION_KINDS = frozenset({"cpu", "native", "io", "sleep", "blocking", "to_thread", "within"})
 

@@ -4,22 +4,22 @@ not model."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from pydantic import BaseModel, ValidationError
 
 from .document import Document, Loc
 from .errors import Problem
+from .kinds import STEP_KIND_NAMES, Shared, shared_by
 from .model import STEP_KINDS, Model, Scenario, StartMethod
 
 
 def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
     """Under ``spawn`` or ``forkserver`` a module-level lock, queue or event would be made
-    again by each child that imports the program (``stop.set()`` would not reach it). Plain
-    processes are given theirs by main, as ``Process`` arguments (codegen/passed.py): a lock,
-    semaphore, queue or the stop event is allowed there, unless an ``atexit`` handler, which
-    has no such argument, uses it. Refused: a pool sharing any (``submit`` cannot pickle a
-    ``SemLock``: it may be shared only through inheritance)."""
+    again by each child that imports the program (``stop.set()`` would not reach it). Main
+    makes them and hands them over (codegen/passed.py): plain processes as ``Process``
+    arguments, a pool's workers through its ``initializer``. Refused: one an ``atexit``
+    handler uses (a module-level function: main's local is not in its scope)."""
     problems: list[Problem] = []
     cases: list[tuple[Loc, Scenario]] = [(("machine", "start_method"), scenario)]
     for index, variant in enumerate(scenario.variants):
@@ -39,8 +39,7 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
         if program.model is not Model.PROCESSES:
             continue
         text: str | None = None
-        plain = not applied.program.executor
-        shared = _unpassable(applied) if plain else _shared_object(applied)
+        shared = _unpassable(applied)
         if shared is not None:
             text = (
                 f"under `{method}` each child imports the program again and makes its own "
@@ -53,14 +52,18 @@ def start_method_problems(scenario: Scenario, doc: Document) -> list[Problem]:
 
 
 def passes_primitives(scenario: Scenario) -> bool:
-    """Plain processes under ``spawn`` or ``forkserver``: main makes the locks, queues and
-    events and passes them to the processes."""
-    program = scenario.program
-    return (
-        program.model is Model.PROCESSES
-        and not program.executor
-        and scenario.machine.resolved_start_method is not StartMethod.FORK
-    )
+    """Processes under ``spawn`` or ``forkserver``, or under a ``fork`` the program sets:
+    main makes the locks, queues and events and hands them to the processes. A module-level
+    ``multiprocessing.Lock()`` would fix the default context as the program is imported, and
+    ``set_start_method`` would then raise RuntimeError('context has already been set'), even
+    for the method already in use; under fork an ``atexit`` handler's primitive stays at
+    module level (its handler has no argument to be given it by)."""
+    machine = scenario.machine
+    if scenario.program.model is not Model.PROCESSES:
+        return False
+    if machine.resolved_start_method is not StartMethod.FORK:
+        return True
+    return machine.start_method is StartMethod.FORK and _unpassable(scenario) is None
 
 
 def _unpassable(scenario: Scenario) -> str | None:
@@ -69,37 +72,28 @@ def _unpassable(scenario: Scenario) -> str | None:
     return _shared_in(list(scenario.program.atexit))
 
 
-_QUEUE_STEPS = frozenset({"put", "get", "consume", "task_done", "join"})
-_LOCK_STEPS = frozenset({"acquire", "release", "with"})
-_PRIMITIVE_STEPS = frozenset(
-    {"set", "clear", "wait", "wait_for", "notify", "notify_all", "abort", "reset"}
-)
-
-
-def _shared_object(scenario: Scenario) -> str | None:
-    """The first module-level object the processes would share under fork (a lock, a
-    queue, an event, the stop event), named as the refusal says it."""
-    steps: list[Any] = [*scenario.program.main, *scenario.program.on_error]
-    for task in scenario.tasks:
-        steps += [*task.steps, *task.cleanup]
-    return _shared_in(steps)
-
-
 def _shared_in(steps: list[Any]) -> str | None:
     """The first lock, queue, event or stop event these steps (or steps nested in them) use."""
     stack = list(reversed(steps))
     while stack:
         step = stack.pop()
-        kind = next((k for k, cls in STEP_KINDS.items() if type(step) is cls), "")
-        name = getattr(step, _ATTRIBUTE.get(kind, kind), None) if kind else None
-        if kind in {"check_stop", "set_stop"}:
-            return "stop event"
-        if kind in _QUEUE_STEPS:
-            return f"queue `{name}`"
-        if kind in _LOCK_STEPS:
-            return f"lock `{name}`"
-        if kind in _PRIMITIVE_STEPS:
-            return f"`{name}`"
+        kinds = zip(STEP_KIND_NAMES, STEP_KINDS.values(), strict=True)
+        kind = next((k for k, cls in kinds if type(step) is cls), None)
+        shared = shared_by(kind) if kind is not None else None
+        name = getattr(step, _ATTRIBUTE.get(kind, kind), None) if kind is not None else None
+        match shared:
+            case Shared.STOP:
+                return "stop event"
+            case Shared.QUEUE:
+                return f"queue `{name}`"
+            case Shared.LOCK:
+                return f"lock `{name}`"
+            case Shared.PRIMITIVE:
+                return f"`{name}`"
+            case None:
+                pass
+            case _:
+                assert_never(shared)
         nested = [
             item
             for value in (vars(step).values() if isinstance(step, BaseModel) else ())

@@ -7,6 +7,7 @@ from typing import Any
 
 from concsim.scenario.document import Document
 from concsim.scenario.errors import Problem, did_you_mean
+from concsim.scenario.kinds import STEP_KIND_NAMES, primitive_families
 
 FAMILIES = ("locks", "semaphores", "queues", "events", "conditions", "barriers")
 """The top-level mappings that declare named primitives; a name is unique across them."""
@@ -21,16 +22,10 @@ _DECLARED_AS = {
 }
 
 WAITABLE_STEPS: dict[str, tuple[str, ...]] = {
-    "set": ("events",),
-    "clear": ("events",),
-    "wait": ("events", "barriers", "conditions"),
-    "wait_for": ("conditions",),
-    "notify": ("conditions",),
-    "notify_all": ("conditions",),
-    "abort": ("barriers",),
-    "reset": ("barriers",),
+    kind: families for kind in STEP_KIND_NAMES if (families := primitive_families(kind))
 }
-"""A step kind -> the families its name may come from (``wait`` dispatches on the family)."""
+"""A step kind -> the families its name may come from (``wait`` dispatches on the family);
+decided per kind in ``kinds.primitive_families``."""
 
 _NOUNS = {"events": "event", "conditions": "condition", "barriers": "barrier"}
 

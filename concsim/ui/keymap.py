@@ -15,19 +15,41 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import assert_never
 
 import platformdirs
 from textual.binding import Binding
 
 from concsim.files import FileRefused, read_small_file
+from concsim.scenario.model import FaultKind
 
-_FAULTS = (
-    ("f", "fail", "Fail", "raise an exception in the selected lane's task"),
-    ("t", "timeout", "Timeout", "expire the timeout the selected lane's waiter is under"),
-    ("c", "cancel", "Cancel", "cancel the selected lane's task (future.cancel / task.cancel)"),
-    ("k", "kill", "Kill", "kill the selected worker process (SIGKILL)"),
-    ("h", "hang", "Hang", "make the selected lane's current step never return"),
+
+def fault_key(kind: FaultKind) -> tuple[str, str, str]:
+    """The key that injects a fault of this kind into the selected lane, its footer label
+    and its tooltip."""
+    match kind:
+        case FaultKind.FAIL:
+            return ("f", "Fail", "raise an exception in the selected lane's task")
+        case FaultKind.TIMEOUT:
+            return ("t", "Timeout", "expire the timeout the selected lane's waiter is under")
+        case FaultKind.CANCEL:
+            return ("c", "Cancel", "cancel the selected lane's task (future.cancel / task.cancel)")
+        case FaultKind.KILL:
+            return ("k", "Kill", "kill the selected worker process (SIGKILL)")
+        case FaultKind.HANG:
+            return ("h", "Hang", "make the selected lane's current step never return")
+        case FaultKind.INTERRUPT:
+            return ("i", "Ctrl-C", "a simulated Ctrl-C: KeyboardInterrupt in the main thread")
+        case _:
+            assert_never(kind)
+
+
+_FAULTS = tuple(
+    (key, kind.value, label, about)
+    for kind in sorted(FaultKind, key=lambda kind: kind is FaultKind.INTERRUPT)
+    for key, label, about in [fault_key(kind)]
 )
+"""Every fault kind's binding, Ctrl-C last (the footer's order)."""
 
 _FAULT_GROUP = Binding.Group("fault")
 # The footer shows a group as its keys and its word: ". , > < step" (by an event, a mark).
@@ -85,14 +107,6 @@ RUN_BINDINGS: list[Binding] = [
         Binding(key, f"fault('{fault}')", label, id=fault, tooltip=about, group=_FAULT_GROUP)
         for key, fault, label, about in _FAULTS
     ],
-    Binding(
-        "i",
-        "fault('interrupt')",
-        "Ctrl-C",
-        id="interrupt",
-        group=_FAULT_GROUP,
-        tooltip="a simulated Ctrl-C: KeyboardInterrupt in the main thread",
-    ),
     Binding("right_square_bracket", "speed(2)", "Faster", show=False, id="faster"),
     Binding("left_square_bracket", "speed(0.5)", "Slower", show=False, id="slower"),
     Binding("plus,equals_sign", "zoom('in')", "Zoom in", show=False, id="zoom_in"),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from concsim.events import BarrierPassed
 
-from ..runtime import Actor, Lane, TaskRun
+from ..runtime import Actor, Lane, SimError, TaskRun
 from ..waits import PrimitiveWait
 from .barrier import BROKEN_BARRIER, Barriers, BarrierState, SimBarrier
 from .deadline import Deadline, Expired
@@ -93,9 +93,18 @@ class AsyncioBarriers(Barriers):
 
     def _aio_cond_wait(self, lane: Lane, barrier: SimBarrier, label: str) -> Actor:
         """``await self._cond.wait()``: parked until a ``notify_all`` (or a cancel, raised
-        here with the lock taken back at once: it is free)."""
+        here with the lock taken back at once: it is free). From 3.13 (gh-112202) a wait
+        that raises first calls ``self._notify(1)``: the next coroutine still parked wakes
+        for nothing, finds its predicate false and parks again, behind the others -- so a
+        cancel in a filling barrier changes the order in which the parties pass it."""
         register = self._register(barrier.waiters, lane)
-        yield from self.block(lane, label, register, PrimitiveWait(barrier.name))
+        try:
+            yield from self.block(lane, label, register, PrimitiveWait(barrier.name))
+        except SimError:
+            if self.world.machine.python.at_least >= (3, 13) and barrier.waiters:
+                _, wake = barrier.waiters.popleft()
+                wake(True)
+            raise
 
     def barrier_reset(self, lane: Lane, name: str) -> None:
         """``Barrier.reset``; asyncio's: ``if self._count > 0: if self._state is not
