@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -75,7 +76,40 @@ class _Strict(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        describe_fields(cls)  # before its schema is built: defer_build
+        _UNDESCRIBED.append(cls)  # described before any schema is built: model_rebuild
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Mapping[str, Any] | None = None,
+    ) -> bool | None:
+        """Pydantic's, once every model has its fields' descriptions: a schema keeps the
+        descriptions it was built with, and with defer_build every schema is built here
+        (at the first validation, or the first JSON Schema), so reading the module's
+        source is left to the first start that validates."""
+        describe_models()
+        return super().model_rebuild(
+            force=force,
+            raise_errors=raise_errors,
+            # the caller's frame is one further away, behind this one
+            _parent_namespace_depth=_parent_namespace_depth + (_parent_namespace_depth > 0),
+            _types_namespace=_types_namespace,
+        )
+
+
+_UNDESCRIBED: list[type[_Strict]] = []
+"""The models not given their fields' docstrings yet, in the order they were made (a base
+before the classes that inherit its fields)."""
+
+
+def describe_models() -> None:
+    """Give every model made so far its fields' docstrings as descriptions (describe_fields)."""
+    while _UNDESCRIBED:
+        describe_fields(_UNDESCRIBED.pop(0))
 
 
 class Shutdown(_Strict):
