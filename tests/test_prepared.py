@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from concsim.scenario import prepared
+from concsim.scenario import model, prepared
 from concsim.scenario.errors import ScenarioError
 from concsim.scenario.library import bundled_scenarios
 from concsim.scenario.loader import load_scenario
@@ -186,3 +186,14 @@ def test_a_first_frame_from_the_cache_builds_no_schema_and_loads_no_loader(cache
     assert "concsim.scenario.model" in modules  # the report works
     not_loaded = ("concsim.scenario.loader", "concsim.scenario.checks", "concsim.scenario.shapes")
     assert [name for name in not_loaded if name in modules] == []
+
+
+def test_a_scenario_whose_variants_were_forgotten_applies_them_itself(cache: Path) -> None:
+    path = next(p for p in BUNDLED if load_scenario(p).variant_names)
+    oldest = load_scenario_file(path)
+    for _ in range(model._APPLIED_KEPT):
+        load_scenario_file(path)
+    assert id(oldest) not in model._APPLIED
+    full = load_scenario(path)
+    for name in full.variant_names:
+        same(oldest.variant(name), full.variant(name), name)

@@ -1679,13 +1679,18 @@ class Scenario(_Strict):
 
 _APPLIED: dict[int, tuple[Scenario, dict[str, Scenario]]] = {}
 """Variants applied ahead of time, by the scenario they apply to (each kept alive here, so
-its id names no other): applying one validates a ``Program``, which a scenario loaded by
-``concsim.scenario.prepared`` does without."""
+its id names no other), for the last ``_APPLIED_KEPT`` scenarios: applying one validates a
+``Program``, which a scenario loaded by ``concsim.scenario.prepared`` does without. A
+scenario forgotten here applies its variants as any other does."""
+
+_APPLIED_KEPT = 128
 
 
 def remember_variants(scenario: Scenario, applied: dict[str, Scenario]) -> None:
     """Let ``scenario.variant(name)`` answer with ``applied[name]``, which it equals."""
     _APPLIED[id(scenario)] = (scenario, applied)
+    while len(_APPLIED) > _APPLIED_KEPT:
+        del _APPLIED[next(iter(_APPLIED))]
 
 
 def _shallow(model: BaseModel) -> dict[str, Any]:
