@@ -926,7 +926,7 @@ _NESTING = (
     WaitForStep,
 )
 """The classes whose fields hold steps: their ``Step`` annotations are resolved by a rebuild
-here, once ``Step`` exists (the loader's checks read them)."""
+(``resolve_steps``), once ``Step`` exists (the loader's checks read them)."""
 
 _resolved = False
 
