@@ -106,9 +106,9 @@ def load_replay(path: str | Path) -> Replay:
 def open_scenario(target: str) -> Scenario:
     """A file path or a bundled name -> its scenario; raises ScenarioError (positioned lines)."""
     from concsim.scenario.library import find_scenario
-    from concsim.scenario.loader import load_scenario
+    from concsim.scenario.prepared import load_scenario_file
 
-    return load_scenario(find_scenario(target))
+    return load_scenario_file(find_scenario(target))
 
 
 def replay_simulation(replay: Replay) -> Simulation:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from types import ModuleType
 
 from pydantic import BaseModel
@@ -39,6 +41,7 @@ def _pydantic_docs(module: ModuleType) -> dict[str, dict[str, str]]:
 
 
 def test_every_field_has_the_description_pydantic_would_read_from_its_docstring() -> None:
+    model.describe_models()  # as the first schema built does
     classes = _models()
     assert len(classes) > 80
     docs = {**_pydantic_docs(model), **_pydantic_docs(expect)}
@@ -61,6 +64,7 @@ def test_every_field_has_the_description_pydantic_would_read_from_its_docstring(
 
 
 def test_descriptions_exact_inherited_and_multiline() -> None:
+    model.describe_models()
     assert model.When.model_fields["step"].description == (
         "Index (from 0) of the step; the fault lands as the task starts it."
     )
@@ -82,3 +86,23 @@ def test_the_json_schema_shows_the_descriptions() -> None:
     assert defs["SemaphoreSpec"]["properties"]["bounded"]["description"] == (
         "A BoundedSemaphore: a release above ``value`` raises ValueError."
     )
+
+
+FIRST_SCHEMA = """
+from concsim.scenario import fielddocs, model
+assert fielddocs._docs_by_class.cache_info().misses == 0  # no source read at import
+assert model.When.model_fields["step"].description is None
+when = model.When(task="a", step=1)  # the first validation builds When's schema
+print(model.When.model_fields["step"].description)
+print(model.When.model_json_schema()["properties"]["step"]["description"])
+print(model.Variant.model_fields["tasks"].description)
+"""
+
+
+def test_descriptions_are_read_when_the_first_schema_is_built_not_at_import() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_SCHEMA], capture_output=True, text=True, check=True
+    ).stdout
+    step = "Index (from 0) of the step; the fault lands as the task starts it."
+    tasks = "If given, replaces the scenario's tasks (e.g. the same work with a lock)."
+    assert out.splitlines() == [step, step, tasks]

@@ -21,14 +21,24 @@ from pydantic import BaseModel
 def describe_fields(cls: type[BaseModel]) -> None:
     """Give ``cls``'s fields their docstrings as descriptions, as pydantic's
     ``use_attribute_docstrings`` would: a description set in ``Field(...)`` wins, and a
-    field inherited keeps the one its class gave it. Call it before the class's schema is
-    built (``defer_build``): a schema built earlier keeps no description."""
-    docs = _docs_by_class(cls.__module__).get(cls.__qualname__)
-    if not docs:
-        return
+    field inherited keeps the one its class gave it (call it on a base first). Call it before
+    the class's schema is built (``defer_build``): a schema built earlier keeps none."""
+    docs = _docs_by_class(cls.__module__).get(cls.__qualname__) or {}
+    own = vars(cls).get("__annotations__", {})
     for name, info in cls.__pydantic_fields__.items():
-        if info.description is None and name in docs:
+        if info.description is not None:
+            continue
+        if name in docs:
             info.description = docs[name]
+        elif name not in own:  # inherited: the description its base was given
+            info.description = next(
+                (
+                    fields[name].description
+                    for base in cls.__mro__[1:]
+                    if name in (fields := vars(base).get("__pydantic_fields__", {}))
+                ),
+                None,
+            )
 
 
 @cache

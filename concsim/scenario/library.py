@@ -9,7 +9,6 @@ from pathlib import Path
 import yaml
 
 from concsim.scenario.errors import FILE, Problem, ScenarioError, did_you_mean
-from concsim.scenario.loader import load_scenario
 
 TOPIC_ORDER = ("models", "shared-state", "asyncio", "failure", "observability", "other")
 """Topics in learning order; ``concsim list`` groups scenarios in this order."""
@@ -82,11 +81,13 @@ def find_scenario(name_or_path: str, directory: Path | None = None) -> Path:
 
 def scenario_index(directory: Path | None = None) -> list[ScenarioInfo]:
     """Every bundled scenario, validated, in learning order: topic, then order, then name."""
+    from concsim.scenario.prepared import load_scenario_file
+
     problems: list[Problem] = []
     index: list[ScenarioInfo] = []
     for path in bundled_scenarios(directory):
         try:
-            scenario = load_scenario(path)
+            scenario = load_scenario_file(path)
         except ScenarioError as error:
             problems += error.problems  # a broken bundled file is a bug: report all of them
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -63,6 +64,9 @@ class _Strict(BaseModel):
     # The docstring under a field is its description, in the JSON Schema too (shown on hover
     # in editors): read by describe_fields, one parse of the source a module, not one a class
     # as pydantic's use_attribute_docstrings does.
+    # A default that is a model is made by ``model_construct``, the same object as the class
+    # called with no arguments (tests/test_prepared.py), so that no class builds its
+    # validator at import.
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -73,7 +77,40 @@ class _Strict(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        describe_fields(cls)  # before its schema is built: defer_build
+        _UNDESCRIBED.append(cls)  # described before any schema is built: model_rebuild
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Mapping[str, Any] | None = None,
+    ) -> bool | None:
+        """Pydantic's, once every model has its fields' descriptions: a schema keeps the
+        descriptions it was built with, and with defer_build every schema is built here
+        (at the first validation, or the first JSON Schema), so reading the module's
+        source is left to the first start that validates."""
+        describe_models()
+        return super().model_rebuild(
+            force=force,
+            raise_errors=raise_errors,
+            # the caller's frame is one further away, behind this one
+            _parent_namespace_depth=_parent_namespace_depth + (_parent_namespace_depth > 0),
+            _types_namespace=_types_namespace,
+        )
+
+
+_UNDESCRIBED: list[type[_Strict]] = []
+"""The models not given their fields' docstrings yet, in the order they were made (a base
+before the classes that inherit its fields)."""
+
+
+def describe_models() -> None:
+    """Give every model made so far its fields' docstrings as descriptions (describe_fields)."""
+    while _UNDESCRIBED:
+        describe_fields(_UNDESCRIBED.pop(0))
 
 
 class Shutdown(_Strict):
@@ -280,7 +317,7 @@ class ShutdownStep(_Step):
     """Main program only: ``executor.shutdown(wait=..., cancel_futures=...)`` at this point;
     a later ``submit`` raises RuntimeError('cannot schedule new futures after shutdown')."""
 
-    shutdown: Shutdown = Shutdown()
+    shutdown: Shutdown = Shutdown.model_construct()  # = Shutdown(): see _Strict
 
 
 class CheckStopStep(_Step):
@@ -894,16 +931,29 @@ _NESTING = (
     WaitForStep,
 )
 """The classes whose fields hold steps: their ``Step`` annotations are resolved by a rebuild
-here, once ``Step`` exists (the loader's checks read them)."""
+(``resolve_steps``), once ``Step`` exists (the loader's checks read them)."""
 
-# The steps that hold no steps are built first: each rebuild of a nesting class then takes
-# their schemas as they are, instead of generating every one of them again (defer_build
-# leaves them unbuilt), which made a third fewer schemas generated at import.
-for _step in STEP_KINDS.values():
-    if _step not in _NESTING:
-        _step.model_rebuild()
-for _nesting in _NESTING:
-    _nesting.model_rebuild()
+_resolved = False
+
+
+def resolve_steps() -> None:
+    """Resolve the ``Step`` annotations of the classes that hold steps, once: what reads them
+    (the loader's checks, ``concsim.scenario.shapes``) imports this first.
+
+    The steps that hold no steps are built first: each rebuild of a nesting class then takes
+    their schemas as they are, instead of generating every one of them again (defer_build
+    leaves them unbuilt), which made a third fewer schemas generated. Not done at import: a
+    prepared scenario (``concsim.scenario.prepared``) is loaded without any schema.
+    """
+    global _resolved
+    if _resolved:
+        return
+    _resolved = True
+    for step in STEP_KINDS.values():
+        if step not in _NESTING:
+            step.model_rebuild()
+    for nesting in _NESTING:
+        nesting.model_rebuild()
 
 
 def step_kind(step: BaseModel) -> str:
@@ -1181,7 +1231,7 @@ class Program(_Strict):
     context_manager: StrictBool = True
     """``with Executor() as ex:`` — leaving the block calls shutdown(wait=True)."""
     shutdown: Shutdown | None = None
-    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect()
+    collect: Annotated[Collect, BeforeValidator(_collect_shorthand)] = Collect.model_construct()
     chunksize: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     """ProcessPoolExecutor.map(chunksize=...): tasks sent to a worker per round trip."""
     main: tuple[Step, ...] = ()
@@ -1291,7 +1341,7 @@ class Program(_Strict):
     def main_steps(self) -> tuple[Any, ...]:
         if self.main:
             return self.main
-        return (SubmitStep(), CollectStep())
+        return (SubmitStep.model_construct(), CollectStep.model_construct())
 
     def resolved_max_workers(self, cores: int) -> int:
         if self.max_workers is not None:
@@ -1482,8 +1532,8 @@ class Variant(_Strict):
     notes: str = Field("", json_schema_extra={"since": 2})
     """Markdown the notes panel shows above the scenario's notes while this variant runs:
     what this variant changes in the story."""
-    machine: MachinePatch = MachinePatch()
-    program: ProgramPatch = ProgramPatch()
+    machine: MachinePatch = MachinePatch.model_construct()
+    program: ProgramPatch = ProgramPatch.model_construct()
     tasks: tuple[Task, ...] | None = None
     """If given, replaces the scenario's tasks (e.g. the same work with a lock)."""
     expect: tuple[_expect.Expectation, ...] | None = None
@@ -1554,8 +1604,11 @@ class Scenario(_Strict):
     notes: str = ""
     """Markdown teaching text: what you are looking at, what to notice, try this."""
     seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
-    machine: Machine = Machine()
-    program: Program = Program()
+    machine: Machine = Machine.model_construct()
+    # = Program(), whose validator sets the default collect's pattern
+    program: Program = Program.model_construct(
+        _fields_set={"collect"}, collect=Collect.model_construct(_fields_set={"pattern"})
+    )
     tasks: tuple[Task, ...] = ()
     shared: dict[Name, Annotated[StrictInt, Field(ge=MIN_INT64, le=MAX_INT64)]] = {}
     queues: dict[Name, QueueSpec] = {}
@@ -1587,6 +1640,9 @@ class Scenario(_Strict):
         """This scenario with one variant's settings applied (``None``: as written)."""
         if name is None:
             return self
+        prepared = _APPLIED.get(id(self))
+        if prepared is not None and prepared[0] is self and name in prepared[1]:
+            return prepared[1][name]
         for variant in self.variants:
             if variant.name == name:
                 patched = variant.machine.model_dump(exclude_none=True, exclude_unset=True)
@@ -1628,6 +1684,22 @@ class Scenario(_Strict):
     @property
     def variant_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variants)
+
+
+_APPLIED: dict[int, tuple[Scenario, dict[str, Scenario]]] = {}
+"""Variants applied ahead of time, by the scenario they apply to (each kept alive here, so
+its id names no other), for the last ``_APPLIED_KEPT`` scenarios: applying one validates a
+``Program``, which a scenario loaded by ``concsim.scenario.prepared`` does without. A
+scenario forgotten here applies its variants as any other does."""
+
+_APPLIED_KEPT = 128
+
+
+def remember_variants(scenario: Scenario, applied: dict[str, Scenario]) -> None:
+    """Let ``scenario.variant(name)`` answer with ``applied[name]``, which it equals."""
+    _APPLIED[id(scenario)] = (scenario, applied)
+    while len(_APPLIED) > _APPLIED_KEPT:
+        del _APPLIED[next(iter(_APPLIED))]
 
 
 def _shallow(model: BaseModel) -> dict[str, Any]:

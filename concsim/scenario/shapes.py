@@ -8,7 +8,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from concsim.scenario.document import Loc
-from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, kind_keys
+from concsim.scenario.model import BARE_STEP_FORMS, STEP_KINDS, kind_keys, resolve_steps
+
+resolve_steps()  # the walks below read the steps' annotations
 
 STEP_LISTS = frozenset(
     {

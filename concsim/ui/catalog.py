@@ -7,8 +7,8 @@ from pathlib import Path
 
 from concsim.scenario import library
 from concsim.scenario.errors import ScenarioError
-from concsim.scenario.loader import load_scenario
 from concsim.scenario.model import Scenario
+from concsim.scenario.prepared import load_scenario_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ def entries(files: list[str]) -> list[Entry]:
 
 def file_entry(path: str, *, bundled: bool = False) -> Entry:
     try:
-        scenario = load_scenario(path)
+        scenario = load_scenario_file(path)
     except ScenarioError as error:
         return Entry(path, Path(path).name, error=str(error), bundled=bundled)
     return Entry(scenario.name if bundled else path, scenario.name, scenario, bundled=bundled)
