@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import shutil
+import tempfile
 
 import pytest
+
+# Bundled scenarios validated once are kept in a cache (concsim.scenario.prepared): the run
+# keeps its own, so it neither reads what another run left nor writes to the user's folder.
+# Set before any test (and inherited by the processes tests start); xdist workers share it,
+# and the process that made it removes it at exit.
+if "CONCSIM_CACHE_DIR" not in os.environ:
+    os.environ["CONCSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="concsim-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CONCSIM_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)

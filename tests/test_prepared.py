@@ -4,6 +4,7 @@ gives, every variant too; no schema built and no loader imported on the way to a
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -97,7 +98,7 @@ def test_a_changed_file_is_validated_again(cache: Path, monkeypatch: pytest.Monk
     file.write_text(file.read_text(encoding="utf-8").replace(before.name, "renamed", 1))
     after = load_scenario_file(file)
     assert (before.name, after.name) == (load_scenario(BUNDLED[0]).name, "renamed")
-    assert len(list(cache.glob("*.pickle"))) == 2
+    assert len(list(cache.glob("*/*.pickle"))) == 2
 
 
 def test_a_damaged_entry_is_validated_again(cache: Path) -> None:
@@ -197,3 +198,19 @@ def test_a_scenario_whose_variants_were_forgotten_applies_them_itself(cache: Pat
     full = load_scenario(path)
     for name in full.variant_names:
         same(oldest.variant(name), full.variant(name), name)
+
+
+def test_entries_of_older_sources_are_removed(cache: Path) -> None:
+    """Each version of the sources keeps its entries in a folder of its own; writing the
+    first entry of a new version removes all but the newest ``KEPT_VERSIONS`` folders, so a
+    cache under a concsim that changes does not grow without end."""
+    for age in range(prepared.KEPT_VERSIONS + 2):
+        old = cache / f"{age:016x}"
+        old.mkdir(parents=True)
+        (old / "entry.pickle").write_bytes(b"")
+        os.utime(old, (1_000_000 + age, 1_000_000 + age))
+    load_scenario_file(BUNDLED[0])
+    current = prepared.entry_path(BUNDLED[0].read_bytes()).parent
+    kept = sorted(path.name for path in cache.iterdir())
+    newest_old = [f"{age:016x}" for age in range(prepared.KEPT_VERSIONS + 2)][-3:]
+    assert kept == sorted([current.name, *newest_old])

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from functools import cache
@@ -64,11 +65,16 @@ def cache_dir() -> Path:
     return platformdirs.user_cache_path("concsim", appauthor=False) / "scenarios"
 
 
+KEPT_VERSIONS = 4
+"""Folders of entries kept, one per version of the sources (the most recently written):
+a folder of older sources is never read again, so the cache does not grow without end."""
+
+
 def entry_path(data: bytes) -> Path:
-    """The cache entry of a scenario file whose bytes are ``data``."""
-    digest = hashlib.sha256(code_digest())
-    digest.update(data)
-    return cache_dir() / f"{digest.hexdigest()}.pickle"
+    """The cache entry of a scenario file whose bytes are ``data``: in the folder of this
+    version of the sources, named by the file's digest."""
+    folder = hashlib.sha256(code_digest()).hexdigest()[:16]
+    return cache_dir() / folder / f"{hashlib.sha256(data).hexdigest()}.pickle"
 
 
 @cache
@@ -129,7 +135,9 @@ def _write(entry: Path, scenario: Scenario, applied: dict[str, Scenario]) -> Non
     cannot be written only means validating again next time."""
     blob = _MAGIC + pickle.dumps((scenario, applied), protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):
-        entry.parent.mkdir(parents=True, exist_ok=True)
+        if not entry.parent.is_dir():
+            entry.parent.mkdir(parents=True)
+            _forget_old_versions(entry.parent.parent)
         fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -138,3 +146,11 @@ def _write(entry: Path, scenario: Scenario, applied: dict[str, Scenario]) -> Non
         except OSError:
             os.unlink(temp)
             raise
+
+
+def _forget_old_versions(root: Path) -> None:
+    """Remove the folders of all but the ``KEPT_VERSIONS`` sources written last."""
+    folders = [path for path in root.iterdir() if path.is_dir() and len(path.name) == 16]
+    folders.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in folders[KEPT_VERSIONS:]:
+        shutil.rmtree(old, ignore_errors=True)
