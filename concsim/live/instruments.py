@@ -265,8 +265,22 @@ class Instruments:
         return recorded_submit
 
     def _futures_done(self, names: list[str], future: Any) -> None:
+        """A concurrent future's done-callback: it is finished or cancelled, so its state
+        is read as it lies (``Future.cancelled()`` and ``exception()`` each take its
+        condition's lock and pass through the probe's wrappers)."""
+        cancelled = future._state != "FINISHED"  # CANCELLED_AND_NOTIFIED
+        error = None if cancelled else future._exception
         for name in names:
-            self._future_done(name, future)
+            if cancelled:
+                self.out.emit("future", task=name, state="cancelled", error=None, message="")
+            else:
+                self.out.emit(
+                    "future",
+                    task=name,
+                    state="failed" if error is not None else "done",
+                    error=type(error).__name__ if error is not None else None,
+                    message=str(error) if error is not None else "",
+                )
 
     def _future_done(self, name: str, future: Any) -> None:
         if future.cancelled():
