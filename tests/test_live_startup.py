@@ -78,3 +78,24 @@ def test_the_parent_finds_the_main_block_and_the_future_flags() -> None:
     )
     assert main_guard(source) == (7, 0x1000000)  # CO_FUTURE_ANNOTATIONS
     assert main_guard("def main():\n    pass\n") == (0, 0)
+
+
+def test_an_uncaught_error_prints_the_traceback_python_program_py_prints() -> None:
+    """GIVEN a program whose main raises; WHEN it runs plainly and under the probe (started
+    by ``python -c``); THEN both print the same traceback: none of the probe's frames, not
+    the ``-c`` command's ``<string>`` frame."""
+    source = 'def main():\n    raise ValueError("x")\n\n\nif __name__ == "__main__":\n    main()\n'
+    with LiveRun(Plan(source=source, tasks=())) as run:
+        run.start()
+        assert run.wait(60.0), run.stderr
+        directory = run._dir
+        printed = "".join(record["text"] for record in run.records if record["k"] == "out")
+    assert directory is not None
+    assert printed == (
+        "Traceback (most recent call last):\n"
+        f'  File "{directory}/program.py", line 6, in <module>\n'
+        "    main()\n"
+        f'  File "{directory}/program.py", line 2, in main\n'
+        '    raise ValueError("x")\n'
+        "ValueError: x\n"
+    )

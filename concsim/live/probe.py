@@ -1,8 +1,8 @@
 """The probe: runs a generated program unchanged on CPython and reports what it does.
 
-``python -m concsim.live.probe PLAN.json`` installs its instruments from outside the shown
-code, then runs the program as ``__main__`` (``concsim.live.scope.run_program``, the
-equivalent of ``runpy.run_path``):
+``python -c BOOT PLAN`` (``concsim.live.runner.BOOT``: ``run(PLAN)``) installs its
+instruments from outside the shown code, then runs the program as ``__main__``
+(``concsim.live.scope.run_program``, the equivalent of ``runpy.run_path``):
 
 - ``sys.settrace`` (CPython: ``sys.settrace``), switched on only inside the program's task
   and main functions (``concsim.live.scope``), sees their calls, their exceptions and the

@@ -22,6 +22,8 @@ _SLICE = 0.05  # a lock wait checks for a hang this often
 _OPS = ("acquired", "waited", "released")
 _PROBE_DIR = os.path.dirname(sys._getframe().f_code.co_filename)
 """The probe's source folder (its code's file names: its ``__file__`` may be a copy)."""
+_BOOT_FRAME = '  File "<string>", line 1, in <module>'
+"""The frame of ``python -c``'s command, which runs the probe (``concsim.live.runner``)."""
 
 
 class RecordingLock:
@@ -145,14 +147,15 @@ class Tee:
         return int(written)
 
     def _is_probe_frame(self, text: str) -> bool:
-        """A traceback frame of the probe itself (its wrappers, ``<frozen runpy>``), with
+        """A traceback frame of the probe itself (its wrappers, the ``python -c`` line that
+        starts it: ``concsim.live.runner.BOOT``), with
         its source and caret lines: left out, so that a traceback reads as under
         ``python program.py``. ``traceback`` writes a frame's lines in several pieces."""
         state = self._hiding
         if not text:  # the C printer writes empty margins between pieces
             return bool(getattr(state, "on", False))
         if text.startswith('  File "'):
-            state.on = _PROBE_DIR in text or "<frozen runpy>" in text
+            state.on = _PROBE_DIR in text or text.startswith(_BOOT_FRAME)
         elif getattr(state, "on", False) and getattr(state, "line_start", True):
             state.on = text.startswith(" ") or text == "\n"
         state.line_start = text.endswith("\n")
