@@ -46,7 +46,8 @@ def _modules(*names: str) -> list[str]:
     return sorted(f"concsim.{name}".replace("/", ".").removesuffix(".__init__") for name in names)
 
 
-OPTIONAL = ("live/orders", "live/queues", "live/spawned")  # processes, queues, multiprocessing
+OPTIONAL = ("live/orders", "live/pool_threads", "live/queues", "live/spawned")
+"""Processes, futures, queues, multiprocessing: imported only for a program that uses them."""
 CORE = [name for name in PROBE_MODULES if name not in OPTIONAL]
 
 
@@ -61,6 +62,11 @@ def test_the_probe_imports_the_standard_library_and_its_own_bytecode_only() -> N
 def test_the_probe_imports_what_queues_and_processes_need_when_the_program_does() -> None:
     _, report = _report("import multiprocessing.util\nimport queue\n")
     assert report["own"] == _modules(*CORE, "live/orders", "live/queues", "live/spawned")
+
+
+def test_the_probe_imports_what_futures_need_when_the_program_does() -> None:
+    _, report = _report("import concurrent.futures\n")
+    assert report["own"] == _modules(*CORE, "live/pool_threads")
 
 
 def test_the_parent_finds_the_main_block_and_the_future_flags() -> None:

@@ -18,7 +18,6 @@ from types import ModuleType
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.phases import PhaseRecorder
-from concsim.live.pool_threads import patch_future, patch_manager
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.recorders import RecordingLock, Tee
 from concsim.live.scope import untraced
@@ -102,6 +101,8 @@ class Instruments:
         ).install()
 
     def _patch_futures(self, module: ModuleType) -> None:
+        from concsim.live.pool_threads import patch_future  # only if the program uses futures
+
         future = module.Future
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
@@ -113,6 +114,8 @@ class Instruments:
 
     def _patch_executor(self, module: ModuleType) -> None:
         if module.__name__ == "concurrent.futures.process":
+            from concsim.live.pool_threads import patch_manager
+
             patch_manager(module, self.out)
         for cls in vars(module).values():
             own = isinstance(cls, type) and cls.__module__ == module.__name__

@@ -25,6 +25,7 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import contextlib
+import gc
 import marshal
 import os
 import sys
@@ -459,6 +460,10 @@ def run(plan_path: str) -> None:
     out.emit("start", main_tid=threading.get_ident())
     traced = frozenset({tracer.main, *tracer.instances})
     scope = Scope(program, traced, tracer.helpers, tracer.call)
+    # The probe's own objects, all made by now, leave the collector's generations
+    # (``gc.freeze``): the program's collections, and the last one at exit, do not walk
+    # them again, and its first starts from an empty youngest generation.
+    gc.freeze()
     try:
         run_program(program, scope, plan["guard"], code=plan.get("code"))
     except SystemExit as error:
