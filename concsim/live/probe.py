@@ -75,8 +75,12 @@ class Reporter:
 
     def emit(self, kind: str, **fields: Any) -> None:
         t, tid = _monotonic_ns(), _ident()
-        head = f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}'
-        line = f"{head}, {_encode(fields)[1:]}" if fields else head + "}"
+        if fields:
+            line = (
+                f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}, {_encode(fields)[1:]}'
+            )
+        else:
+            line = f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}}}'
         if len(line) > _MAX_RECORD:
             record = {"k": kind, "t": t, "pid": self.pid, "tid": tid, **fields}
             for key in ("value", "text", "message"):

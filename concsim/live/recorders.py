@@ -120,6 +120,19 @@ class Tee:
         self._echo = not _is_devnull(stream)
 
     def write(self, text: str) -> int:
+        """Report ``text``, with the thread's trace function off: in a traced thread each
+        Python call of the recording would cost a call to it, and its code the slower
+        tracing path (``concsim.live.scope.untraced``)."""
+        trace = sys.gettrace()
+        if trace is None:
+            return self._record(text)
+        sys.settrace(None)
+        try:
+            return self._record(text)
+        finally:
+            sys.settrace(trace)  # the caller's frame keeps its own line tracing
+
+    def _record(self, text: str) -> int:
         # CPython's own traceback printer writes a frame's line in pieces: gather it first.
         state = self._hiding
         pieces = getattr(state, "pieces", None)
