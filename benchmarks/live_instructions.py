@@ -10,12 +10,19 @@ that wait in a loop (a lock taken in slices, a thread polling) run a few more ro
 valgrind, which is slow: read their counts as a bound. Scenarios the simulator says hang
 are skipped, as in benchmarks/live.py.
 
+The ``cpu`` and ``native`` helpers measure their speed when the program starts
+(``loops_per_second()``, ``hashes_per_second()``, in CPU seconds): under valgrind that
+measure moves with the machine's load, and with it the work of every step. Both runs here
+use the same fixed rates instead (the line that measures is replaced, on its own line), so
+that they do the same work.
+
     python benchmarks/live_instructions.py [--only race-with-lock] [--all]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import os
 import subprocess
@@ -32,6 +39,20 @@ from concsim.scenario.loader import load_scenario
 
 LIMIT = 900.0
 """Seconds a run may take under valgrind (about 50 times slower than plain)."""
+
+
+RATES = {
+    "LOOPS_PER_SECOND = loops_per_second()": "LOOPS_PER_SECOND = 3_000_000",
+    "HASHES_PER_SECOND = hashes_per_second()": "HASHES_PER_SECOND = 20",
+}
+"""The helpers' measured rates, as fixed ones (concsim.codegen.module)."""
+
+
+def fixed(source: str) -> str:
+    """``source`` with the helpers' rates fixed (``RATES``): the same lines, no measuring."""
+    for measured, constant in RATES.items():
+        source = source.replace(measured, constant)
+    return source
 
 
 def _valgrind(folder: str) -> list[str]:
@@ -103,8 +124,9 @@ def main() -> None:
             if getattr(Simulation(faultless).run()[-1], "hung", False):
                 continue
             code = program(scenario, variant)
-            a = plain(code.source) / 1e6
-            b = probed(plan_of(code, scenario.variant(variant))) / 1e6
+            plan = plan_of(code, scenario.variant(variant))
+            a = plain(fixed(code.source)) / 1e6
+            b = probed(dataclasses.replace(plan, source=fixed(plan.source))) / 1e6
             name = info.name + (f" --variant {variant}" if variant else "")
             print(f"{name:<44} {a:9.1f} {b:9.1f} {b - a:9.1f} {b / a:7.3f}", flush=True)
 
