@@ -371,15 +371,12 @@ class Tracer:
             )
 
     def _results(self, frame: Any, state: dict[str, Any]) -> None:
-        """New values in main's ``results`` list: what main received, in order. The list is
-        looked up until main has bound it (``frame.f_locals`` copies every local of the
-        frame into a dict), then kept: main binds it once (``concsim.codegen``)."""
-        results = state.get("results")
-        if results is None:
-            results = frame.f_locals.get("results")
-            if not isinstance(results, list):
-                return
-            state["results"] = results
+        """New values in main's ``results`` list: what main received, in order. Looked up
+        at each of main's step lines: main may bind it again (``results = []``, then
+        ``results = await asyncio.gather(...)``)."""
+        results = frame.f_locals.get("results")
+        if not isinstance(results, list):
+            return
         seen = state.get("seen", 0)
         for value in results[seen:]:
             self.out.emit("received", value=_jsonable(value))
