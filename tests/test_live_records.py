@@ -15,7 +15,7 @@ from concsim.live.runner import _parse
 def _written(tmp_path: Path) -> tuple[Reporter, list[bytes]]:
     out = Reporter(2, str(tmp_path))
     lines: list[bytes] = []
-    out._write = lines.append  # type: ignore[method-assign]
+    out.write = lines.append
     return out, lines
 
 
@@ -25,7 +25,7 @@ def test_a_record_is_the_json_of_its_fields_after_kind_time_pid_and_thread(
     out, lines = _written(tmp_path)
     out.emit("end", task="fetch-1", error=None, message='é "quoted"\n', value=[1, (2, 3), 2.5])
     out.emit("exit")
-    out.line("fetch-é", 12)
+    out.row(out.template("line", task="fetch-é", line=12))  # a step's line, as traced
     records = [json.loads(line) for line in lines]
     assert [list(record) for record in records] == [
         ["k", "t", "pid", "tid", "task", "error", "message", "value"],

@@ -18,7 +18,6 @@ from types import ModuleType
 from concsim.live.expiry import Expiry
 from concsim.live.hooks import AfterImport
 from concsim.live.phases import PhaseRecorder
-from concsim.live.pool_threads import patch_future, patch_manager
 from concsim.live.probe import Reporter, Tracer, _jsonable
 from concsim.live.recorders import RecordingLock, Tee
 from concsim.live.scope import untraced
@@ -102,6 +101,8 @@ class Instruments:
         ).install()
 
     def _patch_futures(self, module: ModuleType) -> None:
+        from concsim.live.pool_threads import patch_future  # only if the program uses futures
+
         future = module.Future
         setattr(future, "result", self._read(future.result))  # noqa: B010
         setattr(future, "exception", self._read(future.exception))  # noqa: B010
@@ -113,6 +114,8 @@ class Instruments:
 
     def _patch_executor(self, module: ModuleType) -> None:
         if module.__name__ == "concurrent.futures.process":
+            from concsim.live.pool_threads import patch_manager
+
             patch_manager(module, self.out)
         for cls in vars(module).values():
             own = isinstance(cls, type) and cls.__module__ == module.__name__
@@ -265,8 +268,22 @@ class Instruments:
         return recorded_submit
 
     def _futures_done(self, names: list[str], future: Any) -> None:
+        """A concurrent future's done-callback: it is finished or cancelled, so its state
+        is read as it lies (``Future.cancelled()`` and ``exception()`` each take its
+        condition's lock and pass through the probe's wrappers)."""
+        cancelled = future._state != "FINISHED"  # CANCELLED_AND_NOTIFIED
+        error = None if cancelled else future._exception
         for name in names:
-            self._future_done(name, future)
+            if cancelled:
+                self.out.emit("future", task=name, state="cancelled", error=None, message="")
+            else:
+                self.out.emit(
+                    "future",
+                    task=name,
+                    state="failed" if error is not None else "done",
+                    error=type(error).__name__ if error is not None else None,
+                    message=str(error) if error is not None else "",
+                )
 
     def _future_done(self, name: str, future: Any) -> None:
         if future.cancelled():

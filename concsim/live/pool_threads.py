@@ -67,9 +67,17 @@ def patch_future(future: type, file: str, names: dict[int, list[str]], out: Repo
 
     def recorded_cancel(self: Any) -> bool:
         tasks = names.get(id(self))
-        if not tasks or _thread_name() == PROBE_THREAD:
+        if not tasks:
             return bool(cancel(self))
         caller = sys._getframe(1).f_code
+        if self._state == "FINISHED" and caller.co_filename != file:
+            # Executor.map's own cancel() of each future it returns (``_result_or_cancel``):
+            # a finished future refuses, and only the program's own call would be shown.
+            # Answered here, without ``cancel``'s lock, whose Python calls a traced main
+            # would pay the trace function for.
+            return False
+        if _thread_name() == PROBE_THREAD:
+            return bool(cancel(self))
         done = self.done()
         accepted = bool(cancel(self))
         if _shown(caller, file, accepted, done):

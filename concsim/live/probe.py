@@ -1,8 +1,8 @@
 """The probe: runs a generated program unchanged on CPython and reports what it does.
 
-``python -m concsim.live.probe PLAN.json`` installs its instruments from outside the shown
-code, then runs the program as ``__main__`` (``concsim.live.scope.run_program``, the
-equivalent of ``runpy.run_path``):
+``python -c BOOT PLAN`` (``concsim.live.runner.BOOT``: ``run(PLAN)``) installs its
+instruments from outside the shown code, then runs the program as ``__main__``
+(``concsim.live.scope.run_program``, the equivalent of ``runpy.run_path``):
 
 - ``sys.settrace`` (CPython: ``sys.settrace``), switched on only inside the program's task
   and main functions (``concsim.live.scope``), sees their calls, their exceptions and the
@@ -25,6 +25,7 @@ This module imports only the standard library: it runs inside the program's inte
 from __future__ import annotations
 
 import contextlib
+import gc
 import marshal
 import os
 import sys
@@ -59,7 +60,6 @@ class Reporter:
         self.pid = os.getpid()
         os.register_at_fork(after_in_child=self._forked)  # before the log's: ready for it
         self.log = None if directory is None else SharedLog(directory, fd)
-        self._lines: dict[tuple[str, int], bytes] = {}  # (task, line) -> its template
         self._bind()
         os.register_at_fork(after_in_child=self._bind)  # after the log's: its own new file
 
@@ -67,16 +67,20 @@ class Reporter:
         self.pid = os.getpid()
 
     def _bind(self) -> None:
-        """``_write``: the mapped file's own ``write``, a C method (no Python frame between
+        """``write``: the mapped file's own ``write``, a C method (no Python frame between
         a record and its copy, and none for a trace function to be called on when a wrapper
         in a traced thread writes); the pipe without one."""
         mapped = None if self.log is None else self.log.mapped
-        self._write = self._spill if mapped is None else mapped.write
+        self.write = self.spill if mapped is None else mapped.write
 
     def emit(self, kind: str, **fields: Any) -> None:
         t, tid = _monotonic_ns(), _ident()
-        head = f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}'
-        line = f"{head}, {_encode(fields)[1:]}" if fields else head + "}"
+        if fields:
+            line = (
+                f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}, {_encode(fields)[1:]}'
+            )
+        else:
+            line = f'{{"k": "{kind}", "t": {t}, "pid": {self.pid}, "tid": {tid}}}'
         if len(line) > _MAX_RECORD:
             record = {"k": kind, "t": t, "pid": self.pid, "tid": tid, **fields}
             for key in ("value", "text", "message"):
@@ -86,9 +90,9 @@ class Reporter:
             line = _encode(record)[:_MAX_RECORD]
         data = line.encode() + b"\n"
         try:
-            self._write(data)
+            self.write(data)
         except ValueError:  # the mapped file is full: the pipe takes the rest
-            self._spill(data)
+            self.spill(data)
 
     def template(self, kind: str, **fields: Any) -> bytes:
         """The bytes of a record whose time, process and thread are left open (three
@@ -102,23 +106,11 @@ class Reporter:
         tid)``, a quarter of what :meth:`emit` costs."""
         data = template % (_monotonic_ns(), self.pid, _ident())
         try:
-            self._write(data)
+            self.write(data)
         except ValueError:  # the mapped file is full
-            self._spill(data)
+            self.spill(data)
 
-    def line(self, task: str, line: int) -> None:
-        """``emit("line", task=task, line=line)``: the program reached a step's line (the
-        commonest record: its template is made once per task and line)."""
-        template = self._lines.get((task, line))
-        if template is None:
-            template = self._lines[(task, line)] = self.template("line", task=task, line=line)
-        data = template % (_monotonic_ns(), self.pid, _ident())
-        try:
-            self._write(data)
-        except ValueError:  # the mapped file is full
-            self._spill(data)
-
-    def _spill(self, data: bytes) -> None:
+    def spill(self, data: bytes) -> None:
         """A record that no mapped file takes: to the pipe, one ``os.write``."""
         if self.log is not None:
             self.log.write(data)  # the map if it has room after all, else the pipe
@@ -191,6 +183,9 @@ class Tracer:
         self.frames: dict[Any, dict[str, Any]] = {}  # live task/main frame -> its state
         self.running: dict[str, int] = {}  # task instance -> thread ident (of this process)
         self.main_frame: Any = None
+        # task instance -> {line -> its record's template, b"" for a line of no step}
+        self.rows: dict[str, dict[int, bytes]] = {}
+        self._local = self.local  # one bound method, returned at every event
         self.stop: str | None = plan.get("stop_event")
         returns, yield_value, resume = plan.get("opcodes") or opcodes()
         self.returns = frozenset(returns)
@@ -230,13 +225,26 @@ class Tracer:
             name = next((task for task, ident in self.running.items() if ident == tid), None)
             if name is None:
                 return None
-            self.frames[frame] = {"task": name, "exc": None, "pending": None, "action": True}
-            return self.local
+            self.frames[frame] = {
+                "task": name,
+                "exc": None,
+                "pending": None,
+                "action": True,
+                "rows": self._rows_of(name),
+                "main": False,
+            }
+            return self._local
         if state is None:
             name = "main" if role == "main" else self.instance(frame)
             if name is None:
                 return None
-            state = {"task": name, "exc": None, "pending": None}
+            state = {
+                "task": name,
+                "exc": None,
+                "pending": None,
+                "rows": self._rows_of(name),
+                "main": role == "main",
+            }
             self.frames[frame] = state
             if role == "main":
                 if self.main_frame is None:
@@ -252,27 +260,49 @@ class Tracer:
                     thread=threading.current_thread().name,
                     coro=current.get_name() if current is not None else None,
                 )
-        return self.local
+        return self._local
+
+    def _rows_of(self, task: str) -> dict[int, bytes]:
+        rows = self.rows.get(task)
+        if rows is None:
+            rows = self.rows[task] = {}
+        return rows
+
+    def _row(self, rows: dict[int, bytes], task: str, line: int) -> bytes:
+        """The template of a ``line`` record of ``task`` at ``line`` (``Reporter.template``),
+        or ``b""`` if no step stands on that line: made once per task and line."""
+        row = self.out.template("line", task=task, line=line) if line in self.lines else b""
+        rows[line] = row
+        return row
 
     def local(self, frame: Any, event: str, arg: Any) -> Any:
         state = self.frames.get(frame)
         if state is None:
             return None
-        if event == "line":
+        if event == "line":  # the commonest event: one stamp of a template, no call
             pending = state["pending"]
             if pending is not None:
                 state["pending"] = None
                 name = self.writes[pending]
                 self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
             line = frame.f_lineno
-            if line in self.lines:
-                self.out.line(state["task"], line)
+            row = state["rows"].get(line)
+            if row is None:
+                row = self._row(state["rows"], state["task"], line)
+            if row:
+                out = self.out
+                data = row % (_monotonic_ns(), out.pid, _ident())
+                try:
+                    out.write(data)
+                except ValueError:  # the mapped file is full
+                    out.spill(data)
                 if line in self.writes:
                     state["pending"] = line
-                if state["task"] == "main":
+                if state["main"]:
                     self._results(frame, state)
+            return self._local
         elif event == "exception" and "action" in state:
-            return self.local  # the task's own frame reports what it raises
+            return self._local  # the task's own frame reports what it raises
         elif event == "return" and "action" in state:
             if state["pending"] is not None:
                 name = self.writes[state["pending"]]
@@ -281,7 +311,7 @@ class Tracer:
         elif event == "exception":
             error = arg[1]
             if isinstance(error, _PLUMBING):
-                return self.local  # how awaits and generators finish, not an error
+                return self._local  # how awaits and generators finish, not an error
             if state["exc"] is not error:
                 state["exc"] = error
                 self.out.emit(
@@ -294,7 +324,7 @@ class Tracer:
         elif event == "return":
             how = _exit_kind(frame, self.returns, self.yield_value, self.resume)
             if how == "suspended":
-                return self.local  # a coroutine suspended at an await
+                return self._local  # a coroutine suspended at an await
             if how == "returned":
                 state["exc"] = None
             elif state["exc"] is None:
@@ -304,7 +334,7 @@ class Tracer:
                 self.out.emit("shared", task=state["task"], name=name, value=frame.f_globals[name])
             del self.frames[frame]
             self._ended(frame, state, arg)
-        return self.local
+        return self._local
 
     def _ended(self, frame: Any, state: dict[str, Any], value: Any) -> None:
         error = state["exc"]
@@ -341,7 +371,9 @@ class Tracer:
             )
 
     def _results(self, frame: Any, state: dict[str, Any]) -> None:
-        """New values in main's ``results`` list: what main received, in order."""
+        """New values in main's ``results`` list: what main received, in order. Looked up
+        at each of main's step lines: main may bind it again (``results = []``, then
+        ``results = await asyncio.gather(...)``)."""
         results = frame.f_locals.get("results")
         if not isinstance(results, list):
             return
@@ -429,6 +461,10 @@ def run(plan_path: str) -> None:
     out.emit("start", main_tid=threading.get_ident())
     traced = frozenset({tracer.main, *tracer.instances})
     scope = Scope(program, traced, tracer.helpers, tracer.call)
+    # The probe's own objects, all made by now, leave the collector's generations
+    # (``gc.freeze``): the program's collections, and the last one at exit, do not walk
+    # them again, and its first starts from an empty youngest generation.
+    gc.freeze()
     try:
         run_program(program, scope, plan["guard"], code=plan.get("code"))
     except SystemExit as error:

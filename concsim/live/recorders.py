@@ -16,10 +16,14 @@ TYPE_CHECKING = False  # typing costs the program's process ~5 ms to import
 if TYPE_CHECKING:
     from typing import Any
 
+_monotonic_ns = time.monotonic_ns
+_ident = threading.get_ident
 _SLICE = 0.05  # a lock wait checks for a hang this often
 _OPS = ("acquired", "waited", "released")
 _PROBE_DIR = os.path.dirname(sys._getframe().f_code.co_filename)
 """The probe's source folder (its code's file names: its ``__file__`` may be a copy)."""
+_BOOT_FRAME = '  File "<string>", line 1, in <module>'
+"""The frame of ``python -c``'s command, which runs the probe (``concsim.live.runner``)."""
 
 
 class RecordingLock:
@@ -52,15 +56,22 @@ class RecordingLock:
         return self.name
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        # Each record is stamped here rather than by ``Reporter.row``: in a traced thread
+        # every Python call costs a call to the trace function.
+        out = self._out
         if self._lock.acquire(False):
-            self._out.row((self._rows or self._made())[0])
+            data = (self._rows or self._made())[0] % (_monotonic_ns(), out.pid, _ident())
+            try:
+                out.write(data)
+            except ValueError:  # the mapped file is full
+                out.spill(data)
             return True
         if not blocking:
             return False
-        self._out.row((self._rows or self._made())[1])
+        out.row((self._rows or self._made())[1])
         got = self._wait(timeout)
         if got:
-            self._out.row((self._rows or self._made())[0])
+            out.row((self._rows or self._made())[0])
         return got
 
     def _wait(self, timeout: float) -> bool:
@@ -78,18 +89,21 @@ class RecordingLock:
             if end is not None and time.monotonic() >= end:
                 return False
 
-    def release(self) -> None:
+    def release(self, *exc: object) -> None:
         self._lock.release()
-        self._out.row((self._rows or self._made())[2])
+        out = self._out
+        data = (self._rows or self._made())[2] % (_monotonic_ns(), out.pid, _ident())
+        try:
+            out.write(data)
+        except ValueError:  # the mapped file is full
+            out.spill(data)
 
     def locked(self) -> bool:
         return bool(self._lock.locked())
 
-    def __enter__(self) -> bool:
-        return self.acquire()
+    __enter__ = acquire  # one Python call for ``with lock:``, not two
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    __exit__ = release  # takes and ignores the exception's three
 
 
 class Tee:
@@ -106,6 +120,19 @@ class Tee:
         self._echo = not _is_devnull(stream)
 
     def write(self, text: str) -> int:
+        """Report ``text``, with the thread's trace function off: in a traced thread each
+        Python call of the recording would cost a call to it, and its code the slower
+        tracing path (``concsim.live.scope.untraced``)."""
+        trace = sys.gettrace()
+        if trace is None:
+            return self._record(text)
+        sys.settrace(None)
+        try:
+            return self._record(text)
+        finally:
+            sys.settrace(trace)  # the caller's frame keeps its own line tracing
+
+    def _record(self, text: str) -> int:
         # CPython's own traceback printer writes a frame's line in pieces: gather it first.
         state = self._hiding
         pieces = getattr(state, "pieces", None)
@@ -133,14 +160,15 @@ class Tee:
         return int(written)
 
     def _is_probe_frame(self, text: str) -> bool:
-        """A traceback frame of the probe itself (its wrappers, ``<frozen runpy>``), with
+        """A traceback frame of the probe itself (its wrappers, the ``python -c`` line that
+        starts it: ``concsim.live.runner.BOOT``), with
         its source and caret lines: left out, so that a traceback reads as under
         ``python program.py``. ``traceback`` writes a frame's lines in several pieces."""
         state = self._hiding
         if not text:  # the C printer writes empty margins between pieces
             return bool(getattr(state, "on", False))
         if text.startswith('  File "'):
-            state.on = _PROBE_DIR in text or "<frozen runpy>" in text
+            state.on = _PROBE_DIR in text or text.startswith(_BOOT_FRAME)
         elif getattr(state, "on", False) and getattr(state, "line_start", True):
             state.on = text.startswith(" ") or text == "\n"
         state.line_start = text.endswith("\n")
