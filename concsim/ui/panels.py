@@ -209,6 +209,13 @@ def _future_row(text: Text, row: FutureRow) -> None:
     if killed:
         look = palette.LOOKS[LaneState.KILLED]  # as its lane shows it: †, not ✗ (it raised)
         glyph, style, detail = look.mark, look.style, look.words
+    elif row.state is FutureState.RUNNING and not row.taken:
+        # Marked running in a process pool's call queue, and no worker took it: the log
+        # says it never started, and so does this row once the run is over.
+        glyph, style = palette.QUEUED_GLYPH, palette.QUEUED
+        where = "in the call queue, no worker took it"
+        ended = row.outcome == "never_started"
+        detail = f"never started (running {where})" if ended else f"running ({where})"
     if row.outcome == "cancelled" and row.state is FutureState.DONE:
         # ``if stop.is_set(): return``: the function returned, so its future is done, but
         # the task stopped early: the lane's glyph and word, not a tick that says it finished
