@@ -13,7 +13,10 @@ from concsim.ui.panels import futures_text
 def _rows(events: list[Event]) -> list[str]:
     ledger = Ledger()
     ledger.feed(events)
-    return futures_text(ledger).plain.splitlines()[:6]
+    return futures_text(ledger).plain.splitlines()[:7]
+
+
+KEY = "◔ marked running in the call queue; no worker took it"
 
 
 def test_calls_left_in_the_call_queue_read_never_started_in_the_panel_and_the_log() -> None:
@@ -27,13 +30,11 @@ def test_calls_left_in_the_call_queue_read_never_started_in_the_panel_and_the_lo
     end = next(k for k, e in enumerate(events) if isinstance(e, TaskEnded) and e.task == "job-5")
     assert events[end].why == "job-5 never started."
     assert _rows(events[:end])[4:] == [
-        "◔ job-5 running (in the call queue, no worker took it)",
-        "◔ job-6 running (in the call queue, no worker took it)",
+        "◔ job-5 running, in queue",
+        "◔ job-6 running, in queue",
+        KEY,
     ]
-    assert _rows(events)[4:] == [
-        "◔ job-5 never started (running in the call queue, no worker took it)",
-        "◔ job-6 never started (running in the call queue, no worker took it)",
-    ]
+    assert _rows(events)[4:] == ["◔ job-5 never started", "◔ job-6 never started", KEY]
 
 
 def test_a_call_a_worker_took_is_running_as_before() -> None:
@@ -45,8 +46,16 @@ def test_a_call_a_worker_took_is_running_as_before() -> None:
     began = next(
         k for k, e in enumerate(events) if isinstance(e, TaskStarted) and e.task == "job-5"
     )
-    assert _rows(events[:began])[4] == "◔ job-5 running (in the call queue, no worker took it)"
-    assert _rows(events[: began + 1])[4] == "◐ job-5 running"
+    assert _rows(events[:began])[4:] == [
+        "◔ job-5 running, in queue",
+        "◔ job-6 running, in queue",
+        KEY,
+    ]
+    assert _rows(events[: began + 1])[4:] == [
+        "◐ job-5 running",
+        "◔ job-6 running, in queue",
+        KEY,
+    ]
 
 
 def test_a_sequential_call_started_before_it_was_submitted_is_running() -> None:
