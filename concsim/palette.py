@@ -171,6 +171,11 @@ FUTURE_GLYPHS: dict[FutureState, tuple[str, Ink]] = {
     FutureState.CANCELLED: ("⊘", Ink(C, bold=True)),
 }
 FUTURE_LOOKS: dict[FutureState, tuple[str, Style]] = {}  # set by use_theme
+QUEUED_GLYPH = "◔"
+"""A process pool's future marked running that no worker took: the manager thread marks a
+call running (``Future.set_running_or_notify_cancel``) as it moves it into the call queue
+(``concurrent.futures.process._add_call_item_to_queue``), before any worker process takes
+it; the style is ``QUEUED`` (among the INKS)."""
 
 # The other inks of the lanes view, each a module-level style set by use_theme.
 INKS: dict[str, Ink] = {
@@ -184,6 +189,7 @@ INKS: dict[str, Ink] = {
     "SELECTED": Ink(bold=True, reverse=True),
     "RULER": Ink(M),
     "PLAYHEAD": Ink(P, bold=True),
+    "QUEUED": Ink(M, bold=True),  # QUEUED_GLYPH: a future marked running, never taken
 }
 # The words of the panels and the event log, by tone.
 TONE_INKS: dict[str, Ink] = {
@@ -200,7 +206,7 @@ TONE_INKS: dict[str, Ink] = {
 }
 TONES: dict[str, Style] = {}  # set by use_theme
 LOCK_HELD = CYCLE = LIT = GIL_HELD = GIL_FREE = Style.null()
-LABEL = DIM = SELECTED = RULER = PLAYHEAD = Style.null()
+LABEL = DIM = SELECTED = RULER = PLAYHEAD = QUEUED = Style.null()
 
 
 def use_theme(variables: Mapping[str, str]) -> Inks:

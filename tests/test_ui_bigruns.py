@@ -105,16 +105,15 @@ def test_the_futures_panel_summarises_process_overhead() -> None:
     session.advance_to(0.1)
     assert futures_text(session.ledger).plain.splitlines() == [
         "1,000 futures: ◐ 9 running · ○ 271 pending · ✓ 720 done",
-        "running:",
-        *[f"◐ square-{k} running" for k in range(721, 727)],
+        "running:",  # moved into the call queue (marked running), no worker took them yet
+        *[f"◔ square-{k} running, in queue" for k in range(721, 727)],
         "  and 3 more",
         "latest to change:",  # the manager thread sets results, then moves calls in
-        "◐ square-727 running",
-        "◐ square-728 running",
-        "◐ square-729 running",
+        *[f"◔ square-{k} running, in queue" for k in (727, 728, 729)],
         "✓ square-718 done",
         "✓ square-719 done",
         "✓ square-720 done",
+        "◔ marked running in the call queue; no worker took it",
         "received 720, in order; the latest:",
         "  …",
         *[f"{k}. '{k}'" for k in range(715, 721)],

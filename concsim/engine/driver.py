@@ -202,11 +202,16 @@ class Driver:
         name: str | None = None,
         thread: Lane | None = None,
         lane_id: str | None = None,
+        daemon: bool = False,
     ) -> Lane:
+        """A lane; a ``daemon`` thread's (``threading.Thread(daemon=True)``, which interpreter
+        exit never joins) is named so: ``daemon thread-N``."""
         if lane_id is None:
             number = self._counters.get(prefix, 0) + 1
             self._counters[prefix] = number
             lane_id = f"{prefix}-{number}"
+        if daemon:
+            name = f"daemon {lane_id}"
         lane = Lane(id=lane_id, kind=kind, proc=proc, thread=thread)
         self.lanes[lane_id] = lane
         self.emit(LaneCreated, lane=lane_id, lane_kind=kind, name=name or lane_id, process=proc.id)

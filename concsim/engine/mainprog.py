@@ -180,9 +180,10 @@ class MainProgram:
                 world.emit(TaskSubmitted, task=run.name, how="Process.start")
                 self.processes.started(run, worker)
             else:
-                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc)
+                daemon = run.spec.daemon
+                worker = world.new_lane("thread", LaneKind.THREAD, world.main_proc, daemon=daemon)
                 world.unnamed_thread()  # Thread-N (function), as its lane thread-N says
-                worker.daemon = run.spec.daemon
+                worker.daemon = daemon
                 world.emit(TaskSubmitted, task=run.name, how="Thread.start")
             self.plain.append(worker)
             world.start(worker, self._plain(worker, run))

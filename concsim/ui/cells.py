@@ -220,16 +220,22 @@ def _overlay_marks(cells: list[int], track: Track, t0: float, dt: float) -> None
         # (every mark outranks a completion tick). A cold frame of a long run lands thousands,
         # so their columns are computed inside C.
         marks = codes[first:last]
-        # Window.column's formula, with its 1e-9 of a column folded into the origin.
+        # Window.column's formula, with its 1e-9 of a column folded into the origin: the
+        # very origin ``span`` bisected with, so no offset is negative and no column is
+        # below 0 (a float difference of a >= b is never below 0).
         offsets = map(sub, times[first:last], repeat(t0 - 1e-9 * dt))
-        cols = [max(0, col) for col in map(math.floor, map(truediv, offsets, repeat(dt)))]
+        cols = list(map(math.floor, map(truediv, offsets, repeat(dt))))
         inside = bisect_right(cols, count - 1)
         cols[inside:] = repeat(count - 1, len(cols) - inside)
-        kinds = sorted(set(marks), key=_RANK.__getitem__)
-        for code in kinds:
-            where = cols if len(kinds) == 1 else compress(cols, map(eq, marks, repeat(code)))
+        kinds = set(marks)
+        if len(kinds) == 1:
+            cell = MARK + marks[0]
+            for col in cols:
+                cells[col] = cell
+            return
+        for code in sorted(kinds, key=_RANK.__getitem__):
             cell = MARK + code
-            for col in where:
+            for col in compress(cols, map(eq, marks, repeat(code))):
                 cells[col] = cell
         return
     # Many: one bisect per column boundary, then a few marks weighed in each column that has

@@ -18,6 +18,7 @@ from rich.style import Style
 
 from concsim import palette
 from concsim.durations import format_time
+from concsim.events import LaneState
 from concsim.palette import holder_glyph
 from concsim.ui.cells import GIL_BASE, MARK, Window, lane_cells, run_starts
 from concsim.ui.layers import Layer, lay, story_layers
@@ -121,6 +122,8 @@ def lane_label(
     look = palette.LOOKS[track.state]
     final = track.state.is_final
     doing = track.step if track.step and not final else look.words
+    if track.state is LaneState.KILLED and track.signal:
+        doing = f"{look.words} by {track.signal}"  # terminate() or kill(): -15 or -9
     if waits:
         # What it waits for says more than its task's name; the glyph says it waits.
         return (look.mark if final else look.fill), look.style, waits

@@ -149,6 +149,8 @@ def feed(
                 continue
             if kind is started:
                 runs(row[2], row[3])
+                if ledger.began_of(row[2]):
+                    changes += 1
                 continue
             if kind is submitted:
                 unfinished[row[2]] = None

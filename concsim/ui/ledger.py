@@ -17,6 +17,7 @@ from concsim.events import (
     SharedRead,
     SharedWritten,
     TaskEnded,
+    TaskStarted,
     TaskSubmitted,
 )
 
@@ -34,6 +35,10 @@ class FutureRow:
     outcome: str | None = None  # TaskEnded.outcome once the task is over
     cleanup: str = "none"
     exitcode: int | None = None  # a plain multiprocessing.Process's, once it has ended
+    # Whether a worker began the call. A process pool's future is marked running
+    # (``Future.set_running_or_notify_cancel``) when the manager thread moves the call into
+    # the call queue (``_add_call_item_to_queue``), before any worker process takes it.
+    taken: bool = False
 
 
 @dataclass(slots=True)
@@ -67,6 +72,7 @@ class Ledger:
     _started: dict[str, Any] = field(default_factory=dict)
     _added: dict[str, Any] = field(default_factory=dict)
     _read: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _begun: set[str] = field(default_factory=set)  # the tasks a worker began (TaskStarted)
 
     def feed(self, events: Sequence[Event]) -> None:
         takes = _TAKES
@@ -104,7 +110,24 @@ class Ledger:
         self.recent.pop(task, None)
         self.recent[task] = None
         # Built whole, not with dataclasses.replace, which reads the fields on every call.
-        self.futures[task] = FutureRow(task, state, error, row.outcome, row.cleanup, row.exitcode)
+        self.futures[task] = FutureRow(
+            task, state, error, row.outcome, row.cleanup, row.exitcode, row.taken
+        )
+
+    def _began(self, event: TaskStarted) -> bool:
+        return self.began_of(event.task)
+
+    def began_of(self, task: str) -> bool:
+        """A worker begins a task (a ``TaskStarted``, typed or a row's fields); True if
+        that changed a future's row."""
+        self._begun.add(task)  # a sequential call starts before it is submitted
+        row = self.futures.get(task)
+        if row is None or row.taken:
+            return False  # nothing submitted to mark yet, or marked already
+        self.futures[task] = FutureRow(
+            task, row.state, row.error, row.outcome, row.cleanup, row.exitcode, True
+        )
+        return True
 
     def _ended(self, event: TaskEnded) -> bool:
         self.ended_of(event.task, event.outcome, event.error, event.cleanup)
@@ -115,7 +138,7 @@ class Ledger:
         row = self._row(task)
         error = row.error or error
         self.futures[row.task] = FutureRow(
-            row.task, row.state, error, outcome, cleanup, row.exitcode
+            row.task, row.state, error, outcome, cleanup, row.exitcode, row.taken
         )
 
     def _exited(self, event: ProcessExited) -> bool:
@@ -123,7 +146,7 @@ class Ledger:
             return False
         row = self._row(event.task)
         self.futures[row.task] = FutureRow(
-            row.task, row.state, row.error, row.outcome, row.cleanup, event.exitcode
+            row.task, row.state, row.error, row.outcome, row.cleanup, event.exitcode, row.taken
         )
         return True
 
@@ -162,6 +185,7 @@ class Ledger:
             _started=self._started.copy(),
             _added=self._added.copy(),
             _read=self._read.copy(),
+            _begun=self._begun.copy(),
         )
 
     def _written(self, event: SharedWritten) -> bool:
@@ -182,7 +206,7 @@ class Ledger:
     def _row(self, task: str) -> FutureRow:
         row = self.futures.get(task)
         if row is None:
-            row = self.futures[task] = FutureRow(task)
+            row = self.futures[task] = FutureRow(task, taken=task in self._begun)
             self.by_state[row.state][task] = None
         return row
 
@@ -190,6 +214,7 @@ class Ledger:
 _TAKES: dict[type[Event], Callable[[Ledger, Any], bool]] = {
     TaskSubmitted: Ledger._submitted,
     FutureChanged: Ledger._future,
+    TaskStarted: Ledger._began,
     TaskEnded: Ledger._ended,
     ProcessExited: Ledger._exited,
     ResultReceived: Ledger._received,

@@ -132,6 +132,8 @@ def _around(line: Text, where: tuple[int, int], head: int, width: int) -> Text:
 
 
 _OUTPUT_LINES = 8
+QUEUED_WORDS = "marked running in the call queue; no worker took it"
+"""The key to ``palette.QUEUED_GLYPH``, under the rows that show it."""
 SUMMARY_FROM = 25  # futures from which the panel summarises instead of listing every one
 _ROWS = 6  # rows of each kind a summary shows
 _ORDER = (
@@ -183,6 +185,8 @@ def futures_text(ledger: Ledger, noun: str = "futures", width: int | None = None
             _future_row(text, row)
     else:
         _futures_summary(text, ledger, noun)
+    if palette.QUEUED_GLYPH in text.plain:
+        text.append(f"{palette.QUEUED_GLYPH} {QUEUED_WORDS}\n", palette.TONES["faint"])
     if ledger.shared:
         text.append("shared state:\n", "bold")
         for name, (value, lost) in ledger.shared.items():
@@ -209,6 +213,11 @@ def _future_row(text: Text, row: FutureRow) -> None:
     if killed:
         look = palette.LOOKS[LaneState.KILLED]  # as its lane shows it: †, not ✗ (it raised)
         glyph, style, detail = look.mark, look.style, look.words
+    elif row.state is FutureState.RUNNING and not row.taken:
+        # Marked running in a process pool's call queue, and no worker took it: the log
+        # says it never started, and so does this row once the run is over.
+        glyph, style = palette.QUEUED_GLYPH, palette.QUEUED  # explained under the rows
+        detail = "never started" if row.outcome == "never_started" else "running, in queue"
     if row.outcome == "cancelled" and row.state is FutureState.DONE:
         # ``if stop.is_set(): return``: the function returned, so its future is done, but
         # the task stopped early: the lane's glyph and word, not a tick that says it finished

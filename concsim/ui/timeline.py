@@ -21,6 +21,7 @@ from concsim.events import (
     LaneKind,
     LaneState,
     LaneStateChanged,
+    ProcessExited,
     RunEnded,
     RunStarted,
     TaskStarted,
@@ -83,6 +84,7 @@ class Track:
     step: str | None = None
     title: str = ""  # the name shown: a task made by a task drops its "(in PARENT)"
     depth: int = 0  # a coroutine lane: how many tasks up the task that made it is
+    signal: str | None = None  # a process a signal ended: SIGTERM, SIGKILL (ProcessExited)
 
     @property
     def is_gil(self) -> bool:
@@ -132,6 +134,7 @@ class Track:
             step=self.step,
             title=self.title,
             depth=self.depth,
+            signal=self.signal,
         )
 
     def code_at(self, t: float) -> int:
@@ -210,6 +213,8 @@ class Timeline:
                 self.gil = event.gil
             elif isinstance(event, RunEnded):
                 self.elapsed = event.elapsed
+            elif isinstance(event, ProcessExited) and event.lane in self.tracks:
+                self.tracks[event.lane].signal = event.signal
 
     def _lane(self, event: LaneCreated) -> None:
         if event.lane in self.tracks:

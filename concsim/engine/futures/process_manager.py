@@ -176,10 +176,8 @@ class ManagerThread:
             stranded = self.pool.stranded()
             detail = "waiting for results"
             if stranded:
-                detail = (
-                    f"waiting for results: {stranded} calls queued and no worker process "
-                    "left to run them (gh-115634)"
-                )
+                # What matters first: a lane's status shows about 27 characters.
+                detail = f"{stranded} calls queued, no worker left to run them (gh-115634)"
             world.set_state(lane, LaneState.IDLE, detail)
             self.waiting = True
             try:
