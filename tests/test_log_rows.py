@@ -21,7 +21,7 @@ from concsim.events import (
 )
 from concsim.replay import open_scenario
 from concsim.ui.logrows import LogKind, Routine, Rows, Stretch, routine
-from concsim.ui.widgets.eventlog import EventLog
+from concsim.ui.widgets.eventlog import _FOLD_SCAN, EventLog
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +145,7 @@ def test_the_story_of_cpu_threads_gil_folds_its_hand_offs() -> None:
 
 def test_folding_a_million_events_costs_what_is_visible() -> None:
     """1,000,000 GIL hand-offs with a start every 100,000: the first frame wraps a
-    screen's rows, each turn of the event loop folds one slice, newest first."""
+    screen's rows, then each frame drawn folds one slice, newest first."""
     handed = gil(1)
     events: list[Event] = [started(k) if k % 100_000 == 0 else handed for k in range(1_000_000)]
 
@@ -155,13 +155,17 @@ def test_folding_a_million_events_costs_what_is_visible() -> None:
             log = app.query_one(EventLog)
             log.rebuild(events, len(events), None, fold=True)
             first, left = log.wrapped, log.scanned
-            await pilot.pause()
-            return first, left, len(log.entries)
+            turns = 0
+            while log.is_scanning:
+                await pilot.pause()
+                turns += 1
+            return first, left, len(log.entries), turns
 
-    first, left, rows = asyncio.run(run())
+    first, left, rows, turns = asyncio.run(run())
     assert first <= 2 * 12
     assert left == 1_000_000 - 1_000  # a screen's worth before the first frame, the rest after
     assert rows == 20  # 10 starts, each followed by its stretch
+    assert turns <= left // _FOLD_SCAN + 1  # a slice of _FOLD_SCAN events per frame
 
 
 def test_the_errors_view_keeps_a_re_raise_and_a_failed_end() -> None:

@@ -8,20 +8,24 @@ from pathlib import Path
 from appkit import build, sync
 
 from concsim.engine import Simulation
-from concsim.events import FutureState, SharedRead
+from concsim.events import FutureState, SharedRead, TaskStarted, TaskSubmitted
 from concsim.replay import open_scenario
 from concsim.ui.heap import Heap
 from concsim.ui.ledger import Ledger
 
 
 def test_the_ledger_counts_a_change_only_where_something_changed() -> None:
-    """race-lost-update: four futures settle; reads of shared state and lane or GIL
-    changes change nothing (the panel is not redrawn for them)."""
+    """race-lost-update: four futures are taken by a worker and settle; reads of shared
+    state and lane or GIL changes change nothing (the panel is not redrawn for them)."""
     events = list(Simulation(open_scenario("race-lost-update")).run())
     ledger = Ledger()
     ledger.feed(events)
     changing = [e for e in events if type(e).__name__ in _CHANGING]
-    assert ledger.version == len(changing)
+    # A task's start changes its row once: a worker took the call (FutureRow.taken).
+    submitted = {e.task for e in events if isinstance(e, TaskSubmitted)}
+    taken = {e.task for e in events if isinstance(e, TaskStarted) and e.task in submitted}
+    assert len(taken) == 4
+    assert ledger.version == len(changing) + len(taken)
     assert any(isinstance(e, SharedRead) for e in events)
     assert [row.state for row in ledger.futures.values()] == [FutureState.DONE] * 4
     assert [(row.outcome, row.cleanup) for row in ledger.futures.values()] == [("ok", "none")] * 4
