@@ -13,7 +13,7 @@ from concsim.scenario.model import Scenario
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
 from .threads.gil import GilModel
 from .threads.ties import Chance
-from .waits import CORE_WAIT, CpuRun, GilRetake, NativeRun, new_cpu_run
+from .waits import CORE_WAIT, CpuRun, GilRetake, NativeRun, new_cpu_run, new_gil_retake
 
 OS_TIMESLICE = 3_000
 """Microseconds a thread runs on a core before the OS gives the core to a thread waiting
@@ -166,7 +166,7 @@ class Cores(GilModel):
         self.release_gil(lane, "the switch interval expired")
         self.queue_for_gil(lane)  # ensure_gil: another holds it now, so it waits
         # Not in cleanup, so its step is the label its code shows (set_state).
-        lane.wait = GilRetake(remaining, lane.step or "")
+        lane.wait = new_gil_retake((remaining, lane.step or ""))  # GilRetake(remaining, ...)
 
     def _retaken(self, lane: Lane, epoch: int) -> None:
         """The GIL handed back to a thread ``_preempt`` parked (``release_gil``'s wake-up):
@@ -189,8 +189,11 @@ class Cores(GilModel):
         self.on_core[lane] = now = self.clock.now
         self.set_state(lane, LaneState.RUNNING, wait.label)
         lane.run_until = until = now + wait.remaining
-        run = lane.wait = new_cpu_run((until,))
-        self.start_timer(lane, run)
+        lane.wait = new_cpu_run((until,))
+        # start_timer(lane, CpuRun(until)), inline: once per hand-off
+        self.clock.at(
+            until, self._ran_alone if self.ahead else self.resume, lane, None, None, lane.epoch
+        )
 
     def native(self, lane: Lane, duration: int, label: str) -> Actor:
         """C code that released the GIL: needs a core, not the GIL; the OS may deschedule

@@ -175,3 +175,4 @@ WORK_WAIT = WorkWait()
 # ``new_io_wait((until,))`` is ``IoWait(until)``.
 new_io_wait = partial(tuple.__new__, IoWait)
 new_cpu_run = partial(tuple.__new__, CpuRun)
+new_gil_retake = partial(tuple.__new__, GilRetake)
