@@ -151,7 +151,7 @@ class Cores(GilModel):
     # and the new holder's, without two trips through the actors' frames. The events,
     # their order and the clock's work are those of the trip through ``cpu``.
 
-    def _preempt(self, lane: Lane) -> None:
+    def _preempt(self, lane: Lane) -> bool:
         """``resume(lane, PREEMPTED)`` for a thread in ``CpuRun``: drop_gil, then take_gil
         (Python/ceval_gil.c), in place when the code has time left (see above)."""
         wait = lane.wait
@@ -159,7 +159,7 @@ class Cores(GilModel):
         remaining = wait.until - self.clock.now
         if remaining <= 0 or lane.thread is not None or lane.kind is _LOOP or lane.in_cleanup:
             self.resume(lane, PREEMPTED)  # its code ends now: it carries on in its frame
-            return
+            return False
         lane.epoch += 1  # what resume does: the step's timer is stale from now
         lane.wait = None
         self._release_core(lane)
@@ -167,6 +167,7 @@ class Cores(GilModel):
         self.queue_for_gil(lane)  # ensure_gil: another holds it now, so it waits
         # Not in cleanup, so its step is the label its code shows (set_state).
         lane.wait = new_gil_retake((remaining, lane.step or ""))  # GilRetake(remaining, ...)
+        return True
 
     def _retaken(self, lane: Lane, epoch: int) -> None:
         """The GIL handed back to a thread ``_preempt`` parked (``release_gil``'s wake-up):

@@ -173,19 +173,26 @@ class GilModel(Decisions):
                     # Mid-way through Python code: it stops at the next check.
                     timer.running = True
                     try:
-                        self._preempt(running)
+                        in_place = self._preempt(running)
                     finally:
                         timer.running = False
+                    self._arm_drop_timer(gil)
+                    if in_place and self.ahead:
+                        self._retake_now()
+                    return
         self._arm_drop_timer(gil)
 
-    def _preempt(self, lane: Lane) -> None:
-        """Stop ``lane``'s Python code at its next eval-breaker check (Cores does it in
-        place, without resuming its actor)."""
+    def _preempt(self, lane: Lane) -> bool:
+        """Stop ``lane``'s Python code at its next eval-breaker check; whether that was
+        done in place, without resuming its actor (Cores does so)."""
         self.resume(lane, PREEMPTED)
+        return False
 
     if TYPE_CHECKING:
 
         def _retaken(self, lane: Lane, epoch: int) -> None: ...
+
+        def _retake_now(self) -> None: ...
 
     def _running_on(self, thread: Lane) -> Lane:
         if thread.kind is LaneKind.LOOP and self.loop_current is not None:
