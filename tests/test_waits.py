@@ -15,6 +15,7 @@ from concsim.engine.waits import (
     CoreWait,
     CpuRun,
     FutureWait,
+    GilRetake,
     GilWait,
     Hung,
     IoWait,
@@ -31,8 +32,8 @@ from concsim.scenario.loader import load_scenario, load_scenario_text
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 
 THREAD_WAITS = (
-    IoWait, Overhead, NativeRun, CpuRun, GilWait, CoreWait, LockWait, QueueWait, FutureWait,
-    StartWait, WorkWait, Hung, PrimitiveWait,
+    IoWait, Overhead, NativeRun, CpuRun, GilWait, GilRetake, CoreWait, LockWait, QueueWait,
+    FutureWait, StartWait, WorkWait, Hung, PrimitiveWait,
 )  # fmt: skip
 COROUTINE_WAITS = (
     IoWait, Awaiting, FutureWait, LockWait, QueueWait, BlockingCall, CpuRun, NativeRun,
@@ -55,6 +56,10 @@ def _check(sim: Simulation, lane: Lane) -> str | None:
         gil = lane.os_thread.proc.gil
         if gil is not None and gil.holder is not lane.os_thread:
             return f"{lane.id} runs Python code without its GIL"
+    if isinstance(wait, GilRetake):
+        gil = lane.proc.gil
+        if gil is None or (lane not in gil.waiters and gil.holder is not lane):
+            return f"{lane.id} waits to take back a GIL it neither waits for nor was given"
     return None
 
 

@@ -82,6 +82,20 @@ class RunAhead(Cores):
         self.steps_ahead += 1
         return True
 
+    def _retake_now(self) -> None:
+        """In a run to its end, the next piece of clock work run at once when it is the
+        wake-up of the thread handed the GIL by an in-place preemption (``_retaken``):
+        kept as the clock's ``head``, it is due before all other work, and between the two
+        pieces the driver's loop (Simulation._work) would only have checked the run's
+        budget of events (no actor ran, so the program cannot have ended). A turn of the
+        loop less per hand-off; the same work in the same order."""
+        clock = self.clock
+        head = clock.head
+        if head is None or head[0] != self._retaken or self.emitted > self.max_events:
+            return
+        clock.head = None
+        self._retaken(*head[1])
+
     def horizon(self) -> int:
         """The last instant at which a step run ahead now may end: its timer would run at
         ``(until, NORMAL)``, after all work already there, so it must end before the first

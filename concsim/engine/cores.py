@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Collection
 
-from concsim.events import Event, LaneState
+from concsim.events import Event, LaneKind, LaneState
 from concsim.scenario.model import Scenario
 
 from .runtime import DESCHEDULED, PREEMPTED, Actor, Lane
 from .threads.gil import GilModel
 from .threads.ties import Chance
-from .waits import CORE_WAIT, NativeRun, new_cpu_run
+from .waits import CORE_WAIT, CpuRun, GilRetake, NativeRun, new_cpu_run, new_gil_retake
 
 OS_TIMESLICE = 3_000
 """Microseconds a thread runs on a core before the OS gives the core to a thread waiting
@@ -21,6 +21,9 @@ for one. Linux (EEVDF since 6.6, CFS before) shares the cores among all runnable
 in slices of a few milliseconds, so four CPU-bound processes on two cores all progress at
 half speed and end together, rather than two running to the end first (measured:
 benchmarks/cpython_facts/cores_shared.py)."""
+
+
+_LOOP = LaneKind.LOOP
 
 
 class Cores(GilModel):
@@ -105,12 +108,18 @@ class Cores(GilModel):
             else:
                 yield from self._ensure_core(lane)
             self.set_state(lane, LaneState.RUNNING, label)
-            started = self.clock.now
+            lane.run_until = until = self.clock.now + remaining
             try:
-                signal = yield new_cpu_run((started + remaining,))  # CpuRun(started + ...)
+                signal = yield new_cpu_run((until,))  # CpuRun(until)
             finally:
-                remaining -= self.clock.now - started
-                self._release_core(lane)
+                self._left_cpu(lane)
+            if type(signal) is GilRetake:
+                # Preempted and handed the GIL back with no core free (_retaken): the rest
+                # of the code waits for a core here, as after ensure_gil.
+                remaining = signal.remaining
+                ready = True
+                continue
+            remaining = lane.run_until - self.clock.now
             if signal is PREEMPTED and remaining > 0:
                 # drop_gil, then take_gil again: a waiter was there to ask for the drop.
                 self.release_gil(lane, "the switch interval expired")
@@ -120,6 +129,72 @@ class Cores(GilModel):
                 ready = self.gil_ready(lane)  # off its core, still holding the GIL
                 continue
             return
+
+    def _left_cpu(self, lane: Lane) -> None:
+        """``cpu``'s code stopped at its ``CpuRun`` (ended, preempted, descheduled, or an
+        exception thrown at it): its core given back; or, parked by ``_preempt`` in the
+        GIL's queue, its place there given up (ensure_gil's ``finally``)."""
+        if lane in self.on_core:
+            self._release_core(lane)
+        else:
+            self.leave_gil_queue(lane)
+
+    # --- a drop request, honoured without resuming the thread ---------------------------
+    #
+    # A thread preempted mid-way through Python code (``CpuRun``) does what ``cpu`` does
+    # on ``PREEMPTED``: gives back its core, drops the GIL (drop_gil), and waits for it
+    # again (take_gil) with the rest of its code to run. Its frame does nothing between
+    # (no code of the simulated program runs), so the GIL model does it in place: the
+    # thread's actor stays suspended at its ``CpuRun``, its wait becomes ``GilRetake``,
+    # and when the GIL comes back ``_retaken`` takes a core and starts the rest of the
+    # code. A hand-off then resumes no actor: per switch interval, the drop timer's work
+    # and the new holder's, without two trips through the actors' frames. The events,
+    # their order and the clock's work are those of the trip through ``cpu``.
+
+    def _preempt(self, lane: Lane) -> bool:
+        """``resume(lane, PREEMPTED)`` for a thread in ``CpuRun``: drop_gil, then take_gil
+        (Python/ceval_gil.c), in place when the code has time left (see above)."""
+        wait = lane.wait
+        assert type(wait) is CpuRun  # the drop timer's callback checked it
+        remaining = wait.until - self.clock.now
+        if remaining <= 0 or lane.thread is not None or lane.kind is _LOOP or lane.in_cleanup:
+            self.resume(lane, PREEMPTED)  # its code ends now: it carries on in its frame
+            return False
+        lane.epoch += 1  # what resume does: the step's timer is stale from now
+        lane.wait = None
+        self._release_core(lane)
+        self.release_gil(lane, "the switch interval expired")
+        self.queue_for_gil(lane)  # ensure_gil: another holds it now, so it waits
+        # Not in cleanup, so its step is the label its code shows (set_state).
+        lane.wait = new_gil_retake((remaining, lane.step or ""))  # GilRetake(remaining, ...)
+        return True
+
+    def _retaken(self, lane: Lane, epoch: int) -> None:
+        """The GIL handed back to a thread ``_preempt`` parked (``release_gil``'s wake-up):
+        its code goes on, on a free core, as ``cpu`` would after ``ensure_gil``."""
+        if lane.gen is None or lane.ended or epoch != lane.epoch:
+            return
+        wait = lane.wait
+        assert type(wait) is GilRetake
+        gil = lane.proc.gil
+        assert gil is not None
+        if gil.holder is not lane:  # ensure_gil's loop: it waits on (never seen so far)
+            lane.epoch += 1
+            return
+        if not self.cores_free > 0 or self.core_waiters:
+            self.resume(lane, wait, None, epoch)  # cpu waits for a core in its frame
+            return
+        lane.epoch += 1
+        lane.wait = None
+        self.cores_free -= 1
+        self.on_core[lane] = now = self.clock.now
+        self.set_state(lane, LaneState.RUNNING, wait.label)
+        lane.run_until = until = now + wait.remaining
+        lane.wait = new_cpu_run((until,))
+        # start_timer(lane, CpuRun(until)), inline: once per hand-off
+        self.clock.at(
+            until, self._ran_alone if self.ahead else self.resume, lane, None, None, lane.epoch
+        )
 
     def native(self, lane: Lane, duration: int, label: str) -> Actor:
         """C code that released the GIL: needs a core, not the GIL; the OS may deschedule

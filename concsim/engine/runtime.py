@@ -139,6 +139,7 @@ class Lane:
     gen: Actor | None = None
     wait: Wait | None = None  # what it is parked at (waits.py); None while its code runs
     epoch: int = 0  # bumped at each resume; a wake-up carrying an old epoch is stale
+    run_until: int = 0  # when its Python code (CpuRun) ends, moved by a preemption (cores.py)
     state: LaneState = LaneState.IDLE
     task: TaskRun | None = None
     step: str | None = None

@@ -11,13 +11,15 @@ Invariants (checked by the faults and the GIL model, kept by the driver):
 - ``lane.wait is None`` while the lane's own code runs, before it first runs, and after
   its actor ended. A lane another lane's code looks at is never running, so its wait
   says exactly where it is parked.
-- A thread (or process) lane holds ``IoWait``, ``Overhead``, ``NativeRun``, ``CpuRun``, ``GilWait``,
-  ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait``, ``StartWait``, ``WorkWait`` or
-  ``PrimitiveWait``.
+- A thread (or process) lane holds ``IoWait``, ``Overhead``, ``NativeRun``, ``CpuRun``,
+  ``GilWait``, ``GilRetake``, ``CoreWait``, ``LockWait``, ``QueueWait``, ``FutureWait``,
+  ``StartWait``, ``WorkWait`` or ``PrimitiveWait``.
 - A coroutine lane holds ``IoWait`` (``await asyncio.sleep``, awaited I/O), ``Awaiting``,
   ``FutureWait`` (main() collecting), ``LockWait``/``QueueWait``/``PrimitiveWait`` (their asyncio
   counterparts) while parked, so the loop runs others; and ``BlockingCall``, ``CpuRun``,
   ``NativeRun``, ``GilWait``, ``CoreWait`` while it holds the loop (nothing else runs).
+- ``GilRetake`` is held only by a thread (not a coroutine) waiting in ``gil.waiters`` or
+  handed the GIL and not yet resumed; its actor is suspended at the ``CpuRun`` it held.
 - ``CpuRun`` is held only by the lane running Python code on its thread, with the GIL
   (if the build has one) and a core: a waiting thread's switch interval preempts it.
 - ``Hung`` wraps the wait a ``hang`` fault froze; whatever it wraps, no timer and no
@@ -69,6 +71,16 @@ class Overhead(NamedTuple):
 
 class GilWait(NamedTuple):
     """``take_gil``: waiting for the GIL (Python/ceval_gil.c)."""
+
+
+class GilRetake(NamedTuple):
+    """``take_gil`` after ``drop_gil`` at an eval-breaker check (Python/ceval_gil.c): Python
+    code a drop request stopped with ``remaining`` microseconds of it left (its ``label``
+    the step it shows). The code's frame stays where it was, at its ``CpuRun``: the GIL
+    model parks the thread and, once handed the GIL, runs the rest (Cores._preempt)."""
+
+    remaining: int
+    label: str
 
 
 class CoreWait(NamedTuple):
@@ -137,6 +149,7 @@ Wait = (
     | CpuRun
     | Overhead
     | GilWait
+    | GilRetake
     | CoreWait
     | LockWait
     | QueueWait
@@ -162,3 +175,4 @@ WORK_WAIT = WorkWait()
 # ``new_io_wait((until,))`` is ``IoWait(until)``.
 new_io_wait = partial(tuple.__new__, IoWait)
 new_cpu_run = partial(tuple.__new__, CpuRun)
+new_gil_retake = partial(tuple.__new__, GilRetake)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from concsim.events import (
     Event,
@@ -14,7 +15,7 @@ from concsim.scenario.model import Scenario
 
 from ..rows import row_maker
 from ..runtime import PREEMPTED, Actor, Gil, Lane, TimerStage
-from ..waits import GIL_WAIT, CpuRun
+from ..waits import GIL_WAIT, CpuRun, GilRetake
 from .switch_interval import next_drop, timer_for, wait_interval
 from .ties import Contested, Decisions
 
@@ -60,19 +61,34 @@ class GilModel(Decisions):
         if gil.holder is None and not gil.waiters:
             self._take_gil(gil, thread, "it was free")
             return
+        self.queue_for_gil(lane)
+        try:
+            while gil.holder is not thread:
+                yield GIL_WAIT
+        finally:
+            self.leave_gil_queue(lane)
+
+    def queue_for_gil(self, lane: Lane) -> None:
+        """``take_gil``'s start (Python/ceval_gil.c): ``lane``'s thread, not holding the
+        GIL, begins its timed wait for it."""
+        thread = lane.thread or lane
+        gil = thread.proc.gil
+        assert gil is not None
         gil.waiters.append(thread)
         gil.waiting_since[thread] = (self.clock.now, gil.switches)
         self.set_state(lane, LaneState.GIL_WAIT, lane.step)
         if not gil.timer.running:  # else the drop timer's callback re-arms it when done
             self._arm_drop_timer(gil)
-        try:
-            while gil.holder is not thread:
-                yield GIL_WAIT
-        finally:
-            if thread in gil.waiters:  # it gave up waiting (a fault): one waiter fewer
-                gil.waiters.remove(thread)
-                del gil.waiting_since[thread]
-                self._arm_drop_timer(gil)
+
+    def leave_gil_queue(self, lane: Lane) -> None:
+        """``lane``'s thread stops waiting for the GIL without taking it (a fault): one
+        waiter fewer for the drop timer. Nothing if it is not waiting."""
+        thread = lane.thread or lane
+        gil = thread.proc.gil
+        if gil is not None and thread in gil.waiters:
+            gil.waiters.remove(thread)
+            del gil.waiting_since[thread]
+            self._arm_drop_timer(gil)
 
     def gil_ready(self, lane: Lane) -> bool:
         """Whether ``ensure_gil(lane)`` would return at once and change nothing: the build
@@ -157,10 +173,26 @@ class GilModel(Decisions):
                     # Mid-way through Python code: it stops at the next check.
                     timer.running = True
                     try:
-                        self.resume(running, PREEMPTED)
+                        in_place = self._preempt(running)
                     finally:
                         timer.running = False
+                    self._arm_drop_timer(gil)
+                    if in_place and self.ahead:
+                        self._retake_now()
+                    return
         self._arm_drop_timer(gil)
+
+    def _preempt(self, lane: Lane) -> bool:
+        """Stop ``lane``'s Python code at its next eval-breaker check; whether that was
+        done in place, without resuming its actor (Cores does so)."""
+        self.resume(lane, PREEMPTED)
+        return False
+
+    if TYPE_CHECKING:
+
+        def _retaken(self, lane: Lane, epoch: int) -> None: ...
+
+        def _retake_now(self) -> None: ...
 
     def _running_on(self, thread: Lane) -> Lane:
         if thread.kind is LaneKind.LOOP and self.loop_current is not None:
@@ -185,7 +217,10 @@ class GilModel(Decisions):
             del gil.waiting_since[nxt]
             self._take_gil(gil, nxt, f"{thread.id} released it: {reason}")
             woken = nxt if nxt.kind is not _LOOP else self._running_on(nxt)
-            self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
+            if type(woken.wait) is GilRetake:  # parked by _preempt: its code goes on
+                self.clock.soon(self._retaken, woken, woken.epoch)
+            else:
+                self.clock.soon(self.resume, woken, None, None, woken.epoch)  # wake(), a call less
         else:
             self._switched(gil)
             self._gil_changed(thread.proc.id, None, reason)
