@@ -25,6 +25,15 @@ REFUSED = (
 )
 
 
+def _live_like(*args: Any) -> Any:
+    """The simulator, seen by a session as a live run is: its estimates come from
+    another factory than its runs."""
+    return engine_factory(*args)
+
+
+_live_like.estimates = engine_factory  # type: ignore[attr-defined]
+
+
 def bundled(name: str) -> Scenario:
     return load_scenario(find_scenario(name))
 
@@ -66,12 +75,8 @@ def test_a_simulated_session_runs_every_variant() -> None:
 
 @pytest.mark.usefixtures("no_313t")
 def test_a_live_session_skips_a_variant_it_cannot_run() -> None:
-    def live_like(*args: Any) -> Any:  # estimates differ from the factory, as live's do
-        return engine_factory(*args)
-
-    live_like.estimates = engine_factory  # type: ignore[attr-defined]
     scenario = bundled("free-threaded-python")
-    session = Session(scenario, source="free-threaded-python", factory=live_like)
+    session = Session(scenario, source="free-threaded-python", factory=_live_like)
     assert session.cannot_run("py313") == ""
     assert session.cannot_run("py313t") == (
         "Skipped variant py313t: it runs on CPython 3.13t, not on this machine."
@@ -85,11 +90,7 @@ async def test_v_in_a_live_app_steps_over_a_variant_it_cannot_run(tmp_path: Path
     if interpreter_for(Python("3.13t")) is not None:
         pytest.skip("this machine has a free-threaded 3.13")
 
-    def live_like(*args: Any) -> Any:
-        return engine_factory(*args)
-
-    live_like.estimates = engine_factory  # type: ignore[attr-defined]
-    app, notes = build("free-threaded-python", tmp_path, factory=live_like, variant="py313")
+    app, notes = build("free-threaded-python", tmp_path, factory=_live_like, variant="py313")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("v")
         await pilot.pause()

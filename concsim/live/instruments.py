@@ -274,22 +274,17 @@ class Instruments:
         cancelled = future._state != "FINISHED"  # CANCELLED_AND_NOTIFIED
         error = None if cancelled else future._exception
         for name in names:
-            if cancelled:
-                self.out.emit("future", task=name, state="cancelled", error=None, message="")
-            else:
-                self.out.emit(
-                    "future",
-                    task=name,
-                    state="failed" if error is not None else "done",
-                    error=type(error).__name__ if error is not None else None,
-                    message=str(error) if error is not None else "",
-                )
+            self._settled(name, cancelled, error)
 
     def _future_done(self, name: str, future: Any) -> None:
-        if future.cancelled():
+        cancelled = future.cancelled()
+        self._settled(name, cancelled, None if cancelled else future.exception())
+
+    def _settled(self, name: str, cancelled: bool, error: BaseException | None) -> None:
+        """The record of a future that is cancelled, failed with ``error`` or done."""
+        if cancelled:
             self.out.emit("future", task=name, state="cancelled", error=None, message="")
             return
-        error = future.exception()
         self.out.emit(
             "future",
             task=name,
